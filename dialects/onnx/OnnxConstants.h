@@ -1,0 +1,26 @@
+//===- OnnxConstants.h - reading and making onnx.Constant values -*- C++ -*-===//
+
+#ifndef KILN_DIALECTS_ONNX_ONNXCONSTANTS_H
+#define KILN_DIALECTS_ONNX_ONNXCONSTANTS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <optional>
+
+namespace mlir::kiln::onnx {
+
+/// The value of `value` as dense elements when an onnx.Constant defines it,
+/// whether its payload is inline or a `dense_resource` blob. Resource blobs
+/// are only expanded up to `maxElements`, which keeps folding off weights.
+DenseElementsAttr getConstantElements(Value value, int64_t maxElements = 4096);
+
+/// The values of a constant integer tensor, sign-extended to int64.
+std::optional<SmallVector<int64_t>> getConstantInts(Value value);
+
+/// Creates an onnx.Constant holding `value`.
+Value createConstant(OpBuilder &builder, Location loc, ElementsAttr value);
+
+} // namespace mlir::kiln::onnx
+
+#endif // KILN_DIALECTS_ONNX_ONNXCONSTANTS_H
