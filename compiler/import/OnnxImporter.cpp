@@ -693,9 +693,16 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node,
   SmallVector<std::string> resultNames;
   auto resultType = [&](const std::string &name,
                         const ParamInfo &param) -> FailureOr<Type> {
-    if (const ::onnx::TypeProto *type = typeOf.lookup(name);
-        type && !(form.coerceTo2DAt))
+    // A coerced Softmax keeps the 2-D shape of its flattened input.
+    if (form.coerceTo2DAt)
+      return form.inputs[0].getType();
+    if (const ::onnx::TypeProto *type = typeOf.lookup(name))
       return convertType(*type, name, loc);
+    // A Constant's type is its value's.
+    if (form.opType == "Constant")
+      if (auto value = dyn_cast_or_null<ElementsAttr>(
+              form.attributes.get("value")))
+        return value.getType();
     Type element;
     if (param.sameElementTypeAs >= 0 &&
         param.sameElementTypeAs < (int)form.inputs.size() &&
@@ -885,6 +892,8 @@ OwningOpRef<ModuleOp> Importer::importModel(::onnx::ModelProto &model,
   Block *entry = function.addEntryBlock();
   pushScope(graph, entry);
   for (auto [index, input] : llvm::enumerate(inputs)) {
+    entry->getArgument(index).setLoc(
+        NameLoc::get(b.getStringAttr(input->name())));
     scopes.back().values[input->name()] = entry->getArgument(index);
     function.setArgAttr(index, "onnx.name", b.getStringAttr(input->name()));
     if (ArrayAttr dims = dimParams(input->type()))

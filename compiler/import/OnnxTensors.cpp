@@ -51,6 +51,13 @@ std::string shapeString(ArrayRef<int64_t> shape) {
   return text;
 }
 
+FailureOr<std::string> escapes(const std::string &location,
+                               std::string &error) {
+  error = "external data path '" + location +
+          "' escapes the model's directory";
+  return failure();
+}
+
 /// Reads `length` bytes at `offset` of an external data file, refusing any
 /// path that leaves the model's directory.
 FailureOr<std::string> readExternalData(const ::onnx::TensorProto &tensor,
@@ -83,6 +90,11 @@ FailureOr<std::string> readExternalData(const ::onnx::TensorProto &tensor,
             "' is absolute; it must be relative to the model's directory";
     return failure();
   }
+  // Refuse escapes by the path's text first, then by where symlinks lead.
+  llvm::SmallString<256> lexical(location);
+  llvm::sys::path::remove_dots(lexical, /*remove_dot_dot=*/true);
+  if (lexical.starts_with(".."))
+    return escapes(location, error);
   llvm::SmallString<256> directory, joined, resolved;
   if (llvm::sys::fs::real_path(where.modelDirectory, directory)) {
     error = "cannot resolve the model directory for external data";
@@ -97,11 +109,8 @@ FailureOr<std::string> readExternalData(const ::onnx::TensorProto &tensor,
   llvm::StringRef inside = resolved;
   if (!inside.starts_with(directory) ||
       (inside.size() > directory.size() &&
-       !llvm::sys::path::is_separator(inside[directory.size()]))) {
-    error = "external data path '" + location +
-            "' escapes the model's directory";
-    return failure();
-  }
+       !llvm::sys::path::is_separator(inside[directory.size()])))
+    return escapes(location, error);
   uint64_t fileSize = 0;
   if (llvm::sys::fs::file_size(resolved, fileSize) || offset > fileSize ||
       (hasLength && length > fileSize - offset)) {

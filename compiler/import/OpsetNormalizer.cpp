@@ -173,6 +173,35 @@ LogicalResult mlir::kiln::onnx::normalizeToNewestOpset(NodeForm &form,
     }
     return success();
   }
+  if (op == "Constant") {
+    // One form for every constant: the `value` tensor.
+    auto vector = [&](Type element, ArrayRef<Attribute> values) {
+      return RankedTensorType::get({(int64_t)values.size()}, element);
+    };
+    Attribute value;
+    if (Attribute f = takeAttribute(form, "value_float"))
+      value = DenseElementsAttr::get(
+          RankedTensorType::get({}, builder.getF32Type()), f);
+    else if (Attribute i = takeAttribute(form, "value_int"))
+      value = DenseElementsAttr::get(
+          RankedTensorType::get({}, builder.getIntegerType(64)), i);
+    else if (Attribute fs = takeAttribute(form, "value_floats"))
+      value = DenseElementsAttr::get(
+          vector(builder.getF32Type(), cast<ArrayAttr>(fs).getValue()),
+          cast<ArrayAttr>(fs).getValue());
+    else if (Attribute is = takeAttribute(form, "value_ints"))
+      value = DenseElementsAttr::get(
+          vector(builder.getIntegerType(64), cast<ArrayAttr>(is).getValue()),
+          cast<ArrayAttr>(is).getValue());
+    else if (form.attributes.get("value_string") ||
+             form.attributes.get("value_strings")) {
+      error = "holds strings, which Kiln does not support";
+      return failure();
+    }
+    if (value)
+      form.attributes.set("value", value);
+    return success();
+  }
   if (op == "Scatter") {
     form.opType = "ScatterElements";
     return success();

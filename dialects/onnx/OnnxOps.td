@@ -1276,7 +1276,7 @@ If conditional
     TensorOf<[I1]>:$cond);
   let results = (outs
     Variadic<TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, BF16, F16, F32, F64, I1, Complex<F32>, Complex<F64>, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, UI<4>, I<4>, UI<2>, I<2>]>>:$outputs);
-  let regions = (region SizedRegion<1>:$else_branch, SizedRegion<1>:$then_branch);
+  let regions = (region SizedRegion<1>:$then_branch, SizedRegion<1>:$else_branch);
 }
 
 def ONNX_ImageDecoderOp : ONNX_Op<"ImageDecoder", [Pure]> {

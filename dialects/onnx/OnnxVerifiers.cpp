@@ -157,7 +157,7 @@ LogicalResult GatherOp::verify() {
 LogicalResult ConvOp::verify() {
   if (failed(verifyAutoPad(*this, getAutoPad())))
     return failure();
-  if (getGroup() < 1)
+  if (getGroupAttr().getInt() < 1)
     return emitOpError() << "group must be positive, got "
                          << getGroupAttr().getInt();
   if (failed(verifyWindow(*this, getX(), getKernelShape(), getStrides(),
@@ -184,7 +184,7 @@ LogicalResult ConvOp::verify() {
 LogicalResult ConvTransposeOp::verify() {
   if (failed(verifyAutoPad(*this, getAutoPad())))
     return failure();
-  if (getGroup() < 1)
+  if (getGroupAttr().getInt() < 1)
     return emitOpError() << "group must be positive, got "
                          << getGroupAttr().getInt();
   return verifyWindow(*this, getX(), getKernelShape(), getStrides(),

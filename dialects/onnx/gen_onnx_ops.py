@@ -188,6 +188,11 @@ def describe(schema):
     return text.replace("}]", "} ]")
 
 
+def attribute_order(name):
+    """Sorted by name, but If's then_branch region before its else_branch."""
+    return ({"then_branch": 0, "else_branch": 1}.get(name, 2), name)
+
+
 def generate_op(schema):
     """Returns (ods text, table entry) or None if the op has no tensor form."""
     taken = set()
@@ -195,7 +200,8 @@ def generate_op(schema):
     input_kinds, output_kinds, attribute_kinds = [], [], []
     same_element_type = {}
 
-    for attr_name, attr in sorted(schema.attributes.items()):
+    for attr_name, attr in sorted(schema.attributes.items(),
+                                  key=lambda item: attribute_order(item[0])):
         taken.add(attr_name)
         attribute_kinds.append((attr_name, ATTRIBUTE_KINDS[attr.type]))
         if attr.type == A.GRAPH:
