@@ -116,6 +116,24 @@ void inferShapes(::onnx::ModelProto &model) {
   }
 }
 
+/// The type of result `index` of an If or Loop, from what its first body
+/// yields (a Loop body yields the condition first), or null.
+Type yieldedType(StringRef opType, ArrayRef<std::unique_ptr<Region>> bodies,
+                 size_t index) {
+  if ((opType != "If" && opType != "Loop") || bodies.empty() ||
+      bodies.front()->empty())
+    return {};
+  auto yield = dyn_cast<YieldOp>(bodies.front()->front().getTerminator());
+  size_t position = index + (opType == "Loop" ? 1 : 0);
+  if (!yield || position >= yield.getNumOperands())
+    return {};
+  Type type = yield.getOperand(position).getType();
+  if (opType == "If")
+    return type;
+  // Loop scan outputs stack the yielded values along a new leading axis.
+  return UnrankedTensorType::get(getElementTypeOrSelf(type));
+}
+
 std::string describeNode(const ::onnx::NodeProto &node) {
   return "(" + node.op_type() + ")";
 }
@@ -158,7 +176,9 @@ LogicalResult Importer::checkOpsets(const ::onnx::ModelProto &model) {
 
 void Importer::collectTypes(const ::onnx::GraphProto &graph) {
   auto record = [&](const ::onnx::ValueInfoProto &info) {
-    if (info.has_type())
+    // An empty TypeProto says nothing; leave the name to the fallbacks.
+    if (info.has_type() &&
+        info.type().value_case() != ::onnx::TypeProto::VALUE_NOT_SET)
       typeOf[info.name()] = &info.type();
   };
   for (const auto &info : graph.input())
@@ -686,6 +706,27 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node,
                       << " inputs; the operator takes at most "
                       << schema->inputs.size();
 
+  // Bodies first: a control-flow op's results take their types from them
+  // when ONNX inference could not.
+  SmallVector<std::unique_ptr<Region>> bodies;
+  // Regions, in the order of the op's graph attributes.
+  for (const AttrInfo &attr : schema->attributes) {
+    if (attr.kind != AttrKind::Graph)
+      continue;
+    Region *region = bodies.emplace_back(std::make_unique<Region>()).get();
+    auto it = llvm::find_if(graphs, [&](auto &entry) {
+      return StringRef(entry.first->name) == attr.name;
+    });
+    if (it == graphs.end())
+      return error(loc) << where << " is missing graph attribute '"
+                        << attr.name << "'";
+    std::string prefix =
+        (cast<NameLoc>(loc).getName().getValue() + "/" + attr.name + "/")
+            .str();
+    if (failed(importSubgraph(*it->second, *region, loc, prefix)))
+      return failure();
+  }
+
   // Results, typed by ONNX shape inference where it knew, else by the
   // schema's element-type rules.
   SmallVector<Type> resultTypes;
@@ -698,6 +739,9 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node,
       return form.inputs[0].getType();
     if (const ::onnx::TypeProto *type = typeOf.lookup(name))
       return convertType(*type, name, loc);
+    // If and Loop results are typed like what their bodies yield.
+    if (Type type = yieldedType(form.opType, bodies, resultTypes.size()))
+      return type;
     // A Constant's type is its value's.
     if (form.opType == "Constant")
       if (auto value = dyn_cast_or_null<ElementsAttr>(
@@ -757,6 +801,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node,
   state.addOperands(operands);
   state.addTypes(resultTypes);
   state.addAttributes(form.attributes);
+  for (std::unique_ptr<Region> &body : bodies)
+    state.addRegion(std::move(body));
   std::optional<RegisteredOperationName> opName =
       state.name.getRegisteredInfo();
   if (!opName)
@@ -769,24 +815,6 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node,
                        builder.getDenseI32ArrayAttr(resultSegments));
   // Spell out the schema's defaults, so the IR says what the op computes.
   opName->populateDefaultAttrs(state.attributes);
-
-  // Regions, in the order of the op's graph attributes.
-  for (const AttrInfo &attr : schema->attributes) {
-    if (attr.kind != AttrKind::Graph)
-      continue;
-    Region *region = state.addRegion();
-    auto it = llvm::find_if(graphs, [&](auto &entry) {
-      return StringRef(entry.first->name) == attr.name;
-    });
-    if (it == graphs.end())
-      return error(loc) << where << " is missing graph attribute '"
-                        << attr.name << "'";
-    std::string prefix =
-        (cast<NameLoc>(loc).getName().getValue() + "/" + attr.name + "/")
-            .str();
-    if (failed(importSubgraph(*it->second, *region, loc, prefix)))
-      return failure();
-  }
 
   Operation *op = builder.create(state);
   SmallVector<Value> results(op->getResults());

@@ -213,8 +213,8 @@ def generate_op(schema):
 
     first_input_of = {}
     for index, parameter in enumerate(schema.inputs):
-        if parameter.option != OPTION.Variadic:
-            first_input_of.setdefault(parameter.type_str, index)
+        # A variadic parameter is last, so its first value is at `index` too.
+        first_input_of.setdefault(parameter.type_str, index)
 
     def parameters(formal, sink, kinds):
         for parameter in formal:
