@@ -44,8 +44,14 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--out-of-scope", required=True)
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--skip-if-missing", action="store_true",
+                        help="exit 77 (skipped) when a data directory is absent")
     parser.add_argument("data", nargs="+")
     args = parser.parse_args()
+    missing = [d for d in args.data if not os.path.isdir(d)]
+    if missing:
+        print(f"no test data at {', '.join(missing)}")
+        return 77 if args.skip_if_missing else 1
 
     out_of_scope = {}
     with open(args.out_of_scope) as listing:
