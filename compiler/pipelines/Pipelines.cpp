@@ -2,6 +2,8 @@
 
 #include "compiler/pipelines/Pipelines.h"
 
+#include "passes/graph/Passes.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -12,10 +14,17 @@ void mlir::kiln::buildGraphPipeline(OpPassManager &pm) {
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createCanonicalizerPass());
   function.addPass(createCSEPass());
-  function.addPass(createCanonicalizerPass());
+  // Shapes found enable folds (Shape of a now-static value), whose constants
+  // in turn fix more shapes (Reshape targets): two rounds reach static IR
+  // for the exporters' usual chains.
+  for (int round = 0; round < 2; ++round) {
+    function.addPass(createGraphInferShapesPass());
+    function.addPass(createCanonicalizerPass());
+  }
 }
 
 void mlir::kiln::registerPipelines() {
+  registerKilnGraphPasses();
   PassPipelineRegistration<>(
       "kiln-graph-pipeline",
       "The graph stage: fold constants and canonicalize the onnx dialect",

@@ -1,0 +1,21 @@
+//===- Passes.h - graph-stage passes ----------------------------*- C++ -*-===//
+
+#ifndef KILN_PASSES_GRAPH_PASSES_H
+#define KILN_PASSES_GRAPH_PASSES_H
+
+#include "dialects/onnx/OnnxOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::kiln {
+
+#define GEN_PASS_DECL
+#include "passes/graph/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/graph/Passes.h.inc"
+
+} // namespace mlir::kiln
+
+#endif // KILN_PASSES_GRAPH_PASSES_H
