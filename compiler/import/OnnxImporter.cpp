@@ -10,6 +10,7 @@
 
 #include "compiler/import/OnnxImporter.h"
 
+#include "compiler/import/IsolatedInference.h"
 #include "compiler/import/OnnxSchema.h"
 #include "compiler/import/OnnxTensors.h"
 #include "compiler/import/OpsetNormalizer.h"
@@ -26,7 +27,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
-#include "onnx/shape_inference/implementation.h"
+#include "onnx/checker.h"
 #include "onnx/version_converter/convert.h"
 
 #include <exception>
@@ -102,19 +103,6 @@ private:
   llvm::StringMap<const ::onnx::TypeProto *> typeOf;
   std::vector<Scope> scopes;
 };
-
-/// Runs ONNX shape inference with data propagation. Best effort: a model
-/// ONNX cannot infer is still imported with the types it declares.
-void inferShapes(::onnx::ModelProto &model) {
-  try {
-    ::onnx::ShapeInferenceOptions options(/*check_type=*/false,
-                                          /*error_mode=*/0,
-                                          /*data_prop=*/true);
-    ::onnx::shape_inference::InferShapes(
-        model, ::onnx::OpSchemaRegistry::Instance(), options);
-  } catch (const std::exception &) {
-  }
-}
 
 /// The type of result `index` of an If or Loop, from what its first body
 /// yields (a Loop body yields the condition first), or null.
@@ -862,8 +850,34 @@ OwningOpRef<ModuleOp> Importer::importModel(::onnx::ModelProto &model,
   if (failed(checkOpsets(model)))
     return nullptr;
   if (opset < kNormalizedFromOpset) {
+    // The converter assumes a well-formed graph (it crashes on dangling
+    // names), so ONNX's checker, which knows these old opsets, goes first.
+    try {
+      ::onnx::checker::check_model(model);
+    } catch (const std::exception &exception) {
+      std::string reason = exception.what();
+      std::replace(reason.begin(), reason.end(), '\n', ' ');
+      return (error() << "the opset " << opset
+                      << " model is not valid ONNX: " << reason,
+              nullptr);
+    }
+    // The checker does not look at graph outputs; the converter needs them.
+    llvm::StringSet<> defined;
+    for (const auto &input : model.graph().input())
+      defined.insert(input.name());
+    for (const auto &initializer : model.graph().initializer())
+      defined.insert(initializer.name());
+    for (const auto &node : model.graph().node())
+      for (const std::string &output : node.output())
+        defined.insert(output);
+    for (const auto &output : model.graph().output())
+      if (!defined.contains(output.name()))
+        return (error() << "graph output '" << output.name()
+                        << "' is not produced by any node, graph input or "
+                           "initializer",
+                nullptr);
     // The broadcasting adapters need shapes.
-    inferShapes(model);
+    inferShapesIsolated(model);
     try {
       model = ::onnx::version_conversion::ConvertVersion(model,
                                                          kNormalizedFromOpset);
@@ -879,7 +893,7 @@ OwningOpRef<ModuleOp> Importer::importModel(::onnx::ModelProto &model,
   }
 
   if (options.inferShapes)
-    inferShapes(model);
+    inferShapesIsolated(model);
   const ::onnx::GraphProto &graph = model.graph();
   collectTypes(graph);
 
@@ -933,6 +947,13 @@ OwningOpRef<ModuleOp> Importer::importModel(::onnx::ModelProto &model,
     return nullptr;
   SmallVector<Value> outputs;
   for (const auto &output : graph.output()) {
+    const Scope &scope = scopes.back();
+    if (!scope.values.count(output.name()) &&
+        !scope.initializers.count(output.name()))
+      return (error() << "graph output '" << output.name()
+                      << "' is not produced by any node, graph input or "
+                         "initializer",
+              nullptr);
     FailureOr<Value> value =
         lookup(output.name(), fileLoc(), "graph output '" + output.name() + "'");
     if (failed(value))

@@ -124,6 +124,7 @@ The type of the output tensor is integer.
     DefaultValuedAttr<I64Attr, "0">:$select_last_index);
   let results = (outs
     TensorOf<[I64]>:$reduced);
+  let hasVerifier = 1;
 }
 
 def ONNX_ArgMinOp : ONNX_Op<"ArgMin", [Pure]> {
@@ -144,6 +145,7 @@ The type of the output tensor is integer.
     DefaultValuedAttr<I64Attr, "0">:$select_last_index);
   let results = (outs
     TensorOf<[I64]>:$reduced);
+  let hasVerifier = 1;
 }
 
 def ONNX_AsinOp : ONNX_Op<"Asin", [Pure, AllElementTypesMatch<["input", "output"]>]> {
@@ -1033,6 +1035,7 @@ Its output shape is the same as the shape of `indices` and consists of one value
     DefaultValuedAttr<I64Attr, "0">:$axis);
   let results = (outs
     TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, BF16, F16, F32, F64, I1, Complex<F32>, Complex<F64>]>:$output);
+  let hasVerifier = 1;
 }
 
 def ONNX_GatherNDOp : ONNX_Op<"GatherND", [Pure, AllElementTypesMatch<["data", "output"]>]> {
@@ -1456,6 +1459,7 @@ This is layer normalization defined in ONNX as function.
     TensorOf<[F16, F32, F64, BF16]>:$Y,
     Optional<TensorOf<[F32, BF16]>>:$Mean,
     Optional<TensorOf<[F32, BF16]>>:$InvStdDev);
+  let hasVerifier = 1;
 }
 
 def ONNX_LeakyReluOp : ONNX_Op<"LeakyRelu", [Pure, AllElementTypesMatch<["X", "Y"]>]> {
@@ -2622,6 +2626,7 @@ to values specified by `updates` at specific index positions specified by
     DefaultValuedStrAttr<StrAttr, "none">:$reduction);
   let results = (outs
     TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, BF16, F16, F32, F64, I1, Complex<F32>, Complex<F64>]>:$output);
+  let hasVerifier = 1;
 }
 
 def ONNX_ScatterNDOp : ONNX_Op<"ScatterND", [Pure, AllElementTypesMatch<["data", "updates", "output"]>]> {
@@ -3057,6 +3062,7 @@ shape [a_0, a_1, ..., a_{n-1} ] and integer argument k, return two outputs:
   let results = (outs
     TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, F16, F32, F64, BF16]>:$Values,
     TensorOf<[I64]>:$Indices);
+  let hasVerifier = 1;
 }
 
 def ONNX_TransposeOp : ONNX_Op<"Transpose", [Pure, AllElementTypesMatch<["data", "transposed"]>]> {

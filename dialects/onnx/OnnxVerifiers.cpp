@@ -145,6 +145,25 @@ LogicalResult HardmaxOp::verify() {
   return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getInput()));
 }
 
+LogicalResult LayerNormalizationOp::verify() {
+  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getX()));
+}
+LogicalResult ArgMaxOp::verify() {
+  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getData()));
+}
+LogicalResult ArgMinOp::verify() {
+  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getData()));
+}
+LogicalResult GatherElementsOp::verify() {
+  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getData()));
+}
+LogicalResult ScatterElementsOp::verify() {
+  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getData()));
+}
+LogicalResult TopKOp::verify() {
+  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getX()));
+}
+
 LogicalResult FlattenOp::verify() {
   return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getInput()),
                     /*inclusiveEnd=*/true);

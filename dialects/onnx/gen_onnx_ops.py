@@ -82,6 +82,8 @@ CUSTOM_VERIFIERS = {
     "Concat", "Transpose", "Softmax", "LogSoftmax", "Hardmax", "Flatten",
     "Gather", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "Cast",
     "Reshape", "Squeeze", "Unsqueeze", "Constant", "Split", "Gemm",
+    "LayerNormalization", "ArgMax", "ArgMin", "GatherElements",
+    "ScatterElements", "TopK",
 }
 # Operators with folders / canonicalization patterns in OnnxFolds.cpp.
 FOLDERS = {"Identity", "Shape", "Size", "Constant", "Cast", "Add", "Sub", "Mul",

@@ -25,7 +25,7 @@ def check(bin_dir, model):
         ir = os.path.join(scratch, "model.mlir")
         compile_run = subprocess.run(
             [os.path.join(bin_dir, "kiln"), "compile", model, "--emit=onnx",
-             "-o", ir], capture_output=True, text=True, timeout=300)
+             "-o", ir], capture_output=True, text=True, errors="replace", timeout=300)
         if compile_run.returncode != 0:
             lines = compile_run.stderr.strip().splitlines() or ["(no message)"]
             if compile_run.returncode < 0 or len(lines) != 1:
@@ -33,7 +33,7 @@ def check(bin_dir, model):
             return "import", lines[0]
         parse_run = subprocess.run(
             [os.path.join(bin_dir, "kiln-opt"), ir, "-o", os.devnull],
-            capture_output=True, text=True, timeout=300)
+            capture_output=True, text=True, errors="replace", timeout=300)
         if parse_run.returncode != 0:
             return "reparse", parse_run.stderr.strip().splitlines()[0]
         return "ok", ""

@@ -274,3 +274,51 @@ func.func @required_attribute(%a: tensor<2x3xf32>) -> tensor<*xf32> {
   %0 = "onnx.Concat"(%a) : (tensor<2x3xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+func.func @layer_norm_axis(%x: tensor<2x3xf32>, %s: tensor<3xf32>) -> tensor<2x3xf32> {
+  // expected-error@+1 {{'onnx.LayerNormalization' op axis 2147483648 is out of range for rank 2}}
+  %0 = "onnx.LayerNormalization"(%x, %s) <{axis = 2147483648 : i64}> : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @argmax_axis(%x: tensor<2x3xf32>) -> tensor<*xi64> {
+  // expected-error@+1 {{'onnx.ArgMax' op axis 2 is out of range for rank 2}}
+  %0 = "onnx.ArgMax"(%x) <{axis = 2 : i64}> : (tensor<2x3xf32>) -> tensor<*xi64>
+  return %0 : tensor<*xi64>
+}
+
+// -----
+
+func.func @argmin_axis(%x: tensor<2x3xf32>) -> tensor<*xi64> {
+  // expected-error@+1 {{'onnx.ArgMin' op axis -3 is out of range for rank 2}}
+  %0 = "onnx.ArgMin"(%x) <{axis = -3 : i64}> : (tensor<2x3xf32>) -> tensor<*xi64>
+  return %0 : tensor<*xi64>
+}
+
+// -----
+
+func.func @gather_elements_axis(%x: tensor<2x3xf32>, %i: tensor<2x3xi64>) -> tensor<2x3xf32> {
+  // expected-error@+1 {{'onnx.GatherElements' op axis 5 is out of range for rank 2}}
+  %0 = "onnx.GatherElements"(%x, %i) <{axis = 5 : i64}> : (tensor<2x3xf32>, tensor<2x3xi64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @scatter_elements_axis(%x: tensor<2x3xf32>, %i: tensor<2x3xi64>) -> tensor<2x3xf32> {
+  // expected-error@+1 {{'onnx.ScatterElements' op axis 2 is out of range for rank 2}}
+  %0 = "onnx.ScatterElements"(%x, %i, %x) <{axis = 2 : i64}> : (tensor<2x3xf32>, tensor<2x3xi64>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @topk_axis(%x: tensor<2x3xf32>, %k: tensor<1xi64>) -> tensor<*xf32> {
+  // expected-error@+1 {{'onnx.TopK' op axis 2 is out of range for rank 2}}
+  %0:2 = "onnx.TopK"(%x, %k) <{axis = 2 : i64}> : (tensor<2x3xf32>, tensor<1xi64>) -> (tensor<*xf32>, tensor<*xi64>)
+  return %0#0 : tensor<*xf32>
+}
