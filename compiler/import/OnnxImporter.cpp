@@ -220,8 +220,13 @@ ArrayAttr Importer::dimParams(const ::onnx::TypeProto &type) {
   SmallVector<Attribute> names;
   bool any = false;
   for (const auto &dim : type.tensor_type().shape().dim()) {
-    any |= dim.has_dim_param() && !dim.dim_param().empty();
-    names.push_back(builder.getStringAttr(dim.dim_param()));
+    // "unk__N" are the placeholders ONNX shape inference makes up for
+    // unknown dimensions; they are not the model's names.
+    StringRef name = dim.has_dim_param() ? StringRef(dim.dim_param()) : "";
+    if (name.starts_with("unk__"))
+      name = "";
+    any |= !name.empty();
+    names.push_back(builder.getStringAttr(name));
   }
   return any ? builder.getArrayAttr(names) : ArrayAttr();
 }
