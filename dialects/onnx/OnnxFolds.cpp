@@ -155,7 +155,7 @@ OpFoldResult ShapeOp::fold(FoldAdaptor) {
       axis += rank;
     return std::clamp<int64_t>(axis, 0, rank);
   };
-  int64_t start = clampAxis(getStartAttr().getInt());
+  int64_t start = clampAxis((int64_t)getStart());
   int64_t end = getEndAttr() ? clampAxis(getEndAttr().getInt()) : rank;
   ArrayRef<int64_t> dims = input.getShape().slice(start, std::max<int64_t>(0, end - start));
   if (ShapedType::isDynamicShape(dims) ||
@@ -284,7 +284,7 @@ struct GatherConstant : OpRewritePattern<GatherOp> {
       return failure();
     ArrayRef<int64_t> shape = data.getType().getShape();
     int64_t rank = shape.size();
-    int64_t axis = op.getAxisAttr().getInt();
+    int64_t axis = (int64_t)op.getAxis();
     if (axis < 0)
       axis += rank;
     if (axis < 0 || axis >= rank)
@@ -331,7 +331,7 @@ struct ConcatConstants : OpRewritePattern<ConcatOp> {
       inputs.push_back(value);
     }
     int64_t rank = resultType.getRank();
-    int64_t axis = op.getAxisAttr().getInt();
+    int64_t axis = (int64_t)op.getAxis();
     if (axis < 0)
       axis += rank;
     int64_t outer = 1;

@@ -283,7 +283,7 @@ MaybeShape firstResult(Operation *op) {
     MaybeShape in = shapeOf(flatten.getInput());
     if (!in)
       return std::nullopt;
-    int64_t axis = normalizeAxis(flatten.getAxisAttr().getInt(), in->size());
+    int64_t axis = normalizeAxis((int64_t)flatten.getAxis(), in->size());
     if (axis < 0 || axis > (int64_t)in->size())
       return std::nullopt;
     auto product = [](ArrayRef<int64_t> dims) {
@@ -369,7 +369,7 @@ MaybeShape firstResult(Operation *op) {
     MaybeShape indices = shapeOf(gather.getIndices());
     if (!data || !indices)
       return std::nullopt;
-    int64_t axis = normalizeAxis(gather.getAxisAttr().getInt(), data->size());
+    int64_t axis = normalizeAxis((int64_t)gather.getAxis(), data->size());
     if (axis < 0 || axis >= (int64_t)data->size())
       return std::nullopt;
     Shape result(data->begin(), data->begin() + axis);
@@ -385,7 +385,7 @@ MaybeShape firstResult(Operation *op) {
     auto clampAxis = [&](int64_t axis) {
       return std::clamp<int64_t>(normalizeAxis(axis, rank), 0, rank);
     };
-    int64_t start = clampAxis(shape.getStartAttr().getInt());
+    int64_t start = clampAxis((int64_t)shape.getStart());
     int64_t end = shape.getEndAttr() ? clampAxis(shape.getEndAttr().getInt())
                                      : rank;
     return Shape{std::max<int64_t>(0, end - start)};

@@ -39,6 +39,13 @@ LogicalResult verifyAxis(Operation *op, StringRef what, int64_t axis,
   return success();
 }
 
+/// The op's `axis` attribute must index a dimension of `operand`.
+LogicalResult verifyAxisOf(Operation *op, Value operand) {
+  auto axis = op->getAttrOfType<IntegerAttr>("axis");
+  return axis ? verifyAxis(op, "axis", axis.getInt(), rankOf(operand))
+              : success();
+}
+
 LogicalResult verifyAutoPad(Operation *op, StringRef autoPad) {
   if (llvm::is_contained({"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"},
                          autoPad))
@@ -112,8 +119,7 @@ LogicalResult verifyAxesList(Operation *op, ArrayRef<int64_t> axes,
 LogicalResult ConcatOp::verify() {
   if (getInputs().empty())
     return emitOpError("needs at least one input");
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(),
-                    rankOf(getInputs().front()));
+  return verifyAxisOf(*this, getInputs().front());
 }
 
 LogicalResult TransposeOp::verify() {
@@ -136,49 +142,49 @@ LogicalResult TransposeOp::verify() {
 }
 
 LogicalResult SoftmaxOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getInput()));
+  return verifyAxisOf(*this, getInput());
 }
 LogicalResult LogSoftmaxOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getInput()));
+  return verifyAxisOf(*this, getInput());
 }
 LogicalResult HardmaxOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getInput()));
+  return verifyAxisOf(*this, getInput());
 }
 
 LogicalResult LayerNormalizationOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getX()));
+  return verifyAxisOf(*this, getX());
 }
 LogicalResult ArgMaxOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getData()));
+  return verifyAxisOf(*this, getData());
 }
 LogicalResult ArgMinOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getData()));
+  return verifyAxisOf(*this, getData());
 }
 LogicalResult GatherElementsOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getData()));
+  return verifyAxisOf(*this, getData());
 }
 LogicalResult ScatterElementsOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getData()));
+  return verifyAxisOf(*this, getData());
 }
 LogicalResult TopKOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getX()));
+  return verifyAxisOf(*this, getX());
 }
 
 LogicalResult FlattenOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getInput()),
+  return verifyAxis(*this, "axis", (int64_t)getAxis(), rankOf(getInput()),
                     /*inclusiveEnd=*/true);
 }
 
 LogicalResult GatherOp::verify() {
-  return verifyAxis(*this, "axis", getAxisAttr().getInt(), rankOf(getData()));
+  return verifyAxisOf(*this, getData());
 }
 
 LogicalResult ConvOp::verify() {
   if (failed(verifyAutoPad(*this, getAutoPad())))
     return failure();
-  if (getGroupAttr().getInt() < 1)
+  if ((int64_t)getGroup() < 1)
     return emitOpError() << "group must be positive, got "
-                         << getGroupAttr().getInt();
+                         << (int64_t)getGroup();
   if (failed(verifyWindow(*this, getX(), getKernelShape(), getStrides(),
                           getDilations(), getPads())))
     return failure();
@@ -190,7 +196,7 @@ LogicalResult ConvOp::verify() {
                            << " does not match input rank " << input.getRank();
     int64_t channels = input.getDimSize(1);
     int64_t perGroup = weight.getDimSize(1);
-    int64_t group = getGroupAttr().getInt();
+    int64_t group = (int64_t)getGroup();
     if (!ShapedType::isDynamic(channels) && !ShapedType::isDynamic(perGroup) &&
         channels != perGroup * group)
       return emitOpError() << "input has " << channels
@@ -203,9 +209,9 @@ LogicalResult ConvOp::verify() {
 LogicalResult ConvTransposeOp::verify() {
   if (failed(verifyAutoPad(*this, getAutoPad())))
     return failure();
-  if (getGroupAttr().getInt() < 1)
+  if ((int64_t)getGroup() < 1)
     return emitOpError() << "group must be positive, got "
-                         << getGroupAttr().getInt();
+                         << (int64_t)getGroup();
   return verifyWindow(*this, getX(), getKernelShape(), getStrides(),
                       getDilations(), getPads());
 }
@@ -285,7 +291,7 @@ LogicalResult ConstantOp::verify() {
 }
 
 LogicalResult SplitOp::verify() {
-  if (failed(verifyAxis(*this, "axis", getAxisAttr().getInt(),
+  if (failed(verifyAxis(*this, "axis", (int64_t)getAxis(),
                         rankOf(getInput()))))
     return failure();
   if (getSplit() && getNumOutputs())
