@@ -29,6 +29,25 @@ config.substitutions.append(
 config.substitutions.append(
     ("%make-model", f"{config.python_executable} {lib}/make_model.py"))
 
+# %run-on-cpu: linalg on tensors (the tensor stage's output) through
+# upstream MLIR's reference lowering to LLVM, run by mlir-cpu-runner with
+# `main` as entry. It checks the numbers of the lowering before Kiln has
+# its own code generation.
+runner_libs = ",".join(
+    os.path.join(config.llvm_tools_dir, "..", "lib", name)
+    for name in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so"))
+lower_to_llvm = ",".join([
+    "one-shot-bufferize{bufferize-function-boundaries}",
+    "convert-linalg-to-loops", "convert-math-to-libm", "convert-scf-to-cf",
+    "expand-strided-metadata", "lower-affine", "convert-math-to-llvm",
+    "convert-arith-to-llvm", "finalize-memref-to-llvm", "convert-func-to-llvm",
+    "convert-cf-to-llvm", "reconcile-unrealized-casts"])
+config.substitutions.append(
+    ("%run-on-cpu",
+     f"{config.llvm_tools_dir}/mlir-opt --pass-pipeline='builtin.module({lower_to_llvm})' | "
+     f"{config.llvm_tools_dir}/mlir-cpu-runner -e main -entry-point-result=void "
+     f"-shared-libs={runner_libs}"))
+
 tools = [ToolSubst("kiln", unresolved="fatal"),
          ToolSubst("kiln-opt", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, [config.kiln_tools_dir])

@@ -47,13 +47,16 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
                                 cl::sub(compileCommand),
                                 cl::cat(compileCategory));
 
-enum class Stage { Onnx, Graph };
+enum class Stage { Onnx, Graph, Linalg };
 cl::opt<Stage> emitStage(
     "emit", cl::desc("The pipeline stage to print"),
     cl::values(clEnumValN(Stage::Onnx, "onnx",
                           "the onnx dialect as imported: one op per node"),
                clEnumValN(Stage::Graph, "graph",
-                          "after constant folding and canonicalization")),
+                          "after constant folding, canonicalization and "
+                          "shape refinement"),
+               clEnumValN(Stage::Linalg, "linalg",
+                          "onnx lowered to linalg, tensor, arith and math")),
     cl::init(Stage::Onnx), cl::sub(compileCommand), cl::cat(compileCategory));
 
 cl::opt<bool> timing("timing",
@@ -124,11 +127,14 @@ int compile() {
   if (!module)
     return 1;
 
-  if (emitStage == Stage::Graph) {
+  if (emitStage != Stage::Onnx) {
     PassManager pm(&context);
-    TimingScope graphTiming = rootTiming.nest("graph");
-    pm.enableTiming(graphTiming);
-    kiln::buildGraphPipeline(pm);
+    TimingScope pipelineTiming = rootTiming.nest("pipeline");
+    pm.enableTiming(pipelineTiming);
+    if (emitStage == Stage::Graph)
+      kiln::buildGraphPipeline(pm);
+    else
+      kiln::buildLinalgPipeline(pm);
     if (failed(pm.run(*module)))
       return 1;
   }

@@ -2,6 +2,7 @@
 
 #include "compiler/pipelines/Pipelines.h"
 
+#include "codegen/linalg/Passes.h"
 #include "passes/graph/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,8 +24,21 @@ void mlir::kiln::buildGraphPipeline(OpPassManager &pm) {
   }
 }
 
+void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
+  buildGraphPipeline(pm);
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createLowerOnnxToLinalgPass());
+  function.addPass(createCanonicalizerPass());
+  function.addPass(createCSEPass());
+}
+
 void mlir::kiln::registerPipelines() {
   registerKilnGraphPasses();
+  registerKilnCodegenLinalgPasses();
+  PassPipelineRegistration<>(
+      "kiln-linalg-pipeline",
+      "The tensor stage: the graph stage, then onnx lowered to linalg",
+      buildLinalgPipeline);
   PassPipelineRegistration<>(
       "kiln-graph-pipeline",
       "The graph stage: fold constants and canonicalize the onnx dialect",

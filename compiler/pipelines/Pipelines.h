@@ -11,6 +11,10 @@ namespace mlir::kiln {
 /// dialect, so that the shape arithmetic of static models folds away.
 void buildGraphPipeline(OpPassManager &pm);
 
+/// The tensor stage: the graph stage, then every onnx op lowered to linalg,
+/// tensor, arith and math.
+void buildLinalgPipeline(OpPassManager &pm);
+
 /// Registers every pipeline with the pass registry (`kiln-opt
 /// --kiln-graph-pipeline`).
 void registerPipelines();

@@ -1,0 +1,32 @@
+// Each op that cannot be lowered is named, with the reason.
+// RUN: kiln-opt %s -split-input-file -kiln-lower-onnx-to-linalg -verify-diagnostics
+
+func.func @no_lowering(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x2x2xf32> {
+  // expected-error@+1 {{'onnx.Conv' op cannot be lowered to linalg for the CPU: there is no lowering for this operator yet}}
+  %0 = "onnx.Conv"(%x, %w) : (tensor<1x1x4x4xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
+
+// -----
+
+func.func @unranked(%x: tensor<*xf32>) -> tensor<*xf32> {
+  // expected-error@+1 {{'onnx.Relu' op cannot be lowered to linalg for the CPU: the rank of its result is unknown}}
+  %0 = "onnx.Relu"(%x) : (tensor<*xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @unsigned(%x: tensor<4xui8>) -> tensor<4xui8> {
+  // expected-error@+1 {{'onnx.Add' op cannot be lowered to linalg for the CPU: element type 'ui8' is not lowered yet}}
+  %0 = "onnx.Add"(%x, %x) : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  return %0 : tensor<4xui8>
+}
+
+// -----
+
+func.func @bad_broadcast(%x: tensor<3xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'onnx.Add' op cannot be lowered to linalg for the CPU: operand dimension 3 does not broadcast to 4}}
+  %0 = "onnx.Add"(%x, %y) : (tensor<3xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
