@@ -35,6 +35,8 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                : std::optional<std::string>("it has no tensor value");
   if (isElementwiseOp(op))
     return checkElementwiseLowering(op);
+  if (isa<onnx::MatMulOp, onnx::GemmOp>(op))
+    return checkMatMulLowering(op);
   return std::string("there is no lowering for this operator yet");
 }
 
@@ -59,6 +61,7 @@ struct LowerOnnxToLinalgPass
     RewritePatternSet patterns(&getContext());
     populateConstantLowering(patterns);
     populateElementwiseLowering(patterns);
+    populateMatMulLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

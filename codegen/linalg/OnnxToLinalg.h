@@ -22,6 +22,10 @@ std::optional<std::string> checkElementwiseLowering(Operation *op);
 bool isElementwiseOp(Operation *op);
 void populateElementwiseLowering(RewritePatternSet &patterns);
 
+/// MatMul (numpy semantics) and Gemm.
+std::optional<std::string> checkMatMulLowering(Operation *op);
+void populateMatMulLowering(RewritePatternSet &patterns);
+
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
 

@@ -30,3 +30,19 @@ func.func @bad_broadcast(%x: tensor<3xf32>, %y: tensor<4xf32>) -> tensor<4xf32> 
   %0 = "onnx.Add"(%x, %y) : (tensor<3xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+func.func @matmul_unsigned(%a: tensor<2x3xui32>, %b: tensor<3x2xui32>) -> tensor<2x2xui32> {
+  // expected-error@+1 {{'onnx.MatMul' op cannot be lowered to linalg for the CPU: its element type is not lowered yet}}
+  %0 = "onnx.MatMul"(%a, %b) : (tensor<2x3xui32>, tensor<3x2xui32>) -> tensor<2x2xui32>
+  return %0 : tensor<2x2xui32>
+}
+
+// -----
+
+func.func @matmul_unranked(%a: tensor<*xf32>, %b: tensor<3x2xf32>) -> tensor<*xf32> {
+  // expected-error@+1 {{'onnx.MatMul' op cannot be lowered to linalg for the CPU: the rank of its result is unknown}}
+  %0 = "onnx.MatMul"(%a, %b) : (tensor<*xf32>, tensor<3x2xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
