@@ -583,8 +583,6 @@ struct LowerElementwise : RewritePattern {
 
 } // namespace
 
-bool mlir::kiln::isElementwiseOp(Operation *op) { return lookup(op); }
-
 std::optional<std::string>
 mlir::kiln::checkElementwiseLowering(Operation *op) {
   const ElementwiseInfo *info = lookup(op);

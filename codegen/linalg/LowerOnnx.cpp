@@ -33,10 +33,12 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
     return constant.getValueAttr()
                ? std::nullopt
                : std::optional<std::string>("it has no tensor value");
-  if (isElementwiseOp(op))
-    return checkElementwiseLowering(op);
-  if (isa<onnx::MatMulOp, onnx::GemmOp>(op))
-    return checkMatMulLowering(op);
+  for (auto check : {checkElementwiseLowering, checkMatMulLowering,
+                     checkDataMovementLowering, checkSoftmaxLowering}) {
+    std::optional<std::string> reason = check(op);
+    if (!reason || !reason->empty())
+      return reason; // The family's verdict.
+  }
   return std::string("there is no lowering for this operator yet");
 }
 
@@ -62,6 +64,8 @@ struct LowerOnnxToLinalgPass
     populateConstantLowering(patterns);
     populateElementwiseLowering(patterns);
     populateMatMulLowering(patterns);
+    populateDataMovementLowering(patterns);
+    populateSoftmaxLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

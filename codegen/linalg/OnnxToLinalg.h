@@ -16,15 +16,25 @@
 
 namespace mlir::kiln {
 
-/// For an op the elementwise family handles: nullopt if it can be lowered,
-/// else the reason it cannot. Not the family's op: "" (empty reason).
+// Each check*Lowering answers for one family: nullopt when the op can be
+// lowered, the reason when it cannot, and "" when the op is not the
+// family's.
+
+/// The elementwise operators.
 std::optional<std::string> checkElementwiseLowering(Operation *op);
-bool isElementwiseOp(Operation *op);
 void populateElementwiseLowering(RewritePatternSet &patterns);
 
 /// MatMul (numpy semantics) and Gemm.
 std::optional<std::string> checkMatMulLowering(Operation *op);
 void populateMatMulLowering(RewritePatternSet &patterns);
+
+/// Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat.
+std::optional<std::string> checkDataMovementLowering(Operation *op);
+void populateDataMovementLowering(RewritePatternSet &patterns);
+
+/// Softmax and LogSoftmax.
+std::optional<std::string> checkSoftmaxLowering(Operation *op);
+void populateSoftmaxLowering(RewritePatternSet &patterns);
 
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);

@@ -46,3 +46,19 @@ func.func @matmul_unranked(%a: tensor<*xf32>, %b: tensor<3x2xf32>) -> tensor<*xf
   %0 = "onnx.MatMul"(%a, %b) : (tensor<*xf32>, tensor<3x2xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+func.func @reshape_dynamic(%x: tensor<?x4xf32>, %s: tensor<1xi64>) -> tensor<?xf32> {
+  // expected-error@+1 {{'onnx.Reshape' op cannot be lowered to linalg for the CPU: its result shape is dynamic, which is not lowered yet}}
+  %0 = "onnx.Reshape"(%x, %s) : (tensor<?x4xf32>, tensor<1xi64>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @hardmax(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'onnx.Hardmax' op cannot be lowered to linalg for the CPU: there is no lowering for this operator yet}}
+  %0 = "onnx.Hardmax"(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -1,0 +1,169 @@
+//===- DataMovement.cpp - reshapes, Transpose and Concat to tensor/linalg -===//
+//
+// Reshape, Flatten, Squeeze and Unsqueeze only reinterpret the row-major
+// data: they become tensor.collapse_shape / expand_shape (through a 1-D
+// view when neither alone fits), which bufferize without copies. Transpose
+// is linalg.transpose; Concat inserts each input into its slice of the
+// result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/linalg/OnnxToLinalg.h"
+#include "codegen/linalg/Passes.h"
+
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+bool isReshapeLike(Operation *op) {
+  return isa<onnx::ReshapeOp, onnx::FlattenOp, onnx::SqueezeOp,
+             onnx::UnsqueezeOp>(op);
+}
+
+/// `source` viewed with the static type `target`.
+Value reshapeStatic(OpBuilder &b, Location loc, Value source,
+                    RankedTensorType target) {
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  if (sourceType == target)
+    return source;
+  if (target.getRank() < sourceType.getRank())
+    if (auto groups = getReassociationIndicesForCollapse(sourceType.getShape(),
+                                                         target.getShape()))
+      return b.create<tensor::CollapseShapeOp>(loc, target, source, *groups);
+  if (target.getRank() > sourceType.getRank())
+    if (auto groups = getReassociationIndicesForCollapse(target.getShape(),
+                                                         sourceType.getShape()))
+      return b.create<tensor::ExpandShapeOp>(loc, target, source, *groups);
+  // Neither fits: through the flat view.
+  auto flatType = RankedTensorType::get({sourceType.getNumElements()},
+                                        sourceType.getElementType());
+  ReassociationIndices all;
+  for (int64_t i = 0; i < sourceType.getRank(); ++i)
+    all.push_back(i);
+  Value flat = sourceType.getRank() == 1
+                   ? source
+                   : b.create<tensor::CollapseShapeOp>(
+                         loc, flatType, source, ArrayRef{all});
+  if (target.getRank() == 1)
+    return flat;
+  ReassociationIndices allTarget;
+  for (int64_t i = 0; i < target.getRank(); ++i)
+    allTarget.push_back(i);
+  if (target.getRank() == 0)
+    return b.create<tensor::CollapseShapeOp>(loc, target, flat,
+                                             ArrayRef<ReassociationIndices>{});
+  return b.create<tensor::ExpandShapeOp>(loc, target, flat,
+                                         ArrayRef{allTarget});
+}
+
+struct LowerReshapeLike : RewritePattern {
+  LowerReshapeLike(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), 1, context) {}
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isReshapeLike(op) || checkDataMovementLowering(op))
+      return failure();
+    rewriter.replaceOp(
+        op, reshapeStatic(rewriter, op->getLoc(), op->getOperand(0),
+                          cast<RankedTensorType>(op->getResult(0).getType())));
+    return success();
+  }
+};
+
+struct LowerTranspose : OpRewritePattern<onnx::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkDataMovementLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(op.getData().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    SmallVector<int64_t> perm;
+    if (std::optional<ArrayAttr> given = op.getPerm())
+      for (Attribute axis : *given)
+        perm.push_back(cast<IntegerAttr>(axis).getInt());
+    else
+      for (int64_t i = inputType.getRank() - 1; i >= 0; --i)
+        perm.push_back(i);
+    SmallVector<Value> sizes;
+    for (auto [i, axis] : llvm::enumerate(perm))
+      if (resultType.isDynamicDim(i))
+        sizes.push_back(rewriter.create<tensor::DimOp>(loc, op.getData(), axis));
+    Value init = rewriter.create<tensor::EmptyOp>(
+        loc, resultType.getShape(), resultType.getElementType(), sizes);
+    rewriter.replaceOp(op, rewriter
+                               .create<linalg::TransposeOp>(loc, op.getData(),
+                                                            init, perm)
+                               ->getResults());
+    return success();
+  }
+};
+
+struct LowerConcat : OpRewritePattern<onnx::ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::ConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkDataMovementLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = resultType.getRank();
+    int64_t axis = op.getAxisAttr().getInt();
+    if (axis < 0)
+      axis += rank;
+    Value result = rewriter.create<tensor::EmptyOp>(
+        loc, resultType.getShape(), resultType.getElementType());
+    int64_t offset = 0;
+    for (Value input : op.getInputs()) {
+      auto type = cast<RankedTensorType>(input.getType());
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+      offsets[axis] = rewriter.getIndexAttr(offset);
+      SmallVector<OpFoldResult> sizes, strides(rank, rewriter.getIndexAttr(1));
+      for (int64_t size : type.getShape())
+        sizes.push_back(rewriter.getIndexAttr(size));
+      result = rewriter.create<tensor::InsertSliceOp>(loc, input, result,
+                                                      offsets, sizes, strides);
+      offset += type.getDimSize(axis);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+std::optional<std::string>
+mlir::kiln::checkDataMovementLowering(Operation *op) {
+  if (!isReshapeLike(op) && !isa<onnx::TransposeOp, onnx::ConcatOp>(op))
+    return std::string();
+  auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!resultType)
+    return std::string("the rank of its result is unknown");
+  if (isa<onnx::TransposeOp>(op))
+    return isa<RankedTensorType>(op->getOperand(0).getType())
+               ? std::nullopt
+               : std::optional<std::string>("the rank of its input is unknown");
+  // Reshapes and Concat: static shapes for now.
+  if (!resultType.hasStaticShape())
+    return std::string("its result shape is dynamic, which is not lowered yet");
+  ValueRange inputs = op->getOperands();
+  if (isReshapeLike(op))
+    inputs = inputs.take_front();
+  for (Value input : inputs) {
+    auto type = dyn_cast<RankedTensorType>(input.getType());
+    if (!type || !type.hasStaticShape())
+      return std::string("an input shape is dynamic, which is not lowered yet");
+    if (isReshapeLike(op) && type.getNumElements() != resultType.getNumElements())
+      return std::string("its input and result sizes differ");
+  }
+  return std::nullopt;
+}
+
+void mlir::kiln::populateDataMovementLowering(RewritePatternSet &patterns) {
+  patterns.add<LowerReshapeLike>(patterns.getContext());
+  patterns.add<LowerTranspose, LowerConcat>(patterns.getContext());
+}
