@@ -34,7 +34,8 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                ? std::nullopt
                : std::optional<std::string>("it has no tensor value");
   for (auto check : {checkElementwiseLowering, checkMatMulLowering,
-                     checkDataMovementLowering, checkSoftmaxLowering}) {
+                     checkDataMovementLowering, checkSoftmaxLowering,
+                     checkWindowLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -66,6 +67,7 @@ struct LowerOnnxToLinalgPass
     populateMatMulLowering(patterns);
     populateDataMovementLowering(patterns);
     populateSoftmaxLowering(patterns);
+    populateWindowLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

@@ -36,6 +36,10 @@ void populateDataMovementLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkSoftmaxLowering(Operation *op);
 void populateSoftmaxLowering(RewritePatternSet &patterns);
 
+/// Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool.
+std::optional<std::string> checkWindowLowering(Operation *op);
+void populateWindowLowering(RewritePatternSet &patterns);
+
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
 

@@ -1,10 +1,10 @@
 // Each op that cannot be lowered is named, with the reason.
 // RUN: kiln-opt %s -split-input-file -kiln-lower-onnx-to-linalg -verify-diagnostics
 
-func.func @no_lowering(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x2x2xf32> {
-  // expected-error@+1 {{'onnx.Conv' op cannot be lowered to linalg for the CPU: there is no lowering for this operator yet}}
-  %0 = "onnx.Conv"(%x, %w) : (tensor<1x1x4x4xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x2x2xf32>
-  return %0 : tensor<1x1x2x2xf32>
+func.func @no_lowering(%x: tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32> {
+  // expected-error@+1 {{'onnx.LRN' op cannot be lowered to linalg for the CPU: there is no lowering for this operator yet}}
+  %0 = "onnx.LRN"(%x) <{size = 3 : i64}> : (tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  return %0 : tensor<1x3x4x4xf32>
 }
 
 // -----
@@ -61,4 +61,20 @@ func.func @hardmax(%x: tensor<4xf32>) -> tensor<4xf32> {
   // expected-error@+1 {{'onnx.Hardmax' op cannot be lowered to linalg for the CPU: there is no lowering for this operator yet}}
   %0 = "onnx.Hardmax"(%x) : (tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @conv_dynamic(%x: tensor<?x1x4x4xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<?x1x2x2xf32> {
+  // expected-error@+1 {{'onnx.Conv' op cannot be lowered to linalg for the CPU: its shapes must be static for now}}
+  %0 = "onnx.Conv"(%x, %w) : (tensor<?x1x4x4xf32>, tensor<1x1x3x3xf32>) -> tensor<?x1x2x2xf32>
+  return %0 : tensor<?x1x2x2xf32>
+}
+
+// -----
+
+func.func @maxpool_indices(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xi64> {
+  // expected-error@+1 {{'onnx.MaxPool' op cannot be lowered to linalg for the CPU: its Indices output is not lowered yet}}
+  %0:2 = "onnx.MaxPool"(%x) <{kernel_shape = [2, 2], strides = [2, 2]}> : (tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
+  return %0#1 : tensor<1x1x2x2xi64>
 }

@@ -1,0 +1,439 @@
+//===- Window.cpp - Conv and the pools to linalg --------------------------===//
+//
+// Sliding-window operators over N-D spatial dimensions, as linalg.generic:
+// the input is padded explicitly (tensor.pad), then each output position
+// reads input[o * stride + k * dilation]. Conv exposes its groups as a
+// dimension (expand_shape), so grouped and depthwise convolutions are the
+// same contraction, and starts from the bias broadcast into the output.
+// MaxPool pads with -inf; AveragePool divides by how many elements of each
+// window count (count_include_pad decides whether explicit padding does;
+// the ceil_mode overhang never does). Static shapes only, for now.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/linalg/OnnxToLinalg.h"
+#include "codegen/linalg/Passes.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// Where windows sit along each spatial axis of a static input.
+struct WindowGeometry {
+  SmallVector<int64_t> kernel, strides, dilations;
+  /// Padding the operator defines (explicit pads or auto_pad).
+  SmallVector<int64_t> padBegin, padEnd;
+  /// Extra padding at the end so that ceil_mode's last window fits.
+  SmallVector<int64_t> overhang;
+};
+
+SmallVector<int64_t> intsOr(Operation *op, StringRef name, size_t count,
+                            int64_t otherwise) {
+  SmallVector<int64_t> values(count, otherwise);
+  if (auto attr = op->getAttrOfType<ArrayAttr>(name))
+    for (auto [i, value] : llvm::enumerate(attr))
+      if (i < count)
+        values[i] = cast<IntegerAttr>(value).getInt();
+  return values;
+}
+
+/// The geometry of `op` on `inputShape` (N, C, spatial...) producing
+/// `outputShape`, or nullopt if the attributes do not describe one.
+std::optional<WindowGeometry> geometryOf(Operation *op,
+                                         ArrayRef<int64_t> inputShape,
+                                         ArrayRef<int64_t> outputShape,
+                                         ArrayRef<int64_t> kernel) {
+  size_t spatial = inputShape.size() - 2;
+  WindowGeometry g;
+  g.kernel.assign(kernel.begin(), kernel.end());
+  g.strides = intsOr(op, "strides", spatial, 1);
+  g.dilations = intsOr(op, "dilations", spatial, 1);
+  SmallVector<int64_t> pads = intsOr(op, "pads", 2 * spatial, 0);
+  StringRef autoPad = "NOTSET";
+  if (auto attr = op->getAttrOfType<StringAttr>("auto_pad"))
+    autoPad = attr.getValue();
+  for (size_t i = 0; i < spatial; ++i) {
+    int64_t in = inputShape[i + 2], out = outputShape[i + 2];
+    int64_t span = (out - 1) * g.strides[i] + (g.kernel[i] - 1) * g.dilations[i] + 1;
+    int64_t begin = pads[i], end = pads[i + spatial];
+    if (autoPad == "VALID") {
+      begin = end = 0;
+    } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      int64_t total = std::max<int64_t>(0, span - in);
+      begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      end = total - begin;
+    }
+    g.padBegin.push_back(begin);
+    g.padEnd.push_back(end);
+    g.overhang.push_back(std::max<int64_t>(0, span - (in + begin + end)));
+  }
+  return g;
+}
+
+/// `value` padded on its spatial dimensions (the last `padBegin.size()`).
+Value padSpatial(OpBuilder &b, Location loc, Value value,
+                 ArrayRef<int64_t> padBegin, ArrayRef<int64_t> padEnd,
+                 Attribute fill) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t leading = type.getRank() - padBegin.size();
+  if (llvm::all_of(padBegin, [](int64_t p) { return p == 0; }) &&
+      llvm::all_of(padEnd, [](int64_t p) { return p == 0; }))
+    return value;
+  SmallVector<int64_t> low(leading, 0), high(leading, 0), shape;
+  low.append(padBegin.begin(), padBegin.end());
+  high.append(padEnd.begin(), padEnd.end());
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    shape.push_back(type.getDimSize(i) + low[i] + high[i]);
+  auto paddedType = RankedTensorType::get(shape, type.getElementType());
+  Value padding = b.create<arith::ConstantOp>(loc, cast<TypedAttr>(fill));
+  auto asFoldResults = [&](ArrayRef<int64_t> values) {
+    return llvm::to_vector(llvm::map_range(values, [&](int64_t v) {
+      return OpFoldResult(b.getIndexAttr(v));
+    }));
+  };
+  return b.create<tensor::PadOp>(loc, paddedType, value, asFoldResults(low),
+                                 asFoldResults(high), padding);
+}
+
+SmallVector<int64_t> sum(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  SmallVector<int64_t> result;
+  for (auto [x, y] : llvm::zip(a, b))
+    result.push_back(x + y);
+  return result;
+}
+
+/// input[..., o * stride + k * dilation] for spatial axes starting at loop
+/// `firstOutput` (outputs) and `firstKernel` (kernel offsets).
+SmallVector<AffineExpr> windowExprs(const WindowGeometry &g,
+                                    int64_t firstOutput, int64_t firstKernel,
+                                    MLIRContext *context) {
+  SmallVector<AffineExpr> exprs;
+  for (size_t i = 0; i < g.kernel.size(); ++i)
+    exprs.push_back(getAffineDimExpr(firstOutput + i, context) * g.strides[i] +
+                    getAffineDimExpr(firstKernel + i, context) * g.dilations[i]);
+  return exprs;
+}
+
+struct LowerConv : OpRewritePattern<onnx::ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkWindowLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *context = getContext();
+    auto inputType = cast<RankedTensorType>(op.getX().getType());
+    auto weightType = cast<RankedTensorType>(op.getW().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type element = resultType.getElementType();
+    int64_t spatial = inputType.getRank() - 2;
+    int64_t groups = (int64_t)op.getGroup();
+    int64_t channels = inputType.getDimSize(1), filters = weightType.getDimSize(0);
+    int64_t channelsPerGroup = channels / groups, filtersPerGroup = filters / groups;
+    WindowGeometry g = *geometryOf(op, inputType.getShape(),
+                                   resultType.getShape(),
+                                   weightType.getShape().drop_front(2));
+
+    Value input = padSpatial(rewriter, loc, op.getX(), g.padBegin,
+                             sum(g.padEnd, g.overhang),
+                             rewriter.getZeroAttr(element));
+    auto paddedShape = cast<RankedTensorType>(input.getType()).getShape();
+
+    // Groups as a dimension: input [N, G, C/G, ...], weight [G, F/G, C/G,
+    // k...], output [N, G, F/G, o...].
+    auto expand = [&](Value value, ArrayRef<int64_t> shape,
+                      SmallVector<ReassociationIndices> groupsOf) {
+      return rewriter.create<tensor::ExpandShapeOp>(
+          loc, RankedTensorType::get(shape, element), value, groupsOf);
+    };
+    SmallVector<int64_t> inputShape = {paddedShape[0], groups, channelsPerGroup};
+    inputShape.append(paddedShape.begin() + 2, paddedShape.end());
+    SmallVector<ReassociationIndices> inputGroups = {{0}, {1, 2}};
+    for (int64_t i = 0; i < spatial; ++i)
+      inputGroups.push_back({3 + i});
+    Value groupedInput = expand(input, inputShape, inputGroups);
+    SmallVector<int64_t> weightShape = {groups, filtersPerGroup, channelsPerGroup};
+    weightShape.append(g.kernel.begin(), g.kernel.end());
+    SmallVector<ReassociationIndices> weightGroups = {{0, 1}, {2}};
+    for (int64_t i = 0; i < spatial; ++i)
+      weightGroups.push_back({3 + i});
+    Value groupedWeight = expand(op.getW(), weightShape, weightGroups);
+    SmallVector<int64_t> outputShape = {resultType.getDimSize(0), groups,
+                                        filtersPerGroup};
+    outputShape.append(resultType.getShape().begin() + 2,
+                       resultType.getShape().end());
+    auto groupedType = RankedTensorType::get(outputShape, element);
+
+    // Loops: n, g, f, o..., c, k...
+    int64_t loops = 3 + 2 * spatial + 1;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
+    int64_t firstOutput = 3, channelLoop = 3 + spatial, firstKernel = 4 + spatial;
+    SmallVector<AffineExpr> inputExprs = {d(0), d(1), d(channelLoop)};
+    inputExprs.append(windowExprs(g, firstOutput, firstKernel, context));
+    SmallVector<AffineExpr> weightExprs = {d(1), d(2), d(channelLoop)};
+    SmallVector<AffineExpr> outputExprs = {d(0), d(1), d(2)};
+    for (int64_t i = 0; i < spatial; ++i) {
+      weightExprs.push_back(d(firstKernel + i));
+      outputExprs.push_back(d(firstOutput + i));
+    }
+    SmallVector<utils::IteratorType> iterators(3 + spatial,
+                                               utils::IteratorType::parallel);
+    iterators.append(1 + spatial, utils::IteratorType::reduction);
+
+    // The accumulator starts as the bias (or zero).
+    Value init;
+    if (Value bias = op.getB()) {
+      Value groupedBias = rewriter.create<tensor::ExpandShapeOp>(
+          loc, RankedTensorType::get({groups, filtersPerGroup}, element), bias,
+          SmallVector<ReassociationIndices>{{0, 1}});
+      Value empty = rewriter.create<tensor::EmptyOp>(loc, outputShape, element);
+      SmallVector<AffineExpr> biasExprs = {d(1), d(2)};
+      init = rewriter
+                 .create<linalg::GenericOp>(
+                     loc, groupedType, groupedBias, empty,
+                     ArrayRef{AffineMap::get(3 + spatial, 0, biasExprs, context),
+                              rewriter.getMultiDimIdentityMap(3 + spatial)},
+                     SmallVector<utils::IteratorType>(
+                         3 + spatial, utils::IteratorType::parallel),
+                     [](OpBuilder &b, Location l, ValueRange args) {
+                       b.create<linalg::YieldOp>(l, args[0]);
+                     })
+                 .getResult(0);
+    } else {
+      Value empty = rewriter.create<tensor::EmptyOp>(loc, outputShape, element);
+      Value zero = rewriter.create<arith::ConstantOp>(loc, rewriter.getZeroAttr(element));
+      init = rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0);
+    }
+    Value grouped =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, groupedType, ValueRange{groupedInput, groupedWeight}, init,
+                ArrayRef{AffineMap::get(loops, 0, inputExprs, context),
+                         AffineMap::get(loops, 0, weightExprs, context),
+                         AffineMap::get(loops, 0, outputExprs, context)},
+                iterators,
+                [](OpBuilder &b, Location l, ValueRange args) {
+                  Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
+                  b.create<linalg::YieldOp>(
+                      l, b.create<arith::AddFOp>(l, args[2], product).getResult());
+                })
+            .getResult(0);
+    SmallVector<ReassociationIndices> outputGroups = {{0}, {1, 2}};
+    for (int64_t i = 0; i < spatial; ++i)
+      outputGroups.push_back({3 + i});
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, resultType, grouped,
+                                                         outputGroups);
+    return success();
+  }
+};
+
+/// Sum or max over each window of `input` (already padded), as one generic
+/// whose kernel loops take their extent from a shape-only operand.
+Value poolWindows(OpBuilder &b, Location loc, Value input,
+                  const WindowGeometry &g, RankedTensorType resultType,
+                  bool isMax) {
+  MLIRContext *context = b.getContext();
+  Type element = resultType.getElementType();
+  int64_t rank = resultType.getRank(), spatial = g.kernel.size();
+  int64_t leading = rank - spatial;
+  int64_t loops = rank + spatial;
+  SmallVector<AffineExpr> inputExprs, outputExprs, kernelExprs;
+  for (int64_t i = 0; i < leading; ++i)
+    inputExprs.push_back(getAffineDimExpr(i, context));
+  inputExprs.append(windowExprs(g, leading, rank, context));
+  for (int64_t i = 0; i < rank; ++i)
+    outputExprs.push_back(getAffineDimExpr(i, context));
+  for (int64_t i = 0; i < spatial; ++i)
+    kernelExprs.push_back(getAffineDimExpr(rank + i, context));
+  Value window = b.create<tensor::EmptyOp>(loc, g.kernel, element);
+  Value empty = b.create<tensor::EmptyOp>(loc, resultType.getShape(), element);
+  Value start = b.create<arith::ConstantOp>(
+      loc, b.getFloatAttr(element, isMax ? -INFINITY : 0.0));
+  Value init = b.create<linalg::FillOp>(loc, start, empty).getResult(0);
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  iterators.append(spatial, utils::IteratorType::reduction);
+  return b
+      .create<linalg::GenericOp>(
+          loc, resultType, ValueRange{input, window}, init,
+          ArrayRef{AffineMap::get(loops, 0, inputExprs, context),
+                   AffineMap::get(loops, 0, kernelExprs, context),
+                   AffineMap::get(loops, 0, outputExprs, context)},
+          iterators,
+          [isMax](OpBuilder &nb, Location l, ValueRange args) {
+            Value combined =
+                isMax ? nb.create<arith::MaximumFOp>(l, args[0], args[2]).getResult()
+                      : nb.create<arith::AddFOp>(l, args[0], args[2]).getResult();
+            nb.create<linalg::YieldOp>(l, combined);
+          })
+      .getResult(0);
+}
+
+struct LowerMaxPool : OpRewritePattern<onnx::MaxPoolOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::MaxPoolOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkWindowLowering(op))
+      return failure();
+    auto inputType = cast<RankedTensorType>(op.getX().getType());
+    auto resultType = cast<RankedTensorType>(op.getY().getType());
+    SmallVector<int64_t> kernel = intsOr(op, "kernel_shape", inputType.getRank() - 2, 1);
+    WindowGeometry g =
+        *geometryOf(op, inputType.getShape(), resultType.getShape(), kernel);
+    Value input = padSpatial(
+        rewriter, op.getLoc(), op.getX(), g.padBegin, sum(g.padEnd, g.overhang),
+        rewriter.getFloatAttr(resultType.getElementType(), -INFINITY));
+    rewriter.replaceOp(op, {poolWindows(rewriter, op.getLoc(), input, g,
+                                        resultType, /*isMax=*/true)});
+    return success();
+  }
+};
+
+struct LowerAveragePool : OpRewritePattern<onnx::AveragePoolOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::AveragePoolOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkWindowLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(op.getX().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type element = resultType.getElementType();
+    int64_t spatial = inputType.getRank() - 2;
+    SmallVector<int64_t> kernel = intsOr(op, "kernel_shape", spatial, 1);
+    WindowGeometry g =
+        *geometryOf(op, inputType.getShape(), resultType.getShape(), kernel);
+    Value input = padSpatial(rewriter, loc, op.getX(), g.padBegin,
+                             sum(g.padEnd, g.overhang),
+                             rewriter.getZeroAttr(element));
+    Value sums = poolWindows(rewriter, loc, input, g, resultType, false);
+
+    // How many elements each window counts: pool a tensor of ones laid out
+    // like the input's spatial extent, padded with ones where explicit
+    // padding counts and zeros elsewhere.
+    SmallVector<int64_t> spatialShape(inputType.getShape().drop_front(2));
+    auto onesType = RankedTensorType::get(spatialShape, element);
+    Value ones = rewriter.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(onesType, rewriter.getFloatAttr(element, 1.0)));
+    bool includePad = op.getCountIncludePad() != 0;
+    Value counted = padSpatial(rewriter, loc, ones, g.padBegin, g.padEnd,
+                               rewriter.getFloatAttr(element, includePad ? 1.0 : 0.0));
+    SmallVector<int64_t> noPad(spatial, 0);
+    counted = padSpatial(rewriter, loc, counted, noPad, g.overhang,
+                         rewriter.getZeroAttr(element));
+    auto countType = RankedTensorType::get(resultType.getShape().drop_front(2),
+                                           element);
+    Value counts = poolWindows(rewriter, loc, counted, g, countType, false);
+
+    MLIRContext *context = getContext();
+    int64_t rank = resultType.getRank();
+    SmallVector<AffineExpr> countExprs;
+    for (int64_t i = 2; i < rank; ++i)
+      countExprs.push_back(getAffineDimExpr(i, context));
+    Value empty = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(), element);
+    auto average = rewriter.create<linalg::GenericOp>(
+        loc, resultType, ValueRange{sums, counts}, empty,
+        ArrayRef{rewriter.getMultiDimIdentityMap(rank),
+                 AffineMap::get(rank, 0, countExprs, context),
+                 rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange args) {
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::DivFOp>(l, args[0], args[1]).getResult());
+        });
+    rewriter.replaceOp(op, average.getResults());
+    return success();
+  }
+};
+
+/// GlobalAveragePool / GlobalMaxPool: one window covering all spatial dims.
+template <typename OpTy, bool isMax>
+struct LowerGlobalPool : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (checkWindowLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(op.getX().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type element = resultType.getElementType();
+    WindowGeometry g;
+    g.kernel.assign(inputType.getShape().begin() + 2, inputType.getShape().end());
+    g.strides.assign(g.kernel.size(), 1);
+    g.dilations.assign(g.kernel.size(), 1);
+    Value pooled = poolWindows(rewriter, loc, op.getX(), g, resultType, isMax);
+    if (isMax) {
+      rewriter.replaceOp(op, pooled);
+      return success();
+    }
+    int64_t count = 1;
+    for (int64_t size : g.kernel)
+      count *= size;
+    Value divisor = rewriter.create<arith::ConstantOp>(
+        loc, rewriter.getFloatAttr(element, (double)count));
+    int64_t rank = resultType.getRank();
+    Value empty = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(), element);
+    auto average = rewriter.create<linalg::GenericOp>(
+        loc, resultType, pooled, empty,
+        ArrayRef{rewriter.getMultiDimIdentityMap(rank),
+                 rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::DivFOp>(l, args[0], divisor).getResult());
+        });
+    rewriter.replaceOp(op, average.getResults());
+    return success();
+  }
+};
+
+} // namespace
+
+std::optional<std::string> mlir::kiln::checkWindowLowering(Operation *op) {
+  if (!isa<onnx::ConvOp, onnx::MaxPoolOp, onnx::AveragePoolOp,
+           onnx::GlobalAveragePoolOp, onnx::GlobalMaxPoolOp>(op))
+    return std::string();
+  auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  auto inputType = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+  if (!resultType || !inputType || !resultType.hasStaticShape() ||
+      !inputType.hasStaticShape())
+    return std::string("its shapes must be static for now");
+  if (inputType.getRank() < 3)
+    return std::string("its input needs a rank of 3 or more");
+  Type element = resultType.getElementType();
+  if (!element.isF16() && !element.isBF16() && !element.isF32() &&
+      !element.isF64())
+    return std::string("it is lowered for floating-point types only");
+  if (auto maxPool = dyn_cast<onnx::MaxPoolOp>(op)) {
+    if (maxPool.getIndices())
+      return std::string("its Indices output is not lowered yet");
+    if (maxPool.getStorageOrder() != 0)
+      return std::string("storage_order = 1 is not lowered yet");
+  }
+  for (Value operand : op->getOperands()) {
+    auto type = dyn_cast<RankedTensorType>(operand.getType());
+    if (!type || !type.hasStaticShape())
+      return std::string("its shapes must be static for now");
+  }
+  if (auto conv = dyn_cast<onnx::ConvOp>(op)) {
+    auto weight = cast<RankedTensorType>(conv.getW().getType());
+    int64_t groups = (int64_t)conv.getGroup();
+    if (groups < 1 || inputType.getDimSize(1) % groups ||
+        weight.getDimSize(0) % groups ||
+        weight.getDimSize(1) * groups != inputType.getDimSize(1))
+      return std::string("its channels do not divide into its groups");
+  }
+  return std::nullopt;
+}
+
+void mlir::kiln::populateWindowLowering(RewritePatternSet &patterns) {
+  patterns.add<LowerConv, LowerMaxPool, LowerAveragePool,
+               LowerGlobalPool<onnx::GlobalAveragePoolOp, false>,
+               LowerGlobalPool<onnx::GlobalMaxPoolOp, true>>(
+      patterns.getContext());
+}
