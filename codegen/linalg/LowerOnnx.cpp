@@ -35,7 +35,7 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                : std::optional<std::string>("it has no tensor value");
   for (auto check : {checkElementwiseLowering, checkMatMulLowering,
                      checkDataMovementLowering, checkSoftmaxLowering,
-                     checkWindowLowering}) {
+                     checkWindowLowering, checkReductionLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -68,6 +68,7 @@ struct LowerOnnxToLinalgPass
     populateDataMovementLowering(patterns);
     populateSoftmaxLowering(patterns);
     populateWindowLowering(patterns);
+    populateReductionLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

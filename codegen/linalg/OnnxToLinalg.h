@@ -40,6 +40,11 @@ void populateSoftmaxLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkWindowLowering(Operation *op);
 void populateWindowLowering(RewritePatternSet &patterns);
 
+/// Reduce* with constant axes, BatchNormalization (inference),
+/// LayerNormalization.
+std::optional<std::string> checkReductionLowering(Operation *op);
+void populateReductionLowering(RewritePatternSet &patterns);
+
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
 

@@ -1,0 +1,406 @@
+//===- Reduction.cpp - reductions and normalizations to linalg ------------===//
+//
+// Reduce{Sum,Mean,Max,Min,Prod,SumSquare,L1,L2} with constant axes become
+// one reducing linalg.generic (then expand_shape back for keepdims) and an
+// elementwise finish where the operator needs one (mean, square root).
+// BatchNormalization in inference mode is one elementwise generic reading
+// its per-channel vectors broadcast; LayerNormalization reduces the mean
+// and the variance over the trailing axes, then normalizes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/linalg/OnnxToLinalg.h"
+#include "codegen/linalg/Passes.h"
+
+#include "dialects/onnx/OnnxConstants.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+#include "llvm/ADT/SmallBitVector.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+bool isFloatElement(Type type) {
+  return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
+}
+
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
+  return b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, value));
+}
+
+/// 1 / sqrt(x), spelled so every CPU lowering of math handles it.
+Value reciprocalSqrt(OpBuilder &b, Location loc, Value x) {
+  return b.create<arith::DivFOp>(loc, floatConstant(b, loc, x.getType(), 1.0),
+                                 b.create<math::SqrtOp>(loc, x));
+}
+
+/// The axes a Reduce* op reduces, normalized, or nullopt if not constant.
+std::optional<llvm::SmallBitVector> reducedAxes(Operation *op, int64_t rank) {
+  llvm::SmallBitVector axes(rank);
+  std::optional<SmallVector<int64_t>> given;
+  if (op->getNumOperands() > 1 && op->getOperand(1))
+    given = onnx::getConstantInts(op->getOperand(1));
+  else
+    given = SmallVector<int64_t>();
+  if (!given)
+    return std::nullopt;
+  if (given->empty()) {
+    auto noop = op->getAttrOfType<IntegerAttr>("noop_with_empty_axes");
+    if (!noop || noop.getInt() == 0)
+      axes.set();
+    return axes;
+  }
+  for (int64_t axis : *given) {
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank)
+      return std::nullopt;
+    axes.set(axis);
+  }
+  return axes;
+}
+
+enum class Combine { Sum, Max, Min, Prod };
+
+struct ReductionKind {
+  Combine combine;
+  /// Applied to each element before combining: |x| or x^2.
+  enum { Identity, Abs, Square } pre = Identity;
+  /// Applied to the result: mean or square root.
+  enum { None, Mean, Sqrt } post = None;
+};
+
+std::optional<ReductionKind> kindOf(StringRef name) {
+  return llvm::StringSwitch<std::optional<ReductionKind>>(name)
+      .Case("ReduceSum", ReductionKind{Combine::Sum})
+      .Case("ReduceMean", ReductionKind{Combine::Sum, ReductionKind::Identity,
+                                        ReductionKind::Mean})
+      .Case("ReduceMax", ReductionKind{Combine::Max})
+      .Case("ReduceMin", ReductionKind{Combine::Min})
+      .Case("ReduceProd", ReductionKind{Combine::Prod})
+      .Case("ReduceSumSquare", ReductionKind{Combine::Sum, ReductionKind::Square})
+      .Case("ReduceL1", ReductionKind{Combine::Sum, ReductionKind::Abs})
+      .Case("ReduceL2", ReductionKind{Combine::Sum, ReductionKind::Square,
+                                      ReductionKind::Sqrt})
+      .Default(std::nullopt);
+}
+
+/// Reduces `input` over `axes` with `kind`; the result drops those axes.
+Value reduce(OpBuilder &b, Location loc, Value input,
+             const llvm::SmallBitVector &axes, ReductionKind kind) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Type element = type.getElementType();
+  MLIRContext *context = b.getContext();
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> exprs;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t i = 0; i < rank; ++i) {
+    iterators.push_back(axes.test(i) ? utils::IteratorType::reduction
+                                     : utils::IteratorType::parallel);
+    if (!axes.test(i)) {
+      shape.push_back(type.getDimSize(i));
+      exprs.push_back(getAffineDimExpr(i, context));
+    }
+  }
+  auto resultType = RankedTensorType::get(shape, element);
+  double start = kind.combine == Combine::Sum    ? 0.0
+                 : kind.combine == Combine::Prod ? 1.0
+                 : kind.combine == Combine::Max  ? -INFINITY
+                                                 : INFINITY;
+  Value empty = b.create<tensor::EmptyOp>(loc, shape, element);
+  Value init = b.create<linalg::FillOp>(
+                    loc, floatConstant(b, loc, element, start), empty)
+                   .getResult(0);
+  return b
+      .create<linalg::GenericOp>(
+          loc, resultType, input, init,
+          ArrayRef{b.getMultiDimIdentityMap(rank),
+                   AffineMap::get(rank, 0, exprs, context)},
+          iterators,
+          [kind](OpBuilder &nb, Location l, ValueRange args) {
+            Value x = args[0];
+            if (kind.pre == ReductionKind::Abs)
+              x = nb.create<math::AbsFOp>(l, x);
+            else if (kind.pre == ReductionKind::Square)
+              x = nb.create<arith::MulFOp>(l, x, x);
+            Value out;
+            switch (kind.combine) {
+            case Combine::Sum: out = nb.create<arith::AddFOp>(l, x, args[1]); break;
+            case Combine::Prod: out = nb.create<arith::MulFOp>(l, x, args[1]); break;
+            case Combine::Max: out = nb.create<arith::MaximumFOp>(l, x, args[1]); break;
+            case Combine::Min: out = nb.create<arith::MinimumFOp>(l, x, args[1]); break;
+            }
+            nb.create<linalg::YieldOp>(l, out);
+          })
+      .getResult(0);
+}
+
+/// f(x) elementwise over a tensor.
+Value mapElements(OpBuilder &b, Location loc, Value input,
+                  function_ref<Value(OpBuilder &, Location, Value)> f) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Value empty =
+      b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+  int64_t rank = type.getRank();
+  return b
+      .create<linalg::GenericOp>(
+          loc, type, input, empty,
+          ArrayRef{b.getMultiDimIdentityMap(rank), b.getMultiDimIdentityMap(rank)},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            nb.create<linalg::YieldOp>(l, f(nb, l, args[0]));
+          })
+      .getResult(0);
+}
+
+struct LowerReduce : RewritePattern {
+  LowerReduce(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), 1, context) {}
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<ReductionKind> kind =
+        isa<onnx::OnnxDialect>(op->getDialect())
+            ? kindOf(op->getName().stripDialect())
+            : std::nullopt;
+    if (!kind || checkReductionLowering(op))
+      return failure();
+    Location loc = op->getLoc();
+    Value input = op->getOperand(0);
+    auto type = cast<RankedTensorType>(input.getType());
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    Type element = type.getElementType();
+    llvm::SmallBitVector axes = *reducedAxes(op, type.getRank());
+    Value result = reduce(rewriter, loc, input, axes, *kind);
+    if (kind->post == ReductionKind::Mean) {
+      int64_t count = 1;
+      for (int axis : axes.set_bits())
+        count *= type.getDimSize(axis);
+      Value divisor = floatConstant(rewriter, loc, element, (double)count);
+      result = mapElements(rewriter, loc, result,
+                           [&](OpBuilder &b, Location l, Value x) -> Value {
+                             return b.create<arith::DivFOp>(l, x, divisor);
+                           });
+    } else if (kind->post == ReductionKind::Sqrt) {
+      result = mapElements(rewriter, loc, result,
+                           [](OpBuilder &b, Location l, Value x) -> Value {
+                             return b.create<math::SqrtOp>(l, x);
+                           });
+    }
+    // keepdims: the reduced axes come back as size 1.
+    auto reducedType = cast<RankedTensorType>(result.getType());
+    if (reducedType != resultType) {
+      SmallVector<ReassociationIndices> groups;
+      if (reducedType.getRank() == 0) {
+        result = rewriter.create<tensor::ExpandShapeOp>(
+            loc, resultType, result, SmallVector<ReassociationIndices>{});
+      } else {
+        // Each kept axis takes the reduced axes before it (and the last one
+        // those after it).
+        ReassociationIndices current;
+        for (int64_t i = 0; i < resultType.getRank(); ++i) {
+          current.push_back(i);
+          if (!axes.test(i)) {
+            groups.push_back(current);
+            current.clear();
+          }
+        }
+        if (!current.empty())
+          groups.back().append(current.begin(), current.end());
+        result = rewriter.create<tensor::ExpandShapeOp>(loc, resultType, result,
+                                                        groups);
+      }
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LowerBatchNorm : OpRewritePattern<onnx::BatchNormalizationOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::BatchNormalizationOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkReductionLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *context = getContext();
+    auto type = cast<RankedTensorType>(op.getY().getType());
+    Type element = type.getElementType();
+    int64_t rank = type.getRank();
+    double epsilon = op.getEpsilon().convertToDouble();
+    AffineMap full = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap channel = AffineMap::get(rank, 0, getAffineDimExpr(1, context));
+    Value empty = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), element);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type,
+        ValueRange{op.getX(), op.getScale(), op.getB(), op.getInputMean(),
+                   op.getInputVar()},
+        empty, ArrayRef{full, channel, channel, channel, channel, full},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          // scale * (x - mean) / sqrt(var + epsilon) + bias
+          Value eps = floatConstant(b, l, element, epsilon);
+          Value invStd =
+              reciprocalSqrt(b, l, b.create<arith::AddFOp>(l, args[4], eps));
+          Value centered = b.create<arith::SubFOp>(l, args[0], args[3]);
+          Value scaled = b.create<arith::MulFOp>(
+              l, b.create<arith::MulFOp>(l, centered, invStd), args[1]);
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::AddFOp>(l, scaled, args[2]).getResult());
+        });
+    rewriter.replaceOp(op, {generic.getResult(0)});
+    return success();
+  }
+};
+
+struct LowerLayerNorm : OpRewritePattern<onnx::LayerNormalizationOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::LayerNormalizationOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkReductionLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *context = getContext();
+    Value input = op.getX();
+    auto type = cast<RankedTensorType>(input.getType());
+    Type element = type.getElementType();
+    int64_t rank = type.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    llvm::SmallBitVector axes(rank);
+    int64_t count = 1;
+    for (int64_t i = axis; i < rank; ++i) {
+      axes.set(i);
+      count *= type.getDimSize(i);
+    }
+    SmallVector<AffineExpr> keptExprs;
+    for (int64_t i = 0; i < axis; ++i)
+      keptExprs.push_back(getAffineDimExpr(i, context));
+    AffineMap full = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap kept = AffineMap::get(rank, 0, keptExprs, context);
+    // scale and bias broadcast against the normalized (trailing) axes.
+    auto trailingMap = [&](Value value) {
+      auto valueType = cast<RankedTensorType>(value.getType());
+      SmallVector<AffineExpr> exprs;
+      int64_t offset = rank - valueType.getRank();
+      for (int64_t i = 0; i < valueType.getRank(); ++i)
+        exprs.push_back(valueType.getDimSize(i) == 1 &&
+                                type.getDimSize(offset + i) != 1
+                            ? getAffineConstantExpr(0, context)
+                            : getAffineDimExpr(offset + i, context));
+      return AffineMap::get(rank, 0, exprs, context);
+    };
+    SmallVector<utils::IteratorType> parallel(rank,
+                                              utils::IteratorType::parallel);
+    Value divisor = floatConstant(rewriter, loc, element, (double)count);
+
+    Value sum = reduce(rewriter, loc, input, axes, ReductionKind{Combine::Sum});
+    Value mean = mapElements(rewriter, loc, sum,
+                             [&](OpBuilder &b, Location l, Value x) -> Value {
+                               return b.create<arith::DivFOp>(l, x, divisor);
+                             });
+    // Variance as the mean of squared deviations.
+    auto keptType = cast<RankedTensorType>(mean.getType());
+    Value zeros = rewriter
+                      .create<linalg::FillOp>(
+                          loc, floatConstant(rewriter, loc, element, 0.0),
+                          rewriter
+                              .create<tensor::EmptyOp>(loc, keptType.getShape(),
+                                                       element)
+                              .getResult())
+                      .getResult(0);
+    SmallVector<utils::IteratorType> reducing = parallel;
+    for (int64_t i = axis; i < rank; ++i)
+      reducing[i] = utils::IteratorType::reduction;
+    Value squares =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, keptType, ValueRange{input, mean}, zeros,
+                ArrayRef{full, kept, kept}, reducing,
+                [](OpBuilder &b, Location l, ValueRange args) {
+                  Value d = b.create<arith::SubFOp>(l, args[0], args[1]);
+                  b.create<linalg::YieldOp>(
+                      l, b.create<arith::AddFOp>(
+                                 l, b.create<arith::MulFOp>(l, d, d), args[2])
+                             .getResult());
+                })
+            .getResult(0);
+    double epsilon = op.getEpsilon().convertToDouble();
+    SmallVector<Value> inputs = {input, mean, squares, op.getScale()};
+    SmallVector<AffineMap> maps = {full, kept, kept, trailingMap(op.getScale())};
+    if (Value bias = op.getB()) {
+      inputs.push_back(bias);
+      maps.push_back(trailingMap(bias));
+    }
+    maps.push_back(full);
+    Value empty = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), element);
+    auto normalized = rewriter.create<linalg::GenericOp>(
+        loc, type, inputs, empty, maps, parallel,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value variance = b.create<arith::DivFOp>(
+              l, args[2], floatConstant(b, l, element, (double)count));
+          Value invStd = reciprocalSqrt(
+              b, l, b.create<arith::AddFOp>(
+                        l, variance, floatConstant(b, l, element, epsilon)));
+          Value y = b.create<arith::MulFOp>(
+              l, b.create<arith::MulFOp>(
+                     l, b.create<arith::SubFOp>(l, args[0], args[1]), invStd),
+              args[3]);
+          if (args.size() == 6)
+            y = b.create<arith::AddFOp>(l, y, args[4]);
+          b.create<linalg::YieldOp>(l, y);
+        });
+    rewriter.replaceOp(op, {normalized.getResult(0)});
+    return success();
+  }
+};
+
+} // namespace
+
+std::optional<std::string> mlir::kiln::checkReductionLowering(Operation *op) {
+  bool isReduce = isa<onnx::OnnxDialect>(op->getDialect()) &&
+                  kindOf(op->getName().stripDialect());
+  if (!isReduce &&
+      !isa<onnx::BatchNormalizationOp, onnx::LayerNormalizationOp>(op))
+    return std::string();
+  SmallVector<Type> types(op->getOperandTypes());
+  types.append(op->getResultTypes().begin(), op->getResultTypes().end());
+  for (Type valueType : types) {
+    auto type = dyn_cast<RankedTensorType>(valueType);
+    if (!type || !type.hasStaticShape())
+      return std::string("its shapes must be static for now");
+  }
+  Type element = getElementTypeOrSelf(op->getOperand(0).getType());
+  if (!isFloatElement(element))
+    return std::string("it is lowered for floating-point types only");
+  if (isReduce) {
+    auto type = cast<RankedTensorType>(op->getOperand(0).getType());
+    if (!reducedAxes(op, type.getRank()))
+      return std::string("its axes must be constant");
+    return std::nullopt;
+  }
+  if (auto batchNorm = dyn_cast<onnx::BatchNormalizationOp>(op)) {
+    if (batchNorm.getTrainingMode() != 0 || op->getNumResults() != 1)
+      return std::string("training mode is not lowered");
+    if (cast<RankedTensorType>(batchNorm.getX().getType()).getRank() < 2)
+      return std::string("its input needs a rank of 2 or more");
+    for (Value value : op->getOperands().drop_front())
+      if (getElementTypeOrSelf(value.getType()) != element)
+        return std::string("its statistics must have the input's element type");
+  }
+  if (isa<onnx::LayerNormalizationOp>(op) && op->getNumResults() != 1)
+    return std::string("its Mean and InvStdDev outputs are not lowered yet");
+  return std::nullopt;
+}
+
+void mlir::kiln::populateReductionLowering(RewritePatternSet &patterns) {
+  patterns.add<LowerReduce>(patterns.getContext());
+  patterns.add<LowerBatchNorm, LowerLayerNorm>(patterns.getContext());
+}
