@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/linalg/LinalgBuilders.h"
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
 
@@ -26,10 +27,9 @@ bool isSupportedElement(Type type) {
 
 Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type,
                  ValueRange dynamicSizes) {
-  Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(),
-                                          type.getElementType(), dynamicSizes);
-  Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(type.getElementType()));
-  return b.create<linalg::FillOp>(loc, zero, empty).getResult(0);
+  return filledTensor(b, loc, type.getShape(),
+                      cast<TypedAttr>(b.getZeroAttr(type.getElementType())),
+                      dynamicSizes);
 }
 
 /// acc + a * b on floats or integers.

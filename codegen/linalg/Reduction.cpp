@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/linalg/LinalgBuilders.h"
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
 
@@ -28,10 +29,6 @@ namespace {
 
 bool isFloatElement(Type type) {
   return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
-}
-
-Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
-  return b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, value));
 }
 
 /// 1 / sqrt(x), spelled so every CPU lowering of math handles it.
@@ -114,10 +111,7 @@ Value reduce(OpBuilder &b, Location loc, Value input,
                  : kind.combine == Combine::Prod ? 1.0
                  : kind.combine == Combine::Max  ? -INFINITY
                                                  : INFINITY;
-  Value empty = b.create<tensor::EmptyOp>(loc, shape, element);
-  Value init = b.create<linalg::FillOp>(
-                    loc, floatConstant(b, loc, element, start), empty)
-                   .getResult(0);
+  Value init = filledTensor(b, loc, shape, b.getFloatAttr(element, start));
   return b
       .create<linalg::GenericOp>(
           loc, resultType, input, init,
@@ -138,24 +132,6 @@ Value reduce(OpBuilder &b, Location loc, Value input,
             case Combine::Min: out = nb.create<arith::MinimumFOp>(l, x, args[1]); break;
             }
             nb.create<linalg::YieldOp>(l, out);
-          })
-      .getResult(0);
-}
-
-/// f(x) elementwise over a tensor.
-Value mapElements(OpBuilder &b, Location loc, Value input,
-                  function_ref<Value(OpBuilder &, Location, Value)> f) {
-  auto type = cast<RankedTensorType>(input.getType());
-  Value empty =
-      b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
-  int64_t rank = type.getRank();
-  return b
-      .create<linalg::GenericOp>(
-          loc, type, input, empty,
-          ArrayRef{b.getMultiDimIdentityMap(rank), b.getMultiDimIdentityMap(rank)},
-          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            nb.create<linalg::YieldOp>(l, f(nb, l, args[0]));
           })
       .getResult(0);
 }
@@ -308,14 +284,8 @@ struct LowerLayerNorm : OpRewritePattern<onnx::LayerNormalizationOp> {
                              });
     // Variance as the mean of squared deviations.
     auto keptType = cast<RankedTensorType>(mean.getType());
-    Value zeros = rewriter
-                      .create<linalg::FillOp>(
-                          loc, floatConstant(rewriter, loc, element, 0.0),
-                          rewriter
-                              .create<tensor::EmptyOp>(loc, keptType.getShape(),
-                                                       element)
-                              .getResult())
-                      .getResult(0);
+    Value zeros = filledTensor(rewriter, loc, keptType.getShape(),
+                               rewriter.getFloatAttr(element, 0.0));
     SmallVector<utils::IteratorType> reducing = parallel;
     for (int64_t i = axis; i < rank; ++i)
       reducing[i] = utils::IteratorType::reduction;

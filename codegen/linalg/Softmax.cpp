@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/linalg/LinalgBuilders.h"
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
 
@@ -60,11 +61,8 @@ struct LowerSoftmax : OpRewritePattern<OpTy> {
     reducing[axis] = utils::IteratorType::reduction;
 
     auto filled = [&](double value) {
-      Value empty = rewriter.create<tensor::EmptyOp>(loc, reducedShape, element,
-                                                     reducedSizes);
-      Value init = rewriter.create<arith::ConstantOp>(
-          loc, rewriter.getFloatAttr(element, value));
-      return rewriter.create<linalg::FillOp>(loc, init, empty).getResult(0);
+      return filledTensor(rewriter, loc, reducedShape,
+                          rewriter.getFloatAttr(element, value), reducedSizes);
     };
     auto emptyFull = [&]() -> Value {
       return rewriter.create<tensor::EmptyOp>(loc, type.getShape(), element,

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/linalg/LinalgBuilders.h"
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
 
@@ -205,9 +206,8 @@ struct LowerConv : OpRewritePattern<onnx::ConvOp> {
                      })
                  .getResult(0);
     } else {
-      Value empty = rewriter.create<tensor::EmptyOp>(loc, outputShape, element);
-      Value zero = rewriter.create<arith::ConstantOp>(loc, rewriter.getZeroAttr(element));
-      init = rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0);
+      init = filledTensor(rewriter, loc, outputShape,
+                          cast<TypedAttr>(rewriter.getZeroAttr(element)));
     }
     Value grouped =
         rewriter
@@ -251,10 +251,8 @@ Value poolWindows(OpBuilder &b, Location loc, Value input,
   for (int64_t i = 0; i < spatial; ++i)
     kernelExprs.push_back(getAffineDimExpr(rank + i, context));
   Value window = b.create<tensor::EmptyOp>(loc, g.kernel, element);
-  Value empty = b.create<tensor::EmptyOp>(loc, resultType.getShape(), element);
-  Value start = b.create<arith::ConstantOp>(
-      loc, b.getFloatAttr(element, isMax ? -INFINITY : 0.0));
-  Value init = b.create<linalg::FillOp>(loc, start, empty).getResult(0);
+  Value init = filledTensor(b, loc, resultType.getShape(),
+                            b.getFloatAttr(element, isMax ? -INFINITY : 0.0));
   SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
   iterators.append(spatial, utils::IteratorType::reduction);
   return b
@@ -374,20 +372,12 @@ struct LowerGlobalPool : OpRewritePattern<OpTy> {
     int64_t count = 1;
     for (int64_t size : g.kernel)
       count *= size;
-    Value divisor = rewriter.create<arith::ConstantOp>(
-        loc, rewriter.getFloatAttr(element, (double)count));
-    int64_t rank = resultType.getRank();
-    Value empty = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(), element);
-    auto average = rewriter.create<linalg::GenericOp>(
-        loc, resultType, pooled, empty,
-        ArrayRef{rewriter.getMultiDimIdentityMap(rank),
-                 rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          b.create<linalg::YieldOp>(
-              l, b.create<arith::DivFOp>(l, args[0], divisor).getResult());
-        });
-    rewriter.replaceOp(op, average.getResults());
+    Value divisor = floatConstant(rewriter, loc, element, (double)count);
+    rewriter.replaceOp(op, mapElements(rewriter, loc, pooled,
+                                       [&](OpBuilder &b, Location l, Value x) {
+                                         return b.create<arith::DivFOp>(l, x, divisor)
+                                             .getResult();
+                                       }));
     return success();
   }
 };
