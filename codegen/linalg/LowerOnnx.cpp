@@ -35,7 +35,8 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                : std::optional<std::string>("it has no tensor value");
   for (auto check : {checkElementwiseLowering, checkMatMulLowering,
                      checkDataMovementLowering, checkSoftmaxLowering,
-                     checkWindowLowering, checkReductionLowering}) {
+                     checkWindowLowering, checkReductionLowering,
+                     checkIndexingLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -69,6 +70,7 @@ struct LowerOnnxToLinalgPass
     populateSoftmaxLowering(patterns);
     populateWindowLowering(patterns);
     populateReductionLowering(patterns);
+    populateIndexingLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

@@ -45,6 +45,10 @@ void populateWindowLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkReductionLowering(Operation *op);
 void populateReductionLowering(RewritePatternSet &patterns);
 
+/// Gather, and Slice with constant bounds.
+std::optional<std::string> checkIndexingLowering(Operation *op);
+void populateIndexingLowering(RewritePatternSet &patterns);
+
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
 

@@ -102,3 +102,15 @@ func.func @batch_norm_training(%x: tensor<1x3x4x4xf32>, %s: tensor<3xf32>) -> te
   %0 = "onnx.BatchNormalization"(%x, %s, %s, %s, %s) <{training_mode = 1 : i64, resultSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<1x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x3x4x4xf32>
   return %0 : tensor<1x3x4x4xf32>
 }
+
+// -----
+
+func.func @slice_negative_step(%x: tensor<6xf32>) -> tensor<6xf32> {
+  %s = "onnx.Constant"() <{value = dense<[-1]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %e = "onnx.Constant"() <{value = dense<[-100]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %a = "onnx.Constant"() <{value = dense<[0]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %t = "onnx.Constant"() <{value = dense<[-1]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  // expected-error@+1 {{'onnx.Slice' op cannot be lowered to linalg for the CPU: it needs a static input and constant starts, ends, axes and positive steps for now}}
+  %0 = "onnx.Slice"(%x, %s, %e, %a, %t) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>}> : (tensor<6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<6xf32>
+  return %0 : tensor<6xf32>
+}

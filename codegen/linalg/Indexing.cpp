@@ -1,0 +1,185 @@
+//===- Indexing.cpp - Gather and Slice to linalg/tensor -------------------===//
+//
+// Gather reads data at run-time indices: one linalg.generic over the result
+// whose body extracts data[outer..., index, inner...] (negative indices
+// count from the end, as ONNX says). Slice with constant starts, ends, axes
+// and positive steps on a static input is one tensor.extract_slice, with
+// ONNX's clamping done at compile time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/linalg/OnnxToLinalg.h"
+#include "codegen/linalg/Passes.h"
+
+#include "dialects/onnx/OnnxConstants.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+struct LowerGather : OpRewritePattern<onnx::GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::GatherOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkIndexingLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *context = getContext();
+    Value data = op.getData(), indices = op.getIndices();
+    auto dataType = cast<RankedTensorType>(data.getType());
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += dataType.getRank();
+    int64_t indexRank = indicesType.getRank();
+    int64_t rank = resultType.getRank();
+
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (!resultType.isDynamicDim(i))
+        continue;
+      if (i < axis)
+        sizes.push_back(rewriter.create<tensor::DimOp>(loc, data, i));
+      else if (i < axis + indexRank)
+        sizes.push_back(rewriter.create<tensor::DimOp>(loc, indices, i - axis));
+      else
+        sizes.push_back(
+            rewriter.create<tensor::DimOp>(loc, data, i - indexRank + 1));
+    }
+    Value empty = rewriter.create<tensor::EmptyOp>(
+        loc, resultType.getShape(), resultType.getElementType(), sizes);
+    SmallVector<AffineExpr> indexExprs;
+    for (int64_t i = 0; i < indexRank; ++i)
+      indexExprs.push_back(getAffineDimExpr(axis + i, context));
+    Value extent = rewriter.create<tensor::DimOp>(loc, data, axis);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, resultType, indices, empty,
+        ArrayRef{AffineMap::get(rank, 0, indexExprs, context),
+                 rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value index = b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0]);
+          Value zero = b.create<arith::ConstantIndexOp>(l, 0);
+          Value negative =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, index, zero);
+          index = b.create<arith::SelectOp>(
+              l, negative, b.create<arith::AddIOp>(l, index, extent), index);
+          SmallVector<Value> at;
+          for (int64_t i = 0; i < axis; ++i)
+            at.push_back(b.create<linalg::IndexOp>(l, i));
+          at.push_back(index);
+          for (int64_t i = axis + indexRank; i < rank; ++i)
+            at.push_back(b.create<linalg::IndexOp>(l, i));
+          b.create<linalg::YieldOp>(
+              l, b.create<tensor::ExtractOp>(l, data, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+/// Static offsets, sizes and strides of a Slice, or nullopt.
+struct SliceWindow {
+  SmallVector<int64_t> offsets, sizes, strides;
+};
+
+std::optional<SliceWindow> sliceWindow(onnx::SliceOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getData().getType());
+  if (!type || !type.hasStaticShape())
+    return std::nullopt;
+  auto starts = onnx::getConstantInts(op.getStarts());
+  auto ends = onnx::getConstantInts(op.getEnds());
+  if (!starts || !ends || starts->size() != ends->size())
+    return std::nullopt;
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> axes, steps(starts->size(), 1);
+  if (op.getAxes()) {
+    auto given = onnx::getConstantInts(op.getAxes());
+    if (!given || given->size() != starts->size())
+      return std::nullopt;
+    axes = *given;
+  } else {
+    for (size_t i = 0; i < starts->size(); ++i)
+      axes.push_back(i);
+  }
+  if (op.getSteps()) {
+    auto given = onnx::getConstantInts(op.getSteps());
+    if (!given || given->size() != starts->size())
+      return std::nullopt;
+    steps = *given;
+  }
+  SliceWindow window;
+  window.offsets.assign(rank, 0);
+  window.sizes.assign(type.getShape().begin(), type.getShape().end());
+  window.strides.assign(rank, 1);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t axis = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (axis < 0 || axis >= rank || steps[i] <= 0)
+      return std::nullopt;
+    int64_t dim = type.getDimSize(axis);
+    // ONNX clamps starts to [0, dim] and ends to [0, dim] for positive steps.
+    auto clampIndex = [&](int64_t v) {
+      if (v < 0)
+        v += dim;
+      return std::clamp<int64_t>(v, 0, dim);
+    };
+    int64_t start = clampIndex((*starts)[i]), end = clampIndex((*ends)[i]);
+    window.offsets[axis] = start;
+    window.sizes[axis] =
+        end > start ? (end - start + steps[i] - 1) / steps[i] : 0;
+    window.strides[axis] = steps[i];
+  }
+  return window;
+}
+
+struct LowerSlice : OpRewritePattern<onnx::SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::SliceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkIndexingLowering(op))
+      return failure();
+    SliceWindow window = *sliceWindow(op);
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, cast<RankedTensorType>(op.getType()), op.getData(), ValueRange{},
+        ValueRange{}, ValueRange{}, rewriter.getDenseI64ArrayAttr(window.offsets),
+        rewriter.getDenseI64ArrayAttr(window.sizes),
+        rewriter.getDenseI64ArrayAttr(window.strides));
+    return success();
+  }
+};
+
+} // namespace
+
+std::optional<std::string> mlir::kiln::checkIndexingLowering(Operation *op) {
+  if (auto gather = dyn_cast<onnx::GatherOp>(op)) {
+    auto data = dyn_cast<RankedTensorType>(gather.getData().getType());
+    auto indices = dyn_cast<RankedTensorType>(gather.getIndices().getType());
+    auto result = dyn_cast<RankedTensorType>(gather.getType());
+    if (!data || !indices || !result)
+      return std::string("the ranks of its operands and result must be known");
+    if (result.getRank() != data.getRank() + indices.getRank() - 1)
+      return std::string("its result rank does not follow Gather");
+    if (result.getElementType() != data.getElementType())
+      return std::string("its data and result differ in element type");
+    return std::nullopt;
+  }
+  if (auto slice = dyn_cast<onnx::SliceOp>(op)) {
+    std::optional<SliceWindow> window = sliceWindow(slice);
+    if (!window)
+      return std::string("it needs a static input and constant starts, ends, "
+                         "axes and positive steps for now");
+    auto result = dyn_cast<RankedTensorType>(slice.getType());
+    if (!result || result.getShape() != ArrayRef(window->sizes))
+      return std::string("its result type does not match the slice");
+    return std::nullopt;
+  }
+  return std::string();
+}
+
+void mlir::kiln::populateIndexingLowering(RewritePatternSet &patterns) {
+  patterns.add<LowerGather, LowerSlice>(patterns.getContext());
+}

@@ -1,0 +1,31 @@
+// RUN: kiln-opt %s -split-input-file -kiln-lower-onnx-to-linalg | FileCheck %s
+
+// Gather: a generic over the result reading the indices, extracting from
+// the data with negative indices wrapped.
+// CHECK-DAG: #[[$IDX:.*]] = affine_map<(d0, d1, d2) -> (d1)>
+// CHECK-LABEL: func.func @gather
+// CHECK-SAME: (%[[D:.*]]: tensor<3x4x5xf32>, %[[I:.*]]: tensor<2xi64>)
+// CHECK: linalg.generic {indexing_maps = [#[[$IDX]], #{{.*}}]{{.*}} ins(%[[I]] : tensor<2xi64>)
+// CHECK: arith.index_cast
+// CHECK: arith.select
+// CHECK: %[[A:.*]] = linalg.index 0 : index
+// CHECK: %[[C:.*]] = linalg.index 2 : index
+// CHECK: tensor.extract %[[D]][%[[A]], %{{.*}}, %[[C]]] : tensor<3x4x5xf32>
+func.func @gather(%d: tensor<3x4x5xf32>, %i: tensor<2xi64>) -> tensor<3x2x5xf32> {
+  %0 = "onnx.Gather"(%d, %i) <{axis = 1 : i64}> : (tensor<3x4x5xf32>, tensor<2xi64>) -> tensor<3x2x5xf32>
+  return %0 : tensor<3x2x5xf32>
+}
+
+// -----
+
+// Slice with constant bounds: one extract_slice, ends clamped.
+// CHECK-LABEL: func.func @slice
+// CHECK: tensor.extract_slice %{{.*}}[0, 1] [4, 2] [1, 3] : tensor<4x6xf32> to tensor<4x2xf32>
+func.func @slice(%x: tensor<4x6xf32>) -> tensor<4x2xf32> {
+  %s = "onnx.Constant"() <{value = dense<[1]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %e = "onnx.Constant"() <{value = dense<[100]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %a = "onnx.Constant"() <{value = dense<[-1]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %t = "onnx.Constant"() <{value = dense<[3]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %0 = "onnx.Slice"(%x, %s, %e, %a, %t) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>}> : (tensor<4x6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
