@@ -33,7 +33,8 @@ class ONNX_Op<string mnemonic, list<Trait> traits = []>
 def ONNX_YieldOp : ONNX_Op<"Yield", [Pure, Terminator, ReturnLike]> {
   let summary = "Returns the outputs of an If, Loop or Scan body graph";
   let arguments = (ins Variadic<AnyType>:$operands);
-  let builders = [OpBuilder<(ins), [{ /* empty */ }]>];
+  // SingleBlockImplicitTerminator builds the terminator with no operands.
+  let builders = [OpBuilder<(ins), [{}]>];
   let assemblyFormat = "attr-dict ($operands^ `:` type($operands))?";
 }
 
