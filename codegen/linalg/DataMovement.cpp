@@ -4,12 +4,14 @@
 // data: they become tensor.collapse_shape / expand_shape (through a 1-D
 // view when neither alone fits), which bufferize without copies. Transpose
 // is linalg.transpose; Concat inserts each input into its slice of the
-// result.
+// result; a constant-mode Pad is tensor.pad.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
+
+#include "dialects/onnx/OnnxConstants.h"
 
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 
@@ -103,6 +105,67 @@ struct LowerTranspose : OpRewritePattern<onnx::TransposeOp> {
   }
 };
 
+/// The low and high padding of a constant-mode Pad with constant pads (and
+/// axes), or nullopt.
+std::optional<std::pair<SmallVector<int64_t>, SmallVector<int64_t>>>
+padAmounts(onnx::PadOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getData().getType());
+  auto pads = onnx::getConstantInts(op.getPads());
+  if (!type || !pads)
+    return std::nullopt;
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> axes;
+  if (op.getAxes()) {
+    auto given = onnx::getConstantInts(op.getAxes());
+    if (!given)
+      return std::nullopt;
+    axes = *given;
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  if ((int64_t)pads->size() != 2 * (int64_t)axes.size())
+    return std::nullopt;
+  SmallVector<int64_t> low(rank, 0), high(rank, 0);
+  for (auto [i, axis] : llvm::enumerate(axes)) {
+    int64_t at = axis < 0 ? axis + rank : axis;
+    if (at < 0 || at >= rank)
+      return std::nullopt;
+    low[at] = (*pads)[i];
+    high[at] = (*pads)[i + axes.size()];
+  }
+  return std::make_pair(low, high);
+}
+
+struct LowerPad : OpRewritePattern<onnx::PadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::PadOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkDataMovementLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    auto [low, high] = *padAmounts(op);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type element = resultType.getElementType();
+    // The pad value: the constant_value scalar, else zero.
+    Value value;
+    if (Value given = op.getConstantValue())
+      value = rewriter.create<tensor::ExtractOp>(loc, given, ValueRange{});
+    else
+      value = rewriter.create<arith::ConstantOp>(loc,
+                                                 rewriter.getZeroAttr(element));
+    auto asFoldResults = [&](ArrayRef<int64_t> values) {
+      return llvm::to_vector(llvm::map_range(values, [&](int64_t v) {
+        return OpFoldResult(rewriter.getIndexAttr(v));
+      }));
+    };
+    rewriter.replaceOpWithNewOp<tensor::PadOp>(op, resultType, op.getData(),
+                                               asFoldResults(low),
+                                               asFoldResults(high), value);
+    return success();
+  }
+};
+
 struct LowerConcat : OpRewritePattern<onnx::ConcatOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::ConcatOp op,
@@ -138,6 +201,34 @@ struct LowerConcat : OpRewritePattern<onnx::ConcatOp> {
 
 std::optional<std::string>
 mlir::kiln::checkDataMovementLowering(Operation *op) {
+  if (auto pad = dyn_cast<onnx::PadOp>(op)) {
+    if (pad.getMode() != "constant")
+      return std::string("only mode = \"constant\" is lowered yet");
+    auto amounts = padAmounts(pad);
+    if (!amounts)
+      return std::string("its pads (and axes) must be constant");
+    if (llvm::any_of(amounts->first, [](int64_t p) { return p < 0; }) ||
+        llvm::any_of(amounts->second, [](int64_t p) { return p < 0; }))
+      return std::string("negative pads (cropping) are not lowered yet");
+    auto type = dyn_cast<RankedTensorType>(pad.getType());
+    auto inputType = cast<RankedTensorType>(pad.getData().getType());
+    if (!type)
+      return std::string("the rank of its result is unknown");
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      int64_t in = inputType.getDimSize(i);
+      int64_t padded = ShapedType::isDynamic(in)
+                           ? in
+                           : in + amounts->first[i] + amounts->second[i];
+      if (padded != type.getDimSize(i))
+        return std::string("its result type does not match the padded shape");
+    }
+    if (Value value = pad.getConstantValue()) {
+      auto valueType = dyn_cast<RankedTensorType>(value.getType());
+      if (!valueType || valueType.getRank() != 0)
+        return std::string("its constant_value must be a scalar");
+    }
+    return std::nullopt;
+  }
   if (!isReshapeLike(op) && !isa<onnx::TransposeOp, onnx::ConcatOp>(op))
     return std::string();
   auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
@@ -165,5 +256,5 @@ mlir::kiln::checkDataMovementLowering(Operation *op) {
 
 void mlir::kiln::populateDataMovementLowering(RewritePatternSet &patterns) {
   patterns.add<LowerReshapeLike>(patterns.getContext());
-  patterns.add<LowerTranspose, LowerConcat>(patterns.getContext());
+  patterns.add<LowerTranspose, LowerConcat, LowerPad>(patterns.getContext());
 }

@@ -59,3 +59,18 @@ func.func @softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
   %0 = "onnx.Softmax"(%x) <{axis = -1 : i64}> : (tensor<2x5xf32>) -> tensor<2x5xf32>
   return %0 : tensor<2x5xf32>
 }
+
+// -----
+
+// A constant-mode Pad is tensor.pad with the scalar as padding value.
+// CHECK-LABEL: func.func @pad
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[V:.*]]: tensor<f32>)
+// CHECK: %[[S:.*]] = tensor.extract %[[V]][] : tensor<f32>
+// CHECK: tensor.pad %[[X]] low[0, 1] high[1, 2]
+// CHECK: tensor.yield %[[S]] : f32
+// CHECK: } : tensor<2x3xf32> to tensor<3x6xf32>
+func.func @pad(%x: tensor<2x3xf32>, %v: tensor<f32>) -> tensor<3x6xf32> {
+  %p = "onnx.Constant"() <{value = dense<[0, 1, 1, 2]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %0 = "onnx.Pad"(%x, %p, %v) <{mode = "constant", operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<2x3xf32>, tensor<4xi64>, tensor<f32>) -> tensor<3x6xf32>
+  return %0 : tensor<3x6xf32>
+}

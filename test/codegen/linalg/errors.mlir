@@ -114,3 +114,21 @@ func.func @slice_negative_step(%x: tensor<6xf32>) -> tensor<6xf32> {
   %0 = "onnx.Slice"(%x, %s, %e, %a, %t) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>}> : (tensor<6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<6xf32>
   return %0 : tensor<6xf32>
 }
+
+// -----
+
+func.func @pad_reflect(%x: tensor<2x3xf32>) -> tensor<2x5xf32> {
+  %p = "onnx.Constant"() <{value = dense<[0, 1, 0, 1]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  // expected-error@+1 {{'onnx.Pad' op cannot be lowered to linalg for the CPU: only mode = "constant" is lowered yet}}
+  %0 = "onnx.Pad"(%x, %p) <{mode = "reflect", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @pad_negative(%x: tensor<2x3xf32>) -> tensor<2x2xf32> {
+  %p = "onnx.Constant"() <{value = dense<[0, -1, 0, 0]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  // expected-error@+1 {{'onnx.Pad' op cannot be lowered to linalg for the CPU: negative pads (cropping) are not lowered yet}}
+  %0 = "onnx.Pad"(%x, %p) <{mode = "constant", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+}

@@ -1,5 +1,5 @@
-// Gather (negative indices, two axes) and Slice (steps, clamping) read the
-// right elements; the values are exact.
+// Gather (negative indices, two axes), Slice (steps, clamping) and Pad
+// read and place the right elements; the values are exact.
 // RUN: kiln-opt %s --kiln-linalg-pipeline | %run-on-cpu | FileCheck %s
 
 func.func @model(%d: tensor<3x3xf32>, %i: tensor<2x2xi64>) -> (tensor<2x2x3xf32>, tensor<3x2x2xf32>, tensor<2x2xf32>) {
@@ -10,6 +10,13 @@ func.func @model(%d: tensor<3x3xf32>, %i: tensor<2x2xi64>) -> (tensor<2x2x3xf32>
   %t = "onnx.Constant"() <{value = dense<[2, 2]> : tensor<2xi64>}> : () -> tensor<2xi64>
   %2 = "onnx.Slice"(%d, %s, %e, %t) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1>}> : (tensor<3x3xf32>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<2x2xf32>
   return %0, %1, %2 : tensor<2x2x3xf32>, tensor<3x2x2xf32>, tensor<2x2xf32>
+}
+
+func.func @pad(%d: tensor<3x3xf32>) -> tensor<4x4xf32> {
+  %p = "onnx.Constant"() <{value = dense<[1, 0, 0, 1]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %v = "onnx.Constant"() <{value = dense<-1.0> : tensor<f32>}> : () -> tensor<f32>
+  %0 = "onnx.Pad"(%d, %p, %v) <{mode = "constant", operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<3x3xf32>, tensor<4xi64>, tensor<f32>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
 }
 
 func.func private @printMemrefF32(tensor<*xf32>)
@@ -36,5 +43,12 @@ func.func @main() {
   // CHECK: {{\[}}[1, 3],
   // CHECK-NEXT: [7, 9]]
   call @printMemrefF32(%p2) : (tensor<*xf32>) -> ()
+  %padded = call @pad(%d) : (tensor<3x3xf32>) -> tensor<4x4xf32>
+  %p3 = tensor.cast %padded : tensor<4x4xf32> to tensor<*xf32>
+  // CHECK: {{\[}}[-1, -1, -1, -1],
+  // CHECK-NEXT: [1, 2, 3, -1],
+  // CHECK-NEXT: [4, 5, 6, -1],
+  // CHECK-NEXT: [7, 8, 9, -1]]
+  call @printMemrefF32(%p3) : (tensor<*xf32>) -> ()
   return
 }
