@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/linalg/LinalgBuilders.h"
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
 
@@ -154,14 +155,8 @@ struct LowerPad : OpRewritePattern<onnx::PadOp> {
     else
       value = rewriter.create<arith::ConstantOp>(loc,
                                                  rewriter.getZeroAttr(element));
-    auto asFoldResults = [&](ArrayRef<int64_t> values) {
-      return llvm::to_vector(llvm::map_range(values, [&](int64_t v) {
-        return OpFoldResult(rewriter.getIndexAttr(v));
-      }));
-    };
-    rewriter.replaceOpWithNewOp<tensor::PadOp>(op, resultType, op.getData(),
-                                               asFoldResults(low),
-                                               asFoldResults(high), value);
+    rewriter.replaceOp(op, padTensor(rewriter, loc, resultType, op.getData(),
+                                     low, high, value));
     return success();
   }
 };

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/linalg/LinalgBuilders.h"
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
 
@@ -512,21 +513,6 @@ bool isLowerableElement(Type type) {
   if (auto integer = dyn_cast<IntegerType>(type))
     return integer.isSignless();
   return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
-}
-
-/// The broadcast indexing map of `operand` into a result of `resultShape`.
-AffineMap broadcastMap(ArrayRef<int64_t> operandShape,
-                       ArrayRef<int64_t> resultShape, MLIRContext *context) {
-  int64_t offset = resultShape.size() - operandShape.size();
-  SmallVector<AffineExpr> exprs;
-  for (auto [i, dim] : llvm::enumerate(operandShape)) {
-    int64_t resultDim = resultShape[offset + i];
-    if (dim == 1 && resultDim != 1)
-      exprs.push_back(getAffineConstantExpr(0, context));
-    else
-      exprs.push_back(getAffineDimExpr(offset + i, context));
-  }
-  return AffineMap::get(resultShape.size(), 0, exprs, context);
 }
 
 struct LowerElementwise : RewritePattern {

@@ -22,6 +22,34 @@ Value mlir::kiln::filledTensor(OpBuilder &b, Location loc,
   return b.create<linalg::FillOp>(loc, scalar, empty).getResult(0);
 }
 
+AffineMap mlir::kiln::broadcastMap(ArrayRef<int64_t> operandShape,
+                                   ArrayRef<int64_t> resultShape,
+                                   MLIRContext *context) {
+  int64_t offset = resultShape.size() - operandShape.size();
+  SmallVector<AffineExpr> exprs;
+  for (auto [i, dim] : llvm::enumerate(operandShape)) {
+    int64_t resultDim = resultShape[offset + i];
+    if (dim == 1 && resultDim != 1)
+      exprs.push_back(getAffineConstantExpr(0, context));
+    else
+      exprs.push_back(getAffineDimExpr(offset + i, context));
+  }
+  return AffineMap::get(resultShape.size(), 0, exprs, context);
+}
+
+Value mlir::kiln::padTensor(OpBuilder &b, Location loc,
+                            RankedTensorType resultType, Value source,
+                            ArrayRef<int64_t> low, ArrayRef<int64_t> high,
+                            Value padding) {
+  auto asFoldResults = [&](ArrayRef<int64_t> values) {
+    return llvm::to_vector(llvm::map_range(values, [&](int64_t v) {
+      return OpFoldResult(b.getIndexAttr(v));
+    }));
+  };
+  return b.create<tensor::PadOp>(loc, resultType, source, asFoldResults(low),
+                                 asFoldResults(high), padding);
+}
+
 Value mlir::kiln::mapElements(
     OpBuilder &b, Location loc, Value input,
     function_ref<Value(OpBuilder &, Location, Value)> f) {

@@ -14,6 +14,17 @@ Value floatConstant(OpBuilder &b, Location loc, Type type, double value);
 Value filledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                    TypedAttr value, ValueRange dynamicSizes = {});
 
+/// The indexing map that reads an operand of `operandShape` broadcast the
+/// ONNX (numpy) way into an iteration space of `resultShape`: aligned on the
+/// trailing dimensions, a size-1 dimension read at index 0.
+AffineMap broadcastMap(ArrayRef<int64_t> operandShape,
+                       ArrayRef<int64_t> resultShape, MLIRContext *context);
+
+/// `source` padded by static `low` / `high` amounts with `padding`.
+Value padTensor(OpBuilder &b, Location loc, RankedTensorType resultType,
+                Value source, ArrayRef<int64_t> low, ArrayRef<int64_t> high,
+                Value padding);
+
 /// f(x) applied to every element of a statically shaped tensor.
 Value mapElements(OpBuilder &b, Location loc, Value input,
                   function_ref<Value(OpBuilder &, Location, Value)> f);

@@ -200,16 +200,10 @@ struct LowerGemm : OpRewritePattern<onnx::GemmOp> {
     SmallVector<Value> inputs = {product};
     SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(2)};
     if (bias && beta != 0.0) {
-      auto biasType = cast<RankedTensorType>(bias.getType());
-      SmallVector<AffineExpr> exprs;
-      int64_t offset = 2 - biasType.getRank();
-      for (int64_t i = 0; i < biasType.getRank(); ++i)
-        exprs.push_back(biasType.getDimSize(i) == 1 &&
-                                resultType.getDimSize(offset + i) != 1
-                            ? getAffineConstantExpr(0, context)
-                            : getAffineDimExpr(offset + i, context));
       inputs.push_back(bias);
-      maps.push_back(AffineMap::get(2, 0, exprs, context));
+      maps.push_back(
+          broadcastMap(cast<RankedTensorType>(bias.getType()).getShape(),
+                       resultType.getShape(), context));
     }
     maps.push_back(rewriter.getMultiDimIdentityMap(2));
     Value out = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(),

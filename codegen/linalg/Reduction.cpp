@@ -263,15 +263,8 @@ struct LowerLayerNorm : OpRewritePattern<onnx::LayerNormalizationOp> {
     AffineMap kept = AffineMap::get(rank, 0, keptExprs, context);
     // scale and bias broadcast against the normalized (trailing) axes.
     auto trailingMap = [&](Value value) {
-      auto valueType = cast<RankedTensorType>(value.getType());
-      SmallVector<AffineExpr> exprs;
-      int64_t offset = rank - valueType.getRank();
-      for (int64_t i = 0; i < valueType.getRank(); ++i)
-        exprs.push_back(valueType.getDimSize(i) == 1 &&
-                                type.getDimSize(offset + i) != 1
-                            ? getAffineConstantExpr(0, context)
-                            : getAffineDimExpr(offset + i, context));
-      return AffineMap::get(rank, 0, exprs, context);
+      return broadcastMap(cast<RankedTensorType>(value.getType()).getShape(),
+                          type.getShape(), context);
     };
     SmallVector<utils::IteratorType> parallel(rank,
                                               utils::IteratorType::parallel);

@@ -92,13 +92,7 @@ Value padSpatial(OpBuilder &b, Location loc, Value value,
     shape.push_back(type.getDimSize(i) + low[i] + high[i]);
   auto paddedType = RankedTensorType::get(shape, type.getElementType());
   Value padding = b.create<arith::ConstantOp>(loc, cast<TypedAttr>(fill));
-  auto asFoldResults = [&](ArrayRef<int64_t> values) {
-    return llvm::to_vector(llvm::map_range(values, [&](int64_t v) {
-      return OpFoldResult(b.getIndexAttr(v));
-    }));
-  };
-  return b.create<tensor::PadOp>(loc, paddedType, value, asFoldResults(low),
-                                 asFoldResults(high), padding);
+  return padTensor(b, loc, paddedType, value, low, high, padding);
 }
 
 SmallVector<int64_t> sum(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
