@@ -2,10 +2,20 @@
 
 #include "compiler/pipelines/Pipelines.h"
 
+#include "codegen/cpu/Passes.h"
 #include "codegen/linalg/Passes.h"
 #include "passes/graph/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -32,9 +42,67 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
   function.addPass(createCSEPass());
 }
 
+void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
+  bufferization::OneShotBufferizationOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  bufferization.setFunctionBoundaryTypeConversion(
+      bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  // Ownership-based deallocation: every intermediate is freed, and every
+  // returned buffer is owned by the caller (the runtime frees it).
+  bufferization::buildBufferDeallocationPipeline(
+      pm, bufferization::BufferDeallocationPipelineOptions());
+  pm.addPass(createBufferizationToMemRefPass());
+  pm.addPass(createCpuExternalizeWeightsPass());
+
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createCpuLowerStridedCopiesPass());
+  function.addPass(createConvertLinalgToLoopsPass());
+  function.addPass(createCanonicalizerPass());
+
+  pm.addPass(createCpuPrepareEntryPointPass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  // LLVM intrinsics where LLVM has them, libm calls for the rest.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCpuPackEntryPointPass());
+}
+
+void mlir::kiln::buildCpuPipeline(OpPassManager &pm) {
+  buildLinalgPipeline(pm);
+  buildCpuLoweringPipeline(pm);
+}
+
+void mlir::kiln::registerPipelineDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+}
+
 void mlir::kiln::registerPipelines() {
   registerKilnGraphPasses();
   registerKilnCodegenLinalgPasses();
+  registerKilnCodegenCpuPasses();
+  PassPipelineRegistration<>(
+      "kiln-cpu-pipeline",
+      "The CPU stage: the tensor stage, then bufferization and the "
+      "lowering to the LLVM dialect",
+      buildCpuPipeline);
+  PassPipelineRegistration<>(
+      "kiln-cpu-lowering-pipeline",
+      "From linalg on tensors to the LLVM dialect with the entry point "
+      "kiln_entry",
+      buildCpuLoweringPipeline);
   PassPipelineRegistration<>(
       "kiln-linalg-pipeline",
       "The tensor stage: the graph stage, then onnx lowered to linalg",

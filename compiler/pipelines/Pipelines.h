@@ -3,6 +3,7 @@
 #ifndef KILN_COMPILER_PIPELINES_PIPELINES_H
 #define KILN_COMPILER_PIPELINES_PIPELINES_H
 
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 
 namespace mlir::kiln {
@@ -14,6 +15,20 @@ void buildGraphPipeline(OpPassManager &pm);
 /// The tensor stage: the graph stage, then every onnx op lowered to linalg,
 /// tensor, arith and math.
 void buildLinalgPipeline(OpPassManager &pm);
+
+/// The CPU stage from the tensor stage on: bufferization with
+/// deallocation, weights moved to the package's weights section, loops, and
+/// the lowering to the LLVM dialect with the packed entry point
+/// `kiln_entry`. The module it produces translates to LLVM IR.
+void buildCpuLoweringPipeline(OpPassManager &pm);
+
+/// The whole CPU pipeline: the tensor stage, then the CPU lowering.
+void buildCpuPipeline(OpPassManager &pm);
+
+/// Registers what the pipelines need with `registry`: the upstream dialects
+/// and their interface models (bufferization, deallocation, conversion to
+/// LLVM) and translations.
+void registerPipelineDialects(DialectRegistry &registry);
 
 /// Registers every pipeline with the pass registry (`kiln-opt
 /// --kiln-graph-pipeline`).

@@ -1,0 +1,104 @@
+//===- ExternalizeWeights.cpp - kiln-cpu-externalize-weights --------------===//
+//
+// Weights stay in the package's weights section, which the runtime maps
+// read-only and hands to the model as one byte buffer; the code reads each
+// weight through a view at its offset.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_CPUEXTERNALIZEWEIGHTSPASS
+#include "codegen/cpu/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// Weights inside the section start on cache-line (and AVX-512) boundaries.
+constexpr int64_t kWeightAlignment = 64;
+
+/// Bytes one element takes in memory (booleans take a byte), or 0 for
+/// element types the weights section does not hold.
+int64_t elementBytes(Type type) {
+  if (!type.isIntOrFloat())
+    return 0;
+  return llvm::divideCeil(type.getIntOrFloatBitWidth(), 8);
+}
+
+struct CpuExternalizeWeightsPass
+    : kiln::impl::CpuExternalizeWeightsPassBase<CpuExternalizeWeightsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main || main.isExternal()) {
+      module.emitError("the model has no function @main to compile");
+      return signalPassFailure();
+    }
+
+    // Choose the weights and their offsets, in the order of the module.
+    MLIRContext *context = &getContext();
+    OpBuilder builder(context);
+    llvm::MapVector<StringAttr, int64_t> offsets;
+    SmallVector<Attribute> layout;
+    int64_t sectionBytes = 0;
+    for (auto global : module.getOps<memref::GlobalOp>()) {
+      auto value = dyn_cast_or_null<ElementsAttr>(global.getInitialValueAttr());
+      MemRefType type = global.getType();
+      int64_t bytes = elementBytes(type.getElementType()) *
+                      type.getNumElements();
+      if (!global.getConstant() || !value || !type.hasStaticShape() ||
+          !type.getLayout().isIdentity() || bytes == 0 || bytes < minBytes)
+        continue;
+      sectionBytes = llvm::alignTo(sectionBytes, kWeightAlignment);
+      offsets[global.getSymNameAttr()] = sectionBytes;
+      layout.push_back(builder.getDictionaryAttr(
+          {builder.getNamedAttr("offset",
+                                builder.getI64IntegerAttr(sectionBytes)),
+           builder.getNamedAttr("value", value)}));
+      sectionBytes += bytes;
+    }
+
+    Type bytesType = MemRefType::get({ShapedType::kDynamic},
+                                     IntegerType::get(context, 8));
+    main.insertArgument(0, bytesType,
+                        builder.getDictionaryAttr(builder.getNamedAttr(
+                            "kiln.weights", builder.getUnitAttr())),
+                        main.getLoc());
+    Value section = main.getArgument(0);
+
+    WalkResult walk = module.walk([&](memref::GetGlobalOp get) {
+      auto found = offsets.find(get.getNameAttr().getAttr());
+      if (found == offsets.end())
+        return WalkResult::advance();
+      if (get->getParentOfType<func::FuncOp>() != main) {
+        get.emitError("a weight is used outside @main");
+        return WalkResult::interrupt();
+      }
+      builder.setInsertionPoint(get);
+      Value offset = builder.create<arith::ConstantIndexOp>(get.getLoc(),
+                                                            found->second);
+      Value view = builder.create<memref::ViewOp>(
+          get.getLoc(), get.getType(), section, offset, ValueRange{});
+      get.replaceAllUsesWith(view);
+      get.erase();
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+
+    for (auto &[name, offset] : offsets)
+      module.lookupSymbol(name)->erase();
+    module->setAttr(kWeightsAttrName, builder.getArrayAttr(layout));
+  }
+};
+
+} // namespace

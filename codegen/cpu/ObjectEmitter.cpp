@@ -1,0 +1,134 @@
+//===- ObjectEmitter.cpp - LLVM dialect to optimized host object code -----===//
+
+#include "codegen/cpu/ObjectEmitter.h"
+
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// Extensions the runtime checks before it runs a package (see
+/// runtime/src/CpuFeatures.cpp); the names are LLVM's.
+constexpr llvm::StringLiteral kCheckedFeatures[] = {
+    "sse4.2",   "avx",        "avx2",       "fma",      "f16c",
+    "bmi2",     "avx512f",    "avx512dq",   "avx512bw", "avx512vl",
+    "avx512vnni", "avx512bf16", "avx512fp16", "avxvnni"};
+
+} // namespace
+
+std::vector<std::string> CpuTarget::requiredFeatures() const {
+  std::vector<std::string> required;
+  const llvm::MCSubtargetInfo *subtarget = machine->getMCSubtargetInfo();
+  for (llvm::StringRef feature : kCheckedFeatures)
+    if (subtarget->checkFeatures(("+" + feature).str()))
+      required.push_back(feature.str());
+  return required;
+}
+
+std::unique_ptr<CpuTarget> mlir::kiln::createCpuTarget(llvm::StringRef cpu,
+                                                       std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+
+  auto target = std::make_unique<CpuTarget>();
+  target->triple = llvm::sys::getDefaultTargetTriple();
+  if (cpu == "native") {
+    target->cpu = llvm::sys::getHostCPUName().str();
+    std::vector<std::string> features;
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features.push_back((feature.second ? "+" : "-") + feature.first().str());
+    llvm::sort(features);
+    target->features = llvm::join(features, ",");
+  } else {
+    target->cpu = cpu.str();
+  }
+
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(target->triple, error);
+  if (!llvmTarget)
+    return nullptr;
+  {
+    // LLVM warns on stderr, rather than fails, for an unknown CPU name.
+    std::unique_ptr<llvm::MCSubtargetInfo> probe(
+        llvmTarget->createMCSubtargetInfo(target->triple, "", ""));
+    if (!probe->isCPUStringValid(target->cpu)) {
+      error = "unknown CPU '" + target->cpu +
+              "'; use 'native' or an x86-64 CPU name such as x86-64-v3, "
+              "skylake-avx512 or znver4";
+      return nullptr;
+    }
+  }
+  llvm::TargetOptions options;
+  target->machine.reset(llvmTarget->createTargetMachine(
+      target->triple, target->cpu, target->features, options,
+      llvm::Reloc::PIC_, llvm::CodeModel::Small,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!target->machine) {
+    error = "LLVM cannot generate code for " + target->triple;
+    return nullptr;
+  }
+  return target;
+}
+
+std::unique_ptr<llvm::Module>
+mlir::kiln::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
+                                 const CpuTarget &target) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module->getContext()->appendDialectRegistry(registry);
+
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context, "kiln_model");
+  if (!llvmModule) {
+    module.emitError("the translation to LLVM IR failed");
+    return nullptr;
+  }
+  llvmModule->setTargetTriple(target.triple);
+  llvmModule->setDataLayout(target.machine->createDataLayout());
+  for (llvm::Function &function : *llvmModule) {
+    if (function.isDeclaration())
+      continue;
+    function.addFnAttr("target-cpu", target.cpu);
+    if (!target.features.empty())
+      function.addFnAttr("target-features", target.features);
+  }
+
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager sccs;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PassBuilder builder(target.machine.get());
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(sccs);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, sccs, modules);
+  builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3)
+      .run(*llvmModule, modules);
+  return llvmModule;
+}
+
+bool mlir::kiln::emitObject(llvm::Module &module, const CpuTarget &target,
+                            llvm::raw_pwrite_stream &os, std::string &error) {
+  llvm::legacy::PassManager passes;
+  if (target.machine->addPassesToEmitFile(passes, os, nullptr,
+                                          llvm::CodeGenFileType::ObjectFile)) {
+    error = "LLVM cannot emit an object file for " + target.triple;
+    return false;
+  }
+  passes.run(module);
+  return true;
+}

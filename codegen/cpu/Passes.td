@@ -1,0 +1,67 @@
+//===- Passes.td - lowering bufferized kernels for the CPU --*- tablegen -*-===//
+
+#ifndef KILN_CODEGEN_CPU_PASSES
+#define KILN_CODEGEN_CPU_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def CpuExternalizeWeightsPass
+    : Pass<"kiln-cpu-externalize-weights", "ModuleOp"> {
+  let summary = "Read large constants from the package's weights section";
+  let description = [{
+    Constant `memref.global`s of at least `min-bytes` bytes leave the code:
+    the entry function `@main` gains a leading `memref<?xi8>` argument (the
+    weights section, memory-mapped by the runtime) and each use of such a
+    global becomes a `memref.view` at the global's offset in that section.
+    Offsets are aligned to 64 bytes. The module records the layout in
+    `kiln.weights`: one `{offset, value}` dictionary per weight, in section
+    order, so the package writer can lay out the bytes. Weights are thus
+    used in place from the mapped file, never copied into the code.
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", "64",
+           "Constants at least this large go to the weights section">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def CpuLowerStridedCopiesPass
+    : Pass<"kiln-cpu-lower-strided-copies", "func::FuncOp"> {
+  let summary = "Turn memref.copy between non-contiguous buffers into loops";
+  let description = [{
+    The LLVM lowering turns a `memref.copy` whose operands are not both
+    contiguous into a call to a library helper. Kiln's object code links no
+    MLIR runtime library, so such copies become `linalg.copy` (and thus
+    loops) here. Contiguous copies stay and become `memcpy`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def CpuPrepareEntryPointPass
+    : Pass<"kiln-cpu-prepare-entry-point", "ModuleOp"> {
+  let summary = "Rename @main and ask for its C interface";
+  let description = [{
+    Renames the model's function `@main` to `@kiln_model` (so the object
+    never defines `main`), drops its argument and result attributes (the
+    ONNX names live in the package's manifest) and marks it
+    `llvm.emit_c_interface`, so its lowering passes every memref as a
+    pointer to its descriptor. Runs on the bufferized module, before the
+    lowering to LLVM.
+  }];
+}
+
+def CpuPackEntryPointPass : Pass<"kiln-cpu-pack-entry-point", "ModuleOp"> {
+  let summary = "Add the packed entry point `kiln_entry(void **args)`";
+  let description = [{
+    Runs on the LLVM dialect. Adds `kiln_entry`, which takes one pointer
+    to an array of pointers, loads each and calls
+    `_mlir_ciface_kiln_model` with them: `args[0]` points at the results'
+    memref descriptors, then the weights descriptor, then one descriptor
+    per model input. It is the only externally visible symbol; everything
+    else becomes internal.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+#endif // KILN_CODEGEN_CPU_PASSES

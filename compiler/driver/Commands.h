@@ -1,0 +1,27 @@
+//===- Commands.h - the subcommands of `kiln` -------------------*- C++ -*-===//
+
+#ifndef KILN_COMPILER_DRIVER_COMMANDS_H
+#define KILN_COMPILER_DRIVER_COMMANDS_H
+
+#include "llvm/Support/CommandLine.h"
+
+namespace mlir::kiln {
+
+extern llvm::cl::SubCommand compileCommand;
+extern llvm::cl::OptionCategory compileCategory;
+/// `kiln compile`: returns the process exit code.
+int runCompileCommand();
+
+extern llvm::cl::SubCommand runCommand;
+extern llvm::cl::OptionCategory runCategory;
+/// `kiln run`.
+int runRunCommand();
+
+extern llvm::cl::SubCommand inspectCommand;
+extern llvm::cl::OptionCategory inspectCategory;
+/// `kiln inspect`.
+int runInspectCommand();
+
+} // namespace mlir::kiln
+
+#endif // KILN_COMPILER_DRIVER_COMMANDS_H

@@ -1,0 +1,140 @@
+//===- Model.cpp - loading a package --------------------------------------===//
+
+#include "runtime/src/Model.h"
+
+#include "runtime/src/CpuFeatures.h"
+
+#include <new>
+
+using namespace kiln;
+using namespace kiln::runtime;
+using package::SectionKind;
+
+namespace {
+
+void buildSignature(const std::vector<package::TensorSignature> &tensors,
+                    kiln_model_s::Signature &signature) {
+  signature.infos.resize(tensors.size());
+  signature.dimNames.resize(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const package::TensorSignature &tensor = tensors[i];
+    for (const std::string &name : tensor.dimNames)
+      signature.dimNames[i].push_back(name.empty() ? nullptr : name.c_str());
+    signature.infos[i] = {tensor.name.c_str(),
+                          static_cast<kiln_dtype_t>(tensor.dtype),
+                          static_cast<int32_t>(tensor.shape.size()),
+                          tensor.shape.data(), signature.dimNames[i].data()};
+  }
+}
+
+kiln_status_t checkTarget(const std::string &path,
+                          const package::Manifest &manifest) {
+  if (manifest.target != "cpu")
+    return makeStatus(KILN_STATUS_UNIMPLEMENTED,
+                      path + ": the package is for target '" +
+                          manifest.target + "'; this runtime runs 'cpu'");
+  std::vector<std::string> missing = missingCpuFeatures(manifest.cpuFeatures);
+  if (missing.empty())
+    return nullptr;
+  std::string list;
+  for (const std::string &feature : missing)
+    list += (list.empty() ? "" : ", ") + feature;
+  return makeStatus(KILN_STATUS_UNAVAILABLE,
+                    path + ": the package was compiled for CPU '" +
+                        manifest.cpu + "' and needs " + list +
+                        ", which this machine lacks (recompile with "
+                        "--cpu=native on this machine)");
+}
+
+kiln_status_t loadModel(const char *path, kiln_model_t **out_model) {
+  if (!path || !out_model)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "kiln_model_load_file: path and out_model are required");
+  auto model = std::make_unique<kiln_model_s>();
+  KILN_RETURN_IF_ERROR(MappedPackage::open(path, model->package));
+  const package::Manifest &manifest = model->manifest();
+  KILN_RETURN_IF_ERROR(checkTarget(path, manifest));
+
+  uint64_t codeSize = 0;
+  const uint8_t *code = model->package->section(SectionKind::CpuCode, codeSize);
+  if (!code)
+    return makeStatus(KILN_STATUS_DATA_LOSS,
+                      std::string(path) + ": the package has no CPU code");
+  model->weights =
+      model->package->section(SectionKind::Weights, model->weightsBytes);
+  if (model->weightsBytes != manifest.weightsBytes)
+    return makeStatus(KILN_STATUS_DATA_LOSS,
+                      std::string(path) +
+                          ": the weights section does not have the size the "
+                          "manifest gives");
+  kiln_status_t status = CpuExecutable::load(code, codeSize, model->executable);
+  if (status) {
+    status->message = std::string(path) + ": " + status->message;
+    return status;
+  }
+  buildSignature(manifest.inputs, model->inputs);
+  buildSignature(manifest.outputs, model->outputs);
+  *out_model = model.release();
+  return nullptr;
+}
+
+kiln_status_t tensorInfo(const kiln_model_s::Signature *signature,
+                         size_t index, const char *what,
+                         kiln_tensor_info_t *out_info) {
+  if (!signature || !out_info)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      std::string("kiln_model_") + what +
+                          "_info: model and out_info are required");
+  if (index >= signature->infos.size())
+    return makeStatus(KILN_STATUS_NOT_FOUND,
+                      std::string("the model has no ") + what + " " +
+                          std::to_string(index) + " (it has " +
+                          std::to_string(signature->infos.size()) + ")");
+  *out_info = signature->infos[index];
+  return nullptr;
+}
+
+} // namespace
+
+extern "C" kiln_status_t kiln_model_load_file(const char *path,
+                                              kiln_model_t **out_model) {
+  try {
+    return loadModel(path, out_model);
+  } catch (const std::bad_alloc &) {
+    return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+  } catch (...) {
+    return makeStatus(KILN_STATUS_INTERNAL, "unexpected error loading a model");
+  }
+}
+
+extern "C" void kiln_model_retain(kiln_model_t *model) {
+  if (model)
+    model->references.fetch_add(1, std::memory_order_relaxed);
+}
+
+extern "C" void kiln_model_release(kiln_model_t *model) {
+  if (model && model->references.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    delete model;
+}
+
+extern "C" size_t kiln_model_input_count(const kiln_model_t *model) {
+  return model ? model->inputs.infos.size() : 0;
+}
+
+extern "C" size_t kiln_model_output_count(const kiln_model_t *model) {
+  return model ? model->outputs.infos.size() : 0;
+}
+
+extern "C" kiln_status_t kiln_model_input_info(const kiln_model_t *model,
+                                               size_t index,
+                                               kiln_tensor_info_t *out_info) {
+  return tensorInfo(model ? &model->inputs : nullptr, index, "input",
+                    out_info);
+}
+
+extern "C" kiln_status_t kiln_model_output_info(const kiln_model_t *model,
+                                                size_t index,
+                                                kiln_tensor_info_t *out_info) {
+  return tensorInfo(model ? &model->outputs : nullptr, index, "output",
+                    out_info);
+}

@@ -1,0 +1,41 @@
+//===- Model.h - kiln_model_t and kiln_session_t ----------------*- C++ -*-===//
+
+#ifndef KILN_RUNTIME_MODEL_H
+#define KILN_RUNTIME_MODEL_H
+
+#include "runtime/src/CpuExecutable.h"
+#include "runtime/src/Package.h"
+
+#include <atomic>
+#include <vector>
+
+struct kiln_model_s {
+  std::atomic<int> references{1};
+  std::unique_ptr<kiln::runtime::MappedPackage> package;
+  std::unique_ptr<kiln::runtime::CpuExecutable> executable;
+  /// The weights section, used in place.
+  const uint8_t *weights = nullptr;
+  uint64_t weightsBytes = 0;
+
+  /// kiln_tensor_info_t views of the manifest's signature.
+  struct Signature {
+    std::vector<kiln_tensor_info_t> infos;
+    std::vector<std::vector<const char *>> dimNames;
+  };
+  Signature inputs, outputs;
+
+  const kiln::package::Manifest &manifest() const {
+    return package->manifest();
+  }
+};
+
+struct kiln_session_s {
+  std::atomic<int> references{1};
+  kiln_model_t *model = nullptr;
+  int32_t threads = 1;
+  /// Outputs the runtime allocated in the last run, with their shapes.
+  std::vector<void *> ownedOutputs;
+  std::vector<std::vector<int64_t>> ownedShapes;
+};
+
+#endif // KILN_RUNTIME_MODEL_H

@@ -1,0 +1,116 @@
+//===- PackageFormat.h - the layout of a .kiln file -------------*- C++ -*-===//
+//
+// A package is, in order:
+//   FileHeader                       32 bytes at offset 0
+//   SectionEntry[sectionCount]       32 bytes each
+//   sections                         each at its entry's offset, aligned
+//
+// All integers are little-endian. Every section carries a CRC-32C of its
+// bytes; the header carries one of itself and of the section table. The
+// manifest section describes the model (see Manifest); the code section is
+// an ELF shared object exporting `kiln_entry`; the weights section holds
+// the constants the code reads in place, each 64-byte aligned.
+//
+// This file is shared by the compiler (which writes packages) and the
+// runtime (which reads them); it uses only the C++ standard library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_RUNTIME_PACKAGEFORMAT_H
+#define KILN_RUNTIME_PACKAGEFORMAT_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kiln::package {
+
+/// PNG-style: a non-ASCII byte first, then line endings that text-mode
+/// transfers would mangle.
+inline constexpr char kMagic[8] = {'\x89', 'K', 'I', 'L', 'N', '\r', '\n',
+                                   '\x1a'};
+/// Bumped whenever a reader of the previous version would misread a file.
+inline constexpr uint32_t kFormatVersion = 1;
+/// Sections holding code or weights start on page boundaries so they can
+/// be mapped and used in place.
+inline constexpr uint64_t kPageAlignment = 4096;
+
+struct FileHeader {
+  char magic[8];
+  uint32_t formatVersion;
+  uint32_t sectionCount;
+  uint64_t fileSize;
+  /// CRC-32C of the section table.
+  uint32_t tableCrc;
+  /// CRC-32C of this header with `headerCrc` set to zero.
+  uint32_t headerCrc;
+};
+static_assert(sizeof(FileHeader) == 32);
+
+enum class SectionKind : uint32_t {
+  Manifest = 1,
+  CpuCode = 2,
+  Weights = 3,
+};
+
+struct SectionEntry {
+  uint32_t kind;
+  uint32_t reserved;
+  uint64_t offset;
+  uint64_t size;
+  uint32_t crc;
+  uint32_t reserved2;
+};
+static_assert(sizeof(SectionEntry) == 32);
+
+const char *sectionKindName(uint32_t kind);
+
+/// CRC-32C (Castagnoli), continuing from `crc` (0 to start).
+uint32_t crc32c(const void *data, size_t size, uint32_t crc = 0);
+
+/// One input or output of the model.
+struct TensorSignature {
+  std::string name;
+  /// A kiln_dtype_t.
+  uint32_t dtype = 0;
+  /// -1 for a dimension known only at run time.
+  std::vector<int64_t> shape;
+  /// One per dimension; "" where the dimension has no name.
+  std::vector<std::string> dimNames;
+};
+
+/// What the runtime and `kiln inspect` know of a package without running
+/// its code.
+struct Manifest {
+  std::string producer;
+  std::string modelName;
+  /// "cpu".
+  std::string target;
+  std::string triple;
+  std::string cpu;
+  /// Instruction-set extensions the code uses, as LLVM names them.
+  std::vector<std::string> cpuFeatures;
+  /// The options the package was compiled with, as `kiln compile` spells
+  /// them.
+  std::vector<std::pair<std::string, std::string>> compileOptions;
+  uint64_t weightsBytes = 0;
+  /// The scratch memory one run needs, laid out by the compiler's memory
+  /// plan; allocated once per session.
+  uint64_t workspaceBytes = 0;
+  /// Intermediate buffers whose size depends on run-time dimensions and are
+  /// allocated during a run.
+  uint64_t dynamicBuffers = 0;
+  std::vector<TensorSignature> inputs;
+  std::vector<TensorSignature> outputs;
+};
+
+std::string serializeManifest(const Manifest &manifest);
+/// Fails with a message, never reads out of bounds.
+bool parseManifest(const void *data, size_t size, Manifest &manifest,
+                   std::string &error);
+
+} // namespace kiln::package
+
+#endif // KILN_RUNTIME_PACKAGEFORMAT_H

@@ -1,0 +1,331 @@
+//===- Session.cpp - running a model --------------------------------------===//
+
+#include "runtime/src/Model.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <new>
+#include <thread>
+
+using namespace kiln;
+using namespace kiln::runtime;
+
+namespace {
+
+std::string formatShape(const int64_t *shape, int64_t rank) {
+  std::string text = "[";
+  for (int64_t i = 0; i < rank; ++i)
+    text += (i ? "," : "") +
+            (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return text + "]";
+}
+
+std::string listNames(const std::vector<kiln_tensor_info_t> &infos) {
+  std::string list;
+  for (const kiln_tensor_info_t &info : infos)
+    list += (list.empty() ? "'" : ", '") + std::string(info.name) + "'";
+  return list;
+}
+
+int64_t elementCount(const int64_t *shape, int32_t rank) {
+  int64_t count = 1;
+  for (int32_t i = 0; i < rank; ++i)
+    count *= shape[i];
+  return count;
+}
+
+/// MLIR's strided memref descriptor of a dense row-major buffer: allocated
+/// pointer, aligned pointer, offset, sizes, strides, each 8 bytes.
+void appendDescriptor(std::vector<int64_t> &words, const void *data,
+                      const int64_t *shape, int32_t rank) {
+  auto pointer = static_cast<int64_t>(reinterpret_cast<intptr_t>(data));
+  words.push_back(pointer);
+  words.push_back(pointer);
+  words.push_back(0);
+  words.insert(words.end(), shape, shape + rank);
+  int64_t stride = 1;
+  std::vector<int64_t> strides(rank);
+  for (int32_t i = rank - 1; i >= 0; --i) {
+    strides[i] = stride;
+    stride *= shape[i];
+  }
+  words.insert(words.end(), strides.begin(), strides.end());
+}
+
+/// Puts each given input in model order, checking names, element types,
+/// shapes and that every named dimension has one value.
+kiln_status_t bindInputs(const kiln_model_t *model,
+                         const kiln_tensor_t *inputs, size_t count,
+                         std::vector<const kiln_tensor_t *> &bound) {
+  const std::vector<kiln_tensor_info_t> &infos = model->inputs.infos;
+  if (count != infos.size())
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      std::to_string(count) + " inputs given; the model takes " +
+                          std::to_string(infos.size()) +
+                          (infos.empty() ? "" : " (" + listNames(infos) + ")"));
+  if (count && !inputs)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT, "inputs is NULL");
+  bound.assign(infos.size(), nullptr);
+  for (size_t i = 0; i < count; ++i) {
+    size_t index = i;
+    if (inputs[i].name) {
+      index = infos.size();
+      for (size_t j = 0; j < infos.size(); ++j)
+        if (std::strcmp(infos[j].name, inputs[i].name) == 0)
+          index = j;
+      if (index == infos.size())
+        return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                          std::string("the model has no input named '") +
+                              inputs[i].name + "' (its inputs: " +
+                              listNames(infos) + ")");
+    }
+    if (bound[index])
+      return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                        std::string("input '") + infos[index].name +
+                            "' is given twice");
+    bound[index] = &inputs[i];
+  }
+
+  // Named dimension -> (value, the input that fixed it).
+  std::map<std::string, std::pair<int64_t, const char *>> dims;
+  for (size_t index = 0; index < infos.size(); ++index) {
+    const kiln_tensor_info_t &info = infos[index];
+    const kiln_tensor_t &tensor = *bound[index];
+    std::string name = std::string("input '") + info.name + "'";
+    if (tensor.dtype != info.dtype)
+      return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                        name + " has element type " +
+                            kiln_dtype_name(tensor.dtype) +
+                            "; the model expects " +
+                            kiln_dtype_name(info.dtype));
+    bool shapeOk = tensor.rank == info.rank && (tensor.shape || !tensor.rank);
+    for (int32_t d = 0; shapeOk && d < info.rank; ++d)
+      shapeOk = tensor.shape[d] >= 0 &&
+                (info.shape[d] < 0 || tensor.shape[d] == info.shape[d]);
+    if (!shapeOk)
+      return makeStatus(
+          KILN_STATUS_INVALID_ARGUMENT,
+          name + " has shape " +
+              (tensor.shape || !tensor.rank
+                   ? formatShape(tensor.shape, tensor.rank)
+                   : std::string("(null)")) +
+              "; the model expects " + formatShape(info.shape, info.rank));
+    for (int32_t d = 0; d < info.rank; ++d) {
+      if (!info.dim_names[d])
+        continue;
+      auto [it, inserted] = dims.try_emplace(
+          info.dim_names[d], tensor.shape[d], info.name);
+      if (!inserted && it->second.first != tensor.shape[d])
+        return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                          name + " has dimension " + std::to_string(d) +
+                              " ('" + info.dim_names[d] + "') of " +
+                              std::to_string(tensor.shape[d]) + ", but input '" +
+                              it->second.second + "' set it to " +
+                              std::to_string(it->second.first));
+    }
+    uint64_t bytes = uint64_t(elementCount(tensor.shape, tensor.rank)) *
+                     kiln_dtype_size(info.dtype);
+    if (tensor.byte_size < bytes || (bytes && !tensor.data))
+      return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                        name + " has " + std::to_string(tensor.byte_size) +
+                            " bytes of data; its shape needs " +
+                            std::to_string(bytes));
+  }
+  return nullptr;
+}
+
+/// A result the code returned: a buffer it allocated, now the runtime's.
+struct Result {
+  void *allocated;
+  const uint8_t *data;
+  std::vector<int64_t> shape;
+};
+
+/// Checks a caller-provided output against the result, before any copy.
+kiln_status_t checkOutput(const kiln_tensor_info_t &info,
+                          const kiln_tensor_t &output, const Result &result,
+                          uint64_t bytes) {
+  std::string name = std::string("output '") + info.name + "'";
+  if (output.dtype != info.dtype)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      name + " is given as " + kiln_dtype_name(output.dtype) +
+                          "; the model produces " +
+                          kiln_dtype_name(info.dtype));
+  bool shapeOk = output.rank == info.rank && (output.shape || !output.rank);
+  for (int32_t d = 0; shapeOk && d < info.rank; ++d)
+    shapeOk = output.shape[d] == result.shape[d];
+  if (!shapeOk)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      name + " is given with shape " +
+                          (output.shape || !output.rank
+                               ? formatShape(output.shape, output.rank)
+                               : std::string("(null)")) +
+                          "; this run produces " +
+                          formatShape(result.shape.data(), info.rank));
+  if (output.byte_size < bytes)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      name + " has room for " +
+                          std::to_string(output.byte_size) +
+                          " bytes; this run produces " + std::to_string(bytes));
+  return nullptr;
+}
+
+/// Frees the results' buffers except `kept`; the code may return one buffer
+/// for two outputs, so each is freed once.
+void freeUnkept(const std::vector<Result> &produced,
+                const std::vector<void *> &kept) {
+  std::vector<void *> freed(kept);
+  for (const Result &result : produced)
+    if (std::find(freed.begin(), freed.end(), result.allocated) ==
+        freed.end()) {
+      std::free(result.allocated);
+      freed.push_back(result.allocated);
+    }
+}
+
+void releaseOwnedOutputs(kiln_session_t *session) {
+  for (void *buffer : session->ownedOutputs)
+    std::free(buffer);
+  session->ownedOutputs.clear();
+  session->ownedShapes.clear();
+}
+
+kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
+                  size_t inputCount, kiln_tensor_t *outputs,
+                  size_t outputCount) {
+  if (!session)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT, "session is NULL");
+  const kiln_model_t *model = session->model;
+  const std::vector<kiln_tensor_info_t> &outputInfos = model->outputs.infos;
+  if (outputCount != outputInfos.size() || (outputCount && !outputs))
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      std::to_string(outputCount) +
+                          " outputs given; the model has " +
+                          std::to_string(outputInfos.size()) + " (" +
+                          listNames(outputInfos) + ")");
+  std::vector<const kiln_tensor_t *> bound;
+  KILN_RETURN_IF_ERROR(bindInputs(model, inputs, inputCount, bound));
+  releaseOwnedOutputs(session);
+
+  // args: the results' descriptors, the weights, then the inputs.
+  size_t resultWords = 0;
+  for (const kiln_tensor_info_t &info : outputInfos)
+    resultWords += 3 + 2 * size_t(info.rank);
+  std::vector<int64_t> results(resultWords, 0);
+  int64_t weightsShape = static_cast<int64_t>(model->weightsBytes);
+  std::vector<std::vector<int64_t>> descriptors(1 + bound.size());
+  appendDescriptor(descriptors[0], model->weights, &weightsShape, 1);
+  for (size_t i = 0; i < bound.size(); ++i)
+    appendDescriptor(descriptors[1 + i], bound[i]->data, bound[i]->shape,
+                     bound[i]->rank);
+  std::vector<void *> args{results.data()};
+  for (std::vector<int64_t> &descriptor : descriptors)
+    args.push_back(descriptor.data());
+  model->executable->entryPoint()(args.data());
+
+  std::vector<Result> produced;
+  const int64_t *word = results.data();
+  for (const kiln_tensor_info_t &info : outputInfos) {
+    Result result;
+    result.allocated = reinterpret_cast<void *>(word[0]);
+    result.data = reinterpret_cast<const uint8_t *>(word[1]) +
+                  word[2] * int64_t(kiln_dtype_size(info.dtype));
+    result.shape.assign(word + 3, word + 3 + info.rank);
+    word += 3 + 2 * info.rank;
+    produced.push_back(std::move(result));
+  }
+  kiln_status_t status = nullptr;
+  for (size_t i = 0; i < produced.size() && !status; ++i)
+    if (outputs[i].data)
+      status = checkOutput(outputInfos[i], outputs[i], produced[i],
+                           uint64_t(elementCount(produced[i].shape.data(),
+                                                 outputInfos[i].rank)) *
+                               kiln_dtype_size(outputInfos[i].dtype));
+  if (status) {
+    freeUnkept(produced, {});
+    return status;
+  }
+
+  session->ownedShapes.resize(produced.size());
+  for (size_t i = 0; i < produced.size(); ++i) {
+    const kiln_tensor_info_t &info = outputInfos[i];
+    uint64_t bytes =
+        uint64_t(elementCount(produced[i].shape.data(), info.rank)) *
+        kiln_dtype_size(info.dtype);
+    if (outputs[i].data) {
+      std::memcpy(outputs[i].data, produced[i].data, bytes);
+      continue;
+    }
+    session->ownedShapes[i] = produced[i].shape;
+    outputs[i].dtype = info.dtype;
+    outputs[i].rank = info.rank;
+    outputs[i].shape = session->ownedShapes[i].data();
+    outputs[i].data = const_cast<uint8_t *>(produced[i].data);
+    outputs[i].byte_size = bytes;
+  }
+  std::vector<void *> kept;
+  for (size_t i = 0; i < produced.size(); ++i)
+    if (outputs[i].data == produced[i].data &&
+        std::find(kept.begin(), kept.end(), produced[i].allocated) ==
+            kept.end())
+      kept.push_back(produced[i].allocated);
+  session->ownedOutputs = kept;
+  freeUnkept(produced, kept);
+  return nullptr;
+}
+
+} // namespace
+
+extern "C" kiln_status_t kiln_session_create(kiln_model_t *model,
+                                             const kiln_session_options_t *options,
+                                             kiln_session_t **out_session) {
+  if (!model || !out_session)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "kiln_session_create: model and out_session are "
+                      "required");
+  int32_t threads = options ? options->threads : 0;
+  if (threads < 0)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "threads must be 0 (all cores) or positive, not " +
+                          std::to_string(threads));
+  auto *session = new (std::nothrow) kiln_session_s();
+  if (!session)
+    return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+  session->threads =
+      threads ? threads
+              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  kiln_model_retain(model);
+  session->model = model;
+  *out_session = session;
+  return nullptr;
+}
+
+extern "C" void kiln_session_retain(kiln_session_t *session) {
+  if (session)
+    session->references.fetch_add(1, std::memory_order_relaxed);
+}
+
+extern "C" void kiln_session_release(kiln_session_t *session) {
+  if (!session ||
+      session->references.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    return;
+  releaseOwnedOutputs(session);
+  kiln_model_release(session->model);
+  delete session;
+}
+
+extern "C" kiln_status_t kiln_session_run(kiln_session_t *session,
+                                          const kiln_tensor_t *inputs,
+                                          size_t input_count,
+                                          kiln_tensor_t *outputs,
+                                          size_t output_count) {
+  try {
+    return run(session, inputs, input_count, outputs, output_count);
+  } catch (const std::bad_alloc &) {
+    return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+  } catch (...) {
+    return makeStatus(KILN_STATUS_INTERNAL, "unexpected error in a run");
+  }
+}
