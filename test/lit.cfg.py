@@ -25,6 +25,9 @@ config.substitutions.append(("%python", config.python_executable))
 # %onnx-text FILE OUT: the ONNX text-syntax model in FILE as OUT (.onnx).
 config.substitutions.append(
     ("%onnx-text", f"{config.python_executable} {lib}/onnx_text.py"))
+# %package-tool CMD IN OUT ...: a damaged copy of a package (test/lib).
+config.substitutions.append(
+    ("%package-tool", f"{config.python_executable} {lib}/package_tool.py"))
 # %make-model CASE OUT: one of the hand-built models of make_model.py.
 config.substitutions.append(
     ("%make-model", f"{config.python_executable} {lib}/make_model.py"))

@@ -14,12 +14,22 @@ using namespace kiln::runtime;
 
 namespace {
 
-std::string formatShape(const int64_t *shape, int64_t rank) {
+/// "[2,3]"; a run-time dimension prints as its name, or "?".
+std::string formatShape(const int64_t *shape, int64_t rank,
+                        const char *const *dimNames = nullptr) {
   std::string text = "[";
-  for (int64_t i = 0; i < rank; ++i)
-    text += (i ? "," : "") +
-            (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  for (int64_t i = 0; i < rank; ++i) {
+    text += i ? "," : "";
+    if (shape[i] >= 0)
+      text += std::to_string(shape[i]);
+    else
+      text += dimNames && dimNames[i] ? dimNames[i] : "?";
+  }
   return text + "]";
+}
+
+std::string count(size_t n, const char *noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
 std::string listNames(const std::vector<kiln_tensor_info_t> &infos) {
@@ -57,18 +67,18 @@ void appendDescriptor(std::vector<int64_t> &words, const void *data,
 /// Puts each given input in model order, checking names, element types,
 /// shapes and that every named dimension has one value.
 kiln_status_t bindInputs(const kiln_model_t *model,
-                         const kiln_tensor_t *inputs, size_t count,
+                         const kiln_tensor_t *inputs, size_t given,
                          std::vector<const kiln_tensor_t *> &bound) {
   const std::vector<kiln_tensor_info_t> &infos = model->inputs.infos;
-  if (count != infos.size())
+  if (given != infos.size())
     return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
-                      std::to_string(count) + " inputs given; the model takes " +
+                      count(given, "input") + " given; the model takes " +
                           std::to_string(infos.size()) +
                           (infos.empty() ? "" : " (" + listNames(infos) + ")"));
-  if (count && !inputs)
+  if (given && !inputs)
     return makeStatus(KILN_STATUS_INVALID_ARGUMENT, "inputs is NULL");
   bound.assign(infos.size(), nullptr);
-  for (size_t i = 0; i < count; ++i) {
+  for (size_t i = 0; i < given; ++i) {
     size_t index = i;
     if (inputs[i].name) {
       index = infos.size();
@@ -111,7 +121,8 @@ kiln_status_t bindInputs(const kiln_model_t *model,
               (tensor.shape || !tensor.rank
                    ? formatShape(tensor.shape, tensor.rank)
                    : std::string("(null)")) +
-              "; the model expects " + formatShape(info.shape, info.rank));
+              "; the model expects " +
+              formatShape(info.shape, info.rank, info.dim_names));
     for (int32_t d = 0; d < info.rank; ++d) {
       if (!info.dim_names[d])
         continue;
@@ -201,8 +212,8 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
   const std::vector<kiln_tensor_info_t> &outputInfos = model->outputs.infos;
   if (outputCount != outputInfos.size() || (outputCount && !outputs))
     return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
-                      std::to_string(outputCount) +
-                          " outputs given; the model has " +
+                      count(outputCount, "output") +
+                          " given; the model has " +
                           std::to_string(outputInfos.size()) + " (" +
                           listNames(outputInfos) + ")");
   std::vector<const kiln_tensor_t *> bound;
