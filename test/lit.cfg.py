@@ -52,5 +52,7 @@ config.substitutions.append(
      f"-shared-libs={runner_libs}"))
 
 tools = [ToolSubst("kiln", unresolved="fatal"),
-         ToolSubst("kiln-opt", unresolved="fatal")]
+         ToolSubst("kiln-opt", unresolved="fatal"),
+         ToolSubst("kiln-c-api-example", unresolved="fatal"),
+         ToolSubst("kiln-runtime-concurrency", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, [config.kiln_tools_dir])

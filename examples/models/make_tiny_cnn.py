@@ -68,9 +68,12 @@ def main():
         opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "tiny_cnn.onnx")
-    onnx.save(model, path)
+    here = os.path.dirname(os.path.abspath(__file__))
+    onnx.save(model, os.path.join(here, "tiny_cnn.onnx"))
+    # A sample input for `kiln run` (scripts/quickstart): a smooth gradient
+    # image, reproducible without a random generator.
+    ramp = np.linspace(-1.0, 1.0, 3 * 8 * 8, dtype=np.float32)
+    np.save(os.path.join(here, "tiny_cnn.image.npy"), ramp.reshape(1, 3, 8, 8))
 
 
 if __name__ == "__main__":
