@@ -4,7 +4,8 @@
 // data: they become tensor.collapse_shape / expand_shape (through a 1-D
 // view when neither alone fits), which bufferize without copies. Transpose
 // is linalg.transpose; Concat inserts each input into its slice of the
-// result; a constant-mode Pad is tensor.pad.
+// result; a constant-mode Pad is tensor.pad. Split extracts each output's
+// slice. Dropout outside training is the identity (with an all-true mask).
 //
 //===----------------------------------------------------------------------===//
 
@@ -192,10 +193,101 @@ struct LowerConcat : OpRewritePattern<onnx::ConcatOp> {
   }
 };
 
+struct LowerSplit : OpRewritePattern<onnx::SplitOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::SplitOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkDataMovementLowering(op))
+      return failure();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    int64_t rank = type.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    // The outputs' static types say how the axis is split.
+    SmallVector<Value> results;
+    int64_t offset = 0;
+    for (Value output : op.getOutputs()) {
+      auto outputType = cast<RankedTensorType>(output.getType());
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+      offsets[axis] = rewriter.getIndexAttr(offset);
+      SmallVector<OpFoldResult> sizes, strides(rank, rewriter.getIndexAttr(1));
+      for (int64_t size : outputType.getShape())
+        sizes.push_back(rewriter.getIndexAttr(size));
+      results.push_back(rewriter.create<tensor::ExtractSliceOp>(
+          op.getLoc(), outputType, op.getInput(), offsets, sizes, strides));
+      offset += outputType.getDimSize(axis);
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// Whether a Dropout only passes its input through: not training (or
+/// training with ratio 0).
+bool isIdentityDropout(onnx::DropoutOp op) {
+  Value training = op.getTrainingMode();
+  if (!training)
+    return true;
+  std::optional<SmallVector<int64_t>> mode = onnx::getConstantInts(training);
+  if (!mode || mode->size() != 1)
+    return false;
+  if ((*mode)[0] == 0)
+    return true;
+  Value ratio = op.getRatio();
+  if (!ratio)
+    return false;
+  auto values = onnx::getConstantElements(ratio);
+  return values && values.getNumElements() == 1 &&
+         (*values.value_begin<APFloat>()).isZero();
+}
+
+struct LowerDropout : OpRewritePattern<onnx::DropoutOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::DropoutOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkDataMovementLowering(op))
+      return failure();
+    SmallVector<Value> results = {op.getData()};
+    if (Value mask = op.getMask()) {
+      auto type = cast<RankedTensorType>(mask.getType());
+      SmallVector<Value> sizes;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        if (type.isDynamicDim(i))
+          sizes.push_back(
+              rewriter.create<tensor::DimOp>(op.getLoc(), op.getData(), i));
+      results.push_back(filledTensor(rewriter, op.getLoc(), type.getShape(),
+                                     rewriter.getBoolAttr(true), sizes));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 } // namespace
 
 std::optional<std::string>
 mlir::kiln::checkDataMovementLowering(Operation *op) {
+  if (auto split = dyn_cast<onnx::SplitOp>(op)) {
+    auto type = dyn_cast<RankedTensorType>(split.getInput().getType());
+    if (!type || !type.hasStaticShape())
+      return std::string("its input shape must be static for now");
+    for (Value output : split.getOutputs()) {
+      auto outputType = dyn_cast<RankedTensorType>(output.getType());
+      if (!outputType || !outputType.hasStaticShape())
+        return std::string("the sizes of its outputs must be known");
+    }
+    return std::nullopt;
+  }
+  if (auto dropout = dyn_cast<onnx::DropoutOp>(op)) {
+    if (!isIdentityDropout(dropout))
+      return std::string("training mode (random masks) is not lowered");
+    if (dropout.getMask() && !isa<RankedTensorType>(dropout.getMask().getType()))
+      return std::string("the rank of its mask is unknown");
+    if (dropout.getData().getType() != dropout.getOutput().getType())
+      return std::string("its output type differs from its input type");
+    return std::nullopt;
+  }
   if (auto pad = dyn_cast<onnx::PadOp>(op)) {
     if (pad.getMode() != "constant")
       return std::string("only mode = \"constant\" is lowered yet");
@@ -251,5 +343,6 @@ mlir::kiln::checkDataMovementLowering(Operation *op) {
 
 void mlir::kiln::populateDataMovementLowering(RewritePatternSet &patterns) {
   patterns.add<LowerReshapeLike>(patterns.getContext());
-  patterns.add<LowerTranspose, LowerConcat, LowerPad>(patterns.getContext());
+  patterns.add<LowerTranspose, LowerConcat, LowerPad, LowerSplit,
+               LowerDropout>(patterns.getContext());
 }

@@ -36,7 +36,8 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
   for (auto check : {checkElementwiseLowering, checkMatMulLowering,
                      checkDataMovementLowering, checkSoftmaxLowering,
                      checkWindowLowering, checkReductionLowering,
-                     checkIndexingLowering}) {
+                     checkIndexingLowering, checkArgReductionLowering,
+                     checkGeneratorLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -71,6 +72,8 @@ struct LowerOnnxToLinalgPass
     populateWindowLowering(patterns);
     populateReductionLowering(patterns);
     populateIndexingLowering(patterns);
+    populateArgReductionLowering(patterns);
+    populateGeneratorLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

@@ -49,6 +49,14 @@ void populateReductionLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkIndexingLowering(Operation *op);
 void populateIndexingLowering(RewritePatternSet &patterns);
 
+/// ArgMax, ArgMin and Hardmax.
+std::optional<std::string> checkArgReductionLowering(Operation *op);
+void populateArgReductionLowering(RewritePatternSet &patterns);
+
+/// ConstantOfShape, Range and EyeLike.
+std::optional<std::string> checkGeneratorLowering(Operation *op);
+void populateGeneratorLowering(RewritePatternSet &patterns);
+
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
 

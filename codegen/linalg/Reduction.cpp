@@ -1,8 +1,10 @@
 //===- Reduction.cpp - reductions and normalizations to linalg ------------===//
 //
-// Reduce{Sum,Mean,Max,Min,Prod,SumSquare,L1,L2} with constant axes become
-// one reducing linalg.generic (then expand_shape back for keepdims) and an
-// elementwise finish where the operator needs one (mean, square root).
+// Reduce{Sum,Mean,Max,Min,Prod,SumSquare,L1,L2,LogSum,LogSumExp} with
+// constant axes become one reducing linalg.generic (then expand_shape back
+// for keepdims) and an elementwise finish where the operator needs one
+// (mean, square root, log). LogSumExp subtracts the maximum first, so that
+// exp cannot overflow.
 // BatchNormalization in inference mode is one elementwise generic reading
 // its per-channel vectors broadcast; LayerNormalization reduces the mean
 // and the variance over the trailing axes, then normalizes.
@@ -69,8 +71,10 @@ struct ReductionKind {
   Combine combine;
   /// Applied to each element before combining: |x| or x^2.
   enum { Identity, Abs, Square } pre = Identity;
-  /// Applied to the result: mean or square root.
-  enum { None, Mean, Sqrt } post = None;
+  /// Applied to the result: mean, square root or log.
+  enum { None, Mean, Sqrt, Log } post = None;
+  /// Reduces exp(x - max) and adds the max back after the log.
+  bool stableExp = false;
 };
 
 std::optional<ReductionKind> kindOf(StringRef name) {
@@ -85,12 +89,20 @@ std::optional<ReductionKind> kindOf(StringRef name) {
       .Case("ReduceL1", ReductionKind{Combine::Sum, ReductionKind::Abs})
       .Case("ReduceL2", ReductionKind{Combine::Sum, ReductionKind::Square,
                                       ReductionKind::Sqrt})
+      .Case("ReduceLogSum", ReductionKind{Combine::Sum,
+                                          ReductionKind::Identity,
+                                          ReductionKind::Log})
+      .Case("ReduceLogSumExp",
+            ReductionKind{Combine::Sum, ReductionKind::Identity,
+                          ReductionKind::Log, /*stableExp=*/true})
       .Default(std::nullopt);
 }
 
 /// Reduces `input` over `axes` with `kind`; the result drops those axes.
+/// With `shift` (shaped like the result), exp(x - shift) is reduced.
 Value reduce(OpBuilder &b, Location loc, Value input,
-             const llvm::SmallBitVector &axes, ReductionKind kind) {
+             const llvm::SmallBitVector &axes, ReductionKind kind,
+             Value shift = {}) {
   auto type = cast<RankedTensorType>(input.getType());
   Type element = type.getElementType();
   MLIRContext *context = b.getContext();
@@ -112,24 +124,32 @@ Value reduce(OpBuilder &b, Location loc, Value input,
                  : kind.combine == Combine::Max  ? -INFINITY
                                                  : INFINITY;
   Value init = filledTensor(b, loc, shape, b.getFloatAttr(element, start));
+  AffineMap reduced = AffineMap::get(rank, 0, exprs, context);
+  SmallVector<Value> inputs = {input};
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
+  if (shift) {
+    inputs.push_back(shift);
+    maps.push_back(reduced);
+  }
+  maps.push_back(reduced);
   return b
       .create<linalg::GenericOp>(
-          loc, resultType, input, init,
-          ArrayRef{b.getMultiDimIdentityMap(rank),
-                   AffineMap::get(rank, 0, exprs, context)},
-          iterators,
-          [kind](OpBuilder &nb, Location l, ValueRange args) {
+          loc, resultType, inputs, init, maps, iterators,
+          [kind, shift](OpBuilder &nb, Location l, ValueRange args) {
             Value x = args[0];
+            if (shift)
+              x = nb.create<math::ExpOp>(
+                  l, nb.create<arith::SubFOp>(l, x, args[1]));
             if (kind.pre == ReductionKind::Abs)
               x = nb.create<math::AbsFOp>(l, x);
             else if (kind.pre == ReductionKind::Square)
               x = nb.create<arith::MulFOp>(l, x, x);
-            Value out;
+            Value out, acc = args.back();
             switch (kind.combine) {
-            case Combine::Sum: out = nb.create<arith::AddFOp>(l, x, args[1]); break;
-            case Combine::Prod: out = nb.create<arith::MulFOp>(l, x, args[1]); break;
-            case Combine::Max: out = nb.create<arith::MaximumFOp>(l, x, args[1]); break;
-            case Combine::Min: out = nb.create<arith::MinimumFOp>(l, x, args[1]); break;
+            case Combine::Sum: out = nb.create<arith::AddFOp>(l, x, acc); break;
+            case Combine::Prod: out = nb.create<arith::MulFOp>(l, x, acc); break;
+            case Combine::Max: out = nb.create<arith::MaximumFOp>(l, x, acc); break;
+            case Combine::Min: out = nb.create<arith::MinimumFOp>(l, x, acc); break;
             }
             nb.create<linalg::YieldOp>(l, out);
           })
@@ -153,7 +173,10 @@ struct LowerReduce : RewritePattern {
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     Type element = type.getElementType();
     llvm::SmallBitVector axes = *reducedAxes(op, type.getRank());
-    Value result = reduce(rewriter, loc, input, axes, *kind);
+    Value maximum;
+    if (kind->stableExp)
+      maximum = reduce(rewriter, loc, input, axes, ReductionKind{Combine::Max});
+    Value result = reduce(rewriter, loc, input, axes, *kind, maximum);
     if (kind->post == ReductionKind::Mean) {
       int64_t count = 1;
       for (int axis : axes.set_bits())
@@ -168,6 +191,33 @@ struct LowerReduce : RewritePattern {
                            [](OpBuilder &b, Location l, Value x) -> Value {
                              return b.create<math::SqrtOp>(l, x);
                            });
+    } else if (kind->post == ReductionKind::Log) {
+      result = mapElements(rewriter, loc, result,
+                           [](OpBuilder &b, Location l, Value x) -> Value {
+                             return b.create<math::LogOp>(l, x);
+                           });
+    }
+    if (maximum) {
+      auto reducedType = cast<RankedTensorType>(result.getType());
+      SmallVector<AffineMap> maps(3, rewriter.getMultiDimIdentityMap(
+                                         reducedType.getRank()));
+      result =
+          rewriter
+              .create<linalg::GenericOp>(
+                  loc, reducedType, ValueRange{result, maximum},
+                  rewriter
+                      .create<tensor::EmptyOp>(loc, reducedType.getShape(),
+                                               element)
+                      .getResult(),
+                  maps,
+                  SmallVector<utils::IteratorType>(
+                      reducedType.getRank(), utils::IteratorType::parallel),
+                  [](OpBuilder &b, Location l, ValueRange args) {
+                    b.create<linalg::YieldOp>(
+                        l, b.create<arith::AddFOp>(l, args[0], args[1])
+                               .getResult());
+                  })
+              .getResult(0);
     }
     // keepdims: the reduced axes come back as size 1.
     auto reducedType = cast<RankedTensorType>(result.getType());
@@ -296,7 +346,14 @@ struct LowerLayerNorm : OpRewritePattern<onnx::LayerNormalizationOp> {
                 })
             .getResult(0);
     double epsilon = op.getEpsilon().convertToDouble();
-    SmallVector<Value> inputs = {input, mean, squares, op.getScale()};
+    Value invStd = mapElements(
+        rewriter, loc, squares, [&](OpBuilder &b, Location l, Value x) {
+          Value variance = b.create<arith::DivFOp>(l, x, divisor);
+          return reciprocalSqrt(
+              b, l, b.create<arith::AddFOp>(
+                        l, variance, floatConstant(b, l, element, epsilon)));
+        });
+    SmallVector<Value> inputs = {input, mean, invStd, op.getScale()};
     SmallVector<AffineMap> maps = {full, kept, kept, trailingMap(op.getScale())};
     if (Value bias = op.getB()) {
       inputs.push_back(bias);
@@ -307,20 +364,30 @@ struct LowerLayerNorm : OpRewritePattern<onnx::LayerNormalizationOp> {
     auto normalized = rewriter.create<linalg::GenericOp>(
         loc, type, inputs, empty, maps, parallel,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value variance = b.create<arith::DivFOp>(
-              l, args[2], floatConstant(b, l, element, (double)count));
-          Value invStd = reciprocalSqrt(
-              b, l, b.create<arith::AddFOp>(
-                        l, variance, floatConstant(b, l, element, epsilon)));
           Value y = b.create<arith::MulFOp>(
               l, b.create<arith::MulFOp>(
-                     l, b.create<arith::SubFOp>(l, args[0], args[1]), invStd),
+                     l, b.create<arith::SubFOp>(l, args[0], args[1]), args[2]),
               args[3]);
           if (args.size() == 6)
             y = b.create<arith::AddFOp>(l, y, args[4]);
           b.create<linalg::YieldOp>(l, y);
         });
-    rewriter.replaceOp(op, {normalized.getResult(0)});
+    // Mean and InvStdDev keep the normalized axes with size 1.
+    SmallVector<Value> results = {normalized.getResult(0)};
+    SmallVector<Value> statistics = {mean, invStd};
+    for (auto [statistic, result] :
+         llvm::zip(statistics, op->getResults().drop_front())) {
+      if (!result)
+        continue;
+      SmallVector<ReassociationIndices> groups;
+      for (int64_t i = 0; i < axis; ++i)
+        groups.push_back({i});
+      for (int64_t i = axis; i < rank && !groups.empty(); ++i)
+        groups.back().push_back(i);
+      results.push_back(rewriter.create<tensor::ExpandShapeOp>(
+          loc, result.getType(), statistic, groups));
+    }
+    rewriter.replaceOp(op, results);
     return success();
   }
 };
@@ -358,8 +425,11 @@ std::optional<std::string> mlir::kiln::checkReductionLowering(Operation *op) {
       if (getElementTypeOrSelf(value.getType()) != element)
         return std::string("its statistics must have the input's element type");
   }
-  if (isa<onnx::LayerNormalizationOp>(op) && op->getNumResults() != 1)
-    return std::string("its Mean and InvStdDev outputs are not lowered yet");
+  if (auto layerNorm = dyn_cast<onnx::LayerNormalizationOp>(op))
+    for (Value statistic : op->getResults().drop_front())
+      if (statistic && getElementTypeOrSelf(statistic.getType()) != element)
+        return std::string("its Mean and InvStdDev in another element type "
+                           "(stash_type) are not lowered yet");
   return std::nullopt;
 }
 

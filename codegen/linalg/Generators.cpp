@@ -1,0 +1,199 @@
+//===- Generators.cpp - ConstantOfShape, Range and EyeLike to linalg ------===//
+//
+// Operators that make a tensor from little more than its shape.
+// ConstantOfShape fills a tensor whose (possibly run-time) sizes come from
+// its shape input. Range computes its length at run time,
+// max(ceil((limit - start) / delta), 0), and fills start + i * delta.
+// EyeLike puts ones on the k-th diagonal.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/linalg/LinalgBuilders.h"
+#include "codegen/linalg/OnnxToLinalg.h"
+#include "codegen/linalg/Passes.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// `value` converted to `type` (an integer or float element type).
+Value castElement(OpBuilder &b, Location loc, Value value, Type type) {
+  Type from = value.getType();
+  if (from == type)
+    return value;
+  if (isa<FloatType>(from) && isa<FloatType>(type))
+    return from.getIntOrFloatBitWidth() < type.getIntOrFloatBitWidth()
+               ? b.create<arith::ExtFOp>(loc, type, value).getResult()
+               : b.create<arith::TruncFOp>(loc, type, value).getResult();
+  if (isa<FloatType>(type))
+    return b.create<arith::SIToFPOp>(loc, type, value);
+  if (isa<FloatType>(from))
+    return b.create<arith::FPToSIOp>(loc, type, value);
+  return from.getIntOrFloatBitWidth() < type.getIntOrFloatBitWidth()
+             ? b.create<arith::ExtSIOp>(loc, type, value).getResult()
+             : b.create<arith::TruncIOp>(loc, type, value).getResult();
+}
+
+/// The scalar in a rank-0 or one-element tensor.
+Value scalarOf(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<Value> zeros(type.getRank(),
+                           b.create<arith::ConstantIndexOp>(loc, 0));
+  return b.create<tensor::ExtractOp>(loc, tensor, zeros);
+}
+
+struct LowerConstantOfShape : OpRewritePattern<onnx::ConstantOfShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::ConstantOfShapeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkGeneratorLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Type element = type.getElementType();
+    TypedAttr fill;
+    if (std::optional<ElementsAttr> value = op.getValue())
+      fill = cast<TypedAttr>(*value->value_begin<Attribute>());
+    else
+      fill = rewriter.getZeroAttr(element);
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      if (!type.isDynamicDim(i))
+        continue;
+      Value at = rewriter.create<arith::ConstantIndexOp>(loc, i);
+      Value size = rewriter.create<tensor::ExtractOp>(loc, op.getInput(), at);
+      sizes.push_back(rewriter.create<arith::IndexCastOp>(
+          loc, rewriter.getIndexType(), size));
+    }
+    rewriter.replaceOp(op, filledTensor(rewriter, loc, type.getShape(), fill,
+                                        sizes));
+    return success();
+  }
+};
+
+struct LowerRange : OpRewritePattern<onnx::RangeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::RangeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkGeneratorLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Type element = type.getElementType();
+    Value start = scalarOf(rewriter, loc, op.getStart());
+    Value delta = scalarOf(rewriter, loc, op.getDelta());
+    SmallVector<Value> sizes;
+    if (type.isDynamicDim(0)) {
+      Value limit = scalarOf(rewriter, loc, op.getLimit());
+      Value count;
+      if (isa<FloatType>(element)) {
+        Value span = rewriter.create<arith::SubFOp>(loc, limit, start);
+        Value steps = rewriter.create<math::CeilOp>(
+            loc, rewriter.create<arith::DivFOp>(loc, span, delta));
+        count = rewriter.create<arith::FPToSIOp>(loc, rewriter.getI64Type(),
+                                                 steps);
+      } else {
+        // ceil((limit - start) / delta) for either sign of delta.
+        Value span = rewriter.create<arith::SubIOp>(loc, limit, start);
+        count = rewriter.create<arith::CeilDivSIOp>(loc, span, delta);
+        count = castElement(rewriter, loc, count, rewriter.getI64Type());
+      }
+      Value zero = rewriter.create<arith::ConstantIntOp>(loc, 0, 64);
+      count = rewriter.create<arith::MaxSIOp>(loc, count, zero);
+      sizes.push_back(rewriter.create<arith::IndexCastOp>(
+          loc, rewriter.getIndexType(), count));
+    }
+    Value empty =
+        rewriter.create<tensor::EmptyOp>(loc, type.getShape(), element, sizes);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange{}, empty,
+        ArrayRef{rewriter.getMultiDimIdentityMap(1)},
+        ArrayRef{utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value index = b.create<arith::IndexCastOp>(
+              l, b.getI64Type(), b.create<linalg::IndexOp>(l, 0));
+          Value step = castElement(b, l, index, element);
+          Value value =
+              isa<FloatType>(element)
+                  ? b.create<arith::AddFOp>(
+                         l, start, b.create<arith::MulFOp>(l, step, delta))
+                        .getResult()
+                  : b.create<arith::AddIOp>(
+                         l, start, b.create<arith::MulIOp>(l, step, delta))
+                        .getResult();
+          b.create<linalg::YieldOp>(l, value);
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+struct LowerEyeLike : OpRewritePattern<onnx::EyeLikeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::EyeLikeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkGeneratorLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Type element = type.getElementType();
+    int64_t k = (int64_t)op.getK();
+    Value empty = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), element);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange{}, empty,
+        ArrayRef{rewriter.getMultiDimIdentityMap(2)},
+        SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value row = b.create<linalg::IndexOp>(l, 0);
+          Value column = b.create<linalg::IndexOp>(l, 1);
+          Value diagonal = b.create<arith::AddIOp>(
+              l, row, b.create<arith::ConstantIndexOp>(l, k));
+          Value onDiagonal = b.create<arith::CmpIOp>(
+              l, arith::CmpIPredicate::eq, column, diagonal);
+          Value one = b.create<arith::ConstantOp>(
+              l, cast<TypedAttr>(isa<FloatType>(element)
+                                     ? TypedAttr(b.getFloatAttr(element, 1.0))
+                                     : TypedAttr(b.getIntegerAttr(element, 1))));
+          Value zero = b.create<arith::ConstantOp>(l, b.getZeroAttr(element));
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::SelectOp>(l, onDiagonal, one, zero).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+} // namespace
+
+std::optional<std::string> mlir::kiln::checkGeneratorLowering(Operation *op) {
+  if (!isa<onnx::ConstantOfShapeOp, onnx::RangeOp, onnx::EyeLikeOp>(op))
+    return std::string();
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!type)
+    return std::string("the rank of its result is unknown");
+  Type element = type.getElementType();
+  if (!element.isSignlessIntOrFloat() && !element.isInteger(1))
+    return std::string("its element type is not lowered yet");
+  if (isa<onnx::EyeLikeOp>(op) &&
+      (type.getRank() != 2 || !type.hasStaticShape()))
+    return std::string("it is lowered for static 2-D shapes only");
+  if (isa<onnx::RangeOp>(op) && element.isInteger(1))
+    return std::string("its element type is not lowered yet");
+  if (auto constantOfShape = dyn_cast<onnx::ConstantOfShapeOp>(op)) {
+    auto shapeType =
+        dyn_cast<RankedTensorType>(constantOfShape.getInput().getType());
+    if (!type.hasStaticShape() &&
+        (!shapeType || shapeType.getRank() != 1 ||
+         shapeType.getDimSize(0) != type.getRank()))
+      return std::string("its shape input must have the result's rank");
+  }
+  return std::nullopt;
+}
+
+void mlir::kiln::populateGeneratorLowering(RewritePatternSet &patterns) {
+  patterns.add<LowerConstantOfShape, LowerRange, LowerEyeLike>(
+      patterns.getContext());
+}
