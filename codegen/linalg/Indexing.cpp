@@ -4,7 +4,10 @@
 // whose body extracts data[outer..., index, inner...] (negative indices
 // count from the end, as ONNX says). Slice with constant starts, ends, axes
 // and positive steps on a static input is one tensor.extract_slice, with
-// ONNX's clamping done at compile time.
+// ONNX's clamping done at compile time. GatherElements reads
+// data[i with axis replaced by indices[i]] for every position i of indices.
+// Trilu keeps the elements on one side of the k-th diagonal of the last two
+// dimensions and zeroes the rest.
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,6 +79,107 @@ struct LowerGather : OpRewritePattern<onnx::GatherOp> {
             at.push_back(b.create<linalg::IndexOp>(l, i));
           b.create<linalg::YieldOp>(
               l, b.create<tensor::ExtractOp>(l, data, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+/// The sizes of `value`'s dynamic dimensions, for tensor.empty.
+SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      sizes.push_back(b.create<tensor::DimOp>(loc, value, i));
+  return sizes;
+}
+
+/// `index` (any integer type) as an index into a dimension of `extent`
+/// elements, negative values counting from the end.
+Value wrapIndex(OpBuilder &b, Location loc, Value index, Value extent) {
+  index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), index);
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value negative =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, index, zero);
+  return b.create<arith::SelectOp>(
+      loc, negative, b.create<arith::AddIOp>(loc, index, extent), index);
+}
+
+struct LowerGatherElements : OpRewritePattern<onnx::GatherElementsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::GatherElementsOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkIndexingLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    Value data = op.getData(), indices = op.getIndices();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = resultType.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    Value empty = rewriter.create<tensor::EmptyOp>(
+        loc, resultType.getShape(), resultType.getElementType(),
+        dynamicSizes(rewriter, loc, indices));
+    Value extent = rewriter.create<tensor::DimOp>(loc, data, axis);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, resultType, indices, empty, ArrayRef{identity, identity},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          SmallVector<Value> at;
+          for (int64_t i = 0; i < rank; ++i)
+            at.push_back(i == axis ? wrapIndex(b, l, args[0], extent)
+                                   : b.create<linalg::IndexOp>(l, i).getResult());
+          b.create<linalg::YieldOp>(
+              l, b.create<tensor::ExtractOp>(l, data, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+struct LowerTrilu : OpRewritePattern<onnx::TriluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::TriluOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkIndexingLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    Value input = op.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t rank = type.getRank();
+    Value k = rewriter.create<arith::ConstantIntOp>(loc, 0, 64);
+    if (Value given = op.getK()) {
+      auto kType = cast<RankedTensorType>(given.getType());
+      SmallVector<Value> zeros(kType.getRank(),
+                               rewriter.create<arith::ConstantIndexOp>(loc, 0));
+      k = rewriter.create<tensor::ExtractOp>(loc, given, zeros);
+    }
+    bool upper = op.getUpper() != 0;
+    Value empty = rewriter.create<tensor::EmptyOp>(
+        loc, type.getShape(), type.getElementType(),
+        dynamicSizes(rewriter, loc, input));
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, input, empty, ArrayRef{identity, identity},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          auto position = [&](int64_t dim) {
+            return b.create<arith::IndexCastOp>(
+                l, b.getI64Type(), b.create<linalg::IndexOp>(l, dim));
+          };
+          // Above the k-th diagonal: column - row >= k.
+          Value offset = b.create<arith::SubIOp>(l, position(rank - 1),
+                                                 position(rank - 2));
+          Value keep = b.create<arith::CmpIOp>(
+              l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+              offset, k);
+          Value zero = b.create<arith::ConstantOp>(
+              l, b.getZeroAttr(type.getElementType()));
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::SelectOp>(l, keep, args[0], zero).getResult());
         });
     rewriter.replaceOp(op, generic.getResults());
     return success();
@@ -155,6 +259,31 @@ struct LowerSlice : OpRewritePattern<onnx::SliceOp> {
 } // namespace
 
 std::optional<std::string> mlir::kiln::checkIndexingLowering(Operation *op) {
+  if (auto gather = dyn_cast<onnx::GatherElementsOp>(op)) {
+    auto data = dyn_cast<RankedTensorType>(gather.getData().getType());
+    auto indices = dyn_cast<RankedTensorType>(gather.getIndices().getType());
+    auto result = dyn_cast<RankedTensorType>(gather.getType());
+    if (!data || !indices || !result)
+      return std::string("the ranks of its operands and result must be known");
+    if (data.getRank() != indices.getRank() ||
+        result.getRank() != data.getRank() || data.getRank() == 0)
+      return std::string("its data, indices and result must share a rank");
+    return std::nullopt;
+  }
+  if (auto trilu = dyn_cast<onnx::TriluOp>(op)) {
+    auto type = dyn_cast<RankedTensorType>(trilu.getInput().getType());
+    if (!type || type.getRank() < 2)
+      return std::string("its input needs a known rank of 2 or more");
+    if (trilu.getType() != type)
+      return std::string("its result type differs from its input type");
+    if (Value k = trilu.getK()) {
+      auto kType = dyn_cast<RankedTensorType>(k.getType());
+      if (!kType || kType.getNumElements() != 1 ||
+          !kType.getElementType().isInteger(64))
+        return std::string("its k must be one int64");
+    }
+    return std::nullopt;
+  }
   if (auto gather = dyn_cast<onnx::GatherOp>(op)) {
     auto data = dyn_cast<RankedTensorType>(gather.getData().getType());
     auto indices = dyn_cast<RankedTensorType>(gather.getIndices().getType());
@@ -181,5 +310,6 @@ std::optional<std::string> mlir::kiln::checkIndexingLowering(Operation *op) {
 }
 
 void mlir::kiln::populateIndexingLowering(RewritePatternSet &patterns) {
-  patterns.add<LowerGather, LowerSlice>(patterns.getContext());
+  patterns.add<LowerGather, LowerGatherElements, LowerSlice, LowerTrilu>(
+      patterns.getContext());
 }

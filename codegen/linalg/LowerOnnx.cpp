@@ -37,7 +37,7 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                      checkDataMovementLowering, checkSoftmaxLowering,
                      checkWindowLowering, checkReductionLowering,
                      checkIndexingLowering, checkArgReductionLowering,
-                     checkGeneratorLowering}) {
+                     checkGeneratorLowering, checkLossLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -74,6 +74,7 @@ struct LowerOnnxToLinalgPass
     populateIndexingLowering(patterns);
     populateArgReductionLowering(patterns);
     populateGeneratorLowering(patterns);
+    populateLossLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

@@ -45,7 +45,7 @@ void populateWindowLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkReductionLowering(Operation *op);
 void populateReductionLowering(RewritePatternSet &patterns);
 
-/// Gather, and Slice with constant bounds.
+/// Gather, GatherElements, Trilu, and Slice with constant bounds.
 std::optional<std::string> checkIndexingLowering(Operation *op);
 void populateIndexingLowering(RewritePatternSet &patterns);
 
@@ -56,6 +56,10 @@ void populateArgReductionLowering(RewritePatternSet &patterns);
 /// ConstantOfShape, Range and EyeLike.
 std::optional<std::string> checkGeneratorLowering(Operation *op);
 void populateGeneratorLowering(RewritePatternSet &patterns);
+
+/// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss.
+std::optional<std::string> checkLossLowering(Operation *op);
+void populateLossLowering(RewritePatternSet &patterns);
 
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
