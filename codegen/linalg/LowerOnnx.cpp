@@ -37,7 +37,8 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                      checkDataMovementLowering, checkSoftmaxLowering,
                      checkWindowLowering, checkReductionLowering,
                      checkIndexingLowering, checkArgReductionLowering,
-                     checkGeneratorLowering, checkLossLowering}) {
+                     checkGeneratorLowering, checkLossLowering,
+                     checkResizeLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -75,6 +76,7 @@ struct LowerOnnxToLinalgPass
     populateArgReductionLowering(patterns);
     populateGeneratorLowering(patterns);
     populateLossLowering(patterns);
+    populateResizeLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

@@ -61,6 +61,10 @@ void populateGeneratorLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkLossLowering(Operation *op);
 void populateLossLowering(RewritePatternSet &patterns);
 
+/// Resize (nearest, linear, cubic) with constant scales or sizes.
+std::optional<std::string> checkResizeLowering(Operation *op);
+void populateResizeLowering(RewritePatternSet &patterns);
+
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
 
