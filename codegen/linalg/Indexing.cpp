@@ -4,7 +4,8 @@
 // whose body extracts data[outer..., index, inner...] (negative indices
 // count from the end, as ONNX says). Slice with constant starts, ends, axes
 // and positive steps on a static input is one tensor.extract_slice, with
-// ONNX's clamping done at compile time. GatherElements reads
+// ONNX's clamping done at compile time; otherwise the clamping happens at
+// run time and a linalg.generic reads the strided elements. GatherElements reads
 // data[i with axis replaced by indices[i]] for every position i of indices.
 // Trilu keeps the elements on one side of the k-th diagonal of the last two
 // dimensions and zeroes the rest.
@@ -240,13 +241,144 @@ std::optional<SliceWindow> sliceWindow(onnx::SliceOp op) {
   return window;
 }
 
+/// How many axes a Slice slices (the length of its starts), when known.
+std::optional<int64_t> sliceCount(onnx::SliceOp op) {
+  auto starts = dyn_cast<RankedTensorType>(op.getStarts().getType());
+  if (!starts || starts.getRank() != 1 || starts.isDynamicDim(0))
+    return std::nullopt;
+  return starts.getDimSize(0);
+}
+
+/// Slice with run-time starts, ends, axes or steps (negative steps too):
+/// the bounds are found and clamped as ONNX says at run time, and one
+/// linalg.generic reads data[start + i * step] along each axis.
+Value lowerRuntimeSlice(OpBuilder &b, Location loc, onnx::SliceOp op) {
+  Value data = op.getData();
+  auto resultType = cast<RankedTensorType>(op.getType());
+  int64_t rank = resultType.getRank();
+  int64_t count = *sliceCount(op);
+  std::optional<SmallVector<int64_t>> constantAxes;
+  if (op.getAxes())
+    constantAxes = onnx::getConstantInts(op.getAxes());
+  else
+    constantAxes = llvm::to_vector(llvm::seq<int64_t>(0, count));
+  auto i64 = [&](int64_t v) -> Value {
+    return b.create<arith::ConstantIntOp>(loc, v, 64);
+  };
+  auto read = [&](Value vector, int64_t k) -> Value {
+    Value at = b.create<arith::ConstantIndexOp>(loc, k);
+    Value value = b.create<tensor::ExtractOp>(loc, vector, at);
+    return value.getType().isInteger(64)
+               ? value
+               : b.create<arith::ExtSIOp>(loc, b.getI64Type(), value);
+  };
+  auto clamp = [&](Value v, Value low, Value high) -> Value {
+    return b.create<arith::MaxSIOp>(loc, b.create<arith::MinSIOp>(loc, v, high),
+                                    low);
+  };
+  auto select = [&](Value c, Value x, Value y) -> Value {
+    return b.create<arith::SelectOp>(loc, c, x, y);
+  };
+  Value zero = i64(0);
+  SmallVector<Value> starts(rank), steps(rank), extents(rank), sizes(rank);
+  for (int64_t d = 0; d < rank; ++d) {
+    Value dim = b.create<arith::IndexCastOp>(
+        loc, b.getI64Type(), b.create<tensor::DimOp>(loc, data, d));
+    extents[d] = dim;
+    // The entry of starts/ends/steps for this axis, if any: the last match
+    // wins (ONNX forbids repeats).
+    Value start = zero, end = dim, step = i64(1);
+    for (int64_t k = 0; k < count; ++k) {
+      Value matches;
+      if (constantAxes) {
+        int64_t axis = (*constantAxes)[k];
+        if ((axis < 0 ? axis + rank : axis) != d)
+          continue;
+        matches = b.create<arith::ConstantIntOp>(loc, 1, 1);
+      } else {
+        Value axis = read(op.getAxes(), k);
+        Value negative =
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, axis, zero);
+        axis = select(negative, b.create<arith::AddIOp>(loc, axis, i64(rank)),
+                      axis);
+        matches = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, axis,
+                                          i64(d));
+      }
+      start = select(matches, read(op.getStarts(), k), start);
+      end = select(matches, read(op.getEnds(), k), end);
+      if (op.getSteps())
+        step = select(matches, read(op.getSteps(), k), step);
+    }
+    auto wrap = [&](Value v) -> Value {
+      Value negative =
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, v, zero);
+      return select(negative, b.create<arith::AddIOp>(loc, v, dim), v);
+    };
+    start = wrap(start);
+    end = wrap(end);
+    Value forward =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, step, zero);
+    Value last = b.create<arith::SubIOp>(loc, dim, i64(1));
+    start = select(forward, clamp(start, zero, dim), clamp(start, zero, last));
+    end = select(forward, clamp(end, zero, dim), clamp(end, i64(-1), last));
+    // ceil((end - start) / step), at least 0, for either sign of step; a
+    // zero step (invalid) reads one element rather than divide by zero.
+    Value isZero =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, step, zero);
+    step = select(isZero, i64(1), step);
+    Value size = b.create<arith::CeilDivSIOp>(
+        loc, b.create<arith::SubIOp>(loc, end, start), step);
+    sizes[d] = b.create<arith::MaxSIOp>(loc, size, zero);
+    starts[d] = start;
+    steps[d] = step;
+  }
+  SmallVector<Value> dynamicSizes;
+  for (int64_t i = 0; i < rank; ++i)
+    if (resultType.isDynamicDim(i))
+      dynamicSizes.push_back(
+          b.create<arith::IndexCastOp>(loc, b.getIndexType(), sizes[i]));
+  Value empty = b.create<tensor::EmptyOp>(loc, resultType.getShape(),
+                                          resultType.getElementType(),
+                                          dynamicSizes);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, resultType, ValueRange{}, empty,
+      ArrayRef{b.getMultiDimIdentityMap(rank)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        SmallVector<Value> at;
+        for (int64_t i = 0; i < rank; ++i) {
+          Value index = nb.create<arith::IndexCastOp>(
+              l, nb.getI64Type(), nb.create<linalg::IndexOp>(l, i));
+          Value source = nb.create<arith::AddIOp>(
+              l, starts[i], nb.create<arith::MulIOp>(l, index, steps[i]));
+          // Stay inside data even if the result type promised more.
+          Value last = nb.create<arith::SubIOp>(
+              l, extents[i], nb.create<arith::ConstantIntOp>(l, 1, 64));
+          source = nb.create<arith::MaxSIOp>(
+              l, nb.create<arith::MinSIOp>(l, source, last),
+              nb.create<arith::ConstantIntOp>(l, 0, 64));
+          at.push_back(
+              nb.create<arith::IndexCastOp>(l, nb.getIndexType(), source));
+        }
+        nb.create<linalg::YieldOp>(
+            l, nb.create<tensor::ExtractOp>(l, data, at).getResult());
+      });
+  return generic.getResult(0);
+}
+
 struct LowerSlice : OpRewritePattern<onnx::SliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::SliceOp op,
                                 PatternRewriter &rewriter) const override {
     if (checkIndexingLowering(op))
       return failure();
-    SliceWindow window = *sliceWindow(op);
+    std::optional<SliceWindow> constant = sliceWindow(op);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!constant || resultType.getShape() != ArrayRef(constant->sizes)) {
+      rewriter.replaceOp(op, lowerRuntimeSlice(rewriter, op.getLoc(), op));
+      return success();
+    }
+    SliceWindow window = *constant;
     rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
         op, cast<RankedTensorType>(op.getType()), op.getData(), ValueRange{},
         ValueRange{}, ValueRange{}, rewriter.getDenseI64ArrayAttr(window.offsets),
@@ -297,13 +429,21 @@ std::optional<std::string> mlir::kiln::checkIndexingLowering(Operation *op) {
     return std::nullopt;
   }
   if (auto slice = dyn_cast<onnx::SliceOp>(op)) {
-    std::optional<SliceWindow> window = sliceWindow(slice);
-    if (!window)
-      return std::string("it needs a static input and constant starts, ends, "
-                         "axes and positive steps for now");
+    auto data = dyn_cast<RankedTensorType>(slice.getData().getType());
     auto result = dyn_cast<RankedTensorType>(slice.getType());
-    if (!result || result.getShape() != ArrayRef(window->sizes))
-      return std::string("its result type does not match the slice");
+    if (!data || !result || data.getRank() != result.getRank())
+      return std::string("the ranks of its data and result must be known");
+    if (!sliceCount(slice))
+      return std::string("its starts must be a vector of known length");
+    for (Value bound : {slice.getEnds(), slice.getSteps(), slice.getAxes()}) {
+      auto type = bound ? dyn_cast<RankedTensorType>(bound.getType())
+                        : RankedTensorType();
+      if (bound && (!type || type.getShape() !=
+                                 cast<RankedTensorType>(
+                                     slice.getStarts().getType())
+                                     .getShape()))
+        return std::string("its ends, axes and steps must match its starts");
+    }
     return std::nullopt;
   }
   return std::string();
