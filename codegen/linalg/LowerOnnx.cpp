@@ -38,7 +38,7 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                      checkWindowLowering, checkReductionLowering,
                      checkIndexingLowering, checkArgReductionLowering,
                      checkGeneratorLowering, checkLossLowering,
-                     checkResizeLowering}) {
+                     checkResizeLowering, checkRearrangeLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -77,6 +77,7 @@ struct LowerOnnxToLinalgPass
     populateGeneratorLowering(patterns);
     populateLossLowering(patterns);
     populateResizeLowering(patterns);
+    populateRearrangeLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

@@ -65,6 +65,10 @@ void populateLossLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkResizeLowering(Operation *op);
 void populateResizeLowering(RewritePatternSet &patterns);
 
+/// CumSum, DepthToSpace and SpaceToDepth.
+std::optional<std::string> checkRearrangeLowering(Operation *op);
+void populateRearrangeLowering(RewritePatternSet &patterns);
+
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
 
