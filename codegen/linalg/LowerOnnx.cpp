@@ -38,7 +38,8 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                      checkWindowLowering, checkReductionLowering,
                      checkIndexingLowering, checkArgReductionLowering,
                      checkGeneratorLowering, checkLossLowering,
-                     checkResizeLowering, checkRearrangeLowering}) {
+                     checkResizeLowering, checkRearrangeLowering,
+                     checkConvTransposeLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -78,6 +79,7 @@ struct LowerOnnxToLinalgPass
     populateLossLowering(patterns);
     populateResizeLowering(patterns);
     populateRearrangeLowering(patterns);
+    populateConvTransposeLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

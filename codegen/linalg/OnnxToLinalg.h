@@ -69,6 +69,10 @@ void populateResizeLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkRearrangeLowering(Operation *op);
 void populateRearrangeLowering(RewritePatternSet &patterns);
 
+/// ConvTranspose.
+std::optional<std::string> checkConvTransposeLowering(Operation *op);
+void populateConvTransposeLowering(RewritePatternSet &patterns);
+
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
 
