@@ -195,3 +195,31 @@ bool mlir::kiln::writeNpy(const std::string &path, kiln_dtype_t dtype,
   }
   return true;
 }
+
+std::vector<uint8_t>
+mlir::kiln::float32ToBfloat16(const std::vector<uint8_t> &data) {
+  std::vector<uint8_t> out(data.size() / 2);
+  for (size_t i = 0; i < data.size() / 4; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, data.data() + 4 * i, 4);
+    uint16_t half;
+    if ((bits & 0x7FFFFFFFu) > 0x7F800000u)
+      half = static_cast<uint16_t>((bits >> 16) | 0x40); // quiet NaN
+    else
+      half = static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1)) >> 16);
+    std::memcpy(out.data() + 2 * i, &half, 2);
+  }
+  return out;
+}
+
+std::vector<uint8_t> mlir::kiln::bfloat16ToFloat32(const void *data,
+                                                   size_t count) {
+  std::vector<uint8_t> out(4 * count);
+  for (size_t i = 0; i < count; ++i) {
+    uint16_t half;
+    std::memcpy(&half, static_cast<const uint8_t *>(data) + 2 * i, 2);
+    uint32_t bits = uint32_t(half) << 16;
+    std::memcpy(out.data() + 4 * i, &bits, 4);
+  }
+  return out;
+}

@@ -28,6 +28,12 @@ bool writeNpy(const std::string &path, kiln_dtype_t dtype,
               const int64_t *shape, int32_t rank, const void *data,
               std::string &error);
 
+/// NumPy has no bfloat16: `kiln run` exchanges bfloat16 tensors as float32
+/// arrays. Widening is exact; narrowing rounds to nearest even (NaNs stay
+/// NaN).
+std::vector<uint8_t> float32ToBfloat16(const std::vector<uint8_t> &data);
+std::vector<uint8_t> bfloat16ToFloat32(const void *data, size_t count);
+
 } // namespace mlir::kiln
 
 #endif // KILN_COMPILER_DRIVER_NPY_H

@@ -5,7 +5,8 @@
 //
 // Runs a package once through the runtime's C API. Each output is written
 // to DIR/<name>.npy (the name made filesystem-safe) or, without
-// --output-dir, printed.
+// --output-dir, printed. NumPy has no bfloat16: bfloat16 inputs are read
+// from float32 arrays and bfloat16 outputs written as float32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -86,6 +87,14 @@ void printValue(llvm::raw_ostream &os, kiln_dtype_t dtype, const void *data,
   case KILN_DTYPE_FLOAT64:
     os << llvm::format("%g", at(static_cast<const double *>(data)));
     return;
+  case KILN_DTYPE_BFLOAT16: {
+    std::vector<uint8_t> wide =
+        bfloat16ToFloat32(static_cast<const uint16_t *>(data) + index, 1);
+    float value;
+    std::memcpy(&value, wide.data(), 4);
+    os << llvm::format("%g", value);
+    return;
+  }
   case KILN_DTYPE_BOOL:
     os << (at(static_cast<const uint8_t *>(data)) ? "true" : "false");
     return;
@@ -156,6 +165,13 @@ int run() {
       std::string error;
       if (!readNpy(file, arrays[i], error))
         return fail("input '" + names[i] + "': " + error);
+      for (size_t k = 0; k < model.inputCount(); ++k)
+        if (names[i] == model.input(k).name &&
+            model.input(k).dtype == KILN_DTYPE_BFLOAT16 &&
+            arrays[i].dtype == KILN_DTYPE_FLOAT32) {
+          arrays[i].data = float32ToBfloat16(arrays[i].data);
+          arrays[i].dtype = KILN_DTYPE_BFLOAT16;
+        }
       inputs[i] = {names[i].c_str(),
                    arrays[i].dtype,
                    static_cast<int32_t>(arrays[i].shape.size()),
@@ -183,8 +199,15 @@ int run() {
       llvm::SmallString<256> path(outputDir.getValue());
       llvm::sys::path::append(path, name + ".npy");
       std::string error;
-      if (!writeNpy(path.str().str(), outputs[i].dtype, outputs[i].shape,
-                    outputs[i].rank, outputs[i].data, error))
+      kiln_tensor_t written = outputs[i];
+      std::vector<uint8_t> widened;
+      if (written.dtype == KILN_DTYPE_BFLOAT16) {
+        widened = bfloat16ToFloat32(written.data, written.byte_size / 2);
+        written.dtype = KILN_DTYPE_FLOAT32;
+        written.data = widened.data();
+      }
+      if (!writeNpy(path.str().str(), written.dtype, written.shape,
+                    written.rank, written.data, error))
         return fail("output '" + std::string(model.output(i).name) +
                     "': " + error);
     }

@@ -97,6 +97,17 @@ def load_tensor(path):
     return numpy_helper.to_array(tensor)
 
 
+BFLOAT16 = 16
+
+
+def bfloat16_as_float32(array):
+    """`kiln run` exchanges bfloat16 as float32; older onnx packages read
+    bfloat16 tensors as their raw uint16 bits."""
+    if array.dtype == np.uint16:
+        return (array.astype(np.uint32) << 16).view(np.float32)
+    return array.astype(np.float32)
+
+
 def run_test(kiln, test_id, directory, workdir):
     """(status, reason) of one test."""
     model_path = os.path.join(directory, "model.onnx")
@@ -117,9 +128,11 @@ def run_test(kiln, test_id, directory, workdir):
 
     model = onnx.load(model_path, load_external_data=False)
     initializers = {i.name for i in model.graph.initializer}
-    input_names = [i.name for i in model.graph.input
-                   if i.name not in initializers]
+    inputs_info = [i for i in model.graph.input if i.name not in initializers]
+    input_names = [i.name for i in inputs_info]
+    input_types = [i.type.tensor_type.elem_type for i in inputs_info]
     output_names = [o.name for o in model.graph.output]
+    output_types = [o.type.tensor_type.elem_type for o in model.graph.output]
     data_sets = sorted(d for d in os.listdir(directory)
                        if d.startswith("test_data_set"))
     if not data_sets:
@@ -138,10 +151,12 @@ def run_test(kiln, test_id, directory, workdir):
                 array = load_tensor(os.path.join(set_dir, name))
             except Exception as error:  # an element type numpy lacks
                 return "unsupported", f"cannot read {name}: {error}"
-            npy = os.path.join(workdir, f"input_{index}.npy")
-            np.save(npy, np.require(array, requirements="C"))
             if index >= len(input_names):
                 return "failed", f"{data_set} has more inputs than the model"
+            if input_types[index] == BFLOAT16:
+                array = bfloat16_as_float32(array)
+            npy = os.path.join(workdir, f"input_{index}.npy")
+            np.save(npy, np.require(array, requirements="C"))
             arguments += ["--input", f"{input_names[index]}={npy}"]
         out_dir = os.path.join(workdir, "out-" + data_set)
         arguments += ["--output-dir", out_dir]
@@ -165,6 +180,8 @@ def run_test(kiln, test_id, directory, workdir):
                 file_name, suffix = f"{base}_{suffix}", suffix + 1
             used.add(file_name)
             actual = np.load(os.path.join(out_dir, file_name + ".npy"))
+            if output_types[index] == BFLOAT16:
+                expected = bfloat16_as_float32(expected)
             why = compare(expected, actual)
             if why:
                 return "failed", f"{data_set} output '{output_names[index]}': {why}"
