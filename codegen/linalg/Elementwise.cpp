@@ -403,6 +403,20 @@ const llvm::StringMap<ElementwiseInfo> &elementwiseOps() {
                      minimum(b, loc, zero, scaled));
         },
         true}},
+      {"Shrink",
+       {[](OpBuilder &b, Location loc, Operation *op, ValueRange args, Type) {
+          Value x = args[0];
+          Type type = x.getType();
+          Value lambd = constantOf(b, loc, type, floatAttr(op, "lambd", 0.5));
+          Value minusLambd =
+              constantOf(b, loc, type, -floatAttr(op, "lambd", 0.5));
+          Value bias = constantOf(b, loc, type, floatAttr(op, "bias", 0.0));
+          Value above = select(b, loc, less(b, loc, lambd, x),
+                               sub(b, loc, x, bias), zeroOf(b, loc, x));
+          return select(b, loc, less(b, loc, x, minusLambd),
+                        add(b, loc, x, bias), above);
+        },
+        true}},
       {"HardSigmoid",
        {[](OpBuilder &b, Location loc, Operation *op, ValueRange args, Type) {
           Value x = args[0];
