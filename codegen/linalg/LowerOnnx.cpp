@@ -39,7 +39,8 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                      checkIndexingLowering, checkArgReductionLowering,
                      checkGeneratorLowering, checkLossLowering,
                      checkResizeLowering, checkRearrangeLowering,
-                     checkConvTransposeLowering}) {
+                     checkConvTransposeLowering, checkReplicateLowering,
+                     checkNormalizationLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -80,6 +81,8 @@ struct LowerOnnxToLinalgPass
     populateResizeLowering(patterns);
     populateRearrangeLowering(patterns);
     populateConvTransposeLowering(patterns);
+    populateReplicateLowering(patterns);
+    populateNormalizationLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

@@ -73,6 +73,14 @@ void populateRearrangeLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkConvTransposeLowering(Operation *op);
 void populateConvTransposeLowering(RewritePatternSet &patterns);
 
+/// Expand and Tile.
+std::optional<std::string> checkReplicateLowering(Operation *op);
+void populateReplicateLowering(RewritePatternSet &patterns);
+
+/// InstanceNormalization and LRN.
+std::optional<std::string> checkNormalizationLowering(Operation *op);
+void populateNormalizationLowering(RewritePatternSet &patterns);
+
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
 
