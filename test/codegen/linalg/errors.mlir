@@ -2,8 +2,8 @@
 // RUN: kiln-opt %s -split-input-file -kiln-lower-onnx-to-linalg -verify-diagnostics
 
 func.func @no_lowering(%x: tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32> {
-  // expected-error@+1 {{'onnx.LRN' op cannot be lowered to linalg for the CPU: there is no lowering for this operator yet}}
-  %0 = "onnx.LRN"(%x) <{size = 3 : i64}> : (tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  // expected-error@+1 {{'onnx.MaxRoiPool' op cannot be lowered to linalg for the CPU: there is no lowering for this operator yet}}
+  %0 = "onnx.MaxRoiPool"(%x, %x) <{pooled_shape = [1, 1]}> : (tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
   return %0 : tensor<1x3x4x4xf32>
 }
 
@@ -57,10 +57,10 @@ func.func @reshape_dynamic(%x: tensor<?x4xf32>, %s: tensor<1xi64>) -> tensor<?xf
 
 // -----
 
-func.func @hardmax(%x: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error@+1 {{'onnx.Hardmax' op cannot be lowered to linalg for the CPU: there is no lowering for this operator yet}}
-  %0 = "onnx.Hardmax"(%x) : (tensor<4xf32>) -> tensor<4xf32>
-  return %0 : tensor<4xf32>
+func.func @hardmax_dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
+  // expected-error@+1 {{'onnx.Hardmax' op cannot be lowered to linalg for the CPU: its shapes must be static for now}}
+  %0 = "onnx.Hardmax"(%x) : (tensor<?xf32>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
 }
 
 // -----
@@ -105,14 +105,43 @@ func.func @batch_norm_training(%x: tensor<1x3x4x4xf32>, %s: tensor<3xf32>) -> te
 
 // -----
 
-func.func @slice_negative_step(%x: tensor<6xf32>) -> tensor<6xf32> {
-  %s = "onnx.Constant"() <{value = dense<[-1]> : tensor<1xi64>}> : () -> tensor<1xi64>
-  %e = "onnx.Constant"() <{value = dense<[-100]> : tensor<1xi64>}> : () -> tensor<1xi64>
-  %a = "onnx.Constant"() <{value = dense<[0]> : tensor<1xi64>}> : () -> tensor<1xi64>
-  %t = "onnx.Constant"() <{value = dense<[-1]> : tensor<1xi64>}> : () -> tensor<1xi64>
-  // expected-error@+1 {{'onnx.Slice' op cannot be lowered to linalg for the CPU: it needs a static input and constant starts, ends, axes and positive steps for now}}
-  %0 = "onnx.Slice"(%x, %s, %e, %a, %t) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>}> : (tensor<6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<6xf32>
-  return %0 : tensor<6xf32>
+func.func @slice_unknown_count(%x: tensor<6xf32>, %s: tensor<?xi64>) -> tensor<?xf32> {
+  // expected-error@+1 {{'onnx.Slice' op cannot be lowered to linalg for the CPU: its starts must be a vector of known length}}
+  %0 = "onnx.Slice"(%x, %s, %s) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<6xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @resize_antialias(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
+  %s = "onnx.Constant"() <{value = dense<[1.0, 1.0, 0.5, 0.5]> : tensor<4xf32>}> : () -> tensor<4xf32>
+  // expected-error@+1 {{'onnx.Resize' op cannot be lowered to linalg for the CPU: antialias is not lowered yet}}
+  %0 = "onnx.Resize"(%x, %s) <{antialias = 1 : i64, mode = "linear", operandSegmentSizes = array<i32: 1, 0, 1, 0>}> : (tensor<1x1x4x4xf32>, tensor<4xf32>) -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
+
+// -----
+
+func.func @dropout_training(%x: tensor<4xf32>, %t: tensor<i1>) -> tensor<4xf32> {
+  // expected-error@+1 {{'onnx.Dropout' op cannot be lowered to linalg for the CPU: training mode (random masks) is not lowered}}
+  %0, %m = "onnx.Dropout"(%x, %t) <{operandSegmentSizes = array<i32: 1, 0, 1>}> : (tensor<4xf32>, tensor<i1>) -> (tensor<4xf32>, tensor<4xi1>)
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @loss_dynamic(%x: tensor<?x3xf32>, %t: tensor<?xi64>) -> tensor<f32> {
+  // expected-error@+1 {{'onnx.NegativeLogLikelihoodLoss' op cannot be lowered to linalg for the CPU: its shapes must be static for now}}
+  %0 = "onnx.NegativeLogLikelihoodLoss"(%x, %t) <{reduction = "mean"}> : (tensor<?x3xf32>, tensor<?xi64>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @conv_transpose_channels(%x: tensor<1x2x3x3xf32>, %w: tensor<3x3x3x3xf32>) -> tensor<1x3x5x5xf32> {
+  // expected-error@+1 {{'onnx.ConvTranspose' op cannot be lowered to linalg for the CPU: its channels do not match its weight and group}}
+  %0 = "onnx.ConvTranspose"(%x, %w) <{group = 1 : i64}> : (tensor<1x2x3x3xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x5x5xf32>
+  return %0 : tensor<1x3x5x5xf32>
 }
 
 // -----
