@@ -204,6 +204,59 @@ MaybeShape reduce(Operation *op, Value data, Value axesOperand) {
 }
 
 /// Operators whose (first) output has the shape of their first input.
+/// Slice: each sliced axis's length, where the bounds are constants and
+/// the axis static; the other sliced axes are dynamic, the rest kept.
+MaybeShape sliceShape(SliceOp op) {
+  MaybeShape in = shapeOf(op.getData());
+  if (!in)
+    return std::nullopt;
+  int64_t rank = in->size();
+  auto startsType = dyn_cast<RankedTensorType>(op.getStarts().getType());
+  if (!startsType || startsType.getRank() != 1 || startsType.isDynamicDim(0))
+    return std::nullopt;
+  int64_t count = startsType.getDimSize(0);
+  std::optional<SmallVector<int64_t>> axes;
+  if (op.getAxes())
+    axes = getConstantInts(op.getAxes());
+  else
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, count));
+  if (!axes || (int64_t)axes->size() != count)
+    return Shape(rank, ShapedType::kDynamic);
+  auto starts = getConstantInts(op.getStarts());
+  auto ends = getConstantInts(op.getEnds());
+  std::optional<SmallVector<int64_t>> steps =
+      op.getSteps() ? getConstantInts(op.getSteps())
+                    : SmallVector<int64_t>(count, 1);
+  Shape result = *in;
+  for (int64_t k = 0; k < count; ++k) {
+    int64_t axis = normalizeAxis((*axes)[k], rank);
+    if (axis < 0 || axis >= rank)
+      return std::nullopt;
+    int64_t dim = (*in)[axis];
+    if (!starts || !ends || !steps || ShapedType::isDynamic(dim) ||
+        (int64_t)starts->size() != count || (int64_t)ends->size() != count ||
+        (int64_t)steps->size() != count || (*steps)[k] == 0) {
+      result[axis] = ShapedType::kDynamic;
+      continue;
+    }
+    int64_t start = (*starts)[k], end = (*ends)[k], step = (*steps)[k];
+    if (start < 0)
+      start += dim;
+    if (end < 0)
+      end += dim;
+    if (step > 0) {
+      start = std::clamp<int64_t>(start, 0, dim);
+      end = std::clamp<int64_t>(end, 0, dim);
+      result[axis] = end > start ? (end - start + step - 1) / step : 0;
+    } else {
+      start = std::clamp<int64_t>(start, 0, dim - 1);
+      end = std::clamp<int64_t>(end, -1, dim - 1);
+      result[axis] = start > end ? (start - end - step - 1) / -step : 0;
+    }
+  }
+  return result;
+}
+
 bool keepsShape(StringRef name) {
   static const llvm::StringSet<> names = {
       "Abs", "Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh",
@@ -435,6 +488,8 @@ MaybeShape firstResult(Operation *op) {
           ReduceSumSquareOp>(op))
     return reduce(op, op->getOperand(0),
                   op->getNumOperands() > 1 ? op->getOperand(1) : Value());
+  if (auto slice = dyn_cast<SliceOp>(op))
+    return sliceShape(slice);
   if (isa<ArgMaxOp, ArgMinOp>(op)) {
     MaybeShape in = shapeOf(op->getOperand(0));
     if (!in)

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Compiles, runs and checks the real-architecture models.
+
+    check_models.py --bin build/bin --models DIR [--keep DIR]
+
+DIR is what make_models.py wrote. Each model is compiled with
+`kiln compile`, run with `kiln run` on the saved inputs, and every output is
+compared with PyTorch's: the largest absolute difference must be at most
+1e-3 times the largest magnitude of PyTorch's output (relative tolerance
+1e-3 on the output's scale). Prints one line per model and fails if any
+model does not compile, run or match.
+"""
+
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+TOLERANCE = 1e-3
+
+
+def file_safe_name(name):
+    safe = "".join(c if c.isalnum() and c.isascii() or c in "._-" else "_"
+                   for c in name)
+    return "_" + safe if not safe or safe[0] == "." else safe
+
+
+def check(kiln, models, name, work):
+    package = os.path.join(work, name + ".kiln")
+    start = time.monotonic()
+    compiled = subprocess.run([kiln, "compile", os.path.join(models, name + ".onnx"),
+                               "-o", package], capture_output=True, text=True)
+    compile_seconds = time.monotonic() - start
+    if compiled.returncode != 0:
+        return False, f"compile failed: {compiled.stderr.strip()[:300]}"
+    arguments = [kiln, "run", package]
+    prefix = os.path.join(models, name + ".input.")
+    for path in sorted(glob.glob(prefix + "*.npy")):
+        arguments += ["--input", f"{path[len(prefix):-4]}={path}"]
+    out = os.path.join(work, name + ".out")
+    start = time.monotonic()
+    ran = subprocess.run(arguments + ["--output-dir", out],
+                         capture_output=True, text=True)
+    run_seconds = time.monotonic() - start
+    if ran.returncode != 0:
+        return False, f"run failed: {ran.stderr.strip()[:300]}"
+    prefix = os.path.join(models, name + ".expected.")
+    worst = []
+    for path in sorted(glob.glob(prefix + "*.npy")):
+        output = path[len(prefix):-4]
+        expected = np.load(path)
+        actual = np.load(os.path.join(out, file_safe_name(output) + ".npy"))
+        if actual.shape != expected.shape or actual.dtype != expected.dtype:
+            return False, (f"output '{output}' is {actual.dtype}{list(actual.shape)}, "
+                           f"expected {expected.dtype}{list(expected.shape)}")
+        scale = max(float(np.max(np.abs(expected))), 1e-30)
+        error = float(np.max(np.abs(actual.astype(np.float64) - expected)))
+        worst.append((error / scale, output))
+        if not error <= TOLERANCE * scale:
+            return False, (f"output '{output}' differs by {error:.3g} "
+                           f"(scale {scale:.3g}, relative {error / scale:.3g})")
+    relative, output = max(worst)
+    return True, (f"max relative error {relative:.2e} ('{output}'); compile "
+                  f"{compile_seconds:.1f} s, run {run_seconds:.2f} s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--models", required=True)
+    args = parser.parse_args()
+    kiln = os.path.join(args.bin, "kiln")
+    names = sorted(os.path.basename(p)[:-5]
+                   for p in glob.glob(os.path.join(args.models, "*.onnx")))
+    if not names:
+        print(f"check_models: no models in {args.models}")
+        return 1
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="kiln-models-") as work:
+        for name in names:
+            ok, message = check(kiln, args.models, name, work)
+            failures += not ok
+            print(f"{'PASS' if ok else 'FAIL'} {name}: {message}")
+    print(f"{len(names) - failures} of {len(names)} models match PyTorch")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
