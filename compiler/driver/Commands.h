@@ -22,6 +22,11 @@ extern llvm::cl::OptionCategory inspectCategory;
 /// `kiln inspect`.
 int runInspectCommand();
 
+extern llvm::cl::SubCommand benchCommand;
+extern llvm::cl::OptionCategory benchCategory;
+/// `kiln bench`.
+int runBenchCommand();
+
 } // namespace mlir::kiln
 
 #endif // KILN_COMPILER_DRIVER_COMMANDS_H

@@ -3,6 +3,7 @@
 //   kiln compile MODEL.onnx [--emit=STAGE] [-o FILE] [--cpu=CPU]
 //   kiln run MODEL.kiln --input NAME=FILE.npy ... [--output-dir DIR]
 //   kiln inspect MODEL.kiln [--json]
+//   kiln bench MODEL.kiln [--threads N] [--iterations N] [--json]
 //   kiln --version
 //
 // Every error is one line on stderr; the exit code is then 1.
@@ -30,13 +31,15 @@ void printVersion(llvm::raw_ostream &os) {
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   cl::SetVersionPrinter(printVersion);
-  cl::HideUnrelatedOptions({&compileCategory, &runCategory, &inspectCategory});
+  cl::HideUnrelatedOptions(
+      {&compileCategory, &runCategory, &inspectCategory, &benchCategory});
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "Kiln: an ahead-of-time compiler for ONNX models\n\n"
           "  kiln compile MODEL.onnx [-o MODEL.kiln]\n"
           "  kiln run MODEL.kiln --input NAME=FILE.npy ... --output-dir DIR\n"
           "  kiln inspect MODEL.kiln\n"
+          "  kiln bench MODEL.kiln [--threads N]\n"
           "  kiln --version\n",
           &llvm::errs()))
     return 1;
@@ -46,6 +49,8 @@ int main(int argc, char **argv) {
     return runRunCommand();
   if (inspectCommand)
     return runInspectCommand();
+  if (benchCommand)
+    return runBenchCommand();
   llvm::errs() << "kiln: error: no command given; try 'kiln --help'\n";
   return 1;
 }
