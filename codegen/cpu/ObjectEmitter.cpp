@@ -2,10 +2,15 @@
 
 #include "codegen/cpu/ObjectEmitter.h"
 
+#include "runtime/src/ParallelAbi.h"
+
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Instructions.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -25,6 +30,46 @@ constexpr llvm::StringLiteral kCheckedFeatures[] = {
     "sse4.2",   "avx",        "avx2",       "fma",      "f16c",
     "bmi2",     "avx512f",    "avx512dq",   "avx512bw", "avx512vl",
     "avx512vnni", "avx512bf16", "avx512fp16", "avxvnni"};
+
+/// Turns every call to an OpenMP runtime entry point into an indirect call
+/// through the exported table the runtime fills (runtime/src/ParallelAbi.h),
+/// so the code links no OpenMP library. Fails, naming it, on an entry point
+/// the runtime does not provide.
+bool bindParallelRuntime(llvm::Module &module, std::string &error) {
+  namespace abi = ::kiln::parallel_abi;
+  llvm::LLVMContext &context = module.getContext();
+  auto *pointer = llvm::PointerType::getUnqual(context);
+  auto *tableType = llvm::ArrayType::get(pointer, abi::kFunctionCount);
+  auto *table = new llvm::GlobalVariable(
+      module, tableType, /*isConstant=*/false, llvm::GlobalValue::ExternalLinkage,
+      llvm::ConstantAggregateZero::get(tableType), abi::kTableSymbol);
+  table->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  for (llvm::Function &function : llvm::make_early_inc_range(module)) {
+    if (!function.isDeclaration() || !function.getName().starts_with("__kmpc"))
+      continue;
+    const auto *found = llvm::find(abi::kFunctions, function.getName());
+    if (found == std::end(abi::kFunctions)) {
+      error = "the code calls the OpenMP entry point " +
+              function.getName().str() + ", which the runtime lacks";
+      return false;
+    }
+    unsigned slot = found - std::begin(abi::kFunctions);
+    for (llvm::User *user : llvm::make_early_inc_range(function.users())) {
+      auto *call = llvm::dyn_cast<llvm::CallInst>(user);
+      if (!call || call->getCalledOperand() != &function) {
+        error = "the code takes the address of " + function.getName().str();
+        return false;
+      }
+      llvm::IRBuilder<> builder(call);
+      llvm::Value *entry = builder.CreateConstInBoundsGEP2_32(tableType, table,
+                                                              0, slot);
+      llvm::Value *target = builder.CreateLoad(pointer, entry);
+      call->setCalledOperand(target);
+    }
+    function.eraseFromParent();
+  }
+  return true;
+}
 
 } // namespace
 
@@ -88,12 +133,18 @@ mlir::kiln::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   module->getContext()->appendDialectRegistry(registry);
 
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context, "kiln_model");
   if (!llvmModule) {
     module.emitError("the translation to LLVM IR failed");
+    return nullptr;
+  }
+  std::string error;
+  if (!bindParallelRuntime(*llvmModule, error)) {
+    module.emitError(error);
     return nullptr;
   }
   llvmModule->setTargetTriple(target.triple);

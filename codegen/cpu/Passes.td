@@ -38,6 +38,25 @@ def CpuLowerStridedCopiesPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def CpuSelectParallelLoopsPass
+    : Pass<"kiln-cpu-select-parallel-loops", "func::FuncOp"> {
+  let summary = "Keep scf.parallel only where threads pay off";
+  let description = [{
+    Runs on the loops of the bufferized kernels
+    (`convert-linalg-to-parallel-loops`). A top-level `scf.parallel`
+    without reductions whose loop nest runs at least `min-work` innermost
+    iterations (static trip counts; unknown ones count as large) stays
+    parallel and later becomes an OpenMP worksharing loop run on the
+    session's threads. Every other `scf.parallel` (nested, small, or
+    reducing) becomes a nest of `scf.for`.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "16384",
+           "Innermost iterations a loop nest needs to run in parallel">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def CpuPrepareEntryPointPass
     : Pass<"kiln-cpu-prepare-entry-point", "ModuleOp"> {
   let summary = "Rename @main and ask for its C interface";

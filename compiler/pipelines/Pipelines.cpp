@@ -57,10 +57,18 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
 
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createCpuLowerStridedCopiesPass());
-  function.addPass(createConvertLinalgToLoopsPass());
+  function.addPass(createConvertLinalgToParallelLoopsPass());
   function.addPass(createCanonicalizerPass());
+  // The outer loop of each large nest runs on the session's threads, as an
+  // OpenMP worksharing loop (the runtime implements the few OpenMP entry
+  // points the lowering calls).
+  function.addPass(createCpuSelectParallelLoopsPass());
 
   pm.addPass(createCpuPrepareEntryPointPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
+  // Drops the memref.alloca_scope the OpenMP conversion wraps loop bodies
+  // in (they hold no allocas), which the CFG lowering cannot keep.
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -72,6 +80,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());

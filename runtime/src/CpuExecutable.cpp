@@ -2,6 +2,8 @@
 
 #include "runtime/src/CpuExecutable.h"
 
+#include "runtime/src/ParallelRuntime.h"
+
 #include <cerrno>
 #include <cstring>
 #include <dlfcn.h>
@@ -46,6 +48,10 @@ CpuExecutable::load(const uint8_t *code, uint64_t size,
     dlclose(handle);
     return makeStatus(KILN_STATUS_DATA_LOSS,
                       "the package's code has no entry point kiln_entry");
+  }
+  if (kiln_status_t status = bindParallelRuntime(handle)) {
+    dlclose(handle);
+    return status;
   }
   std::unique_ptr<CpuExecutable> executable(new CpuExecutable());
   executable->handle_ = handle;

@@ -5,6 +5,7 @@
 
 #include "runtime/src/CpuExecutable.h"
 #include "runtime/src/Package.h"
+#include "runtime/src/ParallelRuntime.h"
 
 #include <atomic>
 #include <vector>
@@ -33,6 +34,9 @@ struct kiln_session_s {
   std::atomic<int> references{1};
   kiln_model_t *model = nullptr;
   int32_t threads = 1;
+  /// The threads of this session's runs, made at the first run that can
+  /// use more than one.
+  std::unique_ptr<kiln::runtime::ThreadTeam> team;
   /// Outputs the runtime allocated in the last run, with their shapes.
   std::vector<void *> ownedOutputs;
   std::vector<std::vector<int64_t>> ownedShapes;

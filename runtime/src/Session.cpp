@@ -234,7 +234,12 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
   std::vector<void *> args{results.data()};
   for (std::vector<int64_t> &descriptor : descriptors)
     args.push_back(descriptor.data());
-  model->executable->entryPoint()(args.data());
+  if (session->threads > 1 && !session->team)
+    session->team = std::make_unique<ThreadTeam>(session->threads);
+  {
+    ScopedTeam scope(session->team.get());
+    model->executable->entryPoint()(args.data());
+  }
 
   std::vector<Result> produced;
   const int64_t *word = results.data();

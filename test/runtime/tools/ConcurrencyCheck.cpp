@@ -1,11 +1,14 @@
 //===- ConcurrencyCheck.cpp - one model, many threads ---------------------===//
 //
 //   kiln-runtime-concurrency MODEL.kiln [THREADS] [ITERATIONS]
+//                            [SESSION_THREADS]
 //
-// Runs a model on a few different inputs from one thread, then from
-// THREADS threads at once (one session each, all sharing the loaded
-// model), each running ITERATIONS times over the inputs, and checks every
-// result is bit-identical to the single-threaded one. Inputs are float32
+// Runs a model on a few different inputs from one thread with a
+// one-thread session, then from THREADS threads at once (one session
+// each, all sharing the loaded model, each session running its loops on
+// SESSION_THREADS threads, 2 by default), each running ITERATIONS times
+// over the inputs, and checks every result is bit-identical to the
+// single-threaded one. Inputs are float32
 // (symbolic dimensions set to 2) filled with a fixed pseudo-random
 // sequence. Prints "OK: ..." or the first difference and exits 1.
 //
@@ -81,6 +84,7 @@ int main(int argc, char **argv) {
   }
   int threads = argc > 2 ? std::atoi(argv[2]) : 8;
   int iterations = argc > 3 ? std::atoi(argv[3]) : 20;
+  int sessionThreads = argc > 4 ? std::atoi(argv[4]) : 2;
   try {
     kiln::Model model = kiln::Model::load(argv[1]);
     std::vector<Case> cases;
@@ -99,7 +103,7 @@ int main(int argc, char **argv) {
     for (int t = 0; t < threads; ++t)
       workers.emplace_back([&, t] {
         try {
-          kiln::Session session(model, 1);
+          kiln::Session session(model, sessionThreads);
           for (int i = 0; i < iterations; ++i) {
             size_t which = size_t(t + i) % cases.size();
             if (runOnce(session, model, cases[which]) != expected[which])
@@ -118,9 +122,9 @@ int main(int argc, char **argv) {
                   mismatches.load(), threads * iterations, errors.load());
       return 1;
     }
-    std::printf("OK: %d threads x %d runs match the single-threaded "
-                "results\n",
-                threads, iterations);
+    std::printf("OK: %d threads x %d runs (sessions of %d threads) match the "
+                "single-threaded results\n",
+                threads, iterations, sessionThreads);
     return 0;
   } catch (const kiln::Error &error) {
     std::fprintf(stderr, "error: %s\n", error.what());
