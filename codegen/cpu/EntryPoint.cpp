@@ -2,9 +2,10 @@
 //
 // The runtime calls one symbol with one signature whatever the model:
 // `void kiln_entry(void **args)`, where args[0] points at the results'
-// memref descriptors, args[1] at the weights section's descriptor and
-// args[2 + i] at input i's descriptor. A descriptor is MLIR's strided memref
-// layout: allocated pointer, aligned pointer, offset, sizes, strides.
+// memref descriptors, args[1] at the weights section's descriptor, args[2]
+// at the workspace's and args[3 + i] at input i's. A descriptor is MLIR's
+// strided memref layout: allocated pointer, aligned pointer, offset, sizes,
+// strides.
 //
 //===----------------------------------------------------------------------===//
 

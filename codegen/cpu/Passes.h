@@ -24,6 +24,10 @@ namespace mlir::kiln {
 inline constexpr llvm::StringLiteral kModelFunctionName = "kiln_model";
 inline constexpr llvm::StringLiteral kEntryPointName = "kiln_entry";
 inline constexpr llvm::StringLiteral kWeightsAttrName = "kiln.weights";
+inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
+    "kiln.workspace_bytes";
+inline constexpr llvm::StringLiteral kDynamicBuffersAttrName =
+    "kiln.dynamic_buffers";
 
 } // namespace mlir::kiln
 

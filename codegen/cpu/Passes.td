@@ -26,6 +26,24 @@ def CpuExternalizeWeightsPass
                            "::mlir::arith::ArithDialect"];
 }
 
+def CpuPlanMemoryPass : Pass<"kiln-cpu-plan-memory", "ModuleOp"> {
+  let summary = "Place intermediate buffers in one per-session workspace";
+  let description = [{
+    Runs after kiln-cpu-externalize-weights. Every statically shaped
+    `memref.alloc` at the top level of `@main` that is freed by a
+    `memref.dealloc` in the same block gets an offset (64-byte aligned) in
+    one workspace buffer: buffers whose lifetimes (from alloc to dealloc,
+    in program order) overlap never share bytes, others may. `@main` gains
+    a second argument, the workspace (`memref<?xi8>`), each such alloc
+    becomes a `memref.view` into it and its dealloc disappears. The module
+    records `kiln.workspace_bytes` (the workspace's size) and
+    `kiln.dynamic_buffers` (allocations left to run time: results and
+    buffers whose size depends on run-time dimensions).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def CpuLowerStridedCopiesPass
     : Pass<"kiln-cpu-lower-strided-copies", "func::FuncOp"> {
   let summary = "Turn memref.copy between non-contiguous buffers into loops";
@@ -76,8 +94,8 @@ def CpuPackEntryPointPass : Pass<"kiln-cpu-pack-entry-point", "ModuleOp"> {
     Runs on the LLVM dialect. Adds `kiln_entry`, which takes one pointer
     to an array of pointers, loads each and calls
     `_mlir_ciface_kiln_model` with them: `args[0]` points at the results'
-    memref descriptors, then the weights descriptor, then one descriptor
-    per model input. It is the only externally visible symbol; everything
+    memref descriptors, then the weights descriptor, the workspace
+    descriptor, then one descriptor per model input. It is the only externally visible symbol; everything
     else becomes internal.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];

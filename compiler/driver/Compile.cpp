@@ -189,6 +189,13 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     }
     module->removeAttr(kWeightsAttrName);
   }
+  // The memory plan's sizes go to the manifest, not to LLVM.
+  if (auto bytes = module->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttrName))
+    manifest.workspaceBytes = bytes.getInt();
+  if (auto count = module->getAttrOfType<IntegerAttr>(kDynamicBuffersAttrName))
+    manifest.dynamicBuffers = count.getInt();
+  module->removeAttr(kWorkspaceBytesAttrName);
+  module->removeAttr(kDynamicBuffersAttrName);
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule;

@@ -54,6 +54,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
       pm, bufferization::BufferDeallocationPipelineOptions());
   pm.addPass(createBufferizationToMemRefPass());
   pm.addPass(createCpuExternalizeWeightsPass());
+  pm.addPass(createCpuPlanMemoryPass());
 
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createCpuLowerStridedCopiesPass());

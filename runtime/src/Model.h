@@ -8,6 +8,7 @@
 #include "runtime/src/ParallelRuntime.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <vector>
 
 struct kiln_model_s {
@@ -37,6 +38,11 @@ struct kiln_session_s {
   /// The threads of this session's runs, made at the first run that can
   /// use more than one.
   std::unique_ptr<kiln::runtime::ThreadTeam> team;
+  /// The memory plan's workspace, allocated at the first run.
+  struct FreeDeleter {
+    void operator()(uint8_t *p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, FreeDeleter> workspace;
   /// Outputs the runtime allocated in the last run, with their shapes.
   std::vector<void *> ownedOutputs;
   std::vector<std::vector<int64_t>> ownedShapes;

@@ -14,6 +14,9 @@ using namespace kiln::runtime;
 
 namespace {
 
+/// The workspace holds buffers aligned for AVX-512 loads.
+constexpr size_t kWorkspaceAlignment = 64;
+
 /// "[2,3]"; a run-time dimension prints as its name, or "?".
 std::string formatShape(const int64_t *shape, int64_t rank,
                         const char *const *dimNames = nullptr) {
@@ -220,16 +223,32 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
   KILN_RETURN_IF_ERROR(bindInputs(model, inputs, inputCount, bound));
   releaseOwnedOutputs(session);
 
-  // args: the results' descriptors, the weights, then the inputs.
+  // args: the results' descriptors, the weights, the workspace, then the
+  // inputs.
   size_t resultWords = 0;
   for (const kiln_tensor_info_t &info : outputInfos)
     resultWords += 3 + 2 * size_t(info.rank);
   std::vector<int64_t> results(resultWords, 0);
   int64_t weightsShape = static_cast<int64_t>(model->weightsBytes);
-  std::vector<std::vector<int64_t>> descriptors(1 + bound.size());
+  int64_t workspaceShape =
+      static_cast<int64_t>(model->manifest().workspaceBytes);
+  if (workspaceShape && !session->workspace) {
+    session->workspace.reset(static_cast<uint8_t *>(std::aligned_alloc(
+        kWorkspaceAlignment,
+        (size_t(workspaceShape) + kWorkspaceAlignment - 1) /
+            kWorkspaceAlignment * kWorkspaceAlignment)));
+    if (!session->workspace)
+      return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED,
+                        "cannot allocate the " +
+                            std::to_string(workspaceShape) +
+                            "-byte workspace");
+  }
+  std::vector<std::vector<int64_t>> descriptors(2 + bound.size());
   appendDescriptor(descriptors[0], model->weights, &weightsShape, 1);
+  appendDescriptor(descriptors[1], session->workspace.get(), &workspaceShape,
+                   1);
   for (size_t i = 0; i < bound.size(); ++i)
-    appendDescriptor(descriptors[1 + i], bound[i]->data, bound[i]->shape,
+    appendDescriptor(descriptors[2 + i], bound[i]->data, bound[i]->shape,
                      bound[i]->rank);
   std::vector<void *> args{results.data()};
   for (std::vector<int64_t> &descriptor : descriptors)

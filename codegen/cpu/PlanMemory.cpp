@@ -1,0 +1,136 @@
+//===- PlanMemory.cpp - kiln-cpu-plan-memory ------------------------------===//
+//
+// A static memory plan: intermediates live in one workspace the runtime
+// allocates once per session, instead of being allocated and freed on
+// every run. Offsets come from a greedy first fit over the buffers in
+// decreasing size, each placed at the lowest aligned offset that does not
+// overlap a buffer whose lifetime intersects its own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_CPUPLANMEMORYPASS
+#include "codegen/cpu/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+constexpr int64_t kBufferAlignment = 64;
+
+/// One planned buffer: its allocation, release, lifetime and place.
+struct Buffer {
+  memref::AllocOp alloc;
+  memref::DeallocOp dealloc;
+  int64_t begin, end; // positions of alloc and dealloc in the block
+  int64_t bytes;
+  int64_t offset = 0;
+};
+
+/// Bytes of a statically shaped, identity-layout buffer, or 0.
+int64_t staticBytes(MemRefType type) {
+  if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+      !type.getElementType().isIntOrFloat())
+    return 0;
+  return type.getNumElements() *
+         llvm::divideCeil(type.getElementType().getIntOrFloatBitWidth(), 8);
+}
+
+struct CpuPlanMemoryPass
+    : kiln::impl::CpuPlanMemoryPassBase<CpuPlanMemoryPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main || main.isExternal()) {
+      module.emitError("the model has no function @main to compile");
+      return signalPassFailure();
+    }
+    Block &body = main.getBody().front();
+    DenseMap<Operation *, int64_t> position;
+    for (auto [index, op] : llvm::enumerate(body))
+      position[&op] = index;
+
+    // Buffers allocated and freed at the top level of @main.
+    std::vector<Buffer> buffers;
+    for (auto alloc : body.getOps<memref::AllocOp>()) {
+      int64_t bytes = staticBytes(alloc.getType());
+      memref::DeallocOp dealloc;
+      int deallocs = 0;
+      for (Operation *user : alloc->getUsers())
+        if (auto candidate = dyn_cast<memref::DeallocOp>(user)) {
+          dealloc = candidate;
+          ++deallocs;
+        }
+      if (bytes == 0 || deallocs != 1 || dealloc->getBlock() != &body)
+        continue;
+      buffers.push_back({alloc, dealloc, position[alloc], position[dealloc],
+                         bytes});
+    }
+
+    // Greedy first fit, largest first.
+    std::vector<Buffer *> order;
+    for (Buffer &buffer : buffers)
+      order.push_back(&buffer);
+    llvm::stable_sort(order, [](const Buffer *a, const Buffer *b) {
+      return a->bytes > b->bytes;
+    });
+    std::vector<Buffer *> placed;
+    int64_t workspaceBytes = 0;
+    for (Buffer *buffer : order) {
+      std::vector<std::pair<int64_t, int64_t>> taken;
+      for (Buffer *other : placed)
+        if (other->begin <= buffer->end && buffer->begin <= other->end)
+          taken.push_back({other->offset, other->offset + other->bytes});
+      llvm::sort(taken);
+      int64_t offset = 0;
+      for (auto [start, stop] : taken) {
+        if (offset + buffer->bytes <= start)
+          break;
+        offset = std::max<int64_t>(offset, llvm::alignTo(stop, kBufferAlignment));
+      }
+      buffer->offset = offset;
+      workspaceBytes = std::max(workspaceBytes, offset + buffer->bytes);
+      placed.push_back(buffer);
+    }
+
+    // The workspace argument, and views into it.
+    MLIRContext *context = &getContext();
+    OpBuilder builder(context);
+    Type bytesType =
+        MemRefType::get({ShapedType::kDynamic}, IntegerType::get(context, 8));
+    unsigned argument = main.getNumArguments() > 0 &&
+                                main.getArgAttr(0, "kiln.weights")
+                            ? 1
+                            : 0;
+    main.insertArgument(argument, bytesType,
+                        builder.getDictionaryAttr(builder.getNamedAttr(
+                            "kiln.workspace", builder.getUnitAttr())),
+                        main.getLoc());
+    Value workspace = main.getArgument(argument);
+    for (Buffer &buffer : buffers) {
+      builder.setInsertionPoint(buffer.alloc);
+      Location loc = buffer.alloc.getLoc();
+      Value offset = builder.create<arith::ConstantIndexOp>(loc, buffer.offset);
+      Value view = builder.create<memref::ViewOp>(
+          loc, buffer.alloc.getType(), workspace, offset, ValueRange{});
+      buffer.alloc.replaceAllUsesWith(view);
+      buffer.dealloc.erase();
+      buffer.alloc.erase();
+    }
+    int64_t dynamicBuffers = 0;
+    main.walk([&](memref::AllocOp) { ++dynamicBuffers; });
+    module->setAttr(kWorkspaceBytesAttrName,
+                    builder.getI64IntegerAttr(workspaceBytes));
+    module->setAttr(kDynamicBuffersAttrName,
+                    builder.getI64IntegerAttr(dynamicBuffers));
+  }
+};
+
+} // namespace

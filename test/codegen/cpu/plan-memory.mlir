@@ -1,0 +1,40 @@
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-plan-memory | FileCheck %s
+
+// Buffers whose lifetimes overlap get disjoint offsets; a buffer allocated
+// after another is freed reuses its bytes. The returned buffer (never
+// freed here) stays an allocation.
+// CHECK: module attributes {kiln.dynamic_buffers = 1 : i64, kiln.workspace_bytes = 2048 : i64}
+// CHECK-LABEL: func.func @main(
+// CHECK-SAME: %[[W:.*]]: memref<?xi8> {kiln.weights}, %[[S:.*]]: memref<?xi8> {kiln.workspace}, %{{.*}}: memref<256xf32>)
+// CHECK: %[[O0:.*]] = arith.constant 0 : index
+// CHECK: %[[A:.*]] = memref.view %[[S]][%[[O0]]][] : memref<?xi8> to memref<256xf32>
+// CHECK: %[[O1:.*]] = arith.constant 1024 : index
+// CHECK: %[[B:.*]] = memref.view %[[S]][%[[O1]]][] : memref<?xi8> to memref<256xf32>
+// CHECK: %[[O2:.*]] = arith.constant 0 : index
+// CHECK: %[[C:.*]] = memref.view %[[S]][%[[O2]]][] : memref<?xi8> to memref<64xf32>
+// CHECK: memref.alloc() : memref<4xf32>
+// CHECK-NOT: memref.dealloc
+func.func @main(%w: memref<?xi8> {kiln.weights}, %x: memref<256xf32>) -> memref<4xf32> {
+  %a = memref.alloc() : memref<256xf32>
+  %b = memref.alloc() : memref<256xf32>
+  memref.copy %x, %a : memref<256xf32> to memref<256xf32>
+  memref.copy %a, %b : memref<256xf32> to memref<256xf32>
+  memref.dealloc %a : memref<256xf32>
+  memref.dealloc %b : memref<256xf32>
+  %c = memref.alloc() : memref<64xf32>
+  memref.dealloc %c : memref<64xf32>
+  %r = memref.alloc() : memref<4xf32>
+  return %r : memref<4xf32>
+}
+
+// -----
+
+// A buffer whose size is known only at run time is left to run time.
+// CHECK: kiln.dynamic_buffers = 1 : i64, kiln.workspace_bytes = 0 : i64
+// CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: memref.dealloc
+func.func @main(%w: memref<?xi8> {kiln.weights}, %n: index) {
+  %a = memref.alloc(%n) : memref<?xf32>
+  memref.dealloc %a : memref<?xf32>
+  return
+}
