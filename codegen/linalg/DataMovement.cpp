@@ -16,6 +16,7 @@
 #include "dialects/onnx/OnnxConstants.h"
 
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -139,6 +140,101 @@ padAmounts(onnx::PadOp op) {
   return std::make_pair(low, high);
 }
 
+/// Pad through index arithmetic, for modes edge, reflect and wrap and for
+/// pads known only at run time: every output element reads the input
+/// element its position maps to along each axis (constant mode: or the
+/// pad value, outside the input). `low` holds each axis's leading padding.
+Value padByIndex(OpBuilder &b, Location loc, onnx::PadOp op,
+                 ArrayRef<Value> low, Value padValue) {
+  Value input = op.getData();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto resultType = cast<RankedTensorType>(op.getType());
+  int64_t rank = resultType.getRank();
+  StringRef mode = op.getMode();
+  Value empty = b.create<tensor::EmptyOp>(loc, resultType.getShape(),
+                                          resultType.getElementType());
+  auto generic = b.create<linalg::GenericOp>(
+      loc, resultType, ValueRange{}, empty,
+      ArrayRef{b.getMultiDimIdentityMap(rank)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        auto constant = [&](int64_t v) -> Value {
+          return nb.create<arith::ConstantIndexOp>(l, v);
+        };
+        SmallVector<Value> at;
+        Value inside = nb.create<arith::ConstantIntOp>(l, 1, 1);
+        for (int64_t d = 0; d < rank; ++d) {
+          int64_t size = inputType.getDimSize(d);
+          // Signed position relative to the input's first element.
+          Value i = nb.create<arith::SubIOp>(
+              l, nb.create<linalg::IndexOp>(l, d), low[d]);
+          Value zero = constant(0), last = constant(size - 1);
+          Value index;
+          if (mode == "constant") {
+            inside = nb.create<arith::AndIOp>(
+                l, inside,
+                nb.create<arith::AndIOp>(
+                    l,
+                    nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, i,
+                                             zero),
+                    nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sle, i,
+                                             last)));
+            index = i;
+          } else if (mode == "edge") {
+            index = nb.create<arith::MaxSIOp>(
+                l, nb.create<arith::MinSIOp>(l, i, last), zero);
+          } else if (mode == "reflect") {
+            // Mirror about the first and last elements (pads < size).
+            Value mirroredLow = nb.create<arith::SubIOp>(l, zero, i);
+            Value mirroredHigh = nb.create<arith::SubIOp>(
+                l, constant(2 * (size - 1)), i);
+            index = nb.create<arith::SelectOp>(
+                l,
+                nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, i, zero),
+                mirroredLow,
+                nb.create<arith::SelectOp>(
+                    l,
+                    nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, i,
+                                             last),
+                    mirroredHigh, i));
+          } else { // wrap
+            Value extent = constant(size);
+            index = nb.create<arith::RemSIOp>(
+                l,
+                nb.create<arith::AddIOp>(
+                    l, nb.create<arith::RemSIOp>(l, i, extent), extent),
+                extent);
+          }
+          // Run-time pads may be anything: never read outside the input.
+          at.push_back(nb.create<arith::MaxSIOp>(
+              l, nb.create<arith::MinSIOp>(l, index, last), zero));
+        }
+        Value value = nb.create<tensor::ExtractOp>(l, input, at);
+        if (mode == "constant")
+          value = nb.create<arith::SelectOp>(l, inside, value, padValue);
+        nb.create<linalg::YieldOp>(l, value);
+      });
+  return generic.getResult(0);
+}
+
+/// Each axis's leading padding as an index value: constants, or read from
+/// the pads input (all axes, no axes operand).
+SmallVector<Value> leadingPads(OpBuilder &b, Location loc, onnx::PadOp op) {
+  int64_t rank = cast<RankedTensorType>(op.getData().getType()).getRank();
+  SmallVector<Value> low;
+  if (auto amounts = padAmounts(op)) {
+    for (int64_t pad : amounts->first)
+      low.push_back(b.create<arith::ConstantIndexOp>(loc, pad));
+    return low;
+  }
+  for (int64_t d = 0; d < rank; ++d) {
+    Value at = b.create<arith::ConstantIndexOp>(loc, d);
+    Value pad = b.create<tensor::ExtractOp>(loc, op.getPads(), at);
+    low.push_back(b.create<arith::IndexCastOp>(loc, b.getIndexType(), pad));
+  }
+  return low;
+}
+
 struct LowerPad : OpRewritePattern<onnx::PadOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::PadOp op,
@@ -146,7 +242,6 @@ struct LowerPad : OpRewritePattern<onnx::PadOp> {
     if (checkDataMovementLowering(op))
       return failure();
     Location loc = op.getLoc();
-    auto [low, high] = *padAmounts(op);
     auto resultType = cast<RankedTensorType>(op.getType());
     Type element = resultType.getElementType();
     // The pad value: the constant_value scalar, else zero.
@@ -156,6 +251,13 @@ struct LowerPad : OpRewritePattern<onnx::PadOp> {
     else
       value = rewriter.create<arith::ConstantOp>(loc,
                                                  rewriter.getZeroAttr(element));
+    auto amounts = padAmounts(op);
+    if (op.getMode() != "constant" || !amounts) {
+      rewriter.replaceOp(op, padByIndex(rewriter, loc, op,
+                                        leadingPads(rewriter, loc, op), value));
+      return success();
+    }
+    auto [low, high] = *amounts;
     rewriter.replaceOp(op, padTensor(rewriter, loc, resultType, op.getData(),
                                      low, high, value));
     return success();
@@ -289,11 +391,26 @@ mlir::kiln::checkDataMovementLowering(Operation *op) {
     return std::nullopt;
   }
   if (auto pad = dyn_cast<onnx::PadOp>(op)) {
-    if (pad.getMode() != "constant")
-      return std::string("only mode = \"constant\" is lowered yet");
+    StringRef mode = pad.getMode();
+    if (mode != "constant" && mode != "edge" && mode != "reflect" &&
+        mode != "wrap")
+      return "mode '" + mode.str() + "' is not lowered";
     auto amounts = padAmounts(pad);
-    if (!amounts)
-      return std::string("its pads (and axes) must be constant");
+    auto dataType = dyn_cast<RankedTensorType>(pad.getData().getType());
+    auto resultType = dyn_cast<RankedTensorType>(pad.getType());
+    auto padsType = dyn_cast<RankedTensorType>(pad.getPads().getType());
+    if (!amounts) {
+      // Run-time pads: the result's static shape says how much.
+      if (!dataType || !resultType || !dataType.hasStaticShape() ||
+          !resultType.hasStaticShape() || pad.getAxes() || !padsType ||
+          padsType.getRank() != 1 ||
+          padsType.getDimSize(0) != 2 * dataType.getRank())
+        return std::string("its pads (and axes) must be constant, or its "
+                           "shapes static with pads for every axis");
+      if (llvm::any_of(dataType.getShape(), [](int64_t d) { return d == 0; }))
+        return std::string("its input is empty");
+      return std::nullopt;
+    }
     if (llvm::any_of(amounts->first, [](int64_t p) { return p < 0; }) ||
         llvm::any_of(amounts->second, [](int64_t p) { return p < 0; }))
       return std::string("negative pads (cropping) are not lowered yet");
@@ -308,6 +425,17 @@ mlir::kiln::checkDataMovementLowering(Operation *op) {
                            : in + amounts->first[i] + amounts->second[i];
       if (padded != type.getDimSize(i))
         return std::string("its result type does not match the padded shape");
+    }
+    if (mode != "constant") {
+      if (!dataType.hasStaticShape() || !type.hasStaticShape())
+        return "mode '" + mode.str() + "' needs static shapes for now";
+      for (int64_t i = 0; i < dataType.getRank(); ++i) {
+        int64_t size = dataType.getDimSize(i);
+        if (size == 0 || (mode == "reflect" &&
+                          (amounts->first[i] >= size ||
+                           amounts->second[i] >= size)))
+          return std::string("its pads are too large for reflect mode");
+      }
     }
     if (Value value = pad.getConstantValue()) {
       auto valueType = dyn_cast<RankedTensorType>(value.getType());

@@ -74,3 +74,47 @@ func.func @pad(%x: tensor<2x3xf32>, %v: tensor<f32>) -> tensor<3x6xf32> {
   %0 = "onnx.Pad"(%x, %p, %v) <{mode = "constant", operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<2x3xf32>, tensor<4xi64>, tensor<f32>) -> tensor<3x6xf32>
   return %0 : tensor<3x6xf32>
 }
+
+// -----
+
+// Edge mode reads the clamped input position.
+// CHECK-LABEL: func.func @pad_edge
+// CHECK: linalg.generic
+// CHECK: arith.subi
+// CHECK: arith.minsi
+// CHECK: arith.maxsi
+// CHECK: tensor.extract %{{.*}} : tensor<2x3xf32>
+func.func @pad_edge(%x: tensor<2x3xf32>) -> tensor<4x5xf32> {
+  %p = "onnx.Constant"() <{value = dense<[1, 1, 1, 1]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %0 = "onnx.Pad"(%x, %p) <{mode = "edge", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}
+
+// -----
+
+// Run-time pads (constant mode): the leading pads are read once; outside
+// the input the pad value is selected.
+// CHECK-LABEL: func.func @pad_runtime
+// CHECK: tensor.extract %{{.*}}[%{{.*}}] : tensor<4xi64>
+// CHECK: linalg.generic
+// CHECK: arith.cmpi sge
+// CHECK: arith.select
+func.func @pad_runtime(%x: tensor<2x3xf32>, %p: tensor<4xi64>) -> tensor<4x5xf32> {
+  %0 = "onnx.Pad"(%x, %p) <{mode = "constant", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}
+
+// -----
+
+// Split takes each output's slice; inference Dropout passes its input and
+// an all-true mask.
+// CHECK-LABEL: func.func @split_dropout
+// CHECK: tensor.extract_slice %{{.*}}[0, 0] [2, 2] [1, 1]
+// CHECK: tensor.extract_slice %{{.*}}[2, 0] [4, 2] [1, 1]
+// CHECK: linalg.fill ins(%{{.*}} : i1)
+func.func @split_dropout(%arg0: tensor<6x2xf32>) -> (tensor<2x2xf32>, tensor<4x2xf32>, tensor<6x2xi1>) {
+  %0 = "onnx.Constant"() <{value = dense<[2, 4]> : tensor<2xi64>}> : () -> tensor<2xi64>
+  %1:2 = "onnx.Split"(%arg0, %0) <{axis = 0 : i64}> : (tensor<6x2xf32>, tensor<2xi64>) -> (tensor<2x2xf32>, tensor<4x2xf32>)
+  %output, %mask = "onnx.Dropout"(%arg0) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<6x2xf32>) -> (tensor<6x2xf32>, tensor<6x2xi1>)
+  return %1#0, %1#1, %mask : tensor<2x2xf32>, tensor<4x2xf32>, tensor<6x2xi1>
+}

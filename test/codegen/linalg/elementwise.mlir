@@ -125,3 +125,16 @@ func.func @constants() -> (tensor<2xf32>, tensor<2xf32>) {
     }
   }
 #-}
+
+// -----
+
+// Shrink: x + bias below -lambd, x - bias above lambd, else 0.
+// CHECK-LABEL: func.func @shrink
+// CHECK: arith.constant -1.500000e+00 : f32
+// CHECK: arith.cmpf olt
+// CHECK: arith.select
+// CHECK: arith.select
+func.func @shrink(%arg0: tensor<4xf32>) -> (tensor<4xf32>) {
+  %0 = "onnx.Shrink"(%arg0) <{bias = 5.000000e-01 : f32, lambd = 1.500000e+00 : f32}> : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -146,10 +146,19 @@ func.func @conv_transpose_channels(%x: tensor<1x2x3x3xf32>, %w: tensor<3x3x3x3xf
 
 // -----
 
-func.func @pad_reflect(%x: tensor<2x3xf32>) -> tensor<2x5xf32> {
+func.func @pad_reflect_too_far(%x: tensor<2x3xf32>) -> tensor<2x9xf32> {
+  %p = "onnx.Constant"() <{value = dense<[0, 3, 0, 3]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  // expected-error@+1 {{'onnx.Pad' op cannot be lowered to linalg for the CPU: its pads are too large for reflect mode}}
+  %0 = "onnx.Pad"(%x, %p) <{mode = "reflect", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x9xf32>
+  return %0 : tensor<2x9xf32>
+}
+
+// -----
+
+func.func @pad_mode(%x: tensor<2x3xf32>) -> tensor<2x5xf32> {
   %p = "onnx.Constant"() <{value = dense<[0, 1, 0, 1]> : tensor<4xi64>}> : () -> tensor<4xi64>
-  // expected-error@+1 {{'onnx.Pad' op cannot be lowered to linalg for the CPU: only mode = "constant" is lowered yet}}
-  %0 = "onnx.Pad"(%x, %p) <{mode = "reflect", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x5xf32>
+  // expected-error@+1 {{'onnx.Pad' op cannot be lowered to linalg for the CPU: mode 'mirror' is not lowered}}
+  %0 = "onnx.Pad"(%x, %p) <{mode = "mirror", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x5xf32>
   return %0 : tensor<2x5xf32>
 }
 

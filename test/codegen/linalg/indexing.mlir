@@ -29,3 +29,40 @@ func.func @slice(%x: tensor<4x6xf32>) -> tensor<4x2xf32> {
   %0 = "onnx.Slice"(%x, %s, %e, %a, %t) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>}> : (tensor<4x6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4x2xf32>
   return %0 : tensor<4x2xf32>
 }
+
+// -----
+
+// GatherElements replaces the axis index by the (wrapped) index read.
+// CHECK-LABEL: func.func @gather_elements
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x4xi64>)
+// CHECK: arith.cmpi slt
+// CHECK: tensor.extract %{{.*}} : tensor<3x4xf32>
+func.func @gather_elements(%arg0: tensor<3x4xf32>, %arg1: tensor<2x4xi64>) -> (tensor<2x4xf32>) {
+  %0 = "onnx.GatherElements"(%arg0, %arg1) <{axis = 0 : i64}> : (tensor<3x4xf32>, tensor<2x4xi64>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// Trilu (lower) keeps column - row <= k, k read at run time.
+// CHECK-LABEL: func.func @trilu
+// CHECK: %[[K:.*]] = tensor.extract %{{.*}}[] : tensor<i64>
+// CHECK: linalg.generic
+// CHECK: arith.cmpi sle, %{{.*}}, %[[K]]
+func.func @trilu(%arg0: tensor<3x4xf32>, %arg1: tensor<i64>) -> (tensor<3x4xf32>) {
+  %0 = "onnx.Trilu"(%arg0, %arg1) <{upper = 0 : i64}> : (tensor<3x4xf32>, tensor<i64>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+
+// Slice with run-time bounds: clamped at run time, then read with strides.
+// CHECK-LABEL: func.func @slice_runtime
+// CHECK: arith.ceildivsi
+// CHECK: %[[E:.*]] = tensor.empty(%{{.*}}) : tensor<?x4xf32>
+// CHECK: linalg.generic {{.*}} outs(%[[E]] : tensor<?x4xf32>)
+// CHECK: arith.muli
+func.func @slice_runtime(%arg0: tensor<5x4xf32>, %arg1: tensor<1xi64>, %arg2: tensor<1xi64>, %arg3: tensor<1xi64>, %arg4: tensor<1xi64>) -> (tensor<?x4xf32>) {
+  %0 = "onnx.Slice"(%arg0, %arg1, %arg2, %arg3, %arg4) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>}> : (tensor<5x4xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}

@@ -24,3 +24,32 @@ func.func @batch_norm(%x: tensor<1x3x4x4xf32>, %s: tensor<3xf32>) -> tensor<1x3x
   %0 = "onnx.BatchNormalization"(%x, %s, %s, %s, %s) <{resultSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<1x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x3x4x4xf32>
   return %0 : tensor<1x3x4x4xf32>
 }
+
+// -----
+
+// ReduceLogSumExp subtracts the maximum before exp and adds it back.
+// CHECK-LABEL: func.func @reduce_log_sum_exp
+// CHECK: %[[M:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[M]] : tensor<2x3xf32>, tensor<2xf32>)
+// CHECK: arith.subf
+// CHECK: math.exp
+// CHECK: math.log
+// CHECK: arith.addf
+func.func @reduce_log_sum_exp(%arg0: tensor<2x3xf32>) -> (tensor<2xf32>) {
+  %0 = "onnx.Constant"() <{value = dense<1> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %1 = "onnx.ReduceLogSumExp"(%arg0, %0) <{keepdims = 0 : i64, noop_with_empty_axes = 0 : i64}> : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<2xf32>
+  return %1 : tensor<2xf32>
+}
+
+// -----
+
+// LayerNormalization's Mean and InvStdDev keep the normalized axis as 1.
+// CHECK-LABEL: func.func @layer_norm_stats
+// CHECK: %[[M:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1]] output_shape [2, 1] : tensor<2xf32> into tensor<2x1xf32>
+// CHECK: %[[R:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1]] output_shape [2, 1] : tensor<2xf32> into tensor<2x1xf32>
+// CHECK: return %{{.*}}, %[[M]], %[[R]]
+func.func @layer_norm_stats(%arg0: tensor<2x3xf32>, %arg1: tensor<3xf32>) -> (tensor<2x3xf32>, tensor<2x1xf32>, tensor<2x1xf32>) {
+  %Y, %Mean, %InvStdDev = "onnx.LayerNormalization"(%arg0, %arg1) <{axis = 1 : i64, epsilon = 9.99999974E-6 : f32, resultSegmentSizes = array<i32: 1, 1, 1>, stash_type = 1 : i64}> : (tensor<2x3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<2x1xf32>, tensor<2x1xf32>)
+  return %Y, %Mean, %InvStdDev : tensor<2x3xf32>, tensor<2x1xf32>, tensor<2x1xf32>
+}
