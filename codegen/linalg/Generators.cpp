@@ -4,7 +4,8 @@
 // ConstantOfShape fills a tensor whose (possibly run-time) sizes come from
 // its shape input. Range computes its length at run time,
 // max(ceil((limit - start) / delta), 0), and fills start + i * delta.
-// EyeLike puts ones on the k-th diagonal.
+// EyeLike puts ones on the k-th diagonal; OneHot puts `on` where the
+// position along the axis is the index, `off` elsewhere.
 //
 //===----------------------------------------------------------------------===//
 
@@ -166,9 +167,76 @@ struct LowerEyeLike : OpRewritePattern<onnx::EyeLikeOp> {
   }
 };
 
+struct LowerOneHot : OpRewritePattern<onnx::OneHotOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::OneHotOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkGeneratorLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *context = getContext();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    int64_t axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    int64_t depth = type.getDimSize(axis);
+    Value values = op.getValues();
+    Value off = rewriter.create<tensor::ExtractOp>(
+        loc, values, ValueRange{rewriter.create<arith::ConstantIndexOp>(loc, 0)});
+    Value on = rewriter.create<tensor::ExtractOp>(
+        loc, values, ValueRange{rewriter.create<arith::ConstantIndexOp>(loc, 1)});
+    SmallVector<AffineExpr> indexExprs;
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis)
+        indexExprs.push_back(getAffineDimExpr(i, context));
+    Value empty = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
+                                                   type.getElementType());
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, op.getIndices(), empty,
+        ArrayRef{AffineMap::get(rank, 0, indexExprs, context),
+                 rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          // The class, as an integer; negative ones count from depth.
+          Value label = castElement(b, l, args[0], b.getI64Type());
+          Value zero = b.create<arith::ConstantIntOp>(l, 0, 64);
+          Value size = b.create<arith::ConstantIntOp>(l, depth, 64);
+          Value negative =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, label, zero);
+          label = b.create<arith::SelectOp>(
+              l, negative, b.create<arith::AddIOp>(l, label, size), label);
+          Value position = b.create<arith::IndexCastOp>(
+              l, b.getI64Type(), b.create<linalg::IndexOp>(l, axis));
+          Value hot = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                              position, label);
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::SelectOp>(l, hot, on, off).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 } // namespace
 
 std::optional<std::string> mlir::kiln::checkGeneratorLowering(Operation *op) {
+  if (auto oneHot = dyn_cast<onnx::OneHotOp>(op)) {
+    auto type = dyn_cast<RankedTensorType>(oneHot.getType());
+    auto indices = dyn_cast<RankedTensorType>(oneHot.getIndices().getType());
+    auto values = dyn_cast<RankedTensorType>(oneHot.getValues().getType());
+    if (!type || !indices || !values || !type.hasStaticShape() ||
+        !indices.hasStaticShape())
+      return std::string("its depth must be constant and its shapes static");
+    if (type.getRank() != indices.getRank() + 1 ||
+        values.getNumElements() != 2 ||
+        values.getElementType() != type.getElementType())
+      return std::string("its indices, values and result do not fit");
+    if (!indices.getElementType().isSignlessIntOrFloat() ||
+        !type.getElementType().isSignlessIntOrFloat())
+      return std::string("its element types are not lowered yet");
+    return std::nullopt;
+  }
   if (!isa<onnx::ConstantOfShapeOp, onnx::RangeOp, onnx::EyeLikeOp>(op))
     return std::string();
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
@@ -194,6 +262,6 @@ std::optional<std::string> mlir::kiln::checkGeneratorLowering(Operation *op) {
 }
 
 void mlir::kiln::populateGeneratorLowering(RewritePatternSet &patterns) {
-  patterns.add<LowerConstantOfShape, LowerRange, LowerEyeLike>(
+  patterns.add<LowerConstantOfShape, LowerRange, LowerEyeLike, LowerOneHot>(
       patterns.getContext());
 }

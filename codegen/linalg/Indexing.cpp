@@ -141,6 +141,59 @@ struct LowerGatherElements : OpRewritePattern<onnx::GatherElementsOp> {
   }
 };
 
+struct LowerGatherND : OpRewritePattern<onnx::GatherNDOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::GatherNDOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkIndexingLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    Value data = op.getData(), indices = op.getIndices();
+    auto dataType = cast<RankedTensorType>(data.getType());
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = resultType.getRank();
+    int64_t batch = (int64_t)op.getBatchDims();
+    int64_t tuple = indicesType.getShape().back();
+    int64_t outer = indicesType.getRank() - 1;
+    Value empty = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(),
+                                                   resultType.getElementType());
+    // out[i..., j...] = data[i[:batch]..., indices[i..., :]..., j...]
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, resultType, ValueRange{}, empty,
+        ArrayRef{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> outerIndex, at;
+          for (int64_t i = 0; i < outer; ++i)
+            outerIndex.push_back(b.create<linalg::IndexOp>(l, i));
+          for (int64_t i = 0; i < batch; ++i)
+            at.push_back(outerIndex[i]);
+          SmallVector<Value> read = outerIndex;
+          read.push_back(Value());
+          for (int64_t k = 0; k < tuple; ++k) {
+            read.back() = b.create<arith::ConstantIndexOp>(l, k);
+            Value index = b.create<tensor::ExtractOp>(l, indices, read);
+            int64_t extent = dataType.getDimSize(batch + k);
+            Value wrapped = wrapIndex(
+                b, l, index, b.create<arith::ConstantIndexOp>(l, extent));
+            // Never read outside the data.
+            at.push_back(b.create<arith::MaxSIOp>(
+                l,
+                b.create<arith::MinSIOp>(
+                    l, wrapped, b.create<arith::ConstantIndexOp>(l, extent - 1)),
+                b.create<arith::ConstantIndexOp>(l, 0)));
+          }
+          for (int64_t i = outer; i < rank; ++i)
+            at.push_back(b.create<linalg::IndexOp>(l, i));
+          b.create<linalg::YieldOp>(
+              l, b.create<tensor::ExtractOp>(l, data, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 struct LowerTrilu : OpRewritePattern<onnx::TriluOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::TriluOp op,
@@ -402,6 +455,22 @@ std::optional<std::string> mlir::kiln::checkIndexingLowering(Operation *op) {
       return std::string("its data, indices and result must share a rank");
     return std::nullopt;
   }
+  if (auto gather = dyn_cast<onnx::GatherNDOp>(op)) {
+    auto data = dyn_cast<RankedTensorType>(gather.getData().getType());
+    auto indices = dyn_cast<RankedTensorType>(gather.getIndices().getType());
+    auto result = dyn_cast<RankedTensorType>(gather.getType());
+    if (!data || !indices || !result || !data.hasStaticShape() ||
+        !indices.hasStaticShape() || !result.hasStaticShape())
+      return std::string("its shapes must be static for now");
+    int64_t batch = (int64_t)gather.getBatchDims();
+    int64_t tuple = indices.getRank() ? indices.getShape().back() : 0;
+    if (indices.getRank() < 1 || tuple < 1 || batch + tuple > data.getRank() ||
+        result.getRank() != indices.getRank() - 1 + data.getRank() - batch -
+                                 tuple ||
+        llvm::is_contained(data.getShape(), 0))
+      return std::string("its indices do not fit its data");
+    return std::nullopt;
+  }
   if (auto trilu = dyn_cast<onnx::TriluOp>(op)) {
     auto type = dyn_cast<RankedTensorType>(trilu.getInput().getType());
     if (!type || type.getRank() < 2)
@@ -450,6 +519,6 @@ std::optional<std::string> mlir::kiln::checkIndexingLowering(Operation *op) {
 }
 
 void mlir::kiln::populateIndexingLowering(RewritePatternSet &patterns) {
-  patterns.add<LowerGather, LowerGatherElements, LowerSlice, LowerTrilu>(
-      patterns.getContext());
+  patterns.add<LowerGather, LowerGatherElements, LowerGatherND, LowerSlice,
+               LowerTrilu>(patterns.getContext());
 }

@@ -40,7 +40,7 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                      checkGeneratorLowering, checkLossLowering,
                      checkResizeLowering, checkRearrangeLowering,
                      checkConvTransposeLowering, checkReplicateLowering,
-                     checkNormalizationLowering}) {
+                     checkNormalizationLowering, checkScatterLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -83,6 +83,7 @@ struct LowerOnnxToLinalgPass
     populateConvTransposeLowering(patterns);
     populateReplicateLowering(patterns);
     populateNormalizationLowering(patterns);
+    populateScatterLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

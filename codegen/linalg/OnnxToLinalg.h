@@ -45,7 +45,7 @@ void populateWindowLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkReductionLowering(Operation *op);
 void populateReductionLowering(RewritePatternSet &patterns);
 
-/// Gather, GatherElements, Trilu, and Slice with constant bounds.
+/// Gather, GatherElements, GatherND, Trilu and Slice.
 std::optional<std::string> checkIndexingLowering(Operation *op);
 void populateIndexingLowering(RewritePatternSet &patterns);
 
@@ -53,7 +53,7 @@ void populateIndexingLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkArgReductionLowering(Operation *op);
 void populateArgReductionLowering(RewritePatternSet &patterns);
 
-/// ConstantOfShape, Range and EyeLike.
+/// ConstantOfShape, Range, EyeLike and OneHot.
 std::optional<std::string> checkGeneratorLowering(Operation *op);
 void populateGeneratorLowering(RewritePatternSet &patterns);
 
@@ -80,6 +80,10 @@ void populateReplicateLowering(RewritePatternSet &patterns);
 /// InstanceNormalization and LRN.
 std::optional<std::string> checkNormalizationLowering(Operation *op);
 void populateNormalizationLowering(RewritePatternSet &patterns);
+
+/// ScatterElements and ScatterND.
+std::optional<std::string> checkScatterLowering(Operation *op);
+void populateScatterLowering(RewritePatternSet &patterns);
 
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
