@@ -56,6 +56,20 @@ def CpuLowerStridedCopiesPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def CpuOrderLoopsPass : Pass<"kiln-cpu-order-loops", "func::FuncOp"> {
+  let summary = "Put each reduction's contiguous output loop innermost";
+  let description = [{
+    Runs on linalg.generic ops (named ops generalized first). For an op
+    with reduction loops whose output's last index is a parallel loop, that
+    loop moves innermost, after the reductions; the other parallel loops
+    stay outermost. The innermost loop then walks the output (and, for
+    matmul and stride-1 convolution, an input) contiguously, which LLVM's
+    loop vectorizer turns into vector code; each output element still sums
+    its terms in the original order, so results do not change.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def CpuSelectParallelLoopsPass
     : Pass<"kiln-cpu-select-parallel-loops", "func::FuncOp"> {
   let summary = "Keep scf.parallel only where threads pay off";

@@ -58,6 +58,8 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
 
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createCpuLowerStridedCopiesPass());
+  function.addPass(createLinalgGeneralizeNamedOpsPass());
+  function.addPass(createCpuOrderLoopsPass());
   function.addPass(createConvertLinalgToParallelLoopsPass());
   function.addPass(createCanonicalizerPass());
   // The outer loop of each large nest runs on the session's threads, as an
