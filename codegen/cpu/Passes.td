@@ -83,7 +83,7 @@ def CpuSelectParallelLoopsPass
     reducing) becomes a nest of `scf.for`.
   }];
   let options = [
-    Option<"minWork", "min-work", "int64_t", "16384",
+    Option<"minWork", "min-work", "int64_t", "65536",
            "Innermost iterations a loop nest needs to run in parallel">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect"];

@@ -38,23 +38,40 @@ ThreadTeam::~ThreadTeam() {
     worker.join();
 }
 
+namespace {
+
+/// Spins about this many rounds (tens of microseconds) before sleeping.
+constexpr int kSpinRounds = 20000;
+
+inline void pause() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
+
+} // namespace
+
 void ThreadTeam::work(int index) {
   unsigned long seen = 0;
   while (true) {
-    const std::function<void(int)> *task;
-    {
+    for (int round = 0; round < kSpinRounds &&
+                        generation_.load(std::memory_order_acquire) == seen &&
+                        !stopping_.load(std::memory_order_relaxed);
+         ++round)
+      pause();
+    if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_)
-        return;
-      seen = generation_;
-      task = task_;
+      wake_.wait(lock, [&] {
+        return stopping_.load() || generation_.load() != seen;
+      });
     }
-    (*task)(index);
-    {
+    if (stopping_.load())
+      return;
+    seen = generation_.load(std::memory_order_acquire);
+    (*task_)(index);
+    if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--running_ == 0)
-        done_.notify_one();
+      done_.notify_one();
     }
   }
 }
@@ -63,15 +80,20 @@ void ThreadTeam::run(const std::function<void(int)> &task) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     task_ = &task;
-    running_ = size_ - 1;
+    running_.store(size_ - 1, std::memory_order_relaxed);
     arrived_ = 0;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   task(0);
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return running_ == 0; });
-  task_ = nullptr;
+  for (int round = 0;
+       round < kSpinRounds && running_.load(std::memory_order_acquire) != 0;
+       ++round)
+    pause();
+  if (running_.load(std::memory_order_acquire) != 0) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return running_.load() == 0; });
+  }
 }
 
 void ThreadTeam::barrier() {

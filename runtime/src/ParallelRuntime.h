@@ -5,6 +5,7 @@
 
 #include "runtime/src/Status.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -37,9 +38,11 @@ private:
   std::mutex mutex_;
   std::condition_variable wake_, done_, barrierWake_;
   const std::function<void(int)> *task_ = nullptr;
-  unsigned long generation_ = 0;
-  int running_ = 0;
-  bool stopping_ = false;
+  /// Bumped for every region; workers spin on it briefly before sleeping,
+  /// since regions often follow each other within microseconds.
+  std::atomic<unsigned long> generation_{0};
+  std::atomic<int> running_{0};
+  std::atomic<bool> stopping_{false};
   int arrived_ = 0;
   unsigned long barrierPhase_ = 0;
 };
