@@ -28,11 +28,9 @@ struct CpuPrepareEntryPointPass
     : kiln::impl::CpuPrepareEntryPointPassBase<CpuPrepareEntryPointPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main");
-    if (!main || main.isExternal()) {
-      module.emitError("the model has no function @main to compile");
+    func::FuncOp main = lookupModelFunction(module);
+    if (!main)
       return signalPassFailure();
-    }
     if (main.getNumResults() == 0) {
       main.emitError("the model has no outputs");
       return signalPassFailure();

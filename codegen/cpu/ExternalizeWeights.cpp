@@ -38,11 +38,9 @@ struct CpuExternalizeWeightsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main");
-    if (!main || main.isExternal()) {
-      module.emitError("the model has no function @main to compile");
+    func::FuncOp main = lookupModelFunction(module);
+    if (!main)
       return signalPassFailure();
-    }
 
     // Choose the weights and their offsets, in the order of the module.
     MLIRContext *context = &getContext();

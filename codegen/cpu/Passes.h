@@ -29,6 +29,15 @@ inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
 inline constexpr llvm::StringLiteral kDynamicBuffersAttrName =
     "kiln.dynamic_buffers";
 
+/// The model's function @main, or null after an error on `module`.
+inline func::FuncOp lookupModelFunction(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (main && !main.isExternal())
+    return main;
+  module.emitError("the model has no function @main to compile");
+  return {};
+}
+
 } // namespace mlir::kiln
 
 #endif // KILN_CODEGEN_CPU_PASSES_H

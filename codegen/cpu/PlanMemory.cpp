@@ -47,11 +47,9 @@ struct CpuPlanMemoryPass
     : kiln::impl::CpuPlanMemoryPassBase<CpuPlanMemoryPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main");
-    if (!main || main.isExternal()) {
-      module.emitError("the model has no function @main to compile");
+    func::FuncOp main = lookupModelFunction(module);
+    if (!main)
       return signalPassFailure();
-    }
     Block &body = main.getBody().front();
     DenseMap<Operation *, int64_t> position;
     for (auto [index, op] : llvm::enumerate(body))

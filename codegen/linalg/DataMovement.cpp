@@ -151,13 +151,9 @@ Value padByIndex(OpBuilder &b, Location loc, onnx::PadOp op,
   auto resultType = cast<RankedTensorType>(op.getType());
   int64_t rank = resultType.getRank();
   StringRef mode = op.getMode();
-  Value empty = b.create<tensor::EmptyOp>(loc, resultType.getShape(),
-                                          resultType.getElementType());
-  auto generic = b.create<linalg::GenericOp>(
-      loc, resultType, ValueRange{}, empty,
-      ArrayRef{b.getMultiDimIdentityMap(rank)},
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location l, ValueRange) {
+  Value generic = generateTensor(
+      b, loc, resultType, {},
+      [&](OpBuilder &nb, Location l) -> Value {
         auto constant = [&](int64_t v) -> Value {
           return nb.create<arith::ConstantIndexOp>(l, v);
         };
@@ -212,9 +208,9 @@ Value padByIndex(OpBuilder &b, Location loc, onnx::PadOp op,
         Value value = nb.create<tensor::ExtractOp>(l, input, at);
         if (mode == "constant")
           value = nb.create<arith::SelectOp>(l, inside, value, padValue);
-        nb.create<linalg::YieldOp>(l, value);
+        return value;
       });
-  return generic.getResult(0);
+  return generic;
 }
 
 /// Each axis's leading padding as an index value: constants, or read from

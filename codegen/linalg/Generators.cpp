@@ -107,13 +107,8 @@ struct LowerRange : OpRewritePattern<onnx::RangeOp> {
       sizes.push_back(rewriter.create<arith::IndexCastOp>(
           loc, rewriter.getIndexType(), count));
     }
-    Value empty =
-        rewriter.create<tensor::EmptyOp>(loc, type.getShape(), element, sizes);
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, type, ValueRange{}, empty,
-        ArrayRef{rewriter.getMultiDimIdentityMap(1)},
-        ArrayRef{utils::IteratorType::parallel},
-        [&](OpBuilder &b, Location l, ValueRange) {
+    Value result = generateTensor(
+        rewriter, loc, type, sizes, [&](OpBuilder &b, Location l) -> Value {
           Value index = b.create<arith::IndexCastOp>(
               l, b.getI64Type(), b.create<linalg::IndexOp>(l, 0));
           Value step = castElement(b, l, index, element);
@@ -125,9 +120,9 @@ struct LowerRange : OpRewritePattern<onnx::RangeOp> {
                   : b.create<arith::AddIOp>(
                          l, start, b.create<arith::MulIOp>(l, step, delta))
                         .getResult();
-          b.create<linalg::YieldOp>(l, value);
+          return value;
         });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -142,12 +137,8 @@ struct LowerEyeLike : OpRewritePattern<onnx::EyeLikeOp> {
     auto type = cast<RankedTensorType>(op.getType());
     Type element = type.getElementType();
     int64_t k = (int64_t)op.getK();
-    Value empty = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), element);
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, type, ValueRange{}, empty,
-        ArrayRef{rewriter.getMultiDimIdentityMap(2)},
-        SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
+    Value result = generateTensor(
+        rewriter, loc, type, {}, [&](OpBuilder &b, Location l) -> Value {
           Value row = b.create<linalg::IndexOp>(l, 0);
           Value column = b.create<linalg::IndexOp>(l, 1);
           Value diagonal = b.create<arith::AddIOp>(
@@ -159,10 +150,9 @@ struct LowerEyeLike : OpRewritePattern<onnx::EyeLikeOp> {
                                      ? TypedAttr(b.getFloatAttr(element, 1.0))
                                      : TypedAttr(b.getIntegerAttr(element, 1))));
           Value zero = b.create<arith::ConstantOp>(l, b.getZeroAttr(element));
-          b.create<linalg::YieldOp>(
-              l, b.create<arith::SelectOp>(l, onDiagonal, one, zero).getResult());
+          return b.create<arith::SelectOp>(l, onDiagonal, one, zero);
         });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, result);
     return success();
   }
 };

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/linalg/LinalgBuilders.h"
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
 
@@ -156,14 +157,10 @@ struct LowerGatherND : OpRewritePattern<onnx::GatherNDOp> {
     int64_t batch = (int64_t)op.getBatchDims();
     int64_t tuple = indicesType.getShape().back();
     int64_t outer = indicesType.getRank() - 1;
-    Value empty = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(),
-                                                   resultType.getElementType());
     // out[i..., j...] = data[i[:batch]..., indices[i..., :]..., j...]
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, resultType, ValueRange{}, empty,
-        ArrayRef{rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
+    Value result = generateTensor(
+        rewriter, loc, resultType, {},
+        [&](OpBuilder &b, Location l) -> Value {
           SmallVector<Value> outerIndex, at;
           for (int64_t i = 0; i < outer; ++i)
             outerIndex.push_back(b.create<linalg::IndexOp>(l, i));
@@ -186,10 +183,9 @@ struct LowerGatherND : OpRewritePattern<onnx::GatherNDOp> {
           }
           for (int64_t i = outer; i < rank; ++i)
             at.push_back(b.create<linalg::IndexOp>(l, i));
-          b.create<linalg::YieldOp>(
-              l, b.create<tensor::ExtractOp>(l, data, at).getResult());
+          return b.create<tensor::ExtractOp>(l, data, at);
         });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -390,14 +386,9 @@ Value lowerRuntimeSlice(OpBuilder &b, Location loc, onnx::SliceOp op) {
     if (resultType.isDynamicDim(i))
       dynamicSizes.push_back(
           b.create<arith::IndexCastOp>(loc, b.getIndexType(), sizes[i]));
-  Value empty = b.create<tensor::EmptyOp>(loc, resultType.getShape(),
-                                          resultType.getElementType(),
-                                          dynamicSizes);
-  auto generic = b.create<linalg::GenericOp>(
-      loc, resultType, ValueRange{}, empty,
-      ArrayRef{b.getMultiDimIdentityMap(rank)},
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location l, ValueRange) {
+  Value generic = generateTensor(
+      b, loc, resultType, dynamicSizes,
+      [&](OpBuilder &nb, Location l) -> Value {
         SmallVector<Value> at;
         for (int64_t i = 0; i < rank; ++i) {
           Value index = nb.create<arith::IndexCastOp>(
@@ -413,10 +404,9 @@ Value lowerRuntimeSlice(OpBuilder &b, Location loc, onnx::SliceOp op) {
           at.push_back(
               nb.create<arith::IndexCastOp>(l, nb.getIndexType(), source));
         }
-        nb.create<linalg::YieldOp>(
-            l, nb.create<tensor::ExtractOp>(l, data, at).getResult());
+        return nb.create<tensor::ExtractOp>(l, data, at).getResult();
       });
-  return generic.getResult(0);
+  return generic;
 }
 
 struct LowerSlice : OpRewritePattern<onnx::SliceOp> {

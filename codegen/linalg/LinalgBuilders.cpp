@@ -68,3 +68,20 @@ Value mlir::kiln::mapElements(
           })
       .getResult(0);
 }
+
+Value mlir::kiln::generateTensor(
+    OpBuilder &b, Location loc, RankedTensorType type, ValueRange dynamicSizes,
+    function_ref<Value(OpBuilder &, Location)> element) {
+  int64_t rank = type.getRank();
+  Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(),
+                                          type.getElementType(), dynamicSizes);
+  return b
+      .create<linalg::GenericOp>(
+          loc, type, ValueRange{}, empty,
+          ArrayRef{b.getMultiDimIdentityMap(rank)},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location l, ValueRange) {
+            nb.create<linalg::YieldOp>(l, element(nb, l));
+          })
+      .getResult(0);
+}

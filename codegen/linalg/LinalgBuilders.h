@@ -29,6 +29,13 @@ Value padTensor(OpBuilder &b, Location loc, RankedTensorType resultType,
 Value mapElements(OpBuilder &b, Location loc, Value input,
                   function_ref<Value(OpBuilder &, Location, Value)> f);
 
+/// A tensor of `type` whose every element is `element(b, loc)`, computed
+/// from its position (linalg.index) in one parallel linalg.generic with no
+/// inputs. `dynamicSizes` gives the sizes of `type`'s dynamic dimensions.
+Value generateTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                     ValueRange dynamicSizes,
+                     function_ref<Value(OpBuilder &, Location)> element);
+
 } // namespace mlir::kiln
 
 #endif // KILN_CODEGEN_LINALG_LINALGBUILDERS_H

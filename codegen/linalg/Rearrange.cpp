@@ -32,16 +32,11 @@ Value moveBlocks(OpBuilder &b, Location loc, Value input,
                  RankedTensorType resultType, int64_t blocksize, bool toSpace,
                  bool crd) {
   auto inputType = cast<RankedTensorType>(input.getType());
-  Value empty = b.create<tensor::EmptyOp>(loc, resultType.getShape(),
-                                          resultType.getElementType());
   // The channel count on the depth side, divided into blocks.
   int64_t depthChannels =
       (toSpace ? inputType : resultType).getDimSize(1) / (blocksize * blocksize);
-  auto generic = b.create<linalg::GenericOp>(
-      loc, resultType, ValueRange{}, empty,
-      ArrayRef{b.getMultiDimIdentityMap(4)},
-      SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location l, ValueRange) {
+  return generateTensor(
+      b, loc, resultType, {}, [&](OpBuilder &nb, Location l) -> Value {
         Value bs = indexConstant(nb, l, blocksize);
         Value channels = indexConstant(nb, l, depthChannels);
         Value n = nb.create<linalg::IndexOp>(l, 0);
@@ -76,10 +71,8 @@ Value moveBlocks(OpBuilder &b, Location loc, Value input,
           at = {n, channel, add(mul(y, bs), div(block, bs)),
                 add(mul(x, bs), rem(block, bs))};
         }
-        nb.create<linalg::YieldOp>(
-            l, nb.create<tensor::ExtractOp>(l, input, at).getResult());
+        return nb.create<tensor::ExtractOp>(l, input, at);
       });
-  return generic.getResult(0);
 }
 
 template <typename OpTy>

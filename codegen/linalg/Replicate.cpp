@@ -54,22 +54,17 @@ struct LowerTile : OpRewritePattern<onnx::TileOp> {
     auto type = cast<RankedTensorType>(op.getType());
     auto inputType = cast<RankedTensorType>(input.getType());
     int64_t rank = type.getRank();
-    Value empty = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
-                                                   type.getElementType());
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, type, ValueRange{}, empty,
-        ArrayRef{rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
+    Value generic = generateTensor(
+        rewriter, loc, type, {},
+        [&](OpBuilder &b, Location l) -> Value {
           SmallVector<Value> at;
           for (int64_t i = 0; i < rank; ++i)
             at.push_back(b.create<arith::RemUIOp>(
                 l, b.create<linalg::IndexOp>(l, i),
                 b.create<arith::ConstantIndexOp>(l, inputType.getDimSize(i))));
-          b.create<linalg::YieldOp>(
-              l, b.create<tensor::ExtractOp>(l, input, at).getResult());
+          return b.create<tensor::ExtractOp>(l, input, at).getResult();
         });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, generic);
     return success();
   }
 };

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/linalg/LinalgBuilders.h"
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
 
@@ -346,12 +347,8 @@ struct LowerResize : OpRewritePattern<onnx::ResizeOp> {
     int64_t rank = type.getRank();
     StringRef mode = op.getCoordinateTransformationMode();
     double extrapolation = op.getExtrapolationValue().convertToDouble();
-    Value empty = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), element);
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, type, ValueRange{}, empty,
-        ArrayRef{rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
+    Value result = generateTensor(
+        rewriter, loc, type, {}, [&](OpBuilder &b, Location l) -> Value {
           Body f{b, l};
           SmallVector<SmallVector<Tap>> taps(rank);
           Value outside;
@@ -413,9 +410,9 @@ struct LowerResize : OpRewritePattern<onnx::ResizeOp> {
             sum = f.select(outside, f.f64(extrapolation), sum);
           if (isFloat && !element.isF64())
             sum = b.create<arith::TruncFOp>(l, element, sum);
-          b.create<linalg::YieldOp>(l, sum);
+          return sum;
         });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
