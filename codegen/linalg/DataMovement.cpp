@@ -370,11 +370,27 @@ mlir::kiln::checkDataMovementLowering(Operation *op) {
     auto type = dyn_cast<RankedTensorType>(split.getInput().getType());
     if (!type || !type.hasStaticShape())
       return std::string("its input shape must be static for now");
+    int64_t rank = type.getRank();
+    int64_t axis = (int64_t)split.getAxis();
+    if (axis < -rank || axis >= rank)
+      return std::string("its axis is out of range");
+    if (axis < 0)
+      axis += rank;
+    int64_t total = 0;
     for (Value output : split.getOutputs()) {
       auto outputType = dyn_cast<RankedTensorType>(output.getType());
       if (!outputType || !outputType.hasStaticShape())
         return std::string("the sizes of its outputs must be known");
+      if (outputType.getRank() != rank ||
+          outputType.getElementType() != type.getElementType())
+        return std::string("its outputs do not match its input");
+      for (int64_t d = 0; d < rank; ++d)
+        if (d != axis && outputType.getDimSize(d) != type.getDimSize(d))
+          return std::string("its outputs do not match its input");
+      total += outputType.getDimSize(axis);
     }
+    if (total != type.getDimSize(axis))
+      return std::string("its outputs do not add up to its input");
     return std::nullopt;
   }
   if (auto dropout = dyn_cast<onnx::DropoutOp>(op)) {

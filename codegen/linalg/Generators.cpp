@@ -97,9 +97,24 @@ struct LowerRange : OpRewritePattern<onnx::RangeOp> {
         count = rewriter.create<arith::FPToSIOp>(loc, rewriter.getI64Type(),
                                                  steps);
       } else {
-        // ceil((limit - start) / delta) for either sign of delta.
+        // ceil((limit - start) / delta) for either sign of delta; a zero
+        // delta (invalid) gives an empty range rather than a division trap.
         Value span = rewriter.create<arith::SubIOp>(loc, limit, start);
-        count = rewriter.create<arith::CeilDivSIOp>(loc, span, delta);
+        Value zeroDelta = rewriter.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::eq, delta,
+            rewriter.create<arith::ConstantOp>(
+                loc, rewriter.getZeroAttr(delta.getType())));
+        Value safeDelta = rewriter.create<arith::SelectOp>(
+            loc, zeroDelta,
+            rewriter.create<arith::ConstantOp>(
+                loc, rewriter.getIntegerAttr(delta.getType(), 1)),
+            delta);
+        count = rewriter.create<arith::CeilDivSIOp>(loc, span, safeDelta);
+        count = rewriter.create<arith::SelectOp>(
+            loc, zeroDelta,
+            rewriter.create<arith::ConstantOp>(loc,
+                                               rewriter.getZeroAttr(span.getType())),
+            count);
         count = castElement(rewriter, loc, count, rewriter.getI64Type());
       }
       Value zero = rewriter.create<arith::ConstantIntOp>(loc, 0, 64);
@@ -218,6 +233,9 @@ std::optional<std::string> mlir::kiln::checkGeneratorLowering(Operation *op) {
     if (!type || !indices || !values || !type.hasStaticShape() ||
         !indices.hasStaticShape())
       return std::string("its depth must be constant and its shapes static");
+    int64_t axis = (int64_t)oneHot.getAxis();
+    if (axis < -type.getRank() || axis >= type.getRank())
+      return std::string("its axis is out of range");
     if (type.getRank() != indices.getRank() + 1 ||
         values.getNumElements() != 2 ||
         values.getElementType() != type.getElementType())

@@ -443,6 +443,12 @@ std::optional<std::string> mlir::kiln::checkIndexingLowering(Operation *op) {
     if (data.getRank() != indices.getRank() ||
         result.getRank() != data.getRank() || data.getRank() == 0)
       return std::string("its data, indices and result must share a rank");
+    int64_t axis = (int64_t)gather.getAxis();
+    if (axis < -data.getRank() || axis >= data.getRank())
+      return std::string("its axis is out of range");
+    if (result.getElementType() != data.getElementType() ||
+        !indices.getElementType().isSignlessInteger())
+      return std::string("its element types do not fit");
     return std::nullopt;
   }
   if (auto gather = dyn_cast<onnx::GatherNDOp>(op)) {

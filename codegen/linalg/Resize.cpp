@@ -56,8 +56,14 @@ FailureOr<SmallVector<AxisPlan>> planAxes(onnx::ResizeOp op,
   SmallVector<int64_t> axes;
   if (std::optional<ArrayAttr> given = op.getAxes()) {
     for (Attribute axis : *given) {
-      int64_t a = cast<IntegerAttr>(axis).getInt();
-      axes.push_back(a < 0 ? a + rank : a);
+      auto value = dyn_cast<IntegerAttr>(axis);
+      int64_t a = value ? value.getInt() : rank;
+      a = a < 0 ? a + rank : a;
+      if (a < 0 || a >= rank || llvm::is_contained(axes, a)) {
+        reason = "its axes are out of range or repeated";
+        return failure();
+      }
+      axes.push_back(a);
     }
   } else {
     for (int64_t i = 0; i < rank; ++i)

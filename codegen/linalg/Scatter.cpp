@@ -176,15 +176,28 @@ std::optional<std::string> mlir::kiln::checkScatterLowering(Operation *op) {
     return "reduction '" + reduction.str() + "' is not lowered";
   if (data.getRank() == 0 || llvm::is_contained(data.getShape(), 0))
     return std::string("its data is empty");
-  if (isa<onnx::ScatterElementsOp>(op)) {
+  if (!indices.getElementType().isSignlessInteger())
+    return std::string("its indices must be integers");
+  if (auto elements = dyn_cast<onnx::ScatterElementsOp>(op)) {
     if (indices.getShape() != updates.getShape() ||
         indices.getRank() != data.getRank())
       return std::string("its indices and updates must match in shape");
+    int64_t axis = (int64_t)elements.getAxis();
+    if (axis < -data.getRank() || axis >= data.getRank())
+      return std::string("its axis is out of range");
+    for (int64_t d = 0; d < data.getRank(); ++d)
+      if (d != (axis < 0 ? axis + data.getRank() : axis) &&
+          updates.getDimSize(d) > data.getDimSize(d))
+        return std::string("its updates do not fit its data");
     return std::nullopt;
   }
   int64_t tuple = indices.getRank() ? indices.getShape().back() : 0;
   if (indices.getRank() < 1 || tuple < 1 || tuple > data.getRank() ||
-      updates.getRank() != indices.getRank() - 1 + data.getRank() - tuple)
+      updates.getRank() != indices.getRank() - 1 + data.getRank() - tuple ||
+      updates.getShape().drop_front(indices.getRank() - 1) !=
+          data.getShape().drop_front(tuple) ||
+      updates.getShape().take_front(indices.getRank() - 1) !=
+          indices.getShape().drop_back())
     return std::string("its indices and updates do not fit its data");
   return std::nullopt;
 }

@@ -260,10 +260,17 @@ int compile() {
                            : diag.getSeverity() == DiagnosticSeverity::Warning
                                ? "warning"
                                : "note";
-    std::string message = diag.str();
-    std::replace(message.begin(), message.end(), '\n', ' ');
-    llvm::errs() << "kiln: " << severity << ": " << modelPath << ": "
-                 << describeLocation(diag.getLocation()) << message << "\n";
+    // One line per diagnostic, whatever the names in the model contain.
+    std::string line = modelPath + ": " +
+                       describeLocation(diag.getLocation()) + diag.str();
+    std::replace_if(
+        line.begin(), line.end(),
+        [](char c) {
+          auto byte = static_cast<unsigned char>(c);
+          return byte < 0x20 || byte == 0x7f;
+        },
+        ' ');
+    llvm::errs() << "kiln: " << severity << ": " << line << "\n";
     return success();
   });
 

@@ -4,7 +4,8 @@
 Takes the models of a test-data tree, mutates each pick at the byte level
 (flips, cuts, insertions) or the protobuf level (attribute values, input
 names, dimensions, element types, operator names, opsets, removed nodes),
-and runs `kiln compile` on it with `--emit=onnx`, `graph` and `linalg`.
+and runs `kiln compile` on it to each stage (`--stages`, by default onnx,
+graph, linalg and package).
 Every run must either succeed or fail with exit code 1 and only
 one-line `kiln: error:` messages (one per problem, e.g. per op that cannot
 be lowered): no signal, no abort, no stack dump. Deterministic for a given
@@ -86,6 +87,8 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--stages", default="onnx,graph,linalg,package",
+                        help="the --emit stages to compile each model to")
     parser.add_argument("data")
     args = parser.parse_args()
 
@@ -105,9 +108,11 @@ def main():
                 data = mutate_proto(rng, onnx.load_from_string(data))
             with open(path, "wb") as f:
                 f.write(data)
-            for emit in ("onnx", "graph", "linalg"):
+            for emit in args.stages.split(","):
+                output = os.path.join(scratch, "out.kiln")
                 run = subprocess.run([kiln, "compile", path, f"--emit={emit}",
-                                      "-o", os.devnull],
+                                      "-o", output if emit == "package"
+                                      else os.devnull],
                                      capture_output=True, text=True,
                                      errors="replace", timeout=120)
                 lines = run.stderr.strip().splitlines()

@@ -170,3 +170,30 @@ func.func @pad_negative(%x: tensor<2x3xf32>) -> tensor<2x2xf32> {
   %0 = "onnx.Pad"(%x, %p) <{mode = "constant", operandSegmentSizes = array<i32: 1, 1, 0, 0>}> : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x2xf32>
   return %0 : tensor<2x2xf32>
 }
+
+// -----
+
+// Found by the mutation fuzzer: bad attributes and types are refused, not
+// lowered into out-of-range accesses.
+func.func @one_hot_axis(%i: tensor<2x2xf32>, %d: tensor<f32>, %v: tensor<2xf32>) -> tensor<2x10x2xf32> {
+  // expected-error@+1 {{'onnx.OneHot' op cannot be lowered to linalg for the CPU: its axis is out of range}}
+  %0 = "onnx.OneHot"(%i, %d, %v) <{axis = -5 : i64}> : (tensor<2x2xf32>, tensor<f32>, tensor<2xf32>) -> tensor<2x10x2xf32>
+  return %0 : tensor<2x10x2xf32>
+}
+
+// -----
+
+func.func @split_outputs(%x: tensor<2x3xf32>) -> tensor<i64> {
+  // expected-error@+1 {{'onnx.Split' op cannot be lowered to linalg for the CPU: its outputs do not match its input}}
+  %0 = "onnx.Split"(%x) <{axis = 0 : i64}> : (tensor<2x3xf32>) -> tensor<i64>
+  return %0 : tensor<i64>
+}
+
+// -----
+
+func.func @resize_axes(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
+  %s = "onnx.Constant"() <{value = dense<[2.0, 2.0]> : tensor<2xf32>}> : () -> tensor<2xf32>
+  // expected-error@+1 {{'onnx.Resize' op cannot be lowered to linalg for the CPU: its axes are out of range or repeated}}
+  %0 = "onnx.Resize"(%x, %s) <{axes = [2, 7], mode = "nearest", operandSegmentSizes = array<i32: 1, 0, 1, 0>}> : (tensor<1x1x2x2xf32>, tensor<2xf32>) -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}
