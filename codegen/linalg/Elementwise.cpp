@@ -63,8 +63,33 @@ Value sub(OpBuilder &b, Location loc, Value x, Value y) {
 Value mul(OpBuilder &b, Location loc, Value x, Value y) {
   return arithmetic<arith::MulFOp, arith::MulIOp>(b, loc, x, y);
 }
+/// Integer division and remainder trap on a zero divisor and on
+/// INT_MIN / -1; ONNX leaves both undefined, and a run must not crash. The
+/// divisor becomes 1 there; the quotient is then 0 for a zero divisor and
+/// -x for -1 (wrapping), the remainder 0.
+template <typename IntOp>
+Value safeIntegerDivision(OpBuilder &b, Location loc, Value x, Value y) {
+  Type type = x.getType();
+  Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(type));
+  Value one = b.create<arith::ConstantOp>(loc, b.getIntegerAttr(type, 1));
+  Value minusOne = b.create<arith::ConstantOp>(loc, b.getIntegerAttr(type, -1));
+  Value isZero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, y, zero);
+  Value isMinusOne =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, y, minusOne);
+  Value unsafe = b.create<arith::OrIOp>(loc, isZero, isMinusOne);
+  Value result = b.create<IntOp>(loc, x, b.create<arith::SelectOp>(loc, unsafe, one, y));
+  if constexpr (std::is_same_v<IntOp, arith::DivSIOp>)
+    result = b.create<arith::SelectOp>(
+        loc, isMinusOne, b.create<arith::SubIOp>(loc, zero, x), result);
+  else
+    result = b.create<arith::SelectOp>(loc, isMinusOne, zero, result);
+  return b.create<arith::SelectOp>(loc, isZero, zero, result);
+}
+
 Value div(OpBuilder &b, Location loc, Value x, Value y) {
-  return arithmetic<arith::DivFOp, arith::DivSIOp>(b, loc, x, y);
+  if (isFloat(x.getType()))
+    return b.create<arith::DivFOp>(loc, x, y);
+  return safeIntegerDivision<arith::DivSIOp>(b, loc, x, y);
 }
 Value maximum(OpBuilder &b, Location loc, Value x, Value y) {
   return arithmetic<arith::MaximumFOp, arith::MaxSIOp>(b, loc, x, y);
@@ -213,21 +238,28 @@ const llvm::StringMap<ElementwiseInfo> &elementwiseOps() {
        {[](OpBuilder &b, Location loc, Operation *op, ValueRange args,
            Type type) -> Value {
           Value x = args[0], y = args[1];
-          if (isFloat(type))
-            return b.create<arith::RemFOp>(loc, x, y);
-          Value remainder = b.create<arith::RemSIOp>(loc, x, y);
+          bool floating = isFloat(type);
+          Value remainder =
+              floating ? b.create<arith::RemFOp>(loc, x, y).getResult()
+                       : safeIntegerDivision<arith::RemSIOp>(b, loc, x, y);
           auto fmod = op->getAttrOfType<IntegerAttr>("fmod");
           if (fmod && fmod.getInt())
             return remainder; // C fmod: the sign of the dividend.
           // Otherwise the sign of the divisor, as in Python.
           Value zero = zeroOf(b, loc, x);
-          Value nonZero = b.create<arith::CmpIOp>(loc, I::ne, remainder, zero);
+          Value nonZero = floating
+                              ? b.create<arith::CmpFOp>(
+                                     loc, arith::CmpFPredicate::ONE, remainder,
+                                     zero)
+                                    .getResult()
+                              : b.create<arith::CmpIOp>(loc, I::ne, remainder,
+                                                        zero)
+                                    .getResult();
           Value signsDiffer = b.create<arith::XOrIOp>(
-              loc, b.create<arith::CmpIOp>(loc, I::slt, remainder, zero),
-              b.create<arith::CmpIOp>(loc, I::slt, y, zero));
+              loc, less(b, loc, remainder, zero), less(b, loc, y, zero));
           return select(b, loc,
                         b.create<arith::AndIOp>(loc, nonZero, signsDiffer),
-                        b.create<arith::AddIOp>(loc, remainder, y), remainder);
+                        add(b, loc, remainder, y), remainder);
         }}},
       {"PRelu",
        {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {

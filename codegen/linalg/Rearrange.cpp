@@ -66,8 +66,10 @@ Value moveBlocks(OpBuilder &b, Location loc, Value input,
           at = {n, depthChannel(c, rem(y, bs), rem(x, bs)), div(y, bs),
                 div(x, bs)};
         } else {
-          // SpaceToDepth is always DCR: c = block * C + channel.
-          Value block = div(c, channels), channel = rem(c, channels);
+          // DCR: c = block * C + channel; CRD: c = channel * bs^2 + block.
+          Value blocks = mul(bs, bs);
+          Value block = crd ? rem(c, blocks) : div(c, channels);
+          Value channel = crd ? div(c, blocks) : rem(c, channels);
           at = {n, channel, add(mul(y, bs), div(block, bs)),
                 add(mul(x, bs), rem(block, bs))};
         }
@@ -83,9 +85,7 @@ struct LowerBlockMove : OpRewritePattern<OpTy> {
     if (checkRearrangeLowering(op))
       return failure();
     constexpr bool toSpace = std::is_same_v<OpTy, onnx::DepthToSpaceOp>;
-    bool crd = false;
-    if constexpr (toSpace)
-      crd = op.getMode() == "CRD";
+    bool crd = op.getMode() == "CRD";
     rewriter.replaceOp(
         op, moveBlocks(rewriter, op.getLoc(), op.getInput(),
                        cast<RankedTensorType>(op.getType()),

@@ -138,3 +138,31 @@ func.func @shrink(%arg0: tensor<4xf32>) -> (tensor<4xf32>) {
   %0 = "onnx.Shrink"(%arg0) <{bias = 5.000000e-01 : f32, lambd = 1.500000e+00 : f32}> : (tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// Integer Div and Mod never trap: a zero divisor (and -1, which traps on
+// INT_MIN) is replaced by 1 and the result selected.
+// CHECK-LABEL: func.func @int_div
+// CHECK: arith.cmpi eq
+// CHECK: arith.cmpi eq
+// CHECK: arith.ori
+// CHECK: arith.select
+// CHECK: arith.divsi
+func.func @int_div(%x: tensor<4xi32>, %y: tensor<4xi32>) -> tensor<4xi32> {
+  %0 = "onnx.Div"(%x, %y) : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
+
+// -----
+
+// Float Mod without fmod follows the divisor's sign, as Python does.
+// CHECK-LABEL: func.func @float_mod
+// CHECK: arith.remf
+// CHECK: arith.cmpf one
+// CHECK: arith.xori
+// CHECK: arith.addf
+func.func @float_mod(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "onnx.Mod"(%x, %y) <{fmod = 0 : i64}> : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
