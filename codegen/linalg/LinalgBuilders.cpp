@@ -4,6 +4,7 @@
 
 #include "codegen/linalg/Passes.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
 using namespace mlir;
@@ -85,3 +86,28 @@ Value mlir::kiln::generateTensor(
           })
       .getResult(0);
 }
+
+Value mlir::kiln::forEachPosition(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value output,
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
+  SmallVector<Value> position;
+  std::function<Value(OpBuilder &, size_t, Value)> nest =
+      [&](OpBuilder &nb, size_t dim, Value current) -> Value {
+    if (dim == shape.size())
+      return body(nb, loc, position, current);
+    Value zero = nb.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = nb.create<arith::ConstantIndexOp>(loc, 1);
+    Value extent = nb.create<arith::ConstantIndexOp>(loc, shape[dim]);
+    auto loop = nb.create<scf::ForOp>(
+        loc, zero, extent, one, current,
+        [&](OpBuilder &lb, Location, Value iv, ValueRange carried) {
+          position.push_back(iv);
+          Value next = nest(lb, dim + 1, carried[0]);
+          position.pop_back();
+          lb.create<scf::YieldOp>(loc, next);
+        });
+    return loop.getResult(0);
+  };
+  return nest(b, 0, output);
+}
+

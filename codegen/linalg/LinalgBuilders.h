@@ -36,6 +36,14 @@ Value generateTensor(OpBuilder &b, Location loc, RankedTensorType type,
                      ValueRange dynamicSizes,
                      function_ref<Value(OpBuilder &, Location)> element);
 
+/// Runs `body(builder, loc, position, value) -> new value` over every
+/// position of the static `shape`, in row-major order, carrying `value`
+/// (a tensor, usually) through a nest of scf.for; returns the final value.
+/// For updates at run-time positions, which no linalg.generic expresses.
+Value forEachPosition(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value value,
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body);
+
 } // namespace mlir::kiln
 
 #endif // KILN_CODEGEN_LINALG_LINALGBUILDERS_H

@@ -40,7 +40,8 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                      checkGeneratorLowering, checkLossLowering,
                      checkResizeLowering, checkRearrangeLowering,
                      checkConvTransposeLowering, checkReplicateLowering,
-                     checkNormalizationLowering, checkScatterLowering}) {
+                     checkNormalizationLowering, checkScatterLowering,
+                     checkTopKLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -84,6 +85,7 @@ struct LowerOnnxToLinalgPass
     populateReplicateLowering(patterns);
     populateNormalizationLowering(patterns);
     populateScatterLowering(patterns);
+    populateTopKLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

@@ -85,6 +85,10 @@ void populateNormalizationLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkScatterLowering(Operation *op);
 void populateScatterLowering(RewritePatternSet &patterns);
 
+/// TopK with a constant K.
+std::optional<std::string> checkTopKLowering(Operation *op);
+void populateTopKLowering(RewritePatternSet &patterns);
+
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);
 

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/linalg/LinalgBuilders.h"
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
 
@@ -55,32 +56,6 @@ Value combine(OpBuilder &b, Location loc, StringRef reduction, Value current,
                ? b.create<arith::MinimumFOp>(loc, current, update).getResult()
                : b.create<arith::MinSIOp>(loc, current, update).getResult();
   return update; // "none"
-}
-
-/// Runs `body(builder, loc, position, output) -> new output` over every
-/// position of `shape`, carrying the output tensor through scf.for loops.
-Value forEachPosition(
-    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value output,
-    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
-  SmallVector<Value> position;
-  std::function<Value(OpBuilder &, size_t, Value)> nest =
-      [&](OpBuilder &nb, size_t dim, Value current) -> Value {
-    if (dim == shape.size())
-      return body(nb, loc, position, current);
-    Value zero = nb.create<arith::ConstantIndexOp>(loc, 0);
-    Value one = nb.create<arith::ConstantIndexOp>(loc, 1);
-    Value extent = nb.create<arith::ConstantIndexOp>(loc, shape[dim]);
-    auto loop = nb.create<scf::ForOp>(
-        loc, zero, extent, one, current,
-        [&](OpBuilder &lb, Location, Value iv, ValueRange carried) {
-          position.push_back(iv);
-          Value next = nest(lb, dim + 1, carried[0]);
-          position.pop_back();
-          lb.create<scf::YieldOp>(loc, next);
-        });
-    return loop.getResult(0);
-  };
-  return nest(b, 0, output);
 }
 
 struct LowerScatterElements : OpRewritePattern<onnx::ScatterElementsOp> {
