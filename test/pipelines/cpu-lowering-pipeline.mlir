@@ -1,15 +1,19 @@
 // RUN: kiln-opt %s --kiln-cpu-lowering-pipeline | FileCheck %s
 
-// From linalg on tensors to the LLVM dialect: the result buffer allocated,
-// the result returned to the caller (who frees it), one exported entry
-// point.
+// From linalg on tensors to the LLVM dialect. The two elementwise ops fuse
+// into one loop nest, so no intermediate needs the workspace; the result
+// buffer is allocated and returned to the caller (who frees it); one entry
+// point is exported.
 
+// CHECK: kiln.dynamic_buffers = 1 : i64, kiln.weights = {{.*}}, kiln.workspace_bytes = 0 : i64
 // CHECK-NOT: linalg.
 // CHECK-NOT: memref.
 // CHECK: llvm.func @malloc(i64) -> !llvm.ptr
 // CHECK: llvm.func internal @kiln_model(
-// CHECK: llvm.call @malloc
+// CHECK-COUNT-1: llvm.call @malloc
 // CHECK: llvm.fadd
+// CHECK: llvm.fmul
+// CHECK-NOT: llvm.call @malloc
 // CHECK: llvm.func internal @_mlir_ciface_kiln_model(
 // CHECK: llvm.func @kiln_entry(%{{.*}}: !llvm.ptr)
 module {
@@ -17,6 +21,8 @@ module {
     %w = arith.constant dense<2.0> : tensor<64xf32>
     %empty = tensor.empty() : tensor<64xf32>
     %sum = linalg.add ins(%x, %w : tensor<64xf32>, tensor<64xf32>) outs(%empty : tensor<64xf32>) -> tensor<64xf32>
-    return %sum : tensor<64xf32>
+    %empty2 = tensor.empty() : tensor<64xf32>
+    %product = linalg.mul ins(%sum, %sum : tensor<64xf32>, tensor<64xf32>) outs(%empty2 : tensor<64xf32>) -> tensor<64xf32>
+    return %product : tensor<64xf32>
   }
 }
