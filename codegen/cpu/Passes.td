@@ -56,6 +56,20 @@ def CpuLowerStridedCopiesPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def CpuFuseElementwisePass
+    : Pass<"kiln-cpu-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Fuse elementwise producers into elementwise consumers";
+  let description = [{
+    Runs on linalg on tensors, before bufferization. An elementwise
+    linalg.generic with one use fuses into its consumer when that consumer
+    is elementwise too, so chains (bias, batch normalization, activation)
+    become one loop nest whose intermediates never reach memory. Producers
+    of reductions (matmul, convolution, softmax sums) are left alone: fused
+    there, they would be recomputed for every reduction step.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def CpuOrderLoopsPass : Pass<"kiln-cpu-order-loops", "func::FuncOp"> {
   let summary = "Put each reduction's contiguous output loop innermost";
   let description = [{

@@ -43,10 +43,10 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
 }
 
 void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
-  // Elementwise producers fuse into their consumers (a Conv's bias, BN and
-  // ReLU become one loop nest), so their intermediates never reach memory.
+  // Elementwise chains (a Conv's bias, BN and ReLU) become one loop nest,
+  // so their intermediates never reach memory.
   OpPassManager &fusion = pm.nest<func::FuncOp>();
-  fusion.addPass(createLinalgElementwiseOpFusionPass());
+  fusion.addPass(createCpuFuseElementwisePass());
   fusion.addPass(createCanonicalizerPass());
   fusion.addPass(createCSEPass());
 
