@@ -67,12 +67,7 @@ struct LowerGather : OpRewritePattern<onnx::GatherOp> {
                  rewriter.getMultiDimIdentityMap(rank)},
         SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value index = b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0]);
-          Value zero = b.create<arith::ConstantIndexOp>(l, 0);
-          Value negative =
-              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, index, zero);
-          index = b.create<arith::SelectOp>(
-              l, negative, b.create<arith::AddIOp>(l, index, extent), index);
+          Value index = dimensionIndex(b, l, args[0], extent);
           SmallVector<Value> at;
           for (int64_t i = 0; i < axis; ++i)
             at.push_back(b.create<linalg::IndexOp>(l, i));
@@ -95,17 +90,6 @@ SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value value) {
     if (type.isDynamicDim(i))
       sizes.push_back(b.create<tensor::DimOp>(loc, value, i));
   return sizes;
-}
-
-/// `index` (any integer type) as an index into a dimension of `extent`
-/// elements, negative values counting from the end.
-Value wrapIndex(OpBuilder &b, Location loc, Value index, Value extent) {
-  index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), index);
-  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-  Value negative =
-      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, index, zero);
-  return b.create<arith::SelectOp>(
-      loc, negative, b.create<arith::AddIOp>(loc, index, extent), index);
 }
 
 struct LowerGatherElements : OpRewritePattern<onnx::GatherElementsOp> {
@@ -132,7 +116,7 @@ struct LowerGatherElements : OpRewritePattern<onnx::GatherElementsOp> {
         [&](OpBuilder &b, Location l, ValueRange args) {
           SmallVector<Value> at;
           for (int64_t i = 0; i < rank; ++i)
-            at.push_back(i == axis ? wrapIndex(b, l, args[0], extent)
+            at.push_back(i == axis ? dimensionIndex(b, l, args[0], extent)
                                    : b.create<linalg::IndexOp>(l, i).getResult());
           b.create<linalg::YieldOp>(
               l, b.create<tensor::ExtractOp>(l, data, at).getResult());
@@ -171,15 +155,9 @@ struct LowerGatherND : OpRewritePattern<onnx::GatherNDOp> {
           for (int64_t k = 0; k < tuple; ++k) {
             read.back() = b.create<arith::ConstantIndexOp>(l, k);
             Value index = b.create<tensor::ExtractOp>(l, indices, read);
-            int64_t extent = dataType.getDimSize(batch + k);
-            Value wrapped = wrapIndex(
-                b, l, index, b.create<arith::ConstantIndexOp>(l, extent));
-            // Never read outside the data.
-            at.push_back(b.create<arith::MaxSIOp>(
-                l,
-                b.create<arith::MinSIOp>(
-                    l, wrapped, b.create<arith::ConstantIndexOp>(l, extent - 1)),
-                b.create<arith::ConstantIndexOp>(l, 0)));
+            Value extent = b.create<arith::ConstantIndexOp>(
+                l, dataType.getDimSize(batch + k));
+            at.push_back(dimensionIndex(b, l, index, extent));
           }
           for (int64_t i = outer; i < rank; ++i)
             at.push_back(b.create<linalg::IndexOp>(l, i));

@@ -111,3 +111,17 @@ Value mlir::kiln::forEachPosition(
   return nest(b, 0, output);
 }
 
+
+Value mlir::kiln::dimensionIndex(OpBuilder &b, Location loc, Value index,
+                                 Value extent) {
+  index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), index);
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value negative =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, index, zero);
+  index = b.create<arith::SelectOp>(
+      loc, negative, b.create<arith::AddIOp>(loc, index, extent), index);
+  Value last = b.create<arith::SubIOp>(
+      loc, extent, b.create<arith::ConstantIndexOp>(loc, 1));
+  return b.create<arith::MaxSIOp>(loc, b.create<arith::MinSIOp>(loc, index, last),
+                                  zero);
+}

@@ -29,6 +29,12 @@ Value padTensor(OpBuilder &b, Location loc, RankedTensorType resultType,
 Value mapElements(OpBuilder &b, Location loc, Value input,
                   function_ref<Value(OpBuilder &, Location, Value)> f);
 
+/// `index` (any integer type) as an index into a dimension of `extent`
+/// (index-typed) elements: negative values count from the end, as ONNX's
+/// indices do, and the result is clamped into [0, extent), so an invalid
+/// index cannot read or write outside the tensor.
+Value dimensionIndex(OpBuilder &b, Location loc, Value index, Value extent);
+
 /// A tensor of `type` whose every element is `element(b, loc)`, computed
 /// from its position (linalg.index) in one parallel linalg.generic with no
 /// inputs. `dynamicSizes` gives the sizes of `type`'s dynamic dimensions.

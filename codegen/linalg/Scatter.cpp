@@ -22,21 +22,6 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// `index` (any integer type) wrapped (negative counts from the end) and
-/// clamped into [0, extent).
-Value targetIndex(OpBuilder &b, Location loc, Value index, int64_t extent) {
-  index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), index);
-  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-  Value size = b.create<arith::ConstantIndexOp>(loc, extent);
-  Value negative =
-      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, index, zero);
-  index = b.create<arith::SelectOp>(
-      loc, negative, b.create<arith::AddIOp>(loc, index, size), index);
-  Value last = b.create<arith::ConstantIndexOp>(loc, extent - 1);
-  return b.create<arith::MaxSIOp>(loc, b.create<arith::MinSIOp>(loc, index, last),
-                                  zero);
-}
-
 /// The update combined with the current value, per `reduction`.
 Value combine(OpBuilder &b, Location loc, StringRef reduction, Value current,
               Value update) {
@@ -58,6 +43,16 @@ Value combine(OpBuilder &b, Location loc, StringRef reduction, Value current,
   return update; // "none"
 }
 
+/// `output` with updates[position] combined into output[target].
+Value scatterOne(OpBuilder &b, Location loc, StringRef reduction,
+                 Value updates, ValueRange position, Value output,
+                 ValueRange target) {
+  Value update = b.create<tensor::ExtractOp>(loc, updates, position);
+  Value current = b.create<tensor::ExtractOp>(loc, output, target);
+  return b.create<tensor::InsertOp>(
+      loc, combine(b, loc, reduction, current, update), output, target);
+}
+
 struct LowerScatterElements : OpRewritePattern<onnx::ScatterElementsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::ScatterElementsOp op,
@@ -77,13 +72,11 @@ struct LowerScatterElements : OpRewritePattern<onnx::ScatterElementsOp> {
         [&](OpBuilder &b, Location l, ValueRange position, Value output) {
           Value index = b.create<tensor::ExtractOp>(l, op.getIndices(), position);
           SmallVector<Value> target(position.begin(), position.end());
-          target[axis] = targetIndex(b, l, index, dataType.getDimSize(axis));
-          Value update = b.create<tensor::ExtractOp>(l, op.getUpdates(), position);
-          Value current = b.create<tensor::ExtractOp>(l, output, target);
-          return b
-              .create<tensor::InsertOp>(
-                  l, combine(b, l, reduction, current, update), output, target)
-              .getResult();
+          target[axis] = dimensionIndex(
+              b, l, index,
+              b.create<arith::ConstantIndexOp>(l, dataType.getDimSize(axis)));
+          return scatterOne(b, l, reduction, op.getUpdates(), position, output,
+                            target);
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -113,15 +106,13 @@ struct LowerScatterND : OpRewritePattern<onnx::ScatterNDOp> {
           for (int64_t k = 0; k < tupleLength; ++k) {
             at.back() = b.create<arith::ConstantIndexOp>(l, k);
             Value index = b.create<tensor::ExtractOp>(l, op.getIndices(), at);
-            target.push_back(targetIndex(b, l, index, dataType.getDimSize(k)));
+            target.push_back(dimensionIndex(
+                b, l, index,
+                b.create<arith::ConstantIndexOp>(l, dataType.getDimSize(k))));
           }
           target.append(position.begin() + outer, position.end());
-          Value update = b.create<tensor::ExtractOp>(l, op.getUpdates(), position);
-          Value current = b.create<tensor::ExtractOp>(l, output, target);
-          return b
-              .create<tensor::InsertOp>(
-                  l, combine(b, l, reduction, current, update), output, target)
-              .getResult();
+          return scatterOne(b, l, reduction, op.getUpdates(), position, output,
+                            target);
         });
     rewriter.replaceOp(op, result);
     return success();
