@@ -53,6 +53,7 @@ config.substitutions.append(
 
 tools = [ToolSubst("kiln", unresolved="fatal"),
          ToolSubst("kiln-opt", unresolved="fatal"),
+         ToolSubst("kiln-translate", unresolved="fatal"),
          ToolSubst("kiln-c-api-example", unresolved="fatal"),
          ToolSubst("kiln-runtime-concurrency", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, [config.kiln_tools_dir])

@@ -168,7 +168,7 @@ FailureOr<std::string> mlir::kiln::layOutWeights(Operation *module,
 
 LogicalResult mlir::kiln::writePackage(llvm::StringRef path,
                                        const package::Manifest &manifest,
-                                       llvm::StringRef cpuCode,
+                                       llvm::ArrayRef<PackageSection> code,
                                        llvm::StringRef weights,
                                        std::string &error) {
   std::string manifestBytes = package::serializeManifest(manifest);
@@ -177,15 +177,16 @@ LogicalResult mlir::kiln::writePackage(llvm::StringRef path,
     llvm::StringRef bytes;
     uint64_t alignment;
   };
-  Section sections[] = {
-      {package::SectionKind::Manifest, manifestBytes, 8},
-      {package::SectionKind::CpuCode, cpuCode, package::kPageAlignment},
-      {package::SectionKind::Weights, weights, package::kPageAlignment},
-  };
+  std::vector<Section> sections = {
+      {package::SectionKind::Manifest, manifestBytes, 8}};
+  for (const PackageSection &section : code)
+    sections.push_back({section.kind, section.bytes, package::kPageAlignment});
+  sections.push_back(
+      {package::SectionKind::Weights, weights, package::kPageAlignment});
 
   std::vector<package::SectionEntry> table;
   uint64_t offset = sizeof(package::FileHeader) +
-                    std::size(sections) * sizeof(package::SectionEntry);
+                    sections.size() * sizeof(package::SectionEntry);
   for (const Section &section : sections) {
     offset = llvm::alignTo(offset, section.alignment);
     package::SectionEntry entry{};

@@ -22,12 +22,19 @@ LogicalResult describeSignature(func::FuncOp function,
 /// it cannot lay out.
 FailureOr<std::string> layOutWeights(Operation *module, ArrayAttr layout);
 
+/// A section of code or data, as the package stores it.
+struct PackageSection {
+  ::kiln::package::SectionKind kind;
+  llvm::StringRef bytes;
+};
+
 /// Writes a package atomically: `path` is replaced only once the whole
-/// file is written. `weights` may be empty.
+/// file is written. The manifest comes first, then `sections` (each on a
+/// page boundary), then the weights (which may be empty).
 LogicalResult writePackage(llvm::StringRef path,
                            const ::kiln::package::Manifest &manifest,
-                           llvm::StringRef cpuCode, llvm::StringRef weights,
-                           std::string &error);
+                           llvm::ArrayRef<PackageSection> sections,
+                           llvm::StringRef weights, std::string &error);
 
 } // namespace mlir::kiln
 

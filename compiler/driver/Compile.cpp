@@ -15,6 +15,8 @@
 #include "codegen/cpu/ObjectEmitter.h"
 #include "codegen/cpu/Passes.h"
 #include "codegen/cpu/SharedObjectLinker.h"
+#include "codegen/cuda/CudaToolchain.h"
+#include "codegen/cuda/KernelEmitter.h"
 #include "compiler/import/OnnxImporter.h"
 #include "compiler/pipelines/Pipelines.h"
 #include "dialects/onnx/OnnxOps.h"
@@ -53,7 +55,7 @@ cl::opt<std::string> outputPath(
              "packages, MODEL.o for objects, stdout for text"),
     cl::value_desc("file"), cl::sub(compileCommand), cl::cat(compileCategory));
 
-enum class Stage { Onnx, Graph, Linalg, Llvm, Obj, Package };
+enum class Stage { Onnx, Graph, Linalg, Llvm, Obj, Cuda, Package };
 cl::opt<Stage> emitStage(
     "emit", cl::desc("What to write"),
     cl::values(clEnumValN(Stage::Onnx, "onnx",
@@ -68,6 +70,8 @@ cl::opt<Stage> emitStage(
                clEnumValN(Stage::Obj, "obj",
                           "the CPU code as an ELF object (entry point "
                           "kiln_entry; weights are passed in)"),
+               clEnumValN(Stage::Cuda, "cuda",
+                          "the generated CUDA C++ (with --target=cuda)"),
                clEnumValN(Stage::Package, "package",
                           "a .kiln package: manifest, code and weights "
                           "(the default)")),
@@ -80,6 +84,30 @@ cl::opt<std::string> cpuName(
              "the default) or an LLVM CPU name such as x86-64-v3, "
              "skylake-avx512 or znver4"),
     cl::value_desc("name"), cl::init("native"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+enum class Target { Cpu, Cuda };
+cl::opt<Target> target(
+    "target", cl::desc("What the package runs on"),
+    cl::values(clEnumValN(Target::Cpu, "cpu", "x86-64 CPUs (the default)"),
+               clEnumValN(Target::Cuda, "cuda",
+                          "NVIDIA GPUs, through generated CUDA kernels "
+                          "(which Kiln's SIMT emulator also runs)")),
+    cl::init(Target::Cpu), cl::sub(compileCommand), cl::cat(compileCategory));
+
+cl::opt<std::string> cudaArchitectures(
+    "cuda-arch",
+    cl::desc("With --target=cuda: the GPU architectures to compile SASS "
+             "for, comma-separated (PTX is added for the newest); 'none' "
+             "builds for the emulator only, without nvcc"),
+    cl::value_desc("sm_XX,..."), cl::init("sm_80,sm_86,sm_89,sm_90"),
+    cl::sub(compileCommand), cl::cat(compileCategory));
+
+cl::opt<std::string> cudaPrecision(
+    "cuda-precision",
+    cl::desc("With --target=cuda: the arithmetic of float models; 'fp32' "
+             "(the default) computes in FP32 throughout"),
+    cl::value_desc("fp32"), cl::init("fp32"), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
 cl::opt<bool> timing("timing",
@@ -127,6 +155,7 @@ std::string resolveOutputPath() {
   llvm::SmallString<128> path(llvm::sys::path::filename(modelPath));
   llvm::sys::path::replace_extension(path,
                                      emitStage == Stage::Obj ? "o" : "kiln");
+  // Packages only: `--emit=cuda` prints to stdout like the other text.
   return path.str().str();
 }
 
@@ -144,6 +173,45 @@ bool writeOutput(llvm::StringRef path, llvm::StringRef bytes) {
   return true;
 }
 
+/// The tensor stage, with the manifest's signature taken from it.
+LogicalResult lowerToLinalg(ModuleOp module, TimingScope &rootTiming,
+                            ::kiln::package::Manifest &manifest) {
+  PassManager pm(module.getContext());
+  TimingScope pipelineTiming = rootTiming.nest("pipeline (to linalg)");
+  pm.enableTiming(pipelineTiming);
+  buildLinalgPipeline(pm);
+  if (failed(pm.run(module)))
+    return failure();
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return failure();
+  return describeSignature(main, manifest);
+}
+
+/// Moves the memory plan's sizes and the weights (as the weights section)
+/// from the module's attributes into `manifest` and `weights`.
+LogicalResult takeMemoryPlan(ModuleOp module, TimingScope &rootTiming,
+                             bool layOut, ::kiln::package::Manifest &manifest,
+                             std::string &weights) {
+  if (auto layout = module->getAttrOfType<ArrayAttr>(kWeightsAttrName)) {
+    if (layOut) {
+      TimingScope weightsTiming = rootTiming.nest("lay out weights");
+      FailureOr<std::string> section = layOutWeights(module, layout);
+      if (failed(section))
+        return failure();
+      weights = std::move(*section);
+    }
+    module->removeAttr(kWeightsAttrName);
+  }
+  if (auto bytes = module->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttrName))
+    manifest.workspaceBytes = bytes.getInt();
+  if (auto count = module->getAttrOfType<IntegerAttr>(kDynamicBuffersAttrName))
+    manifest.dynamicBuffers = count.getInt();
+  module->removeAttr(kWorkspaceBytesAttrName);
+  module->removeAttr(kDynamicBuffersAttrName);
+  return success();
+}
+
 /// The module through the CPU pipeline, then as LLVM IR, object code or a
 /// package.
 int compileForCpu(ModuleOp module, TimingScope &rootTiming,
@@ -158,17 +226,8 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     return fail(error);
 
   ::kiln::package::Manifest manifest;
-  {
-    PassManager pm(module.getContext());
-    TimingScope pipelineTiming = rootTiming.nest("pipeline (to linalg)");
-    pm.enableTiming(pipelineTiming);
-    buildLinalgPipeline(pm);
-    if (failed(pm.run(module)))
-      return 1;
-    auto main = module.lookupSymbol<func::FuncOp>("main");
-    if (!main || failed(describeSignature(main, manifest)))
-      return 1;
-  }
+  if (failed(lowerToLinalg(module, rootTiming, manifest)))
+    return 1;
   {
     PassManager pm(module.getContext());
     TimingScope pipelineTiming = rootTiming.nest("pipeline (CPU lowering)");
@@ -179,23 +238,9 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
   }
 
   std::string weights;
-  if (auto layout = module->getAttrOfType<ArrayAttr>(kWeightsAttrName)) {
-    if (emitStage == Stage::Package) {
-      TimingScope weightsTiming = rootTiming.nest("lay out weights");
-      FailureOr<std::string> section = layOutWeights(module, layout);
-      if (failed(section))
-        return 1;
-      weights = std::move(*section);
-    }
-    module->removeAttr(kWeightsAttrName);
-  }
-  // The memory plan's sizes go to the manifest, not to LLVM.
-  if (auto bytes = module->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttrName))
-    manifest.workspaceBytes = bytes.getInt();
-  if (auto count = module->getAttrOfType<IntegerAttr>(kDynamicBuffersAttrName))
-    manifest.dynamicBuffers = count.getInt();
-  module->removeAttr(kWorkspaceBytesAttrName);
-  module->removeAttr(kDynamicBuffersAttrName);
+  if (failed(takeMemoryPlan(module, rootTiming, emitStage == Stage::Package,
+                            manifest, weights)))
+    return 1;
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule;
@@ -241,7 +286,141 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
   manifest.weightsBytes = weights.size();
   if (path == "-")
     return fail("a package is binary; give an output file with -o");
-  if (failed(writePackage(path, manifest, *code, weights, error)))
+  if (failed(writePackage(path, manifest,
+                          {{::kiln::package::SectionKind::CpuCode, *code}},
+                          weights, error)))
+    return fail(error);
+  return 0;
+}
+
+/// The module through the CUDA pipeline, then as CUDA C++ or a package
+/// holding the fatbin, the emulator's build of the same kernels, their
+/// schedule and the source.
+int compileForCuda(ModuleOp module, TimingScope &rootTiming,
+                   const std::string &path) {
+  auto fail = [](const std::string &message) {
+    llvm::errs() << "kiln: error: " << modelPath << ": " << message << "\n";
+    return 1;
+  };
+  if (emitStage == Stage::Llvm || emitStage == Stage::Obj)
+    return fail("--emit=llvm and --emit=obj are CPU stages; with "
+                "--target=cuda use --emit=cuda or a package");
+  if (cudaPrecision != "fp32")
+    return fail("--cuda-precision='" + cudaPrecision +
+                "': only fp32 is available (the tensor-core kernels for "
+                "tf32, fp16 and bf16 are not implemented yet)");
+  std::string error, nvcc;
+  std::vector<std::string> archs;
+  if (emitStage == Stage::Package && cudaArchitectures != "none") {
+    std::optional<std::string> found = cuda::findNvcc(error);
+    if (!found)
+      return fail(error);
+    nvcc = *found;
+    auto parsed = cuda::parseArchitectures(cudaArchitectures, nvcc, error);
+    if (!parsed)
+      return fail(error);
+    archs = *parsed;
+  }
+
+  ::kiln::package::Manifest manifest;
+  if (failed(lowerToLinalg(module, rootTiming, manifest)))
+    return 1;
+  for (const auto &input : manifest.inputs)
+    for (auto [d, size] : llvm::enumerate(input.shape))
+      if (size < 0)
+        return fail("--target=cuda needs static shapes; input '" + input.name +
+                    "' has dimension " + std::to_string(d) +
+                    (input.dimNames[d].empty()
+                         ? std::string(" known only at run time")
+                         : " '" + input.dimNames[d] + "'"));
+  {
+    PassManager pm(module.getContext());
+    TimingScope pipelineTiming = rootTiming.nest("pipeline (CUDA lowering)");
+    pm.enableTiming(pipelineTiming);
+    buildCudaLoweringPipeline(pm);
+    if (failed(pm.run(module)))
+      return 1;
+  }
+  std::string weights;
+  if (failed(takeMemoryPlan(module, rootTiming, emitStage == Stage::Package,
+                            manifest, weights)))
+    return 1;
+  // The emitter refuses allocations other than the outputs, which the
+  // runtime allocates.
+  manifest.dynamicBuffers = 0;
+
+  FailureOr<cuda::CudaProgram> program;
+  {
+    TimingScope emitTiming = rootTiming.nest("CUDA kernel emission");
+    program = cuda::emitCudaProgram(module);
+    if (failed(program))
+      return 1;
+  }
+  if (emitStage == Stage::Cuda)
+    return writeOutput(path, program->source) ? 0 : 1;
+  if (emitStage != Stage::Package)
+    return fail("this stage is not available with --target=cuda");
+
+  ::kiln::package::CudaSchedule schedule;
+  schedule.architectures = archs;
+  schedule.precision = cudaPrecision;
+  for (const cuda::CudaKernel &kernel : program->kernels) {
+    ::kiln::package::CudaKernelInfo info;
+    info.name = kernel.name;
+    info.blockThreads = kernel.blockThreads;
+    info.cooperative = kernel.cooperative;
+    info.origin = kernel.origin;
+    schedule.kernels.push_back(info);
+  }
+  for (const cuda::CudaLaunch &launch : program->launches) {
+    ::kiln::package::CudaLaunchInfo info;
+    info.kernel = launch.kernel;
+    std::copy(std::begin(launch.grid), std::end(launch.grid), info.grid);
+    schedule.launches.push_back(info);
+  }
+  std::string fatbin;
+  if (!archs.empty()) {
+    TimingScope nvccTiming = rootTiming.nest("nvcc");
+    std::optional<cuda::Fatbin> built =
+        cuda::compileFatbin(*program, nvcc, archs, error);
+    if (!built)
+      return fail(error);
+    fatbin = std::move(built->bytes);
+    for (auto [info, resources] :
+         llvm::zip(schedule.kernels, built->resources))
+      info.resources = resources;
+  }
+  std::optional<std::string> emulator;
+  {
+    TimingScope emulatorTiming = rootTiming.nest("emulator build");
+    emulator = cuda::buildEmulatorLibrary(*program, error);
+    if (!emulator)
+      return fail(error);
+  }
+
+  manifest.producer = "kiln " KILN_VERSION;
+  if (auto name = module->getAttrOfType<StringAttr>("onnx.graph_name"))
+    manifest.modelName = name.str();
+  manifest.target = "cuda";
+  manifest.triple = "nvptx64-nvidia-cuda";
+  manifest.compileOptions = {
+      {"target", "cuda"},
+      {"cuda-arch", cudaArchitectures},
+      {"cuda-precision", cudaPrecision},
+      {"shape-inference", noShapeInference ? "off" : "on"}};
+  manifest.weightsBytes = weights.size();
+  if (path == "-")
+    return fail("a package is binary; give an output file with -o");
+  std::string scheduleBytes = ::kiln::package::serializeCudaSchedule(schedule);
+  std::vector<PackageSection> sections;
+  if (!fatbin.empty())
+    sections.push_back({::kiln::package::SectionKind::CudaFatbin, fatbin});
+  sections.push_back({::kiln::package::SectionKind::CudaEmulator, *emulator});
+  sections.push_back(
+      {::kiln::package::SectionKind::CudaSchedule, scheduleBytes});
+  sections.push_back(
+      {::kiln::package::SectionKind::CudaSource, program->source});
+  if (failed(writePackage(path, manifest, sections, weights, error)))
     return fail(error);
   return 0;
 }
@@ -289,6 +468,10 @@ int compile() {
     return 1;
 
   std::string path = resolveOutputPath();
+  // --emit=cuda asks for the CUDA target by itself.
+  if ((target == Target::Cuda && emitStage >= Stage::Llvm) ||
+      emitStage == Stage::Cuda)
+    return compileForCuda(*module, rootTiming, path);
   if (emitStage >= Stage::Llvm)
     return compileForCpu(*module, rootTiming, path);
 

@@ -42,7 +42,7 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
   function.addPass(createCSEPass());
 }
 
-void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
+void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm) {
   // Elementwise chains (a Conv's bias, BN and ReLU) become one loop nest,
   // so their intermediates never reach memory.
   OpPassManager &fusion = pm.nest<func::FuncOp>();
@@ -62,7 +62,10 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createBufferizationToMemRefPass());
   pm.addPass(createCpuExternalizeWeightsPass());
   pm.addPass(createCpuPlanMemoryPass());
+}
 
+void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
+  buildBufferizationPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createCpuLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
@@ -103,6 +106,24 @@ void mlir::kiln::buildCpuPipeline(OpPassManager &pm) {
   buildCpuLoweringPipeline(pm);
 }
 
+void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
+  buildBufferizationPipeline(pm);
+  // Parallel dimensions become scf.parallel (one GPU thread each), the
+  // reductions stay sequential loops inside.
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createCpuLowerStridedCopiesPass());
+  function.addPass(createLinalgGeneralizeNamedOpsPass());
+  function.addPass(createConvertLinalgToParallelLoopsPass());
+  function.addPass(createLowerAffinePass());
+  function.addPass(createCanonicalizerPass());
+  function.addPass(createCSEPass());
+}
+
+void mlir::kiln::buildCudaPipeline(OpPassManager &pm) {
+  buildLinalgPipeline(pm);
+  buildCudaLoweringPipeline(pm);
+}
+
 void mlir::kiln::registerPipelineDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
@@ -122,6 +143,16 @@ void mlir::kiln::registerPipelines() {
       "From linalg on tensors to the LLVM dialect with the entry point "
       "kiln_entry",
       buildCpuLoweringPipeline);
+  PassPipelineRegistration<>(
+      "kiln-cuda-pipeline",
+      "The CUDA stage up to the kernel emitter: the tensor stage, then "
+      "bufferization and loops",
+      buildCudaPipeline);
+  PassPipelineRegistration<>(
+      "kiln-cuda-lowering-pipeline",
+      "From linalg on tensors to the planned loop nests that kiln-translate "
+      "--kiln-to-cuda turns into CUDA C++",
+      buildCudaLoweringPipeline);
   PassPipelineRegistration<>(
       "kiln-linalg-pipeline",
       "The tensor stage: the graph stage, then onnx lowered to linalg",

@@ -16,6 +16,19 @@ void buildGraphPipeline(OpPassManager &pm);
 /// tensor, arith and math.
 void buildLinalgPipeline(OpPassManager &pm);
 
+/// From the tensor stage to planned buffers, shared by the CPU and CUDA
+/// targets: elementwise fusion, bufferization with deallocation, weights
+/// moved to the package's weights section, the static memory plan.
+void buildBufferizationPipeline(OpPassManager &pm);
+
+/// The CUDA stage from the tensor stage on: the shared bufferization, then
+/// loop nests whose parallel dimensions are scf.parallel, ready for the
+/// CUDA kernel emitter (codegen/cuda/KernelEmitter.h).
+void buildCudaLoweringPipeline(OpPassManager &pm);
+
+/// The tensor stage, then the CUDA lowering.
+void buildCudaPipeline(OpPassManager &pm);
+
 /// The CPU stage from the tensor stage on: bufferization with
 /// deallocation, weights moved to the package's weights section, loops, and
 /// the lowering to the LLVM dialect with the packed entry point

@@ -18,6 +18,14 @@ const char *kiln::package::sectionKindName(uint32_t kind) {
     return "cpu-code";
   case SectionKind::Weights:
     return "weights";
+  case SectionKind::CudaFatbin:
+    return "cuda-fatbin";
+  case SectionKind::CudaEmulator:
+    return "cuda-emulator";
+  case SectionKind::CudaSchedule:
+    return "cuda-schedule";
+  case SectionKind::CudaSource:
+    return "cuda-source";
   }
   return "unknown";
 }
@@ -121,8 +129,9 @@ private:
 /// Reads what Writer wrote; the first failure sticks and names the field.
 class Reader {
 public:
-  Reader(const void *data, size_t size)
-      : cursor(static_cast<const char *>(data)), end(cursor + size) {}
+  Reader(const void *data, size_t size, std::string document)
+      : cursor(static_cast<const char *>(data)), end(cursor + size),
+        document(std::move(document)) {}
 
   bool u32(uint32_t &value, const char *what) { return raw(&value, 4, what); }
   bool u64(uint64_t &value, const char *what) { return raw(&value, 8, what); }
@@ -184,12 +193,13 @@ private:
   }
   bool fail(const char *what) {
     if (message.empty())
-      message = std::string("the manifest is malformed at its ") + what;
+      message = "the " + document + " is malformed at its " + what;
     return false;
   }
 
   const char *cursor;
   const char *end;
+  std::string document;
   std::string message;
 };
 
@@ -222,7 +232,7 @@ std::string kiln::package::serializeManifest(const Manifest &manifest) {
 
 bool kiln::package::parseManifest(const void *data, size_t size,
                                   Manifest &manifest, std::string &error) {
-  Reader reader(data, size);
+  Reader reader(data, size, "manifest");
   uint32_t version = 0, optionCount = 0;
   bool ok = reader.u32(version, "version");
   if (ok && version != kManifestVersion) {
@@ -257,6 +267,108 @@ bool kiln::package::parseManifest(const void *data, size_t size,
   }
   if (ok && !reader.atEnd()) {
     error = "the manifest has trailing bytes";
+    return false;
+  }
+  if (!ok)
+    error = reader.error();
+  return ok;
+}
+
+//===----------------------------------------------------------------------===//
+// CUDA schedule
+
+namespace {
+constexpr uint32_t kCudaScheduleVersion = 1;
+} // namespace
+
+std::string kiln::package::serializeCudaSchedule(const CudaSchedule &schedule) {
+  Writer writer;
+  writer.u32(kCudaScheduleVersion);
+  writer.strings(schedule.architectures);
+  writer.string(schedule.precision);
+  writer.u32(static_cast<uint32_t>(schedule.kernels.size()));
+  for (const CudaKernelInfo &kernel : schedule.kernels) {
+    writer.string(kernel.name);
+    writer.u32(kernel.blockThreads);
+    writer.u32(kernel.cooperative);
+    writer.string(kernel.origin);
+    writer.u32(static_cast<uint32_t>(kernel.resources.size()));
+    for (const KernelResources &resources : kernel.resources) {
+      writer.string(resources.architecture);
+      writer.u32(resources.registers);
+      writer.u32(resources.spillStoreBytes);
+      writer.u32(resources.spillLoadBytes);
+      writer.u32(resources.stackBytes);
+      writer.u32(resources.sharedBytes);
+      writer.u32(resources.occupancyPercent);
+    }
+  }
+  writer.u32(static_cast<uint32_t>(schedule.launches.size()));
+  for (const CudaLaunchInfo &launch : schedule.launches) {
+    writer.u32(launch.kernel);
+    for (uint32_t size : launch.grid)
+      writer.u32(size);
+  }
+  return writer.take();
+}
+
+bool kiln::package::parseCudaSchedule(const void *data, size_t size,
+                                      CudaSchedule &schedule,
+                                      std::string &error) {
+  Reader reader(data, size, "CUDA schedule");
+  uint32_t version = 0, kernelCount = 0, launchCount = 0;
+  bool ok = reader.u32(version, "CUDA schedule version");
+  if (ok && version != kCudaScheduleVersion) {
+    error = "the CUDA schedule has version " + std::to_string(version) +
+            "; this runtime reads version " +
+            std::to_string(kCudaScheduleVersion);
+    return false;
+  }
+  ok = ok && reader.strings(schedule.architectures, "CUDA architectures") &&
+       reader.string(schedule.precision, "CUDA precision") &&
+       reader.count(kernelCount, 16, "kernel count");
+  if (ok)
+    schedule.kernels.resize(kernelCount);
+  for (CudaKernelInfo &kernel : schedule.kernels) {
+    uint32_t resourceCount = 0;
+    ok = ok && reader.string(kernel.name, "kernel name") &&
+         reader.u32(kernel.blockThreads, "kernel block size") &&
+         reader.u32(kernel.cooperative, "kernel flags") &&
+         reader.string(kernel.origin, "kernel origin") &&
+         reader.count(resourceCount, 28, "kernel resources");
+    if (!ok)
+      break;
+    kernel.resources.resize(resourceCount);
+    for (KernelResources &resources : kernel.resources)
+      ok = ok && reader.string(resources.architecture, "kernel resources") &&
+           reader.u32(resources.registers, "kernel resources") &&
+           reader.u32(resources.spillStoreBytes, "kernel resources") &&
+           reader.u32(resources.spillLoadBytes, "kernel resources") &&
+           reader.u32(resources.stackBytes, "kernel resources") &&
+           reader.u32(resources.sharedBytes, "kernel resources") &&
+           reader.u32(resources.occupancyPercent, "kernel resources");
+    if (ok && (kernel.blockThreads == 0 || kernel.blockThreads > 1024)) {
+      error = "the CUDA schedule gives kernel '" + kernel.name +
+              "' an impossible block size";
+      return false;
+    }
+  }
+  ok = ok && reader.count(launchCount, 16, "launch count");
+  if (ok)
+    schedule.launches.resize(launchCount);
+  for (CudaLaunchInfo &launch : schedule.launches) {
+    ok = ok && reader.u32(launch.kernel, "launch") &&
+         reader.u32(launch.grid[0], "launch") &&
+         reader.u32(launch.grid[1], "launch") &&
+         reader.u32(launch.grid[2], "launch");
+    if (ok && (launch.kernel >= schedule.kernels.size() || !launch.grid[0] ||
+               !launch.grid[1] || !launch.grid[2])) {
+      error = "the CUDA schedule has a launch of a kernel it does not have";
+      return false;
+    }
+  }
+  if (ok && !reader.atEnd()) {
+    error = "the CUDA schedule has trailing bytes";
     return false;
   }
   if (!ok)

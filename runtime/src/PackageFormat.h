@@ -53,6 +53,15 @@ enum class SectionKind : uint32_t {
   Manifest = 1,
   CpuCode = 2,
   Weights = 3,
+  /// nvcc's fatbin: SASS for each architecture and PTX for the newest.
+  CudaFatbin = 4,
+  /// The same kernels built for the SIMT emulator: an ELF shared object
+  /// exporting `kiln_emu_kernels`.
+  CudaEmulator = 5,
+  /// The kernels and their launches (CudaSchedule).
+  CudaSchedule = 6,
+  /// The generated CUDA C++, for reading.
+  CudaSource = 7,
 };
 
 struct SectionEntry {
@@ -106,10 +115,56 @@ struct Manifest {
   std::vector<TensorSignature> outputs;
 };
 
+/// What ptxas reports for one kernel on one architecture, and the
+/// theoretical occupancy that follows.
+struct KernelResources {
+  std::string architecture;
+  uint32_t registers = 0;
+  uint32_t spillStoreBytes = 0;
+  uint32_t spillLoadBytes = 0;
+  uint32_t stackBytes = 0;
+  uint32_t sharedBytes = 0;
+  /// Resident warps per SM as a percentage of the maximum.
+  uint32_t occupancyPercent = 0;
+};
+
+struct CudaKernelInfo {
+  std::string name;
+  uint32_t blockThreads = 0;
+  /// Nonzero when its threads wait for each other (the emulator then runs
+  /// them as fibers).
+  uint32_t cooperative = 0;
+  /// The ONNX nodes it computes.
+  std::string origin;
+  std::vector<KernelResources> resources;
+};
+
+struct CudaLaunchInfo {
+  uint32_t kernel = 0;
+  uint32_t grid[3] = {1, 1, 1};
+};
+
+/// How a CUDA package runs: every kernel takes (weights, workspace,
+/// inputs..., outputs...) as device pointers, and the launches run in
+/// order on one stream.
+struct CudaSchedule {
+  /// "sm_80", ...; empty when the package was built for the emulator only.
+  std::vector<std::string> architectures;
+  std::string precision;
+  std::vector<CudaKernelInfo> kernels;
+  std::vector<CudaLaunchInfo> launches;
+};
+
 std::string serializeManifest(const Manifest &manifest);
 /// Fails with a message, never reads out of bounds.
 bool parseManifest(const void *data, size_t size, Manifest &manifest,
                    std::string &error);
+
+std::string serializeCudaSchedule(const CudaSchedule &schedule);
+/// Fails with a message, never reads out of bounds; checks that every
+/// launch names a kernel and every shape is possible.
+bool parseCudaSchedule(const void *data, size_t size, CudaSchedule &schedule,
+                       std::string &error);
 
 } // namespace kiln::package
 

@@ -45,6 +45,18 @@ KILN_DEVICE float bitsFloat(uint32_t bits) {
   return value;
 }
 
+KILN_DEVICE uint64_t doubleBits(double value) {
+  uint64_t bits;
+  memcpy(&bits, &value, 8);
+  return bits;
+}
+
+KILN_DEVICE double bitsDouble(uint64_t bits) {
+  double value;
+  memcpy(&value, &bits, 8);
+  return value;
+}
+
 KILN_DEVICE float bf16ToFloat(uint16_t bits) {
   return bitsFloat(uint32_t(bits) << 16);
 }
@@ -88,6 +100,57 @@ KILN_DEVICE uint16_t floatToF16(float value) {
   }
   uint32_t rounding = 0xfffu + ((magnitude >> 13) & 1u);
   return uint16_t(sign | ((magnitude - 0x38000000u + rounding) >> 13));
+}
+
+/// Float arithmetic on 16-bit types is done in float and rounded after each
+/// operation, which is exact for +, -, *, / and sqrt (float has more than
+/// twice the precision plus two bits).
+KILN_DEVICE float roundF16(float value) { return f16ToFloat(floatToF16(value)); }
+KILN_DEVICE float roundBf16(float value) {
+  return bf16ToFloat(floatToBf16(value));
+}
+
+//===-- Semantics of MLIR's arith ops that C++ lacks ----------------------===//
+
+/// arith.maximumf / minimumf: NaN wins, and +0 is above -0.
+template <typename T> KILN_DEVICE T maximumf(T a, T b) {
+  if (a != a || b != b)
+    return a + b;
+  if (a == b)
+    return signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+template <typename T> KILN_DEVICE T minimumf(T a, T b) {
+  if (a != a || b != b)
+    return a + b;
+  if (a == b)
+    return signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+
+/// Float to integer saturates and maps NaN to 0, as the GPU's cvt.rzi.sat
+/// does (C++ leaves both undefined).
+template <typename Int, typename Float> KILN_DEVICE Int floatToInt(Float value) {
+  if (value != value)
+    return 0;
+  constexpr Int lowest = Int(Int(0) - Int(1)) < Int(0)
+                             ? Int(Int(1) << (sizeof(Int) * 8 - 1))
+                             : Int(0);
+  constexpr Int highest = Int(~lowest);
+  if (value <= Float(lowest))
+    return lowest;
+  if (value >= Float(highest))
+    return highest;
+  return Int(value);
+}
+
+template <typename Int> KILN_DEVICE Int floorDiv(Int a, Int b) {
+  Int quotient = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? quotient - 1 : quotient;
+}
+template <typename Int> KILN_DEVICE Int ceilDiv(Int a, Int b) {
+  Int quotient = a / b;
+  return (a % b != 0 && ((a < 0) == (b < 0))) ? quotient + 1 : quotient;
 }
 
 /// Rounds to TF32 (10 mantissa bits), to nearest with ties away from zero.

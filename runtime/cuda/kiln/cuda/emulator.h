@@ -33,6 +33,8 @@
 #define __host__
 #define __forceinline__ inline __attribute__((always_inline))
 #define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
+using std::signbit;
 // One copy per OS thread, and the scheduler keeps a block on one OS thread.
 #define __shared__ static thread_local
 

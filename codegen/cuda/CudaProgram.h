@@ -1,0 +1,39 @@
+//===- CudaProgram.h - generated CUDA kernels and their schedule -*- C++ -*-===//
+
+#ifndef KILN_CODEGEN_CUDA_CUDAPROGRAM_H
+#define KILN_CODEGEN_CUDA_CUDAPROGRAM_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::kiln::cuda {
+
+/// Every kernel takes the same parameters, in this order: the weights, the
+/// workspace, each input, each output — all as byte pointers to device
+/// memory.
+struct CudaKernel {
+  std::string name;
+  uint32_t blockThreads = 0;
+  /// Whether its threads wait for each other (barriers, shuffles); the
+  /// emulator runs the others without fibers.
+  bool cooperative = false;
+  /// The ONNX nodes it computes, for messages and `kiln inspect`.
+  std::string origin;
+};
+
+struct CudaLaunch {
+  uint32_t kernel = 0;
+  uint32_t grid[3] = {1, 1, 1};
+};
+
+struct CudaProgram {
+  std::string source;
+  std::vector<CudaKernel> kernels;
+  /// In order; one stream.
+  std::vector<CudaLaunch> launches;
+};
+
+} // namespace mlir::kiln::cuda
+
+#endif // KILN_CODEGEN_CUDA_CUDAPROGRAM_H

@@ -1,0 +1,1468 @@
+//===- KernelEmitter.cpp - loop nests to CUDA C++ -------------------------===//
+//
+// The input is the model function after bufferization, the memory plan and
+// the lowering of linalg to scf loops: every buffer is a view of the weights
+// section, the workspace, an input, an output or a small constant global,
+// and every computation is a loop nest of scalar arith/math ops with
+// memref loads and stores. The CUDA program mirrors that:
+//
+//   - a top-level scf.parallel is a kernel with one thread per iteration
+//     (the iteration space flattened onto a 1-D grid, the last dimension
+//     fastest so neighbouring threads touch neighbouring elements); its
+//     body, reductions included, runs in the thread;
+//   - consecutive other top-level loops and stores run in one
+//     single-thread kernel;
+//   - views become address arithmetic: each memref value is a byte pointer
+//     (a kernel parameter), an element offset and strides;
+//   - scalars computed at the top level and used in a kernel are recomputed
+//     at the kernel's start.
+//
+// 16-bit floats live in memory as their bits and in registers as float,
+// rounded after every operation, which gives the same results as computing
+// in the 16-bit type.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cuda/KernelEmitter.h"
+
+#include "codegen/cpu/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Location.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::cuda;
+
+namespace {
+
+/// Threads per block of the element-per-thread kernels.
+constexpr int64_t kBlockThreads = 256;
+constexpr int64_t kMaxGridX = 2147483647;
+
+std::string join(ArrayRef<std::string> items, StringRef separator) {
+  std::string text;
+  for (const std::string &item : items)
+    text += (text.empty() ? "" : separator.str()) + item;
+  return text;
+}
+
+bool isHalf(Type type) { return type.isF16() || type.isBF16(); }
+
+/// A memref value: a byte pointer, then elements of `elementType` at
+/// `offset` + sum(index_i * strides[i]).
+struct BufferView {
+  std::string bytes;
+  int64_t byteShift = 0;
+  std::string offset = "0";
+  SmallVector<std::string> strides;
+  Type elementType;
+};
+
+std::string integerLiteral(int64_t value) { return std::to_string(value); }
+
+std::optional<int64_t> parseInteger(const std::string &text) {
+  int64_t value;
+  if (StringRef(text).getAsInteger(10, value))
+    return std::nullopt;
+  return value;
+}
+
+/// a + b * c as a C++ expression, folded where all are literals.
+std::string addProduct(const std::string &a, const std::string &b,
+                       const std::string &c) {
+  std::optional<int64_t> x = parseInteger(a), y = parseInteger(b),
+                         z = parseInteger(c);
+  if (y && z && *y * *z == 0)
+    return a;
+  if (x && y && z)
+    return integerLiteral(*x + *y * *z);
+  std::string product = z && *z == 1   ? b
+                        : y && *y == 1 ? c
+                                       : b + " * " + c;
+  if (x && *x == 0)
+    return product;
+  return a + " + " + product;
+}
+
+/// The element of `buffer` at `indices` (C++ expressions), as an lvalue of
+/// `storage` type.
+std::string elementAt(const BufferView &buffer, const std::string &storage,
+                      ArrayRef<std::string> indices) {
+  std::string index = buffer.offset;
+  for (auto [position, value] : llvm::enumerate(indices))
+    index = addProduct(index, value, buffer.strides[position]);
+  std::string pointer = buffer.bytes;
+  if (buffer.byteShift)
+    pointer = "(" + pointer + " + " + std::to_string(buffer.byteShift) + ")";
+  return "reinterpret_cast<" + storage + " *>(" + pointer + ")[" + index + "]";
+}
+
+class Emitter {
+public:
+  explicit Emitter(ModuleOp module) : module(module) {}
+  FailureOr<CudaProgram> run();
+
+private:
+  //===-- Types and literals ----------------------------------------------===//
+  FailureOr<std::string> registerType(Type type, Operation *op);
+  FailureOr<std::string> storageType(Type type, Operation *op);
+  std::string unsignedType(Type type);
+  FailureOr<std::string> constant(arith::ConstantOp op);
+
+  //===-- Buffers ---------------------------------------------------------===//
+  LogicalResult collectRoots(func::FuncOp main);
+  FailureOr<BufferView> view(Value memref);
+  FailureOr<BufferView> viewOf(Operation *op, Value result);
+  FailureOr<std::string> element(Value memref, ValueRange indices,
+                                 Operation *op, Type &elementType);
+  std::string operandOrConstant(OpFoldResult value);
+
+  //===-- Statements ------------------------------------------------------===//
+  std::string &name(Value value) { return names[value]; }
+  std::string fresh(StringRef prefix) {
+    return (prefix + Twine(counter++)).str();
+  }
+  void line(const Twine &text) {
+    source.append(indent * 2, ' ');
+    source += text.str();
+    source += '\n';
+  }
+  LogicalResult emitBlock(Block &block);
+  LogicalResult emitOp(Operation *op);
+  LogicalResult emitFor(scf::ForOp op);
+  LogicalResult emitIf(scf::IfOp op);
+  LogicalResult emitWhile(scf::WhileOp op);
+  LogicalResult emitNestedParallel(scf::ParallelOp op);
+  LogicalResult emitCopyLoops(memref::CopyOp op);
+  LogicalResult assignResults(ValueRange results, ValueRange yielded);
+  FailureOr<std::string> expression(Operation *op);
+  FailureOr<std::string> arithExpression(Operation *op);
+  FailureOr<std::string> mathExpression(Operation *op);
+  LogicalResult declareResults(Operation *op);
+
+  //===-- Kernels ---------------------------------------------------------===//
+  LogicalResult materializeOutsideValues(ArrayRef<Operation *> ops);
+  std::string kernelHeader(const std::string &kernelName,
+                           ArrayRef<Operation *> ops);
+  LogicalResult emitParallelKernel(scf::ParallelOp op);
+  LogicalResult emitSerialKernel(ArrayRef<Operation *> ops);
+  LogicalResult emitCopyKernel(memref::CopyOp op);
+  void finishKernel(const std::string &kernelName, bool cooperative,
+                    ArrayRef<Operation *> ops, uint64_t threads);
+  void emitGlobals();
+  void emitPrologue();
+
+  ModuleOp module;
+  func::FuncOp main;
+  CudaProgram program;
+  std::string source;
+  int indent = 0;
+  unsigned counter = 0;
+  /// Kernel parameter names, in the order every kernel takes them.
+  SmallVector<std::string> parameters;
+  /// The root of each buffer the model function sees: its arguments and
+  /// the allocations it returns.
+  DenseMap<Value, std::string> roots;
+  /// Per kernel: the C++ expression or variable of each value in scope.
+  DenseMap<Value, std::string> names;
+  DenseMap<Value, BufferView> views;
+  /// The constant globals that stay in the code, by symbol.
+  llvm::MapVector<StringAttr, std::string> globals;
+};
+
+//===----------------------------------------------------------------------===//
+// Types and literals
+//===----------------------------------------------------------------------===//
+
+FailureOr<std::string> Emitter::registerType(Type type, Operation *op) {
+  if (type.isF32() || isHalf(type))
+    return std::string("float");
+  if (type.isF64())
+    return std::string("double");
+  if (type.isIndex())
+    return std::string("int64_t");
+  if (type.isInteger(1))
+    return std::string("bool");
+  for (unsigned width : {8, 16, 32, 64})
+    if (type.isInteger(width))
+      return "int" + std::to_string(width) + "_t";
+  return op->emitError() << "CUDA code generation does not support values "
+                            "of type "
+                         << type;
+}
+
+FailureOr<std::string> Emitter::storageType(Type type, Operation *op) {
+  if (isHalf(type))
+    return std::string("uint16_t");
+  return registerType(type, op);
+}
+
+std::string Emitter::unsignedType(Type type) {
+  if (type.isInteger(1))
+    return "bool";
+  if (type.isIndex())
+    return "uint64_t";
+  return "uint" + std::to_string(type.getIntOrFloatBitWidth()) + "_t";
+}
+
+std::string floatLiteral(const APFloat &value, Type type) {
+  if (type.isF64()) {
+    double number = value.convertToDouble();
+    if (!std::isfinite(number))
+      return llvm::formatv("kiln::cuda::bitsDouble({0:x}ull)",
+                           value.bitcastToAPInt().getZExtValue());
+    char text[64];
+    std::snprintf(text, sizeof text, "%a", number);
+    return text;
+  }
+  APFloat single = value;
+  bool lost;
+  single.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+  float number = single.convertToFloat();
+  if (!std::isfinite(number))
+    return llvm::formatv("kiln::cuda::bitsFloat({0:x}u)",
+                         single.bitcastToAPInt().getZExtValue());
+  char text[64];
+  std::snprintf(text, sizeof text, "%af", double(number));
+  return text;
+}
+
+FailureOr<std::string> Emitter::constant(arith::ConstantOp op) {
+  Type type = op.getType();
+  if (auto value = dyn_cast<FloatAttr>(op.getValue()))
+    return floatLiteral(value.getValue(), type);
+  if (auto value = dyn_cast<IntegerAttr>(op.getValue())) {
+    if (type.isInteger(1))
+      return std::string(value.getValue().isZero() ? "false" : "true");
+    FailureOr<std::string> cType = registerType(type, op);
+    if (failed(cType))
+      return failure();
+    APInt bits = value.getValue();
+    int64_t number = type.isIndex() ? bits.getSExtValue()
+                                    : bits.sextOrTrunc(64).getSExtValue();
+    if (number == INT64_MIN)
+      return *cType + "(0x8000000000000000ull)";
+    if (type.isIndex() && number >= INT32_MIN && number <= INT32_MAX)
+      return integerLiteral(number);
+    return *cType + "(" + integerLiteral(number) + (type.isInteger(64) ||
+                                                            type.isIndex()
+                                                        ? "ll"
+                                                        : "") +
+           ")";
+  }
+  return op.emitError() << "CUDA code generation does not support the "
+                           "constant "
+                        << op.getValue();
+}
+
+//===----------------------------------------------------------------------===//
+// Buffers
+//===----------------------------------------------------------------------===//
+
+/// Names the function's arguments and the buffers it returns.
+LogicalResult Emitter::collectRoots(func::FuncOp main) {
+  unsigned inputs = 0;
+  for (BlockArgument argument : main.getArguments()) {
+    std::string root;
+    if (main.getArgAttr(argument.getArgNumber(), kWeightsAttrName))
+      root = "weights";
+    else if (main.getArgAttr(argument.getArgNumber(), "kiln.workspace"))
+      root = "workspace";
+    else
+      root = "input" + std::to_string(inputs++);
+    if (!isa<MemRefType>(argument.getType()))
+      return main.emitError("CUDA code generation expects only buffers as "
+                            "arguments of the model function");
+    roots[argument] = root;
+  }
+  auto returnOp = cast<func::ReturnOp>(main.getBody().back().getTerminator());
+  for (auto [index, result] : llvm::enumerate(returnOp.getOperands())) {
+    // The returned value is an allocation, or a reshaped view of one.
+    Value buffer = result;
+    while (Operation *definition = buffer.getDefiningOp()) {
+      if (isa<memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp>(
+              definition))
+        buffer = definition->getOperand(0);
+      else
+        break;
+    }
+    auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+    auto type = dyn_cast<MemRefType>(result.getType());
+    if (!alloc || !type || !type.hasStaticShape() ||
+        !type.getLayout().isIdentity())
+      return returnOp.emitError()
+             << "CUDA code generation needs result " << index
+             << " in a buffer of its own with a static shape";
+    if (roots.count(alloc))
+      return returnOp.emitError()
+             << "CUDA code generation needs each result in a buffer of its "
+                "own; result "
+             << index << " shares one";
+    roots[alloc] = "output" + std::to_string(index);
+  }
+  return success();
+}
+
+std::string Emitter::operandOrConstant(OpFoldResult value) {
+  if (auto attribute = dyn_cast<Attribute>(value))
+    return integerLiteral(cast<IntegerAttr>(attribute).getInt());
+  return name(cast<Value>(value));
+}
+
+FailureOr<BufferView> Emitter::view(Value memref) {
+  auto found = views.find(memref);
+  if (found != views.end())
+    return found->second;
+  auto type = dyn_cast<MemRefType>(memref.getType());
+  Operation *definition = memref.getDefiningOp();
+  Operation *anchor = definition ? definition : main.getOperation();
+  if (!type)
+    return anchor->emitError("CUDA code generation supports only ranked "
+                             "buffers");
+  FailureOr<BufferView> result = viewOf(definition, memref);
+  if (failed(result))
+    return failure();
+  views[memref] = *result;
+  return result;
+}
+
+/// The layout a memref type gives: static offset and strides.
+LogicalResult typeLayout(MemRefType type, BufferView &result) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(type, strides, offset)))
+    return failure();
+  result.strides.clear();
+  for (int64_t stride : strides) {
+    if (ShapedType::isDynamic(stride))
+      return failure();
+    result.strides.push_back(integerLiteral(stride));
+  }
+  if (!ShapedType::isDynamic(offset))
+    result.offset = integerLiteral(offset);
+  return success();
+}
+
+FailureOr<BufferView> Emitter::viewOf(Operation *op, Value result) {
+  auto type = cast<MemRefType>(result.getType());
+  BufferView view;
+  view.elementType = type.getElementType();
+  auto unsupported = [&](Operation *at) -> FailureOr<BufferView> {
+    return at->emitError() << "CUDA code generation needs buffers with "
+                              "static strides; got "
+                           << type;
+  };
+  auto root = roots.find(result);
+  if (root != roots.end()) {
+    view.bytes = root->second;
+    if (!type.hasStaticShape() && type.getRank() != 1)
+      return (op ? op : main.getOperation())
+                 ->emitError("CUDA code generation needs static shapes");
+    if (type.hasStaticShape() && failed(typeLayout(type, view)))
+      return unsupported(op ? op : main.getOperation());
+    if (!type.hasStaticShape())
+      view.strides = {"1"};
+    return view;
+  }
+  if (!op)
+    return main.emitError("CUDA code generation met a buffer it cannot "
+                          "place");
+
+  return TypeSwitch<Operation *, FailureOr<BufferView>>(op)
+      .Case([&](memref::ViewOp viewOp) -> FailureOr<BufferView> {
+        FailureOr<BufferView> source = this->view(viewOp.getSource());
+        if (failed(source))
+          return failure();
+        std::optional<int64_t> shift =
+            getConstantIntValue(viewOp.getByteShift());
+        if (!shift || !viewOp.getSizes().empty())
+          return viewOp.emitError("CUDA code generation needs buffers of "
+                                  "static size at static offsets");
+        view.bytes = source->bytes;
+        view.byteShift = source->byteShift + *shift;
+        if (failed(typeLayout(type, view)))
+          return unsupported(op);
+        return view;
+      })
+      .Case([&](memref::GetGlobalOp get) -> FailureOr<BufferView> {
+        auto found = globals.find(get.getNameAttr().getAttr());
+        if (found == globals.end())
+          return get.emitError("CUDA code generation cannot find the "
+                               "constant ")
+                 << get.getNameAttr();
+        view.bytes = found->second;
+        if (failed(typeLayout(type, view)))
+          return unsupported(op);
+        return view;
+      })
+      .Case([&](memref::SubViewOp subview) -> FailureOr<BufferView> {
+        FailureOr<BufferView> source = this->view(subview.getSource());
+        if (failed(source))
+          return failure();
+        view.bytes = source->bytes;
+        view.byteShift = source->byteShift;
+        std::string offset =
+            parseInteger(source->offset) ? source->offset
+                                         : "(" + source->offset + ")";
+        SmallVector<OpFoldResult> offsets = subview.getMixedOffsets();
+        SmallVector<OpFoldResult> steps = subview.getMixedStrides();
+        llvm::SmallBitVector dropped = subview.getDroppedDims();
+        for (unsigned d = 0; d < offsets.size(); ++d) {
+          offset = addProduct(offset, operandOrConstant(offsets[d]),
+                              source->strides[d]);
+          if (dropped.test(d))
+            continue;
+          view.strides.push_back(
+              addProduct("0", source->strides[d], operandOrConstant(steps[d])));
+        }
+        view.offset = offset;
+        return view;
+      })
+      .Case<memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
+            memref::ReinterpretCastOp>([&](Operation *) -> FailureOr<BufferView> {
+        FailureOr<BufferView> source = this->view(op->getOperand(0));
+        if (failed(source))
+          return failure();
+        view.bytes = source->bytes;
+        view.byteShift = source->byteShift;
+        view.offset = source->offset;
+        if (failed(typeLayout(type, view)))
+          return unsupported(op);
+        if (auto cast = dyn_cast<memref::ReinterpretCastOp>(op))
+          view.offset = operandOrConstant(cast.getMixedOffsets()[0]);
+        return view;
+      })
+      .Case([&](memref::AllocaOp alloca) -> FailureOr<BufferView> {
+        if (!type.hasStaticShape() || !alloca.getDynamicSizes().empty())
+          return alloca.emitError("CUDA code generation needs local buffers "
+                                  "of static size");
+        FailureOr<std::string> element =
+            storageType(type.getElementType(), op);
+        if (failed(element))
+          return failure();
+        std::string local = fresh("local");
+        line(*element + " " + local + "[" +
+             std::to_string(std::max<int64_t>(1, type.getNumElements())) +
+             "];");
+        view.bytes = "reinterpret_cast<unsigned char *>(" + local + ")";
+        if (failed(typeLayout(type, view)))
+          return unsupported(op);
+        return view;
+      })
+      .Default([&](Operation *other) -> FailureOr<BufferView> {
+        return other->emitError()
+               << "CUDA code generation does not support buffers made by '"
+               << other->getName() << "'";
+      });
+}
+
+FailureOr<std::string> Emitter::element(Value memref, ValueRange indices,
+                                        Operation *op, Type &elementType) {
+  FailureOr<BufferView> buffer = view(memref);
+  if (failed(buffer))
+    return failure();
+  elementType = buffer->elementType;
+  FailureOr<std::string> storage = storageType(elementType, op);
+  if (failed(storage))
+    return failure();
+  SmallVector<std::string> names;
+  for (Value index : indices)
+    names.push_back(name(index));
+  return elementAt(*buffer, *storage, names);
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+/// `expression` rounded to the result type where that is a 16-bit float.
+std::string rounded(Type type, const std::string &expression) {
+  if (type.isF16())
+    return "kiln::cuda::roundF16(" + expression + ")";
+  if (type.isBF16())
+    return "kiln::cuda::roundBf16(" + expression + ")";
+  return expression;
+}
+
+/// The C library's name of a float function for `type` ("expf", "exp").
+std::string libm(StringRef function, Type type) {
+  return type.isF64() ? function.str() : (function + "f").str();
+}
+
+FailureOr<std::string> Emitter::mathExpression(Operation *op) {
+  Type type = op->getResult(0).getType();
+  auto operand = [&](unsigned i) { return name(op->getOperand(i)); };
+  auto call = [&](StringRef function) {
+    SmallVector<std::string> arguments;
+    for (unsigned i = 0; i < op->getNumOperands(); ++i)
+      arguments.push_back(operand(i));
+    return rounded(type, libm(function, type) + "(" +
+                             join(arguments, ", ") + ")");
+  };
+  return TypeSwitch<Operation *, FailureOr<std::string>>(op)
+      .Case([&](math::ExpOp) { return call("exp"); })
+      .Case([&](math::Exp2Op) { return call("exp2"); })
+      .Case([&](math::ExpM1Op) { return call("expm1"); })
+      .Case([&](math::LogOp) { return call("log"); })
+      .Case([&](math::Log2Op) { return call("log2"); })
+      .Case([&](math::Log10Op) { return call("log10"); })
+      .Case([&](math::Log1pOp) { return call("log1p"); })
+      .Case([&](math::SqrtOp) { return call("sqrt"); })
+      .Case([&](math::RsqrtOp) { return call("rsqrt"); })
+      .Case([&](math::CbrtOp) { return call("cbrt"); })
+      .Case([&](math::TanhOp) { return call("tanh"); })
+      .Case([&](math::SinOp) { return call("sin"); })
+      .Case([&](math::CosOp) { return call("cos"); })
+      .Case([&](math::TanOp) { return call("tan"); })
+      .Case([&](math::AsinOp) { return call("asin"); })
+      .Case([&](math::AcosOp) { return call("acos"); })
+      .Case([&](math::AtanOp) { return call("atan"); })
+      .Case([&](math::Atan2Op) { return call("atan2"); })
+      .Case([&](math::SinhOp) { return call("sinh"); })
+      .Case([&](math::CoshOp) { return call("cosh"); })
+      .Case([&](math::AsinhOp) { return call("asinh"); })
+      .Case([&](math::AcoshOp) { return call("acosh"); })
+      .Case([&](math::AtanhOp) { return call("atanh"); })
+      .Case([&](math::ErfOp) { return call("erf"); })
+      .Case([&](math::PowFOp) { return call("pow"); })
+      .Case([&](math::AbsFOp) { return call("fabs"); })
+      .Case([&](math::FloorOp) { return call("floor"); })
+      .Case([&](math::CeilOp) { return call("ceil"); })
+      .Case([&](math::RoundOp) { return call("round"); })
+      .Case([&](math::RoundEvenOp) { return call("rint"); })
+      .Case([&](math::TruncOp) { return call("trunc"); })
+      .Case([&](math::CopySignOp) { return call("copysign"); })
+      .Case([&](math::FmaOp) { return call("fma"); })
+      .Case([&](math::FPowIOp) {
+        return rounded(type, libm("pow", type) + "(" + operand(0) + ", " +
+                                 (type.isF64() ? "double(" : "float(") +
+                                 operand(1) + "))");
+      })
+      .Case([&](math::AbsIOp) -> FailureOr<std::string> {
+        FailureOr<std::string> cType = registerType(type, op);
+        if (failed(cType))
+          return failure();
+        return *cType + "(" + operand(0) + " < 0 ? " + unsignedType(type) +
+               "(0) - " + unsignedType(type) + "(" + operand(0) + ") : " +
+               operand(0) + ")";
+      })
+      .Default([&](Operation *other) -> FailureOr<std::string> {
+        return other->emitError()
+               << "CUDA code generation does not support '"
+               << other->getName() << "'";
+      });
+}
+
+std::string comparison(arith::CmpFPredicate predicate, const std::string &a,
+                       const std::string &b) {
+  using P = arith::CmpFPredicate;
+  auto isNan = [](const std::string &x) { return "(" + x + " != " + x + ")"; };
+  switch (predicate) {
+  case P::AlwaysFalse:
+    return "false";
+  case P::AlwaysTrue:
+    return "true";
+  case P::OEQ:
+    return "(" + a + " == " + b + ")";
+  case P::OGT:
+    return "(" + a + " > " + b + ")";
+  case P::OGE:
+    return "(" + a + " >= " + b + ")";
+  case P::OLT:
+    return "(" + a + " < " + b + ")";
+  case P::OLE:
+    return "(" + a + " <= " + b + ")";
+  case P::ONE:
+    return "(" + a + " < " + b + " || " + a + " > " + b + ")";
+  case P::ORD:
+    return "!(" + isNan(a) + " || " + isNan(b) + ")";
+  case P::UEQ:
+    return "!(" + a + " < " + b + " || " + a + " > " + b + ")";
+  case P::UGT:
+    return "!(" + a + " <= " + b + ")";
+  case P::UGE:
+    return "!(" + a + " < " + b + ")";
+  case P::ULT:
+    return "!(" + a + " >= " + b + ")";
+  case P::ULE:
+    return "!(" + a + " > " + b + ")";
+  case P::UNE:
+    return "(" + a + " != " + b + ")";
+  case P::UNO:
+    return "(" + isNan(a) + " || " + isNan(b) + ")";
+  }
+  return "false";
+}
+
+FailureOr<std::string> Emitter::arithExpression(Operation *op) {
+  Type type = op->getNumResults() ? op->getResult(0).getType() : Type();
+  auto operand = [&](unsigned i) { return name(op->getOperand(i)); };
+  FailureOr<std::string> cTypeOr = registerType(type, op);
+  if (failed(cTypeOr))
+    return failure();
+  std::string cType = *cTypeOr;
+  auto binary = [&](StringRef symbol) {
+    return rounded(type, "(" + operand(0) + " " + symbol.str() + " " +
+                             operand(1) + ")");
+  };
+  // Integer arithmetic wraps: done on the unsigned type.
+  auto wrapping = [&](StringRef symbol) {
+    std::string u = unsignedType(type);
+    return cType + "(" + u + "(" + operand(0) + ") " + symbol.str() + " " +
+           u + "(" + operand(1) + "))";
+  };
+  auto onUnsigned = [&](StringRef symbol) {
+    std::string u = unsignedType(type);
+    return cType + "(" + u + "(" + operand(0) + ") " + symbol.str() + " " +
+           u + "(" + operand(1) + "))";
+  };
+  auto shiftCount = [&]() {
+    return "(" + unsignedType(type) + "(" + operand(1) + ") & " +
+           std::to_string(type.getIntOrFloatBitWidth() - 1) + ")";
+  };
+  auto pick = [&](StringRef condition) {
+    return "(" + condition.str() + " ? " + operand(0) + " : " + operand(1) +
+           ")";
+  };
+  auto convert = [&](const std::string &value) {
+    return rounded(type, cType + "(" + value + ")");
+  };
+  Type sourceType = op->getNumOperands() ? op->getOperand(0).getType() : Type();
+
+  return TypeSwitch<Operation *, FailureOr<std::string>>(op)
+      .Case([&](arith::AddFOp) { return binary("+"); })
+      .Case([&](arith::SubFOp) { return binary("-"); })
+      .Case([&](arith::MulFOp) { return binary("*"); })
+      .Case([&](arith::DivFOp) { return binary("/"); })
+      .Case([&](arith::RemFOp) {
+        return rounded(type, libm("fmod", type) + "(" + operand(0) + ", " +
+                                 operand(1) + ")");
+      })
+      .Case([&](arith::NegFOp) { return "(-" + operand(0) + ")"; })
+      .Case([&](arith::MaximumFOp) {
+        return "kiln::cuda::maximumf(" + operand(0) + ", " + operand(1) + ")";
+      })
+      .Case([&](arith::MinimumFOp) {
+        return "kiln::cuda::minimumf(" + operand(0) + ", " + operand(1) + ")";
+      })
+      .Case([&](arith::MaxNumFOp) {
+        return libm("fmax", type) + "(" + operand(0) + ", " + operand(1) + ")";
+      })
+      .Case([&](arith::MinNumFOp) {
+        return libm("fmin", type) + "(" + operand(0) + ", " + operand(1) + ")";
+      })
+      .Case([&](arith::AddIOp) -> std::string {
+        if (type.isInteger(1))
+          return "(" + operand(0) + " != " + operand(1) + ")";
+        return wrapping("+");
+      })
+      .Case([&](arith::SubIOp) -> std::string {
+        if (type.isInteger(1))
+          return "(" + operand(0) + " != " + operand(1) + ")";
+        return wrapping("-");
+      })
+      .Case([&](arith::MulIOp) -> std::string {
+        if (type.isInteger(1))
+          return "(" + operand(0) + " && " + operand(1) + ")";
+        return wrapping("*");
+      })
+      .Case([&](arith::DivSIOp) { return cType + "(" + operand(0) + " / " + operand(1) + ")"; })
+      .Case([&](arith::RemSIOp) { return cType + "(" + operand(0) + " % " + operand(1) + ")"; })
+      .Case([&](arith::DivUIOp) { return onUnsigned("/"); })
+      .Case([&](arith::RemUIOp) { return onUnsigned("%"); })
+      .Case([&](arith::FloorDivSIOp) {
+        return "kiln::cuda::floorDiv<" + cType + ">(" + operand(0) + ", " +
+               operand(1) + ")";
+      })
+      .Case([&](arith::CeilDivSIOp) {
+        return "kiln::cuda::ceilDiv<" + cType + ">(" + operand(0) + ", " +
+               operand(1) + ")";
+      })
+      .Case([&](arith::CeilDivUIOp) {
+        std::string u = unsignedType(type);
+        return cType + "((" + u + "(" + operand(0) + ") + " + u + "(" +
+               operand(1) + ") - 1) / " + u + "(" + operand(1) + "))";
+      })
+      .Case([&](arith::AndIOp) { return "(" + operand(0) + " & " + operand(1) + ")"; })
+      .Case([&](arith::OrIOp) { return "(" + operand(0) + " | " + operand(1) + ")"; })
+      .Case([&](arith::XOrIOp) -> std::string {
+        if (type.isInteger(1))
+          return "(" + operand(0) + " != " + operand(1) + ")";
+        return cType + "(" + operand(0) + " ^ " + operand(1) + ")";
+      })
+      .Case([&](arith::ShLIOp) {
+        return cType + "(" + unsignedType(type) + "(" + operand(0) + ") << " +
+               shiftCount() + ")";
+      })
+      .Case([&](arith::ShRSIOp) {
+        return cType + "(" + operand(0) + " >> " + shiftCount() + ")";
+      })
+      .Case([&](arith::ShRUIOp) {
+        return cType + "(" + unsignedType(type) + "(" + operand(0) + ") >> " +
+               shiftCount() + ")";
+      })
+      .Case([&](arith::MaxSIOp) { return pick(operand(0) + " > " + operand(1)); })
+      .Case([&](arith::MinSIOp) { return pick(operand(0) + " < " + operand(1)); })
+      .Case([&](arith::MaxUIOp) {
+        std::string u = unsignedType(type);
+        return pick(u + "(" + operand(0) + ") > " + u + "(" + operand(1) + ")");
+      })
+      .Case([&](arith::MinUIOp) {
+        std::string u = unsignedType(type);
+        return pick(u + "(" + operand(0) + ") < " + u + "(" + operand(1) + ")");
+      })
+      .Case([&](arith::CmpIOp cmp) -> std::string {
+        using P = arith::CmpIPredicate;
+        std::string a = operand(0), b = operand(1);
+        std::string u = unsignedType(cmp.getLhs().getType());
+        switch (cmp.getPredicate()) {
+        case P::eq:
+          return "(" + a + " == " + b + ")";
+        case P::ne:
+          return "(" + a + " != " + b + ")";
+        case P::slt:
+          return "(" + a + " < " + b + ")";
+        case P::sle:
+          return "(" + a + " <= " + b + ")";
+        case P::sgt:
+          return "(" + a + " > " + b + ")";
+        case P::sge:
+          return "(" + a + " >= " + b + ")";
+        case P::ult:
+          return "(" + u + "(" + a + ") < " + u + "(" + b + "))";
+        case P::ule:
+          return "(" + u + "(" + a + ") <= " + u + "(" + b + "))";
+        case P::ugt:
+          return "(" + u + "(" + a + ") > " + u + "(" + b + "))";
+        case P::uge:
+          return "(" + u + "(" + a + ") >= " + u + "(" + b + "))";
+        }
+        return "false";
+      })
+      .Case([&](arith::CmpFOp cmp) {
+        return comparison(cmp.getPredicate(), operand(0), operand(1));
+      })
+      .Case([&](arith::SelectOp) {
+        return "(" + operand(0) + " ? " + operand(1) + " : " + operand(2) + ")";
+      })
+      .Case([&](arith::ExtSIOp) -> std::string {
+        if (sourceType.isInteger(1))
+          return cType + "(" + operand(0) + " ? -1 : 0)";
+        return cType + "(" + operand(0) + ")";
+      })
+      .Case([&](arith::ExtUIOp) {
+        return cType + "(" + unsignedType(sourceType) + "(" + operand(0) + "))";
+      })
+      .Case([&](arith::TruncIOp) -> std::string {
+        if (type.isInteger(1))
+          return "bool(" + operand(0) + " & 1)";
+        return cType + "(" + operand(0) + ")";
+      })
+      .Case([&](arith::IndexCastOp) -> std::string {
+        if (type.isInteger(1))
+          return "bool(" + operand(0) + " & 1)";
+        return cType + "(" + operand(0) + ")";
+      })
+      .Case([&](arith::IndexCastUIOp) -> std::string {
+        if (type.isInteger(1))
+          return "bool(" + operand(0) + " & 1)";
+        return cType + "(" + unsignedType(sourceType) + "(" + operand(0) + "))";
+      })
+      .Case([&](arith::SIToFPOp) { return convert(operand(0)); })
+      .Case([&](arith::UIToFPOp) {
+        return convert(unsignedType(sourceType) + "(" + operand(0) + ")");
+      })
+      .Case([&](arith::FPToSIOp) {
+        return "kiln::cuda::floatToInt<" + cType + ">(" + operand(0) + ")";
+      })
+      .Case([&](arith::FPToUIOp) {
+        return cType + "(kiln::cuda::floatToInt<" + unsignedType(type) + ">(" +
+               operand(0) + "))";
+      })
+      .Case([&](arith::ExtFOp) { return convert(operand(0)); })
+      .Case([&](arith::TruncFOp) { return convert(operand(0)); })
+      .Case([&](arith::BitcastOp) -> FailureOr<std::string> {
+        std::string value = operand(0);
+        if (sourceType.isF32())
+          value = "kiln::cuda::floatBits(" + value + ")";
+        else if (sourceType.isF64())
+          value = "kiln::cuda::doubleBits(" + value + ")";
+        else if (sourceType.isF16())
+          value = "kiln::cuda::floatToF16(" + value + ")";
+        else if (sourceType.isBF16())
+          value = "kiln::cuda::floatToBf16(" + value + ")";
+        else if (sourceType.isInteger(1) || type.isInteger(1))
+          return cType + "(" + value + ")";
+        else
+          value = unsignedType(sourceType) + "(" + value + ")";
+        if (type.isF32())
+          return "kiln::cuda::bitsFloat(" + value + ")";
+        if (type.isF64())
+          return "kiln::cuda::bitsDouble(" + value + ")";
+        if (type.isF16())
+          return "kiln::cuda::f16ToFloat(" + value + ")";
+        if (type.isBF16())
+          return "kiln::cuda::bf16ToFloat(" + value + ")";
+        return cType + "(" + value + ")";
+      })
+      .Default([&](Operation *other) -> FailureOr<std::string> {
+        return other->emitError()
+               << "CUDA code generation does not support '"
+               << other->getName() << "'";
+      });
+}
+
+FailureOr<std::string> Emitter::expression(Operation *op) {
+  if (auto constantOp = dyn_cast<arith::ConstantOp>(op))
+    return constant(constantOp);
+  if (auto load = dyn_cast<memref::LoadOp>(op)) {
+    Type elementType;
+    FailureOr<std::string> address =
+        element(load.getMemRef(), load.getIndices(), op, elementType);
+    if (failed(address))
+      return failure();
+    if (elementType.isF16())
+      return "kiln::cuda::f16ToFloat(" + *address + ")";
+    if (elementType.isBF16())
+      return "kiln::cuda::bf16ToFloat(" + *address + ")";
+    return *address;
+  }
+  if (isa<math::MathDialect>(op->getDialect()))
+    return mathExpression(op);
+  if (isa<arith::ArithDialect>(op->getDialect()))
+    return arithExpression(op);
+  return op->emitError() << "CUDA code generation does not support '"
+                         << op->getName() << "'";
+}
+
+//===----------------------------------------------------------------------===//
+// Statements
+//===----------------------------------------------------------------------===//
+
+/// Declares variables for an op's results, assigned in its regions.
+LogicalResult Emitter::declareResults(Operation *op) {
+  for (Value result : op->getResults()) {
+    FailureOr<std::string> cType = registerType(result.getType(), op);
+    if (failed(cType))
+      return failure();
+    name(result) = fresh("r");
+    line(*cType + " " + name(result) + ";");
+  }
+  return success();
+}
+
+LogicalResult Emitter::assignResults(ValueRange results, ValueRange yielded) {
+  // Through temporaries: a yielded value may be another result's variable.
+  SmallVector<std::string> temporaries;
+  for (Value value : yielded) {
+    std::string temporary = fresh("t");
+    line("const auto " + temporary + " = " + name(value) + ";");
+    temporaries.push_back(temporary);
+  }
+  for (auto [result, temporary] : llvm::zip(results, temporaries))
+    line(name(result) + " = " + temporary + ";");
+  return success();
+}
+
+LogicalResult Emitter::emitBlock(Block &block) {
+  for (Operation &op : block.without_terminator())
+    if (failed(emitOp(&op)))
+      return failure();
+  return success();
+}
+
+LogicalResult Emitter::emitFor(scf::ForOp op) {
+  if (failed(declareResults(op)))
+    return failure();
+  for (auto [result, init] : llvm::zip(op.getResults(), op.getInitArgs()))
+    line(name(result) + " = " + name(init) + ";");
+  FailureOr<std::string> ivType =
+      registerType(op.getInductionVar().getType(), op);
+  if (failed(ivType))
+    return failure();
+  std::string iv = fresh("i");
+  name(op.getInductionVar()) = iv;
+  line("for (" + *ivType + " " + iv + " = " + name(op.getLowerBound()) +
+       "; " + iv + " < " + name(op.getUpperBound()) + "; " + iv + " += " +
+       name(op.getStep()) + ") {");
+  ++indent;
+  for (auto [argument, result] :
+       llvm::zip(op.getRegionIterArgs(), op.getResults()))
+    name(argument) = name(result);
+  if (failed(emitBlock(*op.getBody())))
+    return failure();
+  auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
+  if (failed(assignResults(op.getResults(), yield.getOperands())))
+    return failure();
+  --indent;
+  line("}");
+  return success();
+}
+
+LogicalResult Emitter::emitIf(scf::IfOp op) {
+  if (failed(declareResults(op)))
+    return failure();
+  line("if (" + name(op.getCondition()) + ") {");
+  ++indent;
+  if (failed(emitBlock(*op.thenBlock())) ||
+      failed(assignResults(op.getResults(), op.thenYield().getOperands())))
+    return failure();
+  --indent;
+  if (op.elseBlock()) {
+    line("} else {");
+    ++indent;
+    if (failed(emitBlock(*op.elseBlock())) ||
+        failed(assignResults(op.getResults(), op.elseYield().getOperands())))
+      return failure();
+    --indent;
+  }
+  line("}");
+  return success();
+}
+
+LogicalResult Emitter::emitWhile(scf::WhileOp op) {
+  if (failed(declareResults(op)))
+    return failure();
+  // The loop-carried values of the `before` region.
+  SmallVector<std::string> carried;
+  for (auto [argument, init] :
+       llvm::zip(op.getBeforeArguments(), op.getInits())) {
+    FailureOr<std::string> cType = registerType(argument.getType(), op);
+    if (failed(cType))
+      return failure();
+    std::string variable = fresh("w");
+    line(*cType + " " + variable + " = " + name(init) + ";");
+    name(argument) = variable;
+  }
+  line("for (;;) {");
+  ++indent;
+  if (failed(emitBlock(op.getBefore().front())))
+    return failure();
+  scf::ConditionOp condition = op.getConditionOp();
+  if (failed(assignResults(op.getResults(), condition.getArgs())))
+    return failure();
+  line("if (!" + name(condition.getCondition()) + ")");
+  line("  break;");
+  for (auto [argument, result] :
+       llvm::zip(op.getAfterArguments(), op.getResults()))
+    name(argument) = name(result);
+  if (failed(emitBlock(op.getAfter().front())))
+    return failure();
+  auto yield = cast<scf::YieldOp>(op.getAfter().front().getTerminator());
+  if (failed(assignResults(op.getBeforeArguments(), yield.getOperands())))
+    return failure();
+  --indent;
+  line("}");
+  return success();
+}
+
+/// A parallel loop inside a kernel runs as ordinary nested loops.
+LogicalResult Emitter::emitNestedParallel(scf::ParallelOp op) {
+  if (op.getNumResults())
+    return op.emitError("CUDA code generation does not support parallel "
+                        "loops with reductions");
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    std::string iv = fresh("i");
+    name(op.getInductionVars()[d]) = iv;
+    line("for (int64_t " + iv + " = " + name(op.getLowerBound()[d]) + "; " +
+         iv + " < " + name(op.getUpperBound()[d]) + "; " + iv +
+         " += " + name(op.getStep()[d]) + ") {");
+    ++indent;
+  }
+  if (failed(emitBlock(*op.getBody())))
+    return failure();
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    --indent;
+    line("}");
+  }
+  return success();
+}
+
+/// A copy inside a kernel: element by element.
+LogicalResult Emitter::emitCopyLoops(memref::CopyOp op) {
+  auto type = cast<MemRefType>(op.getTarget().getType());
+  if (!type.hasStaticShape())
+    return op.emitError("CUDA code generation needs static shapes");
+  FailureOr<BufferView> source = view(op.getSource());
+  FailureOr<BufferView> target = view(op.getTarget());
+  FailureOr<std::string> storage = storageType(type.getElementType(), op);
+  if (failed(source) || failed(target) || failed(storage))
+    return failure();
+  SmallVector<std::string> ivs;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    ivs.push_back(fresh("i"));
+    line("for (int64_t " + ivs.back() + " = 0; " + ivs.back() + " < " +
+         std::to_string(type.getDimSize(d)) + "; ++" + ivs.back() + ")");
+    ++indent;
+  }
+  line(elementAt(*target, *storage, ivs) + " = " +
+       elementAt(*source, *storage, ivs) + ";");
+  indent -= type.getRank();
+  return success();
+}
+
+LogicalResult Emitter::emitOp(Operation *op) {
+  if (auto forOp = dyn_cast<scf::ForOp>(op))
+    return emitFor(forOp);
+  if (auto ifOp = dyn_cast<scf::IfOp>(op))
+    return emitIf(ifOp);
+  if (auto whileOp = dyn_cast<scf::WhileOp>(op))
+    return emitWhile(whileOp);
+  if (auto parallel = dyn_cast<scf::ParallelOp>(op))
+    return emitNestedParallel(parallel);
+  if (auto store = dyn_cast<memref::StoreOp>(op)) {
+    Type elementType;
+    FailureOr<std::string> address =
+        element(store.getMemRef(), store.getIndices(), op, elementType);
+    if (failed(address))
+      return failure();
+    std::string value = name(store.getValue());
+    if (elementType.isF16())
+      value = "kiln::cuda::floatToF16(" + value + ")";
+    else if (elementType.isBF16())
+      value = "kiln::cuda::floatToBf16(" + value + ")";
+    line(*address + " = " + value + ";");
+    return success();
+  }
+  if (auto copy = dyn_cast<memref::CopyOp>(op))
+    return emitCopyLoops(copy);
+  if (isa<memref::ViewOp, memref::SubViewOp, memref::ExpandShapeOp,
+          memref::CollapseShapeOp, memref::CastOp, memref::ReinterpretCastOp,
+          memref::AllocaOp, memref::GetGlobalOp>(op))
+    return success(succeeded(view(op->getResult(0))));
+  if (isa<memref::DeallocOp, memref::AssumeAlignmentOp>(op))
+    return success();
+  if (op->getNumRegions() || op->getNumResults() != 1)
+    return op->emitError() << "CUDA code generation does not support '"
+                           << op->getName() << "'";
+  FailureOr<std::string> value = expression(op);
+  if (failed(value))
+    return failure();
+  if (isa<arith::ConstantOp>(op)) {
+    name(op->getResult(0)) = *value;
+    return success();
+  }
+  FailureOr<std::string> cType = registerType(op->getResult(0).getType(), op);
+  if (failed(cType))
+    return failure();
+  std::string variable = fresh("v");
+  line("const " + *cType + " " + variable + " = " + *value + ";");
+  name(op->getResult(0)) = variable;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+/// Emits, at the kernel's start, every value the kernel uses but the model
+/// function computed outside it: constants, index arithmetic, scalar loads.
+LogicalResult Emitter::materializeOutsideValues(ArrayRef<Operation *> ops) {
+  llvm::SetVector<Operation *> needed;
+  SmallVector<Value> worklist;
+  auto inKernel = [&](Operation *op) {
+    return llvm::any_of(ops, [&](Operation *kernelOp) {
+      return kernelOp == op || kernelOp->isProperAncestor(op);
+    });
+  };
+  for (Operation *kernelOp : ops)
+    kernelOp->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        worklist.push_back(operand);
+    });
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    Operation *definition = value.getDefiningOp();
+    if (!definition || inKernel(definition) || needed.contains(definition))
+      continue;
+    needed.insert(definition);
+    for (Value operand : definition->getOperands())
+      worklist.push_back(operand);
+  }
+  SmallVector<Operation *> ordered(needed.begin(), needed.end());
+  llvm::sort(ordered, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  for (Operation *op : ordered) {
+    if (isa<memref::AllocOp>(op))
+      continue; // an output, named by collectRoots
+    if (op->getNumRegions())
+      return op->emitError() << "CUDA code generation cannot pass the result "
+                                "of '"
+                             << op->getName() << "' to a later kernel";
+    if (failed(emitOp(op)))
+      return failure();
+  }
+  return success();
+}
+
+/// The ONNX nodes the ops came from, as their locations name them.
+std::string originOf(ArrayRef<Operation *> ops) {
+  llvm::SetVector<StringRef> nodes;
+  for (Operation *op : ops)
+    op->walk([&](Operation *nested) {
+      nested->getLoc()->walk([&](Location location) {
+        if (auto named = dyn_cast<NameLoc>(location))
+          nodes.insert(named.getName().strref());
+        return WalkResult::advance();
+      });
+    });
+  std::string origin;
+  for (StringRef node : nodes) {
+    if (origin.size() > 200) {
+      origin += ", ...";
+      break;
+    }
+    origin += (origin.empty() ? "" : ", ") + node.str();
+  }
+  return origin;
+}
+
+std::string Emitter::kernelHeader(const std::string &kernelName,
+                                  ArrayRef<Operation *> ops) {
+  names.clear();
+  views.clear();
+  std::string origin = originOf(ops);
+  if (!origin.empty()) {
+    // Keep node names from closing the comment.
+    std::string safe;
+    for (char c : origin)
+      safe += (c == '\n' || c == '\r') ? ' ' : c;
+    size_t star;
+    while ((star = safe.find("*/")) != std::string::npos)
+      safe.replace(star, 2, "* /");
+    line("// " + safe);
+  }
+  SmallVector<std::string> plain;
+  for (const std::string &parameter : parameters)
+    plain.push_back("unsigned char *" + parameter);
+  return "extern \"C\" __global__ void " + kernelName + "(" +
+         join(plain, ", ") + ")";
+}
+
+void Emitter::finishKernel(const std::string &kernelName, bool cooperative,
+                           ArrayRef<Operation *> ops, uint64_t threads) {
+  CudaKernel kernel;
+  kernel.name = kernelName;
+  kernel.cooperative = cooperative;
+  kernel.origin = originOf(ops);
+  uint64_t block = threads >= uint64_t(kBlockThreads)
+                       ? kBlockThreads
+                       : std::max<uint64_t>(32, (threads + 31) / 32 * 32);
+  kernel.blockThreads = threads == 1 ? 1 : block;
+  CudaLaunch launch;
+  launch.kernel = program.kernels.size();
+  launch.grid[0] = uint32_t((threads + kernel.blockThreads - 1) /
+                            kernel.blockThreads);
+  program.kernels.push_back(kernel);
+  program.launches.push_back(launch);
+  line("#ifndef __CUDACC__");
+  line("KILN_EMU_ENTRY(" + kernelName + ", " + kernelName + "_emulated)");
+  line("#endif");
+  line("");
+}
+
+LogicalResult Emitter::emitParallelKernel(scf::ParallelOp op) {
+  if (op.getNumResults())
+    return op.emitError("CUDA code generation does not support parallel "
+                        "loops with reductions");
+  SmallVector<int64_t> lower, upper, steps, trips;
+  uint64_t total = 1;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    std::optional<int64_t> lb = getConstantIntValue(op.getLowerBound()[d]);
+    std::optional<int64_t> ub = getConstantIntValue(op.getUpperBound()[d]);
+    std::optional<int64_t> step = getConstantIntValue(op.getStep()[d]);
+    if (!lb || !ub || !step || *step <= 0)
+      return op.emitError("CUDA code generation needs static shapes (a loop "
+                          "bound is only known at run time)");
+    int64_t trip = *ub > *lb ? (*ub - *lb + *step - 1) / *step : 0;
+    lower.push_back(*lb);
+    steps.push_back(*step);
+    trips.push_back(trip);
+    total *= uint64_t(trip);
+  }
+  if (total == 0)
+    return success(); // an empty tensor: nothing to launch
+  if ((total + kBlockThreads - 1) / kBlockThreads > uint64_t(kMaxGridX))
+    return op.emitError("CUDA code generation: the loop nest has too many "
+                        "iterations for one launch");
+  std::string kernelName = "kiln_kernel_" +
+                           std::to_string(program.kernels.size());
+  std::string header = kernelHeader(kernelName, {op.getOperation()});
+  line(header + " {");
+  ++indent;
+  line("const int64_t thread = int64_t(blockIdx.x) * blockDim.x + "
+       "threadIdx.x;");
+  line("if (thread >= " + std::to_string(total) + "ll)");
+  line("  return;");
+  if (failed(materializeOutsideValues({op.getOperation()})))
+    return failure();
+  // The last dimension varies fastest across neighbouring threads.
+  std::string rest = "thread";
+  for (int d = int(op.getNumLoops()) - 1; d >= 0; --d) {
+    std::string iv = fresh("i");
+    name(op.getInductionVars()[d]) = iv;
+    std::string position =
+        d == 0 ? rest : rest + " % " + std::to_string(trips[d]);
+    std::string value = position;
+    if (steps[d] != 1)
+      value = value + " * " + std::to_string(steps[d]);
+    if (lower[d] != 0)
+      value = std::to_string(lower[d]) + " + " + value;
+    line("const int64_t " + iv + " = " + value + ";");
+    if (d > 0)
+      rest = "(" + rest + " / " + std::to_string(trips[d]) + ")";
+  }
+  if (failed(emitBlock(*op.getBody())))
+    return failure();
+  --indent;
+  line("}");
+  finishKernel(kernelName, /*cooperative=*/false, {op.getOperation()}, total);
+  return success();
+}
+
+LogicalResult Emitter::emitSerialKernel(ArrayRef<Operation *> ops) {
+  // Nothing a serial kernel computes may be used after it.
+  for (Operation *op : ops)
+    for (Value result : op->getResults())
+      for (Operation *user : result.getUsers())
+        if (!llvm::any_of(ops, [&](Operation *kernelOp) {
+              return kernelOp->isAncestor(user);
+            }))
+          return op->emitError() << "CUDA code generation cannot pass the "
+                                    "result of '"
+                                 << op->getName() << "' to a later kernel";
+  std::string kernelName = "kiln_kernel_" +
+                           std::to_string(program.kernels.size());
+  std::string header = kernelHeader(kernelName, ops);
+  line(header + " {");
+  ++indent;
+  line("// One thread: loops with dependences between iterations.");
+  if (failed(materializeOutsideValues(ops)))
+    return failure();
+  for (Operation *op : ops)
+    if (failed(emitOp(op)))
+      return failure();
+  --indent;
+  line("}");
+  finishKernel(kernelName, /*cooperative=*/false, ops, 1);
+  return success();
+}
+
+LogicalResult Emitter::emitCopyKernel(memref::CopyOp op) {
+  auto type = cast<MemRefType>(op.getTarget().getType());
+  if (!type.hasStaticShape())
+    return op.emitError("CUDA code generation needs static shapes");
+  uint64_t total = type.getNumElements();
+  if (total == 0)
+    return success();
+  std::string kernelName = "kiln_kernel_" +
+                           std::to_string(program.kernels.size());
+  std::string header = kernelHeader(kernelName, {op.getOperation()});
+  line(header + " {");
+  ++indent;
+  line("const int64_t thread = int64_t(blockIdx.x) * blockDim.x + "
+       "threadIdx.x;");
+  line("if (thread >= " + std::to_string(total) + "ll)");
+  line("  return;");
+  if (failed(materializeOutsideValues({op.getOperation()})))
+    return failure();
+  FailureOr<BufferView> source = view(op.getSource());
+  FailureOr<BufferView> target = view(op.getTarget());
+  FailureOr<std::string> storage = storageType(type.getElementType(), op);
+  if (failed(source) || failed(target) || failed(storage))
+    return failure();
+  std::string rest = "thread";
+  SmallVector<std::string> ivs(type.getRank());
+  for (int d = int(type.getRank()) - 1; d >= 0; --d) {
+    ivs[d] = fresh("i");
+    line("const int64_t " + ivs[d] + " = " +
+         (d == 0 ? rest : rest + " % " + std::to_string(type.getDimSize(d))) +
+         ";");
+    rest = "(" + rest + " / " + std::to_string(type.getDimSize(d)) + ")";
+  }
+  line(elementAt(*target, *storage, ivs) + " = " +
+       elementAt(*source, *storage, ivs) + ";");
+  --indent;
+  line("}");
+  finishKernel(kernelName, /*cooperative=*/false, {op.getOperation()}, total);
+  return success();
+}
+
+/// Constant globals small enough to stay in the code (larger ones are in
+/// the weights section) become device arrays of their bytes.
+void Emitter::emitGlobals() {
+  unsigned index = 0;
+  for (auto global : module.getOps<memref::GlobalOp>()) {
+    auto value = dyn_cast_or_null<ElementsAttr>(global.getInitialValueAttr());
+    if (!global.getConstant() || !value)
+      continue;
+    std::string variable = "kiln_constant_" + std::to_string(index++);
+    MemRefType type = global.getType();
+    Type elementType = type.getElementType();
+    unsigned elementBytes =
+        elementType.isIntOrFloat()
+            ? (elementType.getIntOrFloatBitWidth() + 7) / 8
+            : 0;
+    std::vector<uint8_t> bytes;
+    if (elementBytes) {
+      for (int64_t i = 0; i < type.getNumElements(); ++i) {
+        APInt bits;
+        if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+          if (isa<FloatType>(elementType))
+            bits = (*(dense.getValues<APFloat>().begin() +
+                      (dense.isSplat() ? 0 : i)))
+                       .bitcastToAPInt();
+          else
+            bits = *(dense.getValues<APInt>().begin() + (dense.isSplat() ? 0 : i));
+        } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+          ArrayRef<char> data;
+          if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+            data = blob->getData();
+          uint64_t word = 0;
+          if (data.size() >= (i + 1) * elementBytes)
+            std::memcpy(&word, data.data() + i * elementBytes, elementBytes);
+          bits = APInt(elementBytes * 8, word);
+        }
+        uint64_t word = bits.getBitWidth() ? bits.getZExtValue() : 0;
+        if (elementType.isInteger(1))
+          word &= 1;
+        for (unsigned b = 0; b < elementBytes; ++b)
+          bytes.push_back(uint8_t(word >> (8 * b)));
+      }
+    }
+    if (bytes.empty())
+      bytes.push_back(0);
+    std::string text = "__device__ const __align__(16) unsigned char " +
+                       variable + "[" + std::to_string(bytes.size()) +
+                       "] = {";
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      if (i % 16 == 0)
+        text += "\n   ";
+      text += " " + std::to_string(bytes[i]) + ",";
+    }
+    line(text + "\n};");
+    globals[global.getSymNameAttr()] =
+        "const_cast<unsigned char *>(" + variable + ")";
+  }
+  if (index)
+    line("");
+}
+
+void Emitter::emitPrologue() {
+  line("// Generated by kiln " KILN_VERSION " from the model '" +
+       (module->getAttrOfType<StringAttr>("onnx.graph_name")
+            ? module->getAttrOfType<StringAttr>("onnx.graph_name").str()
+            : std::string("model")) +
+       "'.");
+  line("// Compiles with nvcc for the GPU, and with a host C++ compiler");
+  line("// against Kiln's SIMT emulator.");
+  line("#include \"kiln/cuda/device.h\"");
+  line("");
+}
+
+FailureOr<CudaProgram> Emitter::run() {
+  main = lookupModelFunction(module);
+  if (!main)
+    return failure();
+  if (!main.getBody().hasOneBlock())
+    return main.emitError("CUDA code generation expects the model function "
+                          "to be one block");
+  if (failed(collectRoots(main)))
+    return failure();
+  for (BlockArgument argument : main.getArguments())
+    parameters.push_back(roots[argument]);
+  for (unsigned i = 0; i < main.getNumResults(); ++i)
+    parameters.push_back("output" + std::to_string(i));
+
+  emitPrologue();
+  emitGlobals();
+
+  // Top-level ops: kernels, and the buffers and scalars they use.
+  SmallVector<Operation *> serial;
+  auto flushSerial = [&]() -> LogicalResult {
+    if (serial.empty())
+      return success();
+    LogicalResult result = emitSerialKernel(serial);
+    serial.clear();
+    return result;
+  };
+  for (Operation &op : main.getBody().front()) {
+    bool bookkeeping =
+        isa<memref::ViewOp, memref::SubViewOp, memref::ExpandShapeOp,
+            memref::CollapseShapeOp, memref::CastOp, memref::ReinterpretCastOp,
+            memref::GetGlobalOp, memref::AllocOp, memref::DeallocOp,
+            memref::AssumeAlignmentOp, func::ReturnOp>(op) ||
+        (isMemoryEffectFree(&op) && !op.getNumRegions());
+    if (bookkeeping) {
+      if (auto alloc = dyn_cast<memref::AllocOp>(op); alloc &&
+                                                      !roots.count(alloc))
+        return alloc.emitError("CUDA code generation needs every "
+                               "intermediate buffer in the memory plan "
+                               "(static shapes)");
+      continue;
+    }
+    if (isa<memref::LoadOp>(op) && op.getNumResults() == 1) {
+      // A scalar read at the top level: recomputed where it is used.
+      continue;
+    }
+    if (auto parallel = dyn_cast<scf::ParallelOp>(op)) {
+      if (failed(flushSerial()) || failed(emitParallelKernel(parallel)))
+        return failure();
+      continue;
+    }
+    if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+      if (failed(flushSerial()) || failed(emitCopyKernel(copy)))
+        return failure();
+      continue;
+    }
+    if (isa<scf::ForOp, scf::IfOp, scf::WhileOp, memref::StoreOp>(op)) {
+      serial.push_back(&op);
+      continue;
+    }
+    return op.emitError() << "CUDA code generation does not support '"
+                          << op.getName() << "'";
+  }
+  if (failed(flushSerial()))
+    return failure();
+
+  line("// Launches, in order, on one stream:");
+  for (const CudaLaunch &launch : program.launches)
+    line("//   " + program.kernels[launch.kernel].name + "<<<" +
+         std::to_string(launch.grid[0]) + ", " +
+         std::to_string(program.kernels[launch.kernel].blockThreads) + ">>>");
+  line("");
+  line("#ifndef __CUDACC__");
+  line("// The emulator finds the kernels through this table.");
+  line("extern \"C\" const kiln_emu_entry kiln_emu_kernels[] = {");
+  for (const CudaKernel &kernel : program.kernels)
+    line("    " + kernel.name + "_emulated,");
+  if (program.kernels.empty())
+    line("    nullptr,");
+  line("};");
+  line("extern \"C\" const unsigned kiln_emu_kernel_count = " +
+       std::to_string(program.kernels.size()) + ";");
+  line("#endif");
+  program.source = std::move(source);
+  return program;
+}
+
+} // namespace
+
+FailureOr<CudaProgram> mlir::kiln::cuda::emitCudaProgram(ModuleOp module) {
+  return Emitter(module).run();
+}
