@@ -58,6 +58,11 @@ cl::opt<unsigned> warmup("warmup", cl::desc("Untimed runs before timing"),
                          cl::init(10), cl::sub(benchCommand),
                          cl::cat(benchCategory));
 
+cl::opt<DeviceChoice> device(
+    "device", cl::desc("Where to run (by default, the package's target)"),
+    deviceValues(), cl::init(DeviceChoice::Default), cl::sub(benchCommand),
+    cl::cat(benchCategory));
+
 cl::opt<int> threadCount("threads",
                          cl::desc("Threads to run on (0: every core)"),
                          cl::init(0), cl::sub(benchCommand),
@@ -124,7 +129,8 @@ int bench() {
   if (iterations == 0)
     return fail("--iterations must be at least 1");
   try {
-    kiln::Model model = kiln::Model::load(packagePath);
+    kiln::Model model = kiln::Model::load(
+        packagePath, static_cast<kiln_device_t>(device.getValue()));
     std::map<std::string, int64_t> dims;
     for (const std::string &text : dimValues) {
       std::string name, value;

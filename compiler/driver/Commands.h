@@ -27,6 +27,11 @@ extern llvm::cl::OptionCategory benchCategory;
 /// `kiln bench`.
 int runBenchCommand();
 
+/// `--device=cpu|cuda|cuda-emu` of `kiln run` and `kiln bench`; the values
+/// are the runtime's kiln_device_t.
+enum class DeviceChoice { Default = 0, Cpu = 1, Cuda = 2, CudaEmulator = 3 };
+llvm::cl::ValuesClass deviceValues();
+
 } // namespace mlir::kiln
 
 #endif // KILN_COMPILER_DRIVER_COMMANDS_H

@@ -48,6 +48,11 @@ cl::opt<std::string>
               cl::desc("Write each output to DIR/<output name>.npy"),
               cl::value_desc("dir"), cl::sub(runCommand), cl::cat(runCategory));
 
+cl::opt<DeviceChoice> device(
+    "device", cl::desc("Where to run (by default, the package's target)"),
+    deviceValues(), cl::init(DeviceChoice::Default), cl::sub(runCommand),
+    cl::cat(runCategory));
+
 cl::opt<int> threadCount("threads",
                          cl::desc("Threads to run on (0: every core)"),
                          cl::init(0), cl::sub(runCommand),
@@ -145,7 +150,8 @@ void printOutput(const kiln_tensor_info_t &info, const kiln_tensor_t &tensor) {
 
 int run() {
   try {
-    kiln::Model model = kiln::Model::load(packagePath);
+    kiln::Model model = kiln::Model::load(
+        packagePath, static_cast<kiln_device_t>(device.getValue()));
 
     std::vector<NpyArray> arrays(inputFiles.size());
     std::vector<std::string> names(inputFiles.size());

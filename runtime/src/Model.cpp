@@ -27,12 +27,26 @@ void buildSignature(const std::vector<package::TensorSignature> &tensors,
   }
 }
 
+const char *deviceName(kiln_device_t device) {
+  switch (device) {
+  case KILN_DEVICE_CPU:
+    return "cpu";
+  case KILN_DEVICE_CUDA:
+    return "cuda";
+  case KILN_DEVICE_CUDA_EMULATOR:
+    return "cuda-emu";
+  default:
+    return "default";
+  }
+}
+
 kiln_status_t checkTarget(const std::string &path,
                           const package::Manifest &manifest) {
   if (manifest.target != "cpu")
     return makeStatus(KILN_STATUS_UNIMPLEMENTED,
                       path + ": the package is for target '" +
-                          manifest.target + "'; this runtime runs 'cpu'");
+                          manifest.target + "'; this runtime runs 'cpu' and "
+                          "'cuda'");
   std::vector<std::string> missing = missingCpuFeatures(manifest.cpuFeatures);
   if (missing.empty())
     return nullptr;
@@ -46,14 +60,54 @@ kiln_status_t checkTarget(const std::string &path,
                         "--cpu=native on this machine)");
 }
 
-kiln_status_t loadModel(const char *path, kiln_model_t **out_model) {
+/// A CUDA package on a GPU or on the emulator.
+kiln_status_t loadCudaModel(const char *path, kiln_device_t device,
+                            int32_t ordinal, kiln_model_s &model) {
+  if (device == KILN_DEVICE_CPU)
+    return makeStatus(KILN_STATUS_UNIMPLEMENTED,
+                      std::string(path) +
+                          ": the package is for target 'cuda'; run it on "
+                          "device 'cuda' or 'cuda-emu' (or compile the "
+                          "model with --target=cpu)");
+  model.weights =
+      model.package->section(SectionKind::Weights, model.weightsBytes);
+  if (model.weightsBytes != model.manifest().weightsBytes)
+    return makeStatus(KILN_STATUS_DATA_LOSS,
+                      std::string(path) +
+                          ": the weights section does not have the size the "
+                          "manifest gives");
+  if (device == KILN_DEVICE_CUDA_EMULATOR)
+    return loadEmulatedCudaModel(*model.package, path, model.cuda);
+  return loadDriverCudaModel(*model.package, path, ordinal, model.cuda);
+}
+
+kiln_status_t loadModel(const char *path, const kiln_model_options_t *options,
+                        kiln_model_t **out_model) {
   if (!path || !out_model)
     return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
                       "kiln_model_load_file: path and out_model are required");
+  kiln_device_t device = options ? options->device : KILN_DEVICE_DEFAULT;
+  if (device < KILN_DEVICE_DEFAULT || device > KILN_DEVICE_CUDA_EMULATOR)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "unknown device " + std::to_string(int(device)));
   auto model = std::make_unique<kiln_model_s>();
   KILN_RETURN_IF_ERROR(MappedPackage::open(path, model->package));
   const package::Manifest &manifest = model->manifest();
+  if (manifest.target == "cuda") {
+    KILN_RETURN_IF_ERROR(loadCudaModel(
+        path, device, options ? options->cuda_device : 0, *model));
+    buildSignature(manifest.inputs, model->inputs);
+    buildSignature(manifest.outputs, model->outputs);
+    *out_model = model.release();
+    return nullptr;
+  }
   KILN_RETURN_IF_ERROR(checkTarget(path, manifest));
+  if (device != KILN_DEVICE_DEFAULT && device != KILN_DEVICE_CPU)
+    return makeStatus(KILN_STATUS_UNIMPLEMENTED,
+                      std::string(path) + ": the package is for target 'cpu'; "
+                                          "it cannot run on device '" +
+                          deviceName(device) +
+                          "' (compile the model with --target=cuda)");
 
   uint64_t codeSize = 0;
   const uint8_t *code = model->package->section(SectionKind::CpuCode, codeSize);
@@ -98,8 +152,15 @@ kiln_status_t tensorInfo(const kiln_model_s::Signature *signature,
 
 extern "C" kiln_status_t kiln_model_load_file(const char *path,
                                               kiln_model_t **out_model) {
+  return kiln_model_load_file_with_options(path, nullptr, out_model);
+}
+
+extern "C" kiln_status_t
+kiln_model_load_file_with_options(const char *path,
+                                  const kiln_model_options_t *options,
+                                  kiln_model_t **out_model) {
   try {
-    return loadModel(path, out_model);
+    return loadModel(path, options, out_model);
   } catch (const std::bad_alloc &) {
     return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED, "out of memory");
   } catch (...) {

@@ -6,6 +6,7 @@
 #include "runtime/src/CpuExecutable.h"
 #include "runtime/src/Package.h"
 #include "runtime/src/ParallelRuntime.h"
+#include "runtime/src/cuda/CudaModel.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -15,6 +16,8 @@ struct kiln_model_s {
   std::atomic<int> references{1};
   std::unique_ptr<kiln::runtime::MappedPackage> package;
   std::unique_ptr<kiln::runtime::CpuExecutable> executable;
+  /// Set instead of `executable` for a CUDA package.
+  std::unique_ptr<kiln::runtime::CudaModel> cuda;
   /// The weights section, used in place.
   const uint8_t *weights = nullptr;
   uint64_t weightsBytes = 0;
@@ -43,6 +46,8 @@ struct kiln_session_s {
     void operator()(uint8_t *p) const { std::free(p); }
   };
   std::unique_ptr<uint8_t, FreeDeleter> workspace;
+  /// A CUDA model's device memory and stream, made at the first run.
+  std::unique_ptr<kiln::runtime::CudaSessionState> cuda;
   /// Outputs the runtime allocated in the last run, with their shapes.
   std::vector<void *> ownedOutputs;
   std::vector<std::vector<int64_t>> ownedShapes;

@@ -206,6 +206,66 @@ void releaseOwnedOutputs(kiln_session_t *session) {
   session->ownedShapes.clear();
 }
 
+/// A CUDA model: static shapes, so each output's size is known before the
+/// run; results land in the caller's buffers or in ones the session owns.
+kiln_status_t runCuda(kiln_session_t *session,
+                      const std::vector<const kiln_tensor_t *> &bound,
+                      kiln_tensor_t *outputs) {
+  const kiln_model_t *model = session->model;
+  const std::vector<kiln_tensor_info_t> &outputInfos = model->outputs.infos;
+  std::vector<uint64_t> bytes = tensorBytes(model->manifest().outputs);
+  std::vector<Result> expected(outputInfos.size());
+  for (size_t i = 0; i < outputInfos.size(); ++i) {
+    expected[i].shape.assign(outputInfos[i].shape,
+                             outputInfos[i].shape + outputInfos[i].rank);
+    if (outputs[i].data)
+      KILN_RETURN_IF_ERROR(
+          checkOutput(outputInfos[i], outputs[i], expected[i], bytes[i]));
+  }
+  if (!session->cuda)
+    KILN_RETURN_IF_ERROR(model->cuda->createSession(session->cuda));
+  if (session->threads > 1 && !session->team)
+    session->team = std::make_unique<ThreadTeam>(session->threads);
+
+  std::vector<const void *> inputData;
+  for (const kiln_tensor_t *input : bound)
+    inputData.push_back(input->data);
+  std::vector<void *> destinations(outputInfos.size());
+  std::vector<void *> owned;
+  for (size_t i = 0; i < outputInfos.size(); ++i) {
+    destinations[i] = outputs[i].data;
+    if (destinations[i])
+      continue;
+    destinations[i] = std::malloc(bytes[i] ? bytes[i] : 1);
+    if (!destinations[i]) {
+      for (void *buffer : owned)
+        std::free(buffer);
+      return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    owned.push_back(destinations[i]);
+  }
+  if (kiln_status_t status = model->cuda->run(*session->cuda, inputData,
+                                              destinations,
+                                              session->team.get())) {
+    for (void *buffer : owned)
+      std::free(buffer);
+    return status;
+  }
+  session->ownedOutputs = owned;
+  session->ownedShapes.resize(outputInfos.size());
+  for (size_t i = 0; i < outputInfos.size(); ++i) {
+    if (outputs[i].data)
+      continue;
+    session->ownedShapes[i] = expected[i].shape;
+    outputs[i].dtype = outputInfos[i].dtype;
+    outputs[i].rank = outputInfos[i].rank;
+    outputs[i].shape = session->ownedShapes[i].data();
+    outputs[i].data = destinations[i];
+    outputs[i].byte_size = bytes[i];
+  }
+  return nullptr;
+}
+
 kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
                   size_t inputCount, kiln_tensor_t *outputs,
                   size_t outputCount) {
@@ -222,6 +282,8 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
   std::vector<const kiln_tensor_t *> bound;
   KILN_RETURN_IF_ERROR(bindInputs(model, inputs, inputCount, bound));
   releaseOwnedOutputs(session);
+  if (model->cuda)
+    return runCuda(session, bound, outputs);
 
   // args: the results' descriptors, the weights, the workspace, then the
   // inputs.
@@ -347,6 +409,8 @@ extern "C" void kiln_session_release(kiln_session_t *session) {
       session->references.fetch_sub(1, std::memory_order_acq_rel) != 1)
     return;
   releaseOwnedOutputs(session);
+  // The device state before the model that made it.
+  session->cuda.reset();
   kiln_model_release(session->model);
   delete session;
 }

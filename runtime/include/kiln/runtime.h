@@ -82,6 +82,32 @@ typedef struct kiln_model_s kiln_model_t;
  * section, and the CPU features its code needs. The weights stay in the
  * mapped file and are used in place. */
 kiln_status_t kiln_model_load_file(const char *path, kiln_model_t **out_model);
+
+/* Where a model runs. */
+typedef enum kiln_device_e {
+  /* What the package was compiled for: the CPU, or the first CUDA GPU. */
+  KILN_DEVICE_DEFAULT = 0,
+  KILN_DEVICE_CPU = 1,
+  /* A GPU, through the CUDA driver (libcuda.so.1, loaded at run time). */
+  KILN_DEVICE_CUDA = 2,
+  /* A CUDA package's kernels on the CPU, through Kiln's SIMT emulator:
+   * slow, for testing without a GPU. */
+  KILN_DEVICE_CUDA_EMULATOR = 3,
+} kiln_device_t;
+
+typedef struct kiln_model_options_s {
+  kiln_device_t device;
+  /* With KILN_DEVICE_CUDA: which GPU (0 is the first). */
+  int32_t cuda_device;
+} kiln_model_options_t;
+
+/* As kiln_model_load_file, on the device `options` names (NULL for the
+ * defaults). A CUDA model uploads its weights to the GPU once, here; on a
+ * machine without a driver or GPU it fails with KILN_STATUS_UNAVAILABLE
+ * and says why. */
+kiln_status_t kiln_model_load_file_with_options(
+    const char *path, const kiln_model_options_t *options,
+    kiln_model_t **out_model);
 void kiln_model_retain(kiln_model_t *model);
 void kiln_model_release(kiln_model_t *model);
 

@@ -38,9 +38,12 @@ inline void check(kiln_status_t status) {
 
 class Model {
 public:
-  static Model load(const std::string &path) {
+  static Model load(const std::string &path,
+                    kiln_device_t device = KILN_DEVICE_DEFAULT,
+                    int32_t cudaDevice = 0) {
     kiln_model_t *model = nullptr;
-    check(kiln_model_load_file(path.c_str(), &model));
+    kiln_model_options_t options = {device, cudaDevice};
+    check(kiln_model_load_file_with_options(path.c_str(), &options, &model));
     return Model(model);
   }
   Model(const Model &other) : model_(other.model_) { kiln_model_retain(model_); }

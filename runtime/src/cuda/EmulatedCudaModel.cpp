@@ -1,0 +1,140 @@
+//===- EmulatedCudaModel.cpp - CUDA packages on the SIMT emulator ---------===//
+//
+// "Device memory" is host memory here: the weights are used in place from
+// the mapped package, the workspace is allocated per session, and kernels
+// read the caller's inputs and write the outputs directly.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/src/cuda/CudaModel.h"
+
+#include "runtime/src/InMemoryLibrary.h"
+#include "runtime/src/cuda/Emulator.h"
+
+#include <cstdlib>
+#include <dlfcn.h>
+
+using namespace kiln;
+using namespace kiln::runtime;
+using package::SectionKind;
+
+namespace {
+
+constexpr size_t kWorkspaceAlignment = 256;
+
+struct EmulatedSession : CudaSessionState {
+  ~EmulatedSession() override { std::free(workspace); }
+  unsigned char *workspace = nullptr;
+};
+
+class EmulatedCudaModel : public CudaModel {
+public:
+  ~EmulatedCudaModel() override {
+    if (handle)
+      dlclose(handle);
+  }
+
+  kiln_status_t
+  createSession(std::unique_ptr<CudaSessionState> &out_state) override {
+    auto state = std::make_unique<EmulatedSession>();
+    if (workspaceBytes) {
+      state->workspace = static_cast<unsigned char *>(std::aligned_alloc(
+          kWorkspaceAlignment, (workspaceBytes + kWorkspaceAlignment - 1) /
+                                   kWorkspaceAlignment * kWorkspaceAlignment));
+      if (!state->workspace)
+        return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED,
+                          "cannot allocate the " +
+                              std::to_string(workspaceBytes) +
+                              "-byte workspace");
+    }
+    out_state = std::move(state);
+    return nullptr;
+  }
+
+  kiln_status_t run(CudaSessionState &state,
+                    const std::vector<const void *> &inputs,
+                    const std::vector<void *> &outputs,
+                    ThreadTeam *team) override {
+    auto &session = static_cast<EmulatedSession &>(state);
+    // Kernel parameters, as cuLaunchKernel takes them: pointers to each
+    // parameter's value.
+    std::vector<unsigned char *> regions = {
+        const_cast<unsigned char *>(weights), session.workspace};
+    for (const void *input : inputs)
+      regions.push_back(
+          const_cast<unsigned char *>(static_cast<const unsigned char *>(input)));
+    for (void *output : outputs)
+      regions.push_back(static_cast<unsigned char *>(output));
+    std::vector<void *> params;
+    for (unsigned char *&region : regions)
+      params.push_back(&region);
+    for (const package::CudaLaunchInfo &launch : schedule.launches) {
+      const package::CudaKernelInfo &kernel = schedule.kernels[launch.kernel];
+      EmulatedLaunch emulated;
+      emulated.entry = entries[launch.kernel];
+      emulated.params = params.data();
+      std::copy(std::begin(launch.grid), std::end(launch.grid), emulated.grid);
+      emulated.block[0] = kernel.blockThreads;
+      emulated.cooperative = kernel.cooperative != 0;
+      emulated.name = kernel.name.c_str();
+      KILN_RETURN_IF_ERROR(launchEmulated(emulated, team));
+    }
+    return nullptr;
+  }
+
+  void *handle = nullptr;
+  package::CudaSchedule schedule;
+  std::vector<kiln_emu_entry> entries;
+  const uint8_t *weights = nullptr;
+  uint64_t workspaceBytes = 0;
+};
+
+} // namespace
+
+kiln_status_t
+kiln::runtime::loadEmulatedCudaModel(const MappedPackage &package,
+                                     const std::string &path,
+                                     std::unique_ptr<CudaModel> &out_model) {
+  auto fail = [&](const std::string &message) {
+    return makeStatus(KILN_STATUS_DATA_LOSS, path + ": " + message);
+  };
+  auto model = std::make_unique<EmulatedCudaModel>();
+  uint64_t size = 0;
+  const uint8_t *scheduleBytes = package.section(SectionKind::CudaSchedule, size);
+  std::string error;
+  if (!scheduleBytes)
+    return fail("the package has no CUDA schedule");
+  if (!package::parseCudaSchedule(scheduleBytes, size, model->schedule, error))
+    return fail(error);
+  const uint8_t *code = package.section(SectionKind::CudaEmulator, size);
+  if (!code)
+    return fail("the package has no build of its kernels for the emulator");
+  if (kiln_status_t status = loadLibraryFromMemory(
+          code, size, "the emulator's kernels", model->handle)) {
+    status->message = path + ": " + status->message;
+    return status;
+  }
+  auto *table = static_cast<const kiln_emu_entry *>(
+      dlsym(model->handle, "kiln_emu_kernels"));
+  auto *count = static_cast<const unsigned *>(
+      dlsym(model->handle, "kiln_emu_kernel_count"));
+  if (!table || !count || *count != model->schedule.kernels.size())
+    return fail("the emulator's kernels do not match the CUDA schedule");
+  model->entries.assign(table, table + *count);
+  model->weights = package.section(SectionKind::Weights, size);
+  model->workspaceBytes = package.manifest().workspaceBytes;
+  out_model = std::move(model);
+  return nullptr;
+}
+
+std::vector<uint64_t> kiln::runtime::tensorBytes(
+    const std::vector<package::TensorSignature> &tensors) {
+  std::vector<uint64_t> bytes;
+  for (const package::TensorSignature &tensor : tensors) {
+    uint64_t count = kiln_dtype_size(static_cast<kiln_dtype_t>(tensor.dtype));
+    for (int64_t size : tensor.shape)
+      count *= uint64_t(size < 0 ? 0 : size);
+    bytes.push_back(count);
+  }
+  return bytes;
+}
