@@ -57,3 +57,23 @@ tools = [ToolSubst("kiln", unresolved="fatal"),
          ToolSubst("kiln-c-api-example", unresolved="fatal"),
          ToolSubst("kiln-runtime-concurrency", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, [config.kiln_tools_dir])
+
+# CUDA: `nvcc` where the toolkit is installed; `cuda-gpu` where a GPU and
+# its driver are present (tests that need one are reported UNSUPPORTED
+# without).
+import ctypes
+import shutil
+cuda_home = os.environ.get("CUDA_HOME", "")
+if shutil.which("nvcc") or (cuda_home and os.access(
+        os.path.join(cuda_home, "bin", "nvcc"), os.X_OK)):
+    config.available_features.add("nvcc")
+try:
+    libcuda = ctypes.CDLL("libcuda.so.1")
+    count = ctypes.c_int(0)
+    if libcuda.cuInit(0) == 0 and libcuda.cuDeviceGetCount(
+            ctypes.byref(count)) == 0 and count.value > 0:
+        config.available_features.add("cuda-gpu")
+except OSError:
+    pass
+if "CUDA_HOME" in os.environ:
+    config.environment["CUDA_HOME"] = os.environ["CUDA_HOME"]

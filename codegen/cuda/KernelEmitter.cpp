@@ -1236,9 +1236,11 @@ LogicalResult Emitter::emitParallelKernel(scf::ParallelOp op) {
 }
 
 LogicalResult Emitter::emitSerialKernel(ArrayRef<Operation *> ops) {
-  // Nothing a serial kernel computes may be used after it.
+  // Nothing its loops compute may be used after it (scalars read between
+  // them are read again where they are used).
   for (Operation *op : ops)
-    for (Value result : op->getResults())
+    for (Value result : op->getNumRegions() ? op->getResults()
+                                              : ResultRange(nullptr, 0))
       for (Operation *user : result.getUsers())
         if (!llvm::any_of(ops, [&](Operation *kernelOp) {
               return kernelOp->isAncestor(user);
@@ -1392,7 +1394,9 @@ FailureOr<CudaProgram> Emitter::run() {
   emitPrologue();
   emitGlobals();
 
-  // Top-level ops: kernels, and the buffers and scalars they use.
+  // Top-level ops: kernels, and the buffers and scalars they use. A
+  // serial kernel takes a whole range of top-level ops, so the scalars read
+  // between its loops are read in order.
   SmallVector<Operation *> serial;
   auto flushSerial = [&]() -> LogicalResult {
     if (serial.empty())
@@ -1402,22 +1406,25 @@ FailureOr<CudaProgram> Emitter::run() {
     return result;
   };
   for (Operation &op : main.getBody().front()) {
-    bool bookkeeping =
-        isa<memref::ViewOp, memref::SubViewOp, memref::ExpandShapeOp,
-            memref::CollapseShapeOp, memref::CastOp, memref::ReinterpretCastOp,
-            memref::GetGlobalOp, memref::AllocOp, memref::DeallocOp,
-            memref::AssumeAlignmentOp, func::ReturnOp>(op) ||
-        (isMemoryEffectFree(&op) && !op.getNumRegions());
-    if (bookkeeping) {
-      if (auto alloc = dyn_cast<memref::AllocOp>(op); alloc &&
-                                                      !roots.count(alloc))
+    if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+      if (!roots.count(alloc))
         return alloc.emitError("CUDA code generation needs every "
                                "intermediate buffer in the memory plan "
                                "(static shapes)");
       continue;
     }
-    if (isa<memref::LoadOp>(op) && op.getNumResults() == 1) {
-      // A scalar read at the top level: recomputed where it is used.
+    if (isa<memref::DeallocOp, memref::AssumeAlignmentOp, func::ReturnOp>(op))
+      continue;
+    bool scalarOrView =
+        isa<memref::ViewOp, memref::SubViewOp, memref::ExpandShapeOp,
+            memref::CollapseShapeOp, memref::CastOp, memref::ReinterpretCastOp,
+            memref::GetGlobalOp, memref::LoadOp>(op) ||
+        (isMemoryEffectFree(&op) && !op.getNumRegions());
+    if (scalarOrView) {
+      // Recomputed in the kernels that use it, or in order within an open
+      // serial range.
+      if (!serial.empty())
+        serial.push_back(&op);
       continue;
     }
     if (auto parallel = dyn_cast<scf::ParallelOp>(op)) {

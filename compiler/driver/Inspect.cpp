@@ -12,6 +12,8 @@
 
 #include "runtime/src/Package.h"
 
+#include <optional>
+
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -64,6 +66,82 @@ llvm::json::Value tensorJson(const package::TensorSignature &tensor) {
       {"dim_names", std::move(names)}};
 }
 
+/// The package's CUDA schedule, if it has a valid one.
+std::optional<package::CudaSchedule>
+cudaSchedule(const runtime::MappedPackage &package) {
+  uint64_t size = 0;
+  const uint8_t *bytes = package.section(package::SectionKind::CudaSchedule, size);
+  package::CudaSchedule schedule;
+  std::string error;
+  if (!bytes || !package::parseCudaSchedule(bytes, size, schedule, error))
+    return std::nullopt;
+  return schedule;
+}
+
+/// The grid each kernel is launched with (kernels launch once).
+std::vector<uint32_t> gridSizes(const package::CudaSchedule &schedule) {
+  std::vector<uint32_t> grids(schedule.kernels.size(), 0);
+  for (const package::CudaLaunchInfo &launch : schedule.launches)
+    grids[launch.kernel] = launch.grid[0] * launch.grid[1] * launch.grid[2];
+  return grids;
+}
+
+llvm::json::Value cudaJson(const package::CudaSchedule &schedule) {
+  llvm::json::Array kernels, architectures;
+  std::vector<uint32_t> grids = gridSizes(schedule);
+  for (const std::string &architecture : schedule.architectures)
+    architectures.push_back(architecture);
+  for (auto [index, kernel] : llvm::enumerate(schedule.kernels)) {
+    llvm::json::Array resources;
+    for (const package::KernelResources &r : kernel.resources)
+      resources.push_back(llvm::json::Object{
+          {"architecture", r.architecture},
+          {"registers", int64_t(r.registers)},
+          {"spill_store_bytes", int64_t(r.spillStoreBytes)},
+          {"spill_load_bytes", int64_t(r.spillLoadBytes)},
+          {"stack_bytes", int64_t(r.stackBytes)},
+          {"shared_bytes", int64_t(r.sharedBytes)},
+          {"occupancy_percent", int64_t(r.occupancyPercent)}});
+    kernels.push_back(llvm::json::Object{
+        {"name", kernel.name},
+        {"block_threads", int64_t(kernel.blockThreads)},
+        {"grid_blocks", int64_t(grids[index])},
+        {"cooperative", kernel.cooperative != 0},
+        {"nodes", kernel.origin},
+        {"resources", std::move(resources)}});
+  }
+  return llvm::json::Object{{"architectures", std::move(architectures)},
+                            {"precision", schedule.precision},
+                            {"launches", int64_t(schedule.launches.size())},
+                            {"kernels", std::move(kernels)}};
+}
+
+void printCudaText(const package::CudaSchedule &schedule,
+                   llvm::raw_ostream &os) {
+  os << "cuda: precision " << schedule.precision << ", "
+     << schedule.kernels.size() << " kernels, " << schedule.launches.size()
+     << " launches, architectures ";
+  for (size_t i = 0; i < schedule.architectures.size(); ++i)
+    os << (i ? ", " : "") << schedule.architectures[i];
+  os << (schedule.architectures.empty() ? "none (emulator only)\n" : "\n");
+  os << "kernels (ptxas: registers, spill stores/loads, shared memory, "
+        "theoretical occupancy):\n";
+  std::vector<uint32_t> grids = gridSizes(schedule);
+  for (auto [index, kernel] : llvm::enumerate(schedule.kernels)) {
+    os << "  " << kernel.name << "  <<<" << grids[index] << ", "
+       << kernel.blockThreads << ">>>";
+    if (!kernel.origin.empty())
+      os << "  " << kernel.origin;
+    os << "\n";
+    for (const package::KernelResources &r : kernel.resources)
+      os << llvm::format("    %-6s %3u registers, spills %u/%u bytes, "
+                         "%u bytes shared, occupancy %u%%\n",
+                         r.architecture.c_str(), r.registers,
+                         r.spillStoreBytes, r.spillLoadBytes, r.sharedBytes,
+                         r.occupancyPercent);
+  }
+}
+
 void printJson(const runtime::MappedPackage &package) {
   const package::Manifest &manifest = package.manifest();
   llvm::json::Array inputs, outputs, sections, features;
@@ -100,6 +178,8 @@ void printJson(const runtime::MappedPackage &package) {
            {"dynamic_buffers", int64_t(manifest.dynamicBuffers)}}},
       {"sections", std::move(sections)},
       {"compile_options", std::move(options)}};
+  if (std::optional<package::CudaSchedule> schedule = cudaSchedule(package))
+    root.getAsObject()->try_emplace("cuda", cudaJson(*schedule));
   llvm::outs() << llvm::formatv("{0:2}", root) << "\n";
 }
 
@@ -129,13 +209,15 @@ void printText(const runtime::MappedPackage &package) {
      << manifest.dynamicBuffers << " buffers sized at run time\n";
   os << "sections:\n";
   for (const auto &entry : package.sections())
-    os << llvm::format("  %-10s offset %10llu  size %10llu  crc32c %08x\n",
+    os << llvm::format("  %-13s offset %10llu  size %10llu  crc32c %08x\n",
                        package::sectionKindName(entry.kind),
                        (unsigned long long)entry.offset,
                        (unsigned long long)entry.size, entry.crc);
   os << "compile options:\n";
   for (const auto &[key, value] : manifest.compileOptions)
     os << "  --" << key << "=" << value << "\n";
+  if (std::optional<package::CudaSchedule> schedule = cudaSchedule(package))
+    printCudaText(*schedule, os);
 }
 
 } // namespace

@@ -9,6 +9,9 @@
     package_tool.py require-feature IN OUT NAME  add a CPU feature to the
                                                  manifest (checksums kept
                                                  valid)
+    package_tool.py bad-launch IN OUT            make the CUDA schedule's
+                                                 last launch name kernel 999
+                                                 (checksums kept valid)
 
 The layout is runtime/src/PackageFormat.h: a 32-byte header, 32-byte
 section entries, then the sections.
@@ -19,7 +22,8 @@ import sys
 
 HEADER = struct.Struct("<8sIIQII")
 ENTRY = struct.Struct("<IIQQII")
-KINDS = {"manifest": 1, "cpu-code": 2, "weights": 3}
+KINDS = {"manifest": 1, "cpu-code": 2, "weights": 3, "cuda-fatbin": 4,
+         "cuda-emulator": 5, "cuda-schedule": 6, "cuda-source": 7}
 
 
 def crc32c(data):
@@ -94,6 +98,13 @@ def main():
         data[offset:offset + len(manifest)] = manifest
         entry[3] = len(manifest)
         entry[4] = crc32c(manifest)
+        seal(header, entries, data)
+    elif command == "bad-launch":
+        entry = section(entries, "cuda-schedule")
+        # A launch is (kernel, grid x, y, z), 16 bytes; the last one ends
+        # the section.
+        struct.pack_into("<I", data, entry[2] + entry[3] - 16, 999)
+        entry[4] = crc32c(bytes(data[entry[2]:entry[2] + entry[3]]))
         seal(header, entries, data)
     else:
         sys.exit(f"unknown command {command}")

@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Compiles, runs and checks the real-architecture models.
 
-    check_models.py --bin build/bin --models DIR [--keep DIR]
+    check_models.py --bin build/bin --models DIR [--target cpu|cuda-emu]
+                    [--cuda-arch LIST]
 
 DIR is what make_models.py wrote. Each model is compiled with
 `kiln compile`, run with `kiln run` on the saved inputs, and every output is
 compared with PyTorch's: the largest absolute difference must be at most
 1e-3 times the largest magnitude of PyTorch's output (relative tolerance
 1e-3 on the output's scale). Prints one line per model and fails if any
-model does not compile, run or match.
+model does not compile, run or match. With --target cuda-emu the models are
+compiled with --target=cuda (FP32 arithmetic, so the same tolerance) and
+run by the SIMT emulator; --cuda-arch also compiles them with nvcc. With
+--target cuda they run on the GPU, and the script exits 77 (skipped) where
+there is none.
 """
 
 import argparse
@@ -30,15 +35,16 @@ def file_safe_name(name):
     return "_" + safe if not safe or safe[0] == "." else safe
 
 
-def check(kiln, models, name, work):
+def check(kiln, models, name, work, compile_options=(), run_options=()):
     package = os.path.join(work, name + ".kiln")
     start = time.monotonic()
     compiled = subprocess.run([kiln, "compile", os.path.join(models, name + ".onnx"),
-                               "-o", package], capture_output=True, text=True)
+                               "-o", package, *compile_options],
+                              capture_output=True, text=True)
     compile_seconds = time.monotonic() - start
     if compiled.returncode != 0:
         return False, f"compile failed: {compiled.stderr.strip()[:300]}"
-    arguments = [kiln, "run", package]
+    arguments = [kiln, "run", package, *run_options]
     prefix = os.path.join(models, name + ".input.")
     for path in sorted(glob.glob(prefix + "*.npy")):
         arguments += ["--input", f"{path[len(prefix):-4]}={path}"]
@@ -73,7 +79,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--models", required=True)
+    parser.add_argument("--target", default="cpu",
+                        choices=["cpu", "cuda-emu", "cuda"])
+    parser.add_argument("--cuda-arch", default="none")
     args = parser.parse_args()
+    compile_options, run_options = [], []
+    if args.target == "cuda-emu":
+        compile_options = ["--target=cuda", f"--cuda-arch={args.cuda_arch}",
+                           "--cuda-precision=fp32"]
+        run_options = ["--device=cuda-emu"]
+    if args.target == "cuda":
+        compile_options = ["--target=cuda", f"--cuda-arch={args.cuda_arch}",
+                           "--cuda-precision=fp32"]
+        run_options = ["--device=cuda"]
     kiln = os.path.join(args.bin, "kiln")
     names = sorted(os.path.basename(p)[:-5]
                    for p in glob.glob(os.path.join(args.models, "*.onnx")))
@@ -83,7 +101,12 @@ def main():
     failures = 0
     with tempfile.TemporaryDirectory(prefix="kiln-models-") as work:
         for name in names:
-            ok, message = check(kiln, args.models, name, work)
+            ok, message = check(kiln, args.models, name, work,
+                                compile_options, run_options)
+            if not ok and "cannot run a CUDA package here" in message:
+                # No GPU: the test is skipped (ctest SKIP_RETURN_CODE 77).
+                print(f"SKIP: {message}")
+                return 77
             failures += not ok
             print(f"{'PASS' if ok else 'FAIL'} {name}: {message}")
     print(f"{len(names) - failures} of {len(names)} models match PyTorch")

@@ -12,7 +12,8 @@ A test is `passed`, `unsupported` (kiln refused the model with its
 one-line error: an op, type or attribute the CPU path does not handle) or
 `failed` (anything else: wrong numbers, a crash, a run-time error).
 
-  conformance.py --bin build/bin --report out.json [--data DIR] [--jobs N]
+  conformance.py --bin build/bin --report out.json [--target cpu|cuda-emu]
+                 [--cuda-arch LIST] [--data DIR] [--jobs N]
                  [--filter REGEX] [--require PASS_LIST] [--update PASS_LIST]
 
 With --require, only the listed tests run and any that does not pass
@@ -108,13 +109,23 @@ def bfloat16_as_float32(array):
     return array.astype(np.float32)
 
 
-def run_test(kiln, test_id, directory, workdir):
+def target_options(target, cuda_arch):
+    """(compile options, run options) for a --target."""
+    if target == "cuda-emu":
+        # FP32 arithmetic, so the ONNX tolerances apply.
+        return ([f"--target=cuda", f"--cuda-arch={cuda_arch}",
+                 "--cuda-precision=fp32"], ["--device=cuda-emu"])
+    return [], []
+
+
+def run_test(kiln, test_id, directory, workdir, options=([], [])):
     """(status, reason) of one test."""
     model_path = os.path.join(directory, "model.onnx")
     package = os.path.join(workdir, "model.kiln")
+    compile_options, run_options = options
     try:
         compiled = subprocess.run(
-            [kiln, "compile", model_path, "-o", package],
+            [kiln, "compile", model_path, "-o", package, *compile_options],
             capture_output=True, text=True, timeout=COMPILE_TIMEOUT)
     except subprocess.TimeoutExpired:
         return "failed", f"compile timed out after {COMPILE_TIMEOUT} s"
@@ -145,7 +156,7 @@ def run_test(kiln, test_id, directory, workdir):
         outputs = sorted((f for f in os.listdir(set_dir)
                           if re.fullmatch(r"output_\d+\.pb", f)),
                          key=lambda f: int(f[7:-3]))
-        arguments = [kiln, "run", package]
+        arguments = [kiln, "run", package, *run_options]
         for index, name in enumerate(inputs):
             try:
                 array = load_tensor(os.path.join(set_dir, name))
@@ -198,7 +209,13 @@ def read_list(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bin", required=True, help="directory of kiln")
-    parser.add_argument("--target", default="cpu", choices=["cpu"])
+    parser.add_argument("--target", default="cpu", choices=["cpu", "cuda-emu"],
+                        help="cpu, or cuda-emu: CUDA packages run by the "
+                             "SIMT emulator")
+    parser.add_argument("--cuda-arch", default="none",
+                        help="with cuda-emu: also compile the kernels with "
+                             "nvcc for these architectures (default: none, "
+                             "the emulator build only)")
     parser.add_argument("--data", default=DEFAULT_DATA,
                         help="test data: a directory of test sets "
                              "(node, pytorch-converted, ...)")
@@ -236,7 +253,9 @@ def main():
             workdir = os.path.join(scratch, str(index))
             os.makedirs(workdir)
             try:
-                return test_id, run_test(kiln, test_id, directory, workdir)
+                return test_id, run_test(
+                    kiln, test_id, directory, workdir,
+                    target_options(args.target, args.cuda_arch))
             except Exception as error:  # keep going; report it
                 return test_id, ("failed", f"harness error: {error}")
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
@@ -262,8 +281,8 @@ def main():
         listed = set(read_list(args.update))
         passing = {t for t, r in results.items() if r["status"] == "passed"}
         with open(args.update, "w") as f:
-            f.write("# Tests `scripts/conformance --target cpu` must pass; "
-                    "the list only grows.\n")
+            f.write(f"# Tests `scripts/conformance --target {args.target}` "
+                    "must pass; the list only grows.\n")
             for test_id in sorted(listed | passing):
                 f.write(test_id + "\n")
     print(f"{counts['unsupported']} unsupported of {len(results)} tests")
