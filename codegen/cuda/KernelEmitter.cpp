@@ -26,6 +26,7 @@
 #include "codegen/cuda/KernelEmitter.h"
 
 #include "codegen/cpu/Passes.h"
+#include "codegen/cuda/GemmKernel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -113,7 +114,8 @@ std::string elementAt(const BufferView &buffer, const std::string &storage,
 
 class Emitter {
 public:
-  explicit Emitter(ModuleOp module) : module(module) {}
+  Emitter(ModuleOp module, GemmPrecision precision)
+      : module(module), precision(precision) {}
   FailureOr<CudaProgram> run();
 
 private:
@@ -161,12 +163,19 @@ private:
   LogicalResult emitParallelKernel(scf::ParallelOp op);
   LogicalResult emitSerialKernel(ArrayRef<Operation *> ops);
   LogicalResult emitCopyKernel(memref::CopyOp op);
+  LogicalResult emitGemmKernel(linalg::LinalgOp op, const GemmShape &shape);
+  FailureOr<GemmOperand> gemmOperand(linalg::LinalgOp op, OpOperand &operand);
+  /// Records a kernel of `threads` threads, one per element.
   void finishKernel(const std::string &kernelName, bool cooperative,
                     ArrayRef<Operation *> ops, uint64_t threads);
+  void finishKernel(const std::string &kernelName, bool cooperative,
+                    ArrayRef<Operation *> ops, uint32_t blockThreads,
+                    const uint32_t (&grid)[3]);
   void emitGlobals();
   void emitPrologue();
 
   ModuleOp module;
+  GemmPrecision precision;
   func::FuncOp main;
   CudaProgram program;
   std::string source;
@@ -1156,24 +1165,69 @@ std::string Emitter::kernelHeader(const std::string &kernelName,
 
 void Emitter::finishKernel(const std::string &kernelName, bool cooperative,
                            ArrayRef<Operation *> ops, uint64_t threads) {
+  uint32_t block = threads == 1 ? 1
+                   : threads >= uint64_t(kBlockThreads)
+                       ? kBlockThreads
+                       : uint32_t(std::max<uint64_t>(32, (threads + 31) / 32 * 32));
+  uint32_t grid[3] = {uint32_t((threads + block - 1) / block), 1, 1};
+  finishKernel(kernelName, cooperative, ops, block, grid);
+}
+
+void Emitter::finishKernel(const std::string &kernelName, bool cooperative,
+                           ArrayRef<Operation *> ops, uint32_t blockThreads,
+                           const uint32_t (&grid)[3]) {
   CudaKernel kernel;
   kernel.name = kernelName;
   kernel.cooperative = cooperative;
   kernel.origin = originOf(ops);
-  uint64_t block = threads >= uint64_t(kBlockThreads)
-                       ? kBlockThreads
-                       : std::max<uint64_t>(32, (threads + 31) / 32 * 32);
-  kernel.blockThreads = threads == 1 ? 1 : block;
+  kernel.blockThreads = blockThreads;
   CudaLaunch launch;
   launch.kernel = program.kernels.size();
-  launch.grid[0] = uint32_t((threads + kernel.blockThreads - 1) /
-                            kernel.blockThreads);
+  std::copy(std::begin(grid), std::end(grid), launch.grid);
   program.kernels.push_back(kernel);
   program.launches.push_back(launch);
   line("#ifndef __CUDACC__");
   line("KILN_EMU_ENTRY(" + kernelName + ", " + kernelName + "_emulated)");
   line("#endif");
   line("");
+}
+
+/// Where a GEMM operand's view starts.
+FailureOr<GemmOperand> Emitter::gemmOperand(linalg::LinalgOp op,
+                                            OpOperand &operand) {
+  FailureOr<BufferView> buffer = view(operand.get());
+  if (failed(buffer))
+    return failure();
+  GemmOperand result;
+  std::optional<int64_t> offset = parseInteger(buffer->offset);
+  if (!offset)
+    return op.emitError("CUDA code generation needs GEMM operands at static "
+                        "offsets");
+  result.offset = *offset;
+  result.pointer = buffer->byteShift ? "(" + buffer->bytes + " + " +
+                                           std::to_string(buffer->byteShift) +
+                                           ")"
+                                     : buffer->bytes;
+  Type element = buffer->elementType;
+  result.storage = element.isF16() ? "f16" : element.isBF16() ? "bf16" : "float";
+  return result;
+}
+
+LogicalResult Emitter::emitGemmKernel(linalg::LinalgOp op,
+                                      const GemmShape &shape) {
+  std::string kernelName = "kiln_kernel_" +
+                           std::to_string(program.kernels.size());
+  std::string header = kernelHeader(kernelName, {op.getOperation()});
+  FailureOr<GemmOperand> a = gemmOperand(op, *op.getDpsInputOperand(0));
+  FailureOr<GemmOperand> b = gemmOperand(op, *op.getDpsInputOperand(1));
+  FailureOr<GemmOperand> c = gemmOperand(op, *op.getDpsInitOperand(0));
+  if (failed(a) || failed(b) || failed(c))
+    return failure();
+  GemmKernelSource kernel = gemmKernel(header, shape, *a, *b, *c, precision);
+  source += kernel.text;
+  finishKernel(kernelName, /*cooperative=*/true, {op.getOperation()},
+               kernel.blockThreads, kernel.grid);
+  return success();
 }
 
 LogicalResult Emitter::emitParallelKernel(scf::ParallelOp op) {
@@ -1336,7 +1390,7 @@ void Emitter::emitGlobals() {
           if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
             data = blob->getData();
           uint64_t word = 0;
-          if (data.size() >= (i + 1) * elementBytes)
+          if (data.size() >= uint64_t(i + 1) * elementBytes)
             std::memcpy(&word, data.data() + i * elementBytes, elementBytes);
           bits = APInt(elementBytes * 8, word);
         }
@@ -1441,6 +1495,14 @@ FailureOr<CudaProgram> Emitter::run() {
       serial.push_back(&op);
       continue;
     }
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+      std::optional<GemmShape> shape = matchGemm(linalgOp);
+      if (shape) {
+        if (failed(flushSerial()) || failed(emitGemmKernel(linalgOp, *shape)))
+          return failure();
+        continue;
+      }
+    }
     return op.emitError() << "CUDA code generation does not support '"
                           << op.getName() << "'";
   }
@@ -1470,6 +1532,7 @@ FailureOr<CudaProgram> Emitter::run() {
 
 } // namespace
 
-FailureOr<CudaProgram> mlir::kiln::cuda::emitCudaProgram(ModuleOp module) {
-  return Emitter(module).run();
+FailureOr<CudaProgram> mlir::kiln::cuda::emitCudaProgram(ModuleOp module,
+                                                         GemmPrecision precision) {
+  return Emitter(module, precision).run();
 }

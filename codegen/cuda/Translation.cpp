@@ -2,11 +2,19 @@
 
 #include "codegen/cuda/KernelEmitter.h"
 
-#include "compiler/pipelines/Pipelines.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 
 #include "mlir/Tools/mlir-translate/Translation.h"
 
+#include "llvm/Support/CommandLine.h"
+
 using namespace mlir;
+
+static llvm::cl::opt<std::string> cudaPrecision(
+    "kiln-cuda-precision",
+    llvm::cl::desc("The GEMM kernels' precision: fp32, tf32, fp16 or bf16"),
+    llvm::cl::init("fp32"));
 
 void mlir::kiln::cuda::registerCudaTranslation() {
   TranslateFromMLIRRegistration registration(
@@ -16,13 +24,19 @@ void mlir::kiln::cuda::registerCudaTranslation() {
         auto module = dyn_cast<ModuleOp>(op);
         if (!module)
           return op->emitError("expected a module");
-        FailureOr<CudaProgram> program = emitCudaProgram(module);
+        std::optional<GemmPrecision> precision =
+            parseGemmPrecision(cudaPrecision);
+        if (!precision)
+          return module.emitError("unknown --kiln-cuda-precision ")
+                 << cudaPrecision;
+        FailureOr<CudaProgram> program = emitCudaProgram(module, *precision);
         if (failed(program))
           return failure();
         output << program->source;
         return success();
       },
       [](DialectRegistry &registry) {
-        registerPipelineDialects(registry);
+        registerAllDialects(registry);
+        registerAllExtensions(registry);
       });
 }

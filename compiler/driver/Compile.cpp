@@ -105,9 +105,12 @@ cl::opt<std::string> cudaArchitectures(
 
 cl::opt<std::string> cudaPrecision(
     "cuda-precision",
-    cl::desc("With --target=cuda: the arithmetic of float models; 'fp32' "
-             "(the default) computes in FP32 throughout"),
-    cl::value_desc("fp32"), cl::init("fp32"), cl::sub(compileCommand),
+    cl::desc("With --target=cuda: how matrix products multiply: 'fp32' "
+             "(the default) on the CUDA cores, or on tensor cores with "
+             "'tf32', 'fp16' or 'bf16' operands (FP32 accumulation); "
+             "everything else computes in FP32"),
+    cl::value_desc("fp32|tf32|fp16|bf16"), cl::init("fp32"),
+    cl::sub(compileCommand),
     cl::cat(compileCategory));
 
 cl::opt<bool> timing("timing",
@@ -305,10 +308,11 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
   if (emitStage == Stage::Llvm || emitStage == Stage::Obj)
     return fail("--emit=llvm and --emit=obj are CPU stages; with "
                 "--target=cuda use --emit=cuda or a package");
-  if (cudaPrecision != "fp32")
+  std::optional<cuda::GemmPrecision> precision =
+      cuda::parseGemmPrecision(cudaPrecision);
+  if (!precision)
     return fail("--cuda-precision='" + cudaPrecision +
-                "': only fp32 is available (the tensor-core kernels for "
-                "tf32, fp16 and bf16 are not implemented yet)");
+                "': choose fp32, tf32, fp16 or bf16");
   std::string error, nvcc;
   std::vector<std::string> archs;
   if (emitStage == Stage::Package && cudaArchitectures != "none") {
@@ -352,7 +356,7 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
   FailureOr<cuda::CudaProgram> program;
   {
     TimingScope emitTiming = rootTiming.nest("CUDA kernel emission");
-    program = cuda::emitCudaProgram(module);
+    program = cuda::emitCudaProgram(module, *precision);
     if (failed(program))
       return 1;
   }

@@ -3,6 +3,7 @@
 #include "compiler/pipelines/Pipelines.h"
 
 #include "codegen/cpu/Passes.h"
+#include "codegen/cuda/Passes.h"
 #include "codegen/linalg/Passes.h"
 #include "passes/graph/Passes.h"
 
@@ -109,11 +110,12 @@ void mlir::kiln::buildCpuPipeline(OpPassManager &pm) {
 void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
   buildBufferizationPipeline(pm);
   // Parallel dimensions become scf.parallel (one GPU thread each), the
-  // reductions stay sequential loops inside.
+  // reductions stay sequential loops inside; GEMMs stay linalg ops for
+  // the emitter's tiled kernels.
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createCpuLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
-  function.addPass(createConvertLinalgToParallelLoopsPass());
+  function.addPass(createCudaLowerToLoopsPass());
   function.addPass(createLowerAffinePass());
   function.addPass(createCanonicalizerPass());
   function.addPass(createCSEPass());
@@ -133,6 +135,7 @@ void mlir::kiln::registerPipelines() {
   registerKilnGraphPasses();
   registerKilnCodegenLinalgPasses();
   registerKilnCodegenCpuPasses();
+  registerKilnCodegenCudaPasses();
   PassPipelineRegistration<>(
       "kiln-cpu-pipeline",
       "The CPU stage: the tensor stage, then bufferization and the "

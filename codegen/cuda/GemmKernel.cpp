@@ -1,0 +1,276 @@
+//===- GemmKernel.cpp - the tiled GEMM kernels ----------------------------===//
+//
+// Every variant computes a 64x64 tile of C per block, walking K in steps
+// staged through shared memory (zero-filled outside the matrices, so any M,
+// N and K work), then adds its sums to C. Operands are read through their
+// strides, so transposed, broadcast and batched operands need no copies;
+// each tile is loaded with consecutive threads along the operand's
+// contiguous dimension. Shared-memory rows are padded so the fragment reads
+// of the tensor-core variants hit 32 distinct banks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cuda/GemmKernel.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir::kiln::cuda;
+
+namespace {
+
+std::string loadExpression(const GemmOperand &operand, const std::string &name,
+                           const std::string &index) {
+  std::string element = name + "[" + index + "]";
+  if (operand.storage == "f16")
+    return "kiln::cuda::f16ToFloat(" + element + ")";
+  if (operand.storage == "bf16")
+    return "kiln::cuda::bf16ToFloat(" + element + ")";
+  return element;
+}
+
+std::string storageType(const GemmOperand &operand) {
+  return operand.storage == "float" ? "float" : "uint16_t";
+}
+
+class Writer {
+public:
+  void line(const std::string &text) {
+    text_.append(indent_ * 2, ' ');
+    text_ += text + "\n";
+  }
+  void open(const std::string &text) {
+    line(text);
+    ++indent_;
+  }
+  void close(const std::string &text = "}") {
+    --indent_;
+    line(text);
+  }
+  std::string take() { return std::move(text_); }
+
+private:
+  std::string text_;
+  int indent_ = 0;
+};
+
+/// "x = e / W, y = e % W" mapping of a tile element index `e` so that
+/// consecutive threads walk the operand's contiguous dimension.
+struct TileWalk {
+  std::string first, second;
+};
+
+} // namespace
+
+GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
+                                              const GemmShape &shape,
+                                              const GemmOperand &a,
+                                              const GemmOperand &b,
+                                              const GemmOperand &c,
+                                              GemmPrecision precision) {
+  GemmKernelSource result;
+  bool tensorCores = precision != GemmPrecision::Fp32;
+  bool sixteenBit =
+      precision == GemmPrecision::Fp16 || precision == GemmPrecision::Bf16;
+  int threads = tensorCores ? 128 : 256;
+  int depth = sixteenBit ? 32 : 16;
+  result.blockThreads = threads;
+  result.grid[0] = uint32_t((shape.n + 63) / 64);
+  result.grid[1] = uint32_t((shape.m + 63) / 64);
+  result.grid[2] = uint32_t(shape.batch());
+
+  Writer w;
+  w.open(signature + " {");
+  const char *kind = precision == GemmPrecision::Fp32   ? "FP32 on the CUDA cores"
+                     : precision == GemmPrecision::Tf32 ? "TF32 tensor cores"
+                     : precision == GemmPrecision::Fp16 ? "FP16 tensor cores"
+                                                        : "BF16 tensor cores";
+  w.line(llvm::formatv("// GEMM C += A * B: M={0}, N={1}, K={2}, batch {3}; "
+                       "64x64 tiles, {4}.",
+                       shape.m, shape.n, shape.k, shape.batch(), kind));
+  w.line(llvm::formatv("const int64_t M = {0}, N = {1}, K = {2};", shape.m,
+                       shape.n, shape.k));
+  w.line("const int64_t m0 = int64_t(blockIdx.y) * 64;");
+  w.line("const int64_t n0 = int64_t(blockIdx.x) * 64;");
+
+  // The batch position and each operand's offset there.
+  std::string aBase = std::to_string(a.offset + shape.a.offset),
+              bBase = std::to_string(b.offset + shape.b.offset),
+              cBase = std::to_string(c.offset + shape.c.offset);
+  int64_t after = 1;
+  for (auto it = shape.batchLoops.rbegin(); it != shape.batchLoops.rend();
+       ++it) {
+    unsigned loop = *it;
+    int64_t size = shape.loopSizes[loop];
+    std::string iv = "batch" + std::to_string(loop);
+    w.line("const int64_t " + iv + " = (int64_t(blockIdx.z) / " +
+           std::to_string(after) + ") % " + std::to_string(size) + ";");
+    after *= size;
+    for (auto [base, layout] :
+         {std::pair{&aBase, &shape.a}, std::pair{&bBase, &shape.b},
+          std::pair{&cBase, &shape.c}})
+      if (layout->loops[loop])
+        *base += " + " + iv + " * " + std::to_string(layout->loops[loop]);
+  }
+  auto declare = [&](const GemmOperand &operand, const char *name,
+                     const std::string &base, bool writable) {
+    w.line((writable ? "" : "const ") + storageType(operand) + " *" + name +
+           " = reinterpret_cast<" + (writable ? "" : "const ") +
+           storageType(operand) + " *>(" + operand.pointer + ") + " + base +
+           ";");
+  };
+  declare(a, "a", aBase, false);
+  declare(b, "b", bBase, false);
+  declare(c, "c", cBase, true);
+  auto term = [](const std::string &index, int64_t stride) {
+    return stride == 1 ? index : index + " * " + std::to_string(stride);
+  };
+  std::string aIndex = term("m", shape.a.m) + " + " + term("k", shape.a.k);
+  std::string bIndex = term("k", shape.b.k) + " + " + term("n", shape.b.n);
+  std::string cIndex = term("m", shape.c.m) + " + " + term("n", shape.c.n);
+  w.line("// Elements outside the matrices read as zero.");
+  w.line("auto loadA = [&](int64_t m, int64_t k) { return m < M && k < K ? " +
+         loadExpression(a, "a", aIndex) + " : 0.0f; };");
+  w.line("auto loadB = [&](int64_t k, int64_t n) { return k < K && n < N ? " +
+         loadExpression(b, "b", bIndex) + " : 0.0f; };");
+
+  // Tile loads: A's tile is 64 (m) x depth (k), B's depth (k) x 64 (n).
+  bool aAlongK = shape.a.k == 1;
+  bool bAlongN = shape.b.n == 1 || shape.b.k != 1;
+  std::string d = std::to_string(depth);
+  std::string aWalk = aAlongK ? "const int x = e / " + d + ", kk = e % " + d + ";"
+                              : "const int kk = e / 64, x = e % 64;";
+  std::string bWalk = bAlongN ? "const int kk = e / 64, x = e % 64;"
+                              : "const int x = e / " + d + ", kk = e % " + d + ";";
+
+  std::string convert =
+      precision == GemmPrecision::Bf16 ? "kiln::cuda::floatToBf16"
+                                       : "kiln::cuda::floatToF16";
+  if (!tensorCores) {
+    w.line("__shared__ float tileA[16][68]; // [k][m]");
+    w.line("__shared__ float tileB[16][68]; // [k][n]");
+    w.line("const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;");
+    w.line("// Thread (ty, tx) owns rows ty + 16i and columns tx + 16j.");
+    w.line("float acc[4][4];");
+    w.line("for (int i = 0; i < 4; ++i)");
+    w.line("  for (int j = 0; j < 4; ++j)");
+    w.line("    acc[i][j] = 0.0f;");
+    w.open("for (int64_t k0 = 0; k0 < K; k0 += 16) {");
+    w.open("for (int e = threadIdx.x; e < 16 * 64; e += 256) {");
+    w.line(aWalk);
+    w.line("tileA[kk][x] = loadA(m0 + x, k0 + kk);");
+    w.close();
+    w.open("for (int e = threadIdx.x; e < 16 * 64; e += 256) {");
+    w.line(bWalk);
+    w.line("tileB[kk][x] = loadB(k0 + kk, n0 + x);");
+    w.close();
+    w.line("__syncthreads();");
+    w.open("for (int kk = 0; kk < 16; ++kk) {");
+    w.line("float av[4], bv[4];");
+    w.open("for (int i = 0; i < 4; ++i) {");
+    w.line("av[i] = tileA[kk][ty + 16 * i];");
+    w.line("bv[i] = tileB[kk][tx + 16 * i];");
+    w.close();
+    w.line("for (int i = 0; i < 4; ++i)");
+    w.line("  for (int j = 0; j < 4; ++j)");
+    w.line("    acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);");
+    w.close();
+    w.line("__syncthreads();");
+    w.close();
+    w.open("for (int i = 0; i < 4; ++i) {");
+    w.open("for (int j = 0; j < 4; ++j) {");
+    w.line("const int64_t m = m0 + ty + 16 * i, n = n0 + tx + 16 * j;");
+    w.line("if (m < M && n < N)");
+  } else {
+    w.line("const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;");
+    w.line("// Warp (wm, wn) owns a 32x32 part of the tile: 2 x 4 MMA tiles "
+           "of 16x8.");
+    w.line("const int wm = warp / 2, wn = warp % 2, g = lane / 4, t = lane % "
+           "4;");
+    w.line("float acc[2][4][4];");
+    w.line("for (int mi = 0; mi < 2; ++mi)");
+    w.line("  for (int ni = 0; ni < 4; ++ni)");
+    w.line("    for (int i = 0; i < 4; ++i)");
+    w.line("      acc[mi][ni][i] = 0.0f;");
+    if (sixteenBit) {
+      w.line("__shared__ __align__(16) uint16_t tileA[64][40]; // [m][k]");
+      w.line("__shared__ __align__(16) uint16_t tileB[64][40]; // [n][k]");
+    } else {
+      w.line("__shared__ float tileA[64][20]; // [m][k]");
+      w.line("__shared__ float tileB[16][72]; // [k][n]");
+    }
+    w.open("for (int64_t k0 = 0; k0 < K; k0 += " + d + ") {");
+    w.open("for (int e = threadIdx.x; e < 64 * " + d + "; e += 128) {");
+    w.line(aWalk);
+    w.line(sixteenBit ? "tileA[x][kk] = " + convert + "(loadA(m0 + x, k0 + kk));"
+                      : "tileA[x][kk] = loadA(m0 + x, k0 + kk);");
+    w.close();
+    w.open("for (int e = threadIdx.x; e < 64 * " + d + "; e += 128) {");
+    w.line(bWalk);
+    w.line(sixteenBit ? "tileB[x][kk] = " + convert + "(loadB(k0 + kk, n0 + x));"
+                      : "tileB[kk][x] = loadB(k0 + kk, n0 + x);");
+    w.close();
+    w.line("__syncthreads();");
+    if (sixteenBit) {
+      w.open("for (int kk = 0; kk < 32; kk += 16) {");
+      w.line("// Fragments as the PTX ISA lays out mma.m16n8k16 operands.");
+      w.line("uint32_t af[2][4], bf[4][2];");
+      w.line("for (int mi = 0; mi < 2; ++mi)");
+      w.line("  for (int r = 0; r < 4; ++r)");
+      w.line("    af[mi][r] = *reinterpret_cast<const uint32_t *>(&tileA[wm * "
+             "32 + mi * 16 + g + 8 * (r & 1)][kk + 2 * t + 8 * (r >> 1)]);");
+      w.line("for (int ni = 0; ni < 4; ++ni)");
+      w.line("  for (int r = 0; r < 2; ++r)");
+      w.line("    bf[ni][r] = *reinterpret_cast<const uint32_t *>(&tileB[wn * "
+             "32 + ni * 8 + g][kk + 2 * t + 8 * r]);");
+      w.line("for (int mi = 0; mi < 2; ++mi)");
+      w.line("  for (int ni = 0; ni < 4; ++ni)");
+      w.line(std::string("    kiln::cuda::") +
+             (precision == GemmPrecision::Bf16 ? "mmaBf16" : "mmaF16") +
+             "(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);");
+      w.close();
+    } else {
+      w.open("for (int kk = 0; kk < 16; kk += 8) {");
+      w.line("// Fragments as the PTX ISA lays out mma.m16n8k8 operands.");
+      w.line("uint32_t af[2][4], bf[4][2];");
+      w.line("for (int mi = 0; mi < 2; ++mi)");
+      w.line("  for (int i = 0; i < 4; ++i)");
+      w.line("    af[mi][i] = kiln::cuda::toTf32(tileA[wm * 32 + mi * 16 + g + "
+             "8 * (i & 1)][kk + t + 4 * (i >> 1)]);");
+      w.line("for (int ni = 0; ni < 4; ++ni)");
+      w.line("  for (int i = 0; i < 2; ++i)");
+      w.line("    bf[ni][i] = kiln::cuda::toTf32(tileB[kk + t + 4 * i][wn * 32 "
+             "+ ni * 8 + g]);");
+      w.line("for (int mi = 0; mi < 2; ++mi)");
+      w.line("  for (int ni = 0; ni < 4; ++ni)");
+      w.line("    kiln::cuda::mmaTf32(acc[mi][ni], af[mi], bf[ni], "
+             "acc[mi][ni]);");
+      w.close();
+    }
+    w.line("__syncthreads();");
+    w.close();
+    w.open("for (int mi = 0; mi < 2; ++mi) {");
+    w.open("for (int ni = 0; ni < 4; ++ni) {");
+    w.open("for (int i = 0; i < 4; ++i) {");
+    w.line("const int64_t m = m0 + wm * 32 + mi * 16 + g + 8 * (i >> 1);");
+    w.line("const int64_t n = n0 + wn * 32 + ni * 8 + 2 * t + (i & 1);");
+    w.line("if (m < M && n < N)");
+  }
+  std::string sum = tensorCores ? "acc[mi][ni][i]" : "acc[i][j]";
+  std::string element = "c[" + cIndex + "]";
+  if (c.storage == "f16")
+    w.line("  " + element + " = kiln::cuda::floatToF16(kiln::cuda::f16ToFloat(" +
+           element + ") + " + sum + ");");
+  else if (c.storage == "bf16")
+    w.line("  " + element +
+           " = kiln::cuda::floatToBf16(kiln::cuda::bf16ToFloat(" + element +
+           ") + " + sum + ");");
+  else
+    w.line("  " + element + " += " + sum + ";");
+  w.close();
+  w.close();
+  if (tensorCores)
+    w.close();
+  w.close();
+  result.text = w.take();
+  return result;
+}
