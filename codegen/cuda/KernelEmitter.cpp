@@ -1510,10 +1510,14 @@ FailureOr<CudaProgram> Emitter::run() {
     return failure();
 
   line("// Launches, in order, on one stream:");
-  for (const CudaLaunch &launch : program.launches)
-    line("//   " + program.kernels[launch.kernel].name + "<<<" +
-         std::to_string(launch.grid[0]) + ", " +
+  for (const CudaLaunch &launch : program.launches) {
+    std::string grid = std::to_string(launch.grid[0]);
+    if (launch.grid[1] != 1 || launch.grid[2] != 1)
+      grid = "dim3(" + grid + ", " + std::to_string(launch.grid[1]) + ", " +
+             std::to_string(launch.grid[2]) + ")";
+    line("//   " + program.kernels[launch.kernel].name + "<<<" + grid + ", " +
          std::to_string(program.kernels[launch.kernel].blockThreads) + ">>>");
+  }
   line("");
   line("#ifndef __CUDACC__");
   line("// The emulator finds the kernels through this table.");
