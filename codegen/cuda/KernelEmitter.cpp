@@ -27,6 +27,7 @@
 
 #include "codegen/cpu/Passes.h"
 #include "codegen/cuda/GemmKernel.h"
+#include "codegen/cuda/WarpReduction.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -164,6 +165,10 @@ private:
   LogicalResult emitSerialKernel(ArrayRef<Operation *> ops);
   LogicalResult emitCopyKernel(memref::CopyOp op);
   LogicalResult emitGemmKernel(linalg::LinalgOp op, const GemmShape &shape);
+  LogicalResult emitWarpReductionKernel(linalg::LinalgOp op,
+                                        const WarpReduction &match);
+  FailureOr<std::string> loadAt(Value memref, ArrayRef<std::string> indices,
+                                Operation *op);
   FailureOr<GemmOperand> gemmOperand(linalg::LinalgOp op, OpOperand &operand);
   /// Records a kernel of `threads` threads, one per element.
   void finishKernel(const std::string &kernelName, bool cooperative,
@@ -248,6 +253,53 @@ std::string floatLiteral(const APFloat &value, Type type) {
   char text[64];
   std::snprintf(text, sizeof text, "%af", double(number));
   return text;
+}
+
+/// An affine expression over loop variables as C++ (empty if it uses
+/// symbols). Affine mod and floordiv round toward negative infinity.
+std::string affineExpression(AffineExpr expr, ArrayRef<std::string> dims) {
+  if (auto constant = dyn_cast<AffineConstantExpr>(expr))
+    return integerLiteral(constant.getValue());
+  if (auto dim = dyn_cast<AffineDimExpr>(expr))
+    return dims[dim.getPosition()];
+  auto binary = dyn_cast<AffineBinaryOpExpr>(expr);
+  if (!binary)
+    return "";
+  std::string l = affineExpression(binary.getLHS(), dims);
+  std::string r = affineExpression(binary.getRHS(), dims);
+  if (l.empty() || r.empty())
+    return "";
+  switch (expr.getKind()) {
+  case AffineExprKind::Add:
+    return "(" + l + " + " + r + ")";
+  case AffineExprKind::Mul:
+    return "(" + l + " * " + r + ")";
+  case AffineExprKind::Mod:
+    return "(((" + l + ") % " + r + " + " + r + ") % " + r + ")";
+  case AffineExprKind::FloorDiv:
+    return "kiln::cuda::floorDiv<int64_t>(" + l + ", " + r + ")";
+  case AffineExprKind::CeilDiv:
+    return "kiln::cuda::ceilDiv<int64_t>(" + l + ", " + r + ")";
+  default:
+    return "";
+  }
+}
+
+/// `combiner` (an associative float op) applied to two C++ values.
+std::string combine(Operation *combiner, const std::string &a,
+                    const std::string &b) {
+  return TypeSwitch<Operation *, std::string>(combiner)
+      .Case([&](arith::AddFOp) { return "(" + a + " + " + b + ")"; })
+      .Case([&](arith::MulFOp) { return "(" + a + " * " + b + ")"; })
+      .Case([&](arith::MaximumFOp) {
+        return "kiln::cuda::maximumf(" + a + ", " + b + ")";
+      })
+      .Case([&](arith::MinimumFOp) {
+        return "kiln::cuda::minimumf(" + a + ", " + b + ")";
+      })
+      .Case([&](arith::MaxNumFOp) { return "fmaxf(" + a + ", " + b + ")"; })
+      .Case([&](arith::MinNumFOp) { return "fminf(" + a + ", " + b + ")"; })
+      .Default([&](Operation *) { return std::string(); });
 }
 
 FailureOr<std::string> Emitter::constant(arith::ConstantOp op) {
@@ -835,20 +887,32 @@ FailureOr<std::string> Emitter::arithExpression(Operation *op) {
       });
 }
 
+/// The value of `memref` at `indices` (C++ expressions), in registers.
+FailureOr<std::string> Emitter::loadAt(Value memref,
+                                       ArrayRef<std::string> indices,
+                                       Operation *op) {
+  FailureOr<BufferView> buffer = view(memref);
+  if (failed(buffer))
+    return failure();
+  FailureOr<std::string> storage = storageType(buffer->elementType, op);
+  if (failed(storage))
+    return failure();
+  std::string address = elementAt(*buffer, *storage, indices);
+  if (buffer->elementType.isF16())
+    return "kiln::cuda::f16ToFloat(" + address + ")";
+  if (buffer->elementType.isBF16())
+    return "kiln::cuda::bf16ToFloat(" + address + ")";
+  return address;
+}
+
 FailureOr<std::string> Emitter::expression(Operation *op) {
   if (auto constantOp = dyn_cast<arith::ConstantOp>(op))
     return constant(constantOp);
   if (auto load = dyn_cast<memref::LoadOp>(op)) {
-    Type elementType;
-    FailureOr<std::string> address =
-        element(load.getMemRef(), load.getIndices(), op, elementType);
-    if (failed(address))
-      return failure();
-    if (elementType.isF16())
-      return "kiln::cuda::f16ToFloat(" + *address + ")";
-    if (elementType.isBF16())
-      return "kiln::cuda::bf16ToFloat(" + *address + ")";
-    return *address;
+    SmallVector<std::string> indices;
+    for (Value index : load.getIndices())
+      indices.push_back(name(index));
+    return loadAt(load.getMemRef(), indices, op);
   }
   if (isa<math::MathDialect>(op->getDialect()))
     return mathExpression(op);
@@ -1230,6 +1294,104 @@ LogicalResult Emitter::emitGemmKernel(linalg::LinalgOp op,
   return success();
 }
 
+/// Writes `const int64_t` variables decoding `linear` into the given loops
+/// (the last varying fastest).
+static void decodeLoops(ArrayRef<unsigned> loops, ArrayRef<int64_t> sizes,
+                        const std::string &linear, StringRef prefix,
+                        SmallVectorImpl<std::string> &ivs,
+                        function_ref<void(const Twine &)> line) {
+  std::string rest = linear;
+  for (int i = int(loops.size()) - 1; i >= 0; --i) {
+    unsigned loop = loops[i];
+    std::string iv = (prefix + Twine(loop)).str();
+    ivs[loop] = iv;
+    std::string size = std::to_string(sizes[loop]);
+    line("const int64_t " + iv + " = " +
+         (i == 0 ? rest : rest + " % " + size) + ";");
+    rest = "(" + rest + " / " + size + ")";
+  }
+}
+
+LogicalResult Emitter::emitWarpReductionKernel(linalg::LinalgOp op,
+                                               const WarpReduction &match) {
+  std::string kernelName = "kiln_kernel_" +
+                           std::to_string(program.kernels.size());
+  std::string header = kernelHeader(kernelName, {op.getOperation()});
+  line(header + " {");
+  ++indent;
+  std::string extent = std::to_string(match.extent);
+  line("// One warp per output: the lanes stride over its " + extent +
+       " elements, then combine their partial results with shuffles.");
+  line("const int64_t output = int64_t(blockIdx.x) * 8 + threadIdx.x / 32;");
+  line("const int lane = threadIdx.x % 32;");
+  line("if (output >= " + std::to_string(match.outputs) + "ll)");
+  line("  return;");
+  if (failed(materializeOutsideValues({op.getOperation()})))
+    return failure();
+  SmallVector<std::string> ivs(match.loopSizes.size());
+  auto emitLine = [&](const Twine &text) { line(text); };
+  decodeLoops(match.parallelLoops, match.loopSizes, "output", "p", ivs,
+              emitLine);
+  line("float partial = 0.0f;");
+  line("for (int64_t r = lane; r < " + extent + "; r += 32) {");
+  ++indent;
+  decodeLoops(match.reductionLoops, match.loopSizes, "r", "r", ivs, emitLine);
+  Block &body = op->getRegion(0).front();
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    BlockArgument argument = body.getArgument(input->getOperandNumber());
+    if (argument.use_empty())
+      continue;
+    if (!isa<MemRefType>(input->get().getType())) {
+      name(argument) = name(input->get());
+      continue;
+    }
+    SmallVector<std::string> indices;
+    for (AffineExpr expr : op.getMatchingIndexingMap(input).getResults()) {
+      indices.push_back(affineExpression(expr, ivs));
+      if (indices.back().empty())
+        return op.emitError("CUDA code generation cannot index with a "
+                            "symbolic affine expression");
+    }
+    FailureOr<std::string> value = loadAt(input->get(), indices, op);
+    FailureOr<std::string> cType = registerType(argument.getType(), op);
+    if (failed(value) || failed(cType))
+      return failure();
+    std::string variable = fresh("v");
+    line("const " + *cType + " " + variable + " = " + *value + ";");
+    name(argument) = variable;
+  }
+  for (Operation &nested : body.without_terminator())
+    if (&nested != match.combiner && failed(emitOp(&nested)))
+      return failure();
+  std::string contribution = name(match.contribution);
+  line("partial = r == lane ? " + contribution + " : " +
+       combine(match.combiner, "partial", contribution) + ";");
+  --indent;
+  line("}");
+  line("for (int offset = 16; offset > 0; offset /= 2)");
+  line("  partial = " +
+       combine(match.combiner, "partial",
+               "__shfl_xor_sync(0xffffffffu, partial, offset)") +
+       ";");
+  OpOperand *init = op.getDpsInitOperand(0);
+  SmallVector<std::string> indices;
+  for (AffineExpr expr : op.getMatchingIndexingMap(init).getResults())
+    indices.push_back(affineExpression(expr, ivs));
+  FailureOr<BufferView> output = view(init->get());
+  if (failed(output))
+    return failure();
+  std::string element = elementAt(*output, "float", indices);
+  line("if (lane == 0)");
+  line("  " + element + " = " + combine(match.combiner, element, "partial") +
+       ";");
+  --indent;
+  line("}");
+  uint32_t grid[3] = {uint32_t((match.outputs + 7) / 8), 1, 1};
+  finishKernel(kernelName, /*cooperative=*/true, {op.getOperation()}, 256,
+               grid);
+  return success();
+}
+
 LogicalResult Emitter::emitParallelKernel(scf::ParallelOp op) {
   if (op.getNumResults())
     return op.emitError("CUDA code generation does not support parallel "
@@ -1499,6 +1661,13 @@ FailureOr<CudaProgram> Emitter::run() {
       std::optional<GemmShape> shape = matchGemm(linalgOp);
       if (shape) {
         if (failed(flushSerial()) || failed(emitGemmKernel(linalgOp, *shape)))
+          return failure();
+        continue;
+      }
+      std::optional<WarpReduction> reduction = matchWarpReduction(linalgOp);
+      if (reduction) {
+        if (failed(flushSerial()) ||
+            failed(emitWarpReductionKernel(linalgOp, *reduction)))
           return failure();
         continue;
       }

@@ -2,6 +2,7 @@
 
 #include "codegen/cuda/Gemm.h"
 #include "codegen/cuda/Passes.h"
+#include "codegen/cuda/WarpReduction.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
@@ -21,7 +22,7 @@ struct CudaLowerToLoopsPass
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> toLower;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (!cuda::matchGemm(op))
+      if (!cuda::matchGemm(op) && !cuda::matchWarpReduction(op))
         toLower.push_back(op);
     });
     IRRewriter rewriter(&getContext());

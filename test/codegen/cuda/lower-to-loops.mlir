@@ -34,3 +34,34 @@ func.func @integers(%a: memref<64x64xi32>, %b: memref<64x64xi32>, %c: memref<64x
   linalg.matmul ins(%a, %b : memref<64x64xi32>, memref<64x64xi32>) outs(%c : memref<64x64xi32>)
   return
 }
+
+// -----
+
+// A sum over 64 contiguous elements per output stays for the warp
+// reduction kernel; a window reduction (its input indexed by a sum of
+// loops) becomes loops.
+// CHECK-LABEL: func.func @reductions
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-NOT: linalg.generic
+// CHECK: scf.parallel
+#rows = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+#window = affine_map<(i, j) -> (i + j)>
+#taps = affine_map<(i, j) -> (j)>
+func.func @reductions(%x: memref<8x64xf32>, %sum: memref<8xf32>, %y: memref<128xf32>, %shape: memref<64xf32>, %pooled: memref<8xf32>) {
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<8x64xf32>) outs(%sum : memref<8xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %e = math.exp %in : f32
+    %s = arith.addf %e, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#window, #taps, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%y, %shape : memref<128xf32>, memref<64xf32>) outs(%pooled : memref<8xf32>) {
+  ^bb0(%in: f32, %tap: f32, %acc: f32):
+    %m = arith.maximumf %in, %acc : f32
+    linalg.yield %m : f32
+  }
+  return
+}
