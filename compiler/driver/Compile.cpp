@@ -176,14 +176,21 @@ bool writeOutput(llvm::StringRef path, llvm::StringRef bytes) {
   return true;
 }
 
+/// Runs the pipeline `build` makes, timed as `name`.
+LogicalResult runPipeline(ModuleOp module, TimingScope &rootTiming,
+                          StringRef name, void (*build)(OpPassManager &)) {
+  PassManager pm(module.getContext());
+  TimingScope pipelineTiming = rootTiming.nest(name);
+  pm.enableTiming(pipelineTiming);
+  build(pm);
+  return pm.run(module);
+}
+
 /// The tensor stage, with the manifest's signature taken from it.
 LogicalResult lowerToLinalg(ModuleOp module, TimingScope &rootTiming,
                             ::kiln::package::Manifest &manifest) {
-  PassManager pm(module.getContext());
-  TimingScope pipelineTiming = rootTiming.nest("pipeline (to linalg)");
-  pm.enableTiming(pipelineTiming);
-  buildLinalgPipeline(pm);
-  if (failed(pm.run(module)))
+  if (failed(runPipeline(module, rootTiming, "pipeline (to linalg)",
+                         buildLinalgPipeline)))
     return failure();
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
@@ -231,14 +238,9 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
   ::kiln::package::Manifest manifest;
   if (failed(lowerToLinalg(module, rootTiming, manifest)))
     return 1;
-  {
-    PassManager pm(module.getContext());
-    TimingScope pipelineTiming = rootTiming.nest("pipeline (CPU lowering)");
-    pm.enableTiming(pipelineTiming);
-    buildCpuLoweringPipeline(pm);
-    if (failed(pm.run(module)))
-      return 1;
-  }
+  if (failed(runPipeline(module, rootTiming, "pipeline (CPU lowering)",
+                         buildCpuLoweringPipeline)))
+    return 1;
 
   std::string weights;
   if (failed(takeMemoryPlan(module, rootTiming, emitStage == Stage::Package,
@@ -337,14 +339,9 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
                     (input.dimNames[d].empty()
                          ? std::string(" known only at run time")
                          : " '" + input.dimNames[d] + "'"));
-  {
-    PassManager pm(module.getContext());
-    TimingScope pipelineTiming = rootTiming.nest("pipeline (CUDA lowering)");
-    pm.enableTiming(pipelineTiming);
-    buildCudaLoweringPipeline(pm);
-    if (failed(pm.run(module)))
-      return 1;
-  }
+  if (failed(runPipeline(module, rootTiming, "pipeline (CUDA lowering)",
+                         buildCudaLoweringPipeline)))
+    return 1;
   std::string weights;
   if (failed(takeMemoryPlan(module, rootTiming, emitStage == Stage::Package,
                             manifest, weights)))
