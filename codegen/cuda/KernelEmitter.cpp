@@ -1001,15 +1001,11 @@ LogicalResult Emitter::emitCopyKernel(memref::CopyOp op) {
   FailureOr<std::string> storage = storageType(type.getElementType(), op);
   if (failed(source) || failed(target) || failed(storage))
     return failure();
-  std::string rest = "thread";
   SmallVector<std::string> ivs(type.getRank());
-  for (int d = int(type.getRank()) - 1; d >= 0; --d) {
-    ivs[d] = fresh("i");
-    line("const int64_t " + ivs[d] + " = " +
-         (d == 0 ? rest : rest + " % " + std::to_string(type.getDimSize(d))) +
-         ";");
-    rest = "(" + rest + " / " + std::to_string(type.getDimSize(d)) + ")";
-  }
+  SmallVector<unsigned> dims =
+      llvm::to_vector(llvm::seq<unsigned>(0, unsigned(type.getRank())));
+  decodeLoops(dims, type.getShape(), "thread", "d", ivs,
+              [&](const Twine &text) { line(text); });
   line(elementAt(*target, *storage, ivs) + " = " +
        elementAt(*source, *storage, ivs) + ";");
   --indent;
