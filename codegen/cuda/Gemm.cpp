@@ -1,10 +1,20 @@
-//===- Gemm.cpp - contractions that run as tiled GEMM kernels -------------===//
+//===- Gemm.cpp - multiply-accumulates that run as tiled GEMM kernels -----===//
+//
+// Any linalg op whose body is `acc + x * y` and whose indices are affine sums
+// of the loops (matmul, batched and transposed products, convolutions with
+// strides, dilations and groups) is a GEMM once each loop is sorted by the
+// operands that depend on it: reduction loops are K, parallel loops only A
+// depends on are M, only B depends on are N, and both are batch.
+//
+//===----------------------------------------------------------------------===//
 
 #include "codegen/cuda/Gemm.h"
 
-#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/StringSwitch.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::kiln::cuda;
@@ -12,6 +22,9 @@ using namespace mlir::kiln::cuda;
 namespace {
 /// Below this many multiply-adds the per-element kernel is as good.
 constexpr int64_t kMinGemmWork = 4096;
+/// Narrower than this in M or N, most of a 64x64 tile would be idle (a
+/// depthwise convolution, a matrix-vector product): per-element is better.
+constexpr int64_t kMinGemmSide = 16;
 /// The grid's y and z extents are limited to this.
 constexpr int64_t kMaxGridYZ = 65535;
 } // namespace
@@ -26,74 +39,136 @@ mlir::kiln::cuda::parseGemmPrecision(llvm::StringRef name) {
       .Default(std::nullopt);
 }
 
-int64_t GemmShape::batch() const {
+int64_t GemmShape::size(ArrayRef<GemmLoop> loops) {
   int64_t count = 1;
-  for (unsigned loop : batchLoops)
-    count *= loopSizes[loop];
+  for (const GemmLoop &loop : loops)
+    count *= loop.size;
   return count;
 }
 
 namespace {
 
-/// The operand's element offset from constant indices and its stride along
-/// each loop, from its static layout and indexing map.
-std::optional<GemmShape::Layout> layoutOf(linalg::LinalgOp op,
-                                          OpOperand &operand) {
-  auto type = cast<MemRefType>(operand.get().getType());
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(getStridesAndOffset(type, strides, offset)) ||
-      llvm::any_of(strides, ShapedType::isDynamic))
-    return std::nullopt;
-  GemmShape::Layout layout;
-  layout.loops.assign(op.getNumLoops(), 0);
-  AffineMap map = op.getMatchingIndexingMap(&operand);
-  for (auto [position, expr] : llvm::enumerate(map.getResults())) {
-    if (auto dim = dyn_cast<AffineDimExpr>(expr))
-      layout.loops[dim.getPosition()] += strides[position];
-    else if (auto constant = dyn_cast<AffineConstantExpr>(expr))
-      layout.offset += constant.getValue() * strides[position];
-    else
-      return std::nullopt;
-  }
-  return layout;
+/// Whether the body is `yield out + in0 * in1` (in either order).
+bool isMultiplyAccumulate(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  if (body->getOperations().size() != 3)
+    return false;
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value accumulator = body->getArgument(2);
+  Value product = add.getLhs() == accumulator ? add.getRhs() : add.getLhs();
+  auto multiply = product.getDefiningOp<arith::MulFOp>();
+  if (!multiply || (add.getLhs() != accumulator && add.getRhs() != accumulator))
+    return false;
+  Value x = body->getArgument(0), y = body->getArgument(1);
+  return (multiply.getLhs() == x && multiply.getRhs() == y) ||
+         (multiply.getLhs() == y && multiply.getRhs() == x);
 }
 
-/// Folds `loops` into one dimension: ordered outermost first (by the first
-/// layout's strides), each loop's stride must be the next one's times its
-/// size in every layout. Returns the size and sets each layout's stride.
-std::optional<int64_t> collapse(SmallVector<unsigned> loops,
-                                ArrayRef<int64_t> sizes,
-                                ArrayRef<GemmShape::Layout *> layouts,
-                                int64_t GemmShape::Layout::*stride) {
-  llvm::sort(loops, [&](unsigned x, unsigned y) {
-    return layouts[0]->loops[x] > layouts[0]->loops[y];
-  });
-  int64_t size = 1;
-  for (size_t i = 0; i < loops.size(); ++i) {
-    size *= sizes[loops[i]];
-    if (i + 1 == loops.size())
-      continue;
-    for (GemmShape::Layout *layout : layouts)
-      if (layout->loops[loops[i]] !=
-          layout->loops[loops[i + 1]] * sizes[loops[i + 1]])
-        return std::nullopt;
+/// Adds `expr`'s coefficient of each loop, times `scale`, to `coefficients`
+/// and its constant to `constant`; false unless it is an affine sum of
+/// loops times constants.
+bool addLinearTerms(AffineExpr expr, int64_t scale,
+                    SmallVectorImpl<int64_t> &coefficients, int64_t &constant) {
+  if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+    coefficients[dim.getPosition()] += scale;
+    return true;
   }
-  for (GemmShape::Layout *layout : layouts)
-    layout->*stride = layout->loops[loops.back()];
-  return size;
+  if (auto value = dyn_cast<AffineConstantExpr>(expr)) {
+    constant += scale * value.getValue();
+    return true;
+  }
+  auto binary = dyn_cast<AffineBinaryOpExpr>(expr);
+  if (!binary)
+    return false;
+  if (binary.getKind() == AffineExprKind::Add)
+    return addLinearTerms(binary.getLHS(), scale, coefficients, constant) &&
+           addLinearTerms(binary.getRHS(), scale, coefficients, constant);
+  if (binary.getKind() != AffineExprKind::Mul)
+    return false;
+  if (auto factor = dyn_cast<AffineConstantExpr>(binary.getRHS()))
+    return addLinearTerms(binary.getLHS(), scale * factor.getValue(),
+                          coefficients, constant);
+  if (auto factor = dyn_cast<AffineConstantExpr>(binary.getLHS()))
+    return addLinearTerms(binary.getRHS(), scale * factor.getValue(),
+                          coefficients, constant);
+  return false;
+}
+
+/// The operand's element stride along each loop and its constant offset,
+/// from its static layout and indexing map.
+bool stridesOf(linalg::LinalgOp op, OpOperand &operand,
+               SmallVectorImpl<int64_t> &loopStrides, int64_t &offset) {
+  auto type = cast<MemRefType>(operand.get().getType());
+  SmallVector<int64_t> strides;
+  int64_t viewOffset;
+  if (failed(getStridesAndOffset(type, strides, viewOffset)) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return false;
+  loopStrides.assign(op.getNumLoops(), 0);
+  offset = 0;
+  AffineMap map = op.getMatchingIndexingMap(&operand);
+  for (auto [position, expr] : llvm::enumerate(map.getResults())) {
+    SmallVector<int64_t> coefficients(op.getNumLoops(), 0);
+    int64_t constant = 0;
+    if (!addLinearTerms(expr, 1, coefficients, constant))
+      return false;
+    for (auto [loop, coefficient] : llvm::enumerate(coefficients))
+      loopStrides[loop] += coefficient * strides[position];
+    offset += constant * strides[position];
+  }
+  return llvm::all_of(loopStrides, [](int64_t s) { return s >= 0; });
+}
+
+/// Orders `loops` outermost first by `primary`'s stride and merges each
+/// pair that every operand walks as one loop.
+void sortAndMerge(SmallVectorImpl<GemmLoop> &loops,
+                  int64_t GemmLoop::*primary) {
+  llvm::stable_sort(loops, [&](const GemmLoop &x, const GemmLoop &y) {
+    return x.*primary > y.*primary;
+  });
+  SmallVector<GemmLoop> merged;
+  for (const GemmLoop &loop : loops) {
+    if (!merged.empty()) {
+      GemmLoop &outer = merged.back();
+      auto continues = [&](int64_t GemmLoop::*stride) {
+        return outer.*stride == loop.*stride * loop.size;
+      };
+      if (continues(&GemmLoop::a) && continues(&GemmLoop::b) &&
+          continues(&GemmLoop::c)) {
+        outer = GemmLoop{outer.size * loop.size, loop.a, loop.b, loop.c};
+        continue;
+      }
+    }
+    merged.push_back(loop);
+  }
+  loops.assign(merged);
+}
+
+int64_t minimumStride(ArrayRef<GemmLoop> loops, int64_t GemmLoop::*stride) {
+  int64_t minimum = std::numeric_limits<int64_t>::max();
+  for (const GemmLoop &loop : loops)
+    minimum = std::min(minimum, loop.*stride);
+  return minimum;
+}
+
+/// Computes C^T = B^T A^T instead: the inputs trade places, and M and N.
+void transpose(GemmShape &shape) {
+  std::swap(shape.m, shape.n);
+  for (auto *loops : {&shape.m, &shape.n, &shape.k, &shape.batch})
+    for (GemmLoop &loop : *loops)
+      std::swap(loop.a, loop.b);
+  std::swap(shape.aOffset, shape.bOffset);
+  shape.aInput = 1 - shape.aInput;
 }
 
 } // namespace
 
 std::optional<GemmShape> mlir::kiln::cuda::matchGemm(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
-    return std::nullopt;
-  FailureOr<linalg::ContractionDimensions> dims =
-      linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.empty() || dims->n.empty() ||
-      dims->k.size() != 1)
+      op.getNumDpsInits() != 1 || !isMultiplyAccumulate(op))
     return std::nullopt;
   Type element;
   for (OpOperand &operand : op->getOpOperands()) {
@@ -107,36 +182,48 @@ std::optional<GemmShape> mlir::kiln::cuda::matchGemm(linalg::LinalgOp op) {
       return std::nullopt;
     element = current;
   }
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  if (llvm::any_of(sizes, ShapedType::isDynamic))
+    return std::nullopt;
   GemmShape shape;
-  shape.loopSizes = op.getStaticLoopRanges();
-  if (llvm::any_of(shape.loopSizes, ShapedType::isDynamic))
+  SmallVector<int64_t> a, b, c;
+  if (!stridesOf(op, *op.getDpsInputOperand(0), a, shape.aOffset) ||
+      !stridesOf(op, *op.getDpsInputOperand(1), b, shape.bOffset) ||
+      !stridesOf(op, *op.getDpsInitOperand(0), c, shape.cOffset))
     return std::nullopt;
-  std::optional<GemmShape::Layout> a =
-      layoutOf(op, *op.getDpsInputOperand(0));
-  std::optional<GemmShape::Layout> b =
-      layoutOf(op, *op.getDpsInputOperand(1));
-  std::optional<GemmShape::Layout> c = layoutOf(op, *op.getDpsInitOperand(0));
-  if (!a || !b || !c)
-    return std::nullopt;
-  shape.a = *a;
-  shape.b = *b;
-  shape.c = *c;
-  std::optional<int64_t> m =
-      collapse(SmallVector<unsigned>(dims->m.begin(), dims->m.end()),
-               shape.loopSizes, {&shape.c, &shape.a}, &GemmShape::Layout::m);
-  std::optional<int64_t> n =
-      collapse(SmallVector<unsigned>(dims->n.begin(), dims->n.end()),
-               shape.loopSizes, {&shape.c, &shape.b}, &GemmShape::Layout::n);
-  if (!m || !n)
-    return std::nullopt;
-  shape.m = *m;
-  shape.n = *n;
-  shape.k = shape.loopSizes[dims->k[0]];
-  shape.a.k = shape.a.loops[dims->k[0]];
-  shape.b.k = shape.b.loops[dims->k[0]];
-  shape.batchLoops.assign(dims->batch.begin(), dims->batch.end());
-  if (shape.m * shape.n * shape.k < kMinGemmWork ||
-      shape.batch() > kMaxGridYZ || (shape.m + 63) / 64 > kMaxGridYZ)
+
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned i = 0; i < op.getNumLoops(); ++i) {
+    if (sizes[i] == 1)
+      continue;
+    GemmLoop loop{sizes[i], a[i], b[i], c[i]};
+    bool reduction = iterators[i] == utils::IteratorType::reduction;
+    // Every output element is written by one thread: the reduction loops
+    // must not move C, and every parallel loop must.
+    if (reduction != (c[i] == 0))
+      return std::nullopt;
+    if (reduction)
+      shape.k.push_back(loop);
+    else if (a[i] && !b[i])
+      shape.m.push_back(loop);
+    else if (b[i] && !a[i])
+      shape.n.push_back(loop);
+    else
+      shape.batch.push_back(loop);
+  }
+  if (!shape.m.empty() && !shape.n.empty() &&
+      minimumStride(shape.m, &GemmLoop::c) <
+          minimumStride(shape.n, &GemmLoop::c))
+    transpose(shape);
+  sortAndMerge(shape.m, &GemmLoop::c);
+  sortAndMerge(shape.n, &GemmLoop::c);
+  sortAndMerge(shape.k, &GemmLoop::a);
+  sortAndMerge(shape.batch, &GemmLoop::c);
+
+  int64_t m = shape.mSize(), n = shape.nSize(), k = shape.kSize();
+  if (shape.k.empty() || m < kMinGemmSide || n < kMinGemmSide ||
+      m * n * k < kMinGemmWork || shape.batchSize() > kMaxGridYZ ||
+      (m + 63) / 64 > kMaxGridYZ)
     return std::nullopt;
   return shape;
 }

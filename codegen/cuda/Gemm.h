@@ -16,31 +16,38 @@ enum class GemmPrecision { Fp32, Tf32, Fp16, Bf16 };
 
 std::optional<GemmPrecision> parseGemmPrecision(llvm::StringRef name);
 
-/// A linalg contraction C[batch, m, n] += A[batch, m, k] * B[batch, k, n]
-/// (any layout, transposes and broadcasts in the indexing maps) with static
-/// sizes and float operands of one type. Several m (or n) loops that walk
-/// their operands contiguously — a Linear layer applied to [batch, tokens,
-/// features] — count as one.
-struct GemmShape {
-  int64_t m = 0, n = 0, k = 0;
-  /// The loops of the batch dimensions, and every loop's size.
-  llvm::SmallVector<unsigned> batchLoops;
-  llvm::SmallVector<int64_t> loopSizes;
-  /// Where an operand's elements are, in elements from its view: a fixed
-  /// offset (constant indices), the stride along m, n and k, and the
-  /// stride of each loop (used for the batch loops).
-  struct Layout {
-    int64_t offset = 0;
-    int64_t m = 0, n = 0, k = 0;
-    llvm::SmallVector<int64_t> loops;
-  };
-  Layout a, b, c;
-  int64_t batch() const;
+/// One loop of a GEMM and the element stride each operand moves by along
+/// it (zero where the operand does not depend on the loop).
+struct GemmLoop {
+  int64_t size = 1;
+  int64_t a = 0, b = 0, c = 0;
 };
 
-/// The shape of `op` if it is a contraction the GEMM kernel computes (and
-/// large enough to be worth tiling), else nothing: it is then lowered to
-/// loops like any other op.
+/// A multiply-accumulate C[batch, m, n] += A[batch, m, k] * B[batch, k, n]
+/// whose operands are addressed by affine sums of the loops: matrix
+/// products in any layout, and convolutions as implicit GEMMs (M the
+/// filters, N the images and output positions, K the channels and kernel
+/// taps, B gathered from the padded input). Each of m, n, k and batch may
+/// span several loops, outermost first; loops that walk every operand
+/// contiguously are merged into one.
+struct GemmShape {
+  llvm::SmallVector<GemmLoop> m, n, k, batch;
+  /// Which of the op's two inputs is A: the second when that makes C
+  /// contiguous along N, so that the kernels' stores coalesce.
+  unsigned aInput = 0;
+  /// Each operand's element offset from the constant terms of its indices.
+  int64_t aOffset = 0, bOffset = 0, cOffset = 0;
+
+  static int64_t size(llvm::ArrayRef<GemmLoop> loops);
+  int64_t mSize() const { return size(m); }
+  int64_t nSize() const { return size(n); }
+  int64_t kSize() const { return size(k); }
+  int64_t batchSize() const { return size(batch); }
+};
+
+/// The shape of `op` if it is a multiply-accumulate the GEMM kernel
+/// computes (and large enough to be worth tiling), else nothing: it is
+/// then lowered to loops like any other op.
 std::optional<GemmShape> matchGemm(linalg::LinalgOp op);
 
 } // namespace mlir::kiln::cuda

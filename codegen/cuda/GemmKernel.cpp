@@ -3,9 +3,11 @@
 // Every variant computes a 64x64 tile of C per block, walking K in steps
 // staged through shared memory (zero-filled outside the matrices, so any M,
 // N and K work), then adds its sums to C. Operands are read through their
-// strides, so transposed, broadcast and batched operands need no copies;
-// each tile is loaded with consecutive threads along the operand's
-// contiguous dimension. Shared-memory rows are padded so the fragment reads
+// strides, so transposed, broadcast and batched operands need no copies,
+// and a convolution's input tile is gathered straight from the padded
+// input (implicit GEMM: no im2col buffer). Each tile is loaded with
+// consecutive threads along the operand's contiguous dimension.
+// Shared-memory rows are padded so the fragment reads
 // of the tensor-core variants hit 32 distinct banks.
 //
 //===----------------------------------------------------------------------===//
@@ -53,11 +55,43 @@ private:
   int indent_ = 0;
 };
 
-/// "x = e / W, y = e % W" mapping of a tile element index `e` so that
-/// consecutive threads walk the operand's contiguous dimension.
-struct TileWalk {
-  std::string first, second;
-};
+/// The element offset, in the operand `stride` selects, of position `index`
+/// of a GEMM dimension made of `loops` (outermost first): each loop's index
+/// is a digit of `index` in the mixed radix of the loop sizes. Loops this
+/// operand walks contiguously share one digit.
+std::string offsetOf(llvm::ArrayRef<GemmLoop> loops,
+                     int64_t GemmLoop::*stride, const std::string &index) {
+  struct Digit {
+    int64_t size, stride;
+  };
+  llvm::SmallVector<Digit> digits;
+  for (const GemmLoop &loop : loops) {
+    if (!digits.empty() && digits.back().stride == loop.*stride * loop.size)
+      digits.back() = {digits.back().size * loop.size, loop.*stride};
+    else
+      digits.push_back({loop.size, loop.*stride});
+  }
+  std::string sum;
+  int64_t inner = 1;
+  for (size_t i = digits.size(); i-- > 0;) {
+    if (digits[i].stride) {
+      std::string digit = index;
+      if (inner != 1)
+        digit += " / " + std::to_string(inner);
+      if (i != 0)
+        digit += " % " + std::to_string(digits[i].size);
+      if (digit != index && digits[i].stride != 1)
+        digit = "(" + digit + ")";
+      std::string term =
+          digits[i].stride == 1
+              ? digit
+              : digit + " * " + std::to_string(digits[i].stride);
+      sum = sum.empty() ? term : term + " + " + sum;
+    }
+    inner *= digits[i].size;
+  }
+  return sum.empty() ? "0" : sum;
+}
 
 } // namespace
 
@@ -74,9 +108,9 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
   int threads = tensorCores ? 128 : 256;
   int depth = sixteenBit ? 32 : 16;
   result.blockThreads = threads;
-  result.grid[0] = uint32_t((shape.n + 63) / 64);
-  result.grid[1] = uint32_t((shape.m + 63) / 64);
-  result.grid[2] = uint32_t(shape.batch());
+  result.grid[0] = uint32_t((shape.nSize() + 63) / 64);
+  result.grid[1] = uint32_t((shape.mSize() + 63) / 64);
+  result.grid[2] = uint32_t(shape.batchSize());
 
   Writer w;
   w.open(signature + " {");
@@ -86,30 +120,29 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
                                                         : "BF16 tensor cores";
   w.line(llvm::formatv("// GEMM C += A * B: M={0}, N={1}, K={2}, batch {3}; "
                        "64x64 tiles, {4}.",
-                       shape.m, shape.n, shape.k, shape.batch(), kind));
-  w.line(llvm::formatv("const int64_t M = {0}, N = {1}, K = {2};", shape.m,
-                       shape.n, shape.k));
+                       shape.mSize(), shape.nSize(), shape.kSize(),
+                       shape.batchSize(), kind));
+  w.line(llvm::formatv("const int64_t M = {0}, N = {1}, K = {2};",
+                       shape.mSize(), shape.nSize(), shape.kSize()));
   w.line("const int64_t m0 = int64_t(blockIdx.y) * 64;");
   w.line("const int64_t n0 = int64_t(blockIdx.x) * 64;");
 
   // The batch position and each operand's offset there.
-  std::string aBase = std::to_string(a.offset + shape.a.offset),
-              bBase = std::to_string(b.offset + shape.b.offset),
-              cBase = std::to_string(c.offset + shape.c.offset);
+  std::string aBase = std::to_string(a.offset + shape.aOffset),
+              bBase = std::to_string(b.offset + shape.bOffset),
+              cBase = std::to_string(c.offset + shape.cOffset);
   int64_t after = 1;
-  for (auto it = shape.batchLoops.rbegin(); it != shape.batchLoops.rend();
-       ++it) {
-    unsigned loop = *it;
-    int64_t size = shape.loopSizes[loop];
-    std::string iv = "batch" + std::to_string(loop);
+  for (size_t i = shape.batch.size(); i-- > 0;) {
+    const GemmLoop &loop = shape.batch[i];
+    std::string iv = "batch" + std::to_string(i);
     w.line("const int64_t " + iv + " = (int64_t(blockIdx.z) / " +
-           std::to_string(after) + ") % " + std::to_string(size) + ";");
-    after *= size;
-    for (auto [base, layout] :
-         {std::pair{&aBase, &shape.a}, std::pair{&bBase, &shape.b},
-          std::pair{&cBase, &shape.c}})
-      if (layout->loops[loop])
-        *base += " + " + iv + " * " + std::to_string(layout->loops[loop]);
+           std::to_string(after) + ") % " + std::to_string(loop.size) + ";");
+    after *= loop.size;
+    for (auto [base, stride] : {std::pair{&aBase, loop.a},
+                                std::pair{&bBase, loop.b},
+                                std::pair{&cBase, loop.c}})
+      if (stride)
+        *base += " + " + iv + " * " + std::to_string(stride);
   }
   auto declare = [&](const GemmOperand &operand, const char *name,
                      const std::string &base, bool writable) {
@@ -121,12 +154,12 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
   declare(a, "a", aBase, false);
   declare(b, "b", bBase, false);
   declare(c, "c", cBase, true);
-  auto term = [](const std::string &index, int64_t stride) {
-    return stride == 1 ? index : index + " * " + std::to_string(stride);
-  };
-  std::string aIndex = term("m", shape.a.m) + " + " + term("k", shape.a.k);
-  std::string bIndex = term("k", shape.b.k) + " + " + term("n", shape.b.n);
-  std::string cIndex = term("m", shape.c.m) + " + " + term("n", shape.c.n);
+  std::string aIndex = offsetOf(shape.m, &GemmLoop::a, "m") + " + " +
+                       offsetOf(shape.k, &GemmLoop::a, "k");
+  std::string bIndex = offsetOf(shape.k, &GemmLoop::b, "k") + " + " +
+                       offsetOf(shape.n, &GemmLoop::b, "n");
+  std::string cIndex = offsetOf(shape.m, &GemmLoop::c, "m") + " + " +
+                       offsetOf(shape.n, &GemmLoop::c, "n");
   w.line("// Elements outside the matrices read as zero.");
   w.line("auto loadA = [&](int64_t m, int64_t k) { return m < M && k < K ? " +
          loadExpression(a, "a", aIndex) + " : 0.0f; };");
@@ -134,8 +167,8 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
          loadExpression(b, "b", bIndex) + " : 0.0f; };");
 
   // Tile loads: A's tile is 64 (m) x depth (k), B's depth (k) x 64 (n).
-  bool aAlongK = shape.a.k == 1;
-  bool bAlongN = shape.b.n == 1 || shape.b.k != 1;
+  bool aAlongK = shape.k.back().a == 1;
+  bool bAlongN = shape.n.back().b == 1 || shape.k.back().b != 1;
   std::string d = std::to_string(depth);
   std::string aWalk = aAlongK ? "const int x = e / " + d + ", kk = e % " + d + ";"
                               : "const int kk = e / 64, x = e % 64;";

@@ -786,8 +786,10 @@ LogicalResult Emitter::emitGemmKernel(linalg::LinalgOp op,
                                       const GemmShape &shape) {
   std::string kernelName = nextKernelName();
   std::string header = kernelHeader(kernelName, {op.getOperation()});
-  FailureOr<GemmOperand> a = gemmOperand(op, *op.getDpsInputOperand(0));
-  FailureOr<GemmOperand> b = gemmOperand(op, *op.getDpsInputOperand(1));
+  FailureOr<GemmOperand> a =
+      gemmOperand(op, *op.getDpsInputOperand(shape.aInput));
+  FailureOr<GemmOperand> b =
+      gemmOperand(op, *op.getDpsInputOperand(1 - shape.aInput));
   FailureOr<GemmOperand> c = gemmOperand(op, *op.getDpsInitOperand(0));
   if (failed(a) || failed(b) || failed(c))
     return failure();
