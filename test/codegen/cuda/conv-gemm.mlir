@@ -12,10 +12,11 @@
 // so the weights become A.
 // CHECK-LABEL: void kiln_kernel_0(
 // CHECK: // GEMM C += A * B: M=32, N=64, K=36, batch 1; 64x64 tiles,
+// CHECK: using Index = uint32_t;
 // CHECK: const float *a = reinterpret_cast<const float *>(weights) + 0;
 // CHECK: const float *b = reinterpret_cast<const float *>(input0) + 0;
-// CHECK: auto loadA = [&](int64_t m, int64_t k) { return m < M && k < K ? a[m * 36 + k] : 0.0f; };
-// CHECK: auto loadB = [&](int64_t k, int64_t n) { return k < K && n < N ? b[(k / 9) * 289 + (k / 3 % 3) * 17 + k % 3 + (n / 8) * 34 + (n % 8) * 2] : 0.0f; };
+// CHECK: auto loadA = [&](Index m, Index k) { return m < M && k < K ? a[m * 36 + k] : 0.0f; };
+// CHECK: auto loadB = [&](Index k, Index n) { return k < K && n < N ? b[(k / 9) * 289 + (k / 3 % 3) * 17 + k % 3 + (n / 8) * 34 + (n % 8) * 2] : 0.0f; };
 // FP32: acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
 // TF32: kiln::cuda::mmaTf32(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
 // FP16: kiln::cuda::mmaF16(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
@@ -29,7 +30,7 @@
 // CHECK: const int64_t batch0 = (int64_t(blockIdx.z) / 1) % 2;
 // CHECK: const float *a = reinterpret_cast<const float *>((weights + 18432)) + 0 + batch0 * 128;
 // CHECK: const float *b = reinterpret_cast<const float *>(input1) + 0 + batch0 * 800;
-// CHECK: auto loadB = [&](int64_t k, int64_t n) { return k < K && n < N ? b[k * 100 + (n / 100) * 1600 + n % 100] : 0.0f; };
+// CHECK: auto loadB = [&](Index k, Index n) { return k < K && n < N ? b[k * 100 + (n / 100) * 1600 + n % 100] : 0.0f; };
 // CHECK: c[m * 100 + (n / 100) * 3200 + n % 100] += acc
 
 // Depthwise: per-element loops.

@@ -11,8 +11,8 @@
 // CHECK: const int64_t batch0 = (int64_t(blockIdx.z) / 1) % 3;
 // CHECK: const float *a = reinterpret_cast<const float *>(input0) + 0 + batch0 * 2590;
 // CHECK: const float *b = reinterpret_cast<const float *>(weights) + 0 + batch0 * 1850;
-// CHECK: auto loadA = [&](int64_t m, int64_t k) { return m < M && k < K ? a[m * 37 + k] : 0.0f; };
-// CHECK: auto loadB = [&](int64_t k, int64_t n) { return k < K && n < N ? b[k + n * 37] : 0.0f; };
+// CHECK: auto loadA = [&](Index m, Index k) { return m < M && k < K ? a[m * 37 + k] : 0.0f; };
+// CHECK: auto loadB = [&](Index k, Index n) { return k < K && n < N ? b[k + n * 37] : 0.0f; };
 // FP32: __shared__ float tileA[16][68];
 // FP32: acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
 // TF32: kiln::cuda::mmaTf32(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
@@ -25,7 +25,7 @@
 // so batch and tokens fold into one M of 3 * 70.
 // CHECK-LABEL: void kiln_kernel_1(
 // CHECK: // GEMM C += A * B: M=210, N=50, K=37, batch 1;
-// CHECK: auto loadB = [&](int64_t k, int64_t n) { return k < K && n < N ? b[k * 50 + n] : 0.0f; };
+// CHECK: auto loadB = [&](Index k, Index n) { return k < K && n < N ? b[k * 50 + n] : 0.0f; };
 // FP32: //   kiln_kernel_0<<<dim3(1, 2, 3), 256>>>
 // FP32: //   kiln_kernel_1<<<dim3(1, 4, 1), 256>>>
 // TF32: //   kiln_kernel_0<<<dim3(1, 2, 3), 128>>>
