@@ -270,16 +270,21 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
     w.line("__syncthreads();");
     if (sixteenBit) {
       w.open("for (int kk = 0; kk < 32; kk += 16) {");
-      w.line("// Fragments as the PTX ISA lays out mma.m16n8k16 operands.");
+      w.line("// Fragments as the PTX ISA lays out mma.m16n8k16 operands, "
+             "four 8x8 matrices per ldmatrix: A's 16x16 as rows 0-7 and 8-15 "
+             "of k 0-7, then of k 8-15; two B tiles' 8x16 as k 0-7 and 8-15 "
+             "of each.");
       w.line("uint32_t af[2][4], bf[4][2];");
       w.line("for (int mi = 0; mi < 2; ++mi)");
-      w.line("  for (int r = 0; r < 4; ++r)");
-      w.line("    af[mi][r] = *reinterpret_cast<const uint32_t *>(&tileA[wm * "
-             "32 + mi * 16 + g + 8 * (r & 1)][kk + 2 * t + 8 * (r >> 1)]);");
-      w.line("for (int ni = 0; ni < 4; ++ni)");
-      w.line("  for (int r = 0; r < 2; ++r)");
-      w.line("    bf[ni][r] = *reinterpret_cast<const uint32_t *>(&tileB[wn * "
-             "32 + ni * 8 + g][kk + 2 * t + 8 * r]);");
+      w.line("  kiln::cuda::ldmatrixX4(af[mi], &tileA[wm * 32 + mi * 16 + "
+             "(lane & 15)][kk + 8 * (lane >> 4)]);");
+      w.open("for (int ni = 0; ni < 4; ni += 2) {");
+      w.line("uint32_t r[4];");
+      w.line("kiln::cuda::ldmatrixX4(r, &tileB[wn * 32 + ni * 8 + (lane & 7) "
+             "+ 8 * (lane >> 4)][kk + 8 * ((lane >> 3) & 1)]);");
+      w.line("bf[ni][0] = r[0], bf[ni][1] = r[1], bf[ni + 1][0] = r[2], "
+             "bf[ni + 1][1] = r[3];");
+      w.close();
       w.line("for (int mi = 0; mi < 2; ++mi)");
       w.line("  for (int ni = 0; ni < 4; ++ni)");
       w.line(std::string("    kiln::cuda::") +

@@ -17,7 +17,10 @@
 // FP32: acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
 // TF32: kiln::cuda::mmaTf32(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
 // FP16: tileA[x][kk] = kiln::cuda::floatToF16(loadA(m0 + x, k0 + kk));
+// FP16: kiln::cuda::ldmatrixX4(af[mi], &tileA[wm * 32 + mi * 16 + (lane & 15)][kk + 8 * (lane >> 4)]);
+// FP16: kiln::cuda::ldmatrixX4(r, &tileB[wn * 32 + ni * 8 + (lane & 7) + 8 * (lane >> 4)][kk + 8 * ((lane >> 3) & 1)]);
 // FP16: kiln::cuda::mmaF16(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
+// BF16: kiln::cuda::ldmatrixX4(af[mi],
 // BF16: kiln::cuda::mmaBf16(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
 // CHECK: c[m * 50 + n] += acc
 
