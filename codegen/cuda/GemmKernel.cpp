@@ -55,15 +55,14 @@ private:
   int indent_ = 0;
 };
 
-/// The element offset, in the operand `stride` selects, of position `index`
-/// of a GEMM dimension made of `loops` (outermost first): each loop's index
-/// is a digit of `index` in the mixed radix of the loop sizes. Loops this
-/// operand walks contiguously share one digit.
-std::string offsetOf(llvm::ArrayRef<GemmLoop> loops,
-                     int64_t GemmLoop::*stride, const std::string &index) {
-  struct Digit {
-    int64_t size, stride;
-  };
+/// One digit of a GEMM dimension's index as one operand sees it: loops
+/// the operand walks contiguously share a digit.
+struct Digit {
+  int64_t size, stride;
+};
+
+llvm::SmallVector<Digit> digitsOf(llvm::ArrayRef<GemmLoop> loops,
+                                  int64_t GemmLoop::*stride) {
   llvm::SmallVector<Digit> digits;
   for (const GemmLoop &loop : loops) {
     if (!digits.empty() && digits.back().stride == loop.*stride * loop.size)
@@ -71,6 +70,15 @@ std::string offsetOf(llvm::ArrayRef<GemmLoop> loops,
     else
       digits.push_back({loop.size, loop.*stride});
   }
+  return digits;
+}
+
+/// The element offset, in the operand `stride` selects, of position `index`
+/// of a GEMM dimension made of `loops` (outermost first): each loop's index
+/// is a digit of `index` in the mixed radix of the loop sizes.
+std::string offsetOf(llvm::ArrayRef<GemmLoop> loops,
+                     int64_t GemmLoop::*stride, const std::string &index) {
+  llvm::SmallVector<Digit> digits = digitsOf(loops, stride);
   std::string sum;
   int64_t inner = 1;
   for (size_t i = digits.size(); i-- > 0;) {
@@ -91,6 +99,40 @@ std::string offsetOf(llvm::ArrayRef<GemmLoop> loops,
     inner *= digits[i].size;
   }
   return sum.empty() ? "0" : sum;
+}
+
+/// The warp-level roles of the tensor-core variants, and their sums.
+void emitWarpRoles(Writer &w) {
+  w.line("const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;");
+  w.line("// Warp (wm, wn) owns a 32x32 part of the tile: 2 x 4 MMA tiles "
+         "of 16x8.");
+  w.line("const int wm = warp / 2, wn = warp % 2, g = lane / 4, t = lane % 4;");
+  w.line("float acc[2][4][4];");
+  w.line("for (int mi = 0; mi < 2; ++mi)");
+  w.line("  for (int ni = 0; ni < 4; ++ni)");
+  w.line("    for (int i = 0; i < 4; ++i)");
+  w.line("      acc[mi][ni][i] = 0.0f;");
+}
+
+/// Whether a float operand's tile rows can be copied 16 bytes at a time
+/// with cp.async: it is contiguous along `along` (the tile's row
+/// direction, one run of memory whose length is a multiple of 4), and
+/// every row of every batch position starts 16-byte aligned. `across` is
+/// the tile's other dimension.
+bool copiesAsync(llvm::ArrayRef<GemmLoop> along, llvm::ArrayRef<GemmLoop> across,
+                 int64_t GemmLoop::*stride, const GemmShape &shape,
+                 const GemmOperand &operand) {
+  llvm::SmallVector<Digit> digits = digitsOf(along, stride);
+  if (operand.storage != "float" || digits.size() != 1 ||
+      digits[0].stride != 1 || digits[0].size % 4 != 0)
+    return false;
+  auto aligned = [](int64_t elements) { return elements % 4 == 0; };
+  for (llvm::ArrayRef<GemmLoop> loops : {across, llvm::ArrayRef(shape.batch)})
+    for (const GemmLoop &loop : loops)
+      if (!aligned(loop.*stride))
+        return false;
+  int64_t shapeOffset = stride == &GemmLoop::a ? shape.aOffset : shape.bOffset;
+  return operand.byteShift % 16 == 0 && aligned(operand.offset + shapeOffset);
 }
 
 /// Whether M, N, K and every element offset within a batch position fit
@@ -199,97 +241,82 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
                               : "const int kk = e / 64, x = e % 64;";
   std::string bWalk = bAlongN ? "const int kk = e / 64, x = e % 64;"
                               : "const int x = e / " + d + ", kk = e % " + d + ";";
+  std::string t = std::to_string(threads);
 
-  std::string convert =
-      precision == GemmPrecision::Bf16 ? "kiln::cuda::floatToBf16"
-                                       : "kiln::cuda::floatToF16";
-  if (!tensorCores) {
-    w.line("__shared__ float tileA[16][68]; // [k][m]");
-    w.line("__shared__ float tileB[16][68]; // [k][n]");
-    w.line("const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;");
-    w.line("// Thread (ty, tx) owns rows ty + 16i and columns tx + 16j.");
-    w.line("float acc[4][4];");
-    w.line("for (int i = 0; i < 4; ++i)");
-    w.line("  for (int j = 0; j < 4; ++j)");
-    w.line("    acc[i][j] = 0.0f;");
-    w.open("for (Index k0 = 0; k0 < K; k0 += 16) {");
-    w.open("for (int e = threadIdx.x; e < 16 * 64; e += 256) {");
-    w.line(aWalk);
-    w.line("tileA[kk][x] = loadA(m0 + x, k0 + kk);");
-    w.close();
-    w.open("for (int e = threadIdx.x; e < 16 * 64; e += 256) {");
-    w.line(bWalk);
-    w.line("tileB[kk][x] = loadB(k0 + kk, n0 + x);");
-    w.close();
-    w.line("__syncthreads();");
-    w.open("for (int kk = 0; kk < 16; ++kk) {");
-    w.line("float av[4], bv[4];");
-    w.open("for (int i = 0; i < 4; ++i) {");
-    w.line("av[i] = tileA[kk][ty + 16 * i];");
-    w.line("bv[i] = tileB[kk][tx + 16 * i];");
-    w.close();
-    w.line("for (int i = 0; i < 4; ++i)");
-    w.line("  for (int j = 0; j < 4; ++j)");
-    w.line("    acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);");
-    w.close();
-    w.line("__syncthreads();");
-    w.close();
-    w.open("for (int i = 0; i < 4; ++i) {");
-    w.open("for (int j = 0; j < 4; ++j) {");
-    w.line("const Index m = m0 + ty + 16 * i, n = n0 + tx + 16 * j;");
-    w.line("if (m < M && n < N)");
-  } else {
-    w.line("const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;");
-    w.line("// Warp (wm, wn) owns a 32x32 part of the tile: 2 x 4 MMA tiles "
-           "of 16x8.");
-    w.line("const int wm = warp / 2, wn = warp % 2, g = lane / 4, t = lane % "
-           "4;");
-    w.line("float acc[2][4][4];");
-    w.line("for (int mi = 0; mi < 2; ++mi)");
-    w.line("  for (int ni = 0; ni < 4; ++ni)");
-    w.line("    for (int i = 0; i < 4; ++i)");
-    w.line("      acc[mi][ni][i] = 0.0f;");
-    if (sixteenBit) {
-      w.line("__shared__ __align__(16) uint16_t tileA[64][40]; // [m][k]");
-      w.line("__shared__ __align__(16) uint16_t tileB[64][40]; // [n][k]");
-    } else {
-      w.line("__shared__ float tileA[64][20]; // [m][k]");
-      w.line("__shared__ float tileB[16][72]; // [k][n]");
-    }
-    w.open("for (Index k0 = 0; k0 < K; k0 += " + d + ") {");
-    w.open("for (int e = threadIdx.x; e < 64 * " + d + "; e += 128) {");
-    w.line(aWalk);
-    w.line(sixteenBit ? "tileA[x][kk] = " + convert + "(loadA(m0 + x, k0 + kk));"
-                      : "tileA[x][kk] = loadA(m0 + x, k0 + kk);");
-    w.close();
-    w.open("for (int e = threadIdx.x; e < 64 * " + d + "; e += 128) {");
-    w.line(bWalk);
-    w.line(sixteenBit ? "tileB[x][kk] = " + convert + "(loadB(k0 + kk, n0 + x));"
-                      : "tileB[kk][x] = loadB(k0 + kk, n0 + x);");
-    w.close();
-    w.line("__syncthreads();");
-    if (sixteenBit) {
-      w.open("for (int kk = 0; kk < 32; kk += 16) {");
-      w.line("// Fragments as the PTX ISA lays out mma.m16n8k16 operands, "
-             "four 8x8 matrices per ldmatrix: A's 16x16 as rows 0-7 and 8-15 "
-             "of k 0-7, then of k 8-15; two B tiles' 8x16 as k 0-7 and 8-15 "
-             "of each.");
-      w.line("uint32_t af[2][4], bf[4][2];");
-      w.line("for (int mi = 0; mi < 2; ++mi)");
-      w.line("  kiln::cuda::ldmatrixX4(af[mi], &tileA[wm * 32 + mi * 16 + "
-             "(lane & 15)][kk + 8 * (lane >> 4)]);");
-      w.open("for (int ni = 0; ni < 4; ni += 2) {");
-      w.line("uint32_t r[4];");
-      w.line("kiln::cuda::ldmatrixX4(r, &tileB[wn * 32 + ni * 8 + (lane & 7) "
-             "+ 8 * (lane >> 4)][kk + 8 * ((lane >> 3) & 1)]);");
-      w.line("bf[ni][0] = r[0], bf[ni][1] = r[1], bf[ni + 1][0] = r[2], "
-             "bf[ni + 1][1] = r[3];");
+  if (!sixteenBit) {
+    // Two stages of float tiles: the next K step is staged while this one
+    // is multiplied. An operand whose tile rows are 16-byte runs of memory
+    // is copied with cp.async; the other goes through registers.
+    bool asyncA = copiesAsync(shape.k, shape.m, &GemmLoop::a, shape, a);
+    bool asyncB = copiesAsync(shape.n, shape.k, &GemmLoop::b, shape, b);
+    w.line("__shared__ __align__(16) float tileA[2][64][20]; // [stage][m][k]");
+    w.line("__shared__ __align__(16) float tileB[2][16][72]; // [stage][k][n]");
+    w.open("auto stage = [&](int s, Index k0) {");
+    if (asyncA) {
+      w.open("for (int e = threadIdx.x; e < 64 * 4; e += " + t + ") {");
+      w.line("const int x = e / 4, kk = 4 * (e % 4);");
+      w.line("const Index m = m0 + x, k = k0 + kk;");
+      w.line("if (m < M && k < K)");
+      w.line("  kiln::cuda::cpAsync16(&tileA[s][x][kk], &a[" + aIndex + "]);");
+      w.line("else");
+      w.line("  for (int i = 0; i < 4; ++i)");
+      w.line("    tileA[s][x][kk + i] = 0.0f;");
       w.close();
-      w.line("for (int mi = 0; mi < 2; ++mi)");
-      w.line("  for (int ni = 0; ni < 4; ++ni)");
-      w.line(std::string("    kiln::cuda::") +
-             (precision == GemmPrecision::Bf16 ? "mmaBf16" : "mmaF16") +
-             "(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);");
+    } else {
+      w.open("for (int e = threadIdx.x; e < 64 * 16; e += " + t + ") {");
+      w.line(aWalk);
+      w.line("tileA[s][x][kk] = loadA(m0 + x, k0 + kk);");
+      w.close();
+    }
+    if (asyncB) {
+      w.open("for (int e = threadIdx.x; e < 16 * 16; e += " + t + ") {");
+      w.line("const int kk = e / 16, x = 4 * (e % 16);");
+      w.line("const Index k = k0 + kk, n = n0 + x;");
+      w.line("if (k < K && n < N)");
+      w.line("  kiln::cuda::cpAsync16(&tileB[s][kk][x], &b[" + bIndex + "]);");
+      w.line("else");
+      w.line("  for (int i = 0; i < 4; ++i)");
+      w.line("    tileB[s][kk][x + i] = 0.0f;");
+      w.close();
+    } else {
+      w.open("for (int e = threadIdx.x; e < 16 * 64; e += " + t + ") {");
+      w.line(bWalk);
+      w.line("tileB[s][kk][x] = loadB(k0 + kk, n0 + x);");
+      w.close();
+    }
+    w.line("kiln::cuda::cpAsyncCommit();");
+    w.close("};");
+    if (!tensorCores) {
+      w.line("const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;");
+      w.line("// Thread (ty, tx) owns rows ty + 16i and columns tx + 16j.");
+      w.line("float acc[4][4];");
+      w.line("for (int i = 0; i < 4; ++i)");
+      w.line("  for (int j = 0; j < 4; ++j)");
+      w.line("    acc[i][j] = 0.0f;");
+    } else {
+      emitWarpRoles(w);
+    }
+    w.line("stage(0, 0);");
+    w.line("int s = 0;");
+    w.open("for (Index k0 = 0; k0 < K; k0 += 16, s ^= 1) {");
+    w.line("if (k0 + 16 < K)");
+    w.line("  stage(s ^ 1, k0 + 16);");
+    w.line("else");
+    w.line("  kiln::cuda::cpAsyncCommit();");
+    w.line("// This stage's copies landed (only the next one's may be in "
+           "flight), and every thread's are visible after the barrier.");
+    w.line("kiln::cuda::cpAsyncWait<1>();");
+    w.line("__syncthreads();");
+    if (!tensorCores) {
+      w.open("for (int kk = 0; kk < 16; ++kk) {");
+      w.line("float av[4], bv[4];");
+      w.open("for (int i = 0; i < 4; ++i) {");
+      w.line("av[i] = tileA[s][ty + 16 * i][kk];");
+      w.line("bv[i] = tileB[s][kk][tx + 16 * i];");
+      w.close();
+      w.line("for (int i = 0; i < 4; ++i)");
+      w.line("  for (int j = 0; j < 4; ++j)");
+      w.line("    acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);");
       w.close();
     } else {
       w.open("for (int kk = 0; kk < 16; kk += 8) {");
@@ -297,20 +324,71 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
       w.line("uint32_t af[2][4], bf[4][2];");
       w.line("for (int mi = 0; mi < 2; ++mi)");
       w.line("  for (int i = 0; i < 4; ++i)");
-      w.line("    af[mi][i] = kiln::cuda::toTf32(tileA[wm * 32 + mi * 16 + g + "
-             "8 * (i & 1)][kk + t + 4 * (i >> 1)]);");
+      w.line("    af[mi][i] = kiln::cuda::toTf32(tileA[s][wm * 32 + mi * 16 + "
+             "g + 8 * (i & 1)][kk + t + 4 * (i >> 1)]);");
       w.line("for (int ni = 0; ni < 4; ++ni)");
       w.line("  for (int i = 0; i < 2; ++i)");
-      w.line("    bf[ni][i] = kiln::cuda::toTf32(tileB[kk + t + 4 * i][wn * 32 "
-             "+ ni * 8 + g]);");
+      w.line("    bf[ni][i] = kiln::cuda::toTf32(tileB[s][kk + t + 4 * i][wn "
+             "* 32 + ni * 8 + g]);");
       w.line("for (int mi = 0; mi < 2; ++mi)");
       w.line("  for (int ni = 0; ni < 4; ++ni)");
       w.line("    kiln::cuda::mmaTf32(acc[mi][ni], af[mi], bf[ni], "
              "acc[mi][ni]);");
       w.close();
     }
+    w.line("// Every thread is done with this stage before it is refilled.");
     w.line("__syncthreads();");
     w.close();
+  } else {
+    // 16-bit tiles: elements are converted on the way in, so they go
+    // through registers, one stage.
+    std::string convert = precision == GemmPrecision::Bf16
+                              ? "kiln::cuda::floatToBf16"
+                              : "kiln::cuda::floatToF16";
+    emitWarpRoles(w);
+    w.line("__shared__ __align__(16) uint16_t tileA[64][40]; // [m][k]");
+    w.line("__shared__ __align__(16) uint16_t tileB[64][40]; // [n][k]");
+    w.open("for (Index k0 = 0; k0 < K; k0 += 32) {");
+    w.open("for (int e = threadIdx.x; e < 64 * 32; e += 128) {");
+    w.line(aWalk);
+    w.line("tileA[x][kk] = " + convert + "(loadA(m0 + x, k0 + kk));");
+    w.close();
+    w.open("for (int e = threadIdx.x; e < 64 * 32; e += 128) {");
+    w.line(bWalk);
+    w.line("tileB[x][kk] = " + convert + "(loadB(k0 + kk, n0 + x));");
+    w.close();
+    w.line("__syncthreads();");
+    w.open("for (int kk = 0; kk < 32; kk += 16) {");
+    w.line("// Fragments as the PTX ISA lays out mma.m16n8k16 operands, "
+           "four 8x8 matrices per ldmatrix: A's 16x16 as rows 0-7 and 8-15 "
+           "of k 0-7, then of k 8-15; two B tiles' 8x16 as k 0-7 and 8-15 "
+           "of each.");
+    w.line("uint32_t af[2][4], bf[4][2];");
+    w.line("for (int mi = 0; mi < 2; ++mi)");
+    w.line("  kiln::cuda::ldmatrixX4(af[mi], &tileA[wm * 32 + mi * 16 + "
+           "(lane & 15)][kk + 8 * (lane >> 4)]);");
+    w.open("for (int ni = 0; ni < 4; ni += 2) {");
+    w.line("uint32_t r[4];");
+    w.line("kiln::cuda::ldmatrixX4(r, &tileB[wn * 32 + ni * 8 + (lane & 7) "
+           "+ 8 * (lane >> 4)][kk + 8 * ((lane >> 3) & 1)]);");
+    w.line("bf[ni][0] = r[0], bf[ni][1] = r[1], bf[ni + 1][0] = r[2], "
+           "bf[ni + 1][1] = r[3];");
+    w.close();
+    w.line("for (int mi = 0; mi < 2; ++mi)");
+    w.line("  for (int ni = 0; ni < 4; ++ni)");
+    w.line(std::string("    kiln::cuda::") +
+           (precision == GemmPrecision::Bf16 ? "mmaBf16" : "mmaF16") +
+           "(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);");
+    w.close();
+    w.line("__syncthreads();");
+    w.close();
+  }
+  if (!tensorCores) {
+    w.open("for (int i = 0; i < 4; ++i) {");
+    w.open("for (int j = 0; j < 4; ++j) {");
+    w.line("const Index m = m0 + ty + 16 * i, n = n0 + tx + 16 * j;");
+    w.line("if (m < M && n < N)");
+  } else {
     w.open("for (int mi = 0; mi < 2; ++mi) {");
     w.open("for (int ni = 0; ni < 4; ++ni) {");
     w.open("for (int i = 0; i < 4; ++i) {");

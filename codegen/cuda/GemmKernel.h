@@ -15,6 +15,9 @@ namespace mlir::kiln::cuda {
 struct GemmOperand {
   std::string pointer;
   int64_t offset = 0;
+  /// The bytes `pointer` adds to its buffer's start (buffers are 16-byte
+  /// aligned).
+  int64_t byteShift = 0;
   /// "float", "f16" or "bf16": how elements are stored.
   std::string storage;
 };

@@ -773,6 +773,7 @@ FailureOr<GemmOperand> Emitter::gemmOperand(linalg::LinalgOp op,
     return op.emitError("CUDA code generation needs GEMM operands at static "
                         "offsets");
   result.offset = *offset;
+  result.byteShift = buffer->byteShift;
   result.pointer = buffer->byteShift ? "(" + buffer->bytes + " + " +
                                            std::to_string(buffer->byteShift) +
                                            ")"

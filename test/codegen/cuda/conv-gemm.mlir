@@ -17,6 +17,10 @@
 // CHECK: const float *b = reinterpret_cast<const float *>(input0) + 0;
 // CHECK: auto loadA = [&](Index m, Index k) { return m < M && k < K ? a[m * 36 + k] : 0.0f; };
 // CHECK: auto loadB = [&](Index k, Index n) { return k < K && n < N ? b[(k / 9) * 289 + (k / 3 % 3) * 17 + k % 3 + (n / 8) * 34 + (n % 8) * 2] : 0.0f; };
+// The weights' rows are 16-byte runs: cp.async stages them; the input
+// is gathered through registers.
+// FP32: kiln::cuda::cpAsync16(&tileA[s][x][kk], &a[m * 36 + k]);
+// FP32: tileB[s][kk][x] = loadB(k0 + kk, n0 + x);
 // FP32: acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
 // TF32: kiln::cuda::mmaTf32(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
 // FP16: kiln::cuda::mmaF16(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);

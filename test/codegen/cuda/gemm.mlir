@@ -13,7 +13,12 @@
 // CHECK: const float *b = reinterpret_cast<const float *>(weights) + 0 + batch0 * 1850;
 // CHECK: auto loadA = [&](Index m, Index k) { return m < M && k < K ? a[m * 37 + k] : 0.0f; };
 // CHECK: auto loadB = [&](Index k, Index n) { return k < K && n < N ? b[k + n * 37] : 0.0f; };
-// FP32: __shared__ float tileA[16][68];
+// Neither operand is in 16-byte runs (K = 37): both tiles go through
+// registers, two stages.
+// FP32: __shared__ __align__(16) float tileA[2][64][20]; // [stage][m][k]
+// FP32: tileA[s][x][kk] = loadA(m0 + x, k0 + kk);
+// FP32: tileB[s][kk][x] = loadB(k0 + kk, n0 + x);
+// FP32: kiln::cuda::cpAsyncWait<1>();
 // FP32: acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
 // TF32: kiln::cuda::mmaTf32(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
 // FP16: tileA[x][kk] = kiln::cuda::floatToF16(loadA(m0 + x, k0 + kk));
@@ -29,6 +34,16 @@
 // CHECK-LABEL: void kiln_kernel_1(
 // CHECK: // GEMM C += A * B: M=210, N=50, K=37, batch 1;
 // CHECK: auto loadB = [&](Index k, Index n) { return k < K && n < N ? b[k * 50 + n] : 0.0f; };
+// Row-major 64x96 times 96x128 at aligned offsets: both tiles are
+// staged with cp.async, except where a chunk is outside the matrices.
+// CHECK-LABEL: void kiln_kernel_2(
+// CHECK: // GEMM C += A * B: M=64, N=128, K=96, batch 1;
+// FP32: kiln::cuda::cpAsync16(&tileA[s][x][kk], &a[m * 96 + k]);
+// FP32: tileA[s][x][kk + i] = 0.0f;
+// FP32: kiln::cuda::cpAsync16(&tileB[s][kk][x], &b[k * 128 + n]);
+// TF32: kiln::cuda::cpAsync16(&tileA[s][x][kk], &a[m * 96 + k]);
+// TF32: kiln::cuda::cpAsync16(&tileB[s][kk][x], &b[k * 128 + n]);
+// FP16-NOT: cpAsync16
 // FP32: //   kiln_kernel_0<<<dim3(1, 2, 3), 256>>>
 // FP32: //   kiln_kernel_1<<<dim3(1, 4, 1), 256>>>
 // TF32: //   kiln_kernel_0<<<dim3(1, 2, 3), 128>>>
@@ -38,7 +53,7 @@
 #map_c = affine_map<(b, m, n, k) -> (b, m, n)>
 #map_w = affine_map<(b, m, n, k) -> (k, n)>
 module {
-  func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %a: memref<3x70x37xf32>) -> (memref<3x70x50xf32>, memref<3x70x50xf32>) {
+  func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %a: memref<3x70x37xf32>, %lhs: memref<64x96xf32>) -> (memref<3x70x50xf32>, memref<3x70x50xf32>, memref<64x128xf32>) {
     %c0 = arith.constant 0 : index
     %b = memref.view %weights[%c0][] : memref<?xi8> to memref<3x50x37xf32>
     %c = memref.alloc() : memref<3x70x50xf32>
@@ -61,6 +76,10 @@ module {
       %s = arith.addf %acc, %p : f32
       linalg.yield %s : f32
     }
-    return %c, %d : memref<3x70x50xf32>, memref<3x70x50xf32>
+    %c3 = arith.constant 16384 : index
+    %rhs = memref.view %weights[%c3][] : memref<?xi8> to memref<96x128xf32>
+    %z = memref.alloc() : memref<64x128xf32>
+    linalg.matmul ins(%lhs, %rhs : memref<64x96xf32>, memref<96x128xf32>) outs(%z : memref<64x128xf32>)
+    return %c, %d, %z : memref<3x70x50xf32>, memref<3x70x50xf32>, memref<64x128xf32>
   }
 }

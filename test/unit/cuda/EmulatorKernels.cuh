@@ -138,6 +138,26 @@ __global__ void copyAsync(const float *in, float *out) {
     out[4 * t + i] = staged[(4 * t + 4 + i) % 128];
 }
 
+/// Two groups of cp.async in flight, then waits for all but the newest:
+/// each thread records what its staging area holds after each wait. On
+/// the emulator the second group lands only at the final wait.
+__global__ void copyAsyncGroups(const float *in, float *out) {
+  __shared__ __attribute__((aligned(16))) float staged[32][8];
+  unsigned t = threadIdx.x;
+  for (int i = 0; i < 8; ++i)
+    staged[t][i] = -1.0f;
+  kiln::cuda::cpAsync16(&staged[t][0], &in[8 * t]);
+  kiln::cuda::cpAsyncCommit();
+  kiln::cuda::cpAsync16(&staged[t][4], &in[8 * t + 4]);
+  kiln::cuda::cpAsyncCommit();
+  kiln::cuda::cpAsyncWait<1>();
+  for (int i = 0; i < 8; ++i)
+    out[16 * t + i] = staged[t][i];
+  kiln::cuda::cpAsyncWait<0>();
+  for (int i = 0; i < 8; ++i)
+    out[16 * t + 8 + i] = staged[t][i];
+}
+
 #ifndef __CUDACC__
 KILN_EMU_ENTRY(rotateThroughShared, rotateThroughSharedEntry)
 KILN_EMU_ENTRY(scaleInPlace, scaleInPlaceEntry)
@@ -149,4 +169,5 @@ KILN_EMU_ENTRY(mmaTf32Tile, mmaTf32TileEntry)
 KILN_EMU_ENTRY(mma16Tile, mma16TileEntry)
 KILN_EMU_ENTRY(loadMatrices, loadMatricesEntry)
 KILN_EMU_ENTRY(copyAsync, copyAsyncEntry)
+KILN_EMU_ENTRY(copyAsyncGroups, copyAsyncGroupsEntry)
 #endif

@@ -215,6 +215,20 @@ TEST(Emulator, AsyncCopyLandsBeforeTheWait) {
     EXPECT_EQ(out[i], float((i + 4) % 128));
 }
 
+TEST(Emulator, AsyncCopiesLandAtTheWaitThatCoversTheirGroup) {
+  std::vector<float> in(256), out(512);
+  std::iota(in.begin(), in.end(), 0.0f);
+  const float *pin = in.data();
+  float *pout = out.data();
+  ASSERT_EQ(launch(copyAsyncGroupsEntry, {&pin, &pout}, 1, 32), "");
+  for (int t = 0; t < 32; ++t)
+    for (int i = 0; i < 8; ++i) {
+      // After cp.async.wait_group 1 only the first group has landed.
+      EXPECT_EQ(out[16 * t + i], i < 4 ? float(8 * t + i) : -1.0f);
+      EXPECT_EQ(out[16 * t + 8 + i], float(8 * t + i));
+    }
+}
+
 TEST(Conversions, HalfAndBfloat16RoundToNearestEven) {
   using namespace kiln::cuda;
   EXPECT_EQ(floatToF16(1.0f), 0x3c00);

@@ -12,8 +12,9 @@
 //   mmaTf32 (m16n8k8)        mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 //   mmaF16, mmaBf16 (m16n8k16) mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}
 //   ldmatrixX4               ldmatrix.sync.aligned.m8n8.x4.shared.b16
-//   cpAsync16, cpAsyncCommit, cpAsyncWaitAll   cp.async (synchronous when
-//                            emulated)
+//   cpAsync16, cpAsyncCommit cp.async.cg.shared.global, cp.async.commit_group
+//   cpAsyncWait<N>, cpAsyncWaitAll  cp.async.wait_group, cp.async.wait_all
+//                            (emulated: the copies land at the wait)
 //   f16/bf16 <-> float       bit-exact conversions, round to nearest even
 //
 //===----------------------------------------------------------------------===//
@@ -316,26 +317,42 @@ KILN_DEVICE void ldmatrixX4(uint32_t (&r)[4], const void *row) {
 }
 
 /// Copies 16 bytes from global to shared memory without staging through
-/// registers; complete after cpAsyncWaitAll().
+/// registers; complete after a cpAsyncWait that covers its group, or
+/// cpAsyncWaitAll().
 KILN_DEVICE void cpAsync16(void *shared, const void *global) {
 #ifdef __CUDACC__
   unsigned address = unsigned(__cvta_generic_to_shared(shared));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(address),
                "l"(global));
 #else
-  memcpy(shared, global, 16);
+  emu::asyncCopies->issue(shared, global);
 #endif
 }
 
+/// Closes the group of the copies issued since the last commit.
 KILN_DEVICE void cpAsyncCommit() {
 #ifdef __CUDACC__
   asm volatile("cp.async.commit_group;");
+#else
+  emu::asyncCopies->commit();
+#endif
+}
+
+/// Waits until at most `Pending` of the most recent committed groups are
+/// still in flight (this thread's copies; a barrier publishes them).
+template <unsigned Pending> KILN_DEVICE void cpAsyncWait() {
+#ifdef __CUDACC__
+  asm volatile("cp.async.wait_group %0;" ::"n"(Pending));
+#else
+  emu::asyncCopies->wait(Pending);
 #endif
 }
 
 KILN_DEVICE void cpAsyncWaitAll() {
 #ifdef __CUDACC__
   asm volatile("cp.async.wait_all;");
+#else
+  emu::asyncCopies->waitAll();
 #endif
 }
 

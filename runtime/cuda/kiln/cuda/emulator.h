@@ -51,16 +51,68 @@ namespace kiln::emu {
 /// it, and every call that may switch fibers restores it on return.
 inline thread_local kiln_emu_thread *self = nullptr;
 
+/// The emulated thread's cp.async copies that have not landed yet. They
+/// land at the latest moment the PTX ISA allows — the cp.async.wait that
+/// covers their group — so a kernel that reads staged data before waiting
+/// for it fails here as it may on a GPU.
+class AsyncCopies {
+public:
+  void issue(void *shared, const void *global) {
+    if (count_ == kCapacity)
+      land(count_); // more in flight than any kernel of ours issues
+    copies_[count_++] = {shared, global, openGroup_};
+  }
+  /// cp.async.commit_group: the copies issued so far form a group.
+  void commit() { ++openGroup_; }
+  /// cp.async.wait_group `newest`: every committed group but the `newest`
+  /// most recent ones has landed.
+  void wait(unsigned newest) {
+    unsigned landed = 0;
+    while (landed < count_ && copies_[landed].group + newest < openGroup_)
+      ++landed;
+    land(landed);
+  }
+  /// cp.async.wait_all: everything has landed, committed or not.
+  void waitAll() {
+    land(count_);
+    ++openGroup_;
+  }
+
+private:
+  struct Copy {
+    void *shared;
+    const void *global;
+    unsigned group;
+  };
+  static constexpr unsigned kCapacity = 64;
+  /// Lands the `n` oldest copies.
+  void land(unsigned n) {
+    for (unsigned i = 0; i < n; ++i)
+      std::memcpy(copies_[i].shared, copies_[i].global, 16);
+    std::memmove(copies_, copies_ + n, (count_ - n) * sizeof(Copy));
+    count_ -= n;
+  }
+  Copy copies_[kCapacity];
+  unsigned count_ = 0, openGroup_ = 0;
+};
+
+/// The running emulated thread's copies in flight (set with `self`).
+inline thread_local AsyncCopies *asyncCopies = nullptr;
+
 inline void syncBlock() {
   kiln_emu_thread *me = self;
+  AsyncCopies *copies = asyncCopies;
   me->api->sync_block(me);
   self = me;
+  asyncCopies = copies;
 }
 
 inline void syncWarp() {
   kiln_emu_thread *me = self;
+  AsyncCopies *copies = asyncCopies;
   me->api->sync_warp(me);
   self = me;
+  asyncCopies = copies;
 }
 
 inline uint32_t *slot(kiln_emu_thread *thread, unsigned lane) {
@@ -215,7 +267,9 @@ inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
 /// the generated code calls it once per kernel, after the kernel.
 #define KILN_EMU_ENTRY(kernel, entry)                                          \
   extern "C" void entry(kiln_emu_thread *self, void **params) {                \
+    ::kiln::emu::AsyncCopies copies;                                           \
     ::kiln::emu::self = self;                                                  \
+    ::kiln::emu::asyncCopies = &copies;                                        \
     ::kiln::emu::invoke(kernel, params);                                       \
   }
 
