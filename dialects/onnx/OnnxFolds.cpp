@@ -224,6 +224,52 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
       });
 }
 
+/// The elements of a small integer constant that is a splat or has
+/// `count` elements, as `count` values.
+static std::optional<SmallVector<APInt>> broadcastInts(Attribute attr,
+                                                       int64_t count) {
+  auto dense = dyn_cast_or_null<DenseIntElementsAttr>(attr);
+  if (!dense || (!dense.isSplat() && dense.getNumElements() != count))
+    return std::nullopt;
+  if (dense.isSplat())
+    return SmallVector<APInt>(count, dense.getSplatValue<APInt>());
+  return llvm::to_vector(dense.getValues<APInt>());
+}
+
+// Equal and Where on constants: how exporters spell "this dimension, or
+// keep the input's where the shape says -1" (Expand's shape operand).
+OpFoldResult EqualOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType resultType = staticType(getC().getType());
+  if (!resultType || resultType.getNumElements() > 4096)
+    return {};
+  int64_t count = resultType.getNumElements();
+  std::optional<SmallVector<APInt>> a = broadcastInts(adaptor.getA(), count);
+  std::optional<SmallVector<APInt>> b = broadcastInts(adaptor.getB(), count);
+  if (!a || !b)
+    return {};
+  SmallVector<bool> equal;
+  for (int64_t i = 0; i < count; ++i)
+    equal.push_back((*a)[i] == (*b)[i]);
+  return DenseElementsAttr::get(resultType, equal);
+}
+
+OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType resultType = staticType(getOutput().getType());
+  if (!resultType || resultType.getNumElements() > 4096)
+    return {};
+  int64_t count = resultType.getNumElements();
+  std::optional<SmallVector<APInt>> condition =
+      broadcastInts(adaptor.getCondition(), count);
+  std::optional<SmallVector<APInt>> x = broadcastInts(adaptor.getX(), count);
+  std::optional<SmallVector<APInt>> y = broadcastInts(adaptor.getY(), count);
+  if (!condition || !x || !y)
+    return {};
+  SmallVector<APInt> chosen;
+  for (int64_t i = 0; i < count; ++i)
+    chosen.push_back((*condition)[i].isZero() ? (*y)[i] : (*x)[i]);
+  return DenseElementsAttr::get(resultType, chosen);
+}
+
 //===----------------------------------------------------------------------===//
 // Canonicalization patterns
 //===----------------------------------------------------------------------===//

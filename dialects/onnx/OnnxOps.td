@@ -885,6 +885,7 @@ elementwise on the input tensors `A` and `B` (with Numpy-style broadcasting supp
     TensorOf<[I1, UI8, UI16, UI32, UI64, I8, I16, I32, I64, F16, F32, F64, BF16]>:$B);
   let results = (outs
     TensorOf<[I1]>:$C);
+  let hasFolder = 1;
 }
 
 def ONNX_ErfOp : ONNX_Op<"Erf", [Pure, AllElementTypesMatch<["input", "output"]>]> {
@@ -3151,6 +3152,7 @@ with three parameters.
     TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, BF16, F16, F32, F64, I1, Complex<F32>, Complex<F64>]>:$Y);
   let results = (outs
     TensorOf<[UI8, UI16, UI32, UI64, I8, I16, I32, I64, BF16, F16, F32, F64, I1, Complex<F32>, Complex<F64>]>:$output);
+  let hasFolder = 1;
 }
 
 def ONNX_XorOp : ONNX_Op<"Xor", [Pure, AllElementTypesMatch<["A", "B"]>]> {

@@ -87,7 +87,7 @@ CUSTOM_VERIFIERS = {
 }
 # Operators with folders / canonicalization patterns in OnnxFolds.cpp.
 FOLDERS = {"Identity", "Shape", "Size", "Constant", "Cast", "Add", "Sub", "Mul",
-           "Div"}
+           "Div", "Equal", "Where"}
 CANONICALIZERS = {"Reshape", "Gather", "Concat", "ConstantOfShape",
                   "Unsqueeze", "Squeeze", "Slice"}
 # Operators whose results may differ per call (no `Pure` trait).

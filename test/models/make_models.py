@@ -19,6 +19,9 @@ architectures are the real ones:
   gpt_decoder    one GPT decoding step: token + position embeddings,
                  2 layers of attention over a KV cache (past keys and values
                  in, present ones out), logits
+  vit            torchvision's VisionTransformer: 8x8 patches of a 32x32
+                 image (a strided Conv), a class token, 2 encoder layers of
+                 4 heads, 1x3x32x32
 """
 
 import math
@@ -150,6 +153,16 @@ def models():
             "past_keys": torch.randn(2, 1, 4, past, 16) * 0.5,
             "past_values": torch.randn(2, 1, 4, past, 16) * 0.5},
            ["logits", "present_keys", "present_values"])
+
+    torch.manual_seed(5)
+    vit = torchvision.models.VisionTransformer(
+        image_size=32, patch_size=8, num_layers=2, num_heads=4,
+        hidden_dim=64, mlp_dim=128, num_classes=10)
+    # torchvision starts the head at zero: the logits would not depend on
+    # anything before it.
+    nn.init.normal_(vit.heads.head.weight, std=0.2)
+    nn.init.uniform_(vit.heads.head.bias, -0.1, 0.1)
+    yield ("vit", vit, {"image": torch.randn(1, 3, 32, 32)}, ["logits"])
 
 
 def main():

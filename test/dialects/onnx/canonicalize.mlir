@@ -54,6 +54,37 @@ func.func @no_fold_division_by_zero() -> tensor<1xi64> {
 
 // -----
 
+// Expand's shape as exporters compute it: Where(Equal(s, -1), 1, s).
+// CHECK-LABEL: func.func @equal_where_shape
+// CHECK: %[[S:.*]] = "onnx.Constant"() <{value = dense<[2, 1, 1]> : tensor<3xi64>}>
+// CHECK-NOT: onnx.Equal
+// CHECK-NOT: onnx.Where
+// CHECK: return %[[S]]
+func.func @equal_where_shape() -> tensor<3xi64> {
+  %s = "onnx.Constant"() <{value = dense<[2, -1, -1]> : tensor<3xi64>}> : () -> tensor<3xi64>
+  %m = "onnx.Constant"() <{value = dense<-1> : tensor<i64>}> : () -> tensor<i64>
+  %one = "onnx.Constant"() <{value = dense<1> : tensor<3xi64>}> : () -> tensor<3xi64>
+  %e = "onnx.Equal"(%s, %m) : (tensor<3xi64>, tensor<i64>) -> tensor<3xi1>
+  %w = "onnx.Where"(%e, %one, %s) : (tensor<3xi1>, tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  return %w : tensor<3xi64>
+}
+
+// -----
+
+// Equal on floats and Where on float data are left alone.
+// CHECK-LABEL: func.func @no_fold_float_equal_where
+// CHECK: "onnx.Equal"
+// CHECK: "onnx.Where"
+func.func @no_fold_float_equal_where(%x: tensor<2xf32>) -> (tensor<2xi1>, tensor<2xf32>) {
+  %a = "onnx.Constant"() <{value = dense<[1.0, 2.0]> : tensor<2xf32>}> : () -> tensor<2xf32>
+  %c = "onnx.Constant"() <{value = dense<[true, false]> : tensor<2xi1>}> : () -> tensor<2xi1>
+  %e = "onnx.Equal"(%a, %a) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xi1>
+  %w = "onnx.Where"(%c, %a, %x) : (tensor<2xi1>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %e, %w : tensor<2xi1>, tensor<2xf32>
+}
+
+// -----
+
 // Float arithmetic is not folded here (weights stay as they are).
 // CHECK-LABEL: func.func @no_fold_float
 // CHECK: "onnx.Add"
