@@ -48,3 +48,109 @@ func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> 
   // expected-error@+1 {{CUDA code generation needs result 0 in a buffer of its own with a static shape}}
   return %x : memref<4xf32>
 }
+
+// -----
+
+// expected-error@+1 {{CUDA code generation expects only buffers as arguments of the model function}}
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %n: index) -> memref<4xf32> {
+  %out = memref.alloc() : memref<4xf32>
+  return %out : memref<4xf32>
+}
+
+// -----
+
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %count: memref<1xindex>) -> memref<4xf32> {
+  %c0 = arith.constant 0 : index
+  %shift = memref.load %count[%c0] : memref<1xindex>
+  // expected-error@+1 {{CUDA code generation needs buffers of static size at static offsets}}
+  %v = memref.view %workspace[%shift][] : memref<?xi8> to memref<4xf32>
+  %out = memref.alloc() : memref<4xf32>
+  memref.copy %v, %out : memref<4xf32> to memref<4xf32>
+  return %out : memref<4xf32>
+}
+
+// -----
+
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}) -> memref<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<4xf32>
+  // expected-error@+1 {{CUDA code generation does not support parallel loops with reductions}}
+  %sum = scf.parallel (%i) = (%c0) to (%c4) step (%c1) init (%zero) -> f32 {
+    scf.reduce(%zero : f32) {
+    ^bb0(%a: f32, %b: f32):
+      %s = arith.addf %a, %b : f32
+      scf.reduce.return %s : f32
+    }
+  }
+  return %out : memref<4xf32>
+}
+
+// -----
+
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}) -> memref<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %huge = arith.constant 1000000000000 : index
+  %one = arith.constant 1.0 : f32
+  %out = memref.alloc() : memref<4xf32>
+  // expected-error@+1 {{CUDA code generation: the loop nest has too many iterations for one launch}}
+  scf.parallel (%i) = (%c0) to (%huge) step (%c1) {
+    memref.store %one, %out[%c0] : memref<4xf32>
+    scf.reduce
+  }
+  return %out : memref<4xf32>
+}
+
+// -----
+
+// expected-error@+1 {{CUDA code generation expects the model function to be one block}}
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}) -> memref<4xf32> {
+  %out = memref.alloc() : memref<4xf32>
+  cf.br ^next
+^next:
+  return %out : memref<4xf32>
+}
+
+// -----
+
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}) -> memref<4xf32> {
+  %one = arith.constant 1.0 : f32
+  %out = memref.alloc() : memref<4xf32>
+  // expected-error@+1 {{CUDA code generation does not support 'linalg.fill'}}
+  linalg.fill ins(%one : f32) outs(%out : memref<4xf32>)
+  return %out : memref<4xf32>
+}
+
+// -----
+
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %x: memref<128x64xf32>, %row: memref<1xindex>) -> memref<64x64xf32> {
+  %c0 = arith.constant 0 : index
+  %start = memref.load %row[%c0] : memref<1xindex>
+  %a = memref.subview %x[%start, 0] [64, 64] [1, 1] : memref<128x64xf32> to memref<64x64xf32, strided<[64, 1], offset: ?>>
+  %b = memref.view %weights[%c0][] : memref<?xi8> to memref<64x64xf32>
+  %out = memref.alloc() : memref<64x64xf32>
+  // expected-error@+1 {{CUDA code generation needs GEMM operands at static offsets}}
+  linalg.matmul ins(%a, %b : memref<64x64xf32, strided<[64, 1], offset: ?>>, memref<64x64xf32>) outs(%out : memref<64x64xf32>)
+  return %out : memref<64x64xf32>
+}
+
+// -----
+
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %x: memref<4xi32>) -> memref<4xi32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %out = memref.alloc() : memref<4xi32>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %v = memref.load %x[%i] : memref<4xi32>
+    // expected-error@+1 {{CUDA code generation does not support values of type 'i33'}}
+    %wide = arith.extsi %v : i32 to i33
+    %back = arith.trunci %wide : i33 to i32
+    memref.store %back, %out[%i] : memref<4xi32>
+    scf.reduce
+  }
+  return %out : memref<4xi32>
+}
