@@ -75,5 +75,8 @@ try:
         config.available_features.add("cuda-gpu")
 except OSError:
     pass
+# A stand-in libcuda.so.1 that runs launches on the SIMT emulator.
+config.substitutions.append(
+    ("%fake_cuda_dir", os.path.join(config.kiln_obj_root, "fake-cuda")))
 if "CUDA_HOME" in os.environ:
     config.environment["CUDA_HOME"] = os.environ["CUDA_HOME"]

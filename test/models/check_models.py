@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Compiles, runs and checks the real-architecture models.
 
-    check_models.py --bin build/bin --models DIR [--target cpu|cuda-emu]
-                    [--cuda-arch LIST]
+    check_models.py --bin build/bin --models DIR
+                    [--target cpu|cuda-emu|cuda] [--cuda-arch LIST]
+                    [--cuda-precision fp32|tf32|fp16|bf16]
 
 DIR is what make_models.py wrote. Each model is compiled with
 `kiln compile`, run with `kiln run` on the saved inputs, and every output is
@@ -12,8 +13,9 @@ compared with PyTorch's: the largest absolute difference must be at most
 model does not compile, run or match. With --target cuda-emu the models are
 compiled with --target=cuda (FP32 arithmetic, so the same tolerance) and
 run by the SIMT emulator; --cuda-arch also compiles them with nvcc. With
---target cuda they run on the GPU, and the script exits 77 (skipped) where
-there is none.
+--target cuda they run through the CUDA driver, and the script exits 77
+(skipped) where there is no GPU. --cuda-precision picks the GEMMs'
+arithmetic, and with it the tolerance.
 """
 
 import argparse
@@ -98,7 +100,7 @@ def main():
         run_options = ["--device=cuda-emu"]
     if args.target == "cuda":
         compile_options = ["--target=cuda", f"--cuda-arch={args.cuda_arch}",
-                           "--cuda-precision=fp32"]
+                           f"--cuda-precision={args.cuda_precision}"]
         run_options = ["--device=cuda"]
     kiln = os.path.join(args.bin, "kiln")
     names = sorted(os.path.basename(p)[:-5]

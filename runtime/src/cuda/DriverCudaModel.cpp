@@ -186,12 +186,16 @@ public:
       params.push_back(&region);
     for (const package::CudaLaunchInfo &launch : schedule.launches) {
       const package::CudaKernelInfo &kernel = schedule.kernels[launch.kernel];
-      KILN_RETURN_IF_ERROR(check(
-          api->cuLaunchKernel(functions[launch.kernel], launch.grid[0],
-                              launch.grid[1], launch.grid[2],
-                              kernel.blockThreads, 1, 1, 0, session.stream,
-                              params.data(), nullptr),
-          kernel.name.c_str()));
+      CUresult launched = api->cuLaunchKernel(
+          functions[launch.kernel], launch.grid[0], launch.grid[1],
+          launch.grid[2], kernel.blockThreads, 1, 1, 0, session.stream,
+          params.data(), nullptr);
+      if (launched != CUDA_SUCCESS) {
+        std::string what = "launching " + kernel.name;
+        if (!kernel.origin.empty())
+          what += " for " + kernel.origin;
+        return check(launched, what.c_str());
+      }
     }
     for (size_t i = 0; i < outputs.size(); ++i)
       KILN_RETURN_IF_ERROR(check(
