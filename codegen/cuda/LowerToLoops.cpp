@@ -17,6 +17,27 @@ using namespace mlir::kiln;
 
 namespace {
 
+/// A reduction loop outside a parallel one would make the whole nest
+/// sequential (one GPU thread); moving the parallel loops outermost gives
+/// each output element its own thread, with the reductions inside it.
+linalg::LinalgOp parallelLoopsFirst(RewriterBase &rewriter,
+                                    linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic)
+    return op;
+  SmallVector<unsigned> parallel, reduction;
+  for (auto [loop, iterator] : llvm::enumerate(op.getIteratorTypesArray()))
+    (iterator == utils::IteratorType::parallel ? parallel : reduction)
+        .push_back(loop);
+  SmallVector<unsigned> order = parallel;
+  order.append(reduction);
+  if (llvm::equal(order, llvm::seq<unsigned>(0, order.size())))
+    return op;
+  FailureOr<linalg::GenericOp> interchanged =
+      linalg::interchangeGenericOp(rewriter, generic, order);
+  return succeeded(interchanged) ? *interchanged : op;
+}
+
 struct CudaLowerToLoopsPass
     : kiln::impl::CudaLowerToLoopsPassBase<CudaLowerToLoopsPass> {
   void runOnOperation() override {
@@ -28,6 +49,7 @@ struct CudaLowerToLoopsPass
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : toLower) {
       rewriter.setInsertionPoint(op);
+      op = parallelLoopsFirst(rewriter, op);
       if (failed(linalg::linalgOpToParallelLoops(rewriter, op))) {
         op.emitError("cannot lower this operation to loops");
         return signalPassFailure();

@@ -65,3 +65,26 @@ func.func @reductions(%x: memref<8x64xf32>, %sum: memref<8xf32>, %y: memref<128x
   }
   return
 }
+
+// -----
+
+// A reduction over the outer dimension (a mean over tokens): the parallel
+// loop moves outermost so that each output element gets a thread, with the
+// reduction inside it, not one thread for the whole nest.
+// CHECK-LABEL: func.func @outer_reduction
+// CHECK: scf.parallel (%[[J:.*]]) =
+// CHECK-NEXT: scf.for %[[I:.*]] =
+// CHECK-NEXT: %[[ROW:.*]] = affine.apply #{{.*}}(%[[I]])
+// CHECK-NEXT: %[[COLUMN:.*]] = affine.apply #{{.*}}(%[[J]])
+// CHECK-NEXT: memref.load %{{.*}}[%[[ROW]], %[[COLUMN]]] : memref<16x4xf32>
+#by_token = affine_map<(i, j) -> (i, j)>
+#feature = affine_map<(i, j) -> (j)>
+func.func @outer_reduction(%x: memref<16x4xf32>, %sum: memref<4xf32>) {
+  linalg.generic {indexing_maps = [#by_token, #feature], iterator_types = ["reduction", "parallel"]}
+      ins(%x : memref<16x4xf32>) outs(%sum : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
