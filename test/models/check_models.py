@@ -12,7 +12,8 @@ compared with PyTorch's: the largest absolute difference must be at most
 1e-3 on the output's scale). Prints one line per model and fails if any
 model does not compile, run or match. With --target cuda-emu the models are
 compiled with --target=cuda (FP32 arithmetic, so the same tolerance) and
-run by the SIMT emulator; --cuda-arch also compiles them with nvcc. With
+run by the SIMT emulator; --cuda-arch also compiles them with nvcc, and
+then no kernel may spill registers (ptxas, through `kiln inspect`). With
 --target cuda they run through the CUDA driver, and the script exits 77
 (skipped) where there is no GPU. --cuda-precision picks the GEMMs'
 arithmetic, and with it the tolerance.
@@ -20,6 +21,7 @@ arithmetic, and with it the tolerance.
 
 import argparse
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -42,6 +44,23 @@ def file_safe_name(name):
     return "_" + safe if not safe or safe[0] == "." else safe
 
 
+def kernel_spills(kiln, package):
+    """Which CUDA kernel spills registers on which architecture, per ptxas
+    as `kiln inspect` reports it; empty if none does (or no nvcc ran)."""
+    inspected = subprocess.run([kiln, "inspect", package, "--json"],
+                               capture_output=True, text=True)
+    if inspected.returncode != 0:
+        return f"inspect failed: {inspected.stderr.strip()[:300]}"
+    for kernel in json.loads(inspected.stdout).get("cuda", {}).get("kernels", []):
+        for resources in kernel["resources"]:
+            spilled = (resources["spill_store_bytes"] +
+                       resources["spill_load_bytes"])
+            if spilled:
+                return (f"{kernel['name']} ({kernel['nodes']}) spills "
+                        f"{spilled} bytes on {resources['architecture']}")
+    return ""
+
+
 def check(kiln, models, name, work, compile_options=(), run_options=(),
           tolerance=TOLERANCE):
     package = os.path.join(work, name + ".kiln")
@@ -52,6 +71,9 @@ def check(kiln, models, name, work, compile_options=(), run_options=(),
     compile_seconds = time.monotonic() - start
     if compiled.returncode != 0:
         return False, f"compile failed: {compiled.stderr.strip()[:300]}"
+    spills = kernel_spills(kiln, package)
+    if spills:
+        return False, spills
     arguments = [kiln, "run", package, *run_options]
     prefix = os.path.join(models, name + ".input.")
     for path in sorted(glob.glob(prefix + "*.npy")):
