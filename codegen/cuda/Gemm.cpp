@@ -122,29 +122,14 @@ bool stridesOf(linalg::LinalgOp op, OpOperand &operand,
   return llvm::all_of(loopStrides, [](int64_t s) { return s >= 0; });
 }
 
-/// Orders `loops` outermost first by `primary`'s stride and merges each
-/// pair that every operand walks as one loop.
-void sortAndMerge(SmallVectorImpl<GemmLoop> &loops,
-                  int64_t GemmLoop::*primary) {
+/// Orders `loops` outermost first by `primary`'s stride. (Loops an operand
+/// walks contiguously are merged per operand where its offsets are
+/// generated.)
+void sortOutermostFirst(SmallVectorImpl<GemmLoop> &loops,
+                        int64_t GemmLoop::*primary) {
   llvm::stable_sort(loops, [&](const GemmLoop &x, const GemmLoop &y) {
     return x.*primary > y.*primary;
   });
-  SmallVector<GemmLoop> merged;
-  for (const GemmLoop &loop : loops) {
-    if (!merged.empty()) {
-      GemmLoop &outer = merged.back();
-      auto continues = [&](int64_t GemmLoop::*stride) {
-        return outer.*stride == loop.*stride * loop.size;
-      };
-      if (continues(&GemmLoop::a) && continues(&GemmLoop::b) &&
-          continues(&GemmLoop::c)) {
-        outer = GemmLoop{outer.size * loop.size, loop.a, loop.b, loop.c};
-        continue;
-      }
-    }
-    merged.push_back(loop);
-  }
-  loops.assign(merged);
 }
 
 int64_t minimumStride(ArrayRef<GemmLoop> loops, int64_t GemmLoop::*stride) {
@@ -215,10 +200,10 @@ std::optional<GemmShape> mlir::kiln::cuda::matchGemm(linalg::LinalgOp op) {
       minimumStride(shape.m, &GemmLoop::c) <
           minimumStride(shape.n, &GemmLoop::c))
     transpose(shape);
-  sortAndMerge(shape.m, &GemmLoop::c);
-  sortAndMerge(shape.n, &GemmLoop::c);
-  sortAndMerge(shape.k, &GemmLoop::a);
-  sortAndMerge(shape.batch, &GemmLoop::c);
+  sortOutermostFirst(shape.m, &GemmLoop::c);
+  sortOutermostFirst(shape.n, &GemmLoop::c);
+  sortOutermostFirst(shape.k, &GemmLoop::a);
+  sortOutermostFirst(shape.batch, &GemmLoop::c);
 
   int64_t m = shape.mSize(), n = shape.nSize(), k = shape.kSize();
   if (shape.k.empty() || m < kMinGemmSide || n < kMinGemmSide ||

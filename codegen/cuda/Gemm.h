@@ -28,8 +28,7 @@ struct GemmLoop {
 /// products in any layout, and convolutions as implicit GEMMs (M the
 /// filters, N the images and output positions, K the channels and kernel
 /// taps, B gathered from the padded input). Each of m, n, k and batch may
-/// span several loops, outermost first; loops that walk every operand
-/// contiguously are merged into one.
+/// span several loops, outermost first.
 struct GemmShape {
   llvm::SmallVector<GemmLoop> m, n, k, batch;
   /// Which of the op's two inputs is A: the second when that makes C

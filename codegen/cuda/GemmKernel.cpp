@@ -135,6 +135,52 @@ bool copiesAsync(llvm::ArrayRef<GemmLoop> along, llvm::ArrayRef<GemmLoop> across
   return operand.byteShift % 16 == 0 && aligned(operand.offset + shapeOffset);
 }
 
+/// One operand's tile copied 16 bytes (4 floats) at a time with cp.async:
+/// `rows` rows of `chunks` chunks; the row is the tile's first index (`x`
+/// for A, `kk` for B), the chunk's first element its second.
+struct AsyncTile {
+  /// The tile element a chunk starts at, without its closing bracket.
+  std::string element;
+  int rows, chunks;
+  /// The GEMM indices along the rows and along the chunks.
+  std::string rowIndex, chunkIndex;
+  std::string inBounds, source;
+};
+
+void emitAsyncTileCopy(Writer &w, int threads, const AsyncTile &tile) {
+  // A's rows are m and its chunks k; B's rows are k and its chunks n. The
+  // tile position along m or n is x, along k it is kk.
+  bool rowsAreM = tile.rowIndex == "m";
+  std::string row = rowsAreM ? "x" : "kk", chunk = rowsAreM ? "kk" : "x";
+  std::string rowBase = tile.rowIndex + "0", chunkBase = tile.chunkIndex + "0";
+  w.open(llvm::formatv("for (int e = threadIdx.x; e < {0} * {1}; e += {2}) {{",
+                       tile.rows, tile.chunks, threads)
+             .str());
+  w.line(llvm::formatv("const int {0} = e / {1}, {2} = 4 * (e % {1});", row,
+                       tile.chunks, chunk)
+             .str());
+  w.line("const Index " + tile.rowIndex + " = " + rowBase + " + " + row +
+         ", " + tile.chunkIndex + " = " + chunkBase + " + " + chunk + ";");
+  w.line("if (" + tile.inBounds + ")");
+  w.line("  kiln::cuda::cpAsync16(&" + tile.element + "], &" + tile.source +
+         ");");
+  w.line("else");
+  w.line("  for (int i = 0; i < 4; ++i)");
+  w.line("    " + tile.element + " + i] = 0.0f;");
+  w.close();
+}
+
+/// One operand's tile loaded element by element through registers.
+void emitTileLoads(Writer &w, int threads, const std::string &elements,
+                   const std::string &walk, const std::string &store) {
+  w.open(llvm::formatv("for (int e = threadIdx.x; e < {0}; e += {1}) {{",
+                       elements, threads)
+             .str());
+  w.line(walk);
+  w.line(store);
+  w.close();
+}
+
 /// Whether M, N, K and every element offset within a batch position fit
 /// in 31 bits.
 bool fitsInt32(const GemmShape &shape) {
@@ -241,7 +287,6 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
                               : "const int kk = e / 64, x = e % 64;";
   std::string bWalk = bAlongN ? "const int kk = e / 64, x = e % 64;"
                               : "const int x = e / " + d + ", kk = e % " + d + ";";
-  std::string t = std::to_string(threads);
 
   if (!sixteenBit) {
     // Two stages of float tiles: the next K step is staged while this one
@@ -252,38 +297,18 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
     w.line("__shared__ __align__(16) float tileA[2][64][20]; // [stage][m][k]");
     w.line("__shared__ __align__(16) float tileB[2][16][72]; // [stage][k][n]");
     w.open("auto stage = [&](int s, Index k0) {");
-    if (asyncA) {
-      w.open("for (int e = threadIdx.x; e < 64 * 4; e += " + t + ") {");
-      w.line("const int x = e / 4, kk = 4 * (e % 4);");
-      w.line("const Index m = m0 + x, k = k0 + kk;");
-      w.line("if (m < M && k < K)");
-      w.line("  kiln::cuda::cpAsync16(&tileA[s][x][kk], &a[" + aIndex + "]);");
-      w.line("else");
-      w.line("  for (int i = 0; i < 4; ++i)");
-      w.line("    tileA[s][x][kk + i] = 0.0f;");
-      w.close();
-    } else {
-      w.open("for (int e = threadIdx.x; e < 64 * 16; e += " + t + ") {");
-      w.line(aWalk);
-      w.line("tileA[s][x][kk] = loadA(m0 + x, k0 + kk);");
-      w.close();
-    }
-    if (asyncB) {
-      w.open("for (int e = threadIdx.x; e < 16 * 16; e += " + t + ") {");
-      w.line("const int kk = e / 16, x = 4 * (e % 16);");
-      w.line("const Index k = k0 + kk, n = n0 + x;");
-      w.line("if (k < K && n < N)");
-      w.line("  kiln::cuda::cpAsync16(&tileB[s][kk][x], &b[" + bIndex + "]);");
-      w.line("else");
-      w.line("  for (int i = 0; i < 4; ++i)");
-      w.line("    tileB[s][kk][x + i] = 0.0f;");
-      w.close();
-    } else {
-      w.open("for (int e = threadIdx.x; e < 16 * 64; e += " + t + ") {");
-      w.line(bWalk);
-      w.line("tileB[s][kk][x] = loadB(k0 + kk, n0 + x);");
-      w.close();
-    }
+    if (asyncA)
+      emitAsyncTileCopy(w, threads, {"tileA[s][x][kk", 64, 4, "m", "k",
+                                     "m < M && k < K", "a[" + aIndex + "]"});
+    else
+      emitTileLoads(w, threads, "64 * 16", aWalk,
+                    "tileA[s][x][kk] = loadA(m0 + x, k0 + kk);");
+    if (asyncB)
+      emitAsyncTileCopy(w, threads, {"tileB[s][kk][x", 16, 16, "k", "n",
+                                     "k < K && n < N", "b[" + bIndex + "]"});
+    else
+      emitTileLoads(w, threads, "16 * 64", bWalk,
+                    "tileB[s][kk][x] = loadB(k0 + kk, n0 + x);");
     w.line("kiln::cuda::cpAsyncCommit();");
     w.close("};");
     if (!tensorCores) {
@@ -349,14 +374,10 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
     w.line("__shared__ __align__(16) uint16_t tileA[64][40]; // [m][k]");
     w.line("__shared__ __align__(16) uint16_t tileB[64][40]; // [n][k]");
     w.open("for (Index k0 = 0; k0 < K; k0 += 32) {");
-    w.open("for (int e = threadIdx.x; e < 64 * 32; e += 128) {");
-    w.line(aWalk);
-    w.line("tileA[x][kk] = " + convert + "(loadA(m0 + x, k0 + kk));");
-    w.close();
-    w.open("for (int e = threadIdx.x; e < 64 * 32; e += 128) {");
-    w.line(bWalk);
-    w.line("tileB[x][kk] = " + convert + "(loadB(k0 + kk, n0 + x));");
-    w.close();
+    emitTileLoads(w, threads, "64 * 32", aWalk,
+                  "tileA[x][kk] = " + convert + "(loadA(m0 + x, k0 + kk));");
+    emitTileLoads(w, threads, "64 * 32", bWalk,
+                  "tileB[x][kk] = " + convert + "(loadB(k0 + kk, n0 + x));");
     w.line("__syncthreads();");
     w.open("for (int kk = 0; kk < 32; kk += 16) {");
     w.line("// Fragments as the PTX ISA lays out mma.m16n8k16 operands, "

@@ -94,31 +94,39 @@ SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
 
 /// Folds an elementwise integer binary op when both sides are constants of
 /// the result's shape or scalars (the shapes that shape arithmetic uses).
+/// The elements of a small integer constant that is a splat or has
+/// `count` elements, as `count` values.
+std::optional<SmallVector<APInt>> broadcastInts(Attribute attr, int64_t count) {
+  auto dense = dyn_cast_or_null<DenseIntElementsAttr>(attr);
+  if (!dense || (!dense.isSplat() && dense.getNumElements() != count))
+    return std::nullopt;
+  if (dense.isSplat())
+    return SmallVector<APInt>(count, dense.getSplatValue<APInt>());
+  return llvm::to_vector(dense.getValues<APInt>());
+}
+
 OpFoldResult foldIntegerBinary(Operation *op, Attribute lhsAttr,
                                Attribute rhsAttr,
                                function_ref<std::optional<APInt>(
                                    const APInt &, const APInt &)> compute) {
-  auto lhs = dyn_cast_or_null<DenseIntElementsAttr>(lhsAttr);
-  auto rhs = dyn_cast_or_null<DenseIntElementsAttr>(rhsAttr);
   RankedTensorType resultType = staticType(op->getResult(0).getType());
-  if (!lhs || !rhs || !resultType || resultType.getNumElements() > 4096 ||
+  if (!resultType || resultType.getNumElements() > 4096 ||
       !isa<IntegerType>(resultType.getElementType()) ||
       resultType.getElementType().isInteger(1))
     return {};
-  int64_t count = resultType.getNumElements();
-  auto fits = [&](DenseIntElementsAttr side) {
-    return side.isSplat() || side.getNumElements() == count;
-  };
-  if (!fits(lhs) || !fits(rhs) || lhs.getType().getShape().size() >
-                                       resultType.getShape().size())
+  auto lhsType = dyn_cast_or_null<TypedAttr>(lhsAttr);
+  if (!lhsType || cast<ShapedType>(lhsType.getType()).getRank() >
+                      resultType.getRank())
     return {};
-  auto lhsValues = llvm::to_vector(lhs.getValues<APInt>());
-  auto rhsValues = llvm::to_vector(rhs.getValues<APInt>());
+  int64_t count = resultType.getNumElements();
+  std::optional<SmallVector<APInt>> lhs = broadcastInts(lhsAttr, count);
+  std::optional<SmallVector<APInt>> rhs = broadcastInts(rhsAttr, count);
+  if (!lhs || !rhs)
+    return {};
   SmallVector<APInt> results;
   results.reserve(count);
   for (int64_t i = 0; i < count; ++i) {
-    std::optional<APInt> r = compute(lhsValues[lhs.isSplat() ? 0 : i],
-                                     rhsValues[rhs.isSplat() ? 0 : i]);
+    std::optional<APInt> r = compute((*lhs)[i], (*rhs)[i]);
     if (!r)
       return {};
     results.push_back(*r);
@@ -222,18 +230,6 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
           return std::nullopt; // Leave the run-time error to run time.
         return isUnsigned ? a.udiv(b) : a.sdiv(b);
       });
-}
-
-/// The elements of a small integer constant that is a splat or has
-/// `count` elements, as `count` values.
-static std::optional<SmallVector<APInt>> broadcastInts(Attribute attr,
-                                                       int64_t count) {
-  auto dense = dyn_cast_or_null<DenseIntElementsAttr>(attr);
-  if (!dense || (!dense.isSplat() && dense.getNumElements() != count))
-    return std::nullopt;
-  if (dense.isSplat())
-    return SmallVector<APInt>(count, dense.getSplatValue<APInt>());
-  return llvm::to_vector(dense.getValues<APInt>());
 }
 
 // Equal and Where on constants: how exporters spell "this dimension, or

@@ -136,10 +136,6 @@ void *emulatedKernels(const void *image) {
   return handle;
 }
 
-struct Function {
-  kiln_emu_entry entry = nullptr;
-};
-
 int deviceCount() {
   const char *count = std::getenv("KILN_FAKE_CUDA_DEVICES");
   return count ? std::atoi(count) : 1;
@@ -207,8 +203,8 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
       dlsym(loaded->emulator, (std::string(name) + "_emulated").c_str());
   if (!entry)
     return kNotFound;
-  // One Function per lookup, owned by the module for the process's life.
-  *function = new Function{reinterpret_cast<kiln_emu_entry>(entry)};
+  // A function handle is the kernel's emulator entry point itself.
+  *function = entry;
   return kSuccess;
 }
 
@@ -272,7 +268,7 @@ CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
     if (!memory().contains(*static_cast<CUdeviceptr *>(params[i]), 1))
       return kInvalidValue;
   kiln::runtime::EmulatedLaunch launch;
-  launch.entry = static_cast<Function *>(function)->entry;
+  launch.entry = reinterpret_cast<kiln_emu_entry>(function);
   launch.params = params;
   launch.grid[0] = gridX, launch.grid[1] = gridY, launch.grid[2] = gridZ;
   launch.block[0] = blockX, launch.block[1] = blockY, launch.block[2] = blockZ;
