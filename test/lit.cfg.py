@@ -80,3 +80,16 @@ config.substitutions.append(
     ("%fake_cuda_dir", os.path.join(config.kiln_obj_root, "fake-cuda")))
 if "CUDA_HOME" in os.environ:
     config.environment["CUDA_HOME"] = os.environ["CUDA_HOME"]
+
+# The host's vector extensions, for tests that run code built for them.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = next((line.split(":", 1)[1].split() for line in cpuinfo
+                      if line.startswith("flags")), [])
+except OSError:
+    flags = []
+if "avx2" in flags and "fma" in flags:
+    config.available_features.add("x86_64-avx2")
+if "avx512f" in flags and "avx512bw" in flags and "avx512vl" in flags and \
+        "avx512dq" in flags:
+    config.available_features.add("x86_64-avx512")

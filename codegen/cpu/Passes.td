@@ -129,4 +129,32 @@ def CpuPackEntryPointPass : Pass<"kiln-cpu-pack-entry-point", "ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def CpuLowerPackedConvPass
+    : Pass<"kiln-cpu-lower-packed-conv", "func::FuncOp"> {
+  let summary = "Register-blocked microkernels for kiln.packed_conv2d";
+  let description = [{
+    Lowers the memref form of `kiln.packed_conv2d` to a register-blocked
+    loop nest on vectors of `vector-bits`: the output pixels (n, y, x)
+    form the M dimension and the filters the N dimension, tiled M0 x F0.
+    Each tile keeps M0 * F0 / lanes accumulators in registers; per input
+    channel it loads the tile's F0 packed filter values (F0 / lanes vector
+    loads) and broadcasts one input value per pixel into a fused
+    multiply-add with each. M0 fills the register file: 24 accumulators of
+    32 registers with AVX-512, 12 of 16 with AVX2. The tiles (filter tiles
+    outer, pixel tiles inner, so that consecutive tiles share a filter
+    panel) are one `scf.parallel` loop that the session's threads split;
+    the pixels left over by M0 take one-pixel tiles. The epilogue adds the
+    bias and, with `accumulate`, the residual, applies the activation and
+    stores with masks where F is not a multiple of the lanes.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "512",
+           "Width of the vector registers (512: AVX-512, 256: AVX2)">,
+  ];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // KILN_CODEGEN_CPU_PASSES

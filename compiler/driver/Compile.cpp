@@ -178,7 +178,8 @@ bool writeOutput(llvm::StringRef path, llvm::StringRef bytes) {
 
 /// Runs the pipeline `build` makes, timed as `name`.
 LogicalResult runPipeline(ModuleOp module, TimingScope &rootTiming,
-                          StringRef name, void (*build)(OpPassManager &)) {
+                          StringRef name,
+                          function_ref<void(OpPassManager &)> build) {
   PassManager pm(module.getContext());
   TimingScope pipelineTiming = rootTiming.nest(name);
   pm.enableTiming(pipelineTiming);
@@ -186,11 +187,27 @@ LogicalResult runPipeline(ModuleOp module, TimingScope &rootTiming,
   return pm.run(module);
 }
 
-/// The tensor stage, with the manifest's signature taken from it.
+/// The CPU pipelines' view of `target`: its vector width.
+CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
+  CpuPipelineOptions options;
+  std::vector<std::string> features = target.requiredFeatures();
+  options.vectorBits =
+      llvm::is_contained(features, "avx512f") ? 512 : 256;
+  return options;
+}
+
+/// The tensor stage, with the manifest's signature taken from it; the CPU's
+/// when `cpu` is given.
 LogicalResult lowerToLinalg(ModuleOp module, TimingScope &rootTiming,
-                            ::kiln::package::Manifest &manifest) {
+                            ::kiln::package::Manifest &manifest,
+                            const CpuPipelineOptions *cpu = nullptr) {
   if (failed(runPipeline(module, rootTiming, "pipeline (to linalg)",
-                         buildLinalgPipeline)))
+                         [&](OpPassManager &pm) {
+                           if (cpu)
+                             buildCpuLinalgPipeline(pm, *cpu);
+                           else
+                             buildLinalgPipeline(pm);
+                         })))
     return failure();
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
@@ -236,10 +253,13 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     return fail(error);
 
   ::kiln::package::Manifest manifest;
-  if (failed(lowerToLinalg(module, rootTiming, manifest)))
+  CpuPipelineOptions cpuOptions = cpuOptionsFor(*target);
+  if (failed(lowerToLinalg(module, rootTiming, manifest, &cpuOptions)))
     return 1;
   if (failed(runPipeline(module, rootTiming, "pipeline (CPU lowering)",
-                         buildCpuLoweringPipeline)))
+                         [&](OpPassManager &pm) {
+                           buildCpuLoweringPipeline(pm, cpuOptions);
+                         })))
     return 1;
 
   std::string weights;
@@ -477,11 +497,27 @@ int compile() {
     return compileForCpu(*module, rootTiming, path);
 
   if (emitStage != Stage::Onnx) {
+    // The graph and tensor stages of the CPU are the target's: packed
+    // layouts sized for its vectors.
+    std::optional<CpuPipelineOptions> cpu;
+    if (target == Target::Cpu) {
+      std::string error;
+      std::unique_ptr<CpuTarget> cpuTarget = createCpuTarget(cpuName, error);
+      if (!cpuTarget) {
+        llvm::errs() << "kiln: error: " << modelPath << ": " << error << "\n";
+        return 1;
+      }
+      cpu = cpuOptionsFor(*cpuTarget);
+    }
     PassManager pm(&context);
     TimingScope pipelineTiming = rootTiming.nest("pipeline");
     pm.enableTiming(pipelineTiming);
-    if (emitStage == Stage::Graph)
+    if (emitStage == Stage::Graph && cpu)
+      buildCpuGraphPipeline(pm, *cpu);
+    else if (emitStage == Stage::Graph)
       buildGraphPipeline(pm);
+    else if (cpu)
+      buildCpuLinalgPipeline(pm, *cpu);
     else
       buildLinalgPipeline(pm);
     if (failed(pm.run(*module)))

@@ -14,8 +14,7 @@ int main(int argc, char **argv) {
   mlir::kiln::registerPipelines();
 
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
+  mlir::kiln::registerPipelineDialects(registry);
   registry.insert<mlir::kiln::onnx::OnnxDialect>();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));

@@ -5,7 +5,9 @@
 #include "codegen/cpu/Passes.h"
 #include "codegen/cuda/Passes.h"
 #include "codegen/linalg/Passes.h"
+#include "dialects/kiln/KilnOps.h"
 #include "passes/graph/Passes.h"
+#include "passes/layout/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -43,6 +45,29 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
   function.addPass(createCSEPass());
 }
 
+void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
+                                       const CpuPipelineOptions &options) {
+  buildGraphPipeline(pm);
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createGraphFoldBatchNormPass());
+  LayoutPackContractionsPassOptions packing;
+  packing.vectorBits = options.vectorBits;
+  function.addPass(createLayoutPackContractionsPass(packing));
+  function.addPass(createLayoutPropagateTransposesPass());
+  function.addPass(createGraphFuseEpiloguesPass());
+  function.addPass(createCanonicalizerPass());
+  function.addPass(createCSEPass());
+}
+
+void mlir::kiln::buildCpuLinalgPipeline(OpPassManager &pm,
+                                        const CpuPipelineOptions &options) {
+  buildCpuGraphPipeline(pm, options);
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createLowerOnnxToLinalgPass());
+  function.addPass(createCanonicalizerPass());
+  function.addPass(createCSEPass());
+}
+
 void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm) {
   // Elementwise chains (a Conv's bias, BN and ReLU) become one loop nest,
   // so their intermediates never reach memory.
@@ -65,9 +90,13 @@ void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(createCpuPlanMemoryPass());
 }
 
-void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
+void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
+                                          const CpuPipelineOptions &options) {
   buildBufferizationPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
+  CpuLowerPackedConvPassOptions microkernels;
+  microkernels.vectorBits = options.vectorBits;
+  function.addPass(createCpuLowerPackedConvPass(microkernels));
   function.addPass(createCpuLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCpuOrderLoopsPass());
@@ -92,6 +121,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
   // LLVM intrinsics where LLVM has them, libm calls for the rest.
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertOpenMPToLLVMPass());
@@ -102,9 +132,10 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createCpuPackEntryPointPass());
 }
 
-void mlir::kiln::buildCpuPipeline(OpPassManager &pm) {
-  buildLinalgPipeline(pm);
-  buildCpuLoweringPipeline(pm);
+void mlir::kiln::buildCpuPipeline(OpPassManager &pm,
+                                  const CpuPipelineOptions &options) {
+  buildCpuLinalgPipeline(pm, options);
+  buildCpuLoweringPipeline(pm, options);
 }
 
 void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
@@ -129,19 +160,60 @@ void mlir::kiln::buildCudaPipeline(OpPassManager &pm) {
 void mlir::kiln::registerPipelineDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  registry.insert<KilnDialect>();
+  registerKilnBufferizationModels(registry);
 }
+
+namespace {
+/// The CPU pipelines' options on kiln-opt's command line.
+struct CpuPipelineFlags : PassPipelineOptions<CpuPipelineFlags> {
+  Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Width of the vector registers: 512 (AVX-512) or 256 "
+                     "(AVX2)"),
+      llvm::cl::init(512)};
+
+  kiln::CpuPipelineOptions pipelineOptions() const {
+    kiln::CpuPipelineOptions result;
+    result.vectorBits = vectorBits;
+    return result;
+  }
+};
+
+/// Registers `build` as a CPU pipeline taking CpuPipelineFlags.
+void registerCpuPipeline(StringRef name, StringRef description,
+                         void (*build)(OpPassManager &,
+                                       const kiln::CpuPipelineOptions &)) {
+  PassPipelineRegistration<CpuPipelineFlags>(
+      name, description,
+      [build](OpPassManager &pm, const CpuPipelineFlags &flags) {
+        build(pm, flags.pipelineOptions());
+      });
+}
+} // namespace
 
 void mlir::kiln::registerPipelines() {
   registerKilnGraphPasses();
+  registerKilnLayoutPasses();
   registerKilnCodegenLinalgPasses();
   registerKilnCodegenCpuPasses();
   registerKilnCodegenCudaPasses();
-  PassPipelineRegistration<>(
+  registerCpuPipeline(
+      "kiln-cpu-graph-pipeline",
+      "The graph stage for the CPU: packed contractions on channels-last "
+      "data with fused epilogues",
+      buildCpuGraphPipeline);
+  registerCpuPipeline(
+      "kiln-cpu-linalg-pipeline",
+      "The tensor stage for the CPU: the CPU graph stage, then onnx lowered "
+      "to linalg",
+      buildCpuLinalgPipeline);
+  registerCpuPipeline(
       "kiln-cpu-pipeline",
       "The CPU stage: the tensor stage, then bufferization and the "
       "lowering to the LLVM dialect",
       buildCpuPipeline);
-  PassPipelineRegistration<>(
+  registerCpuPipeline(
       "kiln-cpu-lowering-pipeline",
       "From linalg on tensors to the LLVM dialect with the entry point "
       "kiln_entry",

@@ -16,6 +16,23 @@ void buildGraphPipeline(OpPassManager &pm);
 /// tensor, arith and math.
 void buildLinalgPipeline(OpPassManager &pm);
 
+/// What the CPU pipelines need to know of the target.
+struct CpuPipelineOptions {
+  /// Width of the vector registers: 512 (AVX-512) or 256 (AVX2); sizes the
+  /// packed layouts and the microkernels.
+  int64_t vectorBits = 512;
+};
+
+/// The graph stage for the CPU: the graph stage, then BatchNormalization
+/// folding, packed (data-tiled) contractions on channels-last data, the
+/// Transposes between them cancelled, and their epilogues fused.
+void buildCpuGraphPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// The tensor stage for the CPU: the CPU graph stage, then the lowering to
+/// linalg (kiln ops stay as they are).
+void buildCpuLinalgPipeline(OpPassManager &pm,
+                            const CpuPipelineOptions &options);
+
 /// From the tensor stage to planned buffers, shared by the CPU and CUDA
 /// targets: elementwise fusion, bufferization with deallocation, weights
 /// moved to the package's weights section, the static memory plan.
@@ -33,10 +50,11 @@ void buildCudaPipeline(OpPassManager &pm);
 /// deallocation, weights moved to the package's weights section, loops, and
 /// the lowering to the LLVM dialect with the packed entry point
 /// `kiln_entry`. The module it produces translates to LLVM IR.
-void buildCpuLoweringPipeline(OpPassManager &pm);
+void buildCpuLoweringPipeline(OpPassManager &pm,
+                              const CpuPipelineOptions &options);
 
 /// The whole CPU pipeline: the tensor stage, then the CPU lowering.
-void buildCpuPipeline(OpPassManager &pm);
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
 /// Registers what the pipelines need with `registry`: the upstream dialects
 /// and their interface models (bufferization, deallocation, conversion to

@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 
 #include <optional>
+#include <vector>
 
 namespace mlir::kiln::onnx {
 
@@ -20,6 +21,16 @@ std::optional<SmallVector<int64_t>> getConstantInts(Value value);
 
 /// Creates an onnx.Constant holding `value`.
 Value createConstant(OpBuilder &builder, Location loc, ElementsAttr value);
+
+/// The float32 values of a constant of any size (weights included), read in
+/// place from its payload; nullopt for anything but an f32 onnx.Constant.
+std::optional<std::vector<float>> getConstantFloats(Value value);
+
+/// Creates an f32 onnx.Constant of `type` holding `values` as a
+/// `dense_resource` blob named after `name`.
+Value createFloatConstant(OpBuilder &builder, Location loc,
+                          RankedTensorType type, ArrayRef<float> values,
+                          StringRef name);
 
 } // namespace mlir::kiln::onnx
 

@@ -3,7 +3,10 @@
 #ifndef KILN_PASSES_GRAPH_PASSES_H
 #define KILN_PASSES_GRAPH_PASSES_H
 
+#include "dialects/kiln/KilnOps.h"
 #include "dialects/onnx/OnnxOps.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"

@@ -19,4 +19,33 @@ def GraphInferShapesPass : Pass<"kiln-graph-infer-shapes", "func::FuncOp"> {
   let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
 }
 
+def GraphFoldBatchNormPass : Pass<"kiln-graph-fold-batch-norm", "func::FuncOp"> {
+  let summary = "Fold inference BatchNormalization into the preceding Conv";
+  let description = [{
+    `BatchNormalization(Conv(x, W, B))` with constant statistics, scale and
+    shift, a constant filter and bias, and a Conv used only there, becomes
+    one Conv with `W' = W * s` and `B' = (B - mean) * s + shift` per output
+    channel, where `s = scale / sqrt(var + epsilon)`. The arithmetic runs
+    in double precision before rounding to float.
+  }];
+  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
+}
+
+def GraphFuseEpiloguesPass : Pass<"kiln-graph-fuse-epilogues", "func::FuncOp"> {
+  let summary = "Fuse bias, activation and residual into kiln.packed_conv2d";
+  let description = [{
+    Folds what follows a packed contraction into its epilogue, when the
+    contraction has no other use: an `Add` of a constant along the filters
+    into its bias; `Relu`, `Clip` with constant bounds (ReLU6) and
+    `HardSwish` into its activation; an `Add` of another tensor of the
+    result's type into its init, as a residual (`accumulate`). Reshapes
+    that keep the filters the innermost dimension (a matrix product's
+    [M, N] view) are looked through. The activation applies last, so
+    nothing is fused after it.
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::kiln::onnx::OnnxDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // KILN_PASSES_GRAPH_PASSES

@@ -1,0 +1,279 @@
+//===- PackedConv.cpp - kiln-cpu-lower-packed-conv ------------------------===//
+//
+// The dense contraction's microkernel. A tile of M0 output pixels by F0
+// filters accumulates in registers over every (kh, kw, c): per step, F0 /
+// lanes vector loads of the packed filter and M0 broadcast loads of the
+// input (which x86 folds into the multiply-add's memory operand). The
+// input is read in place, NHWC: a pixel's channels are contiguous, so each
+// row of the tile is a sequential stream and nothing is packed at run
+// time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/Passes.h"
+#include "dialects/kiln/KilnOps.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_CPULOWERPACKEDCONVPASS
+#include "codegen/cpu/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// The shapes of one packed convolution, all static.
+struct ConvShape {
+  int64_t batch, height, width, channels;        // input, padded
+  int64_t tiles, kernelH, kernelW, filterTile;   // packed filter
+  int64_t outH, outW, filters;                   // result
+  int64_t strideH, strideW, dilationH, dilationW;
+  int64_t pixels() const { return batch * outH * outW; }
+};
+
+/// Accumulators the register file holds beside the filter vectors and a
+/// broadcast: 24 of AVX-512's 32, 12 of AVX2's 16.
+int64_t accumulatorBudget(int64_t vectorBits) {
+  return vectorBits >= 512 ? 24 : 12;
+}
+
+/// Emits the code of one packed convolution at `op`.
+class ConvEmitter {
+public:
+  ConvEmitter(PackedConv2DOp op, int64_t vectorBits, OpBuilder &b)
+      : op(op), b(b), loc(op.getLoc()) {
+    auto in = cast<MemRefType>(op.getInput().getType()).getShape();
+    auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
+    auto out = cast<MemRefType>(op.getInit().getType()).getShape();
+    s = {in[0], in[1], in[2], in[3], w[0],  w[1], w[2], w[4],
+         out[1], out[2], out[3], op.getStrides()[0], op.getStrides()[1],
+         op.getDilations()[0], op.getDilations()[1]};
+    lanes = std::min<int64_t>(vectorBits / 32, s.filterTile);
+    while (s.filterTile % lanes)
+      lanes /= 2;
+    vectorsPerRow = s.filterTile / lanes;
+    rowsPerTile = std::clamp<int64_t>(
+        accumulatorBudget(vectorBits) / vectorsPerRow, 1, 16);
+    vectorType = VectorType::get({lanes}, b.getF32Type());
+  }
+
+  LogicalResult emit();
+
+private:
+  Value index(int64_t value) {
+    return b.create<arith::ConstantIndexOp>(loc, value);
+  }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
+  Value mul(Value x, int64_t y) {
+    return b.create<arith::MulIOp>(loc, x, index(y));
+  }
+  Value flatten(Value buffer);
+  void emitTile(int64_t rows, Value firstPixel, Value filterTile);
+  Value activate(Value x);
+
+  PackedConv2DOp op;
+  OpBuilder &b;
+  Location loc;
+  ConvShape s;
+  int64_t lanes, vectorsPerRow, rowsPerTile;
+  VectorType vectorType;
+  Value input, filter, bias, output;
+};
+
+/// The buffer as a 1-D memref over the same elements.
+Value ConvEmitter::flatten(Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.getLayout().isIdentity()) {
+    // Views with strides: a contiguous copy (rare: the graph hands
+    // whole buffers to the op).
+    auto contiguous = MemRefType::get(type.getShape(), type.getElementType());
+    Value copy = b.create<memref::AllocOp>(loc, contiguous);
+    b.create<memref::CopyOp>(loc, buffer, copy);
+    buffer = copy;
+  }
+  ReassociationIndices all;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    all.push_back(i);
+  return b.create<memref::CollapseShapeOp>(loc, buffer,
+                                           ArrayRef<ReassociationIndices>{all});
+}
+
+LogicalResult ConvEmitter::emit() {
+  input = flatten(op.getInput());
+  filter = flatten(op.getFilter());
+  bias = op.getBias();
+  output = flatten(op.getInit());
+
+  // Filter tiles outer, pixel tiles inner: a thread's consecutive tiles
+  // share one filter panel, which stays in cache.
+  int64_t pixelTiles = llvm::divideCeil(s.pixels(), rowsPerTile);
+  auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
+                                        ValueRange{index(s.tiles * pixelTiles)},
+                                        ValueRange{index(1)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value tile = loop.getInductionVars()[0];
+  Value filterTile =
+      b.create<arith::DivUIOp>(loc, tile, index(pixelTiles));
+  Value pixelTile = b.create<arith::RemUIOp>(loc, tile, index(pixelTiles));
+  Value firstPixel = mul(pixelTile, rowsPerTile);
+  int64_t fullTiles = s.pixels() / rowsPerTile;
+  if (fullTiles == pixelTiles) {
+    emitTile(rowsPerTile, firstPixel, filterTile);
+    return success();
+  }
+  Value isFull = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
+                                         pixelTile, index(fullTiles));
+  auto branch = b.create<scf::IfOp>(loc, isFull, /*withElseRegion=*/true);
+  b.setInsertionPointToStart(&branch.getThenRegion().front());
+  emitTile(rowsPerTile, firstPixel, filterTile);
+  // The last, partial tile: one pixel at a time.
+  b.setInsertionPointToStart(&branch.getElseRegion().front());
+  auto rest = b.create<scf::ForOp>(loc, firstPixel, index(s.pixels()),
+                                   index(1));
+  b.setInsertionPointToStart(rest.getBody());
+  emitTile(1, rest.getInductionVar(), filterTile);
+  return success();
+}
+
+void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
+  // Where each row's window starts in the flat input.
+  SmallVector<Value> pixels, rowBases;
+  for (int64_t r = 0; r < rows; ++r) {
+    Value pixel = r ? add(firstPixel, index(r)) : firstPixel;
+    Value image = b.create<arith::DivUIOp>(loc, pixel, index(s.outH * s.outW));
+    Value within = b.create<arith::RemUIOp>(loc, pixel, index(s.outH * s.outW));
+    Value y = b.create<arith::DivUIOp>(loc, within, index(s.outW));
+    Value x = b.create<arith::RemUIOp>(loc, within, index(s.outW));
+    Value row = add(mul(image, s.height), mul(y, s.strideH));
+    Value column = add(mul(row, s.width), mul(x, s.strideW));
+    pixels.push_back(pixel);
+    rowBases.push_back(mul(column, s.channels));
+  }
+
+  Value zero = b.create<arith::ConstantOp>(
+      loc, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
+  SmallVector<Value> accumulators(rows * vectorsPerRow, zero);
+  Value filterBase = mul(filterTile, s.kernelH * s.kernelW * s.channels *
+                                         s.filterTile);
+
+  // for kh, kw, c: the loops carry the accumulators.
+  auto overTaps = b.create<scf::ForOp>(
+      loc, index(0), index(s.kernelH * s.kernelW), index(1), accumulators,
+      [&](OpBuilder &, Location, Value tap, ValueRange carried) {
+        Value kh = b.create<arith::DivUIOp>(loc, tap, index(s.kernelW));
+        Value kw = b.create<arith::RemUIOp>(loc, tap, index(s.kernelW));
+        Value tapOffset =
+            mul(add(mul(kh, s.dilationH * s.width), mul(kw, s.dilationW)),
+                s.channels);
+        SmallVector<Value> tapRows;
+        for (Value base : rowBases)
+          tapRows.push_back(add(base, tapOffset));
+        Value tapFilter = add(filterBase, mul(tap, s.channels * s.filterTile));
+        auto overChannels = b.create<scf::ForOp>(
+            loc, index(0), index(s.channels), index(1), carried,
+            [&](OpBuilder &, Location, Value c, ValueRange acc) {
+              Value filterAt = add(tapFilter, mul(c, s.filterTile));
+              SmallVector<Value> weights;
+              for (int64_t v = 0; v < vectorsPerRow; ++v)
+                weights.push_back(b.create<vector::LoadOp>(
+                    loc, vectorType, filter,
+                    ValueRange{add(filterAt, index(v * lanes))}));
+              SmallVector<Value> next;
+              for (int64_t r = 0; r < rows; ++r) {
+                Value scalar = b.create<memref::LoadOp>(
+                    loc, input, ValueRange{add(tapRows[r], c)});
+                Value broadcast =
+                    b.create<vector::BroadcastOp>(loc, vectorType, scalar);
+                for (int64_t v = 0; v < vectorsPerRow; ++v)
+                  next.push_back(b.create<vector::FMAOp>(
+                      loc, broadcast, weights[v], acc[r * vectorsPerRow + v]));
+              }
+              b.create<scf::YieldOp>(loc, next);
+            });
+        b.create<scf::YieldOp>(loc, overChannels.getResults());
+      });
+
+  // Epilogue: bias, residual, activation; masked where the filters end.
+  for (int64_t v = 0; v < vectorsPerRow; ++v) {
+    Value firstFilter =
+        add(mul(filterTile, s.filterTile), index(v * lanes));
+    Value biasVector = b.create<vector::LoadOp>(loc, vectorType, bias,
+                                                ValueRange{firstFilter});
+    Value remaining = b.create<arith::SubIOp>(loc, index(s.filters),
+                                              firstFilter);
+    Value count = b.create<arith::MinSIOp>(loc, remaining, index(lanes));
+    auto maskType = VectorType::get({lanes}, b.getI1Type());
+    Value mask = b.create<vector::CreateMaskOp>(loc, maskType,
+                                                ValueRange{count});
+    for (int64_t r = 0; r < rows; ++r) {
+      Value at = add(mul(pixels[r], s.filters), firstFilter);
+      Value sum = b.create<arith::AddFOp>(
+          loc, overTaps.getResult(r * vectorsPerRow + v), biasVector);
+      if (op.getAccumulate()) {
+        Value residual = b.create<vector::MaskedLoadOp>(
+            loc, vectorType, output, ValueRange{at}, mask, zero);
+        sum = b.create<arith::AddFOp>(loc, sum, residual);
+      }
+      b.create<vector::MaskedStoreOp>(loc, output, ValueRange{at}, mask,
+                                      activate(sum));
+    }
+  }
+}
+
+Value ConvEmitter::activate(Value x) {
+  auto splat = [&](float value) -> Value {
+    return b.create<arith::ConstantOp>(
+        loc, vectorType, DenseElementsAttr::get(vectorType, value));
+  };
+  switch (op.getActivation()) {
+  case Activation::None:
+    return x;
+  case Activation::Relu:
+    return b.create<arith::MaximumFOp>(loc, x, splat(0.0f));
+  case Activation::Clip:
+    return b.create<arith::MinimumFOp>(
+        loc, b.create<arith::MaximumFOp>(loc, x, splat(op.getClipMin().convertToFloat())),
+        splat(op.getClipMax().convertToFloat()));
+  case Activation::HardSwish: {
+    Value shifted = b.create<arith::AddFOp>(loc, x, splat(3.0f));
+    Value gate = b.create<arith::MinimumFOp>(
+        loc, b.create<arith::MaximumFOp>(loc, shifted, splat(0.0f)),
+        splat(6.0f));
+    Value scaled = b.create<arith::MulFOp>(loc, gate, splat(1.0f / 6.0f));
+    return b.create<arith::MulFOp>(loc, x, scaled);
+  }
+  }
+  llvm_unreachable("unknown activation");
+}
+
+struct CpuLowerPackedConvPass
+    : kiln::impl::CpuLowerPackedConvPassBase<CpuLowerPackedConvPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (vectorBits != 256 && vectorBits != 512) {
+      getOperation().emitError("vector-bits must be 256 or 512, not ")
+          << static_cast<int64_t>(vectorBits);
+      return signalPassFailure();
+    }
+    SmallVector<PackedConv2DOp> convs;
+    getOperation().walk([&](PackedConv2DOp op) {
+      if (isa<MemRefType>(op.getInit().getType()))
+        convs.push_back(op);
+    });
+    for (PackedConv2DOp op : convs) {
+      OpBuilder b(op);
+      ConvEmitter emitter(op, vectorBits, b);
+      if (failed(emitter.emit()))
+        return signalPassFailure();
+      op.erase();
+    }
+  }
+};
+
+} // namespace

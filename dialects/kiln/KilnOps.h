@@ -1,0 +1,31 @@
+//===- KilnOps.h - the kiln dialect -----------------------------*- C++ -*-===//
+
+#ifndef KILN_DIALECTS_KILN_KILNOPS_H
+#define KILN_DIALECTS_KILN_KILNOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/kiln/KilnDialect.h.inc"
+#include "dialects/kiln/KilnEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/kiln/KilnAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/kiln/KilnOps.h.inc"
+
+namespace mlir {
+class DialectRegistry;
+namespace kiln {
+/// Lets One-Shot Bufferize turn Kiln's tensor ops into their memref forms.
+void registerKilnBufferizationModels(DialectRegistry &registry);
+} // namespace kiln
+} // namespace mlir
+
+#endif // KILN_DIALECTS_KILN_KILNOPS_H

@@ -1,0 +1,61 @@
+//===- KilnOps.td - Kiln's ops -----------------------------*- tablegen -*-===//
+
+#ifndef KILN_KILN_OPS
+#define KILN_KILN_OPS
+
+include "dialects/kiln/KilnBase.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class Kiln_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Kiln_Dialect, mnemonic, traits>;
+
+def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "2-D convolution on channels-last data with a packed filter";
+  let description = [{
+    The dense contraction of the CPU pipeline: convolutions, and matrix
+    products as 1x1 convolutions over [1, 1, M, K].
+
+    ```
+    result[n, y, x, f] = act(bias[f] + (accumulate ? init[n, y, x, f] : 0)
+        + sum over i, j, c of input[n, y * sy + i * dy, x * sx + j * dx, c]
+                              * filter[f / F0, i, j, c, f % F0])
+    ```
+
+    `input` is NHWC and already padded; `filter` is packed tile-major,
+    [ceil(F / F0), KH, KW, C, F0], so that the F0 filters of a tile are
+    contiguous for every (i, j, c) — one vector load each in the
+    microkernel. Filters past F are zero. `bias` has ceil(F / F0) * F0
+    elements. With `accumulate`, `init` is a residual added before the
+    activation (and may share the result's buffer).
+  }];
+  let arguments = (ins
+    AnyShaped:$input,
+    AnyShaped:$filter,
+    AnyShaped:$bias,
+    AnyShaped:$init,
+    DenseI64ArrayAttr:$strides,
+    DenseI64ArrayAttr:$dilations,
+    Kiln_ActivationAttr:$activation,
+    DefaultValuedAttr<F32Attr, "0.0f">:$clip_min,
+    DefaultValuedAttr<F32Attr, "0.0f">:$clip_max,
+    UnitAttr:$accumulate);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $input `,` $filter `,` $bias `into` $init attr-dict `:`
+    type($input) `,` type($filter) `,` type($bias) `into` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// F0: how many filters a packed tile holds.
+    int64_t getFilterTile() {
+      return ::llvm::cast<ShapedType>(getFilter().getType()).getDimSize(4);
+    }
+  }];
+}
+
+#endif // KILN_KILN_OPS

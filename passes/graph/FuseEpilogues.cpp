@@ -1,0 +1,197 @@
+//===- FuseEpilogues.cpp - kiln-graph-fuse-epilogues ----------------------===//
+//
+// What follows a contraction costs a pass over memory as a separate op;
+// in the epilogue it is a few instructions on values still in registers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/graph/Passes.h"
+
+#include "dialects/onnx/OnnxConstants.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <limits>
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_GRAPHFUSEEPILOGUESPASS
+#include "passes/graph/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// A packed contraction reached from a consumer's operand, possibly
+/// through reshapes that keep the filters innermost.
+struct Producer {
+  PackedConv2DOp conv;
+  SmallVector<Operation *> reshapes; // from the conv towards the consumer
+};
+
+std::optional<Producer> producerOf(Value value) {
+  Producer producer;
+  while (Operation *op = value.getDefiningOp()) {
+    if (!op->hasOneUse())
+      return std::nullopt;
+    if (auto conv = dyn_cast<PackedConv2DOp>(op)) {
+      producer.conv = conv;
+      std::reverse(producer.reshapes.begin(), producer.reshapes.end());
+      return producer;
+    }
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op))
+      return std::nullopt;
+    auto from = cast<RankedTensorType>(op->getOperand(0).getType());
+    auto to = cast<RankedTensorType>(op->getResult(0).getType());
+    if (from.getShape().back() != to.getShape().back())
+      return std::nullopt;
+    producer.reshapes.push_back(op);
+    value = op->getOperand(0);
+  }
+  return std::nullopt;
+}
+
+/// Replaces `consumer` by a copy of the producer's conv with `change`
+/// applied, followed by the producer's reshapes.
+void replaceWithFused(PatternRewriter &rewriter, Operation *consumer,
+                      const Producer &producer,
+                      function_ref<void(PackedConv2DOp)> change) {
+  rewriter.setInsertionPoint(consumer);
+  auto fused = cast<PackedConv2DOp>(rewriter.clone(*producer.conv));
+  change(fused);
+  Value result = fused.getResult()[0];
+  for (Operation *reshape : producer.reshapes) {
+    Operation *copy = rewriter.clone(*reshape);
+    copy->setOperand(0, result);
+    result = copy->getResult(0);
+  }
+  rewriter.replaceOp(consumer, result);
+  for (Operation *reshape : llvm::reverse(producer.reshapes))
+    rewriter.eraseOp(reshape);
+  rewriter.eraseOp(producer.conv);
+}
+
+bool hasNoActivation(PackedConv2DOp conv) {
+  return conv.getActivation() == Activation::None;
+}
+
+void setActivation(PackedConv2DOp conv, Activation activation) {
+  conv.setActivationAttr(ActivationAttr::get(conv.getContext(), activation));
+}
+
+struct FuseActivation : RewritePattern {
+  FuseActivation(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), 1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<onnx::ReluOp, onnx::ClipOp, onnx::HardSwishOp>(op))
+      return failure();
+    std::optional<Producer> producer = producerOf(op->getOperand(0));
+    if (!producer || !hasNoActivation(producer->conv))
+      return failure();
+    float low = -std::numeric_limits<float>::infinity();
+    float high = std::numeric_limits<float>::infinity();
+    if (auto clip = dyn_cast<onnx::ClipOp>(op)) {
+      for (auto [bound, value] :
+           {std::pair{&low, clip.getMin()}, std::pair{&high, clip.getMax()}}) {
+        if (!value)
+          continue;
+        auto values = onnx::getConstantFloats(value);
+        if (!values || values->size() != 1)
+          return failure();
+        *bound = values->front();
+      }
+      if (!(low <= high))
+        return failure();
+    }
+    replaceWithFused(rewriter, op, *producer, [&](PackedConv2DOp conv) {
+      if (isa<onnx::ReluOp>(op)) {
+        setActivation(conv, Activation::Relu);
+      } else if (isa<onnx::HardSwishOp>(op)) {
+        setActivation(conv, Activation::HardSwish);
+      } else {
+        setActivation(conv, Activation::Clip);
+        conv.setClipMinAttr(rewriter.getF32FloatAttr(low));
+        conv.setClipMaxAttr(rewriter.getF32FloatAttr(high));
+      }
+    });
+    return success();
+  }
+};
+
+/// Add(conv, constant along the filters) -> the conv with a new bias;
+/// Add(conv, tensor of the same type) -> the conv accumulating into it.
+struct FuseAdd : OpRewritePattern<onnx::AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(onnx::AddOp op,
+                                PatternRewriter &rewriter) const override {
+    for (int side = 0; side < 2; ++side) {
+      Value mine = op->getOperand(side), other = op->getOperand(1 - side);
+      std::optional<Producer> producer = producerOf(mine);
+      if (!producer || !hasNoActivation(producer->conv) ||
+          mine.getType() != op.getType())
+        continue;
+      if (succeeded(fuseBias(rewriter, op, *producer, other)))
+        return success();
+      if (producer->reshapes.empty() && other.getType() == op.getType() &&
+          !producer->conv.getAccumulate()) {
+        replaceWithFused(rewriter, op, *producer, [&](PackedConv2DOp conv) {
+          conv.getInitMutable().assign(other);
+          conv.setAccumulate(true);
+        });
+        return success();
+      }
+    }
+    return failure();
+  }
+
+  LogicalResult fuseBias(PatternRewriter &rewriter, onnx::AddOp op,
+                         const Producer &producer, Value other) const {
+    PackedConv2DOp conv = producer.conv;
+    auto type = dyn_cast<RankedTensorType>(other.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!type || !type.hasStaticShape() ||
+        type.getRank() > resultType.getRank())
+      return failure();
+    // Only the innermost (filter) dimension may be more than one.
+    for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+      if (type.getDimSize(i) != 1)
+        return failure();
+    int64_t filters = resultType.getShape().back();
+    int64_t count = type.getRank() ? type.getShape().back() : 1;
+    if (count != 1 && count != filters)
+      return failure();
+    std::optional<std::vector<float>> values = onnx::getConstantFloats(other);
+    std::optional<std::vector<float>> bias =
+        onnx::getConstantFloats(conv.getBias());
+    if (!values || !bias)
+      return failure();
+    for (int64_t f = 0; f < filters; ++f)
+      (*bias)[f] += (*values)[count == 1 ? 0 : f];
+    rewriter.setInsertionPoint(conv);
+    Value newBias = onnx::createFloatConstant(
+        rewriter, conv.getLoc(),
+        cast<RankedTensorType>(conv.getBias().getType()), *bias, "fused_bias");
+    replaceWithFused(rewriter, op, producer, [&](PackedConv2DOp fused) {
+      fused.getBiasMutable().assign(newBias);
+    });
+    return success();
+  }
+};
+
+struct GraphFuseEpiloguesPass
+    : kiln::impl::GraphFuseEpiloguesPassBase<GraphFuseEpiloguesPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FuseActivation, FuseAdd>(&getContext());
+    if (failed(applyPatternsAndFoldGreedily(getOperation(),
+                                            std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

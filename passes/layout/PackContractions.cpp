@@ -1,0 +1,336 @@
+//===- PackContractions.cpp - kiln-layout-pack-contractions ---------------===//
+//
+// Data tiling: a contraction's constant weights are packed once, at
+// compile time, into the tile-major layout the microkernels read with one
+// vector load per tile row. The package stores only the packed copy.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/layout/Passes.h"
+
+#include "dialects/onnx/OnnxConstants.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_LAYOUTPACKCONTRACTIONSPASS
+#include "passes/layout/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// F0 for `filters` filters: a multiple of the lanes, at most four
+/// vectors, wasting the fewest padded filters (the wider on ties).
+int64_t chooseFilterTile(int64_t filters, int64_t lanes) {
+  int64_t best = lanes;
+  for (int64_t tile = lanes; tile <= 4 * lanes; tile += lanes)
+    if (llvm::divideCeil(filters, tile) * tile <=
+        llvm::divideCeil(filters, best) * best)
+      best = tile;
+  return best;
+}
+
+/// A filter being packed: weight(f, kh, kw, c) in whatever order the
+/// model stores it.
+struct FilterSource {
+  int64_t filters, kernelH, kernelW, channels;
+  std::function<float(int64_t, int64_t, int64_t, int64_t)> weight;
+};
+
+/// The constants of a packed contraction: filter and padded bias.
+struct PackedWeights {
+  Value filter, bias;
+};
+
+PackedWeights pack(PatternRewriter &rewriter, Location loc,
+                   const FilterSource &source, ArrayRef<float> bias,
+                   int64_t tile, StringRef name) {
+  int64_t tiles = llvm::divideCeil(source.filters, tile);
+  int64_t taps = source.kernelH * source.kernelW * source.channels;
+  std::vector<float> packed(tiles * taps * tile, 0.0f);
+  for (int64_t f = 0; f < source.filters; ++f)
+    for (int64_t kh = 0; kh < source.kernelH; ++kh)
+      for (int64_t kw = 0; kw < source.kernelW; ++kw)
+        for (int64_t c = 0; c < source.channels; ++c) {
+          int64_t at =
+              (((f / tile * source.kernelH + kh) * source.kernelW + kw) *
+                   source.channels + c) * tile + f % tile;
+          packed[at] = source.weight(f, kh, kw, c);
+        }
+  std::vector<float> paddedBias(tiles * tile, 0.0f);
+  llvm::copy(bias, paddedBias.begin());
+  Type f32 = rewriter.getF32Type();
+  auto filterType = RankedTensorType::get(
+      {tiles, source.kernelH, source.kernelW, source.channels, tile}, f32);
+  auto biasType = RankedTensorType::get({tiles * tile}, f32);
+  return {onnx::createFloatConstant(rewriter, loc, filterType, packed,
+                                    (name + "_packed").str()),
+          onnx::createFloatConstant(rewriter, loc, biasType, paddedBias,
+                                    (name + "_bias").str())};
+}
+
+Value packedConv(PatternRewriter &rewriter, Location loc, Value input,
+                 PackedWeights weights, ArrayRef<int64_t> outputShape,
+                 ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
+  Value init = rewriter.create<tensor::EmptyOp>(loc, outputShape,
+                                                rewriter.getF32Type());
+  return rewriter
+      .create<PackedConv2DOp>(
+          loc, TypeRange{init.getType()}, input, weights.filter, weights.bias,
+          init, rewriter.getDenseI64ArrayAttr(strides),
+          rewriter.getDenseI64ArrayAttr(dilations),
+          ActivationAttr::get(rewriter.getContext(), Activation::None),
+          rewriter.getF32FloatAttr(0), rewriter.getF32FloatAttr(0),
+          /*accumulate=*/nullptr)
+      .getResult()[0];
+}
+
+bool isStaticF32(Value value, int64_t rank) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.hasStaticShape() && type.getElementType().isF32() &&
+         (rank < 0 || type.getRank() == rank);
+}
+
+/// A name for the packed constants, from the weight's ONNX node.
+std::string weightName(Operation *op) {
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    return name.getName().str();
+  return "weight";
+}
+
+SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr, size_t count,
+                            int64_t otherwise) {
+  SmallVector<int64_t> values(count, otherwise);
+  if (attr)
+    for (auto [i, value] : llvm::enumerate(*attr))
+      if (i < count)
+        values[i] = cast<IntegerAttr>(value).getInt();
+  return values;
+}
+
+Value transpose(PatternRewriter &rewriter, Location loc, Value value,
+                ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t axis : perm)
+    shape.push_back(type.getDimSize(axis));
+  return rewriter.create<onnx::TransposeOp>(
+      loc, RankedTensorType::get(shape, type.getElementType()), value,
+      rewriter.getI64ArrayAttr(perm));
+}
+
+struct PackConv : OpRewritePattern<onnx::ConvOp> {
+  PackConv(MLIRContext *context, int64_t lanes)
+      : OpRewritePattern(context), lanes(lanes) {}
+
+  LogicalResult matchAndRewrite(onnx::ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isStaticF32(op.getX(), 4) || !isStaticF32(op.getY(), 4) ||
+        op.getGroup() != 1)
+      return failure();
+    std::optional<std::vector<float>> w = onnx::getConstantFloats(op.getW());
+    if (!w)
+      return failure();
+    std::vector<float> bias;
+    if (op.getB()) {
+      std::optional<std::vector<float>> b = onnx::getConstantFloats(op.getB());
+      if (!b)
+        return failure();
+      bias = std::move(*b);
+    }
+    auto inputType = cast<RankedTensorType>(op.getX().getType());
+    auto wShape = cast<RankedTensorType>(op.getW().getType()).getShape();
+    auto outShape = cast<RankedTensorType>(op.getY().getType()).getShape();
+    ArrayRef<int64_t> inShape = inputType.getShape();
+    int64_t filters = wShape[0], channels = wShape[1];
+    int64_t kh = wShape[2], kw = wShape[3];
+
+    SmallVector<int64_t> strides = intsOr(op.getStrides(), 2, 1);
+    SmallVector<int64_t> dilations = intsOr(op.getDilations(), 2, 1);
+    SmallVector<int64_t> pads = intsOr(op.getPads(), 4, 0);
+    StringRef autoPad = op.getAutoPad();
+    for (int axis = 0; axis < 2; ++axis) {
+      int64_t kernel = axis ? kw : kh;
+      int64_t span = (outShape[axis + 2] - 1) * strides[axis] +
+                     (kernel - 1) * dilations[axis] + 1;
+      if (autoPad == "VALID") {
+        pads[axis] = pads[axis + 2] = 0;
+      } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+        int64_t total = std::max<int64_t>(0, span - inShape[axis + 2]);
+        pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        pads[axis + 2] = total - pads[axis];
+      }
+      // Windows past the padded input (never in a valid model) are left
+      // to the generic lowering, which reports them.
+      if (span > inShape[axis + 2] + pads[axis] + pads[axis + 2])
+        return failure();
+    }
+
+    Location loc = op.getLoc();
+    FilterSource source{filters, kh, kw, channels,
+                        [&](int64_t f, int64_t i, int64_t j, int64_t c) {
+                          return (*w)[((f * channels + c) * kh + i) * kw + j];
+                        }};
+    PackedWeights weights =
+        pack(rewriter, loc, source, bias, chooseFilterTile(filters, lanes),
+             weightName(op.getW().getDefiningOp()));
+
+    Value input = transpose(rewriter, loc, op.getX(), {0, 2, 3, 1});
+    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+      SmallVector<int64_t> padded = {inShape[0], inShape[2] + pads[0] + pads[2],
+                                     inShape[3] + pads[1] + pads[3],
+                                     inShape[1]};
+      auto paddedType = RankedTensorType::get(padded, rewriter.getF32Type());
+      SmallVector<OpFoldResult> low = {rewriter.getIndexAttr(0),
+                                       rewriter.getIndexAttr(pads[0]),
+                                       rewriter.getIndexAttr(pads[1]),
+                                       rewriter.getIndexAttr(0)};
+      SmallVector<OpFoldResult> high = {rewriter.getIndexAttr(0),
+                                        rewriter.getIndexAttr(pads[2]),
+                                        rewriter.getIndexAttr(pads[3]),
+                                        rewriter.getIndexAttr(0)};
+      Value zero = rewriter.create<arith::ConstantOp>(
+          loc, rewriter.getF32FloatAttr(0.0f));
+      input = rewriter.create<tensor::PadOp>(loc, paddedType, input, low,
+                                             high, zero);
+    }
+    Value result = packedConv(
+        rewriter, loc, input, weights,
+        {outShape[0], outShape[2], outShape[3], outShape[1]}, strides,
+        dilations);
+    rewriter.replaceOp(op, transpose(rewriter, loc, result, {0, 3, 1, 2}));
+    return success();
+  }
+
+  int64_t lanes;
+};
+
+/// A matrix product with a constant right operand, any leading batch
+/// dimensions on the left, as a 1x1 convolution over [1, 1, M, K].
+Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
+                   const FilterSource &source, ArrayRef<float> bias,
+                   int64_t lanes, StringRef name) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  int64_t rank = lhsType.getRank();
+  int64_t rows = lhsType.getNumElements() / source.channels;
+  PackedWeights weights = pack(rewriter, loc, source, bias,
+                               chooseFilterTile(source.filters, lanes), name);
+  Type f32 = rewriter.getF32Type();
+  // [..., M, K] -> [M', K] -> [1, 1, M', K], and back for the result.
+  SmallVector<ReassociationIndices> leading(2);
+  for (int64_t i = 0; i < rank - 1; ++i)
+    leading[0].push_back(i);
+  leading[1] = {rank - 1};
+  SmallVector<ReassociationIndices> image = {{0, 1, 2}, {3}};
+  if (rank > 2)
+    lhs = rewriter.create<tensor::CollapseShapeOp>(
+        loc, RankedTensorType::get({rows, source.channels}, f32), lhs,
+        leading);
+  lhs = rewriter.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get({1, 1, rows, source.channels}, f32), lhs,
+      image);
+  Value result = packedConv(rewriter, loc, lhs, weights,
+                            {1, 1, rows, source.filters}, {1, 1}, {1, 1});
+  result = rewriter.create<tensor::CollapseShapeOp>(
+      loc, RankedTensorType::get({rows, source.filters}, f32), result, image);
+  if (rank == 2)
+    return result;
+  SmallVector<int64_t> outShape(lhsType.getShape().drop_back());
+  outShape.push_back(source.filters);
+  return rewriter.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get(outShape, f32), result, leading);
+}
+
+struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
+  PackMatMul(MLIRContext *context, int64_t lanes)
+      : OpRewritePattern(context), lanes(lanes) {}
+
+  LogicalResult matchAndRewrite(onnx::MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isStaticF32(op.getA(), -1) || !isStaticF32(op.getB(), 2) ||
+        !isStaticF32(op.getY(), -1) ||
+        cast<RankedTensorType>(op.getA().getType()).getRank() < 2)
+      return failure();
+    std::optional<std::vector<float>> b = onnx::getConstantFloats(op.getB());
+    if (!b)
+      return failure();
+    auto shape = cast<RankedTensorType>(op.getB().getType()).getShape();
+    int64_t k = shape[0], n = shape[1];
+    FilterSource source{n, 1, 1, k, [&](int64_t f, int64_t, int64_t,
+                                        int64_t c) { return (*b)[c * n + f]; }};
+    rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), op.getA(),
+                                        source, {}, lanes,
+                                        weightName(op.getB().getDefiningOp())));
+    return success();
+  }
+
+  int64_t lanes;
+};
+
+struct PackGemm : OpRewritePattern<onnx::GemmOp> {
+  PackGemm(MLIRContext *context, int64_t lanes)
+      : OpRewritePattern(context), lanes(lanes) {}
+
+  LogicalResult matchAndRewrite(onnx::GemmOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isStaticF32(op.getA(), 2) || !isStaticF32(op.getB(), 2) ||
+        !isStaticF32(op.getY(), 2) || op.getTransA() != 0)
+      return failure();
+    std::optional<std::vector<float>> b = onnx::getConstantFloats(op.getB());
+    if (!b)
+      return failure();
+    auto shape = cast<RankedTensorType>(op.getB().getType()).getShape();
+    bool transB = op.getTransB() != 0;
+    int64_t k = transB ? shape[1] : shape[0], n = transB ? shape[0] : shape[1];
+    float alpha = op.getAlpha().convertToFloat();
+    float beta = op.getBeta().convertToFloat();
+    std::vector<float> bias;
+    if (op.getC()) {
+      // A bias along N (or one value); a C per row stays a Gemm.
+      std::optional<std::vector<float>> c = onnx::getConstantFloats(op.getC());
+      auto cType = cast<RankedTensorType>(op.getC().getType());
+      if (!c || (cType.getNumElements() != n && cType.getNumElements() != 1) ||
+          (cType.getRank() == 2 && cType.getDimSize(0) != 1))
+        return failure();
+      bias.assign(n, 0.0f);
+      for (int64_t j = 0; j < n; ++j)
+        bias[j] = beta * (*c)[c->size() == 1 ? 0 : j];
+    }
+    FilterSource source{n, 1, 1, k,
+                        [&](int64_t f, int64_t, int64_t, int64_t c) {
+                          return alpha * (transB ? (*b)[f * k + c]
+                                                 : (*b)[c * n + f]);
+                        }};
+    rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), op.getA(),
+                                        source, bias, lanes,
+                                        weightName(op.getB().getDefiningOp())));
+    return success();
+  }
+
+  int64_t lanes;
+};
+
+struct LayoutPackContractionsPass
+    : kiln::impl::LayoutPackContractionsPassBase<LayoutPackContractionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (vectorBits != 256 && vectorBits != 512) {
+      getOperation().emitError("vector-bits must be 256 or 512, not ")
+          << static_cast<int64_t>(vectorBits);
+      return signalPassFailure();
+    }
+    int64_t lanes = vectorBits / 32;
+    RewritePatternSet patterns(&getContext());
+    patterns.add<PackConv, PackMatMul, PackGemm>(&getContext(), lanes);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(),
+                                            std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,55 @@
+//===- Passes.td - layout passes ---------------------------*- tablegen -*-===//
+//
+// Target-neutral layout rewrites of the graph stage: packed (data-tiled)
+// contractions and channels-last data between them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_LAYOUT_PASSES
+#define KILN_PASSES_LAYOUT_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def LayoutPackContractionsPass
+    : Pass<"kiln-layout-pack-contractions", "func::FuncOp"> {
+  let summary = "Contractions with constant weights onto packed filters";
+  let description = [{
+    Rewrites each 2-D `onnx.Conv` (one group, constant filter and bias),
+    `onnx.MatMul` and `onnx.Gemm` whose right operand is a constant, in
+    float32 with static shapes, into `kiln.packed_conv2d`: the filter is
+    packed at compile time into [ceil(F / F0), KH, KW, C, F0] (a matrix
+    product is a 1x1 convolution over [1, 1, M, K]), the bias padded to
+    the packed filters. Gemm's alpha and beta fold into the packed weights
+    and bias. F0, the filters of a tile, is a multiple of the vector lanes
+    of `vector-bits` (16 floats for AVX-512, 8 for AVX2), at most four
+    vectors, chosen to waste the fewest padded filters. Convolutions take
+    their input through an `onnx.Transpose` to NHWC (and a `tensor.pad`
+    for their padding) and give their result back through the inverse
+    Transpose; kiln-layout-propagate-transposes then cancels the pairs
+    between layers.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "512",
+           "Width of the target's vector registers (512 or 256)">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def LayoutPropagateTransposesPass
+    : Pass<"kiln-layout-propagate-transposes", "func::FuncOp"> {
+  let summary = "Move Transposes down through elementwise ops and cancel them";
+  let description = [{
+    Moves each `onnx.Transpose` below the elementwise ops it feeds (unary
+    ops; binary ops whose other operand is the same Transpose of another
+    value or a small constant, which is transposed at compile time) and
+    GlobalAveragePool (which becomes a ReduceMean over the spatial axes of
+    the channels-last data), composes consecutive Transposes and removes
+    those that do not permute. Between two channels-last convolutions the
+    NCHW-to-NHWC and NHWC-to-NCHW Transposes meet and vanish.
+  }];
+  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
+}
+
+#endif // KILN_PASSES_LAYOUT_PASSES

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Times the benchmark suite on Kiln, onnxruntime and OpenVINO: the same
+models, inputs and thread count, in one run.
+
+    bench_suite.py --bin build/bin --models DIR [--threads 1,2]
+                   [--iterations N] [--warmup N] [--only NAME,...]
+                   [--json FILE]
+
+DIR is what make_bench_models.py wrote. Kiln's numbers come from
+`kiln bench --json` on a package compiled for this CPU; onnxruntime's from
+an InferenceSession (CPU execution provider, intra-op threads = N, one
+inter-op thread, sequential execution); OpenVINO's from a compiled model on
+"CPU" with INFERENCE_NUM_THREADS = N and the LATENCY hint, once pinned to
+FP32 (INFERENCE_PRECISION_HINT=f32, the like-for-like row) and once with
+its defaults (BF16 where the CPU has AVX512_BF16). Each is the median of
+warm runs. The ratio is Kiln's time over the faster FP32 peer (below 1:
+Kiln is faster); the last line of each thread count is the geometric mean
+of the ratios. A peer that is not installed leaves its column empty.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def inputs_of(models, name):
+    prefix = os.path.join(models, name + ".input.")
+    return {path[len(prefix):-4]: path
+            for path in sorted(glob.glob(prefix + "*.npy"))}
+
+
+def median_ms(run, iterations, warmup):
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(times)
+
+
+def kiln_compile(kiln, models, name, work):
+    package = os.path.join(work, name + ".kiln")
+    start = time.perf_counter()
+    subprocess.run([kiln, "compile", os.path.join(models, name + ".onnx"),
+                    "-o", package], check=True)
+    return package, time.perf_counter() - start
+
+
+def kiln_median(kiln, package, inputs, threads, iterations, warmup):
+    arguments = [kiln, "bench", package, "--json", "--threads", str(threads),
+                 "--iterations", str(iterations), "--warmup", str(warmup)]
+    for input_name, path in inputs.items():
+        arguments += ["--input", f"{input_name}={path}"]
+    result = subprocess.run(arguments, check=True, capture_output=True,
+                            text=True)
+    return json.loads(result.stdout)["median_ms"]
+
+
+def onnxruntime_median(path, feeds, threads, iterations, warmup):
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    session = onnxruntime.InferenceSession(
+        path, options, providers=["CPUExecutionProvider"])
+    return median_ms(lambda: session.run(None, feeds), iterations, warmup)
+
+
+def openvino_median(path, feeds, threads, iterations, warmup, precision):
+    try:
+        import openvino
+    except ImportError:
+        return None
+    config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+    if precision:
+        config["INFERENCE_PRECISION_HINT"] = precision
+    compiled = openvino.Core().compile_model(path, "CPU", config)
+    request = compiled.create_infer_request()
+    return median_ms(lambda: request.infer(feeds), iterations, warmup)
+
+
+def cell(value, width, digits=2):
+    return f"{value:{width}.{digits}f}" if value is not None else f"{'-':>{width}}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--models", required=True)
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    kiln = os.path.join(args.bin, "kiln")
+    threads = [int(t) for t in args.threads.split(",")]
+    chosen = set(filter(None, args.only.split(",")))
+    names = [os.path.basename(p)[:-5]
+             for p in sorted(glob.glob(os.path.join(args.models, "*.onnx")))]
+    names = [n for n in names if not chosen or n in chosen]
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="kiln-bench-") as work:
+        for name in names:
+            path = os.path.join(args.models, name + ".onnx")
+            inputs = inputs_of(args.models, name)
+            feeds = {k: np.load(v) for k, v in inputs.items()}
+            package, compile_s = kiln_compile(kiln, args.models, name, work)
+            for count in threads:
+                row = {"model": name, "threads": count,
+                       "kiln_compile_s": round(compile_s, 2)}
+                row["kiln_ms"] = kiln_median(kiln, package, inputs, count,
+                                             args.iterations, args.warmup)
+                row["onnxruntime_ms"] = onnxruntime_median(
+                    path, feeds, count, args.iterations, args.warmup)
+                row["openvino_f32_ms"] = openvino_median(
+                    path, feeds, count, args.iterations, args.warmup, "f32")
+                row["openvino_default_ms"] = openvino_median(
+                    path, feeds, count, args.iterations, args.warmup, None)
+                peers = [row[k] for k in ("onnxruntime_ms", "openvino_f32_ms")
+                         if row[k] is not None]
+                row["ratio_to_best_fp32"] = (row["kiln_ms"] / min(peers)
+                                             if peers else None)
+                rows.append(row)
+                print(f"bench: {name} at {count} threads: "
+                      f"kiln {row['kiln_ms']:.2f} ms", file=sys.stderr,
+                      flush=True)
+
+    for count in threads:
+        print(f"\n{count} thread(s), median of {args.iterations} warm runs "
+              f"after {args.warmup}; ratio = Kiln / best of (onnxruntime, "
+              f"OpenVINO f32)")
+        print(f"{'model':<16} {'kiln ms':>9} {'ort ms':>9} {'ov f32 ms':>10} "
+              f"{'ov default':>11} {'ratio':>7}")
+        ratios = []
+        for row in (r for r in rows if r["threads"] == count):
+            print(f"{row['model']:<16} {cell(row['kiln_ms'], 9)} "
+                  f"{cell(row['onnxruntime_ms'], 9)} "
+                  f"{cell(row['openvino_f32_ms'], 10)} "
+                  f"{cell(row['openvino_default_ms'], 11)} "
+                  f"{cell(row['ratio_to_best_fp32'], 7)}")
+            if row["ratio_to_best_fp32"]:
+                ratios.append(row["ratio_to_best_fp32"])
+        if ratios:
+            mean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+            print(f"{'geometric mean':<16} {'':>9} {'':>9} {'':>10} {'':>11} "
+                  f"{mean:7.2f}")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(rows, out, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Checks the packed-contraction microkernels against a float64 reference.
+
+    packed_contractions.py KILN WORK_DIR CPU...
+
+Builds one ONNX model with constant weights whose contractions all become
+kiln.packed_conv2d, on shapes that are not multiples of any tile: pixel
+counts that leave partial tiles, filters that leave partial vectors, K=1,
+N=1, M=1, strides, dilations, asymmetric padding, and the fused epilogues
+(bias, BatchNormalization folded, ReLU, Clip, HardSwish, a residual).
+Compiles it for each CPU (e.g. x86-64-v3 for AVX2 and skylake-avx512 for
+AVX-512), runs it, and requires every output within 1e-5 of the
+reference, relative to the output's scale. Prints the worst error.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+rng = np.random.default_rng(11)
+
+
+def conv2d(x, w, b, strides, dilations, pads):
+    """NCHW convolution in float64; pads = [top, left, bottom, right]."""
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    x = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    oh = (x.shape[2] - (kh - 1) * dilations[0] - 1) // strides[0] + 1
+    ow = (x.shape[3] - (kw - 1) * dilations[1] - 1) // strides[1] + 1
+    out = np.zeros((n, f, oh, ow))
+    for i in range(kh):
+        for j in range(kw):
+            y0, x0 = i * dilations[0], j * dilations[1]
+            patch = x[:, :, y0:y0 + strides[0] * (oh - 1) + 1:strides[0],
+                      x0:x0 + strides[1] * (ow - 1) + 1:strides[1]]
+            out += np.einsum("nchw,fc->nfhw", patch, w[:, :, i, j])
+    return out + b.reshape(1, f, 1, 1)
+
+
+def main():
+    kiln, work, cpus = sys.argv[1], sys.argv[2], sys.argv[3:]
+    os.makedirs(work, exist_ok=True)
+    nodes, inits, inputs, outputs, feeds, expected = [], [], [], [], {}, {}
+
+    def weight(name, shape):
+        value = rng.uniform(-1, 1, shape).astype(np.float32)
+        inits.append(numpy_helper.from_array(value, name))
+        return value.astype(np.float64)
+
+    def data(name, shape):
+        value = rng.uniform(-1, 1, shape).astype(np.float32)
+        feeds[name] = value
+        inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
+                                                    shape))
+        return value.astype(np.float64)
+
+    def output(name, value):
+        expected[name] = value
+        outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
+                                                     value.shape))
+
+    # 1. 3x3, padding 1: 2 * 11 * 13 = 286 pixels, 5 filters.
+    x = data("x", (2, 3, 11, 13))
+    w, b = weight("w1", (5, 3, 3, 3)), weight("b1", (5,))
+    nodes.append(helper.make_node("Conv", ["x", "w1", "b1"], ["c1"],
+                                  pads=[1, 1, 1, 1], name="conv1"))
+    output("c1", conv2d(x, w, b, [1, 1], [1, 1], [1, 1, 1, 1]))
+
+    # 2. One input channel (K=1) and one filter (N=1), strided, dilated,
+    # asymmetric padding, no bias.
+    u = data("u", (1, 1, 9, 10))
+    w = weight("w2", (1, 1, 2, 3))
+    nodes.append(helper.make_node("Conv", ["u", "w2"], ["c2"], strides=[2, 1],
+                                  dilations=[2, 2], pads=[0, 2, 1, 1],
+                                  name="conv2"))
+    output("c2", conv2d(u, w, np.zeros(1), [2, 1], [2, 2], [0, 2, 1, 1]))
+
+    # 3. 37 filters (partial vectors), 5x3 kernel, then BatchNormalization,
+    # a residual Add (a 1x1 conv of the same input) and ReLU6.
+    v = data("v", (1, 6, 12, 7))
+    w3, b3 = weight("w3", (37, 6, 5, 3)), weight("b3", (37,))
+    scale, shift = weight("scale", (37,)), weight("shift", (37,))
+    mean = weight("mean", (37,))
+    var = np.abs(weight("var", (37,)))
+    inits[-1] = numpy_helper.from_array(var.astype(np.float32), "var")
+    w4, b4 = weight("w4", (37, 6, 1, 1)), weight("b4", (37,))
+    low, high = helper.make_tensor("low", TensorProto.FLOAT, [], [0.0]), \
+        helper.make_tensor("high", TensorProto.FLOAT, [], [6.0])
+    inits += [low, high]
+    nodes += [
+        helper.make_node("Conv", ["v", "w3", "b3"], ["c3"], pads=[2, 1, 2, 1],
+                         name="conv3"),
+        helper.make_node("BatchNormalization",
+                         ["c3", "scale", "shift", "mean", "var"], ["n3"],
+                         epsilon=1e-3, name="bn3"),
+        helper.make_node("Conv", ["v", "w4", "b4"], ["c4"], name="conv4"),
+        helper.make_node("Add", ["n3", "c4"], ["s3"], name="add3"),
+        helper.make_node("Clip", ["s3", "low", "high"], ["r3"], name="clip3"),
+    ]
+    c3 = conv2d(v, w3, b3, [1, 1], [1, 1], [2, 1, 2, 1])
+    n3 = ((c3 - mean.reshape(1, -1, 1, 1)) /
+          np.sqrt(var.reshape(1, -1, 1, 1) + 1e-3) * scale.reshape(1, -1, 1, 1)
+          + shift.reshape(1, -1, 1, 1))
+    c4 = conv2d(v, w4, b4, [1, 1], [1, 1], [0, 0, 0, 0])
+    output("r3", np.clip(n3 + c4, 0.0, 6.0))
+
+    # 4. MatMul with K=1, with N=1 and M=1, batched [2, 5, 33] x [33, 100]
+    # plus a bias and HardSwish.
+    p = data("p", (3, 7, 1))
+    q = data("q", (1, 50))
+    r = data("r", (2, 5, 33))
+    m1, m2 = weight("m1", (1, 19)), weight("m2", (50, 1))
+    m3, bias3 = weight("m3", (33, 100)), weight("bias3", (100,))
+    nodes += [
+        helper.make_node("MatMul", ["p", "m1"], ["k1"], name="matmul_k1"),
+        helper.make_node("MatMul", ["q", "m2"], ["n1"], name="matmul_n1"),
+        helper.make_node("MatMul", ["r", "m3"], ["t3"], name="matmul3"),
+        helper.make_node("Add", ["t3", "bias3"], ["a3"], name="bias3_add"),
+        helper.make_node("HardSwish", ["a3"], ["h3"], name="hardswish3"),
+    ]
+    output("k1", p @ m1)
+    output("n1", q @ m2)
+    a3 = r @ m3 + bias3
+    output("h3", a3 * np.clip(a3 + 3, 0, 6) / 6)
+
+    # 5. Gemm with transposed B, alpha and beta, 17 x 23 by 23 x 29.
+    g = data("g", (17, 23))
+    gw, gc = weight("gw", (29, 23)), weight("gc", (29,))
+    nodes.append(helper.make_node("Gemm", ["g", "gw", "gc"], ["gy"], transB=1,
+                                  alpha=0.5, beta=2.0, name="gemm"))
+    output("gy", 0.5 * g @ gw.T + 2.0 * gc)
+
+    graph = helper.make_graph(nodes, "packed", inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = os.path.join(work, "packed.onnx")
+    onnx.save(model, path)
+    for name, value in feeds.items():
+        np.save(os.path.join(work, name + ".npy"), value)
+
+    worst = 0.0
+    for cpu in cpus:
+        package = os.path.join(work, cpu + ".kiln")
+        subprocess.run([kiln, "compile", path, "--cpu=" + cpu, "-o", package],
+                       check=True)
+        graph_text = subprocess.run(
+            [kiln, "compile", path, "--cpu=" + cpu, "--emit=graph",
+             "--elide-weights"], check=True, capture_output=True,
+            text=True).stdout
+        # Every contraction is packed: no onnx.Conv/MatMul/Gemm is left.
+        for op in ("onnx.Conv", "onnx.MatMul", "onnx.Gemm",
+                   "onnx.BatchNormalization", "onnx.Relu", "onnx.Clip",
+                   "onnx.HardSwish"):
+            assert op not in graph_text, f"{cpu}: {op} was not packed/fused"
+        out = os.path.join(work, cpu)
+        arguments = [kiln, "run", package, "--threads", "2", "--output-dir", out]
+        for name in feeds:
+            arguments += ["--input", f"{name}={os.path.join(work, name)}.npy"]
+        subprocess.run(arguments, check=True)
+        for name, reference in expected.items():
+            result = np.load(os.path.join(out, name + ".npy"))
+            assert result.shape == reference.shape, (cpu, name, result.shape)
+            error = np.abs(result - reference).max() / np.abs(reference).max()
+            worst = max(worst, error)
+            assert error <= 1e-5, f"{cpu}: {name} is off by {error:.3g}"
+    print(f"packed contractions match on {', '.join(cpus)}: "
+          f"worst relative error {worst:.2e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-packed-conv | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-packed-conv=vector-bits=256 | FileCheck %s --check-prefix=AVX2
+
+// 64 filters in one tile on AVX-512: four 16-lane vectors per row, six rows
+// (24 accumulators). 5 * 7 = 35 pixels make five full tiles of six and one
+// partial tile, computed a pixel at a time. The taps and channels loops
+// carry the accumulators; the epilogue adds the bias and the residual,
+// applies ReLU and stores under a mask.
+// CHECK-LABEL: func.func @conv
+// CHECK: %[[IN:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]] : memref<1x7x9x8xf32> into memref<504xf32>
+// CHECK: scf.parallel (%[[T:.*]]) = (%c0) to (%c6) step (%c1)
+// CHECK: scf.if
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: scf.for
+// CHECK-COUNT-4: vector.load {{.*}} : memref<4608xf32>, vector<16xf32>
+// CHECK: memref.load %[[IN]]
+// CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>
+// CHECK-COUNT-4: vector.fma
+// CHECK: vector.create_mask
+// CHECK: vector.maskedload
+// CHECK: arith.maximumf
+// CHECK: vector.maskedstore
+// CHECK: } else {
+// CHECK: scf.for
+// CHECK: iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// AVX2-LABEL: func.func @conv
+// AVX2 has room for one row of eight 8-lane vectors (a tile of 64 is
+// AVX-512's; kiln-layout-pack-contractions packs at most 32 for AVX2).
+// AVX2: scf.parallel (%{{.*}}) = (%c0) to (%c35) step (%c1)
+// AVX2-NOT: scf.if
+// AVX2: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+func.func @conv(%x: memref<1x7x9x8xf32>, %w: memref<1x3x3x8x64xf32>, %b: memref<64xf32>, %y: memref<1x5x7x60xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {accumulate, activation = #kiln.activation<relu>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x7x9x8xf32>, memref<1x3x3x8x64xf32>, memref<64xf32> into memref<1x5x7x60xf32>
+  return
+}

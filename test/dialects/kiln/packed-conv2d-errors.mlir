@@ -1,0 +1,63 @@
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+func.func @channels(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x4x16xf32>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
+  // expected-error@+1 {{filter has 4 input channels, the input 3}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf32>, tensor<1x1x1x4x16xf32>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @filters(%x: tensor<1x4x4x3xf32>, %w: tensor<2x1x1x3x16xf32>, %b: tensor<32xf32>, %i: tensor<1x4x4x16xf32>) {
+  // expected-error@+1 {{init has 16 channels, the filter packs 2 tiles of 16}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf32>, tensor<2x1x1x3x16xf32>, tensor<32xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @bias(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf32>, %b: tensor<10xf32>, %i: tensor<1x4x4x10xf32>) {
+  // expected-error@+1 {{bias must have 16 elements}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf32>, tensor<1x1x1x3x16xf32>, tensor<10xf32> into tensor<1x4x4x10xf32> -> tensor<1x4x4x10xf32>
+  return
+}
+
+// -----
+
+func.func @window(%x: tensor<1x4x4x3xf32>, %w: tensor<1x3x3x3x16xf32>, %b: tensor<16xf32>, %i: tensor<1x3x2x16xf32>) {
+  // expected-error@+1 {{output dimension 1 (3) does not fit the input (4)}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf32>, tensor<1x3x3x3x16xf32>, tensor<16xf32> into tensor<1x3x2x16xf32> -> tensor<1x3x2x16xf32>
+  return
+}
+
+// -----
+
+func.func @mixed(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf32>, %b: tensor<16xf32>, %i: memref<1x4x4x16xf32>) {
+  // expected-error@+1 {{takes all tensors or all memrefs}}
+  kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf32>, tensor<1x1x1x3x16xf32>, tensor<16xf32> into memref<1x4x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @types(%x: tensor<1x4x4x3xf16>, %w: tensor<1x1x1x3x16xf16>, %b: tensor<16xf16>, %i: tensor<1x4x4x16xf16>) {
+  // expected-error@+1 {{supports f32 only}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf16>, tensor<1x1x1x3x16xf16>, tensor<16xf16> into tensor<1x4x4x16xf16> -> tensor<1x4x4x16xf16>
+  return
+}
+
+// -----
+
+func.func @clip(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf32>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
+  // expected-error@+1 {{clip_min must not exceed clip_max}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<clip>, clip_min = 1.0 : f32, clip_max = 0.0 : f32, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf32>, tensor<1x1x1x3x16xf32>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @strides(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf32>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
+  // expected-error@+1 {{needs two positive strides and dilations}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 0, 1>} : tensor<1x4x4x3xf32>, tensor<1x1x1x3x16xf32>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}

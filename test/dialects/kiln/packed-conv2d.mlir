@@ -1,0 +1,22 @@
+// RUN: kiln-opt %s -split-input-file | kiln-opt | FileCheck %s
+
+// The tensor form round-trips, with its epilogue.
+// CHECK-LABEL: func.func @tensors
+// CHECK: kiln.packed_conv2d %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} {accumulate, activation = #kiln.activation<clip>, clip_max = 6.000000e+00 : f32, dilations = array<i64: 1, 1>, strides = array<i64: 2, 2>} : tensor<1x9x9x3xf32>, tensor<2x3x3x3x16xf32>, tensor<32xf32> into tensor<1x4x4x20xf32> -> tensor<1x4x4x20xf32>
+func.func @tensors(%x: tensor<1x9x9x3xf32>, %w: tensor<2x3x3x3x16xf32>,
+                   %b: tensor<32xf32>, %r: tensor<1x4x4x20xf32>) -> tensor<1x4x4x20xf32> {
+  %y = kiln.packed_conv2d %x, %w, %b into %r {accumulate, activation = #kiln.activation<clip>, clip_max = 6.0 : f32, dilations = array<i64: 1, 1>, strides = array<i64: 2, 2>} : tensor<1x9x9x3xf32>, tensor<2x3x3x3x16xf32>, tensor<32xf32> into tensor<1x4x4x20xf32> -> tensor<1x4x4x20xf32>
+  return %y : tensor<1x4x4x20xf32>
+}
+
+// -----
+
+// The memref form has no result.
+// CHECK-LABEL: func.func @buffers
+// CHECK: kiln.packed_conv2d %{{.*}} : memref<1x1x7x5xf32>, memref<1x1x1x5x8xf32>, memref<8xf32> into memref<1x1x7x8xf32>
+// CHECK-NEXT: return
+func.func @buffers(%x: memref<1x1x7x5xf32>, %w: memref<1x1x1x5x8xf32>,
+                   %b: memref<8xf32>, %y: memref<1x1x7x8xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<relu>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x7x5xf32>, memref<1x1x1x5x8xf32>, memref<8xf32> into memref<1x1x7x8xf32>
+  return
+}

@@ -1,0 +1,59 @@
+// RUN: kiln-opt %s -split-input-file -kiln-graph-fuse-epilogues | FileCheck %s
+
+
+// A bias Add through a matrix product's reshape, then a Clip (ReLU6).
+// CHECK-LABEL: func.func @bias_and_clip
+// CHECK: %[[B:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<16xf32>}>
+// CHECK: %[[Y:.*]] = kiln.packed_conv2d %arg0, %{{.*}}, %[[B]] into %{{.*}} {activation = #kiln.activation<clip>, clip_max = 6.000000e+00 : f32, dilations
+// CHECK: %[[R:.*]] = tensor.collapse_shape %[[Y]]
+// CHECK-NOT: onnx.
+// CHECK: return %[[R]]
+func.func @bias_and_clip(%x: tensor<1x1x3x4xf32>) -> tensor<3x5xf32> {
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<1x1x1x4x16xf32>} : () -> tensor<1x1x1x4x16xf32>
+  %b = "onnx.Constant"() {value = dense<0.0> : tensor<16xf32>} : () -> tensor<16xf32>
+  %i = tensor.empty() : tensor<1x1x3x5xf32>
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x1x3x4xf32>, tensor<1x1x1x4x16xf32>, tensor<16xf32> into tensor<1x1x3x5xf32> -> tensor<1x1x3x5xf32>
+  %r = tensor.collapse_shape %y [[0, 1, 2], [3]] : tensor<1x1x3x5xf32> into tensor<3x5xf32>
+  %c = "onnx.Constant"() {value = dense<[1.0, 2.0, 3.0, 4.0, 5.0]> : tensor<5xf32>} : () -> tensor<5xf32>
+  %a = "onnx.Add"(%r, %c) : (tensor<3x5xf32>, tensor<5xf32>) -> tensor<3x5xf32>
+  %lo = "onnx.Constant"() {value = dense<0.0> : tensor<f32>} : () -> tensor<f32>
+  %hi = "onnx.Constant"() {value = dense<6.0> : tensor<f32>} : () -> tensor<f32>
+  %z = "onnx.Clip"(%a, %lo, %hi) {operandSegmentSizes = array<i32: 1, 1, 1>} : (tensor<3x5xf32>, tensor<f32>, tensor<f32>) -> tensor<3x5xf32>
+  return %z : tensor<3x5xf32>
+}
+
+// -----
+
+// A residual: the other operand becomes the init, accumulated before the
+// ReLU.
+// CHECK-LABEL: func.func @residual
+// CHECK: %[[Y:.*]] = kiln.packed_conv2d %arg0, %{{.*}}, %{{.*}} into %arg1 {accumulate, activation = #kiln.activation<relu>
+// CHECK-NEXT: return %[[Y]]
+func.func @residual(%x: tensor<1x2x2x4xf32>, %s: tensor<1x2x2x8xf32>) -> tensor<1x2x2x8xf32> {
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<1x1x1x4x8xf32>} : () -> tensor<1x1x1x4x8xf32>
+  %b = "onnx.Constant"() {value = dense<0.0> : tensor<8xf32>} : () -> tensor<8xf32>
+  %i = tensor.empty() : tensor<1x2x2x8xf32>
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x2x2x4xf32>, tensor<1x1x1x4x8xf32>, tensor<8xf32> into tensor<1x2x2x8xf32> -> tensor<1x2x2x8xf32>
+  %a = "onnx.Add"(%s, %y) : (tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>) -> tensor<1x2x2x8xf32>
+  %r = "onnx.Relu"(%a) : (tensor<1x2x2x8xf32>) -> tensor<1x2x2x8xf32>
+  return %r : tensor<1x2x2x8xf32>
+}
+
+// -----
+
+// Nothing fuses after the activation, nor into a result used elsewhere.
+// CHECK-LABEL: func.func @kept
+// CHECK: kiln.packed_conv2d {{.*}} {activation = #kiln.activation<hardswish>
+// CHECK: onnx.Relu
+// CHECK: kiln.packed_conv2d {{.*}} {activation = #kiln.activation<none>
+// CHECK: onnx.Relu
+func.func @kept(%x: tensor<1x2x2x4xf32>) -> (tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>) {
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<1x1x1x4x8xf32>} : () -> tensor<1x1x1x4x8xf32>
+  %b = "onnx.Constant"() {value = dense<0.0> : tensor<8xf32>} : () -> tensor<8xf32>
+  %i = tensor.empty() : tensor<1x2x2x8xf32>
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<hardswish>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x2x2x4xf32>, tensor<1x1x1x4x8xf32>, tensor<8xf32> into tensor<1x2x2x8xf32> -> tensor<1x2x2x8xf32>
+  %r = "onnx.Relu"(%y) : (tensor<1x2x2x8xf32>) -> tensor<1x2x2x8xf32>
+  %z = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x2x2x4xf32>, tensor<1x1x1x4x8xf32>, tensor<8xf32> into tensor<1x2x2x8xf32> -> tensor<1x2x2x8xf32>
+  %q = "onnx.Relu"(%z) : (tensor<1x2x2x8xf32>) -> tensor<1x2x2x8xf32>
+  return %r, %q, %z : tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>
+}

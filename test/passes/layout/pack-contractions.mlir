@@ -1,0 +1,69 @@
+// RUN: kiln-opt %s -split-input-file -kiln-layout-pack-contractions | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-layout-pack-contractions=vector-bits=256 | FileCheck %s --check-prefix=AVX2
+
+// A padded, strided Conv: the input goes channels-last and is padded, the
+// filter is packed [F/F0, KH, KW, C, F0] with F0 = 32 (24 filters pad to
+// 32 in tiles of 16 or 32 lanes; the wider wins), and the result comes back
+// as NCHW. AVX2 packs them in one tile of 24 (three 8-lane vectors).
+// CHECK-LABEL: func.func @conv
+// CHECK-DAG: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<1x3x3x3x32xf32>}>
+// CHECK-DAG: %[[B:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<32xf32>}>
+// CHECK: %[[NHWC:.*]] = "onnx.Transpose"(%arg0) <{perm = [0, 2, 3, 1]}> : (tensor<1x3x8x8xf32>) -> tensor<1x8x8x3xf32>
+// CHECK: %[[PAD:.*]] = tensor.pad %[[NHWC]] low[0, 1, 1, 0] high[0, 1, 1, 0]
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x4x4x24xf32>
+// CHECK: %[[Y:.*]] = kiln.packed_conv2d %[[PAD]], %[[W]], %[[B]] into %[[INIT]] {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 2, 2>}
+// CHECK: "onnx.Transpose"(%[[Y]]) <{perm = [0, 3, 1, 2]}> : (tensor<1x4x4x24xf32>) -> tensor<1x24x4x4xf32>
+// AVX2-LABEL: func.func @conv
+// AVX2: tensor<1x3x3x3x24xf32>
+func.func @conv(%x: tensor<1x3x8x8xf32>) -> tensor<1x24x4x4xf32> {
+  %w = "onnx.Constant"() {value = dense<0.5> : tensor<24x3x3x3xf32>} : () -> tensor<24x3x3x3xf32>
+  %b = "onnx.Constant"() {value = dense<0.25> : tensor<24xf32>} : () -> tensor<24xf32>
+  %y = "onnx.Conv"(%x, %w, %b) {pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<1x3x8x8xf32>, tensor<24x3x3x3xf32>, tensor<24xf32>) -> tensor<1x24x4x4xf32>
+  return %y : tensor<1x24x4x4xf32>
+}
+
+// -----
+
+// A batched MatMul with a constant right operand: a 1x1 convolution over
+// [1, 1, M, K]; 100 filters take tiles of 16 on AVX-512 (112 padded).
+// CHECK-LABEL: func.func @matmul
+// CHECK: %[[A:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x5x33xf32> into tensor<10x33xf32>
+// CHECK: %[[I:.*]] = tensor.expand_shape %[[A]] {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 10, 33] : tensor<10x33xf32> into tensor<1x1x10x33xf32>
+// CHECK: %[[Y:.*]] = kiln.packed_conv2d %[[I]], %{{.*}}, %{{.*}} into %{{.*}} {{.*}} : tensor<1x1x10x33xf32>, tensor<7x1x1x33x16xf32>, tensor<112xf32> into tensor<1x1x10x100xf32>
+// CHECK: %[[R:.*]] = tensor.collapse_shape %[[Y]] {{\[\[}}0, 1, 2], [3]] : tensor<1x1x10x100xf32> into tensor<10x100xf32>
+// CHECK: tensor.expand_shape %[[R]] {{\[\[}}0, 1], [2]] output_shape [2, 5, 100]
+func.func @matmul(%a: tensor<2x5x33xf32>) -> tensor<2x5x100xf32> {
+  %b = "onnx.Constant"() {value = dense<1.0> : tensor<33x100xf32>} : () -> tensor<33x100xf32>
+  %y = "onnx.MatMul"(%a, %b) : (tensor<2x5x33xf32>, tensor<33x100xf32>) -> tensor<2x5x100xf32>
+  return %y : tensor<2x5x100xf32>
+}
+
+// -----
+
+// Gemm with transB: alpha and beta fold into the packed weights and bias.
+// CHECK-LABEL: func.func @gemm
+// CHECK: kiln.packed_conv2d {{.*}} : tensor<1x1x4x3xf32>, tensor<1x1x1x3x16xf32>, tensor<16xf32> into tensor<1x1x4x5xf32>
+func.func @gemm(%a: tensor<4x3xf32>) -> tensor<4x5xf32> {
+  %b = "onnx.Constant"() {value = dense<1.0> : tensor<5x3xf32>} : () -> tensor<5x3xf32>
+  %c = "onnx.Constant"() {value = dense<1.0> : tensor<5xf32>} : () -> tensor<5xf32>
+  %y = "onnx.Gemm"(%a, %b, %c) {alpha = 0.5 : f32, beta = 2.0 : f32, transB = 1 : i64} : (tensor<4x3xf32>, tensor<5x3xf32>, tensor<5xf32>) -> tensor<4x5xf32>
+  return %y : tensor<4x5xf32>
+}
+
+// -----
+
+// Not packed: a weight computed at run time, grouped convolutions, and
+// dynamic shapes stay for the generic lowering.
+// CHECK-LABEL: func.func @unchanged
+// CHECK-NOT: kiln.packed_conv2d
+// CHECK: onnx.MatMul
+// CHECK: onnx.Conv
+// CHECK: onnx.MatMul
+func.func @unchanged(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %x: tensor<1x4x5x5xf32>, %d: tensor<?x3xf32>) -> (tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<?x5xf32>) {
+  %y = "onnx.MatMul"(%a, %b) : (tensor<4x3xf32>, tensor<3x5xf32>) -> tensor<4x5xf32>
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<4x1x1x1xf32>} : () -> tensor<4x1x1x1xf32>
+  %z = "onnx.Conv"(%x, %w) {group = 4 : i64} : (tensor<1x4x5x5xf32>, tensor<4x1x1x1xf32>) -> tensor<1x4x5x5xf32>
+  %c = "onnx.Constant"() {value = dense<1.0> : tensor<3x5xf32>} : () -> tensor<3x5xf32>
+  %v = "onnx.MatMul"(%d, %c) : (tensor<?x3xf32>, tensor<3x5xf32>) -> tensor<?x5xf32>
+  return %y, %z, %v : tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<?x5xf32>
+}
