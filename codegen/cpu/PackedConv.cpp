@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/cpu/KernelHelpers.h"
 #include "codegen/cpu/Passes.h"
 #include "dialects/kiln/KilnOps.h"
 
@@ -71,9 +72,12 @@ private:
   Value mul(Value x, int64_t y) {
     return b.create<arith::MulIOp>(loc, x, index(y));
   }
-  Value flatten(Value buffer);
   void emitTile(int64_t rows, Value firstPixel, Value filterTile);
-  Value activate(Value x);
+  Value activate(Value x) {
+    return applyActivation(b, loc, x, op.getActivation(),
+                           op.getClipMin().convertToFloat(),
+                           op.getClipMax().convertToFloat());
+  }
 
   PackedConv2DOp op;
   OpBuilder &b;
@@ -84,29 +88,11 @@ private:
   Value input, filter, bias, output;
 };
 
-/// The buffer as a 1-D memref over the same elements.
-Value ConvEmitter::flatten(Value buffer) {
-  auto type = cast<MemRefType>(buffer.getType());
-  if (!type.getLayout().isIdentity()) {
-    // Views with strides: a contiguous copy (rare: the graph hands
-    // whole buffers to the op).
-    auto contiguous = MemRefType::get(type.getShape(), type.getElementType());
-    Value copy = b.create<memref::AllocOp>(loc, contiguous);
-    b.create<memref::CopyOp>(loc, buffer, copy);
-    buffer = copy;
-  }
-  ReassociationIndices all;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    all.push_back(i);
-  return b.create<memref::CollapseShapeOp>(loc, buffer,
-                                           ArrayRef<ReassociationIndices>{all});
-}
-
 LogicalResult ConvEmitter::emit() {
-  input = flatten(op.getInput());
-  filter = flatten(op.getFilter());
+  input = flattenBuffer(b, loc, op.getInput());
+  filter = flattenBuffer(b, loc, op.getFilter());
   bias = op.getBias();
-  output = flatten(op.getInit());
+  output = flattenBuffer(b, loc, op.getInit());
 
   // Filter tiles outer, pixel tiles inner: a thread's consecutive tiles
   // share one filter panel, which stays in cache.
@@ -223,32 +209,6 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
                                       activate(sum));
     }
   }
-}
-
-Value ConvEmitter::activate(Value x) {
-  auto splat = [&](float value) -> Value {
-    return b.create<arith::ConstantOp>(
-        loc, vectorType, DenseElementsAttr::get(vectorType, value));
-  };
-  switch (op.getActivation()) {
-  case Activation::None:
-    return x;
-  case Activation::Relu:
-    return b.create<arith::MaximumFOp>(loc, x, splat(0.0f));
-  case Activation::Clip:
-    return b.create<arith::MinimumFOp>(
-        loc, b.create<arith::MaximumFOp>(loc, x, splat(op.getClipMin().convertToFloat())),
-        splat(op.getClipMax().convertToFloat()));
-  case Activation::HardSwish: {
-    Value shifted = b.create<arith::AddFOp>(loc, x, splat(3.0f));
-    Value gate = b.create<arith::MinimumFOp>(
-        loc, b.create<arith::MaximumFOp>(loc, shifted, splat(0.0f)),
-        splat(6.0f));
-    Value scaled = b.create<arith::MulFOp>(loc, gate, splat(1.0f / 6.0f));
-    return b.create<arith::MulFOp>(loc, x, scaled);
-  }
-  }
-  llvm_unreachable("unknown activation");
 }
 
 struct CpuLowerPackedConvPass

@@ -129,6 +129,28 @@ def CpuPackEntryPointPass : Pass<"kiln-cpu-pack-entry-point", "ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def CpuLowerDepthwiseConvPass
+    : Pass<"kiln-cpu-lower-depthwise-conv", "func::FuncOp"> {
+  let summary = "Vector loops for kiln.depthwise_conv2d";
+  let description = [{
+    Lowers the memref form of `kiln.depthwise_conv2d` to loops over vectors
+    of channels (`vector-bits` wide): each output row is a task for the
+    session's threads; along it, blocks of eight pixels keep one
+    accumulator each per vector of channels, and every tap loads its filter
+    vector once for the block. Channels past the last full vector are
+    handled with masked loads and stores, pixels past the last full block
+    one at a time. The epilogue applies the activation.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "512",
+           "Width of the vector registers (512: AVX-512, 256: AVX2)">,
+  ];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def CpuLowerPackedConvPass
     : Pass<"kiln-cpu-lower-packed-conv", "func::FuncOp"> {
   let summary = "Register-blocked microkernels for kiln.packed_conv2d";
@@ -155,6 +177,22 @@ def CpuLowerPackedConvPass
                            "::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
+}
+
+def CpuApproximateMathPass
+    : Pass<"kiln-cpu-approximate-math", "func::FuncOp"> {
+  let summary = "Polynomial approximations of exp, erf, tanh, log, ... in f32";
+  let description = [{
+    Rewrites the float32 `math` functions that upstream MLIR approximates
+    (exp, expm1, log, log1p, log2, erf, tanh, sin, cos, atan, atan2, ...)
+    into polynomials of arithmetic ops. A libm call per element stops LLVM
+    from vectorizing the loop around it; the polynomials vectorize, so
+    Softmax, GELU, Sigmoid and SiLU run on whole vectors. Other types keep
+    their libm calls.
+  }];
+  let dependentDialects = ["::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 #endif // KILN_CODEGEN_CPU_PASSES

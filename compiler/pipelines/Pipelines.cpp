@@ -97,6 +97,9 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   CpuLowerPackedConvPassOptions microkernels;
   microkernels.vectorBits = options.vectorBits;
   function.addPass(createCpuLowerPackedConvPass(microkernels));
+  CpuLowerDepthwiseConvPassOptions depthwise;
+  depthwise.vectorBits = options.vectorBits;
+  function.addPass(createCpuLowerDepthwiseConvPass(depthwise));
   function.addPass(createCpuLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCpuOrderLoopsPass());
@@ -106,6 +109,8 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   // OpenMP worksharing loop (the runtime implements the few OpenMP entry
   // points the lowering calls).
   function.addPass(createCpuSelectParallelLoopsPass());
+  // exp, erf, tanh, ... as polynomials, so that their loops vectorize.
+  function.addPass(createCpuApproximateMathPass());
 
   pm.addPass(createCpuPrepareEntryPointPass());
   pm.addPass(createConvertSCFToOpenMPPass());

@@ -17,13 +17,18 @@ using namespace mlir::bufferization;
 
 namespace {
 
-struct PackedConv2DBufferization
-    : DstBufferizableOpInterfaceExternalModel<PackedConv2DBufferization,
-                                              kiln::PackedConv2DOp> {
+/// Whether a kernel op reads its init before writing it.
+bool readsInit(Operation *op) {
+  auto conv = dyn_cast<kiln::PackedConv2DOp>(op);
+  return conv && conv.getAccumulate();
+}
+
+template <typename OpTy>
+struct KernelBufferization
+    : DstBufferizableOpInterfaceExternalModel<KernelBufferization<OpTy>, OpTy> {
   bool bufferizesToMemoryRead(Operation *op, OpOperand &operand,
                               const AnalysisState &) const {
-    auto conv = cast<kiln::PackedConv2DOp>(op);
-    return !conv.isDpsInit(&operand) || conv.getAccumulate();
+    return !cast<OpTy>(op).isDpsInit(&operand) || readsInit(op);
   }
 
   LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
@@ -36,8 +41,7 @@ struct PackedConv2DBufferization
       buffers.push_back(*buffer);
     }
     rewriter.setInsertionPoint(op);
-    rewriter.create<kiln::PackedConv2DOp>(op->getLoc(), TypeRange{}, buffers,
-                                          op->getAttrs());
+    rewriter.create<OpTy>(op->getLoc(), TypeRange{}, buffers, op->getAttrs());
     replaceOpWithBufferizedValues(rewriter, op, buffers.back());
     return success();
   }
@@ -47,6 +51,9 @@ struct PackedConv2DBufferization
 
 void mlir::kiln::registerKilnBufferizationModels(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *context, KilnDialect *) {
-    PackedConv2DOp::attachInterface<PackedConv2DBufferization>(*context);
+    PackedConv2DOp::attachInterface<KernelBufferization<PackedConv2DOp>>(
+        *context);
+    DepthwiseConv2DOp::attachInterface<
+        KernelBufferization<DepthwiseConv2DOp>>(*context);
   });
 }

@@ -33,78 +33,137 @@ void KilnDialect::initialize() {
 // PackedConv2DOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult PackedConv2DOp::verify() {
-  auto input = cast<ShapedType>(getInput().getType());
-  auto filter = cast<ShapedType>(getFilter().getType());
-  auto bias = cast<ShapedType>(getBias().getType());
-  auto init = cast<ShapedType>(getInit().getType());
+namespace {
+
+/// What every windowed kernel op checks: one form (tensors or memrefs),
+/// static f32 NHWC data, valid strides and dilations, a window that fits.
+template <typename OpTy>
+LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
+                             StringRef filterLayout, int64_t kernelH,
+                             int64_t kernelW) {
+  auto input = cast<ShapedType>(op.getInput().getType());
+  auto filter = cast<ShapedType>(op.getFilter().getType());
+  auto bias = cast<ShapedType>(op.getBias().getType());
+  auto init = cast<ShapedType>(op.getInit().getType());
   bool tensors = isa<RankedTensorType>(input) && isa<RankedTensorType>(filter) &&
                  isa<RankedTensorType>(bias) && isa<RankedTensorType>(init);
   bool buffers = isa<MemRefType>(input) && isa<MemRefType>(filter) &&
                  isa<MemRefType>(bias) && isa<MemRefType>(init);
   if (!tensors && !buffers)
-    return emitOpError("takes all tensors or all memrefs");
-  if (tensors != (getNumResults() == 1))
-    return emitOpError("has one result on tensors and none on memrefs");
-  if (tensors && getResult()[0].getType() != init)
-    return emitOpError("result type must be the init's type");
+    return op.emitOpError("takes all tensors or all memrefs");
+  if (tensors != (op->getNumResults() == 1))
+    return op.emitOpError("has one result on tensors and none on memrefs");
+  if (tensors && op->getResult(0).getType() != init)
+    return op.emitOpError("result type must be the init's type");
   if (!input.hasStaticShape() || !filter.hasStaticShape() ||
       !bias.hasStaticShape() || !init.hasStaticShape())
-    return emitOpError("needs static shapes");
+    return op.emitOpError("needs static shapes");
   if (input.getRank() != 4 || init.getRank() != 4)
-    return emitOpError("input and init must be 4-D (NHWC)");
-  if (filter.getRank() != 5)
-    return emitOpError("filter must be packed as [F/F0, KH, KW, C, F0]");
+    return op.emitOpError("input and init must be 4-D (NHWC)");
+  if (filter.getRank() != filterRank)
+    return op.emitOpError("filter must be laid out as ") << filterLayout;
   if (bias.getRank() != 1)
-    return emitOpError("bias must be 1-D");
+    return op.emitOpError("bias must be 1-D");
   Type element = input.getElementType();
   if (!element.isF32() || filter.getElementType() != element ||
       bias.getElementType() != element || init.getElementType() != element)
-    return emitOpError("supports f32 only");
-  if (getStrides().size() != 2 || getDilations().size() != 2 ||
-      llvm::any_of(getStrides(), [](int64_t s) { return s < 1; }) ||
-      llvm::any_of(getDilations(), [](int64_t d) { return d < 1; }))
-    return emitOpError("needs two positive strides and dilations");
+    return op.emitOpError("supports f32 only");
+  if (op.getStrides().size() != 2 || op.getDilations().size() != 2 ||
+      llvm::any_of(op.getStrides(), [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(op.getDilations(), [](int64_t d) { return d < 1; }))
+    return op.emitOpError("needs two positive strides and dilations");
+  ArrayRef<int64_t> in = input.getShape(), out = init.getShape();
+  if (out[0] != in[0])
+    return op.emitOpError("batch of init (")
+           << out[0] << ") differs from the input's (" << in[0] << ")";
+  int64_t kernel[2] = {kernelH, kernelW};
+  for (int axis = 0; axis < 2; ++axis) {
+    int64_t span = (out[axis + 1] - 1) * op.getStrides()[axis] +
+                   (kernel[axis] - 1) * op.getDilations()[axis] + 1;
+    if (out[axis + 1] < 1 || span > in[axis + 1])
+      return op.emitOpError("output dimension ")
+             << axis + 1 << " (" << out[axis + 1]
+             << ") does not fit the input (" << in[axis + 1] << ")";
+  }
+  if (op.getActivation() == Activation::Clip &&
+      !(op.getClipMin() <= op.getClipMax()))
+    return op.emitOpError("clip_min must not exceed clip_max");
+  return success();
+}
 
-  ArrayRef<int64_t> in = input.getShape(), w = filter.getShape(),
-                    out = init.getShape();
+/// Reads of the inputs; a write (and with `readsInit` a read) of the init;
+/// on memrefs only.
+void addKernelEffects(
+    Operation *op, OpOperand &init, bool readsInit,
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  if (!isa<MemRefType>(init.get().getType()))
+    return;
+  for (OpOperand &operand : op->getOpOperands())
+    if (&operand != &init)
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  if (readsInit)
+    effects.emplace_back(MemoryEffects::Read::get(), &init,
+                         SideEffects::DefaultResource::get());
+  effects.emplace_back(MemoryEffects::Write::get(), &init,
+                       SideEffects::DefaultResource::get());
+}
+
+} // namespace
+
+LogicalResult PackedConv2DOp::verify() {
+  auto filterType = cast<ShapedType>(getFilter().getType());
+  if (filterType.getRank() != 5)
+    return emitOpError("filter must be laid out as [F/F0, KH, KW, C, F0]");
+  if (failed(verifyWindowOp(*this, 5, "[F/F0, KH, KW, C, F0]",
+                            filterType.getDimSize(1),
+                            filterType.getDimSize(2))))
+    return failure();
+  ArrayRef<int64_t> in = cast<ShapedType>(getInput().getType()).getShape(),
+                    w = filterType.getShape(),
+                    out = cast<ShapedType>(getInit().getType()).getShape();
+  auto bias = cast<ShapedType>(getBias().getType());
   if (w[3] != in[3])
     return emitOpError("filter has ")
            << w[3] << " input channels, the input " << in[3];
-  if (out[0] != in[0])
-    return emitOpError("batch of init (") << out[0]
-                                          << ") differs from the input's ("
-                                          << in[0] << ")";
   if (out[3] > w[0] * w[4] || out[3] <= (w[0] - 1) * w[4])
     return emitOpError("init has ")
            << out[3] << " channels, the filter packs " << w[0] << " tiles of "
            << w[4];
   if (bias.getDimSize(0) != w[0] * w[4])
     return emitOpError("bias must have ") << w[0] * w[4] << " elements";
-  for (int axis = 0; axis < 2; ++axis) {
-    int64_t span = (out[axis + 1] - 1) * getStrides()[axis] +
-                   (w[axis + 1] - 1) * getDilations()[axis] + 1;
-    if (out[axis + 1] < 1 || span > in[axis + 1])
-      return emitOpError("output dimension ")
-             << axis + 1 << " (" << out[axis + 1]
-             << ") does not fit the input (" << in[axis + 1] << ")";
-  }
-  if (getActivation() == Activation::Clip && !(getClipMin() <= getClipMax()))
-    return emitOpError("clip_min must not exceed clip_max");
   return success();
 }
 
 void PackedConv2DOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
-  if (!isa<MemRefType>(getInit().getType()))
-    return;
-  for (OpOperand *operand : getDpsInputOperands())
-    effects.emplace_back(MemoryEffects::Read::get(), operand,
-                         SideEffects::DefaultResource::get());
-  if (getAccumulate())
-    effects.emplace_back(MemoryEffects::Read::get(), &getInitMutable(),
-                         SideEffects::DefaultResource::get());
-  effects.emplace_back(MemoryEffects::Write::get(), &getInitMutable(),
-                       SideEffects::DefaultResource::get());
+  addKernelEffects(*this, getInitMutable(), getAccumulate(), effects);
+}
+
+//===----------------------------------------------------------------------===//
+// DepthwiseConv2DOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DepthwiseConv2DOp::verify() {
+  auto filterType = cast<ShapedType>(getFilter().getType());
+  if (filterType.getRank() != 3)
+    return emitOpError("filter must be laid out as [KH, KW, C]");
+  if (failed(verifyWindowOp(*this, 3, "[KH, KW, C]", filterType.getDimSize(0),
+                            filterType.getDimSize(1))))
+    return failure();
+  int64_t channels = cast<ShapedType>(getInput().getType()).getDimSize(3);
+  if (filterType.getDimSize(2) != channels ||
+      cast<ShapedType>(getInit().getType()).getDimSize(3) != channels ||
+      cast<ShapedType>(getBias().getType()).getDimSize(0) != channels)
+    return emitOpError("input, filter, bias and init must all have ")
+           << channels << " channels";
+  return success();
+}
+
+void DepthwiseConv2DOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
 }

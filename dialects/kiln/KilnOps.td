@@ -58,4 +58,41 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
   }];
 }
 
+def Kiln_DepthwiseConv2DOp : Kiln_Op<"depthwise_conv2d", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Depthwise 2-D convolution on channels-last data";
+  let description = [{
+    One filter per channel, vectorized across the channels:
+
+    ```
+    result[n, y, x, c] = act(bias[c] + sum over i, j of
+        input[n, y * sy + i * dy, x * sx + j * dx, c] * filter[i, j, c])
+    ```
+
+    `input` is NHWC and already padded; `filter` is [KH, KW, C], channels
+    innermost, so that each tap is one vector load per group of channels.
+  }];
+  let arguments = (ins
+    AnyShaped:$input,
+    AnyShaped:$filter,
+    AnyShaped:$bias,
+    AnyShaped:$init,
+    DenseI64ArrayAttr:$strides,
+    DenseI64ArrayAttr:$dilations,
+    Kiln_ActivationAttr:$activation,
+    DefaultValuedAttr<F32Attr, "0.0f">:$clip_min,
+    DefaultValuedAttr<F32Attr, "0.0f">:$clip_max);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $input `,` $filter `,` $bias `into` $init attr-dict `:`
+    type($input) `,` type($filter) `,` type($bias) `into` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
 #endif // KILN_KILN_OPS

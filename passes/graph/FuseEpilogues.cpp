@@ -24,20 +24,24 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// A packed contraction reached from a consumer's operand, possibly
-/// through reshapes that keep the filters innermost.
+/// A kernel with an epilogue (kiln.packed_conv2d, kiln.depthwise_conv2d)
+/// reached from a consumer's operand, possibly through reshapes that keep
+/// the filters innermost. Both ops name their epilogue attributes alike and
+/// take the bias as operand 2.
 struct Producer {
-  PackedConv2DOp conv;
+  Operation *conv;
   SmallVector<Operation *> reshapes; // from the conv towards the consumer
 };
+
+constexpr unsigned kBiasOperand = 2;
 
 std::optional<Producer> producerOf(Value value) {
   Producer producer;
   while (Operation *op = value.getDefiningOp()) {
     if (!op->hasOneUse())
       return std::nullopt;
-    if (auto conv = dyn_cast<PackedConv2DOp>(op)) {
-      producer.conv = conv;
+    if (isa<PackedConv2DOp, DepthwiseConv2DOp>(op)) {
+      producer.conv = op;
       std::reverse(producer.reshapes.begin(), producer.reshapes.end());
       return producer;
     }
@@ -57,11 +61,11 @@ std::optional<Producer> producerOf(Value value) {
 /// applied, followed by the producer's reshapes.
 void replaceWithFused(PatternRewriter &rewriter, Operation *consumer,
                       const Producer &producer,
-                      function_ref<void(PackedConv2DOp)> change) {
+                      function_ref<void(Operation *)> change) {
   rewriter.setInsertionPoint(consumer);
-  auto fused = cast<PackedConv2DOp>(rewriter.clone(*producer.conv));
+  Operation *fused = rewriter.clone(*producer.conv);
   change(fused);
-  Value result = fused.getResult()[0];
+  Value result = fused->getResult(0);
   for (Operation *reshape : producer.reshapes) {
     Operation *copy = rewriter.clone(*reshape);
     copy->setOperand(0, result);
@@ -73,12 +77,14 @@ void replaceWithFused(PatternRewriter &rewriter, Operation *consumer,
   rewriter.eraseOp(producer.conv);
 }
 
-bool hasNoActivation(PackedConv2DOp conv) {
-  return conv.getActivation() == Activation::None;
+bool hasNoActivation(Operation *conv) {
+  return conv->getAttrOfType<ActivationAttr>("activation").getValue() ==
+         Activation::None;
 }
 
-void setActivation(PackedConv2DOp conv, Activation activation) {
-  conv.setActivationAttr(ActivationAttr::get(conv.getContext(), activation));
+void setActivation(Operation *conv, Activation activation) {
+  conv->setAttr("activation",
+                ActivationAttr::get(conv->getContext(), activation));
 }
 
 struct FuseActivation : RewritePattern {
@@ -107,15 +113,15 @@ struct FuseActivation : RewritePattern {
       if (!(low <= high))
         return failure();
     }
-    replaceWithFused(rewriter, op, *producer, [&](PackedConv2DOp conv) {
+    replaceWithFused(rewriter, op, *producer, [&](Operation *conv) {
       if (isa<onnx::ReluOp>(op)) {
         setActivation(conv, Activation::Relu);
       } else if (isa<onnx::HardSwishOp>(op)) {
         setActivation(conv, Activation::HardSwish);
       } else {
         setActivation(conv, Activation::Clip);
-        conv.setClipMinAttr(rewriter.getF32FloatAttr(low));
-        conv.setClipMaxAttr(rewriter.getF32FloatAttr(high));
+        conv->setAttr("clip_min", rewriter.getF32FloatAttr(low));
+        conv->setAttr("clip_max", rewriter.getF32FloatAttr(high));
       }
     });
     return success();
@@ -137,11 +143,13 @@ struct FuseAdd : OpRewritePattern<onnx::AddOp> {
         continue;
       if (succeeded(fuseBias(rewriter, op, *producer, other)))
         return success();
-      if (producer->reshapes.empty() && other.getType() == op.getType() &&
-          !producer->conv.getAccumulate()) {
-        replaceWithFused(rewriter, op, *producer, [&](PackedConv2DOp conv) {
-          conv.getInitMutable().assign(other);
-          conv.setAccumulate(true);
+      auto packed = dyn_cast<PackedConv2DOp>(producer->conv);
+      if (packed && producer->reshapes.empty() &&
+          other.getType() == op.getType() && !packed.getAccumulate()) {
+        replaceWithFused(rewriter, op, *producer, [&](Operation *conv) {
+          auto fused = cast<PackedConv2DOp>(conv);
+          fused.getInitMutable().assign(other);
+          fused.setAccumulate(true);
         });
         return success();
       }
@@ -151,7 +159,8 @@ struct FuseAdd : OpRewritePattern<onnx::AddOp> {
 
   LogicalResult fuseBias(PatternRewriter &rewriter, onnx::AddOp op,
                          const Producer &producer, Value other) const {
-    PackedConv2DOp conv = producer.conv;
+    Operation *conv = producer.conv;
+    Value oldBias = conv->getOperand(kBiasOperand);
     auto type = dyn_cast<RankedTensorType>(other.getType());
     auto resultType = cast<RankedTensorType>(op.getType());
     if (!type || !type.hasStaticShape() ||
@@ -167,17 +176,17 @@ struct FuseAdd : OpRewritePattern<onnx::AddOp> {
       return failure();
     std::optional<std::vector<float>> values = onnx::getConstantFloats(other);
     std::optional<std::vector<float>> bias =
-        onnx::getConstantFloats(conv.getBias());
+        onnx::getConstantFloats(oldBias);
     if (!values || !bias)
       return failure();
     for (int64_t f = 0; f < filters; ++f)
       (*bias)[f] += (*values)[count == 1 ? 0 : f];
     rewriter.setInsertionPoint(conv);
     Value newBias = onnx::createFloatConstant(
-        rewriter, conv.getLoc(),
-        cast<RankedTensorType>(conv.getBias().getType()), *bias, "fused_bias");
-    replaceWithFused(rewriter, op, producer, [&](PackedConv2DOp fused) {
-      fused.getBiasMutable().assign(newBias);
+        rewriter, conv->getLoc(), cast<RankedTensorType>(oldBias.getType()),
+        *bias, "fused_bias");
+    replaceWithFused(rewriter, op, producer, [&](Operation *fused) {
+      fused->setOperand(kBiasOperand, newBias);
     });
     return success();
   }

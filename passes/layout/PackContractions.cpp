@@ -123,6 +123,76 @@ Value transpose(PatternRewriter &rewriter, Location loc, Value value,
       rewriter.getI64ArrayAttr(perm));
 }
 
+/// Strides, dilations and explicit padding of a static 2-D Conv.
+struct ConvGeometry {
+  SmallVector<int64_t> strides, dilations;
+  SmallVector<int64_t> pads; // top, left, bottom, right
+};
+
+std::optional<ConvGeometry> geometryOf(onnx::ConvOp op) {
+  ArrayRef<int64_t> inShape =
+      cast<RankedTensorType>(op.getX().getType()).getShape();
+  ArrayRef<int64_t> wShape =
+      cast<RankedTensorType>(op.getW().getType()).getShape();
+  ArrayRef<int64_t> outShape =
+      cast<RankedTensorType>(op.getY().getType()).getShape();
+  ConvGeometry g{intsOr(op.getStrides(), 2, 1), intsOr(op.getDilations(), 2, 1),
+                 intsOr(op.getPads(), 4, 0)};
+  StringRef autoPad = op.getAutoPad();
+  for (int axis = 0; axis < 2; ++axis) {
+    int64_t span = (outShape[axis + 2] - 1) * g.strides[axis] +
+                   (wShape[axis + 2] - 1) * g.dilations[axis] + 1;
+    if (autoPad == "VALID") {
+      g.pads[axis] = g.pads[axis + 2] = 0;
+    } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      int64_t total = std::max<int64_t>(0, span - inShape[axis + 2]);
+      g.pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      g.pads[axis + 2] = total - g.pads[axis];
+    }
+    // Windows past the padded input (never in a valid model) are left to
+    // the generic lowering, which reports them.
+    if (span > inShape[axis + 2] + g.pads[axis] + g.pads[axis + 2])
+      return std::nullopt;
+  }
+  return g;
+}
+
+/// The Conv's input as channels-last (NHWC) data, padded with zeros.
+Value channelsLastInput(PatternRewriter &rewriter, Location loc, Value input,
+                        ArrayRef<int64_t> pads) {
+  ArrayRef<int64_t> inShape =
+      cast<RankedTensorType>(input.getType()).getShape();
+  input = transpose(rewriter, loc, input, {0, 2, 3, 1});
+  if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
+    return input;
+  SmallVector<int64_t> padded = {inShape[0], inShape[2] + pads[0] + pads[2],
+                                 inShape[3] + pads[1] + pads[3], inShape[1]};
+  auto paddedType = RankedTensorType::get(padded, rewriter.getF32Type());
+  auto index = [&](int64_t i) -> OpFoldResult {
+    return rewriter.getIndexAttr(i);
+  };
+  SmallVector<OpFoldResult> low = {index(0), index(pads[0]), index(pads[1]),
+                                   index(0)};
+  SmallVector<OpFoldResult> high = {index(0), index(pads[2]), index(pads[3]),
+                                    index(0)};
+  Value zero =
+      rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(0.0f));
+  return rewriter.create<tensor::PadOp>(loc, paddedType, input, low, high,
+                                        zero);
+}
+
+/// The Conv's constant bias, or zeros; nullopt if it is not constant.
+std::optional<std::vector<float>> biasOf(onnx::ConvOp op, int64_t filters) {
+  if (!op.getB())
+    return std::vector<float>(filters, 0.0f);
+  return onnx::getConstantFloats(op.getB());
+}
+
+SmallVector<int64_t> nhwcShape(Value nchw) {
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(nchw.getType()).getShape();
+  return {shape[0], shape[2], shape[3], shape[1]};
+}
+
 struct PackConv : OpRewritePattern<onnx::ConvOp> {
   PackConv(MLIRContext *context, int64_t lanes)
       : OpRewritePattern(context), lanes(lanes) {}
@@ -133,42 +203,13 @@ struct PackConv : OpRewritePattern<onnx::ConvOp> {
         op.getGroup() != 1)
       return failure();
     std::optional<std::vector<float>> w = onnx::getConstantFloats(op.getW());
-    if (!w)
-      return failure();
-    std::vector<float> bias;
-    if (op.getB()) {
-      std::optional<std::vector<float>> b = onnx::getConstantFloats(op.getB());
-      if (!b)
-        return failure();
-      bias = std::move(*b);
-    }
-    auto inputType = cast<RankedTensorType>(op.getX().getType());
     auto wShape = cast<RankedTensorType>(op.getW().getType()).getShape();
-    auto outShape = cast<RankedTensorType>(op.getY().getType()).getShape();
-    ArrayRef<int64_t> inShape = inputType.getShape();
     int64_t filters = wShape[0], channels = wShape[1];
     int64_t kh = wShape[2], kw = wShape[3];
-
-    SmallVector<int64_t> strides = intsOr(op.getStrides(), 2, 1);
-    SmallVector<int64_t> dilations = intsOr(op.getDilations(), 2, 1);
-    SmallVector<int64_t> pads = intsOr(op.getPads(), 4, 0);
-    StringRef autoPad = op.getAutoPad();
-    for (int axis = 0; axis < 2; ++axis) {
-      int64_t kernel = axis ? kw : kh;
-      int64_t span = (outShape[axis + 2] - 1) * strides[axis] +
-                     (kernel - 1) * dilations[axis] + 1;
-      if (autoPad == "VALID") {
-        pads[axis] = pads[axis + 2] = 0;
-      } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-        int64_t total = std::max<int64_t>(0, span - inShape[axis + 2]);
-        pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
-        pads[axis + 2] = total - pads[axis];
-      }
-      // Windows past the padded input (never in a valid model) are left
-      // to the generic lowering, which reports them.
-      if (span > inShape[axis + 2] + pads[axis] + pads[axis + 2])
-        return failure();
-    }
+    std::optional<std::vector<float>> bias = biasOf(op, filters);
+    std::optional<ConvGeometry> g = geometryOf(op);
+    if (!w || !bias || !g)
+      return failure();
 
     Location loc = op.getLoc();
     FilterSource source{filters, kh, kw, channels,
@@ -176,37 +217,64 @@ struct PackConv : OpRewritePattern<onnx::ConvOp> {
                           return (*w)[((f * channels + c) * kh + i) * kw + j];
                         }};
     PackedWeights weights =
-        pack(rewriter, loc, source, bias, chooseFilterTile(filters, lanes),
+        pack(rewriter, loc, source, *bias, chooseFilterTile(filters, lanes),
              weightName(op.getW().getDefiningOp()));
-
-    Value input = transpose(rewriter, loc, op.getX(), {0, 2, 3, 1});
-    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
-      SmallVector<int64_t> padded = {inShape[0], inShape[2] + pads[0] + pads[2],
-                                     inShape[3] + pads[1] + pads[3],
-                                     inShape[1]};
-      auto paddedType = RankedTensorType::get(padded, rewriter.getF32Type());
-      SmallVector<OpFoldResult> low = {rewriter.getIndexAttr(0),
-                                       rewriter.getIndexAttr(pads[0]),
-                                       rewriter.getIndexAttr(pads[1]),
-                                       rewriter.getIndexAttr(0)};
-      SmallVector<OpFoldResult> high = {rewriter.getIndexAttr(0),
-                                        rewriter.getIndexAttr(pads[2]),
-                                        rewriter.getIndexAttr(pads[3]),
-                                        rewriter.getIndexAttr(0)};
-      Value zero = rewriter.create<arith::ConstantOp>(
-          loc, rewriter.getF32FloatAttr(0.0f));
-      input = rewriter.create<tensor::PadOp>(loc, paddedType, input, low,
-                                             high, zero);
-    }
-    Value result = packedConv(
-        rewriter, loc, input, weights,
-        {outShape[0], outShape[2], outShape[3], outShape[1]}, strides,
-        dilations);
+    Value input = channelsLastInput(rewriter, loc, op.getX(), g->pads);
+    Value result = packedConv(rewriter, loc, input, weights,
+                              nhwcShape(op.getY()), g->strides, g->dilations);
     rewriter.replaceOp(op, transpose(rewriter, loc, result, {0, 3, 1, 2}));
     return success();
   }
 
   int64_t lanes;
+};
+
+/// A Conv with one filter per channel: the filter goes [KH, KW, C].
+struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(onnx::ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isStaticF32(op.getX(), 4) || !isStaticF32(op.getY(), 4))
+      return failure();
+    auto wShape = cast<RankedTensorType>(op.getW().getType()).getShape();
+    int64_t channels = wShape[0], kh = wShape[2], kw = wShape[3];
+    if (op.getGroup() != channels || wShape[1] != 1 ||
+        cast<RankedTensorType>(op.getX().getType()).getDimSize(1) != channels)
+      return failure();
+    std::optional<std::vector<float>> w = onnx::getConstantFloats(op.getW());
+    std::optional<std::vector<float>> bias = biasOf(op, channels);
+    std::optional<ConvGeometry> g = geometryOf(op);
+    if (!w || !bias || !g)
+      return failure();
+
+    Location loc = op.getLoc();
+    std::vector<float> filter(kh * kw * channels);
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t i = 0; i < kh * kw; ++i)
+        filter[i * channels + c] = (*w)[c * kh * kw + i];
+    std::string name = weightName(op.getW().getDefiningOp());
+    Type f32 = rewriter.getF32Type();
+    Value filterValue = onnx::createFloatConstant(
+        rewriter, loc, RankedTensorType::get({kh, kw, channels}, f32), filter,
+        name + "_hwc");
+    Value biasValue = onnx::createFloatConstant(
+        rewriter, loc, RankedTensorType::get({channels}, f32), *bias,
+        name + "_bias");
+    Value input = channelsLastInput(rewriter, loc, op.getX(), g->pads);
+    Value init = rewriter.create<tensor::EmptyOp>(loc, nhwcShape(op.getY()), f32);
+    Value result =
+        rewriter
+            .create<DepthwiseConv2DOp>(
+                loc, TypeRange{init.getType()}, input, filterValue, biasValue,
+                init, rewriter.getDenseI64ArrayAttr(g->strides),
+                rewriter.getDenseI64ArrayAttr(g->dilations),
+                ActivationAttr::get(rewriter.getContext(), Activation::None),
+                rewriter.getF32FloatAttr(0), rewriter.getF32FloatAttr(0))
+            .getResult()[0];
+    rewriter.replaceOp(op, transpose(rewriter, loc, result, {0, 3, 1, 2}));
+    return success();
+  }
 };
 
 /// A matrix product with a constant right operand, any leading batch
@@ -327,6 +395,7 @@ struct LayoutPackContractionsPass
     int64_t lanes = vectorBits / 32;
     RewritePatternSet patterns(&getContext());
     patterns.add<PackConv, PackMatMul, PackGemm>(&getContext(), lanes);
+    patterns.add<PackDepthwiseConv>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       signalPassFailure();

@@ -50,10 +50,14 @@ def median_ms(run, iterations, warmup):
 
 
 def kiln_compile(kiln, models, name, work):
+    """The package and the compile time, or None and Kiln's error."""
     package = os.path.join(work, name + ".kiln")
     start = time.perf_counter()
-    subprocess.run([kiln, "compile", os.path.join(models, name + ".onnx"),
-                    "-o", package], check=True)
+    result = subprocess.run([kiln, "compile",
+                             os.path.join(models, name + ".onnx"), "-o",
+                             package], capture_output=True, text=True)
+    if result.returncode != 0:
+        return None, result.stderr.strip().splitlines()[0]
     return package, time.perf_counter() - start
 
 
@@ -121,12 +125,16 @@ def main():
             path = os.path.join(args.models, name + ".onnx")
             inputs = inputs_of(args.models, name)
             feeds = {k: np.load(v) for k, v in inputs.items()}
-            package, compile_s = kiln_compile(kiln, args.models, name, work)
+            package, compiled = kiln_compile(kiln, args.models, name, work)
+            if not package:
+                print(f"bench: {name}: {compiled}", file=sys.stderr)
             for count in threads:
                 row = {"model": name, "threads": count,
-                       "kiln_compile_s": round(compile_s, 2)}
-                row["kiln_ms"] = kiln_median(kiln, package, inputs, count,
-                                             args.iterations, args.warmup)
+                       "kiln_compile_s": round(compiled, 2) if package else None,
+                       "kiln_error": None if package else compiled}
+                row["kiln_ms"] = kiln_median(
+                    kiln, package, inputs, count, args.iterations,
+                    args.warmup) if package else None
                 row["onnxruntime_ms"] = onnxruntime_median(
                     path, feeds, count, args.iterations, args.warmup)
                 row["openvino_f32_ms"] = openvino_median(
@@ -135,12 +143,12 @@ def main():
                     path, feeds, count, args.iterations, args.warmup, None)
                 peers = [row[k] for k in ("onnxruntime_ms", "openvino_f32_ms")
                          if row[k] is not None]
-                row["ratio_to_best_fp32"] = (row["kiln_ms"] / min(peers)
-                                             if peers else None)
+                row["ratio_to_best_fp32"] = (
+                    row["kiln_ms"] / min(peers)
+                    if peers and row["kiln_ms"] else None)
                 rows.append(row)
                 print(f"bench: {name} at {count} threads: "
-                      f"kiln {row['kiln_ms']:.2f} ms", file=sys.stderr,
-                      flush=True)
+                      f"{json.dumps(row)}", file=sys.stderr, flush=True)
 
     for count in threads:
         print(f"\n{count} thread(s), median of {args.iterations} warm runs "

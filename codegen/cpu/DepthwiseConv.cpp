@@ -1,0 +1,208 @@
+//===- DepthwiseConv.cpp - kiln-cpu-lower-depthwise-conv ------------------===//
+//
+// Depthwise convolutions do a few multiply-adds per value they read, so
+// they are bound by memory, not arithmetic: the kernel streams channels-
+// last rows, keeps a block of pixels' accumulators in registers and loads
+// each tap's filter vector once per block.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/KernelHelpers.h"
+#include "codegen/cpu/Passes.h"
+#include "dialects/kiln/KilnOps.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_CPULOWERDEPTHWISECONVPASS
+#include "codegen/cpu/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// Pixels whose accumulators a block keeps in registers.
+constexpr int64_t kBlockPixels = 8;
+
+class DepthwiseEmitter {
+public:
+  DepthwiseEmitter(DepthwiseConv2DOp op, int64_t vectorBits, OpBuilder &b)
+      : op(op), b(b), loc(op.getLoc()) {
+    auto in = cast<MemRefType>(op.getInput().getType()).getShape();
+    auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
+    auto out = cast<MemRefType>(op.getInit().getType()).getShape();
+    batch = in[0];
+    height = in[1];
+    width = in[2];
+    channels = in[3];
+    kernelH = w[0];
+    kernelW = w[1];
+    outH = out[1];
+    outW = out[2];
+    lanes = vectorBits / 32;
+    vectorType = VectorType::get({lanes}, b.getF32Type());
+  }
+
+  void emit();
+
+private:
+  Value index(int64_t value) {
+    return b.create<arith::ConstantIndexOp>(loc, value);
+  }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
+  Value mul(Value x, int64_t y) {
+    return b.create<arith::MulIOp>(loc, x, index(y));
+  }
+  /// A vector at `at` of a flat buffer, masked when `mask` is set.
+  Value load(Value buffer, Value at, Value mask) {
+    if (!mask)
+      return b.create<vector::LoadOp>(loc, vectorType, buffer, ValueRange{at});
+    Value zero = b.create<arith::ConstantOp>(
+        loc, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
+    return b.create<vector::MaskedLoadOp>(loc, vectorType, buffer,
+                                          ValueRange{at}, mask, zero);
+  }
+  void emitRow(Value row);
+  void emitPixels(int64_t pixels, Value inRow, Value outRow, Value firstX);
+  void emitBlock(int64_t pixels, Value inRow, Value outRow, Value firstX,
+                 Value channel, Value mask);
+
+  DepthwiseConv2DOp op;
+  OpBuilder &b;
+  Location loc;
+  int64_t batch, height, width, channels, kernelH, kernelW, outH, outW;
+  int64_t lanes;
+  VectorType vectorType;
+  Value input, filter, bias, output;
+};
+
+void DepthwiseEmitter::emit() {
+  input = flattenBuffer(b, loc, op.getInput());
+  filter = flattenBuffer(b, loc, op.getFilter());
+  bias = op.getBias();
+  output = flattenBuffer(b, loc, op.getInit());
+  auto rows = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
+                                        ValueRange{index(batch * outH)},
+                                        ValueRange{index(1)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(rows.getBody());
+  emitRow(rows.getInductionVars()[0]);
+}
+
+void DepthwiseEmitter::emitRow(Value row) {
+  Value image = b.create<arith::DivUIOp>(loc, row, index(outH));
+  Value y = b.create<arith::RemUIOp>(loc, row, index(outH));
+  int64_t strideH = op.getStrides()[0];
+  Value inRow = mul(add(mul(image, height), mul(y, strideH)), width * channels);
+  Value outRow = mul(row, outW * channels);
+  int64_t fullBlocks = outW / kBlockPixels;
+  if (fullBlocks > 0) {
+    auto blocks = b.create<scf::ForOp>(loc, index(0), index(fullBlocks),
+                                       index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(blocks.getBody());
+    emitPixels(kBlockPixels, inRow, outRow,
+               mul(blocks.getInductionVar(), kBlockPixels));
+  }
+  if (outW % kBlockPixels) {
+    auto rest = b.create<scf::ForOp>(loc, index(fullBlocks * kBlockPixels),
+                                     index(outW), index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rest.getBody());
+    emitPixels(1, inRow, outRow, rest.getInductionVar());
+  }
+}
+
+void DepthwiseEmitter::emitPixels(int64_t pixels, Value inRow, Value outRow,
+                                  Value firstX) {
+  int64_t fullVectors = channels / lanes;
+  if (fullVectors > 0) {
+    auto vectors = b.create<scf::ForOp>(loc, index(0), index(fullVectors),
+                                        index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(vectors.getBody());
+    emitBlock(pixels, inRow, outRow, firstX,
+              mul(vectors.getInductionVar(), lanes), Value());
+  }
+  if (channels % lanes) {
+    auto maskType = VectorType::get({lanes}, b.getI1Type());
+    Value mask = b.create<vector::CreateMaskOp>(
+        loc, maskType, ValueRange{index(channels % lanes)});
+    emitBlock(pixels, inRow, outRow, firstX, index(fullVectors * lanes), mask);
+  }
+}
+
+void DepthwiseEmitter::emitBlock(int64_t pixels, Value inRow, Value outRow,
+                                 Value firstX, Value channel, Value mask) {
+  int64_t strideW = op.getStrides()[1];
+  int64_t dilationH = op.getDilations()[0], dilationW = op.getDilations()[1];
+  Value biasVector = mask ? b.create<vector::MaskedLoadOp>(
+                                loc, vectorType, bias, ValueRange{channel},
+                                mask,
+                                b.create<arith::ConstantOp>(
+                                    loc, vectorType,
+                                    DenseElementsAttr::get(vectorType, 0.0f)))
+                          : b.create<vector::LoadOp>(loc, vectorType, bias,
+                                                     ValueRange{channel})
+                                .getResult();
+  // Where each pixel's window starts in the row, at this channel.
+  SmallVector<Value> starts;
+  for (int64_t p = 0; p < pixels; ++p) {
+    Value x = p ? add(firstX, index(p)) : firstX;
+    starts.push_back(add(inRow, add(mul(x, strideW * channels), channel)));
+  }
+  SmallVector<Value> accumulators(pixels, biasVector);
+  auto taps = b.create<scf::ForOp>(
+      loc, index(0), index(kernelH * kernelW), index(1), accumulators,
+      [&](OpBuilder &, Location, Value tap, ValueRange acc) {
+        Value i = b.create<arith::DivUIOp>(loc, tap, index(kernelW));
+        Value j = b.create<arith::RemUIOp>(loc, tap, index(kernelW));
+        Value offset = add(mul(i, dilationH * width * channels),
+                           mul(j, dilationW * channels));
+        Value weights = load(filter, add(mul(tap, channels), channel), mask);
+        SmallVector<Value> next;
+        for (int64_t p = 0; p < pixels; ++p) {
+          Value values = load(input, add(starts[p], offset), mask);
+          next.push_back(b.create<vector::FMAOp>(loc, values, weights, acc[p]));
+        }
+        b.create<scf::YieldOp>(loc, next);
+      });
+  for (int64_t p = 0; p < pixels; ++p) {
+    Value x = p ? add(firstX, index(p)) : firstX;
+    Value at = add(outRow, add(mul(x, channels), channel));
+    Value result = applyActivation(b, loc, taps.getResult(p),
+                                   op.getActivation(),
+                                   op.getClipMin().convertToFloat(),
+                                   op.getClipMax().convertToFloat());
+    if (mask)
+      b.create<vector::MaskedStoreOp>(loc, output, ValueRange{at}, mask,
+                                      result);
+    else
+      b.create<vector::StoreOp>(loc, result, output, ValueRange{at});
+  }
+}
+
+struct CpuLowerDepthwiseConvPass
+    : kiln::impl::CpuLowerDepthwiseConvPassBase<CpuLowerDepthwiseConvPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (vectorBits != 256 && vectorBits != 512) {
+      getOperation().emitError("vector-bits must be 256 or 512, not ")
+          << static_cast<int64_t>(vectorBits);
+      return signalPassFailure();
+    }
+    SmallVector<DepthwiseConv2DOp> convs;
+    getOperation().walk([&](DepthwiseConv2DOp op) {
+      if (isa<MemRefType>(op.getInit().getType()))
+        convs.push_back(op);
+    });
+    for (DepthwiseConv2DOp op : convs) {
+      OpBuilder b(op);
+      DepthwiseEmitter(op, vectorBits, b).emit();
+      op.erase();
+    }
+  }
+};
+
+} // namespace

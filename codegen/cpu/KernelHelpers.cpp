@@ -1,0 +1,54 @@
+//===- KernelHelpers.cpp - what the kernel lowerings share ----------------===//
+
+#include "codegen/cpu/KernelHelpers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+Value mlir::kiln::applyActivation(OpBuilder &b, Location loc, Value x,
+                                  Activation activation, float clipMin,
+                                  float clipMax) {
+  auto type = cast<VectorType>(x.getType());
+  auto splat = [&](float value) -> Value {
+    return b.create<arith::ConstantOp>(loc, type,
+                                       DenseElementsAttr::get(type, value));
+  };
+  auto clamp = [&](Value v, float low, float high) -> Value {
+    Value above = b.create<arith::MaximumFOp>(loc, v, splat(low));
+    return b.create<arith::MinimumFOp>(loc, above, splat(high));
+  };
+  switch (activation) {
+  case Activation::None:
+    return x;
+  case Activation::Relu:
+    return b.create<arith::MaximumFOp>(loc, x, splat(0.0f));
+  case Activation::Clip:
+    return clamp(x, clipMin, clipMax);
+  case Activation::HardSwish: {
+    Value gate = clamp(b.create<arith::AddFOp>(loc, x, splat(3.0f)), 0.0f, 6.0f);
+    Value scaled = b.create<arith::MulFOp>(loc, gate, splat(1.0f / 6.0f));
+    return b.create<arith::MulFOp>(loc, x, scaled);
+  }
+  }
+  llvm_unreachable("unknown activation");
+}
+
+Value mlir::kiln::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.getLayout().isIdentity()) {
+    // Views with strides: a contiguous copy (rare: the graph hands whole
+    // buffers to the kernels).
+    auto contiguous = MemRefType::get(type.getShape(), type.getElementType());
+    Value copy = b.create<memref::AllocOp>(loc, contiguous);
+    b.create<memref::CopyOp>(loc, buffer, copy);
+    buffer = copy;
+  }
+  ReassociationIndices all;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    all.push_back(i);
+  return b.create<memref::CollapseShapeOp>(loc, buffer,
+                                           ArrayRef<ReassociationIndices>{all});
+}

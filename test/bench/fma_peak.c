@@ -1,0 +1,70 @@
+// The machine's FP32 FMA peak: each thread runs independent vector FMA
+// chains that never touch memory, enough of them to cover the FMA latency
+// on every port. Prints GFLOP/s for one thread and for all of them.
+//   cc -O3 -march=native -pthread fma_peak.c -o fma_peak && ./fma_peak
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __AVX512F__
+typedef __m512 vec;
+#define LANES 16
+#define SET1 _mm512_set1_ps
+#define FMA _mm512_fmadd_ps
+#define ADD _mm512_add_ps
+#define STORE _mm512_storeu_ps
+#else
+typedef __m256 vec;
+#define LANES 8
+#define SET1 _mm256_set1_ps
+#define FMA _mm256_fmadd_ps
+#define ADD _mm256_add_ps
+#define STORE _mm256_storeu_ps
+#endif
+
+enum { CHAINS = 12, ITERATIONS = 200000000 / CHAINS };
+
+static void *run(void *out) {
+  vec acc[CHAINS];
+  vec a = SET1(0.999999f), b = SET1(1e-7f);
+  for (int i = 0; i < CHAINS; ++i)
+    acc[i] = SET1((float)i);
+  for (long n = 0; n < ITERATIONS; ++n) {
+    // Unrolled, so that every chain lives in a register.
+#pragma GCC unroll 32
+    for (int i = 0; i < CHAINS; ++i)
+      acc[i] = FMA(acc[i], a, b);
+  }
+  vec sum = acc[0];
+  for (int i = 1; i < CHAINS; ++i)
+    sum = ADD(sum, acc[i]);
+  STORE((float *)out, sum);
+  return NULL;
+}
+
+static double gflops(int threads) {
+  pthread_t ids[256];
+  static float sink[256][LANES];
+  struct timespec start, stop;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (int t = 0; t < threads; ++t)
+    pthread_create(&ids[t], NULL, run, sink[t]);
+  for (int t = 0; t < threads; ++t)
+    pthread_join(ids[t], NULL);
+  clock_gettime(CLOCK_MONOTONIC, &stop);
+  double seconds = (stop.tv_sec - start.tv_sec) + 1e-9 * (stop.tv_nsec - start.tv_nsec);
+  return 2.0 * LANES * CHAINS * (double)ITERATIONS * threads / seconds / 1e9;
+}
+
+int main(void) {
+  int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (cores > 256)
+    cores = 256;
+  gflops(1); // warm up the clocks
+  printf("fp32 FMA peak (%d-bit vectors): 1 thread %.1f GFLOP/s, %d threads %.1f GFLOP/s\n",
+         LANES * 32, gflops(1), cores, gflops(cores));
+  return 0;
+}
