@@ -39,6 +39,10 @@ public:
     kernelW = w[1];
     outH = out[1];
     outW = out[2];
+    SmallVector<int64_t> pads = op.getPadding();
+    padTop = pads[0];
+    padLeft = pads[1];
+    padded = llvm::any_of(pads, [](int64_t p) { return p != 0; });
     lanes = vectorBits / 32;
     vectorType = VectorType::get({lanes}, b.getF32Type());
   }
@@ -63,21 +67,36 @@ private:
                                           ValueRange{at}, mask, zero);
   }
   void emitRow(Value row);
-  void emitPixels(int64_t pixels, Value inRow, Value outRow, Value firstX);
-  void emitBlock(int64_t pixels, Value inRow, Value outRow, Value firstX,
-                 Value channel, Value mask);
+  void emitPixels(int64_t pixels, Value firstY, Value rowInside, Value inRow,
+                  Value outRow, Value firstX);
+  void emitChannels(int64_t pixels, Value firstY, Value inRow, Value outRow,
+                    Value firstX, bool checked);
+  void emitBlock(int64_t pixels, Value firstY, Value inRow, Value outRow,
+                 Value firstX, Value channel, Value mask, bool checked);
+  Value sub(Value x, int64_t y) {
+    return b.create<arith::SubIOp>(loc, x, index(y));
+  }
+  Value both(Value x, Value y) { return b.create<arith::AndIOp>(loc, x, y); }
 
   DepthwiseConv2DOp op;
   OpBuilder &b;
   Location loc;
   int64_t batch, height, width, channels, kernelH, kernelW, outH, outW;
+  int64_t padTop, padLeft;
+  bool padded;
   int64_t lanes;
   VectorType vectorType;
-  Value input, filter, bias, output;
+  /// The flat input as memref<?xf32>, and the zeros padding reads.
+  Value input, zeros;
+  Value filter, bias, output;
 };
 
 void DepthwiseEmitter::emit() {
   input = flattenBuffer(b, loc, op.getInput());
+  input = b.create<memref::CastOp>(
+      loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()), input);
+  if (padded)
+    zeros = zeroFloats(b, op, channels);
   filter = flattenBuffer(b, loc, op.getFilter());
   bias = op.getBias();
   output = flattenBuffer(b, loc, op.getInit());
@@ -92,16 +111,23 @@ void DepthwiseEmitter::emit() {
 void DepthwiseEmitter::emitRow(Value row) {
   Value image = b.create<arith::DivUIOp>(loc, row, index(outH));
   Value y = b.create<arith::RemUIOp>(loc, row, index(outH));
-  int64_t strideH = op.getStrides()[0];
-  Value inRow = mul(add(mul(image, height), mul(y, strideH)), width * channels);
+  // The window's first input row, negative in the top padding.
+  Value firstY = sub(mul(y, op.getStrides()[0]), padTop);
+  Value inRow = mul(add(mul(image, height), firstY), width * channels);
   Value outRow = mul(row, outW * channels);
+  Value rowInside;
+  if (padded)
+    rowInside = both(
+        isWithin(b, loc, firstY, height),
+        isWithin(b, loc, add(firstY, index((kernelH - 1) * op.getDilations()[0])),
+                 height));
   int64_t fullBlocks = outW / kBlockPixels;
   if (fullBlocks > 0) {
     auto blocks = b.create<scf::ForOp>(loc, index(0), index(fullBlocks),
                                        index(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(blocks.getBody());
-    emitPixels(kBlockPixels, inRow, outRow,
+    emitPixels(kBlockPixels, firstY, rowInside, inRow, outRow,
                mul(blocks.getInductionVar(), kBlockPixels));
   }
   if (outW % kBlockPixels) {
@@ -109,31 +135,55 @@ void DepthwiseEmitter::emitRow(Value row) {
                                      index(outW), index(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rest.getBody());
-    emitPixels(1, inRow, outRow, rest.getInductionVar());
+    emitPixels(1, firstY, rowInside, inRow, outRow, rest.getInductionVar());
   }
 }
 
-void DepthwiseEmitter::emitPixels(int64_t pixels, Value inRow, Value outRow,
+void DepthwiseEmitter::emitPixels(int64_t pixels, Value firstY,
+                                  Value rowInside, Value inRow, Value outRow,
                                   Value firstX) {
+  if (padded) {
+    // Blocks whose windows lie inside the input take the unchecked path.
+    int64_t strideW = op.getStrides()[1];
+    Value left = sub(mul(firstX, strideW), padLeft);
+    Value right = add(left, index((pixels - 1) * strideW +
+                                  (kernelW - 1) * op.getDilations()[1]));
+    Value inside = both(rowInside, both(isWithin(b, loc, left, width),
+                                        isWithin(b, loc, right, width)));
+    auto branch = b.create<scf::IfOp>(loc, inside, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&branch.getThenRegion().front());
+    emitChannels(pixels, firstY, inRow, outRow, firstX, /*checked=*/false);
+    b.setInsertionPointToStart(&branch.getElseRegion().front());
+    emitChannels(pixels, firstY, inRow, outRow, firstX, /*checked=*/true);
+    return;
+  }
+  emitChannels(pixels, firstY, inRow, outRow, firstX, /*checked=*/false);
+}
+
+void DepthwiseEmitter::emitChannels(int64_t pixels, Value firstY, Value inRow,
+                                    Value outRow, Value firstX, bool checked) {
   int64_t fullVectors = channels / lanes;
   if (fullVectors > 0) {
     auto vectors = b.create<scf::ForOp>(loc, index(0), index(fullVectors),
                                         index(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(vectors.getBody());
-    emitBlock(pixels, inRow, outRow, firstX,
-              mul(vectors.getInductionVar(), lanes), Value());
+    emitBlock(pixels, firstY, inRow, outRow, firstX,
+              mul(vectors.getInductionVar(), lanes), Value(), checked);
   }
   if (channels % lanes) {
     auto maskType = VectorType::get({lanes}, b.getI1Type());
     Value mask = b.create<vector::CreateMaskOp>(
         loc, maskType, ValueRange{index(channels % lanes)});
-    emitBlock(pixels, inRow, outRow, firstX, index(fullVectors * lanes), mask);
+    emitBlock(pixels, firstY, inRow, outRow, firstX,
+              index(fullVectors * lanes), mask, checked);
   }
 }
 
-void DepthwiseEmitter::emitBlock(int64_t pixels, Value inRow, Value outRow,
-                                 Value firstX, Value channel, Value mask) {
+void DepthwiseEmitter::emitBlock(int64_t pixels, Value firstY, Value inRow,
+                                 Value outRow, Value firstX, Value channel,
+                                 Value mask, bool checked) {
   int64_t strideW = op.getStrides()[1];
   int64_t dilationH = op.getDilations()[0], dilationW = op.getDilations()[1];
   Value biasVector = mask ? b.create<vector::MaskedLoadOp>(
@@ -145,11 +195,14 @@ void DepthwiseEmitter::emitBlock(int64_t pixels, Value inRow, Value outRow,
                           : b.create<vector::LoadOp>(loc, vectorType, bias,
                                                      ValueRange{channel})
                                 .getResult();
-  // Where each pixel's window starts in the row, at this channel.
-  SmallVector<Value> starts;
+  // Where each pixel's window starts in the row, at this channel (left of
+  // the row in the padding, then).
+  SmallVector<Value> starts, lefts;
   for (int64_t p = 0; p < pixels; ++p) {
     Value x = p ? add(firstX, index(p)) : firstX;
-    starts.push_back(add(inRow, add(mul(x, strideW * channels), channel)));
+    Value left = sub(mul(x, strideW), padLeft);
+    lefts.push_back(left);
+    starts.push_back(add(inRow, add(mul(left, channels), channel)));
   }
   SmallVector<Value> accumulators(pixels, biasVector);
   auto taps = b.create<scf::ForOp>(
@@ -160,9 +213,19 @@ void DepthwiseEmitter::emitBlock(int64_t pixels, Value inRow, Value outRow,
         Value offset = add(mul(i, dilationH * width * channels),
                            mul(j, dilationW * channels));
         Value weights = load(filter, add(mul(tap, channels), channel), mask);
+        Value rowInside;
+        if (checked)
+          rowInside = isWithin(b, loc, add(firstY, mul(i, dilationH)), height);
         SmallVector<Value> next;
         for (int64_t p = 0; p < pixels; ++p) {
-          Value values = load(input, add(starts[p], offset), mask);
+          PaddedSource source{input, add(starts[p], offset)};
+          if (checked)
+            source = selectPadded(
+                b, loc,
+                both(rowInside, isWithin(b, loc, add(lefts[p], mul(j, dilationW)),
+                                         width)),
+                source.buffer, source.offset, zeros, channel);
+          Value values = load(source.buffer, source.offset, mask);
           next.push_back(b.create<vector::FMAOp>(loc, values, weights, acc[p]));
         }
         b.create<scf::YieldOp>(loc, next);

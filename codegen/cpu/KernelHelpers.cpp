@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -51,4 +52,41 @@ Value mlir::kiln::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
     all.push_back(i);
   return b.create<memref::CollapseShapeOp>(loc, buffer,
                                            ArrayRef<ReassociationIndices>{all});
+}
+
+Value mlir::kiln::zeroFloats(OpBuilder &b, Operation *anchor, int64_t count) {
+  auto module = anchor->getParentOfType<ModuleOp>();
+  std::string name = "kiln_zeros_" + std::to_string(count);
+  auto type = MemRefType::get({count}, b.getF32Type());
+  if (!module.lookupSymbol(name)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto tensorType = RankedTensorType::get({count}, b.getF32Type());
+    b.create<memref::GlobalOp>(module.getLoc(), name,
+                               b.getStringAttr("private"), type,
+                               DenseElementsAttr::get(tensorType, 0.0f),
+                               /*constant=*/true, /*alignment=*/nullptr);
+  }
+  Location loc = anchor->getLoc();
+  Value zeros = b.create<memref::GetGlobalOp>(loc, type, name);
+  return b.create<memref::CastOp>(
+      loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()), zeros);
+}
+
+PaddedSource mlir::kiln::selectPadded(OpBuilder &b, Location loc, Value inside,
+                                      Value data, Value offset, Value zeros,
+                                      Value zeroOffset) {
+  return {b.create<arith::SelectOp>(loc, inside, data, zeros),
+          b.create<arith::SelectOp>(loc, inside, offset, zeroOffset)};
+}
+
+Value mlir::kiln::isWithin(OpBuilder &b, Location loc, Value value,
+                           int64_t bound) {
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value limit = b.create<arith::ConstantIndexOp>(loc, bound);
+  Value above = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, value,
+                                        zero);
+  Value below = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, value,
+                                        limit);
+  return b.create<arith::AndIOp>(loc, above, below);
 }

@@ -17,6 +17,24 @@ Value applyActivation(OpBuilder &b, Location loc, Value x,
 /// first if it has strides), for index arithmetic the kernels control.
 Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);
 
+/// `count` zero floats as a memref<?xf32>: a constant global of the module
+/// around `anchor`, shared by every kernel that reads padding from it.
+Value zeroFloats(OpBuilder &b, Operation *anchor, int64_t count);
+
+/// The element the padded kernels read for one window position: `buffer`
+/// at `offset`, or the zeros when the position is in the padding.
+struct PaddedSource {
+  Value buffer, offset;
+};
+
+/// `inside ? {data, offset} : {zeros, zeroOffset}`, data and zeros
+/// memref<?xf32>.
+PaddedSource selectPadded(OpBuilder &b, Location loc, Value inside, Value data,
+                          Value offset, Value zeros, Value zeroOffset);
+
+/// Whether `0 <= value < bound`, for signed index `value`.
+Value isWithin(OpBuilder &b, Location loc, Value value, int64_t bound);
+
 } // namespace mlir::kiln
 
 #endif // KILN_CODEGEN_CPU_KERNELHELPERS_H

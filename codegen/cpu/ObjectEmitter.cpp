@@ -45,11 +45,14 @@ bool bindParallelRuntime(llvm::Module &module, std::string &error) {
       llvm::ConstantAggregateZero::get(tableType), abi::kTableSymbol);
   table->setVisibility(llvm::GlobalValue::DefaultVisibility);
   for (llvm::Function &function : llvm::make_early_inc_range(module)) {
-    if (!function.isDeclaration() || !function.getName().starts_with("__kmpc"))
+    if (!function.isDeclaration() ||
+        llvm::none_of(abi::kPrefixes, [&](const char *prefix) {
+          return function.getName().starts_with(prefix);
+        }))
       continue;
     const auto *found = llvm::find(abi::kFunctions, function.getName());
     if (found == std::end(abi::kFunctions)) {
-      error = "the code calls the OpenMP entry point " +
+      error = "the code calls the runtime entry point " +
               function.getName().str() + ", which the runtime lacks";
       return false;
     }

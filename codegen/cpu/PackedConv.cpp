@@ -29,10 +29,12 @@ namespace {
 
 /// The shapes of one packed convolution, all static.
 struct ConvShape {
-  int64_t batch, height, width, channels;        // input, padded
+  int64_t batch, height, width, channels;        // input, unpadded
   int64_t tiles, kernelH, kernelW, filterTile;   // packed filter
   int64_t outH, outW, filters;                   // result
   int64_t strideH, strideW, dilationH, dilationW;
+  int64_t padTop, padLeft;
+  bool padded;
   int64_t pixels() const { return batch * outH * outW; }
 };
 
@@ -50,9 +52,11 @@ public:
     auto in = cast<MemRefType>(op.getInput().getType()).getShape();
     auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
     auto out = cast<MemRefType>(op.getInit().getType()).getShape();
-    s = {in[0], in[1], in[2], in[3], w[0],  w[1], w[2], w[4],
+    SmallVector<int64_t> pads = op.getPadding();
+    s = {in[0],  in[1],  in[2],  in[3],  w[0],  w[1],  w[2],  w[4],
          out[1], out[2], out[3], op.getStrides()[0], op.getStrides()[1],
-         op.getDilations()[0], op.getDilations()[1]};
+         op.getDilations()[0], op.getDilations()[1], pads[0], pads[1],
+         llvm::any_of(pads, [](int64_t p) { return p != 0; })};
     lanes = std::min<int64_t>(vectorBits / 32, s.filterTile);
     while (s.filterTile % lanes)
       lanes /= 2;
@@ -85,11 +89,17 @@ private:
   ConvShape s;
   int64_t lanes, vectorsPerRow, rowsPerTile;
   VectorType vectorType;
-  Value input, filter, bias, output;
+  /// The flat input as memref<?xf32>, and the zeros padding reads.
+  Value input, zeros;
+  Value filter, bias, output;
 };
 
 LogicalResult ConvEmitter::emit() {
   input = flattenBuffer(b, loc, op.getInput());
+  input = b.create<memref::CastOp>(
+      loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()), input);
+  if (s.padded)
+    zeros = zeroFloats(b, op, s.channels);
   filter = flattenBuffer(b, loc, op.getFilter());
   bias = op.getBias();
   output = flattenBuffer(b, loc, op.getInit());
@@ -127,17 +137,24 @@ LogicalResult ConvEmitter::emit() {
 }
 
 void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
-  // Where each row's window starts in the flat input.
-  SmallVector<Value> pixels, rowBases;
+  // Where each row's window starts in the flat input (before the padding
+  // when there is some, so possibly negative).
+  SmallVector<Value> pixels, rowBases, firstYs, firstXs;
   for (int64_t r = 0; r < rows; ++r) {
     Value pixel = r ? add(firstPixel, index(r)) : firstPixel;
     Value image = b.create<arith::DivUIOp>(loc, pixel, index(s.outH * s.outW));
     Value within = b.create<arith::RemUIOp>(loc, pixel, index(s.outH * s.outW));
     Value y = b.create<arith::DivUIOp>(loc, within, index(s.outW));
     Value x = b.create<arith::RemUIOp>(loc, within, index(s.outW));
-    Value row = add(mul(image, s.height), mul(y, s.strideH));
-    Value column = add(mul(row, s.width), mul(x, s.strideW));
+    Value firstY = b.create<arith::SubIOp>(loc, mul(y, s.strideH),
+                                           index(s.padTop));
+    Value firstX = b.create<arith::SubIOp>(loc, mul(x, s.strideW),
+                                           index(s.padLeft));
+    Value row = add(mul(image, s.height), firstY);
+    Value column = add(mul(row, s.width), firstX);
     pixels.push_back(pixel);
+    firstYs.push_back(firstY);
+    firstXs.push_back(firstX);
     rowBases.push_back(mul(column, s.channels));
   }
 
@@ -156,9 +173,22 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
         Value tapOffset =
             mul(add(mul(kh, s.dilationH * s.width), mul(kw, s.dilationW)),
                 s.channels);
-        SmallVector<Value> tapRows;
-        for (Value base : rowBases)
-          tapRows.push_back(add(base, tapOffset));
+        // Each row reads its window here, or zeros in the padding.
+        SmallVector<PaddedSource> tapRows;
+        for (int64_t r = 0; r < rows; ++r) {
+          Value at = add(rowBases[r], tapOffset);
+          if (!s.padded) {
+            tapRows.push_back({input, at});
+            continue;
+          }
+          Value inside = b.create<arith::AndIOp>(
+              loc, isWithin(b, loc, add(firstYs[r], mul(kh, s.dilationH)),
+                            s.height),
+              isWithin(b, loc, add(firstXs[r], mul(kw, s.dilationW)),
+                       s.width));
+          tapRows.push_back(
+              selectPadded(b, loc, inside, input, at, zeros, index(0)));
+        }
         Value tapFilter = add(filterBase, mul(tap, s.channels * s.filterTile));
         auto overChannels = b.create<scf::ForOp>(
             loc, index(0), index(s.channels), index(1), carried,
@@ -172,7 +202,8 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
               SmallVector<Value> next;
               for (int64_t r = 0; r < rows; ++r) {
                 Value scalar = b.create<memref::LoadOp>(
-                    loc, input, ValueRange{add(tapRows[r], c)});
+                    loc, tapRows[r].buffer,
+                    ValueRange{add(tapRows[r].offset, c)});
                 Value broadcast =
                     b.create<vector::BroadcastOp>(loc, vectorType, scalar);
                 for (int64_t v = 0; v < vectorsPerRow; ++v)

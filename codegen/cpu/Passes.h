@@ -29,6 +29,7 @@ inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
     "kiln.workspace_bytes";
 inline constexpr llvm::StringLiteral kDynamicBuffersAttrName =
     "kiln.dynamic_buffers";
+inline constexpr llvm::StringLiteral kKernelsAttrName = "kiln.kernels";
 
 /// The model's function @main, or null after an error on `module`.
 inline func::FuncOp lookupModelFunction(ModuleOp module) {

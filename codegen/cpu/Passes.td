@@ -181,11 +181,11 @@ def CpuLowerPackedConvPass
 
 def CpuApproximateMathPass
     : Pass<"kiln-cpu-approximate-math", "func::FuncOp"> {
-  let summary = "Polynomial approximations of exp, erf, tanh, log, ... in f32";
+  let summary = "Polynomial approximations of exp, log, erf and tanh in f32";
   let description = [{
-    Rewrites the float32 `math` functions that upstream MLIR approximates
-    (exp, expm1, log, log1p, log2, erf, tanh, sin, cos, atan, atan2, ...)
-    into polynomials of arithmetic ops. A libm call per element stops LLVM
+    Rewrites the float32 exp, expm1, log, log1p, log2, erf and tanh into
+    upstream MLIR's polynomial approximations (arithmetic ops only); the
+    other functions, whose approximations lose accuracy, stay calls. A libm call per element stops LLVM
     from vectorizing the loop around it; the polynomials vectorize, so
     Softmax, GELU, Sigmoid and SiLU run on whole vectors. Other types keep
     their libm calls.
@@ -193,6 +193,25 @@ def CpuApproximateMathPass
   let dependentDialects = ["::mlir::math::MathDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def CpuInstrumentKernelsPass
+    : Pass<"kiln-cpu-instrument-kernels", "ModuleOp"> {
+  let summary = "Mark each kernel of @main for the profiler and count its FLOPs";
+  let description = [{
+    Runs on bufferized IR. Each top-level op of `@main` that does work (a
+    linalg op, a Kiln kernel op, a copy, a loop) is a kernel: it is
+    bracketed by calls to `kiln_kernel_begin(i32)` and
+    `kiln_kernel_end(i32)` with its index, which the runtime implements
+    (runtime/src/Profiler.cpp, through the table of ParallelAbi.h) and which
+    cost a return when profiling is off. The module records the kernels in
+    `kiln.kernels`, one `{name, flops}` per index: the ONNX nodes the
+    kernel computes (from the ops' locations) and its floating-point
+    operations per run — for a linalg op, the float arithmetic of its body
+    times its iterations; for the Kiln convolutions, two per multiply-add.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 #endif // KILN_CODEGEN_CPU_PASSES

@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/common/NodeNames.h"
 #include "codegen/cuda/KernelEmitter.h"
 
 #include "codegen/cpu/Passes.h"
@@ -688,33 +689,11 @@ LogicalResult Emitter::materializeOutsideValues(ArrayRef<Operation *> ops) {
   return success();
 }
 
-/// The ONNX nodes the ops came from, as their locations name them.
-std::string originOf(ArrayRef<Operation *> ops) {
-  llvm::SetVector<StringRef> nodes;
-  for (Operation *op : ops)
-    op->walk([&](Operation *nested) {
-      nested->getLoc()->walk([&](Location location) {
-        if (auto named = dyn_cast<NameLoc>(location))
-          nodes.insert(named.getName().strref());
-        return WalkResult::advance();
-      });
-    });
-  std::string origin;
-  for (StringRef node : nodes) {
-    if (origin.size() > 200) {
-      origin += ", ...";
-      break;
-    }
-    origin += (origin.empty() ? "" : ", ") + node.str();
-  }
-  return origin;
-}
-
 std::string Emitter::kernelHeader(const std::string &kernelName,
                                   ArrayRef<Operation *> ops) {
   names.clear();
   views.clear();
-  std::string origin = originOf(ops);
+  std::string origin = nodeNamesOf(ops);
   if (!origin.empty()) {
     // Keep node names from closing the comment.
     std::string safe;
@@ -748,7 +727,7 @@ void Emitter::finishKernel(const std::string &kernelName, bool cooperative,
   CudaKernel kernel;
   kernel.name = kernelName;
   kernel.cooperative = cooperative;
-  kernel.origin = originOf(ops);
+  kernel.origin = nodeNamesOf(ops);
   kernel.blockThreads = blockThreads;
   CudaLaunch launch;
   launch.kernel = program.kernels.size();

@@ -2,12 +2,16 @@
 //
 //   kiln bench MODEL.kiln [--input NAME=FILE.npy ...] [--dim NAME=SIZE ...]
 //              [--iterations N] [--warmup N] [--threads N] [--json]
+//              [--profile FILE.json]
 //
 // Times warm runs of a package through the runtime: inputs from .npy files
 // or, where not given, random (floats uniform in [-1, 1), integers and
 // booleans zero, which are valid indices). Symbolic dimensions of random
 // inputs take --dim values (1 by default). Prints the median, p90 and
-// minimum latency.
+// minimum latency, and the GFLOP/s the median achieves by the compiler's
+// FLOP count. --profile records every kernel of the timed runs and writes
+// them as a Chrome trace (chrome://tracing, Perfetto), and prints the
+// kernels that took longest.
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,6 +75,12 @@ cl::opt<int> threadCount("threads",
 cl::opt<bool> asJson("json", cl::desc("Print JSON"), cl::init(false),
                      cl::sub(benchCommand), cl::cat(benchCategory));
 
+cl::opt<std::string> profilePath(
+    "profile",
+    cl::desc("Write each kernel of the timed runs to FILE as a Chrome trace"),
+    cl::value_desc("file.json"), cl::sub(benchCommand),
+    cl::cat(benchCategory));
+
 int fail(const std::string &message) {
   llvm::errs() << "kiln: error: " << message << "\n";
   return 1;
@@ -117,6 +127,83 @@ NpyArray randomInput(const kiln_tensor_info_t &info,
     }
   }
   return array;
+}
+
+/// A kernel event of one timed run, at `runStartUs` in the trace.
+struct TracedEvent {
+  kiln_profile_event_t event;
+  double runStartUs;
+  unsigned run;
+};
+
+/// Writes `events` as a Chrome trace: one complete event per kernel.
+bool writeTrace(const std::string &path, const std::vector<TracedEvent> &events,
+                std::string &error) {
+  llvm::json::Array trace;
+  for (const TracedEvent &traced : events)
+    trace.push_back(llvm::json::Object{
+        {"name", traced.event.name},
+        {"cat", "kernel"},
+        {"ph", "X"},
+        {"pid", 1},
+        {"tid", 1},
+        {"ts", traced.runStartUs + double(traced.event.start_ns) / 1e3},
+        {"dur", double(traced.event.duration_ns) / 1e3},
+        {"args", llvm::json::Object{{"run", int64_t(traced.run)},
+                                    {"flops", int64_t(traced.event.flops)}}}});
+  std::error_code code;
+  llvm::raw_fd_ostream out(path, code);
+  if (code) {
+    error = "cannot write " + path + ": " + code.message();
+    return false;
+  }
+  out << llvm::formatv("{0}", llvm::json::Value(llvm::json::Object{
+                                  {"traceEvents", std::move(trace)},
+                                  {"displayTimeUnit", "ms"}}))
+      << "\n";
+  return true;
+}
+
+/// The kernels that took longest per run, on stdout.
+void printSlowestKernels(const std::vector<TracedEvent> &events, unsigned runs,
+                         double medianMs) {
+  struct Total {
+    std::string name;
+    uint64_t flops = 0;
+    double ns = 0;
+  };
+  std::map<std::pair<int64_t, std::string>, Total> byKernel;
+  std::vector<std::string> order;
+  // A kernel is its position in the run (the same nodes may run twice).
+  int64_t position = 0;
+  unsigned run = ~0u;
+  for (const TracedEvent &traced : events) {
+    if (traced.run != run) {
+      run = traced.run;
+      position = 0;
+    }
+    Total &total = byKernel[{position++, traced.event.name}];
+    total.name = traced.event.name;
+    total.flops = traced.event.flops;
+    total.ns += double(traced.event.duration_ns);
+  }
+  std::vector<Total> totals;
+  for (auto &entry : byKernel)
+    totals.push_back(entry.second);
+  std::sort(totals.begin(), totals.end(),
+            [](const Total &a, const Total &b) { return a.ns > b.ns; });
+  llvm::outs() << "slowest kernels (mean over " << runs << " runs):\n";
+  for (size_t i = 0; i < std::min<size_t>(15, totals.size()); ++i) {
+    double ms = totals[i].ns / runs / 1e6;
+    llvm::outs() << llvm::format("  %8.3f ms %5.1f%%", ms,
+                                 100.0 * ms / medianMs);
+    if (totals[i].flops)
+      llvm::outs() << llvm::format(" %7.1f GFLOP/s",
+                                   double(totals[i].flops) / (ms * 1e6));
+    else
+      llvm::outs() << "                ";
+    llvm::outs() << "  " << totals[i].name << "\n";
+  }
 }
 
 double percentile(std::vector<double> sorted, double fraction) {
@@ -180,7 +267,12 @@ int bench() {
       std::fill(outputs.begin(), outputs.end(), kiln_tensor_t{});
       session.run(inputs, outputs);
     }
+    bool profiling = !profilePath.empty();
+    if (profiling)
+      session.setProfiling(true);
     std::vector<double> milliseconds;
+    std::vector<TracedEvent> traced;
+    auto first = std::chrono::steady_clock::now();
     for (unsigned i = 0; i < iterations; ++i) {
       std::fill(outputs.begin(), outputs.end(), kiln_tensor_t{});
       auto start = std::chrono::steady_clock::now();
@@ -188,29 +280,50 @@ int bench() {
       auto stop = std::chrono::steady_clock::now();
       milliseconds.push_back(
           std::chrono::duration<double, std::milli>(stop - start).count());
+      if (profiling) {
+        double runStartUs =
+            std::chrono::duration<double, std::micro>(start - first).count();
+        for (const kiln_profile_event_t &event : session.profile())
+          traced.push_back({event, runStartUs, i});
+      }
     }
     std::sort(milliseconds.begin(), milliseconds.end());
     double median = percentile(milliseconds, 0.5);
     double p90 = percentile(milliseconds, 0.9);
     double minimum = milliseconds.front();
     int threads = threadCount ? int(threadCount) : 0;
+    uint64_t flops = model.flops();
+    double gflops = double(flops) / (median * 1e6);
     if (asJson) {
-      llvm::json::Value root = llvm::json::Object{
-          {"package", packagePath},
-          {"iterations", int64_t(iterations)},
-          {"warmup", int64_t(warmup)},
-          {"threads", threads},
-          {"median_ms", median},
-          {"p90_ms", p90},
-          {"min_ms", minimum}};
-      llvm::outs() << llvm::formatv("{0:2}", root) << "\n";
+      llvm::json::Object root{{"package", packagePath},
+                              {"iterations", int64_t(iterations)},
+                              {"warmup", int64_t(warmup)},
+                              {"threads", threads},
+                              {"median_ms", median},
+                              {"p90_ms", p90},
+                              {"min_ms", minimum},
+                              {"flops", int64_t(flops)}};
+      if (flops)
+        root["gflops_per_s"] = gflops;
+      llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
+                   << "\n";
     } else {
       llvm::outs() << llvm::format(
           "%s: %u runs after %u warm-up, %s threads: median %.3f ms, p90 "
-          "%.3f ms, min %.3f ms\n",
+          "%.3f ms, min %.3f ms",
           packagePath.c_str(), unsigned(iterations), unsigned(warmup),
           threads ? std::to_string(threads).c_str() : "all", median, p90,
           minimum);
+      if (flops)
+        llvm::outs() << llvm::format(", %.1f GFLOP/s", gflops);
+      llvm::outs() << "\n";
+    }
+    if (profiling) {
+      std::string error;
+      if (!writeTrace(profilePath, traced, error))
+        return fail(error);
+      if (!asJson)
+        printSlowestKernels(traced, iterations, median);
     }
     return 0;
   } catch (const kiln::Error &error) {

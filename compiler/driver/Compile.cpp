@@ -234,6 +234,12 @@ LogicalResult takeMemoryPlan(ModuleOp module, TimingScope &rootTiming,
     manifest.workspaceBytes = bytes.getInt();
   if (auto count = module->getAttrOfType<IntegerAttr>(kDynamicBuffersAttrName))
     manifest.dynamicBuffers = count.getInt();
+  if (auto kernels = module->getAttrOfType<ArrayAttr>(kKernelsAttrName))
+    for (auto kernel : kernels.getAsRange<DictionaryAttr>())
+      manifest.kernels.push_back(
+          {kernel.getAs<StringAttr>("name").str(),
+           uint64_t(kernel.getAs<IntegerAttr>("flops").getInt())});
+  module->removeAttr(kKernelsAttrName);
   module->removeAttr(kWorkspaceBytesAttrName);
   module->removeAttr(kDynamicBuffersAttrName);
   return success();

@@ -144,9 +144,12 @@ void printCudaText(const package::CudaSchedule &schedule,
 
 void printJson(const runtime::MappedPackage &package) {
   const package::Manifest &manifest = package.manifest();
-  llvm::json::Array inputs, outputs, sections, features;
+  llvm::json::Array inputs, outputs, sections, features, kernels;
   for (const auto &tensor : manifest.inputs)
     inputs.push_back(tensorJson(tensor));
+  for (const package::KernelInfo &kernel : manifest.kernels)
+    kernels.push_back(llvm::json::Object{{"name", kernel.name},
+                                         {"flops", int64_t(kernel.flops)}});
   for (const auto &tensor : manifest.outputs)
     outputs.push_back(tensorJson(tensor));
   for (const auto &entry : package.sections())
@@ -177,7 +180,9 @@ void printJson(const runtime::MappedPackage &package) {
            {"workspace_bytes", int64_t(manifest.workspaceBytes)},
            {"dynamic_buffers", int64_t(manifest.dynamicBuffers)}}},
       {"sections", std::move(sections)},
-      {"compile_options", std::move(options)}};
+      {"compile_options", std::move(options)},
+      {"flops", int64_t(manifest.totalFlops())},
+      {"kernels", std::move(kernels)}};
   if (std::optional<package::CudaSchedule> schedule = cudaSchedule(package))
     root.getAsObject()->try_emplace("cuda", cudaJson(*schedule));
   llvm::outs() << llvm::formatv("{0:2}", root) << "\n";
@@ -207,6 +212,10 @@ void printText(const runtime::MappedPackage &package) {
      << " bytes (mapped, used in place), workspace "
      << manifest.workspaceBytes << " bytes per session, "
      << manifest.dynamicBuffers << " buffers sized at run time\n";
+  if (!manifest.kernels.empty())
+    os << "kernels: " << manifest.kernels.size() << ", "
+       << llvm::format("%.4g", double(manifest.totalFlops()) / 1e9)
+       << " GFLOP per run\n";
   os << "sections:\n";
   for (const auto &entry : package.sections())
     os << llvm::format("  %-13s offset %10llu  size %10llu  crc32c %08x\n",

@@ -93,6 +93,7 @@ void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm) {
 void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
                                           const CpuPipelineOptions &options) {
   buildBufferizationPipeline(pm);
+  pm.addPass(createCpuInstrumentKernelsPass());
   OpPassManager &function = pm.nest<func::FuncOp>();
   CpuLowerPackedConvPassOptions microkernels;
   microkernels.vectorBits = options.vectorBits;

@@ -72,6 +72,11 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
       llvm::any_of(op.getStrides(), [](int64_t s) { return s < 1; }) ||
       llvm::any_of(op.getDilations(), [](int64_t d) { return d < 1; }))
     return op.emitOpError("needs two positive strides and dilations");
+  if ((!op.getPads().empty() && op.getPads().size() != 4) ||
+      llvm::any_of(op.getPads(), [](int64_t p) { return p < 0; }))
+    return op.emitOpError("pads must be four non-negative sizes (top, left, "
+                          "bottom, right)");
+  SmallVector<int64_t> pads = op.getPadding();
   ArrayRef<int64_t> in = input.getShape(), out = init.getShape();
   if (out[0] != in[0])
     return op.emitOpError("batch of init (")
@@ -80,10 +85,11 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
   for (int axis = 0; axis < 2; ++axis) {
     int64_t span = (out[axis + 1] - 1) * op.getStrides()[axis] +
                    (kernel[axis] - 1) * op.getDilations()[axis] + 1;
-    if (out[axis + 1] < 1 || span > in[axis + 1])
+    int64_t padded = in[axis + 1] + pads[axis] + pads[axis + 2];
+    if (out[axis + 1] < 1 || span > padded)
       return op.emitOpError("output dimension ")
              << axis + 1 << " (" << out[axis + 1]
-             << ") does not fit the input (" << in[axis + 1] << ")";
+             << ") does not fit the padded input (" << padded << ")";
   }
   if (op.getActivation() == Activation::Clip &&
       !(op.getClipMin() <= op.getClipMax()))

@@ -20,11 +20,12 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
 
     ```
     result[n, y, x, f] = act(bias[f] + (accumulate ? init[n, y, x, f] : 0)
-        + sum over i, j, c of input[n, y * sy + i * dy, x * sx + j * dx, c]
+        + sum over i, j, c of padded[n, y * sy + i * dy, x * sx + j * dx, c]
                               * filter[f / F0, i, j, c, f % F0])
     ```
 
-    `input` is NHWC and already padded; `filter` is packed tile-major,
+    `padded` is the NHWC `input` with `pads` (top, left, bottom, right;
+    none when empty) zeros around it; `filter` is packed tile-major,
     [ceil(F / F0), KH, KW, C, F0], so that the F0 filters of a tile are
     contiguous for every (i, j, c) — one vector load each in the
     microkernel. Filters past F are zero. `bias` has ceil(F / F0) * F0
@@ -38,6 +39,7 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     AnyShaped:$init,
     DenseI64ArrayAttr:$strides,
     DenseI64ArrayAttr:$dilations,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pads,
     Kiln_ActivationAttr:$activation,
     DefaultValuedAttr<F32Attr, "0.0f">:$clip_min,
     DefaultValuedAttr<F32Attr, "0.0f">:$clip_max,
@@ -51,6 +53,11 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// Top, left, bottom and right padding (zeros when `pads` is empty).
+    SmallVector<int64_t> getPadding() {
+      return getPads().empty() ? SmallVector<int64_t>(4, 0)
+                               : SmallVector<int64_t>(getPads());
+    }
     /// F0: how many filters a packed tile holds.
     int64_t getFilterTile() {
       return ::llvm::cast<ShapedType>(getFilter().getType()).getDimSize(4);
@@ -67,10 +74,11 @@ def Kiln_DepthwiseConv2DOp : Kiln_Op<"depthwise_conv2d", [
 
     ```
     result[n, y, x, c] = act(bias[c] + sum over i, j of
-        input[n, y * sy + i * dy, x * sx + j * dx, c] * filter[i, j, c])
+        padded[n, y * sy + i * dy, x * sx + j * dx, c] * filter[i, j, c])
     ```
 
-    `input` is NHWC and already padded; `filter` is [KH, KW, C], channels
+    `padded` is the NHWC `input` with `pads` (top, left, bottom, right;
+    none when empty) zeros around it; `filter` is [KH, KW, C], channels
     innermost, so that each tap is one vector load per group of channels.
   }];
   let arguments = (ins
@@ -80,6 +88,7 @@ def Kiln_DepthwiseConv2DOp : Kiln_Op<"depthwise_conv2d", [
     AnyShaped:$init,
     DenseI64ArrayAttr:$strides,
     DenseI64ArrayAttr:$dilations,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pads,
     Kiln_ActivationAttr:$activation,
     DefaultValuedAttr<F32Attr, "0.0f">:$clip_min,
     DefaultValuedAttr<F32Attr, "0.0f">:$clip_max);
@@ -92,6 +101,11 @@ def Kiln_DepthwiseConv2DOp : Kiln_Op<"depthwise_conv2d", [
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// Top, left, bottom and right padding (zeros when `pads` is empty).
+    SmallVector<int64_t> getPadding() {
+      return getPads().empty() ? SmallVector<int64_t>(4, 0)
+                               : SmallVector<int64_t>(getPads());
+    }
   }];
 }
 

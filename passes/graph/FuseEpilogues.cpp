@@ -64,6 +64,8 @@ void replaceWithFused(PatternRewriter &rewriter, Operation *consumer,
                       function_ref<void(Operation *)> change) {
   rewriter.setInsertionPoint(consumer);
   Operation *fused = rewriter.clone(*producer.conv);
+  // Profiles and diagnostics name both nodes.
+  fused->setLoc(rewriter.getFusedLoc({producer.conv->getLoc(), consumer->getLoc()}));
   change(fused);
   Value result = fused->getResult(0);
   for (Operation *reshape : producer.reshapes) {

@@ -73,16 +73,24 @@ PackedWeights pack(PatternRewriter &rewriter, Location loc,
                                     (name + "_bias").str())};
 }
 
+/// `pads` as the kernels' attribute: empty when there is no padding.
+DenseI64ArrayAttr padsAttr(PatternRewriter &rewriter, ArrayRef<int64_t> pads) {
+  if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
+    return rewriter.getDenseI64ArrayAttr({});
+  return rewriter.getDenseI64ArrayAttr(pads);
+}
+
 Value packedConv(PatternRewriter &rewriter, Location loc, Value input,
                  PackedWeights weights, ArrayRef<int64_t> outputShape,
-                 ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
+                 ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+                 ArrayRef<int64_t> pads = {}) {
   Value init = rewriter.create<tensor::EmptyOp>(loc, outputShape,
                                                 rewriter.getF32Type());
   return rewriter
       .create<PackedConv2DOp>(
           loc, TypeRange{init.getType()}, input, weights.filter, weights.bias,
           init, rewriter.getDenseI64ArrayAttr(strides),
-          rewriter.getDenseI64ArrayAttr(dilations),
+          rewriter.getDenseI64ArrayAttr(dilations), padsAttr(rewriter, pads),
           ActivationAttr::get(rewriter.getContext(), Activation::None),
           rewriter.getF32FloatAttr(0), rewriter.getF32FloatAttr(0),
           /*accumulate=*/nullptr)
@@ -157,30 +165,6 @@ std::optional<ConvGeometry> geometryOf(onnx::ConvOp op) {
   return g;
 }
 
-/// The Conv's input as channels-last (NHWC) data, padded with zeros.
-Value channelsLastInput(PatternRewriter &rewriter, Location loc, Value input,
-                        ArrayRef<int64_t> pads) {
-  ArrayRef<int64_t> inShape =
-      cast<RankedTensorType>(input.getType()).getShape();
-  input = transpose(rewriter, loc, input, {0, 2, 3, 1});
-  if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
-    return input;
-  SmallVector<int64_t> padded = {inShape[0], inShape[2] + pads[0] + pads[2],
-                                 inShape[3] + pads[1] + pads[3], inShape[1]};
-  auto paddedType = RankedTensorType::get(padded, rewriter.getF32Type());
-  auto index = [&](int64_t i) -> OpFoldResult {
-    return rewriter.getIndexAttr(i);
-  };
-  SmallVector<OpFoldResult> low = {index(0), index(pads[0]), index(pads[1]),
-                                   index(0)};
-  SmallVector<OpFoldResult> high = {index(0), index(pads[2]), index(pads[3]),
-                                    index(0)};
-  Value zero =
-      rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(0.0f));
-  return rewriter.create<tensor::PadOp>(loc, paddedType, input, low, high,
-                                        zero);
-}
-
 /// The Conv's constant bias, or zeros; nullopt if it is not constant.
 std::optional<std::vector<float>> biasOf(onnx::ConvOp op, int64_t filters) {
   if (!op.getB())
@@ -219,9 +203,10 @@ struct PackConv : OpRewritePattern<onnx::ConvOp> {
     PackedWeights weights =
         pack(rewriter, loc, source, *bias, chooseFilterTile(filters, lanes),
              weightName(op.getW().getDefiningOp()));
-    Value input = channelsLastInput(rewriter, loc, op.getX(), g->pads);
-    Value result = packedConv(rewriter, loc, input, weights,
-                              nhwcShape(op.getY()), g->strides, g->dilations);
+    Value input = transpose(rewriter, loc, op.getX(), {0, 2, 3, 1});
+    Value result =
+        packedConv(rewriter, loc, input, weights, nhwcShape(op.getY()),
+                   g->strides, g->dilations, g->pads);
     rewriter.replaceOp(op, transpose(rewriter, loc, result, {0, 3, 1, 2}));
     return success();
   }
@@ -261,7 +246,7 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
     Value biasValue = onnx::createFloatConstant(
         rewriter, loc, RankedTensorType::get({channels}, f32), *bias,
         name + "_bias");
-    Value input = channelsLastInput(rewriter, loc, op.getX(), g->pads);
+    Value input = transpose(rewriter, loc, op.getX(), {0, 2, 3, 1});
     Value init = rewriter.create<tensor::EmptyOp>(loc, nhwcShape(op.getY()), f32);
     Value result =
         rewriter
@@ -269,7 +254,7 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
                 loc, TypeRange{init.getType()}, input, filterValue, biasValue,
                 init, rewriter.getDenseI64ArrayAttr(g->strides),
                 rewriter.getDenseI64ArrayAttr(g->dilations),
-                ActivationAttr::get(rewriter.getContext(), Activation::None),
+                padsAttr(rewriter, g->pads), ActivationAttr::get(rewriter.getContext(), Activation::None),
                 rewriter.getF32FloatAttr(0), rewriter.getF32FloatAttr(0))
             .getResult()[0];
     rewriter.replaceOp(op, transpose(rewriter, loc, result, {0, 3, 1, 2}));

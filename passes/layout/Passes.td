@@ -22,11 +22,14 @@ def LayoutPackContractionsPass
     the packed filters. Gemm's alpha and beta fold into the packed weights
     and bias. F0, the filters of a tile, is a multiple of the vector lanes
     of `vector-bits` (16 floats for AVX-512, 8 for AVX2), at most four
-    vectors, chosen to waste the fewest padded filters. Convolutions take
-    their input through an `onnx.Transpose` to NHWC (and a `tensor.pad`
-    for their padding) and give their result back through the inverse
-    Transpose; kiln-layout-propagate-transposes then cancels the pairs
-    between layers.
+    vectors, chosen to waste the fewest padded filters. Depthwise
+    convolutions (one filter per channel) become `kiln.depthwise_conv2d`
+    with the filter laid out [KH, KW, C]. Convolutions take their input
+    through an `onnx.Transpose` to NHWC, keep their padding as the op's
+    `pads` (the kernels read zeros there; nothing is copied), and give
+    their result back through the inverse Transpose;
+    kiln-layout-propagate-transposes then cancels the pairs between
+    layers.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",

@@ -199,3 +199,7 @@ extern "C" kiln_status_t kiln_model_output_info(const kiln_model_t *model,
   return tensorInfo(model ? &model->outputs : nullptr, index, "output",
                     out_info);
 }
+
+extern "C" uint64_t kiln_model_flops(const kiln_model_t *model) {
+  return model ? model->manifest().totalFlops() : 0;
+}

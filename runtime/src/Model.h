@@ -6,6 +6,7 @@
 #include "runtime/src/CpuExecutable.h"
 #include "runtime/src/Package.h"
 #include "runtime/src/ParallelRuntime.h"
+#include "runtime/src/Profiler.h"
 #include "runtime/src/cuda/CudaModel.h"
 
 #include <atomic>
@@ -51,6 +52,10 @@ struct kiln_session_s {
   /// Outputs the runtime allocated in the last run, with their shapes.
   std::vector<void *> ownedOutputs;
   std::vector<std::vector<int64_t>> ownedShapes;
+  /// With profiling on, the kernels of the last run.
+  bool profiling = false;
+  std::vector<kiln::runtime::KernelEvent> events;
+  std::vector<kiln_profile_event_t> publicEvents;
 };
 
 #endif // KILN_RUNTIME_MODEL_H

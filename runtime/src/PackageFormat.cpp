@@ -93,7 +93,8 @@ uint32_t kiln::package::crc32c(const void *data, size_t size, uint32_t crc) {
 namespace {
 
 /// Bumped with any change to the manifest's encoding.
-constexpr uint32_t kManifestVersion = 1;
+// 2: the kernels and their FLOPs.
+constexpr uint32_t kManifestVersion = 2;
 
 class Writer {
 public:
@@ -227,6 +228,11 @@ std::string kiln::package::serializeManifest(const Manifest &manifest) {
     for (const TensorSignature &tensor : *tensors)
       writer.tensor(tensor);
   }
+  writer.u32(static_cast<uint32_t>(manifest.kernels.size()));
+  for (const KernelInfo &kernel : manifest.kernels) {
+    writer.string(kernel.name);
+    writer.u64(kernel.flops);
+  }
   return writer.take();
 }
 
@@ -264,6 +270,14 @@ bool kiln::package::parseManifest(const void *data, size_t size,
     tensors->resize(count);
     for (TensorSignature &tensor : *tensors)
       ok = ok && reader.tensor(tensor);
+  }
+  uint32_t kernelCount = 0;
+  ok = ok && reader.count(kernelCount, 12, "kernels");
+  if (ok) {
+    manifest.kernels.resize(kernelCount);
+    for (KernelInfo &kernel : manifest.kernels)
+      ok = ok && reader.string(kernel.name, "kernels") &&
+           reader.u64(kernel.flops, "kernels");
   }
   if (ok && !reader.atEnd()) {
     error = "the manifest has trailing bytes";

@@ -90,6 +90,15 @@ struct TensorSignature {
   std::vector<std::string> dimNames;
 };
 
+/// One kernel of the CPU code: a top-level loop nest, in the order the code
+/// runs them. Profiles name each event after its kernel.
+struct KernelInfo {
+  /// The ONNX nodes it computes, joined with ", ".
+  std::string name;
+  /// Floating-point operations per run (multiply-adds count two).
+  uint64_t flops = 0;
+};
+
 /// What the runtime and `kiln inspect` know of a package without running
 /// its code.
 struct Manifest {
@@ -113,6 +122,15 @@ struct Manifest {
   uint64_t dynamicBuffers = 0;
   std::vector<TensorSignature> inputs;
   std::vector<TensorSignature> outputs;
+  /// The CPU code's kernels (empty for CUDA packages).
+  std::vector<KernelInfo> kernels;
+
+  uint64_t totalFlops() const {
+    uint64_t total = 0;
+    for (const KernelInfo &kernel : kernels)
+      total += kernel.flops;
+    return total;
+  }
 };
 
 /// What ptxas reports for one kernel on one architecture, and the

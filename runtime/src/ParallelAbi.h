@@ -7,6 +7,9 @@
 // runtime fills that table with its own implementations
 // (runtime/src/ParallelRuntime.cpp) when it loads the code.
 //
+// The same table carries the profiler's two entry points, which the code
+// calls around each kernel with the kernel's index in the manifest.
+//
 // Shared by the compiler and the runtime; the order is the ABI.
 //
 //===----------------------------------------------------------------------===//
@@ -26,7 +29,11 @@ inline constexpr const char *kFunctions[] = {
     "__kmpc_for_static_init_4", "__kmpc_for_static_init_4u",
     "__kmpc_for_static_init_8", "__kmpc_for_static_init_8u",
     "__kmpc_for_static_fini",   "__kmpc_barrier",
+    "kiln_kernel_begin",        "kiln_kernel_end",
 };
+
+/// Calls into the runtime whose prefix marks them as entries of the table.
+inline constexpr const char *kPrefixes[] = {"__kmpc_", "kiln_kernel_"};
 inline constexpr size_t kFunctionCount = std::size(kFunctions);
 
 } // namespace kiln::parallel_abi

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/src/ParallelRuntime.h"
+#include "runtime/src/Profiler.h"
 
 #include "runtime/src/ParallelAbi.h"
 
@@ -253,6 +254,8 @@ kiln_status_t kiln::runtime::bindParallelRuntime(void *handle) {
       reinterpret_cast<void *>(&staticInit<uint64_t>),
       reinterpret_cast<void *>(&staticFini),
       reinterpret_cast<void *>(&barrier),
+      reinterpret_cast<void *>(&kernelBegin),
+      reinterpret_cast<void *>(&kernelEnd),
   };
   static_assert(std::size(entries) == abi::kFunctionCount,
                 "one implementation per entry point of ParallelAbi.h");

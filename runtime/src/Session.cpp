@@ -319,6 +319,7 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
     session->team = std::make_unique<ThreadTeam>(session->threads);
   {
     ScopedTeam scope(session->team.get());
+    ScopedProfile profile(session->profiling ? &session->events : nullptr);
     model->executable->entryPoint()(args.data());
   }
 
@@ -427,4 +428,38 @@ extern "C" kiln_status_t kiln_session_run(kiln_session_t *session,
   } catch (...) {
     return makeStatus(KILN_STATUS_INTERNAL, "unexpected error in a run");
   }
+}
+
+extern "C" kiln_status_t kiln_session_set_profiling(kiln_session_t *session,
+                                                   int enabled) {
+  if (!session)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT, "the session is NULL");
+  session->profiling = enabled != 0;
+  session->events.clear();
+  return nullptr;
+}
+
+extern "C" kiln_status_t
+kiln_session_profile(kiln_session_t *session,
+                     const kiln_profile_event_t **out_events,
+                     size_t *out_count) {
+  if (!session || !out_events || !out_count)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "the session and both out parameters must be non-NULL");
+  const std::vector<package::KernelInfo> &kernels =
+      session->model->manifest().kernels;
+  session->publicEvents.clear();
+  for (const KernelEvent &event : session->events) {
+    if (event.kernel < 0 || size_t(event.kernel) >= kernels.size())
+      return makeStatus(KILN_STATUS_DATA_LOSS,
+                        "the code reported kernel " +
+                            std::to_string(event.kernel) +
+                            ", which the manifest does not list");
+    const package::KernelInfo &kernel = kernels[event.kernel];
+    session->publicEvents.push_back({kernel.name.c_str(), kernel.flops,
+                                     event.startNs, event.durationNs});
+  }
+  *out_events = session->publicEvents.data();
+  *out_count = session->publicEvents.size();
+  return nullptr;
 }

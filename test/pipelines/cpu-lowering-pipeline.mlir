@@ -5,7 +5,7 @@
 // buffer is allocated and returned to the caller (who frees it); one entry
 // point is exported.
 
-// CHECK: kiln.dynamic_buffers = 1 : i64, kiln.weights = {{.*}}, kiln.workspace_bytes = 0 : i64
+// CHECK: kiln.dynamic_buffers = 1 : i64, kiln.kernels = [{flops = 64 : i64, name = "linalg.add"}, {flops = 64 : i64, name = "linalg.mul"}], kiln.weights = {{.*}}, kiln.workspace_bytes = 0 : i64
 // CHECK-NOT: linalg.
 // CHECK-NOT: memref.
 // CHECK: llvm.func @malloc(i64) -> !llvm.ptr

@@ -24,6 +24,7 @@ Manifest sampleManifest() {
   manifest.dynamicBuffers = 2;
   manifest.inputs = {{"x", 1, {-1, 3}, {"batch", ""}}};
   manifest.outputs = {{"y", 7, {}, {}}, {"z", 9, {5}, {""}}};
+  manifest.kernels = {{"conv1, relu1", 1000000}, {"pool", 0}};
   return manifest;
 }
 
@@ -61,6 +62,10 @@ TEST(PackageFormat, ManifestRoundTrips) {
             (std::vector<std::string>{"batch", ""}));
   ASSERT_EQ(parsed.outputs.size(), 2u);
   EXPECT_EQ(parsed.outputs[1].dtype, 9u);
+  ASSERT_EQ(parsed.kernels.size(), 2u);
+  EXPECT_EQ(parsed.kernels[0].name, "conv1, relu1");
+  EXPECT_EQ(parsed.kernels[0].flops, 1000000u);
+  EXPECT_EQ(parsed.totalFlops(), 1000000u);
 }
 
 TEST(PackageFormat, EveryTruncatedManifestIsRefused) {
@@ -98,7 +103,7 @@ TEST(PackageFormat, OtherManifestVersionsAreNamed) {
   std::string error;
   EXPECT_FALSE(parseManifest(bytes.data(), bytes.size(), parsed, error));
   EXPECT_EQ(error,
-            "the manifest has version 9; this runtime reads version 1");
+            "the manifest has version 9; this runtime reads version 2");
 }
 
 TEST(PackageFormat, TrailingBytesAreRefused) {

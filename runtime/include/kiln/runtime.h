@@ -174,6 +174,34 @@ kiln_status_t kiln_session_run(kiln_session_t *session,
                                const kiln_tensor_t *inputs, size_t input_count,
                                kiln_tensor_t *outputs, size_t output_count);
 
+/*===-- Profiling ---------------------------------------------------------===*/
+
+/* One kernel of a run: a loop nest of the CPU code, named after the ONNX
+ * nodes it computes (joined with ", "). `flops` is the compiler's count of
+ * its floating-point operations (a multiply-add is two). */
+typedef struct kiln_profile_event_s {
+  const char *name;
+  uint64_t flops;
+  /* Nanoseconds since the run began, and the kernel's duration. */
+  uint64_t start_ns;
+  uint64_t duration_ns;
+} kiln_profile_event_t;
+
+/* With `enabled` nonzero, each later run of the session records one event
+ * per kernel it runs, in order (CPU packages; CUDA runs record none). The
+ * cost is two clock reads per kernel. */
+kiln_status_t kiln_session_set_profiling(kiln_session_t *session,
+                                         int enabled);
+
+/* The events of the session's last profiled run. They stay valid until the
+ * session's next run or release. */
+kiln_status_t kiln_session_profile(kiln_session_t *session,
+                                   const kiln_profile_event_t **out_events,
+                                   size_t *out_count);
+
+/* The FLOPs of one run as the compiler counts them (0 when it did not). */
+uint64_t kiln_model_flops(const kiln_model_t *model);
+
 /*===-- Version -----------------------------------------------------------===*/
 
 /* The runtime's version, "major.minor.patch". */

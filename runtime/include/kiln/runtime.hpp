@@ -66,6 +66,8 @@ public:
     check(kiln_model_output_info(model_, index, &info));
     return info;
   }
+  /// The compiler's count of one run's floating-point operations.
+  uint64_t flops() const { return kiln_model_flops(model_); }
   kiln_model_t *get() const { return model_; }
 
 private:
@@ -92,6 +94,16 @@ public:
            std::vector<kiln_tensor_t> &outputs) {
     check(kiln_session_run(session_, inputs.data(), inputs.size(),
                            outputs.data(), outputs.size()));
+  }
+  /// See kiln_session_set_profiling and kiln_session_profile.
+  void setProfiling(bool enabled) {
+    check(kiln_session_set_profiling(session_, enabled ? 1 : 0));
+  }
+  std::vector<kiln_profile_event_t> profile() {
+    const kiln_profile_event_t *events = nullptr;
+    size_t count = 0;
+    check(kiln_session_profile(session_, &events, &count));
+    return std::vector<kiln_profile_event_t>(events, events + count);
   }
   kiln_session_t *get() const { return session_; }
 

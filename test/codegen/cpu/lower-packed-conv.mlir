@@ -7,7 +7,8 @@
 // carry the accumulators; the epilogue adds the bias and the residual,
 // applies ReLU and stores under a mask.
 // CHECK-LABEL: func.func @conv
-// CHECK: %[[IN:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]] : memref<1x7x9x8xf32> into memref<504xf32>
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]] : memref<1x7x9x8xf32> into memref<504xf32>
+// CHECK: %[[IN:.*]] = memref.cast %[[FLAT]] : memref<504xf32> to memref<?xf32>
 // CHECK: scf.parallel (%[[T:.*]]) = (%c0) to (%c6) step (%c1)
 // CHECK: scf.if
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
@@ -31,5 +32,23 @@
 // AVX2: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 func.func @conv(%x: memref<1x7x9x8xf32>, %w: memref<1x3x3x8x64xf32>, %b: memref<64xf32>, %y: memref<1x5x7x60xf32>) {
   kiln.packed_conv2d %x, %w, %b into %y {accumulate, activation = #kiln.activation<relu>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x7x9x8xf32>, memref<1x3x3x8x64xf32>, memref<64xf32> into memref<1x5x7x60xf32>
+  return
+}
+
+// -----
+
+// Padding is read, not copied: each row's window position selects the
+// input or a shared global of zeros before the channel loop.
+// CHECK: memref.global "private" constant @kiln_zeros_8 : memref<8xf32> = dense<0.000000e+00>
+// CHECK-LABEL: func.func @padded
+// CHECK: %[[Z:.*]] = memref.get_global @kiln_zeros_8 : memref<8xf32>
+// CHECK: %[[ZEROS:.*]] = memref.cast %[[Z]] : memref<8xf32> to memref<?xf32>
+// CHECK: arith.cmpi sge
+// CHECK: arith.cmpi slt
+// CHECK: %[[SRC:.*]] = arith.select %{{.*}}, %{{.*}}, %[[ZEROS]] : memref<?xf32>
+// CHECK: scf.for
+// CHECK: memref.load %[[SRC]]
+func.func @padded(%x: memref<1x5x7x8xf32>, %w: memref<1x3x3x8x16xf32>, %b: memref<16xf32>, %y: memref<1x5x7x16xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x5x7x8xf32>, memref<1x3x3x8x16xf32>, memref<16xf32> into memref<1x5x7x16xf32>
   return
 }

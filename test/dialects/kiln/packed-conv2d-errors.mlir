@@ -25,7 +25,7 @@ func.func @bias(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf32>, %b: tensor<
 // -----
 
 func.func @window(%x: tensor<1x4x4x3xf32>, %w: tensor<1x3x3x3x16xf32>, %b: tensor<16xf32>, %i: tensor<1x3x2x16xf32>) {
-  // expected-error@+1 {{output dimension 1 (3) does not fit the input (4)}}
+  // expected-error@+1 {{output dimension 1 (3) does not fit the padded input (4)}}
   %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf32>, tensor<1x3x3x3x16xf32>, tensor<16xf32> into tensor<1x3x2x16xf32> -> tensor<1x3x2x16xf32>
   return
 }

@@ -1,17 +1,16 @@
 // RUN: kiln-opt %s -split-input-file -kiln-layout-pack-contractions | FileCheck %s
 // RUN: kiln-opt %s -split-input-file -kiln-layout-pack-contractions=vector-bits=256 | FileCheck %s --check-prefix=AVX2
 
-// A padded, strided Conv: the input goes channels-last and is padded, the
-// filter is packed [F/F0, KH, KW, C, F0] with F0 = 32 (24 filters pad to
+// A padded, strided Conv: the input goes channels-last (the padding stays
+// an attribute: the kernel reads zeros there), the filter is packed [F/F0, KH, KW, C, F0] with F0 = 32 (24 filters pad to
 // 32 in tiles of 16 or 32 lanes; the wider wins), and the result comes back
 // as NCHW. AVX2 packs them in one tile of 24 (three 8-lane vectors).
 // CHECK-LABEL: func.func @conv
 // CHECK-DAG: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<1x3x3x3x32xf32>}>
 // CHECK-DAG: %[[B:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<32xf32>}>
 // CHECK: %[[NHWC:.*]] = "onnx.Transpose"(%arg0) <{perm = [0, 2, 3, 1]}> : (tensor<1x3x8x8xf32>) -> tensor<1x8x8x3xf32>
-// CHECK: %[[PAD:.*]] = tensor.pad %[[NHWC]] low[0, 1, 1, 0] high[0, 1, 1, 0]
 // CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x4x4x24xf32>
-// CHECK: %[[Y:.*]] = kiln.packed_conv2d %[[PAD]], %[[W]], %[[B]] into %[[INIT]] {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 2, 2>}
+// CHECK: %[[Y:.*]] = kiln.packed_conv2d %[[NHWC]], %[[W]], %[[B]] into %[[INIT]] {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
 // CHECK: "onnx.Transpose"(%[[Y]]) <{perm = [0, 3, 1, 2]}> : (tensor<1x4x4x24xf32>) -> tensor<1x24x4x4xf32>
 // AVX2-LABEL: func.func @conv
 // AVX2: tensor<1x3x3x3x24xf32>
@@ -52,17 +51,31 @@ func.func @gemm(%a: tensor<4x3xf32>) -> tensor<4x5xf32> {
 
 // -----
 
-// Not packed: a weight computed at run time, grouped convolutions, and
-// dynamic shapes stay for the generic lowering.
+// A depthwise Conv (one filter per channel): the filter goes [KH, KW, C].
+// CHECK-LABEL: func.func @depthwise
+// CHECK: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<3x3x4xf32>}>
+// CHECK: %[[NHWC:.*]] = "onnx.Transpose"(%arg0) <{perm = [0, 2, 3, 1]}>
+// CHECK: %[[Y:.*]] = kiln.depthwise_conv2d %[[NHWC]], %[[W]], %{{.*}} into %{{.*}} {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x5x5x4xf32>, tensor<3x3x4xf32>, tensor<4xf32> into tensor<1x3x3x4xf32>
+// CHECK: "onnx.Transpose"(%[[Y]]) <{perm = [0, 3, 1, 2]}>
+func.func @depthwise(%x: tensor<1x4x5x5xf32>) -> tensor<1x4x3x3xf32> {
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<4x1x3x3xf32>} : () -> tensor<4x1x3x3xf32>
+  %z = "onnx.Conv"(%x, %w) {group = 4 : i64, pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x3x3xf32>
+  return %z : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+// Not packed: a weight computed at run time, grouped (not depthwise)
+// convolutions, and dynamic shapes stay for the generic lowering.
 // CHECK-LABEL: func.func @unchanged
-// CHECK-NOT: kiln.packed_conv2d
+// CHECK-NOT: kiln.
 // CHECK: onnx.MatMul
 // CHECK: onnx.Conv
 // CHECK: onnx.MatMul
 func.func @unchanged(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %x: tensor<1x4x5x5xf32>, %d: tensor<?x3xf32>) -> (tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<?x5xf32>) {
   %y = "onnx.MatMul"(%a, %b) : (tensor<4x3xf32>, tensor<3x5xf32>) -> tensor<4x5xf32>
-  %w = "onnx.Constant"() {value = dense<1.0> : tensor<4x1x1x1xf32>} : () -> tensor<4x1x1x1xf32>
-  %z = "onnx.Conv"(%x, %w) {group = 4 : i64} : (tensor<1x4x5x5xf32>, tensor<4x1x1x1xf32>) -> tensor<1x4x5x5xf32>
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<4x2x1x1xf32>} : () -> tensor<4x2x1x1xf32>
+  %z = "onnx.Conv"(%x, %w) {group = 2 : i64} : (tensor<1x4x5x5xf32>, tensor<4x2x1x1xf32>) -> tensor<1x4x5x5xf32>
   %c = "onnx.Constant"() {value = dense<1.0> : tensor<3x5xf32>} : () -> tensor<3x5xf32>
   %v = "onnx.MatMul"(%d, %c) : (tensor<?x3xf32>, tensor<3x5xf32>) -> tensor<?x5xf32>
   return %y, %z, %v : tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<?x5xf32>

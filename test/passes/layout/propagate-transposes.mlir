@@ -45,12 +45,9 @@ func.func @pool(%x: tensor<1x4x5x3xf32>, %y: tensor<1x4x5x3xf32>) -> tensor<1x3x
 // BLOCK-SAME: (%[[X:.*]]: tensor<1x16x8x8xf32>)
 // BLOCK: %[[IN:.*]] = "onnx.Transpose"(%[[X]]) <{perm = [0, 2, 3, 1]}>
 // BLOCK-NOT: onnx.Transpose
-// BLOCK: %[[P1:.*]] = tensor.pad %[[IN]]
-// BLOCK: %[[C1:.*]] = kiln.packed_conv2d %[[P1]], {{.*}} {activation = #kiln.activation<relu>
+// BLOCK: %[[C1:.*]] = kiln.packed_conv2d %[[IN]], {{.*}} {activation = #kiln.activation<relu>
 // BLOCK-NOT: onnx.Transpose
-// BLOCK: %[[P2:.*]] = tensor.pad %[[C1]]
-// BLOCK-NOT: onnx.Transpose
-// BLOCK: %[[C2:.*]] = kiln.packed_conv2d %[[P2]], %{{.*}}, %{{.*}} into %[[IN]] {accumulate, activation = #kiln.activation<relu>
+// BLOCK: %[[C2:.*]] = kiln.packed_conv2d %[[C1]], %{{.*}}, %{{.*}} into %[[IN]] {accumulate, activation = #kiln.activation<relu>
 // BLOCK: %[[OUT:.*]] = "onnx.Transpose"(%[[C2]]) <{perm = [0, 3, 1, 2]}>
 // BLOCK: return %[[OUT]]
 func.func @resnet_block(%x: tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32> {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks the packed-contraction microkernels against a float64 reference.
+"""Checks the packed-contraction and depthwise kernels against float64.
 
     packed_contractions.py KILN WORK_DIR CPU...
 
@@ -7,7 +7,9 @@ Builds one ONNX model with constant weights whose contractions all become
 kiln.packed_conv2d, on shapes that are not multiples of any tile: pixel
 counts that leave partial tiles, filters that leave partial vectors, K=1,
 N=1, M=1, strides, dilations, asymmetric padding, and the fused epilogues
-(bias, BatchNormalization folded, ReLU, Clip, HardSwish, a residual).
+(bias, BatchNormalization folded, ReLU, Clip, HardSwish, a residual), and
+depthwise convolutions with channels that leave a partial vector and
+rows that leave a partial block, padded, strided and dilated.
 Compiles it for each CPU (e.g. x86-64-v3 for AVX2 and skylake-avx512 for
 AVX-512), runs it, and requires every output within 1e-5 of the
 reference, relative to the output's scale. Prints the worst error.
@@ -133,6 +135,35 @@ def main():
     nodes.append(helper.make_node("Gemm", ["g", "gw", "gc"], ["gy"], transB=1,
                                   alpha=0.5, beta=2.0, name="gemm"))
     output("gy", 0.5 * g @ gw.T + 2.0 * gc)
+
+    # 6. Depthwise: 20 channels (a partial vector), 3x3 with padding 1 on
+    # 13 x 11 (a partial block of pixels) then ReLU6; 5x5, stride 2,
+    # asymmetric padding; dilation 2 without padding.
+    d = data("d", (1, 20, 13, 11))
+    wd1, bd1 = weight("wd1", (20, 1, 3, 3)), weight("bd1", (20,))
+    wd2 = weight("wd2", (20, 1, 5, 5))
+    wd3 = weight("wd3", (20, 1, 3, 3))
+    six = helper.make_tensor("six", TensorProto.FLOAT, [], [6.0])
+    zero = helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])
+    inits += [six, zero]
+    nodes += [
+        helper.make_node("Conv", ["d", "wd1", "bd1"], ["dc1"], group=20,
+                         pads=[1, 1, 1, 1], name="depthwise1"),
+        helper.make_node("Clip", ["dc1", "zero", "six"], ["dr1"],
+                         name="relu6_1"),
+        helper.make_node("Conv", ["d", "wd2"], ["dc2"], group=20,
+                         strides=[2, 2], pads=[2, 1, 1, 2], name="depthwise2"),
+        helper.make_node("Conv", ["d", "wd3"], ["dc3"], group=20,
+                         dilations=[2, 2], name="depthwise3"),
+    ]
+    def depthwise(x, w, b, strides, dilations, pads):
+        return np.concatenate([
+            conv2d(x[:, c:c + 1], w[c:c + 1], b[c:c + 1], strides, dilations,
+                   pads) for c in range(x.shape[1])], axis=1)
+    output("dr1", np.clip(depthwise(d, wd1, bd1, [1, 1], [1, 1], [1, 1, 1, 1]),
+                          0, 6))
+    output("dc2", depthwise(d, wd2, np.zeros(20), [2, 2], [1, 1], [2, 1, 1, 2]))
+    output("dc3", depthwise(d, wd3, np.zeros(20), [1, 1], [2, 2], [0, 0, 0, 0]))
 
     graph = helper.make_graph(nodes, "packed", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])

@@ -1,0 +1,43 @@
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-depthwise-conv -canonicalize | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-depthwise-conv=vector-bits=256 -canonicalize | FileCheck %s --check-prefix=AVX2
+
+// Without padding: a task per output row; blocks of eight pixels keep one
+// accumulator each per vector of 16 channels (two full vectors of 40
+// channels, then a masked one of 8); 10 pixels leave a block and two
+// single pixels.
+// CHECK-LABEL: func.func @depthwise
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c3) step (%c1)
+// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-8: vector.fma
+// CHECK: arith.minimumf
+// CHECK: vector.store
+// CHECK: vector.constant_mask [8] : vector<16xi1>
+// CHECK: vector.maskedload
+// CHECK: vector.maskedstore
+// CHECK: scf.for %{{.*}} = %c8 to %c10 step %c1
+// AVX2-LABEL: func.func @depthwise
+// AVX2: scf.for %{{.*}} = %c0 to %c5 step %c1
+// AVX2: scf.for {{.*}} iter_args
+// AVX2-NOT: vector.constant_mask
+// AVX2-SAME:({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+func.func @depthwise(%x: memref<1x5x12x40xf32>, %w: memref<3x3x40xf32>, %b: memref<40xf32>, %y: memref<1x3x10x40xf32>) {
+  kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<clip>, clip_max = 6.0 : f32, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x5x12x40xf32>, memref<3x3x40xf32>, memref<40xf32> into memref<1x3x10x40xf32>
+  return
+}
+
+// -----
+
+// With padding: blocks whose windows lie inside the input run unchecked;
+// the others select, per tap and pixel, the input or the zeros.
+// CHECK-LABEL: func.func @padded
+// CHECK: %[[Z:.*]] = memref.get_global @kiln_zeros_16 : memref<16xf32>
+// CHECK: %[[ZEROS:.*]] = memref.cast %[[Z]]
+// CHECK: scf.if
+// CHECK-NOT: arith.select
+// CHECK: } else {
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[ZEROS]] : memref<?xf32>
+func.func @padded(%x: memref<1x8x20x16xf32>, %w: memref<3x3x16xf32>, %b: memref<16xf32>, %y: memref<1x8x20x16xf32>) {
+  kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x8x20x16xf32>, memref<3x3x16xf32>, memref<16xf32> into memref<1x8x20x16xf32>
+  return
+}
