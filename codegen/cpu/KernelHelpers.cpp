@@ -3,7 +3,10 @@
 #include "codegen/cpu/KernelHelpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+#include <cmath>
 #include "mlir/IR/BuiltinOps.h"
 
 using namespace mlir;
@@ -28,6 +31,23 @@ Value mlir::kiln::applyActivation(OpBuilder &b, Location loc, Value x,
     return b.create<arith::MaximumFOp>(loc, x, splat(0.0f));
   case Activation::Clip:
     return clamp(x, clipMin, clipMax);
+  case Activation::Sigmoid:
+  case Activation::Silu: {
+    Value negated = b.create<arith::NegFOp>(loc, x);
+    Value denominator = b.create<arith::AddFOp>(
+        loc, splat(1.0f), b.create<math::ExpOp>(loc, negated));
+    Value sigmoid = b.create<arith::DivFOp>(loc, splat(1.0f), denominator);
+    if (activation == Activation::Sigmoid)
+      return sigmoid;
+    return b.create<arith::MulFOp>(loc, x, sigmoid);
+  }
+  case Activation::Gelu: {
+    Value scaled = b.create<arith::MulFOp>(loc, x, splat(float(M_SQRT1_2)));
+    Value erf = b.create<math::ErfOp>(loc, scaled);
+    Value half = b.create<arith::MulFOp>(loc, x, splat(0.5f));
+    return b.create<arith::MulFOp>(
+        loc, half, b.create<arith::AddFOp>(loc, erf, splat(1.0f)));
+  }
   case Activation::HardSwish: {
     Value gate = clamp(b.create<arith::AddFOp>(loc, x, splat(3.0f)), 0.0f, 6.0f);
     Value scaled = b.create<arith::MulFOp>(loc, gate, splat(1.0f / 6.0f));

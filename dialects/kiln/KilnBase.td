@@ -35,6 +35,12 @@ def Kiln_Activation : I32EnumAttr<"Activation",
   I32EnumAttrCase<"Clip", 2, "clip">,
   // x * min(max(x + 3, 0), 6) / 6
   I32EnumAttrCase<"HardSwish", 3, "hardswish">,
+  // 1 / (1 + exp(-x))
+  I32EnumAttrCase<"Sigmoid", 4, "sigmoid">,
+  // x * sigmoid(x), also called Swish
+  I32EnumAttrCase<"Silu", 5, "silu">,
+  // x * (1 + erf(x / sqrt(2))) / 2
+  I32EnumAttrCase<"Gelu", 6, "gelu">,
 ]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::kiln";

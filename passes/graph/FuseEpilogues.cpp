@@ -12,6 +12,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <cmath>
 #include <limits>
 
 namespace mlir::kiln {
@@ -35,11 +36,18 @@ struct Producer {
 
 constexpr unsigned kBiasOperand = 2;
 
-std::optional<Producer> producerOf(Value value) {
+/// The producer of `value`; `value` itself may have other users, provided
+/// they are all in `alsoUsedBy` (the rest of a matched pattern); whatever
+/// lies between it and the kernel must feed only the next step.
+std::optional<Producer> producerOf(Value value,
+                                   ArrayRef<Operation *> alsoUsedBy = {}) {
+  if (!value.hasOneUse() &&
+      llvm::any_of(value.getUsers(), [&](Operation *user) {
+        return !llvm::is_contained(alsoUsedBy, user);
+      }))
+    return std::nullopt;
   Producer producer;
   while (Operation *op = value.getDefiningOp()) {
-    if (!op->hasOneUse())
-      return std::nullopt;
     if (isa<PackedConv2DOp, DepthwiseConv2DOp>(op)) {
       producer.conv = op;
       std::reverse(producer.reshapes.begin(), producer.reshapes.end());
@@ -53,6 +61,8 @@ std::optional<Producer> producerOf(Value value) {
       return std::nullopt;
     producer.reshapes.push_back(op);
     value = op->getOperand(0);
+    if (!value.hasOneUse())
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -61,7 +71,8 @@ std::optional<Producer> producerOf(Value value) {
 /// applied, followed by the producer's reshapes.
 void replaceWithFused(PatternRewriter &rewriter, Operation *consumer,
                       const Producer &producer,
-                      function_ref<void(Operation *)> change) {
+                      function_ref<void(Operation *)> change,
+                      ArrayRef<Operation *> alsoErase = {}) {
   rewriter.setInsertionPoint(consumer);
   Operation *fused = rewriter.clone(*producer.conv);
   // Profiles and diagnostics name both nodes.
@@ -74,6 +85,9 @@ void replaceWithFused(PatternRewriter &rewriter, Operation *consumer,
     result = copy->getResult(0);
   }
   rewriter.replaceOp(consumer, result);
+  // The rest of the matched pattern, users before what they use.
+  for (Operation *op : alsoErase)
+    rewriter.eraseOp(op);
   for (Operation *reshape : llvm::reverse(producer.reshapes))
     rewriter.eraseOp(reshape);
   rewriter.eraseOp(producer.conv);
@@ -95,8 +109,12 @@ struct FuseActivation : RewritePattern {
 
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    if (!isa<onnx::ReluOp, onnx::ClipOp, onnx::HardSwishOp>(op))
+    if (!isa<onnx::ReluOp, onnx::ClipOp, onnx::HardSwishOp, onnx::SigmoidOp,
+             onnx::GeluOp>(op))
       return failure();
+    if (auto gelu = dyn_cast<onnx::GeluOp>(op))
+      if (gelu.getApproximate() != "none")
+        return failure();
     std::optional<Producer> producer = producerOf(op->getOperand(0));
     if (!producer || !hasNoActivation(producer->conv))
       return failure();
@@ -118,6 +136,10 @@ struct FuseActivation : RewritePattern {
     replaceWithFused(rewriter, op, *producer, [&](Operation *conv) {
       if (isa<onnx::ReluOp>(op)) {
         setActivation(conv, Activation::Relu);
+      } else if (isa<onnx::SigmoidOp>(op)) {
+        setActivation(conv, Activation::Sigmoid);
+      } else if (isa<onnx::GeluOp>(op)) {
+        setActivation(conv, Activation::Gelu);
       } else if (isa<onnx::HardSwishOp>(op)) {
         setActivation(conv, Activation::HardSwish);
       } else {
@@ -194,11 +216,100 @@ struct FuseAdd : OpRewritePattern<onnx::AddOp> {
   }
 };
 
+/// Whether `value` is a constant of one element close to `expected`.
+bool isScalar(Value value, float expected) {
+  std::optional<std::vector<float>> values = onnx::getConstantFloats(value);
+  return values && values->size() == 1 &&
+         std::abs(values->front() - expected) <= 1e-4f * std::abs(expected);
+}
+
+/// The operand of a commutative binary op that is not `other`, or null.
+Value otherOperand(Operation *op, Value other) {
+  if (op->getOperand(0) == other)
+    return op->getOperand(1);
+  if (op->getOperand(1) == other)
+    return op->getOperand(0);
+  return {};
+}
+
+/// The single user of `value` if it is an OpTy, else null.
+template <typename OpTy>
+OpTy onlyUser(Value value) {
+  if (!value.hasOneUse())
+    return {};
+  return dyn_cast<OpTy>(*value.getUsers().begin());
+}
+
+/// SiLU as exporters write it: Mul(x, Sigmoid(x)).
+struct FuseSilu : OpRewritePattern<onnx::MulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(onnx::MulOp op,
+                                PatternRewriter &rewriter) const override {
+    for (int side = 0; side < 2; ++side) {
+      Value x = op->getOperand(side);
+      auto sigmoid = op->getOperand(1 - side).getDefiningOp<onnx::SigmoidOp>();
+      if (!sigmoid || sigmoid.getX() != x || !sigmoid->hasOneUse() ||
+          x.getType() != op.getType())
+        continue;
+      std::optional<Producer> producer = producerOf(x, {sigmoid, op});
+      if (!producer || !hasNoActivation(producer->conv))
+        continue;
+      replaceWithFused(
+          rewriter, op, *producer,
+          [](Operation *conv) { setActivation(conv, Activation::Silu); },
+          {sigmoid});
+      return success();
+    }
+    return failure();
+  }
+};
+
+/// GELU as PyTorch exports it: x * 0.5 * (1 + erf(x / sqrt(2))), as
+/// Mul(Mul(x, Add(Erf(Div(x, 1.4142)), 1)), 0.5), in either operand order
+/// (or with Mul(x, 0.7071) for the Div).
+struct FuseErfGelu : OpRewritePattern<onnx::ErfOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(onnx::ErfOp erf,
+                                PatternRewriter &rewriter) const override {
+    Operation *scale = erf.getInput().getDefiningOp();
+    if (!scale || !scale->hasOneUse() || scale->getNumOperands() != 2)
+      return failure();
+    Value x = scale->getOperand(0);
+    bool isDiv = isa<onnx::DivOp>(scale) && isScalar(scale->getOperand(1),
+                                                      float(M_SQRT2));
+    bool isMul = isa<onnx::MulOp>(scale) && isScalar(scale->getOperand(1),
+                                                      float(M_SQRT1_2));
+    if (!isDiv && !isMul)
+      return failure();
+    auto add = onlyUser<onnx::AddOp>(erf.getOutput());
+    if (!add || !isScalar(otherOperand(add, erf.getOutput()), 1.0f))
+      return failure();
+    auto times = onlyUser<onnx::MulOp>(add.getC());
+    if (!times || otherOperand(times, add.getC()) != x)
+      return failure();
+    auto half = onlyUser<onnx::MulOp>(times.getC());
+    if (!half || !isScalar(otherOperand(half, times.getC()), 0.5f) ||
+        half.getType() != x.getType())
+      return failure();
+    std::optional<Producer> producer = producerOf(x, {scale, times});
+    if (!producer || !hasNoActivation(producer->conv))
+      return failure();
+    replaceWithFused(
+        rewriter, half, *producer,
+        [](Operation *conv) { setActivation(conv, Activation::Gelu); },
+        {times, add, erf, scale});
+    return success();
+  }
+};
+
 struct GraphFuseEpiloguesPass
     : kiln::impl::GraphFuseEpiloguesPassBase<GraphFuseEpiloguesPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseActivation, FuseAdd>(&getContext());
+    patterns.add<FuseActivation, FuseAdd, FuseSilu, FuseErfGelu>(
+        &getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       signalPassFailure();

@@ -57,3 +57,34 @@ func.func @kept(%x: tensor<1x2x2x4xf32>) -> (tensor<1x2x2x8xf32>, tensor<1x2x2x8
   %q = "onnx.Relu"(%z) : (tensor<1x2x2x8xf32>) -> tensor<1x2x2x8xf32>
   return %r, %q, %z : tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>
 }
+
+// -----
+
+// SiLU as Mul(x, Sigmoid(x)), and PyTorch's erf GELU through a matrix
+// product's reshape, become activations.
+// CHECK-LABEL: func.func @silu_and_gelu
+// CHECK: kiln.packed_conv2d {{.*}} {activation = #kiln.activation<silu>
+// CHECK: %[[G:.*]] = kiln.packed_conv2d {{.*}} {activation = #kiln.activation<gelu>
+// CHECK: %[[R:.*]] = tensor.collapse_shape %[[G]]
+// CHECK-NOT: onnx.
+// CHECK: return %{{.*}}, %[[R]]
+func.func @silu_and_gelu(%x: tensor<1x2x2x4xf32>, %m: tensor<1x1x3x4xf32>) -> (tensor<1x2x2x8xf32>, tensor<3x8xf32>) {
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<1x1x1x4x8xf32>} : () -> tensor<1x1x1x4x8xf32>
+  %b = "onnx.Constant"() {value = dense<0.0> : tensor<8xf32>} : () -> tensor<8xf32>
+  %i = tensor.empty() : tensor<1x2x2x8xf32>
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x2x2x4xf32>, tensor<1x1x1x4x8xf32>, tensor<8xf32> into tensor<1x2x2x8xf32> -> tensor<1x2x2x8xf32>
+  %s = "onnx.Sigmoid"(%y) : (tensor<1x2x2x8xf32>) -> tensor<1x2x2x8xf32>
+  %silu = "onnx.Mul"(%y, %s) : (tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>) -> tensor<1x2x2x8xf32>
+  %j = tensor.empty() : tensor<1x1x3x8xf32>
+  %z = kiln.packed_conv2d %m, %w, %b into %j {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x1x3x4xf32>, tensor<1x1x1x4x8xf32>, tensor<8xf32> into tensor<1x1x3x8xf32> -> tensor<1x1x3x8xf32>
+  %v = tensor.collapse_shape %z [[0, 1, 2], [3]] : tensor<1x1x3x8xf32> into tensor<3x8xf32>
+  %sqrt2 = "onnx.Constant"() {value = dense<1.41421354> : tensor<f32>} : () -> tensor<f32>
+  %one = "onnx.Constant"() {value = dense<1.0> : tensor<f32>} : () -> tensor<f32>
+  %half = "onnx.Constant"() {value = dense<0.5> : tensor<f32>} : () -> tensor<f32>
+  %d = "onnx.Div"(%v, %sqrt2) : (tensor<3x8xf32>, tensor<f32>) -> tensor<3x8xf32>
+  %e = "onnx.Erf"(%d) : (tensor<3x8xf32>) -> tensor<3x8xf32>
+  %a = "onnx.Add"(%e, %one) : (tensor<3x8xf32>, tensor<f32>) -> tensor<3x8xf32>
+  %t = "onnx.Mul"(%v, %a) : (tensor<3x8xf32>, tensor<3x8xf32>) -> tensor<3x8xf32>
+  %g = "onnx.Mul"(%t, %half) : (tensor<3x8xf32>, tensor<f32>) -> tensor<3x8xf32>
+  return %silu, %g : tensor<1x2x2x8xf32>, tensor<3x8xf32>
+}

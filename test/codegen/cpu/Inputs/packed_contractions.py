@@ -7,7 +7,8 @@ Builds one ONNX model with constant weights whose contractions all become
 kiln.packed_conv2d, on shapes that are not multiples of any tile: pixel
 counts that leave partial tiles, filters that leave partial vectors, K=1,
 N=1, M=1, strides, dilations, asymmetric padding, and the fused epilogues
-(bias, BatchNormalization folded, ReLU, Clip, HardSwish, a residual), and
+(bias, BatchNormalization folded, ReLU, Clip, HardSwish, Sigmoid, SiLU,
+GELU, a residual), and
 depthwise convolutions with channels that leave a partial vector and
 rows that leave a partial block, padded, strided and dilated.
 Compiles it for each CPU (e.g. x86-64-v3 for AVX2 and skylake-avx512 for
@@ -165,6 +166,39 @@ def main():
     output("dc2", depthwise(d, wd2, np.zeros(20), [2, 2], [1, 1], [2, 1, 1, 2]))
     output("dc3", depthwise(d, wd3, np.zeros(20), [1, 1], [2, 2], [0, 0, 0, 0]))
 
+    # 7. The transcendental epilogues: SiLU (Mul(x, Sigmoid(x))) after a
+    # convolution, Sigmoid after another, PyTorch's erf GELU after a matrix
+    # product with a bias.
+    e = data("e", (1, 5, 6, 7))
+    we1, we2 = weight("we1", (21, 5, 3, 3)), weight("we2", (3, 5, 1, 1))
+    ge, gb = weight("ge", (5, 40)), weight("gb", (40,))
+    t = data("t", (4, 5))
+    for name, value in [("sqrt2", 1.4142135), ("one", 1.0), ("half", 0.5)]:
+        inits.append(helper.make_tensor(name, TensorProto.FLOAT, [], [value]))
+    nodes += [
+        helper.make_node("Conv", ["e", "we1"], ["ec1"], pads=[1, 1, 1, 1],
+                         name="silu_conv"),
+        helper.make_node("Sigmoid", ["ec1"], ["es1"], name="silu_sigmoid"),
+        helper.make_node("Mul", ["ec1", "es1"], ["silu"], name="silu_mul"),
+        helper.make_node("Conv", ["e", "we2"], ["ec2"], name="gate_conv"),
+        helper.make_node("Sigmoid", ["ec2"], ["gate"], name="gate_sigmoid"),
+        helper.make_node("MatMul", ["t", "ge"], ["tm"], name="gelu_matmul"),
+        helper.make_node("Add", ["tm", "gb"], ["ta"], name="gelu_bias"),
+        helper.make_node("Div", ["ta", "sqrt2"], ["td"], name="gelu_div"),
+        helper.make_node("Erf", ["td"], ["te"], name="gelu_erf"),
+        helper.make_node("Add", ["te", "one"], ["tp"], name="gelu_add"),
+        helper.make_node("Mul", ["ta", "tp"], ["tq"], name="gelu_mul"),
+        helper.make_node("Mul", ["tq", "half"], ["gelu"], name="gelu_half"),
+    ]
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))
+    ec1 = conv2d(e, we1, np.zeros(21), [1, 1], [1, 1], [1, 1, 1, 1])
+    output("silu", ec1 * sigmoid(ec1))
+    output("gate", sigmoid(conv2d(e, we2, np.zeros(3), [1, 1], [1, 1],
+                                  [0, 0, 0, 0])))
+    from math import erf
+    ta = t @ ge + gb
+    output("gelu", ta * 0.5 * (1 + np.vectorize(erf)(ta / np.sqrt(2))))
+
     graph = helper.make_graph(nodes, "packed", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -186,7 +220,7 @@ def main():
         # Every contraction is packed: no onnx.Conv/MatMul/Gemm is left.
         for op in ("onnx.Conv", "onnx.MatMul", "onnx.Gemm",
                    "onnx.BatchNormalization", "onnx.Relu", "onnx.Clip",
-                   "onnx.HardSwish"):
+                   "onnx.HardSwish", "onnx.Sigmoid", "onnx.Erf"):
             assert op not in graph_text, f"{cpu}: {op} was not packed/fused"
         out = os.path.join(work, cpu)
         arguments = [kiln, "run", package, "--threads", "2", "--output-dir", out]
