@@ -152,6 +152,28 @@ def CpuLowerDepthwiseConvPass
                            "::mlir::math::MathDialect"];
 }
 
+def CpuLowerRowKernelsPass
+    : Pass<"kiln-cpu-lower-row-kernels", "func::FuncOp"> {
+  let summary = "Vector loops for kiln.layer_norm and kiln.softmax";
+  let description = [{
+    Lowers the memref forms of `kiln.layer_norm` and `kiln.softmax`: the
+    rows of the innermost dimension are split among the session's threads,
+    and each row is swept with `vector-bits` vectors (a masked vector for
+    its tail) while it stays in cache — mean, variance and the normalized
+    row for layer normalization; maximum, exponentials with their sum, and
+    the scaling for softmax.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "512",
+           "Width of the vector registers (512: AVX-512, 256: AVX2)">,
+  ];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 def CpuLowerPackedConvPass
     : Pass<"kiln-cpu-lower-packed-conv", "func::FuncOp"> {
   let summary = "Register-blocked microkernels for kiln.packed_conv2d";

@@ -55,6 +55,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   function.addPass(createLayoutPackContractionsPass(packing));
   function.addPass(createLayoutPropagateTransposesPass());
   function.addPass(createGraphFuseEpiloguesPass());
+  function.addPass(createGraphRowKernelsPass());
   function.addPass(createCanonicalizerPass());
   function.addPass(createCSEPass());
 }
@@ -101,6 +102,9 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   CpuLowerDepthwiseConvPassOptions depthwise;
   depthwise.vectorBits = options.vectorBits;
   function.addPass(createCpuLowerDepthwiseConvPass(depthwise));
+  CpuLowerRowKernelsPassOptions rows;
+  rows.vectorBits = options.vectorBits;
+  function.addPass(createCpuLowerRowKernelsPass(rows));
   function.addPass(createCpuLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCpuOrderLoopsPass());

@@ -55,5 +55,7 @@ void mlir::kiln::registerKilnBufferizationModels(DialectRegistry &registry) {
         *context);
     DepthwiseConv2DOp::attachInterface<
         KernelBufferization<DepthwiseConv2DOp>>(*context);
+    LayerNormOp::attachInterface<KernelBufferization<LayerNormOp>>(*context);
+    SoftmaxOp::attachInterface<KernelBufferization<SoftmaxOp>>(*context);
   });
 }

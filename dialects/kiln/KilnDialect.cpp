@@ -173,3 +173,62 @@ void DepthwiseConv2DOp::getEffects(
         &effects) {
   addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
 }
+
+//===----------------------------------------------------------------------===//
+// Row kernels: LayerNormOp and SoftmaxOp
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// One form, static f32 shapes, and an init shaped like the input.
+LogicalResult verifyRowOp(Operation *op, Value input, Value init) {
+  auto inputType = cast<ShapedType>(input.getType());
+  auto initType = cast<ShapedType>(init.getType());
+  bool tensors = isa<RankedTensorType>(inputType);
+  for (Value operand : op->getOperands())
+    if (isa<RankedTensorType>(operand.getType()) != tensors)
+      return op->emitOpError("takes all tensors or all memrefs");
+  if (tensors != (op->getNumResults() == 1))
+    return op->emitOpError("has one result on tensors and none on memrefs");
+  for (Value operand : op->getOperands()) {
+    auto type = cast<ShapedType>(operand.getType());
+    if (!type.hasStaticShape() || !type.getElementType().isF32())
+      return op->emitOpError("needs static f32 shapes");
+  }
+  if (inputType.getRank() < 1 || inputType.getShape() != initType.getShape())
+    return op->emitOpError("init must have the input's shape");
+  if (tensors && op->getResult(0).getType() != initType)
+    return op->emitOpError("result type must be the init's type");
+  return success();
+}
+
+} // namespace
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(verifyRowOp(*this, getInput(), getInit())))
+    return failure();
+  int64_t row = cast<ShapedType>(getInput().getType()).getShape().back();
+  for (Value operand : {getScale(), getBias()})
+    if (cast<ShapedType>(operand.getType()).getShape() != ArrayRef<int64_t>{row})
+      return emitOpError("scale and bias must have the row's ")
+             << row << " elements";
+  if (!(getEpsilon().convertToFloat() >= 0.0f))
+    return emitOpError("epsilon must not be negative");
+  return success();
+}
+
+void LayerNormOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return verifyRowOp(*this, getInput(), getInit());
+}
+
+void SoftmaxOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
+}

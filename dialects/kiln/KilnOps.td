@@ -109,4 +109,52 @@ def Kiln_DepthwiseConv2DOp : Kiln_Op<"depthwise_conv2d", [
   }];
 }
 
+def Kiln_LayerNormOp : Kiln_Op<"layer_norm", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Layer normalization over the innermost dimension";
+  let description = [{
+    `result[..., i] = (input[..., i] - mean) / sqrt(var + epsilon)
+    * scale[i] + bias[i]`, with the mean and the (biased) variance of each
+    row of the innermost dimension. Rows are independent, so the kernel
+    gives them to the threads and reads each row from cache.
+  }];
+  let arguments = (ins
+    AnyShaped:$input,
+    AnyShaped:$scale,
+    AnyShaped:$bias,
+    AnyShaped:$init,
+    F32Attr:$epsilon);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `into` $init attr-dict `:`
+    type($input) `,` type($scale) `,` type($bias) `into` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
+def Kiln_SoftmaxOp : Kiln_Op<"softmax", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Softmax over the innermost dimension";
+  let description = [{
+    `result[..., i] = exp(input[..., i] - m) / sum over j of
+    exp(input[..., j] - m)`, with m the row's maximum.
+  }];
+  let arguments = (ins AnyShaped:$input, AnyShaped:$init);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $input `into` $init attr-dict `:` type($input) `into` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
 #endif // KILN_KILN_OPS

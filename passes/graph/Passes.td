@@ -48,4 +48,18 @@ def GraphFuseEpiloguesPass : Pass<"kiln-graph-fuse-epilogues", "func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def GraphRowKernelsPass : Pass<"kiln-graph-row-kernels", "func::FuncOp"> {
+  let summary = "LayerNormalization and Softmax over the last axis as Kiln kernels";
+  let description = [{
+    `LayerNormalization` over the last axis only (without its optional Mean
+    and InvStdDev outputs) becomes `kiln.layer_norm` (an absent bias is
+    zeros), and `Softmax` over the last axis `kiln.softmax`, in float32
+    with static shapes: kernels that read each row from cache instead of
+    the separate reduction and elementwise loops of the generic lowering.
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::kiln::onnx::OnnxDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // KILN_PASSES_GRAPH_PASSES

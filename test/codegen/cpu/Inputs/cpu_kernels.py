@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Checks the packed-contraction and depthwise kernels against float64.
+"""Checks the CPU kernels (packed contractions, depthwise convolutions,
+layer normalization, softmax) against float64.
 
-    packed_contractions.py KILN WORK_DIR CPU...
+    cpu_kernels.py KILN WORK_DIR CPU...
 
 Builds one ONNX model with constant weights whose contractions all become
 kiln.packed_conv2d, on shapes that are not multiples of any tile: pixel
@@ -10,7 +11,8 @@ N=1, M=1, strides, dilations, asymmetric padding, and the fused epilogues
 (bias, BatchNormalization folded, ReLU, Clip, HardSwish, Sigmoid, SiLU,
 GELU, a residual), and
 depthwise convolutions with channels that leave a partial vector and
-rows that leave a partial block, padded, strided and dilated.
+rows that leave a partial block, padded, strided and dilated, and layer
+normalization and softmax over rows that leave partial vectors.
 Compiles it for each CPU (e.g. x86-64-v3 for AVX2 and skylake-avx512 for
 AVX-512), runs it, and requires every output within 1e-5 of the
 reference, relative to the output's scale. Prints the worst error.
@@ -199,6 +201,27 @@ def main():
     ta = t @ ge + gb
     output("gelu", ta * 0.5 * (1 + np.vectorize(erf)(ta / np.sqrt(2))))
 
+    # 8. Row kernels: layer normalization over rows of 37, softmax over rows
+    # of 21 and of 130.
+    ln = data("ln", (5, 37))
+    lns, lnb = weight("lns", (37,)), weight("lnb", (37,))
+    sm1, sm2 = data("sm1", (3, 4, 21)), data("sm2", (2, 130))
+    nodes += [
+        helper.make_node("LayerNormalization", ["ln", "lns", "lnb"], ["lny"],
+                         epsilon=1e-3, name="layer_norm"),
+        helper.make_node("Softmax", ["sm1"], ["smy1"], name="softmax1"),
+        helper.make_node("Softmax", ["sm2"], ["smy2"], name="softmax2"),
+    ]
+    mean = ln.mean(-1, keepdims=True)
+    var = ((ln - mean) ** 2).mean(-1, keepdims=True)
+    output("lny", (ln - mean) / np.sqrt(var + 1e-3) * lns + lnb)
+    def softmax(v):
+        z = np.exp(v - v.max(-1, keepdims=True))
+        return z / z.sum(-1, keepdims=True)
+    output("smy1", softmax(sm1))
+    output("smy2", softmax(sm2 * 20))
+    feeds["sm2"] = (sm2 * 20).astype(np.float32)
+
     graph = helper.make_graph(nodes, "packed", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -220,7 +243,8 @@ def main():
         # Every contraction is packed: no onnx.Conv/MatMul/Gemm is left.
         for op in ("onnx.Conv", "onnx.MatMul", "onnx.Gemm",
                    "onnx.BatchNormalization", "onnx.Relu", "onnx.Clip",
-                   "onnx.HardSwish", "onnx.Sigmoid", "onnx.Erf"):
+                   "onnx.HardSwish", "onnx.Sigmoid", "onnx.Erf",
+                   "onnx.LayerNormalization", "onnx.Softmax"):
             assert op not in graph_text, f"{cpu}: {op} was not packed/fused"
         out = os.path.join(work, cpu)
         arguments = [kiln, "run", package, "--threads", "2", "--output-dir", out]
@@ -233,7 +257,7 @@ def main():
             error = np.abs(result - reference).max() / np.abs(reference).max()
             worst = max(worst, error)
             assert error <= 1e-5, f"{cpu}: {name} is off by {error:.3g}"
-    print(f"packed contractions match on {', '.join(cpus)}: "
+    print(f"CPU kernels match on {', '.join(cpus)}: "
           f"worst relative error {worst:.2e}")
 
 

@@ -1,0 +1,36 @@
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-row-kernels -canonicalize | FileCheck %s
+
+// Rows of 40 in parallel: two full 16-lane vectors and a masked tail of 8
+// per sweep; the layer norm sweeps three times (mean, variance, output).
+// CHECK-LABEL: func.func @layer_norm
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c6) step (%c1)
+// CHECK: scf.for {{.*}} = %c0 to %c32 step %c16 iter_args({{.*}}) -> (vector<16xf32>)
+// CHECK: vector.constant_mask [8] : vector<16xi1>
+// CHECK: vector.reduction <add>
+// CHECK: vector.fma
+// CHECK: vector.reduction <add>
+// CHECK: math.rsqrt
+// CHECK: scf.for {{.*}} = %c0 to %c32 step %c16
+// CHECK: vector.store
+// CHECK: vector.maskedstore
+func.func @layer_norm(%x: memref<2x3x40xf32>, %s: memref<40xf32>, %b: memref<40xf32>, %y: memref<2x3x40xf32>) {
+  kiln.layer_norm %x, %s, %b into %y {epsilon = 1.0e-5 : f32} : memref<2x3x40xf32>, memref<40xf32>, memref<40xf32> into memref<2x3x40xf32>
+  return
+}
+
+// -----
+
+// Softmax: the row's maximum, then the exponentials (stored, summed with
+// the tail masked out), then the scaling.
+// CHECK-LABEL: func.func @softmax
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c4) step (%c1)
+// CHECK: vector.reduction <maximumf>
+// CHECK: math.exp
+// CHECK: vector.maskedstore
+// CHECK: arith.select
+// CHECK: vector.reduction <add>
+// CHECK: arith.mulf
+func.func @softmax(%x: memref<4x20xf32>, %y: memref<4x20xf32>) {
+  kiln.softmax %x into %y : memref<4x20xf32> into memref<4x20xf32>
+  return
+}

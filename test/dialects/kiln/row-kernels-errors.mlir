@@ -1,0 +1,39 @@
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+func.func @scale(%x: tensor<2x6xf32>, %s: tensor<5xf32>, %b: tensor<6xf32>, %i: tensor<2x6xf32>) {
+  // expected-error@+1 {{scale and bias must have the row's 6 elements}}
+  %y = kiln.layer_norm %x, %s, %b into %i {epsilon = 1.0e-5 : f32} : tensor<2x6xf32>, tensor<5xf32>, tensor<6xf32> into tensor<2x6xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @epsilon(%x: tensor<2x6xf32>, %s: tensor<6xf32>, %i: tensor<2x6xf32>) {
+  // expected-error@+1 {{epsilon must not be negative}}
+  %y = kiln.layer_norm %x, %s, %s into %i {epsilon = -1.0 : f32} : tensor<2x6xf32>, tensor<6xf32>, tensor<6xf32> into tensor<2x6xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @shape(%x: tensor<2x6xf32>, %i: tensor<3x6xf32>) {
+  // expected-error@+1 {{init must have the input's shape}}
+  %y = kiln.softmax %x into %i : tensor<2x6xf32> into tensor<3x6xf32> -> tensor<3x6xf32>
+  return
+}
+
+// -----
+
+func.func @type(%x: tensor<2x6xf16>, %i: tensor<2x6xf16>) {
+  // expected-error@+1 {{needs static f32 shapes}}
+  %y = kiln.softmax %x into %i : tensor<2x6xf16> into tensor<2x6xf16> -> tensor<2x6xf16>
+  return
+}
+
+// -----
+
+func.func @mixed(%x: tensor<2x6xf32>, %i: memref<2x6xf32>) {
+  // expected-error@+1 {{takes all tensors or all memrefs}}
+  kiln.softmax %x into %i : tensor<2x6xf32> into memref<2x6xf32>
+  return
+}
