@@ -9,6 +9,8 @@
 
 #include "llvm/ADT/StringSet.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln::onnx;
 
@@ -283,6 +285,33 @@ bool broadcasts(StringRef name) {
   return names.contains(name);
 }
 
+/// Resize to constant sizes (every axis, "stretch"), or by constant scales
+/// of a known input: floor(input * scale), as the ONNX rule says.
+MaybeShape resizeShape(ResizeOp resize) {
+  MaybeShape in = shapeOf(resize.getX());
+  if (!in || resize.getAxes())
+    return std::nullopt;
+  if (resize.getSizes()) {
+    auto sizes = getConstantInts(resize.getSizes());
+    if (!sizes || sizes->size() != in->size() ||
+        resize.getKeepAspectRatioPolicy() != "stretch")
+      return std::nullopt;
+    return Shape(sizes->begin(), sizes->end());
+  }
+  if (!resize.getScales())
+    return std::nullopt;
+  DenseElementsAttr scales = getConstantElements(resize.getScales());
+  if (!scales || scales.getNumElements() != int64_t(in->size()))
+    return std::nullopt;
+  Shape result;
+  for (auto [size, scale] : llvm::zip(*in, scales.getValues<APFloat>()))
+    result.push_back(size == kDynamic
+                         ? kDynamic
+                         : int64_t(std::floor(double(size) *
+                                              scale.convertToDouble())));
+  return result;
+}
+
 MaybeShape firstResult(Operation *op) {
   StringRef name = op->getName().stripDialect();
   if (keepsShape(name))
@@ -490,6 +519,8 @@ MaybeShape firstResult(Operation *op) {
                   op->getNumOperands() > 1 ? op->getOperand(1) : Value());
   if (auto slice = dyn_cast<SliceOp>(op))
     return sliceShape(slice);
+  if (auto resize = dyn_cast<ResizeOp>(op))
+    return resizeShape(resize);
   if (isa<ArgMaxOp, ArgMinOp>(op)) {
     MaybeShape in = shapeOf(op->getOperand(0));
     if (!in)

@@ -171,23 +171,29 @@ struct SinkThroughElementwise : RewritePattern {
     auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
     if (!resultType || !resultType.hasStaticShape())
       return failure();
-    // The first operand that is a Transpose of the result's full shape
-    // leads; every other operand must follow it.
+    // The first operand that is a Transpose of the result's rank leads;
+    // every other operand must follow it. Transposes of the same
+    // permutation may differ in shape (one broadcasts): broadcasting
+    // commutes with the permutation.
+    int64_t rank = resultType.getRank();
+    auto sameRankTranspose = [&](Value operand) -> onnx::TransposeOp {
+      onnx::TransposeOp t = transposeOf(operand);
+      if (!t || cast<RankedTensorType>(t.getType()).getRank() != rank)
+        return {};
+      return t;
+    };
     onnx::TransposeOp lead;
     for (Value operand : op->getOperands())
-      if (onnx::TransposeOp t = transposeOf(operand))
-        if (operand.getType() == resultType) {
-          lead = t;
-          break;
-        }
+      if ((lead = sameRankTranspose(operand)))
+        break;
     if (!lead)
       return failure();
     SmallVector<int64_t> perm = permOf(lead);
     ArrayRef<int64_t> permRef(perm);
     SmallVector<Value> operands;
-    for (auto [index, operand] : llvm::enumerate(op->getOperands())) {
-      onnx::TransposeOp t = transposeOf(operand);
-      if (t && permOf(t) == perm && operand.getType() == resultType) {
+    for (Value operand : op->getOperands()) {
+      onnx::TransposeOp t = sameRankTranspose(operand);
+      if (t && permOf(t) == perm) {
         operands.push_back(t.getData());
       } else if (isScalarLike(operand)) {
         operands.push_back(operand);
@@ -197,7 +203,8 @@ struct SinkThroughElementwise : RewritePattern {
         if (!constant)
           return failure();
         operands.push_back(constant);
-      } else if (!unary && permRef == ArrayRef<int64_t>(kToChannelsFirst) &&
+      } else if (!unary &&
+                 permRef == ArrayRef<int64_t>(kToChannelsFirst) &&
                  operand.getType() == resultType) {
         // A channels-first tensor meets a channels-last one (a residual
         // from before the first convolution): it goes channels-last, so

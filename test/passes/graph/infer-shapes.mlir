@@ -94,3 +94,19 @@ func.func @windows_and_constants(%x: tensor<1x3x7x7xf32>) -> (tensor<*xf32>, ten
   %c = "onnx.ConstantOfShape"(%dims) : (tensor<2xi64>) -> tensor<*xf32>
   return %m, %t, %c, %e : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+// Resize to constant sizes, and by constant scales of a known input
+// (floor(input * scale)); the exporters' interpolate(size=...) chains fold
+// to these once the input is static.
+// CHECK-LABEL: func.func @resize
+// CHECK: "onnx.Resize"{{.*}} -> tensor<1x2x7x9xf32>
+// CHECK: "onnx.Resize"{{.*}} -> tensor<1x2x5x15xf32>
+func.func @resize(%x: tensor<1x2x3x4xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  %sizes = "onnx.Constant"() {value = dense<[1, 2, 7, 9]> : tensor<4xi64>} : () -> tensor<4xi64>
+  %a = "onnx.Resize"(%x, %sizes) {mode = "linear", operandSegmentSizes = array<i32: 1, 0, 0, 1>} : (tensor<1x2x3x4xf32>, tensor<4xi64>) -> tensor<*xf32>
+  %scales = "onnx.Constant"() {value = dense<[1.0, 1.0, 1.75, 3.9]> : tensor<4xf32>} : () -> tensor<4xf32>
+  %b = "onnx.Resize"(%x, %scales) {mode = "nearest", operandSegmentSizes = array<i32: 1, 0, 1, 0>} : (tensor<1x2x3x4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return %a, %b : tensor<*xf32>, tensor<*xf32>
+}

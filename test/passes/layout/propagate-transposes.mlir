@@ -66,3 +66,19 @@ func.func @resnet_block(%x: tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32> {
   %r2 = "onnx.Relu"(%s) : (tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32>
   return %r2 : tensor<1x16x8x8xf32>
 }
+
+// -----
+
+// Squeeze-and-excitation: the per-channel gate and the feature map are
+// Transposes of one permutation but different shapes; the Mul broadcasts
+// either way, so both Transposes sink through it.
+// CHECK-LABEL: func.func @excite
+// CHECK: %[[M:.*]] = "onnx.Mul"(%arg1, %arg0) : (tensor<1x1x1x3xf32>, tensor<1x4x5x3xf32>) -> tensor<1x4x5x3xf32>
+// CHECK: return %[[M]]
+func.func @excite(%x: tensor<1x4x5x3xf32>, %g: tensor<1x1x1x3xf32>) -> tensor<1x4x5x3xf32> {
+  %a = "onnx.Transpose"(%x) {perm = [0, 3, 1, 2]} : (tensor<1x4x5x3xf32>) -> tensor<1x3x4x5xf32>
+  %b = "onnx.Transpose"(%g) {perm = [0, 3, 1, 2]} : (tensor<1x1x1x3xf32>) -> tensor<1x3x1x1xf32>
+  %m = "onnx.Mul"(%b, %a) : (tensor<1x3x1x1xf32>, tensor<1x3x4x5xf32>) -> tensor<1x3x4x5xf32>
+  %back = "onnx.Transpose"(%m) {perm = [0, 2, 3, 1]} : (tensor<1x3x4x5xf32>) -> tensor<1x4x5x3xf32>
+  return %back : tensor<1x4x5x3xf32>
+}
