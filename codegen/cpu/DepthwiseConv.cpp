@@ -250,11 +250,8 @@ struct CpuLowerDepthwiseConvPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorBits != 256 && vectorBits != 512) {
-      getOperation().emitError("vector-bits must be 256 or 512, not ")
-          << static_cast<int64_t>(vectorBits);
+    if (failed(checkVectorBits(getOperation(), vectorBits)))
       return signalPassFailure();
-    }
     SmallVector<DepthwiseConv2DOp> convs;
     getOperation().walk([&](DepthwiseConv2DOp op) {
       if (isa<MemRefType>(op.getInit().getType()))

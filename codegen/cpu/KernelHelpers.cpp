@@ -57,6 +57,13 @@ Value mlir::kiln::applyActivation(OpBuilder &b, Location loc, Value x,
   llvm_unreachable("unknown activation");
 }
 
+LogicalResult mlir::kiln::checkVectorBits(Operation *scope,
+                                          int64_t vectorBits) {
+  if (vectorBits == 256 || vectorBits == 512)
+    return success();
+  return scope->emitError("vector-bits must be 256 or 512, not ") << vectorBits;
+}
+
 Value mlir::kiln::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
   if (!type.getLayout().isIdentity()) {

@@ -13,6 +13,10 @@ namespace mlir::kiln {
 Value applyActivation(OpBuilder &b, Location loc, Value x,
                       Activation activation, float clipMin, float clipMax);
 
+/// Fails, with an error on `scope`, unless `vectorBits` is 256 or 512 (the
+/// widths the kernels are written for).
+LogicalResult checkVectorBits(Operation *scope, int64_t vectorBits);
+
 /// `buffer` as a 1-D memref over the same elements (a contiguous copy
 /// first if it has strides), for index arithmetic the kernels control.
 Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);

@@ -247,11 +247,8 @@ struct CpuLowerPackedConvPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorBits != 256 && vectorBits != 512) {
-      getOperation().emitError("vector-bits must be 256 or 512, not ")
-          << static_cast<int64_t>(vectorBits);
+    if (failed(checkVectorBits(getOperation(), vectorBits)))
       return signalPassFailure();
-    }
     SmallVector<PackedConv2DOp> convs;
     getOperation().walk([&](PackedConv2DOp op) {
       if (isa<MemRefType>(op.getInit().getType()))

@@ -194,11 +194,8 @@ struct CpuLowerRowKernelsPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorBits != 256 && vectorBits != 512) {
-      getOperation().emitError("vector-bits must be 256 or 512, not ")
-          << static_cast<int64_t>(vectorBits);
+    if (failed(checkVectorBits(getOperation(), vectorBits)))
       return signalPassFailure();
-    }
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<LayerNormOp, SoftmaxOp>(op) &&

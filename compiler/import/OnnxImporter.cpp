@@ -205,10 +205,16 @@ FailureOr<Type> Importer::convertType(const ::onnx::TypeProto &type,
   if (!tensor.has_shape())
     return Type(UnrankedTensorType::get(element));
   SmallVector<int64_t> shape;
-  for (const auto &dim : tensor.shape().dim())
-    shape.push_back(dim.has_dim_value() && dim.dim_value() >= 0
-                        ? dim.dim_value()
-                        : ShapedType::kDynamic);
+  for (const auto &dim : tensor.shape().dim()) {
+    // A negative size is no size at all: taking it as unknown would let a
+    // wrong declaration through to run time.
+    if (dim.has_dim_value() && dim.dim_value() < 0)
+      return error(loc) << "value '" << name << "' declares dimension "
+                        << shape.size() << " as " << dim.dim_value()
+                        << "; sizes must not be negative";
+    shape.push_back(dim.has_dim_value() ? dim.dim_value()
+                                        : ShapedType::kDynamic);
+  }
   return Type(RankedTensorType::get(shape, element));
 }
 

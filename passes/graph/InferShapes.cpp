@@ -37,19 +37,58 @@ Type refine(Type current, ArrayRef<int64_t> shape) {
                                cast<RankedTensorType>(tensor).getEncoding());
 }
 
+/// Whether a declared type contradicts the shape the operands imply: a
+/// different rank, or a known dimension of another size.
+bool contradicts(Type declared, ArrayRef<int64_t> shape) {
+  auto tensor = dyn_cast<RankedTensorType>(declared);
+  if (!tensor)
+    return false;
+  if (tensor.getRank() != (int64_t)shape.size())
+    return true;
+  for (auto [dim, inferred] : llvm::zip(tensor.getShape(), shape))
+    if (!ShapedType::isDynamic(dim) && !ShapedType::isDynamic(inferred) &&
+        dim != inferred)
+      return true;
+  return false;
+}
+
+std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  for (auto [i, dim] : llvm::enumerate(shape))
+    text += (i ? "," : "") +
+            (ShapedType::isDynamic(dim) ? std::string("?") : std::to_string(dim));
+  return text + "]";
+}
+
 struct GraphInferShapesPass
     : mlir::kiln::impl::GraphInferShapesPassBase<GraphInferShapesPass> {
   void runOnOperation() override {
     func::FuncOp function = getOperation();
-    function.walk([](Operation *op) {
+    WalkResult walk = function.walk([](Operation *op) {
       if (!isa<onnx::OnnxDialect>(op->getDialect()))
-        return;
-      for (auto [result, shape] :
-           llvm::zip(op->getResults(), onnx::inferResultShapes(op)))
-        if (shape)
-          if (Type refined = refine(result.getType(), *shape))
-            result.setType(refined);
+        return WalkResult::advance();
+      for (auto [index, pair] : llvm::enumerate(
+               llvm::zip(op->getResults(), onnx::inferResultShapes(op)))) {
+        auto [result, shape] = pair;
+        if (!shape)
+          continue;
+        // A model that declares a shape its operators cannot produce would
+        // otherwise run with the declared size: a truncated or padded
+        // result.
+        if (contradicts(result.getType(), *shape)) {
+          op->emitOpError("result #")
+              << index << " is declared "
+              << formatShape(cast<RankedTensorType>(result.getType()).getShape())
+              << ", but its operands make it " << formatShape(*shape);
+          return WalkResult::interrupt();
+        }
+        if (Type refined = refine(result.getType(), *shape))
+          result.setType(refined);
+      }
+      return WalkResult::advance();
     });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
     // The signature follows what the function now returns.
     if (function.isExternal())
       return;

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/layout/Passes.h"
+#include "passes/layout/Transposes.h"
 
 #include "dialects/onnx/OnnxConstants.h"
 
@@ -120,16 +121,6 @@ SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr, size_t count,
   return values;
 }
 
-Value transpose(PatternRewriter &rewriter, Location loc, Value value,
-                ArrayRef<int64_t> perm) {
-  auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<int64_t> shape;
-  for (int64_t axis : perm)
-    shape.push_back(type.getDimSize(axis));
-  return rewriter.create<onnx::TransposeOp>(
-      loc, RankedTensorType::get(shape, type.getElementType()), value,
-      rewriter.getI64ArrayAttr(perm));
-}
 
 /// Strides, dilations and explicit padding of a static 2-D Conv.
 struct ConvGeometry {
@@ -203,11 +194,12 @@ struct PackConv : OpRewritePattern<onnx::ConvOp> {
     PackedWeights weights =
         pack(rewriter, loc, source, *bias, chooseFilterTile(filters, lanes),
              weightName(op.getW().getDefiningOp()));
-    Value input = transpose(rewriter, loc, op.getX(), {0, 2, 3, 1});
+    Value input = createTranspose(rewriter, loc, op.getX(), kToChannelsLast);
     Value result =
         packedConv(rewriter, loc, input, weights, nhwcShape(op.getY()),
                    g->strides, g->dilations, g->pads);
-    rewriter.replaceOp(op, transpose(rewriter, loc, result, {0, 3, 1, 2}));
+    rewriter.replaceOp(op,
+                       createTranspose(rewriter, loc, result, kToChannelsFirst));
     return success();
   }
 
@@ -246,7 +238,7 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
     Value biasValue = onnx::createFloatConstant(
         rewriter, loc, RankedTensorType::get({channels}, f32), *bias,
         name + "_bias");
-    Value input = transpose(rewriter, loc, op.getX(), {0, 2, 3, 1});
+    Value input = createTranspose(rewriter, loc, op.getX(), kToChannelsLast);
     Value init = rewriter.create<tensor::EmptyOp>(loc, nhwcShape(op.getY()), f32);
     Value result =
         rewriter
@@ -257,7 +249,8 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
                 padsAttr(rewriter, g->pads), ActivationAttr::get(rewriter.getContext(), Activation::None),
                 rewriter.getF32FloatAttr(0), rewriter.getF32FloatAttr(0))
             .getResult()[0];
-    rewriter.replaceOp(op, transpose(rewriter, loc, result, {0, 3, 1, 2}));
+    rewriter.replaceOp(op,
+                       createTranspose(rewriter, loc, result, kToChannelsFirst));
     return success();
   }
 };

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/layout/Passes.h"
+#include "passes/layout/Transposes.h"
 
 #include "dialects/onnx/OnnxConstants.h"
 
@@ -24,38 +25,6 @@ using namespace mlir::kiln;
 
 namespace {
 
-SmallVector<int64_t> permOf(onnx::TransposeOp op) {
-  auto type = cast<RankedTensorType>(op.getData().getType());
-  SmallVector<int64_t> perm;
-  if (std::optional<ArrayAttr> attr = op.getPerm()) {
-    for (Attribute axis : *attr)
-      perm.push_back(cast<IntegerAttr>(axis).getInt());
-  } else {
-    for (int64_t i = type.getRank() - 1; i >= 0; --i)
-      perm.push_back(i);
-  }
-  return perm;
-}
-
-/// The Transpose defining `value`, when its input is ranked.
-onnx::TransposeOp transposeOf(Value value) {
-  auto op = value.getDefiningOp<onnx::TransposeOp>();
-  if (!op || !isa<RankedTensorType>(op.getData().getType()))
-    return {};
-  return op;
-}
-
-Value createTranspose(PatternRewriter &rewriter, Location loc, Value value,
-                      ArrayRef<int64_t> perm) {
-  auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<int64_t> shape;
-  for (int64_t axis : perm)
-    shape.push_back(type.getDimSize(axis));
-  return rewriter.create<onnx::TransposeOp>(
-      loc, RankedTensorType::get(shape, type.getElementType()), value,
-      rewriter.getI64ArrayAttr(perm));
-}
-
 /// `type` with its dimensions permuted back: dims[perm[i]] = type[i].
 RankedTensorType unpermuted(RankedTensorType type, ArrayRef<int64_t> perm) {
   SmallVector<int64_t> shape(perm.size());
@@ -63,9 +32,6 @@ RankedTensorType unpermuted(RankedTensorType type, ArrayRef<int64_t> perm) {
     shape[axis] = type.getDimSize(i);
   return RankedTensorType::get(shape, type.getElementType());
 }
-
-constexpr int64_t kToChannelsFirst[] = {0, 3, 1, 2};
-constexpr int64_t kToChannelsLast[] = {0, 2, 3, 1};
 
 /// T(T(x, p1), p2) -> T(x, p1[p2]); the identity permutation -> x.
 struct ComposeTransposes : OpRewritePattern<onnx::TransposeOp> {

@@ -5,7 +5,7 @@
 
 Cases: empty, random, truncated, initializer-size, external-data,
 external-escape, external-symlink, external-absolute, external-short, int4-initializer,
-float16-int32-data, sequence-type.
+float16-int32-data, sequence-type, negative-dimension.
 External-data cases also write their data file next to OUT.
 """
 
@@ -121,6 +121,14 @@ def main():
             [helper.make_node("Identity", ["x"], ["y"], name="id")], "g",
             [sequence("x", TensorProto.FLOAT, [2])],
             [sequence("y", TensorProto.FLOAT, [2])])
+        model = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", 17)])
+    elif case == "negative-dimension":
+        # A Relu whose input and output declare [1, -4].
+        graph = helper.make_graph(
+            [helper.make_node("Relu", ["x"], ["y"], name="relu")], "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, -4])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, -4])])
         model = helper.make_model(
             graph, opset_imports=[helper.make_opsetid("", 17)])
     else:
