@@ -39,9 +39,6 @@ struct kiln_session_s {
   std::atomic<int> references{1};
   kiln_model_t *model = nullptr;
   int32_t threads = 1;
-  /// The threads of this session's runs, made at the first run that can
-  /// use more than one.
-  std::unique_ptr<kiln::runtime::ThreadTeam> team;
   /// The memory plan's workspace, allocated at the first run.
   struct FreeDeleter {
     void operator()(uint8_t *p) const { std::free(p); }

@@ -1,6 +1,7 @@
 //===- Session.cpp - running a model --------------------------------------===//
 
 #include "runtime/src/Model.h"
+#include "runtime/src/TeamPool.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -224,8 +225,7 @@ kiln_status_t runCuda(kiln_session_t *session,
   }
   if (!session->cuda)
     KILN_RETURN_IF_ERROR(model->cuda->createSession(session->cuda));
-  if (session->threads > 1 && !session->team)
-    session->team = std::make_unique<ThreadTeam>(session->threads);
+  TeamLease team = borrowTeam(session->threads);
 
   std::vector<const void *> inputData;
   for (const kiln_tensor_t *input : bound)
@@ -245,8 +245,7 @@ kiln_status_t runCuda(kiln_session_t *session,
     owned.push_back(destinations[i]);
   }
   if (kiln_status_t status = model->cuda->run(*session->cuda, inputData,
-                                              destinations,
-                                              session->team.get())) {
+                                              destinations, team.get())) {
     for (void *buffer : owned)
       std::free(buffer);
     return status;
@@ -315,10 +314,9 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
   std::vector<void *> args{results.data()};
   for (std::vector<int64_t> &descriptor : descriptors)
     args.push_back(descriptor.data());
-  if (session->threads > 1 && !session->team)
-    session->team = std::make_unique<ThreadTeam>(session->threads);
   {
-    ScopedTeam scope(session->team.get());
+    TeamLease team = borrowTeam(session->threads);
+    ScopedTeam scope(team.get());
     ScopedProfile profile(session->profiling ? &session->events : nullptr);
     model->executable->entryPoint()(args.data());
   }
