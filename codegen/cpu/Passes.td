@@ -174,6 +174,21 @@ def CpuLowerRowKernelsPass
                            "::mlir::math::MathDialect"];
 }
 
+def CpuLowerResizeLinearPass
+    : Pass<"kiln-cpu-lower-resize-linear", "func::FuncOp"> {
+  let summary = "Loops for kiln.resize_linear";
+  let description = [{
+    Lowers the memref form of `kiln.resize_linear`: the output rows of
+    every plane are split among the session's threads; each row reads its
+    two source rows and weight once, and each element its two source
+    columns and weight from the tables, then blends four values.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 def CpuLowerPackedConvPass
     : Pass<"kiln-cpu-lower-packed-conv", "func::FuncOp"> {
   let summary = "Register-blocked microkernels for kiln.packed_conv2d";

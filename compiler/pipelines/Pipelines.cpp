@@ -56,6 +56,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   function.addPass(createLayoutPropagateTransposesPass());
   function.addPass(createGraphFuseEpiloguesPass());
   function.addPass(createGraphRowKernelsPass());
+  function.addPass(createGraphLinearResizePass());
   function.addPass(createCanonicalizerPass());
   function.addPass(createCSEPass());
 }
@@ -105,6 +106,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   CpuLowerRowKernelsPassOptions rows;
   rows.vectorBits = options.vectorBits;
   function.addPass(createCpuLowerRowKernelsPass(rows));
+  function.addPass(createCpuLowerResizeLinearPass());
   function.addPass(createCpuLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCpuOrderLoopsPass());

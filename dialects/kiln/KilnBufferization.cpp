@@ -57,5 +57,7 @@ void mlir::kiln::registerKilnBufferizationModels(DialectRegistry &registry) {
         KernelBufferization<DepthwiseConv2DOp>>(*context);
     LayerNormOp::attachInterface<KernelBufferization<LayerNormOp>>(*context);
     SoftmaxOp::attachInterface<KernelBufferization<SoftmaxOp>>(*context);
+    ResizeLinearOp::attachInterface<KernelBufferization<ResizeLinearOp>>(
+        *context);
   });
 }

@@ -232,3 +232,49 @@ void SoftmaxOp::getEffects(
         &effects) {
   addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
 }
+
+//===----------------------------------------------------------------------===//
+// ResizeLinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ResizeLinearOp::verify() {
+  auto input = cast<ShapedType>(getInput().getType());
+  auto init = cast<ShapedType>(getInit().getType());
+  bool tensors = isa<RankedTensorType>(input);
+  for (Value operand : getOperation()->getOperands()) {
+    auto type = cast<ShapedType>(operand.getType());
+    if (isa<RankedTensorType>(type) != tensors)
+      return emitOpError("takes all tensors or all memrefs");
+    if (!type.hasStaticShape())
+      return emitOpError("needs static shapes");
+  }
+  if (tensors != (getNumResults() == 1))
+    return emitOpError("has one result on tensors and none on memrefs");
+  if (!input.getElementType().isF32() || init.getElementType() != input.getElementType())
+    return emitOpError("resizes f32 only");
+  if (input.getRank() != 4 || init.getRank() != 4 ||
+      input.getShape().take_front(2) != init.getShape().take_front(2))
+    return emitOpError("resizes the last two dimensions of 4-D data");
+  auto table = [&](Value value, int64_t length, Type element) {
+    auto type = cast<ShapedType>(value.getType());
+    return type.getRank() == 1 && type.getDimSize(0) == length &&
+           type.getElementType() == element;
+  };
+  Builder b(getContext());
+  int64_t height = init.getDimSize(2), width = init.getDimSize(3);
+  if (!table(getRows(), 2 * height, b.getI32Type()) ||
+      !table(getColumns(), 2 * width, b.getI32Type()))
+    return emitOpError("rows and columns must be i32 tables of two source "
+                       "positions per output row and column");
+  if (!table(getRowWeights(), height, b.getF32Type()) ||
+      !table(getColumnWeights(), width, b.getF32Type()))
+    return emitOpError("row and column weights must be f32 tables of one "
+                       "weight per output row and column");
+  return success();
+}
+
+void ResizeLinearOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
+}

@@ -157,4 +157,42 @@ def Kiln_SoftmaxOp : Kiln_Op<"softmax", [
   }];
 }
 
+def Kiln_ResizeLinearOp : Kiln_Op<"resize_linear", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Bilinear resize of the last two dimensions, from tables";
+  let description = [{
+    ```
+    result[n, c, y, x] = (1 - wy) * ((1 - wx) * input[n, c, y0, x0]
+                                     + wx * input[n, c, y0, x1])
+                       + wy * ((1 - wx) * input[n, c, y1, x0]
+                               + wx * input[n, c, y1, x1])
+    ```
+
+    with `y0, y1 = rows[2 y], rows[2 y + 1]`, `wy = row_weights[y]`, and
+    likewise for x from `columns` and `column_weights`. The tables hold the
+    source positions and weights of every output row and column, computed
+    at compile time from the Resize's coordinate transformation, so the
+    kernel does no coordinate arithmetic.
+  }];
+  let arguments = (ins
+    AnyShaped:$input,
+    AnyShaped:$rows,
+    AnyShaped:$row_weights,
+    AnyShaped:$columns,
+    AnyShaped:$column_weights,
+    AnyShaped:$init);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $input `,` $rows `,` $row_weights `,` $columns `,` $column_weights
+    `into` $init attr-dict `:` type($input) `,` type($rows) `,`
+    type($row_weights) `,` type($columns) `,` type($column_weights) `into`
+    type($init) (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
 #endif // KILN_KILN_OPS

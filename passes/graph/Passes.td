@@ -62,4 +62,20 @@ def GraphRowKernelsPass : Pass<"kiln-graph-row-kernels", "func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def GraphLinearResizePass : Pass<"kiln-graph-linear-resize", "func::FuncOp"> {
+  let summary = "Bilinear Resize as kiln.resize_linear with compile-time tables";
+  let description = [{
+    A float32 `Resize` in `linear` mode that resizes only the last two
+    dimensions of static 4-D data, with constant scales or sizes and the
+    half_pixel, pytorch_half_pixel, align_corners or asymmetric coordinate
+    transformation, becomes `kiln.resize_linear`: the two source rows and
+    columns of every output row and column, and their weights, are computed
+    here (in double precision, clamped to the input as ONNX's reference
+    does) and stored as tables, so the kernel only gathers and blends.
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::kiln::onnx::OnnxDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // KILN_PASSES_GRAPH_PASSES

@@ -12,7 +12,8 @@ N=1, M=1, strides, dilations, asymmetric padding, and the fused epilogues
 GELU, a residual), and
 depthwise convolutions with channels that leave a partial vector and
 rows that leave a partial block, padded, strided and dilated, and layer
-normalization and softmax over rows that leave partial vectors.
+normalization and softmax over rows that leave partial vectors, and
+bilinear Resize from tables (half_pixel, align_corners).
 Compiles it for each CPU (e.g. x86-64-v3 for AVX2 and skylake-avx512 for
 AVX-512), runs it, and requires every output within 1e-5 of the
 reference, relative to the output's scale. Prints the worst error.
@@ -222,6 +223,42 @@ def main():
     output("smy2", softmax(sm2 * 20))
     feeds["sm2"] = (sm2 * 20).astype(np.float32)
 
+    # 9. Bilinear Resize from compile-time tables: 5x7 to 11x16 with
+    # half_pixel (scales), 5x7 to 9x3 with align_corners (sizes).
+    rz = data("rz", (1, 2, 5, 7))
+    inits.append(numpy_helper.from_array(
+        np.array([1, 1, 11 / 5, 16 / 7], np.float32), "rz_scales"))
+    inits.append(numpy_helper.from_array(np.array([1, 2, 9, 3], np.int64),
+                                         "rz_sizes"))
+    nodes += [
+        helper.make_node("Resize", ["rz", "", "rz_scales"], ["rzh"],
+                         mode="linear", name="resize_half_pixel"),
+        helper.make_node("Resize", ["rz", "", "", "rz_sizes"], ["rza"],
+                         mode="linear",
+                         coordinate_transformation_mode="align_corners",
+                         name="resize_align_corners"),
+    ]
+    def resize(v, out_h, out_w, scales, mode):
+        h, w = v.shape[2:]
+        def axis(length, out_length, scale):
+            x = np.arange(out_length, dtype=np.float64)
+            if mode == "align_corners":
+                c = x * (length - 1) / (scale * length - 1)
+            else:
+                c = (x + 0.5) / scale - 0.5
+            base = np.floor(c)
+            return (np.clip(base, 0, length - 1).astype(int),
+                    np.clip(base + 1, 0, length - 1).astype(int), c - base)
+        y0, y1, wy = axis(h, out_h, scales[0])
+        x0, x1, wx = axis(w, out_w, scales[1])
+        top = v[:, :, y0][:, :, :, x0] * (1 - wx) + v[:, :, y0][:, :, :, x1] * wx
+        bottom = (v[:, :, y1][:, :, :, x0] * (1 - wx) +
+                  v[:, :, y1][:, :, :, x1] * wx)
+        return top * (1 - wy)[:, None] + bottom * wy[:, None]
+    output("rzh", resize(rz, 11, 16, [np.float32(11 / 5), np.float32(16 / 7)],
+                         "half_pixel"))
+    output("rza", resize(rz, 9, 3, [9 / 5, 3 / 7], "align_corners"))
+
     graph = helper.make_graph(nodes, "packed", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -244,7 +281,7 @@ def main():
         for op in ("onnx.Conv", "onnx.MatMul", "onnx.Gemm",
                    "onnx.BatchNormalization", "onnx.Relu", "onnx.Clip",
                    "onnx.HardSwish", "onnx.Sigmoid", "onnx.Erf",
-                   "onnx.LayerNormalization", "onnx.Softmax"):
+                   "onnx.LayerNormalization", "onnx.Softmax", "onnx.Resize"):
             assert op not in graph_text, f"{cpu}: {op} was not packed/fused"
         out = os.path.join(work, cpu)
         arguments = [kiln, "run", package, "--threads", "2", "--output-dir", out]

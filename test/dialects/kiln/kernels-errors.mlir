@@ -37,3 +37,19 @@ func.func @mixed(%x: tensor<2x6xf32>, %i: memref<2x6xf32>) {
   kiln.softmax %x into %i : tensor<2x6xf32> into memref<2x6xf32>
   return
 }
+
+// -----
+
+func.func @resize_tables(%x: tensor<1x2x3x4xf32>, %r: tensor<6xi32>, %rw: tensor<4xf32>, %c: tensor<16xi32>, %cw: tensor<8xf32>, %i: tensor<1x2x4x8xf32>) {
+  // expected-error@+1 {{rows and columns must be i32 tables of two source positions per output row and column}}
+  %y = kiln.resize_linear %x, %r, %rw, %c, %cw into %i : tensor<1x2x3x4xf32>, tensor<6xi32>, tensor<4xf32>, tensor<16xi32>, tensor<8xf32> into tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @resize_planes(%x: tensor<1x2x3x4xf32>, %r: tensor<8xi32>, %rw: tensor<4xf32>, %c: tensor<16xi32>, %cw: tensor<8xf32>, %i: tensor<1x3x4x8xf32>) {
+  // expected-error@+1 {{resizes the last two dimensions of 4-D data}}
+  %y = kiln.resize_linear %x, %r, %rw, %c, %cw into %i : tensor<1x2x3x4xf32>, tensor<8xi32>, tensor<4xf32>, tensor<16xi32>, tensor<8xf32> into tensor<1x3x4x8xf32> -> tensor<1x3x4x8xf32>
+  return
+}
