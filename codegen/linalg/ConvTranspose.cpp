@@ -14,22 +14,14 @@
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
 
+#include "dialects/onnx/OnnxConstants.h"
+
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
 
 namespace {
-
-SmallVector<int64_t> attrInts(std::optional<ArrayAttr> attr, size_t count,
-                              int64_t otherwise) {
-  SmallVector<int64_t> values(count, otherwise);
-  if (attr)
-    for (auto [i, value] : llvm::enumerate(*attr))
-      if (i < count)
-        values[i] = cast<IntegerAttr>(value).getInt();
-  return values;
-}
 
 /// Strides, dilations and the padding before each spatial axis.
 struct TransposedGeometry {
@@ -42,11 +34,11 @@ std::optional<TransposedGeometry> geometryOf(onnx::ConvTransposeOp op) {
   auto y = cast<RankedTensorType>(op.getY().getType());
   size_t spatial = x.getRank() - 2;
   TransposedGeometry g;
-  g.strides = attrInts(op.getStrides(), spatial, 1);
-  g.dilations = attrInts(op.getDilations(), spatial, 1);
-  SmallVector<int64_t> pads = attrInts(op.getPads(), 2 * spatial, 0);
+  g.strides = onnx::intsOr(op.getStrides(), spatial, 1);
+  g.dilations = onnx::intsOr(op.getDilations(), spatial, 1);
+  SmallVector<int64_t> pads = onnx::intsOr(op.getPads(), 2 * spatial, 0);
   SmallVector<int64_t> outputPadding =
-      attrInts(op.getOutputPadding(), spatial, 0);
+      onnx::intsOr(op.getOutputPadding(), spatial, 0);
   StringRef autoPad = op.getAutoPad();
   for (size_t i = 0; i < spatial; ++i) {
     int64_t in = x.getDimSize(i + 2), kernel = w.getDimSize(i + 2);

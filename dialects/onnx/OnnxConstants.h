@@ -19,6 +19,11 @@ DenseElementsAttr getConstantElements(Value value, int64_t maxElements = 4096);
 /// The values of a constant integer tensor, sign-extended to int64.
 std::optional<SmallVector<int64_t>> getConstantInts(Value value);
 
+/// The first `count` integers of an optional integer-array attribute (a
+/// Conv's strides, pads, ...), `otherwise` where it is absent or short.
+SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr, size_t count,
+                            int64_t otherwise);
+
 /// Creates an onnx.Constant holding `value`.
 Value createConstant(OpBuilder &builder, Location loc, ElementsAttr value);
 

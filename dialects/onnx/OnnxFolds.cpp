@@ -59,6 +59,17 @@ mlir::kiln::onnx::getConstantInts(Value value) {
       }));
 }
 
+SmallVector<int64_t> mlir::kiln::onnx::intsOr(std::optional<ArrayAttr> attr,
+                                              size_t count,
+                                              int64_t otherwise) {
+  SmallVector<int64_t> values(count, otherwise);
+  if (attr)
+    for (auto [i, value] : llvm::enumerate(*attr))
+      if (i < count)
+        values[i] = cast<IntegerAttr>(value).getInt();
+  return values;
+}
+
 Value mlir::kiln::onnx::createConstant(OpBuilder &builder, Location loc,
                                        ElementsAttr value) {
   OperationState state(loc, ConstantOp::getOperationName());

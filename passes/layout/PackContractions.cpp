@@ -111,16 +111,6 @@ std::string weightName(Operation *op) {
   return "weight";
 }
 
-SmallVector<int64_t> intsOr(std::optional<ArrayAttr> attr, size_t count,
-                            int64_t otherwise) {
-  SmallVector<int64_t> values(count, otherwise);
-  if (attr)
-    for (auto [i, value] : llvm::enumerate(*attr))
-      if (i < count)
-        values[i] = cast<IntegerAttr>(value).getInt();
-  return values;
-}
-
 
 /// Strides, dilations and explicit padding of a static 2-D Conv.
 struct ConvGeometry {
@@ -135,8 +125,8 @@ std::optional<ConvGeometry> geometryOf(onnx::ConvOp op) {
       cast<RankedTensorType>(op.getW().getType()).getShape();
   ArrayRef<int64_t> outShape =
       cast<RankedTensorType>(op.getY().getType()).getShape();
-  ConvGeometry g{intsOr(op.getStrides(), 2, 1), intsOr(op.getDilations(), 2, 1),
-                 intsOr(op.getPads(), 4, 0)};
+  ConvGeometry g{onnx::intsOr(op.getStrides(), 2, 1), onnx::intsOr(op.getDilations(), 2, 1),
+                 onnx::intsOr(op.getPads(), 4, 0)};
   StringRef autoPad = op.getAutoPad();
   for (int axis = 0; axis < 2; ++axis) {
     int64_t span = (outShape[axis + 2] - 1) * g.strides[axis] +
