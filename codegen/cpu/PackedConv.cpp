@@ -165,11 +165,18 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
                                          s.filterTile);
 
   // for kh, kw, c: the loops carry the accumulators.
+  // Without padding and dilation along the row, a window row's KW * C
+  // inputs are contiguous in NHWC, as are its filters in the packed
+  // layout: one channel loop runs over all of them (few-channel inputs,
+  // such as an image's three, otherwise take KW short loops).
+  int64_t mergedTaps = !s.padded && s.dilationW == 1 ? s.kernelW : 1;
+  int64_t stepsPerRow = s.kernelW / mergedTaps;
+  int64_t stepChannels = s.channels * mergedTaps;
   auto overTaps = b.create<scf::ForOp>(
-      loc, index(0), index(s.kernelH * s.kernelW), index(1), accumulators,
+      loc, index(0), index(s.kernelH * stepsPerRow), index(1), accumulators,
       [&](OpBuilder &, Location, Value tap, ValueRange carried) {
-        Value kh = b.create<arith::DivUIOp>(loc, tap, index(s.kernelW));
-        Value kw = b.create<arith::RemUIOp>(loc, tap, index(s.kernelW));
+        Value kh = b.create<arith::DivUIOp>(loc, tap, index(stepsPerRow));
+        Value kw = b.create<arith::RemUIOp>(loc, tap, index(stepsPerRow));
         Value tapOffset =
             mul(add(mul(kh, s.dilationH * s.width), mul(kw, s.dilationW)),
                 s.channels);
@@ -189,9 +196,9 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
           tapRows.push_back(
               selectPadded(b, loc, inside, input, at, zeros, index(0)));
         }
-        Value tapFilter = add(filterBase, mul(tap, s.channels * s.filterTile));
+        Value tapFilter = add(filterBase, mul(tap, stepChannels * s.filterTile));
         auto overChannels = b.create<scf::ForOp>(
-            loc, index(0), index(s.channels), index(1), carried,
+            loc, index(0), index(stepChannels), index(1), carried,
             [&](OpBuilder &, Location, Value c, ValueRange acc) {
               Value filterAt = add(tapFilter, mul(c, s.filterTile));
               SmallVector<Value> weights;

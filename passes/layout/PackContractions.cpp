@@ -146,6 +146,29 @@ std::optional<ConvGeometry> geometryOf(onnx::ConvOp op) {
   return g;
 }
 
+/// Input channels up to which a padded Conv pads its input in memory.
+constexpr int64_t kFewChannels = 4;
+
+/// NHWC `input` with `pads` (top, left, bottom, right) zeros around it.
+Value padSpatial(PatternRewriter &rewriter, Location loc, Value input,
+                 ArrayRef<int64_t> pads) {
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
+  SmallVector<int64_t> padded = {shape[0], shape[1] + pads[0] + pads[2],
+                                 shape[2] + pads[1] + pads[3], shape[3]};
+  auto index = [&](int64_t i) -> OpFoldResult {
+    return rewriter.getIndexAttr(i);
+  };
+  SmallVector<OpFoldResult> low = {index(0), index(pads[0]), index(pads[1]),
+                                   index(0)};
+  SmallVector<OpFoldResult> high = {index(0), index(pads[2]), index(pads[3]),
+                                    index(0)};
+  Value zero =
+      rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(0.0f));
+  return rewriter.create<tensor::PadOp>(
+      loc, RankedTensorType::get(padded, rewriter.getF32Type()), input, low,
+      high, zero);
+}
+
 /// The Conv's constant bias, or zeros; nullopt if it is not constant.
 std::optional<std::vector<float>> biasOf(onnx::ConvOp op, int64_t filters) {
   if (!op.getB())
@@ -185,9 +208,17 @@ struct PackConv : OpRewritePattern<onnx::ConvOp> {
         pack(rewriter, loc, source, *bias, chooseFilterTile(filters, lanes),
              weightName(op.getW().getDefiningOp()));
     Value input = createTranspose(rewriter, loc, op.getX(), kToChannelsLast);
+    SmallVector<int64_t> pads = g->pads;
+    if (channels <= kFewChannels && g->dilations[1] == 1 &&
+        llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+      // An image's few channels: padded in memory (a small copy), so that
+      // the kernel runs each window row's KW * C values as one loop.
+      input = padSpatial(rewriter, loc, input, pads);
+      pads.assign(4, 0);
+    }
     Value result =
         packedConv(rewriter, loc, input, weights, nhwcShape(op.getY()),
-                   g->strides, g->dilations, g->pads);
+                   g->strides, g->dilations, pads);
     rewriter.replaceOp(op,
                        createTranspose(rewriter, loc, result, kToChannelsFirst));
     return success();

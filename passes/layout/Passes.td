@@ -26,7 +26,9 @@ def LayoutPackContractionsPass
     convolutions (one filter per channel) become `kiln.depthwise_conv2d`
     with the filter laid out [KH, KW, C]. Convolutions take their input
     through an `onnx.Transpose` to NHWC, keep their padding as the op's
-    `pads` (the kernels read zeros there; nothing is copied), and give
+    `pads` (the kernels read zeros there; nothing is copied — but an input
+    of at most four channels is padded by a `tensor.pad`, so that the
+    kernel can run a window row's KW * C values as one loop), and give
     their result back through the inverse Transpose;
     kiln-layout-propagate-transposes then cancels the pairs between
     layers.

@@ -10,9 +10,11 @@
 // CHECK: %[[FLAT:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]] : memref<1x7x9x8xf32> into memref<504xf32>
 // CHECK: %[[IN:.*]] = memref.cast %[[FLAT]] : memref<504xf32> to memref<?xf32>
 // CHECK: scf.parallel (%[[T:.*]]) = (%c0) to (%c6) step (%c1)
+// Unpadded, undilated: a window row's 3 taps x 8 channels are one loop of
+// 24, over the 3 rows.
 // CHECK: scf.if
-// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK: scf.for
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c3{{(_[0-9]+)?}} step %{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c24 step
 // CHECK-COUNT-4: vector.load {{.*}} : memref<4608xf32>, vector<16xf32>
 // CHECK: memref.load %[[IN]]
 // CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>

@@ -2,23 +2,38 @@
 // RUN: kiln-opt %s -split-input-file -kiln-layout-pack-contractions=vector-bits=256 | FileCheck %s --check-prefix=AVX2
 
 // A padded, strided Conv: the input goes channels-last (the padding stays
-// an attribute: the kernel reads zeros there), the filter is packed [F/F0, KH, KW, C, F0] with F0 = 32 (24 filters pad to
-// 32 in tiles of 16 or 32 lanes; the wider wins), and the result comes back
-// as NCHW. AVX2 packs them in one tile of 24 (three 8-lane vectors).
+// an attribute: the kernel reads zeros there), the filter is packed
+// [F/F0, KH, KW, C, F0] with F0 = 32 (24 filters pad to 32 in tiles of 16
+// or 32 lanes; the wider wins), and the result comes back as NCHW. AVX2
+// packs them in one tile of 24 (three 8-lane vectors).
 // CHECK-LABEL: func.func @conv
-// CHECK-DAG: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<1x3x3x3x32xf32>}>
+// CHECK-DAG: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<1x3x3x8x32xf32>}>
 // CHECK-DAG: %[[B:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<32xf32>}>
-// CHECK: %[[NHWC:.*]] = "onnx.Transpose"(%arg0) <{perm = [0, 2, 3, 1]}> : (tensor<1x3x8x8xf32>) -> tensor<1x8x8x3xf32>
+// CHECK: %[[NHWC:.*]] = "onnx.Transpose"(%arg0) <{perm = [0, 2, 3, 1]}> : (tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
 // CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x4x4x24xf32>
 // CHECK: %[[Y:.*]] = kiln.packed_conv2d %[[NHWC]], %[[W]], %[[B]] into %[[INIT]] {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
 // CHECK: "onnx.Transpose"(%[[Y]]) <{perm = [0, 3, 1, 2]}> : (tensor<1x4x4x24xf32>) -> tensor<1x24x4x4xf32>
 // AVX2-LABEL: func.func @conv
-// AVX2: tensor<1x3x3x3x24xf32>
-func.func @conv(%x: tensor<1x3x8x8xf32>) -> tensor<1x24x4x4xf32> {
-  %w = "onnx.Constant"() {value = dense<0.5> : tensor<24x3x3x3xf32>} : () -> tensor<24x3x3x3xf32>
+// AVX2: tensor<1x3x3x8x24xf32>
+func.func @conv(%x: tensor<1x8x8x8xf32>) -> tensor<1x24x4x4xf32> {
+  %w = "onnx.Constant"() {value = dense<0.5> : tensor<24x8x3x3xf32>} : () -> tensor<24x8x3x3xf32>
   %b = "onnx.Constant"() {value = dense<0.25> : tensor<24xf32>} : () -> tensor<24xf32>
-  %y = "onnx.Conv"(%x, %w, %b) {pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<1x3x8x8xf32>, tensor<24x3x3x3xf32>, tensor<24xf32>) -> tensor<1x24x4x4xf32>
+  %y = "onnx.Conv"(%x, %w, %b) {pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<1x8x8x8xf32>, tensor<24x8x3x3xf32>, tensor<24xf32>) -> tensor<1x24x4x4xf32>
   return %y : tensor<1x24x4x4xf32>
+}
+
+// -----
+
+// An image's three channels: the input is padded in memory instead, so
+// that the kernel can run each window row's KW * C values as one loop.
+// CHECK-LABEL: func.func @image
+// CHECK: %[[NHWC:.*]] = "onnx.Transpose"(%arg0)
+// CHECK: %[[PAD:.*]] = tensor.pad %[[NHWC]] low[0, 3, 3, 0] high[0, 3, 3, 0]
+// CHECK: kiln.packed_conv2d %[[PAD]], {{.*}} {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 2, 2>} : tensor<1x22x22x3xf32>
+func.func @image(%x: tensor<1x3x16x16xf32>) -> tensor<1x16x8x8xf32> {
+  %w = "onnx.Constant"() {value = dense<0.5> : tensor<16x3x7x7xf32>} : () -> tensor<16x3x7x7xf32>
+  %y = "onnx.Conv"(%x, %w) {pads = [3, 3, 3, 3], strides = [2, 2]} : (tensor<1x3x16x16xf32>, tensor<16x3x7x7xf32>) -> tensor<1x16x8x8xf32>
+  return %y : tensor<1x16x8x8xf32>
 }
 
 // -----
