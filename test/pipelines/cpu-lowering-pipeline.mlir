@@ -1,9 +1,9 @@
 // RUN: kiln-opt %s --kiln-cpu-lowering-pipeline | FileCheck %s
 
-// From linalg on tensors to the LLVM dialect. The two elementwise ops fuse
-// into one loop nest, so no intermediate needs the workspace; the result
-// buffer is allocated and returned to the caller (who frees it); one entry
-// point is exported.
+// From linalg on tensors to the LLVM dialect. The two elementwise ops (two
+// kernels, each with its FLOP count) work in place in one buffer, so no
+// intermediate needs the workspace; the result buffer is allocated and
+// returned to the caller (who frees it); one entry point is exported.
 
 // CHECK: kiln.dynamic_buffers = 1 : i64, kiln.kernels = [{flops = 64 : i64, name = "linalg.add"}, {flops = 64 : i64, name = "linalg.mul"}], kiln.weights = {{.*}}, kiln.workspace_bytes = 0 : i64
 // CHECK-NOT: linalg.
