@@ -186,15 +186,7 @@ void DepthwiseEmitter::emitBlock(int64_t pixels, Value firstY, Value inRow,
                                  Value mask, bool checked) {
   int64_t strideW = op.getStrides()[1];
   int64_t dilationH = op.getDilations()[0], dilationW = op.getDilations()[1];
-  Value biasVector = mask ? b.create<vector::MaskedLoadOp>(
-                                loc, vectorType, bias, ValueRange{channel},
-                                mask,
-                                b.create<arith::ConstantOp>(
-                                    loc, vectorType,
-                                    DenseElementsAttr::get(vectorType, 0.0f)))
-                          : b.create<vector::LoadOp>(loc, vectorType, bias,
-                                                     ValueRange{channel})
-                                .getResult();
+  Value biasVector = load(bias, channel, mask);
   // Where each pixel's window starts in the row, at this channel (left of
   // the row in the padding, then).
   SmallVector<Value> starts, lefts;
@@ -252,12 +244,7 @@ struct CpuLowerDepthwiseConvPass
   void runOnOperation() override {
     if (failed(checkVectorBits(getOperation(), vectorBits)))
       return signalPassFailure();
-    SmallVector<DepthwiseConv2DOp> convs;
-    getOperation().walk([&](DepthwiseConv2DOp op) {
-      if (isa<MemRefType>(op.getInit().getType()))
-        convs.push_back(op);
-    });
-    for (DepthwiseConv2DOp op : convs) {
+    for (DepthwiseConv2DOp op : bufferForms<DepthwiseConv2DOp>(getOperation())) {
       OpBuilder b(op);
       DepthwiseEmitter(op, vectorBits, b).emit();
       op.erase();

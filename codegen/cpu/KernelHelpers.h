@@ -6,6 +6,7 @@
 #include "dialects/kiln/KilnOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
 
 namespace mlir::kiln {
 
@@ -16,6 +17,18 @@ Value applyActivation(OpBuilder &b, Location loc, Value x,
 /// Fails, with an error on `scope`, unless `vectorBits` is 256 or 512 (the
 /// widths the kernels are written for).
 LogicalResult checkVectorBits(Operation *scope, int64_t vectorBits);
+
+/// The OpTy kernel ops under `scope` in their memref form, collected before
+/// any is lowered, so that rewriting them does not disturb the walk.
+template <typename OpTy>
+SmallVector<OpTy> bufferForms(Operation *scope) {
+  SmallVector<OpTy> ops;
+  scope->walk([&](OpTy op) {
+    if (isa<MemRefType>(op->getOperand(0).getType()))
+      ops.push_back(op);
+  });
+  return ops;
+}
 
 /// `buffer` as a 1-D memref over the same elements (a contiguous copy
 /// first if it has strides), for index arithmetic the kernels control.

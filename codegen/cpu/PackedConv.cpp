@@ -256,12 +256,7 @@ struct CpuLowerPackedConvPass
   void runOnOperation() override {
     if (failed(checkVectorBits(getOperation(), vectorBits)))
       return signalPassFailure();
-    SmallVector<PackedConv2DOp> convs;
-    getOperation().walk([&](PackedConv2DOp op) {
-      if (isa<MemRefType>(op.getInit().getType()))
-        convs.push_back(op);
-    });
-    for (PackedConv2DOp op : convs) {
+    for (PackedConv2DOp op : bufferForms<PackedConv2DOp>(getOperation())) {
       OpBuilder b(op);
       ConvEmitter emitter(op, vectorBits, b);
       if (failed(emitter.emit()))

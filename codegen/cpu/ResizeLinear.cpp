@@ -80,12 +80,7 @@ void lowerResize(ResizeLinearOp op) {
 struct CpuLowerResizeLinearPass
     : kiln::impl::CpuLowerResizeLinearPassBase<CpuLowerResizeLinearPass> {
   void runOnOperation() override {
-    SmallVector<ResizeLinearOp> ops;
-    getOperation().walk([&](ResizeLinearOp op) {
-      if (isa<MemRefType>(op.getInit().getType()))
-        ops.push_back(op);
-    });
-    for (ResizeLinearOp op : ops)
+    for (ResizeLinearOp op : bufferForms<ResizeLinearOp>(getOperation()))
       lowerResize(op);
   }
 };

@@ -196,18 +196,10 @@ struct CpuLowerRowKernelsPass
   void runOnOperation() override {
     if (failed(checkVectorBits(getOperation(), vectorBits)))
       return signalPassFailure();
-    SmallVector<Operation *> ops;
-    getOperation().walk([&](Operation *op) {
-      if (isa<LayerNormOp, SoftmaxOp>(op) &&
-          isa<MemRefType>(op->getOperand(0).getType()))
-        ops.push_back(op);
-    });
-    for (Operation *op : ops) {
-      if (auto norm = dyn_cast<LayerNormOp>(op))
-        lowerLayerNorm(norm, vectorBits);
-      else
-        lowerSoftmax(cast<SoftmaxOp>(op), vectorBits);
-    }
+    for (LayerNormOp op : bufferForms<LayerNormOp>(getOperation()))
+      lowerLayerNorm(op, vectorBits);
+    for (SoftmaxOp op : bufferForms<SoftmaxOp>(getOperation()))
+      lowerSoftmax(op, vectorBits);
   }
 };
 
