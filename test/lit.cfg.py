@@ -93,3 +93,5 @@ if "avx2" in flags and "fma" in flags:
 if "avx512f" in flags and "avx512bw" in flags and "avx512vl" in flags and \
         "avx512dq" in flags:
     config.available_features.add("x86_64-avx512")
+    if "avx512_bf16" in flags:
+        config.available_features.add("x86_64-avx512bf16")

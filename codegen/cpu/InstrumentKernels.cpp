@@ -57,8 +57,9 @@ int64_t product(ArrayRef<int64_t> values) {
 int64_t flopsOf(Operation &op) {
   if (auto conv = dyn_cast<PackedConv2DOp>(op)) {
     auto out = cast<ShapedType>(conv.getInit().getType()).getShape();
+    auto input = cast<ShapedType>(conv.getInput().getType()).getShape();
     auto w = cast<ShapedType>(conv.getFilter().getType()).getShape();
-    return 2 * product(out) * w[1] * w[2] * w[3];
+    return 2 * product(out) * w[1] * w[2] * input[3];
   }
   if (auto conv = dyn_cast<DepthwiseConv2DOp>(op)) {
     auto out = cast<ShapedType>(conv.getInit().getType()).getShape();

@@ -81,23 +81,28 @@ Value mlir::kiln::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
                                            ArrayRef<ReassociationIndices>{all});
 }
 
-Value mlir::kiln::zeroFloats(OpBuilder &b, Operation *anchor, int64_t count) {
+Value mlir::kiln::zeroFloats(OpBuilder &b, Operation *anchor, int64_t count,
+                             Type element) {
+  if (!element)
+    element = b.getF32Type();
   auto module = anchor->getParentOfType<ModuleOp>();
   std::string name = "kiln_zeros_" + std::to_string(count);
-  auto type = MemRefType::get({count}, b.getF32Type());
+  if (!element.isF32())
+    name += element.isBF16() ? "_bf16" : "_" + std::to_string(element.getIntOrFloatBitWidth());
+  auto type = MemRefType::get({count}, element);
   if (!module.lookupSymbol(name)) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(module.getBody());
-    auto tensorType = RankedTensorType::get({count}, b.getF32Type());
-    b.create<memref::GlobalOp>(module.getLoc(), name,
-                               b.getStringAttr("private"), type,
-                               DenseElementsAttr::get(tensorType, 0.0f),
-                               /*constant=*/true, /*alignment=*/nullptr);
+    auto tensorType = RankedTensorType::get({count}, element);
+    b.create<memref::GlobalOp>(
+        module.getLoc(), name, b.getStringAttr("private"), type,
+        DenseElementsAttr::get(tensorType, b.getFloatAttr(element, 0.0)),
+        /*constant=*/true, /*alignment=*/nullptr);
   }
   Location loc = anchor->getLoc();
   Value zeros = b.create<memref::GetGlobalOp>(loc, type, name);
   return b.create<memref::CastOp>(
-      loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()), zeros);
+      loc, MemRefType::get({ShapedType::kDynamic}, element), zeros);
 }
 
 PaddedSource mlir::kiln::selectPadded(OpBuilder &b, Location loc, Value inside,

@@ -34,9 +34,11 @@ SmallVector<OpTy> bufferForms(Operation *scope) {
 /// first if it has strides), for index arithmetic the kernels control.
 Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);
 
-/// `count` zero floats as a memref<?xf32>: a constant global of the module
-/// around `anchor`, shared by every kernel that reads padding from it.
-Value zeroFloats(OpBuilder &b, Operation *anchor, int64_t count);
+/// `count` zeros of float type `element` (f32 unless given) as a
+/// memref<?xelement>: a constant global of the module around `anchor`,
+/// shared by every kernel that reads padding from it.
+Value zeroFloats(OpBuilder &b, Operation *anchor, int64_t count,
+                 Type element = {});
 
 /// The element the padded kernels read for one window position: `buffer`
 /// at `offset`, or the zeros when the position is in the padding.
@@ -45,7 +47,7 @@ struct PaddedSource {
 };
 
 /// `inside ? {data, offset} : {zeros, zeroOffset}`, data and zeros
-/// memref<?xf32>.
+/// memref<?xf32> (or of another, same element type).
 PaddedSource selectPadded(OpBuilder &b, Location loc, Value inside, Value data,
                           Value offset, Value zeros, Value zeroOffset);
 

@@ -8,6 +8,11 @@
 // row of the tile is a sequential stream and nothing is packed at run
 // time.
 //
+// BF16 operands step over channel pairs: one 32-bit broadcast of a
+// pixel's pair against the filter vectors of pairs, either one
+// `vdpbf16ps` per vector (AVX512_BF16: kiln.bf16_dot) or, without it, the pair split into
+// its two f32 halves by shifts and masks and two multiply-adds.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/KernelHelpers.h"
@@ -39,16 +44,22 @@ struct ConvShape {
 };
 
 /// Accumulators the register file holds beside the filter vectors and a
-/// broadcast: 24 of AVX-512's 32, 12 of AVX2's 16.
-int64_t accumulatorBudget(int64_t vectorBits) {
+/// broadcast: 24 of AVX-512's 32, 12 of AVX2's 16. Splitting bf16 pairs
+/// without `vdpbf16ps` holds twice the filter vectors and two broadcasts.
+int64_t accumulatorBudget(int64_t vectorBits, bool splitsPairs) {
+  if (splitsPairs)
+    return vectorBits >= 512 ? 16 : 8;
   return vectorBits >= 512 ? 24 : 12;
 }
+
 
 /// Emits the code of one packed convolution at `op`.
 class ConvEmitter {
 public:
-  ConvEmitter(PackedConv2DOp op, int64_t vectorBits, OpBuilder &b)
-      : op(op), b(b), loc(op.getLoc()) {
+  ConvEmitter(PackedConv2DOp op, int64_t vectorBits, bool bf16Dot,
+              OpBuilder &b)
+      : op(op), b(b), loc(op.getLoc()), bf16(op.isBf16()),
+        bf16Dot(bf16Dot && bf16) {
     auto in = cast<MemRefType>(op.getInput().getType()).getShape();
     auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
     auto out = cast<MemRefType>(op.getInit().getType()).getShape();
@@ -62,8 +73,11 @@ public:
       lanes /= 2;
     vectorsPerRow = s.filterTile / lanes;
     rowsPerTile = std::clamp<int64_t>(
-        accumulatorBudget(vectorBits) / vectorsPerRow, 1, 16);
+        accumulatorBudget(vectorBits, bf16 && !bf16Dot) / vectorsPerRow, 1,
+        16);
     vectorType = VectorType::get({lanes}, b.getF32Type());
+    pairsType = VectorType::get({2 * lanes}, b.getBF16Type());
+    wordsType = VectorType::get({lanes}, b.getI32Type());
   }
 
   LogicalResult emit();
@@ -77,6 +91,16 @@ private:
     return b.create<arith::MulIOp>(loc, x, index(y));
   }
   void emitTile(int64_t rows, Value firstPixel, Value filterTile);
+  /// One channel step of the tile: `acc` plus the products of channel `c`
+  /// (f32) or channel pair `c` (bf16) of each row's `source` and the
+  /// filter at `filterAt`.
+  SmallVector<Value> emitF32Step(ArrayRef<PaddedSource> sources, Value c,
+                                 Value filterAt, ValueRange acc);
+  SmallVector<Value> emitBf16Step(ArrayRef<PaddedSource> sources, Value c,
+                                  Value filterAt, ValueRange acc);
+  /// The f32 value of each half of a bf16 pair held as i32 (scalar or
+  /// vector): the low (even channel) and the high (odd channel).
+  std::pair<Value, Value> splitPair(Value pair);
   Value activate(Value x) {
     return applyActivation(b, loc, x, op.getActivation(),
                            op.getClipMin().convertToFloat(),
@@ -87,19 +111,24 @@ private:
   OpBuilder &b;
   Location loc;
   ConvShape s;
+  bool bf16, bf16Dot;
   int64_t lanes, vectorsPerRow, rowsPerTile;
-  VectorType vectorType;
-  /// The flat input as memref<?xf32>, and the zeros padding reads.
+  /// Accumulators (f32), and for bf16 the filter vectors of pairs and the
+  /// same bits as i32 words.
+  VectorType vectorType, pairsType, wordsType;
+  /// The flat input as memref<?xf32> (or bf16), and the zeros padding
+  /// reads.
   Value input, zeros;
   Value filter, bias, output;
 };
 
 LogicalResult ConvEmitter::emit() {
   input = flattenBuffer(b, loc, op.getInput());
+  Type element = bf16 ? b.getBF16Type() : b.getF32Type();
   input = b.create<memref::CastOp>(
-      loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()), input);
+      loc, MemRefType::get({ShapedType::kDynamic}, element), input);
   if (s.padded)
-    zeros = zeroFloats(b, op, s.channels);
+    zeros = zeroFloats(b, op, s.channels, element);
   filter = flattenBuffer(b, loc, op.getFilter());
   bias = op.getBias();
   output = flattenBuffer(b, loc, op.getInit());
@@ -197,27 +226,16 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
               selectPadded(b, loc, inside, input, at, zeros, index(0)));
         }
         Value tapFilter = add(filterBase, mul(tap, stepChannels * s.filterTile));
+        // bf16 steps over pairs, whose filter values sit two per filter.
+        int64_t steps = bf16 ? stepChannels / 2 : stepChannels;
+        int64_t stepValues = bf16 ? 2 * s.filterTile : s.filterTile;
         auto overChannels = b.create<scf::ForOp>(
-            loc, index(0), index(stepChannels), index(1), carried,
+            loc, index(0), index(steps), index(1), carried,
             [&](OpBuilder &, Location, Value c, ValueRange acc) {
-              Value filterAt = add(tapFilter, mul(c, s.filterTile));
-              SmallVector<Value> weights;
-              for (int64_t v = 0; v < vectorsPerRow; ++v)
-                weights.push_back(b.create<vector::LoadOp>(
-                    loc, vectorType, filter,
-                    ValueRange{add(filterAt, index(v * lanes))}));
-              SmallVector<Value> next;
-              for (int64_t r = 0; r < rows; ++r) {
-                Value scalar = b.create<memref::LoadOp>(
-                    loc, tapRows[r].buffer,
-                    ValueRange{add(tapRows[r].offset, c)});
-                Value broadcast =
-                    b.create<vector::BroadcastOp>(loc, vectorType, scalar);
-                for (int64_t v = 0; v < vectorsPerRow; ++v)
-                  next.push_back(b.create<vector::FMAOp>(
-                      loc, broadcast, weights[v], acc[r * vectorsPerRow + v]));
-              }
-              b.create<scf::YieldOp>(loc, next);
+              Value filterAt = add(tapFilter, mul(c, stepValues));
+              b.create<scf::YieldOp>(
+                  loc, bf16 ? emitBf16Step(tapRows, c, filterAt, acc)
+                            : emitF32Step(tapRows, c, filterAt, acc));
             });
         b.create<scf::YieldOp>(loc, overChannels.getResults());
       });
@@ -249,6 +267,88 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
   }
 }
 
+SmallVector<Value> ConvEmitter::emitF32Step(ArrayRef<PaddedSource> sources,
+                                            Value c, Value filterAt,
+                                            ValueRange acc) {
+  SmallVector<Value> weights;
+  for (int64_t v = 0; v < vectorsPerRow; ++v)
+    weights.push_back(b.create<vector::LoadOp>(
+        loc, vectorType, filter, ValueRange{add(filterAt, index(v * lanes))}));
+  SmallVector<Value> next;
+  for (auto [r, source] : llvm::enumerate(sources)) {
+    Value scalar = b.create<memref::LoadOp>(loc, source.buffer,
+                                            ValueRange{add(source.offset, c)});
+    Value broadcast = b.create<vector::BroadcastOp>(loc, vectorType, scalar);
+    for (int64_t v = 0; v < vectorsPerRow; ++v)
+      next.push_back(b.create<vector::FMAOp>(loc, broadcast, weights[v],
+                                             acc[r * vectorsPerRow + v]));
+  }
+  return next;
+}
+
+std::pair<Value, Value> ConvEmitter::splitPair(Value pair) {
+  Type type = pair.getType();
+  Type floatType = isa<VectorType>(type) ? Type(vectorType) : b.getF32Type();
+  auto constant = [&](uint32_t value) -> Value {
+    TypedAttr attr = b.getI32IntegerAttr(value);
+    if (auto vector = dyn_cast<VectorType>(type))
+      attr = DenseElementsAttr::get(vector, b.getI32IntegerAttr(value));
+    return b.create<arith::ConstantOp>(loc, attr);
+  };
+  // Little-endian: the even channel is the low half of the word.
+  Value low = b.create<arith::ShLIOp>(loc, pair, constant(16));
+  Value high = b.create<arith::AndIOp>(loc, pair, constant(0xffff0000u));
+  return {b.create<arith::BitcastOp>(loc, floatType, low),
+          b.create<arith::BitcastOp>(loc, floatType, high)};
+}
+
+SmallVector<Value> ConvEmitter::emitBf16Step(ArrayRef<PaddedSource> sources,
+                                             Value c, Value filterAt,
+                                             ValueRange acc) {
+  SmallVector<Value> weights;
+  for (int64_t v = 0; v < vectorsPerRow; ++v)
+    weights.push_back(b.create<vector::LoadOp>(
+        loc, pairsType, filter,
+        ValueRange{add(filterAt, index(2 * v * lanes))}));
+  SmallVector<std::pair<Value, Value>> halves;
+  if (!bf16Dot)
+    for (Value w : weights)
+      halves.push_back(
+          splitPair(b.create<vector::BitCastOp>(loc, wordsType, w)));
+
+  SmallVector<Value> next;
+  for (auto [r, source] : llvm::enumerate(sources)) {
+    // The row's channel pair as one i32 word.
+    Value pair = b.create<vector::LoadOp>(
+        loc, VectorType::get({2}, b.getBF16Type()), source.buffer,
+        ValueRange{add(source.offset, mul(c, 2))});
+    Value word = b.create<vector::ExtractOp>(
+        loc,
+        b.create<vector::BitCastOp>(loc, VectorType::get({1}, b.getI32Type()),
+                                    pair),
+        ArrayRef<int64_t>{0});
+    if (bf16Dot) {
+      Value broadcast = b.create<vector::BitCastOp>(
+          loc, pairsType, b.create<vector::BroadcastOp>(loc, wordsType, word));
+      for (int64_t v = 0; v < vectorsPerRow; ++v)
+        next.push_back(b.create<Bf16DotOp>(loc, vectorType,
+                                           acc[r * vectorsPerRow + v],
+                                           broadcast, weights[v]));
+      continue;
+    }
+    auto [even, odd] = splitPair(word);
+    Value evens = b.create<vector::BroadcastOp>(loc, vectorType, even);
+    Value odds = b.create<vector::BroadcastOp>(loc, vectorType, odd);
+    for (int64_t v = 0; v < vectorsPerRow; ++v) {
+      Value sum = b.create<vector::FMAOp>(loc, evens, halves[v].first,
+                                          acc[r * vectorsPerRow + v]);
+      next.push_back(
+          b.create<vector::FMAOp>(loc, odds, halves[v].second, sum));
+    }
+  }
+  return next;
+}
+
 struct CpuLowerPackedConvPass
     : kiln::impl::CpuLowerPackedConvPassBase<CpuLowerPackedConvPass> {
   using Base::Base;
@@ -258,7 +358,7 @@ struct CpuLowerPackedConvPass
       return signalPassFailure();
     for (PackedConv2DOp op : bufferForms<PackedConv2DOp>(getOperation())) {
       OpBuilder b(op);
-      ConvEmitter emitter(op, vectorBits, b);
+      ConvEmitter emitter(op, vectorBits, bf16Dot, b);
       if (failed(emitter.emit()))
         return signalPassFailure();
       op.erase();

@@ -94,7 +94,12 @@ def CpuSelectParallelLoopsPass
     iterations (static trip counts; unknown ones count as large) stays
     parallel and later becomes an OpenMP worksharing loop run on the
     session's threads. Every other `scf.parallel` (nested, small, or
-    reducing) becomes a nest of `scf.for`.
+    reducing) becomes a nest of `scf.for`. A parallel loop of several
+    dimensions whose body has no loops (an elementwise nest) keeps its
+    innermost dimension as an `scf.for` inside the others when they have
+    at least 8 iterations: the OpenMP lowering collapses the parallel
+    dimensions into one index, and the contiguous innermost loop is what
+    LLVM vectorizes.
   }];
   let options = [
     Option<"minWork", "min-work", "int64_t", "65536",
@@ -206,16 +211,36 @@ def CpuLowerPackedConvPass
     the pixels left over by M0 take one-pixel tiles. The epilogue adds the
     bias and, with `accumulate`, the residual, applies the activation and
     stores with masks where F is not a multiple of the lanes.
+
+    BF16 operands step over channel pairs: each pixel's pair is one 32-bit
+    broadcast, and with `bf16-dot` (CPUs with AVX512_BF16) each filter
+    vector of pairs takes one `vdpbf16ps` (`kiln.bf16_dot`);
+    without it the pairs are split into their f32 halves by shifts and
+    masks for two multiply-adds, with M0 sized for the extra registers.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",
            "Width of the vector registers (512: AVX-512, 256: AVX2)">,
+    Option<"bf16Dot", "bf16-dot", "bool", "false",
+           "Whether the CPU has AVX512_BF16's vdpbf16ps">,
   ];
   let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::kiln::KilnDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect"];
+}
+
+def CpuLowerBf16DotPass : Pass<"kiln-cpu-lower-bf16-dot"> {
+  let summary = "kiln.bf16_dot as the x86 intrinsic of vdpbf16ps";
+  let description = [{
+    Rewrites each `kiln.bf16_dot` into an `llvm.call_intrinsic` of
+    `llvm.x86.avx512bf16.dpbf16ps.{128,256,512}`. It runs once the loops
+    are branches: the OpenMP lowering's allocation scopes are dropped only
+    around ops known to allocate nothing, which an intrinsic call is not.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def CpuApproximateMathPass

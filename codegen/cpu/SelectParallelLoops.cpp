@@ -4,6 +4,11 @@
 // has enough iterations to amortize that. Nested parallel loops would start
 // nested teams, so only the outermost loop of a nest is ever parallel.
 //
+// The OpenMP lowering collapses a multi-dimensional parallel loop into one
+// index that it divides back into coordinates, which LLVM cannot
+// vectorize. So an elementwise nest's innermost dimension (contiguous in
+// memory) stays a plain loop inside the parallel ones.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/Passes.h"
@@ -84,12 +89,54 @@ void serialize(scf::ParallelOp loop) {
   rewriter.eraseOp(loop);
 }
 
+/// Parallel iterations enough to keep a team busy once the innermost
+/// dimension runs serially inside them.
+constexpr int64_t kMinOuterTrips = 8;
+
+/// Whether `loop` is an elementwise nest: a body without loops of its own.
+bool isFlatNest(scf::ParallelOp loop) {
+  return llvm::none_of(loop.getBody()->without_terminator(),
+                       [](Operation &op) { return op.getNumRegions() > 0; });
+}
+
+/// scf.parallel (i0, ..., in) -> scf.parallel (i0, ..., in-1) { scf.for in },
+/// when the outer dimensions alone have iterations enough for threads.
+void keepInnermostSerial(scf::ParallelOp loop) {
+  int64_t dims = loop.getNumLoops();
+  if (dims < 2 || !isFlatNest(loop))
+    return;
+  int64_t outerTrips = 1;
+  for (int64_t d = 0; d < dims - 1; ++d)
+    outerTrips = saturatingMul(
+        outerTrips, tripCount(loop.getLowerBound()[d], loop.getUpperBound()[d],
+                              loop.getStep()[d]));
+  if (outerTrips < kMinOuterTrips)
+    return;
+  IRRewriter rewriter(loop.getContext());
+  rewriter.setInsertionPoint(loop);
+  Location loc = loop.getLoc();
+  auto outer = rewriter.create<scf::ParallelOp>(
+      loc, loop.getLowerBound().drop_back(), loop.getUpperBound().drop_back(),
+      loop.getStep().drop_back());
+  rewriter.setInsertionPointToStart(outer.getBody());
+  auto inner = rewriter.create<scf::ForOp>(loc, loop.getLowerBound().back(),
+                                           loop.getUpperBound().back(),
+                                           loop.getStep().back());
+  SmallVector<Value> inductionVariables(outer.getInductionVars());
+  inductionVariables.push_back(inner.getInductionVar());
+  Block *body = loop.getBody();
+  rewriter.eraseOp(body->getTerminator()); // the empty scf.reduce
+  rewriter.inlineBlockBefore(body, inner.getBody()->getTerminator(),
+                             inductionVariables);
+  rewriter.eraseOp(loop);
+}
+
 struct CpuSelectParallelLoopsPass
     : kiln::impl::CpuSelectParallelLoopsPassBase<CpuSelectParallelLoopsPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<scf::ParallelOp> serial;
+    SmallVector<scf::ParallelOp> serial, parallel;
     getOperation().walk([&](scf::ParallelOp loop) {
       if (!loop.getInitVals().empty())
         return; // reductions: left alone (linalg lowering makes none)
@@ -100,11 +147,15 @@ struct CpuSelectParallelLoopsPass
         work = saturatingMul(work, tripCount(lo, hi, st));
       if (nested || work < minWork)
         serial.push_back(loop);
+      else
+        parallel.push_back(loop);
     });
     // The walk visits inner loops first; serializing moves bodies, so the
     // collected ops stay valid.
     for (scf::ParallelOp loop : serial)
       serialize(loop);
+    for (scf::ParallelOp loop : parallel)
+      keepInnermostSerial(loop);
   }
 };
 

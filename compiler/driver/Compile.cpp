@@ -113,6 +113,16 @@ cl::opt<std::string> cudaPrecision(
     cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<std::string> precision(
+    "precision",
+    cl::desc("For the CPU: the operands of convolutions and matrix products "
+             "with constant weights: 'fp32' (the default) or 'bf16' (bf16 "
+             "weights and inputs, FP32 accumulation, with AVX512_BF16's "
+             "vdpbf16ps where the CPU has it); everything else computes in "
+             "FP32"),
+    cl::value_desc("fp32|bf16"), cl::init("fp32"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
 cl::opt<bool> timing("timing",
                      cl::desc("Print the time spent in each stage and pass"),
                      cl::init(false), cl::sub(compileCommand),
@@ -187,12 +197,15 @@ LogicalResult runPipeline(ModuleOp module, TimingScope &rootTiming,
   return pm.run(module);
 }
 
-/// The CPU pipelines' view of `target`: its vector width.
+/// The CPU pipelines' view of `target`: its vector width and bf16 dot
+/// product, with the precision asked for.
 CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
   CpuPipelineOptions options;
   std::vector<std::string> features = target.requiredFeatures();
   options.vectorBits =
       llvm::is_contained(features, "avx512f") ? 512 : 256;
+  options.precision = precision == "bf16" ? "bf16" : "f32";
+  options.bf16Dot = llvm::is_contained(features, "avx512bf16");
   return options;
 }
 
@@ -313,6 +326,7 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
   manifest.cpuFeatures = target->requiredFeatures();
   manifest.compileOptions = {
       {"cpu", cpuName},
+      {"precision", precision},
       {"shape-inference", noShapeInference ? "off" : "on"}};
   manifest.weightsBytes = weights.size();
   if (path == "-")
@@ -483,6 +497,18 @@ int compile() {
   DefaultTimingManager timingManager;
   timingManager.setEnabled(timing);
   TimingScope rootTiming = timingManager.getRootScope();
+
+  if (precision != "fp32" && precision != "bf16") {
+    llvm::errs() << "kiln: error: --precision='" << precision
+                 << "': choose fp32 or bf16\n";
+    return 1;
+  }
+  bool forCuda = target == Target::Cuda || emitStage == Stage::Cuda;
+  if (forCuda && precision != "fp32") {
+    llvm::errs() << "kiln: error: --precision is the CPU's; CUDA packages "
+                    "take --cuda-precision\n";
+    return 1;
+  }
 
   OwningOpRef<ModuleOp> module;
   {

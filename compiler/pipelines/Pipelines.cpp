@@ -52,6 +52,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   function.addPass(createGraphFoldBatchNormPass());
   LayoutPackContractionsPassOptions packing;
   packing.vectorBits = options.vectorBits;
+  packing.precision = options.precision;
   function.addPass(createLayoutPackContractionsPass(packing));
   function.addPass(createLayoutPropagateTransposesPass());
   function.addPass(createGraphFuseEpiloguesPass());
@@ -99,6 +100,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   OpPassManager &function = pm.nest<func::FuncOp>();
   CpuLowerPackedConvPassOptions microkernels;
   microkernels.vectorBits = options.vectorBits;
+  microkernels.bf16Dot = options.bf16Dot;
   function.addPass(createCpuLowerPackedConvPass(microkernels));
   CpuLowerDepthwiseConvPassOptions depthwise;
   depthwise.vectorBits = options.vectorBits;
@@ -125,6 +127,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   // in (they hold no allocas), which the CFG lowering cannot keep.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createCpuLowerBf16DotPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   arith::ArithExpandOpsPassOptions expand;
@@ -184,10 +187,20 @@ struct CpuPipelineFlags : PassPipelineOptions<CpuPipelineFlags> {
       llvm::cl::desc("Width of the vector registers: 512 (AVX-512) or 256 "
                      "(AVX2)"),
       llvm::cl::init(512)};
+  Option<std::string> precision{
+      *this, "precision",
+      llvm::cl::desc("Operands of the packed contractions: f32 or bf16"),
+      llvm::cl::init("f32")};
+  Option<bool> bf16Dot{
+      *this, "bf16-dot",
+      llvm::cl::desc("Whether the CPU has AVX512_BF16's vdpbf16ps"),
+      llvm::cl::init(false)};
 
   kiln::CpuPipelineOptions pipelineOptions() const {
     kiln::CpuPipelineOptions result;
     result.vectorBits = vectorBits;
+    result.precision = precision;
+    result.bf16Dot = bf16Dot;
     return result;
   }
 };

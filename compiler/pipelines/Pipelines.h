@@ -21,6 +21,11 @@ struct CpuPipelineOptions {
   /// Width of the vector registers: 512 (AVX-512) or 256 (AVX2); sizes the
   /// packed layouts and the microkernels.
   int64_t vectorBits = 512;
+  /// Operands of the packed contractions: "f32", or "bf16" (bf16 weights
+  /// and inputs, f32 accumulation; everything else stays f32).
+  std::string precision = "f32";
+  /// Whether the CPU has AVX512_BF16's dot product of bf16 pairs.
+  bool bf16Dot = false;
 };
 
 /// The graph stage for the CPU: the graph stage, then BatchNormalization

@@ -36,11 +36,12 @@ void KilnDialect::initialize() {
 namespace {
 
 /// What every windowed kernel op checks: one form (tensors or memrefs),
-/// static f32 NHWC data, valid strides and dilations, a window that fits.
+/// static NHWC data (f32, or bf16 input and filter with `allowBf16`),
+/// valid strides and dilations, a window that fits.
 template <typename OpTy>
 LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
                              StringRef filterLayout, int64_t kernelH,
-                             int64_t kernelW) {
+                             int64_t kernelW, bool allowBf16 = false) {
   auto input = cast<ShapedType>(op.getInput().getType());
   auto filter = cast<ShapedType>(op.getFilter().getType());
   auto bias = cast<ShapedType>(op.getBias().getType());
@@ -65,9 +66,13 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
   if (bias.getRank() != 1)
     return op.emitOpError("bias must be 1-D");
   Type element = input.getElementType();
-  if (!element.isF32() || filter.getElementType() != element ||
-      bias.getElementType() != element || init.getElementType() != element)
-    return op.emitOpError("supports f32 only");
+  bool operandsOk = element.isF32() || (allowBf16 && element.isBF16());
+  if (!operandsOk || filter.getElementType() != element ||
+      !bias.getElementType().isF32() || !init.getElementType().isF32())
+    return op.emitOpError(allowBf16
+                              ? "takes f32 or bf16 input and filter (of one "
+                                "type), f32 bias and init"
+                              : "supports f32 only");
   if (op.getStrides().size() != 2 || op.getDilations().size() != 2 ||
       llvm::any_of(op.getStrides(), [](int64_t s) { return s < 1; }) ||
       llvm::any_of(op.getDilations(), [](int64_t d) { return d < 1; }))
@@ -120,19 +125,23 @@ void addKernelEffects(
 
 LogicalResult PackedConv2DOp::verify() {
   auto filterType = cast<ShapedType>(getFilter().getType());
-  if (filterType.getRank() != 5)
-    return emitOpError("filter must be laid out as [F/F0, KH, KW, C, F0]");
-  if (failed(verifyWindowOp(*this, 5, "[F/F0, KH, KW, C, F0]",
-                            filterType.getDimSize(1),
-                            filterType.getDimSize(2))))
+  bool bf16 = filterType.getElementType().isBF16();
+  StringRef layout =
+      bf16 ? "[F/F0, KH, KW, C/2, F0, 2]" : "[F/F0, KH, KW, C, F0]";
+  int64_t rank = bf16 ? 6 : 5;
+  if (filterType.getRank() != rank || (bf16 && filterType.getDimSize(5) != 2))
+    return emitOpError("filter must be laid out as ") << layout;
+  if (failed(verifyWindowOp(*this, rank, layout, filterType.getDimSize(1),
+                            filterType.getDimSize(2), /*allowBf16=*/true)))
     return failure();
   ArrayRef<int64_t> in = cast<ShapedType>(getInput().getType()).getShape(),
                     w = filterType.getShape(),
                     out = cast<ShapedType>(getInit().getType()).getShape();
   auto bias = cast<ShapedType>(getBias().getType());
-  if (w[3] != in[3])
+  int64_t filterChannels = bf16 ? 2 * w[3] : w[3];
+  if (filterChannels != in[3])
     return emitOpError("filter has ")
-           << w[3] << " input channels, the input " << in[3];
+           << filterChannels << " input channels, the input " << in[3];
   if (out[3] > w[0] * w[4] || out[3] <= (w[0] - 1) * w[4])
     return emitOpError("init has ")
            << out[3] << " channels, the filter packs " << w[0] << " tiles of "
@@ -277,4 +286,17 @@ void ResizeLinearOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
   addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
+}
+
+//===----------------------------------------------------------------------===//
+// Bf16DotOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult Bf16DotOp::verify() {
+  int64_t lanes = getResult().getType().getNumElements();
+  if (lanes != 4 && lanes != 8 && lanes != 16)
+    return emitOpError("takes 4, 8 or 16 f32 lanes, not ") << lanes;
+  if (getLhs().getType().getNumElements() != 2 * lanes)
+    return emitOpError("needs ") << 2 * lanes << " bf16 values (two per lane)";
+  return success();
 }

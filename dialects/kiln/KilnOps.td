@@ -31,6 +31,11 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     microkernel. Filters past F are zero. `bias` has ceil(F / F0) * F0
     elements. With `accumulate`, `init` is a residual added before the
     activation (and may share the result's buffer).
+
+    With bf16 `input` and `filter` (`bias` and `init` stay f32, and so does
+    the accumulation), the filter pairs adjacent channels,
+    [ceil(F / F0), KH, KW, C / 2, F0, 2], the layout of the dot products
+    of BF16 pairs that x86's `vdpbf16ps` computes; C is even.
   }];
   let arguments = (ins
     AnyShaped:$input,
@@ -61,6 +66,11 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     /// F0: how many filters a packed tile holds.
     int64_t getFilterTile() {
       return ::llvm::cast<ShapedType>(getFilter().getType()).getDimSize(4);
+    }
+    /// Whether input and filter are bf16 (channel pairs in the filter).
+    bool isBf16() {
+      return ::llvm::cast<ShapedType>(getFilter().getType())
+          .getElementType().isBF16();
     }
   }];
 }
@@ -193,6 +203,29 @@ def Kiln_ResizeLinearOp : Kiln_Op<"resize_linear", [
   let extraClassDeclaration = [{
     MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
   }];
+}
+
+def Kiln_Bf16DotOp : Kiln_Op<"bf16_dot", [Pure,
+    AllTypesMatch<["accumulator", "result"]>,
+    AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "Dot products of bf16 pairs into f32 lanes (vdpbf16ps)";
+  let description = [{
+    `result[i] = accumulator[i] + lhs[2i] * rhs[2i] + lhs[2i+1] * rhs[2i+1]`,
+    the products exact and the sums in f32: x86's `vdpbf16ps`
+    (AVX512_BF16), on 4, 8 or 16 lanes. The microkernels emit it on
+    vectors; kiln-cpu-lower-bf16-dot turns it into the LLVM intrinsic once
+    the loops are gone (a pure op keeps the loop lowerings free to move
+    it).
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [F32]>:$accumulator,
+                       VectorOfRankAndType<[1], [BF16]>:$lhs,
+                       VectorOfRankAndType<[1], [BF16]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [F32]>:$result);
+  let assemblyFormat = [{
+    $accumulator `,` $lhs `,` $rhs attr-dict `:` type($lhs) `into`
+    type($result)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // KILN_KILN_OPS

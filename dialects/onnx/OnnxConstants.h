@@ -37,6 +37,15 @@ Value createFloatConstant(OpBuilder &builder, Location loc,
                           RankedTensorType type, ArrayRef<float> values,
                           StringRef name);
 
+/// Creates a bf16 onnx.Constant of `type` holding `values` (bf16 bit
+/// patterns) as a `dense_resource` blob named after `name`.
+Value createBf16Constant(OpBuilder &builder, Location loc,
+                         RankedTensorType type, ArrayRef<uint16_t> values,
+                         StringRef name);
+
+/// `value` rounded to the nearest bf16 (ties to even), as its bit pattern.
+uint16_t toBf16Bits(float value);
+
 } // namespace mlir::kiln::onnx
 
 #endif // KILN_DIALECTS_ONNX_ONNXCONSTANTS_H

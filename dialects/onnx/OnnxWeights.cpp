@@ -46,13 +46,12 @@ mlir::kiln::onnx::getConstantFloats(Value value) {
   return values;
 }
 
-Value mlir::kiln::onnx::createFloatConstant(OpBuilder &builder, Location loc,
-                                            RankedTensorType type,
-                                            ArrayRef<float> values,
-                                            StringRef name) {
-  assert(type.getNumElements() == int64_t(values.size()));
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                       values.size() * sizeof(float));
+namespace {
+
+/// An onnx.Constant of `type` holding `bytes` as a `dense_resource` blob.
+Value createBlobConstant(OpBuilder &builder, Location loc,
+                         RankedTensorType type, ArrayRef<char> bytes,
+                         StringRef name) {
   auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 64);
   // Blob names are printed as bare keys: keep them identifiers.
   std::string key = name.empty() ? "weight" : name.str();
@@ -63,4 +62,41 @@ Value mlir::kiln::onnx::createFloatConstant(OpBuilder &builder, Location loc,
     key = "t_" + key;
   return createConstant(builder, loc,
                         DenseResourceElementsAttr::get(type, key, std::move(blob)));
+}
+
+} // namespace
+
+Value mlir::kiln::onnx::createFloatConstant(OpBuilder &builder, Location loc,
+                                            RankedTensorType type,
+                                            ArrayRef<float> values,
+                                            StringRef name) {
+  assert(type.getNumElements() == int64_t(values.size()) &&
+         type.getElementType().isF32());
+  return createBlobConstant(
+      builder, loc, type,
+      {reinterpret_cast<const char *>(values.data()),
+       values.size() * sizeof(float)},
+      name);
+}
+
+Value mlir::kiln::onnx::createBf16Constant(OpBuilder &builder, Location loc,
+                                           RankedTensorType type,
+                                           ArrayRef<uint16_t> values,
+                                           StringRef name) {
+  assert(type.getNumElements() == int64_t(values.size()) &&
+         type.getElementType().isBF16());
+  return createBlobConstant(
+      builder, loc, type,
+      {reinterpret_cast<const char *>(values.data()),
+       values.size() * sizeof(uint16_t)},
+      name);
+}
+
+uint16_t mlir::kiln::onnx::toBf16Bits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7fffffff) > 0x7f800000) // NaN: stays a (quiet) NaN
+    return uint16_t(bits >> 16) | 0x40;
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return uint16_t(bits >> 16);
 }

@@ -42,6 +42,16 @@ struct FilterSource {
   std::function<float(int64_t, int64_t, int64_t, int64_t)> weight;
 };
 
+/// How contractions are packed: the vector lanes (of f32) that size the
+/// filter tiles, and whether operands are bf16.
+struct Packing {
+  int64_t lanes;
+  bool bf16;
+  /// The input channels the packed filter and input have: bf16 pairs them,
+  /// so an odd count gains a zero channel.
+  int64_t channels(int64_t c) const { return bf16 ? llvm::alignTo(c, 2) : c; }
+};
+
 /// The constants of a packed contraction: filter and padded bias.
 struct PackedWeights {
   Value filter, bias;
@@ -49,29 +59,48 @@ struct PackedWeights {
 
 PackedWeights pack(PatternRewriter &rewriter, Location loc,
                    const FilterSource &source, ArrayRef<float> bias,
-                   int64_t tile, StringRef name) {
+                   const Packing &packing, StringRef name) {
+  int64_t tile = chooseFilterTile(source.filters, packing.lanes);
   int64_t tiles = llvm::divideCeil(source.filters, tile);
-  int64_t taps = source.kernelH * source.kernelW * source.channels;
+  int64_t channels = packing.channels(source.channels);
+  int64_t taps = source.kernelH * source.kernelW * channels;
   std::vector<float> packed(tiles * taps * tile, 0.0f);
+  // f32: [tiles, KH, KW, C, F0]; bf16: [tiles, KH, KW, C/2, F0, 2], the
+  // channel pair innermost. Either way a (tile, kh, kw) block holds
+  // C * F0 values.
   for (int64_t f = 0; f < source.filters; ++f)
     for (int64_t kh = 0; kh < source.kernelH; ++kh)
       for (int64_t kw = 0; kw < source.kernelW; ++kw)
         for (int64_t c = 0; c < source.channels; ++c) {
-          int64_t at =
-              (((f / tile * source.kernelH + kh) * source.kernelW + kw) *
-                   source.channels + c) * tile + f % tile;
-          packed[at] = source.weight(f, kh, kw, c);
+          int64_t block =
+              ((f / tile * source.kernelH + kh) * source.kernelW + kw) *
+              channels * tile;
+          int64_t within = packing.bf16
+                               ? (c / 2 * tile + f % tile) * 2 + c % 2
+                               : c * tile + f % tile;
+          packed[block + within] = source.weight(f, kh, kw, c);
         }
   std::vector<float> paddedBias(tiles * tile, 0.0f);
   llvm::copy(bias, paddedBias.begin());
   Type f32 = rewriter.getF32Type();
-  auto filterType = RankedTensorType::get(
-      {tiles, source.kernelH, source.kernelW, source.channels, tile}, f32);
   auto biasType = RankedTensorType::get({tiles * tile}, f32);
-  return {onnx::createFloatConstant(rewriter, loc, filterType, packed,
-                                    (name + "_packed").str()),
-          onnx::createFloatConstant(rewriter, loc, biasType, paddedBias,
-                                    (name + "_bias").str())};
+  Value biasValue = onnx::createFloatConstant(rewriter, loc, biasType,
+                                              paddedBias, (name + "_bias").str());
+  if (!packing.bf16) {
+    auto filterType = RankedTensorType::get(
+        {tiles, source.kernelH, source.kernelW, channels, tile}, f32);
+    return {onnx::createFloatConstant(rewriter, loc, filterType, packed,
+                                      (name + "_packed").str()),
+            biasValue};
+  }
+  std::vector<uint16_t> bits(packed.size());
+  llvm::transform(packed, bits.begin(), onnx::toBf16Bits);
+  auto filterType = RankedTensorType::get(
+      {tiles, source.kernelH, source.kernelW, channels / 2, tile, 2},
+      rewriter.getBF16Type());
+  return {onnx::createBf16Constant(rewriter, loc, filterType, bits,
+                                   (name + "_packed_bf16").str()),
+          biasValue};
 }
 
 /// `pads` as the kernels' attribute: empty when there is no padding.
@@ -149,24 +178,42 @@ std::optional<ConvGeometry> geometryOf(onnx::ConvOp op) {
 /// Input channels up to which a padded Conv pads its input in memory.
 constexpr int64_t kFewChannels = 4;
 
-/// NHWC `input` with `pads` (top, left, bottom, right) zeros around it.
-Value padSpatial(PatternRewriter &rewriter, Location loc, Value input,
-                 ArrayRef<int64_t> pads) {
-  ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
-  SmallVector<int64_t> padded = {shape[0], shape[1] + pads[0] + pads[2],
-                                 shape[2] + pads[1] + pads[3], shape[3]};
+/// TensorProto.DataType's BFLOAT16, for onnx.Cast.
+constexpr int64_t kOnnxBfloat16 = 16;
+
+/// `input` (NHWC, or [1, 1, M, K]) as the packed contraction reads it:
+/// with `pads` (top, left, bottom, right; none when empty) zeros around it
+/// in memory, and for bf16 cast to bf16 with an odd channel count padded
+/// to even.
+Value prepareInput(PatternRewriter &rewriter, Location loc, Value input,
+                   const Packing &packing, ArrayRef<int64_t> pads = {}) {
+  if (packing.bf16)
+    input = rewriter.create<onnx::CastOp>(
+        loc,
+        cast<RankedTensorType>(input.getType())
+            .clone(rewriter.getBF16Type()),
+        input, /*round_mode=*/"up", /*saturate=*/1, kOnnxBfloat16);
+  auto type = cast<RankedTensorType>(input.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t extraChannels = packing.channels(shape[3]) - shape[3];
+  SmallVector<int64_t> spatial(pads);
+  spatial.resize(4, 0);
+  if (!extraChannels && llvm::all_of(spatial, [](int64_t p) { return !p; }))
+    return input;
+  SmallVector<int64_t> padded = {shape[0], shape[1] + spatial[0] + spatial[2],
+                                 shape[2] + spatial[1] + spatial[3],
+                                 shape[3] + extraChannels};
   auto index = [&](int64_t i) -> OpFoldResult {
     return rewriter.getIndexAttr(i);
   };
-  SmallVector<OpFoldResult> low = {index(0), index(pads[0]), index(pads[1]),
-                                   index(0)};
-  SmallVector<OpFoldResult> high = {index(0), index(pads[2]), index(pads[3]),
-                                    index(0)};
-  Value zero =
-      rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(0.0f));
-  return rewriter.create<tensor::PadOp>(
-      loc, RankedTensorType::get(padded, rewriter.getF32Type()), input, low,
-      high, zero);
+  SmallVector<OpFoldResult> low = {index(0), index(spatial[0]),
+                                   index(spatial[1]), index(0)};
+  SmallVector<OpFoldResult> high = {index(0), index(spatial[2]),
+                                    index(spatial[3]), index(extraChannels)};
+  Value zero = rewriter.create<arith::ConstantOp>(
+      loc, rewriter.getFloatAttr(type.getElementType(), 0.0));
+  return rewriter.create<tensor::PadOp>(loc, type.clone(padded), input, low,
+                                        high, zero);
 }
 
 /// The Conv's constant bias, or zeros; nullopt if it is not constant.
@@ -182,8 +229,8 @@ SmallVector<int64_t> nhwcShape(Value nchw) {
 }
 
 struct PackConv : OpRewritePattern<onnx::ConvOp> {
-  PackConv(MLIRContext *context, int64_t lanes)
-      : OpRewritePattern(context), lanes(lanes) {}
+  PackConv(MLIRContext *context, Packing packing)
+      : OpRewritePattern(context), packing(packing) {}
 
   LogicalResult matchAndRewrite(onnx::ConvOp op,
                                 PatternRewriter &rewriter) const override {
@@ -204,17 +251,18 @@ struct PackConv : OpRewritePattern<onnx::ConvOp> {
                         [&](int64_t f, int64_t i, int64_t j, int64_t c) {
                           return (*w)[((f * channels + c) * kh + i) * kw + j];
                         }};
-    PackedWeights weights =
-        pack(rewriter, loc, source, *bias, chooseFilterTile(filters, lanes),
-             weightName(op.getW().getDefiningOp()));
+    PackedWeights weights = pack(rewriter, loc, source, *bias, packing,
+                                 weightName(op.getW().getDefiningOp()));
     Value input = createTranspose(rewriter, loc, op.getX(), kToChannelsLast);
     SmallVector<int64_t> pads = g->pads;
     if (channels <= kFewChannels && g->dilations[1] == 1 &&
         llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
       // An image's few channels: padded in memory (a small copy), so that
       // the kernel runs each window row's KW * C values as one loop.
-      input = padSpatial(rewriter, loc, input, pads);
+      input = prepareInput(rewriter, loc, input, packing, pads);
       pads.assign(4, 0);
+    } else {
+      input = prepareInput(rewriter, loc, input, packing);
     }
     Value result =
         packedConv(rewriter, loc, input, weights, nhwcShape(op.getY()),
@@ -224,7 +272,7 @@ struct PackConv : OpRewritePattern<onnx::ConvOp> {
     return success();
   }
 
-  int64_t lanes;
+  Packing packing;
 };
 
 /// A Conv with one filter per channel: the filter goes [KH, KW, C].
@@ -280,12 +328,11 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
 /// dimensions on the left, as a 1x1 convolution over [1, 1, M, K].
 Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
                    const FilterSource &source, ArrayRef<float> bias,
-                   int64_t lanes, StringRef name) {
+                   const Packing &packing, StringRef name) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   int64_t rank = lhsType.getRank();
   int64_t rows = lhsType.getNumElements() / source.channels;
-  PackedWeights weights = pack(rewriter, loc, source, bias,
-                               chooseFilterTile(source.filters, lanes), name);
+  PackedWeights weights = pack(rewriter, loc, source, bias, packing, name);
   Type f32 = rewriter.getF32Type();
   // [..., M, K] -> [M', K] -> [1, 1, M', K], and back for the result.
   SmallVector<ReassociationIndices> leading(2);
@@ -300,6 +347,7 @@ Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
   lhs = rewriter.create<tensor::ExpandShapeOp>(
       loc, RankedTensorType::get({1, 1, rows, source.channels}, f32), lhs,
       image);
+  lhs = prepareInput(rewriter, loc, lhs, packing);
   Value result = packedConv(rewriter, loc, lhs, weights,
                             {1, 1, rows, source.filters}, {1, 1}, {1, 1});
   result = rewriter.create<tensor::CollapseShapeOp>(
@@ -313,8 +361,8 @@ Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
 }
 
 struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
-  PackMatMul(MLIRContext *context, int64_t lanes)
-      : OpRewritePattern(context), lanes(lanes) {}
+  PackMatMul(MLIRContext *context, Packing packing)
+      : OpRewritePattern(context), packing(packing) {}
 
   LogicalResult matchAndRewrite(onnx::MatMulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -330,17 +378,17 @@ struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
     FilterSource source{n, 1, 1, k, [&](int64_t f, int64_t, int64_t,
                                         int64_t c) { return (*b)[c * n + f]; }};
     rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), op.getA(),
-                                        source, {}, lanes,
+                                        source, {}, packing,
                                         weightName(op.getB().getDefiningOp())));
     return success();
   }
 
-  int64_t lanes;
+  Packing packing;
 };
 
 struct PackGemm : OpRewritePattern<onnx::GemmOp> {
-  PackGemm(MLIRContext *context, int64_t lanes)
-      : OpRewritePattern(context), lanes(lanes) {}
+  PackGemm(MLIRContext *context, Packing packing)
+      : OpRewritePattern(context), packing(packing) {}
 
   LogicalResult matchAndRewrite(onnx::GemmOp op,
                                 PatternRewriter &rewriter) const override {
@@ -373,12 +421,12 @@ struct PackGemm : OpRewritePattern<onnx::GemmOp> {
                                                  : (*b)[c * n + f]);
                         }};
     rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), op.getA(),
-                                        source, bias, lanes,
+                                        source, bias, packing,
                                         weightName(op.getB().getDefiningOp())));
     return success();
   }
 
-  int64_t lanes;
+  Packing packing;
 };
 
 struct LayoutPackContractionsPass
@@ -391,9 +439,14 @@ struct LayoutPackContractionsPass
           << static_cast<int64_t>(vectorBits);
       return signalPassFailure();
     }
-    int64_t lanes = vectorBits / 32;
+    if (precision != "f32" && precision != "bf16") {
+      getOperation().emitError("precision must be f32 or bf16, not '")
+          << precision << "'";
+      return signalPassFailure();
+    }
+    Packing packing{vectorBits / 32, precision == "bf16"};
     RewritePatternSet patterns(&getContext());
-    patterns.add<PackConv, PackMatMul, PackGemm>(&getContext(), lanes);
+    patterns.add<PackConv, PackMatMul, PackGemm>(&getContext(), packing);
     patterns.add<PackDepthwiseConv>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))

@@ -32,10 +32,18 @@ def LayoutPackContractionsPass
     their result back through the inverse Transpose;
     kiln-layout-propagate-transposes then cancels the pairs between
     layers.
+
+    With `precision=bf16` the packed filters are bf16 (rounded to nearest
+    even), laid out [ceil(F / F0), KH, KW, C / 2, F0, 2] with adjacent
+    channels paired, and each contraction's input is cast to bf16 by an
+    `onnx.Cast` (and padded to an even channel count when odd); bias,
+    accumulation and result stay f32. Depthwise convolutions stay f32.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",
            "Width of the target's vector registers (512 or 256)">,
+    Option<"precision", "precision", "std::string", "\"f32\"",
+           "Operands of the packed contractions: f32 or bf16">,
   ];
   let dependentDialects = ["::mlir::kiln::KilnDialect",
                            "::mlir::tensor::TensorDialect",

@@ -52,3 +52,41 @@ func.func @dynamic(%a: memref<?xf32>, %n: index) {
   }
   return
 }
+
+// -----
+
+// An elementwise nest keeps its innermost, contiguous dimension as a plain
+// loop inside the parallel ones (which the OpenMP lowering collapses).
+// CHECK-LABEL: func.func @elementwise
+// CHECK: scf.parallel (%[[I:.*]], %[[J:.*]]) = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}) step
+// CHECK-NEXT: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT: memref.store %{{.*}}, %{{.*}}[%[[I]], %[[J]], %[[K]]]
+func.func @elementwise(%a: memref<10x10x100xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %c100 = arith.constant 100 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%i, %j, %k) = (%c0, %c0, %c0) to (%c10, %c10, %c100) step (%c1, %c1, %c1) {
+    memref.store %zero, %a[%i, %j, %k] : memref<10x10x100xf32>
+  }
+  return
+}
+
+// -----
+
+// With too few outer iterations to share, the nest stays whole.
+// CHECK-LABEL: func.func @few_outer
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}) step
+// CHECK-NOT: scf.for
+func.func @few_outer(%a: memref<2x10000xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c10000 = arith.constant 10000 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c2, %c10000) step (%c1, %c1) {
+    memref.store %zero, %a[%i, %j] : memref<2x10000xf32>
+  }
+  return
+}

@@ -41,7 +41,7 @@ func.func @mixed(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf32>, %b: tensor
 // -----
 
 func.func @types(%x: tensor<1x4x4x3xf16>, %w: tensor<1x1x1x3x16xf16>, %b: tensor<16xf16>, %i: tensor<1x4x4x16xf16>) {
-  // expected-error@+1 {{supports f32 only}}
+  // expected-error@+1 {{takes f32 or bf16 input and filter (of one type), f32 bias and init}}
   %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf16>, tensor<1x1x1x3x16xf16>, tensor<16xf16> into tensor<1x4x4x16xf16> -> tensor<1x4x4x16xf16>
   return
 }
@@ -59,5 +59,29 @@ func.func @clip(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf32>, %b: tensor<
 func.func @strides(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf32>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
   // expected-error@+1 {{needs two positive strides and dilations}}
   %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 0, 1>} : tensor<1x4x4x3xf32>, tensor<1x1x1x3x16xf32>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @bf16_layout(%x: tensor<1x4x4x4xbf16>, %w: tensor<1x1x1x4x16xbf16>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
+  // expected-error@+1 {{filter must be laid out as [F/F0, KH, KW, C/2, F0, 2]}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x4xbf16>, tensor<1x1x1x4x16xbf16>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @bf16_channels(%x: tensor<1x4x4x6xbf16>, %w: tensor<1x1x1x2x16x2xbf16>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
+  // expected-error@+1 {{filter has 4 input channels, the input 6}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x6xbf16>, tensor<1x1x1x2x16x2xbf16>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @bf16_mixed(%x: tensor<1x4x4x4xf32>, %w: tensor<1x1x1x2x16x2xbf16>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
+  // expected-error@+1 {{takes f32 or bf16 input and filter (of one type), f32 bias and init}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x4xf32>, tensor<1x1x1x2x16x2xbf16>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
   return
 }

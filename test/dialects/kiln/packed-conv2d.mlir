@@ -20,3 +20,14 @@ func.func @buffers(%x: memref<1x1x7x5xf32>, %w: memref<1x1x1x5x8xf32>,
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<relu>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x7x5xf32>, memref<1x1x1x5x8xf32>, memref<8xf32> into memref<1x1x7x8xf32>
   return
 }
+
+// -----
+
+// BF16 operands pair adjacent channels in the filter; bias and init stay f32.
+// CHECK-LABEL: func.func @bf16
+// CHECK: kiln.packed_conv2d %{{.*}} : tensor<1x5x5x6xbf16>, tensor<1x3x3x3x16x2xbf16>, tensor<16xf32> into tensor<1x3x3x16xf32> -> tensor<1x3x3x16xf32>
+func.func @bf16(%x: tensor<1x5x5x6xbf16>, %w: tensor<1x3x3x3x16x2xbf16>,
+                %b: tensor<16xf32>, %i: tensor<1x3x3x16xf32>) -> tensor<1x3x3x16xf32> {
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x5x5x6xbf16>, tensor<1x3x3x3x16x2xbf16>, tensor<16xf32> into tensor<1x3x3x16xf32> -> tensor<1x3x3x16xf32>
+  return %y : tensor<1x3x3x16xf32>
+}

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Checks the BF16 packed contractions (`kiln compile --precision=bf16`)
+against float64 on the same bf16-rounded operands.
+
+    bf16_kernels.py KILN WORK_DIR CPU...
+
+Builds one ONNX model of independent contractions, each reading a model
+input, on shapes that are not multiples of any tile and that take every
+path of the kernel: an image's three channels (padded to an even four in
+memory, with the spatial padding), odd K (a zero channel), K=1, N=1,
+M=1, padded, strided and dilated windows read in place, a window row run
+as one channel loop (no padding), partial filter vectors, Gemm with
+transB, alpha and a bias, and a fused residual and activation. The
+reference rounds inputs and weights to bf16 (nearest, ties to even) and
+computes in float64: the products of bf16 values are exact in float32, so
+what is left is float32 accumulation, held to 1e-5 of each output's scale.
+Compiles for each CPU (x86-64-v3: AVX2, pairs split into two FMAs;
+skylake-avx512: the same on AVX-512; znver4 or another AVX512_BF16 CPU:
+vdpbf16ps) and prints the worst error.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(__file__))
+from cpu_kernels import conv2d  # noqa: E402
+
+rng = np.random.default_rng(17)
+
+
+def to_bf16(value):
+    """float32 -> the nearest bf16 (ties to even), back as float64."""
+    bits = np.asarray(value, np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16
+    return bits.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def main():
+    kiln, work, cpus = sys.argv[1], sys.argv[2], sys.argv[3:]
+    os.makedirs(work, exist_ok=True)
+    nodes, inits, inputs, outputs, feeds, expected = [], [], [], [], {}, {}
+
+    def weight(name, shape, rounded=True):
+        value = rng.uniform(-1, 1, shape).astype(np.float32)
+        inits.append(numpy_helper.from_array(value, name))
+        return to_bf16(value) if rounded else value.astype(np.float64)
+
+    def data(name, shape):
+        value = rng.uniform(-1, 1, shape).astype(np.float32)
+        feeds[name] = value
+        inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
+                                                    shape))
+        return to_bf16(value)
+
+    def output(name, value):
+        expected[name] = value
+        outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
+                                                     value.shape))
+
+    def conv(name, x, shape, strides=(1, 1), dilations=(1, 1),
+             pads=(0, 0, 0, 0)):
+        w, b = weight(name + "_w", shape), weight(name + "_b", shape[:1],
+                                                  rounded=False)
+        nodes.append(helper.make_node(
+            "Conv", [x, name + "_w", name + "_b"], [name],
+            strides=list(strides), dilations=list(dilations),
+            pads=[pads[0], pads[1], pads[2], pads[3]], name=name))
+        return w, b
+
+    # An image: three channels padded to four in memory with the padding.
+    x = data("image", (1, 3, 17, 15))
+    w, b = conv("stem", "image", (19, 3, 7, 7), strides=(2, 2),
+                pads=(3, 3, 3, 3))
+    output("stem", conv2d(x, w, b, [2, 2], [1, 1], [3, 3, 3, 3]))
+
+    # Padding, stride and dilation read in place; 37 filters (partial
+    # vectors); 2 * 9 * 7 pixels (partial tiles).
+    x = data("map", (2, 6, 11, 9))
+    w, b = conv("window", "map", (37, 6, 3, 3), strides=(1, 1),
+                dilations=(2, 1), pads=(2, 1, 0, 1))
+    output("window", conv2d(x, w, b, [1, 1], [2, 1], [2, 1, 0, 1]))
+
+    # No padding: a window row's KW * C values as one loop; odd channels.
+    x = data("odd", (1, 5, 8, 10))
+    w, b = conv("row", "odd", (8, 5, 3, 3), strides=(1, 2))
+    output("row", conv2d(x, w, b, [1, 2], [1, 1], [0, 0, 0, 0]))
+
+    # MatMul with odd K (a zero channel) and N = 1; K = 1; M = 1.
+    a = data("a", (3, 7, 9))
+    m = weight("m", (9, 1))
+    nodes.append(helper.make_node("MatMul", ["a", "m"], ["mm"], name="mm"))
+    output("mm", a @ m)
+    k1 = data("k1", (13, 1))
+    m1 = weight("m1", (1, 21))
+    nodes.append(helper.make_node("MatMul", ["k1", "m1"], ["mk1"], name="mk1"))
+    output("mk1", k1 @ m1)
+    row = data("row_vector", (1, 64))
+    m2 = weight("m2", (64, 50))
+    nodes.append(helper.make_node("MatMul", ["row_vector", "m2"], ["mv"],
+                                  name="mv"))
+    output("mv", row @ m2)
+
+    # Gemm: transB, alpha, a bias along N, then ReLU.
+    g = data("g", (29, 24))
+    gw = weight("gw", (35, 24))
+    gb = weight("gb", (35,), rounded=False)
+    nodes += [helper.make_node("Gemm", ["g", "gw", "gb"], ["gemm"],
+                               transB=1, alpha=0.5, name="gemm"),
+              helper.make_node("Relu", ["gemm"], ["gemm_relu"], name="relu")]
+    output("gemm_relu",
+           np.maximum(0.5 * (g @ to_bf16(0.5 * gw.astype(np.float32)).T /
+                             0.5) + gb, 0))
+
+    # A residual Add fused into the contraction (the residual stays f32).
+    r = data("r", (6, 16))
+    rw = weight("rw", (16, 24))
+    residual = rng.uniform(-1, 1, (6, 24)).astype(np.float32)
+    feeds["residual"] = residual
+    inputs.append(helper.make_tensor_value_info("residual", TensorProto.FLOAT,
+                                                [6, 24]))
+    nodes += [helper.make_node("MatMul", ["r", "rw"], ["rm"], name="rm"),
+              helper.make_node("Add", ["rm", "residual"], ["res"],
+                               name="res")]
+    output("res", r @ rw + residual.astype(np.float64))
+
+    graph = helper.make_graph(nodes, "bf16", inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = os.path.join(work, "bf16.onnx")
+    onnx.save(model, path)
+    for name, value in feeds.items():
+        np.save(os.path.join(work, name + ".npy"), value)
+
+    worst = 0.0
+    for cpu in cpus:
+        package = os.path.join(work, cpu + ".kiln")
+        subprocess.run([kiln, "compile", path, "--cpu=" + cpu,
+                        "--precision=bf16", "-o", package], check=True)
+        out = os.path.join(work, cpu)
+        arguments = [kiln, "run", package, "--threads", "2", "--output-dir", out]
+        for name in feeds:
+            arguments += ["--input", f"{name}={os.path.join(work, name)}.npy"]
+        subprocess.run(arguments, check=True)
+        for name, reference in expected.items():
+            result = np.load(os.path.join(out, name + ".npy"))
+            assert result.shape == reference.shape, (cpu, name, result.shape)
+            error = np.abs(result - reference).max() / np.abs(reference).max()
+            worst = max(worst, error)
+            assert error <= 1e-5, f"{cpu}: {name} is off by {error:.3g}"
+    print(f"BF16 kernels match on {', '.join(cpus)}: "
+          f"worst relative error {worst:.2e}")
+
+
+if __name__ == "__main__":
+    main()

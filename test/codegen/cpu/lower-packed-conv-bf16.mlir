@@ -1,0 +1,47 @@
+// RUN: kiln-opt %s -kiln-cpu-lower-packed-conv=bf16-dot=true | FileCheck %s --check-prefix=DOT
+// RUN: kiln-opt %s -kiln-cpu-lower-packed-conv | FileCheck %s --check-prefix=SPLIT
+// RUN: kiln-opt %s -kiln-cpu-lower-packed-conv=bf16-dot=true -kiln-cpu-lower-bf16-dot | FileCheck %s --check-prefix=INTRINSIC
+
+// BF16 operands step over channel pairs: 6 channels are 3 pairs per tap,
+// each tap's pairs a loop. A pixel's pair is one 32-bit word, broadcast;
+// the filter's 16 filters x 2 channels are one 32-value load. Padding
+// reads bf16 zeros.
+// DOT-LABEL: func.func @bf16
+// DOT: memref.get_global @kiln_zeros_6_bf16 : memref<6xbf16>
+// DOT: scf.for %{{.*}} = %{{.*}} to %c9{{(_[0-9]+)?}} step
+// DOT: scf.for %{{.*}} = %{{.*}} to %c3{{(_[0-9]+)?}} step
+// DOT: vector.load {{.*}} : memref<864xbf16>, vector<32xbf16>
+// DOT: %[[PAIR:.*]] = vector.load {{.*}} : memref<?xbf16>, vector<2xbf16>
+// DOT: %[[WORDS:.*]] = vector.bitcast %[[PAIR]] : vector<2xbf16> to vector<1xi32>
+// DOT: %[[WORD:.*]] = vector.extract %[[WORDS]][0] : i32 from vector<1xi32>
+// DOT: %[[SPLAT:.*]] = vector.broadcast %[[WORD]] : i32 to vector<16xi32>
+// DOT: %[[BROADCAST:.*]] = vector.bitcast %[[SPLAT]] : vector<16xi32> to vector<32xbf16>
+// DOT: kiln.bf16_dot %{{.*}}, %[[BROADCAST]], %{{.*}} : vector<32xbf16> into vector<16xf32>
+// DOT-NOT: vector.fma
+// DOT: vector.maskedstore
+
+// Without vdpbf16ps, each pair splits into its f32 halves: the even
+// channel is the word's low half shifted up, the odd its high half
+// masked; two multiply-adds per filter vector.
+// SPLIT-LABEL: func.func @bf16
+// SPLIT: %[[W:.*]] = vector.load {{.*}} : memref<864xbf16>, vector<32xbf16>
+// SPLIT: %[[WW:.*]] = vector.bitcast %[[W]] : vector<32xbf16> to vector<16xi32>
+// SPLIT: arith.shli %[[WW]], %{{.*}} : vector<16xi32>
+// SPLIT: arith.andi %[[WW]], %{{.*}} : vector<16xi32>
+// SPLIT: %[[WORD:.*]] = vector.extract
+// SPLIT: %[[LOW:.*]] = arith.shli %[[WORD]], %{{.*}} : i32
+// SPLIT: %[[HIGH:.*]] = arith.andi %[[WORD]], %{{.*}} : i32
+// SPLIT: %[[EVEN:.*]] = arith.bitcast %[[LOW]] : i32 to f32
+// SPLIT: %[[ODD:.*]] = arith.bitcast %[[HIGH]] : i32 to f32
+// SPLIT: vector.fma
+// SPLIT-NEXT: vector.fma
+// SPLIT-NOT: kiln.bf16_dot
+
+// INTRINSIC-LABEL: func.func @bf16
+// INTRINSIC-NOT: kiln.bf16_dot
+// INTRINSIC: llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xf32>, vector<32xbf16>, vector<32xbf16>) -> vector<16xf32>
+func.func @bf16(%x: memref<1x4x5x6xbf16>, %w: memref<1x3x3x3x16x2xbf16>,
+                %b: memref<16xf32>, %y: memref<1x4x5x16xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x4x5x6xbf16>, memref<1x3x3x3x16x2xbf16>, memref<16xf32> into memref<1x4x5x16xf32>
+  return
+}
