@@ -12,10 +12,14 @@ an InferenceSession (CPU execution provider, intra-op threads = N, one
 inter-op thread, sequential execution); OpenVINO's from a compiled model on
 "CPU" with INFERENCE_NUM_THREADS = N and the LATENCY hint, once pinned to
 FP32 (INFERENCE_PRECISION_HINT=f32, the like-for-like row) and once with
-its defaults (BF16 where the CPU has AVX512_BF16). Each is the median of
-warm runs. The ratio is Kiln's time over the faster FP32 peer (below 1:
-Kiln is faster); the last line of each thread count is the geometric mean
-of the ratios. A peer that is not installed leaves its column empty.
+its defaults (BF16 where the CPU has AVX512_BF16). Kiln runs twice too:
+FP32, and `--precision=bf16`. Each is the median of warm runs. The ratio
+is Kiln's FP32 time over the faster FP32 peer (below 1: Kiln is faster);
+the BF16 ratio is Kiln's BF16 time over OpenVINO's default; the last line
+of each thread count is the geometric mean of the ratios. The BF16
+accuracy column is the largest difference of Kiln's BF16 outputs from
+onnxruntime's FP32 ones, relative to the largest FP32 output. A peer that
+is not installed leaves its column empty.
 """
 
 import argparse
@@ -49,13 +53,14 @@ def median_ms(run, iterations, warmup):
     return statistics.median(times)
 
 
-def kiln_compile(kiln, models, name, work):
+def kiln_compile(kiln, models, name, work, precision="fp32"):
     """The package and the compile time, or None and Kiln's error."""
-    package = os.path.join(work, name + ".kiln")
+    package = os.path.join(work, f"{name}.{precision}.kiln")
     start = time.perf_counter()
     result = subprocess.run([kiln, "compile",
                              os.path.join(models, name + ".onnx"), "-o",
-                             package], capture_output=True, text=True)
+                             package, "--precision=" + precision],
+                            capture_output=True, text=True)
     if result.returncode != 0:
         return None, result.stderr.strip().splitlines()[0]
     return package, time.perf_counter() - start
@@ -69,6 +74,29 @@ def kiln_median(kiln, package, inputs, threads, iterations, warmup):
     result = subprocess.run(arguments, check=True, capture_output=True,
                             text=True)
     return json.loads(result.stdout)["median_ms"]
+
+
+def kiln_error(kiln, package, inputs, path, feeds, work):
+    """Kiln's largest output difference from onnxruntime's FP32 outputs,
+    relative to the largest of them; None without onnxruntime."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    session = onnxruntime.InferenceSession(
+        path, providers=["CPUExecutionProvider"])
+    names = [output.name for output in session.get_outputs()]
+    out = tempfile.mkdtemp(dir=work)
+    arguments = [kiln, "run", package, "--output-dir", out]
+    for input_name, input_path in inputs.items():
+        arguments += ["--input", f"{input_name}={input_path}"]
+    subprocess.run(arguments, check=True, capture_output=True)
+    worst = 0.0
+    for name, reference in zip(names, session.run(None, feeds)):
+        result = np.load(os.path.join(out, name + ".npy"))
+        scale = max(float(np.abs(reference).max()), 1e-30)
+        worst = max(worst, float(np.abs(result - reference).max()) / scale)
+    return worst
 
 
 def onnxruntime_median(path, feeds, threads, iterations, warmup):
@@ -128,6 +156,13 @@ def main():
             package, compiled = kiln_compile(kiln, args.models, name, work)
             if not package:
                 print(f"bench: {name}: {compiled}", file=sys.stderr)
+            bf16_package, bf16_compiled = kiln_compile(
+                kiln, args.models, name, work, "bf16")
+            if not bf16_package:
+                print(f"bench: {name} (bf16): {bf16_compiled}",
+                      file=sys.stderr)
+            bf16_error = kiln_error(kiln, bf16_package, inputs, path, feeds,
+                                    work) if bf16_package else None
             for count in threads:
                 row = {"model": name, "threads": count,
                        "kiln_compile_s": round(compiled, 2) if package else None,
@@ -135,6 +170,10 @@ def main():
                 row["kiln_ms"] = kiln_median(
                     kiln, package, inputs, count, args.iterations,
                     args.warmup) if package else None
+                row["kiln_bf16_ms"] = kiln_median(
+                    kiln, bf16_package, inputs, count, args.iterations,
+                    args.warmup) if bf16_package else None
+                row["kiln_bf16_error"] = bf16_error
                 row["onnxruntime_ms"] = onnxruntime_median(
                     path, feeds, count, args.iterations, args.warmup)
                 row["openvino_f32_ms"] = openvino_median(
@@ -146,29 +185,42 @@ def main():
                 row["ratio_to_best_fp32"] = (
                     row["kiln_ms"] / min(peers)
                     if peers and row["kiln_ms"] else None)
+                row["bf16_ratio_to_openvino"] = (
+                    row["kiln_bf16_ms"] / row["openvino_default_ms"]
+                    if row["kiln_bf16_ms"] and row["openvino_default_ms"]
+                    else None)
                 rows.append(row)
                 print(f"bench: {name} at {count} threads: "
                       f"{json.dumps(row)}", file=sys.stderr, flush=True)
 
+    def geometric_mean(values):
+        values = [v for v in values if v]
+        if not values:
+            return None
+        return math.exp(sum(math.log(v) for v in values) / len(values))
+
     for count in threads:
         print(f"\n{count} thread(s), median of {args.iterations} warm runs "
               f"after {args.warmup}; ratio = Kiln / best of (onnxruntime, "
-              f"OpenVINO f32)")
+              f"OpenVINO f32); bf16 ratio = Kiln bf16 / OpenVINO default")
         print(f"{'model':<16} {'kiln ms':>9} {'ort ms':>9} {'ov f32 ms':>10} "
-              f"{'ov default':>11} {'ratio':>7}")
-        ratios = []
-        for row in (r for r in rows if r["threads"] == count):
+              f"{'ratio':>7} {'kiln bf16':>10} {'ov default':>11} "
+              f"{'bf16 ratio':>11} {'bf16 error':>11}")
+        chosen_rows = [r for r in rows if r["threads"] == count]
+        for row in chosen_rows:
+            error = row["kiln_bf16_error"]
             print(f"{row['model']:<16} {cell(row['kiln_ms'], 9)} "
                   f"{cell(row['onnxruntime_ms'], 9)} "
                   f"{cell(row['openvino_f32_ms'], 10)} "
+                  f"{cell(row['ratio_to_best_fp32'], 7)} "
+                  f"{cell(row['kiln_bf16_ms'], 10)} "
                   f"{cell(row['openvino_default_ms'], 11)} "
-                  f"{cell(row['ratio_to_best_fp32'], 7)}")
-            if row["ratio_to_best_fp32"]:
-                ratios.append(row["ratio_to_best_fp32"])
-        if ratios:
-            mean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-            print(f"{'geometric mean':<16} {'':>9} {'':>9} {'':>10} {'':>11} "
-                  f"{mean:7.2f}")
+                  f"{cell(row['bf16_ratio_to_openvino'], 11)} "
+                  f"{'-' if error is None else f'{error:.1e}':>11}")
+        fp32 = geometric_mean(r["ratio_to_best_fp32"] for r in chosen_rows)
+        bf16 = geometric_mean(r["bf16_ratio_to_openvino"] for r in chosen_rows)
+        print(f"{'geometric mean':<16} {'':>9} {'':>9} {'':>10} "
+              f"{cell(fp32, 7)} {'':>10} {'':>11} {cell(bf16, 11)}")
     if args.json:
         with open(args.json, "w") as out:
             json.dump(rows, out, indent=1)
