@@ -229,11 +229,7 @@ void DepthwiseEmitter::emitBlock(int64_t pixels, Value firstY, Value inRow,
                                    op.getActivation(),
                                    op.getClipMin().convertToFloat(),
                                    op.getClipMax().convertToFloat());
-    if (mask)
-      b.create<vector::MaskedStoreOp>(loc, output, ValueRange{at}, mask,
-                                      result);
-    else
-      b.create<vector::StoreOp>(loc, result, output, ValueRange{at});
+    storeVector(b, loc, result, output, at, mask);
   }
 }
 

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
 #include "mlir/IR/BuiltinOps.h"
@@ -79,6 +80,19 @@ Value mlir::kiln::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
     all.push_back(i);
   return b.create<memref::CollapseShapeOp>(loc, buffer,
                                            ArrayRef<ReassociationIndices>{all});
+}
+
+void mlir::kiln::storeVector(OpBuilder &b, Location loc, Value value,
+                             Value buffer, Value index, Value mask) {
+  Type element = cast<MemRefType>(buffer.getType()).getElementType();
+  if (element != cast<VectorType>(value.getType()).getElementType())
+    value = b.create<arith::TruncFOp>(
+        loc, cast<VectorType>(value.getType()).clone(element), value);
+  if (mask)
+    b.create<vector::MaskedStoreOp>(loc, buffer, ValueRange{index}, mask,
+                                    value);
+  else
+    b.create<vector::StoreOp>(loc, value, buffer, ValueRange{index});
 }
 
 Value mlir::kiln::zeroFloats(OpBuilder &b, Operation *anchor, int64_t count,

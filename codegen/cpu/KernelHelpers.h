@@ -34,6 +34,11 @@ SmallVector<OpTy> bufferForms(Operation *scope) {
 /// first if it has strides), for index arithmetic the kernels control.
 Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);
 
+/// Stores the f32 vector `value` at `buffer[index]` (1-D), rounded to bf16
+/// first when the buffer holds bf16, under `mask` when there is one.
+void storeVector(OpBuilder &b, Location loc, Value value, Value buffer,
+                 Value index, Value mask = {});
+
 /// `count` zeros of float type `element` (f32 unless given) as a
 /// memref<?xelement>: a constant global of the module around `anchor`,
 /// shared by every kernel that reads padding from it.

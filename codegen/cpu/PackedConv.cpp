@@ -261,8 +261,7 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
             loc, vectorType, output, ValueRange{at}, mask, zero);
         sum = b.create<arith::AddFOp>(loc, sum, residual);
       }
-      b.create<vector::MaskedStoreOp>(loc, output, ValueRange{at}, mask,
-                                      activate(sum));
+      storeVector(b, loc, activate(sum), output, at, mask);
     }
   }
 }

@@ -36,8 +36,8 @@ void KilnDialect::initialize() {
 namespace {
 
 /// What every windowed kernel op checks: one form (tensors or memrefs),
-/// static NHWC data (f32, or bf16 input and filter with `allowBf16`),
-/// valid strides and dilations, a window that fits.
+/// static NHWC data (f32; with `allowBf16` also bf16 input and filter),
+/// an f32 or bf16 result, valid strides and dilations, a window that fits.
 template <typename OpTy>
 LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
                              StringRef filterLayout, int64_t kernelH,
@@ -68,11 +68,13 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
   Type element = input.getElementType();
   bool operandsOk = element.isF32() || (allowBf16 && element.isBF16());
   if (!operandsOk || filter.getElementType() != element ||
-      !bias.getElementType().isF32() || !init.getElementType().isF32())
+      !bias.getElementType().isF32())
     return op.emitOpError(allowBf16
                               ? "takes f32 or bf16 input and filter (of one "
-                                "type), f32 bias and init"
-                              : "supports f32 only");
+                                "type) and an f32 bias"
+                              : "takes f32 input, filter and bias");
+  if (!init.getElementType().isF32() && !init.getElementType().isBF16())
+    return op.emitOpError("writes f32 or bf16");
   if (op.getStrides().size() != 2 || op.getDilations().size() != 2 ||
       llvm::any_of(op.getStrides(), [](int64_t s) { return s < 1; }) ||
       llvm::any_of(op.getDilations(), [](int64_t d) { return d < 1; }))
@@ -138,6 +140,9 @@ LogicalResult PackedConv2DOp::verify() {
                     w = filterType.getShape(),
                     out = cast<ShapedType>(getInit().getType()).getShape();
   auto bias = cast<ShapedType>(getBias().getType());
+  if (getAccumulate() &&
+      !cast<ShapedType>(getInit().getType()).getElementType().isF32())
+    return emitOpError("accumulates into f32 only");
   int64_t filterChannels = bf16 ? 2 * w[3] : w[3];
   if (filterChannels != in[3])
     return emitOpError("filter has ")

@@ -35,6 +35,7 @@ struct Producer {
 };
 
 constexpr unsigned kBiasOperand = 2;
+constexpr unsigned kInitOperand = 3;
 
 /// The producer of `value`; `value` itself may have other users, provided
 /// they are all in `alsoUsedBy` (the rest of a matched pattern); whatever
@@ -68,7 +69,8 @@ std::optional<Producer> producerOf(Value value,
 }
 
 /// Replaces `consumer` by a copy of the producer's conv with `change`
-/// applied, followed by the producer's reshapes.
+/// applied, followed by the producer's reshapes (of the element type the
+/// changed conv writes).
 void replaceWithFused(PatternRewriter &rewriter, Operation *consumer,
                       const Producer &producer,
                       function_ref<void(Operation *)> change,
@@ -82,6 +84,9 @@ void replaceWithFused(PatternRewriter &rewriter, Operation *consumer,
   for (Operation *reshape : producer.reshapes) {
     Operation *copy = rewriter.clone(*reshape);
     copy->setOperand(0, result);
+    auto type = cast<RankedTensorType>(copy->getResult(0).getType());
+    copy->getResult(0).setType(
+        type.clone(getElementTypeOrSelf(result.getType())));
     result = copy->getResult(0);
   }
   rewriter.replaceOp(consumer, result);
@@ -216,6 +221,37 @@ struct FuseAdd : OpRewritePattern<onnx::AddOp> {
   }
 };
 
+/// Cast(conv) to bf16 -> the conv writing bf16: the next contraction's
+/// input rounded in this one's epilogue rather than by a pass over memory.
+/// A conv accumulating into a residual keeps its f32 result.
+struct FuseBf16Cast : OpRewritePattern<onnx::CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(onnx::CastOp op,
+                                PatternRewriter &rewriter) const override {
+    Type bf16 = rewriter.getBF16Type();
+    if (getElementTypeOrSelf(op.getType()) != bf16)
+      return failure();
+    std::optional<Producer> producer = producerOf(op.getInput());
+    if (!producer)
+      return failure();
+    auto packed = dyn_cast<PackedConv2DOp>(producer->conv);
+    auto initType = cast<RankedTensorType>(
+        producer->conv->getOperand(kInitOperand).getType());
+    if ((packed && packed.getAccumulate()) || !initType.getElementType().isF32())
+      return failure();
+    replaceWithFused(rewriter, op, *producer, [&](Operation *conv) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPoint(conv);
+      Value init = rewriter.create<tensor::EmptyOp>(
+          conv->getLoc(), initType.getShape(), bf16);
+      conv->setOperand(kInitOperand, init);
+      conv->getResult(0).setType(initType.clone(bf16));
+    });
+    return success();
+  }
+};
+
 /// Whether `value` is a constant of one element close to `expected`.
 bool isScalar(Value value, float expected) {
   std::optional<std::vector<float>> values = onnx::getConstantFloats(value);
@@ -308,7 +344,7 @@ struct GraphFuseEpiloguesPass
     : kiln::impl::GraphFuseEpiloguesPassBase<GraphFuseEpiloguesPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseActivation, FuseAdd, FuseSilu, FuseErfGelu>(
+    patterns.add<FuseActivation, FuseAdd, FuseSilu, FuseErfGelu, FuseBf16Cast>(
         &getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))

@@ -45,3 +45,14 @@ func.func @bf16(%x: memref<1x4x5x6xbf16>, %w: memref<1x3x3x3x16x2xbf16>,
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x4x5x6xbf16>, memref<1x3x3x3x16x2xbf16>, memref<16xf32> into memref<1x4x5x16xf32>
   return
 }
+
+// A bf16 result: the epilogue rounds the f32 sums before the masked store.
+// DOT-LABEL: func.func @bf16_result
+// DOT: %[[SUM:.*]] = arith.maximumf
+// DOT: %[[ROUNDED:.*]] = arith.truncf %[[SUM]] : vector<16xf32> to vector<16xbf16>
+// DOT: vector.maskedstore %{{.*}}[%{{.*}}], %{{.*}}, %[[ROUNDED]] : memref<128xbf16>, vector<16xi1>, vector<16xbf16>
+func.func @bf16_result(%x: memref<1x1x8x6xbf16>, %w: memref<1x1x1x3x16x2xbf16>,
+                       %b: memref<16xf32>, %y: memref<1x1x8x16xbf16>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<relu>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x8x6xbf16>, memref<1x1x1x3x16x2xbf16>, memref<16xf32> into memref<1x1x8x16xbf16>
+  return
+}

@@ -41,7 +41,7 @@ func.func @mixed(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf32>, %b: tensor
 // -----
 
 func.func @types(%x: tensor<1x4x4x3xf16>, %w: tensor<1x1x1x3x16xf16>, %b: tensor<16xf16>, %i: tensor<1x4x4x16xf16>) {
-  // expected-error@+1 {{takes f32 or bf16 input and filter (of one type), f32 bias and init}}
+  // expected-error@+1 {{takes f32 or bf16 input and filter (of one type) and an f32 bias}}
   %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf16>, tensor<1x1x1x3x16xf16>, tensor<16xf16> into tensor<1x4x4x16xf16> -> tensor<1x4x4x16xf16>
   return
 }
@@ -81,7 +81,23 @@ func.func @bf16_channels(%x: tensor<1x4x4x6xbf16>, %w: tensor<1x1x1x2x16x2xbf16>
 // -----
 
 func.func @bf16_mixed(%x: tensor<1x4x4x4xf32>, %w: tensor<1x1x1x2x16x2xbf16>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
-  // expected-error@+1 {{takes f32 or bf16 input and filter (of one type), f32 bias and init}}
+  // expected-error@+1 {{takes f32 or bf16 input and filter (of one type) and an f32 bias}}
   %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x4xf32>, tensor<1x1x1x2x16x2xbf16>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @result_type(%x: tensor<1x4x4x4xf32>, %w: tensor<1x1x1x4x16xf32>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf16>) {
+  // expected-error@+1 {{writes f32 or bf16}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x4xf32>, tensor<1x1x1x4x16xf32>, tensor<16xf32> into tensor<1x4x4x16xf16> -> tensor<1x4x4x16xf16>
+  return
+}
+
+// -----
+
+func.func @bf16_accumulate(%x: tensor<1x4x4x4xbf16>, %w: tensor<1x1x1x2x16x2xbf16>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xbf16>) {
+  // expected-error@+1 {{accumulates into f32 only}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {accumulate, activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x4xbf16>, tensor<1x1x1x2x16x2xbf16>, tensor<16xf32> into tensor<1x4x4x16xbf16> -> tensor<1x4x4x16xbf16>
   return
 }

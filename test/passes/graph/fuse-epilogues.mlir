@@ -88,3 +88,37 @@ func.func @silu_and_gelu(%x: tensor<1x2x2x4xf32>, %m: tensor<1x1x3x4xf32>) -> (t
   %g = "onnx.Mul"(%t, %half) : (tensor<3x8xf32>, tensor<f32>) -> tensor<3x8xf32>
   return %silu, %g : tensor<1x2x2x8xf32>, tensor<3x8xf32>
 }
+
+// -----
+
+// A cast to bf16 (the next contraction's input) is rounded in the
+// epilogue: the conv writes bf16, through the reshapes between them. A
+// conv accumulating a residual keeps its f32 result and the cast.
+// CHECK-LABEL: func.func @bf16_result
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x1x6x8xbf16>
+// CHECK: %[[Y:.*]] = kiln.packed_conv2d %arg0, %{{.*}}, %{{.*}} into %[[INIT]] {activation = #kiln.activation<relu>, {{.*}}} : tensor<1x1x6x4xbf16>, tensor<1x1x1x2x8x2xbf16>, tensor<8xf32> into tensor<1x1x6x8xbf16> -> tensor<1x1x6x8xbf16>
+// CHECK: %[[R:.*]] = tensor.collapse_shape %[[Y]] {{.*}} : tensor<1x1x6x8xbf16> into tensor<6x8xbf16>
+// CHECK-NOT: onnx.Cast
+// CHECK: return %[[R]]
+func.func @bf16_result(%x: tensor<1x1x6x4xbf16>) -> tensor<6x8xbf16> {
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<1x1x1x2x8x2xbf16>} : () -> tensor<1x1x1x2x8x2xbf16>
+  %b = "onnx.Constant"() {value = dense<0.0> : tensor<8xf32>} : () -> tensor<8xf32>
+  %i = tensor.empty() : tensor<1x1x6x8xf32>
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<relu>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x1x6x4xbf16>, tensor<1x1x1x2x8x2xbf16>, tensor<8xf32> into tensor<1x1x6x8xf32> -> tensor<1x1x6x8xf32>
+  %m = tensor.collapse_shape %y [[0, 1, 2], [3]] : tensor<1x1x6x8xf32> into tensor<6x8xf32>
+  %c = "onnx.Cast"(%m) {to = 16 : i64} : (tensor<6x8xf32>) -> tensor<6x8xbf16>
+  return %c : tensor<6x8xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @bf16_residual
+// CHECK: kiln.packed_conv2d {{.*}} {accumulate, {{.*}} into tensor<1x2x2x8xf32>
+// CHECK: "onnx.Cast"
+func.func @bf16_residual(%x: tensor<1x2x2x4xf32>, %s: tensor<1x2x2x8xf32>) -> tensor<1x2x2x8xbf16> {
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<1x1x1x4x8xf32>} : () -> tensor<1x1x1x4x8xf32>
+  %b = "onnx.Constant"() {value = dense<0.0> : tensor<8xf32>} : () -> tensor<8xf32>
+  %y = kiln.packed_conv2d %x, %w, %b into %s {accumulate, activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x2x2x4xf32>, tensor<1x1x1x4x8xf32>, tensor<8xf32> into tensor<1x2x2x8xf32> -> tensor<1x2x2x8xf32>
+  %c = "onnx.Cast"(%y) {to = 16 : i64} : (tensor<1x2x2x8xf32>) -> tensor<1x2x2x8xbf16>
+  return %c : tensor<1x2x2x8xbf16>
+}
