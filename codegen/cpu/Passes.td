@@ -37,9 +37,17 @@ def CpuPlanMemoryPass : Pass<"kiln-cpu-plan-memory", "ModuleOp"> {
     a second argument, the workspace (`memref<?xi8>`), each such alloc
     becomes a `memref.view` into it and its dealloc disappears. The module
     records `kiln.workspace_bytes` (the workspace's size) and
-    `kiln.dynamic_buffers` (allocations left to run time: results and
-    buffers whose size depends on run-time dimensions).
+    `kiln.dynamic_buffers` (allocations left to run time: buffers whose
+    size depends on run-time dimensions, and results unless planned).
+    With `plan-results`, a statically shaped buffer the function returns
+    (directly or through views) is placed too, live until the return: the
+    CPU runtime hands such results out as session memory, valid until the
+    next run, so that a static model allocates nothing per run.
   }];
+  let options = [
+    Option<"planResults", "plan-results", "bool", "false",
+           "Place the returned buffers in the workspace as well">,
+  ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
 }

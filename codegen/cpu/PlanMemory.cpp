@@ -6,6 +6,10 @@
 // decreasing size, each placed at the lowest aligned offset that does not
 // overlap a buffer whose lifetime intersects its own.
 //
+// With `plan-results`, the model's statically shaped results live in the
+// workspace too, to the end of the run: the runtime hands them out as the
+// session's memory, valid until its next run, so a run allocates nothing.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/Passes.h"
@@ -34,6 +38,23 @@ struct Buffer {
   int64_t offset = 0;
 };
 
+/// Whether `alloc` reaches the function's return, directly or through views
+/// (reshapes, casts) of it.
+bool isReturned(memref::AllocOp alloc) {
+  SmallVector<Value> worklist = {alloc.getResult()};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (isa<func::ReturnOp>(user))
+        return true;
+      if (auto view = dyn_cast<ViewLikeOpInterface>(user))
+        if (view.getViewSource() == value)
+          llvm::append_range(worklist, user->getResults());
+    }
+  }
+  return false;
+}
+
 /// Bytes of a statically shaped, identity-layout buffer, or 0.
 int64_t staticBytes(MemRefType type) {
   if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
@@ -45,6 +66,8 @@ int64_t staticBytes(MemRefType type) {
 
 struct CpuPlanMemoryPass
     : kiln::impl::CpuPlanMemoryPassBase<CpuPlanMemoryPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     func::FuncOp main = lookupModelFunction(module);
@@ -55,7 +78,8 @@ struct CpuPlanMemoryPass
     for (auto [index, op] : llvm::enumerate(body))
       position[&op] = index;
 
-    // Buffers allocated and freed at the top level of @main.
+    // Buffers allocated and freed at the top level of @main, and with
+    // plan-results the returned ones, live to the end.
     std::vector<Buffer> buffers;
     for (auto alloc : body.getOps<memref::AllocOp>()) {
       int64_t bytes = staticBytes(alloc.getType());
@@ -66,10 +90,14 @@ struct CpuPlanMemoryPass
           dealloc = candidate;
           ++deallocs;
         }
-      if (bytes == 0 || deallocs != 1 || dealloc->getBlock() != &body)
+      if (bytes == 0)
         continue;
-      buffers.push_back({alloc, dealloc, position[alloc], position[dealloc],
-                         bytes});
+      if (deallocs == 1 && dealloc->getBlock() == &body)
+        buffers.push_back({alloc, dealloc, position[alloc], position[dealloc],
+                           bytes});
+      else if (planResults && deallocs == 0 && isReturned(alloc))
+        buffers.push_back({alloc, nullptr, position[alloc],
+                           position[body.getTerminator()], bytes});
     }
 
     // Greedy first fit, largest first.
@@ -119,7 +147,8 @@ struct CpuPlanMemoryPass
       Value view = builder.create<memref::ViewOp>(
           loc, buffer.alloc.getType(), workspace, offset, ValueRange{});
       buffer.alloc.replaceAllUsesWith(view);
-      buffer.dealloc.erase();
+      if (buffer.dealloc)
+        buffer.dealloc.erase();
       buffer.alloc.erase();
     }
     int64_t dynamicBuffers = 0;

@@ -71,7 +71,8 @@ void mlir::kiln::buildCpuLinalgPipeline(OpPassManager &pm,
   function.addPass(createCSEPass());
 }
 
-void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm) {
+void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm,
+                                             bool planResults) {
   // Elementwise chains (a Conv's bias, BN and ReLU) become one loop nest,
   // so their intermediates never reach memory.
   OpPassManager &fusion = pm.nest<func::FuncOp>();
@@ -90,12 +91,14 @@ void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm) {
       pm, bufferization::BufferDeallocationPipelineOptions());
   pm.addPass(createBufferizationToMemRefPass());
   pm.addPass(createCpuExternalizeWeightsPass());
-  pm.addPass(createCpuPlanMemoryPass());
+  CpuPlanMemoryPassOptions planning;
+  planning.planResults = planResults;
+  pm.addPass(createCpuPlanMemoryPass(planning));
 }
 
 void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
                                           const CpuPipelineOptions &options) {
-  buildBufferizationPipeline(pm);
+  buildBufferizationPipeline(pm, /*planResults=*/true);
   pm.addPass(createCpuInstrumentKernelsPass());
   OpPassManager &function = pm.nest<func::FuncOp>();
   CpuLowerPackedConvPassOptions microkernels;

@@ -40,8 +40,10 @@ void buildCpuLinalgPipeline(OpPassManager &pm,
 
 /// From the tensor stage to planned buffers, shared by the CPU and CUDA
 /// targets: elementwise fusion, bufferization with deallocation, weights
-/// moved to the package's weights section, the static memory plan.
-void buildBufferizationPipeline(OpPassManager &pm);
+/// moved to the package's weights section, the static memory plan (with
+/// `planResults`, of the returned buffers too: the CPU runtime hands them
+/// out as session memory).
+void buildBufferizationPipeline(OpPassManager &pm, bool planResults = false);
 
 /// The CUDA stage from the tensor stage on: the shared bufferization, then
 /// loop nests whose parallel dimensions are scf.parallel, ready for the

@@ -153,6 +153,7 @@ kiln_status_t bindInputs(const kiln_model_t *model,
 
 /// A result the code returned: a buffer it allocated, now the runtime's.
 struct Result {
+  /// The buffer to free, or null for results in the session's workspace.
   void *allocated;
   const uint8_t *data;
   std::vector<int64_t> shape;
@@ -326,6 +327,9 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
   for (const kiln_tensor_info_t &info : outputInfos) {
     Result result;
     result.allocated = reinterpret_cast<void *>(word[0]);
+    // Results the memory plan placed in the workspace are the session's.
+    if (result.allocated == session->workspace.get())
+      result.allocated = nullptr;
     result.data = reinterpret_cast<const uint8_t *>(word[1]) +
                   word[2] * int64_t(kiln_dtype_size(info.dtype));
     result.shape.assign(word + 3, word + 3 + info.rank);
@@ -363,7 +367,7 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
   }
   std::vector<void *> kept;
   for (size_t i = 0; i < produced.size(); ++i)
-    if (outputs[i].data == produced[i].data &&
+    if (outputs[i].data == produced[i].data && produced[i].allocated &&
         std::find(kept.begin(), kept.end(), produced[i].allocated) ==
             kept.end())
       kept.push_back(produced[i].allocated);

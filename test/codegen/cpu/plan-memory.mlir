@@ -1,4 +1,5 @@
 // RUN: kiln-opt %s -split-input-file -kiln-cpu-plan-memory | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-plan-memory=plan-results=true | FileCheck %s --check-prefix=RESULTS
 
 // Buffers whose lifetimes overlap get disjoint offsets; a buffer allocated
 // after another is freed reuses its bytes. The returned buffer (never
@@ -25,6 +26,28 @@ func.func @main(%w: memref<?xi8> {kiln.weights}, %x: memref<256xf32>) -> memref<
   memref.dealloc %c : memref<64xf32>
   %r = memref.alloc() : memref<4xf32>
   return %r : memref<4xf32>
+}
+
+// With plan-results the returned buffer is placed too, live to the end:
+// it takes the first free bytes after the buffers alive with it.
+// RESULTS: module attributes {kiln.dynamic_buffers = 0 : i64, kiln.workspace_bytes = 2048 : i64}
+// RESULTS-LABEL: func.func @main(
+// RESULTS: %[[R:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<?xi8> to memref<4xf32>
+// RESULTS-NOT: memref.alloc
+// RESULTS: return %[[R]]
+
+// -----
+
+// A result returned through a view of its buffer is placed as well.
+// RESULTS: kiln.dynamic_buffers = 0 : i64, kiln.workspace_bytes = 64 : i64
+// RESULTS: %[[V:.*]] = memref.view {{.*}} to memref<4x4xf32>
+// RESULTS: %[[F:.*]] = memref.collapse_shape %[[V]]
+// RESULTS: return %[[F]]
+// CHECK: kiln.dynamic_buffers = 1 : i64, kiln.workspace_bytes = 0 : i64
+func.func @main(%w: memref<?xi8> {kiln.weights}) -> memref<16xf32> {
+  %r = memref.alloc() : memref<4x4xf32>
+  %f = memref.collapse_shape %r [[0, 1]] : memref<4x4xf32> into memref<16xf32>
+  return %f : memref<16xf32>
 }
 
 // -----
