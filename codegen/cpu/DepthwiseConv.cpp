@@ -3,13 +3,17 @@
 // Depthwise convolutions do a few multiply-adds per value they read, so
 // they are bound by memory, not arithmetic: the kernel streams channels-
 // last rows, keeps a block of pixels' accumulators in registers and loads
-// each tap's filter vector once per block.
+// each tap's filter vector once per block. Max pooling is the same loop
+// nest with a maximum for the multiply-add and negative infinity for the
+// bias and the padding, so the same emitter lowers kiln.max_pool2d.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/KernelHelpers.h"
 #include "codegen/cpu/Passes.h"
 #include "dialects/kiln/KilnOps.h"
+
+#include <limits>
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_CPULOWERDEPTHWISECONVPASS
@@ -24,25 +28,69 @@ namespace {
 /// Pixels whose accumulators a block keeps in registers.
 constexpr int64_t kBlockPixels = 8;
 
+/// What differs between the two window kernels.
+struct WindowKernel {
+  Operation *op;
+  Value input, init;
+  /// The depthwise filter [KH, KW, C] and bias; none for max pooling.
+  Value filter, bias;
+  int64_t kernelH, kernelW;
+  ArrayRef<int64_t> strides, dilations;
+  SmallVector<int64_t> pads;
+  /// The depthwise epilogue's activation.
+  Activation activation = Activation::None;
+  float clipMin = 0, clipMax = 0;
+
+  bool isMaxPool() const { return !filter; }
+
+  static WindowKernel of(DepthwiseConv2DOp op) {
+    auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
+    return {op,
+            op.getInput(),
+            op.getInit(),
+            op.getFilter(),
+            op.getBias(),
+            w[0],
+            w[1],
+            op.getStrides(),
+            op.getDilations(),
+            op.getPadding(),
+            op.getActivation(),
+            op.getClipMin().convertToFloat(),
+            op.getClipMax().convertToFloat()};
+  }
+  static WindowKernel of(MaxPool2DOp op) {
+    return {op,
+            op.getInput(),
+            op.getInit(),
+            Value(),
+            Value(),
+            op.getKernel()[0],
+            op.getKernel()[1],
+            op.getStrides(),
+            op.getDilations(),
+            op.getPadding()};
+  }
+};
+
 class DepthwiseEmitter {
 public:
-  DepthwiseEmitter(DepthwiseConv2DOp op, int64_t vectorBits, OpBuilder &b)
-      : op(op), b(b), loc(op.getLoc()) {
-    auto in = cast<MemRefType>(op.getInput().getType()).getShape();
-    auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
-    auto out = cast<MemRefType>(op.getInit().getType()).getShape();
+  DepthwiseEmitter(const WindowKernel &kernel, int64_t vectorBits,
+                   OpBuilder &b)
+      : k(kernel), b(b), loc(kernel.op->getLoc()) {
+    auto in = cast<MemRefType>(k.input.getType()).getShape();
+    auto out = cast<MemRefType>(k.init.getType()).getShape();
     batch = in[0];
     height = in[1];
     width = in[2];
     channels = in[3];
-    kernelH = w[0];
-    kernelW = w[1];
+    kernelH = k.kernelH;
+    kernelW = k.kernelW;
     outH = out[1];
     outW = out[2];
-    SmallVector<int64_t> pads = op.getPadding();
-    padTop = pads[0];
-    padLeft = pads[1];
-    padded = llvm::any_of(pads, [](int64_t p) { return p != 0; });
+    padTop = k.pads[0];
+    padLeft = k.pads[1];
+    padded = llvm::any_of(k.pads, [](int64_t p) { return p != 0; });
     lanes = vectorBits / 32;
     vectorType = VectorType::get({lanes}, b.getF32Type());
   }
@@ -78,7 +126,10 @@ private:
   }
   Value both(Value x, Value y) { return b.create<arith::AndIOp>(loc, x, y); }
 
-  DepthwiseConv2DOp op;
+  /// Max pooling's start value and padding.
+  static constexpr float kLowest = -std::numeric_limits<float>::infinity();
+
+  WindowKernel k;
   OpBuilder &b;
   Location loc;
   int64_t batch, height, width, channels, kernelH, kernelW, outH, outW;
@@ -86,20 +137,23 @@ private:
   bool padded;
   int64_t lanes;
   VectorType vectorType;
-  /// The flat input as memref<?xf32>, and the zeros padding reads.
+  /// The flat input as memref<?xf32>, and the zeros (or negative
+  /// infinities) padding reads.
   Value input, zeros;
   Value filter, bias, output;
 };
 
 void DepthwiseEmitter::emit() {
-  input = flattenBuffer(b, loc, op.getInput());
+  input = flattenBuffer(b, loc, k.input);
   input = b.create<memref::CastOp>(
       loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()), input);
   if (padded)
-    zeros = zeroFloats(b, op, channels);
-  filter = flattenBuffer(b, loc, op.getFilter());
-  bias = op.getBias();
-  output = flattenBuffer(b, loc, op.getInit());
+    zeros = paddingFloats(b, k.op, channels, b.getF32Type(),
+                          k.isMaxPool() ? kLowest : 0.0);
+  if (!k.isMaxPool())
+    filter = flattenBuffer(b, loc, k.filter);
+  bias = k.bias;
+  output = flattenBuffer(b, loc, k.init);
   auto rows = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
                                         ValueRange{index(batch * outH)},
                                         ValueRange{index(1)});
@@ -112,14 +166,14 @@ void DepthwiseEmitter::emitRow(Value row) {
   Value image = b.create<arith::DivUIOp>(loc, row, index(outH));
   Value y = b.create<arith::RemUIOp>(loc, row, index(outH));
   // The window's first input row, negative in the top padding.
-  Value firstY = sub(mul(y, op.getStrides()[0]), padTop);
+  Value firstY = sub(mul(y, k.strides[0]), padTop);
   Value inRow = mul(add(mul(image, height), firstY), width * channels);
   Value outRow = mul(row, outW * channels);
   Value rowInside;
   if (padded)
     rowInside = both(
         isWithin(b, loc, firstY, height),
-        isWithin(b, loc, add(firstY, index((kernelH - 1) * op.getDilations()[0])),
+        isWithin(b, loc, add(firstY, index((kernelH - 1) * k.dilations[0])),
                  height));
   int64_t fullBlocks = outW / kBlockPixels;
   if (fullBlocks > 0) {
@@ -144,10 +198,10 @@ void DepthwiseEmitter::emitPixels(int64_t pixels, Value firstY,
                                   Value firstX) {
   if (padded) {
     // Blocks whose windows lie inside the input take the unchecked path.
-    int64_t strideW = op.getStrides()[1];
+    int64_t strideW = k.strides[1];
     Value left = sub(mul(firstX, strideW), padLeft);
     Value right = add(left, index((pixels - 1) * strideW +
-                                  (kernelW - 1) * op.getDilations()[1]));
+                                  (kernelW - 1) * k.dilations[1]));
     Value inside = both(rowInside, both(isWithin(b, loc, left, width),
                                         isWithin(b, loc, right, width)));
     auto branch = b.create<scf::IfOp>(loc, inside, /*withElseRegion=*/true);
@@ -184,9 +238,14 @@ void DepthwiseEmitter::emitChannels(int64_t pixels, Value firstY, Value inRow,
 void DepthwiseEmitter::emitBlock(int64_t pixels, Value firstY, Value inRow,
                                  Value outRow, Value firstX, Value channel,
                                  Value mask, bool checked) {
-  int64_t strideW = op.getStrides()[1];
-  int64_t dilationH = op.getDilations()[0], dilationW = op.getDilations()[1];
-  Value biasVector = load(bias, channel, mask);
+  int64_t strideW = k.strides[1];
+  int64_t dilationH = k.dilations[0], dilationW = k.dilations[1];
+  Value biasVector =
+      k.isMaxPool()
+          ? b.create<arith::ConstantOp>(
+                 loc, vectorType, DenseElementsAttr::get(vectorType, kLowest))
+                .getResult()
+          : load(bias, channel, mask);
   // Where each pixel's window starts in the row, at this channel (left of
   // the row in the padding, then).
   SmallVector<Value> starts, lefts;
@@ -204,7 +263,9 @@ void DepthwiseEmitter::emitBlock(int64_t pixels, Value firstY, Value inRow,
         Value j = b.create<arith::RemUIOp>(loc, tap, index(kernelW));
         Value offset = add(mul(i, dilationH * width * channels),
                            mul(j, dilationW * channels));
-        Value weights = load(filter, add(mul(tap, channels), channel), mask);
+        Value weights;
+        if (!k.isMaxPool())
+          weights = load(filter, add(mul(tap, channels), channel), mask);
         Value rowInside;
         if (checked)
           rowInside = isWithin(b, loc, add(firstY, mul(i, dilationH)), height);
@@ -218,17 +279,19 @@ void DepthwiseEmitter::emitBlock(int64_t pixels, Value firstY, Value inRow,
                                          width)),
                 source.buffer, source.offset, zeros, channel);
           Value values = load(source.buffer, source.offset, mask);
-          next.push_back(b.create<vector::FMAOp>(loc, values, weights, acc[p]));
+          if (k.isMaxPool())
+            next.push_back(b.create<arith::MaximumFOp>(loc, values, acc[p]));
+          else
+            next.push_back(
+                b.create<vector::FMAOp>(loc, values, weights, acc[p]));
         }
         b.create<scf::YieldOp>(loc, next);
       });
   for (int64_t p = 0; p < pixels; ++p) {
     Value x = p ? add(firstX, index(p)) : firstX;
     Value at = add(outRow, add(mul(x, channels), channel));
-    Value result = applyActivation(b, loc, taps.getResult(p),
-                                   op.getActivation(),
-                                   op.getClipMin().convertToFloat(),
-                                   op.getClipMax().convertToFloat());
+    Value result = applyActivation(b, loc, taps.getResult(p), k.activation,
+                                   k.clipMin, k.clipMax);
     storeVector(b, loc, result, output, at, mask);
   }
 }
@@ -242,7 +305,12 @@ struct CpuLowerDepthwiseConvPass
       return signalPassFailure();
     for (DepthwiseConv2DOp op : bufferForms<DepthwiseConv2DOp>(getOperation())) {
       OpBuilder b(op);
-      DepthwiseEmitter(op, vectorBits, b).emit();
+      DepthwiseEmitter(WindowKernel::of(op), vectorBits, b).emit();
+      op.erase();
+    }
+    for (MaxPool2DOp op : bufferForms<MaxPool2DOp>(getOperation())) {
+      OpBuilder b(op);
+      DepthwiseEmitter(WindowKernel::of(op), vectorBits, b).emit();
       op.erase();
     }
   }

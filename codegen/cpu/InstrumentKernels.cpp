@@ -21,7 +21,7 @@ constexpr llvm::StringLiteral kEndName = "kiln_kernel_end";
 
 /// Whether a top-level op of @main does work worth a profile event.
 bool isKernel(Operation &op) {
-  return isa<linalg::LinalgOp, PackedConv2DOp, DepthwiseConv2DOp,
+  return isa<linalg::LinalgOp, PackedConv2DOp, DepthwiseConv2DOp, MaxPool2DOp,
              memref::CopyOp>(op) ||
          op.getNumRegions() > 0;
 }

@@ -95,14 +95,20 @@ void mlir::kiln::storeVector(OpBuilder &b, Location loc, Value value,
     b.create<vector::StoreOp>(loc, value, buffer, ValueRange{index});
 }
 
-Value mlir::kiln::zeroFloats(OpBuilder &b, Operation *anchor, int64_t count,
-                             Type element) {
+Value mlir::kiln::paddingFloats(OpBuilder &b, Operation *anchor,
+                                int64_t count, Type element, double value) {
   if (!element)
     element = b.getF32Type();
   auto module = anchor->getParentOfType<ModuleOp>();
-  std::string name = "kiln_zeros_" + std::to_string(count);
+  std::string name = (value == 0.0 ? "kiln_zeros_"
+                      : value < 0  ? "kiln_lowest_"
+                                   : "kiln_fill_") +
+                     std::to_string(count);
+  if (value != 0.0 && !std::isinf(value))
+    name += "_" + std::to_string(value);
   if (!element.isF32())
-    name += element.isBF16() ? "_bf16" : "_" + std::to_string(element.getIntOrFloatBitWidth());
+    name += element.isBF16() ? "_bf16"
+                             : "_" + std::to_string(element.getIntOrFloatBitWidth());
   auto type = MemRefType::get({count}, element);
   if (!module.lookupSymbol(name)) {
     OpBuilder::InsertionGuard guard(b);
@@ -110,13 +116,13 @@ Value mlir::kiln::zeroFloats(OpBuilder &b, Operation *anchor, int64_t count,
     auto tensorType = RankedTensorType::get({count}, element);
     b.create<memref::GlobalOp>(
         module.getLoc(), name, b.getStringAttr("private"), type,
-        DenseElementsAttr::get(tensorType, b.getFloatAttr(element, 0.0)),
+        DenseElementsAttr::get(tensorType, b.getFloatAttr(element, value)),
         /*constant=*/true, /*alignment=*/nullptr);
   }
   Location loc = anchor->getLoc();
-  Value zeros = b.create<memref::GetGlobalOp>(loc, type, name);
+  Value values = b.create<memref::GetGlobalOp>(loc, type, name);
   return b.create<memref::CastOp>(
-      loc, MemRefType::get({ShapedType::kDynamic}, element), zeros);
+      loc, MemRefType::get({ShapedType::kDynamic}, element), values);
 }
 
 PaddedSource mlir::kiln::selectPadded(OpBuilder &b, Location loc, Value inside,

@@ -39,11 +39,11 @@ Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);
 void storeVector(OpBuilder &b, Location loc, Value value, Value buffer,
                  Value index, Value mask = {});
 
-/// `count` zeros of float type `element` (f32 unless given) as a
-/// memref<?xelement>: a constant global of the module around `anchor`,
+/// `count` copies of `value` of float type `element` (f32 unless given) as
+/// a memref<?xelement>: a constant global of the module around `anchor`,
 /// shared by every kernel that reads padding from it.
-Value zeroFloats(OpBuilder &b, Operation *anchor, int64_t count,
-                 Type element = {});
+Value paddingFloats(OpBuilder &b, Operation *anchor, int64_t count,
+                    Type element = {}, double value = 0.0);
 
 /// The element the padded kernels read for one window position: `buffer`
 /// at `offset`, or the zeros when the position is in the padding.

@@ -128,7 +128,7 @@ LogicalResult ConvEmitter::emit() {
   input = b.create<memref::CastOp>(
       loc, MemRefType::get({ShapedType::kDynamic}, element), input);
   if (s.padded)
-    zeros = zeroFloats(b, op, s.channels, element);
+    zeros = paddingFloats(b, op, s.channels, element);
   filter = flattenBuffer(b, loc, op.getFilter());
   bias = op.getBias();
   output = flattenBuffer(b, loc, op.getInit());

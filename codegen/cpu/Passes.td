@@ -144,7 +144,7 @@ def CpuPackEntryPointPass : Pass<"kiln-cpu-pack-entry-point", "ModuleOp"> {
 
 def CpuLowerDepthwiseConvPass
     : Pass<"kiln-cpu-lower-depthwise-conv", "func::FuncOp"> {
-  let summary = "Vector loops for kiln.depthwise_conv2d";
+  let summary = "Vector loops for kiln.depthwise_conv2d and kiln.max_pool2d";
   let description = [{
     Lowers the memref form of `kiln.depthwise_conv2d` to loops over vectors
     of channels (`vector-bits` wide): each output row is a task for the
@@ -152,7 +152,9 @@ def CpuLowerDepthwiseConvPass
     accumulator each per vector of channels, and every tap loads its filter
     vector once for the block. Channels past the last full vector are
     handled with masked loads and stores, pixels past the last full block
-    one at a time. The epilogue applies the activation.
+    one at a time. The epilogue applies the activation. `kiln.max_pool2d`
+    is the same loop nest with a maximum for the multiply-add, starting
+    from negative infinity, which its padding reads too.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",

@@ -54,6 +54,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   packing.vectorBits = options.vectorBits;
   packing.precision = options.precision;
   function.addPass(createLayoutPackContractionsPass(packing));
+  function.addPass(createLayoutPoolsChannelsLastPass());
   function.addPass(createLayoutPropagateTransposesPass());
   function.addPass(createGraphFuseEpiloguesPass());
   function.addPass(createGraphRowKernelsPass());

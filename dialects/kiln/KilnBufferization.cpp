@@ -55,6 +55,7 @@ void mlir::kiln::registerKilnBufferizationModels(DialectRegistry &registry) {
         *context);
     DepthwiseConv2DOp::attachInterface<
         KernelBufferization<DepthwiseConv2DOp>>(*context);
+    MaxPool2DOp::attachInterface<KernelBufferization<MaxPool2DOp>>(*context);
     LayerNormOp::attachInterface<KernelBufferization<LayerNormOp>>(*context);
     SoftmaxOp::attachInterface<KernelBufferization<SoftmaxOp>>(*context);
     ResizeLinearOp::attachInterface<KernelBufferization<ResizeLinearOp>>(

@@ -35,9 +35,68 @@ void KilnDialect::initialize() {
 
 namespace {
 
-/// What every windowed kernel op checks: one form (tensors or memrefs),
-/// static NHWC data (f32; with `allowBf16` also bf16 input and filter),
-/// an f32 or bf16 result, valid strides and dilations, a window that fits.
+/// The window arithmetic of every windowed kernel op: NHWC input and init,
+/// two positive strides and dilations, four non-negative pads (top, left,
+/// bottom, right) or none, and a window that fits the padded input.
+LogicalResult verifyWindowGeometry(Operation *op, ShapedType input,
+                                   ShapedType init, ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> dilations,
+                                   ArrayRef<int64_t> pads, int64_t kernelH,
+                                   int64_t kernelW) {
+  if (input.getRank() != 4 || init.getRank() != 4)
+    return op->emitOpError("input and init must be 4-D (NHWC)");
+  if (strides.size() != 2 || dilations.size() != 2 ||
+      llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
+    return op->emitOpError("needs two positive strides and dilations");
+  if ((!pads.empty() && pads.size() != 4) ||
+      llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return op->emitOpError("pads must be four non-negative sizes (top, left, "
+                           "bottom, right)");
+  SmallVector<int64_t> padding(pads);
+  padding.resize(4, 0);
+  ArrayRef<int64_t> in = input.getShape(), out = init.getShape();
+  if (out[0] != in[0])
+    return op->emitOpError("batch of init (")
+           << out[0] << ") differs from the input's (" << in[0] << ")";
+  int64_t kernel[2] = {kernelH, kernelW};
+  for (int axis = 0; axis < 2; ++axis) {
+    int64_t span = (out[axis + 1] - 1) * strides[axis] +
+                   (kernel[axis] - 1) * dilations[axis] + 1;
+    int64_t padded = in[axis + 1] + padding[axis] + padding[axis + 2];
+    if (out[axis + 1] < 1 || span > padded)
+      return op->emitOpError("output dimension ")
+             << axis + 1 << " (" << out[axis + 1]
+             << ") does not fit the padded input (" << padded << ")";
+  }
+  return success();
+}
+
+/// One form (all tensors, with the init's type as the one result, or all
+/// memrefs without results) and static shapes.
+LogicalResult verifyKernelForm(Operation *op, ValueRange operands,
+                               Value init) {
+  bool tensors = llvm::all_of(operands, [](Value v) {
+    return isa<RankedTensorType>(v.getType());
+  });
+  bool buffers = llvm::all_of(
+      operands, [](Value v) { return isa<MemRefType>(v.getType()); });
+  if (!tensors && !buffers)
+    return op->emitOpError("takes all tensors or all memrefs");
+  if (tensors != (op->getNumResults() == 1))
+    return op->emitOpError("has one result on tensors and none on memrefs");
+  if (tensors && op->getResult(0).getType() != init.getType())
+    return op->emitOpError("result type must be the init's type");
+  if (llvm::any_of(operands, [](Value v) {
+        return !cast<ShapedType>(v.getType()).hasStaticShape();
+      }))
+    return op->emitOpError("needs static shapes");
+  return success();
+}
+
+/// What the convolution ops check: the form, static NHWC data (f32; with
+/// `allowBf16` also bf16 input and filter), an f32 or bf16 result, the
+/// window geometry, the clip bounds.
 template <typename OpTy>
 LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
                              StringRef filterLayout, int64_t kernelH,
@@ -46,19 +105,8 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
   auto filter = cast<ShapedType>(op.getFilter().getType());
   auto bias = cast<ShapedType>(op.getBias().getType());
   auto init = cast<ShapedType>(op.getInit().getType());
-  bool tensors = isa<RankedTensorType>(input) && isa<RankedTensorType>(filter) &&
-                 isa<RankedTensorType>(bias) && isa<RankedTensorType>(init);
-  bool buffers = isa<MemRefType>(input) && isa<MemRefType>(filter) &&
-                 isa<MemRefType>(bias) && isa<MemRefType>(init);
-  if (!tensors && !buffers)
-    return op.emitOpError("takes all tensors or all memrefs");
-  if (tensors != (op->getNumResults() == 1))
-    return op.emitOpError("has one result on tensors and none on memrefs");
-  if (tensors && op->getResult(0).getType() != init)
-    return op.emitOpError("result type must be the init's type");
-  if (!input.hasStaticShape() || !filter.hasStaticShape() ||
-      !bias.hasStaticShape() || !init.hasStaticShape())
-    return op.emitOpError("needs static shapes");
+  if (failed(verifyKernelForm(op, op->getOperands(), op.getInit())))
+    return failure();
   if (input.getRank() != 4 || init.getRank() != 4)
     return op.emitOpError("input and init must be 4-D (NHWC)");
   if (filter.getRank() != filterRank)
@@ -75,29 +123,10 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
                               : "takes f32 input, filter and bias");
   if (!init.getElementType().isF32() && !init.getElementType().isBF16())
     return op.emitOpError("writes f32 or bf16");
-  if (op.getStrides().size() != 2 || op.getDilations().size() != 2 ||
-      llvm::any_of(op.getStrides(), [](int64_t s) { return s < 1; }) ||
-      llvm::any_of(op.getDilations(), [](int64_t d) { return d < 1; }))
-    return op.emitOpError("needs two positive strides and dilations");
-  if ((!op.getPads().empty() && op.getPads().size() != 4) ||
-      llvm::any_of(op.getPads(), [](int64_t p) { return p < 0; }))
-    return op.emitOpError("pads must be four non-negative sizes (top, left, "
-                          "bottom, right)");
-  SmallVector<int64_t> pads = op.getPadding();
-  ArrayRef<int64_t> in = input.getShape(), out = init.getShape();
-  if (out[0] != in[0])
-    return op.emitOpError("batch of init (")
-           << out[0] << ") differs from the input's (" << in[0] << ")";
-  int64_t kernel[2] = {kernelH, kernelW};
-  for (int axis = 0; axis < 2; ++axis) {
-    int64_t span = (out[axis + 1] - 1) * op.getStrides()[axis] +
-                   (kernel[axis] - 1) * op.getDilations()[axis] + 1;
-    int64_t padded = in[axis + 1] + pads[axis] + pads[axis + 2];
-    if (out[axis + 1] < 1 || span > padded)
-      return op.emitOpError("output dimension ")
-             << axis + 1 << " (" << out[axis + 1]
-             << ") does not fit the padded input (" << padded << ")";
-  }
+  if (failed(verifyWindowGeometry(op, input, init, op.getStrides(),
+                                  op.getDilations(), op.getPads(), kernelH,
+                                  kernelW)))
+    return failure();
   if (op.getActivation() == Activation::Clip &&
       !(op.getClipMin() <= op.getClipMax()))
     return op.emitOpError("clip_min must not exceed clip_max");
@@ -304,4 +333,33 @@ LogicalResult Bf16DotOp::verify() {
   if (getLhs().getType().getNumElements() != 2 * lanes)
     return emitOpError("needs ") << 2 * lanes << " bf16 values (two per lane)";
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MaxPool2DOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MaxPool2DOp::verify() {
+  if (failed(verifyKernelForm(*this, getOperands(), getInit())))
+    return failure();
+  auto input = cast<ShapedType>(getInput().getType());
+  auto init = cast<ShapedType>(getInit().getType());
+  if (!input.getElementType().isF32() || init.getElementType() != input.getElementType())
+    return emitOpError("takes and writes f32");
+  if (getKernel().size() != 2 ||
+      llvm::any_of(getKernel(), [](int64_t k) { return k < 1; }))
+    return emitOpError("needs two positive kernel sizes");
+  if (failed(verifyWindowGeometry(*this, input, init, getStrides(),
+                                  getDilations(), getPads(), getKernel()[0],
+                                  getKernel()[1])))
+    return failure();
+  if (input.getDimSize(3) != init.getDimSize(3))
+    return emitOpError("input and init must have the same channels");
+  return success();
+}
+
+void MaxPool2DOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
 }

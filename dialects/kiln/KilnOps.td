@@ -119,6 +119,44 @@ def Kiln_DepthwiseConv2DOp : Kiln_Op<"depthwise_conv2d", [
   }];
 }
 
+def Kiln_MaxPool2DOp : Kiln_Op<"max_pool2d", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "2-D max pooling on channels-last data";
+  let description = [{
+    ```
+    result[n, y, x, c] = max over i < KH, j < KW of
+        padded[n, y * sy + i * dy, x * sx + j * dx, c]
+    ```
+
+    `padded` is the NHWC `input` with `pads` (top, left, bottom, right;
+    none when empty) of negative infinity around it; `kernel` is
+    [KH, KW]. The kernel vectorizes across the channels, as the depthwise
+    convolution's does.
+  }];
+  let arguments = (ins
+    AnyShaped:$input,
+    AnyShaped:$init,
+    DenseI64ArrayAttr:$kernel,
+    DenseI64ArrayAttr:$strides,
+    DenseI64ArrayAttr:$dilations,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pads);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $input `into` $init attr-dict `:` type($input) `into` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// Top, left, bottom and right padding (zeros when `pads` is empty).
+    SmallVector<int64_t> getPadding() {
+      return getPads().empty() ? SmallVector<int64_t>(4, 0)
+                               : SmallVector<int64_t>(getPads());
+    }
+  }];
+}
+
 def Kiln_LayerNormOp : Kiln_Op<"layer_norm", [
     DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {

@@ -50,6 +50,22 @@ def LayoutPackContractionsPass
                            "::mlir::arith::ArithDialect"];
 }
 
+def LayoutPoolsChannelsLastPass
+    : Pass<"kiln-layout-pools-channels-last", "func::FuncOp"> {
+  let summary = "2-D max pooling on channels-last data";
+  let description = [{
+    Rewrites each 2-D `onnx.MaxPool` in float32 with static shapes and no
+    Indices output into `kiln.max_pool2d` on NHWC data, taking its input
+    through an `onnx.Transpose` to NHWC and giving its result back through
+    the inverse one, which kiln-layout-propagate-transposes cancels
+    against the neighbouring convolutions'. `auto_pad` becomes explicit
+    pads, and `ceil_mode`'s last windows more padding on the bottom and
+    right (the kernel pads with negative infinity).
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def LayoutPropagateTransposesPass
     : Pass<"kiln-layout-propagate-transposes", "func::FuncOp"> {
   let summary = "Move Transposes down through elementwise ops and cancel them";

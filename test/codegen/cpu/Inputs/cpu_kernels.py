@@ -12,8 +12,9 @@ N=1, M=1, strides, dilations, asymmetric padding, and the fused epilogues
 GELU, a residual), and
 depthwise convolutions with channels that leave a partial vector and
 rows that leave a partial block, padded, strided and dilated, and layer
-normalization and softmax over rows that leave partial vectors, and
-bilinear Resize from tables (half_pixel, align_corners).
+normalization and softmax over rows that leave partial vectors,
+bilinear Resize from tables (half_pixel, align_corners), and channels-last
+max pooling (padded, strided, ceil_mode, dilated).
 Compiles it for each CPU (e.g. x86-64-v3 for AVX2 and skylake-avx512 for
 AVX-512), runs it, and requires every output within 1e-5 of the
 reference, relative to the output's scale. Prints the worst error.
@@ -259,6 +260,43 @@ def main():
                          "half_pixel"))
     output("rza", resize(rz, 9, 3, [9 / 5, 3 / 7], "align_corners"))
 
+    # 10. Max pooling on channels-last data: 19 channels (a partial
+    # vector), ResNet's 3x3 stride 2 padded window, ceil_mode on an odd
+    # size, and a dilated window.
+    mp = data("mp", (2, 19, 9, 11))
+    def max_pool(x, kernel, strides, pads, dilations=(1, 1), ceil=False):
+        n, c, h, w = x.shape
+        out = []
+        for axis, size in enumerate((h, w)):
+            span = (kernel[axis] - 1) * dilations[axis] + 1
+            room = size + pads[axis] + pads[axis + 2] - span
+            count = (-(-room // strides[axis]) if ceil
+                     else room // strides[axis]) + 1
+            out.append(count)
+        x = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2] + strides[0]),
+                       (pads[1], pads[3] + strides[1])),
+                   constant_values=-np.inf)
+        result = np.full((n, c, out[0], out[1]), -np.inf)
+        for i in range(kernel[0]):
+            for j in range(kernel[1]):
+                y0, x0 = i * dilations[0], j * dilations[1]
+                result = np.maximum(result, x[:, :, y0:y0 + strides[0] *
+                                              (out[0] - 1) + 1:strides[0],
+                                              x0:x0 + strides[1] *
+                                              (out[1] - 1) + 1:strides[1]])
+        return result
+    nodes += [
+        helper.make_node("MaxPool", ["mp"], ["mp1"], kernel_shape=[3, 3],
+                         strides=[2, 2], pads=[1, 1, 1, 1], name="pool1"),
+        helper.make_node("MaxPool", ["mp"], ["mp2"], kernel_shape=[2, 2],
+                         strides=[2, 2], ceil_mode=1, name="pool2"),
+        helper.make_node("MaxPool", ["mp"], ["mp3"], kernel_shape=[2, 3],
+                         dilations=[2, 1], pads=[0, 1, 1, 0], name="pool3"),
+    ]
+    output("mp1", max_pool(mp, [3, 3], [2, 2], [1, 1, 1, 1]))
+    output("mp2", max_pool(mp, [2, 2], [2, 2], [0, 0, 0, 0], ceil=True))
+    output("mp3", max_pool(mp, [2, 3], [1, 1], [0, 1, 1, 0], (2, 1)))
+
     graph = helper.make_graph(nodes, "packed", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -281,7 +319,8 @@ def main():
         for op in ("onnx.Conv", "onnx.MatMul", "onnx.Gemm",
                    "onnx.BatchNormalization", "onnx.Relu", "onnx.Clip",
                    "onnx.HardSwish", "onnx.Sigmoid", "onnx.Erf",
-                   "onnx.LayerNormalization", "onnx.Softmax", "onnx.Resize"):
+                   "onnx.LayerNormalization", "onnx.Softmax", "onnx.Resize",
+                   "onnx.MaxPool"):
             assert op not in graph_text, f"{cpu}: {op} was not packed/fused"
         out = os.path.join(work, cpu)
         arguments = [kiln, "run", package, "--threads", "2", "--output-dir", out]
