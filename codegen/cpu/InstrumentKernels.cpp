@@ -22,7 +22,7 @@ constexpr llvm::StringLiteral kEndName = "kiln_kernel_end";
 /// Whether a top-level op of @main does work worth a profile event.
 bool isKernel(Operation &op) {
   return isa<linalg::LinalgOp, PackedConv2DOp, DepthwiseConv2DOp, MaxPool2DOp,
-             memref::CopyOp>(op) ||
+             AttentionOp, memref::CopyOp>(op) ||
          op.getNumRegions() > 0;
 }
 
@@ -60,6 +60,12 @@ int64_t flopsOf(Operation &op) {
     auto input = cast<ShapedType>(conv.getInput().getType()).getShape();
     auto w = cast<ShapedType>(conv.getFilter().getType()).getShape();
     return 2 * product(out) * w[1] * w[2] * input[3];
+  }
+  if (auto attention = dyn_cast<AttentionOp>(op)) {
+    // Two products of G x S x T x D multiply-adds.
+    auto q = cast<ShapedType>(attention.getQuery().getType()).getShape();
+    auto k = cast<ShapedType>(attention.getKeys().getType()).getShape();
+    return 4 * q[0] * q[1] * q[2] * k[2];
   }
   if (auto conv = dyn_cast<DepthwiseConv2DOp>(op)) {
     auto out = cast<ShapedType>(conv.getInit().getType()).getShape();

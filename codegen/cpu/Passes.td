@@ -242,6 +242,34 @@ def CpuLowerPackedConvPass
                            "::mlir::math::MathDialect"];
 }
 
+def CpuLowerAttentionPass
+    : Pass<"kiln-cpu-lower-attention", "func::FuncOp"> {
+  let summary = "A fused, tiled kernel for kiln.attention";
+  let description = [{
+    Lowers the memref form of `kiln.attention`. Tiles of M0 query rows of
+    one head (M0 x D / lanes output accumulators fill 24 registers) are
+    the parallel tasks. A tile walks the keys in blocks of KB (up to four
+    vectors): the block's scores are a register-blocked product of
+    broadcast query values and vectors of the transposed keys, scaled and
+    stored to a stack scratch of M0 x KB (keys past the end under a mask,
+    at a score far below any real one); each row's running maximum and sum
+    are updated and the scores turn into probabilities in place
+    (`math.exp`); the output rows, in a stack scratch of M0 x D, are
+    rescaled by exp(old maximum - new maximum) and accumulate the block's
+    probabilities times its value rows. Finally each row is divided by its
+    sum. The lanes are the widest of `vector-bits` that divide D.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "512",
+           "Width of the vector registers (512: AVX-512, 256: AVX2)">,
+  ];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 def CpuLowerBf16DotPass : Pass<"kiln-cpu-lower-bf16-dot"> {
   let summary = "kiln.bf16_dot as the x86 intrinsic of vdpbf16ps";
   let description = [{

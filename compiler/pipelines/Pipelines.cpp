@@ -57,6 +57,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   function.addPass(createLayoutPoolsChannelsLastPass());
   function.addPass(createLayoutPropagateTransposesPass());
   function.addPass(createGraphFuseEpiloguesPass());
+  function.addPass(createGraphFuseAttentionPass());
   function.addPass(createGraphRowKernelsPass());
   function.addPass(createGraphLinearResizePass());
   function.addPass(createCanonicalizerPass());
@@ -109,6 +110,9 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   CpuLowerDepthwiseConvPassOptions depthwise;
   depthwise.vectorBits = options.vectorBits;
   function.addPass(createCpuLowerDepthwiseConvPass(depthwise));
+  CpuLowerAttentionPassOptions attention;
+  attention.vectorBits = options.vectorBits;
+  function.addPass(createCpuLowerAttentionPass(attention));
   CpuLowerRowKernelsPassOptions rows;
   rows.vectorBits = options.vectorBits;
   function.addPass(createCpuLowerRowKernelsPass(rows));

@@ -56,6 +56,7 @@ void mlir::kiln::registerKilnBufferizationModels(DialectRegistry &registry) {
     DepthwiseConv2DOp::attachInterface<
         KernelBufferization<DepthwiseConv2DOp>>(*context);
     MaxPool2DOp::attachInterface<KernelBufferization<MaxPool2DOp>>(*context);
+    AttentionOp::attachInterface<KernelBufferization<AttentionOp>>(*context);
     LayerNormOp::attachInterface<KernelBufferization<LayerNormOp>>(*context);
     SoftmaxOp::attachInterface<KernelBufferization<SoftmaxOp>>(*context);
     ResizeLinearOp::attachInterface<KernelBufferization<ResizeLinearOp>>(

@@ -363,3 +363,39 @@ void MaxPool2DOp::getEffects(
         &effects) {
   addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
 }
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyKernelForm(*this, getOperands(), getInit())))
+    return failure();
+  auto shapeOf = [](Value value) {
+    return cast<ShapedType>(value.getType()).getShape();
+  };
+  for (Value operand : getOperands()) {
+    auto type = cast<ShapedType>(operand.getType());
+    if (type.getRank() != 3 || !type.getElementType().isF32())
+      return emitOpError("takes 3-D f32 query, keys, values and init");
+  }
+  ArrayRef<int64_t> q = shapeOf(getQuery()), k = shapeOf(getKeys()),
+                    v = shapeOf(getValues()), out = shapeOf(getInit());
+  if (k[0] != q[0] || v[0] != q[0] || out[0] != q[0])
+    return emitOpError("query, keys, values and init must have the same "
+                       "heads (") << q[0] << ")";
+  if (k[1] != q[2] || v[2] != q[2] || out[2] != q[2])
+    return emitOpError("keys must be [G, D, T] and values [G, T, D] with "
+                       "the query's D (") << q[2] << ")";
+  if (v[1] != k[2])
+    return emitOpError("keys have ") << k[2] << " positions, values " << v[1];
+  if (out[1] != q[1])
+    return emitOpError("init must have the query's ") << q[1] << " rows";
+  return success();
+}
+
+void AttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
+}

@@ -157,6 +157,42 @@ def Kiln_MaxPool2DOp : Kiln_Op<"max_pool2d", [
   }];
 }
 
+def Kiln_AttentionOp : Kiln_Op<"attention", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Fused scaled dot-product attention";
+  let description = [{
+    For each of G independent heads:
+
+    ```
+    result[g] = softmax(scale * query[g] . keys[g]) . values[g]
+    ```
+
+    with `query` [G, S, D], `keys` transposed [G, D, T] (contiguous over
+    the keys, as the exporters' `Transpose` of K leaves them), `values`
+    [G, T, D] and the softmax over the T keys of each query row. The
+    kernel takes a tile of query rows at a time through blocks of keys
+    with an online softmax (running maximum and sum, the output rescaled
+    as they change), so the S x T score matrix never exists.
+  }];
+  let arguments = (ins
+    AnyShaped:$query,
+    AnyShaped:$keys,
+    AnyShaped:$values,
+    AnyShaped:$init,
+    F32Attr:$scale);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $query `,` $keys `,` $values `into` $init attr-dict `:`
+    type($query) `,` type($keys) `,` type($values) `into` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
 def Kiln_LayerNormOp : Kiln_Op<"layer_norm", [
     DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {

@@ -48,6 +48,23 @@ def GraphFuseEpiloguesPass : Pass<"kiln-graph-fuse-epilogues", "func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def GraphFuseAttentionPass
+    : Pass<"kiln-graph-fuse-attention", "func::FuncOp"> {
+  let summary = "The exporters' attention subgraph as kiln.attention";
+  let description = [{
+    `MatMul(Softmax(scale(MatMul(Q, Kt))), V)`, with the scale a `Div` or
+    `Mul` by a scalar constant (or absent) and the Softmax over the last
+    axis, each intermediate used once, in float32 with static shapes, the
+    same leading (batch, head) dimensions on all three operands and a head
+    size D that is a multiple of 4, becomes one `kiln.attention` on the
+    operands with their leading dimensions collapsed into one: Q [G, S, D],
+    Kt [G, D, T] (the exporters transpose K), V [G, T, D].
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::kiln::onnx::OnnxDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def GraphRowKernelsPass : Pass<"kiln-graph-row-kernels", "func::FuncOp"> {
   let summary = "LayerNormalization and Softmax over the last axis as Kiln kernels";
   let description = [{

@@ -14,7 +14,8 @@ depthwise convolutions with channels that leave a partial vector and
 rows that leave a partial block, padded, strided and dilated, and layer
 normalization and softmax over rows that leave partial vectors,
 bilinear Resize from tables (half_pixel, align_corners), and channels-last
-max pooling (padded, strided, ceil_mode, dilated).
+max pooling (padded, strided, ceil_mode, dilated), and the fused
+attention (partial query tiles and key blocks).
 Compiles it for each CPU (e.g. x86-64-v3 for AVX2 and skylake-avx512 for
 AVX-512), runs it, and requires every output within 1e-5 of the
 reference, relative to the output's scale. Prints the worst error.
@@ -297,6 +298,35 @@ def main():
     output("mp2", max_pool(mp, [2, 2], [2, 2], [0, 0, 0, 0], ceil=True))
     output("mp3", max_pool(mp, [2, 3], [1, 1], [0, 1, 1, 0], (2, 1)))
 
+    # 11. Fused attention: 2 x 3 heads, 13 query rows (a partial tile),
+    # 150 keys (full blocks and a partial one), D = 40 (8-lane vectors on
+    # both ISAs), the exporters' Q . K^T / sqrt(D) -> Softmax -> . V; and
+    # one head with D = 64, 7 keys (a block shorter than one vector).
+    def attention(q, k, v, scale):
+        s = np.einsum("...sd,...td->...st", q, k) * scale
+        p = np.exp(s - s.max(-1, keepdims=True))
+        return np.einsum("...st,...td->...sd", p / p.sum(-1, keepdims=True), v)
+    for name, (heads, rows, keys, depth) in (("at", ((2, 3), 13, 150, 40)),
+                                             ("au", ((1,), 5, 7, 64))):
+        q = data(name + "q", heads + (rows, depth))
+        kt = data(name + "k", heads + (depth, keys))
+        v = data(name + "v", heads + (keys, depth))
+        root = helper.make_tensor(name + "root", TensorProto.FLOAT, [],
+                                  [float(np.sqrt(depth))])
+        inits.append(root)
+        nodes += [
+            helper.make_node("MatMul", [name + "q", name + "k"],
+                             [name + "s"], name=name + "_qk"),
+            helper.make_node("Div", [name + "s", name + "root"],
+                             [name + "d"], name=name + "_scale"),
+            helper.make_node("Softmax", [name + "d"], [name + "p"], axis=-1,
+                             name=name + "_softmax"),
+            helper.make_node("MatMul", [name + "p", name + "v"], [name],
+                             name=name + "_pv"),
+        ]
+        output(name, attention(q, np.swapaxes(kt, -1, -2), v,
+                               1 / np.float32(np.sqrt(depth))))
+
     graph = helper.make_graph(nodes, "packed", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -322,6 +352,8 @@ def main():
                    "onnx.LayerNormalization", "onnx.Softmax", "onnx.Resize",
                    "onnx.MaxPool"):
             assert op not in graph_text, f"{cpu}: {op} was not packed/fused"
+        assert graph_text.count("kiln.attention") == 2, \
+            f"{cpu}: the attention was not fused"
         out = os.path.join(work, cpu)
         arguments = [kiln, "run", package, "--threads", "2", "--output-dir", out]
         for name in feeds:

@@ -1,0 +1,311 @@
+//===- Attention.cpp - kiln-cpu-lower-attention ---------------------------===//
+//
+// Attention with an online softmax: a tile of M0 query rows walks the keys
+// in blocks of KB. For each block, the scores are a register-blocked
+// product like the packed contraction's (broadcast query values, vectors
+// of transposed keys), scaled and stored to a small scratch; each row's
+// running maximum and sum are updated and the scores become
+// probabilities in place; the output rows, kept in a scratch of M0 x D,
+// are rescaled by exp(old max - new max) and accumulate the block's
+// probabilities times its value rows (broadcast probabilities, vectors of
+// values). The last step divides by the sums. Memory sees Q, K and V once
+// per tile and the output once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/KernelHelpers.h"
+#include "codegen/cpu/Passes.h"
+#include "dialects/kiln/KilnOps.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_CPULOWERATTENTIONPASS
+#include "codegen/cpu/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// Accumulators a phase of the tile keeps in registers: 24 of AVX-512's
+/// 32, 12 of AVX2's 16.
+int64_t accumulatorBudget(int64_t vectorBits) {
+  return vectorBits >= 512 ? 24 : 12;
+}
+
+/// The running maximum's start and the score of a key past the end: far
+/// below any real score, yet finite, so that differences stay finite.
+constexpr float kFarBelow = -1e30f;
+
+class AttentionEmitter {
+public:
+  AttentionEmitter(AttentionOp op, int64_t vectorBits, OpBuilder &b)
+      : op(op), b(b), loc(op.getLoc()) {
+    auto q = cast<MemRefType>(op.getQuery().getType()).getShape();
+    auto k = cast<MemRefType>(op.getKeys().getType()).getShape();
+    heads = q[0];
+    rows = q[1];
+    depth = q[2];
+    keys = k[2];
+    lanes = vectorBits / 32;
+    while (depth % lanes)
+      lanes /= 2;
+    depthVectors = depth / lanes;
+    int64_t budget = accumulatorBudget(vectorBits);
+    rowsPerTile = std::clamp<int64_t>(budget / depthVectors, 1, 8);
+    blockVectors = std::clamp<int64_t>(budget / rowsPerTile, 1, 4);
+    blockKeys = blockVectors * lanes;
+    vectorType = VectorType::get({lanes}, b.getF32Type());
+  }
+
+  void emit();
+
+private:
+  Value index(int64_t value) {
+    return b.create<arith::ConstantIndexOp>(loc, value);
+  }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
+  Value mul(Value x, int64_t y) {
+    return b.create<arith::MulIOp>(loc, x, index(y));
+  }
+  Value scalar(float value) {
+    return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
+  }
+  Value splat(float value) {
+    return b.create<arith::ConstantOp>(
+        loc, vectorType, DenseElementsAttr::get(vectorType, value));
+  }
+  Value broadcast(Value value) {
+    return b.create<vector::BroadcastOp>(loc, vectorType, value);
+  }
+  Value load(Value buffer, Value at) {
+    return b.create<vector::LoadOp>(loc, vectorType, buffer, ValueRange{at});
+  }
+  void store(Value value, Value buffer, Value at) {
+    b.create<vector::StoreOp>(loc, value, buffer, ValueRange{at});
+  }
+
+  void emitTile(int64_t count, Value head, Value firstRow);
+  /// One block of `valid` keys from `firstKey`: scores, the online softmax
+  /// update of (maxima, sums), the output scratch rescaled and accumulated.
+  SmallVector<Value> emitBlock(int64_t count, int64_t valid, Value head,
+                               Value firstRow, Value firstKey,
+                               ValueRange carried);
+
+  AttentionOp op;
+  OpBuilder &b;
+  Location loc;
+  int64_t heads, rows, depth, keys;
+  int64_t lanes, depthVectors, rowsPerTile, blockVectors, blockKeys;
+  VectorType vectorType;
+  Value query, keysT, values, output;
+  /// Per tile: the block's scores (M0 x KB) and the output rows (M0 x D).
+  Value scores, accumulated;
+};
+
+void AttentionEmitter::emit() {
+  query = flattenBuffer(b, loc, op.getQuery());
+  keysT = flattenBuffer(b, loc, op.getKeys());
+  values = flattenBuffer(b, loc, op.getValues());
+  output = flattenBuffer(b, loc, op.getInit());
+  int64_t tilesPerHead = llvm::divideCeil(rows, rowsPerTile);
+  auto loop = b.create<scf::ParallelOp>(
+      loc, ValueRange{index(0)}, ValueRange{index(heads * tilesPerHead)},
+      ValueRange{index(1)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  scores = b.create<memref::AllocaOp>(
+      loc, MemRefType::get({rowsPerTile * blockKeys}, b.getF32Type()));
+  accumulated = b.create<memref::AllocaOp>(
+      loc, MemRefType::get({rowsPerTile * depth}, b.getF32Type()));
+  Value tile = loop.getInductionVars()[0];
+  Value head = b.create<arith::DivUIOp>(loc, tile, index(tilesPerHead));
+  Value rowTile = b.create<arith::RemUIOp>(loc, tile, index(tilesPerHead));
+  Value firstRow = mul(rowTile, rowsPerTile);
+  int64_t fullTiles = rows / rowsPerTile;
+  if (fullTiles == tilesPerHead) {
+    emitTile(rowsPerTile, head, firstRow);
+    return;
+  }
+  Value isFull = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
+                                         rowTile, index(fullTiles));
+  auto branch = b.create<scf::IfOp>(loc, isFull, /*withElseRegion=*/true);
+  b.setInsertionPointToStart(&branch.getThenRegion().front());
+  emitTile(rowsPerTile, head, firstRow);
+  // The last, partial tile: a row at a time.
+  b.setInsertionPointToStart(&branch.getElseRegion().front());
+  auto rest = b.create<scf::ForOp>(loc, firstRow, index(rows), index(1));
+  b.setInsertionPointToStart(rest.getBody());
+  emitTile(1, head, rest.getInductionVar());
+}
+
+void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow) {
+  for (int64_t at = 0; at < count * depth; at += lanes)
+    store(splat(0.0f), accumulated, index(at));
+  // Carried through the blocks: each row's running maximum and sum.
+  SmallVector<Value> carried(count, scalar(kFarBelow));
+  carried.append(count, scalar(0.0f));
+  int64_t fullBlocks = keys / blockKeys;
+  if (fullBlocks > 0) {
+    auto blocks = b.create<scf::ForOp>(
+        loc, index(0), index(fullBlocks * blockKeys), index(blockKeys),
+        carried, [&](OpBuilder &, Location, Value firstKey, ValueRange state) {
+          b.create<scf::YieldOp>(loc, emitBlock(count, blockKeys, head,
+                                                firstRow, firstKey, state));
+        });
+    carried = blocks.getResults();
+  }
+  if (keys % blockKeys)
+    carried = emitBlock(count, keys % blockKeys, head, firstRow,
+                        index(fullBlocks * blockKeys), carried);
+
+  // The output rows over their sums.
+  for (int64_t r = 0; r < count; ++r) {
+    Value inverse = broadcast(
+        b.create<arith::DivFOp>(loc, scalar(1.0f), carried[count + r]));
+    Value outRow = mul(add(mul(head, rows), add(firstRow, index(r))), depth);
+    for (int64_t w = 0; w < depthVectors; ++w) {
+      Value sum = load(accumulated, index(r * depth + w * lanes));
+      store(b.create<arith::MulFOp>(loc, sum, inverse), output,
+            add(outRow, index(w * lanes)));
+    }
+  }
+}
+
+SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, int64_t valid,
+                                               Value head, Value firstRow,
+                                               Value firstKey,
+                                               ValueRange carried) {
+  // Scores: acc[r][v] = sum over d of q[r][d] * kt[d][firstKey + v * L].
+  // Vectors wholly past `valid` are skipped; the one straddling it loads
+  // under a mask.
+  int64_t vectors = llvm::divideCeil(valid, lanes);
+  auto maskType = VectorType::get({lanes}, b.getI1Type());
+  Value tailMask;
+  if (valid % lanes)
+    tailMask = b.create<vector::CreateMaskOp>(
+        loc, maskType, ValueRange{index(valid % lanes)});
+  Value keyBase = add(mul(head, depth * keys), firstKey);
+  SmallVector<Value> queryRows;
+  for (int64_t r = 0; r < count; ++r)
+    queryRows.push_back(
+        mul(add(mul(head, rows), add(firstRow, index(r))), depth));
+  SmallVector<Value> zeros(count * vectors, splat(0.0f));
+  auto overDepth = b.create<scf::ForOp>(
+      loc, index(0), index(depth), index(1), zeros,
+      [&](OpBuilder &, Location, Value d, ValueRange acc) {
+        Value keyRow = add(keyBase, mul(d, keys));
+        SmallVector<Value> keyVectors;
+        for (int64_t v = 0; v < vectors; ++v) {
+          Value at = add(keyRow, index(v * lanes));
+          keyVectors.push_back(
+              v + 1 == vectors && tailMask
+                  ? b.create<vector::MaskedLoadOp>(loc, vectorType, keysT,
+                                                   ValueRange{at}, tailMask,
+                                                   splat(0.0f))
+                  : load(keysT, at));
+        }
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < count; ++r) {
+          Value q = broadcast(b.create<memref::LoadOp>(
+              loc, query, ValueRange{add(queryRows[r], d)}));
+          for (int64_t v = 0; v < vectors; ++v)
+            next.push_back(b.create<vector::FMAOp>(loc, q, keyVectors[v],
+                                                   acc[r * vectors + v]));
+        }
+        b.create<scf::YieldOp>(loc, next);
+      });
+
+  // The online softmax: per row, the new maximum, the factor that rescales
+  // what came before, the block's probabilities (in place) and sum.
+  Value scale = splat(op.getScale().convertToFloat());
+  SmallVector<Value> maxima, sums, factors;
+  for (int64_t r = 0; r < count; ++r) {
+    SmallVector<Value> scaled;
+    for (int64_t v = 0; v < vectors; ++v) {
+      Value s = b.create<arith::MulFOp>(
+          loc, overDepth.getResult(r * vectors + v), scale);
+      if (v + 1 == vectors && tailMask)
+        s = b.create<arith::SelectOp>(loc, tailMask, s, splat(kFarBelow));
+      scaled.push_back(s);
+    }
+    Value blockMax = scaled[0];
+    for (int64_t v = 1; v < vectors; ++v)
+      blockMax = b.create<arith::MaximumFOp>(loc, blockMax, scaled[v]);
+    Value newMax = b.create<arith::MaximumFOp>(
+        loc, carried[r],
+        b.create<vector::ReductionOp>(loc, vector::CombiningKind::MAXIMUMF,
+                                      blockMax));
+    Value factor = b.create<math::ExpOp>(
+        loc, b.create<arith::SubFOp>(loc, carried[r], newMax));
+    Value sum = splat(0.0f);
+    for (int64_t v = 0; v < vectors; ++v) {
+      Value p = b.create<math::ExpOp>(
+          loc, b.create<arith::SubFOp>(loc, scaled[v], broadcast(newMax)));
+      sum = b.create<arith::AddFOp>(loc, sum, p);
+      store(p, scores, index(r * blockKeys + v * lanes));
+    }
+    Value blockSum = b.create<vector::ReductionOp>(
+        loc, vector::CombiningKind::ADD, sum);
+    maxima.push_back(newMax);
+    factors.push_back(factor);
+    sums.push_back(b.create<arith::AddFOp>(
+        loc, b.create<arith::MulFOp>(loc, carried[count + r], factor),
+        blockSum));
+  }
+
+  // The output rows: rescaled, then += p[r][j] * v[firstKey + j].
+  SmallVector<Value> outputs;
+  for (int64_t r = 0; r < count; ++r) {
+    Value factor = broadcast(factors[r]);
+    for (int64_t w = 0; w < depthVectors; ++w)
+      outputs.push_back(b.create<arith::MulFOp>(
+          loc, load(accumulated, index(r * depth + w * lanes)), factor));
+  }
+  Value valueBase = mul(add(mul(head, keys), firstKey), depth);
+  auto overKeys = b.create<scf::ForOp>(
+      loc, index(0), index(valid), index(1), outputs,
+      [&](OpBuilder &, Location, Value j, ValueRange acc) {
+        Value valueRow = add(valueBase, mul(j, depth));
+        SmallVector<Value> valueVectors;
+        for (int64_t w = 0; w < depthVectors; ++w)
+          valueVectors.push_back(
+              load(values, add(valueRow, index(w * lanes))));
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < count; ++r) {
+          Value p = broadcast(b.create<memref::LoadOp>(
+              loc, scores, ValueRange{add(index(r * blockKeys), j)}));
+          for (int64_t w = 0; w < depthVectors; ++w)
+            next.push_back(b.create<vector::FMAOp>(
+                loc, p, valueVectors[w], acc[r * depthVectors + w]));
+        }
+        b.create<scf::YieldOp>(loc, next);
+      });
+  for (int64_t r = 0; r < count; ++r)
+    for (int64_t w = 0; w < depthVectors; ++w)
+      store(overKeys.getResult(r * depthVectors + w), accumulated,
+            index(r * depth + w * lanes));
+
+  SmallVector<Value> next(maxima);
+  llvm::append_range(next, sums);
+  return next;
+}
+
+struct CpuLowerAttentionPass
+    : kiln::impl::CpuLowerAttentionPassBase<CpuLowerAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (failed(checkVectorBits(getOperation(), vectorBits)))
+      return signalPassFailure();
+    for (AttentionOp op : bufferForms<AttentionOp>(getOperation())) {
+      OpBuilder b(op);
+      AttentionEmitter(op, vectorBits, b).emit();
+      op.erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,42 @@
+// RUN: kiln-opt %s -kiln-cpu-lower-attention | FileCheck %s
+// RUN: kiln-opt %s -kiln-cpu-lower-attention=vector-bits=256 | FileCheck %s --check-prefix=AVX2
+
+// D = 64 on AVX-512: four 16-lane vectors per output row, six rows per
+// tile (24 accumulators); 13 rows are two full tiles and a partial one,
+// taken a row at a time; 150 keys are two blocks of 64 and one of 22
+// (a full vector and a masked one). Scratch for the block's scores
+// (6 x 64) and the output rows (6 x 64) is on the stack.
+// CHECK-LABEL: func.func @attention
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c6{{(_[0-9]+)?}}) step
+// CHECK: memref.alloca() : memref<384xf32>
+// CHECK: memref.alloca() : memref<384xf32>
+// CHECK: scf.if
+// The key blocks carry each row's running maximum and sum.
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{(_[0-9]+)?}} step %c64{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// Scores: the depth loop carries 6 x 4 accumulators.
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.fma
+// The online softmax: the block maximum, the rescaling factor, the
+// probabilities.
+// CHECK: vector.reduction <maximumf>
+// CHECK: math.exp {{.*}} : f32
+// CHECK: math.exp {{.*}} : vector<16xf32>
+// CHECK: vector.reduction <add>
+// Probabilities times value rows.
+// CHECK: scf.for {{.*}} -> (vector<16xf32>,
+// CHECK: vector.fma
+// The last, partial key block loads its keys under a mask.
+// CHECK: vector.create_mask %c6{{(_[0-9]+)?}} : vector<16xi1>
+// CHECK: vector.maskedload
+// CHECK: arith.select
+// The sums divide the rows.
+// CHECK: arith.divf
+// AVX2 has room for 12 accumulators: one row of eight 8-lane vectors per
+// tile, whose scores take blocks of four vectors.
+// AVX2-LABEL: func.func @attention
+// AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+func.func @attention(%q: memref<2x13x64xf32>, %k: memref<2x64x150xf32>, %v: memref<2x150x64xf32>, %y: memref<2x13x64xf32>) {
+  kiln.attention %q, %k, %v into %y {scale = 0.125 : f32} : memref<2x13x64xf32>, memref<2x64x150xf32>, memref<2x150x64xf32> into memref<2x13x64xf32>
+  return
+}

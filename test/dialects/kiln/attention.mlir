@@ -1,0 +1,58 @@
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics | FileCheck %s
+
+// CHECK-LABEL: func.func @tensors
+// CHECK: kiln.attention %arg0, %arg1, %arg2 into %arg3 {scale = 1.250000e-01 : f32} : tensor<6x13x64xf32>, tensor<6x64x150xf32>, tensor<6x150x64xf32> into tensor<6x13x64xf32> -> tensor<6x13x64xf32>
+func.func @tensors(%q: tensor<6x13x64xf32>, %k: tensor<6x64x150xf32>, %v: tensor<6x150x64xf32>, %i: tensor<6x13x64xf32>) -> tensor<6x13x64xf32> {
+  %y = kiln.attention %q, %k, %v into %i {scale = 0.125 : f32} : tensor<6x13x64xf32>, tensor<6x64x150xf32>, tensor<6x150x64xf32> into tensor<6x13x64xf32> -> tensor<6x13x64xf32>
+  return %y : tensor<6x13x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @buffers
+// CHECK: kiln.attention {{.*}} : memref<2x1x8xf32>, memref<2x8x5xf32>, memref<2x5x8xf32> into memref<2x1x8xf32>
+// CHECK-NEXT: return
+func.func @buffers(%q: memref<2x1x8xf32>, %k: memref<2x8x5xf32>, %v: memref<2x5x8xf32>, %i: memref<2x1x8xf32>) {
+  kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : memref<2x1x8xf32>, memref<2x8x5xf32>, memref<2x5x8xf32> into memref<2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @heads(%q: tensor<2x4x8xf32>, %k: tensor<3x8x5xf32>, %v: tensor<2x5x8xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{query, keys, values and init must have the same heads (2)}}
+  %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<3x8x5xf32>, tensor<2x5x8xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
+func.func @depth(%q: tensor<2x4x8xf32>, %k: tensor<2x5x8xf32>, %v: tensor<2x8x8xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{keys must be [G, D, T] and values [G, T, D] with the query's D (8)}}
+  %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x5x8xf32>, tensor<2x8x8xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
+func.func @positions(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xf32>, %v: tensor<2x6x8xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{keys have 5 positions, values 6}}
+  %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x8x5xf32>, tensor<2x6x8xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
+func.func @rows(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xf32>, %v: tensor<2x5x8xf32>, %i: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
+  // expected-error@+1 {{init must have the query's 4 rows}}
+  %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x8x5xf32>, tensor<2x5x8xf32> into tensor<2x3x8xf32> -> tensor<2x3x8xf32>
+  return %y : tensor<2x3x8xf32>
+}
+
+// -----
+
+func.func @types(%q: tensor<2x4x8xf16>, %k: tensor<2x8x5xf16>, %v: tensor<2x5x8xf16>, %i: tensor<2x4x8xf16>) -> tensor<2x4x8xf16> {
+  // expected-error@+1 {{takes 3-D f32 query, keys, values and init}}
+  %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf16>, tensor<2x8x5xf16>, tensor<2x5x8xf16> into tensor<2x4x8xf16> -> tensor<2x4x8xf16>
+  return %y : tensor<2x4x8xf16>
+}

@@ -1,0 +1,55 @@
+// RUN: kiln-opt %s -split-input-file -kiln-graph-fuse-attention | FileCheck %s
+
+// BERT's attention: Q . Kt / sqrt(D) -> Softmax -> . V over [B, H, S, D],
+// one kernel on the heads collapsed to [B * H, ...], the scale 1/8.
+// CHECK-LABEL: func.func @bert
+// CHECK: %[[Q:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2], [3]] : tensor<1x12x128x64xf32> into tensor<12x128x64xf32>
+// CHECK: %[[K:.*]] = tensor.collapse_shape %arg1 {{.*}} into tensor<12x64x128xf32>
+// CHECK: %[[V:.*]] = tensor.collapse_shape %arg2 {{.*}} into tensor<12x128x64xf32>
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<12x128x64xf32>
+// CHECK: %[[Y:.*]] = kiln.attention %[[Q]], %[[K]], %[[V]] into %[[INIT]] {scale = 1.250000e-01 : f32}
+// CHECK: %[[R:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0, 1], [2], [3]] output_shape [1, 12, 128, 64] : tensor<12x128x64xf32> into tensor<1x12x128x64xf32>
+// CHECK-NOT: onnx.
+// CHECK: return %[[R]]
+func.func @bert(%q: tensor<1x12x128x64xf32>, %kt: tensor<1x12x64x128xf32>, %v: tensor<1x12x128x64xf32>) -> tensor<1x12x128x64xf32> {
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<1x12x128x64xf32>, tensor<1x12x64x128xf32>) -> tensor<1x12x128x128xf32>
+  %c = "onnx.Constant"() {value = dense<8.0> : tensor<f32>} : () -> tensor<f32>
+  %d = "onnx.Div"(%s, %c) : (tensor<1x12x128x128xf32>, tensor<f32>) -> tensor<1x12x128x128xf32>
+  %p = "onnx.Softmax"(%d) {axis = -1 : i64} : (tensor<1x12x128x128xf32>) -> tensor<1x12x128x128xf32>
+  %y = "onnx.MatMul"(%p, %v) : (tensor<1x12x128x128xf32>, tensor<1x12x128x64xf32>) -> tensor<1x12x128x64xf32>
+  return %y : tensor<1x12x128x64xf32>
+}
+
+// -----
+
+// ViT scales Q beforehand: no scale here, 3-D heads as they are.
+// CHECK-LABEL: func.func @vit
+// CHECK: kiln.attention %arg0, %arg1, %arg2 into %{{.*}} {scale = 1.000000e+00 : f32} : tensor<12x197x64xf32>, tensor<12x64x197xf32>, tensor<12x197x64xf32>
+func.func @vit(%q: tensor<12x197x64xf32>, %kt: tensor<12x64x197xf32>, %v: tensor<12x197x64xf32>) -> tensor<12x197x64xf32> {
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<12x197x64xf32>, tensor<12x64x197xf32>) -> tensor<12x197x197xf32>
+  %p = "onnx.Softmax"(%s) {axis = 2 : i64} : (tensor<12x197x197xf32>) -> tensor<12x197x197xf32>
+  %y = "onnx.MatMul"(%p, %v) : (tensor<12x197x197xf32>, tensor<12x197x64xf32>) -> tensor<12x197x64xf32>
+  return %y : tensor<12x197x64xf32>
+}
+
+// -----
+
+// Not fused: the probabilities used elsewhere, a softmax over another
+// axis, a broadcast of K across heads, a head size not a multiple of 4.
+// CHECK-LABEL: func.func @kept
+// CHECK-NOT: kiln.attention
+func.func @kept(%q: tensor<2x4x8xf32>, %kt: tensor<2x8x5xf32>, %v: tensor<2x5x8xf32>, %k1: tensor<1x8x5xf32>, %q6: tensor<2x4x6xf32>, %k6: tensor<2x6x5xf32>, %v6: tensor<2x5x6xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x5xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x6xf32>) {
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<2x4x8xf32>, tensor<2x8x5xf32>) -> tensor<2x4x5xf32>
+  %p = "onnx.Softmax"(%s) {axis = -1 : i64} : (tensor<2x4x5xf32>) -> tensor<2x4x5xf32>
+  %y = "onnx.MatMul"(%p, %v) : (tensor<2x4x5xf32>, tensor<2x5x8xf32>) -> tensor<2x4x8xf32>
+  %s2 = "onnx.MatMul"(%q, %kt) : (tensor<2x4x8xf32>, tensor<2x8x5xf32>) -> tensor<2x4x5xf32>
+  %p2 = "onnx.Softmax"(%s2) {axis = 1 : i64} : (tensor<2x4x5xf32>) -> tensor<2x4x5xf32>
+  %y2 = "onnx.MatMul"(%p2, %v) : (tensor<2x4x5xf32>, tensor<2x5x8xf32>) -> tensor<2x4x8xf32>
+  %s3 = "onnx.MatMul"(%q, %k1) : (tensor<2x4x8xf32>, tensor<1x8x5xf32>) -> tensor<2x4x5xf32>
+  %p3 = "onnx.Softmax"(%s3) {axis = -1 : i64} : (tensor<2x4x5xf32>) -> tensor<2x4x5xf32>
+  %y3 = "onnx.MatMul"(%p3, %v) : (tensor<2x4x5xf32>, tensor<2x5x8xf32>) -> tensor<2x4x8xf32>
+  %s4 = "onnx.MatMul"(%q6, %k6) : (tensor<2x4x6xf32>, tensor<2x6x5xf32>) -> tensor<2x4x5xf32>
+  %p4 = "onnx.Softmax"(%s4) {axis = -1 : i64} : (tensor<2x4x5xf32>) -> tensor<2x4x5xf32>
+  %y4 = "onnx.MatMul"(%p4, %v6) : (tensor<2x4x5xf32>, tensor<2x5x6xf32>) -> tensor<2x4x6xf32>
+  return %y, %p, %y2, %y3, %y4 : tensor<2x4x8xf32>, tensor<2x4x5xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x6xf32>
+}
