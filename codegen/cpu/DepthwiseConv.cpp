@@ -105,14 +105,23 @@ private:
   Value mul(Value x, int64_t y) {
     return b.create<arith::MulIOp>(loc, x, index(y));
   }
-  /// A vector at `at` of a flat buffer, masked when `mask` is set.
+  /// A vector at `at` of a flat buffer, masked when `mask` is set, as f32
+  /// (widened from a bf16 input).
   Value load(Value buffer, Value at, Value mask) {
-    if (!mask)
-      return b.create<vector::LoadOp>(loc, vectorType, buffer, ValueRange{at});
-    Value zero = b.create<arith::ConstantOp>(
-        loc, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
-    return b.create<vector::MaskedLoadOp>(loc, vectorType, buffer,
-                                          ValueRange{at}, mask, zero);
+    Type element = cast<MemRefType>(buffer.getType()).getElementType();
+    auto type = VectorType::get({lanes}, element);
+    Value values;
+    if (!mask) {
+      values = b.create<vector::LoadOp>(loc, type, buffer, ValueRange{at});
+    } else {
+      Value zero = b.create<arith::ConstantOp>(
+          loc, type, DenseElementsAttr::get(type, b.getFloatAttr(element, 0)));
+      values = b.create<vector::MaskedLoadOp>(loc, type, buffer,
+                                              ValueRange{at}, mask, zero);
+    }
+    if (element.isF32())
+      return values;
+    return b.create<arith::ExtFOp>(loc, vectorType, values);
   }
   void emitRow(Value row);
   void emitPixels(int64_t pixels, Value firstY, Value rowInside, Value inRow,
@@ -144,11 +153,13 @@ private:
 };
 
 void DepthwiseEmitter::emit() {
+  // The input may be bf16 (rounded by its producer): loads widen it.
+  Type element = cast<MemRefType>(k.input.getType()).getElementType();
   input = flattenBuffer(b, loc, k.input);
   input = b.create<memref::CastOp>(
-      loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()), input);
+      loc, MemRefType::get({ShapedType::kDynamic}, element), input);
   if (padded)
-    zeros = paddingFloats(b, k.op, channels, b.getF32Type(),
+    zeros = paddingFloats(b, k.op, channels, element,
                           k.isMaxPool() ? kLowest : 0.0);
   if (!k.isMaxPool())
     filter = flattenBuffer(b, loc, k.filter);

@@ -94,13 +94,16 @@ LogicalResult verifyKernelForm(Operation *op, ValueRange operands,
   return success();
 }
 
-/// What the convolution ops check: the form, static NHWC data (f32; with
-/// `allowBf16` also bf16 input and filter), an f32 or bf16 result, the
-/// window geometry, the clip bounds.
+/// Which operands of a convolution may be bf16 besides f32.
+enum class Bf16Operands { InputAndFilter, Input };
+
+/// What the convolution ops check: the form, static NHWC data (f32, or
+/// bf16 where `bf16` allows), an f32 or bf16 result, the window geometry,
+/// the clip bounds.
 template <typename OpTy>
 LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
                              StringRef filterLayout, int64_t kernelH,
-                             int64_t kernelW, bool allowBf16 = false) {
+                             int64_t kernelW, Bf16Operands bf16) {
   auto input = cast<ShapedType>(op.getInput().getType());
   auto filter = cast<ShapedType>(op.getFilter().getType());
   auto bias = cast<ShapedType>(op.getBias().getType());
@@ -114,13 +117,17 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
   if (bias.getRank() != 1)
     return op.emitOpError("bias must be 1-D");
   Type element = input.getElementType();
-  bool operandsOk = element.isF32() || (allowBf16 && element.isBF16());
-  if (!operandsOk || filter.getElementType() != element ||
-      !bias.getElementType().isF32())
-    return op.emitOpError(allowBf16
-                              ? "takes f32 or bf16 input and filter (of one "
-                                "type) and an f32 bias"
-                              : "takes f32 input, filter and bias");
+  bool inputOk = element.isF32() || element.isBF16();
+  if (bf16 == Bf16Operands::InputAndFilter &&
+      (!inputOk || filter.getElementType() != element ||
+       !bias.getElementType().isF32()))
+    return op.emitOpError("takes f32 or bf16 input and filter (of one type) "
+                          "and an f32 bias");
+  if (bf16 == Bf16Operands::Input &&
+      (!inputOk || !filter.getElementType().isF32() ||
+       !bias.getElementType().isF32()))
+    return op.emitOpError("takes an f32 or bf16 input and an f32 filter and "
+                          "bias");
   if (!init.getElementType().isF32() && !init.getElementType().isBF16())
     return op.emitOpError("writes f32 or bf16");
   if (failed(verifyWindowGeometry(op, input, init, op.getStrides(),
@@ -163,7 +170,8 @@ LogicalResult PackedConv2DOp::verify() {
   if (filterType.getRank() != rank || (bf16 && filterType.getDimSize(5) != 2))
     return emitOpError("filter must be laid out as ") << layout;
   if (failed(verifyWindowOp(*this, rank, layout, filterType.getDimSize(1),
-                            filterType.getDimSize(2), /*allowBf16=*/true)))
+                            filterType.getDimSize(2),
+                            Bf16Operands::InputAndFilter)))
     return failure();
   ArrayRef<int64_t> in = cast<ShapedType>(getInput().getType()).getShape(),
                     w = filterType.getShape(),
@@ -200,7 +208,7 @@ LogicalResult DepthwiseConv2DOp::verify() {
   if (filterType.getRank() != 3)
     return emitOpError("filter must be laid out as [KH, KW, C]");
   if (failed(verifyWindowOp(*this, 3, "[KH, KW, C]", filterType.getDimSize(0),
-                            filterType.getDimSize(1))))
+                            filterType.getDimSize(1), Bf16Operands::Input)))
     return failure();
   int64_t channels = cast<ShapedType>(getInput().getType()).getDimSize(3);
   if (filterType.getDimSize(2) != channels ||

@@ -185,14 +185,17 @@ constexpr int64_t kOnnxBfloat16 = 16;
 /// with `pads` (top, left, bottom, right; none when empty) zeros around it
 /// in memory, and for bf16 cast to bf16 with an odd channel count padded
 /// to even.
+/// `input` cast to bf16 (rounded to nearest even).
+Value castToBf16(PatternRewriter &rewriter, Location loc, Value input) {
+  return rewriter.create<onnx::CastOp>(
+      loc, cast<RankedTensorType>(input.getType()).clone(rewriter.getBF16Type()),
+      input, /*round_mode=*/"up", /*saturate=*/1, kOnnxBfloat16);
+}
+
 Value prepareInput(PatternRewriter &rewriter, Location loc, Value input,
                    const Packing &packing, ArrayRef<int64_t> pads = {}) {
   if (packing.bf16)
-    input = rewriter.create<onnx::CastOp>(
-        loc,
-        cast<RankedTensorType>(input.getType())
-            .clone(rewriter.getBF16Type()),
-        input, /*round_mode=*/"up", /*saturate=*/1, kOnnxBfloat16);
+    input = castToBf16(rewriter, loc, input);
   auto type = cast<RankedTensorType>(input.getType());
   ArrayRef<int64_t> shape = type.getShape();
   int64_t extraChannels = packing.channels(shape[3]) - shape[3];
@@ -275,9 +278,12 @@ struct PackConv : OpRewritePattern<onnx::ConvOp> {
   Packing packing;
 };
 
-/// A Conv with one filter per channel: the filter goes [KH, KW, C].
+/// A Conv with one filter per channel: the filter goes [KH, KW, C]. With
+/// bf16 its input is cast (so that the producer writes half the bytes);
+/// the filter and the arithmetic stay f32.
 struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
-  using OpRewritePattern::OpRewritePattern;
+  PackDepthwiseConv(MLIRContext *context, Packing packing)
+      : OpRewritePattern(context), packing(packing) {}
 
   LogicalResult matchAndRewrite(onnx::ConvOp op,
                                 PatternRewriter &rewriter) const override {
@@ -308,6 +314,8 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
         rewriter, loc, RankedTensorType::get({channels}, f32), *bias,
         name + "_bias");
     Value input = createTranspose(rewriter, loc, op.getX(), kToChannelsLast);
+    if (packing.bf16)
+      input = castToBf16(rewriter, loc, input);
     Value init = rewriter.create<tensor::EmptyOp>(loc, nhwcShape(op.getY()), f32);
     Value result =
         rewriter
@@ -322,6 +330,8 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
                        createTranspose(rewriter, loc, result, kToChannelsFirst));
     return success();
   }
+
+  Packing packing;
 };
 
 /// A matrix product with a constant right operand, any leading batch
@@ -447,7 +457,7 @@ struct LayoutPackContractionsPass
     Packing packing{vectorBits / 32, precision == "bf16"};
     RewritePatternSet patterns(&getContext());
     patterns.add<PackConv, PackMatMul, PackGemm>(&getContext(), packing);
-    patterns.add<PackDepthwiseConv>(&getContext());
+    patterns.add<PackDepthwiseConv>(&getContext(), packing);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       signalPassFailure();

@@ -37,7 +37,9 @@ def LayoutPackContractionsPass
     even), laid out [ceil(F / F0), KH, KW, C / 2, F0, 2] with adjacent
     channels paired, and each contraction's input is cast to bf16 by an
     `onnx.Cast` (and padded to an even channel count when odd); bias,
-    accumulation and result stay f32. Depthwise convolutions stay f32.
+    accumulation and result stay f32. Depthwise convolutions keep f32
+    filters and arithmetic but read their input cast to bf16 too (half the
+    bytes of a memory-bound layer, once the producer writes bf16).
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",

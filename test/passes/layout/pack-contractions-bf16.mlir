@@ -52,10 +52,11 @@ func.func @image(%x: tensor<1x3x16x16xf32>) -> tensor<1x16x8x8xf32> {
 
 // -----
 
-// Depthwise convolutions stay f32.
+// Depthwise convolutions read a bf16 input, with f32 filters and
+// arithmetic.
 // CHECK-LABEL: func.func @depthwise
-// CHECK-NOT: onnx.Cast
-// CHECK: kiln.depthwise_conv2d {{.*}} : tensor<1x8x8x8xf32>, tensor<3x3x8xf32>
+// CHECK: %[[CAST:.*]] = "onnx.Cast"({{.*}}) {{.*}} -> tensor<1x8x8x8xbf16>
+// CHECK: kiln.depthwise_conv2d %[[CAST]], {{.*}} : tensor<1x8x8x8xbf16>, tensor<3x3x8xf32>, tensor<8xf32> into tensor<1x8x8x8xf32>
 func.func @depthwise(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
   %w = "onnx.Constant"() {value = dense<0.5> : tensor<8x1x3x3xf32>} : () -> tensor<8x1x3x3xf32>
   %y = "onnx.Conv"(%x, %w) {group = 8 : i64, pads = [1, 1, 1, 1]} : (tensor<1x8x8x8xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x8x8xf32>

@@ -10,7 +10,8 @@ path of the kernel: an image's three channels (padded to an even four in
 memory, with the spatial padding), odd K (a zero channel), K=1, N=1,
 M=1, padded, strided and dilated windows read in place, a window row run
 as one channel loop (no padding), partial filter vectors, Gemm with
-transB, alpha and a bias, and a fused residual and activation. The
+transB, alpha and a bias, a fused residual and activation, and a
+depthwise convolution reading a bf16 input with f32 weights. The
 reference rounds inputs and weights to bf16 (nearest, ties to even) and
 computes in float64: the products of bf16 values are exact in float32, so
 what is left is float32 accumulation, held to 1e-5 of each output's scale.
@@ -127,6 +128,18 @@ def main():
               helper.make_node("Add", ["rm", "residual"], ["res"],
                                name="res")]
     output("res", r @ rw + residual.astype(np.float64))
+
+    # A depthwise convolution reads its input as bf16 (19 channels: a
+    # partial vector; padded and strided) with f32 weights.
+    x = data("dw", (1, 19, 9, 8))
+    dw = weight("dw_w", (19, 1, 3, 3), rounded=False)
+    db = weight("dw_b", (19,), rounded=False)
+    nodes.append(helper.make_node("Conv", ["dw", "dw_w", "dw_b"], ["dwc"],
+                                  group=19, pads=[1, 1, 1, 1], strides=[2, 1],
+                                  name="dwc"))
+    output("dwc", np.concatenate(
+        [conv2d(x[:, c:c + 1], dw[c:c + 1], db[c:c + 1], [2, 1], [1, 1],
+                [1, 1, 1, 1]) for c in range(19)], axis=1))
 
     graph = helper.make_graph(nodes, "bf16", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
