@@ -18,7 +18,7 @@ LogicalResult describeSignature(func::FuncOp function,
                                 ::kiln::package::Manifest &manifest);
 
 /// The bytes of the weights section described by the `kiln.weights` layout
-/// of kiln-cpu-externalize-weights. Fails after a diagnostic for a value
+/// of kiln-externalize-weights. Fails after a diagnostic for a value
 /// it cannot lay out.
 FailureOr<std::string> layOutWeights(Operation *module, ArrayAttr layout);
 

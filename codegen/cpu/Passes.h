@@ -14,6 +14,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include "codegen/common/Passes.h"
+
 namespace mlir::kiln {
 
 #define GEN_PASS_DECL
@@ -21,25 +23,6 @@ namespace mlir::kiln {
 
 #define GEN_PASS_REGISTRATION
 #include "codegen/cpu/Passes.h.inc"
-
-/// The names the package and the runtime agree on.
-inline constexpr llvm::StringLiteral kModelFunctionName = "kiln_model";
-inline constexpr llvm::StringLiteral kEntryPointName = "kiln_entry";
-inline constexpr llvm::StringLiteral kWeightsAttrName = "kiln.weights";
-inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
-    "kiln.workspace_bytes";
-inline constexpr llvm::StringLiteral kDynamicBuffersAttrName =
-    "kiln.dynamic_buffers";
-inline constexpr llvm::StringLiteral kKernelsAttrName = "kiln.kernels";
-
-/// The model's function @main, or null after an error on `module`.
-inline func::FuncOp lookupModelFunction(ModuleOp module) {
-  auto main = module.lookupSymbol<func::FuncOp>("main");
-  if (main && !main.isExternal())
-    return main;
-  module.emitError("the model has no function @main to compile");
-  return {};
-}
 
 } // namespace mlir::kiln
 

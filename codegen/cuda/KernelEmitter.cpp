@@ -26,7 +26,7 @@
 #include "codegen/common/NodeNames.h"
 #include "codegen/cuda/KernelEmitter.h"
 
-#include "codegen/cpu/Passes.h"
+#include "codegen/common/Passes.h"
 #include "codegen/cuda/GemmKernel.h"
 #include "codegen/cuda/ScalarExpressions.h"
 #include "codegen/cuda/WarpReduction.h"

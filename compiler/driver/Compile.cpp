@@ -12,8 +12,8 @@
 #include "compiler/driver/Commands.h"
 
 #include "codegen/common/PackageWriter.h"
+#include "codegen/common/Passes.h"
 #include "codegen/cpu/ObjectEmitter.h"
-#include "codegen/cpu/Passes.h"
 #include "codegen/cpu/SharedObjectLinker.h"
 #include "codegen/cuda/CudaToolchain.h"
 #include "codegen/cuda/KernelEmitter.h"

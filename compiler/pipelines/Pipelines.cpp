@@ -2,6 +2,7 @@
 
 #include "compiler/pipelines/Pipelines.h"
 
+#include "codegen/common/Passes.h"
 #include "codegen/cpu/Passes.h"
 #include "codegen/cuda/Passes.h"
 #include "codegen/linalg/Passes.h"
@@ -78,7 +79,7 @@ void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm,
   // Elementwise chains (a Conv's bias, BN and ReLU) become one loop nest,
   // so their intermediates never reach memory.
   OpPassManager &fusion = pm.nest<func::FuncOp>();
-  fusion.addPass(createCpuFuseElementwisePass());
+  fusion.addPass(createFuseElementwisePass());
   fusion.addPass(createCanonicalizerPass());
   fusion.addPass(createCSEPass());
 
@@ -92,10 +93,10 @@ void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
   pm.addPass(createBufferizationToMemRefPass());
-  pm.addPass(createCpuExternalizeWeightsPass());
-  CpuPlanMemoryPassOptions planning;
+  pm.addPass(createExternalizeWeightsPass());
+  PlanMemoryPassOptions planning;
   planning.planResults = planResults;
-  pm.addPass(createCpuPlanMemoryPass(planning));
+  pm.addPass(createPlanMemoryPass(planning));
 }
 
 void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
@@ -117,7 +118,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   rows.vectorBits = options.vectorBits;
   function.addPass(createCpuLowerRowKernelsPass(rows));
   function.addPass(createCpuLowerResizeLinearPass());
-  function.addPass(createCpuLowerStridedCopiesPass());
+  function.addPass(createLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCpuOrderLoopsPass());
   function.addPass(createConvertLinalgToParallelLoopsPass());
@@ -167,7 +168,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
   // reductions stay sequential loops inside; GEMMs stay linalg ops for
   // the emitter's tiled kernels.
   OpPassManager &function = pm.nest<func::FuncOp>();
-  function.addPass(createCpuLowerStridedCopiesPass());
+  function.addPass(createLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCudaLowerToLoopsPass());
   function.addPass(createLowerAffinePass());
@@ -229,6 +230,7 @@ void mlir::kiln::registerPipelines() {
   registerKilnGraphPasses();
   registerKilnLayoutPasses();
   registerKilnCodegenLinalgPasses();
+  registerKilnCodegenCommonPasses();
   registerKilnCodegenCpuPasses();
   registerKilnCodegenCudaPasses();
   registerCpuPipeline(

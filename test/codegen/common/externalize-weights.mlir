@@ -1,5 +1,5 @@
-// RUN: kiln-opt %s -split-input-file -kiln-cpu-externalize-weights | FileCheck %s
-// RUN: kiln-opt %s -split-input-file -kiln-cpu-externalize-weights=min-bytes=1 | FileCheck %s --check-prefix=ALL
+// RUN: kiln-opt %s -split-input-file -kiln-externalize-weights | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-externalize-weights=min-bytes=1 | FileCheck %s --check-prefix=ALL
 
 // Large constants leave the code: @main reads them from its new leading
 // weights argument at 64-byte-aligned offsets; small ones stay globals.

@@ -1,4 +1,4 @@
-//===- PlanMemory.cpp - kiln-cpu-plan-memory ------------------------------===//
+//===- PlanMemory.cpp - kiln-plan-memory ------------------------------===//
 //
 // A static memory plan: intermediates live in one workspace the runtime
 // allocates once per session, instead of being allocated and freed on
@@ -12,14 +12,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/cpu/Passes.h"
+#include "codegen/common/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace mlir::kiln {
-#define GEN_PASS_DEF_CPUPLANMEMORYPASS
-#include "codegen/cpu/Passes.h.inc"
+#define GEN_PASS_DEF_PLANMEMORYPASS
+#include "codegen/common/Passes.h.inc"
 } // namespace mlir::kiln
 
 using namespace mlir;
@@ -64,8 +64,8 @@ int64_t staticBytes(MemRefType type) {
          llvm::divideCeil(type.getElementType().getIntOrFloatBitWidth(), 8);
 }
 
-struct CpuPlanMemoryPass
-    : kiln::impl::CpuPlanMemoryPassBase<CpuPlanMemoryPass> {
+struct PlanMemoryPass
+    : kiln::impl::PlanMemoryPassBase<PlanMemoryPass> {
   using Base::Base;
 
   void runOnOperation() override {

@@ -1,4 +1,4 @@
-//===- ExternalizeWeights.cpp - kiln-cpu-externalize-weights --------------===//
+//===- ExternalizeWeights.cpp - kiln-externalize-weights --------------===//
 //
 // Weights stay in the package's weights section, which the runtime maps
 // read-only and hands to the model as one byte buffer; the code reads each
@@ -6,14 +6,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/cpu/Passes.h"
+#include "codegen/common/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace mlir::kiln {
-#define GEN_PASS_DEF_CPUEXTERNALIZEWEIGHTSPASS
-#include "codegen/cpu/Passes.h.inc"
+#define GEN_PASS_DEF_EXTERNALIZEWEIGHTSPASS
+#include "codegen/common/Passes.h.inc"
 } // namespace mlir::kiln
 
 using namespace mlir;
@@ -32,8 +32,8 @@ int64_t elementBytes(Type type) {
   return llvm::divideCeil(type.getIntOrFloatBitWidth(), 8);
 }
 
-struct CpuExternalizeWeightsPass
-    : kiln::impl::CpuExternalizeWeightsPassBase<CpuExternalizeWeightsPass> {
+struct ExternalizeWeightsPass
+    : kiln::impl::ExternalizeWeightsPassBase<ExternalizeWeightsPass> {
   using Base::Base;
 
   void runOnOperation() override {

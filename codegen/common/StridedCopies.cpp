@@ -1,13 +1,13 @@
-//===- StridedCopies.cpp - kiln-cpu-lower-strided-copies ------------------===//
+//===- StridedCopies.cpp - kiln-lower-strided-copies ------------------===//
 
-#include "codegen/cpu/Passes.h"
+#include "codegen/common/Passes.h"
 
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::kiln {
-#define GEN_PASS_DEF_CPULOWERSTRIDEDCOPIESPASS
-#include "codegen/cpu/Passes.h.inc"
+#define GEN_PASS_DEF_LOWERSTRIDEDCOPIESPASS
+#include "codegen/common/Passes.h.inc"
 } // namespace mlir::kiln
 
 using namespace mlir;
@@ -34,8 +34,8 @@ struct StridedCopyToLinalg : OpRewritePattern<memref::CopyOp> {
   }
 };
 
-struct CpuLowerStridedCopiesPass
-    : kiln::impl::CpuLowerStridedCopiesPassBase<CpuLowerStridedCopiesPass> {
+struct LowerStridedCopiesPass
+    : kiln::impl::LowerStridedCopiesPassBase<LowerStridedCopiesPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<StridedCopyToLinalg>(&getContext());

@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s -split-input-file -verify-diagnostics -kiln-cpu-externalize-weights
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics -kiln-externalize-weights
 
 // expected-error@below {{the model has no function @main to compile}}
 module {

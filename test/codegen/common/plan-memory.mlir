@@ -1,5 +1,5 @@
-// RUN: kiln-opt %s -split-input-file -kiln-cpu-plan-memory | FileCheck %s
-// RUN: kiln-opt %s -split-input-file -kiln-cpu-plan-memory=plan-results=true | FileCheck %s --check-prefix=RESULTS
+// RUN: kiln-opt %s -split-input-file -kiln-plan-memory | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-plan-memory=plan-results=true | FileCheck %s --check-prefix=RESULTS
 
 // Buffers whose lifetimes overlap get disjoint offsets; a buffer allocated
 // after another is freed reuses its bytes. The returned buffer (never

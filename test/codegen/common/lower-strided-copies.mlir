@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s -kiln-cpu-lower-strided-copies | FileCheck %s
+// RUN: kiln-opt %s -kiln-lower-strided-copies | FileCheck %s
 
 // A copy into a strided view becomes a linalg.copy (later loops); a copy
 // between contiguous buffers stays a memref.copy (later memcpy).

@@ -1,13 +1,13 @@
-//===- FuseElementwise.cpp - kiln-cpu-fuse-elementwise --------------------===//
+//===- FuseElementwise.cpp - kiln-fuse-elementwise --------------------===//
 
-#include "codegen/cpu/Passes.h"
+#include "codegen/common/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::kiln {
-#define GEN_PASS_DEF_CPUFUSEELEMENTWISEPASS
-#include "codegen/cpu/Passes.h.inc"
+#define GEN_PASS_DEF_FUSEELEMENTWISEPASS
+#include "codegen/common/Passes.h.inc"
 } // namespace mlir::kiln
 
 using namespace mlir;
@@ -20,8 +20,8 @@ bool isElementwise(Operation *op) {
   return linalgOp && linalgOp.getNumLoops() == linalgOp.getNumParallelLoops();
 }
 
-struct CpuFuseElementwisePass
-    : kiln::impl::CpuFuseElementwisePassBase<CpuFuseElementwisePass> {
+struct FuseElementwisePass
+    : kiln::impl::FuseElementwisePassBase<FuseElementwisePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     linalg::populateElementwiseOpsFusionPatterns(

@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s -kiln-cpu-fuse-elementwise | FileCheck %s
+// RUN: kiln-opt %s -kiln-fuse-elementwise | FileCheck %s
 
 // The add fuses into the elementwise mul; the mul, which feeds a
 // reduction, stays a separate generic (fused, it would be recomputed for

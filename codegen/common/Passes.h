@@ -1,0 +1,43 @@
+//===- Passes.h - the code generators' shared passes ------------*- C++ -*-===//
+
+#ifndef KILN_CODEGEN_COMMON_PASSES_H
+#define KILN_CODEGEN_COMMON_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::kiln {
+
+#define GEN_PASS_DECL
+#include "codegen/common/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "codegen/common/Passes.h.inc"
+
+/// The names the package and the runtime agree on.
+inline constexpr llvm::StringLiteral kModelFunctionName = "kiln_model";
+inline constexpr llvm::StringLiteral kEntryPointName = "kiln_entry";
+inline constexpr llvm::StringLiteral kWeightsAttrName = "kiln.weights";
+inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
+    "kiln.workspace_bytes";
+inline constexpr llvm::StringLiteral kDynamicBuffersAttrName =
+    "kiln.dynamic_buffers";
+inline constexpr llvm::StringLiteral kKernelsAttrName = "kiln.kernels";
+
+/// The model's function @main, or null after an error on `module`.
+inline func::FuncOp lookupModelFunction(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (main && !main.isExternal())
+    return main;
+  module.emitError("the model has no function @main to compile");
+  return {};
+}
+
+} // namespace mlir::kiln
+
+#endif // KILN_CODEGEN_COMMON_PASSES_H

@@ -1,0 +1,86 @@
+//===- Passes.td - the code generators' shared passes -----*- tablegen -*-===//
+//
+// Passes on the tensor and buffer stages that every target runs: fusion
+// before bufferization, the weights section, the memory plan.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_COMMON_PASSES
+#define KILN_CODEGEN_COMMON_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ExternalizeWeightsPass
+    : Pass<"kiln-externalize-weights", "ModuleOp"> {
+  let summary = "Read large constants from the package's weights section";
+  let description = [{
+    Constant `memref.global`s of at least `min-bytes` bytes leave the code:
+    the entry function `@main` gains a leading `memref<?xi8>` argument (the
+    weights section, memory-mapped by the runtime) and each use of such a
+    global becomes a `memref.view` at the global's offset in that section.
+    Offsets are aligned to 64 bytes. The module records the layout in
+    `kiln.weights`: one `{offset, value}` dictionary per weight, in section
+    order, so the package writer can lay out the bytes. Weights are thus
+    used in place from the mapped file, never copied into the code.
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", "64",
+           "Constants at least this large go to the weights section">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def PlanMemoryPass : Pass<"kiln-plan-memory", "ModuleOp"> {
+  let summary = "Place intermediate buffers in one per-session workspace";
+  let description = [{
+    Runs after kiln-externalize-weights. Every statically shaped
+    `memref.alloc` at the top level of `@main` that is freed by a
+    `memref.dealloc` in the same block gets an offset (64-byte aligned) in
+    one workspace buffer: buffers whose lifetimes (from alloc to dealloc,
+    in program order) overlap never share bytes, others may. `@main` gains
+    a second argument, the workspace (`memref<?xi8>`), each such alloc
+    becomes a `memref.view` into it and its dealloc disappears. The module
+    records `kiln.workspace_bytes` (the workspace's size) and
+    `kiln.dynamic_buffers` (allocations left to run time: buffers whose
+    size depends on run-time dimensions, and results unless planned).
+    With `plan-results`, a statically shaped buffer the function returns
+    (directly or through views) is placed too, live until the return: the
+    CPU runtime hands such results out as session memory, valid until the
+    next run, so that a static model allocates nothing per run.
+  }];
+  let options = [
+    Option<"planResults", "plan-results", "bool", "false",
+           "Place the returned buffers in the workspace as well">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def LowerStridedCopiesPass
+    : Pass<"kiln-lower-strided-copies", "func::FuncOp"> {
+  let summary = "Turn memref.copy between non-contiguous buffers into loops";
+  let description = [{
+    The LLVM lowering turns a `memref.copy` whose operands are not both
+    contiguous into a call to a library helper. Kiln's object code links no
+    MLIR runtime library, so such copies become `linalg.copy` (and thus
+    loops) here. Contiguous copies stay and become `memcpy`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def FuseElementwisePass
+    : Pass<"kiln-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Fuse elementwise producers into elementwise consumers";
+  let description = [{
+    Runs on linalg on tensors, before bufferization. An elementwise
+    linalg.generic with one use fuses into its consumer when that consumer
+    is elementwise too, so chains (bias, batch normalization, activation)
+    become one loop nest whose intermediates never reach memory. Producers
+    of reductions (matmul, convolution, softmax sums) are left alone: fused
+    there, they would be recomputed for every reduction step.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+#endif // KILN_CODEGEN_COMMON_PASSES
