@@ -82,7 +82,7 @@ void ThreadTeam::run(const std::function<void(int)> &task) {
     std::lock_guard<std::mutex> lock(mutex_);
     task_ = &task;
     running_.store(size_ - 1, std::memory_order_relaxed);
-    arrived_ = 0;
+    arrived_.store(0, std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
@@ -98,15 +98,28 @@ void ThreadTeam::run(const std::function<void(int)> &task) {
 }
 
 void ThreadTeam::barrier() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  unsigned long phase = barrierPhase_;
-  if (++arrived_ == size_) {
-    arrived_ = 0;
-    ++barrierPhase_;
+  // Every parallel loop ends in a barrier: waiting for it in the kernel
+  // would cost a sleep and a wake-up per loop, so members spin first.
+  unsigned long phase = barrierPhase_.load(std::memory_order_acquire);
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == size_) {
+    arrived_.store(0, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      barrierPhase_.fetch_add(1, std::memory_order_release);
+    }
     barrierWake_.notify_all();
     return;
   }
-  barrierWake_.wait(lock, [&] { return barrierPhase_ != phase; });
+  for (int round = 0; round < kSpinRounds &&
+                      barrierPhase_.load(std::memory_order_acquire) == phase;
+       ++round)
+    pause();
+  if (barrierPhase_.load(std::memory_order_acquire) != phase)
+    return;
+  std::unique_lock<std::mutex> lock(mutex_);
+  barrierWake_.wait(lock, [&] {
+    return barrierPhase_.load(std::memory_order_acquire) != phase;
+  });
 }
 
 //===----------------------------------------------------------------------===//

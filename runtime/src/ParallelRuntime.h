@@ -43,8 +43,10 @@ private:
   std::atomic<unsigned long> generation_{0};
   std::atomic<int> running_{0};
   std::atomic<bool> stopping_{false};
-  int arrived_ = 0;
-  unsigned long barrierPhase_ = 0;
+  /// The barrier: members arrived, and a phase bumped when all have; the
+  /// others spin on it briefly before sleeping, as the workers do.
+  std::atomic<int> arrived_{0};
+  std::atomic<unsigned long> barrierPhase_{0};
 };
 
 /// Makes `team` the one the generated code's parallel loops use on this

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 using kiln::runtime::ThreadTeam;
 
@@ -33,6 +35,26 @@ TEST(ThreadTeam, BarrierSeparatesPhases) {
     });
     EXPECT_FALSE(early.load());
   }
+}
+
+// Members spin at a barrier, then sleep: a member arriving long after the
+// spinning ends (milliseconds) still releases the others, and back-to-back
+// barriers (the spinning path) keep their phases apart.
+TEST(ThreadTeam, BarrierWaitsForALateMember) {
+  ThreadTeam team(3);
+  std::atomic<int> before{0};
+  std::atomic<bool> early{false};
+  team.run([&](int index) {
+    if (index == 2)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    before.fetch_add(1);
+    team.barrier();
+    if (before.load() != 3)
+      early = true;
+    for (int round = 0; round < 1000; ++round)
+      team.barrier();
+  });
+  EXPECT_FALSE(early.load());
 }
 
 TEST(ThreadTeam, ASizeOfOneRunsOnTheCaller) {
