@@ -28,6 +28,8 @@ inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
 inline constexpr llvm::StringLiteral kDynamicBuffersAttrName =
     "kiln.dynamic_buffers";
 inline constexpr llvm::StringLiteral kKernelsAttrName = "kiln.kernels";
+/// On an `scf.parallel` a kernel lowering made: worth the threads.
+inline constexpr llvm::StringLiteral kThreadedAttrName = "kiln.threaded";
 
 /// The model's function @main, or null after an error on `module`.
 inline func::FuncOp lookupModelFunction(ModuleOp module) {

@@ -114,6 +114,7 @@ void AttentionEmitter::emit() {
   auto loop = b.create<scf::ParallelOp>(
       loc, ValueRange{index(0)}, ValueRange{index(heads * tilesPerHead)},
       ValueRange{index(1)});
+  markThreaded(loop, 4 * heads * rows * keys * depth);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   scores = b.create<memref::AllocaOp>(

@@ -168,6 +168,7 @@ void DepthwiseEmitter::emit() {
   auto rows = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
                                         ValueRange{index(batch * outH)},
                                         ValueRange{index(1)});
+  markThreaded(rows, 2 * batch * outH * outW * channels * kernelH * kernelW);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(rows.getBody());
   emitRow(rows.getInductionVars()[0]);

@@ -1,6 +1,7 @@
 //===- KernelHelpers.cpp - what the kernel lowerings share ----------------===//
 
 #include "codegen/cpu/KernelHelpers.h"
+#include "codegen/common/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -56,6 +57,12 @@ Value mlir::kiln::applyActivation(OpBuilder &b, Location loc, Value x,
   }
   }
   llvm_unreachable("unknown activation");
+}
+
+void mlir::kiln::markThreaded(scf::ParallelOp loop, int64_t operations) {
+  constexpr int64_t kThreadedOperations = 1 << 17;
+  if (operations >= kThreadedOperations)
+    loop->setAttr(kThreadedAttrName, UnitAttr::get(loop.getContext()));
 }
 
 LogicalResult mlir::kiln::checkVectorBits(Operation *scope,

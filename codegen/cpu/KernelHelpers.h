@@ -5,6 +5,7 @@
 
 #include "dialects/kiln/KilnOps.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -13,6 +14,13 @@ namespace mlir::kiln {
 /// `activation` applied to the float vector `x` (clip bounds for Clip).
 Value applyActivation(OpBuilder &b, Location loc, Value x,
                       Activation activation, float clipMin, float clipMax);
+
+/// Marks a kernel's `scf.parallel` as worth the session's threads, which
+/// kiln-cpu-select-parallel-loops then keeps, when the kernel does at least
+/// about 128 K operations (`operations`; a fork and join costs a few
+/// thousand cycles). A count of loop iterations would misjudge a
+/// microkernel, whose innermost step is dozens of vector operations.
+void markThreaded(scf::ParallelOp loop, int64_t operations);
 
 /// Fails, with an error on `scope`, unless `vectorBits` is 256 or 512 (the
 /// widths the kernels are written for).

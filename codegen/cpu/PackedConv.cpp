@@ -139,6 +139,8 @@ LogicalResult ConvEmitter::emit() {
   auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
                                         ValueRange{index(s.tiles * pixelTiles)},
                                         ValueRange{index(1)});
+  markThreaded(loop, 2 * s.pixels() * s.filters * s.kernelH * s.kernelW *
+                         s.channels);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value tile = loop.getInductionVars()[0];

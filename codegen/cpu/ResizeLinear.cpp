@@ -45,6 +45,8 @@ void lowerResize(ResizeLinearOp op) {
   auto rows = b.create<scf::ParallelOp>(
       loc, ValueRange{index(0)}, ValueRange{index(out[0] * out[1] * outH)},
       ValueRange{index(1)});
+  // Four loads and three blends per output.
+  markThreaded(rows, 8 * out[0] * out[1] * outH * out[3]);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(rows.getBody());
   Value row = rows.getInductionVars()[0];

@@ -42,6 +42,8 @@ public:
     auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
                                           ValueRange{index(rows)},
                                           ValueRange{index(1)});
+    // A few sweeps of several operations per element.
+    markThreaded(loop, 8 * rows * length);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     body(b.create<arith::MulIOp>(loc, loop.getInductionVars()[0],

@@ -145,6 +145,10 @@ struct CpuSelectParallelLoopsPass
       for (auto [lo, hi, st] : llvm::zip(loop.getLowerBound(),
                                          loop.getUpperBound(), loop.getStep()))
         work = saturatingMul(work, tripCount(lo, hi, st));
+      // A kernel lowering knows its work better than a count of loop
+      // iterations does.
+      if (loop->hasAttr(kThreadedAttrName) && !nested)
+        work = minWork;
       if (nested || work < minWork)
         serial.push_back(loop);
       else

@@ -29,8 +29,9 @@
 // CHECK: vector.create_mask %c6{{(_[0-9]+)?}} : vector<16xi1>
 // CHECK: vector.maskedload
 // CHECK: arith.select
-// The sums divide the rows.
+// The sums divide the rows. The tiles are worth the threads.
 // CHECK: arith.divf
+// CHECK: } {kiln.threaded}
 // AVX2 has room for 12 accumulators: one row of eight 8-lane vectors per
 // tile, whose scores take blocks of four vectors.
 // AVX2-LABEL: func.func @attention

@@ -90,3 +90,21 @@ func.func @few_outer(%a: memref<2x10000xf32>) {
   }
   return
 }
+
+// -----
+
+// A kernel lowering that knows its loop is worth the threads says so
+// (kiln.threaded): a microkernel's few iterations each do dozens of vector
+// operations, which a count of iterations misses.
+// CHECK-LABEL: func.func @threaded
+// CHECK: scf.parallel
+func.func @threaded(%a: memref<10xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%i) = (%c0) to (%c10) step (%c1) {
+    memref.store %zero, %a[%i] : memref<10xf32>
+  } {kiln.threaded}
+  return
+}
