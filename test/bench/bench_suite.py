@@ -13,8 +13,9 @@ inter-op thread, sequential execution); OpenVINO's from a compiled model on
 "CPU" with INFERENCE_NUM_THREADS = N and the LATENCY hint, once pinned to
 FP32 (INFERENCE_PRECISION_HINT=f32, the like-for-like row) and once with
 its defaults (BF16 where the CPU has AVX512_BF16). Kiln runs twice too:
-FP32, and `--precision=bf16`. Each is the median of warm runs. The ratio
-is Kiln's FP32 time over the faster FP32 peer (below 1: Kiln is faster);
+FP32, and `--precision=bf16`. Each is the median of warm runs: at least
+the iterations asked for, and at least two seconds of them. The ratio is
+Kiln's FP32 time over the faster FP32 peer (below 1: Kiln is faster);
 the BF16 ratio is Kiln's BF16 time over OpenVINO's default; the last line
 of each thread count is the geometric mean of the ratios. The BF16
 accuracy column is the largest difference of Kiln's BF16 outputs from
@@ -42,9 +43,23 @@ def inputs_of(models, name):
             for path in sorted(glob.glob(prefix + "*.npy"))}
 
 
+# Each measurement runs for at least this long (more iterations than asked
+# for a fast model), so that a burst of noise on the shared machine moves
+# few of its runs.
+MIN_SECONDS = 2.0
+
+
+def enough_iterations(run_ms, iterations):
+    return max(iterations, min(5000, math.ceil(MIN_SECONDS * 1000 / run_ms)))
+
+
 def median_ms(run, iterations, warmup):
     for _ in range(warmup):
         run()
+    start = time.perf_counter()
+    run()
+    iterations = enough_iterations((time.perf_counter() - start) * 1000.0,
+                                   iterations)
     times = []
     for _ in range(iterations):
         start = time.perf_counter()
@@ -67,13 +82,17 @@ def kiln_compile(kiln, models, name, work, precision="fp32"):
 
 
 def kiln_median(kiln, package, inputs, threads, iterations, warmup):
-    arguments = [kiln, "bench", package, "--json", "--threads", str(threads),
-                 "--iterations", str(iterations), "--warmup", str(warmup)]
-    for input_name, path in inputs.items():
-        arguments += ["--input", f"{input_name}={path}"]
-    result = subprocess.run(arguments, check=True, capture_output=True,
-                            text=True)
-    return json.loads(result.stdout)["median_ms"]
+    def bench(count, warm):
+        arguments = [kiln, "bench", package, "--json", "--threads",
+                     str(threads), "--iterations", str(count), "--warmup",
+                     str(warm)]
+        for input_name, path in inputs.items():
+            arguments += ["--input", f"{input_name}={path}"]
+        result = subprocess.run(arguments, check=True, capture_output=True,
+                                text=True)
+        return json.loads(result.stdout)["median_ms"]
+    estimate = bench(3, 1)
+    return bench(enough_iterations(estimate, iterations), warmup)
 
 
 def kiln_error(kiln, package, inputs, path, feeds, work):
