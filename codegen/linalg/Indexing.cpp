@@ -25,12 +25,45 @@ using namespace mlir::kiln;
 
 namespace {
 
+/// Gather of one constant, in-range index: a slice, which bufferizes to a
+/// view of the data instead of a copy (a decoder's per-layer cache).
+Value sliceForConstantIndex(PatternRewriter &rewriter, onnx::GatherOp op) {
+  auto dataType = cast<RankedTensorType>(op.getData().getType());
+  auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
+  std::optional<SmallVector<int64_t>> index =
+      onnx::getConstantInts(op.getIndices());
+  if (!dataType.hasStaticShape() || indicesType.getRank() > 1 || !index ||
+      index->size() != 1)
+    return {};
+  int64_t axis = op.getAxis() < 0 ? op.getAxis() + dataType.getRank()
+                                  : int64_t(op.getAxis());
+  int64_t extent = dataType.getDimSize(axis);
+  int64_t at = (*index)[0] < 0 ? (*index)[0] + extent : (*index)[0];
+  if (at < 0 || at >= extent)
+    return {};
+  SmallVector<int64_t> offsets(dataType.getRank(), 0);
+  SmallVector<int64_t> sizes(dataType.getShape());
+  SmallVector<int64_t> strides(dataType.getRank(), 1);
+  offsets[axis] = at;
+  sizes[axis] = 1;
+  // A scalar index drops the axis: the rank-reducing form of the slice.
+  return rewriter.create<tensor::ExtractSliceOp>(
+      op.getLoc(), cast<RankedTensorType>(op.getType()), op.getData(),
+      ValueRange{}, ValueRange{}, ValueRange{},
+      rewriter.getDenseI64ArrayAttr(offsets), rewriter.getDenseI64ArrayAttr(sizes),
+      rewriter.getDenseI64ArrayAttr(strides));
+}
+
 struct LowerGather : OpRewritePattern<onnx::GatherOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::GatherOp op,
                                 PatternRewriter &rewriter) const override {
     if (checkIndexingLowering(op))
       return failure();
+    if (Value slice = sliceForConstantIndex(rewriter, op)) {
+      rewriter.replaceOp(op, slice);
+      return success();
+    }
     Location loc = op.getLoc();
     MLIRContext *context = getContext();
     Value data = op.getData(), indices = op.getIndices();

@@ -18,6 +18,22 @@ func.func @gather(%d: tensor<3x4x5xf32>, %i: tensor<2xi64>) -> tensor<3x2x5xf32>
 
 // -----
 
+// One constant index (negative wraps): a slice, a view once bufferized;
+// a scalar index drops the axis, a one-element list keeps it.
+// CHECK-LABEL: func.func @gather_constant
+// CHECK: tensor.extract_slice %arg0[0, 3, 0] [3, 1, 5] [1, 1, 1] : tensor<3x4x5xf32> to tensor<3x5xf32>
+// CHECK: tensor.extract_slice %arg0[0, 0, 0] [3, 1, 5] [1, 1, 1] : tensor<3x4x5xf32> to tensor<3x1x5xf32>
+// CHECK-NOT: linalg.generic
+func.func @gather_constant(%d: tensor<3x4x5xf32>) -> (tensor<3x5xf32>, tensor<3x1x5xf32>) {
+  %i = "onnx.Constant"() <{value = dense<-1> : tensor<i64>}> : () -> tensor<i64>
+  %j = "onnx.Constant"() <{value = dense<[0]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %0 = "onnx.Gather"(%d, %i) <{axis = 1 : i64}> : (tensor<3x4x5xf32>, tensor<i64>) -> tensor<3x5xf32>
+  %1 = "onnx.Gather"(%d, %j) <{axis = 1 : i64}> : (tensor<3x4x5xf32>, tensor<1xi64>) -> tensor<3x1x5xf32>
+  return %0, %1 : tensor<3x5xf32>, tensor<3x1x5xf32>
+}
+
+// -----
+
 // Slice with constant bounds: one extract_slice, ends clamped.
 // CHECK-LABEL: func.func @slice
 // CHECK: tensor.extract_slice %{{.*}}[0, 1] [4, 2] [1, 3] : tensor<4x6xf32> to tensor<4x2xf32>
