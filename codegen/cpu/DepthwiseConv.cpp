@@ -25,8 +25,15 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// Pixels whose accumulators a block keeps in registers.
-constexpr int64_t kBlockPixels = 8;
+/// Pixels whose accumulators a block keeps in registers: eight, or from
+/// five to eight when that divides the row, so that a 7- or 14-pixel row
+/// needs no pixel-at-a-time tail (one accumulator: latency-bound).
+int64_t blockPixels(int64_t width) {
+  for (int64_t block = 8; block >= 5; --block)
+    if (width % block == 0)
+      return block;
+  return 8;
+}
 
 /// What differs between the two window kernels.
 struct WindowKernel {
@@ -187,17 +194,18 @@ void DepthwiseEmitter::emitRow(Value row) {
         isWithin(b, loc, firstY, height),
         isWithin(b, loc, add(firstY, index((kernelH - 1) * k.dilations[0])),
                  height));
-  int64_t fullBlocks = outW / kBlockPixels;
+  int64_t block = blockPixels(outW);
+  int64_t fullBlocks = outW / block;
   if (fullBlocks > 0) {
     auto blocks = b.create<scf::ForOp>(loc, index(0), index(fullBlocks),
                                        index(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(blocks.getBody());
-    emitPixels(kBlockPixels, firstY, rowInside, inRow, outRow,
-               mul(blocks.getInductionVar(), kBlockPixels));
+    emitPixels(block, firstY, rowInside, inRow, outRow,
+               mul(blocks.getInductionVar(), block));
   }
-  if (outW % kBlockPixels) {
-    auto rest = b.create<scf::ForOp>(loc, index(fullBlocks * kBlockPixels),
+  if (outW % block) {
+    auto rest = b.create<scf::ForOp>(loc, index(fullBlocks * block),
                                      index(outW), index(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rest.getBody());

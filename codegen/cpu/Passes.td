@@ -75,7 +75,8 @@ def CpuLowerDepthwiseConvPass
   let description = [{
     Lowers the memref form of `kiln.depthwise_conv2d` to loops over vectors
     of channels (`vector-bits` wide): each output row is a task for the
-    session's threads; along it, blocks of eight pixels keep one
+    session's threads; along it, blocks of eight pixels (or of five to
+    seven when that size divides the row) keep one
     accumulator each per vector of channels, and every tap loads its filter
     vector once for the block. Channels past the last full vector are
     handled with masked loads and stores, pixels past the last full block

@@ -3,8 +3,8 @@
 
 // Without padding: a task per output row; blocks of eight pixels keep one
 // accumulator each per vector of 16 channels (two full vectors of 40
-// channels, then a masked one of 8); 10 pixels leave a block and two
-// single pixels.
+// channels, then a masked one of 8); 11 pixels (no block size from five to
+// eight divides them) leave a block of eight and three single pixels.
 // CHECK-LABEL: func.func @depthwise
 // CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c3) step (%c1)
 // CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1
@@ -15,14 +15,27 @@
 // CHECK: vector.constant_mask [8] : vector<16xi1>
 // CHECK: vector.maskedload
 // CHECK: vector.maskedstore
-// CHECK: scf.for %{{.*}} = %c8 to %c10 step %c1
+// CHECK: scf.for %{{.*}} = %c8 to %c11 step %c1
 // AVX2-LABEL: func.func @depthwise
 // AVX2: scf.for %{{.*}} = %c0 to %c5 step %c1
 // AVX2: scf.for {{.*}} iter_args
 // AVX2-NOT: vector.constant_mask
 // AVX2-SAME:({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-func.func @depthwise(%x: memref<1x5x12x40xf32>, %w: memref<3x3x40xf32>, %b: memref<40xf32>, %y: memref<1x3x10x40xf32>) {
-  kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<clip>, clip_max = 6.0 : f32, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x5x12x40xf32>, memref<3x3x40xf32>, memref<40xf32> into memref<1x3x10x40xf32>
+func.func @depthwise(%x: memref<1x5x13x40xf32>, %w: memref<3x3x40xf32>, %b: memref<40xf32>, %y: memref<1x3x11x40xf32>) {
+  kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<clip>, clip_max = 6.0 : f32, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x5x13x40xf32>, memref<3x3x40xf32>, memref<40xf32> into memref<1x3x11x40xf32>
+  return
+}
+
+// -----
+
+// A row of 14 pixels takes two blocks of seven: no single-pixel tail,
+// whose one accumulator would wait on each multiply-add.
+// CHECK-LABEL: func.func @seven_wide
+// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-NOT: scf.for %{{.*}} = %c14
+func.func @seven_wide(%x: memref<1x3x16x16xf32>, %w: memref<3x3x16xf32>, %b: memref<16xf32>, %y: memref<1x1x14x16xf32>) {
+  kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x3x16x16xf32>, memref<3x3x16xf32>, memref<16xf32> into memref<1x1x14x16xf32>
   return
 }
 
