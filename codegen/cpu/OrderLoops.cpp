@@ -6,6 +6,10 @@
 // matmul into rows of saxpy and convolution into rows of
 // output[ow] += input[ow + kw] * w, both of which vectorize.
 //
+// An elementwise op over whole, contiguous buffers becomes one loop over
+// all their elements: a channels-last tensor's innermost dimension may be
+// only 16 wide, too short a loop for the vectorizer to pay off.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/Passes.h"
@@ -52,6 +56,20 @@ std::optional<SmallVector<unsigned>> loopOrder(linalg::GenericOp op) {
   return order;
 }
 
+/// Whether `op` maps every element of contiguous, static buffers to the
+/// same element of the others: all loops parallel, every map the identity.
+bool isFlatElementwise(linalg::GenericOp op) {
+  if (op.getNumLoops() < 2 || op.getNumReductionLoops() != 0)
+    return false;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        !op.getMatchingIndexingMap(&operand).isIdentity())
+      return false;
+  }
+  return !op.hasIndexSemantics();
+}
+
 struct CpuOrderLoopsPass
     : kiln::impl::CpuOrderLoopsPassBase<CpuOrderLoopsPass> {
   void runOnOperation() override {
@@ -59,6 +77,18 @@ struct CpuOrderLoopsPass
     SmallVector<linalg::GenericOp> generics;
     getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
     for (linalg::GenericOp op : generics) {
+      if (isFlatElementwise(op)) {
+        ReassociationIndices all;
+        for (unsigned i = 0; i < op.getNumLoops(); ++i)
+          all.push_back(i);
+        rewriter.setInsertionPoint(op);
+        FailureOr<linalg::CollapseResult> collapsed =
+            linalg::collapseOpIterationDims(op, {all}, rewriter);
+        if (failed(collapsed))
+          return signalPassFailure();
+        rewriter.replaceOp(op, collapsed->results);
+        continue;
+      }
       std::optional<SmallVector<unsigned>> order = loopOrder(op);
       if (!order)
         continue;

@@ -6,7 +6,7 @@
 include "mlir/Pass/PassBase.td"
 
 def CpuOrderLoopsPass : Pass<"kiln-cpu-order-loops", "func::FuncOp"> {
-  let summary = "Put each reduction's contiguous output loop innermost";
+  let summary = "Put each reduction's contiguous output loop innermost; flatten elementwise loops";
   let description = [{
     Runs on linalg.generic ops (named ops generalized first). For an op
     with reduction loops whose output's last index is a parallel loop, that
@@ -14,7 +14,11 @@ def CpuOrderLoopsPass : Pass<"kiln-cpu-order-loops", "func::FuncOp"> {
     stay outermost. The innermost loop then walks the output (and, for
     matmul and stride-1 convolution, an input) contiguously, which LLVM's
     loop vectorizer turns into vector code; each output element still sums
-    its terms in the original order, so results do not change.
+    its terms in the original order, so results do not change. An
+    elementwise op (every loop parallel, every map the identity) over
+    static, contiguous buffers is collapsed into one loop over all the
+    elements: a channels-last innermost dimension can be too short for
+    the vectorizer.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }

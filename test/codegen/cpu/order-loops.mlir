@@ -22,13 +22,33 @@ func.func @matmul(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf32
 
 // -----
 
-// Without reductions the order stays.
+// An elementwise op over whole buffers becomes one loop over all their
+// elements (a channels-last innermost dimension may be only 16 wide).
 // CHECK-LABEL: func.func @elementwise
-// CHECK: iterator_types = ["parallel", "parallel"]
+// CHECK: %[[A:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1]] : memref<4x8xf32> into memref<32xf32>
+// CHECK: %[[B:.*]] = memref.collapse_shape %arg1 {{\[\[}}0, 1]] : memref<4x8xf32> into memref<32xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[A]] : memref<32xf32>) outs(%[[B]] : memref<32xf32>)
 #id = affine_map<(i, j) -> (i, j)>
 func.func @elementwise(%a: memref<4x8xf32>, %b: memref<4x8xf32>) {
   linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%a : memref<4x8xf32>) outs(%b : memref<4x8xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+// Without reductions, and not elementwise over whole buffers (a
+// transpose), the order stays.
+// CHECK-LABEL: func.func @transpose
+// CHECK: iterator_types = ["parallel", "parallel"]
+#t = affine_map<(i, j) -> (j, i)>
+#o = affine_map<(i, j) -> (i, j)>
+func.func @transpose(%a: memref<8x4xf32>, %b: memref<4x8xf32>) {
+  linalg.generic {indexing_maps = [#t, #o], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<8x4xf32>) outs(%b : memref<4x8xf32>) {
   ^bb0(%x: f32, %y: f32):
     linalg.yield %x : f32
   }
