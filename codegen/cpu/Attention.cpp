@@ -39,10 +39,10 @@ int64_t accumulatorBudget(int64_t vectorBits) {
 /// below any real score, yet finite, so that differences stay finite.
 constexpr float kFarBelow = -1e30f;
 
-class AttentionEmitter {
+class AttentionEmitter : KernelEmitterBase {
 public:
   AttentionEmitter(AttentionOp op, int64_t vectorBits, OpBuilder &b)
-      : op(op), b(b), loc(op.getLoc()) {
+      : KernelEmitterBase(b, op.getLoc()), op(op) {
     auto q = cast<MemRefType>(op.getQuery().getType()).getShape();
     auto k = cast<MemRefType>(op.getKeys().getType()).getShape();
     heads = q[0];
@@ -63,13 +63,6 @@ public:
   void emit();
 
 private:
-  Value index(int64_t value) {
-    return b.create<arith::ConstantIndexOp>(loc, value);
-  }
-  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
-  Value mul(Value x, int64_t y) {
-    return b.create<arith::MulIOp>(loc, x, index(y));
-  }
   Value scalar(float value) {
     return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
   }
@@ -95,8 +88,6 @@ private:
                                ValueRange carried);
 
   AttentionOp op;
-  OpBuilder &b;
-  Location loc;
   int64_t heads, rows, depth, keys;
   int64_t lanes, depthVectors, rowsPerTile, blockVectors, blockKeys;
   VectorType vectorType;

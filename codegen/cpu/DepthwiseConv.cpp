@@ -80,11 +80,11 @@ struct WindowKernel {
   }
 };
 
-class DepthwiseEmitter {
+class DepthwiseEmitter : KernelEmitterBase {
 public:
   DepthwiseEmitter(const WindowKernel &kernel, int64_t vectorBits,
                    OpBuilder &b)
-      : k(kernel), b(b), loc(kernel.op->getLoc()) {
+      : KernelEmitterBase(b, kernel.op->getLoc()), k(kernel) {
     auto in = cast<MemRefType>(k.input.getType()).getShape();
     auto out = cast<MemRefType>(k.init.getType()).getShape();
     batch = in[0];
@@ -105,13 +105,6 @@ public:
   void emit();
 
 private:
-  Value index(int64_t value) {
-    return b.create<arith::ConstantIndexOp>(loc, value);
-  }
-  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
-  Value mul(Value x, int64_t y) {
-    return b.create<arith::MulIOp>(loc, x, index(y));
-  }
   /// A vector at `at` of a flat buffer, masked when `mask` is set, as f32
   /// (widened from a bf16 input).
   Value load(Value buffer, Value at, Value mask) {
@@ -137,17 +130,12 @@ private:
                     Value firstX, bool checked);
   void emitBlock(int64_t pixels, Value firstY, Value inRow, Value outRow,
                  Value firstX, Value channel, Value mask, bool checked);
-  Value sub(Value x, int64_t y) {
-    return b.create<arith::SubIOp>(loc, x, index(y));
-  }
   Value both(Value x, Value y) { return b.create<arith::AndIOp>(loc, x, y); }
 
   /// Max pooling's start value and padding.
   static constexpr float kLowest = -std::numeric_limits<float>::infinity();
 
   WindowKernel k;
-  OpBuilder &b;
-  Location loc;
   int64_t batch, height, width, channels, kernelH, kernelW, outH, outW;
   int64_t padTop, padLeft;
   bool padded;

@@ -5,11 +5,33 @@
 
 #include "dialects/kiln/KilnOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 namespace mlir::kiln {
+
+/// What every kernel emitter builds with: index constants and arithmetic
+/// at the kernel's location.
+struct KernelEmitterBase {
+  KernelEmitterBase(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Value index(int64_t value) {
+    return b.create<arith::ConstantIndexOp>(loc, value);
+  }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
+  Value sub(Value x, int64_t y) {
+    return b.create<arith::SubIOp>(loc, x, index(y));
+  }
+  Value mul(Value x, int64_t y) {
+    return b.create<arith::MulIOp>(loc, x, index(y));
+  }
+
+  OpBuilder &b;
+  Location loc;
+};
 
 /// `activation` applied to the float vector `x` (clip bounds for Clip).
 Value applyActivation(OpBuilder &b, Location loc, Value x,

@@ -54,11 +54,11 @@ int64_t accumulatorBudget(int64_t vectorBits, bool splitsPairs) {
 
 
 /// Emits the code of one packed convolution at `op`.
-class ConvEmitter {
+class ConvEmitter : KernelEmitterBase {
 public:
   ConvEmitter(PackedConv2DOp op, int64_t vectorBits, bool bf16Dot,
               OpBuilder &b)
-      : op(op), b(b), loc(op.getLoc()), bf16(op.isBf16()),
+      : KernelEmitterBase(b, op.getLoc()), op(op), bf16(op.isBf16()),
         bf16Dot(bf16Dot && bf16) {
     auto in = cast<MemRefType>(op.getInput().getType()).getShape();
     auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
@@ -83,13 +83,6 @@ public:
   LogicalResult emit();
 
 private:
-  Value index(int64_t value) {
-    return b.create<arith::ConstantIndexOp>(loc, value);
-  }
-  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
-  Value mul(Value x, int64_t y) {
-    return b.create<arith::MulIOp>(loc, x, index(y));
-  }
   void emitTile(int64_t rows, Value firstPixel, Value filterTile);
   /// One channel step of the tile: `acc` plus the products of channel `c`
   /// (f32) or channel pair `c` (bf16) of each row's `source` and the
@@ -108,8 +101,6 @@ private:
   }
 
   PackedConv2DOp op;
-  OpBuilder &b;
-  Location loc;
   ConvShape s;
   bool bf16, bf16Dot;
   int64_t lanes, vectorsPerRow, rowsPerTile;

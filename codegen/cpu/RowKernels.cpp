@@ -22,11 +22,11 @@ using namespace mlir::kiln;
 
 namespace {
 
-class RowEmitter {
+class RowEmitter : public KernelEmitterBase {
 public:
   RowEmitter(Operation *op, Value input, Value output, int64_t vectorBits,
              OpBuilder &b)
-      : b(b), loc(op->getLoc()) {
+      : KernelEmitterBase(b, op->getLoc()) {
     auto type = cast<MemRefType>(input.getType());
     length = type.getShape().back();
     rows = type.getNumElements() / length;
@@ -98,13 +98,7 @@ public:
   Value reduce(vector::CombiningKind kind, Value vector) {
     return b.create<vector::ReductionOp>(loc, kind, vector);
   }
-  Value index(int64_t value) {
-    return b.create<arith::ConstantIndexOp>(loc, value);
-  }
-  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
 
-  OpBuilder &b;
-  Location loc;
   int64_t length, rows, lanes;
   VectorType vectorType, maskType;
   Value input, output;

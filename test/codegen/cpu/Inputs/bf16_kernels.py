@@ -29,7 +29,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cpu_kernels import conv2d  # noqa: E402
+from cpu_kernels import conv2d, run_and_compare  # noqa: E402
 
 rng = np.random.default_rng(17)
 
@@ -155,17 +155,8 @@ def main():
         package = os.path.join(work, cpu + ".kiln")
         subprocess.run([kiln, "compile", path, "--cpu=" + cpu,
                         "--precision=bf16", "-o", package], check=True)
-        out = os.path.join(work, cpu)
-        arguments = [kiln, "run", package, "--threads", "2", "--output-dir", out]
-        for name in feeds:
-            arguments += ["--input", f"{name}={os.path.join(work, name)}.npy"]
-        subprocess.run(arguments, check=True)
-        for name, reference in expected.items():
-            result = np.load(os.path.join(out, name + ".npy"))
-            assert result.shape == reference.shape, (cpu, name, result.shape)
-            error = np.abs(result - reference).max() / np.abs(reference).max()
-            worst = max(worst, error)
-            assert error <= 1e-5, f"{cpu}: {name} is off by {error:.3g}"
+        worst = max(worst, run_and_compare(kiln, package, work, cpu, feeds,
+                                           expected))
     print(f"BF16 kernels match on {', '.join(cpus)}: "
           f"worst relative error {worst:.2e}")
 
