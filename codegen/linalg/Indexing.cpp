@@ -35,8 +35,9 @@ Value sliceForConstantIndex(PatternRewriter &rewriter, onnx::GatherOp op) {
   if (!dataType.hasStaticShape() || indicesType.getRank() > 1 || !index ||
       index->size() != 1)
     return {};
-  int64_t axis = op.getAxis() < 0 ? op.getAxis() + dataType.getRank()
-                                  : int64_t(op.getAxis());
+  auto axis = static_cast<int64_t>(op.getAxis());
+  if (axis < 0)
+    axis += dataType.getRank();
   int64_t extent = dataType.getDimSize(axis);
   int64_t at = (*index)[0] < 0 ? (*index)[0] + extent : (*index)[0];
   if (at < 0 || at >= extent)

@@ -91,8 +91,9 @@ struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
     if (!q || !k || !v || !out)
       return failure();
     int64_t rank = q.getRank();
+    auto axis = static_cast<int64_t>(softmax.getAxis());
     if (k.getRank() != rank || v.getRank() != rank || out != q ||
-        (softmax.getAxis() != -1 && softmax.getAxis() != rank - 1))
+        (axis != -1 && axis != rank - 1))
       return failure();
     ArrayRef<int64_t> qs = q.getShape(), ks = k.getShape(), vs = v.getShape();
     // No broadcasting between the heads; D a multiple of 4 (the kernel's

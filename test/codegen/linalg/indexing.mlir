@@ -19,7 +19,8 @@ func.func @gather(%d: tensor<3x4x5xf32>, %i: tensor<2xi64>) -> tensor<3x2x5xf32>
 // -----
 
 // One constant index (negative wraps): a slice, a view once bufferized;
-// a scalar index drops the axis, a one-element list keeps it.
+// a scalar index drops the axis, a one-element list keeps it (here with
+// the axis counted from the end).
 // CHECK-LABEL: func.func @gather_constant
 // CHECK: tensor.extract_slice %arg0[0, 3, 0] [3, 1, 5] [1, 1, 1] : tensor<3x4x5xf32> to tensor<3x5xf32>
 // CHECK: tensor.extract_slice %arg0[0, 0, 0] [3, 1, 5] [1, 1, 1] : tensor<3x4x5xf32> to tensor<3x1x5xf32>
@@ -28,7 +29,7 @@ func.func @gather_constant(%d: tensor<3x4x5xf32>) -> (tensor<3x5xf32>, tensor<3x
   %i = "onnx.Constant"() <{value = dense<-1> : tensor<i64>}> : () -> tensor<i64>
   %j = "onnx.Constant"() <{value = dense<[0]> : tensor<1xi64>}> : () -> tensor<1xi64>
   %0 = "onnx.Gather"(%d, %i) <{axis = 1 : i64}> : (tensor<3x4x5xf32>, tensor<i64>) -> tensor<3x5xf32>
-  %1 = "onnx.Gather"(%d, %j) <{axis = 1 : i64}> : (tensor<3x4x5xf32>, tensor<1xi64>) -> tensor<3x1x5xf32>
+  %1 = "onnx.Gather"(%d, %j) <{axis = -2 : i64}> : (tensor<3x4x5xf32>, tensor<1xi64>) -> tensor<3x1x5xf32>
   return %0, %1 : tensor<3x5xf32>, tensor<3x1x5xf32>
 }
 
