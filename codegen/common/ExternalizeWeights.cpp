@@ -24,13 +24,6 @@ namespace {
 /// Weights inside the section start on cache-line (and AVX-512) boundaries.
 constexpr int64_t kWeightAlignment = 64;
 
-/// Bytes one element takes in memory (booleans take a byte), or 0 for
-/// element types the weights section does not hold.
-int64_t elementBytes(Type type) {
-  if (!type.isIntOrFloat())
-    return 0;
-  return llvm::divideCeil(type.getIntOrFloatBitWidth(), 8);
-}
 
 struct ExternalizeWeightsPass
     : kiln::impl::ExternalizeWeightsPassBase<ExternalizeWeightsPass> {

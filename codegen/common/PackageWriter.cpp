@@ -1,6 +1,7 @@
 //===- PackageWriter.cpp - writing .kiln packages -------------------------===//
 
 #include "codegen/common/PackageWriter.h"
+#include "codegen/common/Passes.h"
 
 #include "kiln/runtime.h"
 
@@ -151,8 +152,7 @@ FailureOr<std::string> mlir::kiln::layOutWeights(Operation *module,
     if (!offset || !value)
       return module->emitError("malformed weights layout entry ") << entry;
     uint64_t bytes =
-        value.getNumElements() *
-        llvm::divideCeil(value.getElementType().getIntOrFloatBitWidth(), 8);
+        value.getNumElements() * elementBytes(value.getElementType());
     uint64_t start = offset.getInt();
     if (start < section.size())
       return module->emitError("overlapping weights in the layout");

@@ -31,6 +31,12 @@ inline constexpr llvm::StringLiteral kKernelsAttrName = "kiln.kernels";
 /// On an `scf.parallel` a kernel lowering made: worth the threads.
 inline constexpr llvm::StringLiteral kThreadedAttrName = "kiln.threaded";
 
+/// Bytes one element of `type` takes in memory (booleans a byte), or 0 for
+/// types that are not integers or floats.
+inline int64_t elementBytes(Type type) {
+  return type.isIntOrFloat() ? (type.getIntOrFloatBitWidth() + 7) / 8 : 0;
+}
+
 /// The model's function @main, or null after an error on `module`.
 inline func::FuncOp lookupModelFunction(ModuleOp module) {
   auto main = module.lookupSymbol<func::FuncOp>("main");

@@ -57,11 +57,9 @@ bool isReturned(memref::AllocOp alloc) {
 
 /// Bytes of a statically shaped, identity-layout buffer, or 0.
 int64_t staticBytes(MemRefType type) {
-  if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-      !type.getElementType().isIntOrFloat())
+  if (!type.hasStaticShape() || !type.getLayout().isIdentity())
     return 0;
-  return type.getNumElements() *
-         llvm::divideCeil(type.getElementType().getIntOrFloatBitWidth(), 8);
+  return type.getNumElements() * elementBytes(type.getElementType());
 }
 
 struct PlanMemoryPass

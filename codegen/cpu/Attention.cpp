@@ -29,12 +29,6 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// Accumulators a phase of the tile keeps in registers: 24 of AVX-512's
-/// 32, 12 of AVX2's 16.
-int64_t accumulatorBudget(int64_t vectorBits) {
-  return vectorBits >= 512 ? 24 : 12;
-}
-
 /// The running maximum's start and the score of a key past the end: far
 /// below any real score, yet finite, so that differences stay finite.
 constexpr float kFarBelow = -1e30f;
@@ -53,6 +47,7 @@ public:
     while (depth % lanes)
       lanes /= 2;
     depthVectors = depth / lanes;
+    // Each phase of a tile (scores, outputs) fills the accumulators.
     int64_t budget = accumulatorBudget(vectorBits);
     rowsPerTile = std::clamp<int64_t>(budget / depthVectors, 1, 8);
     blockVectors = std::clamp<int64_t>(budget / rowsPerTile, 1, 4);

@@ -44,6 +44,12 @@ Value applyActivation(OpBuilder &b, Location loc, Value x,
 /// microkernel, whose innermost step is dozens of vector operations.
 void markThreaded(scf::ParallelOp loop, int64_t operations);
 
+/// Vector accumulators a register-blocked kernel keeps beside its operand
+/// vectors and broadcasts: 24 of AVX-512's 32 registers, 12 of AVX2's 16.
+inline int64_t accumulatorBudget(int64_t vectorBits) {
+  return vectorBits >= 512 ? 24 : 12;
+}
+
 /// Fails, with an error on `scope`, unless `vectorBits` is 256 or 512 (the
 /// widths the kernels are written for).
 LogicalResult checkVectorBits(Operation *scope, int64_t vectorBits);

@@ -43,13 +43,12 @@ struct ConvShape {
   int64_t pixels() const { return batch * outH * outW; }
 };
 
-/// Accumulators the register file holds beside the filter vectors and a
-/// broadcast: 24 of AVX-512's 32, 12 of AVX2's 16. Splitting bf16 pairs
-/// without `vdpbf16ps` holds twice the filter vectors and two broadcasts.
-int64_t accumulatorBudget(int64_t vectorBits, bool splitsPairs) {
-  if (splitsPairs)
-    return vectorBits >= 512 ? 16 : 8;
-  return vectorBits >= 512 ? 24 : 12;
+/// The accumulators of a tile: the shared budget, less a third when bf16
+/// pairs are split without `vdpbf16ps` (twice the filter vectors and two
+/// broadcasts stay live).
+int64_t tileAccumulators(int64_t vectorBits, bool splitsPairs) {
+  int64_t budget = accumulatorBudget(vectorBits);
+  return splitsPairs ? budget - budget / 3 : budget;
 }
 
 
@@ -73,7 +72,7 @@ public:
       lanes /= 2;
     vectorsPerRow = s.filterTile / lanes;
     rowsPerTile = std::clamp<int64_t>(
-        accumulatorBudget(vectorBits, bf16 && !bf16Dot) / vectorsPerRow, 1,
+        tileAccumulators(vectorBits, bf16 && !bf16Dot) / vectorsPerRow, 1,
         16);
     vectorType = VectorType::get({lanes}, b.getF32Type());
     pairsType = VectorType::get({2 * lanes}, b.getBF16Type());
@@ -91,6 +90,8 @@ private:
                                  Value filterAt, ValueRange acc);
   SmallVector<Value> emitBf16Step(ArrayRef<PaddedSource> sources, Value c,
                                   Value filterAt, ValueRange acc);
+  /// The tile's vectorsPerRow filter vectors of `type` from `filterAt`.
+  SmallVector<Value> loadFilterVectors(VectorType type, Value filterAt);
   /// The f32 value of each half of a bf16 pair held as i32 (scalar or
   /// vector): the low (even channel) and the high (odd channel).
   std::pair<Value, Value> splitPair(Value pair);
@@ -259,13 +260,20 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
   }
 }
 
-SmallVector<Value> ConvEmitter::emitF32Step(ArrayRef<PaddedSource> sources,
-                                            Value c, Value filterAt,
-                                            ValueRange acc) {
+SmallVector<Value> ConvEmitter::loadFilterVectors(VectorType type,
+                                                  Value filterAt) {
   SmallVector<Value> weights;
   for (int64_t v = 0; v < vectorsPerRow; ++v)
     weights.push_back(b.create<vector::LoadOp>(
-        loc, vectorType, filter, ValueRange{add(filterAt, index(v * lanes))}));
+        loc, type, filter,
+        ValueRange{add(filterAt, index(v * type.getNumElements()))}));
+  return weights;
+}
+
+SmallVector<Value> ConvEmitter::emitF32Step(ArrayRef<PaddedSource> sources,
+                                            Value c, Value filterAt,
+                                            ValueRange acc) {
+  SmallVector<Value> weights = loadFilterVectors(vectorType, filterAt);
   SmallVector<Value> next;
   for (auto [r, source] : llvm::enumerate(sources)) {
     Value scalar = b.create<memref::LoadOp>(loc, source.buffer,
@@ -297,11 +305,7 @@ std::pair<Value, Value> ConvEmitter::splitPair(Value pair) {
 SmallVector<Value> ConvEmitter::emitBf16Step(ArrayRef<PaddedSource> sources,
                                              Value c, Value filterAt,
                                              ValueRange acc) {
-  SmallVector<Value> weights;
-  for (int64_t v = 0; v < vectorsPerRow; ++v)
-    weights.push_back(b.create<vector::LoadOp>(
-        loc, pairsType, filter,
-        ValueRange{add(filterAt, index(2 * v * lanes))}));
+  SmallVector<Value> weights = loadFilterVectors(pairsType, filterAt);
   SmallVector<std::pair<Value, Value>> halves;
   if (!bf16Dot)
     for (Value w : weights)

@@ -1007,10 +1007,7 @@ void Emitter::emitGlobals() {
     std::string variable = "kiln_constant_" + std::to_string(index++);
     MemRefType type = global.getType();
     Type elementType = type.getElementType();
-    unsigned elementBytes =
-        elementType.isIntOrFloat()
-            ? (elementType.getIntOrFloatBitWidth() + 7) / 8
-            : 0;
+    unsigned elementBytes = kiln::elementBytes(elementType);
     std::vector<uint8_t> bytes;
     if (elementBytes) {
       for (int64_t i = 0; i < type.getNumElements(); ++i) {

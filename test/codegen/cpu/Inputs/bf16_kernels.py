@@ -25,11 +25,10 @@ import subprocess
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cpu_kernels import conv2d, run_and_compare  # noqa: E402
+from cpu_kernels import conv2d, run_and_compare, save_model  # noqa: E402
 
 rng = np.random.default_rng(17)
 
@@ -141,14 +140,7 @@ def main():
         [conv2d(x[:, c:c + 1], dw[c:c + 1], db[c:c + 1], [2, 1], [1, 1],
                 [1, 1, 1, 1]) for c in range(19)], axis=1))
 
-    graph = helper.make_graph(nodes, "bf16", inputs, outputs, inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    path = os.path.join(work, "bf16.onnx")
-    onnx.save(model, path)
-    for name, value in feeds.items():
-        np.save(os.path.join(work, name + ".npy"), value)
+    path = save_model("bf16", nodes, inputs, outputs, inits, feeds, work)
 
     worst = 0.0
     for cpu in cpus:

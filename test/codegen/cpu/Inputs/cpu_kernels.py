@@ -49,6 +49,20 @@ def conv2d(x, w, b, strides, dilations, pads):
     return out + b.reshape(1, f, 1, 1)
 
 
+def save_model(name, nodes, inputs, outputs, inits, feeds, work):
+    """Writes the model (opset 17) and its feeds into `work`; returns the
+    model's path."""
+    graph = helper.make_graph(nodes, name, inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = os.path.join(work, name + ".onnx")
+    onnx.save(model, path)
+    for feed, value in feeds.items():
+        np.save(os.path.join(work, feed + ".npy"), value)
+    return path
+
+
 def run_and_compare(kiln, package, work, cpu, feeds, expected):
     """Runs `package` on the saved feeds and holds every output to 1e-5 of
     its reference's scale; returns the worst relative error."""
@@ -345,14 +359,7 @@ def main():
         output(name, attention(q, np.swapaxes(kt, -1, -2), v,
                                1 / np.float32(np.sqrt(depth))))
 
-    graph = helper.make_graph(nodes, "packed", inputs, outputs, inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    path = os.path.join(work, "packed.onnx")
-    onnx.save(model, path)
-    for name, value in feeds.items():
-        np.save(os.path.join(work, name + ".npy"), value)
+    path = save_model("packed", nodes, inputs, outputs, inits, feeds, work)
 
     worst = 0.0
     for cpu in cpus:
