@@ -5,13 +5,16 @@
 // last rows, keeps a block of pixels' accumulators in registers and loads
 // each tap's filter vector once per block. Max pooling is the same loop
 // nest with a maximum for the multiply-add and negative infinity for the
-// bias and the padding, so the same emitter lowers kiln.max_pool2d.
+// bias and the padding, so the same emitter lowers kiln.max_pool2d. The
+// batch, height and width may be symbolic (read from the buffers).
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/KernelHelpers.h"
 #include "codegen/cpu/Passes.h"
 #include "dialects/kiln/KilnOps.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <limits>
 
@@ -26,11 +29,12 @@ using namespace mlir::kiln;
 namespace {
 
 /// Pixels whose accumulators a block keeps in registers: eight, or from
-/// five to eight when that divides the row, so that a 7- or 14-pixel row
-/// needs no pixel-at-a-time tail (one accumulator: latency-bound).
-int64_t blockPixels(int64_t width) {
-  for (int64_t block = 8; block >= 5; --block)
-    if (width % block == 0)
+/// five to eight when that divides the (static) row, so that a 7- or
+/// 14-pixel row needs no pixel-at-a-time tail (one accumulator:
+/// latency-bound).
+int64_t blockPixels(std::optional<int64_t> width) {
+  for (int64_t block = 8; width && block >= 5; --block)
+    if (*width % block == 0)
       return block;
   return 8;
 }
@@ -86,15 +90,14 @@ public:
                    OpBuilder &b)
       : KernelEmitterBase(b, kernel.op->getLoc()), k(kernel) {
     auto in = cast<MemRefType>(k.input.getType()).getShape();
-    auto out = cast<MemRefType>(k.init.getType()).getShape();
-    batch = in[0];
-    height = in[1];
-    width = in[2];
+    batch = extent(k.input, 0);
+    height = extent(k.input, 1);
+    width = extent(k.input, 2);
     channels = in[3];
     kernelH = k.kernelH;
     kernelW = k.kernelW;
-    outH = out[1];
-    outW = out[2];
+    outH = extent(k.init, 1);
+    outW = extent(k.init, 2);
     padTop = k.pads[0];
     padLeft = k.pads[1];
     padded = llvm::any_of(k.pads, [](int64_t p) { return p != 0; });
@@ -136,7 +139,9 @@ private:
   static constexpr float kLowest = -std::numeric_limits<float>::infinity();
 
   WindowKernel k;
-  int64_t batch, height, width, channels, kernelH, kernelW, outH, outW;
+  /// Extents that may be symbolic, as index values; the rest static.
+  Value batch, height, width, outH, outW;
+  int64_t channels, kernelH, kernelW;
   int64_t padTop, padLeft;
   bool padded;
   int64_t lanes;
@@ -161,40 +166,42 @@ void DepthwiseEmitter::emit() {
   bias = k.bias;
   output = flattenBuffer(b, loc, k.init);
   auto rows = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
-                                        ValueRange{index(batch * outH)},
+                                        ValueRange{times(batch, outH)},
                                         ValueRange{index(1)});
-  markThreaded(rows, 2 * batch * outH * outW * channels * kernelH * kernelW);
+  markThreaded(rows, operationsOf({batch, outH, outW},
+                                  2 * channels * kernelH * kernelW));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(rows.getBody());
   emitRow(rows.getInductionVars()[0]);
 }
 
 void DepthwiseEmitter::emitRow(Value row) {
-  Value image = b.create<arith::DivUIOp>(loc, row, index(outH));
-  Value y = b.create<arith::RemUIOp>(loc, row, index(outH));
+  Value image = b.create<arith::DivUIOp>(loc, row, outH);
+  Value y = b.create<arith::RemUIOp>(loc, row, outH);
   // The window's first input row, negative in the top padding.
   Value firstY = sub(mul(y, k.strides[0]), padTop);
-  Value inRow = mul(add(mul(image, height), firstY), width * channels);
-  Value outRow = mul(row, outW * channels);
+  Value inRow = times(add(times(image, height), firstY),
+                      times(width, index(channels)));
+  Value outRow = times(row, times(outW, index(channels)));
   Value rowInside;
   if (padded)
     rowInside = both(
         isWithin(b, loc, firstY, height),
         isWithin(b, loc, add(firstY, index((kernelH - 1) * k.dilations[0])),
                  height));
-  int64_t block = blockPixels(outW);
-  int64_t fullBlocks = outW / block;
-  if (fullBlocks > 0) {
-    auto blocks = b.create<scf::ForOp>(loc, index(0), index(fullBlocks),
-                                       index(1));
+  std::optional<int64_t> staticWidth = getConstantIntValue(outW);
+  int64_t block = blockPixels(staticWidth);
+  Value fullBlocks = dividedBy(outW, index(block));
+  if (getConstantIntValue(fullBlocks) != 0) {
+    auto blocks = b.create<scf::ForOp>(loc, index(0), fullBlocks, index(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(blocks.getBody());
     emitPixels(block, firstY, rowInside, inRow, outRow,
                mul(blocks.getInductionVar(), block));
   }
-  if (outW % block) {
-    auto rest = b.create<scf::ForOp>(loc, index(fullBlocks * block),
-                                     index(outW), index(1));
+  if (!staticWidth || *staticWidth % block) {
+    auto rest = b.create<scf::ForOp>(loc, times(fullBlocks, index(block)),
+                                     outW, index(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rest.getBody());
     emitPixels(1, firstY, rowInside, inRow, outRow, rest.getInductionVar());
@@ -269,7 +276,7 @@ void DepthwiseEmitter::emitBlock(int64_t pixels, Value firstY, Value inRow,
       [&](OpBuilder &, Location, Value tap, ValueRange acc) {
         Value i = b.create<arith::DivUIOp>(loc, tap, index(kernelW));
         Value j = b.create<arith::RemUIOp>(loc, tap, index(kernelW));
-        Value offset = add(mul(i, dilationH * width * channels),
+        Value offset = add(times(i, times(width, index(dilationH * channels))),
                            mul(j, dilationW * channels));
         Value weights;
         if (!k.isMaxPool())

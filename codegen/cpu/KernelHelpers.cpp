@@ -8,8 +8,11 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
-#include <cmath>
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
+
+#include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -141,8 +144,24 @@ PaddedSource mlir::kiln::selectPadded(OpBuilder &b, Location loc, Value inside,
 
 Value mlir::kiln::isWithin(OpBuilder &b, Location loc, Value value,
                            int64_t bound) {
+  return isWithin(b, loc, value,
+                  b.create<arith::ConstantIndexOp>(loc, bound).getResult());
+}
+
+int64_t mlir::kiln::operationsOf(ArrayRef<Value> extents, int64_t perElement) {
+  int64_t operations = perElement;
+  for (Value extent : extents) {
+    std::optional<int64_t> size = getConstantIntValue(extent);
+    if (!size)
+      return std::numeric_limits<int64_t>::max();
+    operations *= *size;
+  }
+  return operations;
+}
+
+Value mlir::kiln::isWithin(OpBuilder &b, Location loc, Value value,
+                           Value limit) {
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-  Value limit = b.create<arith::ConstantIndexOp>(loc, bound);
   Value above = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, value,
                                         zero);
   Value below = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, value,

@@ -6,6 +6,7 @@
 #include "dialects/kiln/KilnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
@@ -14,7 +15,10 @@
 namespace mlir::kiln {
 
 /// What every kernel emitter builds with: index constants and arithmetic
-/// at the kernel's location.
+/// at the kernel's location. A kernel's symbolic extents (a batch, an
+/// image's height and width) are index values read from its buffers; the
+/// value-by-value arithmetic folds where both sides are constants, so a
+/// static kernel's code stays what it was.
 struct KernelEmitterBase {
   KernelEmitterBase(OpBuilder &b, Location loc) : b(b), loc(loc) {}
 
@@ -27,6 +31,26 @@ struct KernelEmitterBase {
   }
   Value mul(Value x, int64_t y) {
     return b.create<arith::MulIOp>(loc, x, index(y));
+  }
+  /// Folding arithmetic on extents.
+  Value times(Value x, Value y) {
+    return b.createOrFold<arith::MulIOp>(loc, x, y);
+  }
+  Value plus(Value x, Value y) {
+    return b.createOrFold<arith::AddIOp>(loc, x, y);
+  }
+  Value dividedBy(Value x, Value y) {
+    return b.createOrFold<arith::DivUIOp>(loc, x, y);
+  }
+  Value remainder(Value x, Value y) {
+    return b.createOrFold<arith::RemUIOp>(loc, x, y);
+  }
+  /// Dimension `d` of the memref `buffer`: a constant where it is static.
+  Value extent(Value buffer, int64_t d) {
+    auto type = cast<MemRefType>(buffer.getType());
+    if (!type.isDynamicDim(d))
+      return index(type.getDimSize(d));
+    return b.create<memref::DimOp>(loc, buffer, d);
   }
 
   OpBuilder &b;
@@ -94,6 +118,12 @@ PaddedSource selectPadded(OpBuilder &b, Location loc, Value inside, Value data,
 
 /// Whether `0 <= value < bound`, for signed index `value`.
 Value isWithin(OpBuilder &b, Location loc, Value value, int64_t bound);
+Value isWithin(OpBuilder &b, Location loc, Value value, Value bound);
+
+/// An estimate of a kernel's operations for markThreaded: `perElement`
+/// times the product of `extents`, or, when one is symbolic, enough to
+/// thread (the sizes users run are large).
+int64_t operationsOf(ArrayRef<Value> extents, int64_t perElement);
 
 } // namespace mlir::kiln
 

@@ -6,7 +6,8 @@
 // input (which x86 folds into the multiply-add's memory operand). The
 // input is read in place, NHWC: a pixel's channels are contiguous, so each
 // row of the tile is a sequential stream and nothing is packed at run
-// time.
+// time. The batch, height and width may be symbolic (read from the
+// buffers); channels, filters and the window are static.
 //
 // BF16 operands step over channel pairs: one 32-bit broadcast of a
 // pixel's pair against the filter vectors of pairs, either one
@@ -20,6 +21,7 @@
 #include "dialects/kiln/KilnOps.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::kiln {
@@ -32,15 +34,17 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// The shapes of one packed convolution, all static.
+/// The shapes of one packed convolution: index values for the extents
+/// that may be symbolic, the rest static.
 struct ConvShape {
-  int64_t batch, height, width, channels;        // input, unpadded
+  Value batch, height, width;                    // input, unpadded
+  int64_t channels;
   int64_t tiles, kernelH, kernelW, filterTile;   // packed filter
-  int64_t outH, outW, filters;                   // result
+  Value outH, outW;                              // result
+  int64_t filters;
   int64_t strideH, strideW, dilationH, dilationW;
   int64_t padTop, padLeft;
   bool padded;
-  int64_t pixels() const { return batch * outH * outW; }
 };
 
 /// The accumulators of a tile: the shared budget, less a third when bf16
@@ -63,10 +67,17 @@ public:
     auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
     auto out = cast<MemRefType>(op.getInit().getType()).getShape();
     SmallVector<int64_t> pads = op.getPadding();
-    s = {in[0],  in[1],  in[2],  in[3],  w[0],  w[1],  w[2],  w[4],
-         out[1], out[2], out[3], op.getStrides()[0], op.getStrides()[1],
-         op.getDilations()[0], op.getDilations()[1], pads[0], pads[1],
-         llvm::any_of(pads, [](int64_t p) { return p != 0; })};
+    Value input = op.getInput(), init = op.getInit();
+    s = {extent(input, 0),    extent(input, 1),
+         extent(input, 2),    in[3],
+         w[0],                w[1],
+         w[2],                w[4],
+         extent(init, 1),     extent(init, 2),
+         out[3],              op.getStrides()[0],
+         op.getStrides()[1],  op.getDilations()[0],
+         op.getDilations()[1], pads[0],
+         pads[1],             llvm::any_of(pads, [](int64_t p) { return p != 0; })};
+    pixels = times(s.batch, times(s.outH, s.outW));
     lanes = std::min<int64_t>(vectorBits / 32, s.filterTile);
     while (s.filterTile % lanes)
       lanes /= 2;
@@ -103,6 +114,8 @@ private:
 
   PackedConv2DOp op;
   ConvShape s;
+  /// The output pixels, batch * outH * outW.
+  Value pixels;
   bool bf16, bf16Dot;
   int64_t lanes, vectorsPerRow, rowsPerTile;
   /// Accumulators (f32), and for bf16 the filter vectors of pairs and the
@@ -127,33 +140,33 @@ LogicalResult ConvEmitter::emit() {
 
   // Filter tiles outer, pixel tiles inner: a thread's consecutive tiles
   // share one filter panel, which stays in cache.
-  int64_t pixelTiles = llvm::divideCeil(s.pixels(), rowsPerTile);
-  auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
-                                        ValueRange{index(s.tiles * pixelTiles)},
-                                        ValueRange{index(1)});
-  markThreaded(loop, 2 * s.pixels() * s.filters * s.kernelH * s.kernelW *
-                         s.channels);
+  Value pixelTiles = dividedBy(plus(pixels, index(rowsPerTile - 1)),
+                               index(rowsPerTile));
+  auto loop = b.create<scf::ParallelOp>(
+      loc, ValueRange{index(0)}, ValueRange{times(index(s.tiles), pixelTiles)},
+      ValueRange{index(1)});
+  markThreaded(loop, operationsOf({pixels}, 2 * s.filters * s.kernelH *
+                                                s.kernelW * s.channels));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value tile = loop.getInductionVars()[0];
-  Value filterTile =
-      b.create<arith::DivUIOp>(loc, tile, index(pixelTiles));
-  Value pixelTile = b.create<arith::RemUIOp>(loc, tile, index(pixelTiles));
+  Value filterTile = b.create<arith::DivUIOp>(loc, tile, pixelTiles);
+  Value pixelTile = b.create<arith::RemUIOp>(loc, tile, pixelTiles);
   Value firstPixel = mul(pixelTile, rowsPerTile);
-  int64_t fullTiles = s.pixels() / rowsPerTile;
-  if (fullTiles == pixelTiles) {
+  Value fullTiles = dividedBy(pixels, index(rowsPerTile));
+  if (getConstantIntValue(fullTiles) &&
+      getConstantIntValue(fullTiles) == getConstantIntValue(pixelTiles)) {
     emitTile(rowsPerTile, firstPixel, filterTile);
     return success();
   }
   Value isFull = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
-                                         pixelTile, index(fullTiles));
+                                         pixelTile, fullTiles);
   auto branch = b.create<scf::IfOp>(loc, isFull, /*withElseRegion=*/true);
   b.setInsertionPointToStart(&branch.getThenRegion().front());
   emitTile(rowsPerTile, firstPixel, filterTile);
   // The last, partial tile: one pixel at a time.
   b.setInsertionPointToStart(&branch.getElseRegion().front());
-  auto rest = b.create<scf::ForOp>(loc, firstPixel, index(s.pixels()),
-                                   index(1));
+  auto rest = b.create<scf::ForOp>(loc, firstPixel, pixels, index(1));
   b.setInsertionPointToStart(rest.getBody());
   emitTile(1, rest.getInductionVar(), filterTile);
   return success();
@@ -162,20 +175,21 @@ LogicalResult ConvEmitter::emit() {
 void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
   // Where each row's window starts in the flat input (before the padding
   // when there is some, so possibly negative).
-  SmallVector<Value> pixels, rowBases, firstYs, firstXs;
+  SmallVector<Value> tilePixels, rowBases, firstYs, firstXs;
+  Value plane = times(s.outH, s.outW);
   for (int64_t r = 0; r < rows; ++r) {
     Value pixel = r ? add(firstPixel, index(r)) : firstPixel;
-    Value image = b.create<arith::DivUIOp>(loc, pixel, index(s.outH * s.outW));
-    Value within = b.create<arith::RemUIOp>(loc, pixel, index(s.outH * s.outW));
-    Value y = b.create<arith::DivUIOp>(loc, within, index(s.outW));
-    Value x = b.create<arith::RemUIOp>(loc, within, index(s.outW));
+    Value image = b.create<arith::DivUIOp>(loc, pixel, plane);
+    Value within = b.create<arith::RemUIOp>(loc, pixel, plane);
+    Value y = b.create<arith::DivUIOp>(loc, within, s.outW);
+    Value x = b.create<arith::RemUIOp>(loc, within, s.outW);
     Value firstY = b.create<arith::SubIOp>(loc, mul(y, s.strideH),
                                            index(s.padTop));
     Value firstX = b.create<arith::SubIOp>(loc, mul(x, s.strideW),
                                            index(s.padLeft));
-    Value row = add(mul(image, s.height), firstY);
-    Value column = add(mul(row, s.width), firstX);
-    pixels.push_back(pixel);
+    Value row = add(times(image, s.height), firstY);
+    Value column = add(times(row, s.width), firstX);
+    tilePixels.push_back(pixel);
     firstYs.push_back(firstY);
     firstXs.push_back(firstX);
     rowBases.push_back(mul(column, s.channels));
@@ -201,7 +215,8 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
         Value kh = b.create<arith::DivUIOp>(loc, tap, index(stepsPerRow));
         Value kw = b.create<arith::RemUIOp>(loc, tap, index(stepsPerRow));
         Value tapOffset =
-            mul(add(mul(kh, s.dilationH * s.width), mul(kw, s.dilationW)),
+            mul(add(times(kh, times(index(s.dilationH), s.width)),
+                    mul(kw, s.dilationW)),
                 s.channels);
         // Each row reads its window here, or zeros in the padding.
         SmallVector<PaddedSource> tapRows;
@@ -247,7 +262,7 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
     Value mask = b.create<vector::CreateMaskOp>(loc, maskType,
                                                 ValueRange{count});
     for (int64_t r = 0; r < rows; ++r) {
-      Value at = add(mul(pixels[r], s.filters), firstFilter);
+      Value at = add(mul(tilePixels[r], s.filters), firstFilter);
       Value sum = b.create<arith::AddFOp>(
           loc, overTaps.getResult(r * vectorsPerRow + v), biasVector);
       if (op.getAccumulate()) {

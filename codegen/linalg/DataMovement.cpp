@@ -6,6 +6,7 @@
 // is linalg.transpose; Concat inserts each input into its slice of the
 // result; a constant-mode Pad is tensor.pad. Split extracts each output's
 // slice. Dropout outside training is the identity (with an all-true mask).
+// Shape reads the dimensions (symbolic ones at run time).
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,7 +16,9 @@
 
 #include "dialects/onnx/OnnxConstants.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
 using namespace mlir;
@@ -260,6 +263,45 @@ struct LowerPad : OpRewritePattern<onnx::PadOp> {
   }
 };
 
+/// a + b, folded where both are constants.
+OpFoldResult addIndices(OpBuilder &b, Location loc, OpFoldResult x,
+                        OpFoldResult y) {
+  std::optional<int64_t> cx = getConstantIntValue(x), cy = getConstantIntValue(y);
+  if (cx && cy)
+    return b.getIndexAttr(*cx + *cy);
+  return b
+      .create<arith::AddIOp>(loc, getValueOrCreateConstantIndexOp(b, loc, x),
+                             getValueOrCreateConstantIndexOp(b, loc, y))
+      .getResult();
+}
+
+/// Shape: the input's dimensions from start to end, as int64 (tensor.dim
+/// where they are symbolic; static ones fold to constants before this).
+struct LowerShape : OpRewritePattern<onnx::ShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::ShapeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkDataMovementLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    auto input = cast<RankedTensorType>(op.getData().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = input.getRank();
+    auto clampAxis = [&](int64_t axis) {
+      return std::clamp<int64_t>(axis < 0 ? axis + rank : axis, 0, rank);
+    };
+    int64_t start = clampAxis((int64_t)op.getStart());
+    int64_t end = op.getEndAttr() ? clampAxis(op.getEndAttr().getInt()) : rank;
+    SmallVector<Value> dims;
+    for (int64_t d = start; d < end; ++d)
+      dims.push_back(rewriter.create<arith::IndexCastOp>(
+          loc, resultType.getElementType(),
+          rewriter.create<tensor::DimOp>(loc, op.getData(), d)));
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, resultType, dims);
+    return success();
+  }
+};
+
 struct LowerConcat : OpRewritePattern<onnx::ConcatOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::ConcatOp op,
@@ -272,19 +314,31 @@ struct LowerConcat : OpRewritePattern<onnx::ConcatOp> {
     int64_t axis = op.getAxisAttr().getInt();
     if (axis < 0)
       axis += rank;
+    // Symbolic sizes: the first input's, and along the axis the sum.
+    ValueRange inputs = op.getInputs();
+    SmallVector<SmallVector<OpFoldResult>> inputSizes;
+    for (Value input : inputs)
+      inputSizes.push_back(tensor::getMixedSizes(rewriter, loc, input));
+    OpFoldResult length = rewriter.getIndexAttr(0);
+    SmallVector<OpFoldResult> offsetsAlongAxis;
+    for (ArrayRef<OpFoldResult> sizes : inputSizes) {
+      offsetsAlongAxis.push_back(length);
+      length = addIndices(rewriter, loc, length, sizes[axis]);
+    }
+    SmallVector<Value> resultSizes;
+    for (int64_t d = 0; d < rank; ++d)
+      if (resultType.isDynamicDim(d))
+        resultSizes.push_back(getValueOrCreateConstantIndexOp(
+            rewriter, loc, d == axis ? length : inputSizes[0][d]));
     Value result = rewriter.create<tensor::EmptyOp>(
-        loc, resultType.getShape(), resultType.getElementType());
-    int64_t offset = 0;
-    for (Value input : op.getInputs()) {
-      auto type = cast<RankedTensorType>(input.getType());
+        loc, resultType.getShape(), resultType.getElementType(), resultSizes);
+    for (auto [input, sizes, offset] :
+         llvm::zip(inputs, inputSizes, offsetsAlongAxis)) {
       SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
-      offsets[axis] = rewriter.getIndexAttr(offset);
-      SmallVector<OpFoldResult> sizes, strides(rank, rewriter.getIndexAttr(1));
-      for (int64_t size : type.getShape())
-        sizes.push_back(rewriter.getIndexAttr(size));
+      offsets[axis] = offset;
+      SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
       result = rewriter.create<tensor::InsertSliceOp>(loc, input, result,
                                                       offsets, sizes, strides);
-      offset += type.getDimSize(axis);
     }
     rewriter.replaceOp(op, result);
     return success();
@@ -456,16 +510,31 @@ mlir::kiln::checkDataMovementLowering(Operation *op) {
     }
     return std::nullopt;
   }
+  if (auto shape = dyn_cast<onnx::ShapeOp>(op)) {
+    auto input = dyn_cast<RankedTensorType>(shape.getData().getType());
+    auto result = dyn_cast<RankedTensorType>(shape.getType());
+    if (!input || !result || !result.hasStaticShape() ||
+        !result.getElementType().isInteger(64))
+      return std::string("the rank of its input is unknown");
+    return std::nullopt;
+  }
   if (!isReshapeLike(op) && !isa<onnx::TransposeOp, onnx::ConcatOp>(op))
     return std::string();
   auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!resultType)
     return std::string("the rank of its result is unknown");
+  if (isa<onnx::ConcatOp>(op)) {
+    // Symbolic sizes are fine; ranks must be known.
+    for (Value input : op->getOperands())
+      if (!isa<RankedTensorType>(input.getType()))
+        return std::string("the rank of an input is unknown");
+    return std::nullopt;
+  }
   if (isa<onnx::TransposeOp>(op))
     return isa<RankedTensorType>(op->getOperand(0).getType())
                ? std::nullopt
                : std::optional<std::string>("the rank of its input is unknown");
-  // Reshapes and Concat: static shapes for now.
+  // Reshapes: static shapes for now.
   if (!resultType.hasStaticShape())
     return std::string("its result shape is dynamic, which is not lowered yet");
   ValueRange inputs = op->getOperands();
@@ -484,5 +553,5 @@ mlir::kiln::checkDataMovementLowering(Operation *op) {
 void mlir::kiln::populateDataMovementLowering(RewritePatternSet &patterns) {
   patterns.add<LowerReshapeLike>(patterns.getContext());
   patterns.add<LowerTranspose, LowerConcat, LowerPad, LowerSplit,
-               LowerDropout>(patterns.getContext());
+               LowerDropout, LowerShape>(patterns.getContext());
 }

@@ -51,12 +51,23 @@ Value mlir::kiln::padTensor(OpBuilder &b, Location loc,
                                  asFoldResults(high), padding);
 }
 
+SmallVector<Value> mlir::kiln::dynamicSizesOf(OpBuilder &b, Location loc,
+                                              Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      sizes.push_back(b.create<tensor::DimOp>(loc, tensor, i));
+  return sizes;
+}
+
 Value mlir::kiln::mapElements(
     OpBuilder &b, Location loc, Value input,
     function_ref<Value(OpBuilder &, Location, Value)> f) {
   auto type = cast<RankedTensorType>(input.getType());
-  Value empty =
-      b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+  Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(),
+                                          type.getElementType(),
+                                          dynamicSizesOf(b, loc, input));
   int64_t rank = type.getRank();
   return b
       .create<linalg::GenericOp>(

@@ -25,7 +25,11 @@ Value padTensor(OpBuilder &b, Location loc, RankedTensorType resultType,
                 Value source, ArrayRef<int64_t> low, ArrayRef<int64_t> high,
                 Value padding);
 
-/// f(x) applied to every element of a statically shaped tensor.
+/// The sizes of `tensor`'s dynamic dimensions (tensor.dim), in order: what
+/// a tensor.empty of its type takes.
+SmallVector<Value> dynamicSizesOf(OpBuilder &b, Location loc, Value tensor);
+
+/// f(x) applied to every element of a tensor.
 Value mapElements(OpBuilder &b, Location loc, Value input,
                   function_ref<Value(OpBuilder &, Location, Value)> f);
 

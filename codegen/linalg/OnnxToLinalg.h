@@ -28,7 +28,7 @@ void populateElementwiseLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkMatMulLowering(Operation *op);
 void populateMatMulLowering(RewritePatternSet &patterns);
 
-/// Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Pad.
+/// Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Pad, Shape.
 std::optional<std::string> checkDataMovementLowering(Operation *op);
 void populateDataMovementLowering(RewritePatternSet &patterns);
 

@@ -1,6 +1,6 @@
 //===- Resize.cpp - Resize to linalg --------------------------------------===//
 //
-// One linalg.generic over the (static) output. For every resized axis the
+// One linalg.generic over the output. For every resized axis the
 // body maps the output index back to a coordinate in the input, with the
 // operator's coordinate_transformation_mode, in float64 as the ONNX
 // reference does; then takes 1 (nearest), 2 (linear) or 4 (cubic) taps
@@ -8,7 +8,10 @@
 // sums the products over every combination of the axes' taps. Scales,
 // sizes and the roi may be constants or run-time inputs (read once, before
 // the loop). Axes that keep their size read straight through: with
-// run-time scales such an axis is taken to have scale 1.
+// run-time scales such an axis is taken to have scale 1. Lengths may be
+// symbolic: an axis whose length is symbolic counts as resized, its
+// lengths and scale are read at run time, and the output's length comes
+// from the sizes input or floor(input * scale).
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,8 +37,14 @@ struct AxisPlan {
   std::optional<double> scale;
   /// Else the position of the axis in the scales or sizes input.
   int64_t inputPosition = -1;
+  /// Static lengths, or ShapedType::kDynamic.
   int64_t inLength = 1, outLength = 1;
   int64_t roiPosition = -1;
+  /// The output length is the sizes input's (else floor(in * scale)).
+  bool lengthFromSizes = false;
+  bool isSymbolic() const {
+    return ShapedType::isDynamic(inLength) || ShapedType::isDynamic(outLength);
+  }
 };
 
 /// Where a Resize's scales come from.
@@ -47,9 +56,8 @@ FailureOr<SmallVector<AxisPlan>> planAxes(onnx::ResizeOp op,
                                           ScaleSource *source = nullptr) {
   auto inType = dyn_cast<RankedTensorType>(op.getX().getType());
   auto outType = dyn_cast<RankedTensorType>(op.getY().getType());
-  if (!inType || !outType || !inType.hasStaticShape() ||
-      !outType.hasStaticShape() || inType.getRank() != outType.getRank()) {
-    reason = "its input and output shapes must be static for now";
+  if (!inType || !outType || inType.getRank() != outType.getRank()) {
+    reason = "its input and output must be ranked alike";
     return failure();
   }
   int64_t rank = inType.getRank();
@@ -101,11 +109,21 @@ FailureOr<SmallVector<AxisPlan>> planAxes(onnx::ResizeOp op,
         plans[axis].scale = scale.convertToDouble();
       from = ScaleSource::Shapes;
     }
-  if (from == ScaleSource::SizesInput &&
-      op.getKeepAspectRatioPolicy() == "stretch")
-    from = ScaleSource::Shapes; // out / in, from the static output type
+  if (from == ScaleSource::SizesInput) {
+    for (int64_t axis : axes)
+      plans[axis].lengthFromSizes = true;
+    if (op.getKeepAspectRatioPolicy() == "stretch")
+      from = ScaleSource::Shapes; // out / in, from the output's length
+    else if (llvm::any_of(plans, [](const AxisPlan &p) { return p.isSymbolic(); })) {
+      reason = "keep_aspect_ratio_policy over a symbolic dimension is not "
+               "lowered yet";
+      return failure();
+    }
+  }
+  // Static lengths give the scale now; symbolic ones at run time.
   for (int64_t i = 0; i < rank; ++i)
-    if (from == ScaleSource::Shapes && !plans[i].scale)
+    if (from == ScaleSource::Shapes && !plans[i].scale &&
+        !plans[i].isSymbolic())
       plans[i].scale = double(plans[i].outLength) / double(plans[i].inLength);
   for (auto [position, axis] : llvm::enumerate(axes))
     plans[axis].inputPosition = position;
@@ -123,6 +141,7 @@ FailureOr<SmallVector<AxisPlan>> planAxes(onnx::ResizeOp op,
   }
   for (AxisPlan &plan : plans) {
     plan.resized = plan.inLength != plan.outLength ||
+                   (plan.isSymbolic() && plan.inputPosition >= 0) ||
                    (plan.scale && *plan.scale != 1.0) ||
                    plan.roiPosition >= 0;
     // An axis not in `axes` keeps its size: there is no scale (or roi) for
@@ -156,65 +175,84 @@ struct Body {
     return b.create<arith::SelectOp>(loc, c, x, y);
   }
   /// An index into [0, length), clamped: the reference pads with edges.
-  Value clampedIndex(Value x, int64_t length) {
+  /// `length` is the axis's (f64).
+  Value clampedIndex(Value x, Value length) {
     Value i = b.create<arith::FPToSIOp>(loc, b.getI64Type(), x);
     Value zero = b.create<arith::ConstantIntOp>(loc, 0, 64);
-    Value last = b.create<arith::ConstantIntOp>(loc, length - 1, 64);
+    Value last = b.create<arith::FPToSIOp>(loc, b.getI64Type(),
+                                           sub(length, f64(1.0)));
     i = b.create<arith::MaxSIOp>(loc, b.create<arith::MinSIOp>(loc, i, last),
                                  zero);
     return b.create<arith::IndexCastOp>(loc, b.getIndexType(), i);
   }
-  Value inRange(Value x, int64_t length) {
+  Value inRange(Value x, Value length) {
     Value low = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE, x,
                                         f64(0.0));
     Value high = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLE, x,
-                                         f64(double(length - 1)));
+                                         sub(length, f64(1.0)));
     return b.create<arith::AndIOp>(loc, low, high);
   }
 };
 
-/// An axis's scale and roi as values of the loop body.
+/// An axis's scale, roi and lengths as values of the loop body (f64; the
+/// output's length also as an index, for the result's size).
 struct AxisValues {
   Value scale, roiStart, roiEnd;
+  Value inLength, outLength, outSize;
 };
+
+/// Whether the output length is 1: known at compile time, or a run-time i1.
+Value outputIsOne(Body &f, const AxisPlan &plan, const AxisValues &values) {
+  if (!ShapedType::isDynamic(plan.outLength))
+    return f.b.create<arith::ConstantIntOp>(f.loc, plan.outLength == 1, 1);
+  return f.b.create<arith::CmpFOp>(f.loc, arith::CmpFPredicate::OEQ,
+                                   values.outLength, f.f64(1.0));
+}
 
 /// The input coordinate of output index `x` along an axis.
 Value inputCoordinate(Body &f, Value x, const AxisPlan &plan,
                       const AxisValues &values, StringRef mode) {
   Value scale = values.scale;
-  double inLength = double(plan.inLength), outLength = double(plan.outLength);
+  Value inLength = values.inLength, outLength = values.outLength;
   if (mode == "asymmetric")
     return f.div(x, scale);
   // The reference measures the resized length as scale * in, which with
   // scales given is not the (rounded down) output length.
-  Value resizedLength = f.mul(scale, f.f64(inLength));
+  Value resizedLength = f.mul(scale, inLength);
+  Value last = f.sub(inLength, f.f64(1.0));
+  // Modes whose single output position is a special case; where the
+  // output's length is symbolic, chosen at run time.
+  auto unlessOutputIsOne = [&](Value single, function_ref<Value()> general) {
+    if (!ShapedType::isDynamic(plan.outLength))
+      return plan.outLength == 1 ? single : general();
+    return f.select(outputIsOne(f, plan, values), single, general());
+  };
   if (mode == "align_corners")
-    return plan.outLength == 1
-               ? f.f64(0.0)
-               : f.div(f.mul(x, f.f64(inLength - 1)),
-                       f.sub(resizedLength, f.f64(1.0)));
-  if (mode == "pytorch_half_pixel" && plan.outLength == 1)
-    return f.f64(0.0);
+    return unlessOutputIsOne(f.f64(0.0), [&] {
+      return f.div(f.mul(x, last), f.sub(resizedLength, f.f64(1.0)));
+    });
+  Value halfPixel = f.sub(f.div(f.add(x, f.f64(0.5)), scale), f.f64(0.5));
+  if (mode == "pytorch_half_pixel")
+    return unlessOutputIsOne(f.f64(0.0), [&] { return halfPixel; });
   if (mode == "tf_half_pixel_for_nn")
     return f.div(f.add(x, f.f64(0.5)), scale);
   if (mode == "tf_crop_and_resize") {
-    Value last = f.f64(inLength - 1);
-    if (plan.outLength == 1)
-      return f.mul(f.mul(f.f64(0.5), f.add(values.roiStart, values.roiEnd)),
-                   last);
-    Value span = f.mul(f.sub(values.roiEnd, values.roiStart), last);
-    return f.add(f.mul(values.roiStart, last),
-                 f.div(f.mul(x, span), f.sub(resizedLength, f.f64(1.0))));
+    return unlessOutputIsOne(
+        f.mul(f.mul(f.f64(0.5), f.add(values.roiStart, values.roiEnd)), last),
+        [&] {
+          Value span = f.mul(f.sub(values.roiEnd, values.roiStart), last);
+          return f.add(f.mul(values.roiStart, last),
+                       f.div(f.mul(x, span), f.sub(resizedLength, f.f64(1.0))));
+        });
   }
-  Value halfPixel = f.sub(f.div(f.add(x, f.f64(0.5)), scale), f.f64(0.5));
   if (mode == "half_pixel_symmetric") {
     // offset = center * (1 - out / (scale * in)), center = in / 2
-    Value adjustment = f.div(f.f64(outLength), resizedLength);
-    Value offset =
-        f.mul(f.f64(inLength / 2), f.sub(f.f64(1.0), adjustment));
+    Value adjustment = f.div(outLength, resizedLength);
+    Value offset = f.mul(f.div(inLength, f.f64(2.0)),
+                         f.sub(f.f64(1.0), adjustment));
     return f.add(offset, halfPixel);
   }
-  return halfPixel; // half_pixel, pytorch_half_pixel
+  return halfPixel; // half_pixel
 }
 
 /// One tap along an axis: where to read and with what weight.
@@ -223,7 +261,7 @@ struct Tap {
   Value weight; // f64, null for weight 1
 };
 
-SmallVector<Tap> axisTaps(Body &f, Value coordinate, const AxisPlan &plan,
+SmallVector<Tap> axisTaps(Body &f, Value coordinate, Value inLength,
                           onnx::ResizeOp op) {
   StringRef mode = op.getMode();
   if (mode == "nearest") {
@@ -237,13 +275,13 @@ SmallVector<Tap> axisTaps(Body &f, Value coordinate, const AxisPlan &plan,
       rounded = f.floor(f.add(coordinate, f.f64(0.5)));
     else // round_prefer_floor
       rounded = f.ceil(f.sub(coordinate, f.f64(0.5)));
-    return {{f.clampedIndex(rounded, plan.inLength), Value()}};
+    return {{f.clampedIndex(rounded, inLength), Value()}};
   }
   Value base = f.floor(coordinate);
   Value ratio = f.sub(coordinate, base);
   if (mode == "linear")
-    return {{f.clampedIndex(base, plan.inLength), f.sub(f.f64(1.0), ratio)},
-            {f.clampedIndex(f.add(base, f.f64(1.0)), plan.inLength), ratio}};
+    return {{f.clampedIndex(base, inLength), f.sub(f.f64(1.0), ratio)},
+            {f.clampedIndex(f.add(base, f.f64(1.0)), inLength), ratio}};
 
   // cubic: Keys' kernel with a = cubic_coeff_a over base-1 .. base+2.
   double a = op.getCubicCoeffA().convertToDouble();
@@ -269,7 +307,7 @@ SmallVector<Tap> axisTaps(Body &f, Value coordinate, const AxisPlan &plan,
     // Taps outside the input get no weight; the rest are renormalized.
     Value total = f.f64(0.0);
     for (auto [position, weight] : llvm::zip(positions, weights)) {
-      weight = f.select(f.inRange(position, plan.inLength), weight, f.f64(0.0));
+      weight = f.select(f.inRange(position, inLength), weight, f.f64(0.0));
       total = f.add(total, weight);
     }
     for (Value &weight : weights)
@@ -277,7 +315,7 @@ SmallVector<Tap> axisTaps(Body &f, Value coordinate, const AxisPlan &plan,
   }
   SmallVector<Tap> taps;
   for (auto [position, weight] : llvm::zip(positions, weights))
-    taps.push_back({f.clampedIndex(position, plan.inLength), weight});
+    taps.push_back({f.clampedIndex(position, inLength), weight});
   return taps;
 }
 
@@ -316,15 +354,56 @@ SmallVector<AxisValues> axisValues(OpBuilder &b, Location loc,
                                  .getResult();
     }
   }
-  for (auto [plan, value] : llvm::zip(plans, values)) {
+  auto asF64 = [&](Value index) -> Value {
+    return b.create<arith::SIToFPOp>(
+        loc, b.getF64Type(),
+        b.create<arith::IndexCastOp>(loc, b.getI64Type(), index));
+  };
+  for (auto [axis, pair] : llvm::enumerate(llvm::zip(plans, values))) {
+    auto &[plan, value] = pair;
+    // The lengths: static, the input's dimension, or the sizes input's.
+    Value inSize =
+        ShapedType::isDynamic(plan.inLength)
+            ? b.create<tensor::DimOp>(loc, op.getX(), axis).getResult()
+            : b.create<arith::ConstantIndexOp>(loc, plan.inLength).getResult();
+    value.inLength = ShapedType::isDynamic(plan.inLength)
+                         ? asF64(inSize)
+                         : f.f64(double(plan.inLength));
+    if (!ShapedType::isDynamic(plan.outLength)) {
+      value.outSize = b.create<arith::ConstantIndexOp>(loc, plan.outLength);
+      value.outLength = f.f64(double(plan.outLength));
+    } else if (plan.inputPosition < 0) {
+      value.outSize = inSize;
+      value.outLength = value.inLength;
+    } else if (plan.lengthFromSizes) {
+      Value size = b.create<tensor::ExtractOp>(
+          loc, op.getSizes(),
+          ValueRange{b.create<arith::ConstantIndexOp>(loc, plan.inputPosition)});
+      // A negative size (invalid) makes an empty axis, not a huge one.
+      size = b.create<arith::MaxSIOp>(
+          loc, size,
+          b.create<arith::ConstantIntOp>(loc, 0, size.getType()));
+      value.outSize = b.create<arith::IndexCastOp>(loc, b.getIndexType(), size);
+      value.outLength = asF64(value.outSize);
+    }
+
     if (plan.scale)
       value.scale = f.f64(*plan.scale);
     else if (plan.inputPosition < 0)
       value.scale = f.f64(1.0);
     else if (source == ScaleSource::ScalesInput)
       value.scale = readF64(b, loc, op.getScales(), plan.inputPosition);
+    else if (source == ScaleSource::Shapes)
+      value.scale = f.div(value.outLength, value.inLength); // symbolic
     else
       value.scale = shared;
+    if (!value.outSize) {
+      // Scaled: floor(in * scale), as the ONNX rule says.
+      value.outLength = f.floor(f.mul(value.inLength, value.scale));
+      value.outSize = b.create<arith::IndexCastOp>(
+          loc, b.getIndexType(),
+          b.create<arith::FPToSIOp>(loc, b.getI64Type(), value.outLength));
+    }
     if (plan.roiPosition >= 0) {
       int64_t count = llvm::count_if(
           plans, [](const AxisPlan &p) { return p.roiPosition >= 0; });
@@ -353,8 +432,12 @@ struct LowerResize : OpRewritePattern<onnx::ResizeOp> {
     int64_t rank = type.getRank();
     StringRef mode = op.getCoordinateTransformationMode();
     double extrapolation = op.getExtrapolationValue().convertToDouble();
+    SmallVector<Value> dynamicSizes;
+    for (int64_t axis = 0; axis < type.getRank(); ++axis)
+      if (type.isDynamicDim(axis))
+        dynamicSizes.push_back(values[axis].outSize);
     Value result = generateTensor(
-        rewriter, loc, type, {}, [&](OpBuilder &b, Location l) -> Value {
+        rewriter, loc, type, dynamicSizes, [&](OpBuilder &b, Location l) -> Value {
           Body f{b, l};
           SmallVector<SmallVector<Tap>> taps(rank);
           Value outside;
@@ -371,13 +454,13 @@ struct LowerResize : OpRewritePattern<onnx::ResizeOp> {
                 inputCoordinate(f, x, plans[axis], values[axis], mode);
             if (mode == "tf_crop_and_resize") {
               Value out = b.create<arith::XOrIOp>(
-                  l, f.inRange(coordinate, plans[axis].inLength),
+                  l, f.inRange(coordinate, values[axis].inLength),
                   b.create<arith::ConstantIntOp>(l, 1, 1));
               outside = outside ? b.create<arith::OrIOp>(l, outside, out)
                                       .getResult()
                                 : out;
             }
-            taps[axis] = axisTaps(f, coordinate, plans[axis], op);
+            taps[axis] = axisTaps(f, coordinate, values[axis].inLength, op);
           }
           // Sum over every combination of the axes' taps.
           bool isFloat = isa<FloatType>(element);

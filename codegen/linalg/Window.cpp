@@ -7,7 +7,10 @@
 // same contraction, and starts from the bias broadcast into the output.
 // MaxPool pads with -inf; AveragePool divides by how many elements of each
 // window count (count_include_pad decides whether explicit padding does;
-// the ceil_mode overhang never does). Static shapes only, for now.
+// the ceil_mode overhang never does). The batch and spatial dimensions may
+// be symbolic: the padding is then static (explicit, VALID, or SAME with
+// stride 1) and each output extent is computed at run time from the
+// padded input's, as (padded - window) / stride + 1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,13 +27,16 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// Where windows sit along each spatial axis of a static input.
+/// Where windows sit along each spatial axis of the input.
 struct WindowGeometry {
   SmallVector<int64_t> kernel, strides, dilations;
   /// Padding the operator defines (explicit pads or auto_pad).
   SmallVector<int64_t> padBegin, padEnd;
-  /// Extra padding at the end so that ceil_mode's last window fits.
+  /// Extra padding at the end so that ceil_mode's last window fits (zero
+  /// along a symbolic dimension, where ceil_mode is not lowered).
   SmallVector<int64_t> overhang;
+  /// The extent one window spans along each axis.
+  int64_t span(size_t i) const { return (kernel[i] - 1) * dilations[i] + 1; }
 };
 
 SmallVector<int64_t> intsOr(Operation *op, StringRef name, size_t count,
@@ -43,37 +49,80 @@ SmallVector<int64_t> intsOr(Operation *op, StringRef name, size_t count,
   return values;
 }
 
+StringRef autoPadOf(Operation *op) {
+  if (auto attr = op->getAttrOfType<StringAttr>("auto_pad"))
+    return attr.getValue();
+  return "NOTSET";
+}
+
 /// The geometry of `op` on `inputShape` (N, C, spatial...) producing
-/// `outputShape`, or nullopt if the attributes do not describe one.
-std::optional<WindowGeometry> geometryOf(Operation *op,
-                                         ArrayRef<int64_t> inputShape,
-                                         ArrayRef<int64_t> outputShape,
-                                         ArrayRef<int64_t> kernel) {
+/// `outputShape`. Along a symbolic axis the padding must not depend on the
+/// extent (checkWindowLowering makes sure).
+WindowGeometry geometryOf(Operation *op, ArrayRef<int64_t> inputShape,
+                          ArrayRef<int64_t> outputShape,
+                          ArrayRef<int64_t> kernel) {
   size_t spatial = inputShape.size() - 2;
   WindowGeometry g;
   g.kernel.assign(kernel.begin(), kernel.end());
   g.strides = intsOr(op, "strides", spatial, 1);
   g.dilations = intsOr(op, "dilations", spatial, 1);
   SmallVector<int64_t> pads = intsOr(op, "pads", 2 * spatial, 0);
-  StringRef autoPad = "NOTSET";
-  if (auto attr = op->getAttrOfType<StringAttr>("auto_pad"))
-    autoPad = attr.getValue();
+  StringRef autoPad = autoPadOf(op);
   for (size_t i = 0; i < spatial; ++i) {
     int64_t in = inputShape[i + 2], out = outputShape[i + 2];
-    int64_t span = (out - 1) * g.strides[i] + (g.kernel[i] - 1) * g.dilations[i] + 1;
+    bool symbolic = ShapedType::isDynamic(in) || ShapedType::isDynamic(out);
+    int64_t span = symbolic ? 0 : (out - 1) * g.strides[i] + g.span(i);
     int64_t begin = pads[i], end = pads[i + spatial];
     if (autoPad == "VALID") {
       begin = end = 0;
     } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-      int64_t total = std::max<int64_t>(0, span - in);
+      // With stride 1 the total is the window's extent less one, whatever
+      // the input's size.
+      int64_t total = symbolic ? g.span(i) - 1
+                               : std::max<int64_t>(0, span - in);
       begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
       end = total - begin;
     }
     g.padBegin.push_back(begin);
     g.padEnd.push_back(end);
-    g.overhang.push_back(std::max<int64_t>(0, span - (in + begin + end)));
+    g.overhang.push_back(
+        symbolic ? 0 : std::max<int64_t>(0, span - (in + begin + end)));
   }
   return g;
+}
+
+/// The dynamic sizes of a tensor of `type` whose leading dimensions are
+/// those of `like` and whose last `g.kernel.size()` are the windows' output
+/// positions over `padded`, the padded input.
+SmallVector<Value> windowedSizes(OpBuilder &b, Location loc,
+                                 RankedTensorType type, Value like,
+                                 Value padded, const WindowGeometry &g) {
+  SmallVector<Value> sizes;
+  int64_t leading = type.getRank() - g.kernel.size();
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d))
+      continue;
+    if (d < leading) {
+      sizes.push_back(b.create<tensor::DimOp>(loc, like, d));
+      continue;
+    }
+    size_t i = d - leading;
+    int64_t paddedRank = cast<RankedTensorType>(padded.getType()).getRank();
+    Value extent = b.create<tensor::DimOp>(
+        loc, padded, paddedRank - g.kernel.size() + i);
+    auto constant = [&](int64_t v) {
+      return b.create<arith::ConstantIndexOp>(loc, v);
+    };
+    // No window fits an input shorter than one: then no positions, rather
+    // than a negative count.
+    Value positions = b.create<arith::FloorDivSIOp>(
+        loc, b.create<arith::SubIOp>(loc, extent, constant(g.span(i))),
+        constant(g.strides[i]));
+    sizes.push_back(b.create<arith::MaxSIOp>(
+        loc, b.create<arith::AddIOp>(loc, positions, constant(1)),
+        constant(0)));
+  }
+  return sizes;
 }
 
 /// `value` padded on its spatial dimensions (the last `padBegin.size()`).
@@ -89,7 +138,8 @@ Value padSpatial(OpBuilder &b, Location loc, Value value,
   low.append(padBegin.begin(), padBegin.end());
   high.append(padEnd.begin(), padEnd.end());
   for (int64_t i = 0; i < type.getRank(); ++i)
-    shape.push_back(type.getDimSize(i) + low[i] + high[i]);
+    shape.push_back(type.isDynamicDim(i) ? ShapedType::kDynamic
+                                         : type.getDimSize(i) + low[i] + high[i]);
   auto paddedType = RankedTensorType::get(shape, type.getElementType());
   Value padding = b.create<arith::ConstantOp>(loc, cast<TypedAttr>(fill));
   return padTensor(b, loc, paddedType, value, low, high, padding);
@@ -130,9 +180,9 @@ struct LowerConv : OpRewritePattern<onnx::ConvOp> {
     int64_t groups = (int64_t)op.getGroup();
     int64_t channels = inputType.getDimSize(1), filters = weightType.getDimSize(0);
     int64_t channelsPerGroup = channels / groups, filtersPerGroup = filters / groups;
-    WindowGeometry g = *geometryOf(op, inputType.getShape(),
-                                   resultType.getShape(),
-                                   weightType.getShape().drop_front(2));
+    WindowGeometry g = geometryOf(op, inputType.getShape(),
+                                  resultType.getShape(),
+                                  weightType.getShape().drop_front(2));
 
     Value input = padSpatial(rewriter, loc, op.getX(), g.padBegin,
                              sum(g.padEnd, g.overhang),
@@ -163,6 +213,8 @@ struct LowerConv : OpRewritePattern<onnx::ConvOp> {
     outputShape.append(resultType.getShape().begin() + 2,
                        resultType.getShape().end());
     auto groupedType = RankedTensorType::get(outputShape, element);
+    SmallVector<Value> outputSizes =
+        windowedSizes(rewriter, loc, groupedType, groupedInput, input, g);
 
     // Loops: n, g, f, o..., c, k...
     int64_t loops = 3 + 2 * spatial + 1;
@@ -186,7 +238,8 @@ struct LowerConv : OpRewritePattern<onnx::ConvOp> {
       Value groupedBias = rewriter.create<tensor::ExpandShapeOp>(
           loc, RankedTensorType::get({groups, filtersPerGroup}, element), bias,
           SmallVector<ReassociationIndices>{{0, 1}});
-      Value empty = rewriter.create<tensor::EmptyOp>(loc, outputShape, element);
+      Value empty = rewriter.create<tensor::EmptyOp>(loc, outputShape, element,
+                                                     outputSizes);
       SmallVector<AffineExpr> biasExprs = {d(1), d(2)};
       init = rewriter
                  .create<linalg::GenericOp>(
@@ -201,7 +254,8 @@ struct LowerConv : OpRewritePattern<onnx::ConvOp> {
                  .getResult(0);
     } else {
       init = filledTensor(rewriter, loc, outputShape,
-                          cast<TypedAttr>(rewriter.getZeroAttr(element)));
+                          cast<TypedAttr>(rewriter.getZeroAttr(element)),
+                          outputSizes);
     }
     Value grouped =
         rewriter
@@ -227,10 +281,12 @@ struct LowerConv : OpRewritePattern<onnx::ConvOp> {
 };
 
 /// Sum or max over each window of `input` (already padded), as one generic
-/// whose kernel loops take their extent from a shape-only operand.
+/// whose kernel loops take their extent from a shape-only operand (with
+/// `windowSizes` for its dynamic extents: a global pool's over symbolic
+/// dimensions).
 Value poolWindows(OpBuilder &b, Location loc, Value input,
                   const WindowGeometry &g, RankedTensorType resultType,
-                  bool isMax) {
+                  bool isMax, ValueRange windowSizes = {}) {
   MLIRContext *context = b.getContext();
   Type element = resultType.getElementType();
   int64_t rank = resultType.getRank(), spatial = g.kernel.size();
@@ -244,9 +300,10 @@ Value poolWindows(OpBuilder &b, Location loc, Value input,
     outputExprs.push_back(getAffineDimExpr(i, context));
   for (int64_t i = 0; i < spatial; ++i)
     kernelExprs.push_back(getAffineDimExpr(rank + i, context));
-  Value window = b.create<tensor::EmptyOp>(loc, g.kernel, element);
+  Value window = b.create<tensor::EmptyOp>(loc, g.kernel, element, windowSizes);
   Value init = filledTensor(b, loc, resultType.getShape(),
-                            b.getFloatAttr(element, isMax ? -INFINITY : 0.0));
+                            b.getFloatAttr(element, isMax ? -INFINITY : 0.0),
+                            windowedSizes(b, loc, resultType, input, input, g));
   SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
   iterators.append(spatial, utils::IteratorType::reduction);
   return b
@@ -275,7 +332,7 @@ struct LowerMaxPool : OpRewritePattern<onnx::MaxPoolOp> {
     auto resultType = cast<RankedTensorType>(op.getY().getType());
     SmallVector<int64_t> kernel = intsOr(op, "kernel_shape", inputType.getRank() - 2, 1);
     WindowGeometry g =
-        *geometryOf(op, inputType.getShape(), resultType.getShape(), kernel);
+        geometryOf(op, inputType.getShape(), resultType.getShape(), kernel);
     Value input = padSpatial(
         rewriter, op.getLoc(), op.getX(), g.padBegin, sum(g.padEnd, g.overhang),
         rewriter.getFloatAttr(resultType.getElementType(), -INFINITY));
@@ -298,7 +355,7 @@ struct LowerAveragePool : OpRewritePattern<onnx::AveragePoolOp> {
     int64_t spatial = inputType.getRank() - 2;
     SmallVector<int64_t> kernel = intsOr(op, "kernel_shape", spatial, 1);
     WindowGeometry g =
-        *geometryOf(op, inputType.getShape(), resultType.getShape(), kernel);
+        geometryOf(op, inputType.getShape(), resultType.getShape(), kernel);
     Value input = padSpatial(rewriter, loc, op.getX(), g.padBegin,
                              sum(g.padEnd, g.overhang),
                              rewriter.getZeroAttr(element));
@@ -308,9 +365,14 @@ struct LowerAveragePool : OpRewritePattern<onnx::AveragePoolOp> {
     // like the input's spatial extent, padded with ones where explicit
     // padding counts and zeros elsewhere.
     SmallVector<int64_t> spatialShape(inputType.getShape().drop_front(2));
-    auto onesType = RankedTensorType::get(spatialShape, element);
-    Value ones = rewriter.create<arith::ConstantOp>(
-        loc, DenseElementsAttr::get(onesType, rewriter.getFloatAttr(element, 1.0)));
+    SmallVector<Value> spatialSizes;
+    for (auto [i, size] : llvm::enumerate(spatialShape))
+      if (ShapedType::isDynamic(size))
+        spatialSizes.push_back(
+            rewriter.create<tensor::DimOp>(loc, op.getX(), i + 2));
+    Value ones = filledTensor(rewriter, loc, spatialShape,
+                              rewriter.getFloatAttr(element, 1.0),
+                              spatialSizes);
     bool includePad = op.getCountIncludePad() != 0;
     Value counted = padSpatial(rewriter, loc, ones, g.padBegin, g.padEnd,
                                rewriter.getFloatAttr(element, includePad ? 1.0 : 0.0));
@@ -326,7 +388,9 @@ struct LowerAveragePool : OpRewritePattern<onnx::AveragePoolOp> {
     SmallVector<AffineExpr> countExprs;
     for (int64_t i = 2; i < rank; ++i)
       countExprs.push_back(getAffineDimExpr(i, context));
-    Value empty = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(), element);
+    Value empty = rewriter.create<tensor::EmptyOp>(
+        loc, resultType.getShape(), element,
+        dynamicSizesOf(rewriter, loc, sums));
     auto average = rewriter.create<linalg::GenericOp>(
         loc, resultType, ValueRange{sums, counts}, empty,
         ArrayRef{rewriter.getMultiDimIdentityMap(rank),
@@ -358,15 +422,25 @@ struct LowerGlobalPool : OpRewritePattern<OpTy> {
     g.kernel.assign(inputType.getShape().begin() + 2, inputType.getShape().end());
     g.strides.assign(g.kernel.size(), 1);
     g.dilations.assign(g.kernel.size(), 1);
-    Value pooled = poolWindows(rewriter, loc, op.getX(), g, resultType, isMax);
+    // The window's symbolic extents, and how many elements it covers.
+    SmallVector<Value> windowSizes;
+    Value count = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    for (auto [i, size] : llvm::enumerate(g.kernel)) {
+      Value extent = rewriter.create<tensor::DimOp>(loc, op.getX(), i + 2);
+      if (ShapedType::isDynamic(size))
+        windowSizes.push_back(extent);
+      count = rewriter.createOrFold<arith::MulIOp>(loc, count, extent);
+    }
+    Value pooled = poolWindows(rewriter, loc, op.getX(), g, resultType, isMax,
+                               windowSizes);
     if (isMax) {
       rewriter.replaceOp(op, pooled);
       return success();
     }
-    int64_t count = 1;
-    for (int64_t size : g.kernel)
-      count *= size;
-    Value divisor = floatConstant(rewriter, loc, element, (double)count);
+    Value divisor = rewriter.create<arith::UIToFPOp>(
+        loc, element,
+        rewriter.create<arith::IndexCastUIOp>(loc, rewriter.getI64Type(),
+                                              count));
     rewriter.replaceOp(op, mapElements(rewriter, loc, pooled,
                                        [&](OpBuilder &b, Location l, Value x) {
                                          return b.create<arith::DivFOp>(l, x, divisor)
@@ -384,9 +458,35 @@ std::optional<std::string> mlir::kiln::checkWindowLowering(Operation *op) {
     return std::string();
   auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   auto inputType = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
-  if (!resultType || !inputType || !resultType.hasStaticShape() ||
-      !inputType.hasStaticShape())
-    return std::string("its shapes must be static for now");
+  if (!resultType || !inputType)
+    return std::string("its shapes must be ranked");
+  // The batch and spatial dimensions may be symbolic; channels, weights and
+  // bias may not.
+  for (Value operand : op->getOperands().drop_front()) {
+    auto type = dyn_cast<RankedTensorType>(operand.getType());
+    if (!type || !type.hasStaticShape())
+      return std::string("its weights and bias must have static shapes");
+  }
+  if (inputType.getRank() >= 2 &&
+      (inputType.isDynamicDim(1) || resultType.isDynamicDim(1)))
+    return std::string("its channel count must be static");
+  bool symbolic = false;
+  for (int64_t i = 2; i < inputType.getRank(); ++i)
+    symbolic |= inputType.isDynamicDim(i) || resultType.isDynamicDim(i);
+  if (symbolic && !isa<onnx::GlobalAveragePoolOp, onnx::GlobalMaxPoolOp>(op)) {
+    // The padding of a symbolic extent must not depend on it.
+    if (auto ceil = op->getAttrOfType<IntegerAttr>("ceil_mode");
+        ceil && ceil.getInt() != 0)
+      return std::string(
+          "ceil_mode over a symbolic dimension is not lowered yet");
+    StringRef autoPad = autoPadOf(op);
+    if ((autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") &&
+        llvm::any_of(intsOr(op, "strides", inputType.getRank() - 2, 1),
+                      [](int64_t stride) { return stride != 1; }))
+      return std::string("auto_pad " + autoPad.str() +
+                         " with a stride over a symbolic dimension is not "
+                         "lowered yet");
+  }
   if (inputType.getRank() < 3)
     return std::string("its input needs a rank of 3 or more");
   Type element = resultType.getElementType();
@@ -398,11 +498,6 @@ std::optional<std::string> mlir::kiln::checkWindowLowering(Operation *op) {
       return std::string("its Indices output is not lowered yet");
     if (maxPool.getStorageOrder() != 0)
       return std::string("storage_order = 1 is not lowered yet");
-  }
-  for (Value operand : op->getOperands()) {
-    auto type = dyn_cast<RankedTensorType>(operand.getType());
-    if (!type || !type.hasStaticShape())
-      return std::string("its shapes must be static for now");
   }
   if (auto conv = dyn_cast<onnx::ConvOp>(op)) {
     auto weight = cast<RankedTensorType>(conv.getW().getType());

@@ -37,7 +37,8 @@ namespace {
 
 /// The window arithmetic of every windowed kernel op: NHWC input and init,
 /// two positive strides and dilations, four non-negative pads (top, left,
-/// bottom, right) or none, and a window that fits the padded input.
+/// bottom, right) or none, and a window that fits the padded input (where
+/// the extents are static; symbolic ones are the kernel's to read).
 LogicalResult verifyWindowGeometry(Operation *op, ShapedType input,
                                    ShapedType init, ArrayRef<int64_t> strides,
                                    ArrayRef<int64_t> dilations,
@@ -56,11 +57,15 @@ LogicalResult verifyWindowGeometry(Operation *op, ShapedType input,
   SmallVector<int64_t> padding(pads);
   padding.resize(4, 0);
   ArrayRef<int64_t> in = input.getShape(), out = init.getShape();
-  if (out[0] != in[0])
+  if (!ShapedType::isDynamic(out[0]) && !ShapedType::isDynamic(in[0]) &&
+      out[0] != in[0])
     return op->emitOpError("batch of init (")
            << out[0] << ") differs from the input's (" << in[0] << ")";
   int64_t kernel[2] = {kernelH, kernelW};
   for (int axis = 0; axis < 2; ++axis) {
+    if (ShapedType::isDynamic(out[axis + 1]) ||
+        ShapedType::isDynamic(in[axis + 1]))
+      continue;
     int64_t span = (out[axis + 1] - 1) * strides[axis] +
                    (kernel[axis] - 1) * dilations[axis] + 1;
     int64_t padded = in[axis + 1] + padding[axis] + padding[axis + 2];
@@ -73,9 +78,10 @@ LogicalResult verifyWindowGeometry(Operation *op, ShapedType input,
 }
 
 /// One form (all tensors, with the init's type as the one result, or all
-/// memrefs without results) and static shapes.
-LogicalResult verifyKernelForm(Operation *op, ValueRange operands,
-                               Value init) {
+/// memrefs without results) and static shapes; with `image`, the NHWC
+/// input and init may have a symbolic batch, height and width.
+LogicalResult verifyKernelForm(Operation *op, ValueRange operands, Value init,
+                               Value image = {}) {
   bool tensors = llvm::all_of(operands, [](Value v) {
     return isa<RankedTensorType>(v.getType());
   });
@@ -87,10 +93,17 @@ LogicalResult verifyKernelForm(Operation *op, ValueRange operands,
     return op->emitOpError("has one result on tensors and none on memrefs");
   if (tensors && op->getResult(0).getType() != init.getType())
     return op->emitOpError("result type must be the init's type");
-  if (llvm::any_of(operands, [](Value v) {
-        return !cast<ShapedType>(v.getType()).hasStaticShape();
-      }))
-    return op->emitOpError("needs static shapes");
+  for (Value operand : operands) {
+    auto type = cast<ShapedType>(operand.getType());
+    if (type.hasStaticShape())
+      continue;
+    bool symbolicImage = image && (operand == image || operand == init) &&
+                         type.getRank() == 4 && !type.isDynamicDim(3);
+    if (!symbolicImage)
+      return op->emitOpError(image ? "needs static shapes but for the "
+                                     "image's batch, height and width"
+                                   : "needs static shapes");
+  }
   return success();
 }
 
@@ -108,7 +121,8 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
   auto filter = cast<ShapedType>(op.getFilter().getType());
   auto bias = cast<ShapedType>(op.getBias().getType());
   auto init = cast<ShapedType>(op.getInit().getType());
-  if (failed(verifyKernelForm(op, op->getOperands(), op.getInit())))
+  if (failed(verifyKernelForm(op, op->getOperands(), op.getInit(),
+                              op.getInput())))
     return failure();
   if (input.getRank() != 4 || init.getRank() != 4)
     return op.emitOpError("input and init must be 4-D (NHWC)");
@@ -348,7 +362,7 @@ LogicalResult Bf16DotOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult MaxPool2DOp::verify() {
-  if (failed(verifyKernelForm(*this, getOperands(), getInit())))
+  if (failed(verifyKernelForm(*this, getOperands(), getInit(), getInput())))
     return failure();
   auto input = cast<ShapedType>(getInput().getType());
   auto init = cast<ShapedType>(getInit().getType());

@@ -9,6 +9,7 @@
 
 #include "dialects/onnx/OnnxConstants.h"
 #include "dialects/onnx/OnnxOps.h"
+#include "dialects/onnx/OnnxShapeValues.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
@@ -481,36 +482,47 @@ struct ConstantOfShapeSplat : OpRewritePattern<ConstantOfShapeOp> {
   }
 };
 
+/// The ops that carry shape values become constants where every value is
+/// known (see OnnxShapeValues.h).
+template <typename OpTy>
+struct KnownShapeValue : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    return foldKnownShapeValue(op, rewriter);
+  }
+};
+
 } // namespace
 
 void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                             MLIRContext *context) {
-  patterns.add<ReshapeConstant<ReshapeOp>, SimplifyReshape>(context);
+  patterns.add<ReshapeConstant<ReshapeOp>, SimplifyReshape, KnownShapeValue<ReshapeOp>>(context);
 }
 
 void SqueezeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                             MLIRContext *context) {
-  patterns.add<ReshapeConstant<SqueezeOp>>(context);
+  patterns.add<ReshapeConstant<SqueezeOp>, KnownShapeValue<SqueezeOp>>(context);
 }
 
 void UnsqueezeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                               MLIRContext *context) {
-  patterns.add<ReshapeConstant<UnsqueezeOp>>(context);
+  patterns.add<ReshapeConstant<UnsqueezeOp>, KnownShapeValue<UnsqueezeOp>>(context);
 }
 
 void GatherOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                            MLIRContext *context) {
-  patterns.add<GatherConstant>(context);
+  patterns.add<GatherConstant, KnownShapeValue<GatherOp>>(context);
 }
 
 void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                            MLIRContext *context) {
-  patterns.add<ConcatConstants>(context);
+  patterns.add<ConcatConstants, KnownShapeValue<ConcatOp>>(context);
 }
 
 void SliceOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                           MLIRContext *context) {
-  patterns.add<SliceConstant>(context);
+  patterns.add<SliceConstant, KnownShapeValue<SliceOp>>(context);
 }
 
 void ConstantOfShapeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,

@@ -4,6 +4,7 @@
 
 #include "dialects/onnx/OnnxConstants.h"
 #include "dialects/onnx/OnnxOps.h"
+#include "dialects/onnx/OnnxShapeValues.h"
 
 #include "mlir/Dialect/Traits.h"
 
@@ -67,7 +68,7 @@ std::optional<SmallVector<int64_t>> intsAttr(Operation *op, StringRef name) {
 /// ONNX Reshape: 0 copies the input dimension (unless allowzero), -1 takes
 /// what is left.
 MaybeShape reshape(ReshapeOp op) {
-  std::optional<SmallVector<int64_t>> target = getConstantInts(op.getShape());
+  std::optional<SmallVector<int64_t>> target = getKnownInts(op.getShape());
   if (!target)
     return std::nullopt;
   MaybeShape input = shapeOf(op.getData());
@@ -82,6 +83,7 @@ MaybeShape reshape(ReshapeOp op) {
       inferAt = i;
       size = kDynamic;
     }
+    // A size known only at run time (kDynamic) stays unknown.
     if (size != kDynamic && dim != -1)
       known *= size;
     else if (dim != -1)
@@ -285,14 +287,15 @@ bool broadcasts(StringRef name) {
   return names.contains(name);
 }
 
-/// Resize to constant sizes (every axis, "stretch"), or by constant scales
-/// of a known input: floor(input * scale), as the ONNX rule says.
+/// Resize to sizes (every axis, "stretch"; those known at compile time), or
+/// by constant scales of a known input: floor(input * scale), as the ONNX
+/// rule says.
 MaybeShape resizeShape(ResizeOp resize) {
   MaybeShape in = shapeOf(resize.getX());
   if (!in || resize.getAxes())
     return std::nullopt;
   if (resize.getSizes()) {
-    auto sizes = getConstantInts(resize.getSizes());
+    auto sizes = getKnownInts(resize.getSizes());
     if (!sizes || sizes->size() != in->size() ||
         resize.getKeepAspectRatioPolicy() != "stretch")
       return std::nullopt;

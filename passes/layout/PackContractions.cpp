@@ -3,11 +3,14 @@
 // Data tiling: a contraction's constant weights are packed once, at
 // compile time, into the tile-major layout the microkernels read with one
 // vector load per tile row. The package stores only the packed copy.
+// Convolutions over images of symbolic batch, height or width are packed
+// the same way; their output extents are computed at run time.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/layout/Passes.h"
 #include "passes/layout/Transposes.h"
+#include "passes/layout/Windows.h"
 
 #include "dialects/onnx/OnnxConstants.h"
 
@@ -114,8 +117,10 @@ Value packedConv(PatternRewriter &rewriter, Location loc, Value input,
                  PackedWeights weights, ArrayRef<int64_t> outputShape,
                  ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
                  ArrayRef<int64_t> pads = {}) {
-  Value init = rewriter.create<tensor::EmptyOp>(loc, outputShape,
-                                                rewriter.getF32Type());
+  auto filter = cast<RankedTensorType>(weights.filter.getType()).getShape();
+  Value init = emptyWindowResult(rewriter, loc, input, outputShape,
+                                 {filter[1], filter[2]}, strides, dilations,
+                                 pads);
   return rewriter
       .create<PackedConv2DOp>(
           loc, TypeRange{init.getType()}, input, weights.filter, weights.bias,
@@ -125,6 +130,14 @@ Value packedConv(PatternRewriter &rewriter, Location loc, Value input,
           rewriter.getF32FloatAttr(0), rewriter.getF32FloatAttr(0),
           /*accumulate=*/nullptr)
       .getResult()[0];
+}
+
+/// An f32 NCHW image whose channels are static (its batch, height and
+/// width may be symbolic).
+bool isImageF32(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.getRank() == 4 && type.getElementType().isF32() &&
+         !type.isDynamicDim(1);
 }
 
 bool isStaticF32(Value value, int64_t rank) {
@@ -141,7 +154,9 @@ std::string weightName(Operation *op) {
 }
 
 
-/// Strides, dilations and explicit padding of a static 2-D Conv.
+/// Strides, dilations and explicit padding of a 2-D Conv. Over a symbolic
+/// extent the padding must not depend on it: explicit, VALID, or SAME with
+/// stride 1.
 struct ConvGeometry {
   SmallVector<int64_t> strides, dilations;
   SmallVector<int64_t> pads; // top, left, bottom, right
@@ -158,8 +173,21 @@ std::optional<ConvGeometry> geometryOf(onnx::ConvOp op) {
                  onnx::intsOr(op.getPads(), 4, 0)};
   StringRef autoPad = op.getAutoPad();
   for (int axis = 0; axis < 2; ++axis) {
-    int64_t span = (outShape[axis + 2] - 1) * g.strides[axis] +
-                   (wShape[axis + 2] - 1) * g.dilations[axis] + 1;
+    int64_t window = (wShape[axis + 2] - 1) * g.dilations[axis] + 1;
+    if (ShapedType::isDynamic(inShape[axis + 2]) ||
+        ShapedType::isDynamic(outShape[axis + 2])) {
+      if (autoPad == "VALID") {
+        g.pads[axis] = g.pads[axis + 2] = 0;
+      } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+        if (g.strides[axis] != 1)
+          return std::nullopt;
+        int64_t total = window - 1;
+        g.pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        g.pads[axis + 2] = total - g.pads[axis];
+      }
+      continue;
+    }
+    int64_t span = (outShape[axis + 2] - 1) * g.strides[axis] + window;
     if (autoPad == "VALID") {
       g.pads[axis] = g.pads[axis + 2] = 0;
     } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
@@ -203,8 +231,11 @@ Value prepareInput(PatternRewriter &rewriter, Location loc, Value input,
   spatial.resize(4, 0);
   if (!extraChannels && llvm::all_of(spatial, [](int64_t p) { return !p; }))
     return input;
-  SmallVector<int64_t> padded = {shape[0], shape[1] + spatial[0] + spatial[2],
-                                 shape[2] + spatial[1] + spatial[3],
+  auto grown = [](int64_t size, int64_t by) {
+    return ShapedType::isDynamic(size) ? size : size + by;
+  };
+  SmallVector<int64_t> padded = {shape[0], grown(shape[1], spatial[0] + spatial[2]),
+                                 grown(shape[2], spatial[1] + spatial[3]),
                                  shape[3] + extraChannels};
   auto index = [&](int64_t i) -> OpFoldResult {
     return rewriter.getIndexAttr(i);
@@ -237,7 +268,7 @@ struct PackConv : OpRewritePattern<onnx::ConvOp> {
 
   LogicalResult matchAndRewrite(onnx::ConvOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!isStaticF32(op.getX(), 4) || !isStaticF32(op.getY(), 4) ||
+    if (!isImageF32(op.getX()) || !isImageF32(op.getY()) ||
         op.getGroup() != 1)
       return failure();
     std::optional<std::vector<float>> w = onnx::getConstantFloats(op.getW());
@@ -287,7 +318,7 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
 
   LogicalResult matchAndRewrite(onnx::ConvOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!isStaticF32(op.getX(), 4) || !isStaticF32(op.getY(), 4))
+    if (!isImageF32(op.getX()) || !isImageF32(op.getY()))
       return failure();
     auto wShape = cast<RankedTensorType>(op.getW().getType()).getShape();
     int64_t channels = wShape[0], kh = wShape[2], kw = wShape[3];
@@ -316,7 +347,8 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
     Value input = createTranspose(rewriter, loc, op.getX(), kToChannelsLast);
     if (packing.bf16)
       input = castToBf16(rewriter, loc, input);
-    Value init = rewriter.create<tensor::EmptyOp>(loc, nhwcShape(op.getY()), f32);
+    Value init = emptyWindowResult(rewriter, loc, input, nhwcShape(op.getY()),
+                                   {kh, kw}, g->strides, g->dilations, g->pads);
     Value result =
         rewriter
             .create<DepthwiseConv2DOp>(

@@ -3,12 +3,15 @@
 // A CNN's pooling sits between convolutions that run channels-last; in
 // NCHW it would cost a Transpose each side. kiln.max_pool2d pools NHWC
 // data directly, and the Transposes it takes and gives cancel against the
-// convolutions' (kiln-layout-propagate-transposes).
+// convolutions' (kiln-layout-propagate-transposes). Over a symbolic
+// height or width the padding must not depend on it (no ceil_mode, SAME
+// only with stride 1).
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/layout/Passes.h"
 #include "passes/layout/Transposes.h"
+#include "passes/layout/Windows.h"
 
 #include "dialects/kiln/KilnOps.h"
 #include "dialects/onnx/OnnxConstants.h"
@@ -32,8 +35,8 @@ struct MaxPoolChannelsLast : OpRewritePattern<onnx::MaxPoolOp> {
                                 PatternRewriter &rewriter) const override {
     auto inType = dyn_cast<RankedTensorType>(op.getX().getType());
     auto outType = dyn_cast<RankedTensorType>(op.getY().getType());
-    if (!inType || !outType || !inType.hasStaticShape() ||
-        !outType.hasStaticShape() || inType.getRank() != 4 ||
+    if (!inType || !outType || inType.getRank() != 4 ||
+        outType.getRank() != 4 || inType.isDynamicDim(1) ||
         !inType.getElementType().isF32() || op.getIndices() ||
         op.getKernelShape().size() != 2)
       return failure();
@@ -44,6 +47,21 @@ struct MaxPoolChannelsLast : OpRewritePattern<onnx::MaxPoolOp> {
     StringRef autoPad = op.getAutoPad();
     for (int axis = 0; axis < 2; ++axis) {
       int64_t in = inType.getDimSize(axis + 2);
+      if (ShapedType::isDynamic(in) ||
+          ShapedType::isDynamic(outType.getDimSize(axis + 2))) {
+        if (op.getCeilMode() != 0)
+          return failure();
+        if (autoPad == "VALID") {
+          pads[axis] = pads[axis + 2] = 0;
+        } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+          if (strides[axis] != 1)
+            return failure();
+          int64_t total = (kernel[axis] - 1) * dilations[axis];
+          pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+          pads[axis + 2] = total - pads[axis];
+        }
+        continue;
+      }
       int64_t span = (outType.getDimSize(axis + 2) - 1) * strides[axis] +
                      (kernel[axis] - 1) * dilations[axis] + 1;
       if (autoPad == "VALID") {
@@ -62,10 +80,10 @@ struct MaxPoolChannelsLast : OpRewritePattern<onnx::MaxPoolOp> {
     Location loc = op.getLoc();
     Value input = createTranspose(rewriter, loc, op.getX(), kToChannelsLast);
     ArrayRef<int64_t> out = outType.getShape();
-    Value init = rewriter.create<tensor::EmptyOp>(
-        loc, ArrayRef<int64_t>{out[0], out[2], out[3], out[1]},
-        rewriter.getF32Type());
     bool padded = llvm::any_of(pads, [](int64_t p) { return p != 0; });
+    Value init = emptyWindowResult(
+        rewriter, loc, input, {out[0], out[2], out[3], out[1]}, kernel,
+        strides, dilations, padded ? ArrayRef(pads) : ArrayRef<int64_t>{});
     Value result =
         rewriter
             .create<MaxPool2DOp>(

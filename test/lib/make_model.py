@@ -5,7 +5,8 @@
 
 Cases: empty, random, truncated, initializer-size, external-data,
 external-escape, external-symlink, external-absolute, external-short, int4-initializer,
-float16-int32-data, sequence-type, negative-dimension.
+float16-int32-data, sequence-type, negative-dimension, symbolic-image,
+static-image-HxW (the symbolic-image model with a fixed height and width).
 External-data cases also write their data file next to OUT.
 """
 
@@ -50,6 +51,51 @@ def external(location, data_file=None, length=24, payload=None):
             out.write(payload if payload is not None else
                       np.arange(6, dtype=np.float32).tobytes())
     return add_model(tensor)
+
+
+def image_model(height, width):
+    """A small segmenter over a [1, 3, height, width] image (symbolic when
+    they are names): strided Conv + Relu, MaxPool, a 1x1 Conv, then Resize
+    back to the image's size through the exporters' Shape -> Slice ->
+    Concat chain; a second output pools globally."""
+    generator = np.random.default_rng(7)
+
+    def tensor(name, *shape):
+        return numpy_helper.from_array(
+            generator.standard_normal(shape).astype(np.float32) * 0.3, name)
+
+    def ints(name, values):
+        return numpy_helper.from_array(np.array(values, np.int64), name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1",
+                         pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], name="conv2"),
+        helper.make_node("Shape", ["c2"], ["s2"], name="shape_features"),
+        helper.make_node("Slice", ["s2", "zero", "two"], ["lead"], name="lead"),
+        helper.make_node("Shape", ["x"], ["sx"], name="shape_image"),
+        helper.make_node("Slice", ["sx", "two", "four"], ["hw"], name="hw"),
+        helper.make_node("Concat", ["lead", "hw"], ["sizes"], name="sizes",
+                         axis=0),
+        helper.make_node("Resize", ["c2", "", "", "sizes"], ["y"],
+                         name="resize", mode="linear"),
+        helper.make_node("GlobalAveragePool", ["r1"], ["g"], name="gap"),
+    ]
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                       [1, 3, height, width])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                       [1, 4, height, width]),
+         helper.make_tensor_value_info("g", TensorProto.FLOAT, [1, 8, 1, 1])],
+        [tensor("w1", 8, 3, 3, 3), tensor("b1", 8), tensor("w2", 4, 8, 1, 1),
+         tensor("b2", 4), ints("zero", [0]), ints("two", [2]),
+         ints("four", [4])])
+    return helper.make_model(graph,
+                             opset_imports=[helper.make_opsetid("", 17)])
 
 
 def main():
@@ -131,6 +177,11 @@ def main():
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, -4])])
         model = helper.make_model(
             graph, opset_imports=[helper.make_opsetid("", 17)])
+    elif case == "symbolic-image":
+        model = image_model("H", "W")
+    elif case.startswith("static-image-"):
+        height, width = case[len("static-image-"):].split("x")
+        model = image_model(int(height), int(width))
     else:
         sys.exit(f"make_model.py: unknown case '{case}'")
     with open(out, "wb") as f:

@@ -118,3 +118,33 @@ func.func @split_dropout(%arg0: tensor<6x2xf32>) -> (tensor<2x2xf32>, tensor<4x2
   %output, %mask = "onnx.Dropout"(%arg0) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<6x2xf32>) -> (tensor<6x2xf32>, tensor<6x2xi1>)
   return %1#0, %1#1, %mask : tensor<2x2xf32>, tensor<4x2xf32>, tensor<6x2xi1>
 }
+
+// -----
+
+// Shape of a symbolic tensor reads its dimensions at run time.
+// CHECK-LABEL: func.func @shape_symbolic
+// CHECK: %[[H:.*]] = tensor.dim %arg0, %c2
+// CHECK: %[[HI:.*]] = arith.index_cast %[[H]] : index to i64
+// CHECK: %[[W:.*]] = tensor.dim %arg0, %c3
+// CHECK: %[[WI:.*]] = arith.index_cast %[[W]] : index to i64
+// CHECK: tensor.from_elements %[[HI]], %[[WI]] : tensor<2xi64>
+func.func @shape_symbolic(%x: tensor<1x3x?x?xf32>) -> tensor<2xi64> {
+  %0 = "onnx.Shape"(%x) <{start = 2 : i64}> : (tensor<1x3x?x?xf32>) -> tensor<2xi64>
+  return %0 : tensor<2xi64>
+}
+
+// -----
+
+// Concat of symbolic tensors: each lands at the running sum of the
+// lengths before it; the result's symbolic sizes are the first input's.
+// CHECK-LABEL: func.func @concat_symbolic
+// CHECK: %[[A:.*]] = tensor.dim %arg0, %c1
+// CHECK: %[[B:.*]] = tensor.dim %arg1, %c1
+// CHECK: %[[LENGTH:.*]] = arith.addi %[[A]], %[[B]]
+// CHECK: %[[EMPTY:.*]] = tensor.empty(%[[LENGTH]], %{{.*}}) : tensor<2x?x?xf32>
+// CHECK: %[[FIRST:.*]] = tensor.insert_slice %arg0 into %[[EMPTY]][0, 0, 0]
+// CHECK: tensor.insert_slice %arg1 into %[[FIRST]][0, %[[A]], 0]
+func.func @concat_symbolic(%a: tensor<2x?x?xf32>, %b: tensor<2x?x?xf32>) -> tensor<2x?x?xf32> {
+  %0 = "onnx.Concat"(%a, %b) <{axis = 1 : i64}> : (tensor<2x?x?xf32>, tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
+  return %0 : tensor<2x?x?xf32>
+}

@@ -65,10 +65,35 @@ func.func @hardmax_dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
 
 // -----
 
-func.func @conv_dynamic(%x: tensor<?x1x4x4xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<?x1x2x2xf32> {
-  // expected-error@+1 {{'onnx.Conv' op cannot be lowered to linalg for the CPU: its shapes must be static for now}}
-  %0 = "onnx.Conv"(%x, %w) : (tensor<?x1x4x4xf32>, tensor<1x1x3x3xf32>) -> tensor<?x1x2x2xf32>
-  return %0 : tensor<?x1x2x2xf32>
+func.func @conv_dynamic_channels(%x: tensor<1x?x4x4xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x2x2xf32> {
+  // expected-error@+1 {{'onnx.Conv' op cannot be lowered to linalg for the CPU: its channel count must be static}}
+  %0 = "onnx.Conv"(%x, %w) : (tensor<1x?x4x4xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
+
+// -----
+
+func.func @conv_dynamic_weight(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x?x3xf32>) -> tensor<1x1x?x2xf32> {
+  // expected-error@+1 {{'onnx.Conv' op cannot be lowered to linalg for the CPU: its weights and bias must have static shapes}}
+  %0 = "onnx.Conv"(%x, %w) : (tensor<1x1x4x4xf32>, tensor<1x1x?x3xf32>) -> tensor<1x1x?x2xf32>
+  return %0 : tensor<1x1x?x2xf32>
+}
+
+// -----
+
+// Over a symbolic extent the padding must not depend on it.
+func.func @maxpool_symbolic_ceil(%x: tensor<1x1x?x?xf32>) -> tensor<1x1x?x?xf32> {
+  // expected-error@+1 {{'onnx.MaxPool' op cannot be lowered to linalg for the CPU: ceil_mode over a symbolic dimension is not lowered yet}}
+  %0 = "onnx.MaxPool"(%x) <{kernel_shape = [2, 2], strides = [2, 2], ceil_mode = 1 : i64}> : (tensor<1x1x?x?xf32>) -> tensor<1x1x?x?xf32>
+  return %0 : tensor<1x1x?x?xf32>
+}
+
+// -----
+
+func.func @conv_symbolic_same_stride(%x: tensor<1x1x?x?xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x?x?xf32> {
+  // expected-error@+1 {{'onnx.Conv' op cannot be lowered to linalg for the CPU: auto_pad SAME_UPPER with a stride over a symbolic dimension is not lowered yet}}
+  %0 = "onnx.Conv"(%x, %w) <{auto_pad = "SAME_UPPER", strides = [2, 2]}> : (tensor<1x1x?x?xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x?x?xf32>
+  return %0 : tensor<1x1x?x?xf32>
 }
 
 // -----

@@ -28,3 +28,27 @@ func.func @resize_nearest_runtime(%arg0: tensor<1x1x2x2xf32>, %arg1: tensor<4xf3
   %0 = "onnx.Resize"(%arg0, %arg1) <{antialias = 0 : i64, coordinate_transformation_mode = "asymmetric", cubic_coeff_a = -7.500000e-01 : f32, exclude_outside = 0 : i64, extrapolation_value = 0.000000e+00 : f32, keep_aspect_ratio_policy = "stretch", mode = "nearest", nearest_mode = "floor", operandSegmentSizes = array<i32: 1, 0, 1, 0>}> : (tensor<1x1x2x2xf32>, tensor<4xf32>) -> tensor<1x1x4x4xf32>
   return %0 : tensor<1x1x4x4xf32>
 }
+
+// -----
+
+// Symbolic lengths: the input's are read with tensor.dim, the output's
+// from the sizes input (never below zero), and the scale is their ratio,
+// computed once before the loop; the taps clamp to the run-time length.
+// CHECK-LABEL: func.func @resize_symbolic
+// CHECK: %[[H:.*]] = tensor.dim %arg0, %c2
+// CHECK: %[[HI:.*]] = arith.index_cast %[[H]] : index to i64
+// CHECK: %[[HF:.*]] = arith.sitofp %[[HI]] : i64 to f64
+// CHECK: %[[SIZE:.*]] = tensor.extract %arg1[%c2] : tensor<4xi64>
+// CHECK: %[[NONNEG:.*]] = arith.maxsi %[[SIZE]], %c0_i64
+// CHECK: %[[OUT:.*]] = arith.index_cast %[[NONNEG]] : i64 to index
+// CHECK: %[[OUTI:.*]] = arith.index_cast %[[OUT]] : index to i64
+// CHECK: %[[OUTF:.*]] = arith.sitofp %[[OUTI]] : i64 to f64
+// CHECK: %[[SCALE:.*]] = arith.divf %[[OUTF]], %[[HF]] : f64
+// CHECK: tensor.empty(%[[OUT]], %{{.*}}) : tensor<1x2x?x?xf32>
+// CHECK: linalg.generic
+// CHECK: arith.divf %{{.*}}, %[[SCALE]] : f64
+// CHECK: arith.subf %[[HF]], %cst
+func.func @resize_symbolic(%x: tensor<1x2x?x?xf32>, %sizes: tensor<4xi64>) -> tensor<1x2x?x?xf32> {
+  %0 = "onnx.Resize"(%x, %sizes) <{mode = "linear", coordinate_transformation_mode = "half_pixel", operandSegmentSizes = array<i32: 1, 0, 0, 1>}> : (tensor<1x2x?x?xf32>, tensor<4xi64>) -> tensor<1x2x?x?xf32>
+  return %0 : tensor<1x2x?x?xf32>
+}

@@ -43,3 +43,54 @@ func.func @maxpool(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32> {
   %0 = "onnx.MaxPool"(%x) <{kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2]}> : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
   return %0 : tensor<1x3x4x4xf32>
 }
+
+// -----
+
+// Symbolic batch, height and width: the padding stays static, and each
+// output extent is computed from the padded input's, (padded - window) /
+// stride + 1, never below zero.
+// CHECK-LABEL: func.func @conv_symbolic
+// CHECK: %[[PADDED:.*]] = tensor.pad %arg0 low[0, 0, 1, 0] high[0, 0, 1, 0]
+// CHECK: } : tensor<?x2x?x?xf32> to tensor<?x2x?x?xf32>
+// CHECK: tensor.expand_shape %[[PADDED]]
+// CHECK: %[[H:.*]] = tensor.dim %[[PADDED]], %c2
+// CHECK-NEXT: %[[HS:.*]] = arith.subi %[[H]], %c3
+// CHECK: %[[HD:.*]] = arith.floordivsi %[[HS]], %c2
+// CHECK: %[[HO:.*]] = arith.addi %[[HD]], %c1
+// CHECK: %[[HM:.*]] = arith.maxsi %[[HO]], %c0
+// CHECK: tensor.empty(%{{.*}}, %[[HM]], %{{.*}}) : tensor<?x1x4x?x?xf32>
+// CHECK: linalg.generic
+// CHECK: tensor.collapse_shape {{.*}} into tensor<?x4x?x?xf32>
+func.func @conv_symbolic(%x: tensor<?x2x?x?xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<?x4x?x?xf32> {
+  %0 = "onnx.Conv"(%x, %w) <{pads = [1, 0, 1, 0], strides = [2, 1]}> : (tensor<?x2x?x?xf32>, tensor<4x2x3x3xf32>) -> tensor<?x4x?x?xf32>
+  return %0 : tensor<?x4x?x?xf32>
+}
+
+// -----
+
+// A global average over symbolic extents: the window's shape operand takes
+// them, and the divisor is their product, converted at run time.
+// CHECK-LABEL: func.func @global_average_symbolic
+// CHECK: %[[H:.*]] = tensor.dim %arg0, %c2
+// CHECK: %[[W:.*]] = tensor.dim %arg0, %c3
+// CHECK: %[[COUNT:.*]] = arith.muli %[[H]], %[[W]]
+// CHECK: tensor.empty(%[[H]], %[[W]]) : tensor<?x?xf32>
+// CHECK: %[[WIDE:.*]] = arith.index_castui %[[COUNT]] : index to i64
+// CHECK: %[[DIVISOR:.*]] = arith.uitofp %[[WIDE]] : i64 to f32
+// CHECK: arith.divf %{{.*}}, %[[DIVISOR]]
+func.func @global_average_symbolic(%x: tensor<1x3x?x?xf32>) -> tensor<1x3x1x1xf32> {
+  %0 = "onnx.GlobalAveragePool"(%x) : (tensor<1x3x?x?xf32>) -> tensor<1x3x1x1xf32>
+  return %0 : tensor<1x3x1x1xf32>
+}
+
+// -----
+
+// MaxPool over a symbolic image, padded with -inf.
+// CHECK-LABEL: func.func @max_pool_symbolic
+// CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: arith.floordivsi
+// CHECK: arith.maximumf
+func.func @max_pool_symbolic(%x: tensor<1x3x?x?xf32>) -> tensor<1x3x?x?xf32> {
+  %0 = "onnx.MaxPool"(%x) <{kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2]}> : (tensor<1x3x?x?xf32>) -> tensor<1x3x?x?xf32>
+  return %0 : tensor<1x3x?x?xf32>
+}

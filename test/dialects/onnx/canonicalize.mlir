@@ -221,3 +221,25 @@ func.func @gather_resource() -> tensor<i64> {
     }
   }
 #-}
+
+// -----
+
+// Over a symbolic input the static dimensions still fold: the batch and
+// channels of interpolate(size=...)'s sizes become a constant; the
+// symbolic height and width stay computed.
+// CHECK-LABEL: func.func @symbolic_shape_prefix
+// CHECK: %[[LEAD:.*]] = "onnx.Constant"() <{value = dense<[1, 8]> : tensor<2xi64>}>
+// CHECK: %[[SHAPE:.*]] = "onnx.Shape"(%arg1)
+// CHECK: %[[HW:.*]] = "onnx.Slice"(%[[SHAPE]]
+// CHECK: "onnx.Concat"(%[[LEAD]], %[[HW]])
+func.func @symbolic_shape_prefix(%x: tensor<1x8x?x?xf32>, %y: tensor<1x3x?x?xf32>) -> tensor<4xi64> {
+  %shape = "onnx.Shape"(%x) <{start = 0 : i64}> : (tensor<1x8x?x?xf32>) -> tensor<4xi64>
+  %zero = "onnx.Constant"() <{value = dense<[0]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %two = "onnx.Constant"() <{value = dense<[2]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %big = "onnx.Constant"() <{value = dense<[9223372036854775807]> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %lead = "onnx.Slice"(%shape, %zero, %two) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %image = "onnx.Shape"(%y) <{start = 0 : i64}> : (tensor<1x3x?x?xf32>) -> tensor<4xi64>
+  %hw = "onnx.Slice"(%image, %two, %big) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %sizes = "onnx.Concat"(%lead, %hw) <{axis = 0 : i64}> : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  return %sizes : tensor<4xi64>
+}

@@ -108,3 +108,27 @@ func.func @resize(%x: tensor<1x2x3x4xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
   %b = "onnx.Resize"(%x, %scales) {mode = "nearest", operandSegmentSizes = array<i32: 1, 0, 1, 0>} : (tensor<1x2x3x4xf32>, tensor<4xf32>) -> tensor<*xf32>
   return %a, %b : tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+// Sizes partly known: over a symbolic image the Resize keeps the batch and
+// channels the sizes' constant part gives, and a Reshape to [N, -1] with
+// N read from a static dimension gets its first size.
+// CHECK-LABEL: func.func @partly_known_sizes
+// CHECK: "onnx.Resize"{{.*}} -> tensor<1x2x?x?xf32>
+// CHECK: "onnx.Reshape"{{.*}} -> tensor<1x?xf32>
+func.func @partly_known_sizes(%x: tensor<1x2x3x4xf32>, %image: tensor<1x3x?x?xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  %lead = "onnx.Constant"() {value = dense<[1, 2]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %shape = "onnx.Shape"(%image) {start = 2 : i64} : (tensor<1x3x?x?xf32>) -> tensor<2xi64>
+  %sizes = "onnx.Concat"(%lead, %shape) {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %a = "onnx.Resize"(%x, %sizes) {mode = "linear", operandSegmentSizes = array<i32: 1, 0, 0, 1>} : (tensor<1x2x3x4xf32>, tensor<4xi64>) -> tensor<*xf32>
+  %all = "onnx.Shape"(%image) {start = 0 : i64} : (tensor<1x3x?x?xf32>) -> tensor<4xi64>
+  %zero = "onnx.Constant"() {value = dense<0> : tensor<i64>} : () -> tensor<i64>
+  %n = "onnx.Gather"(%all, %zero) {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %axes = "onnx.Constant"() {value = dense<0> : tensor<1xi64>} : () -> tensor<1xi64>
+  %n1 = "onnx.Unsqueeze"(%n, %axes) : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %minus = "onnx.Constant"() {value = dense<-1> : tensor<1xi64>} : () -> tensor<1xi64>
+  %target = "onnx.Concat"(%n1, %minus) {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %b = "onnx.Reshape"(%image, %target) : (tensor<1x3x?x?xf32>, tensor<2xi64>) -> tensor<*xf32>
+  return %a, %b : tensor<*xf32>, tensor<*xf32>
+}
