@@ -46,14 +46,19 @@ int64_t bodyFlops(Block &body) {
   return flops;
 }
 
+/// The product of `values`, 0 (unknown) if one is symbolic.
 int64_t product(ArrayRef<int64_t> values) {
   int64_t result = 1;
-  for (int64_t value : values)
+  for (int64_t value : values) {
+    if (ShapedType::isDynamic(value))
+      return 0;
     result *= value;
+  }
   return result;
 }
 
-/// Floating-point operations per run of a kernel (0 where unknown).
+/// Floating-point operations per run of a kernel (0 where unknown, as over
+/// symbolic dimensions).
 int64_t flopsOf(Operation &op) {
   if (auto conv = dyn_cast<PackedConv2DOp>(op)) {
     auto out = cast<ShapedType>(conv.getInit().getType()).getShape();

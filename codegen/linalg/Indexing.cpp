@@ -116,16 +116,6 @@ struct LowerGather : OpRewritePattern<onnx::GatherOp> {
   }
 };
 
-/// The sizes of `value`'s dynamic dimensions, for tensor.empty.
-SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<Value> sizes;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    if (type.isDynamicDim(i))
-      sizes.push_back(b.create<tensor::DimOp>(loc, value, i));
-  return sizes;
-}
-
 struct LowerGatherElements : OpRewritePattern<onnx::GatherElementsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::GatherElementsOp op,
@@ -141,7 +131,7 @@ struct LowerGatherElements : OpRewritePattern<onnx::GatherElementsOp> {
       axis += rank;
     Value empty = rewriter.create<tensor::EmptyOp>(
         loc, resultType.getShape(), resultType.getElementType(),
-        dynamicSizes(rewriter, loc, indices));
+        dynamicSizesOf(rewriter, loc, indices));
     Value extent = rewriter.create<tensor::DimOp>(loc, data, axis);
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     auto generic = rewriter.create<linalg::GenericOp>(
@@ -222,7 +212,7 @@ struct LowerTrilu : OpRewritePattern<onnx::TriluOp> {
     bool upper = op.getUpper() != 0;
     Value empty = rewriter.create<tensor::EmptyOp>(
         loc, type.getShape(), type.getElementType(),
-        dynamicSizes(rewriter, loc, input));
+        dynamicSizesOf(rewriter, loc, input));
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, type, input, empty, ArrayRef{identity, identity},

@@ -4,7 +4,8 @@
 // constant axes become one reducing linalg.generic (then expand_shape back
 // for keepdims) and an elementwise finish where the operator needs one
 // (mean, square root, log). LogSumExp subtracts the maximum first, so that
-// exp cannot overflow.
+// exp cannot overflow. Reductions take symbolic dimensions (a mean over
+// an image of run-time size divides by their product).
 // BatchNormalization in inference mode is one elementwise generic reading
 // its per-channel vectors broadcast; LayerNormalization reduces the mean
 // and the variance over the trailing axes, then normalizes.
@@ -108,6 +109,7 @@ Value reduce(OpBuilder &b, Location loc, Value input,
   MLIRContext *context = b.getContext();
   int64_t rank = type.getRank();
   SmallVector<int64_t> shape;
+  SmallVector<Value> dynamicSizes;
   SmallVector<AffineExpr> exprs;
   SmallVector<utils::IteratorType> iterators;
   for (int64_t i = 0; i < rank; ++i) {
@@ -116,6 +118,8 @@ Value reduce(OpBuilder &b, Location loc, Value input,
     if (!axes.test(i)) {
       shape.push_back(type.getDimSize(i));
       exprs.push_back(getAffineDimExpr(i, context));
+      if (type.isDynamicDim(i))
+        dynamicSizes.push_back(b.create<tensor::DimOp>(loc, input, i));
     }
   }
   auto resultType = RankedTensorType::get(shape, element);
@@ -123,7 +127,8 @@ Value reduce(OpBuilder &b, Location loc, Value input,
                  : kind.combine == Combine::Prod ? 1.0
                  : kind.combine == Combine::Max  ? -INFINITY
                                                  : INFINITY;
-  Value init = filledTensor(b, loc, shape, b.getFloatAttr(element, start));
+  Value init = filledTensor(b, loc, shape, b.getFloatAttr(element, start),
+                            dynamicSizes);
   AffineMap reduced = AffineMap::get(rank, 0, exprs, context);
   SmallVector<Value> inputs = {input};
   SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
@@ -178,10 +183,14 @@ struct LowerReduce : RewritePattern {
       maximum = reduce(rewriter, loc, input, axes, ReductionKind{Combine::Max});
     Value result = reduce(rewriter, loc, input, axes, *kind, maximum);
     if (kind->post == ReductionKind::Mean) {
-      int64_t count = 1;
+      Value count = rewriter.create<arith::ConstantIndexOp>(loc, 1);
       for (int axis : axes.set_bits())
-        count *= type.getDimSize(axis);
-      Value divisor = floatConstant(rewriter, loc, element, (double)count);
+        count = rewriter.createOrFold<arith::MulIOp>(
+            loc, count, rewriter.createOrFold<tensor::DimOp>(loc, input, axis));
+      Value divisor = rewriter.createOrFold<arith::UIToFPOp>(
+          loc, element,
+          rewriter.createOrFold<arith::IndexCastUIOp>(
+              loc, rewriter.getI64Type(), count));
       result = mapElements(rewriter, loc, result,
                            [&](OpBuilder &b, Location l, Value x) -> Value {
                              return b.create<arith::DivFOp>(l, x, divisor);
@@ -206,8 +215,9 @@ struct LowerReduce : RewritePattern {
               .create<linalg::GenericOp>(
                   loc, reducedType, ValueRange{result, maximum},
                   rewriter
-                      .create<tensor::EmptyOp>(loc, reducedType.getShape(),
-                                               element)
+                      .create<tensor::EmptyOp>(
+                          loc, reducedType.getShape(), element,
+                          dynamicSizesOf(rewriter, loc, result))
                       .getResult(),
                   maps,
                   SmallVector<utils::IteratorType>(
@@ -404,7 +414,8 @@ std::optional<std::string> mlir::kiln::checkReductionLowering(Operation *op) {
   types.append(op->getResultTypes().begin(), op->getResultTypes().end());
   for (Type valueType : types) {
     auto type = dyn_cast<RankedTensorType>(valueType);
-    if (!type || !type.hasStaticShape())
+    // Reductions take symbolic sizes; the normalizations not yet.
+    if (!type || (!isReduce && !type.hasStaticShape()))
       return std::string("its shapes must be static for now");
   }
   Type element = getElementTypeOrSelf(op->getOperand(0).getType());

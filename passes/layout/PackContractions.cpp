@@ -322,7 +322,7 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
       return failure();
     auto wShape = cast<RankedTensorType>(op.getW().getType()).getShape();
     int64_t channels = wShape[0], kh = wShape[2], kw = wShape[3];
-    if (op.getGroup() != channels || wShape[1] != 1 ||
+    if ((int64_t)op.getGroup() != channels || wShape[1] != 1 ||
         cast<RankedTensorType>(op.getX().getType()).getDimSize(1) != channels)
       return failure();
     std::optional<std::vector<float>> w = onnx::getConstantFloats(op.getW());

@@ -134,8 +134,9 @@ struct SinkThroughElementwise : RewritePattern {
     bool unary = isUnaryElementwise(op);
     if ((!unary && !isBinaryElementwise(op)) || op->getNumResults() != 1)
       return failure();
+    // Symbolic dimensions move with the permutation like static ones.
     auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-    if (!resultType || !resultType.hasStaticShape())
+    if (!resultType)
       return failure();
     // The first operand that is a Transpose of the result's rank leads;
     // every other operand must follow it. Transposes of the same
@@ -199,8 +200,7 @@ struct SinkThroughGlobalAveragePool
                                 PatternRewriter &rewriter) const override {
     onnx::TransposeOp t = transposeOf(op.getX());
     auto resultType = dyn_cast<RankedTensorType>(op.getY().getType());
-    if (!t || permOf(t) != SmallVector<int64_t>{0, 3, 1, 2} || !resultType ||
-        !resultType.hasStaticShape())
+    if (!t || permOf(t) != SmallVector<int64_t>{0, 3, 1, 2} || !resultType)
       return failure();
     Location loc = op.getLoc();
     auto axesType = RankedTensorType::get({2}, rewriter.getI64Type());

@@ -34,6 +34,9 @@ TOLERANCE = 1e-3
 # Relative to the output's scale, per precision of the GEMMs' operands:
 # TF32 and FP16 keep 10 mantissa bits (about 5e-4 relative per product),
 # BF16 7 bits; errors grow with the depth of the network.
+# Models the CUDA target cannot compile yet, and why.
+CPU_ONLY = {"lraspp_any_size": "symbolic dimensions are compiled for the CPU "
+                               "only"}
 PRECISION_TOLERANCE = {"fp32": TOLERANCE, "tf32": 1e-2, "fp16": 1e-2,
                        "bf16": 5e-2}
 
@@ -130,9 +133,13 @@ def main():
     if not names:
         print(f"check_models: no models in {args.models}")
         return 1
-    failures = 0
+    failures = skipped = 0
     with tempfile.TemporaryDirectory(prefix="kiln-models-") as work:
         for name in names:
+            if args.target != "cpu" and name in CPU_ONLY:
+                print(f"SKIP {name}: {CPU_ONLY[name]}")
+                skipped += 1
+                continue
             ok, message = check(kiln, args.models, name, work,
                                 compile_options, run_options,
                                 PRECISION_TOLERANCE[args.cuda_precision])
@@ -142,7 +149,8 @@ def main():
                 return 77
             failures += not ok
             print(f"{'PASS' if ok else 'FAIL'} {name}: {message}")
-    print(f"{len(names) - failures} of {len(names)} models match PyTorch")
+    checked = len(names) - skipped
+    print(f"{checked - failures} of {checked} models match PyTorch")
     return 1 if failures else 0
 
 

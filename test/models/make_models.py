@@ -16,6 +16,10 @@ architectures are the real ones:
                  multi-head attention from MatMul and Softmax, GELU MLP
   segmenter      a small FCN: strided convolutions down, bilinear Resize up
                  to the input size, per-pixel classes
+  lraspp_any_size  torchvision's LRASPP (MobileNetV3-Large backbone, 21
+                 classes) exported over a [1, 3, H, W] image, its Resizes
+                 sized by Shape -> Slice -> Concat at run time; checked at
+                 1x3x96x160 (CPU only: CUDA packages need static shapes)
   gpt_decoder    one GPT decoding step: token + position embeddings,
                  2 layers of attention over a KV cache (past keys and values
                  in, present ones out), logits
@@ -164,11 +168,28 @@ def models():
     nn.init.uniform_(vit.heads.head.bias, -0.1, 0.1)
     yield ("vit", vit, {"image": torch.randn(1, 3, 32, 32)}, ["logits"])
 
+    torch.manual_seed(6)
+    lraspp = FirstOutput(torchvision.models.segmentation.lraspp_mobilenet_v3_large(
+        weights=None, weights_backbone=None))
+    yield ("lraspp_any_size", lraspp, {"image": torch.randn(1, 3, 96, 160)},
+           ["out"], {"image": {2: "H", 3: "W"}, "out": {2: "H", 3: "W"}})
+
+
+class FirstOutput(nn.Module):
+    """torchvision's segmentation models return a dict."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, image):
+        return self.module(image)["out"]
+
 
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for name, module, inputs, output_names in models():
+    for name, module, inputs, output_names, *dynamic_axes in models():
         module.eval()
         # Batch statistics that are not the identity make BatchNormalization
         # do real work.
@@ -183,7 +204,8 @@ def main():
             outputs = (outputs,)
         torch.onnx.export(module, arguments, os.path.join(out, name + ".onnx"),
                           input_names=list(inputs), output_names=output_names,
-                          opset_version=17, do_constant_folding=True)
+                          opset_version=17, do_constant_folding=True,
+                          dynamic_axes=dynamic_axes[0] if dynamic_axes else None)
         for input_name, tensor in inputs.items():
             np.save(os.path.join(out, f"{name}.input.{input_name}.npy"),
                     tensor.numpy())

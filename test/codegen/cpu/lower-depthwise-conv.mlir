@@ -54,3 +54,20 @@ func.func @padded(%x: memref<1x8x20x16xf32>, %w: memref<3x3x16xf32>, %b: memref<
   kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x8x20x16xf32>, memref<3x3x16xf32>, memref<16xf32> into memref<1x8x20x16xf32>
   return
 }
+
+// -----
+
+// A symbolic height and width: rows counted at run time, and blocks of
+// eight pixels with a pixel-at-a-time rest, whatever the width.
+// CHECK-LABEL: func.func @depthwise_symbolic
+// CHECK-DAG: %[[OH:.*]] = memref.dim %arg3, %c1
+// CHECK-DAG: %[[OW:.*]] = memref.dim %arg3, %c2
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%[[OH]]) step (%c1)
+// CHECK: %[[BLOCKS:.*]] = arith.divui %[[OW]], %c8
+// CHECK: scf.for %{{.*}} = %c0 to %[[BLOCKS]] step %c1
+// CHECK: %[[DONE:.*]] = arith.muli %[[BLOCKS]], %c8
+// CHECK: scf.for %{{.*}} = %[[DONE]] to %[[OW]] step %c1
+func.func @depthwise_symbolic(%x: memref<1x?x?x16xf32>, %w: memref<3x3x16xf32>, %b: memref<16xf32>, %y: memref<1x?x?x16xf32>) {
+  kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x?x?x16xf32>, memref<3x3x16xf32>, memref<16xf32> into memref<1x?x?x16xf32>
+  return
+}

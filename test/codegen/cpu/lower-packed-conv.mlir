@@ -9,7 +9,7 @@
 // CHECK-LABEL: func.func @conv
 // CHECK: %[[FLAT:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]] : memref<1x7x9x8xf32> into memref<504xf32>
 // CHECK: %[[IN:.*]] = memref.cast %[[FLAT]] : memref<504xf32> to memref<?xf32>
-// CHECK: scf.parallel (%[[T:.*]]) = (%c0) to (%c6) step (%c1)
+// CHECK: scf.parallel (%[[T:.*]]) = (%c0{{(_[0-9]+)?}}) to (%c6{{(_[0-9]+)?}}) step (%c1{{(_[0-9]+)?}})
 // Unpadded, undilated: a window row's 3 taps x 8 channels are one loop of
 // 24, over the 3 rows.
 // CHECK: scf.if
@@ -29,7 +29,7 @@
 // AVX2-LABEL: func.func @conv
 // AVX2 has room for one row of eight 8-lane vectors (a tile of 64 is
 // AVX-512's; kiln-layout-pack-contractions packs at most 32 for AVX2).
-// AVX2: scf.parallel (%{{.*}}) = (%c0) to (%c35) step (%c1)
+// AVX2: scf.parallel (%{{.*}}) = (%c0{{(_[0-9]+)?}}) to (%c35{{(_[0-9]+)?}}) step (%c1{{(_[0-9]+)?}})
 // AVX2-NOT: scf.if
 // AVX2: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 func.func @conv(%x: memref<1x7x9x8xf32>, %w: memref<1x3x3x8x64xf32>, %b: memref<64xf32>, %y: memref<1x5x7x60xf32>) {
@@ -52,5 +52,26 @@ func.func @conv(%x: memref<1x7x9x8xf32>, %w: memref<1x3x3x8x64xf32>, %b: memref<
 // CHECK: memref.load %[[SRC]]
 func.func @padded(%x: memref<1x5x7x8xf32>, %w: memref<1x3x3x8x16xf32>, %b: memref<16xf32>, %y: memref<1x5x7x16xf32>) {
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x5x7x8xf32>, memref<1x3x3x8x16xf32>, memref<16xf32> into memref<1x5x7x16xf32>
+  return
+}
+
+// -----
+
+// Symbolic batch, height and width are read from the buffers; the tiles
+// are counted at run time, so the partial last tile is always guarded.
+// CHECK-LABEL: func.func @conv_symbolic
+// CHECK: %[[N:.*]] = memref.dim %arg0, %c0
+// CHECK: %[[OH:.*]] = memref.dim %arg3, %c1
+// CHECK: %[[OW:.*]] = memref.dim %arg3, %c2
+// CHECK: %[[PLANE:.*]] = arith.muli %[[OH]], %[[OW]]
+// CHECK: %[[PIXELS:.*]] = arith.muli %[[N]], %[[PLANE]]
+// CHECK: %[[ROUNDED:.*]] = arith.addi %[[PIXELS]], %c15
+// CHECK: %[[TILES:.*]] = arith.divui %[[ROUNDED]], %c16
+// CHECK: scf.parallel
+// CHECK: scf.if
+// CHECK: } else {
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[PIXELS]]
+func.func @conv_symbolic(%x: memref<?x?x?x8xf32>, %w: memref<1x3x3x8x16xf32>, %b: memref<16xf32>, %y: memref<?x?x?x16xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : memref<?x?x?x8xf32>, memref<1x3x3x8x16xf32>, memref<16xf32> into memref<?x?x?x16xf32>
   return
 }

@@ -101,3 +101,20 @@ func.func @bf16_accumulate(%x: tensor<1x4x4x4xbf16>, %w: tensor<1x1x1x2x16x2xbf1
   %y = kiln.packed_conv2d %x, %w, %b into %i {accumulate, activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x4xbf16>, tensor<1x1x1x2x16x2xbf16>, tensor<16xf32> into tensor<1x4x4x16xbf16> -> tensor<1x4x4x16xbf16>
   return
 }
+
+// -----
+
+// The image's batch, height and width may be symbolic; its channels may not.
+func.func @symbolic_channels(%x: tensor<1x4x4x?xf32>, %w: tensor<1x1x1x4x16xf32>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
+  // expected-error@+1 {{needs static shapes but for the image's batch, height and width}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x?xf32>, tensor<1x1x1x4x16xf32>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @symbolic_filter(%x: tensor<?x4x4x4xf32>, %w: tensor<?x1x1x4x16xf32>, %b: tensor<16xf32>, %i: tensor<?x4x4x16xf32>) {
+  // expected-error@+1 {{needs static shapes but for the image's batch, height and width}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<?x4x4x4xf32>, tensor<?x1x1x4x16xf32>, tensor<16xf32> into tensor<?x4x4x16xf32> -> tensor<?x4x4x16xf32>
+  return
+}

@@ -95,3 +95,40 @@ func.func @unchanged(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %x: tensor<1x4x5x
   %v = "onnx.MatMul"(%d, %c) : (tensor<?x3xf32>, tensor<3x5xf32>) -> tensor<?x5xf32>
   return %y, %z, %v : tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<?x5xf32>
 }
+
+// -----
+
+// An image of symbolic batch, height and width packs like a static one;
+// the result's extents are computed from the channels-last input's.
+// CHECK-LABEL: func.func @conv_symbolic
+// CHECK: %[[NHWC:.*]] = "onnx.Transpose"(%arg0) <{perm = [0, 2, 3, 1]}> : (tensor<?x8x?x?xf32>) -> tensor<?x?x?x8xf32>
+// CHECK: %[[N:.*]] = tensor.dim %[[NHWC]], %c0
+// CHECK: %[[H:.*]] = tensor.dim %[[NHWC]], %c1
+// CHECK: arith.floordivsi
+// CHECK: %[[INIT:.*]] = tensor.empty(%[[N]], %{{.*}}, %{{.*}}) : tensor<?x?x?x16xf32>
+// CHECK: kiln.packed_conv2d %[[NHWC]], %{{.*}}, %{{.*}} into %[[INIT]] {{.*}} : tensor<?x?x?x8xf32>, tensor<1x3x3x8x16xf32>, tensor<16xf32> into tensor<?x?x?x16xf32>
+// CHECK: "onnx.Transpose"(%{{.*}}) <{perm = [0, 3, 1, 2]}> : (tensor<?x?x?x16xf32>) -> tensor<?x16x?x?xf32>
+func.func @conv_symbolic(%x: tensor<?x8x?x?xf32>) -> tensor<?x16x?x?xf32> {
+  %w = "onnx.Constant"() {value = dense<0.5> : tensor<16x8x3x3xf32>} : () -> tensor<16x8x3x3xf32>
+  %y = "onnx.Conv"(%x, %w) {pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<?x8x?x?xf32>, tensor<16x8x3x3xf32>) -> tensor<?x16x?x?xf32>
+  return %y : tensor<?x16x?x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @depthwise_symbolic
+// CHECK: kiln.depthwise_conv2d {{.*}} : tensor<1x?x?x8xf32>, tensor<3x3x8xf32>, tensor<8xf32> into tensor<1x?x?x8xf32>
+// SAME padding with a stride over a symbolic extent depends on it: the
+// Conv stays for the generic lowering to report.
+// CHECK-LABEL: func.func @same_strided_symbolic
+// CHECK: "onnx.Conv"
+func.func @depthwise_symbolic(%x: tensor<1x8x?x?xf32>) -> tensor<1x8x?x?xf32> {
+  %w = "onnx.Constant"() {value = dense<0.5> : tensor<8x1x3x3xf32>} : () -> tensor<8x1x3x3xf32>
+  %y = "onnx.Conv"(%x, %w) {group = 8 : i64, pads = [1, 1, 1, 1]} : (tensor<1x8x?x?xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x?x?xf32>
+  return %y : tensor<1x8x?x?xf32>
+}
+func.func @same_strided_symbolic(%x: tensor<1x8x?x?xf32>) -> tensor<1x8x?x?xf32> {
+  %w = "onnx.Constant"() {value = dense<0.5> : tensor<8x8x3x3xf32>} : () -> tensor<8x8x3x3xf32>
+  %y = "onnx.Conv"(%x, %w) {auto_pad = "SAME_UPPER", strides = [2, 2]} : (tensor<1x8x?x?xf32>, tensor<8x8x3x3xf32>) -> tensor<1x8x?x?xf32>
+  return %y : tensor<1x8x?x?xf32>
+}

@@ -38,13 +38,34 @@ func.func @same_upper(%x: tensor<1x3x5x5xf32>) -> tensor<1x3x5x5xf32> {
 
 // -----
 
-// Indices, 1-D pooling and dynamic shapes stay onnx.MaxPool.
+// Indices, 1-D pooling, symbolic channels and ceil_mode over a symbolic
+// extent stay onnx.MaxPool.
 // CHECK-LABEL: func.func @kept
-// CHECK-COUNT-3: onnx.MaxPool
+// CHECK-COUNT-4: onnx.MaxPool
 // CHECK-NOT: kiln.max_pool2d
-func.func @kept(%x: tensor<1x3x8x8xf32>, %v: tensor<1x3x8xf32>, %d: tensor<?x3x8x8xf32>) -> (tensor<1x3x4x4xf32>, tensor<1x3x4x4xi64>, tensor<1x3x4xf32>, tensor<?x3x4x4xf32>) {
+func.func @kept(%x: tensor<1x3x8x8xf32>, %v: tensor<1x3x8xf32>, %d: tensor<1x?x8x8xf32>, %s: tensor<1x3x?x?xf32>) -> (tensor<1x3x4x4xf32>, tensor<1x3x4x4xi64>, tensor<1x3x4xf32>, tensor<1x?x4x4xf32>, tensor<1x3x?x?xf32>) {
   %y, %i = "onnx.MaxPool"(%x) {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<1x3x8x8xf32>) -> (tensor<1x3x4x4xf32>, tensor<1x3x4x4xi64>)
   %w = "onnx.MaxPool"(%v) {kernel_shape = [2], strides = [2]} : (tensor<1x3x8xf32>) -> tensor<1x3x4xf32>
-  %z = "onnx.MaxPool"(%d) {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<?x3x8x8xf32>) -> tensor<?x3x4x4xf32>
-  return %y, %i, %w, %z : tensor<1x3x4x4xf32>, tensor<1x3x4x4xi64>, tensor<1x3x4xf32>, tensor<?x3x4x4xf32>
+  %z = "onnx.MaxPool"(%d) {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<1x?x8x8xf32>) -> tensor<1x?x4x4xf32>
+  %c = "onnx.MaxPool"(%s) {kernel_shape = [2, 2], strides = [2, 2], ceil_mode = 1 : i64} : (tensor<1x3x?x?xf32>) -> tensor<1x3x?x?xf32>
+  return %y, %i, %w, %z, %c : tensor<1x3x4x4xf32>, tensor<1x3x4x4xi64>, tensor<1x3x4xf32>, tensor<1x?x4x4xf32>, tensor<1x3x?x?xf32>
+}
+
+// -----
+
+// A symbolic batch, height and width: the result's extents are computed
+// from the channels-last input's, (padded - window) / stride + 1.
+// CHECK-LABEL: func.func @symbolic
+// CHECK: %[[NHWC:.*]] = "onnx.Transpose"(%arg0) <{perm = [0, 2, 3, 1]}> : (tensor<?x3x?x?xf32>) -> tensor<?x?x?x3xf32>
+// CHECK: %[[N:.*]] = tensor.dim %[[NHWC]], %c0
+// CHECK: %[[H:.*]] = tensor.dim %[[NHWC]], %c1
+// CHECK: %[[ROOM:.*]] = arith.addi %[[H]], %c-1
+// CHECK: %[[STEPS:.*]] = arith.floordivsi %[[ROOM]], %c2
+// CHECK: %[[OH:.*]] = arith.addi %[[STEPS]], %c1
+// CHECK: %[[OHC:.*]] = arith.maxsi %[[OH]], %c0
+// CHECK: %[[INIT:.*]] = tensor.empty(%[[N]], %[[OHC]], %{{.*}}) : tensor<?x?x?x3xf32>
+// CHECK: kiln.max_pool2d %[[NHWC]] into %[[INIT]] {{.*}}pads = array<i64: 1, 1, 1, 1>
+func.func @symbolic(%x: tensor<?x3x?x?xf32>) -> tensor<?x3x?x?xf32> {
+  %y = "onnx.MaxPool"(%x) {kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<?x3x?x?xf32>) -> tensor<?x3x?x?xf32>
+  return %y : tensor<?x3x?x?xf32>
 }
