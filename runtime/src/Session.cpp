@@ -68,11 +68,15 @@ void appendDescriptor(std::vector<int64_t> &words, const void *data,
   words.insert(words.end(), strides.begin(), strides.end());
 }
 
+/// Named dimension -> (its value, the input or output that fixed it).
+using DimensionValues = std::map<std::string, std::pair<int64_t, std::string>>;
+
 /// Puts each given input in model order, checking names, element types,
-/// shapes and that every named dimension has one value.
+/// shapes and that every named dimension has one value (into `dims`).
 kiln_status_t bindInputs(const kiln_model_t *model,
                          const kiln_tensor_t *inputs, size_t given,
-                         std::vector<const kiln_tensor_t *> &bound) {
+                         std::vector<const kiln_tensor_t *> &bound,
+                         DimensionValues &dims) {
   const std::vector<kiln_tensor_info_t> &infos = model->inputs.infos;
   if (given != infos.size())
     return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
@@ -102,8 +106,6 @@ kiln_status_t bindInputs(const kiln_model_t *model,
     bound[index] = &inputs[i];
   }
 
-  // Named dimension -> (value, the input that fixed it).
-  std::map<std::string, std::pair<int64_t, const char *>> dims;
   for (size_t index = 0; index < infos.size(); ++index) {
     const kiln_tensor_info_t &info = infos[index];
     const kiln_tensor_t &tensor = *bound[index];
@@ -130,14 +132,14 @@ kiln_status_t bindInputs(const kiln_model_t *model,
     for (int32_t d = 0; d < info.rank; ++d) {
       if (!info.dim_names[d])
         continue;
-      auto [it, inserted] = dims.try_emplace(
-          info.dim_names[d], tensor.shape[d], info.name);
+      auto [it, inserted] = dims.try_emplace(info.dim_names[d],
+                                             tensor.shape[d], name);
       if (!inserted && it->second.first != tensor.shape[d])
         return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
                           name + " has dimension " + std::to_string(d) +
                               " ('" + info.dim_names[d] + "') of " +
-                              std::to_string(tensor.shape[d]) + ", but input '" +
-                              it->second.second + "' set it to " +
+                              std::to_string(tensor.shape[d]) + ", but " +
+                              it->second.second + " set it to " +
                               std::to_string(it->second.first));
     }
     uint64_t bytes = uint64_t(elementCount(tensor.shape, tensor.rank)) *
@@ -158,6 +160,36 @@ struct Result {
   const uint8_t *data;
   std::vector<int64_t> shape;
 };
+
+/// Checks that a result has the shape its output declares: its static
+/// sizes, and its named dimensions the values the inputs (or an earlier
+/// output) gave them. A model whose declared shape its operators do not
+/// produce is an error, never a truncated or padded result.
+kiln_status_t checkDeclaredShape(const kiln_tensor_info_t &info,
+                                 const Result &result, DimensionValues &dims) {
+  std::string name = std::string("output '") + info.name + "'";
+  for (int32_t d = 0; d < info.rank; ++d) {
+    int64_t size = result.shape[d];
+    if (info.shape[d] >= 0 && size != info.shape[d])
+      return makeStatus(KILN_STATUS_INTERNAL,
+                        name + " has dimension " + std::to_string(d) + " of " +
+                            std::to_string(size) + ", but the model declares " +
+                            std::to_string(info.shape[d]));
+    if (info.shape[d] >= 0 || !info.dim_names[d])
+      continue;
+    auto [it, inserted] = dims.try_emplace(info.dim_names[d], size, name);
+    if (!inserted && it->second.first != size)
+      return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                        name + " has dimension " + std::to_string(d) + " ('" +
+                            info.dim_names[d] + "') of " +
+                            std::to_string(size) + ", but " +
+                            it->second.second + " set it to " +
+                            std::to_string(it->second.first) +
+                            ": the model's declared shape is not what its "
+                            "operators produce");
+  }
+  return nullptr;
+}
 
 /// Checks a caller-provided output against the result, before any copy.
 kiln_status_t checkOutput(const kiln_tensor_info_t &info,
@@ -280,7 +312,8 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
                           std::to_string(outputInfos.size()) + " (" +
                           listNames(outputInfos) + ")");
   std::vector<const kiln_tensor_t *> bound;
-  KILN_RETURN_IF_ERROR(bindInputs(model, inputs, inputCount, bound));
+  DimensionValues dims;
+  KILN_RETURN_IF_ERROR(bindInputs(model, inputs, inputCount, bound, dims));
   releaseOwnedOutputs(session);
   if (model->cuda)
     return runCuda(session, bound, outputs);
@@ -337,6 +370,8 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
     produced.push_back(std::move(result));
   }
   kiln_status_t status = nullptr;
+  for (size_t i = 0; i < produced.size() && !status; ++i)
+    status = checkDeclaredShape(outputInfos[i], produced[i], dims);
   for (size_t i = 0; i < produced.size() && !status; ++i)
     if (outputs[i].data)
       status = checkOutput(outputInfos[i], outputs[i], produced[i],
