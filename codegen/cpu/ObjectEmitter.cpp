@@ -31,9 +31,9 @@ constexpr llvm::StringLiteral kCheckedFeatures[] = {
     "bmi2",     "avx512f",    "avx512dq",   "avx512bw", "avx512vl",
     "avx512vnni", "avx512bf16", "avx512fp16", "avxvnni"};
 
-/// Turns every call to an OpenMP runtime entry point into an indirect call
-/// through the exported table the runtime fills (runtime/src/ParallelAbi.h),
-/// so the code links no OpenMP library. Fails, naming it, on an entry point
+/// Turns every call to an OpenMP runtime entry point (and to malloc and
+/// free) into an indirect call through the exported table the runtime fills
+/// (runtime/src/ParallelAbi.h), so the code links no OpenMP library. Fails, naming it, on an entry point
 /// the runtime does not provide.
 bool bindParallelRuntime(llvm::Module &module, std::string &error) {
   namespace abi = ::kiln::parallel_abi;
@@ -44,6 +44,13 @@ bool bindParallelRuntime(llvm::Module &module, std::string &error) {
       module, tableType, /*isConstant=*/false, llvm::GlobalValue::ExternalLinkage,
       llvm::ConstantAggregateZero::get(tableType), abi::kTableSymbol);
   table->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  // The buffers the code allocates at run time come from the runtime's
+  // cache, already mapped, instead of fresh pages from malloc.
+  for (auto [libc, entry] : {std::pair{"malloc", abi::kAllocate},
+                             std::pair{"free", abi::kRelease}})
+    if (llvm::Function *function = module.getFunction(libc);
+        function && function->isDeclaration())
+      function->setName(entry);
   for (llvm::Function &function : llvm::make_early_inc_range(module)) {
     if (!function.isDeclaration() ||
         llvm::none_of(abi::kPrefixes, [&](const char *prefix) {

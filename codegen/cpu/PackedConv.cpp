@@ -177,8 +177,17 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
   // when there is some, so possibly negative).
   SmallVector<Value> tilePixels, rowBases, firstYs, firstXs;
   Value plane = times(s.outH, s.outW);
+  // A pointwise convolution reads its output pixel's own input pixel: no
+  // coordinates to compute (divisions, when the extents are symbolic).
+  bool pointwise = s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 &&
+                   s.strideW == 1 && !s.padded;
   for (int64_t r = 0; r < rows; ++r) {
     Value pixel = r ? add(firstPixel, index(r)) : firstPixel;
+    if (pointwise) {
+      tilePixels.push_back(pixel);
+      rowBases.push_back(mul(pixel, s.channels));
+      continue;
+    }
     Value image = b.create<arith::DivUIOp>(loc, pixel, plane);
     Value within = b.create<arith::RemUIOp>(loc, pixel, plane);
     Value y = b.create<arith::DivUIOp>(loc, within, s.outW);

@@ -310,9 +310,12 @@ LogicalResult ResizeLinearOp::verify() {
     auto type = cast<ShapedType>(operand.getType());
     if (isa<RankedTensorType>(type) != tensors)
       return emitOpError("takes all tensors or all memrefs");
-    if (!type.hasStaticShape())
-      return emitOpError("needs static shapes");
   }
+  // The height and width (and with them the tables) may be symbolic; the
+  // batch and channels may not.
+  for (ShapedType type : {input, init})
+    if (type.getRank() == 4 && (type.isDynamicDim(0) || type.isDynamicDim(1)))
+      return emitOpError("needs a static batch and channels");
   if (tensors != (getNumResults() == 1))
     return emitOpError("has one result on tensors and none on memrefs");
   if (!input.getElementType().isF32() || init.getElementType() != input.getElementType())
@@ -322,13 +325,17 @@ LogicalResult ResizeLinearOp::verify() {
     return emitOpError("resizes the last two dimensions of 4-D data");
   auto table = [&](Value value, int64_t length, Type element) {
     auto type = cast<ShapedType>(value.getType());
-    return type.getRank() == 1 && type.getDimSize(0) == length &&
-           type.getElementType() == element;
+    return type.getRank() == 1 && type.getElementType() == element &&
+           (ShapedType::isDynamic(length) || type.isDynamicDim(0) ||
+            type.getDimSize(0) == length);
+  };
+  auto twice = [](int64_t length) {
+    return ShapedType::isDynamic(length) ? length : 2 * length;
   };
   Builder b(getContext());
   int64_t height = init.getDimSize(2), width = init.getDimSize(3);
-  if (!table(getRows(), 2 * height, b.getI32Type()) ||
-      !table(getColumns(), 2 * width, b.getI32Type()))
+  if (!table(getRows(), twice(height), b.getI32Type()) ||
+      !table(getColumns(), twice(width), b.getI32Type()))
     return emitOpError("rows and columns must be i32 tables of two source "
                        "positions per output row and column");
   if (!table(getRowWeights(), height, b.getF32Type()) ||

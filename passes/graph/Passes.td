@@ -89,9 +89,15 @@ def GraphLinearResizePass : Pass<"kiln-graph-linear-resize", "func::FuncOp"> {
     columns of every output row and column, and their weights, are computed
     here (in double precision, clamped to the input as ONNX's reference
     does) and stored as tables, so the kernel only gathers and blends.
+    Over a symbolic height or width (sizes from a run-time input, or
+    constant scales) the same tables are computed at run time by two small
+    linalg.generic ops over the output's rows and columns.
   }];
   let dependentDialects = ["::mlir::kiln::KilnDialect",
                            "::mlir::kiln::onnx::OnnxDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

@@ -32,7 +32,7 @@ namespace kiln::package {
 inline constexpr char kMagic[8] = {'\x89', 'K', 'I', 'L', 'N', '\r', '\n',
                                    '\x1a'};
 /// Bumped whenever a reader of the previous version would misread a file.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 /// Sections holding code or weights start on page boundaries so they can
 /// be mapped and used in place.
 inline constexpr uint64_t kPageAlignment = 4096;

@@ -8,7 +8,10 @@
 // (runtime/src/ParallelRuntime.cpp) when it loads the code.
 //
 // The same table carries the profiler's two entry points, which the code
-// calls around each kernel with the kernel's index in the manifest.
+// calls around each kernel with the kernel's index in the manifest, and the
+// allocator of the buffers whose size is known only at run time (the
+// compiler renames the code's malloc and free to them), which reuses
+// freed blocks (runtime/src/BufferCache.h).
 //
 // Shared by the compiler and the runtime; the order is the ABI.
 //
@@ -30,10 +33,16 @@ inline constexpr const char *kFunctions[] = {
     "__kmpc_for_static_init_8", "__kmpc_for_static_init_8u",
     "__kmpc_for_static_fini",   "__kmpc_barrier",
     "kiln_kernel_begin",        "kiln_kernel_end",
+    "kiln_buffer_alloc",        "kiln_buffer_free",
 };
 
+/// What the code's malloc and free become.
+inline constexpr const char *kAllocate = "kiln_buffer_alloc";
+inline constexpr const char *kRelease = "kiln_buffer_free";
+
 /// Calls into the runtime whose prefix marks them as entries of the table.
-inline constexpr const char *kPrefixes[] = {"__kmpc_", "kiln_kernel_"};
+inline constexpr const char *kPrefixes[] = {"__kmpc_", "kiln_kernel_",
+                                            "kiln_buffer_"};
 inline constexpr size_t kFunctionCount = std::size(kFunctions);
 
 } // namespace kiln::parallel_abi

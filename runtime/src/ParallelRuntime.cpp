@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/src/ParallelRuntime.h"
+#include "runtime/src/BufferCache.h"
 #include "runtime/src/Profiler.h"
 
 #include "runtime/src/ParallelAbi.h"
@@ -269,6 +270,8 @@ kiln_status_t kiln::runtime::bindParallelRuntime(void *handle) {
       reinterpret_cast<void *>(&barrier),
       reinterpret_cast<void *>(&kernelBegin),
       reinterpret_cast<void *>(&kernelEnd),
+      reinterpret_cast<void *>(&allocateBuffer),
+      reinterpret_cast<void *>(&releaseBuffer),
   };
   static_assert(std::size(entries) == abi::kFunctionCount,
                 "one implementation per entry point of ParallelAbi.h");

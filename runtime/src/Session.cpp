@@ -1,5 +1,6 @@
 //===- Session.cpp - running a model --------------------------------------===//
 
+#include "runtime/src/BufferCache.h"
 #include "runtime/src/Model.h"
 #include "runtime/src/TeamPool.h"
 
@@ -228,14 +229,14 @@ void freeUnkept(const std::vector<Result> &produced,
   for (const Result &result : produced)
     if (std::find(freed.begin(), freed.end(), result.allocated) ==
         freed.end()) {
-      std::free(result.allocated);
+      releaseBuffer(result.allocated);
       freed.push_back(result.allocated);
     }
 }
 
 void releaseOwnedOutputs(kiln_session_t *session) {
   for (void *buffer : session->ownedOutputs)
-    std::free(buffer);
+    releaseBuffer(buffer);
   session->ownedOutputs.clear();
   session->ownedShapes.clear();
 }
@@ -269,10 +270,10 @@ kiln_status_t runCuda(kiln_session_t *session,
     destinations[i] = outputs[i].data;
     if (destinations[i])
       continue;
-    destinations[i] = std::malloc(bytes[i] ? bytes[i] : 1);
+    destinations[i] = allocateBuffer(bytes[i]);
     if (!destinations[i]) {
       for (void *buffer : owned)
-        std::free(buffer);
+        releaseBuffer(buffer);
       return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED, "out of memory");
     }
     owned.push_back(destinations[i]);
@@ -280,7 +281,7 @@ kiln_status_t runCuda(kiln_session_t *session,
   if (kiln_status_t status = model->cuda->run(*session->cuda, inputData,
                                               destinations, team.get())) {
     for (void *buffer : owned)
-      std::free(buffer);
+      releaseBuffer(buffer);
     return status;
   }
   session->ownedOutputs = owned;
