@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s -kiln-cpu-lower-resize-linear | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-resize-linear | FileCheck %s
 
 // A task per output row of every plane (2 * 3 * 4); each row reads its two
 // source rows and weight, each element its two columns and weight, then
@@ -14,5 +14,19 @@
 // CHECK: memref.store
 func.func @resize(%x: memref<2x3x5x7xf32>, %r: memref<8xi32>, %rw: memref<4xf32>, %c: memref<18xi32>, %cw: memref<9xf32>, %y: memref<2x3x4x9xf32>) {
   kiln.resize_linear %x, %r, %rw, %c, %cw into %y : memref<2x3x5x7xf32>, memref<8xi32>, memref<4xf32>, memref<18xi32>, memref<9xf32> into memref<2x3x4x9xf32>
+  return
+}
+
+// -----
+
+// Symbolic height and width: rows and columns counted at run time.
+// CHECK-LABEL: func.func @symbolic
+// CHECK: %[[OH:.*]] = memref.dim %arg5, %c2{{.*}}
+// CHECK: %[[OW:.*]] = memref.dim %arg5, %c3{{.*}}
+// CHECK: %[[ROWS:.*]] = arith.muli %[[OH]], %{{.*}}
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[ROWS]])
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[OW]]
+func.func @symbolic(%x: memref<1x2x?x?xf32>, %rows: memref<?xi32>, %rw: memref<?xf32>, %cols: memref<?xi32>, %cw: memref<?xf32>, %y: memref<1x2x?x?xf32>) {
+  kiln.resize_linear %x, %rows, %rw, %cols, %cw into %y : memref<1x2x?x?xf32>, memref<?xi32>, memref<?xf32>, memref<?xi32>, memref<?xf32> into memref<1x2x?x?xf32>
   return
 }

@@ -42,3 +42,26 @@ func.func @kept(%x: tensor<1x3x2x3xf32>) -> (tensor<1x3x4x6xf32>, tensor<1x3x4x6
   %c = "onnx.Resize"(%x, %batch) {mode = "linear", operandSegmentSizes = array<i32: 1, 0, 1, 0>} : (tensor<1x3x2x3xf32>, tensor<4xf32>) -> tensor<2x3x4x6xf32>
   return %a, %b, %c : tensor<1x3x4x6xf32>, tensor<1x3x4x6xf32>, tensor<2x3x4x6xf32>
 }
+
+// -----
+
+// Over a symbolic image the tables are computed at run time: the output's
+// lengths come from the sizes input (never below zero), the scale is their
+// ratio, and two generics fill each axis's weights and clamped source
+// pairs, once per run.
+// CHECK-LABEL: func.func @symbolic
+// CHECK: %[[H:.*]] = tensor.dim %arg0, %c2
+// CHECK: %[[SIZE:.*]] = tensor.extract %arg1[%c2] : tensor<4xi64>
+// CHECK: arith.maxsi %[[SIZE]], %c0_i64
+// CHECK: %[[ROWW:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?xf32>)
+// CHECK: math.floor
+// CHECK: %[[ROWP:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x2xi32>)
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: %[[ROWS:.*]] = tensor.collapse_shape %[[ROWP]] {{\[\[}}0, 1]] : tensor<?x2xi32> into tensor<?xi32>
+// CHECK: %[[INIT:.*]] = tensor.empty(%{{.*}}, %{{.*}}) : tensor<1x2x?x?xf32>
+// CHECK: kiln.resize_linear %arg0, %[[ROWS]], %[[ROWW]], %{{.*}}, %{{.*}} into %[[INIT]]
+func.func @symbolic(%x: tensor<1x2x?x?xf32>, %sizes: tensor<4xi64>) -> tensor<1x2x?x?xf32> {
+  %y = "onnx.Resize"(%x, %sizes) {mode = "linear", coordinate_transformation_mode = "half_pixel", operandSegmentSizes = array<i32: 1, 0, 0, 1>} : (tensor<1x2x?x?xf32>, tensor<4xi64>) -> tensor<1x2x?x?xf32>
+  return %y : tensor<1x2x?x?xf32>
+}
