@@ -4,7 +4,9 @@
 // allocates once per session, instead of being allocated and freed on
 // every run. Offsets come from a greedy first fit over the buffers in
 // decreasing size, each placed at the lowest aligned offset that does not
-// overlap a buffer whose lifetime intersects its own.
+// overlap a buffer whose lifetime intersects its own. A buffer lives from
+// its allocation to its last use (through views of it), not to its
+// dealloc, which the deallocation passes put at the end of the function.
 //
 // With `plan-results`, the model's statically shaped results live in the
 // workspace too, to the end of the run: the runtime hands them out as the
@@ -55,6 +57,35 @@ bool isReturned(memref::AllocOp alloc) {
   return false;
 }
 
+/// The position in `body` of the last op that uses `alloc`, directly or
+/// through views of it (an op nested in a region counts at its ancestor in
+/// `body`); `otherwise` if a use might make another alias of it.
+int64_t lastUse(memref::AllocOp alloc, Block &body,
+                const DenseMap<Operation *, int64_t> &position,
+                int64_t otherwise) {
+  int64_t last = position.lookup(alloc);
+  SmallVector<Value> worklist = {alloc.getResult()};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (isa<memref::DeallocOp>(user))
+        continue;
+      if (auto view = dyn_cast<ViewLikeOpInterface>(user);
+          view && view.getViewSource() == value) {
+        llvm::append_range(worklist, user->getResults());
+      } else if (llvm::any_of(user->getResultTypes(),
+                              [](Type t) { return isa<MemRefType>(t); })) {
+        return otherwise;
+      }
+      Operation *top = body.findAncestorOpInBlock(*user);
+      if (!top)
+        return otherwise;
+      last = std::max(last, position.lookup(top));
+    }
+  }
+  return last;
+}
+
 /// Bytes of a statically shaped, identity-layout buffer, or 0.
 int64_t staticBytes(MemRefType type) {
   if (!type.hasStaticShape() || !type.getLayout().isIdentity())
@@ -91,8 +122,9 @@ struct PlanMemoryPass
       if (bytes == 0)
         continue;
       if (deallocs == 1 && dealloc->getBlock() == &body)
-        buffers.push_back({alloc, dealloc, position[alloc], position[dealloc],
-                           bytes});
+        buffers.push_back(
+            {alloc, dealloc, position[alloc],
+             lastUse(alloc, body, position, position[dealloc]), bytes});
       else if (planResults && deallocs == 0 && isReturned(alloc))
         buffers.push_back({alloc, nullptr, position[alloc],
                            position[body.getTerminator()], bytes});

@@ -21,6 +21,13 @@ of each thread count is the geometric mean of the ratios. The BF16
 accuracy column is the largest difference of Kiln's BF16 outputs from
 onnxruntime's FP32 ones, relative to the largest FP32 output. A peer that
 is not installed leaves its column empty.
+
+Memory: for each model, at the largest thread count, a fresh process loads
+the model, its inputs and a session and runs it three times; the table
+shows how much its peak resident memory (VmHWM) grew over the same process
+before (after its imports, or `kiln --version`'s peak for `kiln bench`):
+the weights as the runtime holds them, the session's workspace and
+buffers, inputs and outputs.
 """
 
 import argparse
@@ -145,6 +152,68 @@ def openvino_median(path, feeds, threads, iterations, warmup, precision):
     return median_ms(lambda: request.infer(feeds), iterations, warmup)
 
 
+# A child process's peak resident memory growth, in MB: Python peers print
+# it; for Kiln, `kiln bench`'s peak less `kiln --version`'s.
+PEER_MEMORY = r'''
+import sys, numpy as np
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024.0
+runtime, path, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if runtime == "onnxruntime":
+    import onnxruntime
+else:
+    import openvino
+base = status("VmRSS")
+feeds = {a.split("=", 1)[0]: np.load(a.split("=", 1)[1]) for a in sys.argv[4:]}
+if runtime == "onnxruntime":
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(path, options,
+                                           providers=["CPUExecutionProvider"])
+    run = lambda: session.run(None, feeds)
+else:
+    compiled = openvino.Core().compile_model(
+        path, "CPU", {"INFERENCE_NUM_THREADS": threads,
+                      "PERFORMANCE_HINT": "LATENCY",
+                      "INFERENCE_PRECISION_HINT": "f32"})
+    request = compiled.create_infer_request()
+    run = lambda: request.infer(feeds)
+for _ in range(3):
+    run()
+print(status("VmHWM") - base)
+'''
+
+
+def peer_memory_mb(runtime, path, inputs, threads):
+    arguments = [sys.executable, "-c", PEER_MEMORY, runtime, path,
+                 str(threads)]
+    arguments += [f"{name}={file}" for name, file in inputs.items()]
+    result = subprocess.run(arguments, capture_output=True, text=True)
+    if result.returncode != 0:
+        return None
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_mb(arguments):
+    process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    return usage.ru_maxrss / 1024.0 if status == 0 else None
+
+
+def kiln_memory_mb(kiln, package, inputs, threads):
+    arguments = [kiln, "bench", package, "--threads", str(threads),
+                 "--iterations", "3", "--warmup", "0"]
+    for input_name, path in inputs.items():
+        arguments += ["--input", f"{input_name}={path}"]
+    peak = peak_rss_mb(arguments)
+    base = peak_rss_mb([kiln, "--version"])
+    return peak - base if peak is not None and base is not None else None
+
+
 def cell(value, width, digits=2):
     return f"{value:{width}.{digits}f}" if value is not None else f"{'-':>{width}}"
 
@@ -182,6 +251,15 @@ def main():
                       file=sys.stderr)
             bf16_error = kiln_error(kiln, bf16_package, inputs, path, feeds,
                                     work) if bf16_package else None
+            memory_threads = max(threads)
+            memory = {
+                "kiln_memory_mb": kiln_memory_mb(kiln, package, inputs,
+                                                 memory_threads)
+                if package else None,
+                "onnxruntime_memory_mb": peer_memory_mb(
+                    "onnxruntime", path, inputs, memory_threads),
+                "openvino_memory_mb": peer_memory_mb(
+                    "openvino", path, inputs, memory_threads)}
             for count in threads:
                 row = {"model": name, "threads": count,
                        "kiln_compile_s": round(compiled, 2) if package else None,
@@ -193,6 +271,7 @@ def main():
                     kiln, bf16_package, inputs, count, args.iterations,
                     args.warmup) if bf16_package else None
                 row["kiln_bf16_error"] = bf16_error
+                row.update(memory)
                 row["onnxruntime_ms"] = onnxruntime_median(
                     path, feeds, count, args.iterations, args.warmup)
                 row["openvino_f32_ms"] = openvino_median(
@@ -240,6 +319,19 @@ def main():
         bf16 = geometric_mean(r["bf16_ratio_to_openvino"] for r in chosen_rows)
         print(f"{'geometric mean':<16} {'':>9} {'':>9} {'':>10} "
               f"{cell(fp32, 7)} {'':>10} {'':>11} {cell(bf16, 11)}")
+    print(f"\npeak memory growth of a process that loads and runs the model "
+          f"({max(threads)} threads), MB")
+    print(f"{'model':<16} {'kiln':>8} {'ort':>8} {'ov f32':>8} {'ratio':>7}")
+    for row in rows:
+        if row["threads"] != max(threads):
+            continue
+        peers = [row[k] for k in ("onnxruntime_memory_mb",
+                                  "openvino_memory_mb") if row[k]]
+        ratio = (row["kiln_memory_mb"] / min(peers)
+                 if peers and row["kiln_memory_mb"] else None)
+        print(f"{row['model']:<16} {cell(row['kiln_memory_mb'], 8, 0)} "
+              f"{cell(row['onnxruntime_memory_mb'], 8, 0)} "
+              f"{cell(row['openvino_memory_mb'], 8, 0)} {cell(ratio, 7)}")
     if args.json:
         with open(args.json, "w") as out:
             json.dump(rows, out, indent=1)

@@ -61,3 +61,33 @@ func.func @main(%w: memref<?xi8> {kiln.weights}, %n: index) {
   memref.dealloc %a : memref<?xf32>
   return
 }
+
+// -----
+
+// A buffer lives to its last use, through views of it, not to its
+// dealloc: the deallocation passes free everything at the end. %a is last
+// read (through its view) before %c is allocated, so %c takes its bytes;
+// %b, allocated early and read late, keeps its own.
+// CHECK-LABEL: module attributes {kiln.dynamic_buffers = 0 : i64, kiln.workspace_bytes = 2048 : i64}
+// CHECK: %[[OA:.*]] = arith.constant 0 : index
+// CHECK: memref.view %{{.*}}[%[[OA]]][] : memref<?xi8> to memref<256xf32>
+// CHECK: %[[OB:.*]] = arith.constant 1024 : index
+// CHECK: memref.view %{{.*}}[%[[OB]]][] : memref<?xi8> to memref<256xf32>
+// CHECK: %[[OC:.*]] = arith.constant 0 : index
+// CHECK: memref.view %{{.*}}[%[[OC]]][] : memref<?xi8> to memref<16x16xf32>
+func.func @main(%w: memref<?xi8> {kiln.weights}, %x: memref<256xf32>, %t: memref<16x16xf32>, %y: memref<256xf32>) {
+  %a = memref.alloc() : memref<256xf32>
+  %b = memref.alloc() : memref<256xf32>
+  memref.copy %x, %a : memref<256xf32> to memref<256xf32>
+  %a2 = memref.expand_shape %a [[0, 1]] output_shape [16, 16] : memref<256xf32> into memref<16x16xf32>
+  memref.copy %a2, %t : memref<16x16xf32> to memref<16x16xf32>
+  %c = memref.alloc() : memref<16x16xf32>
+  memref.copy %t, %c : memref<16x16xf32> to memref<16x16xf32>
+  %c1 = memref.collapse_shape %c [[0, 1]] : memref<16x16xf32> into memref<256xf32>
+  memref.copy %c1, %b : memref<256xf32> to memref<256xf32>
+  memref.copy %b, %y : memref<256xf32> to memref<256xf32>
+  memref.dealloc %a : memref<256xf32>
+  memref.dealloc %b : memref<256xf32>
+  memref.dealloc %c : memref<16x16xf32>
+  return
+}
