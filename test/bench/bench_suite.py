@@ -197,11 +197,23 @@ def peer_memory_mb(runtime, path, inputs, threads):
     return float(result.stdout.strip().splitlines()[-1])
 
 
+# A child's peak starts at its parent's resident size (fork copies it), and
+# this process holds the peers' libraries: a small process starts the
+# child and reports its peak.
+PEAK_OF_CHILD = r'''
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(usage.ru_maxrss if status == 0 else -1)
+'''
+
+
 def peak_rss_mb(arguments):
-    process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    return usage.ru_maxrss / 1024.0 if status == 0 else None
+    result = subprocess.run([sys.executable, "-c", PEAK_OF_CHILD, *arguments],
+                            capture_output=True, text=True)
+    peak = int(result.stdout.strip() or -1)
+    return peak / 1024.0 if peak >= 0 else None
 
 
 def kiln_memory_mb(kiln, package, inputs, threads):

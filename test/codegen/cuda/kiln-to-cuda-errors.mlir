@@ -154,3 +154,30 @@ func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> 
   }
   return %out : memref<4xi32>
 }
+
+// -----
+
+// A constant whose blob is shorter than its type is an error, not zeros.
+// expected-error@+1 {{constant 'table' holds 8 bytes; its type 'memref<4xf32>' needs 16}}
+memref.global "private" constant @table : memref<4xf32> = dense_resource<short_blob>
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}) -> memref<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %t = memref.get_global @table : memref<4xf32>
+  %out = memref.alloc() : memref<4xf32>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %v = memref.load %t[%i] : memref<4xf32>
+    memref.store %v, %out[%i] : memref<4xf32>
+    scf.reduce
+  }
+  return %out : memref<4xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      short_blob: "0x040000000000803F0000803F"
+    }
+  }
+#-}

@@ -1,0 +1,160 @@
+//===- CudaEmitter.h - the state the CUDA emitter's parts share -*- C++ -*-===//
+//
+// The translation of the model function to CUDA C++ (KernelEmitter.h) is
+// one CudaEmitter, whose parts live by concept: buffer views
+// (BufferViews.cpp), statements (Statements.cpp), how top-level ops become
+// kernels (Partitioning.cpp), the GEMM and warp-reduction kernels
+// (ReductionKernels.cpp), constant globals (Constants.cpp), and the walk
+// over the function (KernelEmitter.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_CUDA_CUDAEMITTER_H
+#define KILN_CODEGEN_CUDA_CUDAEMITTER_H
+
+#include "codegen/common/NodeNames.h"
+#include "codegen/cuda/KernelEmitter.h"
+
+#include "codegen/common/Passes.h"
+#include "codegen/cuda/GemmKernel.h"
+#include "codegen/cuda/ScalarExpressions.h"
+#include "codegen/cuda/WarpReduction.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Location.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+
+namespace mlir::kiln::cuda {
+
+/// Threads per block of the element-per-thread kernels.
+constexpr int64_t kBlockThreads = 256;
+constexpr int64_t kMaxGridX = 2147483647;
+
+
+/// A memref value: a byte pointer, then elements of `elementType` at
+/// `offset` + sum(index_i * strides[i]).
+struct BufferView {
+  std::string bytes;
+  int64_t byteShift = 0;
+  std::string offset = "0";
+  SmallVector<std::string> strides;
+  Type elementType;
+};
+
+/// a + b * c as a C++ expression, folded where all are literals.
+std::string addProduct(const std::string &a, const std::string &b,
+                       const std::string &c);
+
+/// The element of `buffer` at `indices` (C++ expressions), as an lvalue of
+/// `storage` type.
+std::string elementAt(const BufferView &buffer, const std::string &storage,
+                      ArrayRef<std::string> indices);
+
+/// Writes `const int64_t` variables decoding `linear` into the given loops
+/// (the last varying fastest).
+void decodeLoops(ArrayRef<unsigned> loops, ArrayRef<int64_t> sizes,
+                 const std::string &linear, StringRef prefix,
+                 SmallVectorImpl<std::string> &ivs,
+                 function_ref<void(const Twine &)> line);
+
+class CudaEmitter {
+public:
+  CudaEmitter(ModuleOp module, GemmPrecision precision)
+      : module(module), precision(precision) {}
+  FailureOr<CudaProgram> run();
+
+private:
+  //===-- Buffers ---------------------------------------------------------===//
+  LogicalResult collectRoots(func::FuncOp main);
+  FailureOr<BufferView> view(Value memref);
+  FailureOr<BufferView> viewOf(Operation *op, Value result);
+  FailureOr<std::string> element(Value memref, ValueRange indices,
+                                 Operation *op, Type &elementType);
+  std::string operandOrConstant(OpFoldResult value);
+
+  //===-- Statements ------------------------------------------------------===//
+  std::string &name(Value value) { return names[value]; }
+  std::string fresh(StringRef prefix) {
+    return (prefix + Twine(counter++)).str();
+  }
+  void line(const Twine &text) {
+    source.append(indent * 2, ' ');
+    source += text.str();
+    source += '\n';
+  }
+  LogicalResult emitBlock(Block &block);
+  LogicalResult emitOp(Operation *op);
+  LogicalResult emitFor(scf::ForOp op);
+  LogicalResult emitIf(scf::IfOp op);
+  LogicalResult emitWhile(scf::WhileOp op);
+  LogicalResult emitNestedParallel(scf::ParallelOp op);
+  LogicalResult emitCopyLoops(memref::CopyOp op);
+  LogicalResult assignResults(ValueRange results, ValueRange yielded);
+  FailureOr<std::string> expression(Operation *op);
+  LogicalResult declareResults(Operation *op);
+
+  //===-- Kernels ---------------------------------------------------------===//
+  LogicalResult materializeOutsideValues(ArrayRef<Operation *> ops);
+  std::string kernelHeader(const std::string &kernelName,
+                           ArrayRef<Operation *> ops);
+  std::string nextKernelName() const {
+    return "kiln_kernel_" + std::to_string(program.kernels.size());
+  }
+  /// Opens a kernel of `total` threads, one per element: its signature,
+  /// the thread's index `thread` (threads past the end return) and the
+  /// values it needs from outside `op`.
+  LogicalResult beginElementKernel(const std::string &kernelName,
+                                   Operation *op, uint64_t total);
+  LogicalResult emitParallelKernel(scf::ParallelOp op);
+  LogicalResult emitSerialKernel(ArrayRef<Operation *> ops);
+  LogicalResult emitCopyKernel(memref::CopyOp op);
+  LogicalResult emitGemmKernel(linalg::LinalgOp op, const GemmShape &shape);
+  LogicalResult emitWarpReductionKernel(linalg::LinalgOp op,
+                                        const WarpReduction &match);
+  FailureOr<std::string> loadAt(Value memref, ArrayRef<std::string> indices,
+                                Operation *op);
+  FailureOr<GemmOperand> gemmOperand(linalg::LinalgOp op, OpOperand &operand);
+  /// Records a kernel of `threads` threads, one per element.
+  void finishKernel(const std::string &kernelName, bool cooperative,
+                    ArrayRef<Operation *> ops, uint64_t threads);
+  void finishKernel(const std::string &kernelName, bool cooperative,
+                    ArrayRef<Operation *> ops, uint32_t blockThreads,
+                    const uint32_t (&grid)[3]);
+  LogicalResult emitGlobals();
+  void emitPrologue();
+
+  ModuleOp module;
+  GemmPrecision precision;
+  func::FuncOp main;
+  CudaProgram program;
+  std::string source;
+  int indent = 0;
+  unsigned counter = 0;
+  /// Kernel parameter names, in the order every kernel takes them.
+  SmallVector<std::string> parameters;
+  /// The root of each buffer the model function sees: its arguments and
+  /// the allocations it returns.
+  DenseMap<Value, std::string> roots;
+  /// Per kernel: the C++ expression or variable of each value in scope.
+  DenseMap<Value, std::string> names;
+  DenseMap<Value, BufferView> views;
+  /// The constant globals that stay in the code, by symbol.
+  llvm::MapVector<StringAttr, std::string> globals;
+};
+
+} // namespace mlir::kiln::cuda
+
+#endif // KILN_CODEGEN_CUDA_CUDAEMITTER_H

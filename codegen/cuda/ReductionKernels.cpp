@@ -1,0 +1,128 @@
+//===- ReductionKernels.cpp - GEMM and warp-reduction kernels ---------------===//
+
+#include "codegen/cuda/CudaEmitter.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::cuda;
+
+/// Where a GEMM operand's view starts.
+FailureOr<GemmOperand> CudaEmitter::gemmOperand(linalg::LinalgOp op,
+                                            OpOperand &operand) {
+  FailureOr<BufferView> buffer = view(operand.get());
+  if (failed(buffer))
+    return failure();
+  GemmOperand result;
+  std::optional<int64_t> offset = parseInteger(buffer->offset);
+  if (!offset)
+    return op.emitError("CUDA code generation needs GEMM operands at static "
+                        "offsets");
+  result.offset = *offset;
+  result.byteShift = buffer->byteShift;
+  result.pointer = buffer->byteShift ? "(" + buffer->bytes + " + " +
+                                           std::to_string(buffer->byteShift) +
+                                           ")"
+                                     : buffer->bytes;
+  Type element = buffer->elementType;
+  result.storage = element.isF16() ? "f16" : element.isBF16() ? "bf16" : "float";
+  return result;
+}
+
+LogicalResult CudaEmitter::emitGemmKernel(linalg::LinalgOp op,
+                                      const GemmShape &shape) {
+  std::string kernelName = nextKernelName();
+  std::string header = kernelHeader(kernelName, {op.getOperation()});
+  FailureOr<GemmOperand> a =
+      gemmOperand(op, *op.getDpsInputOperand(shape.aInput));
+  FailureOr<GemmOperand> b =
+      gemmOperand(op, *op.getDpsInputOperand(1 - shape.aInput));
+  FailureOr<GemmOperand> c = gemmOperand(op, *op.getDpsInitOperand(0));
+  if (failed(a) || failed(b) || failed(c))
+    return failure();
+  GemmKernelSource kernel = gemmKernel(header, shape, *a, *b, *c, precision);
+  source += kernel.text;
+  finishKernel(kernelName, /*cooperative=*/true, {op.getOperation()},
+               kernel.blockThreads, kernel.grid);
+  return success();
+}
+
+
+
+LogicalResult CudaEmitter::emitWarpReductionKernel(linalg::LinalgOp op,
+                                               const WarpReduction &match) {
+  std::string kernelName = nextKernelName();
+  std::string header = kernelHeader(kernelName, {op.getOperation()});
+  line(header + " {");
+  ++indent;
+  std::string extent = std::to_string(match.extent);
+  line("// One warp per output: the lanes stride over its " + extent +
+       " elements, then combine their partial results with shuffles.");
+  line("const int64_t output = int64_t(blockIdx.x) * 8 + threadIdx.x / 32;");
+  line("const int lane = threadIdx.x % 32;");
+  line("if (output >= " + std::to_string(match.outputs) + "ll)");
+  line("  return;");
+  if (failed(materializeOutsideValues({op.getOperation()})))
+    return failure();
+  SmallVector<std::string> ivs(match.loopSizes.size());
+  auto emitLine = [&](const Twine &text) { line(text); };
+  decodeLoops(match.parallelLoops, match.loopSizes, "output", "p", ivs,
+              emitLine);
+  line("float partial = 0.0f;");
+  line("for (int64_t r = lane; r < " + extent + "; r += 32) {");
+  ++indent;
+  decodeLoops(match.reductionLoops, match.loopSizes, "r", "r", ivs, emitLine);
+  Block &body = op->getRegion(0).front();
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    BlockArgument argument = body.getArgument(input->getOperandNumber());
+    if (argument.use_empty())
+      continue;
+    if (!isa<MemRefType>(input->get().getType())) {
+      name(argument) = name(input->get());
+      continue;
+    }
+    SmallVector<std::string> indices;
+    for (AffineExpr expr : op.getMatchingIndexingMap(input).getResults()) {
+      indices.push_back(affineExpression(expr, ivs));
+      if (indices.back().empty())
+        return op.emitError("CUDA code generation cannot index with a "
+                            "symbolic affine expression");
+    }
+    FailureOr<std::string> value = loadAt(input->get(), indices, op);
+    FailureOr<std::string> cType = registerType(argument.getType(), op);
+    if (failed(value) || failed(cType))
+      return failure();
+    std::string variable = fresh("v");
+    line("const " + *cType + " " + variable + " = " + *value + ";");
+    name(argument) = variable;
+  }
+  for (Operation &nested : body.without_terminator())
+    if (&nested != match.combiner && failed(emitOp(&nested)))
+      return failure();
+  std::string contribution = name(match.contribution);
+  line("partial = r == lane ? " + contribution + " : " +
+       combine(match.combiner, "partial", contribution) + ";");
+  --indent;
+  line("}");
+  line("for (int offset = 16; offset > 0; offset /= 2)");
+  line("  partial = " +
+       combine(match.combiner, "partial",
+               "__shfl_xor_sync(0xffffffffu, partial, offset)") +
+       ";");
+  OpOperand *init = op.getDpsInitOperand(0);
+  SmallVector<std::string> indices;
+  for (AffineExpr expr : op.getMatchingIndexingMap(init).getResults())
+    indices.push_back(affineExpression(expr, ivs));
+  FailureOr<BufferView> output = view(init->get());
+  if (failed(output))
+    return failure();
+  std::string element = elementAt(*output, "float", indices);
+  line("if (lane == 0)");
+  line("  " + element + " = " + combine(match.combiner, element, "partial") +
+       ";");
+  --indent;
+  line("}");
+  uint32_t grid[3] = {uint32_t((match.outputs + 7) / 8), 1, 1};
+  finishKernel(kernelName, /*cooperative=*/true, {op.getOperation()}, 256,
+               grid);
+  return success();
+}
