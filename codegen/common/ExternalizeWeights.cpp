@@ -62,7 +62,7 @@ struct ExternalizeWeightsPass
                                      IntegerType::get(context, 8));
     main.insertArgument(0, bytesType,
                         builder.getDictionaryAttr(builder.getNamedAttr(
-                            "kiln.weights", builder.getUnitAttr())),
+                            kWeightsAttrName, builder.getUnitAttr())),
                         main.getLoc());
     Value section = main.getArgument(0);
 

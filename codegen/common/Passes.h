@@ -3,6 +3,8 @@
 #ifndef KILN_CODEGEN_COMMON_PASSES_H
 #define KILN_CODEGEN_COMMON_PASSES_H
 
+#include "dialects/kiln/KilnAttributes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -22,14 +24,6 @@ namespace mlir::kiln {
 /// The names the package and the runtime agree on.
 inline constexpr llvm::StringLiteral kModelFunctionName = "kiln_model";
 inline constexpr llvm::StringLiteral kEntryPointName = "kiln_entry";
-inline constexpr llvm::StringLiteral kWeightsAttrName = "kiln.weights";
-inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
-    "kiln.workspace_bytes";
-inline constexpr llvm::StringLiteral kDynamicBuffersAttrName =
-    "kiln.dynamic_buffers";
-inline constexpr llvm::StringLiteral kKernelsAttrName = "kiln.kernels";
-/// On an `scf.parallel` a kernel lowering made: worth the threads.
-inline constexpr llvm::StringLiteral kThreadedAttrName = "kiln.threaded";
 
 /// Bytes one element of `type` takes in memory (booleans a byte), or 0 for
 /// types that are not integers or floats.

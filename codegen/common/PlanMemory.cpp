@@ -162,12 +162,12 @@ struct PlanMemoryPass
     Type bytesType =
         MemRefType::get({ShapedType::kDynamic}, IntegerType::get(context, 8));
     unsigned argument = main.getNumArguments() > 0 &&
-                                main.getArgAttr(0, "kiln.weights")
+                                main.getArgAttr(0, kWeightsAttrName)
                             ? 1
                             : 0;
     main.insertArgument(argument, bytesType,
                         builder.getDictionaryAttr(builder.getNamedAttr(
-                            "kiln.workspace", builder.getUnitAttr())),
+                            kWorkspaceAttrName, builder.getUnitAttr())),
                         main.getLoc());
     Value workspace = main.getArgument(argument);
     for (Buffer &buffer : buffers) {

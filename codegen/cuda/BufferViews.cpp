@@ -47,7 +47,7 @@ LogicalResult CudaEmitter::collectRoots(func::FuncOp main) {
     std::string root;
     if (main.getArgAttr(argument.getArgNumber(), kWeightsAttrName))
       root = "weights";
-    else if (main.getArgAttr(argument.getArgNumber(), "kiln.workspace"))
+    else if (main.getArgAttr(argument.getArgNumber(), kWorkspaceAttrName))
       root = "workspace";
     else
       root = "input" + std::to_string(inputs++);

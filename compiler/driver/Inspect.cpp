@@ -10,7 +10,8 @@
 
 #include "compiler/driver/Commands.h"
 
-#include "runtime/src/Package.h"
+#include "kiln/format/MappedPackage.h"
+#include "kiln/runtime.h"
 
 #include <optional>
 
@@ -68,7 +69,7 @@ llvm::json::Value tensorJson(const package::TensorSignature &tensor) {
 
 /// The package's CUDA schedule, if it has a valid one.
 std::optional<package::CudaSchedule>
-cudaSchedule(const runtime::MappedPackage &package) {
+cudaSchedule(const package::MappedPackage &package) {
   uint64_t size = 0;
   const uint8_t *bytes = package.section(package::SectionKind::CudaSchedule, size);
   package::CudaSchedule schedule;
@@ -142,7 +143,7 @@ void printCudaText(const package::CudaSchedule &schedule,
   }
 }
 
-void printJson(const runtime::MappedPackage &package) {
+void printJson(const package::MappedPackage &package) {
   const package::Manifest &manifest = package.manifest();
   llvm::json::Array inputs, outputs, sections, features, kernels;
   for (const auto &tensor : manifest.inputs)
@@ -188,7 +189,7 @@ void printJson(const runtime::MappedPackage &package) {
   llvm::outs() << llvm::formatv("{0:2}", root) << "\n";
 }
 
-void printText(const runtime::MappedPackage &package) {
+void printText(const package::MappedPackage &package) {
   const package::Manifest &manifest = package.manifest();
   llvm::raw_ostream &os = llvm::outs();
   os << "package: " << packagePath << " (" << package.fileSize()
@@ -232,10 +233,11 @@ void printText(const runtime::MappedPackage &package) {
 } // namespace
 
 int mlir::kiln::runInspectCommand() {
-  std::unique_ptr<runtime::MappedPackage> package;
-  if (kiln_status_t status = runtime::MappedPackage::open(packagePath, package)) {
-    llvm::errs() << "kiln: error: " << kiln_status_message(status) << "\n";
-    kiln_status_free(status);
+  package::OpenError error;
+  std::unique_ptr<package::MappedPackage> package =
+      package::MappedPackage::open(packagePath, error);
+  if (!package) {
+    llvm::errs() << "kiln: error: " << error.message << "\n";
     return 1;
   }
   if (asJson)

@@ -25,6 +25,9 @@ def Kiln_Dialect : Dialect {
   }];
   let cppNamespace = "::mlir::kiln";
   let useDefaultAttributePrinterParser = 1;
+  // The discardable attributes of KilnAttributes.h.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
 }
 
 def Kiln_Activation : I32EnumAttr<"Activation",

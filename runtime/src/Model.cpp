@@ -12,6 +12,23 @@ using package::SectionKind;
 
 namespace {
 
+/// The status code of a package that cannot be opened.
+kiln_status_code_t statusOf(package::OpenError::Kind kind) {
+  switch (kind) {
+  case package::OpenError::Kind::NotFound:
+    return KILN_STATUS_NOT_FOUND;
+  case package::OpenError::Kind::Unreadable:
+    return KILN_STATUS_INVALID_ARGUMENT;
+  case package::OpenError::Kind::OutOfMemory:
+    return KILN_STATUS_RESOURCE_EXHAUSTED;
+  case package::OpenError::Kind::Corrupt:
+    return KILN_STATUS_DATA_LOSS;
+  case package::OpenError::Kind::OtherVersion:
+    return KILN_STATUS_UNIMPLEMENTED;
+  }
+  return KILN_STATUS_INTERNAL;
+}
+
 void buildSignature(const std::vector<package::TensorSignature> &tensors,
                     kiln_model_s::Signature &signature) {
   signature.infos.resize(tensors.size());
@@ -91,7 +108,10 @@ kiln_status_t loadModel(const char *path, const kiln_model_options_t *options,
     return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
                       "unknown device " + std::to_string(int(device)));
   auto model = std::make_unique<kiln_model_s>();
-  KILN_RETURN_IF_ERROR(MappedPackage::open(path, model->package));
+  package::OpenError openError;
+  model->package = package::MappedPackage::open(path, openError);
+  if (!model->package)
+    return makeStatus(statusOf(openError.kind), openError.message);
   const package::Manifest &manifest = model->manifest();
   if (manifest.target == "cuda") {
     KILN_RETURN_IF_ERROR(loadCudaModel(

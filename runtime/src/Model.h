@@ -3,8 +3,8 @@
 #ifndef KILN_RUNTIME_MODEL_H
 #define KILN_RUNTIME_MODEL_H
 
+#include "kiln/format/MappedPackage.h"
 #include "runtime/src/CpuExecutable.h"
-#include "runtime/src/Package.h"
 #include "runtime/src/ParallelRuntime.h"
 #include "runtime/src/Profiler.h"
 #include "runtime/src/cuda/CudaModel.h"
@@ -15,7 +15,7 @@
 
 struct kiln_model_s {
   std::atomic<int> references{1};
-  std::unique_ptr<kiln::runtime::MappedPackage> package;
+  std::unique_ptr<kiln::package::MappedPackage> package;
   std::unique_ptr<kiln::runtime::CpuExecutable> executable;
   /// Set instead of `executable` for a CUDA package.
   std::unique_ptr<kiln::runtime::CudaModel> cuda;

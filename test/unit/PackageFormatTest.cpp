@@ -1,6 +1,6 @@
 //===- PackageFormatTest.cpp - the .kiln layout shared by compiler and runtime -===//
 
-#include "runtime/src/PackageFormat.h"
+#include "kiln/format/PackageFormat.h"
 
 #include <gtest/gtest.h>
 

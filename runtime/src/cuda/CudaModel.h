@@ -12,7 +12,7 @@
 #ifndef KILN_RUNTIME_CUDA_CUDAMODEL_H
 #define KILN_RUNTIME_CUDA_CUDAMODEL_H
 
-#include "runtime/src/Package.h"
+#include "kiln/format/MappedPackage.h"
 #include "runtime/src/Status.h"
 
 #include <memory>
@@ -42,13 +42,13 @@ public:
 };
 
 /// The kernels on the SIMT emulator.
-kiln_status_t loadEmulatedCudaModel(const MappedPackage &package,
+kiln_status_t loadEmulatedCudaModel(const package::MappedPackage &package,
                                     const std::string &path,
                                     std::unique_ptr<CudaModel> &out_model);
 
 /// The kernels on GPU `ordinal` through libcuda.so.1; says plainly why not
 /// where there is no driver or no GPU.
-kiln_status_t loadDriverCudaModel(const MappedPackage &package,
+kiln_status_t loadDriverCudaModel(const package::MappedPackage &package,
                                   const std::string &path, int ordinal,
                                   std::unique_ptr<CudaModel> &out_model);
 

@@ -233,7 +233,7 @@ DriverSession::~DriverSession() {
 } // namespace
 
 kiln_status_t
-kiln::runtime::loadDriverCudaModel(const MappedPackage &package,
+kiln::runtime::loadDriverCudaModel(const package::MappedPackage &package,
                                    const std::string &path, int ordinal,
                                    std::unique_ptr<CudaModel> &out_model) {
   auto unavailable = [&](const std::string &why) {

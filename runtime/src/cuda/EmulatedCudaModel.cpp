@@ -92,7 +92,7 @@ public:
 } // namespace
 
 kiln_status_t
-kiln::runtime::loadEmulatedCudaModel(const MappedPackage &package,
+kiln::runtime::loadEmulatedCudaModel(const package::MappedPackage &package,
                                      const std::string &path,
                                      std::unique_ptr<CudaModel> &out_model) {
   auto fail = [&](const std::string &message) {

@@ -17,7 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/src/InMemoryLibrary.h"
-#include "runtime/src/Package.h"
+#include "kiln/format/MappedPackage.h"
 #include "runtime/src/cuda/Emulator.h"
 
 #include <dlfcn.h>
@@ -116,13 +116,14 @@ std::string mappedFile(const void *address) {
 
 /// The emulator build of the package `image` was mapped from.
 void *emulatedKernels(const void *image) {
-  std::unique_ptr<kiln::runtime::MappedPackage> package;
-  kiln_status_t status =
-      kiln::runtime::MappedPackage::open(mappedFile(image), package);
+  kiln::package::OpenError error;
+  std::unique_ptr<kiln::package::MappedPackage> package =
+      kiln::package::MappedPackage::open(mappedFile(image), error);
   uint64_t size = 0;
   const uint8_t *code =
-      status ? nullptr
-             : package->section(kiln::package::SectionKind::CudaEmulator, size);
+      package ? package->section(kiln::package::SectionKind::CudaEmulator, size)
+              : nullptr;
+  kiln_status_t status = nullptr;
   void *handle = nullptr;
   if (code)
     status = kiln::runtime::loadLibraryFromMemory(code, size, "kernels", handle);

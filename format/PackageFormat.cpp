@@ -1,6 +1,6 @@
 //===- PackageFormat.cpp - the layout of a .kiln file ---------------------===//
 
-#include "runtime/src/PackageFormat.h"
+#include "kiln/format/PackageFormat.h"
 
 #include <cstring>
 

@@ -1,0 +1,42 @@
+//===- KilnAttributes.h - the discardable attributes Kiln owns -*- C++ -*-===//
+//
+// The code generators mark the model function with what the package and
+// the runtime agree on; the kiln dialect verifies each where it appears
+// (KilnAttributes.cpp), so a mistyped or misplaced mark is an error, not a
+// string nobody reads:
+//
+//   kiln.weights, kiln.workspace   unit, on a func.func argument of type
+//                                  memref<?xi8>: the weights section and the
+//                                  session's workspace; kiln.weights on the
+//                                  module is the section's layout (each
+//                                  constant's `offset` and `value`)
+//   kiln.workspace_bytes           i64 >= 0, on the module: the workspace's
+//                                  size (the memory plan)
+//   kiln.dynamic_buffers           i64 >= 0, on the module: buffers left to
+//                                  allocate at run time
+//   kiln.kernels                   on the module: one dictionary per kernel,
+//                                  its `name` (string) and `flops` (i64 >= 0)
+//   kiln.threaded                  unit, on an scf.parallel: worth the
+//                                  session's threads
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECTS_KILN_KILNATTRIBUTES_H
+#define KILN_DIALECTS_KILN_KILNATTRIBUTES_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace mlir::kiln {
+
+inline constexpr llvm::StringLiteral kWeightsAttrName = "kiln.weights";
+inline constexpr llvm::StringLiteral kWorkspaceAttrName = "kiln.workspace";
+inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
+    "kiln.workspace_bytes";
+inline constexpr llvm::StringLiteral kDynamicBuffersAttrName =
+    "kiln.dynamic_buffers";
+inline constexpr llvm::StringLiteral kKernelsAttrName = "kiln.kernels";
+inline constexpr llvm::StringLiteral kThreadedAttrName = "kiln.threaded";
+
+} // namespace mlir::kiln
+
+#endif // KILN_DIALECTS_KILN_KILNATTRIBUTES_H
