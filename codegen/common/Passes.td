@@ -31,14 +31,31 @@ def ExternalizeWeightsPass
                            "::mlir::arith::ArithDialect"];
 }
 
+def WriteInPlacePass : Pass<"kiln-write-in-place", "func::FuncOp"> {
+  let summary = "Compute a Concat's pieces in their slices of its result";
+  let description = [{
+    Before bufferization: every chain of `tensor.insert_slice`s (a Concat)
+    gets a `tensor.empty` of its own to start from, a reshape that only adds
+    unit dimensions between a tensor and the `tensor.insert_slice` placing
+    it folds into a rank-reducing insert_slice, and bufferization's empty
+    tensor elimination makes each inserted piece's `tensor.empty`
+    destination the slice it is inserted into. A stack of per-layer
+    concatenations (a decoder's present KV caches) is then written in
+    place instead of written and copied.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def PlanMemoryPass : Pass<"kiln-plan-memory", "ModuleOp"> {
   let summary = "Place intermediate buffers in one per-session workspace";
   let description = [{
     Runs after kiln-externalize-weights. Every statically shaped
     `memref.alloc` at the top level of `@main` that is freed by a
     `memref.dealloc` in the same block gets an offset (64-byte aligned) in
-    one workspace buffer: buffers whose lifetimes (from alloc to dealloc,
-    in program order) overlap never share bytes, others may. `@main` gains
+    one workspace buffer: buffers whose lifetimes (from the alloc to the
+    last op that uses the buffer or a view of it, in program order; the
+    deallocation passes put every dealloc at the end) overlap never share
+    bytes, others may. `@main` gains
     a second argument, the workspace (`memref<?xi8>`), each such alloc
     becomes a `memref.view` into it and its dealloc disappears. The module
     records `kiln.workspace_bytes` (the workspace's size) and

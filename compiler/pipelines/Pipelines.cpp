@@ -83,6 +83,10 @@ void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm,
   fusion.addPass(createCanonicalizerPass());
   fusion.addPass(createCSEPass());
 
+  // Pieces of a Concat are written where the Concat puts them (a stack of
+  // per-layer caches included), not written and then copied.
+  fusion.addPass(createWriteInPlacePass());
+
   bufferization::OneShotBufferizationOptions bufferization;
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
