@@ -124,6 +124,17 @@ std::unique_ptr<CpuTarget> mlir::kiln::createCpuTarget(llvm::StringRef cpu,
               "skylake-avx512 or znver4";
       return nullptr;
     }
+    // A 32-bit x86 CPU (i386, pentium4) cannot run x86-64 code, which is
+    // what packages hold: LLVM would abort on it.
+    std::unique_ptr<llvm::MCSubtargetInfo> chosen(
+        llvmTarget->createMCSubtargetInfo(target->triple, target->cpu,
+                                          target->features));
+    if (!chosen->checkFeatures("+64bit")) {
+      error = "CPU '" + target->cpu +
+              "' cannot run x86-64 code; use 'native' or an x86-64 CPU name "
+              "such as x86-64, x86-64-v3, skylake-avx512 or znver4";
+      return nullptr;
+    }
   }
   llvm::TargetOptions options;
   target->machine.reset(llvmTarget->createTargetMachine(
