@@ -17,7 +17,10 @@ FP32, and `--precision=bf16`. Each is the median of warm runs: at least
 the iterations asked for, and at least two seconds of them. The ratio is
 Kiln's FP32 time over the faster FP32 peer (below 1: Kiln is faster);
 the BF16 ratio is Kiln's BF16 time over OpenVINO's default; the last line
-of each thread count is the geometric mean of the ratios. The BF16
+of each thread count is the geometric mean of the ratios. The runtimes take
+turns: five rounds, each timing every runtime in turn for at least a fifth
+of the two seconds, and each time is the median of its rounds' medians, so
+that a burst of load on the shared machine falls on all of them alike. The BF16
 accuracy column is the largest difference of Kiln's BF16 outputs from
 onnxruntime's FP32 ones, relative to the largest FP32 output. A peer that
 is not installed leaves its column empty.
@@ -50,29 +53,48 @@ def inputs_of(models, name):
             for path in sorted(glob.glob(prefix + "*.npy"))}
 
 
-# Each measurement runs for at least this long (more iterations than asked
-# for a fast model), so that a burst of noise on the shared machine moves
-# few of its runs.
+# Each measurement runs for at least this long in all (more iterations
+# than asked for a fast model), in ROUNDS turns interleaved with the other
+# runtimes', so that a burst of noise on the shared machine moves few of
+# its runs and falls on every runtime alike.
 MIN_SECONDS = 2.0
+ROUNDS = 5
+IDLE_SECONDS = 0.2
 
 
 def enough_iterations(run_ms, iterations):
-    return max(iterations, min(5000, math.ceil(MIN_SECONDS * 1000 / run_ms)))
+    """Iterations for one round: its share of the asked-for iterations and
+    of MIN_SECONDS."""
+    share = max(math.ceil(iterations / ROUNDS),
+                math.ceil(MIN_SECONDS * 1000 / ROUNDS / run_ms))
+    return min(1000, share)
 
 
-def median_ms(run, iterations, warmup):
-    for _ in range(warmup):
-        run()
-    start = time.perf_counter()
-    run()
-    iterations = enough_iterations((time.perf_counter() - start) * 1000.0,
-                                   iterations)
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(times)
+class Timer:
+    """A runtime's warm runs, timed one round at a time."""
+
+    def __init__(self, run, iterations, warmup):
+        self.run, self.iterations, self.warmup = run, iterations, warmup
+        self.count = None
+        self.medians = []
+
+    def round(self):
+        if self.count is None:
+            for _ in range(self.warmup):
+                self.run()
+            start = time.perf_counter()
+            self.run()
+            self.count = enough_iterations(
+                (time.perf_counter() - start) * 1000.0, self.iterations)
+        times = []
+        for _ in range(self.count):
+            start = time.perf_counter()
+            self.run()
+            times.append((time.perf_counter() - start) * 1000.0)
+        self.medians.append(statistics.median(times))
+
+    def median(self):
+        return statistics.median(self.medians) if self.medians else None
 
 
 def kiln_compile(kiln, models, name, work, precision="fp32"):
@@ -88,18 +110,27 @@ def kiln_compile(kiln, models, name, work, precision="fp32"):
     return package, time.perf_counter() - start
 
 
-def kiln_median(kiln, package, inputs, threads, iterations, warmup):
-    def bench(count, warm):
-        arguments = [kiln, "bench", package, "--json", "--threads",
-                     str(threads), "--iterations", str(count), "--warmup",
-                     str(warm)]
+class KilnTimer(Timer):
+    """`kiln bench` for each round (it warms up every time)."""
+
+    def __init__(self, kiln, package, inputs, threads, iterations, warmup):
+        super().__init__(None, iterations, warmup)
+        self.arguments = [kiln, "bench", package, "--json", "--threads",
+                          str(threads)]
         for input_name, path in inputs.items():
-            arguments += ["--input", f"{input_name}={path}"]
-        result = subprocess.run(arguments, check=True, capture_output=True,
-                                text=True)
+            self.arguments += ["--input", f"{input_name}={path}"]
+
+    def bench(self, count, warm):
+        result = subprocess.run(
+            self.arguments + ["--iterations", str(count), "--warmup",
+                              str(warm)],
+            check=True, capture_output=True, text=True)
         return json.loads(result.stdout)["median_ms"]
-    estimate = bench(3, 1)
-    return bench(enough_iterations(estimate, iterations), warmup)
+
+    def round(self):
+        if self.count is None:
+            self.count = enough_iterations(self.bench(3, 1), self.iterations)
+        self.medians.append(self.bench(self.count, self.warmup))
 
 
 def kiln_error(kiln, package, inputs, path, feeds, work):
@@ -125,7 +156,7 @@ def kiln_error(kiln, package, inputs, path, feeds, work):
     return worst
 
 
-def onnxruntime_median(path, feeds, threads, iterations, warmup):
+def onnxruntime_timer(path, feeds, threads, iterations, warmup):
     try:
         import onnxruntime
     except ImportError:
@@ -136,10 +167,10 @@ def onnxruntime_median(path, feeds, threads, iterations, warmup):
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     session = onnxruntime.InferenceSession(
         path, options, providers=["CPUExecutionProvider"])
-    return median_ms(lambda: session.run(None, feeds), iterations, warmup)
+    return Timer(lambda: session.run(None, feeds), iterations, warmup)
 
 
-def openvino_median(path, feeds, threads, iterations, warmup, precision):
+def openvino_timer(path, feeds, threads, iterations, warmup, precision):
     try:
         import openvino
     except ImportError:
@@ -149,7 +180,7 @@ def openvino_median(path, feeds, threads, iterations, warmup, precision):
         config["INFERENCE_PRECISION_HINT"] = precision
     compiled = openvino.Core().compile_model(path, "CPU", config)
     request = compiled.create_infer_request()
-    return median_ms(lambda: request.infer(feeds), iterations, warmup)
+    return Timer(lambda: request.infer(feeds), iterations, warmup)
 
 
 # A child process's peak resident memory growth, in MB: Python peers print
@@ -276,20 +307,34 @@ def main():
                 row = {"model": name, "threads": count,
                        "kiln_compile_s": round(compiled, 2) if package else None,
                        "kiln_error": None if package else compiled}
-                row["kiln_ms"] = kiln_median(
-                    kiln, package, inputs, count, args.iterations,
-                    args.warmup) if package else None
-                row["kiln_bf16_ms"] = kiln_median(
-                    kiln, bf16_package, inputs, count, args.iterations,
-                    args.warmup) if bf16_package else None
+                timers = {
+                    "kiln_ms": KilnTimer(kiln, package, inputs, count,
+                                         args.iterations, args.warmup)
+                    if package else None,
+                    "kiln_bf16_ms": KilnTimer(kiln, bf16_package, inputs,
+                                              count, args.iterations,
+                                              args.warmup)
+                    if bf16_package else None,
+                    "onnxruntime_ms": onnxruntime_timer(
+                        path, feeds, count, args.iterations, args.warmup),
+                    "openvino_f32_ms": openvino_timer(
+                        path, feeds, count, args.iterations, args.warmup,
+                        "f32"),
+                    "openvino_default_ms": openvino_timer(
+                        path, feeds, count, args.iterations, args.warmup,
+                        None)}
+                for _ in range(ROUNDS):
+                    for timer in timers.values():
+                        if timer:
+                            # The peers' thread pools spin for a while after
+                            # a run: let them park before the next runtime's
+                            # turn, which would otherwise share the cores.
+                            time.sleep(IDLE_SECONDS)
+                            timer.round()
+                for key, timer in timers.items():
+                    row[key] = timer.median() if timer else None
                 row["kiln_bf16_error"] = bf16_error
                 row.update(memory)
-                row["onnxruntime_ms"] = onnxruntime_median(
-                    path, feeds, count, args.iterations, args.warmup)
-                row["openvino_f32_ms"] = openvino_median(
-                    path, feeds, count, args.iterations, args.warmup, "f32")
-                row["openvino_default_ms"] = openvino_median(
-                    path, feeds, count, args.iterations, args.warmup, None)
                 peers = [row[k] for k in ("onnxruntime_ms", "openvino_f32_ms")
                          if row[k] is not None]
                 row["ratio_to_best_fp32"] = (
@@ -310,8 +355,8 @@ def main():
         return math.exp(sum(math.log(v) for v in values) / len(values))
 
     for count in threads:
-        print(f"\n{count} thread(s), median of {args.iterations} warm runs "
-              f"after {args.warmup}; ratio = Kiln / best of (onnxruntime, "
+        print(f"\n{count} thread(s), median of {ROUNDS} interleaved rounds' "
+              f"medians (at least {args.iterations} warm runs in all); ratio = Kiln / best of (onnxruntime, "
               f"OpenVINO f32); bf16 ratio = Kiln bf16 / OpenVINO default")
         print(f"{'model':<16} {'kiln ms':>9} {'ort ms':>9} {'ov f32 ms':>10} "
               f"{'ratio':>7} {'kiln bf16':>10} {'ov default':>11} "
