@@ -243,8 +243,15 @@ struct FuseBf16Cast : OpRewritePattern<onnx::CastOp> {
     replaceWithFused(rewriter, op, *producer, [&](Operation *conv) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPoint(conv);
+      // Symbolic extents: the f32 destination's.
+      Value f32Init = conv->getOperand(kInitOperand);
+      SmallVector<Value> sizes;
+      for (int64_t d = 0; d < initType.getRank(); ++d)
+        if (initType.isDynamicDim(d))
+          sizes.push_back(
+              rewriter.create<tensor::DimOp>(conv->getLoc(), f32Init, d));
       Value init = rewriter.create<tensor::EmptyOp>(
-          conv->getLoc(), initType.getShape(), bf16);
+          conv->getLoc(), initType.getShape(), bf16, sizes);
       conv->setOperand(kInitOperand, init);
       conv->getResult(0).setType(initType.clone(bf16));
     });
