@@ -15,6 +15,7 @@
 #include "codegen/linalg/Passes.h"
 
 #include "dialects/onnx/OnnxConstants.h"
+#include "dialects/onnx/OnnxShapeValues.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
@@ -286,12 +287,7 @@ struct LowerShape : OpRewritePattern<onnx::ShapeOp> {
     Location loc = op.getLoc();
     auto input = cast<RankedTensorType>(op.getData().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
-    int64_t rank = input.getRank();
-    auto clampAxis = [&](int64_t axis) {
-      return std::clamp<int64_t>(axis < 0 ? axis + rank : axis, 0, rank);
-    };
-    int64_t start = clampAxis((int64_t)op.getStart());
-    int64_t end = op.getEndAttr() ? clampAxis(op.getEndAttr().getInt()) : rank;
+    auto [start, end] = onnx::shapeRange(op, input.getRank());
     SmallVector<Value> dims;
     for (int64_t d = start; d < end; ++d)
       dims.push_back(rewriter.create<arith::IndexCastOp>(

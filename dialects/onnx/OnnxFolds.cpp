@@ -169,15 +169,8 @@ OpFoldResult ShapeOp::fold(FoldAdaptor) {
   RankedTensorType resultType = staticType(getShape().getType());
   if (!input || !resultType)
     return {};
-  int64_t rank = input.getRank();
-  auto clampAxis = [&](int64_t axis) {
-    if (axis < 0)
-      axis += rank;
-    return std::clamp<int64_t>(axis, 0, rank);
-  };
-  int64_t start = clampAxis((int64_t)getStart());
-  int64_t end = getEndAttr() ? clampAxis(getEndAttr().getInt()) : rank;
-  ArrayRef<int64_t> dims = input.getShape().slice(start, std::max<int64_t>(0, end - start));
+  auto [first, last] = shapeRange(*this, input.getRank());
+  ArrayRef<int64_t> dims = input.getShape().slice(first, last - first);
   if (ShapedType::isDynamicShape(dims) ||
       resultType.getNumElements() != (int64_t)dims.size())
     return {};

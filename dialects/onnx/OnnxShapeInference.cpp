@@ -243,20 +243,8 @@ MaybeShape sliceShape(SliceOp op) {
       result[axis] = ShapedType::kDynamic;
       continue;
     }
-    int64_t start = (*starts)[k], end = (*ends)[k], step = (*steps)[k];
-    if (start < 0)
-      start += dim;
-    if (end < 0)
-      end += dim;
-    if (step > 0) {
-      start = std::clamp<int64_t>(start, 0, dim);
-      end = std::clamp<int64_t>(end, 0, dim);
-      result[axis] = end > start ? (end - start + step - 1) / step : 0;
-    } else {
-      start = std::clamp<int64_t>(start, 0, dim - 1);
-      end = std::clamp<int64_t>(end, -1, dim - 1);
-      result[axis] = start > end ? (start - end - step - 1) / -step : 0;
-    }
+    int64_t start = (*starts)[k], end = (*ends)[k];
+    result[axis] = normalizeSliceBounds(start, end, (*steps)[k], dim);
   }
   return result;
 }

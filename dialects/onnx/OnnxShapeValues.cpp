@@ -21,20 +21,12 @@ bool isSmallIntTensor(Value value) {
          !type.getElementType().isInteger(1);
 }
 
-int64_t clampToRank(int64_t axis, int64_t rank) {
-  return std::clamp<int64_t>(axis < 0 ? axis + rank : axis, 0, rank);
-}
-
 std::optional<Ints> shapeValues(ShapeOp op) {
   auto input = dyn_cast<RankedTensorType>(op.getData().getType());
   if (!input)
     return std::nullopt;
-  int64_t rank = input.getRank();
-  int64_t start = clampToRank((int64_t)op.getStart(), rank);
-  int64_t end = op.getEndAttr() ? clampToRank(op.getEndAttr().getInt(), rank)
-                                : rank;
-  ArrayRef<int64_t> dims = input.getShape();
-  return end > start ? Ints(dims.slice(start, end - start)) : Ints();
+  auto [first, last] = shapeRange(op, input.getRank());
+  return Ints(input.getShape().slice(first, last - first));
 }
 
 std::optional<Ints> gatherValues(GatherOp op) {
@@ -73,24 +65,11 @@ std::optional<Ints> sliceValues(SliceOp op) {
       return std::nullopt;
     step = (*steps)[0];
   }
-  // numpy's rules: negative bounds count from the end, then clamp.
-  int64_t size = data->size(), start = (*starts)[0], end = (*ends)[0];
-  if (start < 0)
-    start += size;
-  if (end < 0)
-    end += size;
+  int64_t start = (*starts)[0], end = (*ends)[0];
+  normalizeSliceBounds(start, end, step, data->size());
   Ints result;
-  if (step > 0) {
-    start = std::clamp<int64_t>(start, 0, size);
-    end = std::clamp<int64_t>(end, 0, size);
-    for (int64_t i = start; i < end; i += step)
-      result.push_back((*data)[i]);
-  } else {
-    start = std::clamp<int64_t>(start, 0, size - 1);
-    end = std::clamp<int64_t>(end, -1, size - 1);
-    for (int64_t i = start; i > end; i += step)
-      result.push_back((*data)[i]);
-  }
+  for (int64_t i = start; step > 0 ? i < end : i > end; i += step)
+    result.push_back((*data)[i]);
   return result;
 }
 
@@ -106,6 +85,32 @@ std::optional<Ints> concatValues(ConcatOp op) {
 }
 
 } // namespace
+
+std::pair<int64_t, int64_t> mlir::kiln::onnx::shapeRange(ShapeOp op,
+                                                         int64_t rank) {
+  auto clamp = [&](int64_t axis) {
+    return std::clamp<int64_t>(axis < 0 ? axis + rank : axis, 0, rank);
+  };
+  int64_t first = clamp((int64_t)op.getStart());
+  int64_t last = op.getEndAttr() ? clamp(op.getEndAttr().getInt()) : rank;
+  return {first, std::max(first, last)};
+}
+
+int64_t mlir::kiln::onnx::normalizeSliceBounds(int64_t &start, int64_t &end,
+                                               int64_t step, int64_t size) {
+  if (start < 0)
+    start += size;
+  if (end < 0)
+    end += size;
+  if (step > 0) {
+    start = std::clamp<int64_t>(start, 0, size);
+    end = std::clamp<int64_t>(end, 0, size);
+    return end > start ? (end - start + step - 1) / step : 0;
+  }
+  start = std::clamp<int64_t>(start, 0, size - 1);
+  end = std::clamp<int64_t>(end, -1, size - 1);
+  return start > end ? (start - end - step - 1) / -step : 0;
+}
 
 std::optional<Ints> mlir::kiln::onnx::getKnownInts(Value value) {
   if (!isSmallIntTensor(value))

@@ -17,6 +17,20 @@
 
 namespace mlir::kiln::onnx {
 
+class ShapeOp;
+
+/// The [first, last) dimensions a Shape op reads of a rank-`rank` input:
+/// its start and end, negative ones counting from the end, clamped to
+/// [0, rank].
+std::pair<int64_t, int64_t> shapeRange(ShapeOp op, int64_t rank);
+
+/// A Slice's bounds along a `size`-long axis, normalized the numpy way
+/// (negative bounds count from the end, then clamp: to [0, size] going
+/// forward, [-1, size - 1] going backward); returns how many elements the
+/// slice takes.
+int64_t normalizeSliceBounds(int64_t &start, int64_t &end, int64_t step,
+                             int64_t size);
+
 /// The elements of a 0-D or 1-D integer tensor as far as the compiler
 /// knows them: constants, and the dimensions a Shape reads, through the
 /// Gather, Slice, Concat, Unsqueeze, Squeeze, Reshape and integer Cast that
