@@ -3,7 +3,7 @@
 #ifndef KILN_CODEGEN_COMMON_PACKAGEWRITER_H
 #define KILN_CODEGEN_COMMON_PACKAGEWRITER_H
 
-#include "kiln/format/PackageFormat.h"
+#include "runtime/format/PackageFormat.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"

@@ -2,7 +2,7 @@
 
 #include "codegen/cpu/ObjectEmitter.h"
 
-#include "kiln/format/ParallelAbi.h"
+#include "runtime/format/ParallelAbi.h"
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -33,7 +33,7 @@ constexpr llvm::StringLiteral kCheckedFeatures[] = {
 
 /// Turns every call to an OpenMP runtime entry point (and to malloc and
 /// free) into an indirect call through the exported table the runtime fills
-/// (kiln/format/ParallelAbi.h), so the code links no OpenMP library. Fails, naming it, on an entry point
+/// (runtime/format/ParallelAbi.h), so the code links no OpenMP library. Fails, naming it, on an entry point
 /// the runtime does not provide.
 bool bindParallelRuntime(llvm::Module &module, std::string &error) {
   namespace abi = ::kiln::parallel_abi;

@@ -4,7 +4,7 @@
 #define KILN_CODEGEN_CUDA_CUDATOOLCHAIN_H
 
 #include "codegen/cuda/CudaProgram.h"
-#include "kiln/format/PackageFormat.h"
+#include "runtime/format/PackageFormat.h"
 
 #include <optional>
 #include <string>

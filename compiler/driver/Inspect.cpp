@@ -10,7 +10,7 @@
 
 #include "compiler/driver/Commands.h"
 
-#include "kiln/format/MappedPackage.h"
+#include "runtime/format/MappedPackage.h"
 #include "kiln/runtime.h"
 
 #include <optional>

@@ -1,6 +1,6 @@
 //===- MappedPackage.cpp - a .kiln file mapped into memory and checked ----===//
 
-#include "kiln/format/MappedPackage.h"
+#include "runtime/format/MappedPackage.h"
 
 #include <cerrno>
 #include <cstring>

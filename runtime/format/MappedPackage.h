@@ -6,10 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef KILN_FORMAT_MAPPEDPACKAGE_H
-#define KILN_FORMAT_MAPPEDPACKAGE_H
+#ifndef KILN_RUNTIME_FORMAT_MAPPEDPACKAGE_H
+#define KILN_RUNTIME_FORMAT_MAPPEDPACKAGE_H
 
-#include "kiln/format/PackageFormat.h"
+#include "runtime/format/PackageFormat.h"
 
 #include <memory>
 #include <string>
@@ -58,4 +58,4 @@ private:
 
 } // namespace kiln::package
 
-#endif // KILN_FORMAT_MAPPEDPACKAGE_H
+#endif // KILN_RUNTIME_FORMAT_MAPPEDPACKAGE_H

@@ -1,6 +1,6 @@
 //===- PackageFormat.cpp - the layout of a .kiln file ---------------------===//
 
-#include "kiln/format/PackageFormat.h"
+#include "runtime/format/PackageFormat.h"
 
 #include <cstring>
 

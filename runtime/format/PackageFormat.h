@@ -16,8 +16,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef KILN_FORMAT_PACKAGEFORMAT_H
-#define KILN_FORMAT_PACKAGEFORMAT_H
+#ifndef KILN_RUNTIME_FORMAT_PACKAGEFORMAT_H
+#define KILN_RUNTIME_FORMAT_PACKAGEFORMAT_H
 
 #include <cstddef>
 #include <cstdint>
@@ -186,4 +186,4 @@ bool parseCudaSchedule(const void *data, size_t size, CudaSchedule &schedule,
 
 } // namespace kiln::package
 
-#endif // KILN_FORMAT_PACKAGEFORMAT_H
+#endif // KILN_RUNTIME_FORMAT_PACKAGEFORMAT_H

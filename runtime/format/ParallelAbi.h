@@ -17,8 +17,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef KILN_FORMAT_PARALLELABI_H
-#define KILN_FORMAT_PARALLELABI_H
+#ifndef KILN_RUNTIME_FORMAT_PARALLELABI_H
+#define KILN_RUNTIME_FORMAT_PARALLELABI_H
 
 #include <cstddef>
 
@@ -47,4 +47,4 @@ inline constexpr size_t kFunctionCount = std::size(kFunctions);
 
 } // namespace kiln::parallel_abi
 
-#endif // KILN_FORMAT_PARALLELABI_H
+#endif // KILN_RUNTIME_FORMAT_PARALLELABI_H

@@ -3,7 +3,7 @@
 #ifndef KILN_RUNTIME_MODEL_H
 #define KILN_RUNTIME_MODEL_H
 
-#include "kiln/format/MappedPackage.h"
+#include "runtime/format/MappedPackage.h"
 #include "runtime/src/CpuExecutable.h"
 #include "runtime/src/ParallelRuntime.h"
 #include "runtime/src/Profiler.h"

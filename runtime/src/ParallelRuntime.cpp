@@ -13,7 +13,7 @@
 #include "runtime/src/BufferCache.h"
 #include "runtime/src/Profiler.h"
 
-#include "kiln/format/ParallelAbi.h"
+#include "runtime/format/ParallelAbi.h"
 
 #include <algorithm>
 #include <cstdarg>

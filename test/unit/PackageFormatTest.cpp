@@ -1,6 +1,6 @@
 //===- PackageFormatTest.cpp - the .kiln layout shared by compiler and runtime -===//
 
-#include "kiln/format/PackageFormat.h"
+#include "runtime/format/PackageFormat.h"
 
 #include <gtest/gtest.h>
 

@@ -12,7 +12,7 @@
 #ifndef KILN_RUNTIME_CUDA_CUDAMODEL_H
 #define KILN_RUNTIME_CUDA_CUDAMODEL_H
 
-#include "kiln/format/MappedPackage.h"
+#include "runtime/format/MappedPackage.h"
 #include "runtime/src/Status.h"
 
 #include <memory>

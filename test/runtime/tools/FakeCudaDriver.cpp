@@ -17,7 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/src/InMemoryLibrary.h"
-#include "kiln/format/MappedPackage.h"
+#include "runtime/format/MappedPackage.h"
 #include "runtime/src/cuda/Emulator.h"
 
 #include <dlfcn.h>
