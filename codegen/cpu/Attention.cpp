@@ -3,7 +3,9 @@
 // Attention with an online softmax: a tile of M0 query rows walks the keys
 // in blocks of KB. For each block, the scores are a register-blocked
 // product like the packed contraction's (broadcast query values, vectors
-// of transposed keys), scaled and stored to a small scratch; each row's
+// of transposed keys) or, from keys as rows, per key a vector of D
+// products summed and the vectors of L keys folded into one by a tree of
+// shuffles; they are scaled and stored to a small scratch; each row's
 // running maximum and sum are updated and the scores become
 // probabilities in place; the output rows, kept in a scratch of M0 x D,
 // are rescaled by exp(old max - new max) and accumulate the block's
@@ -42,7 +44,7 @@ public:
     heads = q[0];
     rows = q[1];
     depth = q[2];
-    keys = k[2];
+    keys = k[op.getKeyPositionsDim()];
     lanes = vectorBits / 32;
     while (depth % lanes)
       lanes /= 2;
@@ -50,6 +52,15 @@ public:
     // Each phase of a tile (scores, outputs) fills the accumulators.
     int64_t budget = accumulatorBudget(vectorBits);
     rowsPerTile = std::clamp<int64_t>(budget / depthVectors, 1, 8);
+    if (op.getKeyRows()) {
+      // Scores from key rows hold, per row, its query vectors and a stack
+      // of partly folded key groups (log2 L + 1), beside one key row.
+      int64_t registers = vectorBits >= 512 ? 32 : 16;
+      int64_t perRow = depthVectors + llvm::Log2_64(lanes) + 1;
+      rowsPerTile = std::clamp<int64_t>(
+          (registers - depthVectors - 1) / perRow, 1, rowsPerTile);
+    }
+    rowsPerTile = std::min(rowsPerTile, rows);
     blockVectors = std::clamp<int64_t>(budget / rowsPerTile, 1, 4);
     blockKeys = blockVectors * lanes;
     vectorType = VectorType::get({lanes}, b.getF32Type());
@@ -76,6 +87,20 @@ private:
   }
 
   void emitTile(int64_t count, Value head, Value firstRow);
+  /// The unscaled scores of `count` rows (at `queryRows`) against the
+  /// `valid` keys from `firstKey`, as vectors [row * vectors + vector];
+  /// lanes past `valid` are zero.
+  SmallVector<Value> emitTransposedKeyScores(int64_t count, int64_t valid,
+                                             Value head,
+                                             ArrayRef<Value> queryRows,
+                                             Value firstKey, Value tailMask);
+  SmallVector<Value> emitKeyRowScores(int64_t count, int64_t valid,
+                                      Value head, ArrayRef<Value> queryRows,
+                                      Value firstKey);
+  /// `first` and `second`, each holding `keys` keys' partial sums in
+  /// segments of L / keys lanes, as one vector of 2 * keys keys (first's,
+  /// then second's) in segments half as long.
+  Value foldKeyGroups(Value first, Value second, int64_t keys);
   /// One block of `valid` keys from `firstKey`: scores, the online softmax
   /// update of (maxima, sums), the output scratch rescaled and accumulated.
   SmallVector<Value> emitBlock(int64_t count, int64_t valid, Value head,
@@ -86,14 +111,14 @@ private:
   int64_t heads, rows, depth, keys;
   int64_t lanes, depthVectors, rowsPerTile, blockVectors, blockKeys;
   VectorType vectorType;
-  Value query, keysT, values, output;
+  Value query, keysBuffer, values, output;
   /// Per tile: the block's scores (M0 x KB) and the output rows (M0 x D).
   Value scores, accumulated;
 };
 
 void AttentionEmitter::emit() {
   query = flattenBuffer(b, loc, op.getQuery());
-  keysT = flattenBuffer(b, loc, op.getKeys());
+  keysBuffer = flattenBuffer(b, loc, op.getKeys());
   values = flattenBuffer(b, loc, op.getValues());
   output = flattenBuffer(b, loc, op.getInit());
   int64_t tilesPerHead = llvm::divideCeil(rows, rowsPerTile);
@@ -161,24 +186,14 @@ void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow) {
   }
 }
 
-SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, int64_t valid,
-                                               Value head, Value firstRow,
-                                               Value firstKey,
-                                               ValueRange carried) {
-  // Scores: acc[r][v] = sum over d of q[r][d] * kt[d][firstKey + v * L].
-  // Vectors wholly past `valid` are skipped; the one straddling it loads
-  // under a mask.
+SmallVector<Value> AttentionEmitter::emitTransposedKeyScores(
+    int64_t count, int64_t valid, Value head, ArrayRef<Value> queryRows,
+    Value firstKey, Value tailMask) {
+  // acc[r][v] = sum over d of q[r][d] * kt[d][firstKey + v * L]. Vectors
+  // wholly past `valid` are skipped; the one straddling it loads under a
+  // mask.
   int64_t vectors = llvm::divideCeil(valid, lanes);
-  auto maskType = VectorType::get({lanes}, b.getI1Type());
-  Value tailMask;
-  if (valid % lanes)
-    tailMask = b.create<vector::CreateMaskOp>(
-        loc, maskType, ValueRange{index(valid % lanes)});
   Value keyBase = add(mul(head, depth * keys), firstKey);
-  SmallVector<Value> queryRows;
-  for (int64_t r = 0; r < count; ++r)
-    queryRows.push_back(
-        mul(add(mul(head, rows), add(firstRow, index(r))), depth));
   SmallVector<Value> zeros(count * vectors, splat(0.0f));
   auto overDepth = b.create<scf::ForOp>(
       loc, index(0), index(depth), index(1), zeros,
@@ -189,10 +204,10 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, int64_t valid,
           Value at = add(keyRow, index(v * lanes));
           keyVectors.push_back(
               v + 1 == vectors && tailMask
-                  ? b.create<vector::MaskedLoadOp>(loc, vectorType, keysT,
+                  ? b.create<vector::MaskedLoadOp>(loc, vectorType, keysBuffer,
                                                    ValueRange{at}, tailMask,
                                                    splat(0.0f))
-                  : load(keysT, at));
+                  : load(keysBuffer, at));
         }
         SmallVector<Value> next;
         for (int64_t r = 0; r < count; ++r) {
@@ -204,6 +219,90 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, int64_t valid,
         }
         b.create<scf::YieldOp>(loc, next);
       });
+  return SmallVector<Value>(overDepth.getResults());
+}
+
+Value AttentionEmitter::foldKeyGroups(Value first, Value second,
+                                      int64_t keys) {
+  int64_t segment = lanes / keys, half = segment / 2;
+  SmallVector<int64_t> lows, highs;
+  for (int64_t from : {int64_t(0), lanes})
+    for (int64_t key = 0; key < keys; ++key)
+      for (int64_t j = 0; j < half; ++j) {
+        lows.push_back(from + key * segment + j);
+        highs.push_back(from + key * segment + half + j);
+      }
+  Value low = b.create<vector::ShuffleOp>(loc, first, second, lows);
+  Value high = b.create<vector::ShuffleOp>(loc, first, second, highs);
+  return b.create<arith::AddFOp>(loc, low, high);
+}
+
+SmallVector<Value> AttentionEmitter::emitKeyRowScores(
+    int64_t count, int64_t valid, Value head, ArrayRef<Value> queryRows,
+    Value firstKey) {
+  int64_t vectors = llvm::divideCeil(valid, lanes);
+  SmallVector<SmallVector<Value>> queryVectors(count);
+  for (int64_t r = 0; r < count; ++r)
+    for (int64_t w = 0; w < depthVectors; ++w)
+      queryVectors[r].push_back(
+          load(query, add(queryRows[r], index(w * lanes))));
+  Value keyBase = mul(add(mul(head, keys), firstKey), depth);
+  SmallVector<Value> scores(count * vectors);
+  for (int64_t v = 0; v < vectors; ++v) {
+    // Per row, a stack of (vector, keys in it): two groups of the same
+    // size fold into one as soon as both exist, like a binary counter,
+    // so that few vectors are live at once.
+    SmallVector<SmallVector<std::pair<Value, int64_t>>> stacks(count);
+    for (int64_t t = 0; t < lanes; ++t) {
+      int64_t key = v * lanes + t;
+      SmallVector<Value> keyRow;
+      for (int64_t w = 0; key < valid && w < depthVectors; ++w)
+        keyRow.push_back(
+            load(keysBuffer, add(keyBase, index(key * depth + w * lanes))));
+      for (int64_t r = 0; r < count; ++r) {
+        Value partial = splat(0.0f);
+        if (key < valid) {
+          partial = b.create<arith::MulFOp>(loc, queryVectors[r][0],
+                                            keyRow[0]);
+          for (int64_t w = 1; w < depthVectors; ++w)
+            partial = b.create<vector::FMAOp>(loc, queryVectors[r][w],
+                                              keyRow[w], partial);
+        }
+        auto &stack = stacks[r];
+        stack.push_back({partial, 1});
+        while (stack.size() > 1 &&
+               stack.back().second == stack[stack.size() - 2].second) {
+          auto [upper, keysEach] = stack.pop_back_val();
+          stack.back() = {foldKeyGroups(stack.back().first, upper, keysEach),
+                          2 * keysEach};
+        }
+      }
+    }
+    for (int64_t r = 0; r < count; ++r)
+      scores[r * vectors + v] = stacks[r].front().first;
+  }
+  return scores;
+}
+
+SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, int64_t valid,
+                                               Value head, Value firstRow,
+                                               Value firstKey,
+                                               ValueRange carried) {
+  int64_t vectors = llvm::divideCeil(valid, lanes);
+  auto maskType = VectorType::get({lanes}, b.getI1Type());
+  Value tailMask;
+  if (valid % lanes)
+    tailMask = b.create<vector::CreateMaskOp>(
+        loc, maskType, ValueRange{index(valid % lanes)});
+  SmallVector<Value> queryRows;
+  for (int64_t r = 0; r < count; ++r)
+    queryRows.push_back(
+        mul(add(mul(head, rows), add(firstRow, index(r))), depth));
+  SmallVector<Value> rawScores =
+      op.getKeyRows()
+          ? emitKeyRowScores(count, valid, head, queryRows, firstKey)
+          : emitTransposedKeyScores(count, valid, head, queryRows, firstKey,
+                                    tailMask);
 
   // The online softmax: per row, the new maximum, the factor that rescales
   // what came before, the block's probabilities (in place) and sum.
@@ -213,7 +312,7 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, int64_t valid,
     SmallVector<Value> scaled;
     for (int64_t v = 0; v < vectors; ++v) {
       Value s = b.create<arith::MulFOp>(
-          loc, overDepth.getResult(r * vectors + v), scale);
+          loc, rawScores[r * vectors + v], scale);
       if (v + 1 == vectors && tailMask)
         s = b.create<arith::SelectOp>(loc, tailMask, s, splat(kFarBelow));
       scaled.push_back(s);

@@ -70,7 +70,7 @@ int64_t flopsOf(Operation &op) {
     // Two products of G x S x T x D multiply-adds.
     auto q = cast<ShapedType>(attention.getQuery().getType()).getShape();
     auto k = cast<ShapedType>(attention.getKeys().getType()).getShape();
-    return 4 * q[0] * q[1] * q[2] * k[2];
+    return 4 * q[0] * q[1] * q[2] * k[attention.getKeyPositionsDim()];
   }
   if (auto conv = dyn_cast<DepthwiseConv2DOp>(op)) {
     auto out = cast<ShapedType>(conv.getInit().getType()).getShape();

@@ -182,7 +182,11 @@ def CpuLowerAttentionPass
     one head (M0 x D / lanes output accumulators fill 24 registers) are
     the parallel tasks. A tile walks the keys in blocks of KB (up to four
     vectors): the block's scores are a register-blocked product of
-    broadcast query values and vectors of the transposed keys, scaled and
+    broadcast query values and vectors of the transposed keys or, with
+    `key_rows`, per key the D products with the query's vectors summed
+    into one vector and each L keys' vectors folded into one vector of
+    their sums by a tree of shuffles (fewer rows per tile, so that the
+    query vectors and the folds fit the registers), scaled and
     stored to a stack scratch of M0 x KB (keys past the end under a mask,
     at a score far below any real one); each row's running maximum and sum
     are updated and the scores turn into probabilities in place

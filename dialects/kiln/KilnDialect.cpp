@@ -413,11 +413,14 @@ LogicalResult AttentionOp::verify() {
   if (k[0] != q[0] || v[0] != q[0] || out[0] != q[0])
     return emitOpError("query, keys, values and init must have the same "
                        "heads (") << q[0] << ")";
-  if (k[1] != q[2] || v[2] != q[2] || out[2] != q[2])
-    return emitOpError("keys must be [G, D, T] and values [G, T, D] with "
-                       "the query's D (") << q[2] << ")";
-  if (v[1] != k[2])
-    return emitOpError("keys have ") << k[2] << " positions, values " << v[1];
+  int64_t keyDepth = k[getKeyDepthDim()], positions = k[getKeyPositionsDim()];
+  if (keyDepth != q[2] || v[2] != q[2] || out[2] != q[2])
+    return emitOpError(getKeyRows() ? "keys must be [G, T, D]"
+                                    : "keys must be [G, D, T]")
+           << " and values [G, T, D] with the query's D (" << q[2] << ")";
+  if (v[1] != positions)
+    return emitOpError("keys have ") << positions << " positions, values "
+                                     << v[1];
   if (out[1] != q[1])
     return emitOpError("init must have the query's ") << q[1] << " rows";
   return success();

@@ -169,8 +169,10 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
     ```
 
     with `query` [G, S, D], `keys` transposed [G, D, T] (contiguous over
-    the keys, as the exporters' `Transpose` of K leaves them), `values`
-    [G, T, D] and the softmax over the T keys of each query row. The
+    the keys, as the exporters' `Transpose` of K leaves them) or, with
+    `key_rows`, one row per key [G, T, D] (as a KV cache holds them, so
+    that the transpose need not be materialized), `values` [G, T, D] and
+    the softmax over the T keys of each query row. The
     kernel takes a tile of query rows at a time through blocks of keys
     with an online softmax (running maximum and sum, the output rescaled
     as they change), so the S x T score matrix never exists.
@@ -180,7 +182,8 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
     AnyShaped:$keys,
     AnyShaped:$values,
     AnyShaped:$init,
-    F32Attr:$scale);
+    F32Attr:$scale,
+    UnitAttr:$key_rows);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     $query `,` $keys `,` $values `into` $init attr-dict `:`
@@ -190,6 +193,10 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// The dimension of `keys` that counts the key positions T.
+    unsigned getKeyPositionsDim() { return getKeyRows() ? 1 : 2; }
+    /// The dimension of `keys` that is the head size D.
+    unsigned getKeyDepthDim() { return getKeyRows() ? 2 : 1; }
   }];
 }
 

@@ -10,6 +10,7 @@
 
 #include "dialects/kiln/KilnOps.h"
 #include "dialects/onnx/OnnxConstants.h"
+#include "dialects/onnx/OnnxTransposes.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -63,6 +64,22 @@ Value asHeads(PatternRewriter &rewriter, Location loc, Value value) {
       ArrayRef<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
 }
 
+/// The rows [..., T, D] of transposed keys [..., D, T] when a Transpose
+/// that swaps the last two axes made them (a KV cache holds keys as rows):
+/// the kernel reads those instead, and the transpose need not exist.
+Value keyRowsOf(Value transposedKeys) {
+  onnx::TransposeOp transpose = transposeOf(transposedKeys);
+  if (!transpose)
+    return {};
+  SmallVector<int64_t> perm = permOf(transpose);
+  auto rank = static_cast<int64_t>(perm.size());
+  SmallVector<int64_t> swapLastTwo = llvm::to_vector(llvm::seq<int64_t>(rank));
+  std::swap(swapLastTwo[rank - 2], swapLastTwo[rank - 1]);
+  if (perm != swapLastTwo || !matrixType(transpose.getData()))
+    return {};
+  return transpose.getData();
+}
+
 struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -108,7 +125,8 @@ struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
     Location loc = rewriter.getFusedLoc({product.getLoc(), softmax.getLoc(),
                                          op.getLoc()});
     Value q3 = asHeads(rewriter, loc, query);
-    Value k3 = asHeads(rewriter, loc, keys);
+    Value keyRows = keyRowsOf(keys);
+    Value k3 = asHeads(rewriter, loc, keyRows ? keyRows : keys);
     Value v3 = asHeads(rewriter, loc, values);
     Value init = rewriter.create<tensor::EmptyOp>(
         loc, cast<RankedTensorType>(q3.getType()).getShape(),
@@ -116,7 +134,9 @@ struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
     Value result = rewriter
                        .create<AttentionOp>(loc, TypeRange{init.getType()}, q3,
                                             k3, v3, init,
-                                            rewriter.getF32FloatAttr(scale))
+                                            rewriter.getF32FloatAttr(scale),
+                                            keyRows ? rewriter.getUnitAttr()
+                                                    : UnitAttr())
                        .getResult()[0];
     if (rank == 3) {
       rewriter.replaceOp(op, result);

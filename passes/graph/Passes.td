@@ -58,7 +58,10 @@ def GraphFuseAttentionPass
     same leading (batch, head) dimensions on all three operands and a head
     size D that is a multiple of 4, becomes one `kiln.attention` on the
     operands with their leading dimensions collapsed into one: Q [G, S, D],
-    Kt [G, D, T] (the exporters transpose K), V [G, T, D].
+    Kt [G, D, T] (the exporters transpose K), V [G, T, D]. When Kt is a
+    Transpose of the last two axes of K (a KV cache's rows, as GPT-2's
+    exporter leaves them), the kernel takes K [G, T, D] itself
+    (`key_rows`) and the Transpose is left without a use.
   }];
   let dependentDialects = ["::mlir::kiln::KilnDialect",
                            "::mlir::kiln::onnx::OnnxDialect",

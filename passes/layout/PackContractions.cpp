@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/layout/Passes.h"
-#include "passes/layout/Transposes.h"
+#include "dialects/onnx/OnnxTransposes.h"
 #include "passes/layout/Windows.h"
 
 #include "dialects/onnx/OnnxConstants.h"

@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/layout/Passes.h"
-#include "passes/layout/Transposes.h"
+#include "dialects/onnx/OnnxTransposes.h"
 
 #include "dialects/onnx/OnnxConstants.h"
 

@@ -1,5 +1,5 @@
-// RUN: kiln-opt %s -kiln-cpu-lower-attention | FileCheck %s
-// RUN: kiln-opt %s -kiln-cpu-lower-attention=vector-bits=256 | FileCheck %s --check-prefix=AVX2
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-attention | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-attention=vector-bits=256 | FileCheck %s --check-prefix=AVX2
 
 // D = 64 on AVX-512: four 16-lane vectors per output row, six rows per
 // tile (24 accumulators); 13 rows are two full tiles and a partial one,
@@ -39,5 +39,40 @@
 // AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 func.func @attention(%q: memref<2x13x64xf32>, %k: memref<2x64x150xf32>, %v: memref<2x150x64xf32>, %y: memref<2x13x64xf32>) {
   kiln.attention %q, %k, %v into %y {scale = 0.125 : f32} : memref<2x13x64xf32>, memref<2x64x150xf32>, memref<2x150x64xf32> into memref<2x13x64xf32>
+  return
+}
+
+// -----
+
+// Keys as rows (a decode step over a cache): one query row per head, so
+// one row per tile. Per key, its four 16-lane pieces times the query's,
+// summed with FMAs; the 16 keys of a vector fold into one vector of their
+// sums by a tree of shuffles (pairs of halves, quarters, ...): 15 folds of
+// two shuffles each per vector of keys, four vectors per block of 64. The
+// last block's 22 keys are a full vector and 6 keys whose others are zero,
+// masked to a score far below any real one.
+// CHECK-LABEL: func.func @key_rows
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c12{{(_[0-9]+)?}}) step
+// CHECK: memref.alloca() : memref<64xf32>
+// CHECK-NOT: scf.if
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{(_[0-9]+)?}} step %c64{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32)
+// CHECK: vector.load %{{.*}} : memref<115200xf32>, vector<16xf32>
+// CHECK: arith.mulf {{.*}} : vector<16xf32>
+// CHECK-COUNT-3: vector.fma
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29]
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]
+// CHECK: vector.reduction <maximumf>
+// CHECK: vector.create_mask %c6{{(_[0-9]+)?}} : vector<16xi1>
+// CHECK-NOT: vector.maskedload
+// CHECK: arith.select
+// CHECK: } {kiln.threaded}
+// AVX2-LABEL: func.func @key_rows
+// AVX2: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xf32>, vector<8xf32>
+func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memref<12x150x64xf32>, %y: memref<12x1x64xf32>) {
+  kiln.attention %q, %k, %v into %y {key_rows, scale = 0.125 : f32} : memref<12x1x64xf32>, memref<12x150x64xf32>, memref<12x150x64xf32> into memref<12x1x64xf32>
   return
 }

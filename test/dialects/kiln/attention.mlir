@@ -19,6 +19,16 @@ func.func @buffers(%q: memref<2x1x8xf32>, %k: memref<2x8x5xf32>, %v: memref<2x5x
 
 // -----
 
+// Keys as rows [G, T, D], as a KV cache holds them.
+// CHECK-LABEL: func.func @key_rows
+// CHECK: kiln.attention %arg0, %arg1, %arg2 into %arg3 {key_rows, scale = 1.250000e-01 : f32} : tensor<6x1x64xf32>, tensor<6x150x64xf32>, tensor<6x150x64xf32> into tensor<6x1x64xf32>
+func.func @key_rows(%q: tensor<6x1x64xf32>, %k: tensor<6x150x64xf32>, %v: tensor<6x150x64xf32>, %i: tensor<6x1x64xf32>) -> tensor<6x1x64xf32> {
+  %y = kiln.attention %q, %k, %v into %i {key_rows, scale = 0.125 : f32} : tensor<6x1x64xf32>, tensor<6x150x64xf32>, tensor<6x150x64xf32> into tensor<6x1x64xf32> -> tensor<6x1x64xf32>
+  return %y : tensor<6x1x64xf32>
+}
+
+// -----
+
 func.func @heads(%q: tensor<2x4x8xf32>, %k: tensor<3x8x5xf32>, %v: tensor<2x5x8xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
   // expected-error@+1 {{query, keys, values and init must have the same heads (2)}}
   %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<3x8x5xf32>, tensor<2x5x8xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
@@ -55,4 +65,20 @@ func.func @types(%q: tensor<2x4x8xf16>, %k: tensor<2x8x5xf16>, %v: tensor<2x5x8x
   // expected-error@+1 {{takes 3-D f32 query, keys, values and init}}
   %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf16>, tensor<2x8x5xf16>, tensor<2x5x8xf16> into tensor<2x4x8xf16> -> tensor<2x4x8xf16>
   return %y : tensor<2x4x8xf16>
+}
+
+// -----
+
+func.func @key_rows_depth(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xf32>, %v: tensor<2x8x8xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{keys must be [G, T, D] and values [G, T, D] with the query's D (8)}}
+  %y = kiln.attention %q, %k, %v into %i {key_rows, scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x8x5xf32>, tensor<2x8x8xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
+func.func @key_rows_positions(%q: tensor<2x4x8xf32>, %k: tensor<2x5x8xf32>, %v: tensor<2x6x8xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{keys have 5 positions, values 6}}
+  %y = kiln.attention %q, %k, %v into %i {key_rows, scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x5x8xf32>, tensor<2x6x8xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
 }

@@ -53,3 +53,36 @@ func.func @kept(%q: tensor<2x4x8xf32>, %kt: tensor<2x8x5xf32>, %v: tensor<2x5x8x
   %y4 = "onnx.MatMul"(%p4, %v6) : (tensor<2x4x5xf32>, tensor<2x5x6xf32>) -> tensor<2x4x6xf32>
   return %y, %p, %y2, %y3, %y4 : tensor<2x4x8xf32>, tensor<2x4x5xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x6xf32>
 }
+
+// -----
+
+// GPT-2's decode step: the keys are the cache's rows [B, H, T, D], which
+// the exporter transposes for Q . Kt; the kernel reads the rows instead,
+// and the Transpose is left without a use.
+// CHECK-LABEL: func.func @decode
+// CHECK: %[[K:.*]] = tensor.collapse_shape %arg1 {{.*}} : tensor<1x12x513x64xf32> into tensor<12x513x64xf32>
+// CHECK: kiln.attention %{{.*}}, %[[K]], %{{.*}} into %{{.*}} {key_rows, scale = 1.250000e-01 : f32} : tensor<12x1x64xf32>, tensor<12x513x64xf32>, tensor<12x513x64xf32>
+func.func @decode(%q: tensor<1x12x1x64xf32>, %k: tensor<1x12x513x64xf32>, %v: tensor<1x12x513x64xf32>) -> tensor<1x12x1x64xf32> {
+  %kt = "onnx.Transpose"(%k) {perm = [0, 1, 3, 2]} : (tensor<1x12x513x64xf32>) -> tensor<1x12x64x513xf32>
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<1x12x1x64xf32>, tensor<1x12x64x513xf32>) -> tensor<1x12x1x513xf32>
+  %c = "onnx.Constant"() {value = dense<8.0> : tensor<f32>} : () -> tensor<f32>
+  %d = "onnx.Div"(%s, %c) : (tensor<1x12x1x513xf32>, tensor<f32>) -> tensor<1x12x1x513xf32>
+  %p = "onnx.Softmax"(%d) {axis = -1 : i64} : (tensor<1x12x1x513xf32>) -> tensor<1x12x1x513xf32>
+  %y = "onnx.MatMul"(%p, %v) : (tensor<1x12x1x513xf32>, tensor<1x12x513x64xf32>) -> tensor<1x12x1x64xf32>
+  return %y : tensor<1x12x1x64xf32>
+}
+
+// -----
+
+// Any other permutation of the keys stays: the kernel takes them as the
+// Transpose leaves them.
+// CHECK-LABEL: func.func @other_permutation
+// CHECK: onnx.Transpose
+// CHECK: kiln.attention %{{.*}} {scale = 1.000000e+00 : f32}
+func.func @other_permutation(%q: tensor<2x3x5x8xf32>, %k: tensor<2x5x3x8xf32>, %v: tensor<2x3x5x8xf32>) -> tensor<2x3x5x8xf32> {
+  %kt = "onnx.Transpose"(%k) {perm = [0, 2, 3, 1]} : (tensor<2x5x3x8xf32>) -> tensor<2x3x8x5xf32>
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<2x3x5x8xf32>, tensor<2x3x8x5xf32>) -> tensor<2x3x5x5xf32>
+  %p = "onnx.Softmax"(%s) {axis = -1 : i64} : (tensor<2x3x5x5xf32>) -> tensor<2x3x5x5xf32>
+  %y = "onnx.MatMul"(%p, %v) : (tensor<2x3x5x5xf32>, tensor<2x3x5x8xf32>) -> tensor<2x3x5x8xf32>
+  return %y : tensor<2x3x5x8xf32>
+}

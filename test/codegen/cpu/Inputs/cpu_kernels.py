@@ -15,7 +15,8 @@ rows that leave a partial block, padded, strided and dilated, and layer
 normalization and softmax over rows that leave partial vectors,
 bilinear Resize from tables (half_pixel, align_corners), and channels-last
 max pooling (padded, strided, ceil_mode, dilated), and the fused
-attention (partial query tiles and key blocks).
+attention (partial query tiles and key blocks) on transposed keys and on
+key rows.
 Compiles it for each CPU (e.g. x86-64-v3 for AVX2 and skylake-avx512 for
 AVX-512), runs it, and requires every output within 1e-5 of the
 reference, relative to the output's scale. Prints the worst error.
@@ -358,6 +359,34 @@ def main():
         ]
         output(name, attention(q, np.swapaxes(kt, -1, -2), v,
                                1 / np.float32(np.sqrt(depth))))
+    # 12. The same with keys as a KV cache holds them, [..., T, D], and
+    # the exporter's Transpose of the last two axes (the kernel reads the
+    # rows): a decode step's single query row over 150 keys, and 13 rows
+    # (tiles of several rows) over 7 keys, D = 40 and 64.
+    for name, (heads, rows, keys, depth) in (("ar", ((2, 3), 1, 150, 40)),
+                                             ("as", ((1,), 13, 7, 64)),
+                                             ("aq", ((3,), 1, 513, 64))):
+        q = data(name + "q", heads + (rows, depth))
+        k = data(name + "k", heads + (keys, depth))
+        v = data(name + "v", heads + (keys, depth))
+        root = helper.make_tensor(name + "root", TensorProto.FLOAT, [],
+                                  [float(np.sqrt(depth))])
+        inits.append(root)
+        rank = len(heads) + 2
+        swap = list(range(rank - 2)) + [rank - 1, rank - 2]
+        nodes += [
+            helper.make_node("Transpose", [name + "k"], [name + "kt"],
+                             perm=swap, name=name + "_kt"),
+            helper.make_node("MatMul", [name + "q", name + "kt"],
+                             [name + "s"], name=name + "_qk"),
+            helper.make_node("Div", [name + "s", name + "root"],
+                             [name + "d"], name=name + "_scale"),
+            helper.make_node("Softmax", [name + "d"], [name + "p"], axis=-1,
+                             name=name + "_softmax"),
+            helper.make_node("MatMul", [name + "p", name + "v"], [name],
+                             name=name + "_pv"),
+        ]
+        output(name, attention(q, k, v, 1 / np.float32(np.sqrt(depth))))
 
     path = save_model("packed", nodes, inputs, outputs, inits, feeds, work)
 
@@ -377,8 +406,13 @@ def main():
                    "onnx.LayerNormalization", "onnx.Softmax", "onnx.Resize",
                    "onnx.MaxPool"):
             assert op not in graph_text, f"{cpu}: {op} was not packed/fused"
-        assert graph_text.count("kiln.attention") == 2, \
+        assert graph_text.count("kiln.attention") == 5, \
             f"{cpu}: the attention was not fused"
+        assert graph_text.count("key_rows") == 3, \
+            f"{cpu}: the attention does not read the key rows"
+        assert "perm = [0, 1, 3, 2]" not in graph_text and \
+            "perm = [0, 2, 1]" not in graph_text, \
+            f"{cpu}: the keys' Transpose is still there"
         worst = max(worst, run_and_compare(kiln, package, work, cpu, feeds,
                                            expected))
     print(f"CPU kernels match on {', '.join(cpus)}: "

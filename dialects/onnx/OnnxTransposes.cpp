@@ -1,6 +1,6 @@
-//===- Transposes.cpp - making and reading onnx.Transpose -----------------===//
+//===- OnnxTransposes.cpp - making and reading onnx.Transpose -------------===//
 
-#include "passes/layout/Transposes.h"
+#include "dialects/onnx/OnnxTransposes.h"
 
 using namespace mlir;
 using namespace mlir::kiln;

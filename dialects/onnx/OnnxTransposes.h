@@ -1,7 +1,7 @@
-//===- Transposes.h - making and reading onnx.Transpose ---------*- C++ -*-===//
+//===- OnnxTransposes.h - making and reading onnx.Transpose -----*- C++ -*-===//
 
-#ifndef KILN_PASSES_LAYOUT_TRANSPOSES_H
-#define KILN_PASSES_LAYOUT_TRANSPOSES_H
+#ifndef KILN_DIALECTS_ONNX_ONNXTRANSPOSES_H
+#define KILN_DIALECTS_ONNX_ONNXTRANSPOSES_H
 
 #include "dialects/onnx/OnnxOps.h"
 
@@ -25,4 +25,4 @@ SmallVector<int64_t> permOf(onnx::TransposeOp op);
 
 } // namespace mlir::kiln
 
-#endif // KILN_PASSES_LAYOUT_TRANSPOSES_H
+#endif // KILN_DIALECTS_ONNX_ONNXTRANSPOSES_H
