@@ -217,6 +217,31 @@ def CpuLowerBf16DotPass : Pass<"kiln-cpu-lower-bf16-dot"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def CpuTruncateToBf16Pass : Pass<"kiln-cpu-truncate-to-bf16"> {
+  let summary = "f32 -> bf16 truncation as integer rounding";
+  let description = [{
+    Rewrites `arith.truncf` from f32 to bf16 (scalars and vectors) into
+    round-to-nearest-even on the bits: the high half of `bits + 0x7fff +
+    lowest kept bit`; a NaN is not rounded but keeps its high half with
+    the quiet bit set. Unlike upstream's expansion, which chooses the NaN
+    result with a select that LLVM turns into a select of bf16 vectors (a
+    libgcc call per element on CPUs without AVX512_BF16), the only select
+    here is of the integer rounding bias.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def CpuBf16MaskedStoresPass : Pass<"kiln-cpu-bf16-masked-stores"> {
+  let summary = "Masked stores of bf16 vectors as stores of 16-bit integers";
+  let description = [{
+    Bitcasts the value of each `llvm.intr.masked.store` of a bf16 vector
+    to i16 lanes: the same bits, stored without the x86 backend's
+    conversion through f32 (a libgcc call per element on CPUs without
+    AVX512_BF16).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def CpuApproximateMathPass
     : Pass<"kiln-cpu-approximate-math", "func::FuncOp"> {
   let summary = "Polynomial approximations of exp, log, erf and tanh in f32";

@@ -11,7 +11,9 @@ memory, with the spatial padding), odd K (a zero channel), K=1, N=1,
 M=1, padded, strided and dilated windows read in place, a window row run
 as one channel loop (no padding), partial filter vectors, Gemm with
 transB, alpha and a bias, a fused residual and activation, and a
-depthwise convolution reading a bf16 input with f32 weights. The
+depthwise convolution reading a bf16 input with f32 weights, and a
+squeeze-and-excitation block whose hidden layer is stored as bf16 under
+a mask. The
 reference rounds inputs and weights to bf16 (nearest, ties to even) and
 computes in float64: the products of bf16 values are exact in float32, so
 what is left is float32 accumulation, held to 1e-5 of each output's scale.
@@ -140,6 +142,49 @@ def main():
         [conv2d(x[:, c:c + 1], dw[c:c + 1], db[c:c + 1], [2, 1], [1, 1],
                 [1, 1, 1, 1]) for c in range(19)], axis=1))
 
+    # A squeeze-and-excitation block: global average pooling, then two
+    # pointwise convolutions, the first writing its 240 channels (in
+    # groups of vectors whose stores take a run-time mask) as bf16 for the
+    # second.
+    se = rng.uniform(-1, 1, (1, 960, 3, 3)).astype(np.float32)
+    feeds["se"] = se
+    inputs.append(helper.make_tensor_value_info("se", TensorProto.FLOAT,
+                                                [1, 960, 3, 3]))
+    nodes.append(helper.make_node("GlobalAveragePool", ["se"], ["se_pool"],
+                                  name="se_pool"))
+    w1, b1 = conv("se_fc1", "se_pool", (240, 960, 1, 1))
+    nodes.append(helper.make_node("Relu", ["se_fc1"], ["se_relu"],
+                                  name="se_relu"))
+    w2, b2 = conv("se_fc2", "se_relu", (960, 240, 1, 1))
+    pooled = to_bf16(se.astype(np.float64).mean(axis=(2, 3), keepdims=True))
+    hidden = to_bf16(np.maximum(conv2d(pooled, w1, b1, [1, 1], [1, 1],
+                                       [0, 0, 0, 0]), 0))
+    output("se_fc2", conv2d(hidden, w2, b2, [1, 1], [1, 1], [0, 0, 0, 0]))
+
+    # Cast to bf16 and back: nearest, ties to even, on the values where
+    # rounding is delicate (ties, the largest float, subnormals, infinities,
+    # NaNs of either sign, which must stay NaN), 37 of them (loops with a
+    # vector part and a remainder). Held exactly, apart from the others.
+    special = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0,
+                        1 + 2.0**-8, 1 + 3 * 2.0**-8, -(1 + 2.0**-8),
+                        np.finfo(np.float32).max, -np.finfo(np.float32).max,
+                        1e-45, -1e-45, 1.1754942e-38, 3.3895e38, 65504.0,
+                        0.1, -0.3, 1.0 / 3.0], np.float32)
+    special = np.concatenate(
+        [special, rng.uniform(-1e3, 1e3, 37 - special.size)]).astype(
+            np.float32)
+    feeds["special"] = special
+    inputs.append(helper.make_tensor_value_info("special", TensorProto.FLOAT,
+                                                [special.size]))
+    nodes += [helper.make_node("Cast", ["special"], ["special_bf16"],
+                               to=TensorProto.BFLOAT16, name="to_bf16"),
+              helper.make_node("Cast", ["special_bf16"], ["special_back"],
+                               to=TensorProto.FLOAT, name="from_bf16")]
+    outputs.append(helper.make_tensor_value_info(
+        "special_back", TensorProto.FLOAT, [special.size]))
+    with np.errstate(invalid="ignore", over="ignore"):
+        special_expected = to_bf16(special).astype(np.float32)
+
     path = save_model("bf16", nodes, inputs, outputs, inits, feeds, work)
 
     worst = 0.0
@@ -149,6 +194,12 @@ def main():
                         "--precision=bf16", "-o", package], check=True)
         worst = max(worst, run_and_compare(kiln, package, work, cpu, feeds,
                                            expected))
+        back = np.load(os.path.join(work, cpu, "special_back.npy"))
+        nan = np.isnan(special)
+        assert np.array_equal(np.isnan(back), nan), \
+            f"{cpu}: NaNs after the round trip at {np.isnan(back)}"
+        assert np.array_equal(back[~nan], special_expected[~nan]), \
+            f"{cpu}: bf16 rounding: {back[~nan]} != {special_expected[~nan]}"
     print(f"BF16 kernels match on {', '.join(cpus)}: "
           f"worst relative error {worst:.2e}")
 
