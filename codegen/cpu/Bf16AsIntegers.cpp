@@ -8,7 +8,8 @@
 //   expansion picks the NaN result with a select on the rounded halves,
 //   which LLVM folds with the bitcast into a select of bf16 vectors; here
 //   the select is on the rounding bias, an integer, and a NaN's quiet bit
-//   is or'ed in.
+//   is or'ed in. A CPU with AVX512_BF16 converts whole vectors with
+//   vcvtneps2bf16 instead.
 // - masked stores of bf16 vectors (kiln-cpu-bf16-masked-stores), which
 //   store the same bits as 16-bit integers.
 //
@@ -40,7 +41,8 @@ Type withElement(Type type, Type element) {
 }
 
 struct TruncateToBf16 : OpRewritePattern<arith::TruncFOp> {
-  using OpRewritePattern::OpRewritePattern;
+  TruncateToBf16(MLIRContext *context, bool convertInstruction)
+      : OpRewritePattern(context), convertInstruction(convertInstruction) {}
 
   LogicalResult matchAndRewrite(arith::TruncFOp op,
                                 PatternRewriter &rewriter) const override {
@@ -49,6 +51,17 @@ struct TruncateToBf16 : OpRewritePattern<arith::TruncFOp> {
         !getElementTypeOrSelf(result).isBF16())
       return failure();
     Location loc = op.getLoc();
+    auto vector = dyn_cast<VectorType>(source);
+    if (convertInstruction && vector && vector.getRank() == 1 &&
+        (vector.getNumElements() == 16 || vector.getNumElements() == 8)) {
+      rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+          op, result,
+          rewriter.getStringAttr(vector.getNumElements() == 16
+                                     ? "llvm.x86.avx512bf16.cvtneps2bf16.512"
+                                     : "llvm.x86.avx512bf16.cvtneps2bf16.256"),
+          ValueRange{op.getIn()});
+      return success();
+    }
     Type i32 = withElement(source, rewriter.getI32Type());
     Type i16 = withElement(source, rewriter.getI16Type());
     auto constant = [&](int64_t value) -> Value {
@@ -69,28 +82,30 @@ struct TruncateToBf16 : OpRewritePattern<arith::TruncFOp> {
                                                 constant(0x7fff));
     // A NaN is not rounded (that could carry it into the sign or make it
     // an infinity): its high half, made quiet.
-    Value isNumber = rewriter.create<arith::CmpFOp>(
-        loc, arith::CmpFPredicate::ORD, op.getIn(), op.getIn());
-    bias = rewriter.create<arith::SelectOp>(loc, isNumber, bias, constant(0));
+    Value isNaN = rewriter.create<arith::CmpFOp>(
+        loc, arith::CmpFPredicate::UNO, op.getIn(), op.getIn());
+    bias = rewriter.create<arith::SelectOp>(loc, isNaN, constant(0), bias);
     Value high = rewriter.create<arith::ShRUIOp>(
         loc, rewriter.create<arith::AddIOp>(loc, bits, bias), constant(16));
-    Value isNaN = rewriter.create<arith::ExtUIOp>(
-        loc, i32,
-        rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO,
-                                       op.getIn(), op.getIn()));
-    Value quietBit = rewriter.create<arith::ShLIOp>(loc, isNaN, constant(6));
+    Value quietBit = rewriter.create<arith::SelectOp>(loc, isNaN,
+                                                      constant(0x40),
+                                                      constant(0));
     Value halves = rewriter.create<arith::TruncIOp>(
         loc, i16, rewriter.create<arith::OrIOp>(loc, high, quietBit));
     rewriter.replaceOpWithNewOp<arith::BitcastOp>(op, result, halves);
     return success();
   }
+
+  bool convertInstruction;
 };
 
 struct CpuTruncateToBf16Pass
     : kiln::impl::CpuTruncateToBf16PassBase<CpuTruncateToBf16Pass> {
+  using Base::Base;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<TruncateToBf16>(&getContext());
+    patterns.add<TruncateToBf16>(&getContext(), convertInstruction);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       signalPassFailure();

@@ -226,9 +226,17 @@ def CpuTruncateToBf16Pass : Pass<"kiln-cpu-truncate-to-bf16"> {
     the quiet bit set. Unlike upstream's expansion, which chooses the NaN
     result with a select that LLVM turns into a select of bf16 vectors (a
     libgcc call per element on CPUs without AVX512_BF16), the only select
-    here is of the integer rounding bias.
+    here is of the integer rounding bias. With `convert-instruction` (a
+    CPU with AVX512_BF16), vectors of 8 and 16 lanes take
+    `vcvtneps2bf16` instead: one instruction, the same rounding, but
+    subnormal inputs flushed to zero, as the peers' bf16 kernels do.
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"convertInstruction", "convert-instruction", "bool", "false",
+           "Vectors of 8 and 16 lanes through AVX512_BF16's vcvtneps2bf16">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def CpuBf16MaskedStoresPass : Pass<"kiln-cpu-bf16-masked-stores"> {

@@ -143,7 +143,9 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createCpuLowerBf16DotPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createCpuTruncateToBf16Pass());
+  CpuTruncateToBf16PassOptions truncation;
+  truncation.convertInstruction = options.bf16Dot;
+  pm.addPass(createCpuTruncateToBf16Pass(truncation));
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expand));
