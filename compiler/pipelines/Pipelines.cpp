@@ -36,6 +36,11 @@ void mlir::kiln::buildGraphPipeline(OpPassManager &pm) {
     function.addPass(createGraphInferShapesPass());
     function.addPass(createCanonicalizerPass());
   }
+  // Opset 23's LLM operators as plain subgraphs, which shape inference then
+  // sizes.
+  function.addPass(createGraphDecomposeLlmOpsPass());
+  function.addPass(createGraphInferShapesPass());
+  function.addPass(createCanonicalizerPass());
 }
 
 void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {

@@ -19,6 +19,33 @@ def GraphInferShapesPass : Pass<"kiln-graph-infer-shapes", "func::FuncOp"> {
   let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
 }
 
+def GraphDecomposeLlmOpsPass
+    : Pass<"kiln-graph-decompose-llm-ops", "func::FuncOp"> {
+  let summary = "Opset 23's Attention, RMSNormalization and RotaryEmbedding "
+                "as the subgraphs exporters emit";
+  let description = [{
+    Rewrites each into plain onnx ops whose results are unranked (the shape
+    inference that follows sizes them), so that they reach the kernels and
+    fusions of the pattern-matched forms:
+    - `Attention`: 3-D inputs split into heads, past keys and values
+      concatenated in front (the present outputs), KV heads repeated for
+      grouped-query heads, `MatMul(Q, Kt)` times the scale, the softcap
+      (`c * tanh(x / c)`), plus the bias (the mask, booleans as 0 / -inf,
+      padded to all the keys; the offset-aware causal frontier; the
+      sliding window; a per-batch cache length's padding), `Softmax` (in
+      `softmax_precision`), zero probabilities for rows that allow no
+      key, `MatMul` with V, and `qk_matmul_output` in each of its modes.
+    - `RMSNormalization`: `x * (1 / sqrt(mean(x^2) + epsilon)) * scale`
+      over the axes from `axis` on, in the stash type.
+    - `RotaryEmbedding`: halves or even/odd channels of the first
+      `rotary_embedding_dim` rotated by the cosines and sines gathered at
+      `position_ids`, the rest passed through.
+    An op whose shapes the decomposition needs are not static is an error
+    naming its node.
+  }];
+  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
+}
+
 def GraphFoldBatchNormPass : Pass<"kiln-graph-fold-batch-norm", "func::FuncOp"> {
   let summary = "Fold inference BatchNormalization into the preceding Conv";
   let description = [{
