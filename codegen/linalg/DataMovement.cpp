@@ -2,7 +2,8 @@
 //
 // Reshape, Flatten, Squeeze and Unsqueeze only reinterpret the row-major
 // data: they become tensor.collapse_shape / expand_shape (through a 1-D
-// view when neither alone fits), which bufferize without copies. Transpose
+// view when neither alone fits), which bufferize without copies; over
+// symbolic dimensions, see SymbolicReshapes.cpp. Transpose
 // is linalg.transpose; Concat inserts each input into its slice of the
 // result; a constant-mode Pad is tensor.pad. Split extracts each output's
 // slice. Dropout outside training is the identity (with an all-true mask).
@@ -75,9 +76,12 @@ struct LowerReshapeLike : RewritePattern {
                                 PatternRewriter &rewriter) const override {
     if (!isReshapeLike(op) || checkDataMovementLowering(op))
       return failure();
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    auto inputType = cast<RankedTensorType>(op->getOperand(0).getType());
     rewriter.replaceOp(
-        op, reshapeStatic(rewriter, op->getLoc(), op->getOperand(0),
-                          cast<RankedTensorType>(op->getResult(0).getType())));
+        op, type.hasStaticShape() && inputType.hasStaticShape()
+                ? reshapeStatic(rewriter, op->getLoc(), op->getOperand(0), type)
+                : lowerSymbolicReshape(rewriter, op));
     return success();
   }
 };
@@ -530,19 +534,12 @@ mlir::kiln::checkDataMovementLowering(Operation *op) {
     return isa<RankedTensorType>(op->getOperand(0).getType())
                ? std::nullopt
                : std::optional<std::string>("the rank of its input is unknown");
-  // Reshapes: static shapes for now.
-  if (!resultType.hasStaticShape())
-    return std::string("its result shape is dynamic, which is not lowered yet");
-  ValueRange inputs = op->getOperands();
-  if (isReshapeLike(op))
-    inputs = inputs.take_front();
-  for (Value input : inputs) {
-    auto type = dyn_cast<RankedTensorType>(input.getType());
-    if (!type || !type.hasStaticShape())
-      return std::string("an input shape is dynamic, which is not lowered yet");
-    if (isReshapeLike(op) && type.getNumElements() != resultType.getNumElements())
-      return std::string("its input and result sizes differ");
-  }
+  auto inputType = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+  if (!resultType.hasStaticShape() || !inputType ||
+      !inputType.hasStaticShape())
+    return checkSymbolicReshape(op);
+  if (inputType.getNumElements() != resultType.getNumElements())
+    return std::string("its input and result sizes differ");
   return std::nullopt;
 }
 

@@ -31,6 +31,10 @@ void populateMatMulLowering(RewritePatternSet &patterns);
 /// Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Pad, Shape.
 std::optional<std::string> checkDataMovementLowering(Operation *op);
 void populateDataMovementLowering(RewritePatternSet &patterns);
+/// Reshape, Flatten, Squeeze and Unsqueeze whose shapes are symbolic
+/// (SymbolicReshapes.cpp): whether, and how.
+std::optional<std::string> checkSymbolicReshape(Operation *op);
+Value lowerSymbolicReshape(OpBuilder &b, Operation *op);
 
 /// Softmax and LogSoftmax.
 std::optional<std::string> checkSoftmaxLowering(Operation *op);

@@ -148,3 +148,49 @@ func.func @concat_symbolic(%a: tensor<2x?x?xf32>, %b: tensor<2x?x?xf32>) -> tens
   %0 = "onnx.Concat"(%a, %b) <{axis = 1 : i64}> : (tensor<2x?x?xf32>, tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
   return %0 : tensor<2x?x?xf32>
 }
+
+// -----
+
+// Symbolic reshapes. Unsqueeze: an expand_shape whose symbolic sizes are
+// the input's.
+// CHECK-LABEL: func.func @unsqueeze_symbolic
+// CHECK-DAG: %[[D0:.*]] = tensor.dim %arg0, %c0
+// CHECK-DAG: %[[D1:.*]] = tensor.dim %arg0, %c1
+// CHECK: tensor.expand_shape %arg0 {{\[\[}}0, 1, 2], [3]] output_shape [%[[D0]], 1, 1, %[[D1]]] : tensor<?x?xi64> into tensor<?x1x1x?xi64>
+func.func @unsqueeze_symbolic(%x: tensor<?x?xi64>) -> tensor<?x1x1x?xi64> {
+  %a = "onnx.Constant"() {value = dense<[1, -2]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %0 = "onnx.Unsqueeze"(%x, %a) : (tensor<?x?xi64>, tensor<2xi64>) -> tensor<?x1x1x?xi64>
+  return %0 : tensor<?x1x1x?xi64>
+}
+
+// -----
+
+// Squeeze of static unit axes and Flatten: collapse_shapes.
+// CHECK-LABEL: func.func @squeeze_flatten_symbolic
+// CHECK: tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2, 3]] : tensor<?x1x?x1xf32> into tensor<?x?xf32>
+// CHECK: tensor.collapse_shape %arg1 {{\[\[}}0, 1], [2]] : tensor<?x3x?xf32> into tensor<?x?xf32>
+func.func @squeeze_flatten_symbolic(%x: tensor<?x1x?x1xf32>, %y: tensor<?x3x?xf32>) -> (tensor<?x?xf32>, tensor<?x?xf32>) {
+  %a = "onnx.Constant"() {value = dense<[1, 3]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %0 = "onnx.Squeeze"(%x, %a) : (tensor<?x1x?x1xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  %1 = "onnx.Flatten"(%y) {axis = 2 : i64} : (tensor<?x3x?xf32>) -> tensor<?x?xf32>
+  return %0, %1 : tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+// Reshape to a shape computed at run time ([0, 0, 4, 16] splitting the
+// heads, say): each symbolic entry read from the shape operand, 0 taking
+// the input's dimension and -1 what the others leave of the total, then
+// tensor.reshape.
+// CHECK-LABEL: func.func @reshape_symbolic
+// CHECK: %[[E0:.*]] = tensor.extract %arg1[%c0
+// CHECK: %[[I0:.*]] = arith.index_cast %[[E0]] : i64 to index
+// CHECK: %[[ZERO:.*]] = arith.cmpi eq, %[[I0]], %c0
+// CHECK: arith.select %[[ZERO]]
+// CHECK: arith.divui
+// CHECK: %[[SHAPE:.*]] = tensor.from_elements %{{.*}}, %{{.*}}, %c4{{.*}}, %c16{{.*}} : tensor<4xindex>
+// CHECK: tensor.reshape %arg0(%[[SHAPE]]) : (tensor<?x?x64xf32>, tensor<4xindex>) -> tensor<?x?x4x16xf32>
+func.func @reshape_symbolic(%x: tensor<?x?x64xf32>, %s: tensor<4xi64>) -> tensor<?x?x4x16xf32> {
+  %0 = "onnx.Reshape"(%x, %s) : (tensor<?x?x64xf32>, tensor<4xi64>) -> tensor<?x?x4x16xf32>
+  return %0 : tensor<?x?x4x16xf32>
+}

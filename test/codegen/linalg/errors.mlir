@@ -49,10 +49,19 @@ func.func @matmul_unranked(%a: tensor<*xf32>, %b: tensor<3x2xf32>) -> tensor<*xf
 
 // -----
 
-func.func @reshape_dynamic(%x: tensor<?x4xf32>, %s: tensor<1xi64>) -> tensor<?xf32> {
-  // expected-error@+1 {{'onnx.Reshape' op cannot be lowered to linalg for the CPU: its result shape is dynamic, which is not lowered yet}}
-  %0 = "onnx.Reshape"(%x, %s) : (tensor<?x4xf32>, tensor<1xi64>) -> tensor<?xf32>
-  return %0 : tensor<?xf32>
+func.func @squeeze_symbolic_axis(%x: tensor<?x4xf32>) -> tensor<4xf32> {
+  %a = "onnx.Constant"() {value = dense<0> : tensor<1xi64>} : () -> tensor<1xi64>
+  // expected-error@+1 {{'onnx.Squeeze' op cannot be lowered to linalg for the CPU: its axis 0 is not a static unit dimension}}
+  %0 = "onnx.Squeeze"(%x, %a) : (tensor<?x4xf32>, tensor<1xi64>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @unsqueeze_runtime_axes(%x: tensor<?x4xf32>, %a: tensor<1xi64>) -> tensor<?x1x4xf32> {
+  // expected-error@+1 {{'onnx.Unsqueeze' op cannot be lowered to linalg for the CPU: its axes must be constants within its rank}}
+  %0 = "onnx.Unsqueeze"(%x, %a) : (tensor<?x4xf32>, tensor<1xi64>) -> tensor<?x1x4xf32>
+  return %0 : tensor<?x1x4xf32>
 }
 
 // -----

@@ -22,3 +22,30 @@ func.func @tile(%arg0: tensor<2x3xf32>) -> (tensor<4x3xf32>) {
   %1 = "onnx.Tile"(%arg0, %0) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x3xf32>
   return %1 : tensor<4x3xf32>
 }
+
+// -----
+
+// Expand over symbolic sizes: each taken from the input where it has the
+// axis (and it is not a static 1), else from the shape operand; the unit
+// axis broadcasts.
+// CHECK-LABEL: func.func @expand_symbolic
+// CHECK-DAG: %[[D0:.*]] = tensor.dim %arg0, %c0
+// CHECK-DAG: %[[D3:.*]] = tensor.dim %arg0, %c3
+// CHECK: %[[E:.*]] = tensor.empty(%[[D0]], %[[D3]]) : tensor<?x2x3x?x16xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[IN:.*]], #{{.*}}], {{.*}} ins(%arg0 : tensor<?x2x1x?x16xf32>) outs(%[[E]]
+func.func @expand_symbolic(%x: tensor<?x2x1x?x16xf32>, %s: tensor<5xi64>) -> tensor<?x2x3x?x16xf32> {
+  %0 = "onnx.Expand"(%x, %s) : (tensor<?x2x1x?x16xf32>, tensor<5xi64>) -> tensor<?x2x3x?x16xf32>
+  return %0 : tensor<?x2x3x?x16xf32>
+}
+
+// -----
+
+// A new leading axis whose size is symbolic comes from the shape operand.
+// CHECK-LABEL: func.func @expand_new_axis
+// CHECK: %[[V:.*]] = tensor.extract %arg1[%c0{{.*}}] : tensor<2xi64>
+// CHECK: %[[N:.*]] = arith.index_cast %[[V]] : i64 to index
+// CHECK: tensor.empty(%[[N]]) : tensor<?x8xf32>
+func.func @expand_new_axis(%x: tensor<8xf32>, %s: tensor<2xi64>) -> tensor<?x8xf32> {
+  %0 = "onnx.Expand"(%x, %s) : (tensor<8xf32>, tensor<2xi64>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
