@@ -367,39 +367,95 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
 };
 
 /// A matrix product with a constant right operand, any leading batch
-/// dimensions on the left, as a 1x1 convolution over [1, 1, M, K].
+/// dimensions on the left, as a 1x1 convolution over an NHWC image of its
+/// rows: [M, K] as [1, 1, M, K], [B, S, K] as [1, B, S, K], 4-D as it is,
+/// more dimensions (static ones only) collapsed into M. Symbolic leading
+/// dimensions (an LLM's batch and sequence) stay image extents, which the
+/// kernel reads at run time.
 Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
                    const FilterSource &source, ArrayRef<float> bias,
                    const Packing &packing, StringRef name) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   int64_t rank = lhsType.getRank();
-  int64_t rows = lhsType.getNumElements() / source.channels;
   PackedWeights weights = pack(rewriter, loc, source, bias, packing, name);
   Type f32 = rewriter.getF32Type();
-  // [..., M, K] -> [M', K] -> [1, 1, M', K], and back for the result.
-  SmallVector<ReassociationIndices> leading(2);
-  for (int64_t i = 0; i < rank - 1; ++i)
-    leading[0].push_back(i);
-  leading[1] = {rank - 1};
-  SmallVector<ReassociationIndices> image = {{0, 1, 2}, {3}};
-  if (rank > 2)
-    lhs = rewriter.create<tensor::CollapseShapeOp>(
-        loc, RankedTensorType::get({rows, source.channels}, f32), lhs,
-        leading);
-  lhs = rewriter.create<tensor::ExpandShapeOp>(
-      loc, RankedTensorType::get({1, 1, rows, source.channels}, f32), lhs,
-      image);
-  lhs = prepareInput(rewriter, loc, lhs, packing);
-  Value result = packedConv(rewriter, loc, lhs, weights,
-                            {1, 1, rows, source.filters}, {1, 1}, {1, 1});
-  result = rewriter.create<tensor::CollapseShapeOp>(
-      loc, RankedTensorType::get({rows, source.filters}, f32), result, image);
-  if (rank == 2)
+  ArrayRef<int64_t> shape = lhsType.getShape();
+  SmallVector<ReassociationIndices> groups;
+  SmallVector<int64_t> image;
+  Value rows = lhs;
+  if (rank > 4) {
+    // [..., M, K] -> [M', K] first.
+    ReassociationIndices leading;
+    for (int64_t i = 0; i < rank - 1; ++i)
+      leading.push_back(i);
+    rows = rewriter.create<tensor::CollapseShapeOp>(
+        loc,
+        RankedTensorType::get(
+            {lhsType.getNumElements() / source.channels, source.channels},
+            f32),
+        lhs, ArrayRef<ReassociationIndices>{leading, {rank - 1}});
+  }
+  auto rowsType = cast<RankedTensorType>(rows.getType());
+  switch (rowsType.getRank()) {
+  case 2:
+    groups = {{0, 1, 2}, {3}};
+    image = {1, 1, rowsType.getDimSize(0), source.channels};
+    break;
+  case 3:
+    groups = {{0, 1}, {2}, {3}};
+    image = {1, shape[0], shape[1], source.channels};
+    break;
+  default:
+    image = llvm::to_vector(shape);
+    break;
+  }
+  auto sizes = [&](ArrayRef<int64_t> dims) {
+    // The image's extents: static ones, and symbolic ones read from the
+    // rows (whose axes are the image's last ones).
+    SmallVector<OpFoldResult> result;
+    int64_t offset = 4 - rowsType.getRank();
+    for (auto [axis, size] : llvm::enumerate(dims))
+      result.push_back(
+          ShapedType::isDynamic(size)
+              ? OpFoldResult(rewriter
+                                 .create<tensor::DimOp>(
+                                     loc, rows, (int64_t)axis - offset)
+                                 .getResult())
+              : OpFoldResult(rewriter.getIndexAttr(size)));
     return result;
-  SmallVector<int64_t> outShape(lhsType.getShape().drop_back());
+  };
+  Value input = rows;
+  if (!groups.empty())
+    input = rewriter.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get(image, f32), rows, groups, sizes(image));
+  input = prepareInput(rewriter, loc, input, packing);
+  SmallVector<int64_t> outImage(image);
+  outImage.back() = source.filters;
+  Value result = packedConv(rewriter, loc, input, weights, outImage, {1, 1},
+                            {1, 1});
+  SmallVector<int64_t> outRows(rowsType.getShape());
+  outRows.back() = source.filters;
+  if (!groups.empty())
+    result = rewriter.create<tensor::CollapseShapeOp>(
+        loc, RankedTensorType::get(outRows, f32), result, groups);
+  if (rank <= 4)
+    return result;
+  SmallVector<int64_t> outShape(shape.drop_back());
   outShape.push_back(source.filters);
+  ReassociationIndices leading;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    leading.push_back(i);
   return rewriter.create<tensor::ExpandShapeOp>(
-      loc, RankedTensorType::get(outShape, f32), result, leading);
+      loc, RankedTensorType::get(outShape, f32), result,
+      ArrayRef<ReassociationIndices>{leading, {rank - 1}});
+}
+
+/// A ranked f32 tensor of `rank` or more dimensions whose last one is
+/// static (the others may be symbolic).
+bool isMatrixRowsF32(Value value, int64_t rank) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.getElementType().isF32() && type.getRank() >= rank &&
+         !type.isDynamicDim(type.getRank() - 1);
 }
 
 struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
@@ -408,9 +464,11 @@ struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
 
   LogicalResult matchAndRewrite(onnx::MatMulOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!isStaticF32(op.getA(), -1) || !isStaticF32(op.getB(), 2) ||
-        !isStaticF32(op.getY(), -1) ||
-        cast<RankedTensorType>(op.getA().getType()).getRank() < 2)
+    if (!isMatrixRowsF32(op.getA(), 2) || !isStaticF32(op.getB(), 2) ||
+        !isMatrixRowsF32(op.getY(), 2))
+      return failure();
+    auto aType = cast<RankedTensorType>(op.getA().getType());
+    if (aType.getRank() > 4 && !aType.hasStaticShape())
       return failure();
     std::optional<std::vector<float>> b = onnx::getConstantFloats(op.getB());
     if (!b)

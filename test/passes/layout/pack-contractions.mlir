@@ -39,13 +39,12 @@ func.func @image(%x: tensor<1x3x16x16xf32>) -> tensor<1x16x8x8xf32> {
 // -----
 
 // A batched MatMul with a constant right operand: a 1x1 convolution over
-// [1, 1, M, K]; 100 filters take tiles of 16 on AVX-512 (112 padded).
+// the image [1, B, S, K] of its rows; 100 filters take tiles of 16 on
+// AVX-512 (112 padded).
 // CHECK-LABEL: func.func @matmul
-// CHECK: %[[A:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x5x33xf32> into tensor<10x33xf32>
-// CHECK: %[[I:.*]] = tensor.expand_shape %[[A]] {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 10, 33] : tensor<10x33xf32> into tensor<1x1x10x33xf32>
-// CHECK: %[[Y:.*]] = kiln.packed_conv2d %[[I]], %{{.*}}, %{{.*}} into %{{.*}} {{.*}} : tensor<1x1x10x33xf32>, tensor<7x1x1x33x16xf32>, tensor<112xf32> into tensor<1x1x10x100xf32>
-// CHECK: %[[R:.*]] = tensor.collapse_shape %[[Y]] {{\[\[}}0, 1, 2], [3]] : tensor<1x1x10x100xf32> into tensor<10x100xf32>
-// CHECK: tensor.expand_shape %[[R]] {{\[\[}}0, 1], [2]] output_shape [2, 5, 100]
+// CHECK: %[[I:.*]] = tensor.expand_shape %arg0 {{\[\[}}0, 1], [2], [3]] output_shape [1, 2, 5, 33] : tensor<2x5x33xf32> into tensor<1x2x5x33xf32>
+// CHECK: %[[Y:.*]] = kiln.packed_conv2d %[[I]], %{{.*}}, %{{.*}} into %{{.*}} {{.*}} : tensor<1x2x5x33xf32>, tensor<7x1x1x33x16xf32>, tensor<112xf32> into tensor<1x2x5x100xf32>
+// CHECK: tensor.collapse_shape %[[Y]] {{\[\[}}0, 1], [2], [3]] : tensor<1x2x5x100xf32> into tensor<2x5x100xf32>
 func.func @matmul(%a: tensor<2x5x33xf32>) -> tensor<2x5x100xf32> {
   %b = "onnx.Constant"() {value = dense<1.0> : tensor<33x100xf32>} : () -> tensor<33x100xf32>
   %y = "onnx.MatMul"(%a, %b) : (tensor<2x5x33xf32>, tensor<33x100xf32>) -> tensor<2x5x100xf32>
@@ -80,20 +79,39 @@ func.func @depthwise(%x: tensor<1x4x5x5xf32>) -> tensor<1x4x3x3xf32> {
 
 // -----
 
+// An LLM's projection over symbolic batch and sequence: the rows stay an
+// image [1, B, S, K] whose symbolic extents the kernel reads.
+// CHECK-LABEL: func.func @matmul_symbolic
+// CHECK-DAG: %[[B:.*]] = tensor.dim %arg0, %c0
+// CHECK-DAG: %[[S:.*]] = tensor.dim %arg0, %c1
+// CHECK: %[[I:.*]] = tensor.expand_shape %arg0 {{\[\[}}0, 1], [2], [3]] output_shape [1, %[[B]], %[[S]], 64] : tensor<?x?x64xf32> into tensor<1x?x?x64xf32>
+// CHECK: %[[Y:.*]] = kiln.packed_conv2d %[[I]], {{.*}} : tensor<1x?x?x64xf32>, tensor<1x1x1x64x32xf32>, tensor<32xf32> into tensor<1x?x?x32xf32>
+// CHECK: tensor.collapse_shape %[[Y]] {{\[\[}}0, 1], [2], [3]] : tensor<1x?x?x32xf32> into tensor<?x?x32xf32>
+func.func @matmul_symbolic(%a: tensor<?x?x64xf32>) -> tensor<?x?x32xf32> {
+  %b = "onnx.Constant"() {value = dense<1.0> : tensor<64x32xf32>} : () -> tensor<64x32xf32>
+  %y = "onnx.MatMul"(%a, %b) : (tensor<?x?x64xf32>, tensor<64x32xf32>) -> tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+
+// -----
+
 // Not packed: a weight computed at run time, grouped (not depthwise)
-// convolutions, and dynamic shapes stay for the generic lowering.
+// convolutions, a symbolic K, and symbolic rows of more than four
+// dimensions stay for the generic lowering.
 // CHECK-LABEL: func.func @unchanged
 // CHECK-NOT: kiln.
 // CHECK: onnx.MatMul
 // CHECK: onnx.Conv
 // CHECK: onnx.MatMul
-func.func @unchanged(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %x: tensor<1x4x5x5xf32>, %d: tensor<?x3xf32>) -> (tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<?x5xf32>) {
+// CHECK: onnx.MatMul
+func.func @unchanged(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %x: tensor<1x4x5x5xf32>, %d: tensor<4x?xf32>, %e: tensor<2x?x2x2x2x3xf32>) -> (tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<4x5xf32>, tensor<2x?x2x2x2x5xf32>) {
   %y = "onnx.MatMul"(%a, %b) : (tensor<4x3xf32>, tensor<3x5xf32>) -> tensor<4x5xf32>
   %w = "onnx.Constant"() {value = dense<1.0> : tensor<4x2x1x1xf32>} : () -> tensor<4x2x1x1xf32>
   %z = "onnx.Conv"(%x, %w) {group = 2 : i64} : (tensor<1x4x5x5xf32>, tensor<4x2x1x1xf32>) -> tensor<1x4x5x5xf32>
   %c = "onnx.Constant"() {value = dense<1.0> : tensor<3x5xf32>} : () -> tensor<3x5xf32>
-  %v = "onnx.MatMul"(%d, %c) : (tensor<?x3xf32>, tensor<3x5xf32>) -> tensor<?x5xf32>
-  return %y, %z, %v : tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<?x5xf32>
+  %v = "onnx.MatMul"(%d, %c) : (tensor<4x?xf32>, tensor<3x5xf32>) -> tensor<4x5xf32>
+  %u = "onnx.MatMul"(%e, %c) : (tensor<2x?x2x2x2x3xf32>, tensor<3x5xf32>) -> tensor<2x?x2x2x2x5xf32>
+  return %y, %z, %v, %u : tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<4x5xf32>, tensor<2x?x2x2x2x5xf32>
 }
 
 // -----
