@@ -41,6 +41,9 @@ void mlir::kiln::buildGraphPipeline(OpPassManager &pm) {
   function.addPass(createGraphDecomposeLlmOpsPass());
   function.addPass(createGraphInferShapesPass());
   function.addPass(createCanonicalizerPass());
+  function.addPass(createGraphGroupedQueryHeadsPass());
+  function.addPass(createGraphInferShapesPass());
+  function.addPass(createCanonicalizerPass());
 }
 
 void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {

@@ -46,6 +46,21 @@ def GraphDecomposeLlmOpsPass
   let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
 }
 
+def GraphGroupedQueryHeadsPass
+    : Pass<"kiln-graph-grouped-query-heads", "func::FuncOp"> {
+  let summary = "Grouped-query attention's products read each KV head once";
+  let description = [{
+    A `MatMul` of A [B, Hq, S, X] with KV heads repeated for their query
+    heads (Unsqueeze(K, 2) -> Expand -> Reshape to Hq heads, as Hugging
+    Face's repeat_kv exports it, or a Gather of heads [0, .., 0, 1, ..]),
+    possibly behind a Transpose of the last two axes (Q . Kt), becomes
+    `Reshape(MatMul(Reshape(A, [0, Hkv, -1, 0]), K or Kt), [0, Hq, -1, 0])`:
+    the g query heads sharing a KV head are more rows of one product, and
+    the repeated copy of the cache is never made.
+  }];
+  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
+}
+
 def GraphFoldBatchNormPass : Pass<"kiln-graph-fold-batch-norm", "func::FuncOp"> {
   let summary = "Fold inference BatchNormalization into the preceding Conv";
   let description = [{

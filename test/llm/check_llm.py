@@ -73,6 +73,7 @@ def main():
     package = os.path.join(args.work, "model.kiln")
     subprocess.run([kiln, "compile", onnx_path, "-o", package], check=True)
 
+    past_names, present_names = export_onnx.cache_names(config.layers)
     rng = np.random.default_rng(5)
     tokens = rng.integers(3, config.vocab_size,
                           (1, args.prompt_length)).astype(np.int64)
@@ -85,16 +86,12 @@ def main():
                                            np.int64),
                  "position_ids": np.arange(past_length, past_length + length,
                                            dtype=np.int64)[None]}
-        for layer in range(config.layers):
-            feeds[f"past_key_values.{layer}.key"] = past[2 * layer]
-            feeds[f"past_key_values.{layer}.value"] = past[2 * layer + 1]
+        feeds.update(zip(past_names, past))
         with torch.no_grad():
             reference = [r.numpy() for r in model(
                 *[torch.from_numpy(v) for v in feeds.values()])]
         actual = run_kiln(kiln, package, args.work, feeds)
-        names = ["logits"] + [f"present.{layer}.{kind}"
-                              for layer in range(config.layers)
-                              for kind in ("key", "value")]
+        names = ["logits"] + present_names
         for name, expected in zip(names, reference):
             got = actual[name]
             assert got.shape == expected.shape, (step, name, got.shape,

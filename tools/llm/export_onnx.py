@@ -27,6 +27,15 @@ import gguf_llama  # noqa: E402
 import llama  # noqa: E402
 
 
+def cache_names(layers):
+    """The graph's past inputs and present outputs, layer by layer, keys
+    before values."""
+    kinds = [(layer, kind) for layer in range(layers)
+             for kind in ("key", "value")]
+    return ([f"past_key_values.{layer}.{kind}" for layer, kind in kinds],
+            [f"present.{layer}.{kind}" for layer, kind in kinds])
+
+
 def export(model, path, opset=17):
     config = model.config
     batch, length, past_length = 1, 3, 2
@@ -36,11 +45,7 @@ def export(model, path, opset=17):
               torch.ones(batch, past_length + length, dtype=torch.int64),
               torch.arange(past_length, past_length + length).unsqueeze(0),
               *past)
-    past_names, present_names = [], []
-    for layer in range(config.layers):
-        for kind in ("key", "value"):
-            past_names.append(f"past_key_values.{layer}.{kind}")
-            present_names.append(f"present.{layer}.{kind}")
+    past_names, present_names = cache_names(config.layers)
     axes = {"input_ids": {0: "batch_size", 1: "sequence_length"},
             "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
             "position_ids": {0: "batch_size", 1: "sequence_length"},

@@ -335,20 +335,37 @@ def main():
     # 150 keys (full blocks and a partial one), D = 40 (8-lane vectors on
     # both ISAs), the exporters' Q . K^T / sqrt(D) -> Softmax -> . V; and
     # one head with D = 64, 7 keys (a block shorter than one vector).
+    # 12. The same with keys as a KV cache holds them, [..., T, D], and
+    # the exporter's Transpose of the last two axes (the kernel reads the
+    # rows): a decode step's single query row over 150 and 513 keys, and 13
+    # rows (tiles of several rows) over 7 keys, D = 40 and 64.
     def attention(q, k, v, scale):
         s = np.einsum("...sd,...td->...st", q, k) * scale
         p = np.exp(s - s.max(-1, keepdims=True))
         return np.einsum("...st,...td->...sd", p / p.sum(-1, keepdims=True), v)
-    for name, (heads, rows, keys, depth) in (("at", ((2, 3), 13, 150, 40)),
-                                             ("au", ((1,), 5, 7, 64))):
+    for name, (heads, rows, keys, depth), key_rows in (
+            ("at", ((2, 3), 13, 150, 40), False),
+            ("au", ((1,), 5, 7, 64), False),
+            ("ar", ((2, 3), 1, 150, 40), True),
+            ("as", ((1,), 13, 7, 64), True),
+            ("aq", ((3,), 1, 513, 64), True)):
         q = data(name + "q", heads + (rows, depth))
-        kt = data(name + "k", heads + (depth, keys))
+        k = data(name + "k", heads + ((keys, depth) if key_rows
+                                      else (depth, keys)))
         v = data(name + "v", heads + (keys, depth))
         root = helper.make_tensor(name + "root", TensorProto.FLOAT, [],
                                   [float(np.sqrt(depth))])
         inits.append(root)
+        keys_input = name + "k"
+        if key_rows:
+            rank = len(heads) + 2
+            nodes.append(helper.make_node(
+                "Transpose", [name + "k"], [name + "kt"],
+                perm=list(range(rank - 2)) + [rank - 1, rank - 2],
+                name=name + "_kt"))
+            keys_input = name + "kt"
         nodes += [
-            helper.make_node("MatMul", [name + "q", name + "k"],
+            helper.make_node("MatMul", [name + "q", keys_input],
                              [name + "s"], name=name + "_qk"),
             helper.make_node("Div", [name + "s", name + "root"],
                              [name + "d"], name=name + "_scale"),
@@ -357,36 +374,8 @@ def main():
             helper.make_node("MatMul", [name + "p", name + "v"], [name],
                              name=name + "_pv"),
         ]
-        output(name, attention(q, np.swapaxes(kt, -1, -2), v,
-                               1 / np.float32(np.sqrt(depth))))
-    # 12. The same with keys as a KV cache holds them, [..., T, D], and
-    # the exporter's Transpose of the last two axes (the kernel reads the
-    # rows): a decode step's single query row over 150 keys, and 13 rows
-    # (tiles of several rows) over 7 keys, D = 40 and 64.
-    for name, (heads, rows, keys, depth) in (("ar", ((2, 3), 1, 150, 40)),
-                                             ("as", ((1,), 13, 7, 64)),
-                                             ("aq", ((3,), 1, 513, 64))):
-        q = data(name + "q", heads + (rows, depth))
-        k = data(name + "k", heads + (keys, depth))
-        v = data(name + "v", heads + (keys, depth))
-        root = helper.make_tensor(name + "root", TensorProto.FLOAT, [],
-                                  [float(np.sqrt(depth))])
-        inits.append(root)
-        rank = len(heads) + 2
-        swap = list(range(rank - 2)) + [rank - 1, rank - 2]
-        nodes += [
-            helper.make_node("Transpose", [name + "k"], [name + "kt"],
-                             perm=swap, name=name + "_kt"),
-            helper.make_node("MatMul", [name + "q", name + "kt"],
-                             [name + "s"], name=name + "_qk"),
-            helper.make_node("Div", [name + "s", name + "root"],
-                             [name + "d"], name=name + "_scale"),
-            helper.make_node("Softmax", [name + "d"], [name + "p"], axis=-1,
-                             name=name + "_softmax"),
-            helper.make_node("MatMul", [name + "p", name + "v"], [name],
-                             name=name + "_pv"),
-        ]
-        output(name, attention(q, k, v, 1 / np.float32(np.sqrt(depth))))
+        output(name, attention(q, k if key_rows else np.swapaxes(k, -1, -2),
+                               v, 1 / np.float32(np.sqrt(depth))))
 
     path = save_model("packed", nodes, inputs, outputs, inits, feeds, work)
 
