@@ -78,18 +78,17 @@ struct TruncateToBf16 : OpRewritePattern<arith::TruncFOp> {
     Value lowestKept = rewriter.create<arith::AndIOp>(
         loc, rewriter.create<arith::ShRUIOp>(loc, bits, constant(16)),
         constant(1));
-    Value bias = rewriter.create<arith::AddIOp>(loc, lowestKept,
-                                                constant(0x7fff));
+    Value bias =
+        rewriter.create<arith::AddIOp>(loc, lowestKept, constant(0x7fff));
     // A NaN is not rounded (that could carry it into the sign or make it
     // an infinity): its high half, made quiet.
-    Value isNaN = rewriter.create<arith::CmpFOp>(
-        loc, arith::CmpFPredicate::UNO, op.getIn(), op.getIn());
+    Value isNaN = rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO,
+                                                 op.getIn(), op.getIn());
     bias = rewriter.create<arith::SelectOp>(loc, isNaN, constant(0), bias);
     Value high = rewriter.create<arith::ShRUIOp>(
         loc, rewriter.create<arith::AddIOp>(loc, bits, bias), constant(16));
-    Value quietBit = rewriter.create<arith::SelectOp>(loc, isNaN,
-                                                      constant(0x40),
-                                                      constant(0));
+    Value quietBit = rewriter.create<arith::SelectOp>(
+        loc, isNaN, constant(0x40), constant(0));
     Value halves = rewriter.create<arith::TruncIOp>(
         loc, i16, rewriter.create<arith::OrIOp>(loc, high, quietBit));
     rewriter.replaceOpWithNewOp<arith::BitcastOp>(op, result, halves);
@@ -106,8 +105,8 @@ struct CpuTruncateToBf16Pass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<TruncateToBf16>(&getContext(), convertInstruction);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

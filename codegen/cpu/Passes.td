@@ -30,9 +30,11 @@ def CpuSelectParallelLoopsPass
     Runs on the loops of the bufferized kernels
     (`convert-linalg-to-parallel-loops`). A top-level `scf.parallel`
     without reductions whose loop nest runs at least `min-work` innermost
-    iterations (static trip counts; unknown ones count as large) stays
-    parallel and later becomes an OpenMP worksharing loop run on the
-    session's threads. Every other `scf.parallel` (nested, small, or
+    iterations stays parallel and later becomes an OpenMP worksharing loop
+    run on the session's threads. When its own trip counts are symbolic,
+    the count is made at run time (the loops inside counting their static
+    iterations, or one when theirs are symbolic too) and an `scf.if` picks
+    the parallel nest or a serial copy of it. Every other `scf.parallel` (nested, small, or
     reducing) becomes a nest of `scf.for`. A parallel loop of several
     dimensions whose body has no loops (an elementwise nest) keeps its
     innermost dimension as an `scf.for` inside the others when they have

@@ -4,6 +4,9 @@
 // has enough iterations to amortize that. Nested parallel loops would start
 // nested teams, so only the outermost loop of a nest is ever parallel.
 //
+// A nest whose trip counts are symbolic decides at run time: threads when
+// its iterations turn out to be enough, else a serial copy.
+//
 // The OpenMP lowering collapses a multi-dimensional parallel loop into one
 // index that it divides back into coordinates, which LLVM cannot
 // vectorize. So an elementwise nest's innermost dimension (contiguous in
@@ -131,12 +134,39 @@ void keepInnermostSerial(scf::ParallelOp loop) {
   rewriter.eraseOp(loop);
 }
 
+/// For a nest whose iterations are only known at run time: threads when
+/// there are at least `minWork` of them, else a serial copy of the nest
+/// (a decode step's small kernels over symbolic lengths would otherwise
+/// pay for starting a team every time).
+void chooseAtRunTime(scf::ParallelOp loop, int64_t minWork) {
+  OpBuilder b(loop);
+  Location loc = loop.getLoc();
+  int64_t nested = nestedWork(loop);
+  Value work = b.create<arith::ConstantIndexOp>(
+      loc, nested == kUnknownWork ? 1 : nested);
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  for (auto [lo, hi, st] :
+       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    Value span = b.create<arith::MaxSIOp>(
+        loc, b.create<arith::SubIOp>(loc, hi, lo), zero);
+    work = b.create<arith::MulIOp>(loc, work,
+                                   b.create<arith::CeilDivUIOp>(loc, span, st));
+  }
+  Value enough = b.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::sge, work,
+      b.create<arith::ConstantIndexOp>(loc, minWork));
+  auto branch = b.create<scf::IfOp>(loc, enough, /*withElseRegion=*/true);
+  loop->moveBefore(branch.thenBlock()->getTerminator());
+  b.setInsertionPoint(branch.elseBlock()->getTerminator());
+  serialize(cast<scf::ParallelOp>(b.clone(*loop)));
+}
+
 struct CpuSelectParallelLoopsPass
     : kiln::impl::CpuSelectParallelLoopsPassBase<CpuSelectParallelLoopsPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<scf::ParallelOp> serial, parallel;
+    SmallVector<scf::ParallelOp> serial, parallel, atRunTime;
     getOperation().walk([&](scf::ParallelOp loop) {
       if (!loop.getInitVals().empty())
         return; // reductions: left alone (linalg lowering makes none)
@@ -153,11 +183,15 @@ struct CpuSelectParallelLoopsPass
         serial.push_back(loop);
       else
         parallel.push_back(loop);
+      if (!nested && work == kUnknownWork)
+        atRunTime.push_back(loop);
     });
     // The walk visits inner loops first; serializing moves bodies, so the
     // collected ops stay valid.
     for (scf::ParallelOp loop : serial)
       serialize(loop);
+    for (scf::ParallelOp loop : atRunTime)
+      chooseAtRunTime(loop, minWork);
     for (scf::ParallelOp loop : parallel)
       keepInnermostSerial(loop);
   }

@@ -133,8 +133,7 @@ Value reshapeAtRunTime(OpBuilder &b, Location loc, onnx::ReshapeOp op) {
           b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, entry, zero),
           dimension(axis), entry);
     Value isInferred =
-        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, entry,
-                                minusOne);
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, entry, minusOne);
     known = b.create<arith::MulIOp>(
         loc, known,
         b.create<arith::SelectOp>(loc, isInferred, index(b, loc, 1), entry));
@@ -156,8 +155,7 @@ Value reshapeAtRunTime(OpBuilder &b, Location loc, onnx::ReshapeOp op) {
 
 } // namespace
 
-std::optional<std::string>
-mlir::kiln::checkSymbolicReshape(Operation *op) {
+std::optional<std::string> mlir::kiln::checkSymbolicReshape(Operation *op) {
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
   auto inputType = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
   if (!inputType)
@@ -205,9 +203,8 @@ Value mlir::kiln::lowerSymbolicReshape(OpBuilder &b, Operation *op) {
       source.push_back(llvm::is_contained(added, axis) ? -1 : from++);
     return b.create<tensor::ExpandShapeOp>(
         loc, type, input, unitGroups(type.getRank(), added),
-        mixedSizes(b, type, [&](int64_t axis) {
-          return inputDimension(source[axis]);
-        }));
+        mixedSizes(b, type,
+                   [&](int64_t axis) { return inputDimension(source[axis]); }));
   }
   if (isa<onnx::SqueezeOp>(op))
     return b.create<tensor::CollapseShapeOp>(

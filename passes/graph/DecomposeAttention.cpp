@@ -84,7 +84,8 @@ std::optional<std::string> shapesOf(onnx::AttentionOp op,
     return std::string("past_key and past_value come together");
   if (op.getPastKey()) {
     auto past = dyn_cast<RankedTensorType>(op.getPastKey().getType());
-    if (!past || past.getRank() != 4 || ShapedType::isDynamic(past.getDimSize(2)))
+    if (!past || past.getRank() != 4 ||
+        ShapedType::isDynamic(past.getDimSize(2)))
       return std::string("past_key must be 4-D with a static length");
     shapes.pastLength = past.getDimSize(2);
     shapes.totalLength += shapes.pastLength;
@@ -124,8 +125,7 @@ public:
                          OnnxSubgraph &g)
       : op(op), shapes(shapes), g(g),
         element(cast<ShapedType>(op.getQ().getType()).getElementType()),
-        work(element.isF16() || element.isBF16() ? g.b.getF32Type()
-                                                  : element),
+        work(element.isF16() || element.isBF16() ? g.b.getF32Type() : element),
         i64(g.b.getI64Type()), i1(g.b.getI1Type()) {}
 
   void rewrite(PatternRewriter &rewriter);
@@ -135,8 +135,8 @@ private:
   Value asHeads(Value value, int64_t heads) {
     if (!shapes.threeD)
       return value;
-    return transposeHeads(g.create<onnx::ReshapeOp>(
-        element, value, g.ints({0, 0, heads, -1})));
+    return transposeHeads(
+        g.create<onnx::ReshapeOp>(element, value, g.ints({0, 0, heads, -1})));
   }
   Value transposeHeads(Value value) {
     return g.create<onnx::TransposeOp>(getElementTypeOrSelf(value.getType()),
@@ -224,16 +224,15 @@ Value AttentionDecomposition::bias() {
                     : bias;
   };
   if (causal)
-    sum = add(sum, frontierBias(g.create<onnx::LessOrEqualOp>(
-                       i1, keyPosition, queryPosition)));
+    sum = add(sum, frontierBias(g.create<onnx::LessOrEqualOp>(i1, keyPosition,
+                                                              queryPosition)));
   if (window) {
     // Key j is within the window of the query at p if
     // p - left <= j <= p + right.
     Value distance = g.create<onnx::SubOp>(i64, queryPosition, keyPosition);
     Value allowed;
     if (left >= 0)
-      allowed = g.create<onnx::LessOrEqualOp>(i1, distance,
-                                              g.ints({}, {left}));
+      allowed = g.create<onnx::LessOrEqualOp>(i1, distance, g.ints({}, {left}));
     if (right >= 0) {
       Value within = g.create<onnx::LessOrEqualOp>(
           i1, g.create<onnx::NegOp>(i64, distance), g.ints({}, {right}));
@@ -259,10 +258,10 @@ void AttentionDecomposition::rewrite(PatternRewriter &rewriter) {
   Value keys = asHeads(op.getK(), shapes.kvHeads);
   Value values = asHeads(op.getV(), shapes.kvHeads);
   if (op.getPastKey()) {
-    keys = g.create<onnx::ConcatOp>(element,
-                                    ValueRange{op.getPastKey(), keys}, 2);
-    values = g.create<onnx::ConcatOp>(
-        element, ValueRange{op.getPastValue(), values}, 2);
+    keys =
+        g.create<onnx::ConcatOp>(element, ValueRange{op.getPastKey(), keys}, 2);
+    values = g.create<onnx::ConcatOp>(element,
+                                      ValueRange{op.getPastValue(), values}, 2);
   }
 
   Value scores = g.create<onnx::MatMulOp>(
@@ -289,8 +288,8 @@ void AttentionDecomposition::rewrite(PatternRewriter &rewriter) {
   if (std::optional<uint64_t> precision = op.getSoftmaxPrecision();
       precision && work == element)
     softmaxType = g.floatTypeOf(*precision);
-  Value probabilities = g.create<onnx::SoftmaxOp>(
-      softmaxType, g.castTo(scores, softmaxType), -1);
+  Value probabilities =
+      g.create<onnx::SoftmaxOp>(softmaxType, g.castTo(scores, softmaxType), -1);
   if (bias) {
     // Rows that allow no key: zero probabilities.
     Value rowMaximum =
@@ -316,8 +315,8 @@ void AttentionDecomposition::rewrite(PatternRewriter &rewriter) {
   if (Value qk = op.getQkMatmulOutput()) {
     // The reference's modes: 0 and 1 after the softcap (none: the raw
     // product), 2 with the bias, 3 the probabilities.
-    Value chosen = std::array<Value, 4>{capped, capped, withBias,
-                                        probabilities}[op.getQkMatmulOutputMode()];
+    Value chosen = std::array<Value, 4>{
+        capped, capped, withBias, probabilities}[op.getQkMatmulOutputMode()];
     replacements.push_back(
         OnnxSubgraph::declare(g.castTo(chosen, element), qk.getType()));
   }

@@ -40,8 +40,8 @@ struct GraphDecomposeLlmOpsPass
     populateAttentionDecomposition(patterns);
     populateRmsNormalizationDecomposition(patterns);
     populateRotaryEmbeddingDecomposition(patterns);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

@@ -66,8 +66,7 @@ mlir::kiln::whyNotDecomposed(onnx::RMSNormalizationOp op) {
   OpBuilder b(op.getContext());
   auto stash = static_cast<int64_t>(op.getStashType());
   if (!OnnxSubgraph(b, op.getLoc()).floatTypeOf(stash))
-    return "stash_type " + std::to_string(stash) +
-           " is not a float type";
+    return "stash_type " + std::to_string(stash) + " is not a float type";
   return std::nullopt;
 }
 

@@ -64,50 +64,49 @@ struct DecomposeRotaryEmbedding : OpRewritePattern<onnx::RotaryEmbeddingOp> {
     // [batch, sequence, 1, rotated / 2].
     auto perToken = [&](Value cache) {
       if (op.getPositionIds())
-        cache = g.create<onnx::GatherOp>(element, cache, op.getPositionIds(),
-                                         0);
+        cache =
+            g.create<onnx::GatherOp>(element, cache, op.getPositionIds(), 0);
       return g.create<onnx::UnsqueezeOp>(element, cache, g.ints({2}));
     };
     Value cos = perToken(op.getCosCache()), sin = perToken(op.getSinCache());
     auto channels = [&](Value value, int64_t from, int64_t to,
                         int64_t step = 1) {
       return g.create<onnx::SliceOp>(element, value, g.ints({from}),
-                                     g.ints({to}), g.ints({3}),
-                                     g.ints({step}));
+                                     g.ints({to}), g.ints({3}), g.ints({step}));
     };
-    Value first = op.getInterleaved() ? channels(x, 0, rotated, 2)
-                                      : channels(x, 0, half);
+    Value first =
+        op.getInterleaved() ? channels(x, 0, rotated, 2) : channels(x, 0, half);
     Value second = op.getInterleaved() ? channels(x, 1, rotated, 2)
                                        : channels(x, half, rotated);
     auto mul = [&](Value a, Value b) {
       return g.create<onnx::MulOp>(element, a, b);
     };
-    Value real = g.create<onnx::SubOp>(element, mul(cos, first),
-                                       mul(sin, second));
-    Value imaginary = g.create<onnx::AddOp>(element, mul(sin, first),
-                                            mul(cos, second));
+    Value real =
+        g.create<onnx::SubOp>(element, mul(cos, first), mul(sin, second));
+    Value imaginary =
+        g.create<onnx::AddOp>(element, mul(sin, first), mul(cos, second));
     Value result;
     if (op.getInterleaved()) {
       // (real, imaginary) pairs back into even and odd channels.
       Value pairs = g.create<onnx::ConcatOp>(
           element,
-          ValueRange{g.create<onnx::UnsqueezeOp>(element, real, g.ints({4})),
-                     g.create<onnx::UnsqueezeOp>(element, imaginary,
-                                                 g.ints({4}))},
+          ValueRange{
+              g.create<onnx::UnsqueezeOp>(element, real, g.ints({4})),
+              g.create<onnx::UnsqueezeOp>(element, imaginary, g.ints({4}))},
           4);
-      result = g.create<onnx::ReshapeOp>(element, pairs,
-                                         g.ints({0, 0, 0, rotated}));
+      result =
+          g.create<onnx::ReshapeOp>(element, pairs, g.ints({0, 0, 0, rotated}));
     } else {
-      result = g.create<onnx::ConcatOp>(element, ValueRange{real, imaginary},
-                                        3);
+      result =
+          g.create<onnx::ConcatOp>(element, ValueRange{real, imaginary}, 3);
     }
     if (rotated < head)
       result = g.create<onnx::ConcatOp>(
           element, ValueRange{result, channels(x, rotated, head)}, 3);
-    result = type.getRank() == 4
-                 ? transpose(result)
-                 : g.create<onnx::ReshapeOp>(element, result,
-                                             g.ints({0, 0, -1}));
+    result =
+        type.getRank() == 4
+            ? transpose(result)
+            : g.create<onnx::ReshapeOp>(element, result, g.ints({0, 0, -1}));
     rewriter.replaceOp(op, OnnxSubgraph::declare(result, op.getType()));
     return success();
   }

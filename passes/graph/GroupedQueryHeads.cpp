@@ -99,13 +99,13 @@ struct ShareKvHeads : OpRewritePattern<onnx::MatMulOp> {
     int64_t kvHeads = *headsOf(kv);
     Value rows = g.create<onnx::ReshapeOp>(element, op.getA(),
                                            g.ints({0, kvHeads, -1, 0}));
-    Value other =
-        transpose ? g.create<onnx::TransposeOp>(
-                        element, kv, rewriter.getI64ArrayAttr({0, 1, 3, 2}))
-                  : kv;
+    Value other = transpose
+                      ? g.create<onnx::TransposeOp>(
+                            element, kv, rewriter.getI64ArrayAttr({0, 1, 3, 2}))
+                      : kv;
     Value product = g.create<onnx::MatMulOp>(element, rows, other);
-    Value result = g.create<onnx::ReshapeOp>(element, product,
-                                             g.ints({0, *heads, -1, 0}));
+    Value result =
+        g.create<onnx::ReshapeOp>(element, product, g.ints({0, *heads, -1, 0}));
     rewriter.replaceOp(op, OnnxSubgraph::declare(result, op.getType()));
     return success();
   }
@@ -116,8 +116,8 @@ struct GraphGroupedQueryHeadsPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<ShareKvHeads>(&getContext());
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

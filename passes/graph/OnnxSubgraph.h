@@ -1,4 +1,4 @@
-//===- OnnxSubgraph.h - building onnx subgraphs for shape inference -*- C++ -*-===//
+//===- OnnxSubgraph.h - onnx subgraphs for shape inference ------*- C++ -*-===//
 //
 // The decompositions of ONNX's composite operators build plain onnx ops
 // with unranked results of the right element type; the shape inference
@@ -61,7 +61,8 @@ public:
     auto type = RankedTensorType::get(shape, element);
     return onnx::createConstant(
         b, loc,
-        DenseElementsAttr::get(type, Attribute(FloatAttr::get(element, value))));
+        DenseElementsAttr::get(type,
+                               Attribute(FloatAttr::get(element, value))));
   }
 
   /// A bool constant of `shape` filled with `value`.

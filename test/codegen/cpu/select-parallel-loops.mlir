@@ -108,3 +108,33 @@ func.func @threaded(%a: memref<10xf32>) {
   } {kiln.threaded}
   return
 }
+
+// -----
+
+// Symbolic trip counts: the iterations (times the static work inside) are
+// counted at run time, and the nest takes threads only when they reach
+// min-work; otherwise a serial copy runs (a decode step's small kernels).
+// CHECK-LABEL: func.func @symbolic
+// CHECK: %[[D:.*]] = memref.dim %arg0, %c0
+// CHECK: %[[TRIPS:.*]] = arith.ceildivui
+// CHECK: arith.muli %{{.*}}, %[[TRIPS]]
+// CHECK: %[[ENOUGH:.*]] = arith.cmpi sge, %{{.*}}, %c1000
+// CHECK: scf.if %[[ENOUGH]] {
+// CHECK: scf.parallel
+// CHECK: scf.for
+// CHECK: } else {
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: memref.store
+func.func @symbolic(%a: memref<?x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %a, %c0 : memref<?x16xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n, %c16) step (%c1, %c1) {
+    memref.store %zero, %a[%i, %j] : memref<?x16xf32>
+  }
+  return
+}
