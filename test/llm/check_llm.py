@@ -3,7 +3,9 @@
 reference: prefill of a prompt over an empty cache, then decode steps, each
 fed the previous step's present keys and values, through the one ONNX
 graph with symbolic batch, sequence and past lengths; logits and present
-caches within 1e-4 of their scale, and the greedy tokens identical.
+caches within 1e-4 of their scale, and the greedy tokens identical. Also
+that the exporter refuses a file that is not GGUF and a GGUF of another
+architecture with a one-line error.
 
     check_llm.py --bin BUILD/bin --work DIR [--gguf MODEL.gguf] [--steps N]
 
@@ -44,6 +46,32 @@ def run_kiln(kiln, package, work, feeds):
             for name in os.listdir(out)}
 
 
+def check_refusals(work):
+    """The exporter refuses what it cannot read with one line and exit 1:
+    a file that is not GGUF, and a GGUF of another architecture."""
+    import gguf
+    not_gguf = os.path.join(work, "not.gguf")
+    with open(not_gguf, "w") as f:
+        f.write("not a model\n")
+    other = os.path.join(work, "gpt2.gguf")
+    writer = gguf.GGUFWriter(other, "gpt2")
+    writer.add_tensor("token_embd.weight", np.zeros((4, 8), np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    exporter = os.path.join(ROOT, "tools", "llm", "export_onnx.py")
+    for path, reason in ((not_gguf, "not a readable GGUF file"),
+                         (other, "architecture 'gpt2' is not supported")):
+        result = subprocess.run(
+            [sys.executable, exporter, path, "-o",
+             os.path.join(work, "refused.onnx")],
+            capture_output=True, text=True)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1 and \
+            reason in lines[0], (path, result.returncode, result.stderr)
+
+
 def relative_error(actual, expected):
     return float(np.abs(actual - expected).max() /
                  max(np.abs(expected).max(), 1e-30))
@@ -59,6 +87,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     kiln = os.path.join(args.bin, "kiln")
+    check_refusals(args.work)
 
     path = args.gguf
     if not path:
