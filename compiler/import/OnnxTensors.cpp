@@ -17,15 +17,7 @@ using namespace mlir::kiln::onnx;
 
 namespace {
 
-/// TensorProto.DataType values; the Debian protobuf predates the newer ones.
-enum DataType : int32_t {
-  Undefined = 0, Float = 1, UInt8 = 2, Int8 = 3, UInt16 = 4, Int16 = 5,
-  Int32 = 6, Int64 = 7, String = 8, Bool = 9, Float16 = 10, Double = 11,
-  UInt32 = 12, UInt64 = 13, Complex64 = 14, Complex128 = 15, BFloat16 = 16,
-  Float8E4M3FN = 17, Float8E4M3FNUZ = 18, Float8E5M2 = 19,
-  Float8E5M2FNUZ = 20, UInt4 = 21, Int4 = 22, Float4E2M1 = 23,
-  Float8E8M0 = 24, UInt2 = 25, Int2 = 26,
-};
+using namespace mlir::kiln::onnx::data_type;
 
 /// Bits one element occupies in ONNX's raw layout.
 unsigned storageBits(int32_t dataType) {
@@ -178,60 +170,6 @@ FailureOr<std::string> rawBytes(const ::onnx::TensorProto &tensor,
 }
 
 } // namespace
-
-Type mlir::kiln::onnx::convertElementType(MLIRContext *context,
-                                          int32_t dataType) {
-  Builder b(context);
-  auto unsignedInt = [&](unsigned width) {
-    return IntegerType::get(context, width, IntegerType::Unsigned);
-  };
-  switch (dataType) {
-  case Float: return b.getF32Type();
-  case Double: return b.getF64Type();
-  case Float16: return b.getF16Type();
-  case BFloat16: return b.getBF16Type();
-  case Int8: return b.getIntegerType(8);
-  case Int16: return b.getIntegerType(16);
-  case Int32: return b.getIntegerType(32);
-  case Int64: return b.getIntegerType(64);
-  case UInt8: return unsignedInt(8);
-  case UInt16: return unsignedInt(16);
-  case UInt32: return unsignedInt(32);
-  case UInt64: return unsignedInt(64);
-  case Bool: return b.getI1Type();
-  case Complex64: return ComplexType::get(b.getF32Type());
-  case Complex128: return ComplexType::get(b.getF64Type());
-  case Float8E4M3FN: return b.getFloat8E4M3FNType();
-  case Float8E4M3FNUZ: return b.getFloat8E4M3FNUZType();
-  case Float8E5M2: return b.getFloat8E5M2Type();
-  case Float8E5M2FNUZ: return b.getFloat8E5M2FNUZType();
-  case Int4: return b.getIntegerType(4);
-  case UInt4: return unsignedInt(4);
-  case Int2: return b.getIntegerType(2);
-  case UInt2: return unsignedInt(2);
-  default: return {};
-  }
-}
-
-std::string mlir::kiln::onnx::dataTypeName(int32_t dataType) {
-  static const char *const names[] = {
-      "undefined", "float", "uint8", "int8", "uint16", "int16", "int32",
-      "int64", "string", "bool", "float16", "double", "uint32", "uint64",
-      "complex64", "complex128", "bfloat16", "float8e4m3fn",
-      "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4", "int4",
-      "float4e2m1", "float8e8m0", "uint2", "int2"};
-  if (dataType >= 0 && dataType < (int32_t)std::size(names))
-    return names[dataType];
-  return "data type " + std::to_string(dataType);
-}
-
-Type mlir::kiln::onnx::elementTypeFromName(MLIRContext *context,
-                                           llvm::StringRef name) {
-  for (int32_t dataType = Float; dataType <= Int2; ++dataType)
-    if (dataTypeName(dataType) == name)
-      return convertElementType(context, dataType);
-  return {};
-}
 
 FailureOr<ElementsAttr>
 mlir::kiln::onnx::convertTensor(MLIRContext *context,

@@ -3,6 +3,8 @@
 #ifndef KILN_COMPILER_IMPORT_ONNXTENSORS_H
 #define KILN_COMPILER_IMPORT_ONNXTENSORS_H
 
+#include "dialects/onnx/OnnxDataTypes.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Support/LogicalResult.h"
@@ -20,16 +22,6 @@ struct TensorContext {
   /// True for initializers: keep the bytes as a `dense_resource` blob.
   bool asResource = false;
 };
-
-/// The MLIR element type of an ONNX `TensorProto::DataType`, or null when
-/// Kiln has none (string, float4, float6, float8e8m0, undefined).
-Type convertElementType(MLIRContext *context, int32_t dataType);
-
-/// The ONNX name of a data type ("float", "int64"), for messages.
-std::string dataTypeName(int32_t dataType);
-
-/// The MLIR element type for an ONNX element type name ("int64"), or null.
-Type elementTypeFromName(MLIRContext *context, llvm::StringRef name);
 
 /// Converts a tensor to an elements attribute. Fails with a message in
 /// `error` when the type is unsupported, the data does not match the shape,

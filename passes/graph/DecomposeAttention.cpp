@@ -111,8 +111,7 @@ std::optional<std::string> shapesOf(onnx::AttentionOp op,
   if (mode < 0 || mode > 3)
     return "qk_matmul_output_mode " + std::to_string(mode) + " is not 0 to 3";
   if (std::optional<uint64_t> precision = op.getSoftmaxPrecision()) {
-    OpBuilder b(op.getContext());
-    if (!OnnxSubgraph(b, op.getLoc()).floatTypeOf(*precision))
+    if (!OnnxSubgraph::floatTypeOf(op.getContext(), *precision))
       return "softmax_precision " + std::to_string(*precision) +
              " is not a float type";
   }

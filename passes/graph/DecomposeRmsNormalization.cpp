@@ -63,9 +63,8 @@ mlir::kiln::whyNotDecomposed(onnx::RMSNormalizationOp op) {
   if (axis < -rank || axis >= rank)
     return "axis " + std::to_string(axis) + " is outside the input's rank " +
            std::to_string(rank);
-  OpBuilder b(op.getContext());
   auto stash = static_cast<int64_t>(op.getStashType());
-  if (!OnnxSubgraph(b, op.getLoc()).floatTypeOf(stash))
+  if (!OnnxSubgraph::floatTypeOf(op.getContext(), stash))
     return "stash_type " + std::to_string(stash) + " is not a float type";
   return std::nullopt;
 }

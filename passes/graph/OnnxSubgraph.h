@@ -10,6 +10,7 @@
 #define KILN_PASSES_GRAPH_ONNXSUBGRAPH_H
 
 #include "dialects/onnx/OnnxConstants.h"
+#include "dialects/onnx/OnnxDataTypes.h"
 #include "dialects/onnx/OnnxOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -75,38 +76,18 @@ public:
   Value castTo(Value value, Type element) {
     if (getElementTypeOrSelf(value.getType()) == element)
       return value;
-    std::optional<int64_t> code = dataTypeOf(element);
-    assert(code && "a float type ONNX names");
+    std::optional<int32_t> code = onnx::dataTypeOf(element);
+    assert(code && "a type ONNX names");
     return create<onnx::CastOp>(element, value, "up", 1, *code);
   }
 
-  /// The TensorProto data type of a float element type.
-  static std::optional<int64_t> dataTypeOf(Type element) {
-    if (element.isF32())
-      return 1;
-    if (element.isF16())
-      return 10;
-    if (element.isF64())
-      return 11;
-    if (element.isBF16())
-      return 16;
-    return std::nullopt;
-  }
-
   /// The float element type of a TensorProto data type, or null.
+  static Type floatTypeOf(MLIRContext *context, int64_t dataType) {
+    Type type = onnx::convertElementType(context, dataType);
+    return isa_and_nonnull<FloatType>(type) ? type : Type();
+  }
   Type floatTypeOf(int64_t dataType) {
-    switch (dataType) {
-    case 1:
-      return b.getF32Type();
-    case 10:
-      return b.getF16Type();
-    case 11:
-      return b.getF64Type();
-    case 16:
-      return b.getBF16Type();
-    default:
-      return {};
-    }
+    return floatTypeOf(b.getContext(), dataType);
   }
 
   OpBuilder &b;
