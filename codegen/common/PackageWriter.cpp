@@ -83,17 +83,40 @@ LogicalResult describeTensor(func::FuncOp function, Type type,
 LogicalResult mlir::kiln::describeSignature(func::FuncOp function,
                                             package::Manifest &manifest) {
   FunctionType type = function.getFunctionType();
-  manifest.inputs.resize(type.getNumInputs());
+  manifest.inputs.clear();
   manifest.outputs.resize(type.getNumResults());
-  for (auto [index, input] : llvm::enumerate(type.getInputs()))
+  // The session cache's arguments follow the model's inputs; the session
+  // passes them, so the signature leaves them out.
+  for (auto [index, input] : llvm::enumerate(type.getInputs())) {
+    if (function.getArgAttr(index, kKvCacheLengthAttrName))
+      continue;
+    if (auto state = function.getArgAttrOfType<DictionaryAttr>(
+            index, kKvCacheStateAttrName)) {
+      auto tensor = cast<ShapedType>(input);
+      manifest.cache.states.push_back(
+          {state.getAs<StringAttr>("past").str(),
+           state.getAs<StringAttr>("present").str(),
+           dtypeOf(tensor.getElementType()),
+           std::vector<int64_t>(tensor.getShape())});
+      continue;
+    }
+    manifest.inputs.emplace_back();
     if (failed(describeTensor(function, input, function.getArgAttrDict(index),
-                              "input", index, manifest.inputs[index])))
+                              "input", index, manifest.inputs.back())))
       return failure();
+  }
   for (auto [index, output] : llvm::enumerate(type.getResults()))
     if (failed(describeTensor(function, output,
                               function.getResultAttrDict(index), "output",
                               index, manifest.outputs[index])))
       return failure();
+  if (auto cache = function->getAttrOfType<DictionaryAttr>(kKvCacheAttrName)) {
+    manifest.cache.capacity = cache.getAs<IntegerAttr>("capacity").getInt();
+    manifest.cache.pageTokens = cache.getAs<IntegerAttr>("page").getInt();
+    manifest.cache.pastDim = cache.getAs<StringAttr>("past_dim").str();
+    manifest.cache.totalDim = cache.getAs<StringAttr>("total_dim").str();
+    manifest.cache.batchDim = cache.getAs<StringAttr>("batch_dim").str();
+  }
   return success();
 }
 

@@ -27,6 +27,16 @@ extern llvm::cl::OptionCategory benchCategory;
 /// `kiln bench`.
 int runBenchCommand();
 
+extern llvm::cl::SubCommand generateCommand;
+extern llvm::cl::OptionCategory generateCategory;
+/// `kiln generate`.
+int runGenerateCommand();
+
+extern llvm::cl::SubCommand tokenizeCommand;
+extern llvm::cl::OptionCategory tokenizeCategory;
+/// `kiln tokenize`.
+int runTokenizeCommand();
+
 /// `--device=cpu|cuda|cuda-emu` of `kiln run` and `kiln bench`; the values
 /// are the runtime's kiln_device_t.
 enum class DeviceChoice { Default = 0, Cpu = 1, Cuda = 2, CudaEmulator = 3 };

@@ -123,6 +123,29 @@ cl::opt<std::string> precision(
     cl::value_desc("fp32|bf16"), cl::init("fp32"), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<std::string> kvCache(
+    "kv-cache",
+    cl::desc("For a decoder with past/present key-value inputs and outputs: "
+             "'graph' (the default) keeps them as the model declares them; "
+             "'session' gives the cache to the session, which appends each "
+             "run's keys and values in place (see --max-context)"),
+    cl::value_desc("graph|session"), cl::init("graph"),
+    cl::sub(compileCommand), cl::cat(compileCategory));
+
+cl::opt<int64_t> maxContext(
+    "max-context",
+    cl::desc("With --kv-cache=session: the tokens the cache holds (default "
+             "4096; rounded up to whole pages)"),
+    cl::value_desc("N"), cl::init(4096), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<int64_t> kvPage(
+    "kv-page",
+    cl::desc("With --kv-cache=session: tokens per page of the cache "
+             "(default 16)"),
+    cl::value_desc("N"), cl::init(16), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
 cl::opt<bool> timing("timing",
                      cl::desc("Print the time spent in each stage and pass"),
                      cl::init(false), cl::sub(compileCommand),
@@ -206,6 +229,10 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
       llvm::is_contained(features, "avx512f") ? 512 : 256;
   options.precision = precision == "bf16" ? "bf16" : "f32";
   options.bf16Dot = llvm::is_contained(features, "avx512bf16");
+  if (kvCache == "session") {
+    options.kvCacheCapacity = maxContext;
+    options.kvCachePage = kvPage;
+  }
   return options;
 }
 
@@ -327,7 +354,12 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
   manifest.compileOptions = {
       {"cpu", cpuName},
       {"precision", precision},
+      {"kv-cache", kvCache},
       {"shape-inference", noShapeInference ? "off" : "on"}};
+  if (kvCache == "session") {
+    manifest.compileOptions.push_back({"max-context", std::to_string(maxContext)});
+    manifest.compileOptions.push_back({"kv-page", std::to_string(kvPage)});
+  }
   manifest.weightsBytes = weights.size();
   if (path == "-")
     return fail("a package is binary; give an output file with -o");
@@ -504,6 +536,23 @@ int compile() {
     return 1;
   }
   bool forCuda = target == Target::Cuda || emitStage == Stage::Cuda;
+  if (kvCache != "graph" && kvCache != "session") {
+    llvm::errs() << "kiln: error: --kv-cache='" << kvCache
+                 << "': choose graph or session\n";
+    return 1;
+  }
+  if (kvCache == "session" && (maxContext <= 0 || kvPage <= 0 ||
+                               maxContext > (int64_t(1) << 24))) {
+    llvm::errs() << "kiln: error: --max-context and --kv-page must be "
+                    "positive (and the context at most 16M tokens), not "
+                 << maxContext << " and " << kvPage << "\n";
+    return 1;
+  }
+  if (forCuda && kvCache == "session") {
+    llvm::errs() << "kiln: error: --kv-cache=session is the CPU's; CUDA "
+                    "packages keep the cache as the model declares it\n";
+    return 1;
+  }
   if (forCuda && precision != "fp32") {
     llvm::errs() << "kiln: error: --precision is the CPU's; CUDA packages "
                     "take --cuda-precision\n";

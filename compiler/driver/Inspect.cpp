@@ -143,6 +143,18 @@ void printCudaText(const package::CudaSchedule &schedule,
   }
 }
 
+/// Bytes of all the session cache's buffers.
+uint64_t cacheBytes(const package::SessionCache &cache) {
+  uint64_t total = 0;
+  for (const package::CacheState &state : cache.states) {
+    uint64_t bytes = kiln_dtype_size(kiln_dtype_t(state.dtype));
+    for (int64_t dim : state.shape)
+      bytes *= uint64_t(dim);
+    total += bytes;
+  }
+  return total;
+}
+
 void printJson(const package::MappedPackage &package) {
   const package::Manifest &manifest = package.manifest();
   llvm::json::Array inputs, outputs, sections, features, kernels;
@@ -186,6 +198,27 @@ void printJson(const package::MappedPackage &package) {
       {"kernels", std::move(kernels)}};
   if (std::optional<package::CudaSchedule> schedule = cudaSchedule(package))
     root.getAsObject()->try_emplace("cuda", cudaJson(*schedule));
+  if (const package::SessionCache &cache = manifest.cache; cache.capacity) {
+    llvm::json::Array states;
+    for (const package::CacheState &state : cache.states) {
+      llvm::json::Array shape;
+      for (int64_t dim : state.shape)
+        shape.push_back(dim);
+      states.push_back(llvm::json::Object{
+          {"past", state.past},
+          {"present", state.present},
+          {"dtype", kiln_dtype_name(kiln_dtype_t(state.dtype))},
+          {"shape", std::move(shape)}});
+    }
+    root.getAsObject()->try_emplace(
+        "kv_cache", llvm::json::Object{{"capacity", cache.capacity},
+                                       {"page_tokens", cache.pageTokens},
+                                       {"past_dim", cache.pastDim},
+                                       {"total_dim", cache.totalDim},
+                                       {"batch_dim", cache.batchDim},
+                                       {"bytes", int64_t(cacheBytes(cache))},
+                                       {"caches", std::move(states)}});
+  }
   llvm::outs() << llvm::formatv("{0:2}", root) << "\n";
 }
 
@@ -213,6 +246,16 @@ void printText(const package::MappedPackage &package) {
      << " bytes (mapped, used in place), workspace "
      << manifest.workspaceBytes << " bytes per session, "
      << manifest.dynamicBuffers << " buffers sized at run time\n";
+  if (const package::SessionCache &cache = manifest.cache; cache.capacity) {
+    const package::CacheState &first = cache.states.front();
+    os << "key/value cache: the session's, " << cache.states.size()
+       << " caches of " << cache.capacity << " tokens in pages of "
+       << cache.pageTokens << " (" << kiln_dtype_name(kiln_dtype_t(first.dtype))
+       << " [1," << first.shape[1] << "," << first.shape[2] << ","
+       << first.shape[3] << "] each, " << cacheBytes(cache)
+       << " bytes per session); '" << cache.pastDim << "' is the cached "
+       << "length, '" << cache.totalDim << "' cached + new tokens\n";
+  }
   if (!manifest.kernels.empty())
     os << "kernels: " << manifest.kernels.size() << ", "
        << llvm::format("%.4g", double(manifest.totalFlops()) / 1e9)

@@ -4,6 +4,8 @@
 //   kiln run MODEL.kiln --input NAME=FILE.npy ... [--output-dir DIR]
 //   kiln inspect MODEL.kiln [--json]
 //   kiln bench MODEL.kiln [--threads N] [--iterations N] [--json]
+//   kiln generate MODEL.kiln --tokenizer MODEL.gguf --prompt TEXT
+//   kiln tokenize MODEL.gguf --text FILE
 //   kiln --version
 //
 // Every error is one line on stderr; the exit code is then 1.
@@ -32,7 +34,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   cl::SetVersionPrinter(printVersion);
   cl::HideUnrelatedOptions(
-      {&compileCategory, &runCategory, &inspectCategory, &benchCategory});
+      {&compileCategory, &runCategory, &inspectCategory, &benchCategory,
+       &generateCategory, &tokenizeCategory});
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "Kiln: an ahead-of-time compiler for ONNX models\n\n"
@@ -40,6 +43,8 @@ int main(int argc, char **argv) {
           "  kiln run MODEL.kiln --input NAME=FILE.npy ... --output-dir DIR\n"
           "  kiln inspect MODEL.kiln\n"
           "  kiln bench MODEL.kiln [--threads N]\n"
+          "  kiln generate MODEL.kiln --tokenizer MODEL.gguf --prompt TEXT\n"
+          "  kiln tokenize MODEL.gguf --text FILE\n"
           "  kiln --version\n",
           &llvm::errs()))
     return 1;
@@ -51,6 +56,10 @@ int main(int argc, char **argv) {
     return runInspectCommand();
   if (benchCommand)
     return runBenchCommand();
+  if (generateCommand)
+    return runGenerateCommand();
+  if (tokenizeCommand)
+    return runTokenizeCommand();
   llvm::errs() << "kiln: error: no command given; try 'kiln --help'\n";
   return 1;
 }

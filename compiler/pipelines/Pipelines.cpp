@@ -58,6 +58,13 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
                                        const CpuPipelineOptions &options) {
   buildGraphPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
+  if (options.kvCacheCapacity > 0) {
+    GraphSessionKvCachePassOptions cache;
+    cache.capacity = options.kvCacheCapacity;
+    cache.page = options.kvCachePage;
+    function.addPass(createGraphSessionKvCachePass(cache));
+    function.addPass(createCanonicalizerPass());
+  }
   function.addPass(createGraphFoldBatchNormPass());
   LayoutPackContractionsPassOptions packing;
   packing.vectorBits = options.vectorBits;

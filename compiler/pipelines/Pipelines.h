@@ -26,6 +26,10 @@ struct CpuPipelineOptions {
   std::string precision = "f32";
   /// Whether the CPU has AVX512_BF16's dot product of bf16 pairs.
   bool bf16Dot = false;
+  /// With a positive capacity (tokens), the past/present key-value cache
+  /// becomes the session's, in pages of `kvCachePage` tokens.
+  int64_t kvCacheCapacity = 0;
+  int64_t kvCachePage = 16;
 };
 
 /// The graph stage for the CPU: the graph stage, then BatchNormalization

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -55,6 +56,47 @@ LogicalResult verifyKernels(Operation *op, Attribute value) {
   return success();
 }
 
+/// The session cache's description on the model function.
+LogicalResult verifyKvCache(Operation *op, Attribute value) {
+  auto cache = dyn_cast<DictionaryAttr>(value);
+  auto capacity = cache ? cache.getAs<IntegerAttr>("capacity") : IntegerAttr();
+  auto page = cache ? cache.getAs<IntegerAttr>("page") : IntegerAttr();
+  if (!isa<FunctionOpInterface>(op) || !capacity || !page ||
+      capacity.getInt() <= 0 ||
+      page.getInt() <= 0 || capacity.getInt() % page.getInt() ||
+      !cache.getAs<StringAttr>("past_dim") ||
+      !cache.getAs<StringAttr>("total_dim") ||
+      !cache.getAs<StringAttr>("batch_dim"))
+    return op->emitError()
+           << "'" << kKvCacheAttrName
+           << "' belongs on the model function: a positive 'capacity' that "
+              "its positive 'page' divides, and the strings 'past_dim', "
+              "'total_dim' and 'batch_dim'";
+  return success();
+}
+
+/// A cache argument: [1, heads, capacity, head_dim] with the names of the
+/// input and output it replaces.
+LogicalResult verifyKvCacheState(func::FuncOp function, unsigned argument,
+                                 Attribute value) {
+  auto names = dyn_cast<DictionaryAttr>(value);
+  auto type = dyn_cast<ShapedType>(function.getArgument(argument).getType());
+  auto cache = function->getAttrOfType<DictionaryAttr>(kKvCacheAttrName);
+  auto capacity = cache ? cache.getAs<IntegerAttr>("capacity") : IntegerAttr();
+  if (!names || !names.getAs<StringAttr>("past") ||
+      !names.getAs<StringAttr>("present"))
+    return function.emitError() << "'" << kKvCacheStateAttrName
+                                << "' needs the strings 'past' and 'present'";
+  if (!type || !type.hasStaticShape() || type.getRank() != 4 ||
+      type.getDimSize(0) != 1 ||
+      (capacity && type.getDimSize(2) != capacity.getInt()))
+    return function.emitError()
+           << "'" << kKvCacheStateAttrName << "' marks a [1, heads, "
+           << "capacity, head_dim] argument, not "
+           << function.getArgument(argument).getType();
+  return success();
+}
+
 } // namespace
 
 LogicalResult KilnDialect::verifyOperationAttribute(Operation *op,
@@ -73,6 +115,8 @@ LogicalResult KilnDialect::verifyOperationAttribute(Operation *op,
                              << "' is a unit attribute of scf.parallel";
     return success();
   }
+  if (name == kKvCacheAttrName)
+    return verifyKvCache(op, attribute.getValue());
   if (name == kWeightsAttrName && isa<ModuleOp>(op))
     return verifyWeightsLayout(op, attribute.getValue());
   if (name == kWeightsAttrName || name == kWorkspaceAttrName)
@@ -86,10 +130,21 @@ LogicalResult KilnDialect::verifyRegionArgAttribute(Operation *op,
                                                     unsigned argument,
                                                     NamedAttribute attribute) {
   StringRef name = attribute.getName().getValue();
+  auto function = dyn_cast<func::FuncOp>(op);
+  if (function && name == kKvCacheStateAttrName)
+    return verifyKvCacheState(function, argument, attribute.getValue());
+  if (function && name == kKvCacheLengthAttrName) {
+    auto type = dyn_cast<ShapedType>(function.getArgument(argument).getType());
+    if (!isa<UnitAttr>(attribute.getValue()) || !type || type.getRank() != 0 ||
+        !type.getElementType().isInteger(64))
+      return op->emitError() << "'" << name
+                             << "' is a unit attribute of an i64 scalar "
+                                "argument";
+    return success();
+  }
   if (name != kWeightsAttrName && name != kWorkspaceAttrName)
     return op->emitError() << "unknown Kiln argument attribute '" << name
                            << "'";
-  auto function = dyn_cast<func::FuncOp>(op);
   if (!function || !isa<UnitAttr>(attribute.getValue()))
     return op->emitError() << "'" << name
                            << "' is a unit attribute of a function argument";

@@ -18,6 +18,19 @@
 //                                  its `name` (string) and `flops` (i64 >= 0)
 //   kiln.threaded                  unit, on an scf.parallel: worth the
 //                                  session's threads
+//   kiln.kv_cache                  on the model function, when the session
+//                                  owns the key/value cache: its `capacity`
+//                                  and `page` (tokens, i64 > 0, the page
+//                                  dividing the capacity) and the names of
+//                                  the dimensions the session binds:
+//                                  `past_dim`, `total_dim`, `batch_dim`
+//   kiln.kv_cache_length           unit, on the function argument of type
+//                                  tensor<i64> or memref<i64> holding the
+//                                  tokens cached before the run
+//   kiln.kv_cache_state            on a function argument [1, heads,
+//                                  capacity, head_dim]: one cache, with the
+//                                  names of the `past` input and `present`
+//                                  output it replaces
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +49,11 @@ inline constexpr llvm::StringLiteral kDynamicBuffersAttrName =
     "kiln.dynamic_buffers";
 inline constexpr llvm::StringLiteral kKernelsAttrName = "kiln.kernels";
 inline constexpr llvm::StringLiteral kThreadedAttrName = "kiln.threaded";
+inline constexpr llvm::StringLiteral kKvCacheAttrName = "kiln.kv_cache";
+inline constexpr llvm::StringLiteral kKvCacheLengthAttrName =
+    "kiln.kv_cache_length";
+inline constexpr llvm::StringLiteral kKvCacheStateAttrName =
+    "kiln.kv_cache_state";
 
 } // namespace mlir::kiln
 

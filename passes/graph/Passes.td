@@ -61,6 +61,34 @@ def GraphGroupedQueryHeadsPass
   let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
 }
 
+def GraphSessionKvCachePass
+    : Pass<"kiln-graph-session-kv-cache", "func::FuncOp"> {
+  let summary = "The past/present key-value cache becomes the session's, appended in place";
+  let description = [{
+    Each output `present = Concat(past, new, axis=2)` of a 4-D past input
+    [batch, heads, past, head_dim] (batch 1 or symbolic, heads and head_dim
+    static) becomes a cache the session owns: a function argument
+    [1, heads, capacity, head_dim] (`kiln.kv_cache_state`, capacity the
+    maximum context rounded up to whole pages) into which the new rows are
+    written at the cache's length, an i64 argument
+    (`kiln.kv_cache_length`); the Concat's users read the filled prefix in
+    place, the past input's other users (its Shape) the prefix before the
+    run. The past inputs and present outputs leave the signature; the
+    function's `kiln.kv_cache` tells the session the capacity, the page
+    size and the dimensions it binds (the past length, the batch as 1) or
+    checks (the present outputs' sequence dimension, which an input such
+    as the attention mask must carry: cached plus new tokens).
+  }];
+  let options = [
+    Option<"capacity", "max-context", "int64_t", "4096",
+           "Tokens the cache holds (rounded up to whole pages)">,
+    Option<"page", "page", "int64_t", "16", "Tokens per page">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::kiln::KilnDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def GraphFoldBatchNormPass : Pass<"kiln-graph-fold-batch-norm", "func::FuncOp"> {
   let summary = "Fold inference BatchNormalization into the preceding Conv";
   let description = [{

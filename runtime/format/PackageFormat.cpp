@@ -94,7 +94,8 @@ namespace {
 
 /// Bumped with any change to the manifest's encoding.
 // 2: the kernels and their FLOPs.
-constexpr uint32_t kManifestVersion = 2;
+// 3: the session's key/value cache.
+constexpr uint32_t kManifestVersion = 3;
 
 class Writer {
 public:
@@ -233,6 +234,19 @@ std::string kiln::package::serializeManifest(const Manifest &manifest) {
     writer.string(kernel.name);
     writer.u64(kernel.flops);
   }
+  const SessionCache &cache = manifest.cache;
+  writer.u64(static_cast<uint64_t>(cache.capacity));
+  writer.u64(static_cast<uint64_t>(cache.pageTokens));
+  writer.string(cache.pastDim);
+  writer.string(cache.totalDim);
+  writer.string(cache.batchDim);
+  writer.u32(static_cast<uint32_t>(cache.states.size()));
+  for (const CacheState &state : cache.states) {
+    writer.string(state.past);
+    writer.string(state.present);
+    writer.tensor({"", state.dtype, state.shape,
+                   std::vector<std::string>(state.shape.size())});
+  }
   return writer.take();
 }
 
@@ -278,6 +292,45 @@ bool kiln::package::parseManifest(const void *data, size_t size,
     for (KernelInfo &kernel : manifest.kernels)
       ok = ok && reader.string(kernel.name, "kernels") &&
            reader.u64(kernel.flops, "kernels");
+  }
+  SessionCache &cache = manifest.cache;
+  uint64_t capacity = 0, pageTokens = 0;
+  uint32_t stateCount = 0;
+  ok = ok && reader.u64(capacity, "cache capacity") &&
+       reader.u64(pageTokens, "cache page") &&
+       reader.string(cache.pastDim, "cache dimensions") &&
+       reader.string(cache.totalDim, "cache dimensions") &&
+       reader.string(cache.batchDim, "cache dimensions") &&
+       reader.count(stateCount, 16, "caches");
+  if (ok) {
+    cache.capacity = static_cast<int64_t>(capacity);
+    cache.pageTokens = static_cast<int64_t>(pageTokens);
+    cache.states.resize(stateCount);
+    for (CacheState &state : cache.states) {
+      TensorSignature signature;
+      ok = ok && reader.string(state.past, "caches") &&
+           reader.string(state.present, "caches") && reader.tensor(signature);
+      if (!ok)
+        break;
+      state.dtype = signature.dtype;
+      state.shape = signature.shape;
+      bool sane = state.shape.size() == 4 && state.shape[0] == 1 &&
+                  state.shape[2] == cache.capacity;
+      for (int64_t dim : state.shape)
+        sane = sane && dim > 0 && dim < (int64_t(1) << 32);
+      if (!sane) {
+        error = "the manifest's cache '" + state.past +
+                "' is not [1, heads, capacity, head_dim]";
+        return false;
+      }
+    }
+    if (ok && (cache.capacity < 0 || cache.pageTokens < 0 ||
+               (cache.capacity > 0) != !cache.states.empty() ||
+               (cache.capacity > 0 &&
+                (cache.pageTokens == 0 || cache.capacity % cache.pageTokens)))) {
+      error = "the manifest's session cache is inconsistent";
+      return false;
+    }
   }
   if (ok && !reader.atEnd()) {
     error = "the manifest has trailing bytes";

@@ -99,6 +99,32 @@ struct KernelInfo {
   uint64_t flops = 0;
 };
 
+/// One key/value cache the session owns: a buffer [1, heads, capacity,
+/// head_dim] that replaces a past input and a present output.
+struct CacheState {
+  std::string past;
+  std::string present;
+  /// A kiln_dtype_t.
+  uint32_t dtype = 0;
+  std::vector<int64_t> shape;
+};
+
+/// A package compiled with `--kv-cache=session`: the code takes, after the
+/// model's inputs, the number of tokens cached (an int64 scalar) and then
+/// each cache's buffer, into which it appends the run's keys and values.
+struct SessionCache {
+  /// Tokens each cache holds; 0 when the package has no session cache.
+  int64_t capacity = 0;
+  int64_t pageTokens = 0;
+  /// The dimension the session binds to the cached length, the one it
+  /// checks (cached + new tokens, carried by an input such as the attention
+  /// mask), and the batch, which is 1 ("" when the model fixes it).
+  std::string pastDim;
+  std::string totalDim;
+  std::string batchDim;
+  std::vector<CacheState> states;
+};
+
 /// What the runtime and `kiln inspect` know of a package without running
 /// its code.
 struct Manifest {
@@ -124,6 +150,7 @@ struct Manifest {
   std::vector<TensorSignature> outputs;
   /// The CPU code's kernels (empty for CUDA packages).
   std::vector<KernelInfo> kernels;
+  SessionCache cache;
 
   uint64_t totalFlops() const {
     uint64_t total = 0;

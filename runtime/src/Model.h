@@ -44,6 +44,10 @@ struct kiln_session_s {
     void operator()(uint8_t *p) const { std::free(p); }
   };
   std::unique_ptr<uint8_t, FreeDeleter> workspace;
+  /// With a session cache: one buffer per cache, allocated at the first
+  /// run, and the tokens they hold.
+  std::vector<std::unique_ptr<uint8_t, FreeDeleter>> caches;
+  int64_t cacheLength = 0;
   /// A CUDA model's device memory and stream, made at the first run.
   std::unique_ptr<kiln::runtime::CudaSessionState> cuda;
   /// Outputs the runtime allocated in the last run, with their shapes.

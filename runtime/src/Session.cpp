@@ -299,6 +299,63 @@ kiln_status_t runCuda(kiln_session_t *session,
   return nullptr;
 }
 
+/// Binds the dimensions a session cache fixes before the inputs are
+/// checked against them: the batch (1) and the cached length.
+void bindCacheDimensions(const kiln_session_t *session, DimensionValues &dims) {
+  const package::SessionCache &cache = session->model->manifest().cache;
+  if (!cache.batchDim.empty())
+    dims[cache.batchDim] = {1, "the session's key/value cache"};
+  if (!cache.pastDim.empty())
+    dims[cache.pastDim] = {session->cacheLength,
+                           "the session's key/value cache"};
+}
+
+/// The cached plus new tokens of this run, checked against the cache's
+/// length and room; allocates the caches at the first run.
+kiln_status_t prepareCache(kiln_session_t *session, const DimensionValues &dims,
+                           int64_t &total) {
+  const package::SessionCache &cache = session->model->manifest().cache;
+  auto found = dims.find(cache.totalDim);
+  if (found == dims.end())
+    return makeStatus(KILN_STATUS_INTERNAL,
+                      "no input sets '" + cache.totalDim +
+                          "', the cached plus new tokens");
+  total = found->second.first;
+  int64_t cached = session->cacheLength;
+  if (total <= cached)
+    return makeStatus(
+        KILN_STATUS_INVALID_ARGUMENT,
+        found->second.second + " sets '" + cache.totalDim + "' to " +
+            std::to_string(total) + ", but the session's cache holds " +
+            std::to_string(cached) +
+            " tokens: it must be the cached plus the new tokens");
+  if (total > cache.capacity)
+    return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED,
+                      "the key/value cache is full: " + std::to_string(cached) +
+                          " cached + " + std::to_string(total - cached) +
+                          " new tokens exceed its capacity of " +
+                          std::to_string(cache.capacity) +
+                          " (compile with a larger --max-context)");
+  if (!session->caches.empty())
+    return nullptr;
+  for (const package::CacheState &state : cache.states) {
+    size_t bytes = kiln_dtype_size(kiln_dtype_t(state.dtype));
+    for (int64_t dim : state.shape)
+      bytes *= size_t(dim);
+    bytes = (bytes + kWorkspaceAlignment - 1) / kWorkspaceAlignment *
+            kWorkspaceAlignment;
+    session->caches.emplace_back(
+        static_cast<uint8_t *>(std::aligned_alloc(kWorkspaceAlignment, bytes)));
+    if (!session->caches.back()) {
+      session->caches.clear();
+      return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED,
+                        "cannot allocate the " + std::to_string(bytes) +
+                            "-byte key/value cache '" + state.past + "'");
+    }
+  }
+  return nullptr;
+}
+
 kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
                   size_t inputCount, kiln_tensor_t *outputs,
                   size_t outputCount) {
@@ -314,7 +371,13 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
                           listNames(outputInfos) + ")");
   std::vector<const kiln_tensor_t *> bound;
   DimensionValues dims;
+  const package::SessionCache &cache = model->manifest().cache;
+  if (cache.capacity)
+    bindCacheDimensions(session, dims);
   KILN_RETURN_IF_ERROR(bindInputs(model, inputs, inputCount, bound, dims));
+  int64_t cacheTotal = 0;
+  if (cache.capacity)
+    KILN_RETURN_IF_ERROR(prepareCache(session, dims, cacheTotal));
   releaseOwnedOutputs(session);
   if (model->cuda)
     return runCuda(session, bound, outputs);
@@ -346,6 +409,19 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
   for (size_t i = 0; i < bound.size(); ++i)
     appendDescriptor(descriptors[2 + i], bound[i]->data, bound[i]->shape,
                      bound[i]->rank);
+  // A session cache's arguments follow the inputs: its length, then the
+  // caches.
+  int64_t cachedTokens = session->cacheLength;
+  if (cache.capacity) {
+    descriptors.emplace_back();
+    appendDescriptor(descriptors.back(), &cachedTokens, nullptr, 0);
+    for (size_t i = 0; i < cache.states.size(); ++i) {
+      descriptors.emplace_back();
+      appendDescriptor(descriptors.back(), session->caches[i].get(),
+                       cache.states[i].shape.data(),
+                       int32_t(cache.states[i].shape.size()));
+    }
+  }
   std::vector<void *> args{results.data()};
   for (std::vector<int64_t> &descriptor : descriptors)
     args.push_back(descriptor.data());
@@ -383,6 +459,8 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
     freeUnkept(produced, {});
     return status;
   }
+  if (cache.capacity)
+    session->cacheLength = cacheTotal;
 
   session->ownedShapes.resize(produced.size());
   for (size_t i = 0; i < produced.size(); ++i) {
@@ -466,6 +544,43 @@ extern "C" kiln_status_t kiln_session_run(kiln_session_t *session,
   } catch (...) {
     return makeStatus(KILN_STATUS_INTERNAL, "unexpected error in a run");
   }
+}
+
+extern "C" int64_t kiln_model_cache_capacity(const kiln_model_t *model) {
+  return model ? model->manifest().cache.capacity : 0;
+}
+
+extern "C" kiln_status_t kiln_session_cache_length(const kiln_session_t *session,
+                                                   int64_t *out_length) {
+  if (!session || !out_length)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "the session and out_length must be non-NULL");
+  *out_length = session->cacheLength;
+  return nullptr;
+}
+
+extern "C" kiln_status_t kiln_session_truncate_cache(kiln_session_t *session,
+                                                     int64_t length) {
+  if (!session)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT, "the session is NULL");
+  if (!session->model->manifest().cache.capacity)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "the package has no session cache (compile it with "
+                      "--kv-cache=session)");
+  if (length < 0 || length > session->cacheLength)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "cannot keep " + std::to_string(length) +
+                          " tokens of a cache that holds " +
+                          std::to_string(session->cacheLength));
+  session->cacheLength = length;
+  return nullptr;
+}
+
+extern "C" kiln_status_t kiln_session_reset(kiln_session_t *session) {
+  // A session without a cache has no state to forget.
+  if (session && !session->model->manifest().cache.capacity)
+    return nullptr;
+  return kiln_session_truncate_cache(session, 0);
 }
 
 extern "C" kiln_status_t kiln_session_set_profiling(kiln_session_t *session,

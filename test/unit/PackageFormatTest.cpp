@@ -25,6 +25,11 @@ Manifest sampleManifest() {
   manifest.inputs = {{"x", 1, {-1, 3}, {"batch", ""}}};
   manifest.outputs = {{"y", 7, {}, {}}, {"z", 9, {5}, {""}}};
   manifest.kernels = {{"conv1, relu1", 1000000}, {"pool", 0}};
+  manifest.cache.capacity = 32;
+  manifest.cache.pageTokens = 16;
+  manifest.cache.pastDim = "past";
+  manifest.cache.totalDim = "total";
+  manifest.cache.states = {{"past.0.key", "present.0.key", 1, {1, 3, 32, 64}}};
   return manifest;
 }
 
@@ -66,6 +71,25 @@ TEST(PackageFormat, ManifestRoundTrips) {
   EXPECT_EQ(parsed.kernels[0].name, "conv1, relu1");
   EXPECT_EQ(parsed.kernels[0].flops, 1000000u);
   EXPECT_EQ(parsed.totalFlops(), 1000000u);
+  EXPECT_EQ(parsed.cache.capacity, 32);
+  EXPECT_EQ(parsed.cache.pageTokens, 16);
+  EXPECT_EQ(parsed.cache.totalDim, "total");
+  EXPECT_EQ(parsed.cache.batchDim, "");
+  ASSERT_EQ(parsed.cache.states.size(), 1u);
+  EXPECT_EQ(parsed.cache.states[0].present, "present.0.key");
+  EXPECT_EQ(parsed.cache.states[0].shape,
+            (std::vector<int64_t>{1, 3, 32, 64}));
+}
+
+TEST(PackageFormat, CachesOfTheWrongShapeAreRefused) {
+  Manifest manifest = sampleManifest();
+  manifest.cache.states[0].shape = {1, 3, 16, 64};
+  std::string bytes = serializeManifest(manifest);
+  Manifest parsed;
+  std::string error;
+  EXPECT_FALSE(parseManifest(bytes.data(), bytes.size(), parsed, error));
+  EXPECT_EQ(error, "the manifest's cache 'past.0.key' is not [1, heads, "
+                   "capacity, head_dim]");
 }
 
 TEST(PackageFormat, EveryTruncatedManifestIsRefused) {
@@ -103,7 +127,7 @@ TEST(PackageFormat, OtherManifestVersionsAreNamed) {
   std::string error;
   EXPECT_FALSE(parseManifest(bytes.data(), bytes.size(), parsed, error));
   EXPECT_EQ(error,
-            "the manifest has version 9; this runtime reads version 2");
+            "the manifest has version 9; this runtime reads version 3");
 }
 
 TEST(PackageFormat, TrailingBytesAreRefused) {

@@ -174,6 +174,38 @@ kiln_status_t kiln_session_run(kiln_session_t *session,
                                const kiln_tensor_t *inputs, size_t input_count,
                                kiln_tensor_t *outputs, size_t output_count);
 
+/*===-- The session's key/value cache --------------------------------------===*/
+
+/* A decoder compiled with `kiln compile --kv-cache=session` keeps its
+ * past keys and values in the session instead of taking them as inputs
+ * and returning them as outputs: its past_key_values.* inputs and present.*
+ * outputs are gone from its signature, and each run appends its tokens'
+ * keys and values to the session's cache, in place. A run gives the new
+ * tokens (input_ids, position_ids) and the attention mask over the cached
+ * and new tokens together; the mask's length (the present outputs'
+ * sequence dimension, e.g. total_sequence_length) must be the cache's
+ * length plus the new tokens. The batch is 1. Prefill and decode are the
+ * same call with more or fewer tokens. A run that would overflow the
+ * cache fails with KILN_STATUS_RESOURCE_EXHAUSTED and changes nothing. */
+
+/* The tokens a session's cache holds at most; 0 for a package whose cache,
+ * if any, is ordinary inputs and outputs. */
+int64_t kiln_model_cache_capacity(const kiln_model_t *model);
+
+/* The tokens the session's cache holds now. */
+kiln_status_t kiln_session_cache_length(const kiln_session_t *session,
+                                        int64_t *out_length);
+
+/* Keeps the first `length` cached tokens and forgets the rest, so that the
+ * next run continues at that position (0 starts a new sequence). `length`
+ * may not exceed the current length. */
+kiln_status_t kiln_session_truncate_cache(kiln_session_t *session,
+                                          int64_t length);
+
+/* Empties the session's cache: kiln_session_truncate_cache(session, 0); for
+ * a package without a session cache it does nothing. */
+kiln_status_t kiln_session_reset(kiln_session_t *session);
+
 /*===-- Profiling ---------------------------------------------------------===*/
 
 /* One kernel of a run: a loop nest of the CPU code, named after the ONNX

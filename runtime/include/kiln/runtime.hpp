@@ -68,6 +68,8 @@ public:
   }
   /// The compiler's count of one run's floating-point operations.
   uint64_t flops() const { return kiln_model_flops(model_); }
+  /// See kiln_model_cache_capacity: 0 without a session cache.
+  int64_t cacheCapacity() const { return kiln_model_cache_capacity(model_); }
   kiln_model_t *get() const { return model_; }
 
 private:
@@ -95,6 +97,17 @@ public:
     check(kiln_session_run(session_, inputs.data(), inputs.size(),
                            outputs.data(), outputs.size()));
   }
+  /// See kiln_session_cache_length, kiln_session_truncate_cache and
+  /// kiln_session_reset.
+  int64_t cacheLength() const {
+    int64_t length = 0;
+    check(kiln_session_cache_length(session_, &length));
+    return length;
+  }
+  void truncateCache(int64_t length) {
+    check(kiln_session_truncate_cache(session_, length));
+  }
+  void reset() { check(kiln_session_reset(session_)); }
   /// See kiln_session_set_profiling and kiln_session_profile.
   void setProfiling(bool enabled) {
     check(kiln_session_set_profiling(session_, enabled ? 1 : 0));

@@ -1,0 +1,304 @@
+//===- Generate.cpp - `kiln generate` -------------------------------------===//
+//
+//   kiln generate MODEL.kiln --tokenizer MODEL.gguf --prompt TEXT
+//                 [--max-tokens N] [--temperature T] [--top-p P] [--seed S]
+//                 [--threads N] [--ignore-eos] [--ids] [--save-logits F.npy]
+//   kiln generate MODEL.kiln --prompt-ids 1,2,3 ...
+//
+// Text generation with a decoder compiled with --kv-cache=session: the
+// prompt runs once (prefill), then one token per run (decode), each
+// appending its keys and values to the session's cache. Tokens stream to
+// stdout as they come; a last line on stderr gives the prefill and decode
+// speeds.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/driver/Commands.h"
+#include "compiler/driver/Npy.h"
+#include "compiler/llm/BpeTokenizer.h"
+#include "compiler/llm/TokenSampler.h"
+
+#include "kiln/runtime.hpp"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+using namespace mlir::kiln;
+namespace cl = llvm::cl;
+
+cl::SubCommand mlir::kiln::generateCommand(
+    "generate",
+    "Generate text with a decoder compiled with --kv-cache=session");
+cl::OptionCategory mlir::kiln::generateCategory("kiln generate options");
+
+namespace {
+
+cl::opt<std::string> packagePath(cl::Positional, cl::Required,
+                                 cl::desc("<model.kiln>"),
+                                 cl::sub(generateCommand),
+                                 cl::cat(generateCategory));
+cl::opt<std::string> tokenizerPath(
+    "tokenizer",
+    cl::desc("The GGUF file whose tokenizer turns text into tokens and back"),
+    cl::value_desc("model.gguf"), cl::sub(generateCommand),
+    cl::cat(generateCategory));
+cl::opt<std::string> prompt("prompt", cl::desc("The prompt, as text"),
+                            cl::sub(generateCommand),
+                            cl::cat(generateCategory));
+cl::opt<std::string> promptFile("prompt-file",
+                                cl::desc("The prompt, from a file"),
+                                cl::sub(generateCommand),
+                                cl::cat(generateCategory));
+cl::opt<std::string> promptIds(
+    "prompt-ids",
+    cl::desc("The prompt as token ids, comma-separated (no tokenizer needed)"),
+    cl::sub(generateCommand), cl::cat(generateCategory));
+cl::opt<unsigned> maxTokens("max-tokens",
+                            cl::desc("Tokens to generate at most (64)"),
+                            cl::init(64), cl::sub(generateCommand),
+                            cl::cat(generateCategory));
+cl::opt<double> temperature(
+    "temperature",
+    cl::desc("Sampling temperature; 0 (the default) picks the likeliest "
+             "token"),
+    cl::init(0.0), cl::sub(generateCommand), cl::cat(generateCategory));
+cl::opt<double> topP("top-p",
+                     cl::desc("Sample from the likeliest tokens whose "
+                              "probability reaches P (1: all)"),
+                     cl::init(1.0), cl::sub(generateCommand),
+                     cl::cat(generateCategory));
+cl::opt<uint64_t> seed("seed", cl::desc("Seed of the sampler (0)"), cl::init(0),
+                       cl::sub(generateCommand), cl::cat(generateCategory));
+cl::opt<int> threadCount("threads",
+                         cl::desc("Threads to run on (0: every core)"),
+                         cl::init(0), cl::sub(generateCommand),
+                         cl::cat(generateCategory));
+cl::opt<bool> ignoreEos("ignore-eos",
+                        cl::desc("Go on past the end-of-sequence token"),
+                        cl::init(false), cl::sub(generateCommand),
+                        cl::cat(generateCategory));
+cl::opt<bool> printIds("ids", cl::desc("Print token ids instead of text"),
+                       cl::init(false), cl::sub(generateCommand),
+                       cl::cat(generateCategory));
+cl::opt<std::string> saveLogits(
+    "save-logits",
+    cl::desc("Write the logits each generated token was chosen from, "
+             "float32 [tokens, vocabulary], to a .npy file"),
+    cl::value_desc("file.npy"), cl::sub(generateCommand),
+    cl::cat(generateCategory));
+
+int fail(const std::string &message) {
+  llvm::errs() << "kiln: error: " << message << "\n";
+  return 1;
+}
+
+/// The inputs generate fills, by position in the model's signature.
+struct DecoderInputs {
+  int inputIds = -1, attentionMask = -1, positionIds = -1;
+  size_t logits = 0;
+};
+
+bool findDecoderInputs(const ::kiln::Model &model, DecoderInputs &found,
+                       std::string &error) {
+  for (size_t i = 0; i < model.inputCount(); ++i) {
+    kiln_tensor_info_t info = model.input(i);
+    std::string name = info.name;
+    int *slot = name == "input_ids"        ? &found.inputIds
+                : name == "attention_mask" ? &found.attentionMask
+                : name == "position_ids"   ? &found.positionIds
+                                           : nullptr;
+    if (!slot || info.dtype != KILN_DTYPE_INT64 || info.rank != 2) {
+      error = "input '" + name +
+              "' is not one generate fills (int64 [batch, tokens] "
+              "input_ids, attention_mask, position_ids)";
+      return false;
+    }
+    *slot = int(i);
+  }
+  if (found.inputIds < 0) {
+    error = "the model has no input 'input_ids'";
+    return false;
+  }
+  found.logits = model.outputCount();
+  for (size_t i = 0; i < model.outputCount(); ++i)
+    if (std::string(model.output(i).name) == "logits")
+      found.logits = i;
+  if (found.logits == model.outputCount() ||
+      model.output(found.logits).dtype != KILN_DTYPE_FLOAT32 ||
+      model.output(found.logits).rank != 3) {
+    error = "the model has no float32 output 'logits' [batch, tokens, "
+            "vocabulary]";
+    return false;
+  }
+  return true;
+}
+
+bool parseIds(const std::string &text, std::vector<int64_t> &ids) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(text).split(parts, ',', -1, false);
+  for (llvm::StringRef part : parts) {
+    int64_t id;
+    if (part.trim().getAsInteger(10, id) || id < 0)
+      return false;
+    ids.push_back(id);
+  }
+  return !ids.empty();
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+} // namespace
+
+int mlir::kiln::runGenerateCommand() {
+  int sources = !prompt.empty() + !promptFile.empty() + !promptIds.empty();
+  if (sources != 1)
+    return fail("give the prompt once: --prompt, --prompt-file or "
+                "--prompt-ids");
+  if (promptIds.empty() && tokenizerPath.empty())
+    return fail("a text prompt needs --tokenizer MODEL.gguf");
+  if (temperature < 0 || topP <= 0 || topP > 1)
+    return fail("--temperature must be >= 0 and --top-p in (0, 1]");
+
+  std::unique_ptr<::kiln::llm::BpeTokenizer> tokenizer;
+  if (!tokenizerPath.empty()) {
+    std::string error;
+    std::optional<::kiln::llm::GgufMetadata> gguf =
+        ::kiln::llm::GgufMetadata::read(tokenizerPath, error);
+    if (gguf)
+      tokenizer = ::kiln::llm::BpeTokenizer::fromGguf(*gguf, error);
+    if (!tokenizer)
+      return fail(tokenizerPath + ": " + error);
+  }
+  std::vector<int64_t> tokens;
+  if (!promptIds.empty()) {
+    if (!parseIds(promptIds, tokens))
+      return fail("--prompt-ids '" + promptIds +
+                  "' is not a comma-separated list of token ids");
+  } else {
+    std::string text = prompt;
+    if (!promptFile.empty()) {
+      std::ifstream file(promptFile, std::ios::binary);
+      if (!file)
+        return fail(promptFile + ": cannot read the prompt file");
+      std::stringstream contents;
+      contents << file.rdbuf();
+      text = contents.str();
+    }
+    tokens = tokenizer->encode(text);
+    if (tokens.empty())
+      return fail("the prompt is empty");
+  }
+
+  try {
+    ::kiln::Model model = ::kiln::Model::load(packagePath);
+    int64_t capacity = model.cacheCapacity();
+    if (!capacity)
+      return fail(packagePath +
+                  ": the package keeps its key/value cache as inputs and "
+                  "outputs; compile it with --kv-cache=session to generate");
+    DecoderInputs slots;
+    std::string error;
+    if (!findDecoderInputs(model, slots, error))
+      return fail(packagePath + ": " + error);
+    int64_t vocabulary = model.output(slots.logits).shape[2];
+    for (int64_t token : tokens)
+      if (token >= vocabulary && vocabulary > 0)
+        return fail("prompt token " + std::to_string(token) +
+                    " is outside the model's vocabulary of " +
+                    std::to_string(vocabulary));
+    if (int64_t(tokens.size()) >= capacity)
+      return fail("the prompt has " + std::to_string(tokens.size()) +
+                  " tokens; the package's cache holds " +
+                  std::to_string(capacity) +
+                  " (compile with a larger --max-context)");
+    int64_t budget = std::min<int64_t>(maxTokens, capacity - tokens.size());
+
+    ::kiln::Session session(model, threadCount);
+    ::kiln::llm::TokenSampler sampler(temperature, topP, seed);
+    std::vector<float> savedLogits;
+    std::vector<int64_t> step = tokens;
+    int64_t generated = 0, cached = 0;
+    double prefillSeconds = 0, decodeSeconds = 0;
+    bool hitEos = false;
+    while (generated < budget) {
+      int64_t count = int64_t(step.size());
+      std::vector<int64_t> mask(cached + count, 1), positions(count);
+      for (int64_t i = 0; i < count; ++i)
+        positions[i] = cached + i;
+      int64_t tokenShape[2] = {1, count}, maskShape[2] = {1, cached + count};
+      std::vector<kiln_tensor_t> inputs(model.inputCount());
+      auto bind = [&](int slot, std::vector<int64_t> &data,
+                      const int64_t *shape) {
+        if (slot >= 0)
+          inputs[slot] = {nullptr,     KILN_DTYPE_INT64,
+                          2,           shape,
+                          data.data(), data.size() * sizeof(int64_t)};
+      };
+      bind(slots.inputIds, step, tokenShape);
+      bind(slots.attentionMask, mask, maskShape);
+      bind(slots.positionIds, positions, tokenShape);
+      std::vector<kiln_tensor_t> outputs(model.outputCount());
+      auto start = std::chrono::steady_clock::now();
+      session.run(inputs, outputs);
+      (cached ? decodeSeconds : prefillSeconds) += secondsSince(start);
+      cached += count;
+
+      const kiln_tensor_t &logits = outputs[slots.logits];
+      int64_t rows = logits.shape[1], width = logits.shape[2];
+      const float *last =
+          static_cast<const float *>(logits.data) + (rows - 1) * width;
+      int64_t token = sampler.next(last, width);
+      if (!saveLogits.empty())
+        savedLogits.insert(savedLogits.end(), last, last + width);
+      ++generated;
+      if (printIds)
+        llvm::outs() << (generated > 1 ? " " : "") << token;
+      else if (tokenizer)
+        llvm::outs() << tokenizer->decode(token);
+      else
+        llvm::outs() << (generated > 1 ? " " : "") << token;
+      llvm::outs().flush();
+      if (tokenizer && token == tokenizer->endOfSequence() && !ignoreEos) {
+        hitEos = true;
+        break;
+      }
+      step.assign(1, token);
+    }
+    llvm::outs() << "\n";
+    llvm::outs().flush();
+    if (!saveLogits.empty()) {
+      int64_t width = generated ? int64_t(savedLogits.size()) / generated : 0;
+      int64_t shape[2] = {generated, width};
+      if (!writeNpy(saveLogits, KILN_DTYPE_FLOAT32, shape, 2,
+                    savedLogits.data(), error))
+        return fail(error);
+    }
+    // The first token comes from the prefill; the others from decode runs.
+    int64_t decoded = generated - 1;
+    llvm::errs() << llvm::format(
+        "kiln: prefill %zu tokens in %.1f ms (%.1f tokens/s), decode %lld "
+        "tokens in %.1f ms (%.1f tokens/s)%s\n",
+        tokens.size(), prefillSeconds * 1e3,
+        prefillSeconds > 0 ? tokens.size() / prefillSeconds : 0.0,
+        (long long)decoded, decodeSeconds * 1e3,
+        decodeSeconds > 0 ? decoded / decodeSeconds : 0.0,
+        hitEos ? ", stopped at end of sequence" : "");
+    if (!hitEos && generated < int64_t(maxTokens))
+      return fail("the key/value cache is full after " +
+                  std::to_string(generated) + " generated tokens (it holds " +
+                  std::to_string(capacity) +
+                  "; compile with a larger --max-context)");
+  } catch (const ::kiln::Error &error) {
+    return fail(error.what());
+  }
+  return 0;
+}

@@ -1,0 +1,40 @@
+// RUN: kiln-opt %s -kiln-graph-session-kv-cache="max-context=40 page=16" | FileCheck %s
+
+// One layer's keys: present = Concat(past, new) becomes a write of the new
+// rows into a 48-token cache (40 rounded up to pages of 16) at the cached
+// length, and a view of the filled prefix; the past input's Shape reads the
+// prefix before the run. The past input and present output leave the
+// signature; the length and the cache follow the public inputs.
+// CHECK-LABEL: func.func @decoder
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?xi64> {onnx.dim_params = ["batch_size", "total_sequence_length"], onnx.name = "attention_mask"},
+// CHECK-SAME: %[[NEW:.*]]: tensor<?x3x?x8xf32> {onnx.name = "new"},
+// CHECK-SAME: %[[LEN:.*]]: tensor<i64> {kiln.kv_cache_length},
+// CHECK-SAME: %[[CACHE:.*]]: tensor<1x3x48x8xf32> {kiln.kv_cache_state = {past = "past_key_values.0.key", present = "present.0.key"}})
+// CHECK-SAME: -> (tensor<4xi64> {onnx.name = "past_shape"}, tensor<?x3x?x8xf32> {onnx.name = "keys"})
+// CHECK-SAME: attributes {kiln.kv_cache = {batch_dim = "batch_size", capacity = 48 : i64, page = 16 : i64, past_dim = "past_sequence_length", total_dim = "total_sequence_length"}}
+// CHECK: %[[N:.*]] = tensor.extract %[[LEN]][]
+// CHECK: %[[L:.*]] = arith.index_cast %[[N]]
+// CHECK: %[[PAST:.*]] = tensor.extract_slice %[[CACHE]][0, 0, 0, 0] [1, 3, %[[L]], 8] [1, 1, 1, 1]
+// CHECK: "onnx.Shape"
+// CHECK: %[[ROWS:.*]] = tensor.cast %[[NEW]] : tensor<?x3x?x8xf32> to tensor<1x3x?x8xf32>
+// CHECK: %[[S:.*]] = tensor.dim %[[ROWS]], %{{.*}}
+// CHECK: %[[ROOM:.*]] = arith.subi %{{.*}}, %[[L]]
+// CHECK: %[[W:.*]] = arith.minui %[[S]], %[[ROOM]]
+// CHECK: %[[FIT:.*]] = tensor.extract_slice %[[ROWS]][0, 0, 0, 0] [1, 3, %[[W]], 8]
+// CHECK: %[[UPDATED:.*]] = tensor.insert_slice %[[FIT]] into %[[CACHE]][0, 0, %[[L]], 0] [1, 3, %[[W]], 8]
+// CHECK: %[[T:.*]] = arith.addi %[[L]], %[[W]]
+// CHECK: %[[VIEW:.*]] = tensor.extract_slice %[[UPDATED]][0, 0, 0, 0] [1, 3, %[[T]], 8]
+// CHECK: %[[KEYS:.*]] = "onnx.Identity"
+// CHECK-NOT: onnx.Concat
+// CHECK: return %{{.*}}, %[[KEYS]]
+func.func @decoder(%mask: tensor<?x?xi64> {onnx.name = "attention_mask", onnx.dim_params = ["batch_size", "total_sequence_length"]},
+                   %past: tensor<?x3x?x8xf32> {onnx.name = "past_key_values.0.key", onnx.dim_params = ["batch_size", "", "past_sequence_length", ""]},
+                   %new: tensor<?x3x?x8xf32> {onnx.name = "new"})
+    -> (tensor<4xi64> {onnx.name = "past_shape"},
+        tensor<?x3x?x8xf32> {onnx.name = "present.0.key", onnx.dim_params = ["batch_size", "", "total_sequence_length", ""]},
+        tensor<?x3x?x8xf32> {onnx.name = "keys"}) {
+  %shape = "onnx.Shape"(%past) : (tensor<?x3x?x8xf32>) -> tensor<4xi64>
+  %present = "onnx.Concat"(%past, %new) {axis = 2 : i64} : (tensor<?x3x?x8xf32>, tensor<?x3x?x8xf32>) -> tensor<?x3x?x8xf32>
+  %keys = "onnx.Identity"(%present) : (tensor<?x3x?x8xf32>) -> tensor<?x3x?x8xf32>
+  return %shape, %present, %keys : tensor<4xi64>, tensor<?x3x?x8xf32>, tensor<?x3x?x8xf32>
+}
