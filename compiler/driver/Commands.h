@@ -32,6 +32,11 @@ extern llvm::cl::OptionCategory generateCategory;
 /// `kiln generate`.
 int runGenerateCommand();
 
+extern llvm::cl::SubCommand perplexityCommand;
+extern llvm::cl::OptionCategory perplexityCategory;
+/// `kiln perplexity`.
+int runPerplexityCommand();
+
 extern llvm::cl::SubCommand tokenizeCommand;
 extern llvm::cl::OptionCategory tokenizeCategory;
 /// `kiln tokenize`.

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/driver/Commands.h"
+#include "compiler/driver/DecoderRunner.h"
 #include "compiler/driver/Npy.h"
 #include "compiler/llm/BpeTokenizer.h"
 #include "compiler/llm/TokenSampler.h"
@@ -98,47 +99,6 @@ int fail(const std::string &message) {
   return 1;
 }
 
-/// The inputs generate fills, by position in the model's signature.
-struct DecoderInputs {
-  int inputIds = -1, attentionMask = -1, positionIds = -1;
-  size_t logits = 0;
-};
-
-bool findDecoderInputs(const ::kiln::Model &model, DecoderInputs &found,
-                       std::string &error) {
-  for (size_t i = 0; i < model.inputCount(); ++i) {
-    kiln_tensor_info_t info = model.input(i);
-    std::string name = info.name;
-    int *slot = name == "input_ids"        ? &found.inputIds
-                : name == "attention_mask" ? &found.attentionMask
-                : name == "position_ids"   ? &found.positionIds
-                                           : nullptr;
-    if (!slot || info.dtype != KILN_DTYPE_INT64 || info.rank != 2) {
-      error = "input '" + name +
-              "' is not one generate fills (int64 [batch, tokens] "
-              "input_ids, attention_mask, position_ids)";
-      return false;
-    }
-    *slot = int(i);
-  }
-  if (found.inputIds < 0) {
-    error = "the model has no input 'input_ids'";
-    return false;
-  }
-  found.logits = model.outputCount();
-  for (size_t i = 0; i < model.outputCount(); ++i)
-    if (std::string(model.output(i).name) == "logits")
-      found.logits = i;
-  if (found.logits == model.outputCount() ||
-      model.output(found.logits).dtype != KILN_DTYPE_FLOAT32 ||
-      model.output(found.logits).rank != 3) {
-    error = "the model has no float32 output 'logits' [batch, tokens, "
-            "vocabulary]";
-    return false;
-  }
-  return true;
-}
-
 bool parseIds(const std::string &text, std::vector<int64_t> &ids) {
   llvm::SmallVector<llvm::StringRef> parts;
   llvm::StringRef(text).split(parts, ',', -1, false);
@@ -199,89 +159,71 @@ int mlir::kiln::runGenerateCommand() {
   }
 
   try {
-    ::kiln::Model model = ::kiln::Model::load(packagePath);
-    int64_t capacity = model.cacheCapacity();
+    std::string error;
+    std::unique_ptr<DecoderRunner> decoder =
+        DecoderRunner::open(packagePath, threadCount, error);
+    if (!decoder)
+      return fail(packagePath + ": " + error);
+    int64_t capacity = decoder->capacity();
     if (!capacity)
       return fail(packagePath +
                   ": the package keeps its key/value cache as inputs and "
                   "outputs; compile it with --kv-cache=session to generate");
-    DecoderInputs slots;
-    std::string error;
-    if (!findDecoderInputs(model, slots, error))
-      return fail(packagePath + ": " + error);
-    int64_t vocabulary = model.output(slots.logits).shape[2];
+    int64_t vocabulary = decoder->vocabulary();
     for (int64_t token : tokens)
-      if (token >= vocabulary && vocabulary > 0)
+      if (token >= vocabulary)
         return fail("prompt token " + std::to_string(token) +
                     " is outside the model's vocabulary of " +
                     std::to_string(vocabulary));
-    if (int64_t(tokens.size()) >= capacity)
+    if (int64_t(tokens.size()) > capacity)
       return fail("the prompt has " + std::to_string(tokens.size()) +
                   " tokens; the package's cache holds " +
                   std::to_string(capacity) +
                   " (compile with a larger --max-context)");
-    int64_t budget = std::min<int64_t>(maxTokens, capacity - tokens.size());
+    // The last token generated is never run, so it needs no room.
+    int64_t budget =
+        std::min<int64_t>(maxTokens, capacity - int64_t(tokens.size()) + 1);
 
-    ::kiln::Session session(model, threadCount);
     ::kiln::llm::TokenSampler sampler(temperature, topP, seed);
     std::vector<float> savedLogits;
     std::vector<int64_t> step = tokens;
-    int64_t generated = 0, cached = 0;
+    int64_t generated = 0;
     double prefillSeconds = 0, decodeSeconds = 0;
     bool hitEos = false;
     while (generated < budget) {
-      int64_t count = int64_t(step.size());
-      std::vector<int64_t> mask(cached + count, 1), positions(count);
-      for (int64_t i = 0; i < count; ++i)
-        positions[i] = cached + i;
-      int64_t tokenShape[2] = {1, count}, maskShape[2] = {1, cached + count};
-      std::vector<kiln_tensor_t> inputs(model.inputCount());
-      auto bind = [&](int slot, std::vector<int64_t> &data,
-                      const int64_t *shape) {
-        if (slot >= 0)
-          inputs[slot] = {nullptr,     KILN_DTYPE_INT64,
-                          2,           shape,
-                          data.data(), data.size() * sizeof(int64_t)};
-      };
-      bind(slots.inputIds, step, tokenShape);
-      bind(slots.attentionMask, mask, maskShape);
-      bind(slots.positionIds, positions, tokenShape);
-      std::vector<kiln_tensor_t> outputs(model.outputCount());
+      bool prefill = decoder->cached() == 0;
       auto start = std::chrono::steady_clock::now();
-      session.run(inputs, outputs);
-      (cached ? decodeSeconds : prefillSeconds) += secondsSince(start);
-      cached += count;
-
-      const kiln_tensor_t &logits = outputs[slots.logits];
-      int64_t rows = logits.shape[1], width = logits.shape[2];
-      const float *last =
-          static_cast<const float *>(logits.data) + (rows - 1) * width;
-      int64_t token = sampler.next(last, width);
+      const float *logits = decoder->run(step);
+      (prefill ? prefillSeconds : decodeSeconds) += secondsSince(start);
+      const float *last = logits + (step.size() - 1) * vocabulary;
+      int64_t token = sampler.next(last, vocabulary);
       if (!saveLogits.empty())
-        savedLogits.insert(savedLogits.end(), last, last + width);
+        savedLogits.insert(savedLogits.end(), last, last + vocabulary);
       ++generated;
-      if (printIds)
-        llvm::outs() << (generated > 1 ? " " : "") << token;
-      else if (tokenizer)
-        llvm::outs() << tokenizer->decode(token);
-      else
-        llvm::outs() << (generated > 1 ? " " : "") << token;
-      llvm::outs().flush();
       if (tokenizer && token == tokenizer->endOfSequence() && !ignoreEos) {
         hitEos = true;
         break;
       }
+      if (printIds || !tokenizer)
+        llvm::outs() << (generated > 1 ? " " : "") << token;
+      else
+        llvm::outs() << tokenizer->decode(token);
+      llvm::outs().flush();
       step.assign(1, token);
     }
     llvm::outs() << "\n";
     llvm::outs().flush();
     if (!saveLogits.empty()) {
-      int64_t width = generated ? int64_t(savedLogits.size()) / generated : 0;
-      int64_t shape[2] = {generated, width};
+      int64_t shape[2] = {generated, vocabulary};
       if (!writeNpy(saveLogits, KILN_DTYPE_FLOAT32, shape, 2,
                     savedLogits.data(), error))
         return fail(error);
     }
+    if (!hitEos && generated < int64_t(maxTokens))
+      return fail("the key/value cache is full after " +
+                  std::to_string(generated) + " generated tokens (it holds " +
+                  std::to_string(capacity) +
+                  "; compile with a larger --max-context)");
     // The first token comes from the prefill; the others from decode runs.
     int64_t decoded = generated - 1;
     llvm::errs() << llvm::format(
@@ -292,11 +234,6 @@ int mlir::kiln::runGenerateCommand() {
         (long long)decoded, decodeSeconds * 1e3,
         decodeSeconds > 0 ? decoded / decodeSeconds : 0.0,
         hitEos ? ", stopped at end of sequence" : "");
-    if (!hitEos && generated < int64_t(maxTokens))
-      return fail("the key/value cache is full after " +
-                  std::to_string(generated) + " generated tokens (it holds " +
-                  std::to_string(capacity) +
-                  "; compile with a larger --max-context)");
   } catch (const ::kiln::Error &error) {
     return fail(error.what());
   }

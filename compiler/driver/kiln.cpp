@@ -5,6 +5,7 @@
 //   kiln inspect MODEL.kiln [--json]
 //   kiln bench MODEL.kiln [--threads N] [--iterations N] [--json]
 //   kiln generate MODEL.kiln --tokenizer MODEL.gguf --prompt TEXT
+//   kiln perplexity MODEL.kiln --tokenizer MODEL.gguf --text FILE
 //   kiln tokenize MODEL.gguf --text FILE
 //   kiln --version
 //
@@ -35,7 +36,7 @@ int main(int argc, char **argv) {
   cl::SetVersionPrinter(printVersion);
   cl::HideUnrelatedOptions(
       {&compileCategory, &runCategory, &inspectCategory, &benchCategory,
-       &generateCategory, &tokenizeCategory});
+       &generateCategory, &perplexityCategory, &tokenizeCategory});
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "Kiln: an ahead-of-time compiler for ONNX models\n\n"
@@ -44,6 +45,7 @@ int main(int argc, char **argv) {
           "  kiln inspect MODEL.kiln\n"
           "  kiln bench MODEL.kiln [--threads N]\n"
           "  kiln generate MODEL.kiln --tokenizer MODEL.gguf --prompt TEXT\n"
+          "  kiln perplexity MODEL.kiln --tokenizer MODEL.gguf --text FILE\n"
           "  kiln tokenize MODEL.gguf --text FILE\n"
           "  kiln --version\n",
           &llvm::errs()))
@@ -58,6 +60,8 @@ int main(int argc, char **argv) {
     return runBenchCommand();
   if (generateCommand)
     return runGenerateCommand();
+  if (perplexityCommand)
+    return runPerplexityCommand();
   if (tokenizeCommand)
     return runTokenizeCommand();
   llvm::errs() << "kiln: error: no command given; try 'kiln --help'\n";

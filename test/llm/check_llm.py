@@ -1,13 +1,24 @@
 #!/usr/bin/env python3
 """Checks a LLaMA-architecture decoder exported from GGUF against its PyTorch
-reference: prefill of a prompt over an empty cache, then decode steps, each
-fed the previous step's present keys and values, through the one ONNX
-graph with symbolic batch, sequence and past lengths; logits and present
-caches within 1e-4 of their scale, and the greedy tokens identical. Also
-that the exporter refuses a file that is not GGUF and a GGUF of another
-architecture with a one-line error.
+reference:
+- the plain graph (`kiln run`): prefill of a prompt over an empty cache,
+  then decode steps, each fed the previous step's present keys and values,
+  through the one ONNX graph with symbolic batch, sequence and past
+  lengths; logits and present caches within the tolerance of their scale,
+  and the greedy tokens identical;
+- the tokenizer (`kiln tokenize`) against Hugging Face's `tokenizers` built
+  from the same vocabulary and merges, on the GPL-3 text and a Unicode
+  sample (when `tokenizers` is installed);
+- the session cache (`--kv-cache=session`, `kiln generate`): greedy
+  generation from a text prompt, every step's logits within the tolerance
+  and the tokens identical (a near-tie, top-2 gap < 1e-4, is reported, not
+  failed);
+- one-line refusals: the exporter's of a file that is not GGUF and of a
+  GGUF of another architecture; `kiln generate`'s of a package without the
+  session cache, of a prompt longer than the cache, of a full cache.
 
     check_llm.py --bin BUILD/bin --work DIR [--gguf MODEL.gguf] [--steps N]
+                 [--generate N] [--tolerance T]
 
 Without --gguf it makes a small random-weight GGUF of SmolLM2's architecture
 (tools/llm/make_test_gguf.py). Run it with a Python that has PyTorch and
@@ -29,7 +40,9 @@ import export_onnx  # noqa: E402
 import gguf_llama  # noqa: E402
 import llama  # noqa: E402
 
-TOLERANCE = 1e-4
+GPL3 = "/usr/share/common-licenses/GPL-3"
+UNICODE_SAMPLE = ("Größe 1234 naïve café \u2014 東京タワー don't  stop\n\n"
+                  "\tx<|im_start|>y  \n")
 
 
 def run_kiln(kiln, package, work, feeds):
@@ -72,6 +85,189 @@ def check_refusals(work):
             reason in lines[0], (path, result.returncode, result.stderr)
 
 
+def one_line_failure(command, reason):
+    """`command` fails with exit code 1 and one line of stderr naming
+    `reason`."""
+    result = subprocess.run(command, capture_output=True, text=True)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and \
+        reason in lines[0], (command, result.returncode, result.stderr)
+
+
+def reference_tokenizer(vocabulary):
+    """Hugging Face's tokenizer of the same vocabulary, merges and special
+    tokens, or None where `tokenizers` is not installed."""
+    try:
+        from tokenizers import Tokenizer, models, pre_tokenizers
+    except ImportError:
+        return None
+    if vocabulary.pre_tokenizer not in ("smollm", "gpt2", "default"):
+        return None
+    vocab = {token: i for i, token in enumerate(vocabulary.tokens)}
+    merges = [tuple(merge.split(" ", 1)) for merge in vocabulary.merges]
+    tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges))
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False,
+                                          use_regex=True)
+    tokenizer.pre_tokenizer = byte_level if vocabulary.pre_tokenizer != \
+        "smollm" else pre_tokenizers.Sequence(
+            [pre_tokenizers.Digits(individual_digits=True), byte_level])
+    tokenizer.add_special_tokens(
+        [token for token, kind in zip(vocabulary.tokens,
+                                      vocabulary.token_types) if kind == 3])
+    return tokenizer
+
+
+def kiln_tokenize(kiln, gguf_path, text_args):
+    out = subprocess.run([kiln, "tokenize", gguf_path, *text_args],
+                         check=True, capture_output=True, text=True).stdout
+    return [int(t) for t in out.split()]
+
+
+def check_tokenizer(kiln, gguf_path, vocabulary, work):
+    """Kiln's tokenizer gives the reference's ids on GPL-3 and a Unicode
+    sample; returns how many tokens it compared (0 when skipped)."""
+    reference = reference_tokenizer(vocabulary)
+    if reference is None:
+        print("tokenizer: no reference (Python package 'tokenizers'); "
+              "not compared")
+        return 0
+    sample = os.path.join(work, "unicode.txt")
+    with open(sample, "w", encoding="utf-8") as f:
+        f.write(UNICODE_SAMPLE)
+    compared = 0
+    for path in (GPL3, sample):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        expected = reference.encode(text).ids
+        actual = kiln_tokenize(kiln, gguf_path, ["--text", path])
+        first = next((i for i, (a, e) in enumerate(zip(actual, expected))
+                      if a != e), min(len(actual), len(expected)))
+        assert actual == expected, \
+            f"{path}: tokens differ from the reference at {first}: " \
+            f"{actual[first:first + 8]} vs {expected[first:first + 8]}"
+        compared += len(expected)
+    return compared
+
+
+def reference_generation(model, past_count, prompt, count):
+    """Greedy tokens after `prompt` and the logits each was chosen from,
+    from the PyTorch reference with its own cache."""
+    past = [t for t in model.empty_cache()]
+    step, tokens, rows = prompt, [], []
+    with torch.no_grad():
+        for _ in range(count):
+            cached = past[0].shape[2]
+            outputs = model(torch.tensor([step]),
+                            torch.ones(1, cached + len(step),
+                                       dtype=torch.int64),
+                            torch.arange(cached, cached + len(step))[None],
+                            *past)
+            row = outputs[0][0, -1].numpy()
+            rows.append(row)
+            tokens.append(int(row.argmax()))
+            past = list(outputs[1:1 + past_count])
+            step = [tokens[-1]]
+    return tokens, np.stack(rows)
+
+
+def near_tie(row):
+    top = np.sort(row)[-2:]
+    return float(top[1] - top[0]) < 1e-4
+
+
+def check_session_cache(kiln, onnx_path, gguf_path, model, past_count, work,
+                        prompt_ids, count, tolerance):
+    """`kiln generate` on a --kv-cache=session package: greedy tokens and
+    logits against the reference, and its one-line refusals."""
+    package = os.path.join(work, "session.kiln")
+    capacity = (len(prompt_ids) + count + 16 + 15) // 16 * 16
+    subprocess.run([kiln, "compile", onnx_path, "--kv-cache=session",
+                    f"--max-context={capacity}", "--kv-page=16",
+                    "-o", package], check=True)
+    logits_path = os.path.join(work, "generated_logits.npy")
+    prompt = ",".join(map(str, prompt_ids))
+    result = subprocess.run(
+        [kiln, "generate", package, "--prompt-ids", prompt,
+         "--max-tokens", str(count), "--ids", "--ignore-eos",
+         "--save-logits", logits_path],
+        check=True, capture_output=True, text=True)
+    generated = [int(t) for t in result.stdout.split()]
+    expected, expected_logits = reference_generation(model, past_count,
+                                                     prompt_ids, count)
+    logits = np.load(logits_path)
+    assert logits.shape == expected_logits.shape, (logits.shape,
+                                                   expected_logits.shape)
+    worst = 0.0
+    for step, (row, reference_row) in enumerate(zip(logits,
+                                                    expected_logits)):
+        error = relative_error(row, reference_row)
+        worst = max(worst, error)
+        assert error <= tolerance, \
+            f"generate step {step}: logits off by {error:.3g}"
+    ties = 0
+    for step, (a, e) in enumerate(zip(generated, expected)):
+        if a != e:
+            assert near_tie(expected_logits[step]), \
+                f"generate step {step}: token {a}, the reference's {e}"
+            ties += 1
+            break  # After a tie the sequences legitimately part.
+    print(f"session cache: {count} greedy tokens after a "
+          f"{len(prompt_ids)}-token prompt, worst relative logit error "
+          f"{worst:.2e}, {'identical' if not ties else 'a near-tie at one step'}"
+          f"; {result.stderr.strip().splitlines()[-1]}")
+
+    # Refusals: a prompt longer than the cache, a cache that fills up.
+    long_prompt = ",".join(["5"] * (capacity + 1))
+    one_line_failure([kiln, "generate", package, "--prompt-ids", long_prompt],
+                     "the prompt has")
+    one_line_failure([kiln, "generate", package, "--prompt-ids", prompt,
+                      "--max-tokens", str(capacity), "--ignore-eos"],
+                     "the key/value cache is full")
+    if gguf_path:
+        one_line_failure([kiln, "generate", package, "--tokenizer",
+                          os.path.join(work, "not.gguf"), "--prompt", "hi"],
+                         "not a GGUF file")
+
+
+def reference_perplexity(model, tokens, window, stride):
+    """The sliding-window perplexity `kiln perplexity` computes: windows of
+    `window` tokens every `stride`, each scoring the tokens no earlier
+    window scored, from an empty cache."""
+    total, scored, done, begin = 0.0, 0, 1, 0
+    with torch.no_grad():
+        while done < len(tokens):
+            end = min(begin + window, len(tokens))
+            chunk = torch.tensor([tokens[begin:end]])
+            logits = model(chunk, torch.ones_like(chunk),
+                           torch.arange(end - begin)[None],
+                           *model.empty_cache())[0][0].double()
+            log_probs = torch.log_softmax(logits, dim=-1)
+            for target in range(max(done, begin + 1), end):
+                total -= float(log_probs[target - begin - 1, tokens[target]])
+                scored += 1
+            done, begin = end, begin + stride
+    return float(np.exp(total / scored)), scored
+
+
+def check_perplexity(kiln, packages, gguf_path, model, limit, window, stride):
+    """`kiln perplexity` on the GPL-3 text within 0.1% of the reference's,
+    through each package."""
+    tokens = kiln_tokenize(kiln, gguf_path, ["--text", GPL3])[:limit]
+    expected, scored = reference_perplexity(model, tokens, window, stride)
+    for package in packages:
+        out = subprocess.run(
+            [kiln, "perplexity", package, "--tokenizer", gguf_path, "--text",
+             GPL3, f"--limit={limit}", f"--window={window}",
+             f"--stride={stride}"],
+            check=True, capture_output=True, text=True).stdout
+        actual = float(out.split()[1])
+        assert f"over {scored} tokens" in out, out
+        assert abs(actual - expected) <= 1e-3 * expected, \
+            f"{package}: perplexity {actual}, the reference's {expected}"
+    print(f"perplexity over {scored} tokens of GPL-3 (window {window}, "
+          f"stride {stride}): {actual:.4f}, the reference's {expected:.4f}")
+
+
 def relative_error(actual, expected):
     return float(np.abs(actual - expected).max() /
                  max(np.abs(expected).max(), 1e-30))
@@ -84,6 +280,16 @@ def main():
     parser.add_argument("--gguf")
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--prompt-length", type=int, default=7)
+    parser.add_argument("--generate", type=int, default=8,
+                        help="tokens kiln generate makes greedily")
+    parser.add_argument("--prompt-chars", type=int, default=200,
+                        help="characters of GPL-3 for its prompt")
+    parser.add_argument("--perplexity-tokens", type=int, default=400,
+                        help="tokens of GPL-3 the perplexity covers")
+    parser.add_argument("--window", type=int, default=128,
+                        help="perplexity window (the stride is half)")
+    parser.add_argument("--tolerance", type=float, default=1e-4,
+                        help="logits' error relative to their scale")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     kiln = os.path.join(args.bin, "kiln")
@@ -95,7 +301,7 @@ def main():
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "llm",
                                                      "make_test_gguf.py"),
                         path], check=True)
-    config, weights, _ = gguf_llama.load(path)
+    config, weights, vocabulary = gguf_llama.load(path)
     model = llama.Llama(config, weights).eval()
     onnx_path = os.path.join(args.work, "model.onnx")
     export_onnx.export(model, onnx_path)
@@ -127,7 +333,7 @@ def main():
                                                  expected.shape)
             error = relative_error(got, expected)
             worst = max(worst, error)
-            assert error <= TOLERANCE, \
+            assert error <= args.tolerance, \
                 f"step {step}: {name} is off by {error:.3g}"
         token = int(actual["logits"][0, -1].argmax())
         generated.append(token)
@@ -138,6 +344,22 @@ def main():
     print(f"LLM matches PyTorch over prefill ({args.prompt_length} tokens) "
           f"and {args.steps} decode steps: worst relative error "
           f"{worst:.2e}, greedy tokens identical")
+
+    # A package without the session cache is no use to generate.
+    one_line_failure([kiln, "generate", package, "--prompt-ids", "5,6"],
+                     "compile it with --kv-cache=session")
+    compared = check_tokenizer(kiln, path, vocabulary, args.work)
+    if compared:
+        print(f"tokenizer: {compared} tokens of GPL-3 and a Unicode sample "
+              "identical to Hugging Face's")
+    with open(GPL3, encoding="utf-8") as f:
+        text = f.read()[:args.prompt_chars]
+    prompt_ids = kiln_tokenize(kiln, path, ["--string", text])
+    check_session_cache(kiln, onnx_path, path, model, len(past_names),
+                        args.work, prompt_ids, args.generate, args.tolerance)
+    check_perplexity(kiln, [package, os.path.join(args.work, "session.kiln")],
+                     path, model, args.perplexity_tokens, args.window,
+                     args.window // 2)
     return 0
 
 

@@ -3,13 +3,17 @@
 grouped-query attention, RoPE, RMSNorm, SiLU-gated MLP, tied embeddings)
 for tests: Q4_1 projections and a Q8_0 embedding, like the real file, and
 the real file's layout of query and key rows (permuted as llama.cpp's
-converter does), with a byte-level vocabulary of the 256 byte tokens.
+converter does), with a byte-level vocabulary: the 256 byte tokens and
+merges learned from a fixed English sample, so that tokenizers have merges
+to apply.
 
     make_test_gguf.py OUT.gguf [--layers 2] [--hidden 64] [--heads 4]
                       [--kv-heads 2] [--ffn 96] [--seed 0]
 """
 
 import argparse
+import collections
+import re
 import sys
 
 import numpy as np
@@ -32,6 +36,45 @@ def byte_tokens():
     return [codes[b] for b in range(256)]
 
 
+SAMPLE = ("the quick brown fox jumps over the lazy dog; the dog sleeps in "
+          "the sun, and the fox runs on. there is nothing in these lines "
+          "but the words of a test, and then the end of the text.")
+
+
+def learn_merges(count):
+    """BPE merges over SAMPLE's words (a leading space kept, as GPT-2's
+    pre-tokenizer does): the most frequent adjacent pair first, ties to the
+    smaller pair. Returns the merges ("left right") and the new tokens."""
+    chars = byte_tokens()
+    words = collections.Counter(
+        tuple(chars[b] for b in word.encode())
+        for word in re.findall(r" ?[a-z]+", SAMPLE))
+    merges, tokens = [], []
+    for _ in range(count):
+        pairs = collections.Counter()
+        for word, n in words.items():
+            for pair in zip(word, word[1:]):
+                pairs[pair] += n
+        if not pairs:
+            break
+        best = min(pairs, key=lambda pair: (-pairs[pair], pair))
+        merges.append(f"{best[0]} {best[1]}")
+        tokens.append(best[0] + best[1])
+        merged = collections.Counter()
+        for word, n in words.items():
+            out, i = [], 0
+            while i < len(word):
+                if word[i:i + 2] == best:
+                    out.append(best[0] + best[1])
+                    i += 2
+                else:
+                    out.append(word[i])
+                    i += 1
+            merged[tuple(out)] += n
+        words = merged
+    return merges, tokens
+
+
 def permute(weight, heads):
     """llama.cpp's converter's row order for query and key projections."""
     rows = weight.shape[0]
@@ -51,7 +94,9 @@ def main():
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     head_dim = args.hidden // args.heads
-    tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + byte_tokens()
+    merges, merged = learn_merges(40)
+    tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + byte_tokens() + \
+        merged
 
     writer = gguf.GGUFWriter(args.output, "llama")
     writer.add_block_count(args.layers)
@@ -66,8 +111,8 @@ def main():
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre("smollm")
     writer.add_token_list(tokens)
-    writer.add_token_types([3, 3, 3] + [1] * 256)
-    writer.add_token_merges([])
+    writer.add_token_types([3, 3, 3] + [1] * (len(tokens) - 3))
+    writer.add_token_merges(merges)
     writer.add_bos_token_id(1)
     writer.add_eos_token_id(2)
 
