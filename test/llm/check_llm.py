@@ -229,6 +229,67 @@ def check_session_cache(kiln, onnx_path, gguf_path, model, past_count, work,
                          "not a GGUF file")
 
 
+def check_plain_graph(kiln, package, model, past_names, present_names,
+                      vocab_size, args):
+    """Prefill, then decode steps fed the last step's present caches,
+    through `kiln run` on the plain graph."""
+    rng = np.random.default_rng(5)
+    tokens = rng.integers(3, vocab_size,
+                          (1, args.prompt_length)).astype(np.int64)
+    past = [t.numpy() for t in model.empty_cache()]
+    worst, generated, expected_tokens = 0.0, [], []
+    for step in range(args.steps + 1):
+        length, past_length = tokens.shape[1], past[0].shape[2]
+        feeds = {"input_ids": tokens,
+                 "attention_mask": np.ones((1, past_length + length),
+                                           np.int64),
+                 "position_ids": np.arange(past_length, past_length + length,
+                                           dtype=np.int64)[None]}
+        feeds.update(zip(past_names, past))
+        with torch.no_grad():
+            reference = [r.numpy() for r in model(
+                *[torch.from_numpy(v) for v in feeds.values()])]
+        actual = run_kiln(kiln, package, args.work, feeds)
+        names = ["logits"] + present_names
+        for name, expected in zip(names, reference):
+            got = actual[name]
+            assert got.shape == expected.shape, (step, name, got.shape,
+                                                 expected.shape)
+            error = relative_error(got, expected)
+            worst = max(worst, error)
+            assert error <= args.tolerance, \
+                f"step {step}: {name} is off by {error:.3g}"
+        token = int(actual["logits"][0, -1].argmax())
+        generated.append(token)
+        expected_tokens.append(int(reference[0][0, -1].argmax()))
+        past = [actual[name] for name in names[1:]]
+        tokens = np.array([[token]], np.int64)
+    assert generated == expected_tokens, (generated, expected_tokens)
+    print(f"LLM matches PyTorch over prefill ({args.prompt_length} tokens) "
+          f"and {args.steps} decode steps: worst relative error "
+          f"{worst:.2e}, greedy tokens identical")
+
+
+
+def check_prefill(kiln, package, model, prompt_ids, tolerance, work):
+    """`kiln run` on the session package (a fresh session, an empty cache):
+    the logits at every position of the prompt."""
+    count = len(prompt_ids)
+    feeds = {"input_ids": np.array([prompt_ids], np.int64),
+             "attention_mask": np.ones((1, count), np.int64),
+             "position_ids": np.arange(count, dtype=np.int64)[None]}
+    actual = run_kiln(kiln, package, work, feeds)["logits"]
+    with torch.no_grad():
+        expected = model(*[torch.from_numpy(v) for v in feeds.values()],
+                         *model.empty_cache())[0].numpy()
+    errors = [relative_error(a, e) for a, e in zip(actual[0], expected[0])]
+    assert max(errors) <= tolerance, \
+        f"prefill position {int(np.argmax(errors))}: logits off by " \
+        f"{max(errors):.3g}"
+    print(f"prefill of {count} tokens: logits at every position within "
+          f"{max(errors):.2e} of the reference (relative to each row's scale)")
+
+
 def reference_perplexity(model, tokens, window, stride):
     """The sliding-window perplexity `kiln perplexity` computes: windows of
     `window` tokens every `stride`, each scoring the tokens no earlier
@@ -288,6 +349,9 @@ def main():
                         help="tokens of GPL-3 the perplexity covers")
     parser.add_argument("--window", type=int, default=128,
                         help="perplexity window (the stride is half)")
+    parser.add_argument("--session-only", action="store_true",
+                        help="skip the plain graph (its compilation and "
+                             "kiln run steps)")
     parser.add_argument("--tolerance", type=float, default=1e-4,
                         help="logits' error relative to their scale")
     args = parser.parse_args()
@@ -305,49 +369,18 @@ def main():
     model = llama.Llama(config, weights).eval()
     onnx_path = os.path.join(args.work, "model.onnx")
     export_onnx.export(model, onnx_path)
-    package = os.path.join(args.work, "model.kiln")
-    subprocess.run([kiln, "compile", onnx_path, "-o", package], check=True)
-
     past_names, present_names = export_onnx.cache_names(config.layers)
-    rng = np.random.default_rng(5)
-    tokens = rng.integers(3, config.vocab_size,
-                          (1, args.prompt_length)).astype(np.int64)
-    past = [t.numpy() for t in model.empty_cache()]
-    worst, generated, expected_tokens = 0.0, [], []
-    for step in range(args.steps + 1):
-        length, past_length = tokens.shape[1], past[0].shape[2]
-        feeds = {"input_ids": tokens,
-                 "attention_mask": np.ones((1, past_length + length),
-                                           np.int64),
-                 "position_ids": np.arange(past_length, past_length + length,
-                                           dtype=np.int64)[None]}
-        feeds.update(zip(past_names, past))
-        with torch.no_grad():
-            reference = [r.numpy() for r in model(
-                *[torch.from_numpy(v) for v in feeds.values()])]
-        actual = run_kiln(kiln, package, args.work, feeds)
-        names = ["logits"] + present_names
-        for name, expected in zip(names, reference):
-            got = actual[name]
-            assert got.shape == expected.shape, (step, name, got.shape,
-                                                 expected.shape)
-            error = relative_error(got, expected)
-            worst = max(worst, error)
-            assert error <= args.tolerance, \
-                f"step {step}: {name} is off by {error:.3g}"
-        token = int(actual["logits"][0, -1].argmax())
-        generated.append(token)
-        expected_tokens.append(int(reference[0][0, -1].argmax()))
-        past = [actual[name] for name in names[1:]]
-        tokens = np.array([[token]], np.int64)
-    assert generated == expected_tokens, (generated, expected_tokens)
-    print(f"LLM matches PyTorch over prefill ({args.prompt_length} tokens) "
-          f"and {args.steps} decode steps: worst relative error "
-          f"{worst:.2e}, greedy tokens identical")
-
-    # A package without the session cache is no use to generate.
-    one_line_failure([kiln, "generate", package, "--prompt-ids", "5,6"],
-                     "compile it with --kv-cache=session")
+    packages = []
+    if not args.session_only:
+        package = os.path.join(args.work, "model.kiln")
+        subprocess.run([kiln, "compile", onnx_path, "-o", package],
+                       check=True)
+        check_plain_graph(kiln, package, model, past_names, present_names,
+                          config.vocab_size, args)
+        # A package without the session cache is no use to generate.
+        one_line_failure([kiln, "generate", package, "--prompt-ids", "5,6"],
+                         "compile it with --kv-cache=session")
+        packages.append(package)
     compared = check_tokenizer(kiln, path, vocabulary, args.work)
     if compared:
         print(f"tokenizer: {compared} tokens of GPL-3 and a Unicode sample "
@@ -357,7 +390,9 @@ def main():
     prompt_ids = kiln_tokenize(kiln, path, ["--string", text])
     check_session_cache(kiln, onnx_path, path, model, len(past_names),
                         args.work, prompt_ids, args.generate, args.tolerance)
-    check_perplexity(kiln, [package, os.path.join(args.work, "session.kiln")],
+    session = os.path.join(args.work, "session.kiln")
+    check_prefill(kiln, session, model, prompt_ids, args.tolerance, args.work)
+    check_perplexity(kiln, packages + [session],
                      path, model, args.perplexity_tokens, args.window,
                      args.window // 2)
     return 0

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""The LLM benchmark: a decoder from a GGUF file (SmolLM2-135M-Instruct by
+default) on Kiln (FP32 and BF16, the session cache), onnxruntime (FP32, the
+same ONNX file, past and present caches as inputs and outputs) and
+llama.cpp (llama-cpp-python, the original GGUF), at 1 and 2 threads:
+prefill of a 512-token prompt in tokens/s, and decode in ms per token
+after a prompt of 128, 1,024 and 4,096 tokens (the median of the steps).
+Also the bandwidth a Kiln decode step achieves: the bytes of weights and
+cache it reads per token over its time, against the machine's streaming
+read (test/bench/read_bandwidth.c).
+
+    llm_bench.py --bin BUILD/bin --gguf MODEL.gguf --work DIR
+                 [--threads 1,2] [--contexts 128,1024,4096] [--prefill 512]
+                 [--steps 16] [--json FILE]
+
+The prompt is the GPL-3 text's tokens, repeated where it is too short.
+Packages and the ONNX export are kept in --work between runs. Runs on the
+machine as it is: the numbers are medians, and each row's engines run one
+after the other in the same process tree.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+GPL3 = "/usr/share/common-licenses/GPL-3"
+LLM_PYTHON = os.path.join(ROOT, "build", "llm-venv", "bin", "python")
+
+
+def prompt_tokens(kiln, gguf, count):
+    out = subprocess.run([kiln, "tokenize", gguf, "--text", GPL3],
+                         check=True, capture_output=True, text=True).stdout
+    tokens = [int(t) for t in out.split()]
+    while len(tokens) < count:
+        tokens += tokens
+    return tokens[:count]
+
+
+def prepare(args, capacity):
+    """The ONNX export and the Kiln packages, made once in --work."""
+    os.makedirs(args.work, exist_ok=True)
+    onnx_path = os.path.join(args.work, "model.onnx")
+    if not os.path.exists(onnx_path):
+        subprocess.run([LLM_PYTHON, os.path.join(ROOT, "tools", "llm",
+                                                 "export_onnx.py"),
+                        args.gguf, "-o", onnx_path], check=True)
+    packages = {}
+    for precision in ("fp32", "bf16"):
+        path = os.path.join(args.work, f"session-{precision}-{capacity}.kiln")
+        if not os.path.exists(path):
+            subprocess.run([os.path.join(args.bin, "kiln"), "compile",
+                            onnx_path, "--kv-cache=session",
+                            f"--max-context={capacity}",
+                            f"--precision={precision}", "-o", path],
+                           check=True)
+        packages[precision] = path
+    return onnx_path, packages
+
+
+STATS = re.compile(r"prefill (\d+) tokens in ([\d.]+) ms .*decode (\d+) "
+                   r"tokens in ([\d.]+) ms")
+
+
+def kiln_run(kiln, package, tokens, steps, threads):
+    """(prefill ms, decode ms per token) of `kiln generate`."""
+    result = subprocess.run(
+        [kiln, "generate", package, "--prompt-ids", ",".join(map(str, tokens)),
+         "--max-tokens", str(steps + 1), "--ignore-eos", "--ids",
+         f"--threads={threads}"], check=True, capture_output=True, text=True)
+    match = STATS.search(result.stderr)
+    return float(match.group(2)), float(match.group(4)) / int(match.group(3))
+
+
+class OnnxRuntimeDecoder:
+    """The plain graph on onnxruntime: every step takes the past caches and
+    returns the present ones."""
+
+    def __init__(self, path, threads):
+        import onnxruntime
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            path, options, providers=["CPUExecutionProvider"])
+        self.pasts = [i for i in self.session.get_inputs()
+                      if i.name.startswith("past_key_values.")]
+
+    def run(self, tokens, past):
+        cached = past[0].shape[2] if past else 0
+        feeds = {"input_ids": np.array([tokens], np.int64),
+                 "attention_mask": np.ones((1, cached + len(tokens)), np.int64),
+                 "position_ids": np.arange(cached, cached + len(tokens),
+                                           dtype=np.int64)[None]}
+        if not past:
+            past = [np.zeros((1, i.shape[1], 0, i.shape[3]), np.float32)
+                    for i in self.pasts]
+        feeds.update({i.name: p for i, p in zip(self.pasts, past)})
+        outputs = self.session.run(None, feeds)
+        return outputs[0], outputs[1:]
+
+    def measure(self, tokens, steps):
+        start = time.perf_counter()
+        logits, past = self.run(tokens, None)
+        prefill = (time.perf_counter() - start) * 1e3
+        times, token = [], int(logits[0, -1].argmax())
+        for _ in range(steps):
+            start = time.perf_counter()
+            logits, past = self.run([token], past)
+            times.append((time.perf_counter() - start) * 1e3)
+            token = int(logits[0, -1].argmax())
+        return prefill, statistics.median(times)
+
+
+class LlamaCppDecoder:
+    def __init__(self, gguf, threads, capacity):
+        from llama_cpp import Llama
+        self.llm = Llama(model_path=gguf, n_ctx=capacity, n_threads=threads,
+                         n_threads_batch=threads, n_batch=512, verbose=False)
+
+    def measure(self, tokens, steps):
+        self.llm.reset()
+        start = time.perf_counter()
+        self.llm.eval(tokens)
+        prefill = (time.perf_counter() - start) * 1e3
+        times = []
+        token = int(np.argmax(self.llm.scores[self.llm.n_tokens - 1]))
+        for _ in range(steps):
+            start = time.perf_counter()
+            self.llm.eval([token])
+            times.append((time.perf_counter() - start) * 1e3)
+            token = int(np.argmax(self.llm.scores[self.llm.n_tokens - 1]))
+        return prefill, statistics.median(times)
+
+
+def streaming_bandwidth(work):
+    """GB/s of one and two threads reading memory."""
+    binary = os.path.join(work, "read_bandwidth")
+    if not os.path.exists(binary):
+        subprocess.run(["cc", "-O3", "-march=native", "-fopenmp",
+                        os.path.join(ROOT, "test", "bench", "read_bandwidth.c"),
+                        "-o", binary], check=True)
+    out = subprocess.run([binary], check=True, capture_output=True,
+                         text=True).stdout
+    return {int(m.group(1)): float(m.group(2))
+            for m in re.finditer(r"(\d) threads?: ([\d.]+) GB/s", out)}
+
+
+def package_facts(kiln, package):
+    facts = json.loads(subprocess.run([kiln, "inspect", package, "--json"],
+                                      check=True, capture_output=True,
+                                      text=True).stdout)
+    cache = facts["kv_cache"]
+    per_token = sum(4 * c["shape"][1] * c["shape"][3]
+                    for c in cache["caches"])
+    return facts["memory_plan"]["weights_bytes"], per_token
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--gguf", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--contexts", default="128,1024,4096")
+    parser.add_argument("--prefill", type=int, default=512)
+    parser.add_argument("--steps", type=int, default=16)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    kiln = os.path.join(args.bin, "kiln")
+    threads = [int(t) for t in args.threads.split(",")]
+    contexts = [int(c) for c in args.contexts.split(",")]
+    capacity = (max(contexts + [args.prefill]) + args.steps + 16 + 15) // 16 * 16
+    onnx_path, packages = prepare(args, capacity)
+    tokens = prompt_tokens(kiln, args.gguf, max(contexts + [args.prefill]))
+    bandwidth = streaming_bandwidth(args.work)
+    facts = {p: package_facts(kiln, path) for p, path in packages.items()}
+
+    rows = []
+    for count in threads:
+        engines = {"kiln-fp32": lambda t, s: kiln_run(kiln, packages["fp32"],
+                                                      t, s, count),
+                   "kiln-bf16": lambda t, s: kiln_run(kiln, packages["bf16"],
+                                                      t, s, count)}
+        try:
+            engines["onnxruntime"] = OnnxRuntimeDecoder(onnx_path,
+                                                        count).measure
+        except ImportError:
+            print("llm_bench: no onnxruntime; skipping it", file=sys.stderr)
+        try:
+            engines["llama.cpp"] = LlamaCppDecoder(args.gguf, count,
+                                                   capacity).measure
+        except ImportError:
+            print("llm_bench: no llama-cpp-python; skipping it",
+                  file=sys.stderr)
+        for name, measure in engines.items():
+            prefill_ms, _ = measure(tokens[:args.prefill], 1)
+            row = {"engine": name, "threads": count,
+                   "prefill_tokens_per_s": args.prefill / prefill_ms * 1e3}
+            for context in contexts:
+                _, step_ms = measure(tokens[:context], args.steps)
+                row[f"decode_ms_{context}"] = step_ms
+                if name.startswith("kiln"):
+                    weights, per_token = facts[name.split("-")[1]]
+                    read = weights + per_token * (context + args.steps // 2)
+                    row[f"bandwidth_gbs_{context}"] = read / step_ms / 1e6
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+
+    header = ("| engine | threads | prefill tok/s | " +
+              " | ".join(f"decode ms @{c}" for c in contexts) +
+              " | Kiln GB/s @" + "/".join(map(str, contexts)) + " |")
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for row in rows:
+        gbs = "/".join(f"{row[f'bandwidth_gbs_{c}']:.1f}" for c in contexts) \
+            if f"bandwidth_gbs_{contexts[0]}" in row else ""
+        print(f"| {row['engine']} | {row['threads']} | "
+              f"{row['prefill_tokens_per_s']:.0f} | " +
+              " | ".join(f"{row[f'decode_ms_{c}']:.1f}" for c in contexts) +
+              f" | {gbs} |")
+    print("streaming read: " + ", ".join(
+        f"{t} thread{'s' if t > 1 else ''} {g:.1f} GB/s"
+        for t, g in sorted(bandwidth.items())))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rows": rows, "bandwidth": bandwidth}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
