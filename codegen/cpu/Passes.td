@@ -49,6 +49,20 @@ def CpuSelectParallelLoopsPass
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def CpuOutlineKernelsPass : Pass<"kiln-cpu-outline-kernels", "ModuleOp"> {
+  let summary = "Each top-level loop nest of the model function in a function of its own";
+  let description = [{
+    Every top-level op of the model function with regions and no results
+    (a kernel's loop nest, or the `scf.if` choosing its parallel or serial
+    copy) moves into a private function (`@main_kernel_N`), called once
+    where the nest was and marked `noinline` (LLVM's `passthrough`): LLVM's
+    code generation takes time worse than linear in a function's size, and
+    one function holding an LLM's thousands of nests took minutes.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def CpuPrepareEntryPointPass
     : Pass<"kiln-cpu-prepare-entry-point", "ModuleOp"> {
   let summary = "Rename @main and ask for its C interface";

@@ -149,6 +149,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   // exp, erf, tanh, ... as polynomials, so that their loops vectorize.
   function.addPass(createCpuApproximateMathPass());
 
+  pm.addPass(createCpuOutlineKernelsPass());
   pm.addPass(createCpuPrepareEntryPointPass());
   pm.addPass(createConvertSCFToOpenMPPass());
   // Drops the memref.alloca_scope the OpenMP conversion wraps loop bodies
