@@ -131,12 +131,9 @@ int mlir::kiln::runGenerateCommand() {
   std::unique_ptr<::kiln::llm::BpeTokenizer> tokenizer;
   if (!tokenizerPath.empty()) {
     std::string error;
-    std::optional<::kiln::llm::GgufMetadata> gguf =
-        ::kiln::llm::GgufMetadata::read(tokenizerPath, error);
-    if (gguf)
-      tokenizer = ::kiln::llm::BpeTokenizer::fromGguf(*gguf, error);
+    tokenizer = ::kiln::llm::BpeTokenizer::fromGgufFile(tokenizerPath, error);
     if (!tokenizer)
-      return fail(tokenizerPath + ": " + error);
+      return fail(error);
   }
   std::vector<int64_t> tokens;
   if (!promptIds.empty()) {

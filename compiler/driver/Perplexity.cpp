@@ -94,13 +94,10 @@ int mlir::kiln::runPerplexityCommand() {
   contents << file.rdbuf();
 
   std::string error;
-  std::optional<::kiln::llm::GgufMetadata> gguf =
-      ::kiln::llm::GgufMetadata::read(tokenizerPath, error);
-  std::unique_ptr<::kiln::llm::BpeTokenizer> tokenizer;
-  if (gguf)
-    tokenizer = ::kiln::llm::BpeTokenizer::fromGguf(*gguf, error);
+  std::unique_ptr<::kiln::llm::BpeTokenizer> tokenizer =
+      ::kiln::llm::BpeTokenizer::fromGgufFile(tokenizerPath, error);
   if (!tokenizer)
-    return fail(tokenizerPath + ": " + error);
+    return fail(error);
   std::vector<int64_t> tokens = tokenizer->encode(contents.str());
   if (limit && int64_t(tokens.size()) > limit)
     tokens.resize(limit);

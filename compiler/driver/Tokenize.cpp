@@ -60,13 +60,10 @@ int mlir::kiln::runTokenizeCommand() {
     input = contents.str();
   }
   std::string error;
-  std::optional<::kiln::llm::GgufMetadata> gguf =
-      ::kiln::llm::GgufMetadata::read(ggufPath, error);
-  std::unique_ptr<::kiln::llm::BpeTokenizer> tokenizer;
-  if (gguf)
-    tokenizer = ::kiln::llm::BpeTokenizer::fromGguf(*gguf, error);
+  std::unique_ptr<::kiln::llm::BpeTokenizer> tokenizer =
+      ::kiln::llm::BpeTokenizer::fromGgufFile(ggufPath, error);
   if (!tokenizer)
-    return fail(ggufPath + ": " + error);
+    return fail(error);
   if (decode) {
     llvm::SmallVector<llvm::StringRef> parts;
     llvm::StringRef(input).split(parts, ' ', -1, false);

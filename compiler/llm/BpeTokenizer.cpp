@@ -235,6 +235,17 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::fromGguf(const GgufMetadata &gguf,
   return tokenizer;
 }
 
+std::unique_ptr<BpeTokenizer>
+BpeTokenizer::fromGgufFile(const std::string &path, std::string &error) {
+  std::optional<GgufMetadata> gguf = GgufMetadata::read(path, error);
+  if (!gguf)
+    return nullptr;
+  std::unique_ptr<BpeTokenizer> tokenizer = fromGguf(*gguf, error);
+  if (!tokenizer)
+    error = path + ": " + error;
+  return tokenizer;
+}
+
 std::vector<std::string>
 BpeTokenizer::preTokenize(const std::string &text) const {
   std::vector<Character> chars = characters(text);

@@ -33,6 +33,10 @@ public:
   static std::unique_ptr<BpeTokenizer> fromGguf(const GgufMetadata &metadata,
                                                 std::string &error);
 
+  /// The tokenizer of the GGUF file at `path`; the error names the file.
+  static std::unique_ptr<BpeTokenizer> fromGgufFile(const std::string &path,
+                                                    std::string &error);
+
   /// Token ids of `text` (UTF-8), with the beginning-of-sequence token
   /// first when the model asks for one.
   std::vector<int64_t> encode(const std::string &text) const;

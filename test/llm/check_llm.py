@@ -176,11 +176,12 @@ def near_tie(row):
 
 
 def check_session_cache(kiln, onnx_path, gguf_path, model, past_count, work,
-                        prompt_ids, count, tolerance):
+                        prompt_ids, count, tolerance, window):
     """`kiln generate` on a --kv-cache=session package: greedy tokens and
     logits against the reference, and its one-line refusals."""
     package = os.path.join(work, "session.kiln")
-    capacity = (len(prompt_ids) + count + 16 + 15) // 16 * 16
+    # Room for the generation and for a perplexity window.
+    capacity = (max(len(prompt_ids) + count + 16, window) + 15) // 16 * 16
     subprocess.run([kiln, "compile", onnx_path, "--kv-cache=session",
                     f"--max-context={capacity}", "--kv-page=16",
                     "-o", package], check=True)
@@ -389,7 +390,8 @@ def main():
         text = f.read()[:args.prompt_chars]
     prompt_ids = kiln_tokenize(kiln, path, ["--string", text])
     check_session_cache(kiln, onnx_path, path, model, len(past_names),
-                        args.work, prompt_ids, args.generate, args.tolerance)
+                        args.work, prompt_ids, args.generate, args.tolerance,
+                        args.window)
     session = os.path.join(args.work, "session.kiln")
     check_prefill(kiln, session, model, prompt_ids, args.tolerance, args.work)
     check_perplexity(kiln, packages + [session],
