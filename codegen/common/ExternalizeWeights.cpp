@@ -9,6 +9,7 @@
 #include "codegen/common/Passes.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace mlir::kiln {
@@ -24,6 +25,27 @@ namespace {
 /// Weights inside the section start on cache-line (and AVX-512) boundaries.
 constexpr int64_t kWeightAlignment = 64;
 
+
+/// A global whose initial value is a resource blob, given its elements
+/// inline (booleans and sub-byte types, stored otherwise, are left alone).
+LogicalResult inlineResource(memref::GlobalOp global) {
+  auto resource =
+      dyn_cast_or_null<DenseResourceElementsAttr>(global.getInitialValueAttr());
+  if (!resource)
+    return success();
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  auto type = RankedTensorType::get(global.getType().getShape(),
+                                    global.getType().getElementType());
+  bool splat = false;
+  if (blob && type.getElementType().getIntOrFloatBitWidth() >= 8 &&
+      DenseElementsAttr::isValidRawBuffer(type, blob->getData(), splat)) {
+    global.setInitialValueAttr(
+        DenseElementsAttr::getFromRawBuffer(type, blob->getData()));
+    return success();
+  }
+  return global.emitError() << "the constant '" << global.getSymName()
+                            << "' has no data of its type's size";
+}
 
 struct ExternalizeWeightsPass
     : kiln::impl::ExternalizeWeightsPassBase<ExternalizeWeightsPass> {
@@ -47,8 +69,15 @@ struct ExternalizeWeightsPass
       int64_t bytes = elementBytes(type.getElementType()) *
                       type.getNumElements();
       if (!global.getConstant() || !value || !type.hasStaticShape() ||
-          !type.getLayout().isIdentity() || bytes == 0 || bytes < minBytes)
+          !type.getLayout().isIdentity() || bytes == 0)
         continue;
+      if (bytes < minBytes) {
+        // Small constants stay in the code, where the LLVM lowering needs
+        // their elements inline rather than as a resource blob.
+        if (failed(inlineResource(global)))
+          return signalPassFailure();
+        continue;
+      }
       sectionBytes = llvm::alignTo(sectionBytes, kWeightAlignment);
       offsets[global.getSymNameAttr()] = sectionBytes;
       layout.push_back(builder.getDictionaryAttr(
