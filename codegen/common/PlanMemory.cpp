@@ -12,6 +12,11 @@
 // workspace too, to the end of the run: the runtime hands them out as the
 // session's memory, valid until its next run, so a run allocates nothing.
 //
+// Buffers sized at run time cannot be planned; they are freed right after
+// their last use instead of at the end of the function, so that a model
+// over symbolic sizes (an LLM's prefill) holds one layer's intermediates
+// at a time rather than all of them.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/common/Passes.h"
@@ -110,6 +115,7 @@ struct PlanMemoryPass
     // Buffers allocated and freed at the top level of @main, and with
     // plan-results the returned ones, live to the end.
     std::vector<Buffer> buffers;
+    std::vector<std::pair<memref::DeallocOp, int64_t>> earlyFrees;
     for (auto alloc : body.getOps<memref::AllocOp>()) {
       int64_t bytes = staticBytes(alloc.getType());
       memref::DeallocOp dealloc;
@@ -119,8 +125,15 @@ struct PlanMemoryPass
           dealloc = candidate;
           ++deallocs;
         }
-      if (bytes == 0)
+      if (bytes == 0) {
+        if (deallocs == 1 && dealloc->getBlock() == &body) {
+          int64_t last =
+              lastUse(alloc, body, position, position[dealloc]);
+          if (last < position[dealloc])
+            earlyFrees.push_back({dealloc, last});
+        }
         continue;
+      }
       if (deallocs == 1 && dealloc->getBlock() == &body)
         buffers.push_back(
             {alloc, dealloc, position[alloc],
@@ -129,6 +142,13 @@ struct PlanMemoryPass
         buffers.push_back({alloc, nullptr, position[alloc],
                            position[body.getTerminator()], bytes});
     }
+
+    // Dynamically sized buffers: freed after the op of their last use.
+    std::vector<Operation *> ops;
+    for (Operation &op : body)
+      ops.push_back(&op);
+    for (auto [dealloc, last] : earlyFrees)
+      dealloc->moveAfter(ops[last]);
 
     // Greedy first fit, largest first.
     std::vector<Buffer *> order;

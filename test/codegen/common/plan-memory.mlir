@@ -91,3 +91,25 @@ func.func @main(%w: memref<?xi8> {kiln.weights}, %x: memref<256xf32>, %t: memref
   memref.dealloc %c : memref<16x16xf32>
   return
 }
+
+// -----
+
+// A buffer sized at run time stays an allocation, freed right after its
+// last use (through a view) rather than where the deallocation passes put
+// it, at the end of the function.
+// CHECK-LABEL: module attributes {kiln.dynamic_buffers = 1 : i64
+// CHECK: %[[A:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: %[[V:.*]] = memref.expand_shape %[[A]]
+// CHECK-NEXT: memref.copy %[[V]], %{{.*}}
+// CHECK-NEXT: memref.dealloc %[[A]]
+// CHECK-NEXT: memref.copy %{{.*}}, %{{.*}} : memref<?xf32> to memref<?xf32>
+// CHECK-NEXT: return
+func.func @main(%w: memref<?xi8> {kiln.weights}, %x: memref<?xf32>, %y: memref<1x?xf32>, %z: memref<?xf32>, %n: index) {
+  %a = memref.alloc(%n) : memref<?xf32>
+  memref.copy %x, %a : memref<?xf32> to memref<?xf32>
+  %v = memref.expand_shape %a [[0, 1]] output_shape [1, %n] : memref<?xf32> into memref<1x?xf32>
+  memref.copy %v, %y : memref<1x?xf32> to memref<1x?xf32>
+  memref.copy %x, %z : memref<?xf32> to memref<?xf32>
+  memref.dealloc %a : memref<?xf32>
+  return
+}
