@@ -131,13 +131,13 @@ class LlamaCppDecoder:
         start = time.perf_counter()
         self.llm.eval(tokens)
         prefill = (time.perf_counter() - start) * 1e3
+        # The tokens fed do not change a step's time: the prompt's first
+        # ones, rather than logits llama-cpp-python keeps only per batch.
         times = []
-        token = int(np.argmax(self.llm.scores[self.llm.n_tokens - 1]))
-        for _ in range(steps):
+        for token in tokens[:steps]:
             start = time.perf_counter()
             self.llm.eval([token])
             times.append((time.perf_counter() - start) * 1e3)
-            token = int(np.argmax(self.llm.scores[self.llm.n_tokens - 1]))
         return prefill, statistics.median(times)
 
 
@@ -173,6 +173,8 @@ def main():
     parser.add_argument("--contexts", default="128,1024,4096")
     parser.add_argument("--prefill", type=int, default=512)
     parser.add_argument("--steps", type=int, default=16)
+    parser.add_argument("--engines",
+                        default="kiln-fp32,kiln-bf16,onnxruntime,llama.cpp")
     parser.add_argument("--json")
     args = parser.parse_args()
     kiln = os.path.join(args.bin, "kiln")
@@ -190,18 +192,23 @@ def main():
                                                       t, s, count),
                    "kiln-bf16": lambda t, s: kiln_run(kiln, packages["bf16"],
                                                       t, s, count)}
+        wanted = args.engines.split(",")
         try:
-            engines["onnxruntime"] = OnnxRuntimeDecoder(onnx_path,
-                                                        count).measure
+            if "onnxruntime" in wanted:
+                engines["onnxruntime"] = OnnxRuntimeDecoder(onnx_path,
+                                                            count).measure
         except ImportError:
             print("llm_bench: no onnxruntime; skipping it", file=sys.stderr)
         try:
-            engines["llama.cpp"] = LlamaCppDecoder(args.gguf, count,
-                                                   capacity).measure
+            if "llama.cpp" in wanted:
+                engines["llama.cpp"] = LlamaCppDecoder(args.gguf, count,
+                                                       capacity).measure
         except ImportError:
             print("llm_bench: no llama-cpp-python; skipping it",
                   file=sys.stderr)
         for name, measure in engines.items():
+            if name not in wanted:
+                continue
             prefill_ms, _ = measure(tokens[:args.prefill], 1)
             row = {"engine": name, "threads": count,
                    "prefill_tokens_per_s": args.prefill / prefill_ms * 1e3}
