@@ -217,6 +217,21 @@ def check_session_cache(kiln, onnx_path, gguf_path, model, past_count, work,
           f"{worst:.2e}, {'identical' if not ties else 'a near-tie at one step'}"
           f"; {result.stderr.strip().splitlines()[-1]}")
 
+    # Sampling: a seed gives one sequence, another seed (almost surely)
+    # another; every token is in the vocabulary.
+    def sample(seed):
+        out = subprocess.run(
+            [kiln, "generate", package, "--prompt-ids", prompt,
+             "--max-tokens", str(count), "--ids", "--ignore-eos",
+             "--temperature", "1.5", "--top-p", "0.95", "--seed", str(seed)],
+            check=True, capture_output=True, text=True).stdout
+        return [int(t) for t in out.split()]
+    first, again, other = sample(7), sample(7), sample(8)
+    vocabulary = expected_logits.shape[1]
+    assert first == again and len(first) == count and \
+        all(0 <= t < vocabulary for t in first + other), (first, again)
+    assert first != other or count < 4, (first, other)
+
     # Refusals: a prompt longer than the cache, a cache that fills up.
     long_prompt = ",".join(["5"] * (capacity + 1))
     one_line_failure([kiln, "generate", package, "--prompt-ids", long_prompt],
