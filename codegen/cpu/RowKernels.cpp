@@ -29,25 +29,38 @@ public:
       : KernelEmitterBase(b, op->getLoc()) {
     auto type = cast<MemRefType>(input.getType());
     length = type.getShape().back();
-    rows = type.getNumElements() / length;
     lanes = vectorBits / 32;
     vectorType = VectorType::get({lanes}, b.getF32Type());
     maskType = VectorType::get({lanes}, b.getI1Type());
     this->input = flattenBuffer(b, loc, input);
     this->output = flattenBuffer(b, loc, output);
+    // Over symbolic sizes (a softmax over an LLM's growing context) the
+    // rows and their length are run-time values.
+    if (type.hasStaticShape()) {
+      rows = type.getNumElements() / length;
+      rowsValue = index(rows);
+      lengthValue = index(length);
+    } else {
+      lengthValue =
+          b.create<memref::DimOp>(loc, input, type.getRank() - 1).getResult();
+      rowsValue = b.create<arith::DivUIOp>(
+          loc, b.create<memref::DimOp>(loc, this->input, 0), lengthValue);
+    }
   }
 
   /// Emits a parallel loop over the rows; `body` gets the row's offset.
   void forEachRow(function_ref<void(Value)> body) {
     auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
-                                          ValueRange{index(rows)},
+                                          ValueRange{rowsValue},
                                           ValueRange{index(1)});
-    // A few sweeps of several operations per element.
-    markThreaded(loop, 8 * rows * length);
+    // A few sweeps of several operations per element. Over symbolic
+    // sizes the threads are chosen at run time, by the count of rows.
+    if (!ShapedType::isDynamic(length))
+      markThreaded(loop, 8 * rows * length);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     body(b.create<arith::MulIOp>(loc, loop.getInductionVars()[0],
-                                 index(length)));
+                                 lengthValue));
   }
 
   /// Sweeps a row: `step(offset, mask, carried)` for each vector (mask null
@@ -56,6 +69,22 @@ public:
   sweep(ValueRange initial,
         function_ref<SmallVector<Value>(Value, Value, ValueRange)> step) {
     SmallVector<Value> carried(initial);
+    if (ShapedType::isDynamic(length)) {
+      // Whole vectors, then a tail under a mask (of no lanes when the
+      // length is a multiple of the vector's).
+      Value full = b.create<arith::MulIOp>(
+          loc, b.create<arith::DivUIOp>(loc, lengthValue, index(lanes)),
+          index(lanes));
+      auto loop = b.create<scf::ForOp>(
+          loc, index(0), full, index(lanes), carried,
+          [&](OpBuilder &, Location, Value offset, ValueRange values) {
+            b.create<scf::YieldOp>(loc, step(offset, Value(), values));
+          });
+      Value mask = b.create<vector::CreateMaskOp>(
+          loc, maskType,
+          ValueRange{b.create<arith::SubIOp>(loc, lengthValue, full)});
+      return step(full, mask, loop.getResults());
+    }
     int64_t full = length / lanes;
     if (full > 0) {
       auto loop = b.create<scf::ForOp>(
@@ -99,7 +128,9 @@ public:
     return b.create<vector::ReductionOp>(loc, kind, vector);
   }
 
-  int64_t length, rows, lanes;
+  /// The row length (ShapedType::kDynamic when symbolic) and count.
+  int64_t length, rows = 0, lanes;
+  Value lengthValue, rowsValue;
   VectorType vectorType, maskType;
   Value input, output;
 };

@@ -246,7 +246,9 @@ void DepthwiseConv2DOp::getEffects(
 namespace {
 
 /// One form, static f32 shapes, and an init shaped like the input.
-LogicalResult verifyRowOp(Operation *op, Value input, Value init) {
+/// `symbolic`: sizes may be known only at run time (a softmax's).
+LogicalResult verifyRowOp(Operation *op, Value input, Value init,
+                          bool symbolic = false) {
   auto inputType = cast<ShapedType>(input.getType());
   auto initType = cast<ShapedType>(init.getType());
   bool tensors = isa<RankedTensorType>(inputType);
@@ -257,8 +259,10 @@ LogicalResult verifyRowOp(Operation *op, Value input, Value init) {
     return op->emitOpError("has one result on tensors and none on memrefs");
   for (Value operand : op->getOperands()) {
     auto type = cast<ShapedType>(operand.getType());
-    if (!type.hasStaticShape() || !type.getElementType().isF32())
-      return op->emitOpError("needs static f32 shapes");
+    if ((!symbolic && !type.hasStaticShape()) ||
+        !type.getElementType().isF32())
+      return op->emitOpError(symbolic ? "needs f32 shapes"
+                                      : "needs static f32 shapes");
   }
   if (inputType.getRank() < 1 || inputType.getShape() != initType.getShape())
     return op->emitOpError("init must have the input's shape");
@@ -289,7 +293,7 @@ void LayerNormOp::getEffects(
 }
 
 LogicalResult SoftmaxOp::verify() {
-  return verifyRowOp(*this, getInput(), getInit());
+  return verifyRowOp(*this, getInput(), getInit(), /*symbolic=*/true);
 }
 
 void SoftmaxOp::getEffects(

@@ -65,12 +65,18 @@ struct SoftmaxToKernel : OpRewritePattern<onnx::SoftmaxOp> {
 
   LogicalResult matchAndRewrite(onnx::SoftmaxOp op,
                                 PatternRewriter &rewriter) const override {
-    RankedTensorType type = staticF32(op.getInput());
-    if (!type || op.getOutput().getType() != type ||
+    // Symbolic sizes too: an LLM's scores grow with its context.
+    auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+    if (!type || !type.getElementType().isF32() || type.getRank() < 1 ||
+        op.getOutput().getType() != type ||
         !isLastAxis(op.getAxis(), type.getRank()))
       return failure();
-    Value init = rewriter.create<tensor::EmptyOp>(op.getLoc(), type.getShape(),
-                                                  type.getElementType());
+    SmallVector<Value> sizes;
+    for (int64_t dim = 0; dim < type.getRank(); ++dim)
+      if (type.isDynamicDim(dim))
+        sizes.push_back(
+            rewriter.create<tensor::DimOp>(op.getLoc(), op.getInput(), dim));
+    Value init = rewriter.create<tensor::EmptyOp>(op.getLoc(), type, sizes);
     rewriter.replaceOpWithNewOp<SoftmaxOp>(op, TypeRange{type}, op.getInput(),
                                            init);
     return success();

@@ -34,3 +34,26 @@ func.func @softmax(%x: memref<4x20xf32>, %y: memref<4x20xf32>) {
   kiln.softmax %x into %y : memref<4x20xf32> into memref<4x20xf32>
   return
 }
+
+// -----
+
+// Softmax over symbolic rows and lengths (an LLM's scores): the rows and
+// their length come from the buffer's sizes (the threads are chosen at run
+// time), whole vectors run to the last multiple of 16 and the tail is
+// masked (no lanes when there is none).
+// CHECK-LABEL: func.func @softmax_symbolic
+// CHECK: %[[LENGTH:.*]] = memref.dim %{{.*}}, %c2
+// CHECK: %[[ROWS:.*]] = arith.divui %{{.*}}, %[[LENGTH]]
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%[[ROWS]]) step (%c1)
+// CHECK: %[[WHOLE:.*]] = arith.muli %{{.*}}, %c16
+// CHECK: scf.for %{{.*}} = %c0 to %[[WHOLE]] step %c16
+// CHECK: %[[TAIL:.*]] = arith.subi %[[LENGTH]], %[[WHOLE]]
+// CHECK: vector.create_mask %[[TAIL]]
+// CHECK: vector.reduction <maximumf>
+// CHECK: math.exp
+// CHECK: vector.reduction <add>
+// CHECK-NOT: kiln.threaded
+func.func @softmax_symbolic(%x: memref<1x?x?xf32>, %y: memref<1x?x?xf32>) {
+  kiln.softmax %x into %y : memref<1x?x?xf32> into memref<1x?x?xf32>
+  return
+}

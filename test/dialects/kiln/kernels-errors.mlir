@@ -25,8 +25,18 @@ func.func @shape(%x: tensor<2x6xf32>, %i: tensor<3x6xf32>) {
 // -----
 
 func.func @type(%x: tensor<2x6xf16>, %i: tensor<2x6xf16>) {
-  // expected-error@+1 {{needs static f32 shapes}}
+  // expected-error@+1 {{needs f32 shapes}}
   %y = kiln.softmax %x into %i : tensor<2x6xf16> into tensor<2x6xf16> -> tensor<2x6xf16>
+  return
+}
+
+// -----
+
+// A softmax takes symbolic sizes; layer normalization does not.
+func.func @symbolic(%x: tensor<?x6xf32>, %s: tensor<6xf32>, %i: tensor<?x6xf32>) {
+  %y = kiln.softmax %x into %i : tensor<?x6xf32> into tensor<?x6xf32> -> tensor<?x6xf32>
+  // expected-error@+1 {{needs static f32 shapes}}
+  %z = kiln.layer_norm %x, %s, %s into %i {epsilon = 1.0e-5 : f32} : tensor<?x6xf32>, tensor<6xf32>, tensor<6xf32> into tensor<?x6xf32> -> tensor<?x6xf32>
   return
 }
 
