@@ -143,9 +143,10 @@ def GraphRowKernelsPass : Pass<"kiln-graph-row-kernels", "func::FuncOp"> {
   let description = [{
     `LayerNormalization` over the last axis only (without its optional Mean
     and InvStdDev outputs) becomes `kiln.layer_norm` (an absent bias is
-    zeros), and `Softmax` over the last axis `kiln.softmax`, in float32
-    with static shapes: kernels that read each row from cache instead of
-    the separate reduction and elementwise loops of the generic lowering.
+    zeros; float32, static shapes), and `Softmax` over the last axis
+    `kiln.softmax` (float32, static or symbolic sizes): kernels that read
+    each row from cache instead of the separate reduction and elementwise
+    loops of the generic lowering.
   }];
   let dependentDialects = ["::mlir::kiln::KilnDialect",
                            "::mlir::kiln::onnx::OnnxDialect",
