@@ -100,4 +100,23 @@ def FuseElementwisePass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ForwardScalarStoresPass
+    : Pass<"kiln-forward-scalar-stores", "func::FuncOp"> {
+  let summary = "Forward scalars stored at the top level to the loads that read them back";
+  let description = [{
+    Shape computations (Shape, Gather, Concat and arithmetic on small
+    integer tensors) bufferize into scalars stored into small buffers at the
+    top level of the function and loaded back where a size is needed. A
+    `memref.load` at the function's top level with constant indices takes
+    the value of the nearest earlier top-level `memref.store` to the same
+    element of the same buffer, when nothing in between may write that
+    buffer (a store to another element of it, or ops that do not touch it
+    at all, may sit in between). A buffer that is then only written is
+    removed with its stores. Sizes then depend on the inputs' dimensions
+    alone, which is what a target that computes them on the host (CUDA)
+    needs.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // KILN_CODEGEN_COMMON_PASSES

@@ -49,8 +49,10 @@ LogicalResult CudaEmitter::collectRoots(func::FuncOp main) {
       root = "weights";
     else if (main.getArgAttr(argument.getArgNumber(), kWorkspaceAttrName))
       root = "workspace";
-    else
+    else {
+      inputIndex[argument] = inputs;
       root = "input" + std::to_string(inputs++);
+    }
     if (!isa<MemRefType>(argument.getType()))
       return main.emitError("CUDA code generation expects only buffers as "
                             "arguments of the model function");
@@ -69,19 +71,40 @@ LogicalResult CudaEmitter::collectRoots(func::FuncOp main) {
     }
     auto alloc = buffer.getDefiningOp<memref::AllocOp>();
     auto type = dyn_cast<MemRefType>(result.getType());
-    if (!alloc || !type || !type.hasStaticShape() ||
-        !type.getLayout().isIdentity())
+    if (!alloc || !type ||
+        (!sizedAtRunTime && !type.hasStaticShape()) ||
+        !type.getLayout().isIdentity() ||
+        !cast<MemRefType>(alloc.getType()).getLayout().isIdentity())
       return returnOp.emitError()
              << "CUDA code generation needs result " << index
              << " in a buffer of its own with a static shape";
-    if (roots.count(alloc))
+    if (outputIndex.count(alloc))
       return returnOp.emitError()
              << "CUDA code generation needs each result in a buffer of its "
                 "own; result "
              << index << " shares one";
-    roots[alloc] = "output" + std::to_string(index);
+    outputIndex[alloc] = unsigned(index);
+    if (!sizedAtRunTime)
+      roots[alloc] = "output" + std::to_string(index);
   }
   return success();
+}
+
+/// The kernel parameter holding a root buffer, with sizes at run time: the
+/// weights, workspace and inputs in their fixed slots, allocations in
+/// theirs.
+std::optional<uint32_t> CudaEmitter::rootSlot(Value memref) {
+  if (auto found = hostSlots.find(memref); found != hostSlots.end())
+    return found->second;
+  auto argument = dyn_cast<BlockArgument>(memref);
+  if (!argument || argument.getOwner() != &main.getBody().front())
+    return std::nullopt;
+  unsigned number = argument.getArgNumber();
+  if (main.getArgAttr(number, kWeightsAttrName))
+    return HostProgram::kWeightsSlot;
+  if (main.getArgAttr(number, kWorkspaceAttrName))
+    return HostProgram::kWorkspaceSlot;
+  return HostProgram::inputSlot(inputIndex.lookup(argument));
 }
 
 std::string CudaEmitter::operandOrConstant(OpFoldResult value) {
@@ -133,6 +156,19 @@ FailureOr<BufferView> CudaEmitter::viewOf(Operation *op, Value result) {
                               "static strides; got "
                            << type;
   };
+  if (sizedAtRunTime && (!op || isa<memref::AllocOp>(op))) {
+    std::optional<uint32_t> slot = rootSlot(result);
+    if (!slot)
+      return (op ? op : main.getOperation())
+          ->emitError("CUDA code generation met a buffer it cannot place");
+    pointerSlots.insert(*slot);
+    view.bytes = slotName(*slot);
+    FailureOr<SmallVector<std::string>> strides = identityStrides(result);
+    if (failed(strides))
+      return failure();
+    view.strides = *strides;
+    return view;
+  }
   auto root = roots.find(result);
   if (root != roots.end()) {
     view.bytes = root->second;
@@ -207,8 +243,10 @@ FailureOr<BufferView> CudaEmitter::viewOf(Operation *op, Value result) {
         view.bytes = source->bytes;
         view.byteShift = source->byteShift;
         view.offset = source->offset;
-        if (failed(typeLayout(type, view)))
-          return unsupported(op);
+        if (failed(typeLayout(type, view))) {
+          if (!sizedAtRunTime || failed(derivedStrides(op, *source, view)))
+            return unsupported(op);
+        }
         if (auto cast = dyn_cast<memref::ReinterpretCastOp>(op))
           view.offset = operandOrConstant(cast.getMixedOffsets()[0]);
         return view;
@@ -235,6 +273,45 @@ FailureOr<BufferView> CudaEmitter::viewOf(Operation *op, Value result) {
                << "CUDA code generation does not support buffers made by '"
                << other->getName() << "'";
       });
+}
+
+/// The strides of a reshaped or cast view whose layout is known only at run
+/// time, from its source's.
+LogicalResult CudaEmitter::derivedStrides(Operation *op,
+                                          const BufferView &source,
+                                          BufferView &view) {
+  Value result = op->getResult(0);
+  auto type = cast<MemRefType>(result.getType());
+  view.strides.assign(type.getRank(), "");
+  if (isa<memref::CastOp>(op)) {
+    view.strides = source.strides;
+    return success();
+  }
+  if (auto cast = dyn_cast<memref::ReinterpretCastOp>(op)) {
+    for (auto [d, stride] : llvm::enumerate(cast.getMixedStrides()))
+      view.strides[d] = operandOrConstant(stride);
+    return success();
+  }
+  if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op)) {
+    // A collapsed group is contiguous: its innermost dimension's stride.
+    for (auto [d, group] : llvm::enumerate(collapse.getReassociationIndices()))
+      view.strides[d] = source.strides[group.back()];
+    return success();
+  }
+  auto expand = cast<memref::ExpandShapeOp>(op);
+  for (auto [d, group] : llvm::enumerate(expand.getReassociationIndices())) {
+    std::string stride = source.strides[d];
+    for (int64_t r = int64_t(group.size()) - 1; r >= 0; --r) {
+      view.strides[group[r]] = stride;
+      FailureOr<std::string> size = dimName(result, unsigned(group[r]));
+      if (failed(size))
+        return failure();
+      stride = addProduct("0", stride, *size);
+      if (!parseInteger(stride))
+        stride = "(" + stride + ")";
+    }
+  }
+  return success();
 }
 
 FailureOr<std::string> CudaEmitter::element(Value memref, ValueRange indices,

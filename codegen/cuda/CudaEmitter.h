@@ -17,6 +17,7 @@
 
 #include "codegen/common/Passes.h"
 #include "codegen/cuda/GemmKernel.h"
+#include "codegen/cuda/HostProgram.h"
 #include "codegen/cuda/ScalarExpressions.h"
 #include "codegen/cuda/WarpReduction.h"
 
@@ -69,6 +70,16 @@ void decodeLoops(ArrayRef<unsigned> loops, ArrayRef<int64_t> sizes,
                  const std::string &linear, StringRef prefix,
                  SmallVectorImpl<std::string> &ivs,
                  function_ref<void(const Twine &)> line);
+/// The same with sizes as C++ expressions.
+void decodeLoops(ArrayRef<unsigned> loops, ArrayRef<std::string> sizes,
+                 const std::string &linear, StringRef prefix,
+                 SmallVectorImpl<std::string> &ivs,
+                 function_ref<void(const Twine &)> line);
+
+/// Where a kernel's parameters go in its signature until its end, when the
+/// slots it uses are known.
+inline constexpr llvm::StringLiteral kParametersPlaceholder =
+    "/*kiln-kernel-parameters*/";
 
 class CudaEmitter {
 public:
@@ -81,6 +92,9 @@ private:
   LogicalResult collectRoots(func::FuncOp main);
   FailureOr<BufferView> view(Value memref);
   FailureOr<BufferView> viewOf(Operation *op, Value result);
+  LogicalResult derivedStrides(Operation *op, const BufferView &source,
+                               BufferView &view);
+  std::optional<uint32_t> rootSlot(Value memref);
   FailureOr<std::string> element(Value memref, ValueRange indices,
                                  Operation *op, Type &elementType);
   std::string operandOrConstant(OpFoldResult value);
@@ -118,6 +132,11 @@ private:
   /// values it needs from outside `op`.
   LogicalResult beginElementKernel(const std::string &kernelName,
                                    Operation *op, uint64_t total);
+  LogicalResult beginElementKernel(const std::string &kernelName,
+                                   Operation *op, const std::string &total);
+  LogicalResult emitRunTimeParallelKernel(scf::ParallelOp op);
+  void finishElementKernel(const std::string &kernelName, Operation *op,
+                           uint32_t total);
   LogicalResult emitParallelKernel(scf::ParallelOp op);
   LogicalResult emitSerialKernel(ArrayRef<Operation *> ops);
   LogicalResult emitCopyKernel(memref::CopyOp op);
@@ -133,11 +152,54 @@ private:
   void finishKernel(const std::string &kernelName, bool cooperative,
                     ArrayRef<Operation *> ops, uint32_t blockThreads,
                     const uint32_t (&grid)[3]);
+  /// With sizes at run time: a launch on a grid of slots.
+  void finishKernel(const std::string &kernelName, bool cooperative,
+                    ArrayRef<Operation *> ops, uint32_t blockThreads,
+                    ArrayRef<uint32_t> gridSlots);
+  void recordKernel(const std::string &kernelName, bool cooperative,
+                    ArrayRef<Operation *> ops, uint32_t blockThreads);
   LogicalResult emitGlobals();
   void emitPrologue();
 
+  //===-- Sizes at run time (HostValues.cpp) ------------------------------===//
+  /// Translates a top-level integer op into host steps; false (and no
+  /// error) when it is not arithmetic on sizes.
+  bool tryHostOp(Operation *op);
+  /// The slot of a top-level integer value, or an error on `user`.
+  FailureOr<uint32_t> hostValue(Value value, Operation *user);
+  FailureOr<uint32_t> hostDim(Value memref, unsigned axis);
+  FailureOr<uint32_t> hostBytes(Value memref);
+  /// A slot's name in the current kernel (a parameter), or its constant.
+  std::string slotName(uint32_t slot);
+  /// The C++ expression of a host value in the current kernel.
+  FailureOr<std::string> hostValueName(Value value, Operation *op);
+  /// A dimension of a buffer as a C++ expression in the current kernel.
+  FailureOr<std::string> dimName(Value memref, unsigned axis);
+  /// The strides of a row-major buffer of `memref`'s (dynamic) shape.
+  FailureOr<SmallVector<std::string>> identityStrides(Value memref);
+  /// The trip count of a loop dimension as a slot.
+  FailureOr<uint32_t> hostTripCount(Value lower, Value upper, Value step,
+                                    Operation *op);
+  /// A top-level allocation as a host step (an output's as its buffer).
+  LogicalResult hostBuffer(memref::AllocOp alloc);
+  LogicalResult freeHostBuffer(memref::DeallocOp dealloc);
+  /// The outputs' shapes, from the returned buffers' sizes.
+  LogicalResult shapeOutputs(func::ReturnOp returnOp);
+
   ModuleOp module;
   GemmPrecision precision;
+  /// Whether some size is known only at run time: the program then has
+  /// host steps, and each kernel takes the slots it uses.
+  bool sizedAtRunTime = false;
+  std::optional<HostProgram> host;
+  DenseMap<Value, uint32_t> hostSlots;
+  DenseMap<Value, unsigned> inputIndex;
+  /// The returned buffers, by result number.
+  DenseMap<Value, unsigned> outputIndex;
+  /// Slots holding buffers (the kernels' `unsigned char *` parameters).
+  DenseSet<uint32_t> pointerSlots;
+  /// The current kernel's parameters, in order.
+  llvm::SetVector<uint32_t> kernelSlots;
   func::FuncOp main;
   CudaProgram program;
   std::string source;

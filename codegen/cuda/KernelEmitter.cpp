@@ -48,12 +48,25 @@ FailureOr<CudaProgram> CudaEmitter::run() {
   if (!main.getBody().hasOneBlock())
     return main.emitError("CUDA code generation expects the model function "
                           "to be one block");
+  auto hasRunTimeSize = [](Type type) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    return shaped && !shaped.hasStaticShape();
+  };
+  for (BlockArgument argument : main.getArguments())
+    if (!main.getArgAttr(argument.getArgNumber(), kWeightsAttrName) &&
+        !main.getArgAttr(argument.getArgNumber(), kWorkspaceAttrName))
+      sizedAtRunTime |= hasRunTimeSize(argument.getType());
+  sizedAtRunTime |= llvm::any_of(main.getResultTypes(), hasRunTimeSize);
   if (failed(collectRoots(main)))
     return failure();
-  for (BlockArgument argument : main.getArguments())
-    parameters.push_back(roots[argument]);
-  for (unsigned i = 0; i < main.getNumResults(); ++i)
-    parameters.push_back("output" + std::to_string(i));
+  if (sizedAtRunTime) {
+    host.emplace(inputIndex.size());
+  } else {
+    for (BlockArgument argument : main.getArguments())
+      parameters.push_back(roots[argument]);
+    for (unsigned i = 0; i < main.getNumResults(); ++i)
+      parameters.push_back("output" + std::to_string(i));
+  }
 
   emitPrologue();
   if (failed(emitGlobals()))
@@ -72,13 +85,34 @@ FailureOr<CudaProgram> CudaEmitter::run() {
   };
   for (Operation &op : main.getBody().front()) {
     if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+      if (sizedAtRunTime) {
+        if (failed(hostBuffer(alloc)))
+          return failure();
+        continue;
+      }
       if (!roots.count(alloc))
         return alloc.emitError("CUDA code generation needs every "
                                "intermediate buffer in the memory plan "
                                "(static shapes)");
       continue;
     }
-    if (isa<memref::DeallocOp, memref::AssumeAlignmentOp, func::ReturnOp>(op))
+    if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
+      // After the kernels that use the buffer.
+      if (sizedAtRunTime &&
+          (failed(flushSerial()) || failed(freeHostBuffer(dealloc))))
+        return failure();
+      continue;
+    }
+    if (isa<memref::AssumeAlignmentOp>(op))
+      continue;
+    if (auto returnOp = dyn_cast<func::ReturnOp>(op)) {
+      if (sizedAtRunTime && failed(shapeOutputs(returnOp)))
+        return failure();
+      continue;
+    }
+    // Sizes are computed by the host where they are defined; kernels take
+    // them as parameters.
+    if (sizedAtRunTime && tryHostOp(&op))
       continue;
     bool scalarOrView =
         isa<memref::ViewOp, memref::SubViewOp, memref::ExpandShapeOp,
@@ -127,7 +161,17 @@ FailureOr<CudaProgram> CudaEmitter::run() {
   if (failed(flushSerial()))
     return failure();
 
-  line("// Launches, in order, on one stream:");
+  if (sizedAtRunTime) {
+    line("// Host steps, in order (s<n> is slot n; a kernel's parameters p<n>");
+    line("// and h<n> are slot n's buffer or integer):");
+    std::vector<std::string> kernelNames;
+    for (const CudaKernel &kernel : program.kernels)
+      kernelNames.push_back(kernel.name);
+    for (const std::string &text : host->describe(kernelNames))
+      line("//   " + text);
+  } else {
+    line("// Launches, in order, on one stream:");
+  }
   for (const CudaLaunch &launch : program.launches) {
     std::string grid = std::to_string(launch.grid[0]);
     if (launch.grid[1] != 1 || launch.grid[2] != 1)
@@ -149,7 +193,56 @@ FailureOr<CudaProgram> CudaEmitter::run() {
        std::to_string(program.kernels.size()) + ";");
   line("#endif");
   program.source = std::move(source);
+  if (sizedAtRunTime) {
+    program.slotCount = host->slotCount;
+    program.steps = std::move(host->steps);
+  }
   return program;
+}
+
+LogicalResult CudaEmitter::hostBuffer(memref::AllocOp alloc) {
+  FailureOr<uint32_t> bytes = hostBytes(alloc);
+  if (failed(bytes))
+    return failure();
+  auto output = outputIndex.find(alloc);
+  uint32_t slot = output != outputIndex.end()
+                      ? host->allocOutput(output->second, *bytes)
+                      : host->alloc(*bytes);
+  pointerSlots.insert(slot);
+  hostSlots[alloc] = slot;
+  return success();
+}
+
+LogicalResult CudaEmitter::freeHostBuffer(memref::DeallocOp dealloc) {
+  Value buffer = dealloc.getMemref();
+  while (Operation *definition = buffer.getDefiningOp()) {
+    if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
+             memref::SubViewOp, memref::ReinterpretCastOp>(definition))
+      break;
+    buffer = definition->getOperand(0);
+  }
+  auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+  if (!alloc || !hostSlots.count(alloc))
+    return dealloc.emitError("CUDA code generation frees a buffer it did not "
+                             "allocate");
+  if (!outputIndex.count(alloc))
+    host->free(hostSlots[alloc]);
+  return success();
+}
+
+LogicalResult CudaEmitter::shapeOutputs(func::ReturnOp returnOp) {
+  for (auto [index, result] : llvm::enumerate(returnOp.getOperands())) {
+    SmallVector<uint32_t> dims;
+    for (unsigned d = 0; d < cast<MemRefType>(result.getType()).getRank();
+         ++d) {
+      FailureOr<uint32_t> size = hostDim(result, d);
+      if (failed(size))
+        return failure();
+      dims.push_back(*size);
+    }
+    host->outputShape(unsigned(index), dims);
+  }
+  return success();
 }
 
 FailureOr<CudaProgram> mlir::kiln::cuda::emitCudaProgram(ModuleOp module,

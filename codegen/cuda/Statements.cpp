@@ -152,8 +152,6 @@ LogicalResult CudaEmitter::emitNestedParallel(scf::ParallelOp op) {
 /// A copy inside a kernel: element by element.
 LogicalResult CudaEmitter::emitCopyLoops(memref::CopyOp op) {
   auto type = cast<MemRefType>(op.getTarget().getType());
-  if (!type.hasStaticShape())
-    return op.emitError("CUDA code generation needs static shapes");
   FailureOr<BufferView> source = view(op.getSource());
   FailureOr<BufferView> target = view(op.getTarget());
   FailureOr<std::string> storage = storageType(type.getElementType(), op);
@@ -161,9 +159,12 @@ LogicalResult CudaEmitter::emitCopyLoops(memref::CopyOp op) {
     return failure();
   SmallVector<std::string> ivs;
   for (int64_t d = 0; d < type.getRank(); ++d) {
+    FailureOr<std::string> size = dimName(op.getTarget(), unsigned(d));
+    if (failed(size))
+      return failure();
     ivs.push_back(fresh("i"));
-    line("for (int64_t " + ivs.back() + " = 0; " + ivs.back() + " < " +
-         std::to_string(type.getDimSize(d)) + "; ++" + ivs.back() + ")");
+    line("for (int64_t " + ivs.back() + " = 0; " + ivs.back() + " < " + *size +
+         "; ++" + ivs.back() + ")");
     ++indent;
   }
   line(elementAt(*target, *storage, ivs) + " = " +

@@ -403,14 +403,6 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
   ::kiln::package::Manifest manifest;
   if (failed(lowerToLinalg(module, rootTiming, manifest)))
     return 1;
-  for (const auto &input : manifest.inputs)
-    for (auto [d, size] : llvm::enumerate(input.shape))
-      if (size < 0)
-        return fail("--target=cuda needs static shapes; input '" + input.name +
-                    "' has dimension " + std::to_string(d) +
-                    (input.dimNames[d].empty()
-                         ? std::string(" known only at run time")
-                         : " '" + input.dimNames[d] + "'"));
   if (failed(runPipeline(module, rootTiming, "pipeline (CUDA lowering)",
                          buildCudaLoweringPipeline)))
     return 1;
@@ -418,9 +410,6 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
   if (failed(takeMemoryPlan(module, rootTiming, emitStage == Stage::Package,
                             manifest, weights)))
     return 1;
-  // The emitter refuses allocations other than the outputs, which the
-  // runtime allocates.
-  manifest.dynamicBuffers = 0;
 
   FailureOr<cuda::CudaProgram> program;
   {
@@ -429,6 +418,12 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
     if (failed(program))
       return 1;
   }
+  // Static shapes: every buffer is in the workspace or an output the
+  // runtime allocates. Otherwise the host steps allocate the rest.
+  manifest.dynamicBuffers = uint32_t(llvm::count_if(
+      program->steps, [](const ::kiln::package::CudaHostStep &step) {
+        return step.op == ::kiln::package::CudaHostOp::Alloc;
+      }));
   if (emitStage == Stage::Cuda)
     return writeOutput(path, program->source) ? 0 : 1;
   if (emitStage != Stage::Package)
@@ -451,6 +446,8 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
     std::copy(std::begin(launch.grid), std::end(launch.grid), info.grid);
     schedule.launches.push_back(info);
   }
+  schedule.slotCount = program->slotCount;
+  schedule.steps = program->steps;
   std::string fatbin;
   if (!archs.empty()) {
     TimingScope nvccTiming = rootTiming.nest("nvcc");

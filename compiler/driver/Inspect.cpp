@@ -13,6 +13,7 @@
 #include "runtime/format/MappedPackage.h"
 #include "kiln/runtime.h"
 
+#include <map>
 #include <optional>
 
 #include "llvm/Support/Format.h"
@@ -79,17 +80,43 @@ cudaSchedule(const package::MappedPackage &package) {
   return schedule;
 }
 
-/// The grid each kernel is launched with (kernels launch once).
-std::vector<uint32_t> gridSizes(const package::CudaSchedule &schedule) {
-  std::vector<uint32_t> grids(schedule.kernels.size(), 0);
+/// The blocks each kernel is launched with (kernels launch once); none
+/// where the host computes the grid at run time.
+std::vector<std::optional<uint64_t>>
+gridSizes(const package::CudaSchedule &schedule) {
+  std::vector<std::optional<uint64_t>> grids(schedule.kernels.size(), 0);
   for (const package::CudaLaunchInfo &launch : schedule.launches)
-    grids[launch.kernel] = launch.grid[0] * launch.grid[1] * launch.grid[2];
+    grids[launch.kernel] =
+        uint64_t(launch.grid[0]) * launch.grid[1] * launch.grid[2];
+  std::map<uint32_t, int64_t> constants;
+  for (const package::CudaHostStep &step : schedule.steps) {
+    if (step.op == package::CudaHostOp::Constant)
+      constants[step.result] = step.value;
+    if (step.op != package::CudaHostOp::Launch)
+      continue;
+    std::optional<uint64_t> blocks = 1;
+    for (size_t d = 0; d < 3 && blocks; ++d) {
+      auto found = constants.find(step.operands[d]);
+      blocks = found == constants.end()
+                   ? std::nullopt
+                   : std::optional<uint64_t>(*blocks * uint64_t(found->second));
+    }
+    grids[step.code] = blocks;
+  }
   return grids;
+}
+
+/// Launches, and host steps for a schedule sized at run time.
+size_t launchCount(const package::CudaSchedule &schedule) {
+  return schedule.launches.size() +
+         llvm::count_if(schedule.steps, [](const package::CudaHostStep &step) {
+           return step.op == package::CudaHostOp::Launch;
+         });
 }
 
 llvm::json::Value cudaJson(const package::CudaSchedule &schedule) {
   llvm::json::Array kernels, architectures;
-  std::vector<uint32_t> grids = gridSizes(schedule);
+  std::vector<std::optional<uint64_t>> grids = gridSizes(schedule);
   for (const std::string &architecture : schedule.architectures)
     architectures.push_back(architecture);
   for (auto [index, kernel] : llvm::enumerate(schedule.kernels)) {
@@ -106,31 +133,38 @@ llvm::json::Value cudaJson(const package::CudaSchedule &schedule) {
     kernels.push_back(llvm::json::Object{
         {"name", kernel.name},
         {"block_threads", int64_t(kernel.blockThreads)},
-        {"grid_blocks", int64_t(grids[index])},
+        {"grid_blocks", grids[index] ? llvm::json::Value(int64_t(*grids[index]))
+                                     : llvm::json::Value(nullptr)},
         {"cooperative", kernel.cooperative != 0},
         {"nodes", kernel.origin},
         {"resources", std::move(resources)}});
   }
   return llvm::json::Object{{"architectures", std::move(architectures)},
                             {"precision", schedule.precision},
-                            {"launches", int64_t(schedule.launches.size())},
+                            {"launches", int64_t(launchCount(schedule))},
+                            {"host_steps", int64_t(schedule.steps.size())},
                             {"kernels", std::move(kernels)}};
 }
 
 void printCudaText(const package::CudaSchedule &schedule,
                    llvm::raw_ostream &os) {
   os << "cuda: precision " << schedule.precision << ", "
-     << schedule.kernels.size() << " kernels, " << schedule.launches.size()
-     << " launches, architectures ";
+     << schedule.kernels.size() << " kernels, " << launchCount(schedule)
+     << " launches";
+  if (!schedule.steps.empty())
+    os << " (grids and buffers sized at run time by " << schedule.steps.size()
+       << " host steps)";
+  os << ", architectures ";
   for (size_t i = 0; i < schedule.architectures.size(); ++i)
     os << (i ? ", " : "") << schedule.architectures[i];
   os << (schedule.architectures.empty() ? "none (emulator only)\n" : "\n");
   os << "kernels (ptxas: registers, spill stores/loads, shared memory, "
         "theoretical occupancy):\n";
-  std::vector<uint32_t> grids = gridSizes(schedule);
+  std::vector<std::optional<uint64_t>> grids = gridSizes(schedule);
   for (auto [index, kernel] : llvm::enumerate(schedule.kernels)) {
-    os << "  " << kernel.name << "  <<<" << grids[index] << ", "
-       << kernel.blockThreads << ">>>";
+    os << "  " << kernel.name << "  <<<"
+       << (grids[index] ? std::to_string(*grids[index]) : std::string("n"))
+       << ", " << kernel.blockThreads << ">>>";
     if (!kernel.origin.empty())
       os << "  " << kernel.origin;
     os << "\n";

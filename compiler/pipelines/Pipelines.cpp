@@ -192,10 +192,16 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
   // reductions stay sequential loops inside; GEMMs stay linalg ops for
   // the emitter's tiled kernels.
   OpPassManager &function = pm.nest<func::FuncOp>();
+  // Sizes known only at run time are computed on the host: reshapes
+  // become views with explicit sizes, and the exporters' shape arithmetic
+  // (scalar loops once lowered) is forwarded into arithmetic on the
+  // inputs' dimensions instead of scalars stored to device memory.
+  function.addPass(memref::createExpandOpsPass());
   function.addPass(createLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCudaLowerToLoopsPass());
   function.addPass(createLowerAffinePass());
+  function.addPass(createForwardScalarStoresPass());
   function.addPass(createCanonicalizerPass());
   function.addPass(createCSEPass());
 }

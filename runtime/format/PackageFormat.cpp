@@ -345,7 +345,39 @@ bool kiln::package::parseManifest(const void *data, size_t size,
 // CUDA schedule
 
 namespace {
-constexpr uint32_t kCudaScheduleVersion = 1;
+constexpr uint32_t kCudaScheduleVersion = 2;
+
+
+/// Whether `step`'s slots, kernel and operation exist and its operands
+/// are as many as its kind takes; inputs and outputs are checked against
+/// the manifest when the package is run.
+bool validHostStep(const CudaHostStep &step, const CudaSchedule &schedule) {
+  for (uint32_t operand : step.operands)
+    if (operand >= schedule.slotCount)
+      return false;
+  if (step.result >= schedule.slotCount)
+    return false;
+  size_t operands = step.operands.size();
+  switch (step.op) {
+  case CudaHostOp::Constant:
+  case CudaHostOp::InputDim:
+    return operands == 0;
+  case CudaHostOp::Arith:
+    return operands == 2 && step.code < kCudaHostArithCount &&
+           step.value >= 1 && step.value <= 64;
+  case CudaHostOp::Select:
+    return operands == 3;
+  case CudaHostOp::Alloc:
+  case CudaHostOp::Free:
+  case CudaHostOp::AllocOutput:
+    return operands == 1;
+  case CudaHostOp::OutputShape:
+    return true;
+  case CudaHostOp::Launch:
+    return operands >= 3 && step.code < schedule.kernels.size();
+  }
+  return false;
+}
 } // namespace
 
 std::string kiln::package::serializeCudaSchedule(const CudaSchedule &schedule) {
@@ -375,6 +407,17 @@ std::string kiln::package::serializeCudaSchedule(const CudaSchedule &schedule) {
     writer.u32(launch.kernel);
     for (uint32_t size : launch.grid)
       writer.u32(size);
+  }
+  writer.u32(schedule.slotCount);
+  writer.u32(static_cast<uint32_t>(schedule.steps.size()));
+  for (const CudaHostStep &step : schedule.steps) {
+    writer.u32(static_cast<uint32_t>(step.op));
+    writer.u32(step.code);
+    writer.i64(step.value);
+    writer.u32(step.result);
+    writer.u32(static_cast<uint32_t>(step.operands.size()));
+    for (uint32_t operand : step.operands)
+      writer.u32(operand);
   }
   return writer.take();
 }
@@ -431,6 +474,37 @@ bool kiln::package::parseCudaSchedule(const void *data, size_t size,
     if (ok && (launch.kernel >= schedule.kernels.size() || !launch.grid[0] ||
                !launch.grid[1] || !launch.grid[2])) {
       error = "the CUDA schedule has a launch of a kernel it does not have";
+      return false;
+    }
+  }
+  uint32_t stepCount = 0;
+  ok = ok && reader.u32(schedule.slotCount, "slot count") &&
+       reader.count(stepCount, 24, "host step count");
+  if (ok)
+    schedule.steps.resize(stepCount);
+  for (CudaHostStep &step : schedule.steps) {
+    uint32_t op = 0, operandCount = 0;
+    ok = ok && reader.u32(op, "host step") &&
+         reader.u32(step.code, "host step") &&
+         reader.i64(step.value, "host step") &&
+         reader.u32(step.result, "host step") &&
+         reader.count(operandCount, 4, "host step operands");
+    if (!ok)
+      break;
+    step.operands.resize(operandCount);
+    for (uint32_t &operand : step.operands)
+      ok = ok && reader.u32(operand, "host step operand");
+    if (!ok)
+      break;
+    if (op >= kCudaHostOpCount) {
+      error = "the CUDA schedule has a host step of unknown kind " +
+              std::to_string(op);
+      return false;
+    }
+    step.op = static_cast<CudaHostOp>(op);
+    if (!validHostStep(step, schedule)) {
+      error = "the CUDA schedule has an invalid host step (kind " +
+              std::to_string(op) + ")";
       return false;
     }
   }

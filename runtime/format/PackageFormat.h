@@ -189,15 +189,66 @@ struct CudaLaunchInfo {
   uint32_t grid[3] = {1, 1, 1};
 };
 
-/// How a CUDA package runs: every kernel takes (weights, workspace,
-/// inputs..., outputs...) as device pointers, and the launches run in
-/// order on one stream.
+/// What the host does for a model whose sizes are known only at run time:
+/// computes sizes into 64-bit slots, allocates buffers and launches kernels
+/// with grids and arguments taken from slots. Before the first step, slot
+/// 0 holds the weights, slot 1 the workspace and slot 2 + i input i (device
+/// pointers).
+enum class CudaHostOp : uint32_t {
+  /// result = value
+  Constant,
+  /// result = dimension `value` of input `code`
+  InputDim,
+  /// result = operands[0] `code` (CudaHostArith) operands[1], an integer of
+  /// `value` bits (sign-extended in its slot)
+  Arith,
+  /// result = operands[0] != 0 ? operands[1] : operands[2]
+  Select,
+  /// result = a device buffer of operands[0] bytes
+  Alloc,
+  /// frees the buffer in operands[0]
+  Free,
+  /// result = output `code`'s buffer, of operands[0] bytes
+  AllocOutput,
+  /// output `code` has the dimensions in operands
+  OutputShape,
+  /// kernel `code` on grid (operands[0], operands[1], operands[2]); its
+  /// parameters are the remaining operands' slots, 8 bytes each
+  Launch,
+};
+constexpr uint32_t kCudaHostOpCount = 9;
+
+/// The integer operations of CudaHostOp::Arith. Unsigned ones read their
+/// operands as `value`-bit unsigned integers; comparisons give 1 or 0.
+enum class CudaHostArith : uint32_t {
+  Add, Sub, Mul, DivS, DivU, RemS, RemU, CeilDivS, FloorDivS, MaxS, MinS,
+  MaxU, MinU, And, Or, Xor, Shl, ShrS, ShrU,
+  Eq, Ne, LtS, LeS, GtS, GeS, LtU, LeU, GtU, GeU,
+  /// operands[0] zero-extended from `value` bits (operands[1] unused)
+  ExtU,
+};
+constexpr uint32_t kCudaHostArithCount = 30;
+
+struct CudaHostStep {
+  CudaHostOp op = CudaHostOp::Constant;
+  uint32_t code = 0;
+  int64_t value = 0;
+  uint32_t result = 0;
+  std::vector<uint32_t> operands;
+};
+
+/// How a CUDA package runs. With static shapes every kernel takes
+/// (weights, workspace, inputs..., outputs...) as device pointers and the
+/// launches run in order on one stream; otherwise `steps` say what the host
+/// computes, allocates and launches, in order on one stream.
 struct CudaSchedule {
   /// "sm_80", ...; empty when the package was built for the emulator only.
   std::vector<std::string> architectures;
   std::string precision;
   std::vector<CudaKernelInfo> kernels;
   std::vector<CudaLaunchInfo> launches;
+  uint32_t slotCount = 0;
+  std::vector<CudaHostStep> steps;
 };
 
 std::string serializeManifest(const Manifest &manifest);

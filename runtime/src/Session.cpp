@@ -241,13 +241,82 @@ void releaseOwnedOutputs(kiln_session_t *session) {
   session->ownedShapes.clear();
 }
 
-/// A CUDA model: static shapes, so each output's size is known before the
+/// A CUDA model whose sizes are known only at run time: the model
+/// allocates the results, which are checked against the declared shapes and
+/// then copied to the caller's buffers or handed out.
+kiln_status_t runCudaSizedAtRunTime(kiln_session_t *session,
+                                    const std::vector<const void *> &inputData,
+                                    const std::vector<std::vector<int64_t>> &inputShapes,
+                                    DimensionValues &dims,
+                                    kiln_tensor_t *outputs, ThreadTeam *team) {
+  const kiln_model_t *model = session->model;
+  const std::vector<kiln_tensor_info_t> &outputInfos = model->outputs.infos;
+  std::vector<void *> buffers(outputInfos.size(), nullptr);
+  std::vector<std::vector<int64_t>> shapes;
+  KILN_RETURN_IF_ERROR(model->cuda->run(*session->cuda, inputData, inputShapes,
+                                        buffers, shapes, team));
+  std::vector<Result> produced(outputInfos.size());
+  std::vector<uint64_t> bytes(outputInfos.size());
+  kiln_status_t status = nullptr;
+  for (size_t i = 0; i < outputInfos.size() && !status; ++i) {
+    produced[i] = {buffers[i], static_cast<const uint8_t *>(buffers[i]),
+                   shapes[i]};
+    bytes[i] = kiln_dtype_size(outputInfos[i].dtype);
+    for (int64_t size : shapes[i])
+      bytes[i] *= uint64_t(size);
+    if (shapes[i].size() != size_t(outputInfos[i].rank))
+      status = makeStatus(KILN_STATUS_INTERNAL,
+                          std::string("output '") + outputInfos[i].name +
+                              "' has the wrong rank");
+    if (!status)
+      status = checkDeclaredShape(outputInfos[i], produced[i], dims);
+    if (!status && outputs[i].data)
+      status = checkOutput(outputInfos[i], outputs[i], produced[i], bytes[i]);
+  }
+  if (status) {
+    freeUnkept(produced, {});
+    return status;
+  }
+  std::vector<void *> kept;
+  session->ownedShapes.resize(outputInfos.size());
+  for (size_t i = 0; i < outputInfos.size(); ++i) {
+    if (outputs[i].data) {
+      std::memcpy(outputs[i].data, buffers[i], bytes[i]);
+      continue;
+    }
+    kept.push_back(buffers[i]);
+    session->ownedShapes[i] = shapes[i];
+    outputs[i].dtype = outputInfos[i].dtype;
+    outputs[i].rank = outputInfos[i].rank;
+    outputs[i].shape = session->ownedShapes[i].data();
+    outputs[i].data = buffers[i];
+    outputs[i].byte_size = bytes[i];
+  }
+  freeUnkept(produced, kept);
+  session->ownedOutputs = kept;
+  return nullptr;
+}
+
+/// A CUDA model: with static shapes each output's size is known before the
 /// run; results land in the caller's buffers or in ones the session owns.
 kiln_status_t runCuda(kiln_session_t *session,
                       const std::vector<const kiln_tensor_t *> &bound,
-                      kiln_tensor_t *outputs) {
+                      DimensionValues &dims, kiln_tensor_t *outputs) {
   const kiln_model_t *model = session->model;
   const std::vector<kiln_tensor_info_t> &outputInfos = model->outputs.infos;
+  if (!session->cuda)
+    KILN_RETURN_IF_ERROR(model->cuda->createSession(session->cuda));
+  TeamLease team = borrowTeam(session->threads);
+  std::vector<const void *> inputData;
+  std::vector<std::vector<int64_t>> inputShapes;
+  for (const kiln_tensor_t *input : bound) {
+    inputData.push_back(input->data);
+    inputShapes.emplace_back(input->shape, input->shape + input->rank);
+  }
+  if (model->cuda->sizedAtRunTime())
+    return runCudaSizedAtRunTime(session, inputData, inputShapes, dims,
+                                 outputs, team.get());
+
   std::vector<uint64_t> bytes = tensorBytes(model->manifest().outputs);
   std::vector<Result> expected(outputInfos.size());
   for (size_t i = 0; i < outputInfos.size(); ++i) {
@@ -257,13 +326,6 @@ kiln_status_t runCuda(kiln_session_t *session,
       KILN_RETURN_IF_ERROR(
           checkOutput(outputInfos[i], outputs[i], expected[i], bytes[i]));
   }
-  if (!session->cuda)
-    KILN_RETURN_IF_ERROR(model->cuda->createSession(session->cuda));
-  TeamLease team = borrowTeam(session->threads);
-
-  std::vector<const void *> inputData;
-  for (const kiln_tensor_t *input : bound)
-    inputData.push_back(input->data);
   std::vector<void *> destinations(outputInfos.size());
   std::vector<void *> owned;
   for (size_t i = 0; i < outputInfos.size(); ++i) {
@@ -278,8 +340,10 @@ kiln_status_t runCuda(kiln_session_t *session,
     }
     owned.push_back(destinations[i]);
   }
-  if (kiln_status_t status = model->cuda->run(*session->cuda, inputData,
-                                              destinations, team.get())) {
+  std::vector<std::vector<int64_t>> shapes;
+  if (kiln_status_t status =
+          model->cuda->run(*session->cuda, inputData, inputShapes,
+                           destinations, shapes, team.get())) {
     for (void *buffer : owned)
       releaseBuffer(buffer);
     return status;
@@ -380,7 +444,7 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
     KILN_RETURN_IF_ERROR(prepareCache(session, dims, cacheTotal));
   releaseOwnedOutputs(session);
   if (model->cuda)
-    return runCuda(session, bound, outputs);
+    return runCuda(session, bound, dims, outputs);
 
   // args: the results' descriptors, the weights, the workspace, then the
   // inputs.

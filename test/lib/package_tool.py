@@ -101,9 +101,10 @@ def main():
         seal(header, entries, data)
     elif command == "bad-launch":
         entry = section(entries, "cuda-schedule")
-        # A launch is (kernel, grid x, y, z), 16 bytes; the last one ends
-        # the section.
-        struct.pack_into("<I", data, entry[2] + entry[3] - 16, 999)
+        # A launch is (kernel, grid x, y, z), 16 bytes; the last one comes
+        # before the host steps' slot and step counts (a static schedule
+        # has none), which end the section.
+        struct.pack_into("<I", data, entry[2] + entry[3] - 8 - 16, 999)
         entry[4] = crc32c(bytes(data[entry[2]:entry[2] + entry[3]]))
         seal(header, entries, data)
     else:

@@ -45,7 +45,7 @@ UNICODE_SAMPLE = ("Größe 1234 naïve café \u2014 東京タワー don't  stop\
                   "\tx<|im_start|>y  \n")
 
 
-def run_kiln(kiln, package, work, feeds):
+def run_kiln(kiln, package, work, feeds, device="cpu"):
     """The outputs of `kiln run` on `feeds`, by name."""
     inputs = []
     for name, value in feeds.items():
@@ -53,8 +53,8 @@ def run_kiln(kiln, package, work, feeds):
         np.save(path, value)
         inputs += ["--input", f"{name}={path}"]
     out = os.path.join(work, "out")
-    subprocess.run([kiln, "run", package, *inputs, "--output-dir", out],
-                   check=True)
+    subprocess.run([kiln, "run", package, "--device", device, *inputs,
+                    "--output-dir", out], check=True)
     return {name[:-4]: np.load(os.path.join(out, name))
             for name in os.listdir(out)}
 
@@ -246,14 +246,16 @@ def check_session_cache(kiln, onnx_path, gguf_path, model, past_count, work,
 
 
 def check_plain_graph(kiln, package, model, past_names, present_names,
-                      vocab_size, args):
+                      vocab_size, args, device="cpu", against=None):
     """Prefill, then decode steps fed the last step's present caches,
-    through `kiln run` on the plain graph."""
+    through `kiln run` on the plain graph; with `against` (a CPU package),
+    also how far the outputs are from its outputs on the same feeds."""
     rng = np.random.default_rng(5)
     tokens = rng.integers(3, vocab_size,
                           (1, args.prompt_length)).astype(np.int64)
     past = [t.numpy() for t in model.empty_cache()]
     worst, generated, expected_tokens = 0.0, [], []
+    from_cpu = 0.0
     for step in range(args.steps + 1):
         length, past_length = tokens.shape[1], past[0].shape[2]
         feeds = {"input_ids": tokens,
@@ -265,8 +267,12 @@ def check_plain_graph(kiln, package, model, past_names, present_names,
         with torch.no_grad():
             reference = [r.numpy() for r in model(
                 *[torch.from_numpy(v) for v in feeds.values()])]
-        actual = run_kiln(kiln, package, args.work, feeds)
+        actual = run_kiln(kiln, package, args.work, feeds, device)
         names = ["logits"] + present_names
+        if against:
+            cpu = run_kiln(kiln, against, args.work, feeds)
+            from_cpu = max(from_cpu, max(relative_error(actual[n], cpu[n])
+                                         for n in names))
         for name, expected in zip(names, reference):
             got = actual[name]
             assert got.shape == expected.shape, (step, name, got.shape,
@@ -281,9 +287,11 @@ def check_plain_graph(kiln, package, model, past_names, present_names,
         past = [actual[name] for name in names[1:]]
         tokens = np.array([[token]], np.int64)
     assert generated == expected_tokens, (generated, expected_tokens)
-    print(f"LLM matches PyTorch over prefill ({args.prompt_length} tokens) "
-          f"and {args.steps} decode steps: worst relative error "
-          f"{worst:.2e}, greedy tokens identical")
+    print(f"LLM on {device} matches PyTorch over prefill "
+          f"({args.prompt_length} tokens) and {args.steps} decode steps: "
+          f"worst relative error {worst:.2e}, greedy tokens identical"
+          + (f"; {from_cpu:.2e} from the CPU package's outputs"
+             if against else ""))
 
 
 
@@ -368,6 +376,10 @@ def main():
     parser.add_argument("--session-only", action="store_true",
                         help="skip the plain graph (its compilation and "
                              "kiln run steps)")
+    parser.add_argument("--cuda-arch", default="",
+                        help="also compile the plain graph for CUDA (these "
+                             "architectures, or none for the emulator "
+                             "alone) and run its steps on the emulator")
     parser.add_argument("--tolerance", type=float, default=1e-4,
                         help="logits' error relative to their scale")
     args = parser.parse_args()
@@ -397,6 +409,15 @@ def main():
         one_line_failure([kiln, "generate", package, "--prompt-ids", "5,6"],
                          "compile it with --kv-cache=session")
         packages.append(package)
+        if args.cuda_arch:
+            # The same graph for CUDA, its decode steps on the emulator.
+            cuda = os.path.join(args.work, "model-cuda.kiln")
+            subprocess.run([kiln, "compile", onnx_path, "--target=cuda",
+                            f"--cuda-arch={args.cuda_arch}", "-o", cuda],
+                           check=True)
+            check_plain_graph(kiln, cuda, model, past_names, present_names,
+                              config.vocab_size, args, device="cuda-emu",
+                              against=package)
     compared = check_tokenizer(kiln, path, vocabulary, args.work)
     if compared:
         print(f"tokenizer: {compared} tokens of GPL-3 and a Unicode sample "

@@ -4,8 +4,9 @@
 // (loaded at run time, so this runtime needs no CUDA to run CPU packages),
 // or on the CPU through the SIMT emulator, which runs the same kernels
 // compiled against the emulator headers. Both follow the package's
-// schedule: every kernel takes (weights, workspace, inputs..., outputs...)
-// and the launches run in order.
+// schedule: with static shapes every kernel takes (weights, workspace,
+// inputs..., outputs...) and the launches run in order; otherwise the
+// schedule's host steps (HostSteps.h) size, allocate and launch.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,11 +34,18 @@ public:
   virtual ~CudaModel() = default;
   virtual kiln_status_t
   createSession(std::unique_ptr<CudaSessionState> &out_state) = 0;
-  /// Runs the schedule: `inputs` are host buffers of the manifest's sizes;
-  /// the results land in the host buffers `outputs`.
+  /// Whether the schedule sizes its buffers at run time (host steps).
+  virtual bool sizedAtRunTime() const = 0;
+  /// Runs the schedule on host buffers `inputs` of shapes `inputShapes`.
+  /// With static shapes the results land in the host buffers `outputs`, of
+  /// the manifest's sizes; with sizes known only at run time (the schedule
+  /// has host steps) the model allocates each output with allocateBuffer
+  /// (the caller releases it), and sets `outputs` and `outputShapes`.
   virtual kiln_status_t run(CudaSessionState &state,
                             const std::vector<const void *> &inputs,
-                            const std::vector<void *> &outputs,
+                            const std::vector<std::vector<int64_t>> &inputShapes,
+                            std::vector<void *> &outputs,
+                            std::vector<std::vector<int64_t>> &outputShapes,
                             ThreadTeam *team) = 0;
 };
 

@@ -10,6 +10,11 @@
 
 #include "runtime/src/cuda/CudaModel.h"
 
+#include "runtime/src/BufferCache.h"
+#include "runtime/src/cuda/HostSteps.h"
+
+#include <algorithm>
+
 #include <dlfcn.h>
 #include <mutex>
 
@@ -166,12 +171,18 @@ public:
     return nullptr;
   }
 
+  bool sizedAtRunTime() const override { return !schedule.steps.empty(); }
+
   kiln_status_t run(CudaSessionState &state,
                     const std::vector<const void *> &inputs,
-                    const std::vector<void *> &outputs,
+                    const std::vector<std::vector<int64_t>> &inputShapes,
+                    std::vector<void *> &outputs,
+                    std::vector<std::vector<int64_t>> &outputShapes,
                     ThreadTeam *) override {
     auto &session = static_cast<DriverSession &>(state);
     KILN_RETURN_IF_ERROR(check(api->cuCtxSetCurrent(context), "cuCtxSetCurrent"));
+    if (!schedule.steps.empty())
+      return runSteps(session, inputs, inputShapes, outputs, outputShapes);
     for (size_t i = 0; i < inputs.size(); ++i)
       KILN_RETURN_IF_ERROR(check(
           api->cuMemcpyHtoDAsync(session.inputs[i], inputs[i], inputBytes[i],
@@ -184,25 +195,115 @@ public:
     std::vector<void *> params;
     for (CUdeviceptr &region : regions)
       params.push_back(&region);
-    for (const package::CudaLaunchInfo &launch : schedule.launches) {
-      const package::CudaKernelInfo &kernel = schedule.kernels[launch.kernel];
-      CUresult launched = api->cuLaunchKernel(
-          functions[launch.kernel], launch.grid[0], launch.grid[1],
-          launch.grid[2], kernel.blockThreads, 1, 1, 0, session.stream,
-          params.data(), nullptr);
-      if (launched != CUDA_SUCCESS) {
-        std::string what = "launching " + kernel.name;
-        if (!kernel.origin.empty())
-          what += " for " + kernel.origin;
-        return check(launched, what.c_str());
-      }
-    }
+    for (const package::CudaLaunchInfo &launch : schedule.launches)
+      KILN_RETURN_IF_ERROR(launchKernel(launch.kernel, launch.grid,
+                                        params.data(), session.stream));
     for (size_t i = 0; i < outputs.size(); ++i)
       KILN_RETURN_IF_ERROR(check(
           api->cuMemcpyDtoHAsync(outputs[i], session.outputs[i],
                                  outputBytes[i], session.stream),
           "copying an output from the GPU"));
     return check(api->cuStreamSynchronize(session.stream), "running the model");
+  }
+
+  kiln_status_t launchKernel(uint32_t index, const uint32_t (&grid)[3],
+                             void **params, CUstream stream) const {
+    const package::CudaKernelInfo &kernel = schedule.kernels[index];
+    CUresult launched =
+        api->cuLaunchKernel(functions[index], grid[0], grid[1], grid[2],
+                            kernel.blockThreads, 1, 1, 0, stream, params,
+                            nullptr);
+    if (launched == CUDA_SUCCESS)
+      return nullptr;
+    std::string what = "launching " + kernel.name;
+    if (!kernel.origin.empty())
+      what += " for " + kernel.origin;
+    return check(launched, what.c_str());
+  }
+
+  /// A schedule with host steps: the inputs are copied to buffers of this
+  /// run's sizes, and the outputs back from the buffers the steps allocate.
+  kiln_status_t runSteps(DriverSession &session,
+                         const std::vector<const void *> &inputs,
+                         const std::vector<std::vector<int64_t>> &inputShapes,
+                         std::vector<void *> &outputs,
+                         std::vector<std::vector<int64_t>> &outputShapes) {
+    struct Device : HostStepDevice {
+      Device(const DriverCudaModel &model, CUstream stream, size_t outputs)
+          : model(model), stream(stream), outputs(outputs, 0),
+            outputBytes(outputs, 0) {}
+      ~Device() override {
+        for (CUdeviceptr pointer : owned)
+          model.api->cuMemFree(pointer);
+      }
+      kiln_status_t allocate(uint64_t bytes, uint64_t &pointer) override {
+        CUdeviceptr buffer = 0;
+        KILN_RETURN_IF_ERROR(model.check(
+            model.api->cuMemAlloc(&buffer, bytes ? bytes : 1),
+            "allocating device memory"));
+        pointer = buffer;
+        return nullptr;
+      }
+      void release(uint64_t pointer) override {
+        // The stream may still use it: wait first.
+        model.api->cuStreamSynchronize(stream);
+        model.api->cuMemFree(pointer);
+      }
+      kiln_status_t allocateOutput(uint32_t output, uint64_t bytes,
+                                   uint64_t &pointer) override {
+        KILN_RETURN_IF_ERROR(allocate(bytes, pointer));
+        owned.push_back(pointer);
+        outputs[output] = pointer;
+        outputBytes[output] = bytes;
+        return nullptr;
+      }
+      kiln_status_t launch(uint32_t kernel, const uint32_t (&grid)[3],
+                           void **params) override {
+        return model.launchKernel(kernel, grid, params, stream);
+      }
+      const DriverCudaModel &model;
+      CUstream stream;
+      std::vector<CUdeviceptr> outputs, owned;
+      std::vector<uint64_t> outputBytes;
+    } device(*this, session.stream, outputs.size());
+
+    std::vector<uint64_t> roots = {weights, session.workspace};
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      uint64_t bytes = inputElementBytes[i];
+      for (int64_t size : inputShapes[i])
+        bytes *= uint64_t(size);
+      uint64_t pointer = 0;
+      KILN_RETURN_IF_ERROR(device.allocate(bytes, pointer));
+      device.owned.push_back(pointer);
+      roots.push_back(pointer);
+      if (bytes)
+        KILN_RETURN_IF_ERROR(check(api->cuMemcpyHtoDAsync(pointer, inputs[i],
+                                                          bytes, session.stream),
+                                   "copying an input to the GPU"));
+    }
+    KILN_RETURN_IF_ERROR(runHostSteps(schedule, roots, inputShapes,
+                                      outputs.size(), device, outputShapes));
+    outputs.assign(outputs.size(), nullptr);
+    kiln_status_t status = nullptr;
+    for (size_t i = 0; i < outputs.size() && !status; ++i) {
+      outputs[i] = allocateBuffer(std::max<uint64_t>(device.outputBytes[i], 1));
+      if (!outputs[i])
+        status = makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+      else if (device.outputBytes[i])
+        status = check(api->cuMemcpyDtoHAsync(outputs[i], device.outputs[i],
+                                              device.outputBytes[i],
+                                              session.stream),
+                       "copying an output from the GPU");
+    }
+    if (!status)
+      status = check(api->cuStreamSynchronize(session.stream),
+                     "running the model");
+    if (status)
+      for (void *&output : outputs) {
+        releaseBuffer(output);
+        output = nullptr;
+      }
+    return status;
   }
 
   const DriverApi *api = nullptr;
@@ -214,6 +315,8 @@ public:
   std::vector<CUfunction> functions;
   uint64_t workspaceBytes = 0;
   std::vector<uint64_t> inputBytes, outputBytes;
+  /// Bytes per element of each input, for inputs sized at run time.
+  std::vector<uint64_t> inputElementBytes;
 };
 
 DriverSession::~DriverSession() {
@@ -298,6 +401,9 @@ kiln::runtime::loadDriverCudaModel(const package::MappedPackage &package,
   model->workspaceBytes = package.manifest().workspaceBytes;
   model->inputBytes = tensorBytes(package.manifest().inputs);
   model->outputBytes = tensorBytes(package.manifest().outputs);
+  for (const package::TensorSignature &input : package.manifest().inputs)
+    model->inputElementBytes.push_back(
+        kiln_dtype_size(static_cast<kiln_dtype_t>(input.dtype)));
   out_model = std::move(model);
   return nullptr;
 }

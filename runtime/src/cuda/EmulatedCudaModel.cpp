@@ -8,8 +8,12 @@
 
 #include "runtime/src/cuda/CudaModel.h"
 
+#include "runtime/src/BufferCache.h"
 #include "runtime/src/InMemoryLibrary.h"
 #include "runtime/src/cuda/Emulator.h"
+#include "runtime/src/cuda/HostSteps.h"
+
+#include <algorithm>
 
 #include <cstdlib>
 #include <dlfcn.h>
@@ -51,11 +55,18 @@ public:
     return nullptr;
   }
 
+  bool sizedAtRunTime() const override { return !schedule.steps.empty(); }
+
   kiln_status_t run(CudaSessionState &state,
                     const std::vector<const void *> &inputs,
-                    const std::vector<void *> &outputs,
+                    const std::vector<std::vector<int64_t>> &inputShapes,
+                    std::vector<void *> &outputs,
+                    std::vector<std::vector<int64_t>> &outputShapes,
                     ThreadTeam *team) override {
     auto &session = static_cast<EmulatedSession &>(state);
+    if (!schedule.steps.empty())
+      return runSteps(session, inputs, inputShapes, outputs, outputShapes,
+                      team);
     // Kernel parameters, as cuLaunchKernel takes them: pointers to each
     // parameter's value.
     std::vector<unsigned char *> regions = {
@@ -68,18 +79,79 @@ public:
     std::vector<void *> params;
     for (unsigned char *&region : regions)
       params.push_back(&region);
-    for (const package::CudaLaunchInfo &launch : schedule.launches) {
-      const package::CudaKernelInfo &kernel = schedule.kernels[launch.kernel];
-      EmulatedLaunch emulated;
-      emulated.entry = entries[launch.kernel];
-      emulated.params = params.data();
-      std::copy(std::begin(launch.grid), std::end(launch.grid), emulated.grid);
-      emulated.block[0] = kernel.blockThreads;
-      emulated.cooperative = kernel.cooperative != 0;
-      emulated.name = kernel.name.c_str();
-      KILN_RETURN_IF_ERROR(launchEmulated(emulated, team));
-    }
+    for (const package::CudaLaunchInfo &launch : schedule.launches)
+      KILN_RETURN_IF_ERROR(
+          launchKernel(launch.kernel, launch.grid, params.data(), team));
     return nullptr;
+  }
+
+  kiln_status_t launchKernel(uint32_t index, const uint32_t (&grid)[3],
+                             void **params, ThreadTeam *team) const {
+    const package::CudaKernelInfo &kernel = schedule.kernels[index];
+    EmulatedLaunch emulated;
+    emulated.entry = entries[index];
+    emulated.params = params;
+    std::copy(std::begin(grid), std::end(grid), emulated.grid);
+    emulated.block[0] = kernel.blockThreads;
+    emulated.cooperative = kernel.cooperative != 0;
+    emulated.name = kernel.name.c_str();
+    return launchEmulated(emulated, team);
+  }
+
+  /// A schedule with host steps: host memory stands for device memory.
+  kiln_status_t runSteps(EmulatedSession &session,
+                         const std::vector<const void *> &inputs,
+                         const std::vector<std::vector<int64_t>> &inputShapes,
+                         std::vector<void *> &outputs,
+                         std::vector<std::vector<int64_t>> &outputShapes,
+                         ThreadTeam *team) {
+    struct HostMemory : HostStepDevice {
+      HostMemory(const EmulatedCudaModel &model, std::vector<void *> &outputs,
+                 ThreadTeam *team)
+          : model(model), outputs(outputs), team(team) {}
+      kiln_status_t allocate(uint64_t bytes, uint64_t &pointer) override {
+        void *buffer = allocateBuffer(std::max<uint64_t>(bytes, 1));
+        if (!buffer)
+          return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED,
+                            "cannot allocate a " + std::to_string(bytes) +
+                                "-byte buffer");
+        pointer = reinterpret_cast<uintptr_t>(buffer);
+        return nullptr;
+      }
+      void release(uint64_t pointer) override {
+        releaseBuffer(reinterpret_cast<void *>(uintptr_t(pointer)));
+      }
+      kiln_status_t allocateOutput(uint32_t output, uint64_t bytes,
+                                   uint64_t &pointer) override {
+        void *buffer = allocateBuffer(std::max<uint64_t>(bytes, 1));
+        if (!buffer)
+          return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        outputs[output] = buffer;
+        pointer = reinterpret_cast<uintptr_t>(buffer);
+        return nullptr;
+      }
+      kiln_status_t launch(uint32_t kernel, const uint32_t (&grid)[3],
+                           void **params) override {
+        return model.launchKernel(kernel, grid, params, team);
+      }
+      const EmulatedCudaModel &model;
+      std::vector<void *> &outputs;
+      ThreadTeam *team;
+    };
+    std::vector<uint64_t> roots = {reinterpret_cast<uintptr_t>(weights),
+                                   reinterpret_cast<uintptr_t>(session.workspace)};
+    for (const void *input : inputs)
+      roots.push_back(reinterpret_cast<uintptr_t>(input));
+    outputs.assign(outputs.size(), nullptr);
+    HostMemory memory(*this, outputs, team);
+    kiln_status_t status = runHostSteps(schedule, roots, inputShapes,
+                                        outputs.size(), memory, outputShapes);
+    if (status)
+      for (void *&output : outputs) {
+        releaseBuffer(output);
+        output = nullptr;
+      }
+    return status;
   }
 
   void *handle = nullptr;

@@ -181,3 +181,22 @@ func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> 
     }
   }
 #-}
+
+// -----
+
+// With sizes known only at run time, the host computes every size from the
+// inputs' dimensions; one read from device memory is refused.
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %x: memref<?xi64>) -> memref<?xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %loaded = memref.load %x[%c0] : memref<?xi64>
+  %n = arith.index_cast %loaded : i64 to index
+  %one = arith.constant 1.0 : f32
+  // expected-error@+1 {{CUDA code generation cannot compute this size on the host (it is not arithmetic on the inputs' dimensions)}}
+  %out = memref.alloc(%n) : memref<?xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    memref.store %one, %out[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return %out : memref<?xf32>
+}
