@@ -78,7 +78,6 @@ std::string CudaEmitter::kernelHeader(const std::string &kernelName,
       safe.replace(star, 2, "* /");
     line("// " + safe);
   }
-  kernelSlots.clear();
   if (sizedAtRunTime)
     // The slots the kernel uses are known at its end (finishKernel).
     return "extern \"C\" __global__ void " + kernelName + "(" +
@@ -131,6 +130,7 @@ void CudaEmitter::finishKernel(const std::string &kernelName, bool cooperative,
   if (at != std::string::npos)
     source.replace(at, kParametersPlaceholder.size(), join(declared, ", "));
   host->launch(program.kernels.size(), gridSlots, kernelSlots.getArrayRef());
+  kernelSlots.clear();
   recordKernel(kernelName, cooperative, ops, blockThreads);
 }
 
@@ -245,13 +245,7 @@ LogicalResult CudaEmitter::emitRunTimeParallelKernel(scf::ParallelOp op) {
   if (host->constantOf(total) == 0)
     return success();
   std::string kernelName = nextKernelName();
-  line(kernelHeader(kernelName, {op.getOperation()}) + " {");
-  ++indent;
-  line("const int64_t thread = int64_t(blockIdx.x) * blockDim.x + "
-       "threadIdx.x;");
-  line("if (thread >= " + slotName(total) + ")");
-  line("  return;");
-  if (failed(materializeOutsideValues({op.getOperation()})))
+  if (failed(beginElementKernel(kernelName, op, slotName(total))))
     return failure();
   std::string rest = "thread";
   for (int d = int(op.getNumLoops()) - 1; d >= 0; --d) {
@@ -368,23 +362,17 @@ LogicalResult CudaEmitter::emitCopyKernel(memref::CopyOp op) {
                                   uint64_t(type.getNumElements()))))
       return failure();
   } else {
-    FailureOr<uint32_t> elements = host->constant(1);
+    uint32_t elements = host->constant(1);
     for (unsigned d = 0; d < type.getRank(); ++d) {
       FailureOr<uint32_t> size = hostDim(op.getTarget(), d);
       if (failed(size))
         return failure();
-      elements = host->arith(HostArith::Mul, *elements, *size);
+      elements = host->arith(HostArith::Mul, elements, *size);
     }
-    totalSlot = *elements;
+    totalSlot = elements;
     if (host->constantOf(*totalSlot) == 0)
       return success();
-    line(kernelHeader(kernelName, {op.getOperation()}) + " {");
-    ++indent;
-    line("const int64_t thread = int64_t(blockIdx.x) * blockDim.x + "
-         "threadIdx.x;");
-    line("if (thread >= " + slotName(*totalSlot) + ")");
-    line("  return;");
-    if (failed(materializeOutsideValues({op.getOperation()})))
+    if (failed(beginElementKernel(kernelName, op, slotName(*totalSlot))))
       return failure();
   }
   FailureOr<BufferView> source = view(op.getSource());

@@ -409,15 +409,16 @@ def main():
         one_line_failure([kiln, "generate", package, "--prompt-ids", "5,6"],
                          "compile it with --kv-cache=session")
         packages.append(package)
-        if args.cuda_arch:
-            # The same graph for CUDA, its decode steps on the emulator.
-            cuda = os.path.join(args.work, "model-cuda.kiln")
-            subprocess.run([kiln, "compile", onnx_path, "--target=cuda",
-                            f"--cuda-arch={args.cuda_arch}", "-o", cuda],
-                           check=True)
-            check_plain_graph(kiln, cuda, model, past_names, present_names,
-                              config.vocab_size, args, device="cuda-emu",
-                              against=package)
+    if args.cuda_arch:
+        # The same graph for CUDA, its prefill and decode steps on the
+        # emulator (against the CPU package too, where there is one).
+        cuda = os.path.join(args.work, "model-cuda.kiln")
+        subprocess.run([kiln, "compile", onnx_path, "--target=cuda",
+                        f"--cuda-arch={args.cuda_arch}", "-o", cuda],
+                       check=True)
+        check_plain_graph(kiln, cuda, model, past_names, present_names,
+                          config.vocab_size, args, device="cuda-emu",
+                          against=packages[0] if packages else None)
     compared = check_tokenizer(kiln, path, vocabulary, args.work)
     if compared:
         print(f"tokenizer: {compared} tokens of GPL-3 and a Unicode sample "

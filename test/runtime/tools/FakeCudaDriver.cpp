@@ -263,11 +263,13 @@ CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
   if (extra || blockX * blockY * blockZ > 1024 || gridY > 65535 ||
       gridZ > 65535)
     return kInvalidValue;
-  // Kiln's kernels take the weights and the workspace first, then the
-  // inputs and outputs: all device buffers.
-  for (int i = 0; i < 2; ++i)
-    if (!memory().contains(*static_cast<CUdeviceptr *>(params[i]), 1))
-      return kInvalidValue;
+  // Kiln's kernels take 8-byte parameters: device buffers (with static
+  // shapes the weights and the workspace come first) and sizes. A first
+  // parameter too large for a size must be a device buffer — never a host
+  // pointer.
+  CUdeviceptr first = *static_cast<CUdeviceptr *>(params[0]);
+  if (first >= (CUdeviceptr(1) << 32) && !memory().contains(first, 1))
+    return kInvalidValue;
   kiln::runtime::EmulatedLaunch launch;
   launch.entry = reinterpret_cast<kiln_emu_entry>(function);
   launch.params = params;
