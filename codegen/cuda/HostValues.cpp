@@ -3,7 +3,7 @@
 // With sizes known only at run time, the integer arithmetic at the top level
 // of the model function (the inputs' dimensions and what is computed from
 // them) becomes host steps, each value a slot. Kernels take the slots they
-// use as parameters: `p<slot>` for buffers, `h<slot>` for integers.
+// use as parameters: `buffer<slot>` and `size<slot>`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -237,7 +237,8 @@ std::string CudaEmitter::slotName(uint32_t slot) {
   if (std::optional<int64_t> constant = host->constantOf(slot))
     return integerLiteral(*constant);
   kernelSlots.insert(slot);
-  return (pointerSlots.contains(slot) ? "p" : "h") + std::to_string(slot);
+  return (pointerSlots.contains(slot) ? "buffer" : "size") +
+         std::to_string(slot);
 }
 
 FailureOr<std::string> CudaEmitter::hostValueName(Value value, Operation *op) {

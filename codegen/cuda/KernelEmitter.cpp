@@ -162,8 +162,8 @@ FailureOr<CudaProgram> CudaEmitter::run() {
     return failure();
 
   if (sizedAtRunTime) {
-    line("// Host steps, in order (s<n> is slot n; a kernel's parameters p<n>");
-    line("// and h<n> are slot n's buffer or integer):");
+    line("// Host steps, in order (s<n> is slot n; a kernel's parameters");
+    line("// buffer<n> and size<n> are slot n's buffer or integer):");
     std::vector<std::string> kernelNames;
     for (const CudaKernel &kernel : program.kernels)
       kernelNames.push_back(kernel.name);

@@ -124,8 +124,8 @@ void CudaEmitter::finishKernel(const std::string &kernelName, bool cooperative,
   SmallVector<std::string> declared;
   for (uint32_t slot : kernelSlots)
     declared.push_back(pointerSlots.contains(slot)
-                           ? "unsigned char *p" + std::to_string(slot)
-                           : "int64_t h" + std::to_string(slot));
+                           ? "unsigned char *buffer" + std::to_string(slot)
+                           : "int64_t size" + std::to_string(slot));
   size_t at = source.rfind(kParametersPlaceholder.str());
   if (at != std::string::npos)
     source.replace(at, kParametersPlaceholder.size(), join(declared, ", "));

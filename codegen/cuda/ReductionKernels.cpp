@@ -51,26 +51,58 @@ LogicalResult CudaEmitter::emitGemmKernel(linalg::LinalgOp op,
 LogicalResult CudaEmitter::emitWarpReductionKernel(linalg::LinalgOp op,
                                                const WarpReduction &match) {
   std::string kernelName = nextKernelName();
+  // Sizes known only at run time are the host's slots: the kernel's
+  // parameters, and the grid's size.
+  SmallVector<std::string> sizes;
+  std::optional<uint32_t> outputsSlot;
+  if (ShapedType::isDynamic(match.outputs) ||
+      ShapedType::isDynamic(match.extent)) {
+    if (!sizedAtRunTime)
+      return op.emitError("CUDA code generation needs static shapes");
+    SmallVector<uint32_t> slots;
+    for (auto [loop, source] : llvm::enumerate(match.loopSources)) {
+      FailureOr<uint32_t> size =
+          hostDim(op->getOperand(source.first), source.second);
+      if (failed(size))
+        return failure();
+      slots.push_back(*size);
+    }
+    uint32_t outputs = host->constant(1), extent = host->constant(1);
+    for (unsigned loop : match.parallelLoops)
+      outputs = host->arith(HostArith::Mul, outputs, slots[loop]);
+    for (unsigned loop : match.reductionLoops)
+      extent = host->arith(HostArith::Mul, extent, slots[loop]);
+    outputsSlot = outputs;
+    for (uint32_t slot : slots)
+      sizes.push_back(slotName(slot));
+    sizes.push_back(slotName(outputs));
+    sizes.push_back(slotName(extent));
+  } else {
+    for (int64_t size : match.loopSizes)
+      sizes.push_back(std::to_string(size));
+    sizes.push_back(std::to_string(match.outputs) + "ll");
+    sizes.push_back(std::to_string(match.extent));
+  }
+  std::string extent = sizes.pop_back_val();
+  std::string outputs = sizes.pop_back_val();
   std::string header = kernelHeader(kernelName, {op.getOperation()});
   line(header + " {");
   ++indent;
-  std::string extent = std::to_string(match.extent);
   line("// One warp per output: the lanes stride over its " + extent +
        " elements, then combine their partial results with shuffles.");
   line("const int64_t output = int64_t(blockIdx.x) * 8 + threadIdx.x / 32;");
   line("const int lane = threadIdx.x % 32;");
-  line("if (output >= " + std::to_string(match.outputs) + "ll)");
+  line("if (output >= " + outputs + ")");
   line("  return;");
   if (failed(materializeOutsideValues({op.getOperation()})))
     return failure();
   SmallVector<std::string> ivs(match.loopSizes.size());
   auto emitLine = [&](const Twine &text) { line(text); };
-  decodeLoops(match.parallelLoops, match.loopSizes, "output", "p", ivs,
-              emitLine);
+  decodeLoops(match.parallelLoops, sizes, "output", "p", ivs, emitLine);
   line("float partial = 0.0f;");
   line("for (int64_t r = lane; r < " + extent + "; r += 32) {");
   ++indent;
-  decodeLoops(match.reductionLoops, match.loopSizes, "r", "r", ivs, emitLine);
+  decodeLoops(match.reductionLoops, sizes, "r", "r", ivs, emitLine);
   Block &body = op->getRegion(0).front();
   for (OpOperand *input : op.getDpsInputOperands()) {
     BlockArgument argument = body.getArgument(input->getOperandNumber());
@@ -103,11 +135,28 @@ LogicalResult CudaEmitter::emitWarpReductionKernel(linalg::LinalgOp op,
        combine(match.combiner, "partial", contribution) + ";");
   --indent;
   line("}");
-  line("for (int offset = 16; offset > 0; offset /= 2)");
-  line("  partial = " +
-       combine(match.combiner, "partial",
-               "__shfl_xor_sync(0xffffffffu, partial, offset)") +
-       ";");
+  bool someLanesIdle = ShapedType::isDynamic(match.extent);
+  if (someLanesIdle) {
+    // Fewer elements than lanes leave lanes without a partial result,
+    // which must not enter the combination (a 0 is no identity of max).
+    line("bool has = lane < " + extent + ";");
+    line("for (int offset = 16; offset > 0; offset /= 2) {");
+    line("  const float other = __shfl_xor_sync(0xffffffffu, partial, "
+         "offset);");
+    line("  const bool otherHas = __shfl_xor_sync(0xffffffffu, int(has), "
+         "offset) != 0;");
+    line("  partial = has && otherHas ? " +
+         combine(match.combiner, "partial", "other") +
+         " : has ? partial : other;");
+    line("  has = has || otherHas;");
+    line("}");
+  } else {
+    line("for (int offset = 16; offset > 0; offset /= 2)");
+    line("  partial = " +
+         combine(match.combiner, "partial",
+                 "__shfl_xor_sync(0xffffffffu, partial, offset)") +
+         ";");
+  }
   OpOperand *init = op.getDpsInitOperand(0);
   SmallVector<std::string> indices;
   for (AffineExpr expr : op.getMatchingIndexingMap(init).getResults())
@@ -116,11 +165,19 @@ LogicalResult CudaEmitter::emitWarpReductionKernel(linalg::LinalgOp op,
   if (failed(output))
     return failure();
   std::string element = elementAt(*output, "float", indices);
-  line("if (lane == 0)");
+  line(someLanesIdle ? "if (lane == 0 && has)" : "if (lane == 0)");
   line("  " + element + " = " + combine(match.combiner, element, "partial") +
        ";");
   --indent;
   line("}");
+  if (outputsSlot) {
+    uint32_t one = host->constant(1);
+    uint32_t blocks =
+        host->arith(HostArith::CeilDivS, *outputsSlot, host->constant(8));
+    finishKernel(kernelName, /*cooperative=*/true, {op.getOperation()}, 256,
+                 SmallVector<uint32_t>{blocks, one, one});
+    return success();
+  }
   uint32_t grid[3] = {uint32_t((match.outputs + 7) / 8), 1, 1};
   finishKernel(kernelName, /*cooperative=*/true, {op.getOperation()}, 256,
                grid);

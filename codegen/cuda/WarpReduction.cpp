@@ -26,13 +26,9 @@ mlir::kiln::cuda::matchWarpReduction(linalg::LinalgOp op) {
     return std::nullopt;
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type || !type.hasStaticShape())
-      return std::nullopt;
     SmallVector<int64_t> strides;
     int64_t offset;
-    if (failed(getStridesAndOffset(type, strides, offset)) ||
-        llvm::any_of(strides, ShapedType::isDynamic) ||
-        ShapedType::isDynamic(offset))
+    if (!type || failed(getStridesAndOffset(type, strides, offset)))
       return std::nullopt;
   }
   // Plain reductions over tensor dimensions (softmax, normalization
@@ -65,20 +61,38 @@ mlir::kiln::cuda::matchWarpReduction(linalg::LinalgOp op) {
   if (match.contribution == accumulator)
     return std::nullopt;
   match.loopSizes = op.getStaticLoopRanges();
-  if (llvm::any_of(match.loopSizes, ShapedType::isDynamic))
+  match.loopSources.assign(match.loopSizes.size(), {0, 0});
+  SmallVector<bool> sourced(match.loopSizes.size(), false);
+  for (OpOperand &operand : op->getOpOperands())
+    for (auto [d, expr] : llvm::enumerate(
+             op.getMatchingIndexingMap(&operand).getResults()))
+      if (auto dim = dyn_cast<AffineDimExpr>(expr);
+          dim && !sourced[dim.getPosition()]) {
+        sourced[dim.getPosition()] = true;
+        match.loopSources[dim.getPosition()] = {operand.getOperandNumber(),
+                                                unsigned(d)};
+      }
+  if (!llvm::all_of(sourced, [](bool found) { return found; }))
     return std::nullopt;
+  auto multiply = [](int64_t &product, int64_t size) {
+    product = ShapedType::isDynamic(product) || ShapedType::isDynamic(size)
+                  ? ShapedType::kDynamic
+                  : product * size;
+  };
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   for (unsigned loop = 0; loop < iterators.size(); ++loop) {
     if (iterators[loop] == utils::IteratorType::parallel) {
       match.parallelLoops.push_back(loop);
-      match.outputs *= match.loopSizes[loop];
+      multiply(match.outputs, match.loopSizes[loop]);
     } else {
       match.reductionLoops.push_back(loop);
-      match.extent *= match.loopSizes[loop];
+      multiply(match.extent, match.loopSizes[loop]);
     }
   }
-  if (match.extent < kMinExtent || match.outputs == 0 ||
-      match.outputs > kMaxOutputs)
+  bool dynamicExtent = ShapedType::isDynamic(match.extent);
+  bool dynamicOutputs = ShapedType::isDynamic(match.outputs);
+  if ((!dynamicExtent && match.extent < kMinExtent) ||
+      (!dynamicOutputs && (match.outputs == 0 || match.outputs > kMaxOutputs)))
     return std::nullopt;
   return match;
 }

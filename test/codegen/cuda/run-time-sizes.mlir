@@ -24,11 +24,11 @@ func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> 
   return %out : memref<?x8xf32>
 }
 
-// Kernels take the slots they use: buffers as p<slot>, sizes as h<slot>.
-// CHECK: __global__ void kiln_kernel_0(int64_t [[TOTAL:h[0-9]+]], {{.*}}unsigned char *[[X:p2]], unsigned char *[[TMP:p[0-9]+]])
+// Kernels take the slots they use: buffer<slot> and size<slot>.
+// CHECK: __global__ void kiln_kernel_0(int64_t [[TOTAL:size[0-9]+]], {{.*}}unsigned char *[[X:buffer2]], unsigned char *[[TMP:buffer[0-9]+]])
 // CHECK: if (thread >= [[TOTAL]])
 // CHECK: reinterpret_cast<float *>([[TMP]])[i1 * 4 + i0] = v3;
-// CHECK: __global__ void kiln_kernel_1(int64_t [[ELEMENTS:h[0-9]+]], {{.*}}unsigned char *[[OUT:p[0-9]+]], unsigned char *[[TMP]])
+// CHECK: __global__ void kiln_kernel_1(int64_t [[ELEMENTS:size[0-9]+]], {{.*}}unsigned char *[[OUT:buffer[0-9]+]], unsigned char *[[TMP]])
 // CHECK: reinterpret_cast<float *>([[OUT]])[d0 * 8 + d1] = reinterpret_cast<float *>([[TMP]])[d0 * 4 + d1];
 // CHECK: __global__ void kiln_kernel_2(int64_t [[ELEMENTS]], {{.*}}unsigned char *[[OUT]], unsigned char *[[X]])
 // CHECK: reinterpret_cast<float *>([[OUT]])[4 + d0 * 8 + d1] = reinterpret_cast<float *>([[X]])[d0 * 4 + d1];
@@ -36,7 +36,7 @@ func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> 
 // The host steps: sizes from the input's first dimension, the intermediate
 // allocated and freed after its last kernel, the output's shape.
 // CHECK: // Host steps
-// CHECK-NEXT: // and h<n>
+// CHECK-NEXT: // buffer<n> and size<n>
 // CHECK-NEXT: //   [[N:s[0-9]+]] = dimension 0 of input 0
 // CHECK-NEXT: //   [[ROW:s[0-9]+]] = 4 * [[N]] (i64)
 // CHECK-NEXT: //   [[BYTES:s[0-9]+]] = 4 * [[ROW]] (i64)
