@@ -47,6 +47,21 @@ struct CpuOutlineKernelsPass
       rewriter.setInsertionPointToEnd(body);
       auto yield = rewriter.create<scf::YieldOp>(kernel->getLoc());
       kernel->moveBefore(yield);
+      // Constants are copied in rather than passed as arguments.
+      rewriter.setInsertionPointToStart(body);
+      DenseMap<Value, Value> copies;
+      kernel->walk([&](Operation *nested) {
+        for (OpOperand &operand : nested->getOpOperands()) {
+          Operation *definition = operand.get().getDefiningOp();
+          if (!definition || !definition->hasTrait<OpTrait::ConstantLike>() ||
+              kernel->isAncestor(definition))
+            continue;
+          auto [copy, inserted] = copies.try_emplace(operand.get());
+          if (inserted)
+            copy->second = rewriter.clone(*definition)->getResult(0);
+          operand.set(copy->second);
+        }
+      });
       FailureOr<func::FuncOp> outlined = outlineSingleBlockRegion(
           rewriter, kernel->getLoc(), region.getRegion(),
           (main.getName() + "_kernel_" + Twine(index)).str());

@@ -5,7 +5,13 @@
 
 #include "llvm/Support/CommandLine.h"
 
+#include <optional>
+#include <string>
+
 namespace mlir::kiln {
+
+/// The whole of a file's bytes, or nothing when it cannot be read.
+std::optional<std::string> readFileBytes(const std::string &path);
 
 extern llvm::cl::SubCommand compileCommand;
 extern llvm::cl::OptionCategory compileCategory;

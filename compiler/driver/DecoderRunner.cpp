@@ -60,20 +60,24 @@ const float *DecoderRunner::run(const std::vector<int64_t> &tokens) {
                         "a package without --kv-cache=session runs each "
                         "sequence from the start");
   int64_t count = int64_t(tokens.size());
-  std::vector<int64_t> ids = tokens, mask(cachedTokens + count, 1),
-                       positions(count);
+  int64_t total = cachedTokens + count;
+  if (int64_t(ones.size()) < total)
+    ones.resize(size_t(total), 1);
+  positions.resize(size_t(count));
   for (int64_t i = 0; i < count; ++i)
     positions[i] = cachedTokens + i;
-  int64_t tokenShape[2] = {1, count}, maskShape[2] = {1, cachedTokens + count};
+  int64_t tokenShape[2] = {1, count}, maskShape[2] = {1, total};
   std::vector<kiln_tensor_t> inputs(model.inputCount());
-  auto bind = [&](int slot, std::vector<int64_t> &data, const int64_t *shape) {
+  // The runtime only reads inputs.
+  auto bind = [&](int slot, const int64_t *data, const int64_t *shape) {
     if (slot >= 0)
-      inputs[slot] = {nullptr, KILN_DTYPE_INT64, 2,
-                      shape,   data.data(),      data.size() * sizeof(int64_t)};
+      inputs[slot] = {nullptr, KILN_DTYPE_INT64, 2, shape,
+                      const_cast<int64_t *>(data),
+                      size_t(shape[1]) * sizeof(int64_t)};
   };
-  bind(inputIds, ids, tokenShape);
-  bind(attentionMask, mask, maskShape);
-  bind(positionIds, positions, tokenShape);
+  bind(inputIds, tokens.data(), tokenShape);
+  bind(attentionMask, ones.data(), maskShape);
+  bind(positionIds, positions.data(), tokenShape);
   for (size_t i = 0; i < pastInputs.size(); ++i)
     inputs[pastInputs[i]] = {nullptr, model.input(pastInputs[i]).dtype,
                              4,       pastShapes[i].data(),
@@ -83,6 +87,17 @@ const float *DecoderRunner::run(const std::vector<int64_t> &tokens) {
   if (capacity())
     cachedTokens += count;
   return static_cast<const float *>(outputs[logits].data);
+}
+
+std::optional<std::string>
+DecoderRunner::tokenOutsideVocabulary(const std::vector<int64_t> &tokens,
+                                      const std::string &what) const {
+  for (int64_t token : tokens)
+    if (token < 0 || token >= vocabularySize)
+      return what + " " + std::to_string(token) +
+             " is outside the model's vocabulary of " +
+             std::to_string(vocabularySize);
+  return std::nullopt;
 }
 
 void DecoderRunner::reset() {

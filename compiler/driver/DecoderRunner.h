@@ -15,6 +15,7 @@
 #include "kiln/runtime.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ public:
   int64_t vocabulary() const { return vocabularySize; }
   /// Tokens cached before the next run.
   int64_t cached() const { return cachedTokens; }
+
+  /// A one-line error naming the first of `tokens` the model's vocabulary
+  /// lacks (`what` says what the tokens are), or nothing.
+  std::optional<std::string>
+  tokenOutsideVocabulary(const std::vector<int64_t> &tokens,
+                         const std::string &what) const;
 
   /// Runs `tokens` after the cached ones and returns their logits, one row
   /// of vocabulary() per token, valid until the next run. Throws
@@ -53,6 +60,8 @@ private:
   /// A plain package's past inputs: [1, heads, 0, head_dim] each.
   std::vector<int> pastInputs;
   std::vector<std::vector<int64_t>> pastShapes;
+  /// The attention mask (all ones) and positions, kept between runs.
+  std::vector<int64_t> ones, positions;
 };
 
 } // namespace mlir::kiln

@@ -27,8 +27,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 using namespace mlir::kiln;
 namespace cl = llvm::cl;
@@ -143,12 +141,10 @@ int mlir::kiln::runGenerateCommand() {
   } else {
     std::string text = prompt;
     if (!promptFile.empty()) {
-      std::ifstream file(promptFile, std::ios::binary);
-      if (!file)
+      std::optional<std::string> contents = readFileBytes(promptFile);
+      if (!contents)
         return fail(promptFile + ": cannot read the prompt file");
-      std::stringstream contents;
-      contents << file.rdbuf();
-      text = contents.str();
+      text = std::move(*contents);
     }
     tokens = tokenizer->encode(text);
     if (tokens.empty())
@@ -167,11 +163,9 @@ int mlir::kiln::runGenerateCommand() {
                   ": the package keeps its key/value cache as inputs and "
                   "outputs; compile it with --kv-cache=session to generate");
     int64_t vocabulary = decoder->vocabulary();
-    for (int64_t token : tokens)
-      if (token >= vocabulary)
-        return fail("prompt token " + std::to_string(token) +
-                    " is outside the model's vocabulary of " +
-                    std::to_string(vocabulary));
+    if (std::optional<std::string> outside =
+            decoder->tokenOutsideVocabulary(tokens, "prompt token"))
+      return fail(*outside);
     if (int64_t(tokens.size()) > capacity)
       return fail("the prompt has " + std::to_string(tokens.size()) +
                   " tokens; the package's cache holds " +

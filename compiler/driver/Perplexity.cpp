@@ -22,8 +22,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 using namespace mlir::kiln;
 namespace cl = llvm::cl;
@@ -87,18 +85,16 @@ int mlir::kiln::runPerplexityCommand() {
   if (window < 2 || stride < 1 || stride > window || limit < 0)
     return fail("--window must be at least 2 and --stride between 1 and the "
                 "window");
-  std::ifstream file(textPath, std::ios::binary);
-  if (!file)
+  std::optional<std::string> contents = readFileBytes(textPath);
+  if (!contents)
     return fail(textPath + ": cannot read the text");
-  std::stringstream contents;
-  contents << file.rdbuf();
 
   std::string error;
   std::unique_ptr<::kiln::llm::BpeTokenizer> tokenizer =
       ::kiln::llm::BpeTokenizer::fromGgufFile(tokenizerPath, error);
   if (!tokenizer)
     return fail(error);
-  std::vector<int64_t> tokens = tokenizer->encode(contents.str());
+  std::vector<int64_t> tokens = tokenizer->encode(*contents);
   if (limit && int64_t(tokens.size()) > limit)
     tokens.resize(limit);
   if (tokens.size() < 2)
@@ -114,11 +110,9 @@ int mlir::kiln::runPerplexityCommand() {
                   " exceeds the package's cache of " +
                   std::to_string(decoder->capacity()) + " tokens");
     int64_t vocabulary = decoder->vocabulary();
-    for (int64_t token : tokens)
-      if (token >= vocabulary)
-        return fail("token " + std::to_string(token) +
-                    " of the text is outside the model's vocabulary of " +
-                    std::to_string(vocabulary));
+    if (std::optional<std::string> outside =
+            decoder->tokenOutsideVocabulary(tokens, "the text's token"))
+      return fail(*outside);
 
     double total = 0;
     int64_t scored = 0, windows = 0;

@@ -14,8 +14,6 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <fstream>
-#include <sstream>
 
 using namespace mlir::kiln;
 namespace cl = llvm::cl;
@@ -52,12 +50,10 @@ int mlir::kiln::runTokenizeCommand() {
     return fail("give the text once: --text FILE or --string TEXT");
   std::string input = text;
   if (!textPath.empty()) {
-    std::ifstream file(textPath, std::ios::binary);
-    if (!file)
+    std::optional<std::string> contents = readFileBytes(textPath);
+    if (!contents)
       return fail(textPath + ": cannot read the file");
-    std::stringstream contents;
-    contents << file.rdbuf();
-    input = contents.str();
+    input = std::move(*contents);
   }
   std::string error;
   std::unique_ptr<::kiln::llm::BpeTokenizer> tokenizer =

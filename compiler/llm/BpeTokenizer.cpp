@@ -207,7 +207,10 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::fromGguf(const GgufMetadata &gguf,
       if ((types->integers[id] == kControlToken ||
            types->integers[id] == kUserDefinedToken) &&
           !tokens->strings[id].empty())
+      {
         tokenizer->specials.push_back({tokens->strings[id], int64_t(id)});
+        tokenizer->specialIds.insert(int64_t(id));
+      }
   std::stable_sort(tokenizer->specials.begin(), tokenizer->specials.end(),
                    [](const auto &a, const auto &b) {
                      return a.first.size() > b.first.size();
@@ -341,9 +344,8 @@ std::string BpeTokenizer::decode(int64_t token) const {
   if (token < 0 || token >= int64_t(tokens.size()))
     return "";
   const std::string &text = tokens[token];
-  for (const auto &special : specials)
-    if (special.second == token)
-      return text;
+  if (specialIds.count(token))
+    return text;
   std::string bytes;
   for (const Character &c : characters(text)) {
     auto byte = charBytes.find(text.substr(c.begin, c.end - c.begin));

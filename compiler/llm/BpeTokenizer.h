@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace kiln::llm {
@@ -60,6 +61,8 @@ private:
   std::unordered_map<std::string, int64_t> mergeRanks;
   /// Control and user-defined tokens, longest first.
   std::vector<std::pair<std::string, int64_t>> specials;
+  /// Their ids, for decoding.
+  std::unordered_set<int64_t> specialIds;
   bool digitsAlone = false;
   bool addBos = false;
   int64_t bos = -1, eos = -1;

@@ -239,6 +239,10 @@ def check_session_cache(kiln, onnx_path, gguf_path, model, past_count, work,
     one_line_failure([kiln, "generate", package, "--prompt-ids", prompt,
                       "--max-tokens", str(capacity), "--ignore-eos"],
                      "the key/value cache is full")
+    one_line_failure([kiln, "generate", package, "--prompt-ids",
+                      f"5,{vocabulary}"],
+                     f"prompt token {vocabulary} is outside the model's "
+                     f"vocabulary of {vocabulary}")
     if gguf_path:
         one_line_failure([kiln, "generate", package, "--tokenizer",
                           os.path.join(work, "not.gguf"), "--prompt", "hi"],

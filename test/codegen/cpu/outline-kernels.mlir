@@ -2,13 +2,14 @@
 
 // Each top-level loop nest of @main (the scf.if choosing a parallel or a
 // serial copy included) becomes a private noinline function called where it
-// was; what the nest captures (buffers, sizes, constants) becomes arguments,
-// index constants are also cloned in; ops without regions stay.
-// CHECK: func.func private @main_kernel_0({{.*}}memref<?xf32>{{.*}}) attributes {passthrough = ["noinline"]}
-// CHECK-NEXT: arith.constant
-// CHECK-NEXT: arith.constant
+// was; what the nest captures (buffers, sizes) becomes arguments, constants
+// are copied in instead; ops without regions stay.
+// CHECK: func.func private @main_kernel_0(%{{.*}}: memref<?xf32>, %{{.*}}: index) attributes {passthrough = ["noinline"]}
+// CHECK-NEXT: arith.constant 1.0
+// CHECK-NEXT: arith.constant 0 : index
+// CHECK-NEXT: arith.constant 1 : index
 // CHECK-NEXT: scf.for
-// CHECK: func.func private @main_kernel_1({{.*}}memref<?xf32>{{.*}}, %{{.*}}: i1) attributes {passthrough = ["noinline"]}
+// CHECK: func.func private @main_kernel_1(%{{.*}}: memref<?xf32>, %{{.*}}: index, %{{.*}}: i1) attributes {passthrough = ["noinline"]}
 // CHECK: scf.if
 // CHECK-LABEL: func.func @main(
 // CHECK-SAME: %[[A:.*]]: memref<?xf32>, %[[N:.*]]: index, %[[FLAG:.*]]: i1)
