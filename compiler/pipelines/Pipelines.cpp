@@ -187,6 +187,8 @@ void mlir::kiln::buildCpuPipeline(OpPassManager &pm,
 }
 
 void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
+  // Matrix-vector products' weights row by row, for the warp per output.
+  pm.nest<func::FuncOp>().addPass(createCudaTransposeVectorWeightsPass());
   buildBufferizationPipeline(pm);
   // Parallel dimensions become scf.parallel (one GPU thread each), the
   // reductions stay sequential loops inside; GEMMs stay linalg ops for
