@@ -46,10 +46,8 @@ int64_t GemmShape::size(ArrayRef<GemmLoop> loops) {
   return count;
 }
 
-namespace {
-
 /// Whether the body is `yield out + in0 * in1` (in either order).
-bool isMultiplyAccumulate(linalg::LinalgOp op) {
+bool mlir::kiln::cuda::isMultiplyAccumulate(linalg::LinalgOp op) {
   Block *body = op.getBlock();
   if (body->getOperations().size() != 3)
     return false;
@@ -66,6 +64,8 @@ bool isMultiplyAccumulate(linalg::LinalgOp op) {
   return (multiply.getLhs() == x && multiply.getRhs() == y) ||
          (multiply.getLhs() == y && multiply.getRhs() == x);
 }
+
+namespace {
 
 /// Adds `expr`'s coefficient of each loop, times `scale`, to `coefficients`
 /// and its constant to `constant`; false unless it is an affine sum of

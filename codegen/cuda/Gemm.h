@@ -44,6 +44,9 @@ struct GemmShape {
   int64_t batchSize() const { return size(batch); }
 };
 
+/// Whether `op`'s body is `yield out + in0 * in1` (in either order).
+bool isMultiplyAccumulate(linalg::LinalgOp op);
+
 /// The shape of `op` if it is a multiply-accumulate the GEMM kernel
 /// computes (and large enough to be worth tiling), else nothing: it is
 /// then lowered to loops like any other op.

@@ -48,6 +48,107 @@ LogicalResult CudaEmitter::emitGemmKernel(linalg::LinalgOp op,
 
 
 
+/// Whether each lane can read four consecutive elements of every input at
+/// once: one reduction loop, innermost and unit-stride in every input (and
+/// nowhere else in its indices), float32, a whole number of vectors and at
+/// least one per lane. Alignment is checked at run time.
+bool CudaEmitter::vectorizable(linalg::LinalgOp op,
+                               const WarpReduction &match) {
+  if (match.reductionLoops.size() != 1 ||
+      ShapedType::isDynamic(match.extent) || match.extent % 4 != 0 ||
+      match.extent < 128)
+    return false;
+  unsigned loop = match.reductionLoops.front();
+  Block &body = op->getRegion(0).front();
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (body.getArgument(input->getOperandNumber()).use_empty())
+      continue;
+    auto type = dyn_cast<MemRefType>(input->get().getType());
+    if (!type || !type.getElementType().isF32())
+      return false;
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (map.getNumResults() == 0 ||
+        map.getResults().back() != getAffineDimExpr(loop, op.getContext()))
+      return false;
+    for (AffineExpr expr : map.getResults().drop_back())
+      if (expr.isFunctionOfDim(loop))
+        return false;
+    FailureOr<BufferView> buffer = view(input->get());
+    if (failed(buffer) || buffer->strides.back() != "1")
+      return false;
+  }
+  return true;
+}
+
+/// The vector loop of a warp reduction, opened with the run-time alignment
+/// check (`if (vectors) {`) and left open for the scalar loop's `else`.
+FailureOr<bool> CudaEmitter::emitVectorReduction(linalg::LinalgOp op,
+                                                 const WarpReduction &match,
+                                                 SmallVectorImpl<std::string> &ivs,
+                                                 const std::string &extent) {
+  unsigned loop = match.reductionLoops.front();
+  Block &body = op->getRegion(0).front();
+  SmallVector<OpOperand *> inputs;
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (!body.getArgument(input->getOperandNumber()).use_empty())
+      inputs.push_back(input);
+  auto addressAt = [&](OpOperand *input,
+                       const std::string &r) -> FailureOr<std::string> {
+    ivs[loop] = r;
+    SmallVector<std::string> indices;
+    for (AffineExpr expr : op.getMatchingIndexingMap(input).getResults())
+      indices.push_back(affineExpression(expr, ivs));
+    FailureOr<BufferView> buffer = view(input->get());
+    if (failed(buffer))
+      return failure();
+    return "&" + elementAt(*buffer, "float", indices);
+  };
+  line("// Rows that start on 16 bytes: four elements per load.");
+  line("bool vectors = true;");
+  for (OpOperand *input : inputs) {
+    FailureOr<std::string> start = addressAt(input, "0");
+    if (failed(start))
+      return failure();
+    line("vectors = vectors && reinterpret_cast<uintptr_t>(" + *start +
+         ") % 16 == 0;");
+  }
+  line("if (vectors) {");
+  ++indent;
+  line("for (int64_t r4 = lane * 4; r4 < " + extent + "; r4 += 128) {");
+  ++indent;
+  SmallVector<std::string> vectors;
+  for (OpOperand *input : inputs) {
+    FailureOr<std::string> address = addressAt(input, "r4");
+    if (failed(address))
+      return failure();
+    vectors.push_back(fresh("q"));
+    line("const kiln::cuda::Float4 " + vectors.back() +
+         " = *reinterpret_cast<const kiln::cuda::Float4 *>(" + *address +
+         ");");
+  }
+  static const char *const lanes[] = {".x", ".y", ".z", ".w"};
+  for (int j = 0; j < 4; ++j) {
+    for (auto [input, vector] : llvm::zip(inputs, vectors))
+      name(body.getArgument(input->getOperandNumber())) = vector + lanes[j];
+    for (OpOperand *input : op.getDpsInputOperands())
+      if (!isa<MemRefType>(input->get().getType()))
+        name(body.getArgument(input->getOperandNumber())) =
+            name(input->get());
+    for (Operation &nested : body.without_terminator())
+      if (&nested != match.combiner && failed(emitOp(&nested)))
+        return failure();
+    std::string contribution = name(match.contribution);
+    std::string combined = combine(match.combiner, "partial", contribution);
+    line(j == 0 ? "partial = r4 == lane * 4 ? " + contribution + " : " +
+                      combined + ";"
+                : "partial = " + combined + ";");
+  }
+  --indent;
+  line("}");
+  --indent;
+  return true;
+}
+
 LogicalResult CudaEmitter::emitWarpReductionKernel(linalg::LinalgOp op,
                                                const WarpReduction &match) {
   std::string kernelName = nextKernelName();
@@ -100,10 +201,18 @@ LogicalResult CudaEmitter::emitWarpReductionKernel(linalg::LinalgOp op,
   auto emitLine = [&](const Twine &text) { line(text); };
   decodeLoops(match.parallelLoops, sizes, "output", "p", ivs, emitLine);
   line("float partial = 0.0f;");
+  Block &body = op->getRegion(0).front();
+  bool vectorized = vectorizable(op, match);
+  if (vectorized) {
+    FailureOr<bool> emitted = emitVectorReduction(op, match, ivs, extent);
+    if (failed(emitted))
+      return failure();
+    line("} else {");
+    ++indent;
+  }
   line("for (int64_t r = lane; r < " + extent + "; r += 32) {");
   ++indent;
   decodeLoops(match.reductionLoops, sizes, "r", "r", ivs, emitLine);
-  Block &body = op->getRegion(0).front();
   for (OpOperand *input : op.getDpsInputOperands()) {
     BlockArgument argument = body.getArgument(input->getOperandNumber());
     if (argument.use_empty())
@@ -135,6 +244,10 @@ LogicalResult CudaEmitter::emitWarpReductionKernel(linalg::LinalgOp op,
        combine(match.combiner, "partial", contribution) + ";");
   --indent;
   line("}");
+  if (vectorized) {
+    --indent;
+    line("}");
+  }
   bool someLanesIdle = ShapedType::isDynamic(match.extent);
   if (someLanesIdle) {
     // Fewer elements than lanes leave lanes without a partial result,

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/cuda/Gemm.h"
 #include "codegen/cuda/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -29,21 +30,6 @@ namespace {
 /// Narrower than this, the GEMM kernels leave a product to the warps
 /// (codegen/cuda/Gemm.cpp's kMinGemmSide).
 constexpr int64_t kMinGemmRows = 16;
-
-/// Whether the body is `yield out + a * b`.
-bool isMultiplyAccumulate(linalg::GenericOp op) {
-  Block &body = op.getRegion().front();
-  if (body.getOperations().size() != 3 || op.getNumDpsInputs() != 2)
-    return false;
-  auto add = body.getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
-  Value accumulator = body.getArgument(2);
-  Value product = add.getLhs() == accumulator ? add.getRhs() : add.getLhs();
-  auto multiply = product.getDefiningOp<arith::MulFOp>();
-  return multiply &&
-         (add.getLhs() == accumulator || add.getRhs() == accumulator);
-}
 
 /// A constant's f32 values, read in place.
 std::optional<std::vector<float>> constantFloats(arith::ConstantOp constant) {
@@ -139,7 +125,8 @@ struct CudaTransposeVectorWeightsPass
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> products;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (op.hasPureTensorSemantics() && isMultiplyAccumulate(op))
+      if (op.hasPureTensorSemantics() && op.getNumDpsInputs() == 2 &&
+          cuda::isMultiplyAccumulate(op))
         products.push_back(op);
     });
     for (linalg::GenericOp op : products)

@@ -16,6 +16,7 @@
 //   cpAsyncWait<N>, cpAsyncWaitAll  cp.async.wait_group, cp.async.wait_all
 //                            (emulated: the copies land at the wait)
 //   f16/bf16 <-> float       bit-exact conversions, round to nearest even
+//   Float4                   a 16-byte vector load of four floats
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +32,12 @@
 #endif
 
 namespace kiln::cuda {
+
+/// Four consecutive floats, read with one 16-byte load (ld.global.v4.f32)
+/// from a 16-byte-aligned address.
+struct alignas(16) Float4 {
+  float x, y, z, w;
+};
 
 //===-- Scalar conversions (identical on both sides) ----------------------===//
 
