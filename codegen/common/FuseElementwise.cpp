@@ -20,15 +20,39 @@ bool isElementwise(Operation *op) {
   return linalgOp && linalgOp.getNumLoops() == linalgOp.getNumParallelLoops();
 }
 
+/// Whether `op` only moves elements: one input, yielded unchanged.
+bool onlyMovesElements(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      !isElementwise(generic.getOperation()))
+    return false;
+  Block &body = generic.getRegion().front();
+  return body.getOperations().size() == 1 &&
+         body.getTerminator()->getNumOperands() == 1 &&
+         body.getTerminator()->getOperand(0) == body.getArgument(0);
+}
+
 struct FuseElementwisePass
     : kiln::impl::FuseElementwisePassBase<FuseElementwisePass> {
+  using FuseElementwisePassBase::FuseElementwisePassBase;
+
   void runOnOperation() override {
+    if (fuseMoves) {
+      // Transposes as generics, which the fusion takes.
+      IRRewriter rewriter(&getContext());
+      getOperation().walk([&](linalg::TransposeOp transpose) {
+        rewriter.setInsertionPoint(transpose);
+        (void)linalg::generalizeNamedOp(rewriter, transpose);
+      });
+    }
     RewritePatternSet patterns(&getContext());
+    bool moves = fuseMoves;
     linalg::populateElementwiseOpsFusionPatterns(
-        patterns, [](OpOperand *fused) {
+        patterns, [moves](OpOperand *fused) {
           Operation *producer = fused->get().getDefiningOp();
           return producer && producer->hasOneUse() &&
-                 isElementwise(fused->getOwner());
+                 (isElementwise(fused->getOwner()) ||
+                  (moves && onlyMovesElements(producer)));
         });
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))

@@ -95,8 +95,17 @@ def FuseElementwisePass
     is elementwise too, so chains (bias, batch normalization, activation)
     become one loop nest whose intermediates never reach memory. Producers
     of reductions (matmul, convolution, softmax sums) are left alone: fused
-    there, they would be recomputed for every reduction step.
+    there, they would be recomputed for every reduction step. With
+    `fuse-moves`, a producer that only moves elements (a transpose,
+    broadcast or copy: its body yields its input) fuses into any consumer,
+    reductions included, as a change of the consumer's indexing: it costs
+    nothing per step and saves writing the moved tensor (the CUDA kernels
+    then read a transposed key cache in place).
   }];
+  let options = [
+    Option<"fuseMoves", "fuse-moves", "bool", "false",
+           "Also fuse transposes, broadcasts and copies into reductions">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 

@@ -90,11 +90,13 @@ void mlir::kiln::buildCpuLinalgPipeline(OpPassManager &pm,
 }
 
 void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm,
-                                             bool planResults) {
+                                             bool planResults, bool fuseMoves) {
   // Elementwise chains (a Conv's bias, BN and ReLU) become one loop nest,
   // so their intermediates never reach memory.
   OpPassManager &fusion = pm.nest<func::FuncOp>();
-  fusion.addPass(createFuseElementwisePass());
+  FuseElementwisePassOptions fusing;
+  fusing.fuseMoves = fuseMoves;
+  fusion.addPass(createFuseElementwisePass(fusing));
   fusion.addPass(createCanonicalizerPass());
   fusion.addPass(createCSEPass());
 
@@ -189,7 +191,8 @@ void mlir::kiln::buildCpuPipeline(OpPassManager &pm,
 void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
   // Matrix-vector products' weights row by row, for the warp per output.
   pm.nest<func::FuncOp>().addPass(createCudaTransposeVectorWeightsPass());
-  buildBufferizationPipeline(pm);
+  // A transposed key cache is read in place by the product that uses it.
+  buildBufferizationPipeline(pm, /*planResults=*/false, /*fuseMoves=*/true);
   // Parallel dimensions become scf.parallel (one GPU thread each), the
   // reductions stay sequential loops inside; GEMMs stay linalg ops for
   // the emitter's tiled kernels.

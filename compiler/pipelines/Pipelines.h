@@ -47,7 +47,10 @@ void buildCpuLinalgPipeline(OpPassManager &pm,
 /// moved to the package's weights section, the static memory plan (with
 /// `planResults`, of the returned buffers too: the CPU runtime hands them
 /// out as session memory).
-void buildBufferizationPipeline(OpPassManager &pm, bool planResults = false);
+/// `fuseMoves`: transposes and broadcasts fuse into reductions too (see
+/// kiln-fuse-elementwise).
+void buildBufferizationPipeline(OpPassManager &pm, bool planResults = false,
+                                bool fuseMoves = false);
 
 /// The CUDA stage from the tensor stage on: the shared bufferization, then
 /// loop nests whose parallel dimensions are scf.parallel, ready for the

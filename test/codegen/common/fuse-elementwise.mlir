@@ -36,3 +36,32 @@ func.func @chain(%x: tensor<64xf32>, %y: tensor<64xf32>) -> tensor<f32> {
   } -> tensor<f32>
   return %total : tensor<f32>
 }
+
+// -----
+
+// With fuse-moves, a transpose feeding a reduction (a key cache transposed
+// for Q.K^T) fuses into it as a change of indexing: the transposed tensor is
+// never written. Without, it stays.
+// RUN: kiln-opt %s -split-input-file -kiln-fuse-elementwise=fuse-moves=true | FileCheck %s --check-prefix=MOVES
+// RUN: kiln-opt %s -split-input-file -kiln-fuse-elementwise | FileCheck %s --check-prefix=KEEP
+// MOVES-LABEL: func.func @scores
+// MOVES-NOT: linalg.transpose
+// MOVES: linalg.generic
+// MOVES-SAME: ins(%arg0, %arg1 : tensor<4x8xf32>, tensor<6x8xf32>)
+// KEEP-LABEL: func.func @scores
+// CHECK-LABEL: func.func @scores
+// KEEP: linalg.transpose
+func.func @scores(%q: tensor<4x8xf32>, %k: tensor<6x8xf32>) -> tensor<4x6xf32> {
+  %empty = tensor.empty() : tensor<8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<6x8xf32>) outs(%empty : tensor<8x6xf32>) permutation = [1, 0]
+  %zero = arith.constant 0.0 : f32
+  %init = tensor.empty() : tensor<4x6xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%init : tensor<4x6xf32>) -> tensor<4x6xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%q, %kt : tensor<4x8xf32>, tensor<8x6xf32>) outs(%acc : tensor<4x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %t = arith.addf %c, %p : f32
+    linalg.yield %t : f32
+  } -> tensor<4x6xf32>
+  return %s : tensor<4x6xf32>
+}
