@@ -271,14 +271,16 @@ LogicalResult CudaEmitter::emitParallelKernel(scf::ParallelOp op) {
   if (op.getNumResults())
     return op.emitError("CUDA code generation does not support parallel "
                         "loops with reductions");
+  // With sizes at run time every nest's trip counts are host slots (those
+  // known at compile time fold to constants).
+  if (sizedAtRunTime)
+    return emitRunTimeParallelKernel(op);
   SmallVector<int64_t> lower, upper, steps, trips;
   uint64_t total = 1;
   for (unsigned d = 0; d < op.getNumLoops(); ++d) {
     std::optional<int64_t> lb = getConstantIntValue(op.getLowerBound()[d]);
     std::optional<int64_t> ub = getConstantIntValue(op.getUpperBound()[d]);
     std::optional<int64_t> step = getConstantIntValue(op.getStep()[d]);
-    if ((!lb || !ub || !step) && sizedAtRunTime)
-      return emitRunTimeParallelKernel(op);
     if (!lb || !ub || !step || *step <= 0)
       return op.emitError("CUDA code generation needs static shapes (a loop "
                           "bound is only known at run time)");
