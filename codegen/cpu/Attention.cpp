@@ -31,20 +31,27 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// The running maximum's start and the score of a key past the end: far
-/// below any real score, yet finite, so that differences stay finite.
+/// The running maximum's start and the floor of a masked score: far below
+/// any real score, yet finite, so that differences stay finite (a row
+/// whose every key is masked averages them, as the plain softmax does).
 constexpr float kFarBelow = -1e30f;
+/// The score of a lane past the last key: below even a masked score, so
+/// that its probability is zero whatever the row's maximum.
+constexpr float kPastTheEnd = -2e30f;
+
+/// How many keys a block holds: a number when known at compile time,
+/// else an index value.
+struct BlockKeys {
+  int64_t known = 0;
+  Value symbolic;
+};
 
 class AttentionEmitter : KernelEmitterBase {
 public:
   AttentionEmitter(AttentionOp op, int64_t vectorBits, OpBuilder &b)
       : KernelEmitterBase(b, op.getLoc()), op(op) {
     auto q = cast<MemRefType>(op.getQuery().getType()).getShape();
-    auto k = cast<MemRefType>(op.getKeys().getType()).getShape();
-    heads = q[0];
-    rows = q[1];
     depth = q[2];
-    keys = k[op.getKeyPositionsDim()];
     lanes = vectorBits / 32;
     while (depth % lanes)
       lanes /= 2;
@@ -57,10 +64,11 @@ public:
       // of partly folded key groups (log2 L + 1), beside one key row.
       int64_t registers = vectorBits >= 512 ? 32 : 16;
       int64_t perRow = depthVectors + llvm::Log2_64(lanes) + 1;
-      rowsPerTile = std::clamp<int64_t>(
-          (registers - depthVectors - 1) / perRow, 1, rowsPerTile);
+      rowsPerTile = std::clamp<int64_t>((registers - depthVectors - 1) / perRow,
+                                        1, rowsPerTile);
     }
-    rowsPerTile = std::min(rowsPerTile, rows);
+    if (!ShapedType::isDynamic(q[1]))
+      rowsPerTile = std::min(rowsPerTile, q[1]);
     blockVectors = std::clamp<int64_t>(budget / rowsPerTile, 1, 4);
     blockKeys = blockVectors * lanes;
     vectorType = VectorType::get({lanes}, b.getF32Type());
@@ -79,53 +87,81 @@ private:
   Value broadcast(Value value) {
     return b.create<vector::BroadcastOp>(loc, vectorType, value);
   }
-  Value load(Value buffer, Value at) {
-    return b.create<vector::LoadOp>(loc, vectorType, buffer, ValueRange{at});
+  /// A vector of `buffer` [i, j, k..k+L), a 3-D view whose rows are
+  /// contiguous (other strides may be anything).
+  Value load(Value buffer, Value i, Value j, Value k) {
+    return b.create<vector::LoadOp>(loc, vectorType, buffer,
+                                    ValueRange{i, j, k});
   }
-  void store(Value value, Value buffer, Value at) {
-    b.create<vector::StoreOp>(loc, value, buffer, ValueRange{at});
+  Value maskedLoad(Value buffer, Value i, Value j, Value k, Value mask,
+                   float padding) {
+    return b.create<vector::MaskedLoadOp>(
+        loc, vectorType, buffer, ValueRange{i, j, k}, mask, splat(padding));
+  }
+  Value loadScratch(Value buffer, int64_t at) {
+    return b.create<vector::LoadOp>(loc, vectorType, buffer,
+                                    ValueRange{index(at)});
+  }
+  void storeScratch(Value value, Value buffer, int64_t at) {
+    b.create<vector::StoreOp>(loc, value, buffer, ValueRange{index(at)});
+  }
+  Value lessThan(Value x, Value y) {
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, x, y);
   }
 
   void emitTile(int64_t count, Value head, Value firstRow);
-  /// The unscaled scores of `count` rows (at `queryRows`) against the
-  /// `valid` keys from `firstKey`, as vectors [row * vectors + vector];
-  /// lanes past `valid` are zero.
-  SmallVector<Value> emitTransposedKeyScores(int64_t count, int64_t valid,
-                                             Value head,
-                                             ArrayRef<Value> queryRows,
-                                             Value firstKey, Value tailMask);
-  SmallVector<Value> emitKeyRowScores(int64_t count, int64_t valid,
-                                      Value head, ArrayRef<Value> queryRows,
-                                      Value firstKey);
+  /// The unscaled scores of `count` rows (from `firstRow`) against the
+  /// block's keys from `firstKey`, as vectors [row * vectors + vector];
+  /// lanes past the block's end are zero.
+  SmallVector<Value> emitTransposedKeyScores(int64_t count, int64_t vectors,
+                                             Value head, Value firstRow,
+                                             Value firstKey,
+                                             ArrayRef<Value> laneMasks);
+  SmallVector<Value> emitKeyRowScores(int64_t count, int64_t vectors,
+                                      BlockKeys valid, Value head,
+                                      Value firstRow, Value firstKey);
   /// `first` and `second`, each holding `keys` keys' partial sums in
   /// segments of L / keys lanes, as one vector of 2 * keys keys (first's,
   /// then second's) in segments half as long.
   Value foldKeyGroups(Value first, Value second, int64_t keys);
   /// One block of `valid` keys from `firstKey`: scores, the online softmax
   /// update of (maxima, sums), the output scratch rescaled and accumulated.
-  SmallVector<Value> emitBlock(int64_t count, int64_t valid, Value head,
+  SmallVector<Value> emitBlock(int64_t count, BlockKeys valid, Value head,
                                Value firstRow, Value firstKey,
                                ValueRange carried);
 
   AttentionOp op;
-  int64_t heads, rows, depth, keys;
+  int64_t depth;
   int64_t lanes, depthVectors, rowsPerTile, blockVectors, blockKeys;
   VectorType vectorType;
-  Value query, keysBuffer, values, output;
+  Value query, keysBuffer, values, mask, output;
+  /// Extents: heads G, query rows S, keys T; the mask's heads and rows.
+  Value heads, rows, keys, maskHeads, maskRows;
+  /// Per tile: the mask head its head reads.
+  Value maskHead;
   /// Per tile: the block's scores (M0 x KB) and the output rows (M0 x D).
   Value scores, accumulated;
 };
 
 void AttentionEmitter::emit() {
-  query = flattenBuffer(b, loc, op.getQuery());
-  keysBuffer = flattenBuffer(b, loc, op.getKeys());
-  values = flattenBuffer(b, loc, op.getValues());
-  output = flattenBuffer(b, loc, op.getInit());
-  int64_t tilesPerHead = llvm::divideCeil(rows, rowsPerTile);
-  auto loop = b.create<scf::ParallelOp>(
-      loc, ValueRange{index(0)}, ValueRange{index(heads * tilesPerHead)},
-      ValueRange{index(1)});
-  markThreaded(loop, 4 * heads * rows * keys * depth);
+  query = op.getQuery();
+  keysBuffer = op.getKeys();
+  values = op.getValues();
+  mask = op.getMask();
+  output = op.getInit();
+  heads = extent(query, 0);
+  rows = extent(query, 1);
+  keys = extent(keysBuffer, op.getKeyPositionsDim());
+  if (mask) {
+    maskHeads = extent(mask, 0);
+    maskRows = extent(mask, 1);
+  }
+  Value tilesPerHead =
+      dividedBy(plus(rows, index(rowsPerTile - 1)), index(rowsPerTile));
+  auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
+                                        ValueRange{times(heads, tilesPerHead)},
+                                        ValueRange{index(1)});
+  markThreaded(loop, operationsOf({heads, rows, keys}, 4 * depth));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   scores = b.create<memref::AllocaOp>(
@@ -133,86 +169,103 @@ void AttentionEmitter::emit() {
   accumulated = b.create<memref::AllocaOp>(
       loc, MemRefType::get({rowsPerTile * depth}, b.getF32Type()));
   Value tile = loop.getInductionVars()[0];
-  Value head = b.create<arith::DivUIOp>(loc, tile, index(tilesPerHead));
-  Value rowTile = b.create<arith::RemUIOp>(loc, tile, index(tilesPerHead));
+  Value head = dividedBy(tile, tilesPerHead);
+  Value rowTile = remainder(tile, tilesPerHead);
   Value firstRow = mul(rowTile, rowsPerTile);
-  int64_t fullTiles = rows / rowsPerTile;
-  if (fullTiles == tilesPerHead) {
+  if (mask) {
+    // Consecutive heads share a mask head (a batch's heads, one mask).
+    std::optional<int64_t> one = getConstantIntValue(maskHeads);
+    maskHead =
+        one == 1 ? index(0) : dividedBy(head, dividedBy(heads, maskHeads));
+  }
+  std::optional<int64_t> staticRows = getConstantIntValue(rows);
+  if (staticRows && *staticRows % rowsPerTile == 0) {
     emitTile(rowsPerTile, head, firstRow);
     return;
   }
-  Value isFull = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
-                                         rowTile, index(fullTiles));
+  Value isFull = b.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::ule, add(firstRow, index(rowsPerTile)), rows);
   auto branch = b.create<scf::IfOp>(loc, isFull, /*withElseRegion=*/true);
   b.setInsertionPointToStart(&branch.getThenRegion().front());
   emitTile(rowsPerTile, head, firstRow);
   // The last, partial tile: a row at a time.
   b.setInsertionPointToStart(&branch.getElseRegion().front());
-  auto rest = b.create<scf::ForOp>(loc, firstRow, index(rows), index(1));
+  auto rest = b.create<scf::ForOp>(loc, firstRow, rows, index(1));
   b.setInsertionPointToStart(rest.getBody());
   emitTile(1, head, rest.getInductionVar());
 }
 
 void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow) {
   for (int64_t at = 0; at < count * depth; at += lanes)
-    store(splat(0.0f), accumulated, index(at));
+    storeScratch(splat(0.0f), accumulated, at);
   // Carried through the blocks: each row's running maximum and sum.
   SmallVector<Value> carried(count, scalar(kFarBelow));
   carried.append(count, scalar(0.0f));
-  int64_t fullBlocks = keys / blockKeys;
-  if (fullBlocks > 0) {
+  std::optional<int64_t> staticKeys = getConstantIntValue(keys);
+  Value fullEnd = staticKeys
+                      ? index(*staticKeys / blockKeys * blockKeys)
+                      : mul(dividedBy(keys, index(blockKeys)), blockKeys);
+  if (!staticKeys || *staticKeys >= blockKeys) {
     auto blocks = b.create<scf::ForOp>(
-        loc, index(0), index(fullBlocks * blockKeys), index(blockKeys),
-        carried, [&](OpBuilder &, Location, Value firstKey, ValueRange state) {
-          b.create<scf::YieldOp>(loc, emitBlock(count, blockKeys, head,
+        loc, index(0), fullEnd, index(blockKeys), carried,
+        [&](OpBuilder &, Location, Value firstKey, ValueRange state) {
+          b.create<scf::YieldOp>(loc, emitBlock(count, {blockKeys, {}}, head,
                                                 firstRow, firstKey, state));
         });
     carried = blocks.getResults();
   }
-  if (keys % blockKeys)
-    carried = emitBlock(count, keys % blockKeys, head, firstRow,
-                        index(fullBlocks * blockKeys), carried);
+  if (staticKeys && *staticKeys % blockKeys) {
+    carried = emitBlock(count, {*staticKeys % blockKeys, {}}, head, firstRow,
+                        fullEnd, carried);
+  } else if (!staticKeys) {
+    // The last block's keys, known at run time: none, or a masked block.
+    Value rest = remainder(keys, index(blockKeys));
+    Value any =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, rest, index(0));
+    auto branch = b.create<scf::IfOp>(
+        loc, any,
+        [&](OpBuilder &, Location) {
+          b.create<scf::YieldOp>(loc, emitBlock(count, {0, rest}, head,
+                                                firstRow, fullEnd, carried));
+        },
+        [&](OpBuilder &, Location) { b.create<scf::YieldOp>(loc, carried); });
+    carried = branch.getResults();
+  }
 
   // The output rows over their sums.
   for (int64_t r = 0; r < count; ++r) {
     Value inverse = broadcast(
         b.create<arith::DivFOp>(loc, scalar(1.0f), carried[count + r]));
-    Value outRow = mul(add(mul(head, rows), add(firstRow, index(r))), depth);
+    Value row = add(firstRow, index(r));
     for (int64_t w = 0; w < depthVectors; ++w) {
-      Value sum = load(accumulated, index(r * depth + w * lanes));
-      store(b.create<arith::MulFOp>(loc, sum, inverse), output,
-            add(outRow, index(w * lanes)));
+      Value sum = loadScratch(accumulated, r * depth + w * lanes);
+      b.create<vector::StoreOp>(loc, b.create<arith::MulFOp>(loc, sum, inverse),
+                                output,
+                                ValueRange{head, row, index(w * lanes)});
     }
   }
 }
 
 SmallVector<Value> AttentionEmitter::emitTransposedKeyScores(
-    int64_t count, int64_t valid, Value head, ArrayRef<Value> queryRows,
-    Value firstKey, Value tailMask) {
-  // acc[r][v] = sum over d of q[r][d] * kt[d][firstKey + v * L]. Vectors
-  // wholly past `valid` are skipped; the one straddling it loads under a
-  // mask.
-  int64_t vectors = llvm::divideCeil(valid, lanes);
-  Value keyBase = add(mul(head, depth * keys), firstKey);
+    int64_t count, int64_t vectors, Value head, Value firstRow, Value firstKey,
+    ArrayRef<Value> laneMasks) {
+  // acc[r][v] = sum over d of q[r][d] * kt[d][firstKey + v * L]. A vector
+  // with a mask loads under it.
   SmallVector<Value> zeros(count * vectors, splat(0.0f));
   auto overDepth = b.create<scf::ForOp>(
       loc, index(0), index(depth), index(1), zeros,
       [&](OpBuilder &, Location, Value d, ValueRange acc) {
-        Value keyRow = add(keyBase, mul(d, keys));
         SmallVector<Value> keyVectors;
         for (int64_t v = 0; v < vectors; ++v) {
-          Value at = add(keyRow, index(v * lanes));
-          keyVectors.push_back(
-              v + 1 == vectors && tailMask
-                  ? b.create<vector::MaskedLoadOp>(loc, vectorType, keysBuffer,
-                                                   ValueRange{at}, tailMask,
-                                                   splat(0.0f))
-                  : load(keysBuffer, at));
+          Value at = add(firstKey, index(v * lanes));
+          keyVectors.push_back(laneMasks[v] ? maskedLoad(keysBuffer, head, d,
+                                                         at, laneMasks[v], 0.0f)
+                                            : load(keysBuffer, head, d, at));
         }
         SmallVector<Value> next;
         for (int64_t r = 0; r < count; ++r) {
           Value q = broadcast(b.create<memref::LoadOp>(
-              loc, query, ValueRange{add(queryRows[r], d)}));
+              loc, query, ValueRange{head, add(firstRow, index(r)), d}));
           for (int64_t v = 0; v < vectors; ++v)
             next.push_back(b.create<vector::FMAOp>(loc, q, keyVectors[v],
                                                    acc[r * vectors + v]));
@@ -222,8 +275,7 @@ SmallVector<Value> AttentionEmitter::emitTransposedKeyScores(
   return SmallVector<Value>(overDepth.getResults());
 }
 
-Value AttentionEmitter::foldKeyGroups(Value first, Value second,
-                                      int64_t keys) {
+Value AttentionEmitter::foldKeyGroups(Value first, Value second, int64_t keys) {
   int64_t segment = lanes / keys, half = segment / 2;
   SmallVector<int64_t> lows, highs;
   for (int64_t from : {int64_t(0), lanes})
@@ -237,16 +289,20 @@ Value AttentionEmitter::foldKeyGroups(Value first, Value second,
   return b.create<arith::AddFOp>(loc, low, high);
 }
 
-SmallVector<Value> AttentionEmitter::emitKeyRowScores(
-    int64_t count, int64_t valid, Value head, ArrayRef<Value> queryRows,
-    Value firstKey) {
-  int64_t vectors = llvm::divideCeil(valid, lanes);
+SmallVector<Value>
+AttentionEmitter::emitKeyRowScores(int64_t count, int64_t vectors,
+                                   BlockKeys valid, Value head, Value firstRow,
+                                   Value firstKey) {
   SmallVector<SmallVector<Value>> queryVectors(count);
   for (int64_t r = 0; r < count; ++r)
     for (int64_t w = 0; w < depthVectors; ++w)
       queryVectors[r].push_back(
-          load(query, add(queryRows[r], index(w * lanes))));
-  Value keyBase = mul(add(mul(head, keys), firstKey), depth);
+          load(query, head, add(firstRow, index(r)), index(w * lanes)));
+  // Past a block's end known only at run time, keys are read again from
+  // its last one (in bounds; their scores are masked off).
+  Value lastKey;
+  if (valid.symbolic)
+    lastKey = add(firstKey, sub(valid.symbolic, 1));
   SmallVector<Value> scores(count * vectors);
   for (int64_t v = 0; v < vectors; ++v) {
     // Per row, a stack of (vector, keys in it): two groups of the same
@@ -255,15 +311,19 @@ SmallVector<Value> AttentionEmitter::emitKeyRowScores(
     SmallVector<SmallVector<std::pair<Value, int64_t>>> stacks(count);
     for (int64_t t = 0; t < lanes; ++t) {
       int64_t key = v * lanes + t;
+      bool present = valid.symbolic || key < valid.known;
       SmallVector<Value> keyRow;
-      for (int64_t w = 0; key < valid && w < depthVectors; ++w)
-        keyRow.push_back(
-            load(keysBuffer, add(keyBase, index(key * depth + w * lanes))));
+      if (present) {
+        Value at = add(firstKey, index(key));
+        if (valid.symbolic && key > 0)
+          at = b.create<arith::MinUIOp>(loc, at, lastKey);
+        for (int64_t w = 0; w < depthVectors; ++w)
+          keyRow.push_back(load(keysBuffer, head, at, index(w * lanes)));
+      }
       for (int64_t r = 0; r < count; ++r) {
         Value partial = splat(0.0f);
-        if (key < valid) {
-          partial = b.create<arith::MulFOp>(loc, queryVectors[r][0],
-                                            keyRow[0]);
+        if (present) {
+          partial = b.create<arith::MulFOp>(loc, queryVectors[r][0], keyRow[0]);
           for (int64_t w = 1; w < depthVectors; ++w)
             partial = b.create<vector::FMAOp>(loc, queryVectors[r][w],
                                               keyRow[w], partial);
@@ -284,37 +344,58 @@ SmallVector<Value> AttentionEmitter::emitKeyRowScores(
   return scores;
 }
 
-SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, int64_t valid,
+SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
                                                Value head, Value firstRow,
                                                Value firstKey,
                                                ValueRange carried) {
-  int64_t vectors = llvm::divideCeil(valid, lanes);
+  // A block known to be full or short needs a mask on its last vector at
+  // most; one whose length comes at run time masks every vector.
+  int64_t vectors =
+      valid.symbolic ? blockVectors : llvm::divideCeil(valid.known, lanes);
   auto maskType = VectorType::get({lanes}, b.getI1Type());
-  Value tailMask;
-  if (valid % lanes)
-    tailMask = b.create<vector::CreateMaskOp>(
-        loc, maskType, ValueRange{index(valid % lanes)});
-  SmallVector<Value> queryRows;
-  for (int64_t r = 0; r < count; ++r)
-    queryRows.push_back(
-        mul(add(mul(head, rows), add(firstRow, index(r))), depth));
+  SmallVector<Value> laneMasks(vectors);
+  for (int64_t v = 0; v < vectors; ++v) {
+    if (valid.symbolic)
+      laneMasks[v] = b.create<vector::CreateMaskOp>(
+          loc, maskType,
+          ValueRange{
+              b.create<arith::SubIOp>(loc, valid.symbolic, index(v * lanes))});
+    else if (v + 1 == vectors && valid.known % lanes)
+      laneMasks[v] = b.create<vector::CreateMaskOp>(
+          loc, maskType, ValueRange{index(valid.known % lanes)});
+  }
   SmallVector<Value> rawScores =
       op.getKeyRows()
-          ? emitKeyRowScores(count, valid, head, queryRows, firstKey)
-          : emitTransposedKeyScores(count, valid, head, queryRows, firstKey,
-                                    tailMask);
+          ? emitKeyRowScores(count, vectors, valid, head, firstRow, firstKey)
+          : emitTransposedKeyScores(count, vectors, head, firstRow, firstKey,
+                                    laneMasks);
 
   // The online softmax: per row, the new maximum, the factor that rescales
   // what came before, the block's probabilities (in place) and sum.
   Value scale = splat(op.getScale().convertToFloat());
   SmallVector<Value> maxima, sums, factors;
   for (int64_t r = 0; r < count; ++r) {
+    Value maskRow;
+    if (mask) {
+      std::optional<int64_t> one = getConstantIntValue(maskRows);
+      maskRow =
+          one == 1 ? index(0) : remainder(add(firstRow, index(r)), maskRows);
+    }
     SmallVector<Value> scaled;
     for (int64_t v = 0; v < vectors; ++v) {
-      Value s = b.create<arith::MulFOp>(
-          loc, rawScores[r * vectors + v], scale);
-      if (v + 1 == vectors && tailMask)
-        s = b.create<arith::SelectOp>(loc, tailMask, s, splat(kFarBelow));
+      Value s = b.create<arith::MulFOp>(loc, rawScores[r * vectors + v], scale);
+      if (mask) {
+        Value at = add(firstKey, index(v * lanes));
+        Value added = laneMasks[v] ? maskedLoad(mask, maskHead, maskRow, at,
+                                                laneMasks[v], 0.0f)
+                                   : load(mask, maskHead, maskRow, at);
+        // A masked key's score is floored, not -inf or -FLT_MAX, so that
+        // differences of scores stay finite.
+        s = b.create<arith::AddFOp>(
+            loc, s, b.create<arith::MaximumFOp>(loc, added, splat(kFarBelow)));
+      }
+      if (laneMasks[v])
+        s = b.create<arith::SelectOp>(loc, laneMasks[v], s, splat(kPastTheEnd));
       scaled.push_back(s);
     }
     Value blockMax = scaled[0];
@@ -331,10 +412,10 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, int64_t valid,
       Value p = b.create<math::ExpOp>(
           loc, b.create<arith::SubFOp>(loc, scaled[v], broadcast(newMax)));
       sum = b.create<arith::AddFOp>(loc, sum, p);
-      store(p, scores, index(r * blockKeys + v * lanes));
+      storeScratch(p, scores, r * blockKeys + v * lanes);
     }
-    Value blockSum = b.create<vector::ReductionOp>(
-        loc, vector::CombiningKind::ADD, sum);
+    Value blockSum =
+        b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, sum);
     maxima.push_back(newMax);
     factors.push_back(factor);
     sums.push_back(b.create<arith::AddFOp>(
@@ -348,31 +429,30 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, int64_t valid,
     Value factor = broadcast(factors[r]);
     for (int64_t w = 0; w < depthVectors; ++w)
       outputs.push_back(b.create<arith::MulFOp>(
-          loc, load(accumulated, index(r * depth + w * lanes)), factor));
+          loc, loadScratch(accumulated, r * depth + w * lanes), factor));
   }
-  Value valueBase = mul(add(mul(head, keys), firstKey), depth);
+  Value end = valid.symbolic ? valid.symbolic : index(valid.known);
   auto overKeys = b.create<scf::ForOp>(
-      loc, index(0), index(valid), index(1), outputs,
+      loc, index(0), end, index(1), outputs,
       [&](OpBuilder &, Location, Value j, ValueRange acc) {
-        Value valueRow = add(valueBase, mul(j, depth));
+        Value key = add(firstKey, j);
         SmallVector<Value> valueVectors;
         for (int64_t w = 0; w < depthVectors; ++w)
-          valueVectors.push_back(
-              load(values, add(valueRow, index(w * lanes))));
+          valueVectors.push_back(load(values, head, key, index(w * lanes)));
         SmallVector<Value> next;
         for (int64_t r = 0; r < count; ++r) {
           Value p = broadcast(b.create<memref::LoadOp>(
               loc, scores, ValueRange{add(index(r * blockKeys), j)}));
           for (int64_t w = 0; w < depthVectors; ++w)
-            next.push_back(b.create<vector::FMAOp>(
-                loc, p, valueVectors[w], acc[r * depthVectors + w]));
+            next.push_back(b.create<vector::FMAOp>(loc, p, valueVectors[w],
+                                                   acc[r * depthVectors + w]));
         }
         b.create<scf::YieldOp>(loc, next);
       });
   for (int64_t r = 0; r < count; ++r)
     for (int64_t w = 0; w < depthVectors; ++w)
-      store(overKeys.getResult(r * depthVectors + w), accumulated,
-            index(r * depth + w * lanes));
+      storeScratch(overKeys.getResult(r * depthVectors + w), accumulated,
+                   r * depth + w * lanes);
 
   SmallVector<Value> next(maxima);
   llvm::append_range(next, sums);

@@ -18,6 +18,7 @@
 
 #include "compiler/driver/Commands.h"
 #include "compiler/driver/Npy.h"
+#include "compiler/driver/Trace.h"
 
 #include "kiln/runtime.hpp"
 
@@ -128,83 +129,6 @@ NpyArray randomInput(const kiln_tensor_info_t &info,
     }
   }
   return array;
-}
-
-/// A kernel event of one timed run, at `runStartUs` in the trace.
-struct TracedEvent {
-  kiln_profile_event_t event;
-  double runStartUs;
-  unsigned run;
-};
-
-/// Writes `events` as a Chrome trace: one complete event per kernel.
-bool writeTrace(const std::string &path, const std::vector<TracedEvent> &events,
-                std::string &error) {
-  llvm::json::Array trace;
-  for (const TracedEvent &traced : events)
-    trace.push_back(llvm::json::Object{
-        {"name", traced.event.name},
-        {"cat", "kernel"},
-        {"ph", "X"},
-        {"pid", 1},
-        {"tid", 1},
-        {"ts", traced.runStartUs + double(traced.event.start_ns) / 1e3},
-        {"dur", double(traced.event.duration_ns) / 1e3},
-        {"args", llvm::json::Object{{"run", int64_t(traced.run)},
-                                    {"flops", int64_t(traced.event.flops)}}}});
-  std::error_code code;
-  llvm::raw_fd_ostream out(path, code);
-  if (code) {
-    error = "cannot write " + path + ": " + code.message();
-    return false;
-  }
-  out << llvm::formatv("{0}", llvm::json::Value(llvm::json::Object{
-                                  {"traceEvents", std::move(trace)},
-                                  {"displayTimeUnit", "ms"}}))
-      << "\n";
-  return true;
-}
-
-/// The kernels that took longest per run, on stdout.
-void printSlowestKernels(const std::vector<TracedEvent> &events, unsigned runs,
-                         double medianMs) {
-  struct Total {
-    std::string name;
-    uint64_t flops = 0;
-    double ns = 0;
-  };
-  std::map<std::pair<int64_t, std::string>, Total> byKernel;
-  std::vector<std::string> order;
-  // A kernel is its position in the run (the same nodes may run twice).
-  int64_t position = 0;
-  unsigned run = ~0u;
-  for (const TracedEvent &traced : events) {
-    if (traced.run != run) {
-      run = traced.run;
-      position = 0;
-    }
-    Total &total = byKernel[{position++, traced.event.name}];
-    total.name = traced.event.name;
-    total.flops = traced.event.flops;
-    total.ns += double(traced.event.duration_ns);
-  }
-  std::vector<Total> totals;
-  for (auto &entry : byKernel)
-    totals.push_back(entry.second);
-  std::sort(totals.begin(), totals.end(),
-            [](const Total &a, const Total &b) { return a.ns > b.ns; });
-  llvm::outs() << "slowest kernels (mean over " << runs << " runs):\n";
-  for (size_t i = 0; i < std::min<size_t>(15, totals.size()); ++i) {
-    double ms = totals[i].ns / runs / 1e6;
-    llvm::outs() << llvm::format("  %8.3f ms %5.1f%%", ms,
-                                 100.0 * ms / medianMs);
-    if (totals[i].flops)
-      llvm::outs() << llvm::format(" %7.1f GFLOP/s",
-                                   double(totals[i].flops) / (ms * 1e6));
-    else
-      llvm::outs() << "                ";
-    llvm::outs() << "  " << totals[i].name << "\n";
-  }
 }
 
 double percentile(std::vector<double> sorted, double fraction) {
@@ -331,7 +255,7 @@ int bench() {
       if (!writeTrace(profilePath, traced, error))
         return fail(error);
       if (!asJson)
-        printSlowestKernels(traced, iterations, median);
+        printSlowestKernels(traced, iterations, median, llvm::outs());
     }
     return 0;
   } catch (const kiln::Error &error) {

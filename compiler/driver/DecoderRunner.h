@@ -47,6 +47,11 @@ public:
   /// Forgets the cached tokens.
   void reset();
 
+  /// Records the kernels of the next runs (see kiln_session_set_profiling).
+  void setProfiling(bool enabled) { session.setProfiling(enabled); }
+  /// The kernels of the last run, when profiling.
+  std::vector<kiln_profile_event_t> profile() { return session.profile(); }
+
 private:
   DecoderRunner(::kiln::Model model, int threads)
       : model(std::move(model)), session(this->model, threads) {}

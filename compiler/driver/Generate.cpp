@@ -16,6 +16,7 @@
 #include "compiler/driver/Commands.h"
 #include "compiler/driver/DecoderRunner.h"
 #include "compiler/driver/Npy.h"
+#include "compiler/driver/Trace.h"
 #include "compiler/llm/BpeTokenizer.h"
 #include "compiler/llm/TokenSampler.h"
 
@@ -85,6 +86,12 @@ cl::opt<bool> ignoreEos("ignore-eos",
 cl::opt<bool> printIds("ids", cl::desc("Print token ids instead of text"),
                        cl::init(false), cl::sub(generateCommand),
                        cl::cat(generateCategory));
+cl::opt<std::string> profilePath(
+    "profile",
+    cl::desc("Write each kernel of the decode runs to FILE as a Chrome trace "
+             "and print the slowest"),
+    cl::value_desc("file.json"), cl::sub(generateCommand),
+    cl::cat(generateCategory));
 cl::opt<std::string> saveLogits(
     "save-logits",
     cl::desc("Write the logits each generated token was chosen from, "
@@ -181,11 +188,23 @@ int mlir::kiln::runGenerateCommand() {
     int64_t generated = 0;
     double prefillSeconds = 0, decodeSeconds = 0;
     bool hitEos = false;
+    std::vector<TracedEvent> traced;
+    unsigned decodeRuns = 0;
+    auto first = std::chrono::steady_clock::now();
     while (generated < budget) {
       bool prefill = decoder->cached() == 0;
+      bool profiling = !prefill && !profilePath.empty();
+      decoder->setProfiling(profiling);
       auto start = std::chrono::steady_clock::now();
       const float *logits = decoder->run(step);
       (prefill ? prefillSeconds : decodeSeconds) += secondsSince(start);
+      if (profiling) {
+        double runStartUs =
+            std::chrono::duration<double, std::micro>(start - first).count();
+        for (const kiln_profile_event_t &event : decoder->profile())
+          traced.push_back({event, runStartUs, decodeRuns});
+        ++decodeRuns;
+      }
       const float *last = logits + (step.size() - 1) * vocabulary;
       int64_t token = sampler.next(last, vocabulary);
       if (!saveLogits.empty())
@@ -225,6 +244,13 @@ int mlir::kiln::runGenerateCommand() {
         (long long)decoded, decodeSeconds * 1e3,
         decodeSeconds > 0 ? decoded / decodeSeconds : 0.0,
         hitEos ? ", stopped at end of sequence" : "");
+    if (!profilePath.empty()) {
+      if (!writeTrace(profilePath, traced, error))
+        return fail(error);
+      if (decodeRuns)
+        printSlowestKernels(traced, decodeRuns,
+                            decodeSeconds * 1e3 / decodeRuns, llvm::errs());
+    }
   } catch (const ::kiln::Error &error) {
     return fail(error.what());
   }

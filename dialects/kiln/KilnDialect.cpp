@@ -79,12 +79,12 @@ LogicalResult verifyWindowGeometry(Operation *op, ShapedType input,
 
 /// One form (all tensors, with the init's type as the one result, or all
 /// memrefs without results) and static shapes; with `image`, the NHWC
-/// input and init may have a symbolic batch, height and width.
+/// input and init may have a symbolic batch, height and width; with
+/// `anySymbolic`, any extent may be symbolic (the op checks which).
 LogicalResult verifyKernelForm(Operation *op, ValueRange operands, Value init,
-                               Value image = {}) {
-  bool tensors = llvm::all_of(operands, [](Value v) {
-    return isa<RankedTensorType>(v.getType());
-  });
+                               Value image = {}, bool anySymbolic = false) {
+  bool tensors = llvm::all_of(
+      operands, [](Value v) { return isa<RankedTensorType>(v.getType()); });
   bool buffers = llvm::all_of(
       operands, [](Value v) { return isa<MemRefType>(v.getType()); });
   if (!tensors && !buffers)
@@ -95,7 +95,7 @@ LogicalResult verifyKernelForm(Operation *op, ValueRange operands, Value init,
     return op->emitOpError("result type must be the init's type");
   for (Value operand : operands) {
     auto type = cast<ShapedType>(operand.getType());
-    if (type.hasStaticShape())
+    if (type.hasStaticShape() || anySymbolic)
       continue;
     bool symbolicImage = image && (operand == image || operand == init) &&
                          type.getRank() == 4 && !type.isDynamicDim(3);
@@ -121,8 +121,8 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
   auto filter = cast<ShapedType>(op.getFilter().getType());
   auto bias = cast<ShapedType>(op.getBias().getType());
   auto init = cast<ShapedType>(op.getInit().getType());
-  if (failed(verifyKernelForm(op, op->getOperands(), op.getInit(),
-                              op.getInput())))
+  if (failed(
+          verifyKernelForm(op, op->getOperands(), op.getInit(), op.getInput())))
     return failure();
   if (input.getRank() != 4 || init.getRank() != 4)
     return op.emitOpError("input and init must be 4-D (NHWC)");
@@ -199,9 +199,8 @@ LogicalResult PackedConv2DOp::verify() {
     return emitOpError("filter has ")
            << filterChannels << " input channels, the input " << in[3];
   if (out[3] > w[0] * w[4] || out[3] <= (w[0] - 1) * w[4])
-    return emitOpError("init has ")
-           << out[3] << " channels, the filter packs " << w[0] << " tiles of "
-           << w[4];
+    return emitOpError("init has ") << out[3] << " channels, the filter packs "
+                                    << w[0] << " tiles of " << w[4];
   if (bias.getDimSize(0) != w[0] * w[4])
     return emitOpError("bias must have ") << w[0] * w[4] << " elements";
   return success();
@@ -259,8 +258,7 @@ LogicalResult verifyRowOp(Operation *op, Value input, Value init,
     return op->emitOpError("has one result on tensors and none on memrefs");
   for (Value operand : op->getOperands()) {
     auto type = cast<ShapedType>(operand.getType());
-    if ((!symbolic && !type.hasStaticShape()) ||
-        !type.getElementType().isF32())
+    if ((!symbolic && !type.hasStaticShape()) || !type.getElementType().isF32())
       return op->emitOpError(symbolic ? "needs f32 shapes"
                                       : "needs static f32 shapes");
   }
@@ -278,7 +276,8 @@ LogicalResult LayerNormOp::verify() {
     return failure();
   int64_t row = cast<ShapedType>(getInput().getType()).getShape().back();
   for (Value operand : {getScale(), getBias()})
-    if (cast<ShapedType>(operand.getType()).getShape() != ArrayRef<int64_t>{row})
+    if (cast<ShapedType>(operand.getType()).getShape() !=
+        ArrayRef<int64_t>{row})
       return emitOpError("scale and bias must have the row's ")
              << row << " elements";
   if (!(getEpsilon().convertToFloat() >= 0.0f))
@@ -322,7 +321,8 @@ LogicalResult ResizeLinearOp::verify() {
       return emitOpError("needs a static batch and channels");
   if (tensors != (getNumResults() == 1))
     return emitOpError("has one result on tensors and none on memrefs");
-  if (!input.getElementType().isF32() || init.getElementType() != input.getElementType())
+  if (!input.getElementType().isF32() ||
+      init.getElementType() != input.getElementType())
     return emitOpError("resizes f32 only");
   if (input.getRank() != 4 || init.getRank() != 4 ||
       input.getShape().take_front(2) != init.getShape().take_front(2))
@@ -377,7 +377,8 @@ LogicalResult MaxPool2DOp::verify() {
     return failure();
   auto input = cast<ShapedType>(getInput().getType());
   auto init = cast<ShapedType>(getInit().getType());
-  if (!input.getElementType().isF32() || init.getElementType() != input.getElementType())
+  if (!input.getElementType().isF32() ||
+      init.getElementType() != input.getElementType())
     return emitOpError("takes and writes f32");
   if (getKernel().size() != 2 ||
       llvm::any_of(getKernel(), [](int64_t k) { return k < 1; }))
@@ -402,7 +403,9 @@ void MaxPool2DOp::getEffects(
 //===----------------------------------------------------------------------===//
 
 LogicalResult AttentionOp::verify() {
-  if (failed(verifyKernelForm(*this, getOperands(), getInit())))
+  // G, S and T may be symbolic; D is not (the kernel's vectors span it).
+  if (failed(verifyKernelForm(*this, getOperands(), getInit(),
+                              /*image=*/{}, /*anySymbolic=*/true)))
     return failure();
   auto shapeOf = [](Value value) {
     return cast<ShapedType>(value.getType()).getShape();
@@ -410,23 +413,44 @@ LogicalResult AttentionOp::verify() {
   for (Value operand : getOperands()) {
     auto type = cast<ShapedType>(operand.getType());
     if (type.getRank() != 3 || !type.getElementType().isF32())
-      return emitOpError("takes 3-D f32 query, keys, values and init");
+      return emitOpError("takes 3-D f32 query, keys, values, mask and init");
   }
+  // Two extents agree unless both are known and differ.
+  auto differ = [](int64_t a, int64_t b) {
+    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+  };
   ArrayRef<int64_t> q = shapeOf(getQuery()), k = shapeOf(getKeys()),
                     v = shapeOf(getValues()), out = shapeOf(getInit());
-  if (k[0] != q[0] || v[0] != q[0] || out[0] != q[0])
+  if (ShapedType::isDynamic(q[2]))
+    return emitOpError("needs a static head size D");
+  if (differ(k[0], q[0]) || differ(v[0], q[0]) || differ(out[0], q[0]))
     return emitOpError("query, keys, values and init must have the same "
-                       "heads (") << q[0] << ")";
+                       "heads (")
+           << q[0] << ")";
   int64_t keyDepth = k[getKeyDepthDim()], positions = k[getKeyPositionsDim()];
   if (keyDepth != q[2] || v[2] != q[2] || out[2] != q[2])
     return emitOpError(getKeyRows() ? "keys must be [G, T, D]"
                                     : "keys must be [G, D, T]")
            << " and values [G, T, D] with the query's D (" << q[2] << ")";
-  if (v[1] != positions)
-    return emitOpError("keys have ") << positions << " positions, values "
-                                     << v[1];
-  if (out[1] != q[1])
+  if (differ(v[1], positions))
+    return emitOpError("keys have ")
+           << positions << " positions, values " << v[1];
+  if (differ(out[1], q[1]))
     return emitOpError("init must have the query's ") << q[1] << " rows";
+  if (Value mask = getMask()) {
+    ArrayRef<int64_t> m = shapeOf(mask);
+    if (differ(m[2], positions))
+      return emitOpError("the mask has ")
+             << m[2] << " columns for " << positions << " keys";
+    if (!ShapedType::isDynamic(m[0]) && !ShapedType::isDynamic(q[0]) &&
+        (m[0] < 1 || q[0] % m[0]))
+      return emitOpError("the mask's ")
+             << m[0] << " heads do not divide the " << q[0] << " heads";
+    if (!ShapedType::isDynamic(m[1]) && !ShapedType::isDynamic(q[1]) &&
+        (m[1] < 1 || q[1] % m[1]))
+      return emitOpError("the mask's ")
+             << m[1] << " rows do not divide the query's " << q[1];
+  }
   return success();
 }
 

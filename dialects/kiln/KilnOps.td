@@ -165,30 +165,39 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
     For each of G independent heads:
 
     ```
-    result[g] = softmax(scale * query[g] . keys[g]) . values[g]
+    result[g] = softmax(scale * query[g] . keys[g] + mask[g']) . values[g]
     ```
 
     with `query` [G, S, D], `keys` transposed [G, D, T] (contiguous over
     the keys, as the exporters' `Transpose` of K leaves them) or, with
     `key_rows`, one row per key [G, T, D] (as a KV cache holds them, so
     that the transpose need not be materialized), `values` [G, T, D] and
-    the softmax over the T keys of each query row. The
-    kernel takes a tile of query rows at a time through blocks of keys
+    the softmax over the T keys of each query row. The optional additive
+    `mask` [M, Sm, T] is shared by consecutive heads and rows: head g reads
+    mask[g / (G / M)] and its row s reads that mask's row s mod Sm — so
+    that one causal or padding mask serves every head of a batch, and the
+    g query heads that share a key/value head, stacked as g x S rows of
+    one head, each read the mask's S rows. G, S and T may be symbolic
+    (read from the buffers at run time); D is static.
+
+    The kernel takes a tile of query rows at a time through blocks of keys
     with an online softmax (running maximum and sum, the output rescaled
-    as they change), so the S x T score matrix never exists.
+    as they change), so the S x T score matrix never exists. Keys and
+    values may be views with strides (a slice of a preallocated cache).
   }];
   let arguments = (ins
     AnyShaped:$query,
     AnyShaped:$keys,
     AnyShaped:$values,
+    Optional<AnyShaped>:$mask,
     AnyShaped:$init,
     F32Attr:$scale,
     UnitAttr:$key_rows);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
-    $query `,` $keys `,` $values `into` $init attr-dict `:`
-    type($query) `,` type($keys) `,` type($values) `into` type($init)
-    (`->` type($result)^)?
+    $query `,` $keys `,` $values (`mask` $mask^)? `into` $init attr-dict `:`
+    type($query) `,` type($keys) `,` type($values) (`mask` type($mask)^)?
+    `into` type($init) (`->` type($result)^)?
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -12,6 +12,7 @@
 #include "dialects/onnx/OnnxConstants.h"
 #include "dialects/onnx/OnnxTransposes.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -25,13 +26,26 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// A static f32 tensor type of rank 2 or more, or null.
+/// A ranked f32 tensor type of rank 2 or more whose last dimension (the
+/// head size, or the keys of transposed keys) may be symbolic only if
+/// `symbolicLast`, or null.
 RankedTensorType matrixType(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!type || !type.hasStaticShape() || !type.getElementType().isF32() ||
-      type.getRank() < 2)
+  if (!type || !type.getElementType().isF32() || type.getRank() < 2)
     return {};
   return type;
+}
+
+/// Whether two extents may be equal: the same, or one symbolic (which, as
+/// everywhere in Kiln, is taken not to broadcast).
+bool agree(int64_t a, int64_t b) {
+  return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
+}
+
+bool agree(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  return a.size() == b.size() && llvm::all_of(llvm::zip(a, b), [](auto pair) {
+           return agree(std::get<0>(pair), std::get<1>(pair));
+         });
 }
 
 /// The one value of a scalar constant, if `value` is one.
@@ -42,25 +56,38 @@ std::optional<float> scalarOf(Value value) {
   return values->front();
 }
 
+/// The heads H of a Reshape to [0, H, -1, 0] of a 4-D tensor: how
+/// kiln-graph-grouped-query-heads regroups [B, Hq, S, X] as [B, Hkv, g*S,
+/// X] and back.
+std::optional<int64_t> regroupedHeads(onnx::ReshapeOp reshape) {
+  std::optional<SmallVector<int64_t>> shape =
+      onnx::getConstantInts(reshape.getShape());
+  auto type = dyn_cast<RankedTensorType>(reshape.getData().getType());
+  if (!shape || shape->size() != 4 || (*shape)[0] != 0 || (*shape)[2] != -1 ||
+      (*shape)[3] != 0 || (*shape)[1] < 1 || reshape.getAllowzero() || !type ||
+      type.getRank() != 4)
+    return std::nullopt;
+  return (*shape)[1];
+}
+
 /// `value` as [G, rows, columns]: its leading dimensions collapsed (or a
 /// unit one added).
 Value asHeads(PatternRewriter &rewriter, Location loc, Value value) {
   auto type = cast<RankedTensorType>(value.getType());
   int64_t rank = type.getRank();
   ArrayRef<int64_t> shape = type.getShape();
-  int64_t heads = type.getNumElements() / (shape[rank - 2] * shape[rank - 1]);
-  auto headsType = RankedTensorType::get(
-      {heads, shape[rank - 2], shape[rank - 1]}, type.getElementType());
   if (rank == 2)
     return rewriter.create<tensor::ExpandShapeOp>(
-        loc, headsType, value, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+        loc,
+        RankedTensorType::get({1, shape[0], shape[1]}, type.getElementType()),
+        value, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
   if (rank == 3)
     return value;
   ReassociationIndices leading;
   for (int64_t i = 0; i < rank - 2; ++i)
     leading.push_back(i);
   return rewriter.create<tensor::CollapseShapeOp>(
-      loc, headsType, value,
+      loc, value,
       ArrayRef<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
 }
 
@@ -80,63 +107,168 @@ Value keyRowsOf(Value transposedKeys) {
   return transpose.getData();
 }
 
+/// What leads to the softmax: the product Q . Kt, scaled, the heads of a
+/// grouped product regrouped.
+struct ScoreChain {
+  onnx::MatMulOp product;
+  float scale = 1.0f;
+  /// The query heads Hq a grouped product's scores are regrouped into, or
+  /// 0.
+  int64_t queryHeads = 0;
+};
+
+/// The chain that computes `scores`, each step used once, or nothing.
+std::optional<ScoreChain> scoreChainOf(Value scores) {
+  ScoreChain chain;
+  if (Operation *scaling = scores.getDefiningOp();
+      scaling && isa<onnx::DivOp, onnx::MulOp>(scaling)) {
+    std::optional<float> by = scalarOf(scaling->getOperand(1));
+    if (!by || *by == 0.0f || !scores.hasOneUse())
+      return std::nullopt;
+    chain.scale = isa<onnx::DivOp>(scaling) ? 1.0f / *by : *by;
+    scores = scaling->getOperand(0);
+  }
+  if (auto regroup = scores.getDefiningOp<onnx::ReshapeOp>()) {
+    std::optional<int64_t> heads = regroupedHeads(regroup);
+    if (!heads || !scores.hasOneUse())
+      return std::nullopt;
+    chain.queryHeads = *heads;
+    scores = regroup.getData();
+  }
+  chain.product = scores.getDefiningOp<onnx::MatMulOp>();
+  if (!chain.product || !scores.hasOneUse())
+    return std::nullopt;
+  return chain;
+}
+
+/// Whether the additive `mask` of scores [lead..., S, T] can be read as
+/// the kernel's [M, Sm, T]: T columns (no broadcast over the keys), S rows
+/// or one, and leading dimensions that are those of the scores up to some
+/// axis and 1 after it (so that consecutive heads share a mask), not
+/// reaching past `sharedLeading` of them.
+bool isKernelMask(Value mask, ArrayRef<int64_t> scores, int64_t sharedLeading) {
+  auto type = dyn_cast<RankedTensorType>(mask.getType());
+  auto rank = static_cast<int64_t>(scores.size());
+  if (!type || !type.getElementType().isF32() || type.getRank() > rank ||
+      type.getRank() < 1)
+    return false;
+  // The mask's shape aligned on the scores' trailing dimensions.
+  SmallVector<int64_t> shape(rank - type.getRank(), 1);
+  llvm::append_range(shape, type.getShape());
+  if (!agree(shape[rank - 1], scores[rank - 1]) ||
+      (shape[rank - 1] == 1 && scores[rank - 1] != 1))
+    return false;
+  if (shape[rank - 2] != 1 && !agree(shape[rank - 2], scores[rank - 2]))
+    return false;
+  int64_t shared = 0;
+  while (shared < rank - 2 && shape[shared] != 1)
+    ++shared;
+  for (int64_t i = 0; i < rank - 2; ++i)
+    if (i < shared ? !agree(shape[i], scores[i]) : shape[i] != 1)
+      return false;
+  return shared <= sharedLeading;
+}
+
+/// `mask` as [M, Sm, T].
+Value asMaskHeads(PatternRewriter &rewriter, Location loc, Value mask) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  if (type.getRank() >= 2)
+    return asHeads(rewriter, loc, mask);
+  return rewriter.create<tensor::ExpandShapeOp>(
+      loc,
+      RankedTensorType::get({1, 1, type.getDimSize(0)}, rewriter.getF32Type()),
+      mask, ArrayRef<ReassociationIndices>{{0, 1, 2}});
+}
+
 struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(onnx::MatMulOp op,
                                 PatternRewriter &rewriter) const override {
-    // MatMul(Softmax(scale(MatMul(Q, Kt))), V), each step used once.
-    auto softmax = op.getA().getDefiningOp<onnx::SoftmaxOp>();
+    // MatMul(Softmax(scale(MatMul(Q, Kt)) + mask), V), each step used
+    // once; with grouped query heads, the scores regrouped to the query
+    // heads for the softmax and back for the product with V.
+    Value probabilities = op.getA();
+    int64_t groupedHeads = 0;
+    if (auto regroup = probabilities.getDefiningOp<onnx::ReshapeOp>()) {
+      std::optional<int64_t> heads = regroupedHeads(regroup);
+      if (!heads || !probabilities.hasOneUse())
+        return failure();
+      groupedHeads = *heads;
+      probabilities = regroup.getData();
+    }
+    auto softmax = probabilities.getDefiningOp<onnx::SoftmaxOp>();
     if (!softmax || !softmax->hasOneUse())
       return failure();
     Value scores = softmax.getInput();
-    float scale = 1.0f;
-    if (Operation *scaling = scores.getDefiningOp();
-        scaling && isa<onnx::DivOp, onnx::MulOp>(scaling)) {
-      std::optional<float> by = scalarOf(scaling->getOperand(1));
-      if (!by || *by == 0.0f || !scores.hasOneUse())
-        return failure();
-      scale = isa<onnx::DivOp>(scaling) ? 1.0f / *by : *by;
-      scores = scaling->getOperand(0);
+    Value mask;
+    std::optional<ScoreChain> chain = scoreChainOf(scores);
+    if (auto add = scores.getDefiningOp<onnx::AddOp>();
+        !chain && add && scores.hasOneUse()) {
+      for (auto [scaled, added] : {std::pair(add.getA(), add.getB()),
+                                   std::pair(add.getB(), add.getA())}) {
+        if ((chain = scoreChainOf(scaled))) {
+          mask = added;
+          break;
+        }
+      }
     }
-    auto product = scores.getDefiningOp<onnx::MatMulOp>();
-    if (!product || !scores.hasOneUse())
+    if (!chain || (chain->queryHeads != 0) != (groupedHeads != 0))
       return failure();
+    onnx::MatMulOp product = chain->product;
     Value query = product.getA(), keys = product.getB(), values = op.getB();
+    Value keyRows = keyRowsOf(keys);
     RankedTensorType q = matrixType(query), k = matrixType(keys),
-                     v = matrixType(values), out = matrixType(op.getY());
-    if (!q || !k || !v || !out)
+                     v = matrixType(values), out = matrixType(op.getY()),
+                     s = matrixType(softmax.getInput());
+    if (!q || !k || !v || !out || !s)
       return failure();
     int64_t rank = q.getRank();
     auto axis = static_cast<int64_t>(softmax.getAxis());
-    if (k.getRank() != rank || v.getRank() != rank || out != q ||
-        (axis != -1 && axis != rank - 1))
+    if (k.getRank() != rank || v.getRank() != rank || out.getRank() != rank ||
+        s.getRank() != rank || (axis != -1 && axis != rank - 1))
       return failure();
     ArrayRef<int64_t> qs = q.getShape(), ks = k.getShape(), vs = v.getShape();
-    // No broadcasting between the heads; D a multiple of 4 (the kernel's
-    // narrowest vectors).
-    if (qs.drop_back(2) != ks.drop_back(2) || qs.drop_back(2) != vs.drop_back(2))
+    // No broadcasting between the heads; a static D, a multiple of 4 (the
+    // kernel's narrowest vectors).
+    if (!agree(qs.drop_back(2), ks.drop_back(2)) ||
+        !agree(qs.drop_back(2), vs.drop_back(2)) || !agree(out.getShape(), qs))
       return failure();
     int64_t d = qs[rank - 1];
-    if (ks[rank - 2] != d || vs[rank - 1] != d || vs[rank - 2] != ks[rank - 1] ||
-        d % 4)
+    if (ShapedType::isDynamic(d) || d % 4 || ks[rank - 2] != d ||
+        vs[rank - 1] != d || !agree(vs[rank - 2], ks[rank - 1]))
+      return failure();
+    // Keys T symbolic need rows (the kernel loads transposed keys as
+    // vectors along T only when T is known).
+    if (!keyRows && ShapedType::isDynamic(ks[rank - 1]))
+      return failure();
+    // Grouped heads: [B, Hkv, g*S, D] regrouped as [B, Hq, S, ...], the
+    // query heads a multiple of the key/value heads; the mask shared by
+    // the heads of a batch at most.
+    if (groupedHeads &&
+        (rank != 4 || qs[1] != groupedHeads || ShapedType::isDynamic(qs[1]) ||
+         chain->queryHeads % groupedHeads))
+      return failure();
+    if (mask &&
+        !isKernelMask(mask, s.getShape(), groupedHeads ? rank - 3 : rank - 2))
       return failure();
 
-    Location loc = rewriter.getFusedLoc({product.getLoc(), softmax.getLoc(),
-                                         op.getLoc()});
+    SmallVector<Location> locations = {product.getLoc(), softmax.getLoc(),
+                                       op.getLoc()};
+    if (mask)
+      locations.push_back(scores.getLoc());
+    Location loc = rewriter.getFusedLoc(locations);
     Value q3 = asHeads(rewriter, loc, query);
-    Value keyRows = keyRowsOf(keys);
     Value k3 = asHeads(rewriter, loc, keyRows ? keyRows : keys);
     Value v3 = asHeads(rewriter, loc, values);
+    Value mask3 = mask ? asMaskHeads(rewriter, loc, mask) : Value();
     Value init = rewriter.create<tensor::EmptyOp>(
-        loc, cast<RankedTensorType>(q3.getType()).getShape(),
-        rewriter.getF32Type());
+        loc, tensor::getMixedSizes(rewriter, loc, q3), rewriter.getF32Type());
     Value result = rewriter
-                       .create<AttentionOp>(loc, TypeRange{init.getType()}, q3,
-                                            k3, v3, init,
-                                            rewriter.getF32FloatAttr(scale),
-                                            keyRows ? rewriter.getUnitAttr()
-                                                    : UnitAttr())
+                       .create<AttentionOp>(
+                           loc, TypeRange{init.getType()}, q3, k3, v3, mask3,
+                           init, rewriter.getF32FloatAttr(chain->scale),
+                           keyRows ? rewriter.getUnitAttr() : UnitAttr())
                        .getResult()[0];
     if (rank == 3) {
       rewriter.replaceOp(op, result);
@@ -151,8 +283,7 @@ struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
         leading.push_back(i);
       groups = {leading, {rank - 2}, {rank - 1}};
     }
-    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, out, result,
-                                                       groups);
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, out, result, groups);
     return success();
   }
 };
@@ -162,8 +293,8 @@ struct GraphFuseAttentionPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAttention>(&getContext());
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

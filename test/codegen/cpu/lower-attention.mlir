@@ -56,7 +56,7 @@ func.func @attention(%q: memref<2x13x64xf32>, %k: memref<2x64x150xf32>, %v: memr
 // CHECK: memref.alloca() : memref<64xf32>
 // CHECK-NOT: scf.if
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{(_[0-9]+)?}} step %c64{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32)
-// CHECK: vector.load %{{.*}} : memref<115200xf32>, vector<16xf32>
+// CHECK: vector.load %arg1[%{{.*}}, %{{.*}}, %{{.*}}] : memref<12x150x64xf32>, vector<16xf32>
 // CHECK: arith.mulf {{.*}} : vector<16xf32>
 // CHECK-COUNT-3: vector.fma
 // CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xf32>, vector<16xf32>
@@ -74,5 +74,36 @@ func.func @attention(%q: memref<2x13x64xf32>, %k: memref<2x64x150xf32>, %v: memr
 // AVX2: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xf32>, vector<8xf32>
 func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memref<12x150x64xf32>, %y: memref<12x1x64xf32>) {
   kiln.attention %q, %k, %v into %y {key_rows, scale = 0.125 : f32} : memref<12x1x64xf32>, memref<12x150x64xf32>, memref<12x150x64xf32> into memref<12x1x64xf32>
+  return
+}
+
+// -----
+
+// A grouped decode or prefill step over a session's cache: heads, rows and
+// keys known at run time, the keys and values strided views of the cache,
+// a causal mask shared by all heads ([1, S, T]) whose row of a stacked
+// query row is its index modulo S. The tiles and the key blocks are
+// counted at run time; the last block's keys too, so each of its vectors
+// is masked, reads keys no further than its last one, and reads the mask
+// under the same lanes; masked scores are floored far below the real ones.
+// CHECK-LABEL: func.func @symbolic_masked
+// CHECK-DAG: %[[G:.*]] = memref.dim %arg0, %c0
+// CHECK-DAG: %[[S:.*]] = memref.dim %arg0, %c1
+// CHECK-DAG: %[[T:.*]] = memref.dim %arg1, %c1
+// CHECK-DAG: %[[MS:.*]] = memref.dim %arg3, %c1
+// CHECK: scf.parallel
+// CHECK: scf.if
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32)
+// CHECK: arith.remui %{{.*}}, %[[MS]]
+// CHECK: vector.load %arg3[%c0{{(_[0-9]+)?}}, %{{.*}}, %{{.*}}] : memref<1x?x?xf32>, vector<16xf32>
+// CHECK: arith.maximumf %{{.*}}, %cst{{(_[0-9]+)?}} : vector<16xf32>
+// CHECK: arith.remui %[[T]], %c64
+// CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32)
+// CHECK: arith.minui
+// CHECK: vector.create_mask %{{.*}} : vector<16xi1>
+// CHECK: vector.maskedload %arg3
+// CHECK: } {kiln.threaded}
+func.func @symbolic_masked(%q: memref<?x?x64xf32>, %k: memref<?x?x64xf32, strided<[264192, 64, 1]>>, %v: memref<?x?x64xf32, strided<[264192, 64, 1]>>, %m: memref<1x?x?xf32>, %y: memref<?x?x64xf32>) {
+  kiln.attention %q, %k, %v mask %m into %y {key_rows, scale = 0.125 : f32} : memref<?x?x64xf32>, memref<?x?x64xf32, strided<[264192, 64, 1]>>, memref<?x?x64xf32, strided<[264192, 64, 1]>> mask memref<1x?x?xf32> into memref<?x?x64xf32>
   return
 }

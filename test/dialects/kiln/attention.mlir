@@ -29,6 +29,49 @@ func.func @key_rows(%q: tensor<6x1x64xf32>, %k: tensor<6x150x64xf32>, %v: tensor
 
 // -----
 
+// A decode step over a cache: heads, rows and keys known at run time, the
+// keys a strided view of the cache, an additive mask shared by the heads.
+// CHECK-LABEL: func.func @symbolic_masked
+// CHECK: kiln.attention %arg0, %arg1, %arg2 mask %arg3 into %arg4 {key_rows, scale = 1.250000e-01 : f32} : memref<?x?x64xf32>, memref<?x?x64xf32, strided<[264192, 64, 1]>>, memref<?x?x64xf32, strided<[264192, 64, 1]>> mask memref<1x?x?xf32> into memref<?x?x64xf32>
+func.func @symbolic_masked(%q: memref<?x?x64xf32>, %k: memref<?x?x64xf32, strided<[264192, 64, 1]>>, %v: memref<?x?x64xf32, strided<[264192, 64, 1]>>, %m: memref<1x?x?xf32>, %i: memref<?x?x64xf32>) {
+  kiln.attention %q, %k, %v mask %m into %i {key_rows, scale = 0.125 : f32} : memref<?x?x64xf32>, memref<?x?x64xf32, strided<[264192, 64, 1]>>, memref<?x?x64xf32, strided<[264192, 64, 1]>> mask memref<1x?x?xf32> into memref<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @symbolic_depth(%q: tensor<2x4x?xf32>, %k: tensor<2x?x5xf32>, %v: tensor<2x5x?xf32>, %i: tensor<2x4x?xf32>) -> tensor<2x4x?xf32> {
+  // expected-error@+1 {{needs a static head size D}}
+  %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x?xf32>, tensor<2x?x5xf32>, tensor<2x5x?xf32> into tensor<2x4x?xf32> -> tensor<2x4x?xf32>
+  return %y : tensor<2x4x?xf32>
+}
+
+// -----
+
+func.func @mask_columns(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xf32>, %v: tensor<2x5x8xf32>, %m: tensor<1x4x6xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{the mask has 6 columns for 5 keys}}
+  %y = kiln.attention %q, %k, %v mask %m into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x8x5xf32>, tensor<2x5x8xf32> mask tensor<1x4x6xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
+func.func @mask_heads(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xf32>, %v: tensor<2x5x8xf32>, %m: tensor<3x4x5xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{the mask's 3 heads do not divide the 2 heads}}
+  %y = kiln.attention %q, %k, %v mask %m into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x8x5xf32>, tensor<2x5x8xf32> mask tensor<3x4x5xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
+func.func @mask_rows(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xf32>, %v: tensor<2x5x8xf32>, %m: tensor<1x3x5xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{the mask's 3 rows do not divide the query's 4}}
+  %y = kiln.attention %q, %k, %v mask %m into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x8x5xf32>, tensor<2x5x8xf32> mask tensor<1x3x5xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
 func.func @heads(%q: tensor<2x4x8xf32>, %k: tensor<3x8x5xf32>, %v: tensor<2x5x8xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
   // expected-error@+1 {{query, keys, values and init must have the same heads (2)}}
   %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<3x8x5xf32>, tensor<2x5x8xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
@@ -62,7 +105,7 @@ func.func @rows(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xf32>, %v: tensor<2x5x8xf
 // -----
 
 func.func @types(%q: tensor<2x4x8xf16>, %k: tensor<2x8x5xf16>, %v: tensor<2x5x8xf16>, %i: tensor<2x4x8xf16>) -> tensor<2x4x8xf16> {
-  // expected-error@+1 {{takes 3-D f32 query, keys, values and init}}
+  // expected-error@+1 {{takes 3-D f32 query, keys, values, mask and init}}
   %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf16>, tensor<2x8x5xf16>, tensor<2x5x8xf16> into tensor<2x4x8xf16> -> tensor<2x4x8xf16>
   return %y : tensor<2x4x8xf16>
 }

@@ -86,3 +86,60 @@ func.func @other_permutation(%q: tensor<2x3x5x8xf32>, %k: tensor<2x5x3x8xf32>, %
   %y = "onnx.MatMul"(%p, %v) : (tensor<2x3x5x5xf32>, tensor<2x3x5x8xf32>) -> tensor<2x3x5x8xf32>
   return %y : tensor<2x3x5x8xf32>
 }
+
+// -----
+
+// A grouped-query decoder over a cache, as kiln-graph-grouped-query-heads
+// leaves it: the 9 query heads stacked as 3 x S rows of the 3 key/value
+// heads ([0, 3, -1, 0]), the scores regrouped to the query heads for the
+// scale, the causal mask [B, 1, S, T] and the softmax, then back; batch,
+// rows and keys known at run time. One kernel on the stacked rows, the
+// mask as [B, S, T], the keys read as the cache's rows.
+// CHECK-LABEL: func.func @grouped_masked
+// CHECK-DAG: %[[Q:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2], [3]] : tensor<?x3x?x64xf32> into tensor<?x?x64xf32>
+// CHECK-DAG: %[[K:.*]] = tensor.collapse_shape %arg1 {{.*}} : tensor<?x3x?x64xf32> into tensor<?x?x64xf32>
+// CHECK-DAG: %[[M:.*]] = tensor.collapse_shape %arg3 {{.*}} : tensor<?x1x?x?xf32> into tensor<?x?x?xf32>
+// CHECK: %[[Y:.*]] = kiln.attention %[[Q]], %[[K]], %{{.*}} mask %[[M]] into %{{.*}} {key_rows, scale = 1.250000e-01 : f32} : tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32> mask tensor<?x?x?xf32> into tensor<?x?x64xf32>
+// CHECK: tensor.expand_shape %[[Y]] {{\[\[}}0, 1], [2], [3]] output_shape [%{{.*}}, 3, %{{.*}}, 64] : tensor<?x?x64xf32> into tensor<?x3x?x64xf32>
+// CHECK-NOT: onnx.Softmax
+func.func @grouped_masked(%q: tensor<?x3x?x64xf32>, %k: tensor<?x3x?x64xf32>, %v: tensor<?x3x?x64xf32>, %mask: tensor<?x1x?x?xf32>) -> tensor<?x3x?x64xf32> {
+  %to_query = "onnx.Constant"() {value = dense<[0, 9, -1, 0]> : tensor<4xi64>} : () -> tensor<4xi64>
+  %to_kv = "onnx.Constant"() {value = dense<[0, 3, -1, 0]> : tensor<4xi64>} : () -> tensor<4xi64>
+  %kt = "onnx.Transpose"(%k) {perm = [0, 1, 3, 2]} : (tensor<?x3x?x64xf32>) -> tensor<?x3x64x?xf32>
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<?x3x?x64xf32>, tensor<?x3x64x?xf32>) -> tensor<?x3x?x?xf32>
+  %s9 = "onnx.Reshape"(%s, %to_query) {allowzero = 0 : i64} : (tensor<?x3x?x?xf32>, tensor<4xi64>) -> tensor<?x9x?x?xf32>
+  %c = "onnx.Constant"() {value = dense<8.0> : tensor<f32>} : () -> tensor<f32>
+  %d = "onnx.Div"(%s9, %c) : (tensor<?x9x?x?xf32>, tensor<f32>) -> tensor<?x9x?x?xf32>
+  %a = "onnx.Add"(%d, %mask) : (tensor<?x9x?x?xf32>, tensor<?x1x?x?xf32>) -> tensor<?x9x?x?xf32>
+  %p = "onnx.Softmax"(%a) {axis = -1 : i64} : (tensor<?x9x?x?xf32>) -> tensor<?x9x?x?xf32>
+  %p3 = "onnx.Reshape"(%p, %to_kv) {allowzero = 0 : i64} : (tensor<?x9x?x?xf32>, tensor<4xi64>) -> tensor<?x3x?x?xf32>
+  %y = "onnx.MatMul"(%p3, %v) : (tensor<?x3x?x?xf32>, tensor<?x3x?x64xf32>) -> tensor<?x3x?x64xf32>
+  return %y : tensor<?x3x?x64xf32>
+}
+
+// -----
+
+// Not fused: a mask per query head cannot be shared by the stacked rows of
+// grouped heads; a mask that broadcasts over the keys; symbolic keys that
+// are not rows (the kernel's vectors along T need T at compile time).
+// CHECK-LABEL: func.func @masks_kept
+// CHECK-NOT: kiln.attention
+func.func @masks_kept(%q: tensor<1x3x?x64xf32>, %k: tensor<1x3x?x64xf32>, %v: tensor<1x3x?x64xf32>, %per_head: tensor<1x9x?x?xf32>, %q2: tensor<2x4x8xf32>, %kt2: tensor<2x8x5xf32>, %v2: tensor<2x5x8xf32>, %column: tensor<2x4x1xf32>, %kt3: tensor<2x8x?xf32>, %v3: tensor<2x?x8xf32>) -> (tensor<1x3x?x64xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
+  %to_query = "onnx.Constant"() {value = dense<[0, 9, -1, 0]> : tensor<4xi64>} : () -> tensor<4xi64>
+  %to_kv = "onnx.Constant"() {value = dense<[0, 3, -1, 0]> : tensor<4xi64>} : () -> tensor<4xi64>
+  %kt = "onnx.Transpose"(%k) {perm = [0, 1, 3, 2]} : (tensor<1x3x?x64xf32>) -> tensor<1x3x64x?xf32>
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<1x3x?x64xf32>, tensor<1x3x64x?xf32>) -> tensor<1x3x?x?xf32>
+  %s9 = "onnx.Reshape"(%s, %to_query) {allowzero = 0 : i64} : (tensor<1x3x?x?xf32>, tensor<4xi64>) -> tensor<1x9x?x?xf32>
+  %a = "onnx.Add"(%s9, %per_head) : (tensor<1x9x?x?xf32>, tensor<1x9x?x?xf32>) -> tensor<1x9x?x?xf32>
+  %p = "onnx.Softmax"(%a) {axis = -1 : i64} : (tensor<1x9x?x?xf32>) -> tensor<1x9x?x?xf32>
+  %p3 = "onnx.Reshape"(%p, %to_kv) {allowzero = 0 : i64} : (tensor<1x9x?x?xf32>, tensor<4xi64>) -> tensor<1x3x?x?xf32>
+  %y = "onnx.MatMul"(%p3, %v) : (tensor<1x3x?x?xf32>, tensor<1x3x?x64xf32>) -> tensor<1x3x?x64xf32>
+  %s2 = "onnx.MatMul"(%q2, %kt2) : (tensor<2x4x8xf32>, tensor<2x8x5xf32>) -> tensor<2x4x5xf32>
+  %a2 = "onnx.Add"(%s2, %column) : (tensor<2x4x5xf32>, tensor<2x4x1xf32>) -> tensor<2x4x5xf32>
+  %p2 = "onnx.Softmax"(%a2) {axis = -1 : i64} : (tensor<2x4x5xf32>) -> tensor<2x4x5xf32>
+  %y2 = "onnx.MatMul"(%p2, %v2) : (tensor<2x4x5xf32>, tensor<2x5x8xf32>) -> tensor<2x4x8xf32>
+  %s3 = "onnx.MatMul"(%q2, %kt3) : (tensor<2x4x8xf32>, tensor<2x8x?xf32>) -> tensor<2x4x?xf32>
+  %p4 = "onnx.Softmax"(%s3) {axis = -1 : i64} : (tensor<2x4x?xf32>) -> tensor<2x4x?xf32>
+  %y3 = "onnx.MatMul"(%p4, %v3) : (tensor<2x4x?xf32>, tensor<2x?x8xf32>) -> tensor<2x4x8xf32>
+  return %y, %y2, %y3 : tensor<1x3x?x64xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>
+}
