@@ -35,6 +35,9 @@ namespace {
 /// any real score, yet finite, so that differences stay finite (a row
 /// whose every key is masked averages them, as the plain softmax does).
 constexpr float kFarBelow = -1e30f;
+/// A mask value at or below this hides its key: half the floor, so that
+/// a floored score plus a real one stays below it.
+constexpr float kHidden = -5e29f;
 /// The score of a lane past the last key: below even a masked score, so
 /// that its probability is zero whatever the row's maximum.
 constexpr float kPastTheEnd = -2e30f;
@@ -124,6 +127,15 @@ private:
   /// segments of L / keys lanes, as one vector of 2 * keys keys (first's,
   /// then second's) in segments half as long.
   Value foldKeyGroups(Value first, Value second, int64_t keys);
+  /// The row of the mask a query row reads.
+  Value maskRowOf(Value row);
+  /// Whether a full block of keys from `firstKey` can change the tile's
+  /// rows: not when the mask hides every key of it from every row and
+  /// each row has already seen a key it does not hide (whose score then
+  /// outweighs a hidden one's by far more than exp can tell), as a causal
+  /// mask hides the keys after a row's own. Prefill skips half its blocks.
+  Value blockCounts(int64_t count, Value firstRow, Value firstKey,
+                    ValueRange carried);
   /// One block of `valid` keys from `firstKey`: scores, the online softmax
   /// update of (maxima, sums), the output scratch rescaled and accumulated.
   SmallVector<Value> emitBlock(int64_t count, BlockKeys valid, Value head,
@@ -209,8 +221,22 @@ void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow) {
     auto blocks = b.create<scf::ForOp>(
         loc, index(0), fullEnd, index(blockKeys), carried,
         [&](OpBuilder &, Location, Value firstKey, ValueRange state) {
-          b.create<scf::YieldOp>(loc, emitBlock(count, {blockKeys, {}}, head,
-                                                firstRow, firstKey, state));
+          if (!mask) {
+            b.create<scf::YieldOp>(loc, emitBlock(count, {blockKeys, {}}, head,
+                                                  firstRow, firstKey, state));
+            return;
+          }
+          auto branch = b.create<scf::IfOp>(
+              loc, blockCounts(count, firstRow, firstKey, state),
+              [&](OpBuilder &, Location) {
+                b.create<scf::YieldOp>(loc,
+                                       emitBlock(count, {blockKeys, {}}, head,
+                                                 firstRow, firstKey, state));
+              },
+              [&](OpBuilder &, Location) {
+                b.create<scf::YieldOp>(loc, state);
+              });
+          b.create<scf::YieldOp>(loc, branch.getResults());
         });
     carried = blocks.getResults();
   }
@@ -342,6 +368,37 @@ AttentionEmitter::emitKeyRowScores(int64_t count, int64_t vectors,
       scores[r * vectors + v] = stacks[r].front().first;
   }
   return scores;
+}
+
+Value AttentionEmitter::maskRowOf(Value row) {
+  std::optional<int64_t> one = getConstantIntValue(maskRows);
+  return one == 1 ? index(0) : remainder(row, maskRows);
+}
+
+Value AttentionEmitter::blockCounts(int64_t count, Value firstRow,
+                                    Value firstKey, ValueRange carried) {
+  Value hidden = splat(kHidden);
+  Value highest;
+  for (int64_t r = 0; r < count; ++r) {
+    Value maskRow = maskRowOf(add(firstRow, index(r)));
+    for (int64_t v = 0; v < blockVectors; ++v) {
+      Value added =
+          load(mask, maskHead, maskRow, add(firstKey, index(v * lanes)));
+      highest =
+          highest ? b.create<arith::MaximumFOp>(loc, highest, added) : added;
+    }
+  }
+  Value anyShown = b.create<vector::ReductionOp>(
+      loc, vector::CombiningKind::OR,
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, highest, hidden));
+  Value anyUnseen;
+  for (int64_t r = 0; r < count; ++r) {
+    Value unseen = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLE,
+                                           carried[r], scalar(kHidden));
+    anyUnseen =
+        anyUnseen ? b.create<arith::OrIOp>(loc, anyUnseen, unseen) : unseen;
+  }
+  return b.create<arith::OrIOp>(loc, anyShown, anyUnseen);
 }
 
 SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,

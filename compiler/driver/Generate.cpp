@@ -88,8 +88,8 @@ cl::opt<bool> printIds("ids", cl::desc("Print token ids instead of text"),
                        cl::cat(generateCategory));
 cl::opt<std::string> profilePath(
     "profile",
-    cl::desc("Write each kernel of the decode runs to FILE as a Chrome trace "
-             "and print the slowest"),
+    cl::desc("Write each kernel of every run to FILE as a Chrome trace (the "
+             "prefill is run 0) and print the decode runs' slowest"),
     cl::value_desc("file.json"), cl::sub(generateCommand),
     cl::cat(generateCategory));
 cl::opt<std::string> saveLogits(
@@ -188,12 +188,14 @@ int mlir::kiln::runGenerateCommand() {
     int64_t generated = 0;
     double prefillSeconds = 0, decodeSeconds = 0;
     bool hitEos = false;
-    std::vector<TracedEvent> traced;
-    unsigned decodeRuns = 0;
+    // The trace holds every run (the prefill is run 0); the summary, the
+    // decode runs.
+    std::vector<TracedEvent> traced, decodeEvents;
+    unsigned runs = 0;
     auto first = std::chrono::steady_clock::now();
     while (generated < budget) {
       bool prefill = decoder->cached() == 0;
-      bool profiling = !prefill && !profilePath.empty();
+      bool profiling = !profilePath.empty();
       decoder->setProfiling(profiling);
       auto start = std::chrono::steady_clock::now();
       const float *logits = decoder->run(step);
@@ -201,9 +203,12 @@ int mlir::kiln::runGenerateCommand() {
       if (profiling) {
         double runStartUs =
             std::chrono::duration<double, std::micro>(start - first).count();
-        for (const kiln_profile_event_t &event : decoder->profile())
-          traced.push_back({event, runStartUs, decodeRuns});
-        ++decodeRuns;
+        for (const kiln_profile_event_t &event : decoder->profile()) {
+          traced.push_back({event, runStartUs, runs});
+          if (!prefill)
+            decodeEvents.push_back({event, runStartUs, runs});
+        }
+        ++runs;
       }
       const float *last = logits + (step.size() - 1) * vocabulary;
       int64_t token = sampler.next(last, vocabulary);
@@ -247,9 +252,9 @@ int mlir::kiln::runGenerateCommand() {
     if (!profilePath.empty()) {
       if (!writeTrace(profilePath, traced, error))
         return fail(error);
-      if (decodeRuns)
-        printSlowestKernels(traced, decodeRuns,
-                            decodeSeconds * 1e3 / decodeRuns, llvm::errs());
+      if (runs > 1)
+        printSlowestKernels(decodeEvents, runs - 1,
+                            decodeSeconds * 1e3 / (runs - 1), llvm::errs());
     }
   } catch (const ::kiln::Error &error) {
     return fail(error.what());

@@ -26,6 +26,7 @@ Without --gguf it makes a small random-weight GGUF of SmolLM2's architecture
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -186,13 +187,32 @@ def check_session_cache(kiln, onnx_path, gguf_path, model, past_count, work,
                     f"--max-context={capacity}", "--kv-page=16",
                     "-o", package], check=True)
     logits_path = os.path.join(work, "generated_logits.npy")
+    trace_path = os.path.join(work, "generate_trace.json")
     prompt = ",".join(map(str, prompt_ids))
     result = subprocess.run(
         [kiln, "generate", package, "--prompt-ids", prompt,
          "--max-tokens", str(count), "--ids", "--ignore-eos",
-         "--save-logits", logits_path],
+         "--save-logits", logits_path, "--profile", trace_path],
         check=True, capture_output=True, text=True)
     generated = [int(t) for t in result.stdout.split()]
+    # The trace: every run's kernels (the prefill and count - 1 decode
+    # runs, the same kernels each), named by their ONNX nodes; the
+    # summary of the decode runs on stderr.
+    with open(trace_path) as f:
+        events = json.load(f)["traceEvents"]
+    runs = {event["args"]["run"] for event in events}
+    assert runs == set(range(count)), runs
+    per_run = [sum(1 for e in events if e["args"]["run"] == r)
+               for r in sorted(runs)]
+    assert len(set(per_run)) == 1 and per_run[0] > 0, per_run
+    assert all(e["ph"] == "X" and e["dur"] >= 0 and e["name"]
+               for e in events)
+    assert any("MatMul" in e["name"] for e in events)
+    if count > 1:
+        assert f"slowest kernels (mean over {count - 1} runs)" in \
+            result.stderr, result.stderr
+    stats = next(line for line in result.stderr.splitlines()
+                 if line.startswith("kiln: prefill"))
     expected, expected_logits = reference_generation(model, past_count,
                                                      prompt_ids, count)
     logits = np.load(logits_path)
@@ -215,7 +235,7 @@ def check_session_cache(kiln, onnx_path, gguf_path, model, past_count, work,
     print(f"session cache: {count} greedy tokens after a "
           f"{len(prompt_ids)}-token prompt, worst relative logit error "
           f"{worst:.2e}, {'identical' if not ties else 'a near-tie at one step'}"
-          f"; {result.stderr.strip().splitlines()[-1]}")
+          f"; {stats}")
 
     # Sampling: a seed gives one sequence, another seed (almost surely)
     # another; every token is in the vocabulary.

@@ -86,6 +86,9 @@ func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memr
 // counted at run time; the last block's keys too, so each of its vectors
 // is masked, reads keys no further than its last one, and reads the mask
 // under the same lanes; masked scores are floored far below the real ones.
+// A full block runs only if the mask shows one of its keys to a row of the
+// tile, or a row has not yet seen a key it shows (so a causal prefill
+// skips the blocks after its rows).
 // CHECK-LABEL: func.func @symbolic_masked
 // CHECK-DAG: %[[G:.*]] = memref.dim %arg0, %c0
 // CHECK-DAG: %[[S:.*]] = memref.dim %arg0, %c1
@@ -94,6 +97,10 @@ func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memr
 // CHECK: scf.parallel
 // CHECK: scf.if
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32)
+// CHECK: arith.cmpf ogt, %{{.*}}, %cst{{(_[0-9]+)?}} : vector<16xf32>
+// CHECK: vector.reduction <or>
+// CHECK: arith.cmpf ole
+// CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32)
 // CHECK: arith.remui %{{.*}}, %[[MS]]
 // CHECK: vector.load %arg3[%c0{{(_[0-9]+)?}}, %{{.*}}, %{{.*}}] : memref<1x?x?xf32>, vector<16xf32>
 // CHECK: arith.maximumf %{{.*}}, %cst{{(_[0-9]+)?}} : vector<16xf32>
