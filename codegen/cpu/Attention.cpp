@@ -42,6 +42,12 @@ constexpr float kHidden = -5e29f;
 /// that its probability is zero whatever the row's maximum.
 constexpr float kPastTheEnd = -2e30f;
 
+/// Keys split into chunks have at least this many keys per chunk...
+constexpr int64_t kKeysPerChunk = 512;
+/// ... and there are at most this many (tile, chunk) parts (their scratch
+/// is on the stack).
+constexpr int64_t kMostPartials = 32;
+
 /// How many keys a block holds: a number when known at compile time,
 /// else an index value.
 struct BlockKeys {
@@ -112,7 +118,23 @@ private:
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, x, y);
   }
 
-  void emitTile(int64_t count, Value head, Value firstRow);
+  /// One work item per tile of rows, each through all the keys.
+  void emitDirect();
+  /// One work item per tile of rows and chunk of `chunks` of the keys,
+  /// then the chunks of each row combined.
+  void emitSplit(Value chunks);
+  /// Each work item's scratch for one tile.
+  void emitTileScratch();
+  /// The head of a tile (and, with a mask, the mask head it reads).
+  Value headOfTile(Value tile);
+  /// The tile of rows from `firstRow` over keys [keyBegin, keyEnd): a full
+  /// tile, or the rows left a row at a time.
+  void emitRows(Value head, Value firstRow, Value keyBegin, Value keyEnd,
+                Value slot);
+  /// `count` rows over keys [keyBegin, keyEnd): their outputs, or, with a
+  /// `slot`, their parts in the chunks' scratch from that slot on.
+  void emitTile(int64_t count, Value head, Value firstRow, Value keyBegin,
+                Value keyEnd, Value slot);
   /// The unscaled scores of `count` rows (from `firstRow`) against the
   /// block's keys from `firstKey`, as vectors [row * vectors + vector];
   /// lanes past the block's end are zero.
@@ -147,8 +169,12 @@ private:
   int64_t lanes, depthVectors, rowsPerTile, blockVectors, blockKeys;
   VectorType vectorType;
   Value query, keysBuffer, values, mask, output;
-  /// Extents: heads G, query rows S, keys T; the mask's heads and rows.
-  Value heads, rows, keys, maskHeads, maskRows;
+  /// Extents: heads G, query rows S, keys T; the mask's heads and rows;
+  /// tiles of rows per head and in all.
+  Value heads, rows, keys, maskHeads, maskRows, tilesPerHead, tiles;
+  /// With the keys split: each (tile, chunk)'s unnormalized rows, and
+  /// their maxima and sums.
+  Value partialRows, partialStats;
   /// Per tile: the mask head its head reads.
   Value maskHead;
   /// Per tile: the block's scores (M0 x KB) and the output rows (M0 x D).
@@ -168,58 +194,198 @@ void AttentionEmitter::emit() {
     maskHeads = extent(mask, 0);
     maskRows = extent(mask, 1);
   }
-  Value tilesPerHead =
+  tilesPerHead =
       dividedBy(plus(rows, index(rowsPerTile - 1)), index(rowsPerTile));
-  auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
-                                        ValueRange{times(heads, tilesPerHead)},
-                                        ValueRange{index(1)});
-  markThreaded(loop, operationsOf({heads, rows, keys}, 4 * depth));
+  tiles = times(heads, tilesPerHead);
+  // Split the keys when the tiles are too few to share out (a decode
+  // step has a tile per key/value head) and the keys are many.
+  Value chunks = dividedBy(keys, index(kKeysPerChunk));
+  Value room = dividedBy(index(kMostPartials),
+                         b.createOrFold<arith::MaxUIOp>(loc, tiles, index(1)));
+  chunks = b.createOrFold<arith::MinUIOp>(loc, chunks, room);
+  std::optional<int64_t> staticChunks = getConstantIntValue(chunks);
+  if (staticChunks) {
+    if (*staticChunks >= 2)
+      emitSplit(chunks);
+    else
+      emitDirect();
+    return;
+  }
+  Value split =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, chunks, index(2));
+  auto branch = b.create<scf::IfOp>(loc, split, /*withElseRegion=*/true);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
+  b.setInsertionPointToStart(&branch.getThenRegion().front());
+  emitSplit(chunks);
+  b.setInsertionPointToStart(&branch.getElseRegion().front());
+  emitDirect();
+}
+
+void AttentionEmitter::emitTileScratch() {
   scores = b.create<memref::AllocaOp>(
       loc, MemRefType::get({rowsPerTile * blockKeys}, b.getF32Type()));
   accumulated = b.create<memref::AllocaOp>(
       loc, MemRefType::get({rowsPerTile * depth}, b.getF32Type()));
-  Value tile = loop.getInductionVars()[0];
+}
+
+Value AttentionEmitter::headOfTile(Value tile) {
   Value head = dividedBy(tile, tilesPerHead);
-  Value rowTile = remainder(tile, tilesPerHead);
-  Value firstRow = mul(rowTile, rowsPerTile);
   if (mask) {
     // Consecutive heads share a mask head (a batch's heads, one mask).
     std::optional<int64_t> one = getConstantIntValue(maskHeads);
     maskHead =
         one == 1 ? index(0) : dividedBy(head, dividedBy(heads, maskHeads));
   }
+  return head;
+}
+
+void AttentionEmitter::emitDirect() {
+  auto loop = b.create<scf::ParallelOp>(
+      loc, ValueRange{index(0)}, ValueRange{tiles}, ValueRange{index(1)});
+  markThreaded(loop, operationsOf({heads, rows, keys}, 4 * depth));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  emitTileScratch();
+  Value tile = loop.getInductionVars()[0];
+  Value head = headOfTile(tile);
+  Value firstRow = mul(remainder(tile, tilesPerHead), rowsPerTile);
+  emitRows(head, firstRow, index(0), keys, /*slot=*/{});
+}
+
+void AttentionEmitter::emitSplit(Value chunks) {
+  // Each (tile, chunk of keys) leaves its rows' maximum, sum and
+  // unnormalized output; a last pass weighs the chunks together.
+  partialRows = b.create<memref::AllocaOp>(
+      loc,
+      MemRefType::get({kMostPartials * rowsPerTile * depth}, b.getF32Type()));
+  partialStats = b.create<memref::AllocaOp>(
+      loc, MemRefType::get({kMostPartials * rowsPerTile * 2}, b.getF32Type()));
+  // Chunks of whole blocks; the last may be shorter.
+  Value perChunk = dividedBy(plus(keys, sub(chunks, 1)), chunks);
+  Value chunkKeys =
+      mul(dividedBy(plus(perChunk, index(blockKeys - 1)), index(blockKeys)),
+          blockKeys);
+  chunks = dividedBy(plus(keys, sub(chunkKeys, 1)), chunkKeys);
+  {
+    auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
+                                          ValueRange{times(tiles, chunks)},
+                                          ValueRange{index(1)});
+    markThreaded(loop, operationsOf({heads, rows, keys}, 4 * depth));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    emitTileScratch();
+    Value item = loop.getInductionVars()[0];
+    Value tile = dividedBy(item, chunks);
+    Value head = headOfTile(tile);
+    Value firstRow = mul(remainder(tile, tilesPerHead), rowsPerTile);
+    Value keyBegin = times(remainder(item, chunks), chunkKeys);
+    Value keyEnd =
+        b.create<arith::MinUIOp>(loc, plus(keyBegin, chunkKeys), keys);
+    emitRows(head, firstRow, keyBegin, keyEnd, mul(item, rowsPerTile));
+  }
+
+  // The chunks of each row: M = max m_c, L = sum l_c e^(m_c - M), the
+  // output sum acc_c e^(m_c - M) / L. Few rows: on the calling thread.
+  auto overTiles = b.create<scf::ForOp>(loc, index(0), tiles, index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(overTiles.getBody());
+  Value tile = overTiles.getInductionVar();
+  Value head = dividedBy(tile, tilesPerHead);
+  Value firstRow = mul(remainder(tile, tilesPerHead), rowsPerTile);
+  Value rowsHere = b.create<arith::MinUIOp>(
+      loc, index(rowsPerTile), b.create<arith::SubIOp>(loc, rows, firstRow));
+  auto overRows = b.create<scf::ForOp>(loc, index(0), rowsHere, index(1));
+  b.setInsertionPointToStart(overRows.getBody());
+  Value r = overRows.getInductionVar();
+  auto slotOf = [&](Value chunk) {
+    return add(mul(add(times(tile, chunks), chunk), rowsPerTile), r);
+  };
+  auto stat = [&](Value slot, int64_t which) {
+    return b
+        .create<memref::LoadOp>(loc, partialStats,
+                                ValueRange{add(mul(slot, 2), index(which))})
+        .getResult();
+  };
+  auto highest = b.create<scf::ForOp>(
+      loc, index(0), chunks, index(1), ValueRange{scalar(kFarBelow)},
+      [&](OpBuilder &, Location, Value chunk, ValueRange state) {
+        b.create<scf::YieldOp>(loc,
+                               ValueRange{b.create<arith::MaximumFOp>(
+                                   loc, state[0], stat(slotOf(chunk), 0))});
+      });
+  Value top = highest.getResult(0);
+  SmallVector<Value> start(depthVectors, splat(0.0f));
+  start.push_back(scalar(0.0f));
+  auto weighed = b.create<scf::ForOp>(
+      loc, index(0), chunks, index(1), start,
+      [&](OpBuilder &, Location, Value chunk, ValueRange state) {
+        Value slot = slotOf(chunk);
+        Value weight = b.create<math::ExpOp>(
+            loc, b.create<arith::SubFOp>(loc, stat(slot, 0), top));
+        Value spread = broadcast(weight);
+        SmallVector<Value> next;
+        for (int64_t w = 0; w < depthVectors; ++w) {
+          Value part = b.create<vector::LoadOp>(
+              loc, vectorType, partialRows,
+              ValueRange{add(mul(slot, depth), index(w * lanes))});
+          next.push_back(b.create<vector::FMAOp>(loc, part, spread, state[w]));
+        }
+        next.push_back(b.create<arith::AddFOp>(
+            loc, state[depthVectors],
+            b.create<arith::MulFOp>(loc, stat(slot, 1), weight)));
+        b.create<scf::YieldOp>(loc, next);
+      });
+  Value inverse = broadcast(b.create<arith::DivFOp>(
+      loc, scalar(1.0f), weighed.getResult(depthVectors)));
+  for (int64_t w = 0; w < depthVectors; ++w)
+    b.create<vector::StoreOp>(
+        loc, b.create<arith::MulFOp>(loc, weighed.getResult(w), inverse),
+        output, ValueRange{head, add(firstRow, r), index(w * lanes)});
+}
+
+void AttentionEmitter::emitRows(Value head, Value firstRow, Value keyBegin,
+                                Value keyEnd, Value slot) {
   std::optional<int64_t> staticRows = getConstantIntValue(rows);
   if (staticRows && *staticRows % rowsPerTile == 0) {
-    emitTile(rowsPerTile, head, firstRow);
+    emitTile(rowsPerTile, head, firstRow, keyBegin, keyEnd, slot);
     return;
   }
   Value isFull = b.create<arith::CmpIOp>(
       loc, arith::CmpIPredicate::ule, add(firstRow, index(rowsPerTile)), rows);
   auto branch = b.create<scf::IfOp>(loc, isFull, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&branch.getThenRegion().front());
-  emitTile(rowsPerTile, head, firstRow);
+  emitTile(rowsPerTile, head, firstRow, keyBegin, keyEnd, slot);
   // The last, partial tile: a row at a time.
   b.setInsertionPointToStart(&branch.getElseRegion().front());
   auto rest = b.create<scf::ForOp>(loc, firstRow, rows, index(1));
   b.setInsertionPointToStart(rest.getBody());
-  emitTile(1, head, rest.getInductionVar());
+  Value row = rest.getInductionVar();
+  emitTile(1, head, row, keyBegin, keyEnd,
+           slot ? add(slot, b.create<arith::SubIOp>(loc, row, firstRow))
+                : Value());
 }
 
-void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow) {
+void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow,
+                                Value keyBegin, Value keyEnd, Value slot) {
   for (int64_t at = 0; at < count * depth; at += lanes)
     storeScratch(splat(0.0f), accumulated, at);
   // Carried through the blocks: each row's running maximum and sum.
   SmallVector<Value> carried(count, scalar(kFarBelow));
   carried.append(count, scalar(0.0f));
-  std::optional<int64_t> staticKeys = getConstantIntValue(keys);
-  Value fullEnd = staticKeys
-                      ? index(*staticKeys / blockKeys * blockKeys)
-                      : mul(dividedBy(keys, index(blockKeys)), blockKeys);
+  std::optional<int64_t> staticBegin = getConstantIntValue(keyBegin);
+  std::optional<int64_t> staticEnd = getConstantIntValue(keyEnd);
+  std::optional<int64_t> staticKeys;
+  if (staticBegin && staticEnd)
+    staticKeys = *staticEnd - *staticBegin;
+  Value length = b.createOrFold<arith::SubIOp>(loc, keyEnd, keyBegin);
+  Value fullEnd =
+      staticKeys
+          ? index(*staticBegin + *staticKeys / blockKeys * blockKeys)
+          : add(keyBegin, mul(dividedBy(length, index(blockKeys)), blockKeys));
   if (!staticKeys || *staticKeys >= blockKeys) {
     auto blocks = b.create<scf::ForOp>(
-        loc, index(0), fullEnd, index(blockKeys), carried,
+        loc, keyBegin, fullEnd, index(blockKeys), carried,
         [&](OpBuilder &, Location, Value firstKey, ValueRange state) {
           if (!mask) {
             b.create<scf::YieldOp>(loc, emitBlock(count, {blockKeys, {}}, head,
@@ -245,7 +411,7 @@ void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow) {
                         fullEnd, carried);
   } else if (!staticKeys) {
     // The last block's keys, known at run time: none, or a masked block.
-    Value rest = remainder(keys, index(blockKeys));
+    Value rest = remainder(length, index(blockKeys));
     Value any =
         b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, rest, index(0));
     auto branch = b.create<scf::IfOp>(
@@ -258,6 +424,21 @@ void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow) {
     carried = branch.getResults();
   }
 
+  if (slot) {
+    // A chunk's part: the rows as accumulated, their maxima and sums.
+    for (int64_t r = 0; r < count; ++r) {
+      Value at = add(slot, index(r));
+      for (int64_t w = 0; w < depthVectors; ++w)
+        b.create<vector::StoreOp>(
+            loc, loadScratch(accumulated, r * depth + w * lanes), partialRows,
+            ValueRange{add(mul(at, depth), index(w * lanes))});
+      b.create<memref::StoreOp>(loc, carried[r], partialStats,
+                                ValueRange{mul(at, 2)});
+      b.create<memref::StoreOp>(loc, carried[count + r], partialStats,
+                                ValueRange{add(mul(at, 2), index(1))});
+    }
+    return;
+  }
   // The output rows over their sums.
   for (int64_t r = 0; r < count; ++r) {
     Value inverse = broadcast(
@@ -405,6 +586,22 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
                                                Value head, Value firstRow,
                                                Value firstKey,
                                                ValueRange carried) {
+  if (op.getKeyRows() && !valid.symbolic && valid.known == blockKeys) {
+    // Rows of keys and values stream from memory (a cache too large for
+    // the caches): ask for this block's values and the next block's keys
+    // before the scores need them, a line in two (the adjacent line comes
+    // with it).
+    for (int64_t j = 0; j < blockKeys; ++j)
+      for (int64_t d = 0; d < depth; d += 32) {
+        b.create<memref::PrefetchOp>(
+            loc, keysBuffer,
+            ValueRange{head, add(firstKey, index(blockKeys + j)), index(d)},
+            /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+        b.create<memref::PrefetchOp>(
+            loc, values, ValueRange{head, add(firstKey, index(j)), index(d)},
+            /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+      }
+  }
   // A block known to be full or short needs a mask on its last vector at
   // most; one whose length comes at run time masks every vector.
   int64_t vectors =

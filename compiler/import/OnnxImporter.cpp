@@ -130,6 +130,33 @@ bool isDefaultDomain(StringRef domain) {
   return domain.empty() || domain == "ai.onnx";
 }
 
+/// Whether an initializer (`isInitializer`) or an attribute's tensor is
+/// kept as a blob, as weights are, rather than inline. Floats in
+/// initializers are weights; the integers that shapes, axes and indices are
+/// made of stay inline up to a few thousand, where folds read them (MLIR
+/// cannot fold an element out of a blob), and so do an attribute's few
+/// values.
+bool isWeightLike(const ::onnx::TensorProto &tensor, bool isInitializer) {
+  int64_t count = 1;
+  for (int64_t dim : tensor.dims())
+    count *= std::max<int64_t>(dim, 0);
+  using Type = ::onnx::TensorProto;
+  switch (tensor.data_type()) {
+  case Type::INT64:
+  case Type::INT32:
+  case Type::INT16:
+  case Type::INT8:
+  case Type::UINT64:
+  case Type::UINT32:
+  case Type::UINT16:
+  case Type::UINT8:
+  case Type::BOOL:
+    return count > (isInitializer ? 4096 : 16);
+  default:
+    return isInitializer || count > 16;
+  }
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -261,11 +288,11 @@ FailureOr<Value> Importer::lookup(StringRef name, Location loc,
     // Initializers become constants at the top of their graph, on first use.
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPoint(scope.block, scope.constantsEnd);
-    TensorContext asResource = tensors;
-    asResource.asResource = true;
+    TensorContext where = tensors;
+    where.asResource = isWeightLike(*initializer, /*isInitializer=*/true);
     std::string message;
     FailureOr<ElementsAttr> payload =
-        convertTensor(&context, *initializer, asResource, message);
+        convertTensor(&context, *initializer, where, message);
     Location at = NameLoc::get(builder.getStringAttr(name));
     if (failed(payload))
       return error(at) << "initializer '" << name << "' " << message;
@@ -474,10 +501,7 @@ Importer::convertAttribute(const ::onnx::AttributeProto &attr,
     TensorContext where = tensors;
     // Large tensors in attributes are weights in disguise: keep them as
     // blobs like initializers; small ones stay inline and foldable.
-    int64_t count = 1;
-    for (int64_t dim : tensor.dims())
-      count *= std::max<int64_t>(dim, 0);
-    where.asResource = count > 16;
+    where.asResource = isWeightLike(tensor, /*isInitializer=*/false);
     std::string message;
     FailureOr<ElementsAttr> value =
         convertTensor(&context, tensor, where, message);

@@ -88,12 +88,19 @@ func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memr
 // under the same lanes; masked scores are floored far below the real ones.
 // A full block runs only if the mask shows one of its keys to a row of the
 // tile, or a row has not yet seen a key it shows (so a causal prefill
-// skips the blocks after its rows).
+// skips the blocks after its rows); it prefetches its values and the next
+// block's keys. With few tiles (a decode step) and many keys, the keys are
+// split into chunks of whole blocks (at most 32 parts of 3 rows x 64, on
+// the stack), one work item per tile and chunk, and the parts combined.
 // CHECK-LABEL: func.func @symbolic_masked
 // CHECK-DAG: %[[G:.*]] = memref.dim %arg0, %c0
 // CHECK-DAG: %[[S:.*]] = memref.dim %arg0, %c1
 // CHECK-DAG: %[[T:.*]] = memref.dim %arg1, %c1
 // CHECK-DAG: %[[MS:.*]] = memref.dim %arg3, %c1
+// CHECK: arith.minui
+// CHECK: scf.if
+// CHECK: memref.alloca() : memref<6144xf32>
+// CHECK: memref.alloca() : memref<192xf32>
 // CHECK: scf.parallel
 // CHECK: scf.if
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32)
@@ -101,15 +108,21 @@ func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memr
 // CHECK: vector.reduction <or>
 // CHECK: arith.cmpf ole
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32)
+// CHECK: memref.prefetch %arg1
+// CHECK: memref.prefetch %arg2
 // CHECK: arith.remui %{{.*}}, %[[MS]]
 // CHECK: vector.load %arg3[%c0{{(_[0-9]+)?}}, %{{.*}}, %{{.*}}] : memref<1x?x?xf32>, vector<16xf32>
 // CHECK: arith.maximumf %{{.*}}, %cst{{(_[0-9]+)?}} : vector<16xf32>
-// CHECK: arith.remui %[[T]], %c64
+// CHECK: arith.remui %{{.*}}, %c64
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32)
 // CHECK: arith.minui
 // CHECK: vector.create_mask %{{.*}} : vector<16xi1>
 // CHECK: vector.maskedload %arg3
 // CHECK: } {kiln.threaded}
+// CHECK: scf.for
+// CHECK: math.exp %{{.*}} : f32
+// CHECK: } else {
+// CHECK: scf.parallel
 func.func @symbolic_masked(%q: memref<?x?x64xf32>, %k: memref<?x?x64xf32, strided<[264192, 64, 1]>>, %v: memref<?x?x64xf32, strided<[264192, 64, 1]>>, %m: memref<1x?x?xf32>, %y: memref<?x?x64xf32>) {
   kiln.attention %q, %k, %v mask %m into %y {key_rows, scale = 0.125 : f32} : memref<?x?x64xf32>, memref<?x?x64xf32, strided<[264192, 64, 1]>>, memref<?x?x64xf32, strided<[264192, 64, 1]>> mask memref<1x?x?xf32> into memref<?x?x64xf32>
   return

@@ -11,6 +11,7 @@ Q . K^T / sqrt(D), an additive mask [B, 1, S, T] (0 or float32's lowest,
 as Hugging Face's causal and padding masks are), Softmax, . V. Compiles
 it for each CPU and requires one fused kernel with the mask; then runs it
 at sizes that leave partial tiles, partial key blocks and a single key,
+with few rows and many keys (the keys split into chunks, then combined),
 with a batch of two whose second sequence is left-padded (a padded query
 row masks every key: the kernel averages them, as the softmax of equal
 scores does), and holds every output to 1e-5 of the reference, relative
@@ -90,7 +91,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     worst = 0.0
     # (query heads, key/value heads, D): AVX-512's 16 lanes, and 8 lanes.
-    for query_heads, kv_heads, depth in ((9, 3, 64), (4, 2, 40)):
+    for query_heads, kv_heads, depth in ((9, 3, 64), (4, 2, 40), (4, 4, 64)):
         name = f"gqa{query_heads}x{kv_heads}d{depth}"
         path = os.path.join(work, name + ".onnx")
         make_model(path, query_heads, kv_heads, depth)
@@ -105,7 +106,8 @@ def main():
                 f"{cpu}: the masked attention was not fused"
             for step, (batch, rows, keys) in enumerate(
                     ((1, 1, 150), (1, 13, 7), (2, 5, 64), (1, 3, 3),
-                     (2, 17, 211))):
+                     (2, 17, 211), (1, 1, 1500), (2, 1, 1030),
+                     (1, 2, 2100), (1, 5, 1100))):
                 q = rng.uniform(-1, 1, (batch, query_heads, rows, depth))
                 k = rng.uniform(-1, 1, (batch, kv_heads, keys, depth))
                 v = rng.uniform(-1, 1, (batch, kv_heads, keys, depth))
