@@ -5,13 +5,19 @@
 // product like the packed contraction's (broadcast query values, vectors
 // of transposed keys) or, from keys as rows, per key a vector of D
 // products summed and the vectors of L keys folded into one by a tree of
-// shuffles; they are scaled and stored to a small scratch; each row's
-// running maximum and sum are updated and the scores become
-// probabilities in place; the output rows, kept in a scratch of M0 x D,
-// are rescaled by exp(old max - new max) and accumulate the block's
+// shuffles; they are scaled, the mask added, and stored to a small
+// scratch; each row's running maximum and sum are updated and the scores
+// become probabilities in place; the output rows, kept in a scratch of M0
+// x D, are rescaled by exp(old max - new max) and accumulate the block's
 // probabilities times its value rows (broadcast probabilities, vectors of
 // values). The last step divides by the sums. Memory sees Q, K and V once
 // per tile and the output once.
+//
+// Heads, rows and keys may be known only at run time (a decoder over its
+// cache): the tiles and blocks are counted then, and the last block's
+// keys too. A decode step has one tile per key/value head, too few to
+// share among threads: with many keys, each tile's keys split into chunks
+// whose parts (maximum, sum, unnormalized rows) are combined at the end.
 //
 //===----------------------------------------------------------------------===//
 
