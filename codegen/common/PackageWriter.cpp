@@ -116,6 +116,8 @@ LogicalResult mlir::kiln::describeSignature(func::FuncOp function,
     manifest.cache.pastDim = cache.getAs<StringAttr>("past_dim").str();
     manifest.cache.totalDim = cache.getAs<StringAttr>("total_dim").str();
     manifest.cache.batchDim = cache.getAs<StringAttr>("batch_dim").str();
+    if (auto newDim = cache.getAs<StringAttr>("new_dim"))
+      manifest.cache.newDim = newDim.str();
   }
   return success();
 }

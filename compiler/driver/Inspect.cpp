@@ -250,6 +250,7 @@ void printJson(const package::MappedPackage &package) {
                                        {"past_dim", cache.pastDim},
                                        {"total_dim", cache.totalDim},
                                        {"batch_dim", cache.batchDim},
+                                       {"new_dim", cache.newDim},
                                        {"bytes", int64_t(cacheBytes(cache))},
                                        {"caches", std::move(states)}});
   }
@@ -288,7 +289,10 @@ void printText(const package::MappedPackage &package) {
        << " [1," << first.shape[1] << "," << first.shape[2] << ","
        << first.shape[3] << "] each, " << cacheBytes(cache)
        << " bytes per session); '" << cache.pastDim << "' is the cached "
-       << "length, '" << cache.totalDim << "' cached + new tokens\n";
+       << "length, '" << cache.totalDim << "' cached + new tokens";
+    if (!cache.newDim.empty())
+      os << " ('" << cache.newDim << "')";
+    os << "\n";
   }
   if (!manifest.kernels.empty())
     os << "kernels: " << manifest.kernels.size() << ", "

@@ -140,6 +140,27 @@ struct SessionKvCachePass
             dimName(function.getArgAttrDict(argument.getArgNumber()), dim) ==
             totalDim;
     }
+    // The new tokens' dimension, so that the session can check that the
+    // total is the cached plus the new tokens: the one other symbolic
+    // dimension the inputs name (input_ids' and position_ids' sequence
+    // length), if there is exactly one.
+    llvm::SmallSetVector<StringRef, 4> others;
+    for (BlockArgument argument : function.getArguments()) {
+      bool isPast = llvm::any_of(caches, [&](const CachePair &cache) {
+        return cache.past == argument;
+      });
+      auto type = dyn_cast<RankedTensorType>(argument.getType());
+      if (isPast || !type)
+        continue;
+      for (int64_t dim = 0; dim < type.getRank(); ++dim) {
+        StringRef name =
+            dimName(function.getArgAttrDict(argument.getArgNumber()), dim);
+        if (type.isDynamicDim(dim) && !name.empty() && name != totalDim &&
+            name != pastDim && name != batchDim)
+          others.insert(name);
+      }
+    }
+    StringRef newDim = others.size() == 1 ? others.front() : StringRef();
     if (!totalIsInput) {
       function.emitError() << "no input has the present outputs' sequence "
                               "dimension '"
@@ -245,7 +266,8 @@ struct SessionKvCachePass
              b.getNamedAttr("page", b.getI64IntegerAttr(page)),
              b.getNamedAttr("past_dim", b.getStringAttr(pastDim)),
              b.getNamedAttr("total_dim", b.getStringAttr(totalDim)),
-             b.getNamedAttr("batch_dim", b.getStringAttr(batchDim))}));
+             b.getNamedAttr("batch_dim", b.getStringAttr(batchDim)),
+             b.getNamedAttr("new_dim", b.getStringAttr(newDim))}));
   }
 };
 

@@ -95,7 +95,7 @@ namespace {
 /// Bumped with any change to the manifest's encoding.
 // 2: the kernels and their FLOPs.
 // 3: the session's key/value cache.
-constexpr uint32_t kManifestVersion = 3;
+constexpr uint32_t kManifestVersion = 4;
 
 class Writer {
 public:
@@ -240,6 +240,7 @@ std::string kiln::package::serializeManifest(const Manifest &manifest) {
   writer.string(cache.pastDim);
   writer.string(cache.totalDim);
   writer.string(cache.batchDim);
+  writer.string(cache.newDim);
   writer.u32(static_cast<uint32_t>(cache.states.size()));
   for (const CacheState &state : cache.states) {
     writer.string(state.past);
@@ -301,6 +302,7 @@ bool kiln::package::parseManifest(const void *data, size_t size,
        reader.string(cache.pastDim, "cache dimensions") &&
        reader.string(cache.totalDim, "cache dimensions") &&
        reader.string(cache.batchDim, "cache dimensions") &&
+       reader.string(cache.newDim, "cache dimensions") &&
        reader.count(stateCount, 16, "caches");
   if (ok) {
     cache.capacity = static_cast<int64_t>(capacity);

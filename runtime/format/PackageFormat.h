@@ -122,6 +122,9 @@ struct SessionCache {
   std::string pastDim;
   std::string totalDim;
   std::string batchDim;
+  /// The dimension of the new tokens (input_ids' sequence length): the
+  /// total must be the cached plus these ("" when no input names it).
+  std::string newDim;
   std::vector<CacheState> states;
 };
 

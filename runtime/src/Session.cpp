@@ -393,6 +393,18 @@ kiln_status_t prepareCache(kiln_session_t *session, const DimensionValues &dims,
             std::to_string(total) + ", but the session's cache holds " +
             std::to_string(cached) +
             " tokens: it must be the cached plus the new tokens");
+  // The graph appends as many tokens as the new ones; the session counts
+  // total - cached: they must agree, or the cache and the mask would not.
+  if (auto fresh = dims.find(cache.newDim);
+      !cache.newDim.empty() && fresh != dims.end() &&
+      total != cached + fresh->second.first)
+    return makeStatus(
+        KILN_STATUS_INVALID_ARGUMENT,
+        found->second.second + " sets '" + cache.totalDim + "' to " +
+            std::to_string(total) + ", but the session's cache holds " +
+            std::to_string(cached) + " tokens and " + fresh->second.second +
+            " brings " + std::to_string(fresh->second.first) + " new ('" +
+            cache.newDim + "'): it must be the cached plus the new tokens");
   if (total > cache.capacity)
     return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED,
                       "the key/value cache is full: " + std::to_string(cached) +

@@ -267,6 +267,18 @@ def check_session_cache(kiln, onnx_path, gguf_path, model, past_count, work,
         one_line_failure([kiln, "generate", package, "--tokenizer",
                           os.path.join(work, "not.gguf"), "--prompt", "hi"],
                          "not a GGUF file")
+    # Through the runtime: a mask whose length is not the cached plus the
+    # new tokens (3 tokens, a mask of 5 on an empty cache).
+    feeds = {"input_ids": np.array([[5, 6, 7]], np.int64),
+             "attention_mask": np.ones((1, 5), np.int64),
+             "position_ids": np.arange(3, dtype=np.int64)[None]}
+    arguments = [kiln, "run", package, "--output-dir",
+                 os.path.join(work, "mismatch")]
+    for name, value in feeds.items():
+        path = os.path.join(work, f"mismatch_{name}.npy")
+        np.save(path, value)
+        arguments += ["--input", f"{name}={path}"]
+    one_line_failure(arguments, "it must be the cached plus the new tokens")
 
 
 def check_plain_graph(kiln, package, model, past_names, present_names,

@@ -29,6 +29,7 @@ Manifest sampleManifest() {
   manifest.cache.pageTokens = 16;
   manifest.cache.pastDim = "past";
   manifest.cache.totalDim = "total";
+  manifest.cache.newDim = "sequence";
   manifest.cache.states = {{"past.0.key", "present.0.key", 1, {1, 3, 32, 64}}};
   return manifest;
 }
@@ -75,6 +76,7 @@ TEST(PackageFormat, ManifestRoundTrips) {
   EXPECT_EQ(parsed.cache.pageTokens, 16);
   EXPECT_EQ(parsed.cache.totalDim, "total");
   EXPECT_EQ(parsed.cache.batchDim, "");
+  EXPECT_EQ(parsed.cache.newDim, "sequence");
   ASSERT_EQ(parsed.cache.states.size(), 1u);
   EXPECT_EQ(parsed.cache.states[0].present, "present.0.key");
   EXPECT_EQ(parsed.cache.states[0].shape,
@@ -126,8 +128,7 @@ TEST(PackageFormat, OtherManifestVersionsAreNamed) {
   Manifest parsed;
   std::string error;
   EXPECT_FALSE(parseManifest(bytes.data(), bytes.size(), parsed, error));
-  EXPECT_EQ(error,
-            "the manifest has version 9; this runtime reads version 3");
+  EXPECT_EQ(error, "the manifest has version 9; this runtime reads version 4");
 }
 
 TEST(PackageFormat, TrailingBytesAreRefused) {

@@ -184,9 +184,12 @@ kiln_status_t kiln_session_run(kiln_session_t *session,
  * tokens (input_ids, position_ids) and the attention mask over the cached
  * and new tokens together; the mask's length (the present outputs'
  * sequence dimension, e.g. total_sequence_length) must be the cache's
- * length plus the new tokens. The batch is 1. Prefill and decode are the
- * same call with more or fewer tokens. A run that would overflow the
- * cache fails with KILN_STATUS_RESOURCE_EXHAUSTED and changes nothing. */
+ * length plus the new tokens (input_ids' sequence dimension, when the
+ * inputs name one: otherwise the run fails with
+ * KILN_STATUS_INVALID_ARGUMENT and changes nothing). The batch is 1. Prefill
+ * and decode are the same call with more or fewer tokens. A run that would
+ * overflow the cache fails with KILN_STATUS_RESOURCE_EXHAUSTED and changes
+ * nothing. */
 
 /* The tokens a session's cache holds at most; 0 for a package whose cache,
  * if any, is ordinary inputs and outputs. */

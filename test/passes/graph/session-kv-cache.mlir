@@ -4,14 +4,16 @@
 // rows into a 48-token cache (40 rounded up to pages of 16) at the cached
 // length, and a view of the filled prefix; the past input's Shape reads the
 // prefix before the run. The past input and present output leave the
-// signature; the length and the cache follow the public inputs.
+// signature; the length and the cache follow the public inputs. The one
+// other symbolic dimension of the inputs counts the new tokens (the
+// session checks that the total is the cached plus them).
 // CHECK-LABEL: func.func @decoder
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?xi64> {onnx.dim_params = ["batch_size", "total_sequence_length"], onnx.name = "attention_mask"},
-// CHECK-SAME: %[[NEW:.*]]: tensor<?x3x?x8xf32> {onnx.name = "new"},
+// CHECK-SAME: %[[NEW:.*]]: tensor<?x3x?x8xf32> {onnx.dim_params = ["batch_size", "", "sequence_length", ""], onnx.name = "new"},
 // CHECK-SAME: %[[LEN:.*]]: tensor<i64> {kiln.kv_cache_length},
 // CHECK-SAME: %[[CACHE:.*]]: tensor<1x3x48x8xf32> {kiln.kv_cache_state = {past = "past_key_values.0.key", present = "present.0.key"}})
 // CHECK-SAME: -> (tensor<4xi64> {onnx.name = "past_shape"}, tensor<?x3x?x8xf32> {onnx.name = "keys"})
-// CHECK-SAME: attributes {kiln.kv_cache = {batch_dim = "batch_size", capacity = 48 : i64, page = 16 : i64, past_dim = "past_sequence_length", total_dim = "total_sequence_length"}}
+// CHECK-SAME: attributes {kiln.kv_cache = {batch_dim = "batch_size", capacity = 48 : i64, new_dim = "sequence_length", page = 16 : i64, past_dim = "past_sequence_length", total_dim = "total_sequence_length"}}
 // CHECK: %[[N:.*]] = tensor.extract %[[LEN]][]
 // CHECK: %[[L:.*]] = arith.index_cast %[[N]]
 // CHECK: %[[PAST:.*]] = tensor.extract_slice %[[CACHE]][0, 0, 0, 0] [1, 3, %[[L]], 8] [1, 1, 1, 1]
@@ -29,7 +31,7 @@
 // CHECK: return %{{.*}}, %[[KEYS]]
 func.func @decoder(%mask: tensor<?x?xi64> {onnx.name = "attention_mask", onnx.dim_params = ["batch_size", "total_sequence_length"]},
                    %past: tensor<?x3x?x8xf32> {onnx.name = "past_key_values.0.key", onnx.dim_params = ["batch_size", "", "past_sequence_length", ""]},
-                   %new: tensor<?x3x?x8xf32> {onnx.name = "new"})
+                   %new: tensor<?x3x?x8xf32> {onnx.name = "new", onnx.dim_params = ["batch_size", "", "sequence_length", ""]})
     -> (tensor<4xi64> {onnx.name = "past_shape"},
         tensor<?x3x?x8xf32> {onnx.name = "present.0.key", onnx.dim_params = ["batch_size", "", "total_sequence_length", ""]},
         tensor<?x3x?x8xf32> {onnx.name = "keys"}) {
