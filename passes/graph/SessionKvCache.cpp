@@ -124,26 +124,15 @@ struct SessionKvCachePass
       if (cast<RankedTensorType>(cache.past.getType()).isDynamicDim(0))
         batchDim = dimName(pastAttrs, 0);
     }
-    bool totalIsInput = false;
     llvm::SmallPtrSet<Operation *, 8> appends;
     for (const CachePair &cache : caches)
       appends.insert(cache.append);
-    for (BlockArgument argument : function.getArguments()) {
-      bool isPast = llvm::any_of(caches, [&](const CachePair &cache) {
-        return cache.past == argument;
-      });
-      auto type = dyn_cast<RankedTensorType>(argument.getType());
-      if (isPast || !type)
-        continue;
-      for (int64_t dim = 0; dim < type.getRank(); ++dim)
-        totalIsInput |=
-            dimName(function.getArgAttrDict(argument.getArgNumber()), dim) ==
-            totalDim;
-    }
-    // The new tokens' dimension, so that the session can check that the
-    // total is the cached plus the new tokens: the one other symbolic
-    // dimension the inputs name (input_ids' and position_ids' sequence
+    // The dimensions the inputs other than the pasts name (symbolic ones),
+    // in order: the total must be among them. The new tokens' dimension,
+    // so that the session can check that the total is the cached plus the
+    // new tokens, is the one other (input_ids' and position_ids' sequence
     // length), if there is exactly one.
+    bool totalIsInput = false;
     llvm::SmallSetVector<StringRef, 4> others;
     for (BlockArgument argument : function.getArguments()) {
       bool isPast = llvm::any_of(caches, [&](const CachePair &cache) {
@@ -155,6 +144,7 @@ struct SessionKvCachePass
       for (int64_t dim = 0; dim < type.getRank(); ++dim) {
         StringRef name =
             dimName(function.getArgAttrDict(argument.getArgNumber()), dim);
+        totalIsInput |= name == totalDim;
         if (type.isDynamicDim(dim) && !name.empty() && name != totalDim &&
             name != pastDim && name != batchDim)
           others.insert(name);
