@@ -144,10 +144,10 @@ private:
   LogicalResult emitWarpReductionKernel(linalg::LinalgOp op,
                                         const WarpReduction &match);
   bool vectorizable(linalg::LinalgOp op, const WarpReduction &match);
-  FailureOr<bool> emitVectorReduction(linalg::LinalgOp op,
-                                      const WarpReduction &match,
-                                      SmallVectorImpl<std::string> &ivs,
-                                      const std::string &extent);
+  LogicalResult emitVectorReduction(linalg::LinalgOp op,
+                                    const WarpReduction &match,
+                                    SmallVectorImpl<std::string> &ivs,
+                                    const std::string &extent);
   FailureOr<std::string> loadAt(Value memref, ArrayRef<std::string> indices,
                                 Operation *op);
   FailureOr<GemmOperand> gemmOperand(linalg::LinalgOp op, OpOperand &operand);

@@ -82,10 +82,9 @@ bool CudaEmitter::vectorizable(linalg::LinalgOp op,
 
 /// The vector loop of a warp reduction, opened with the run-time alignment
 /// check (`if (vectors) {`) and left open for the scalar loop's `else`.
-FailureOr<bool> CudaEmitter::emitVectorReduction(linalg::LinalgOp op,
-                                                 const WarpReduction &match,
-                                                 SmallVectorImpl<std::string> &ivs,
-                                                 const std::string &extent) {
+LogicalResult CudaEmitter::emitVectorReduction(
+    linalg::LinalgOp op, const WarpReduction &match,
+    SmallVectorImpl<std::string> &ivs, const std::string &extent) {
   unsigned loop = match.reductionLoops.front();
   Block &body = op->getRegion(0).front();
   SmallVector<OpOperand *> inputs;
@@ -146,7 +145,7 @@ FailureOr<bool> CudaEmitter::emitVectorReduction(linalg::LinalgOp op,
   --indent;
   line("}");
   --indent;
-  return true;
+  return success();
 }
 
 LogicalResult CudaEmitter::emitWarpReductionKernel(linalg::LinalgOp op,
@@ -204,8 +203,7 @@ LogicalResult CudaEmitter::emitWarpReductionKernel(linalg::LinalgOp op,
   Block &body = op->getRegion(0).front();
   bool vectorized = vectorizable(op, match);
   if (vectorized) {
-    FailureOr<bool> emitted = emitVectorReduction(op, match, ivs, extent);
-    if (failed(emitted))
+    if (failed(emitVectorReduction(op, match, ivs, extent)))
       return failure();
     line("} else {");
     ++indent;

@@ -26,9 +26,8 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// A ranked f32 tensor type of rank 2 or more whose last dimension (the
-/// head size, or the keys of transposed keys) may be symbolic only if
-/// `symbolicLast`, or null.
+/// A ranked f32 tensor type of rank 2 or more (its extents may be
+/// symbolic; the caller checks which may), or null.
 RankedTensorType matrixType(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || !type.getElementType().isF32() || type.getRank() < 2)
