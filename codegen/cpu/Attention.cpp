@@ -103,15 +103,36 @@ private:
     return b.create<vector::BroadcastOp>(loc, vectorType, value);
   }
   /// A vector of `buffer` [i, j, k..k+L), a 3-D view whose rows are
-  /// contiguous (other strides may be anything).
+  /// contiguous (other strides may be anything), as f32: bf16 keys and
+  /// values (a cache held in bf16) are widened.
   Value load(Value buffer, Value i, Value j, Value k) {
-    return b.create<vector::LoadOp>(loc, vectorType, buffer,
-                                    ValueRange{i, j, k});
+    VectorType stored = storedVectorType(buffer);
+    return widened(
+        b.create<vector::LoadOp>(loc, stored, buffer, ValueRange{i, j, k}));
   }
   Value maskedLoad(Value buffer, Value i, Value j, Value k, Value mask,
                    float padding) {
-    return b.create<vector::MaskedLoadOp>(
-        loc, vectorType, buffer, ValueRange{i, j, k}, mask, splat(padding));
+    VectorType stored = storedVectorType(buffer);
+    Value paddingVector = b.create<arith::ConstantOp>(
+        loc, stored,
+        DenseElementsAttr::get(
+            stored, b.getFloatAttr(stored.getElementType(), padding)));
+    return widened(b.create<vector::MaskedLoadOp>(
+        loc, stored, buffer, ValueRange{i, j, k}, mask, paddingVector));
+  }
+  /// L elements of `buffer`'s type.
+  VectorType storedVectorType(Value buffer) {
+    return VectorType::get({lanes}, getElementTypeOrSelf(buffer.getType()));
+  }
+  Value widened(Value vector) {
+    if (vector.getType() == vectorType)
+      return vector;
+    return b.create<arith::ExtFOp>(loc, vectorType, vector);
+  }
+  /// Elements of `buffer` in the two cache lines a prefetch brings.
+  int64_t elementsPerPrefetch(Value buffer) {
+    return 128 /
+           (getElementTypeOrSelf(buffer.getType()).getIntOrFloatBitWidth() / 8);
   }
   Value loadScratch(Value buffer, int64_t at) {
     return b.create<vector::LoadOp>(loc, vectorType, buffer,
@@ -597,16 +618,17 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
     // the caches): ask for this block's values and the next block's keys
     // before the scores need them, a line in two (the adjacent line comes
     // with it).
-    for (int64_t j = 0; j < blockKeys; ++j)
-      for (int64_t d = 0; d < depth; d += 32) {
+    for (int64_t j = 0; j < blockKeys; ++j) {
+      for (int64_t d = 0; d < depth; d += elementsPerPrefetch(keysBuffer))
         b.create<memref::PrefetchOp>(
             loc, keysBuffer,
             ValueRange{head, add(firstKey, index(blockKeys + j)), index(d)},
             /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+      for (int64_t d = 0; d < depth; d += elementsPerPrefetch(values))
         b.create<memref::PrefetchOp>(
             loc, values, ValueRange{head, add(firstKey, index(j)), index(d)},
             /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-      }
+    }
   }
   // A block known to be full or short needs a mask on its last vector at
   // most; one whose length comes at run time masks every vector.

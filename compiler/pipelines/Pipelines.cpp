@@ -62,6 +62,9 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     GraphSessionKvCachePassOptions cache;
     cache.capacity = options.kvCacheCapacity;
     cache.page = options.kvCachePage;
+    // Keys and values are the attention's operands: under bf16 the cache
+    // holds them rounded as the contractions' operands are.
+    cache.elementType = options.precision == "bf16" ? "bf16" : "f32";
     function.addPass(createGraphSessionKvCachePass(cache));
     function.addPass(createCanonicalizerPass());
   }

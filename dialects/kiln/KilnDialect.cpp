@@ -412,8 +412,12 @@ LogicalResult AttentionOp::verify() {
   };
   for (Value operand : getOperands()) {
     auto type = cast<ShapedType>(operand.getType());
-    if (type.getRank() != 3 || !type.getElementType().isF32())
-      return emitOpError("takes 3-D f32 query, keys, values, mask and init");
+    Type element = type.getElementType();
+    bool widened = operand == getKeys() || operand == getValues();
+    if (type.getRank() != 3 ||
+        !(element.isF32() || (widened && element.isBF16())))
+      return emitOpError("takes 3-D f32 query, mask and init, and f32 or "
+                         "bf16 keys and values");
   }
   // Two extents agree unless both are known and differ.
   auto differ = [](int64_t a, int64_t b) {

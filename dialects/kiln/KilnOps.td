@@ -183,7 +183,8 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
     The kernel takes a tile of query rows at a time through blocks of keys
     with an online softmax (running maximum and sum, the output rescaled
     as they change), so the S x T score matrix never exists. Keys and
-    values may be views with strides (a slice of a preallocated cache).
+    values may be views with strides (a slice of a preallocated cache),
+    and f32 or bf16 (a cache held in bf16, widened as it is loaded).
   }];
   let arguments = (ins
     AnyShaped:$query,

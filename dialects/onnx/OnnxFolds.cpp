@@ -165,6 +165,12 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) {
 }
 
 OpFoldResult ShapeOp::fold(FoldAdaptor) {
+  // A Cast keeps the shape: read it from the Cast's input, so that the
+  // Cast need not run for it (a bf16 cache widened for its other users).
+  if (auto cast = getData().getDefiningOp<CastOp>()) {
+    getDataMutable().assign(cast.getInput());
+    return getResult();
+  }
   auto input = dyn_cast<RankedTensorType>(getData().getType());
   RankedTensorType resultType = staticType(getShape().getType());
   if (!input || !resultType)

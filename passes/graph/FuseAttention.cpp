@@ -106,6 +106,16 @@ Value keyRowsOf(Value transposedKeys) {
   return transpose.getData();
 }
 
+/// The bf16 tensor that an onnx.Cast to f32 widens into `value` (a cache
+/// held in bf16), which the kernel reads directly; else `value`.
+Value narrowSourceOf(Value value) {
+  auto cast = value.getDefiningOp<onnx::CastOp>();
+  if (!cast || !getElementTypeOrSelf(cast.getInput().getType()).isBF16() ||
+      !getElementTypeOrSelf(value.getType()).isF32())
+    return value;
+  return cast.getInput();
+}
+
 /// What leads to the softmax: the product Q . Kt, scaled, the heads of a
 /// grouped product regrouped.
 struct ScoreChain {
@@ -258,8 +268,8 @@ struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
       locations.push_back(scores.getLoc());
     Location loc = rewriter.getFusedLoc(locations);
     Value q3 = asHeads(rewriter, loc, query);
-    Value k3 = asHeads(rewriter, loc, keyRows ? keyRows : keys);
-    Value v3 = asHeads(rewriter, loc, values);
+    Value k3 = asHeads(rewriter, loc, narrowSourceOf(keyRows ? keyRows : keys));
+    Value v3 = asHeads(rewriter, loc, narrowSourceOf(values));
     Value mask3 = mask ? asMaskHeads(rewriter, loc, mask) : Value();
     Value init = rewriter.create<tensor::EmptyOp>(
         loc, tensor::getMixedSizes(rewriter, loc, q3), rewriter.getF32Type());

@@ -78,11 +78,18 @@ def GraphSessionKvCachePass
     size and the dimensions it binds (the past length, the batch as 1) or
     checks (the present outputs' sequence dimension, which an input such
     as the attention mask must carry: cached plus new tokens).
+
+    With `element-type=bf16`, an f32 cache is held in bf16: the new rows
+    are rounded as they are written (an `onnx.Cast`) and the views widen
+    them back (a Cast to f32, which kiln-graph-fuse-attention folds into
+    the kernel's loads), halving the bytes a decode step reads.
   }];
   let options = [
     Option<"capacity", "max-context", "int64_t", "4096",
            "Tokens the cache holds (rounded up to whole pages)">,
     Option<"page", "page", "int64_t", "16", "Tokens per page">,
+    Option<"elementType", "element-type", "std::string", "\"f32\"",
+           "The element type an f32 cache is held in: f32 or bf16">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::kiln::KilnDialect",

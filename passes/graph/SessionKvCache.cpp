@@ -9,13 +9,15 @@
 // head's pages contiguous), and the Concat becomes a write of the new rows
 // at the cache's current length followed by a view of its filled prefix.
 // The session passes the length as one more input and advances it after
-// each run; the present outputs disappear.
+// each run; the present outputs disappear. An f32 cache may be held in
+// bf16 (half the bytes a decode step reads), rounded as it is written.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/graph/Passes.h"
 
 #include "dialects/kiln/KilnAttributes.h"
+#include "dialects/onnx/OnnxDataTypes.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_GRAPHSESSIONKVCACHEPASS
@@ -33,6 +35,16 @@ struct CachePair {
   unsigned presentIndex;
   onnx::ConcatOp append;
 };
+
+/// `value` converted to the element type of `type` (f32 or bf16) by an
+/// onnx.Cast, or `value` when it already has it.
+Value castTo(OpBuilder &b, Location loc, Value value, RankedTensorType type) {
+  if (value.getType() == type)
+    return value;
+  return b.create<onnx::CastOp>(loc, type, value, /*round_mode=*/"up",
+                                /*saturate=*/1,
+                                *onnx::dataTypeOf(type.getElementType()));
+}
 
 StringRef nameAttr(DictionaryAttr attrs) {
   auto name = attrs ? attrs.getAs<StringAttr>("onnx.name") : StringAttr();
@@ -82,6 +94,12 @@ struct SessionKvCachePass
       function.emitError() << "the session cache needs a positive maximum "
                               "context and page size, not "
                            << capacity << " and " << page;
+      return signalPassFailure();
+    }
+    if (elementType != "f32" && elementType != "bf16") {
+      function.emitError() << "the session cache's element type is f32 or "
+                              "bf16, not '"
+                           << elementType << "'";
       return signalPassFailure();
     }
     int64_t pages = (capacity + page - 1) / page;
@@ -182,8 +200,12 @@ struct SessionKvCachePass
     for (CachePair &cache : caches) {
       auto pastType = cast<RankedTensorType>(cache.past.getType());
       int64_t heads = pastType.getDimSize(1), headDim = pastType.getDimSize(3);
-      auto stateType = RankedTensorType::get({1, heads, tokens, headDim},
-                                             pastType.getElementType());
+      // The element type held: bf16 for an f32 cache when asked, else the
+      // past's own.
+      Type held = elementType == "bf16" && pastType.getElementType().isF32()
+                      ? Type(b.getBF16Type())
+                      : pastType.getElementType();
+      auto stateType = RankedTensorType::get({1, heads, tokens, headDim}, held);
       StringRef pastName =
           nameAttr(function.getArgAttrDict(cache.past.getArgNumber()));
       StringRef presentName =
@@ -200,35 +222,46 @@ struct SessionKvCachePass
       BlockArgument state = function.getArgument(stateIndex);
 
       // The filled prefix, for the past's other users (its Shape).
-      auto viewType = RankedTensorType::get(
-          {1, heads, ShapedType::kDynamic, headDim}, pastType.getElementType());
+      // The first `rows` tokens of a [1, heads, >= rows, head_dim] tensor.
       auto view = [&](Value source, Value rows) -> Value {
         SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0));
         SmallVector<OpFoldResult> sizes{b.getIndexAttr(1),
                                         b.getIndexAttr(heads), rows,
                                         b.getIndexAttr(headDim)};
         SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-        return b.create<tensor::ExtractSliceOp>(loc, viewType, source, offsets,
+        auto type =
+            RankedTensorType::get({1, heads, ShapedType::kDynamic, headDim},
+                                  getElementTypeOrSelf(source.getType()));
+        return b.create<tensor::ExtractSliceOp>(loc, type, source, offsets,
                                                 sizes, strides);
       };
       b.setInsertionPointAfterValue(length);
       Value pastView =
-          b.create<tensor::CastOp>(loc, pastType, view(state, length));
+          castTo(b, loc,
+                 b.create<tensor::CastOp>(loc, pastType.clone(held),
+                                          view(state, length)),
+                 pastType);
       cache.past.replaceUsesWithIf(pastView, [&](OpOperand &use) {
         return !appends.contains(use.getOwner());
       });
 
       // The new rows written after the cache's length (at most as many as
       // fit: the session checks the room before a run, so this bound only
-      // keeps inconsistent inputs inside the buffer), then the filled view.
+      // keeps inconsistent inputs inside the buffer), rounded to the held
+      // type, then the filled view.
       b.setInsertionPoint(cache.append);
-      Value rows =
-          b.create<tensor::CastOp>(loc, viewType, cache.append.getInputs()[1]);
+      Value rows = b.create<tensor::CastOp>(
+          loc,
+          RankedTensorType::get({1, heads, ShapedType::kDynamic, headDim},
+                                pastType.getElementType()),
+          cache.append.getInputs()[1]);
       Value newRows = b.create<tensor::DimOp>(loc, rows, 2);
       Value room = b.create<arith::SubIOp>(
           loc, b.create<arith::ConstantIndexOp>(loc, tokens), length);
       Value written = b.create<arith::MinUIOp>(loc, newRows, room);
       Value fitting = view(rows, written);
+      fitting = castTo(b, loc, fitting,
+                       cast<RankedTensorType>(fitting.getType()).clone(held));
       SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), b.getIndexAttr(0),
                                         length, b.getIndexAttr(0)};
       SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(heads),
@@ -237,8 +270,12 @@ struct SessionKvCachePass
       Value updated = b.create<tensor::InsertSliceOp>(loc, fitting, state,
                                                       offsets, sizes, strides);
       Value filled = b.create<arith::AddIOp>(loc, length, written);
-      Value present = b.create<tensor::CastOp>(loc, cache.append.getType(),
-                                               view(updated, filled));
+      auto appendType = cast<RankedTensorType>(cache.append.getType());
+      Value present =
+          castTo(b, loc,
+                 b.create<tensor::CastOp>(loc, appendType.clone(held),
+                                          view(updated, filled)),
+                 appendType);
       cache.append.getResult().replaceAllUsesWith(present);
       cache.append.erase();
       erasedArguments.set(cache.past.getArgNumber());

@@ -464,10 +464,10 @@ struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
 
   LogicalResult matchAndRewrite(onnx::MatMulOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!isMatrixRowsF32(op.getA(), 2) || !isStaticF32(op.getB(), 2) ||
-        !isMatrixRowsF32(op.getY(), 2))
+    auto aType = dyn_cast<RankedTensorType>(op.getA().getType());
+    if (!aType || !aType.getElementType().isF32() || aType.getRank() < 2 ||
+        !isStaticF32(op.getB(), 2) || !isMatrixRowsF32(op.getY(), 2))
       return failure();
-    auto aType = cast<RankedTensorType>(op.getA().getType());
     if (aType.getRank() > 4 && !aType.hasStaticShape())
       return failure();
     std::optional<std::vector<float>> b = onnx::getConstantFloats(op.getB());
@@ -475,10 +475,20 @@ struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
       return failure();
     auto shape = cast<RankedTensorType>(op.getB().getType()).getShape();
     int64_t k = shape[0], n = shape[1];
+    // The rows' length is the weight's K, which MatMul requires: a left
+    // operand whose last extent is symbolic (a Reshape to [B, S, -1] of
+    // the attention's heads) takes it.
+    Value rows = op.getA();
+    if (aType.isDynamicDim(aType.getRank() - 1)) {
+      SmallVector<int64_t> known(aType.getShape());
+      known.back() = k;
+      rows = rewriter.create<tensor::CastOp>(op.getLoc(), aType.clone(known),
+                                             rows);
+    }
     FilterSource source{n, 1, 1, k, [&](int64_t f, int64_t, int64_t,
                                         int64_t c) { return (*b)[c * n + f]; }};
-    rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), op.getA(),
-                                        source, {}, packing,
+    rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), rows, source, {},
+                                        packing,
                                         weightName(op.getB().getDefiningOp())));
     return success();
   }

@@ -40,6 +40,24 @@ func.func @symbolic_masked(%q: memref<?x?x64xf32>, %k: memref<?x?x64xf32, stride
 
 // -----
 
+// Keys and values held in bf16 (a session cache under --precision=bf16).
+// CHECK-LABEL: func.func @bf16_cache
+// CHECK: kiln.attention {{.*}} : memref<3x1x64xf32>, memref<3x?x64xbf16, strided<[8192, 64, 1]>>, memref<3x?x64xbf16, strided<[8192, 64, 1]>> into memref<3x1x64xf32>
+func.func @bf16_cache(%q: memref<3x1x64xf32>, %k: memref<3x?x64xbf16, strided<[8192, 64, 1]>>, %v: memref<3x?x64xbf16, strided<[8192, 64, 1]>>, %i: memref<3x1x64xf32>) {
+  kiln.attention %q, %k, %v into %i {key_rows, scale = 0.125 : f32} : memref<3x1x64xf32>, memref<3x?x64xbf16, strided<[8192, 64, 1]>>, memref<3x?x64xbf16, strided<[8192, 64, 1]>> into memref<3x1x64xf32>
+  return
+}
+
+// -----
+
+func.func @bf16_query(%q: tensor<2x4x8xbf16>, %k: tensor<2x5x8xbf16>, %v: tensor<2x5x8xbf16>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{takes 3-D f32 query, mask and init, and f32 or bf16 keys and values}}
+  %y = kiln.attention %q, %k, %v into %i {key_rows, scale = 1.0 : f32} : tensor<2x4x8xbf16>, tensor<2x5x8xbf16>, tensor<2x5x8xbf16> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
 func.func @symbolic_depth(%q: tensor<2x4x?xf32>, %k: tensor<2x?x5xf32>, %v: tensor<2x5x?xf32>, %i: tensor<2x4x?xf32>) -> tensor<2x4x?xf32> {
   // expected-error@+1 {{needs a static head size D}}
   %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x?xf32>, tensor<2x?x5xf32>, tensor<2x5x?xf32> into tensor<2x4x?xf32> -> tensor<2x4x?xf32>
@@ -105,7 +123,7 @@ func.func @rows(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xf32>, %v: tensor<2x5x8xf
 // -----
 
 func.func @types(%q: tensor<2x4x8xf16>, %k: tensor<2x8x5xf16>, %v: tensor<2x5x8xf16>, %i: tensor<2x4x8xf16>) -> tensor<2x4x8xf16> {
-  // expected-error@+1 {{takes 3-D f32 query, keys, values, mask and init}}
+  // expected-error@+1 {{takes 3-D f32 query, mask and init, and f32 or bf16 keys and values}}
   %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf16>, tensor<2x8x5xf16>, tensor<2x5x8xf16> into tensor<2x4x8xf16> -> tensor<2x4x8xf16>
   return %y : tensor<2x4x8xf16>
 }

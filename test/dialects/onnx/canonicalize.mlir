@@ -243,3 +243,17 @@ func.func @symbolic_shape_prefix(%x: tensor<1x8x?x?xf32>, %y: tensor<1x3x?x?xf32
   %sizes = "onnx.Concat"(%lead, %hw) <{axis = 0 : i64}> : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
   return %sizes : tensor<4xi64>
 }
+
+// -----
+
+// A Cast keeps the shape: Shape reads the Cast's input, and the Cast, now
+// unused, goes (a bf16 cache widened only for its Shape never runs).
+// CHECK-LABEL: func.func @shape_of_cast
+// CHECK-SAME: (%[[X:.*]]: tensor<1x3x?x8xbf16>)
+// CHECK-NEXT: %[[S:.*]] = "onnx.Shape"(%[[X]])
+// CHECK-NEXT: return %[[S]]
+func.func @shape_of_cast(%x: tensor<1x3x?x8xbf16>) -> tensor<4xi64> {
+  %wide = "onnx.Cast"(%x) <{to = 1 : i64}> : (tensor<1x3x?x8xbf16>) -> tensor<1x3x?x8xf32>
+  %shape = "onnx.Shape"(%wide) <{start = 0 : i64}> : (tensor<1x3x?x8xf32>) -> tensor<4xi64>
+  return %shape : tensor<4xi64>
+}

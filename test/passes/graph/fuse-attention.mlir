@@ -74,6 +74,27 @@ func.func @decode(%q: tensor<1x12x1x64xf32>, %k: tensor<1x12x513x64xf32>, %v: te
 
 // -----
 
+// A cache held in bf16 reaches the product widened by a Cast: the kernel
+// reads the bf16 rows, and the Casts are left without a use.
+// CHECK-LABEL: func.func @bf16_cache
+// CHECK-NOT: onnx.Cast
+// CHECK: %[[K:.*]] = tensor.collapse_shape %arg1 {{.*}} : tensor<1x3x?x64xbf16> into tensor<3x?x64xbf16>
+// CHECK: %[[V:.*]] = tensor.collapse_shape %arg2 {{.*}} : tensor<1x3x?x64xbf16> into tensor<3x?x64xbf16>
+// CHECK: kiln.attention %{{.*}}, %[[K]], %[[V]] into %{{.*}} {key_rows, scale = 1.250000e-01 : f32} : tensor<3x1x64xf32>, tensor<3x?x64xbf16>, tensor<3x?x64xbf16>
+func.func @bf16_cache(%q: tensor<1x3x1x64xf32>, %kh: tensor<1x3x?x64xbf16>, %vh: tensor<1x3x?x64xbf16>) -> tensor<1x3x1x64xf32> {
+  %k = "onnx.Cast"(%kh) <{to = 1 : i64}> : (tensor<1x3x?x64xbf16>) -> tensor<1x3x?x64xf32>
+  %v = "onnx.Cast"(%vh) <{to = 1 : i64}> : (tensor<1x3x?x64xbf16>) -> tensor<1x3x?x64xf32>
+  %kt = "onnx.Transpose"(%k) {perm = [0, 1, 3, 2]} : (tensor<1x3x?x64xf32>) -> tensor<1x3x64x?xf32>
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<1x3x1x64xf32>, tensor<1x3x64x?xf32>) -> tensor<1x3x1x?xf32>
+  %c = "onnx.Constant"() {value = dense<8.0> : tensor<f32>} : () -> tensor<f32>
+  %d = "onnx.Div"(%s, %c) : (tensor<1x3x1x?xf32>, tensor<f32>) -> tensor<1x3x1x?xf32>
+  %p = "onnx.Softmax"(%d) {axis = -1 : i64} : (tensor<1x3x1x?xf32>) -> tensor<1x3x1x?xf32>
+  %y = "onnx.MatMul"(%p, %v) : (tensor<1x3x1x?xf32>, tensor<1x3x?x64xf32>) -> tensor<1x3x1x64xf32>
+  return %y : tensor<1x3x1x64xf32>
+}
+
+// -----
+
 // Any other permutation of the keys stays: the kernel takes them as the
 // Transpose leaves them.
 // CHECK-LABEL: func.func @other_permutation

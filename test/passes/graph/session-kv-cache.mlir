@@ -1,4 +1,5 @@
 // RUN: kiln-opt %s -kiln-graph-session-kv-cache="max-context=40 page=16" | FileCheck %s
+// RUN: kiln-opt %s -kiln-graph-session-kv-cache="max-context=40 page=16 element-type=bf16" | FileCheck %s --check-prefix=BF16
 
 // One layer's keys: present = Concat(past, new) becomes a write of the new
 // rows into a 48-token cache (40 rounded up to pages of 16) at the cached
@@ -40,3 +41,20 @@ func.func @decoder(%mask: tensor<?x?xi64> {onnx.name = "attention_mask", onnx.di
   %keys = "onnx.Identity"(%present) : (tensor<?x3x?x8xf32>) -> tensor<?x3x?x8xf32>
   return %shape, %present, %keys : tensor<4xi64>, tensor<?x3x?x8xf32>, tensor<?x3x?x8xf32>
 }
+
+// Held in bf16: the cache argument is bf16, the new rows are rounded as
+// they are written, and the views are widened back for their users (the
+// past's Shape, the present's readers).
+// BF16-LABEL: func.func @decoder
+// BF16-SAME: %[[CACHE:[a-z0-9]*]]: tensor<1x3x48x8xbf16> {kiln.kv_cache_state
+// BF16: %[[PAST:.*]] = tensor.extract_slice %[[CACHE]]{{.*}} to tensor<1x3x?x8xbf16>
+// BF16: %[[PAST_AS:.*]] = tensor.cast %[[PAST]] : tensor<1x3x?x8xbf16> to tensor<?x3x?x8xbf16>
+// BF16: %[[PAST_WIDE:.*]] = "onnx.Cast"(%[[PAST_AS]]) <{{.*}}to = 1 : i64}> : (tensor<?x3x?x8xbf16>) -> tensor<?x3x?x8xf32>
+// BF16: "onnx.Shape"(%[[PAST_WIDE]])
+// BF16: %[[FIT:.*]] = tensor.extract_slice %{{.*}} to tensor<1x3x?x8xf32>
+// BF16: %[[ROUNDED:.*]] = "onnx.Cast"(%[[FIT]]) <{{.*}}to = 16 : i64}> : (tensor<1x3x?x8xf32>) -> tensor<1x3x?x8xbf16>
+// BF16: %[[UPDATED:.*]] = tensor.insert_slice %[[ROUNDED]] into %[[CACHE]]
+// BF16: %[[VIEW:.*]] = tensor.extract_slice %[[UPDATED]]{{.*}} to tensor<1x3x?x8xbf16>
+// BF16: %[[VIEW_AS:.*]] = tensor.cast %[[VIEW]] : tensor<1x3x?x8xbf16> to tensor<?x3x?x8xbf16>
+// BF16: %[[PRESENT:.*]] = "onnx.Cast"(%[[VIEW_AS]]) <{{.*}}to = 1 : i64}> : (tensor<?x3x?x8xbf16>) -> tensor<?x3x?x8xf32>
+// BF16: "onnx.Identity"(%[[PRESENT]])

@@ -96,22 +96,35 @@ func.func @matmul_symbolic(%a: tensor<?x?x64xf32>) -> tensor<?x?x32xf32> {
 // -----
 
 // Not packed: a weight computed at run time, grouped (not depthwise)
-// convolutions, a symbolic K, and symbolic rows of more than four
-// dimensions stay for the generic lowering.
+// convolutions, and symbolic rows of more than four dimensions stay for
+// the generic lowering.
 // CHECK-LABEL: func.func @unchanged
 // CHECK-NOT: kiln.
 // CHECK: onnx.MatMul
 // CHECK: onnx.Conv
 // CHECK: onnx.MatMul
-// CHECK: onnx.MatMul
-func.func @unchanged(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %x: tensor<1x4x5x5xf32>, %d: tensor<4x?xf32>, %e: tensor<2x?x2x2x2x3xf32>) -> (tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<4x5xf32>, tensor<2x?x2x2x2x5xf32>) {
+func.func @unchanged(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %x: tensor<1x4x5x5xf32>, %e: tensor<2x?x2x2x2x3xf32>) -> (tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<2x?x2x2x2x5xf32>) {
   %y = "onnx.MatMul"(%a, %b) : (tensor<4x3xf32>, tensor<3x5xf32>) -> tensor<4x5xf32>
   %w = "onnx.Constant"() {value = dense<1.0> : tensor<4x2x1x1xf32>} : () -> tensor<4x2x1x1xf32>
   %z = "onnx.Conv"(%x, %w) {group = 2 : i64} : (tensor<1x4x5x5xf32>, tensor<4x2x1x1xf32>) -> tensor<1x4x5x5xf32>
   %c = "onnx.Constant"() {value = dense<1.0> : tensor<3x5xf32>} : () -> tensor<3x5xf32>
-  %v = "onnx.MatMul"(%d, %c) : (tensor<4x?xf32>, tensor<3x5xf32>) -> tensor<4x5xf32>
   %u = "onnx.MatMul"(%e, %c) : (tensor<2x?x2x2x2x3xf32>, tensor<3x5xf32>) -> tensor<2x?x2x2x2x5xf32>
-  return %y, %z, %v, %u : tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<4x5xf32>, tensor<2x?x2x2x2x5xf32>
+  return %y, %z, %u : tensor<4x5xf32>, tensor<1x4x5x5xf32>, tensor<2x?x2x2x2x5xf32>
+}
+
+// -----
+
+// Rows whose length is symbolic (an LLM's attention heads reshaped to
+// [B, S, -1]) take the weight's K, which MatMul requires, and pack.
+// CHECK-LABEL: func.func @matmul_symbolic_k
+// CHECK: %[[A:.*]] = tensor.cast %arg0 : tensor<?x?x?xf32> to tensor<?x?x64xf32>
+// CHECK: tensor.expand_shape %[[A]]
+// CHECK: kiln.packed_conv2d {{.*}} : tensor<1x?x?x64xf32>, tensor<1x1x1x64x32xf32>, tensor<32xf32> into tensor<1x?x?x32xf32>
+// CHECK-NOT: onnx.MatMul
+func.func @matmul_symbolic_k(%a: tensor<?x?x?xf32>) -> tensor<?x?x32xf32> {
+  %b = "onnx.Constant"() {value = dense<1.0> : tensor<64x32xf32>} : () -> tensor<64x32xf32>
+  %y = "onnx.MatMul"(%a, %b) : (tensor<?x?x?xf32>, tensor<64x32xf32>) -> tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
 }
 
 // -----

@@ -2,7 +2,7 @@
 """Checks the fused attention kernel over sizes known only at run time
 against float64.
 
-    symbolic_attention.py KILN WORK_DIR CPU...
+    symbolic_attention.py KILN WORK_DIR [--bf16-kv] CPU...
 
 Builds decoders' attention as exporters write it, with a symbolic batch,
 query rows and keys: grouped-query heads (each key/value head repeated for
@@ -16,6 +16,10 @@ with a batch of two whose second sequence is left-padded (a padded query
 row masks every key: the kernel averages them, as the softmax of equal
 scores does), and holds every output to 1e-5 of the reference, relative
 to its scale. Prints the worst error.
+
+With --bf16-kv the keys and values are bf16 inputs widened by a Cast (a
+cache held in bf16): the kernel must read them as bf16, and the reference
+takes the same bf16 values.
 """
 
 import os
@@ -30,15 +34,21 @@ rng = np.random.default_rng(5)
 LOWEST = np.finfo(np.float32).min
 
 
-def make_model(path, query_heads, kv_heads, depth):
+def make_model(path, query_heads, kv_heads, depth, bf16_kv):
     group = query_heads // kv_heads
     heads = numpy_helper.from_array(
         np.repeat(np.arange(kv_heads), group).astype(np.int64), "heads")
     root = numpy_helper.from_array(np.array(np.sqrt(depth), np.float32),
                                    "root")
-    nodes = [
-        helper.make_node("Gather", ["k", "heads"], ["kr"], axis=1),
-        helper.make_node("Gather", ["v", "heads"], ["vr"], axis=1),
+    nodes = []
+    kv_type = TensorProto.BFLOAT16 if bf16_kv else TensorProto.FLOAT
+    if bf16_kv:
+        nodes += [helper.make_node("Cast", [x], [x + "f"], to=TensorProto.FLOAT)
+                  for x in ("k", "v")]
+    kf, vf = ("kf", "vf") if bf16_kv else ("k", "v")
+    nodes += [
+        helper.make_node("Gather", [kf, "heads"], ["kr"], axis=1),
+        helper.make_node("Gather", [vf, "heads"], ["vr"], axis=1),
         helper.make_node("Transpose", ["kr"], ["kt"], perm=[0, 1, 3, 2]),
         helper.make_node("MatMul", ["q", "kt"], ["s"], name="scores"),
         helper.make_node("Div", ["s", "root"], ["d"], name="scale"),
@@ -49,8 +59,8 @@ def make_model(path, query_heads, kv_heads, depth):
     f = TensorProto.FLOAT
     inputs = [
         helper.make_tensor_value_info("q", f, ["B", query_heads, "S", depth]),
-        helper.make_tensor_value_info("k", f, ["B", kv_heads, "T", depth]),
-        helper.make_tensor_value_info("v", f, ["B", kv_heads, "T", depth]),
+        helper.make_tensor_value_info("k", kv_type, ["B", kv_heads, "T", depth]),
+        helper.make_tensor_value_info("v", kv_type, ["B", kv_heads, "T", depth]),
         helper.make_tensor_value_info("mask", f, ["B", 1, "S", "T"]),
     ]
     outputs = [helper.make_tensor_value_info(
@@ -62,6 +72,13 @@ def make_model(path, query_heads, kv_heads, depth):
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, path)
+
+
+def round_to_bf16(x):
+    """float32 values rounded to the nearest bf16 (ties to even)."""
+    bits = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16
+    return bits.astype(np.uint32).view(np.float32)
 
 
 def reference(q, k, v, mask, group):
@@ -88,13 +105,15 @@ def causal_mask(batch, rows, keys, padding):
 
 def main():
     kiln, work, cpus = sys.argv[1], sys.argv[2], sys.argv[3:]
+    bf16_kv = "--bf16-kv" in cpus
+    cpus = [cpu for cpu in cpus if cpu != "--bf16-kv"]
     os.makedirs(work, exist_ok=True)
     worst = 0.0
     # (query heads, key/value heads, D): AVX-512's 16 lanes, and 8 lanes.
     for query_heads, kv_heads, depth in ((9, 3, 64), (4, 2, 40), (4, 4, 64)):
         name = f"gqa{query_heads}x{kv_heads}d{depth}"
         path = os.path.join(work, name + ".onnx")
-        make_model(path, query_heads, kv_heads, depth)
+        make_model(path, query_heads, kv_heads, depth, bf16_kv)
         for cpu in cpus:
             package = os.path.join(work, f"{name}-{cpu}.kiln")
             subprocess.run([kiln, "compile", path, "--cpu=" + cpu, "-o",
@@ -104,6 +123,9 @@ def main():
                 check=True, capture_output=True, text=True).stdout
             assert graph.count("kiln.attention") == 1 and " mask " in graph, \
                 f"{cpu}: the masked attention was not fused"
+            assert not bf16_kv or "x64xbf16>, tensor" in graph or \
+                "x40xbf16>, tensor" in graph, \
+                f"{cpu}: the attention does not read the bf16 keys"
             for step, (batch, rows, keys) in enumerate(
                     ((1, 1, 150), (1, 13, 7), (2, 5, 64), (1, 3, 3),
                      (2, 17, 211), (1, 1, 1500), (2, 1, 1030),
@@ -111,6 +133,8 @@ def main():
                 q = rng.uniform(-1, 1, (batch, query_heads, rows, depth))
                 k = rng.uniform(-1, 1, (batch, kv_heads, keys, depth))
                 v = rng.uniform(-1, 1, (batch, kv_heads, keys, depth))
+                if bf16_kv:
+                    k, v = round_to_bf16(k), round_to_bf16(v)
                 feeds = {"q": q.astype(np.float32), "k": k.astype(np.float32),
                          "v": v.astype(np.float32),
                          "mask": causal_mask(batch, rows, keys, 2)}
@@ -132,7 +156,8 @@ def main():
                     f"{cpu} {name} B={batch} S={rows} T={keys}: off by " \
                     f"{error:.3g}"
                 worst = max(worst, error)
-    print(f"symbolic attention matches on {', '.join(cpus)}: "
+    print(f"symbolic attention{' (bf16 keys and values)' if bf16_kv else ''} "
+          f"matches on {', '.join(cpus)}: "
           f"worst relative error {worst:.2e}")
 
 
