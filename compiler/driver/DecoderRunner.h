@@ -47,6 +47,8 @@ public:
   /// Forgets the cached tokens.
   void reset();
 
+  /// Frees the last run's logits (see kiln_session_release_outputs).
+  void releaseOutputs() { session.releaseOutputs(); }
   /// Records the kernels of the next runs (see kiln_session_set_profiling).
   void setProfiling(bool enabled) { session.setProfiling(enabled); }
   /// The kernels of the last run, when profiling.

@@ -622,6 +622,11 @@ extern "C" kiln_status_t kiln_session_run(kiln_session_t *session,
   }
 }
 
+extern "C" void kiln_session_release_outputs(kiln_session_t *session) {
+  if (session)
+    releaseOwnedOutputs(session);
+}
+
 extern "C" int64_t kiln_model_cache_capacity(const kiln_model_t *model) {
   return model ? model->manifest().cache.capacity : 0;
 }

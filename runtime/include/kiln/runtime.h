@@ -174,6 +174,14 @@ kiln_status_t kiln_session_run(kiln_session_t *session,
                                const kiln_tensor_t *inputs, size_t input_count,
                                kiln_tensor_t *outputs, size_t output_count);
 
+/* Frees the outputs the runtime allocated in the session's last run now,
+ * rather than at its next run; their data pointers become invalid. For a
+ * caller done with them early: a decoder that has read the last row of a
+ * long prefill's logits (800 MB for 4,096 tokens of a 49,152-token
+ * vocabulary) frees them as part of the prefill, not of the first decode
+ * step. NULL does nothing. */
+void kiln_session_release_outputs(kiln_session_t *session);
+
 /*===-- The session's key/value cache --------------------------------------===*/
 
 /* A decoder compiled with `kiln compile --kv-cache=session` keeps its

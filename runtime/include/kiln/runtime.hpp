@@ -97,6 +97,9 @@ public:
     check(kiln_session_run(session_, inputs.data(), inputs.size(),
                            outputs.data(), outputs.size()));
   }
+  /// See kiln_session_release_outputs: frees the last run's runtime-owned
+  /// outputs now.
+  void releaseOutputs() { kiln_session_release_outputs(session_); }
   /// See kiln_session_cache_length, kiln_session_truncate_cache and
   /// kiln_session_reset.
   int64_t cacheLength() const {
