@@ -283,16 +283,33 @@ struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
       rewriter.replaceOp(op, result);
       return success();
     }
-    SmallVector<ReassociationIndices> groups;
     if (rank == 2) {
-      groups = {{0, 1}, {2}};
-    } else {
-      ReassociationIndices leading;
-      for (int64_t i = 0; i < rank - 2; ++i)
-        leading.push_back(i);
-      groups = {leading, {rank - 2}, {rank - 1}};
+      rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+          op, out, result, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+      return success();
     }
-    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, out, result, groups);
+    // The result has the query's extents, which may be better known than
+    // the product's (a regrouping Reshape whose rows shape inference left
+    // symbolic), or less: expanded to what both know, then cast.
+    ReassociationIndices leading;
+    for (int64_t i = 0; i < rank - 2; ++i)
+      leading.push_back(i);
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, query);
+    SmallVector<int64_t> shape(qs);
+    for (int64_t i = 0; i < rank; ++i)
+      if (!out.isDynamicDim(i)) {
+        shape[i] = out.getDimSize(i);
+        sizes[i] = rewriter.getIndexAttr(shape[i]);
+      }
+    auto expandedType = RankedTensorType::get(shape, rewriter.getF32Type());
+    Value expanded = rewriter.create<tensor::ExpandShapeOp>(
+        loc, expandedType, result,
+        ArrayRef<ReassociationIndices>{leading, {rank - 2}, {rank - 1}}, sizes);
+    if (expandedType == out)
+      rewriter.replaceOp(op, expanded);
+    else
+      rewriter.replaceOpWithNewOp<tensor::CastOp>(op, out, expanded);
     return success();
   }
 };

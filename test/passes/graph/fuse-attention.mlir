@@ -164,3 +164,30 @@ func.func @masks_kept(%q: tensor<1x3x?x64xf32>, %k: tensor<1x3x?x64xf32>, %v: te
   %y3 = "onnx.MatMul"(%p4, %v3) : (tensor<2x4x?xf32>, tensor<2x?x8xf32>) -> tensor<2x4x8xf32>
   return %y, %y2, %y3 : tensor<1x3x?x64xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>
 }
+
+// -----
+
+// A decode step's grouped heads whose regrouped probabilities shape
+// inference left with symbolic rows ([1, 3, ?, ?], though the query has
+// 3): the result takes the query's extents and is cast to the product's
+// type (building the expand to the less known type crashed).
+// CHECK-LABEL: func.func @rows_better_known
+// CHECK: %[[Y:.*]] = kiln.attention {{.*}} : tensor<3x3x64xf32>, tensor<3x?x64xf32>, tensor<3x?x64xf32> mask tensor<1x1x?xf32> into tensor<3x3x64xf32>
+// CHECK: %[[E:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0, 1], [2], [3]] output_shape [1, 3, 3, 64] : tensor<3x3x64xf32> into tensor<1x3x3x64xf32>
+// CHECK: tensor.cast %[[E]] : tensor<1x3x3x64xf32> to tensor<1x3x?x64xf32>
+func.func @rows_better_known(%q: tensor<1x9x1x64xf32>, %mask: tensor<1x1x1x?xf32>, %k: tensor<1x3x?x64xf32>, %v: tensor<1x3x?x64xf32>) -> tensor<1x9x1x64xf32> {
+  %to_query = "onnx.Constant"() <{value = dense<[0, 9, -1, 0]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %root = "onnx.Constant"() <{value = dense<8.0> : tensor<f32>}> : () -> tensor<f32>
+  %to_kv = "onnx.Constant"() <{value = dense<[0, 3, -1, 0]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %q3 = "onnx.Reshape"(%q, %to_kv) <{allowzero = 0 : i64}> : (tensor<1x9x1x64xf32>, tensor<4xi64>) -> tensor<1x3x3x64xf32>
+  %kt = "onnx.Transpose"(%k) <{perm = [0, 1, 3, 2]}> : (tensor<1x3x?x64xf32>) -> tensor<1x3x64x?xf32>
+  %s3 = "onnx.MatMul"(%q3, %kt) : (tensor<1x3x3x64xf32>, tensor<1x3x64x?xf32>) -> tensor<1x3x3x?xf32>
+  %s = "onnx.Reshape"(%s3, %to_query) <{allowzero = 0 : i64}> : (tensor<1x3x3x?xf32>, tensor<4xi64>) -> tensor<1x9x1x?xf32>
+  %d = "onnx.Div"(%s, %root) : (tensor<1x9x1x?xf32>, tensor<f32>) -> tensor<1x9x1x?xf32>
+  %a = "onnx.Add"(%d, %mask) : (tensor<1x9x1x?xf32>, tensor<1x1x1x?xf32>) -> tensor<1x9x1x?xf32>
+  %p = "onnx.Softmax"(%a) <{axis = -1 : i64}> : (tensor<1x9x1x?xf32>) -> tensor<1x9x1x?xf32>
+  %p3 = "onnx.Reshape"(%p, %to_kv) <{allowzero = 0 : i64}> : (tensor<1x9x1x?xf32>, tensor<4xi64>) -> tensor<1x3x?x?xf32>
+  %y3 = "onnx.MatMul"(%p3, %v) : (tensor<1x3x?x?xf32>, tensor<1x3x?x64xf32>) -> tensor<1x3x?x64xf32>
+  %y = "onnx.Reshape"(%y3, %to_query) <{allowzero = 0 : i64}> : (tensor<1x3x?x64xf32>, tensor<4xi64>) -> tensor<1x9x1x64xf32>
+  return %y : tensor<1x9x1x64xf32>
+}
