@@ -173,6 +173,10 @@ mlir::kiln::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
   for (llvm::Function &function : *llvmModule) {
     if (function.isDeclaration())
       continue;
+    // Nothing compares the kernels' addresses, so identical ones (and the
+    // parallel regions they pass to the runtime) may be merged.
+    if (function.hasLocalLinkage())
+      function.setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
     function.addFnAttr("target-cpu", target.cpu);
     if (!target.features.empty())
       function.addFnAttr("target-features", target.features);
@@ -182,7 +186,12 @@ mlir::kiln::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
   llvm::FunctionAnalysisManager functions;
   llvm::CGSCCAnalysisManager sccs;
   llvm::ModuleAnalysisManager modules;
-  llvm::PassBuilder builder(target.machine.get());
+  // Kernels of the same shape (a decoder's layers) become one function:
+  // the code a run executes stays small enough to stay in cache while
+  // the weights stream through it.
+  llvm::PipelineTuningOptions tuning;
+  tuning.MergeFunctions = true;
+  llvm::PassBuilder builder(target.machine.get(), tuning);
   builder.registerModuleAnalyses(modules);
   builder.registerCGSCCAnalyses(sccs);
   builder.registerFunctionAnalyses(functions);
