@@ -209,10 +209,6 @@ constexpr int64_t kFewChannels = 4;
 /// TensorProto.DataType's BFLOAT16, for onnx.Cast.
 constexpr int64_t kOnnxBfloat16 = 16;
 
-/// `input` (NHWC, or [1, 1, M, K]) as the packed contraction reads it:
-/// with `pads` (top, left, bottom, right; none when empty) zeros around it
-/// in memory, and for bf16 cast to bf16 with an odd channel count padded
-/// to even.
 /// `input` cast to bf16 (rounded to nearest even).
 Value castToBf16(PatternRewriter &rewriter, Location loc, Value input) {
   return rewriter.create<onnx::CastOp>(
@@ -220,6 +216,10 @@ Value castToBf16(PatternRewriter &rewriter, Location loc, Value input) {
       input, /*round_mode=*/"up", /*saturate=*/1, kOnnxBfloat16);
 }
 
+/// `input` (NHWC, or [1, 1, M, K]) as the packed contraction reads it:
+/// with `pads` (top, left, bottom, right; none when empty) zeros around it
+/// in memory, and for bf16 cast to bf16 with an odd channel count padded
+/// to even.
 Value prepareInput(PatternRewriter &rewriter, Location loc, Value input,
                    const Packing &packing, ArrayRef<int64_t> pads = {}) {
   if (packing.bf16)
