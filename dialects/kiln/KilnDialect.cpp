@@ -410,10 +410,12 @@ LogicalResult AttentionOp::verify() {
   auto shapeOf = [](Value value) {
     return cast<ShapedType>(value.getType()).getShape();
   };
-  for (Value operand : getOperands()) {
-    auto type = cast<ShapedType>(operand.getType());
+  // Keys and values may be bf16 (a cache held in bf16); the rest is f32.
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    auto type = cast<ShapedType>(operand.get().getType());
     Type element = type.getElementType();
-    bool widened = operand == getKeys() || operand == getValues();
+    bool widened =
+        &operand == &getKeysMutable() || &operand == &getValuesMutable();
     if (type.getRank() != 3 ||
         !(element.isF32() || (widened && element.isBF16())))
       return emitOpError("takes 3-D f32 query, mask and init, and f32 or "

@@ -1,12 +1,23 @@
 //===- OnnxDataTypes.cpp - ONNX element types as MLIR types ---------------===//
 
 #include "dialects/onnx/OnnxDataTypes.h"
+#include "dialects/onnx/OnnxOps.h"
 
 #include "mlir/IR/Builders.h"
 
 using namespace mlir;
 using namespace mlir::kiln::onnx;
 using namespace mlir::kiln::onnx::data_type;
+
+Value mlir::kiln::onnx::createCast(OpBuilder &builder, Location loc,
+                                   Value input, Type element) {
+  auto type = cast<RankedTensorType>(input.getType());
+  if (type.getElementType() == element)
+    return input;
+  return builder.create<CastOp>(loc, type.clone(element), input,
+                                /*round_mode=*/"up", /*saturate=*/1,
+                                *dataTypeOf(element));
+}
 
 Type mlir::kiln::onnx::convertElementType(MLIRContext *context,
                                           int32_t dataType) {

@@ -3,6 +3,7 @@
 #ifndef KILN_DIALECTS_ONNX_ONNXDATATYPES_H
 #define KILN_DIALECTS_ONNX_ONNXDATATYPES_H
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <optional>
@@ -28,6 +29,10 @@ Type convertElementType(MLIRContext *context, int32_t dataType);
 
 /// The ONNX `TensorProto::DataType` of an MLIR element type, or nullopt.
 std::optional<int32_t> dataTypeOf(Type element);
+
+/// An onnx.Cast of the tensor `input` to elements of `element` (rounded
+/// to nearest even), or `input` when it has them already.
+Value createCast(OpBuilder &builder, Location loc, Value input, Type element);
 
 /// The ONNX name of a data type ("float", "int64"), for messages.
 std::string dataTypeName(int32_t dataType);

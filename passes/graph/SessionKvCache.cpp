@@ -36,16 +36,6 @@ struct CachePair {
   onnx::ConcatOp append;
 };
 
-/// `value` converted to the element type of `type` (f32 or bf16) by an
-/// onnx.Cast, or `value` when it already has it.
-Value castTo(OpBuilder &b, Location loc, Value value, RankedTensorType type) {
-  if (value.getType() == type)
-    return value;
-  return b.create<onnx::CastOp>(loc, type, value, /*round_mode=*/"up",
-                                /*saturate=*/1,
-                                *onnx::dataTypeOf(type.getElementType()));
-}
-
 StringRef nameAttr(DictionaryAttr attrs) {
   auto name = attrs ? attrs.getAs<StringAttr>("onnx.name") : StringAttr();
   return name ? name.getValue() : StringRef();
@@ -221,7 +211,11 @@ struct SessionKvCachePass
           loc);
       BlockArgument state = function.getArgument(stateIndex);
 
-      // The filled prefix, for the past's other users (its Shape).
+      // [1, heads, ?, head_dim] of `element`.
+      auto rowsType = [&](Type element) {
+        return RankedTensorType::get({1, heads, ShapedType::kDynamic, headDim},
+                                     element);
+      };
       // The first `rows` tokens of a [1, heads, >= rows, head_dim] tensor.
       auto view = [&](Value source, Value rows) -> Value {
         SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0));
@@ -229,18 +223,17 @@ struct SessionKvCachePass
                                         b.getIndexAttr(heads), rows,
                                         b.getIndexAttr(headDim)};
         SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-        auto type =
-            RankedTensorType::get({1, heads, ShapedType::kDynamic, headDim},
-                                  getElementTypeOrSelf(source.getType()));
-        return b.create<tensor::ExtractSliceOp>(loc, type, source, offsets,
-                                                sizes, strides);
+        return b.create<tensor::ExtractSliceOp>(
+            loc, rowsType(getElementTypeOrSelf(source.getType())), source,
+            offsets, sizes, strides);
       };
+      // The filled prefix, for the past's other users (its Shape).
       b.setInsertionPointAfterValue(length);
       Value pastView =
-          castTo(b, loc,
-                 b.create<tensor::CastOp>(loc, pastType.clone(held),
-                                          view(state, length)),
-                 pastType);
+          onnx::createCast(b, loc,
+                           b.create<tensor::CastOp>(loc, pastType.clone(held),
+                                                    view(state, length)),
+                           pastType.getElementType());
       cache.past.replaceUsesWithIf(pastView, [&](OpOperand &use) {
         return !appends.contains(use.getOwner());
       });
@@ -250,18 +243,14 @@ struct SessionKvCachePass
       // keeps inconsistent inputs inside the buffer), rounded to the held
       // type, then the filled view.
       b.setInsertionPoint(cache.append);
-      Value rows = b.create<tensor::CastOp>(
-          loc,
-          RankedTensorType::get({1, heads, ShapedType::kDynamic, headDim},
-                                pastType.getElementType()),
-          cache.append.getInputs()[1]);
+      Value rows =
+          b.create<tensor::CastOp>(loc, rowsType(pastType.getElementType()),
+                                   cache.append.getInputs()[1]);
       Value newRows = b.create<tensor::DimOp>(loc, rows, 2);
       Value room = b.create<arith::SubIOp>(
           loc, b.create<arith::ConstantIndexOp>(loc, tokens), length);
       Value written = b.create<arith::MinUIOp>(loc, newRows, room);
-      Value fitting = view(rows, written);
-      fitting = castTo(b, loc, fitting,
-                       cast<RankedTensorType>(fitting.getType()).clone(held));
+      Value fitting = onnx::createCast(b, loc, view(rows, written), held);
       SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), b.getIndexAttr(0),
                                         length, b.getIndexAttr(0)};
       SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(heads),
@@ -272,10 +261,10 @@ struct SessionKvCachePass
       Value filled = b.create<arith::AddIOp>(loc, length, written);
       auto appendType = cast<RankedTensorType>(cache.append.getType());
       Value present =
-          castTo(b, loc,
-                 b.create<tensor::CastOp>(loc, appendType.clone(held),
-                                          view(updated, filled)),
-                 appendType);
+          onnx::createCast(b, loc,
+                           b.create<tensor::CastOp>(loc, appendType.clone(held),
+                                                    view(updated, filled)),
+                           appendType.getElementType());
       cache.append.getResult().replaceAllUsesWith(present);
       cache.append.erase();
       erasedArguments.set(cache.past.getArgNumber());

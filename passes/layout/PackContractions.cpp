@@ -13,6 +13,7 @@
 #include "passes/layout/Windows.h"
 
 #include "dialects/onnx/OnnxConstants.h"
+#include "dialects/onnx/OnnxDataTypes.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -206,16 +207,6 @@ std::optional<ConvGeometry> geometryOf(onnx::ConvOp op) {
 /// Input channels up to which a padded Conv pads its input in memory.
 constexpr int64_t kFewChannels = 4;
 
-/// TensorProto.DataType's BFLOAT16, for onnx.Cast.
-constexpr int64_t kOnnxBfloat16 = 16;
-
-/// `input` cast to bf16 (rounded to nearest even).
-Value castToBf16(PatternRewriter &rewriter, Location loc, Value input) {
-  return rewriter.create<onnx::CastOp>(
-      loc, cast<RankedTensorType>(input.getType()).clone(rewriter.getBF16Type()),
-      input, /*round_mode=*/"up", /*saturate=*/1, kOnnxBfloat16);
-}
-
 /// `input` (NHWC, or [1, 1, M, K]) as the packed contraction reads it:
 /// with `pads` (top, left, bottom, right; none when empty) zeros around it
 /// in memory, and for bf16 cast to bf16 with an odd channel count padded
@@ -223,7 +214,7 @@ Value castToBf16(PatternRewriter &rewriter, Location loc, Value input) {
 Value prepareInput(PatternRewriter &rewriter, Location loc, Value input,
                    const Packing &packing, ArrayRef<int64_t> pads = {}) {
   if (packing.bf16)
-    input = castToBf16(rewriter, loc, input);
+    input = onnx::createCast(rewriter, loc, input, rewriter.getBF16Type());
   auto type = cast<RankedTensorType>(input.getType());
   ArrayRef<int64_t> shape = type.getShape();
   int64_t extraChannels = packing.channels(shape[3]) - shape[3];
@@ -346,7 +337,7 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
         name + "_bias");
     Value input = createTranspose(rewriter, loc, op.getX(), kToChannelsLast);
     if (packing.bf16)
-      input = castToBf16(rewriter, loc, input);
+      input = onnx::createCast(rewriter, loc, input, rewriter.getBF16Type());
     Value init = emptyWindowResult(rewriter, loc, input, nhwcShape(op.getY()),
                                    {kh, kw}, g->strides, g->dilations, g->pads);
     Value result =
