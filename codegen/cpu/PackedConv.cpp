@@ -11,8 +11,14 @@
 //
 // BF16 operands step over channel pairs: one 32-bit broadcast of a
 // pixel's pair against the filter vectors of pairs, either one
-// `vdpbf16ps` per vector (AVX512_BF16: kiln.bf16_dot) or, without it, the pair split into
-// its two f32 halves by shifts and masks and two multiply-adds.
+// `vdpbf16ps` per vector (AVX512_BF16: kiln.bf16_dot) or, without it, the pair
+// split into its two f32 halves by shifts and masks and two multiply-adds.
+//
+// A 4-bit filter is dequantized in registers: per group of channels, the
+// tile's scales and zero points are loaded once (as scale and
+// -scale * zero); per channel, one load of `lanes` bytes widens to two
+// vectors of nibbles (mask, shift), which convert to f32 and become
+// weights by one multiply-add each, shared by every row of the tile.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,42 +55,51 @@ struct ConvShape {
 
 /// The accumulators of a tile: the shared budget, less a third when bf16
 /// pairs are split without `vdpbf16ps` (twice the filter vectors and two
-/// broadcasts stay live).
-int64_t tileAccumulators(int64_t vectorBits, bool splitsPairs) {
+/// broadcasts stay live) or a 4-bit filter's scales and zero points stay
+/// in registers.
+int64_t tileAccumulators(int64_t vectorBits, bool needsMoreRegisters) {
   int64_t budget = accumulatorBudget(vectorBits);
-  return splitsPairs ? budget - budget / 3 : budget;
+  return needsMoreRegisters ? budget - budget / 3 : budget;
 }
-
 
 /// Emits the code of one packed convolution at `op`.
 class ConvEmitter : KernelEmitterBase {
 public:
-  ConvEmitter(PackedConv2DOp op, int64_t vectorBits, bool bf16Dot,
-              OpBuilder &b)
+  ConvEmitter(PackedConv2DOp op, int64_t vectorBits, bool bf16Dot, OpBuilder &b)
       : KernelEmitterBase(b, op.getLoc()), op(op), bf16(op.isBf16()),
-        bf16Dot(bf16Dot && bf16) {
+        bf16Dot(bf16Dot && bf16), int4(op.isInt4()) {
     auto in = cast<MemRefType>(op.getInput().getType()).getShape();
     auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
     auto out = cast<MemRefType>(op.getInit().getType()).getShape();
     SmallVector<int64_t> pads = op.getPadding();
     Value input = op.getInput(), init = op.getInit();
-    s = {extent(input, 0),    extent(input, 1),
-         extent(input, 2),    in[3],
-         w[0],                w[1],
-         w[2],                w[4],
-         extent(init, 1),     extent(init, 2),
-         out[3],              op.getStrides()[0],
-         op.getStrides()[1],  op.getDilations()[0],
-         op.getDilations()[1], pads[0],
-         pads[1],             llvm::any_of(pads, [](int64_t p) { return p != 0; })};
+    s = {extent(input, 0),
+         extent(input, 1),
+         extent(input, 2),
+         in[3],
+         w[0],
+         w[1],
+         w[2],
+         op.getFilterTile(),
+         extent(init, 1),
+         extent(init, 2),
+         out[3],
+         op.getStrides()[0],
+         op.getStrides()[1],
+         op.getDilations()[0],
+         op.getDilations()[1],
+         pads[0],
+         pads[1],
+         llvm::any_of(pads, [](int64_t p) { return p != 0; })};
     pixels = times(s.batch, times(s.outH, s.outW));
     lanes = std::min<int64_t>(vectorBits / 32, s.filterTile);
     while (s.filterTile % lanes)
       lanes /= 2;
     vectorsPerRow = s.filterTile / lanes;
     rowsPerTile = std::clamp<int64_t>(
-        tileAccumulators(vectorBits, bf16 && !bf16Dot) / vectorsPerRow, 1,
-        16);
+        tileAccumulators(vectorBits, (bf16 && !bf16Dot) || int4) /
+            vectorsPerRow,
+        1, 16);
     vectorType = VectorType::get({lanes}, b.getF32Type());
     pairsType = VectorType::get({2 * lanes}, b.getBF16Type());
     wordsType = VectorType::get({lanes}, b.getI32Type());
@@ -101,6 +116,18 @@ private:
                                  Value filterAt, ValueRange acc);
   SmallVector<Value> emitBf16Step(ArrayRef<PaddedSource> sources, Value c,
                                   Value filterAt, ValueRange acc);
+  /// `acc` plus the products of channel `c` of each row's `source` and the
+  /// f32 filter vectors `weights`.
+  SmallVector<Value> multiplyRows(ArrayRef<PaddedSource> sources, Value c,
+                                  ArrayRef<Value> weights, ValueRange acc);
+  /// The channel loop of a 4-bit filter from `tapFilter` (bytes): groups,
+  /// each with its scales in registers, then their channels.
+  scf::ForOp emitInt4Channels(ArrayRef<PaddedSource> sources, Value filterTile,
+                              Value tapFilter, ValueRange acc);
+  /// The f32 filter vectors of channel `c` of a 4-bit filter at `filterAt`
+  /// (bytes): weight = q * scale + negatedZero.
+  SmallVector<Value> loadInt4Filter(Value filterAt, ArrayRef<Value> scales,
+                                    ArrayRef<Value> negatedZeros);
   /// The tile's vectorsPerRow filter vectors of `type` from `filterAt`.
   SmallVector<Value> loadFilterVectors(VectorType type, Value filterAt);
   /// The f32 value of each half of a bf16 pair held as i32 (scalar or
@@ -116,7 +143,7 @@ private:
   ConvShape s;
   /// The output pixels, batch * outH * outW.
   Value pixels;
-  bool bf16, bf16Dot;
+  bool bf16, bf16Dot, int4;
   int64_t lanes, vectorsPerRow, rowsPerTile;
   /// Accumulators (f32), and for bf16 the filter vectors of pairs and the
   /// same bits as i32 words.
@@ -124,10 +151,14 @@ private:
   /// The flat input as memref<?xf32> (or bf16), and the zeros padding
   /// reads.
   Value input, zeros;
-  Value filter, bias, output;
+  Value filter, scales, bias, output;
 };
 
 LogicalResult ConvEmitter::emit() {
+  if (int4 && vectorsPerRow % 2)
+    return op.emitOpError("a 4-bit filter tile of ")
+           << s.filterTile << " filters is an odd number of " << lanes
+           << "-lane vectors";
   input = flattenBuffer(b, loc, op.getInput());
   Type element = bf16 ? b.getBF16Type() : b.getF32Type();
   input = b.create<memref::CastOp>(
@@ -135,6 +166,8 @@ LogicalResult ConvEmitter::emit() {
   if (s.padded)
     zeros = paddingFloats(b, op, s.channels, element);
   filter = flattenBuffer(b, loc, op.getFilter());
+  if (int4)
+    scales = flattenBuffer(b, loc, op.getFilterScales());
   bias = op.getBias();
   output = flattenBuffer(b, loc, op.getInit());
 
@@ -207,8 +240,10 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
   Value zero = b.create<arith::ConstantOp>(
       loc, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
   SmallVector<Value> accumulators(rows * vectorsPerRow, zero);
-  Value filterBase = mul(filterTile, s.kernelH * s.kernelW * s.channels *
-                                         s.filterTile);
+  // Filter elements per input channel: F0, or F0 / 2 bytes of nibbles.
+  int64_t channelValues = int4 ? s.filterTile / 2 : s.filterTile;
+  Value filterBase =
+      mul(filterTile, s.kernelH * s.kernelW * s.channels * channelValues);
 
   // for kh, kw, c: the loops carry the accumulators.
   // Without padding and dilation along the row, a window row's KW * C
@@ -243,7 +278,15 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
           tapRows.push_back(
               selectPadded(b, loc, inside, input, at, zeros, index(0)));
         }
-        Value tapFilter = add(filterBase, mul(tap, stepChannels * s.filterTile));
+        Value tapFilter =
+            add(filterBase, mul(tap, stepChannels * channelValues));
+        if (int4) {
+          // Pointwise: the one tap's channels, group by group.
+          b.create<scf::YieldOp>(
+              loc, emitInt4Channels(tapRows, filterTile, tapFilter, carried)
+                       .getResults());
+          return;
+        }
         // bf16 steps over pairs, whose filter values sit two per filter.
         int64_t steps = bf16 ? stepChannels / 2 : stepChannels;
         int64_t stepValues = bf16 ? 2 * s.filterTile : s.filterTile;
@@ -297,7 +340,80 @@ SmallVector<Value> ConvEmitter::loadFilterVectors(VectorType type,
 SmallVector<Value> ConvEmitter::emitF32Step(ArrayRef<PaddedSource> sources,
                                             Value c, Value filterAt,
                                             ValueRange acc) {
-  SmallVector<Value> weights = loadFilterVectors(vectorType, filterAt);
+  return multiplyRows(sources, c, loadFilterVectors(vectorType, filterAt), acc);
+}
+
+scf::ForOp ConvEmitter::emitInt4Channels(ArrayRef<PaddedSource> sources,
+                                         Value filterTile, Value tapFilter,
+                                         ValueRange acc) {
+  int64_t group = op.getGroupSize();
+  int64_t groups = s.channels / group;
+  auto halfType = VectorType::get({lanes}, b.getF16Type());
+  return b.create<scf::ForOp>(
+      loc, index(0), index(groups), index(1), acc,
+      [&](OpBuilder &, Location, Value g, ValueRange carried) {
+        // [tiles, groups, 2, F0]: this group's scales, then zero points.
+        Value at = mul(add(mul(filterTile, groups), g), 2 * s.filterTile);
+        SmallVector<Value> scaleVectors, negatedZeros;
+        for (int64_t v = 0; v < vectorsPerRow; ++v) {
+          auto load = [&](int64_t offset) -> Value {
+            Value half = b.create<vector::LoadOp>(
+                loc, halfType, scales, ValueRange{add(at, index(offset))});
+            return b.create<arith::ExtFOp>(loc, vectorType, half);
+          };
+          Value scale = load(v * lanes);
+          Value zero = load(s.filterTile + v * lanes);
+          scaleVectors.push_back(scale);
+          negatedZeros.push_back(b.create<arith::NegFOp>(
+              loc, b.create<arith::MulFOp>(loc, scale, zero)));
+        }
+        Value first = mul(g, group);
+        auto channels = b.create<scf::ForOp>(
+            loc, first, add(first, index(group)), index(1), carried,
+            [&](OpBuilder &, Location, Value c, ValueRange inner) {
+              Value filterAt = add(tapFilter, mul(c, s.filterTile / 2));
+              b.create<scf::YieldOp>(
+                  loc, multiplyRows(
+                           sources, c,
+                           loadInt4Filter(filterAt, scaleVectors, negatedZeros),
+                           inner));
+            });
+        b.create<scf::YieldOp>(loc, channels.getResults());
+      });
+}
+
+SmallVector<Value> ConvEmitter::loadInt4Filter(Value filterAt,
+                                               ArrayRef<Value> scaleVectors,
+                                               ArrayRef<Value> negatedZeros) {
+  auto bytesType = VectorType::get({lanes}, b.getI8Type());
+  auto nibble = [&](uint32_t value) -> Value {
+    return b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(wordsType, b.getI32IntegerAttr(value)));
+  };
+  SmallVector<Value> weights;
+  for (int64_t pair = 0; pair < vectorsPerRow / 2; ++pair) {
+    Value bytes = b.create<vector::LoadOp>(
+        loc, bytesType, filter, ValueRange{add(filterAt, index(pair * lanes))});
+    Value words = b.create<arith::ExtUIOp>(loc, wordsType, bytes);
+    Value low = b.create<arith::AndIOp>(loc, words, nibble(15));
+    Value high = b.create<arith::ShRUIOp>(loc, words, nibble(4));
+    Value nibbles[2] = {low, high};
+    for (int64_t half = 0; half < 2; ++half) {
+      Value q = nibbles[half];
+      int64_t v = 2 * pair + half;
+      // Nibbles are non-negative: the signed conversion is exact and one
+      // instruction on AVX2 as on AVX-512.
+      Value value = b.create<arith::SIToFPOp>(loc, vectorType, q);
+      weights.push_back(b.create<vector::FMAOp>(loc, value, scaleVectors[v],
+                                                negatedZeros[v]));
+    }
+  }
+  return weights;
+}
+
+SmallVector<Value> ConvEmitter::multiplyRows(ArrayRef<PaddedSource> sources,
+                                             Value c, ArrayRef<Value> weights,
+                                             ValueRange acc) {
   SmallVector<Value> next;
   for (auto [r, source] : llvm::enumerate(sources)) {
     Value scalar = b.create<memref::LoadOp>(loc, source.buffer,

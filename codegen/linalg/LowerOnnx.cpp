@@ -2,6 +2,7 @@
 
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
+#include "dialects/kiln/KilnOps.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -33,15 +34,14 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
     return constant.getValueAttr()
                ? std::nullopt
                : std::optional<std::string>("it has no tensor value");
-  for (auto check : {checkElementwiseLowering, checkMatMulLowering,
-                     checkDataMovementLowering, checkSoftmaxLowering,
-                     checkWindowLowering, checkReductionLowering,
-                     checkIndexingLowering, checkArgReductionLowering,
-                     checkGeneratorLowering, checkLossLowering,
-                     checkResizeLowering, checkRearrangeLowering,
-                     checkConvTransposeLowering, checkReplicateLowering,
-                     checkNormalizationLowering, checkScatterLowering,
-                     checkTopKLowering}) {
+  for (auto check :
+       {checkElementwiseLowering, checkMatMulLowering,
+        checkDataMovementLowering, checkSoftmaxLowering, checkWindowLowering,
+        checkReductionLowering, checkIndexingLowering,
+        checkArgReductionLowering, checkGeneratorLowering, checkLossLowering,
+        checkResizeLowering, checkRearrangeLowering, checkConvTransposeLowering,
+        checkReplicateLowering, checkNormalizationLowering,
+        checkScatterLowering, checkTopKLowering, checkDequantizeLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -56,7 +56,7 @@ struct LowerOnnxToLinalgPass
     // reported, with its node, before anything changes.
     bool lowerable = true;
     getOperation().walk([&](Operation *op) {
-      if (!isa<onnx::OnnxDialect>(op->getDialect()))
+      if (!isa<onnx::OnnxDialect>(op->getDialect()) && !isa<DequantizeOp>(op))
         return;
       if (std::optional<std::string> reason = reasonCannotLower(op)) {
         op->emitOpError() << "cannot be lowered to linalg for the CPU: "
@@ -86,11 +86,12 @@ struct LowerOnnxToLinalgPass
     populateNormalizationLowering(patterns);
     populateScatterLowering(patterns);
     populateTopKLowering(patterns);
+    populateDequantizeLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();
     WalkResult leftOver = getOperation().walk([](Operation *op) {
-      if (!isa<onnx::OnnxDialect>(op->getDialect()))
+      if (!isa<onnx::OnnxDialect>(op->getDialect()) && !isa<DequantizeOp>(op))
         return WalkResult::advance();
       op->emitOpError("was not lowered to linalg");
       return WalkResult::interrupt();

@@ -29,6 +29,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -146,6 +147,30 @@ cl::opt<int64_t> kvPage(
     cl::value_desc("N"), cl::init(16), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<std::string> quantize(
+    "quantize",
+    cl::desc("For the CPU: quantize the constant weights of matrix products: "
+             "'w4a16' (unsigned 4-bit weights in groups of --group-size "
+             "input channels with f16 scales and zero points, round to "
+             "nearest; activations stay FP32)"),
+    cl::value_desc("w4a16"), cl::init(""), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<int64_t> groupSize(
+    "group-size",
+    cl::desc("With --quantize: input channels per group of one scale and "
+             "zero point (default 128); it must divide every quantized "
+             "product's input channels"),
+    cl::value_desc("G"), cl::init(128), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::list<std::string> quantizeExclude(
+    "quantize-exclude",
+    cl::desc("With --quantize: ONNX node names of products to keep in "
+             "floating point, comma-separated"),
+    cl::value_desc("NODE,..."), cl::CommaSeparated, cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
 cl::opt<bool> timing("timing",
                      cl::desc("Print the time spent in each stage and pass"),
                      cl::init(false), cl::sub(compileCommand),
@@ -233,6 +258,10 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
     options.kvCacheCapacity = maxContext;
     options.kvCachePage = kvPage;
   }
+  options.quantize = quantize;
+  options.groupSize = groupSize;
+  options.quantizeExclude.assign(quantizeExclude.begin(),
+                                 quantizeExclude.end());
   return options;
 }
 
@@ -359,6 +388,14 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
   if (kvCache == "session") {
     manifest.compileOptions.push_back({"max-context", std::to_string(maxContext)});
     manifest.compileOptions.push_back({"kv-page", std::to_string(kvPage)});
+  }
+  if (!quantize.empty()) {
+    manifest.compileOptions.push_back({"quantize", quantize});
+    manifest.compileOptions.push_back(
+        {"group-size", std::to_string(groupSize)});
+    if (!quantizeExclude.empty())
+      manifest.compileOptions.push_back(
+          {"quantize-exclude", llvm::join(quantizeExclude, ",")});
   }
   manifest.weightsBytes = weights.size();
   if (path == "-")
@@ -548,6 +585,21 @@ int compile() {
   if (forCuda && kvCache == "session") {
     llvm::errs() << "kiln: error: --kv-cache=session is the CPU's; CUDA "
                     "packages keep the cache as the model declares it\n";
+    return 1;
+  }
+  if (!quantize.empty() && quantize != "w4a16") {
+    llvm::errs() << "kiln: error: --quantize='" << quantize
+                 << "': choose w4a16\n";
+    return 1;
+  }
+  if (groupSize < 1) {
+    llvm::errs() << "kiln: error: --group-size must be positive, not "
+                 << groupSize << "\n";
+    return 1;
+  }
+  if (forCuda && !quantize.empty()) {
+    llvm::errs() << "kiln: error: --quantize is the CPU's for now; CUDA "
+                    "packages keep floating-point weights\n";
     return 1;
   }
   if (forCuda && precision != "fp32") {

@@ -9,6 +9,7 @@
 #include "dialects/kiln/KilnOps.h"
 #include "passes/graph/Passes.h"
 #include "passes/layout/Passes.h"
+#include "passes/quant/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -69,6 +70,12 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     function.addPass(createCanonicalizerPass());
   }
   function.addPass(createGraphFoldBatchNormPass());
+  if (options.quantize == "w4a16") {
+    QuantWeightsPassOptions quantization;
+    quantization.groupSize = options.groupSize;
+    quantization.exclude = options.quantizeExclude;
+    function.addPass(createQuantWeightsPass(quantization));
+  }
   LayoutPackContractionsPassOptions packing;
   packing.vectorBits = options.vectorBits;
   packing.precision = options.precision;
@@ -267,6 +274,7 @@ void registerCpuPipeline(StringRef name, StringRef description,
 void mlir::kiln::registerPipelines() {
   registerKilnGraphPasses();
   registerKilnLayoutPasses();
+  registerKilnQuantPasses();
   registerKilnCodegenLinalgPasses();
   registerKilnCodegenCommonPasses();
   registerKilnCodegenCpuPasses();

@@ -6,6 +6,9 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <string>
+#include <vector>
+
 namespace mlir::kiln {
 
 /// The graph stage: constant folding and canonicalization of the onnx
@@ -30,6 +33,12 @@ struct CpuPipelineOptions {
   /// becomes the session's, in pages of `kvCachePage` tokens.
   int64_t kvCacheCapacity = 0;
   int64_t kvCachePage = 16;
+  /// Quantization of the weights: "" (none) or "w4a16" (4-bit weights in
+  /// groups of `groupSize` input channels, f32 activations); products
+  /// named in `quantizeExclude` stay f32.
+  std::string quantize;
+  int64_t groupSize = 128;
+  std::vector<std::string> quantizeExclude;
 };
 
 /// The graph stage for the CPU: the graph stage, then BatchNormalization

@@ -107,8 +107,9 @@ LogicalResult verifyKernelForm(Operation *op, ValueRange operands, Value init,
   return success();
 }
 
-/// Which operands of a convolution may be bf16 besides f32.
-enum class Bf16Operands { InputAndFilter, Input };
+/// Which operands of a convolution may be bf16 besides f32, or whether the
+/// filter is 4-bit (bytes of two) with an f32 input.
+enum class Bf16Operands { InputAndFilter, Input, Int4Filter };
 
 /// What the convolution ops check: the form, static NHWC data (f32, or
 /// bf16 where `bf16` allows), an f32 or bf16 result, the window geometry,
@@ -137,6 +138,11 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
        !bias.getElementType().isF32()))
     return op.emitOpError("takes f32 or bf16 input and filter (of one type) "
                           "and an f32 bias");
+  if (bf16 == Bf16Operands::Int4Filter &&
+      (!element.isF32() || !filter.getElementType().isInteger(8) ||
+       !bias.getElementType().isF32()))
+    return op.emitOpError("with a 4-bit filter takes an f32 input, an i8 "
+                          "filter (two 4-bit values a byte) and an f32 bias");
   if (bf16 == Bf16Operands::Input &&
       (!inputOk || !filter.getElementType().isF32() ||
        !bias.getElementType().isF32()))
@@ -173,23 +179,53 @@ void addKernelEffects(
                        SideEffects::DefaultResource::get());
 }
 
+/// The 4-bit filter's own rules: pointwise, groups that divide the
+/// channels, scales and zero points [tiles, C / group_size, 2, F0] in f16.
+LogicalResult verifyInt4Filter(PackedConv2DOp op) {
+  auto filter = cast<ShapedType>(op.getFilter().getType());
+  auto scales = cast<ShapedType>(op.getFilterScales().getType());
+  int64_t channels = filter.getDimSize(3), tile = op.getFilterTile();
+  int64_t group = op.getGroupSize();
+  if (filter.getDimSize(1) != 1 || filter.getDimSize(2) != 1)
+    return op.emitOpError("with a 4-bit filter must be pointwise (1x1)");
+  if (group < 1 || channels % group)
+    return op.emitOpError("group_size (")
+           << group << ") must divide the " << channels << " input channels";
+  SmallVector<int64_t> expected = {filter.getDimSize(0), channels / group, 2,
+                                   tile};
+  if (scales.getShape() != ArrayRef<int64_t>(expected) ||
+      !scales.getElementType().isF16())
+    return op.emitOpError("filter_scales must be f16 [")
+           << expected[0] << ", " << expected[1] << ", 2, " << tile
+           << "]: a scale and a zero point per group and filter";
+  return success();
+}
+
 } // namespace
 
 LogicalResult PackedConv2DOp::verify() {
   auto filterType = cast<ShapedType>(getFilter().getType());
   bool bf16 = filterType.getElementType().isBF16();
-  StringRef layout =
-      bf16 ? "[F/F0, KH, KW, C/2, F0, 2]" : "[F/F0, KH, KW, C, F0]";
+  bool int4 = isInt4();
+  StringRef layout = bf16   ? "[F/F0, KH, KW, C/2, F0, 2]"
+                     : int4 ? "[F/F0, 1, 1, C, F0/2]"
+                            : "[F/F0, KH, KW, C, F0]";
   int64_t rank = bf16 ? 6 : 5;
   if (filterType.getRank() != rank || (bf16 && filterType.getDimSize(5) != 2))
     return emitOpError("filter must be laid out as ") << layout;
   if (failed(verifyWindowOp(*this, rank, layout, filterType.getDimSize(1),
                             filterType.getDimSize(2),
-                            Bf16Operands::InputAndFilter)))
+                            int4 ? Bf16Operands::Int4Filter
+                                 : Bf16Operands::InputAndFilter)))
     return failure();
+  if (int4 && failed(verifyInt4Filter(*this)))
+    return failure();
+  if (!int4 && getGroupSize() != 0)
+    return emitOpError("has a group_size but no filter_scales");
   ArrayRef<int64_t> in = cast<ShapedType>(getInput().getType()).getShape(),
                     w = filterType.getShape(),
                     out = cast<ShapedType>(getInit().getType()).getShape();
+  int64_t tile = getFilterTile();
   auto bias = cast<ShapedType>(getBias().getType());
   if (getAccumulate() &&
       !cast<ShapedType>(getInit().getType()).getElementType().isF32())
@@ -198,11 +234,11 @@ LogicalResult PackedConv2DOp::verify() {
   if (filterChannels != in[3])
     return emitOpError("filter has ")
            << filterChannels << " input channels, the input " << in[3];
-  if (out[3] > w[0] * w[4] || out[3] <= (w[0] - 1) * w[4])
+  if (out[3] > w[0] * tile || out[3] <= (w[0] - 1) * tile)
     return emitOpError("init has ") << out[3] << " channels, the filter packs "
-                                    << w[0] << " tiles of " << w[4];
-  if (bias.getDimSize(0) != w[0] * w[4])
-    return emitOpError("bias must have ") << w[0] * w[4] << " elements";
+                                    << w[0] << " tiles of " << tile;
+  if (bias.getDimSize(0) != w[0] * tile)
+    return emitOpError("bias must have ") << w[0] * tile << " elements";
   return success();
 }
 

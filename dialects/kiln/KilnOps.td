@@ -36,10 +36,21 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     the accumulation), the filter pairs adjacent channels,
     [ceil(F / F0), KH, KW, C / 2, F0, 2], the layout of the dot products
     of BF16 pairs that x86's `vdpbf16ps` computes; C is even.
+
+    With `filter_scales`, the filter is unsigned 4-bit, quantized in groups
+    of `group_size` input channels (a pointwise convolution: KH = KW = 1):
+    an i8 filter [ceil(F / F0), 1, 1, C, F0 / 2] holds two filters per byte
+    — in each run of `lanes` bytes (`lanes` = F0 / vectors, with an even
+    number of vectors), byte i's low nibble is filter i of one vector and
+    its high nibble filter i of the next — and the f16 `filter_scales`
+    [ceil(F / F0), C / group_size, 2, F0] hold each group's scale and zero
+    point, so that `filter = (q - zero) * scale`, computed in registers as
+    one multiply-add `q * scale + (-scale * zero)`. The input is f32.
   }];
   let arguments = (ins
     AnyShaped:$input,
     AnyShaped:$filter,
+    Optional<AnyShaped>:$filter_scales,
     AnyShaped:$bias,
     AnyShaped:$init,
     DenseI64ArrayAttr:$strides,
@@ -48,11 +59,13 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     Kiln_ActivationAttr:$activation,
     DefaultValuedAttr<F32Attr, "0.0f">:$clip_min,
     DefaultValuedAttr<F32Attr, "0.0f">:$clip_max,
-    UnitAttr:$accumulate);
+    UnitAttr:$accumulate,
+    DefaultValuedAttr<I64Attr, "0">:$group_size);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
-    $input `,` $filter `,` $bias `into` $init attr-dict `:`
-    type($input) `,` type($filter) `,` type($bias) `into` type($init)
+    $input `,` $filter (`scales` $filter_scales^)? `,` $bias `into` $init
+    attr-dict `:` type($input) `,` type($filter) (`scales`
+    type($filter_scales)^)? `,` type($bias) `into` type($init)
     (`->` type($result)^)?
   }];
   let hasVerifier = 1;
@@ -65,8 +78,13 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     }
     /// F0: how many filters a packed tile holds.
     int64_t getFilterTile() {
-      return ::llvm::cast<ShapedType>(getFilter().getType()).getDimSize(4);
+      int64_t stored =
+          ::llvm::cast<ShapedType>(getFilter().getType()).getDimSize(4);
+      return isInt4() ? 2 * stored : stored;
     }
+    /// Whether the filter is 4-bit, two filters per byte, with group
+    /// scales and zero points.
+    bool isInt4() { return static_cast<bool>(getFilterScales()); }
     /// Whether input and filter are bf16 (channel pairs in the filter).
     bool isBf16() {
       return ::llvm::cast<ShapedType>(getFilter().getType())
@@ -317,6 +335,52 @@ def Kiln_Bf16DotOp : Kiln_Op<"bf16_dot", [Pure,
     type($result)
   }];
   let hasVerifier = 1;
+}
+
+def Kiln_DequantizeOp : Kiln_Op<"dequantize", [Pure]> {
+  let summary = "Integers to floats with scales and zero points";
+  let description = [{
+    `result[i] = (input[i] - zero_point[g(i)]) * scale[g(i)]` in f32, where
+    g(i) picks the quantization parameters of element i:
+
+    - per tensor: `scale` is 0-D;
+    - per axis: `scale` is 1-D, one value per index along `axis`;
+    - in groups: with a positive `group_size`, `scale` has the input's rank
+      and its extent along `axis` is the input's divided by `group_size`;
+      element i takes the group `i[axis] / group_size` at its other indices
+      (ONNX's blocked quantization, and the form of AWQ's and QoQ's 4-bit
+      weights: groups of input channels per output channel).
+
+    `input` holds integers of 4 or 8 bits, unsigned (`ui4`, `ui8`) or
+    signed (`si4`, `i8`: signless integers are signed, as ONNX's); the zero
+    point
+    (zeros when absent) has the input's element type and the scale's shape;
+    `scale` is f32, f16 or bf16. The quantization passes write weights in
+    this form, and so do the onnx graphs of onnxruntime's quantization tools
+    (`DequantizeLinear` of a constant): the layout passes then pack the
+    integers, and the kernels dequantize in registers. 4-bit constants take
+    a byte per element until they are packed.
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    AnyRankedTensor:$scale,
+    Optional<AnyRankedTensor>:$zero_point,
+    DefaultValuedAttr<I64Attr, "0">:$axis,
+    DefaultValuedAttr<I64Attr, "0">:$group_size);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `scale` $scale (`zero_point` $zero_point^)? attr-dict `:`
+    type($input) `,` type($scale) (`,` type($zero_point)^)? `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Whether the integers are unsigned (otherwise signed).
+    bool isUnsignedInput() {
+      return ::llvm::cast<ShapedType>(getInput().getType())
+          .getElementType().isUnsignedInteger();
+    }
+  }];
 }
 
 #endif // KILN_KILN_OPS

@@ -43,6 +43,12 @@ Value createBf16Constant(OpBuilder &builder, Location loc,
                          RankedTensorType type, ArrayRef<uint16_t> values,
                          StringRef name);
 
+/// Creates an onnx.Constant of `type` whose elements are `bytes` as laid
+/// out in memory (natural width, little-endian), as a `dense_resource`
+/// blob named after `name`: packed integer and f16 weights.
+Value createRawConstant(OpBuilder &builder, Location loc, RankedTensorType type,
+                        ArrayRef<char> bytes, StringRef name);
+
 /// `value` rounded to the nearest bf16 (ties to even), as its bit pattern.
 uint16_t toBf16Bits(float value);
 

@@ -92,6 +92,17 @@ Value mlir::kiln::onnx::createBf16Constant(OpBuilder &builder, Location loc,
       name);
 }
 
+Value mlir::kiln::onnx::createRawConstant(OpBuilder &builder, Location loc,
+                                          RankedTensorType type,
+                                          ArrayRef<char> bytes,
+                                          StringRef name) {
+  assert(type.getElementType().getIntOrFloatBitWidth() % 8 == 0 &&
+         int64_t(bytes.size()) ==
+             type.getNumElements() *
+                 type.getElementType().getIntOrFloatBitWidth() / 8);
+  return createBlobConstant(builder, loc, type, bytes, name);
+}
+
 uint16_t mlir::kiln::onnx::toBf16Bits(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, sizeof bits);

@@ -28,14 +28,18 @@ namespace {
 /// A kernel with an epilogue (kiln.packed_conv2d, kiln.depthwise_conv2d)
 /// reached from a consumer's operand, possibly through reshapes that keep
 /// the filters innermost. Both ops name their epilogue attributes alike and
-/// take the bias as operand 2.
+/// end their operands with the bias and the init.
 struct Producer {
   Operation *conv;
   SmallVector<Operation *> reshapes; // from the conv towards the consumer
 };
 
-constexpr unsigned kBiasOperand = 2;
-constexpr unsigned kInitOperand = 3;
+OpOperand &biasOperand(Operation *conv) {
+  return conv->getOpOperand(conv->getNumOperands() - 2);
+}
+OpOperand &initOperand(Operation *conv) {
+  return conv->getOpOperand(conv->getNumOperands() - 1);
+}
 
 /// The producer of `value`; `value` itself may have other users, provided
 /// they are all in `alsoUsedBy` (the rest of a matched pattern); whatever
@@ -189,7 +193,7 @@ struct FuseAdd : OpRewritePattern<onnx::AddOp> {
   LogicalResult fuseBias(PatternRewriter &rewriter, onnx::AddOp op,
                          const Producer &producer, Value other) const {
     Operation *conv = producer.conv;
-    Value oldBias = conv->getOperand(kBiasOperand);
+    Value oldBias = biasOperand(conv).get();
     auto type = dyn_cast<RankedTensorType>(other.getType());
     auto resultType = cast<RankedTensorType>(op.getType());
     if (!type || !type.hasStaticShape() ||
@@ -215,7 +219,7 @@ struct FuseAdd : OpRewritePattern<onnx::AddOp> {
         rewriter, conv->getLoc(), cast<RankedTensorType>(oldBias.getType()),
         *bias, "fused_bias");
     replaceWithFused(rewriter, op, producer, [&](Operation *fused) {
-      fused->setOperand(kBiasOperand, newBias);
+      biasOperand(fused).set(newBias);
     });
     return success();
   }
@@ -236,15 +240,15 @@ struct FuseBf16Cast : OpRewritePattern<onnx::CastOp> {
     if (!producer)
       return failure();
     auto packed = dyn_cast<PackedConv2DOp>(producer->conv);
-    auto initType = cast<RankedTensorType>(
-        producer->conv->getOperand(kInitOperand).getType());
+    auto initType =
+        cast<RankedTensorType>(initOperand(producer->conv).get().getType());
     if ((packed && packed.getAccumulate()) || !initType.getElementType().isF32())
       return failure();
     replaceWithFused(rewriter, op, *producer, [&](Operation *conv) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPoint(conv);
       // Symbolic extents: the f32 destination's.
-      Value f32Init = conv->getOperand(kInitOperand);
+      Value f32Init = initOperand(conv).get();
       SmallVector<Value> sizes;
       for (int64_t d = 0; d < initType.getRank(); ++d)
         if (initType.isDynamicDim(d))
@@ -252,7 +256,7 @@ struct FuseBf16Cast : OpRewritePattern<onnx::CastOp> {
               rewriter.create<tensor::DimOp>(conv->getLoc(), f32Init, d));
       Value init = rewriter.create<tensor::EmptyOp>(
           conv->getLoc(), initType.getShape(), bf16, sizes);
-      conv->setOperand(kInitOperand, init);
+      initOperand(conv).set(init);
       conv->getResult(0).setType(initType.clone(bf16));
     });
     return success();

@@ -28,11 +28,12 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// F0 for `filters` filters: a multiple of the lanes, at most four
-/// vectors, wasting the fewest padded filters (the wider on ties).
-int64_t chooseFilterTile(int64_t filters, int64_t lanes) {
-  int64_t best = lanes;
-  for (int64_t tile = lanes; tile <= 4 * lanes; tile += lanes)
+/// F0 for `filters` filters: a multiple of `step` lanes (one vector, or
+/// the pair of vectors a 4-bit filter's bytes fill), at most four vectors,
+/// wasting the fewest padded filters (the wider on ties).
+int64_t chooseFilterTile(int64_t filters, int64_t lanes, int64_t step = 1) {
+  int64_t best = step * lanes;
+  for (int64_t tile = best; tile <= 4 * lanes; tile += step * lanes)
     if (llvm::divideCeil(filters, tile) * tile <=
         llvm::divideCeil(filters, best) * best)
       best = tile;
@@ -56,9 +57,12 @@ struct Packing {
   int64_t channels(int64_t c) const { return bf16 ? llvm::alignTo(c, 2) : c; }
 };
 
-/// The constants of a packed contraction: filter and padded bias.
+/// The constants of a packed contraction: filter and padded bias, and for
+/// a 4-bit filter its groups' scales and zero points.
 struct PackedWeights {
   Value filter, bias;
+  Value scales = {};
+  int64_t groupSize = 0;
 };
 
 PackedWeights pack(PatternRewriter &rewriter, Location loc,
@@ -107,6 +111,115 @@ PackedWeights pack(PatternRewriter &rewriter, Location loc,
           biasValue};
 }
 
+/// The constants of `kiln.dequantize` of a 4-bit weight [K, N] in groups
+/// along K, read from the graph.
+struct QuantizedWeight {
+  int64_t k, n, groupSize;
+  std::vector<char> values; // [K, N], a byte each
+  std::vector<char> scales; // [K / G, N] f16
+  std::vector<char> zeros;  // [K / G, N], a byte each
+};
+
+/// The weight `value` when it is `kiln.dequantize` of unsigned 4-bit
+/// constants [K, N] in groups along K with zero points.
+std::optional<QuantizedWeight> quantizedWeightOf(Value value) {
+  auto dequantize = value.getDefiningOp<DequantizeOp>();
+  if (!dequantize || !dequantize.getZeroPoint() || dequantize.getAxis() != 0 ||
+      dequantize.getGroupSize() < 1)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(dequantize.getInput().getType());
+  auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
+  if (type.getRank() != 2 || !type.getElementType().isUnsignedInteger(4) ||
+      !scaleType.getElementType().isF16())
+    return std::nullopt;
+  // The elements' bytes, splats expanded.
+  auto raw = [](Value operand) -> std::optional<std::vector<char>> {
+    auto operandType = cast<RankedTensorType>(operand.getType());
+    DenseElementsAttr elements =
+        onnx::getConstantElements(operand, operandType.getNumElements());
+    if (!elements)
+      return std::nullopt;
+    ArrayRef<char> data = elements.getRawData();
+    if (!elements.isSplat())
+      return std::vector<char>(data.begin(), data.end());
+    std::vector<char> expanded;
+    expanded.reserve(data.size() * operandType.getNumElements());
+    for (int64_t i = 0; i < operandType.getNumElements(); ++i)
+      expanded.insert(expanded.end(), data.begin(), data.end());
+    return expanded;
+  };
+  auto values = raw(dequantize.getInput());
+  auto scales = raw(dequantize.getScale());
+  auto zeros = raw(dequantize.getZeroPoint());
+  if (!values || !scales || !zeros)
+    return std::nullopt;
+  return QuantizedWeight{type.getDimSize(0),
+                         type.getDimSize(1),
+                         int64_t(dequantize.getGroupSize()),
+                         std::move(*values),
+                         std::move(*scales),
+                         std::move(*zeros)};
+}
+
+/// Packs a 4-bit weight for kiln.packed_conv2d as a 1x1 convolution: the
+/// filter [tiles, 1, 1, K, F0 / 2] with filter i of a vector in the low
+/// nibble of byte i of its run of `lanes` bytes and filter i of the next
+/// vector in the high one; scales and zero points [tiles, K / G, 2, F0] in
+/// f16. Padded filters are zeros throughout.
+PackedWeights packInt4(PatternRewriter &rewriter, Location loc,
+                       const QuantizedWeight &w, int64_t lanes,
+                       StringRef name) {
+  int64_t tile = chooseFilterTile(w.n, lanes, /*step=*/2);
+  int64_t tiles = llvm::divideCeil(w.n, tile);
+  int64_t groups = w.k / w.groupSize;
+  std::vector<char> filter(tiles * w.k * tile / 2, 0);
+  for (int64_t t = 0; t < tiles; ++t)
+    for (int64_t c = 0; c < w.k; ++c)
+      for (int64_t byte = 0; byte < tile / 2; ++byte) {
+        int64_t pair = byte / lanes, lane = byte % lanes;
+        int64_t low = t * tile + 2 * pair * lanes + lane, high = low + lanes;
+        uint8_t packed = 0;
+        if (low < w.n)
+          packed |= uint8_t(w.values[c * w.n + low]) & 0xf;
+        if (high < w.n)
+          packed |= uint8_t(uint8_t(w.values[c * w.n + high]) << 4);
+        filter[(t * w.k + c) * (tile / 2) + byte] = char(packed);
+      }
+  // f16 zero points: the integers 0..15 are exact.
+  static const uint16_t kF16Integers[16] = {
+      0x0000, 0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600, 0x4700,
+      0x4800, 0x4880, 0x4900, 0x4980, 0x4a00, 0x4a80, 0x4b00, 0x4b80};
+  std::vector<uint16_t> scales(tiles * groups * 2 * tile, 0);
+  const uint16_t *groupScales =
+      reinterpret_cast<const uint16_t *>(w.scales.data());
+  for (int64_t t = 0; t < tiles; ++t)
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t j = 0; j < tile && t * tile + j < w.n; ++j) {
+        int64_t from = g * w.n + t * tile + j;
+        int64_t to = ((t * groups + g) * 2) * tile + j;
+        scales[to] = groupScales[from];
+        scales[to + tile] = kF16Integers[uint8_t(w.zeros[from]) & 0xf];
+      }
+  auto filterType =
+      RankedTensorType::get({tiles, 1, 1, w.k, tile / 2}, rewriter.getI8Type());
+  auto scalesType =
+      RankedTensorType::get({tiles, groups, 2, tile}, rewriter.getF16Type());
+  std::vector<float> bias(tiles * tile, 0.0f);
+  PackedWeights packed;
+  packed.filter = onnx::createRawConstant(rewriter, loc, filterType, filter,
+                                          (name + "_packed_u4").str());
+  packed.scales = onnx::createRawConstant(
+      rewriter, loc, scalesType,
+      {reinterpret_cast<const char *>(scales.data()), scales.size() * 2},
+      (name + "_scales_f16").str());
+  packed.bias = onnx::createFloatConstant(
+      rewriter, loc,
+      RankedTensorType::get({tiles * tile}, rewriter.getF32Type()), bias,
+      (name + "_bias").str());
+  packed.groupSize = w.groupSize;
+  return packed;
+}
+
 /// `pads` as the kernels' attribute: empty when there is no padding.
 DenseI64ArrayAttr padsAttr(PatternRewriter &rewriter, ArrayRef<int64_t> pads) {
   if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
@@ -124,12 +237,14 @@ Value packedConv(PatternRewriter &rewriter, Location loc, Value input,
                                  pads);
   return rewriter
       .create<PackedConv2DOp>(
-          loc, TypeRange{init.getType()}, input, weights.filter, weights.bias,
-          init, rewriter.getDenseI64ArrayAttr(strides),
+          loc, TypeRange{init.getType()}, input, weights.filter, weights.scales,
+          weights.bias, init, rewriter.getDenseI64ArrayAttr(strides),
           rewriter.getDenseI64ArrayAttr(dilations), padsAttr(rewriter, pads),
           ActivationAttr::get(rewriter.getContext(), Activation::None),
           rewriter.getF32FloatAttr(0), rewriter.getF32FloatAttr(0),
-          /*accumulate=*/nullptr)
+          /*accumulate=*/nullptr,
+          weights.groupSize ? rewriter.getI64IntegerAttr(weights.groupSize)
+                            : IntegerAttr())
       .getResult()[0];
 }
 
@@ -364,11 +479,10 @@ struct PackDepthwiseConv : OpRewritePattern<onnx::ConvOp> {
 /// dimensions (an LLM's batch and sequence) stay image extents, which the
 /// kernel reads at run time.
 Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
-                   const FilterSource &source, ArrayRef<float> bias,
-                   const Packing &packing, StringRef name) {
+                   PackedWeights weights, int64_t channels, int64_t filters,
+                   const Packing &packing) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   int64_t rank = lhsType.getRank();
-  PackedWeights weights = pack(rewriter, loc, source, bias, packing, name);
   Type f32 = rewriter.getF32Type();
   ArrayRef<int64_t> shape = lhsType.getShape();
   SmallVector<ReassociationIndices> groups;
@@ -381,20 +495,19 @@ Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
       leading.push_back(i);
     rows = rewriter.create<tensor::CollapseShapeOp>(
         loc,
-        RankedTensorType::get(
-            {lhsType.getNumElements() / source.channels, source.channels},
-            f32),
+        RankedTensorType::get({lhsType.getNumElements() / channels, channels},
+                              f32),
         lhs, ArrayRef<ReassociationIndices>{leading, {rank - 1}});
   }
   auto rowsType = cast<RankedTensorType>(rows.getType());
   switch (rowsType.getRank()) {
   case 2:
     groups = {{0, 1, 2}, {3}};
-    image = {1, 1, rowsType.getDimSize(0), source.channels};
+    image = {1, 1, rowsType.getDimSize(0), channels};
     break;
   case 3:
     groups = {{0, 1}, {2}, {3}};
-    image = {1, shape[0], shape[1], source.channels};
+    image = {1, shape[0], shape[1], channels};
     break;
   default:
     image = llvm::to_vector(shape);
@@ -421,24 +534,32 @@ Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
         loc, RankedTensorType::get(image, f32), rows, groups, sizes(image));
   input = prepareInput(rewriter, loc, input, packing);
   SmallVector<int64_t> outImage(image);
-  outImage.back() = source.filters;
+  outImage.back() = filters;
   Value result = packedConv(rewriter, loc, input, weights, outImage, {1, 1},
                             {1, 1});
   SmallVector<int64_t> outRows(rowsType.getShape());
-  outRows.back() = source.filters;
+  outRows.back() = filters;
   if (!groups.empty())
     result = rewriter.create<tensor::CollapseShapeOp>(
         loc, RankedTensorType::get(outRows, f32), result, groups);
   if (rank <= 4)
     return result;
   SmallVector<int64_t> outShape(shape.drop_back());
-  outShape.push_back(source.filters);
+  outShape.push_back(filters);
   ReassociationIndices leading;
   for (int64_t i = 0; i < rank - 1; ++i)
     leading.push_back(i);
   return rewriter.create<tensor::ExpandShapeOp>(
       loc, RankedTensorType::get(outShape, f32), result,
       ArrayRef<ReassociationIndices>{leading, {rank - 1}});
+}
+
+Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
+                   const FilterSource &source, ArrayRef<float> bias,
+                   const Packing &packing, StringRef name) {
+  PackedWeights weights = pack(rewriter, loc, source, bias, packing, name);
+  return packedMatMul(rewriter, loc, lhs, weights, source.channels,
+                      source.filters, packing);
 }
 
 /// A ranked f32 tensor of `rank` or more dimensions whose last one is
@@ -449,38 +570,72 @@ bool isMatrixRowsF32(Value value, int64_t rank) {
          !type.isDynamicDim(type.getRank() - 1);
 }
 
+/// Whether a MatMul's left operand is f32 rows the packed kernel reads.
+bool hasPackableRows(onnx::MatMulOp op) {
+  auto aType = dyn_cast<RankedTensorType>(op.getA().getType());
+  return aType && aType.getElementType().isF32() && aType.getRank() >= 2 &&
+         isMatrixRowsF32(op.getY(), 2) &&
+         (aType.getRank() <= 4 || aType.hasStaticShape());
+}
+
+/// The left operand of a MatMul by a [K, N] weight as the packed
+/// contraction's rows. Their length is the weight's K, which MatMul
+/// requires: a left operand whose last extent is symbolic (a Reshape to
+/// [B, S, -1] of the attention's heads) takes it.
+Value matMulRows(PatternRewriter &rewriter, onnx::MatMulOp op, int64_t k) {
+  auto aType = cast<RankedTensorType>(op.getA().getType());
+  if (!aType.isDynamicDim(aType.getRank() - 1))
+    return op.getA();
+  SmallVector<int64_t> known(aType.getShape());
+  known.back() = k;
+  return rewriter.create<tensor::CastOp>(op.getLoc(), aType.clone(known),
+                                         op.getA());
+}
+
 struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
   PackMatMul(MLIRContext *context, Packing packing)
       : OpRewritePattern(context), packing(packing) {}
 
   LogicalResult matchAndRewrite(onnx::MatMulOp op,
                                 PatternRewriter &rewriter) const override {
-    auto aType = dyn_cast<RankedTensorType>(op.getA().getType());
-    if (!aType || !aType.getElementType().isF32() || aType.getRank() < 2 ||
-        !isStaticF32(op.getB(), 2) || !isMatrixRowsF32(op.getY(), 2))
-      return failure();
-    if (aType.getRank() > 4 && !aType.hasStaticShape())
+    if (!isStaticF32(op.getB(), 2) || !hasPackableRows(op))
       return failure();
     std::optional<std::vector<float>> b = onnx::getConstantFloats(op.getB());
     if (!b)
       return failure();
     auto shape = cast<RankedTensorType>(op.getB().getType()).getShape();
     int64_t k = shape[0], n = shape[1];
-    // The rows' length is the weight's K, which MatMul requires: a left
-    // operand whose last extent is symbolic (a Reshape to [B, S, -1] of
-    // the attention's heads) takes it.
-    Value rows = op.getA();
-    if (aType.isDynamicDim(aType.getRank() - 1)) {
-      SmallVector<int64_t> known(aType.getShape());
-      known.back() = k;
-      rows = rewriter.create<tensor::CastOp>(op.getLoc(), aType.clone(known),
-                                             rows);
-    }
+    Value rows = matMulRows(rewriter, op, k);
     FilterSource source{n, 1, 1, k, [&](int64_t f, int64_t, int64_t,
                                         int64_t c) { return (*b)[c * n + f]; }};
     rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), rows, source, {},
                                         packing,
                                         weightName(op.getB().getDefiningOp())));
+    return success();
+  }
+
+  Packing packing;
+};
+
+/// A MatMul by `kiln.dequantize` of a 4-bit weight in groups: the packed
+/// contraction with the 4-bit filter, dequantized in registers. The
+/// activations stay f32 whatever the precision.
+struct PackInt4MatMul : OpRewritePattern<onnx::MatMulOp> {
+  PackInt4MatMul(MLIRContext *context, Packing packing)
+      : OpRewritePattern(context), packing(packing) {}
+
+  LogicalResult matchAndRewrite(onnx::MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<QuantizedWeight> weight = quantizedWeightOf(op.getB());
+    if (!weight || !hasPackableRows(op))
+      return failure();
+    Value rows = matMulRows(rewriter, op, weight->k);
+    Packing f32{packing.lanes, /*bf16=*/false};
+    PackedWeights weights =
+        packInt4(rewriter, op.getLoc(), *weight, packing.lanes,
+                 weightName(op.getB().getDefiningOp()));
+    rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), rows, weights,
+                                        weight->k, weight->n, f32));
     return success();
   }
 
@@ -547,7 +702,8 @@ struct LayoutPackContractionsPass
     }
     Packing packing{vectorBits / 32, precision == "bf16"};
     RewritePatternSet patterns(&getContext());
-    patterns.add<PackConv, PackMatMul, PackGemm>(&getContext(), packing);
+    patterns.add<PackConv, PackMatMul, PackGemm, PackInt4MatMul>(&getContext(),
+                                                                 packing);
     patterns.add<PackDepthwiseConv>(&getContext(), packing);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))

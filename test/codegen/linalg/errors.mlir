@@ -231,3 +231,11 @@ func.func @resize_axes(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
   %0 = "onnx.Resize"(%x, %s) <{axes = [2, 7], mode = "nearest", operandSegmentSizes = array<i32: 1, 0, 1, 0>}> : (tensor<1x1x2x2xf32>, tensor<2xf32>) -> tensor<1x1x4x4xf32>
   return %0 : tensor<1x1x4x4xf32>
 }
+
+// -----
+
+func.func @dequantize_computed_unsigned(%q: tensor<4xui8>, %s: tensor<f32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'kiln.dequantize' op cannot be lowered to linalg for the CPU: dequantizing computed signed or unsigned integers is not lowered yet (only constants, and signless integers)}}
+  %w = kiln.dequantize %q scale %s : tensor<4xui8>, tensor<f32> -> tensor<4xf32>
+  return %w : tensor<4xf32>
+}

@@ -118,3 +118,43 @@ func.func @symbolic_filter(%x: tensor<?x4x4x4xf32>, %w: tensor<?x1x1x4x16xf32>, 
   %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<?x4x4x4xf32>, tensor<?x1x1x4x16xf32>, tensor<16xf32> into tensor<?x4x4x16xf32> -> tensor<?x4x4x16xf32>
   return
 }
+
+// -----
+
+func.func @int4_group(%x: tensor<1x1x5x64xf32>, %w: tensor<2x1x1x64x16xi8>, %s: tensor<2x2x2x32xf16>, %b: tensor<64xf32>, %i: tensor<1x1x5x50xf32>) {
+  // expected-error@+1 {{group_size (48) must divide the 64 input channels}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 48 : i64, strides = array<i64: 1, 1>} : tensor<1x1x5x64xf32>, tensor<2x1x1x64x16xi8> scales tensor<2x2x2x32xf16>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+  return
+}
+
+// -----
+
+func.func @int4_scales(%x: tensor<1x1x5x64xf32>, %w: tensor<2x1x1x64x16xi8>, %s: tensor<2x2x32xf16>, %b: tensor<64xf32>, %i: tensor<1x1x5x50xf32>) {
+  // expected-error@+1 {{filter_scales must be f16 [2, 2, 2, 32]: a scale and a zero point per group and filter}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : tensor<1x1x5x64xf32>, tensor<2x1x1x64x16xi8> scales tensor<2x2x32xf16>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+  return
+}
+
+// -----
+
+func.func @int4_pointwise(%x: tensor<1x3x5x64xf32>, %w: tensor<2x3x1x64x16xi8>, %s: tensor<2x2x2x32xf16>, %b: tensor<64xf32>, %i: tensor<1x1x5x50xf32>) {
+  // expected-error@+1 {{with a 4-bit filter must be pointwise (1x1)}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : tensor<1x3x5x64xf32>, tensor<2x3x1x64x16xi8> scales tensor<2x2x2x32xf16>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+  return
+}
+
+// -----
+
+func.func @int4_input(%x: tensor<1x1x5x64xbf16>, %w: tensor<2x1x1x64x16xi8>, %s: tensor<2x2x2x32xf16>, %b: tensor<64xf32>, %i: tensor<1x1x5x50xf32>) {
+  // expected-error@+1 {{with a 4-bit filter takes an f32 input, an i8 filter (two 4-bit values a byte) and an f32 bias}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : tensor<1x1x5x64xbf16>, tensor<2x1x1x64x16xi8> scales tensor<2x2x2x32xf16>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+  return
+}
+
+// -----
+
+func.func @group_without_scales(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf32>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
+  // expected-error@+1 {{has a group_size but no filter_scales}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf32>, tensor<1x1x1x3x16xf32>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}

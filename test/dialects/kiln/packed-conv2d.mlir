@@ -31,3 +31,14 @@ func.func @bf16(%x: tensor<1x5x5x6xbf16>, %w: tensor<1x3x3x3x16x2xbf16>,
   %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x5x5x6xbf16>, tensor<1x3x3x3x16x2xbf16>, tensor<16xf32> into tensor<1x3x3x16xf32> -> tensor<1x3x3x16xf32>
   return %y : tensor<1x3x3x16xf32>
 }
+
+// -----
+
+// A 4-bit filter: two filters a byte, f16 scales and zero points per group
+// of input channels and filter.
+// CHECK-LABEL: func.func @int4
+// CHECK: kiln.packed_conv2d %arg0, %arg1 scales %arg2, %arg3 into %arg4 {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : tensor<1x1x5x64xf32>, tensor<2x1x1x64x16xi8> scales tensor<2x2x2x32xf16>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+func.func @int4(%x: tensor<1x1x5x64xf32>, %w: tensor<2x1x1x64x16xi8>, %s: tensor<2x2x2x32xf16>, %b: tensor<64xf32>, %i: tensor<1x1x5x50xf32>) -> tensor<1x1x5x50xf32> {
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : tensor<1x1x5x64xf32>, tensor<2x1x1x64x16xi8> scales tensor<2x2x2x32xf16>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+  return %y : tensor<1x1x5x50xf32>
+}

@@ -1,0 +1,85 @@
+//===- QuantizeWeights.cpp - kiln-quant-weights ---------------------------===//
+//
+// Round-to-nearest 4-bit weights in groups: the W4A16 baseline, and the
+// last step of AWQ once its scales are folded in.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/quant/GroupQuantization.h"
+#include "passes/quant/Passes.h"
+
+#include "dialects/onnx/OnnxConstants.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_QUANTWEIGHTSPASS
+#include "passes/quant/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// The ONNX node name of `op`, or "".
+StringRef nodeName(Operation *op) {
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    return name.getName().strref();
+  return "";
+}
+
+/// Whether `op` multiplies f32 data by a constant f32 [K, N] weight.
+bool hasConstantWeight(onnx::MatMulOp op) {
+  auto a = dyn_cast<RankedTensorType>(op.getA().getType());
+  auto b = dyn_cast<RankedTensorType>(op.getB().getType());
+  return a && b && a.getElementType().isF32() && a.getRank() >= 2 &&
+         b.getElementType().isF32() && b.getRank() == 2 && b.hasStaticShape() &&
+         op.getB().getDefiningOp<onnx::ConstantOp>();
+}
+
+struct QuantWeightsPass : kiln::impl::QuantWeightsPassBase<QuantWeightsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (groupSize < 1) {
+      getOperation().emitError("group-size must be positive, not ")
+          << static_cast<int64_t>(groupSize);
+      return signalPassFailure();
+    }
+    SmallVector<onnx::MatMulOp> products;
+    getOperation().walk([&](onnx::MatMulOp op) {
+      if (hasConstantWeight(op) &&
+          !llvm::is_contained(exclude, nodeName(op).str()))
+        products.push_back(op);
+    });
+    bool failed = false;
+    for (onnx::MatMulOp op : products) {
+      auto type = cast<RankedTensorType>(op.getB().getType());
+      int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+      if (k % groupSize) {
+        op.emitError("group size ")
+            << static_cast<int64_t>(groupSize) << " does not divide the " << k
+            << " input channels of this product (choose a divisor of " << k
+            << ", or exclude the node)";
+        failed = true;
+        continue;
+      }
+      std::optional<std::vector<float>> weight =
+          onnx::getConstantFloats(op.getB());
+      if (!weight)
+        continue;
+      quant::GroupQuantized quantized =
+          quant::quantizeGroups(*weight, k, n, groupSize);
+      OpBuilder builder(op);
+      op.getBMutable().assign(
+          quant::createDequantize(builder, op.getB().getLoc(), quantized));
+    }
+    if (failed)
+      return signalPassFailure();
+    if (products.empty())
+      getOperation().emitWarning(
+          "nothing to quantize: no matrix product has a constant f32 weight "
+          "(the function stays in floating point)");
+  }
+};
+
+} // namespace
