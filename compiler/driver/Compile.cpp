@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/driver/Calibration.h"
 #include "compiler/driver/Commands.h"
 
 #include "codegen/common/PackageWriter.h"
@@ -30,6 +31,7 @@
 #include "mlir/Support/Timing.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -171,6 +173,68 @@ cl::list<std::string> quantizeExclude(
     cl::value_desc("NODE,..."), cl::CommaSeparated, cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<std::string> quantizeMethod(
+    "quantize-method",
+    cl::desc("With --quantize: 'awq' (the default: activation-aware scales "
+             "and clipping searched on calibration data, then round to "
+             "nearest) or 'rtn' (round to nearest alone, no calibration)"),
+    cl::value_desc("awq|rtn"), cl::init("awq"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<std::string> calibrationDir(
+    "calibration",
+    cl::desc("With --quantize: a directory of calibration samples, one "
+             ".npz file (numpy.savez) per run holding every model input by "
+             "name"),
+    cl::value_desc("DIR"), cl::init(""), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<std::string> calibrationText(
+    "calibration-text",
+    cl::desc("With --quantize, for a decoder: calibration samples made from "
+             "this text's tokens (with --tokenizer), in windows of "
+             "--calibration-window tokens"),
+    cl::value_desc("FILE"), cl::init(""), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<std::string> calibrationTokenizer(
+    "tokenizer",
+    cl::desc("With --calibration-text: the GGUF file whose tokenizer reads "
+             "the text"),
+    cl::value_desc("model.gguf"), cl::init(""), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<int64_t> calibrationSamples(
+    "calibration-samples",
+    cl::desc("With --quantize: the calibration samples to run (0, the "
+             "default: every file of --calibration, or every whole window "
+             "of --calibration-text)"),
+    cl::value_desc("N"), cl::init(0), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<int64_t> calibrationWindow(
+    "calibration-window",
+    cl::desc("With --calibration-text: tokens per sample (default 512)"),
+    cl::value_desc("N"), cl::init(512), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<int64_t> calibrationRows(
+    "calibration-rows",
+    cl::desc("With --quantize: rows of each product's input (tokens, "
+             "pixels) kept from calibration for the searches (default 256, "
+             "spread over the samples)"),
+    cl::value_desc("N"), cl::init(256), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<std::string> calibrationCache(
+    "calibration-cache",
+    cl::desc("With --quantize: reuse the calibration statistics saved in "
+             "FILE, or, when FILE does not exist yet, calibrate and save them "
+             "there (for another --quantize-method or --group-size of the "
+             "same model)"),
+    cl::value_desc("FILE"), cl::init(""), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
 cl::opt<bool> timing("timing",
                      cl::desc("Print the time spent in each stage and pass"),
                      cl::init(false), cl::sub(compileCommand),
@@ -259,6 +323,7 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
     options.kvCachePage = kvPage;
   }
   options.quantize = quantize;
+  options.quantizeMethod = quantizeMethod;
   options.groupSize = groupSize;
   options.quantizeExclude.assign(quantizeExclude.begin(),
                                  quantizeExclude.end());
@@ -314,10 +379,56 @@ LogicalResult takeMemoryPlan(ModuleOp module, TimingScope &rootTiming,
   return success();
 }
 
-/// The module through the CPU pipeline, then as LLVM IR, object code or a
-/// package.
 int compileForCpu(ModuleOp module, TimingScope &rootTiming,
-                  const std::string &path) {
+                  const std::string &path, bool forCalibration = false);
+
+/// Whether the options ask for calibration data.
+bool needsCalibration() { return !quantize.empty() && quantizeMethod == "awq"; }
+
+/// The graph stage, then calibration: `module` runs over the samples the
+/// options give, and its weight products gain their activations'
+/// statistics.
+LogicalResult calibrateModule(ModuleOp module, TimingScope &rootTiming) {
+  if (failed(runPipeline(module, rootTiming, "pipeline (graph)",
+                         buildGraphPipeline)))
+    return failure();
+  TimingScope calibrationTiming = rootTiming.nest("calibration");
+  std::string error;
+  auto fail = [&]() {
+    llvm::errs() << "kiln: error: " << modelPath << ": calibration: " << error
+                 << "\n";
+    return failure();
+  };
+  if (!calibrationCache.empty() && llvm::sys::fs::exists(calibrationCache)) {
+    if (!loadCalibration(module, calibrationCache, error))
+      return fail();
+    return success();
+  }
+  std::vector<CalibrationSample> samples;
+  bool read = calibrationDir.empty()
+                  ? calibrationSamplesFromText(
+                        module, calibrationText, calibrationTokenizer,
+                        calibrationWindow, calibrationSamples, samples, error)
+                  : readCalibrationSamples(calibrationDir, calibrationSamples,
+                                           samples, error);
+  auto compile = [&](ModuleOp tapped, const std::string &package) {
+    return success(compileForCpu(tapped, calibrationTiming, package,
+                                 /*forCalibration=*/true) == 0);
+  };
+  if (!read || failed(calibrate(module, samples, compile, calibrationRows,
+                                /*threads=*/0, error)))
+    return fail();
+  if (!calibrationCache.empty() &&
+      !saveCalibration(module, calibrationCache, error))
+    return fail();
+  return success();
+}
+
+/// The module through the CPU pipeline, then as LLVM IR, object code or a
+/// package. With `forCalibration`, a floating-point package of the plain
+/// graph whatever the options say, to run in process.
+int compileForCpu(ModuleOp module, TimingScope &rootTiming,
+                  const std::string &path, bool forCalibration) {
   auto fail = [](const std::string &message) {
     llvm::errs() << "kiln: error: " << modelPath << ": " << message << "\n";
     return 1;
@@ -329,6 +440,16 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
 
   ::kiln::package::Manifest manifest;
   CpuPipelineOptions cpuOptions = cpuOptionsFor(*target);
+  Stage stage = emitStage;
+  if (forCalibration) {
+    cpuOptions.quantize.clear();
+    cpuOptions.kvCacheCapacity = 0;
+    cpuOptions.precision = "f32";
+    stage = Stage::Package;
+  } else if (needsCalibration() &&
+             failed(calibrateModule(module, rootTiming))) {
+    return 1;
+  }
   if (failed(lowerToLinalg(module, rootTiming, manifest, &cpuOptions)))
     return 1;
   if (failed(runPipeline(module, rootTiming, "pipeline (CPU lowering)",
@@ -338,7 +459,7 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     return 1;
 
   std::string weights;
-  if (failed(takeMemoryPlan(module, rootTiming, emitStage == Stage::Package,
+  if (failed(takeMemoryPlan(module, rootTiming, stage == Stage::Package,
                             manifest, weights)))
     return 1;
 
@@ -350,7 +471,7 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     if (!llvmModule)
       return 1;
   }
-  if (emitStage == Stage::Llvm) {
+  if (stage == Stage::Llvm) {
     std::string text;
     llvm::raw_string_ostream os(text);
     llvmModule->print(os, nullptr);
@@ -366,7 +487,7 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
       return fail(error);
     object = buffer.str().str();
   }
-  if (emitStage == Stage::Obj)
+  if (stage == Stage::Obj)
     return writeOutput(path, object) ? 0 : 1;
 
   TimingScope packageTiming = rootTiming.nest("link and package");
@@ -391,6 +512,7 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
   }
   if (!quantize.empty()) {
     manifest.compileOptions.push_back({"quantize", quantize});
+    manifest.compileOptions.push_back({"quantize-method", quantizeMethod});
     manifest.compileOptions.push_back(
         {"group-size", std::to_string(groupSize)});
     if (!quantizeExclude.empty())
@@ -592,6 +714,33 @@ int compile() {
                  << "': choose w4a16\n";
     return 1;
   }
+  if (!quantize.empty() && quantizeMethod != "awq" && quantizeMethod != "rtn") {
+    llvm::errs() << "kiln: error: --quantize-method='" << quantizeMethod
+                 << "': choose awq or rtn\n";
+    return 1;
+  }
+  bool cached =
+      !calibrationCache.empty() && llvm::sys::fs::exists(calibrationCache);
+  if (needsCalibration() && !cached &&
+      calibrationDir.empty() == calibrationText.empty()) {
+    llvm::errs() << "kiln: error: --quantize=" << quantize
+                 << " with AWQ needs calibration data: --calibration DIR or "
+                    "--calibration-text FILE --tokenizer GGUF (or "
+                    "--quantize-method=rtn, which needs none)\n";
+    return 1;
+  }
+  if (needsCalibration() && !calibrationText.empty() &&
+      calibrationTokenizer.empty()) {
+    llvm::errs() << "kiln: error: --calibration-text needs --tokenizer "
+                    "GGUF to read it\n";
+    return 1;
+  }
+  if (calibrationSamples < 0 || calibrationWindow < 2 || calibrationRows < 1) {
+    llvm::errs() << "kiln: error: --calibration-samples must not be "
+                    "negative, --calibration-window must be at least 2 and "
+                    "--calibration-rows positive\n";
+    return 1;
+  }
   if (groupSize < 1) {
     llvm::errs() << "kiln: error: --group-size must be positive, not "
                  << groupSize << "\n";
@@ -639,6 +788,9 @@ int compile() {
       }
       cpu = cpuOptionsFor(*cpuTarget);
     }
+    if (cpu && needsCalibration() &&
+        failed(calibrateModule(*module, rootTiming)))
+      return 1;
     PassManager pm(&context);
     TimingScope pipelineTiming = rootTiming.nest("pipeline");
     pm.enableTiming(pipelineTiming);

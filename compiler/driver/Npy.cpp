@@ -62,15 +62,29 @@ bool headerValue(const std::string &header, const std::string &key,
 
 } // namespace
 
-bool mlir::kiln::readNpy(const std::string &path, NpyArray &array,
-                         std::string &error) {
+namespace {
+
+bool readFile(const std::string &path, std::string &bytes, std::string &error) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     error = path + ": cannot open: " + std::strerror(errno);
     return false;
   }
-  std::string bytes((std::istreambuf_iterator<char>(file)),
-                    std::istreambuf_iterator<char>());
+  bytes.assign(std::istreambuf_iterator<char>(file),
+               std::istreambuf_iterator<char>());
+  return true;
+}
+
+} // namespace
+
+bool mlir::kiln::readNpy(const std::string &path, NpyArray &array,
+                         std::string &error) {
+  std::string bytes;
+  return readFile(path, bytes, error) && parseNpy(bytes, path, array, error);
+}
+
+bool mlir::kiln::parseNpy(const std::string &bytes, const std::string &path,
+                          NpyArray &array, std::string &error) {
   auto fail = [&](const std::string &why) {
     error = path + ": " + why;
     return false;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlir::kiln {
@@ -21,6 +22,18 @@ struct NpyArray {
 /// Reads a .npy file (format versions 1 to 3, little-endian or
 /// byte-order-free types, C order). Fails with a one-line `error`.
 bool readNpy(const std::string &path, NpyArray &array, std::string &error);
+
+/// Parses the bytes of a .npy file; `path` names it in the error.
+bool parseNpy(const std::string &bytes, const std::string &path,
+              NpyArray &array, std::string &error);
+
+/// Reads the arrays of a .npz file (what numpy.savez writes: a zip archive
+/// of .npy files, stored, with or without ZIP64 records), named without
+/// their ".npy". Compressed archives (numpy.savez_compressed) are refused
+/// with a one-line `error` that says so.
+bool readNpz(const std::string &path,
+             std::vector<std::pair<std::string, NpyArray>> &arrays,
+             std::string &error);
 
 /// Writes a .npy file (format version 1). Fails with a one-line `error`,
 /// e.g. for bfloat16, which NumPy has no type for.

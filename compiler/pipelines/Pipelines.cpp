@@ -71,6 +71,12 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   }
   function.addPass(createGraphFoldBatchNormPass());
   if (options.quantize == "w4a16") {
+    if (options.quantizeMethod == "awq") {
+      QuantAwqPassOptions awq;
+      awq.groupSize = options.groupSize;
+      awq.exclude = options.quantizeExclude;
+      function.addPass(createQuantAwqPass(awq));
+    }
     QuantWeightsPassOptions quantization;
     quantization.groupSize = options.groupSize;
     quantization.exclude = options.quantizeExclude;

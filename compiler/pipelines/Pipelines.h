@@ -37,6 +37,9 @@ struct CpuPipelineOptions {
   /// groups of `groupSize` input channels, f32 activations); products
   /// named in `quantizeExclude` stay f32.
   std::string quantize;
+  /// "awq" (scales and clipping from the calibration statistics on the
+  /// products) or "rtn" (round to nearest alone).
+  std::string quantizeMethod = "awq";
   int64_t groupSize = 128;
   std::vector<std::string> quantizeExclude;
 };

@@ -97,6 +97,41 @@ LogicalResult verifyKvCacheState(func::FuncOp function, unsigned argument,
   return success();
 }
 
+/// Calibration statistics of a product's left operand: f32 [K] abs_max and
+/// abs_mean, f32 [T, K] samples, K the operand's last (static) extent.
+LogicalResult verifyActivationStats(Operation *op, Attribute value) {
+  auto stats = dyn_cast<DictionaryAttr>(value);
+  auto fail =
+      [&]() {
+        return op->emitError()
+               << "'" << kActivationStatsAttrName
+               << "' belongs on a product: f32 [K] 'abs_max' and 'abs_mean' "
+                  "and f32 [T, K] 'samples', K its left operand's last extent";
+      };
+  auto operand = op->getNumOperands()
+                     ? dyn_cast<RankedTensorType>(op->getOperand(0).getType())
+                     : RankedTensorType();
+  if (!stats || !operand || operand.getRank() < 1)
+    return fail();
+  // A symbolic K (rows reshaped to [B, S, -1]) is the statistics' own.
+  int64_t k = operand.getShape().back();
+  auto matches = [&](StringRef key, ArrayRef<int64_t> shape) {
+    auto elements = stats.getAs<ElementsAttr>(key);
+    auto type = elements ? dyn_cast<RankedTensorType>(elements.getType())
+                         : RankedTensorType();
+    return type && type.getElementType().isF32() &&
+           type.getRank() == int64_t(shape.size()) &&
+           llvm::all_of(llvm::zip(type.getShape(), shape), [](auto pair) {
+             return std::get<1>(pair) < 0 ||
+                    std::get<0>(pair) == std::get<1>(pair);
+           });
+  };
+  if (!matches("abs_max", {k}) || !matches("abs_mean", {k}) ||
+      !matches("samples", {-1, k}))
+    return fail();
+  return success();
+}
+
 } // namespace
 
 LogicalResult KilnDialect::verifyOperationAttribute(Operation *op,
@@ -117,6 +152,8 @@ LogicalResult KilnDialect::verifyOperationAttribute(Operation *op,
   }
   if (name == kKvCacheAttrName)
     return verifyKvCache(op, attribute.getValue());
+  if (name == kActivationStatsAttrName)
+    return verifyActivationStats(op, attribute.getValue());
   if (name == kWeightsAttrName && isa<ModuleOp>(op))
     return verifyWeightsLayout(op, attribute.getValue());
   if (name == kWeightsAttrName || name == kWorkspaceAttrName)

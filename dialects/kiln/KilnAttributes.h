@@ -31,6 +31,13 @@
 //                                  capacity, head_dim]: one cache, with the
 //                                  names of the `past` input and `present`
 //                                  output it replaces
+//   kiln.activation_stats          on a matrix product (onnx.MatMul), from
+//                                  calibration: per input channel of its
+//                                  left operand (K, its last extent, which
+//                                  may be symbolic), the
+//                                  `abs_max` and `abs_mean` (f32 [K]), and
+//                                  `samples` of its rows (f32 [T, K]): what
+//                                  the quantization passes search with
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +61,8 @@ inline constexpr llvm::StringLiteral kKvCacheLengthAttrName =
     "kiln.kv_cache_length";
 inline constexpr llvm::StringLiteral kKvCacheStateAttrName =
     "kiln.kv_cache_state";
+inline constexpr llvm::StringLiteral kActivationStatsAttrName =
+    "kiln.activation_stats";
 
 } // namespace mlir::kiln
 

@@ -30,6 +30,35 @@ float quant::fromF16Bits(uint16_t bits) {
   return half.convertToFloat();
 }
 
+void quant::quantizeGroup(const float *values, int64_t count, int64_t stride,
+                          int bits, uint8_t *q, uint16_t &scaleBits,
+                          uint8_t &zeroPoint) {
+  float top = float((1 << bits) - 1);
+  float low = values[0], high = low;
+  for (int64_t i = 1; i < count; ++i) {
+    low = std::min(low, values[i * stride]);
+    high = std::max(high, values[i * stride]);
+  }
+  scaleBits = toF16Bits(std::max((high - low) / top, 1e-5f));
+  float scale = fromF16Bits(scaleBits);
+  float zero = std::clamp(std::nearbyint(-low / scale), 0.0f, top);
+  zeroPoint = uint8_t(zero);
+  for (int64_t i = 0; i < count; ++i)
+    q[i * stride] = uint8_t(std::clamp(
+        std::nearbyint(values[i * stride] / scale) + zero, 0.0f, top));
+}
+
+void quant::fakeQuantizeGroup(const float *values, int64_t count,
+                              int64_t stride, int bits, float *out) {
+  std::vector<uint8_t> q((count - 1) * stride + 1);
+  uint16_t scaleBits;
+  uint8_t zero;
+  quantizeGroup(values, count, stride, bits, q.data(), scaleBits, zero);
+  float scale = fromF16Bits(scaleBits);
+  for (int64_t i = 0; i < count; ++i)
+    out[i * stride] = (float(q[i * stride]) - float(zero)) * scale;
+}
+
 GroupQuantized quant::quantizeGroups(ArrayRef<float> weight, int64_t k,
                                      int64_t n, int64_t groupSize, int bits) {
   assert(k % groupSize == 0 && int64_t(weight.size()) == k * n);
@@ -42,26 +71,11 @@ GroupQuantized quant::quantizeGroups(ArrayRef<float> weight, int64_t k,
   int64_t groups = k / groupSize;
   q.scales.resize(groups * n);
   q.zeros.resize(groups * n);
-  float top = float((1 << bits) - 1);
   for (int64_t g = 0; g < groups; ++g)
-    for (int64_t j = 0; j < n; ++j) {
-      float low = weight[g * groupSize * n + j], high = low;
-      for (int64_t i = 1; i < groupSize; ++i) {
-        float w = weight[(g * groupSize + i) * n + j];
-        low = std::min(low, w);
-        high = std::max(high, w);
-      }
-      uint16_t scaleBits = toF16Bits(std::max((high - low) / top, 1e-5f));
-      float scale = fromF16Bits(scaleBits);
-      float zero = std::clamp(std::nearbyint(-low / scale), 0.0f, top);
-      q.scales[g * n + j] = scaleBits;
-      q.zeros[g * n + j] = uint8_t(zero);
-      for (int64_t i = 0; i < groupSize; ++i) {
-        int64_t at = (g * groupSize + i) * n + j;
-        q.values[at] = uint8_t(
-            std::clamp(std::nearbyint(weight[at] / scale) + zero, 0.0f, top));
-      }
-    }
+    for (int64_t j = 0; j < n; ++j)
+      quantizeGroup(weight.data() + g * groupSize * n + j, groupSize, n, bits,
+                    q.values.data() + g * groupSize * n + j,
+                    q.scales[g * n + j], q.zeros[g * n + j]);
   return q;
 }
 

@@ -35,6 +35,16 @@ struct GroupQuantized {
 GroupQuantized quantizeGroups(ArrayRef<float> weight, int64_t k, int64_t n,
                               int64_t groupSize, int bits = 4);
 
+/// One group's quantization, as quantizeGroups does it: `count` values
+/// `stride` apart become `q` (same layout), `scale` (f16 bits) and `zero`.
+void quantizeGroup(const float *values, int64_t count, int64_t stride, int bits,
+                   uint8_t *q, uint16_t &scale, uint8_t &zero);
+
+/// The values one group stands for once quantized and dequantized
+/// (`count` values `stride` apart, into `out` with the same layout).
+void fakeQuantizeGroup(const float *values, int64_t count, int64_t stride,
+                       int bits, float *out);
+
 /// The f32 weight that `quantized` stands for.
 std::vector<float> dequantize(const GroupQuantized &quantized);
 

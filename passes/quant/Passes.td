@@ -45,4 +45,45 @@ def QuantWeightsPass : Pass<"kiln-quant-weights", "func::FuncOp"> {
                            "::mlir::kiln::onnx::OnnxDialect"];
 }
 
+def QuantAwqPass : Pass<"kiln-quant-awq", "func::FuncOp"> {
+  let summary = "AWQ: activation-aware scales and clipping of the weights "
+                "about to be quantized to 4-bit groups";
+  let description = [{
+    For the weight products that carry `kiln.activation_stats` (from
+    calibration), grouped by the input they share (q, k and v share the
+    attention's normalized input; gate and up the MLP's), as AWQ does
+    (ALGORITHMS.md §2):
+
+    1. Scale search: `s = mean|x|^a` per input channel (clamped to 1e-4,
+       normalized by `sqrt(max(s) min(s))`) for a in {0, 1/grid, ...,
+       (grid - 1)/grid}, keeping the a whose `Q(W diag(s)) diag(s)^-1`
+       gives the least squared error of the group's outputs on the
+       calibration rows (a = 0 is round to nearest, so the search never
+       does worse than it on those rows). The weights become `diag(s) W`
+       and `1/s` folds into what produces the input: the constant scale of
+       a normalization (`Mul` by a per-channel constant), or the columns of
+       the weight product feeding a `Mul` (the MLP's up projection, for
+       down's input) — an explicit `Mul` by `1/s` where neither is there
+       (the attention output into o_proj).
+    2. Clipping search (with `clip`): per output channel and group, the
+       range `[-m, m]` with `m = (1 - i/20) max|w|`, i = 0..9, whose
+       quantized weights give the least squared error of that channel's
+       output on the rows; the weights are clamped to it for good.
+
+    The quantization itself is kiln-quant-weights' (same group size). The
+    statistics are consumed: the pass removes them.
+  }];
+  let options = [
+    Option<"groupSize", "group-size", "int64_t", "128",
+           "Input channels per group of one scale and zero point">,
+    Option<"grid", "grid", "int64_t", "20",
+           "Exponents the scale search tries: 0, 1/grid, ..., (grid-1)/grid">,
+    Option<"clip", "clip", "bool", "true",
+           "Search each group's clipping range as well">,
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names of products to keep in f32">,
+  ];
+  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
+}
+
 #endif // KILN_PASSES_QUANT_PASSES

@@ -7,6 +7,7 @@
 
 #include "passes/quant/GroupQuantization.h"
 #include "passes/quant/Passes.h"
+#include "passes/quant/WeightProducts.h"
 
 #include "dialects/onnx/OnnxConstants.h"
 
@@ -20,22 +21,6 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// The ONNX node name of `op`, or "".
-StringRef nodeName(Operation *op) {
-  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-    return name.getName().strref();
-  return "";
-}
-
-/// Whether `op` multiplies f32 data by a constant f32 [K, N] weight.
-bool hasConstantWeight(onnx::MatMulOp op) {
-  auto a = dyn_cast<RankedTensorType>(op.getA().getType());
-  auto b = dyn_cast<RankedTensorType>(op.getB().getType());
-  return a && b && a.getElementType().isF32() && a.getRank() >= 2 &&
-         b.getElementType().isF32() && b.getRank() == 2 && b.hasStaticShape() &&
-         op.getB().getDefiningOp<onnx::ConstantOp>();
-}
-
 struct QuantWeightsPass : kiln::impl::QuantWeightsPassBase<QuantWeightsPass> {
   using Base::Base;
 
@@ -47,8 +32,8 @@ struct QuantWeightsPass : kiln::impl::QuantWeightsPassBase<QuantWeightsPass> {
     }
     SmallVector<onnx::MatMulOp> products;
     getOperation().walk([&](onnx::MatMulOp op) {
-      if (hasConstantWeight(op) &&
-          !llvm::is_contained(exclude, nodeName(op).str()))
+      if (quant::isWeightProduct(op) &&
+          !llvm::is_contained(exclude, quant::nodeName(op).str()))
         products.push_back(op);
     });
     bool failed = false;

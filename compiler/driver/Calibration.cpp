@@ -1,0 +1,481 @@
+//===- Calibration.cpp - running the model to gather statistics -----------===//
+
+#include "compiler/driver/Calibration.h"
+
+#include "compiler/llm/BpeTokenizer.h"
+#include "dialects/kiln/KilnAttributes.h"
+#include "passes/quant/WeightProducts.h"
+
+#include "kiln/runtime.hpp"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+bool mlir::kiln::readCalibrationSamples(const std::string &dir, int64_t limit,
+                                        std::vector<CalibrationSample> &samples,
+                                        std::string &error) {
+  std::vector<std::string> files;
+  std::error_code code;
+  for (llvm::sys::fs::directory_iterator it(dir, code), end; it != end && !code;
+       it.increment(code))
+    if (llvm::sys::path::extension(it->path()) == ".npz")
+      files.push_back(it->path());
+  if (code) {
+    error = dir + ": cannot list the calibration samples: " + code.message();
+    return false;
+  }
+  std::sort(files.begin(), files.end());
+  if (limit > 0 && int64_t(files.size()) > limit)
+    files.resize(limit);
+  samples.clear();
+  for (const std::string &file : files) {
+    CalibrationSample sample;
+    sample.origin = file;
+    if (!readNpz(file, sample.inputs, error))
+      return false;
+    samples.push_back(std::move(sample));
+  }
+  return true;
+}
+
+namespace {
+
+/// `values` as an array of the integer `dtype` (int64 or int32).
+bool integerArray(kiln_dtype_t dtype, const std::vector<int64_t> &shape,
+                  const std::vector<int64_t> &values, NpyArray &array) {
+  array.shape = shape;
+  array.dtype = dtype;
+  if (dtype == KILN_DTYPE_INT64) {
+    array.data.resize(values.size() * 8);
+    std::memcpy(array.data.data(), values.data(), array.data.size());
+    return true;
+  }
+  if (dtype != KILN_DTYPE_INT32)
+    return false;
+  array.data.resize(values.size() * 4);
+  for (size_t i = 0; i < values.size(); ++i) {
+    int32_t value = int32_t(values[i]);
+    std::memcpy(array.data.data() + 4 * i, &value, 4);
+  }
+  return true;
+}
+
+kiln_dtype_t integerDtype(Type element) {
+  if (element.isInteger(64))
+    return KILN_DTYPE_INT64;
+  if (element.isInteger(32))
+    return KILN_DTYPE_INT32;
+  return KILN_DTYPE_FLOAT32; // not an integer type the text fills
+}
+
+} // namespace
+
+bool mlir::kiln::calibrationSamplesFromText(
+    ModuleOp module, const std::string &textPath, const std::string &ggufPath,
+    int64_t window, int64_t limit, std::vector<CalibrationSample> &samples,
+    std::string &error) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main) {
+    error = "the model has no main function";
+    return false;
+  }
+  auto buffer = llvm::MemoryBuffer::getFile(textPath);
+  if (!buffer) {
+    error = textPath + ": cannot read the calibration text";
+    return false;
+  }
+  std::unique_ptr<::kiln::llm::BpeTokenizer> tokenizer =
+      ::kiln::llm::BpeTokenizer::fromGgufFile(ggufPath, error);
+  if (!tokenizer)
+    return false;
+  std::vector<int64_t> tokens = tokenizer->encode((*buffer)->getBuffer().str());
+  int64_t windows = int64_t(tokens.size()) / window;
+  if (limit > 0)
+    windows = std::min(windows, limit);
+  if (windows == 0) {
+    error = textPath + ": " + std::to_string(tokens.size()) +
+            " tokens make no calibration window of " + std::to_string(window);
+    return false;
+  }
+
+  samples.clear();
+  for (int64_t w = 0; w < windows; ++w) {
+    CalibrationSample sample;
+    sample.origin = textPath + " window " + std::to_string(w + 1);
+    std::vector<int64_t> ids(tokens.begin() + w * window,
+                             tokens.begin() + (w + 1) * window);
+    std::vector<int64_t> positions(window), ones(window, 1);
+    for (int64_t i = 0; i < window; ++i)
+      positions[i] = i;
+    for (unsigned i = 0; i < main.getNumArguments(); ++i) {
+      auto nameAttr = main.getArgAttrOfType<StringAttr>(i, "onnx.name");
+      std::string name = nameAttr ? nameAttr.str() : "";
+      auto type = dyn_cast<RankedTensorType>(main.getArgument(i).getType());
+      NpyArray array;
+      kiln_dtype_t dtype =
+          type ? integerDtype(type.getElementType()) : KILN_DTYPE_FLOAT32;
+      bool made = false;
+      if (type && type.getRank() == 2 &&
+          (name == "input_ids" || name == "attention_mask" ||
+           name == "position_ids"))
+        made = integerArray(dtype, {1, window},
+                            name == "input_ids"      ? ids
+                            : name == "position_ids" ? positions
+                                                     : ones,
+                            array);
+      else if (type && type.getRank() == 4 && type.getElementType().isF32() &&
+               llvm::StringRef(name).starts_with("past_key_values")) {
+        // Empty caches: batch 1, no past tokens.
+        array.dtype = KILN_DTYPE_FLOAT32;
+        array.shape = {1, type.isDynamicDim(1) ? 1 : type.getDimSize(1), 0,
+                       type.isDynamicDim(3) ? 1 : type.getDimSize(3)};
+        made = true;
+      }
+      if (!made) {
+        error = "cannot make the input '" + name +
+                "' from a text: a decoder's inputs are input_ids, "
+                "attention_mask, position_ids (integers [batch, sequence]) "
+                "and past_key_values.* (f32 [batch, heads, past, head]); "
+                "give samples with --calibration DIR instead";
+        return false;
+      }
+      sample.inputs.emplace_back(name, std::move(array));
+    }
+    samples.push_back(std::move(sample));
+  }
+  return true;
+}
+
+namespace {
+
+/// The running statistics of one tapped operand.
+struct TapStats {
+  int64_t k = 0, rows = 0;
+  std::vector<float> absMax;
+  std::vector<double> absSum;
+  std::vector<float> samples; // rows of k
+};
+
+/// The weight products of `main` in walk order.
+SmallVector<onnx::MatMulOp> weightProducts(func::FuncOp main) {
+  SmallVector<onnx::MatMulOp> products;
+  main.walk([&](onnx::MatMulOp op) {
+    if (quant::isWeightProduct(op))
+      products.push_back(op);
+  });
+  return products;
+}
+
+} // namespace
+
+LogicalResult
+mlir::kiln::calibrate(ModuleOp module,
+                      const std::vector<CalibrationSample> &samples,
+                      const CompileForCalibration &compile, int64_t sampleRows,
+                      int32_t threads, std::string &error) {
+  if (samples.empty()) {
+    error = "the calibration set is empty";
+    return failure();
+  }
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  SmallVector<onnx::MatMulOp> products = weightProducts(main);
+  if (products.empty())
+    return success(); // Nothing to calibrate: the passes warn.
+
+  // The distinct left operands (q, k and v share one), in order.
+  SmallVector<Value> taps;
+  SmallVector<unsigned> tapOf;
+  for (onnx::MatMulOp op : products) {
+    auto *it = llvm::find(taps, op.getA());
+    tapOf.push_back(unsigned(it - taps.begin()));
+    if (it == taps.end())
+      taps.push_back(op.getA());
+  }
+
+  // The model with the taps as extra outputs.
+  OwningOpRef<ModuleOp> tapped = module.clone();
+  auto tappedMain = tapped->lookupSymbol<func::FuncOp>("main");
+  SmallVector<onnx::MatMulOp> tappedProducts = weightProducts(tappedMain);
+  auto ret = cast<func::ReturnOp>(tappedMain.getBody().back().getTerminator());
+  unsigned modelOutputs = ret.getNumOperands();
+  SmallVector<bool> added(taps.size(), false);
+  SmallVector<Value> tapValues(taps.size());
+  for (auto [i, op] : llvm::enumerate(tappedProducts))
+    tapValues[tapOf[i]] = op.getA();
+  for (auto [t, value] : llvm::enumerate(tapValues)) {
+    Builder b(value.getContext());
+    tappedMain.insertResult(
+        modelOutputs + t, value.getType(),
+        b.getDictionaryAttr(b.getNamedAttr(
+            "onnx.name",
+            b.getStringAttr("kiln_calibration_" + std::to_string(t)))));
+    ret->insertOperands(ret.getNumOperands(), value);
+  }
+
+  llvm::SmallString<128> path;
+  if (std::error_code code = llvm::sys::fs::createTemporaryFile(
+          "kiln-calibration", "kiln", path)) {
+    error = "cannot create the calibration package: " + code.message();
+    return failure();
+  }
+  llvm::FileRemover remover(path);
+  if (failed(compile(*tapped, path.str().str()))) {
+    error = "the floating-point model for calibration did not compile";
+    return failure();
+  }
+
+  std::vector<TapStats> stats(taps.size());
+  int64_t rowsPerSample =
+      (sampleRows + int64_t(samples.size()) - 1) / int64_t(samples.size());
+  bool progress = llvm::errs().is_displayed();
+  try {
+    ::kiln::Model model = ::kiln::Model::load(path.str().str());
+    ::kiln::Session session(model, threads);
+    for (auto [index, sample] : llvm::enumerate(samples)) {
+      if (progress)
+        llvm::errs() << "\rkiln: calibrating: sample " << index + 1 << " of "
+                     << samples.size();
+      std::vector<kiln_tensor_t> inputs;
+      for (size_t i = 0; i < model.inputCount(); ++i) {
+        kiln_tensor_info_t info = model.input(i);
+        auto it = llvm::find_if(sample.inputs, [&](const auto &entry) {
+          return entry.first == info.name;
+        });
+        if (it == sample.inputs.end()) {
+          error = sample.origin + ": no input '" + info.name +
+                  "', which the model takes";
+          return failure();
+        }
+        if (it->second.dtype != info.dtype) {
+          error = sample.origin + ": input '" + info.name + "' is " +
+                  std::string(kiln_dtype_name(it->second.dtype)) +
+                  ", the model takes " + kiln_dtype_name(info.dtype);
+          return failure();
+        }
+        inputs.push_back({info.name, it->second.dtype,
+                          int32_t(it->second.shape.size()),
+                          it->second.shape.data(),
+                          const_cast<uint8_t *>(it->second.data.data()),
+                          it->second.data.size()});
+      }
+      for (const auto &[name, array] : sample.inputs)
+        if (llvm::none_of(inputs, [&](const kiln_tensor_t &input) {
+              return name == input.name;
+            })) {
+          error =
+              sample.origin + ": '" + name + "' is not an input of the model";
+          return failure();
+        }
+      std::vector<kiln_tensor_t> outputs(model.outputCount(), kiln_tensor_t{});
+      try {
+        session.run(inputs, outputs);
+      } catch (const ::kiln::Error &failed) {
+        error = sample.origin + ": " + failed.what();
+        return failure();
+      }
+      for (auto [t, tap] : llvm::enumerate(stats)) {
+        const kiln_tensor_t &out = outputs[modelOutputs + t];
+        int64_t k = out.rank ? out.shape[out.rank - 1] : 1;
+        int64_t rows = k ? int64_t(out.byte_size / 4) / k : 0;
+        const float *data = static_cast<const float *>(out.data);
+        if (tap.k == 0) {
+          tap.k = k;
+          tap.absMax.assign(k, 0.0f);
+          tap.absSum.assign(k, 0.0);
+        }
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < k; ++c) {
+            float value = std::fabs(data[r * k + c]);
+            tap.absMax[c] = std::max(tap.absMax[c], value);
+            tap.absSum[c] += value;
+          }
+        tap.rows += rows;
+        // Rows spread evenly over the sample, its first included: a
+        // decoder's first position (the attention sink) has outlier
+        // activations that the clipping search must see.
+        int64_t kept = std::min(rows, rowsPerSample);
+        for (int64_t i = 0; i < kept; ++i) {
+          int64_t r = i * rows / kept;
+          tap.samples.insert(tap.samples.end(), data + r * k,
+                             data + (r + 1) * k);
+        }
+      }
+    }
+  } catch (const ::kiln::Error &failed) {
+    error = std::string("calibration: ") + failed.what();
+    return failure();
+  }
+  if (progress)
+    llvm::errs() << "\n";
+
+  Builder b(module.getContext());
+  SmallVector<DictionaryAttr> attrs;
+  for (TapStats &tap : stats) {
+    std::vector<float> mean(tap.k);
+    for (int64_t c = 0; c < tap.k; ++c)
+      mean[c] = tap.rows ? float(tap.absSum[c] / double(tap.rows)) : 0.0f;
+    auto vector = RankedTensorType::get({tap.k}, b.getF32Type());
+    auto rows = RankedTensorType::get(
+        {int64_t(tap.samples.size()) / std::max<int64_t>(tap.k, 1), tap.k},
+        b.getF32Type());
+    attrs.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("abs_max",
+                        DenseElementsAttr::get(vector, ArrayRef(tap.absMax))),
+         b.getNamedAttr("abs_mean",
+                        DenseElementsAttr::get(vector, ArrayRef(mean))),
+         b.getNamedAttr("samples",
+                        DenseElementsAttr::get(rows, ArrayRef(tap.samples)))}));
+  }
+  for (auto [i, op] : llvm::enumerate(products))
+    op->setAttr(kActivationStatsAttrName, attrs[tapOf[i]]);
+  return success();
+}
+
+namespace {
+
+constexpr char kCacheMagic[8] = {'K', 'I', 'L', 'N', 'C', 'A', 'L', '1'};
+
+/// The weight products of `module`'s main function with their node names;
+/// fails when two share a name (the cache could not tell them apart).
+bool namedProducts(ModuleOp module,
+                   SmallVectorImpl<std::pair<std::string, onnx::MatMulOp>> &out,
+                   std::string &error) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  for (onnx::MatMulOp op : weightProducts(main)) {
+    std::string name = quant::nodeName(op).str();
+    if (llvm::any_of(out, [&](auto &entry) { return entry.first == name; })) {
+      error = "two products are named '" + name +
+              "': their statistics cannot be cached by name";
+      return false;
+    }
+    out.emplace_back(name, op);
+  }
+  return true;
+}
+
+} // namespace
+
+bool mlir::kiln::saveCalibration(ModuleOp module, const std::string &path,
+                                 std::string &error) {
+  SmallVector<std::pair<std::string, onnx::MatMulOp>> products;
+  if (!namedProducts(module, products, error))
+    return false;
+  std::string bytes(kCacheMagic, sizeof kCacheMagic);
+  auto put = [&](const void *data, size_t size) {
+    bytes.append(static_cast<const char *>(data), size);
+  };
+  uint64_t count = products.size();
+  put(&count, 8);
+  for (auto &[name, op] : products) {
+    auto stats = op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);
+    if (!stats) {
+      error = "product '" + name + "' has no statistics to save";
+      return false;
+    }
+    uint64_t length = name.size();
+    put(&length, 8);
+    put(name.data(), name.size());
+    for (StringRef key : {"abs_max", "abs_mean", "samples"}) {
+      auto elements = cast<DenseElementsAttr>(stats.get(key));
+      auto type = cast<RankedTensorType>(elements.getType());
+      uint64_t rows = type.getRank() == 2 ? type.getDimSize(0) : 1;
+      uint64_t k = type.getShape().back();
+      put(&rows, 8);
+      put(&k, 8);
+      std::vector<float> values(elements.getValues<float>().begin(),
+                                elements.getValues<float>().end());
+      put(values.data(), values.size() * 4);
+    }
+  }
+  std::error_code code;
+  llvm::raw_fd_ostream out(path, code);
+  if (code) {
+    error = path + ": cannot write the calibration cache: " + code.message();
+    return false;
+  }
+  out << bytes;
+  return true;
+}
+
+bool mlir::kiln::loadCalibration(ModuleOp module, const std::string &path,
+                                 std::string &error) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer) {
+    error = path + ": cannot read the calibration cache";
+    return false;
+  }
+  StringRef bytes = (*buffer)->getBuffer();
+  size_t at = 0;
+  auto fail = [&](const std::string &why) {
+    error = path + ": " + why;
+    return false;
+  };
+  auto take = [&](void *out, size_t size) {
+    if (bytes.size() - at < size)
+      return false;
+    std::memcpy(out, bytes.data() + at, size);
+    at += size;
+    return true;
+  };
+  char magic[8];
+  uint64_t count;
+  if (!take(magic, 8) || std::memcmp(magic, kCacheMagic, 8) || !take(&count, 8))
+    return fail("not a Kiln calibration cache");
+  SmallVector<std::pair<std::string, onnx::MatMulOp>> products;
+  if (!namedProducts(module, products, error))
+    return false;
+  Builder b(module.getContext());
+  llvm::StringMap<DictionaryAttr> entries;
+  for (uint64_t e = 0; e < count; ++e) {
+    uint64_t length;
+    if (!take(&length, 8) || length > bytes.size() - at)
+      return fail("the calibration cache is truncated");
+    std::string name(bytes.data() + at, length);
+    at += length;
+    SmallVector<NamedAttribute> fields;
+    for (StringRef key : {"abs_max", "abs_mean", "samples"}) {
+      uint64_t rows, k;
+      if (!take(&rows, 8) || !take(&k, 8) || k == 0 ||
+          rows > (bytes.size() - at) / 4 / k)
+        return fail("the calibration cache is truncated");
+      std::vector<float> values(rows * k);
+      take(values.data(), values.size() * 4);
+      SmallVector<int64_t> shape;
+      if (key == "samples")
+        shape.push_back(int64_t(rows));
+      shape.push_back(int64_t(k));
+      fields.push_back(b.getNamedAttr(
+          key,
+          DenseElementsAttr::get(RankedTensorType::get(shape, b.getF32Type()),
+                                 ArrayRef(values))));
+    }
+    entries[name] = b.getDictionaryAttr(fields);
+  }
+  for (auto &[name, op] : products) {
+    auto it = entries.find(name);
+    int64_t k = cast<RankedTensorType>(op.getB().getType()).getDimSize(0);
+    if (it == entries.end())
+      return fail("no statistics for product '" + name +
+                  "': the cache is another model's");
+    auto absMax = cast<DenseElementsAttr>(it->second.get("abs_max"));
+    if (absMax.getNumElements() != k)
+      return fail("product '" + name + "' has " + std::to_string(k) +
+                  " input channels, the cache " +
+                  std::to_string(absMax.getNumElements()) +
+                  ": the cache is another model's");
+    op->setAttr(kActivationStatsAttrName, it->second);
+  }
+  return true;
+}

@@ -1,0 +1,321 @@
+//===- Awq.cpp - kiln-quant-awq -------------------------------------------===//
+//
+// Activation-aware weight quantization's searches, on the calibration rows
+// each product carries: scales that protect the channels whose
+// activations are large (folded into the producer of the input), then a
+// clipping range per group. The weights stay f32 here, scaled and clamped;
+// kiln-quant-weights then quantizes them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/quant/GroupQuantization.h"
+#include "passes/quant/HostMath.h"
+#include "passes/quant/Passes.h"
+#include "passes/quant/WeightProducts.h"
+
+#include "dialects/kiln/KilnAttributes.h"
+#include "dialects/onnx/OnnxConstants.h"
+
+#include "llvm/Support/Parallel.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_QUANTAWQPASS
+#include "passes/quant/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// Products sharing one input, with that input's calibration rows.
+struct ProductGroup {
+  Value input;
+  SmallVector<onnx::MatMulOp> products;
+  int64_t k = 0, rows = 0;
+  std::vector<float> samples; // [rows, k]
+  std::vector<float> mean;    // [k]
+};
+
+std::vector<float> floatsOf(Attribute attr) {
+  auto elements = cast<DenseElementsAttr>(attr);
+  auto values = elements.getValues<float>();
+  return std::vector<float>(values.begin(), values.end());
+}
+
+/// The weight of `op` as floats [K, N].
+std::vector<float> weightOf(onnx::MatMulOp op) {
+  return *onnx::getConstantFloats(op.getB());
+}
+
+/// An f32 constant: a weight-sized one as a blob, a small one inline (as
+/// the importer keeps them), which is what a reader of the IR can check.
+Value floatConstant(OpBuilder &builder, Location loc, RankedTensorType type,
+                    ArrayRef<float> values, StringRef name) {
+  if (type.getNumElements() > 64)
+    return onnx::createFloatConstant(builder, loc, type, values, name);
+  return onnx::createConstant(builder, loc,
+                              DenseElementsAttr::get(type, values));
+}
+
+/// Replaces `op`'s weight by `values` (same type).
+void setWeight(onnx::MatMulOp op, ArrayRef<float> values) {
+  OpBuilder builder(op);
+  auto type = cast<RankedTensorType>(op.getB().getType());
+  op.getBMutable().assign(floatConstant(builder, op.getB().getLoc(), type,
+                                        values,
+                                        (quant::nodeName(op) + "_awq").str()));
+}
+
+/// The output error of `weights` [K, N] (quantized in groups) against
+/// `reference` = rows * original, for `rows` [T, K].
+double quantizedError(const std::vector<float> &rows, int64_t t, int64_t k,
+                      const std::vector<float> &weights, int64_t n,
+                      int64_t groupSize, const std::vector<float> &reference) {
+  std::vector<float> quantized =
+      quant::dequantize(quant::quantizeGroups(weights, k, n, groupSize));
+  std::vector<float> out(t * n);
+  quant::multiply(rows.data(), quantized.data(), out.data(), t, k, n);
+  return quant::squaredDistance(out.data(), reference.data(), t * n);
+}
+
+struct QuantAwqPass : kiln::impl::QuantAwqPassBase<QuantAwqPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  /// The scale of `group` that AWQ's search picks (all ones for a = 0).
+  std::vector<float> searchScales(ProductGroup &group);
+  /// Divides the input of `group` by `scales`, in its producer or by an
+  /// explicit Mul.
+  void foldIntoProducer(ProductGroup &group, ArrayRef<float> scales);
+  /// Clamps each group of `op`'s weight to the range that quantizes best
+  /// for `rows` [T, K] (the input as the weight now sees it).
+  void clipWeight(onnx::MatMulOp op, const std::vector<float> &rows, int64_t t);
+};
+
+std::vector<float> QuantAwqPass::searchScales(ProductGroup &group) {
+  int64_t t = group.rows, k = group.k;
+  std::vector<std::vector<float>> weights, references;
+  std::vector<int64_t> widths;
+  for (onnx::MatMulOp op : group.products) {
+    weights.push_back(weightOf(op));
+    int64_t n = cast<RankedTensorType>(op.getB().getType()).getDimSize(1);
+    widths.push_back(n);
+    references.emplace_back(t * n);
+    quant::multiply(group.samples.data(), weights.back().data(),
+                    references.back().data(), t, k, n);
+  }
+  auto scalesFor = [&](double alpha) {
+    std::vector<float> s(k);
+    float low = std::numeric_limits<float>::max(), high = 0;
+    for (int64_t c = 0; c < k; ++c) {
+      s[c] = std::max(float(std::pow(double(group.mean[c]), alpha)), 1e-4f);
+      low = std::min(low, s[c]);
+      high = std::max(high, s[c]);
+    }
+    float norm = std::sqrt(low * high);
+    for (float &value : s)
+      value /= norm;
+    return s;
+  };
+  std::vector<double> errors(grid);
+  llvm::parallelFor(0, size_t(grid), [&](size_t a) {
+    std::vector<float> s = scalesFor(double(a) / double(grid));
+    std::vector<float> rows(group.samples);
+    for (int64_t r = 0; r < t; ++r)
+      for (int64_t c = 0; c < k; ++c)
+        rows[r * k + c] /= s[c];
+    double error = 0;
+    for (size_t i = 0; i < weights.size(); ++i) {
+      std::vector<float> scaled(weights[i]);
+      for (int64_t c = 0; c < k; ++c)
+        for (int64_t j = 0; j < widths[i]; ++j)
+          scaled[c * widths[i] + j] *= s[c];
+      error += quantizedError(rows, t, k, scaled, widths[i], groupSize,
+                              references[i]);
+    }
+    errors[a] = error;
+  });
+  size_t best = std::min_element(errors.begin(), errors.end()) - errors.begin();
+  return scalesFor(double(best) / double(grid));
+}
+
+void QuantAwqPass::foldIntoProducer(ProductGroup &group,
+                                    ArrayRef<float> scales) {
+  int64_t k = group.k;
+  Value input = group.input;
+  bool onlyGroup = llvm::all_of(input.getUsers(), [&](Operation *user) {
+    return llvm::is_contained(group.products, user);
+  });
+  auto mul = input.getDefiningOp<onnx::MulOp>();
+  if (mul && onlyGroup) {
+    for (OpOperand &operand : mul->getOpOperands()) {
+      auto type = cast<RankedTensorType>(operand.get().getType());
+      // A normalization's scale: a constant along the channels only.
+      bool perChannel = type.hasStaticShape() && type.getNumElements() == k &&
+                        type.getRank() >= 1 && type.getShape().back() == k;
+      if (perChannel && operand.get().getDefiningOp<onnx::ConstantOp>()) {
+        std::optional<std::vector<float>> values =
+            onnx::getConstantFloats(operand.get());
+        if (!values)
+          continue;
+        for (int64_t c = 0; c < k; ++c)
+          (*values)[c] /= scales[c];
+        OpBuilder builder(mul);
+        operand.set(floatConstant(builder, mul.getLoc(), type, *values,
+                                  "awq_folded_scale"));
+        return;
+      }
+      // A product of a weight product's output: its columns.
+      auto producer = operand.get().getDefiningOp<onnx::MatMulOp>();
+      if (producer && quant::isWeightProduct(producer) &&
+          operand.get().hasOneUse() &&
+          cast<RankedTensorType>(producer.getB().getType()).getDimSize(1) ==
+              k &&
+          cast<RankedTensorType>(operand.get().getType()) ==
+              cast<RankedTensorType>(mul.getType())) {
+        std::vector<float> weight = weightOf(producer);
+        int64_t rows = int64_t(weight.size()) / k;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < k; ++c)
+            weight[r * k + c] /= scales[c];
+        setWeight(producer, weight);
+        return;
+      }
+    }
+  }
+  // Nothing absorbs it: the input times 1/s, once for the group.
+  OpBuilder builder(group.products.front());
+  std::vector<float> inverse(k);
+  for (int64_t c = 0; c < k; ++c)
+    inverse[c] = 1.0f / scales[c];
+  Location loc = group.products.front().getLoc();
+  Value factor = floatConstant(builder, loc,
+                               RankedTensorType::get({k}, builder.getF32Type()),
+                               inverse, "awq_input_scale");
+  Value scaled =
+      builder.create<onnx::MulOp>(loc, input.getType(), input, factor);
+  for (onnx::MatMulOp op : group.products)
+    op.getAMutable().assign(scaled);
+}
+
+void QuantAwqPass::clipWeight(onnx::MatMulOp op, const std::vector<float> &rows,
+                              int64_t t) {
+  auto type = cast<RankedTensorType>(op.getB().getType());
+  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+  std::vector<float> weight = weightOf(op);
+  int64_t groups = k / groupSize, size = groupSize;
+  // A group's output error over the rows is d^T H d for the change d of
+  // its weights, H = X_g^T X_g the Gram matrix of the group's channels:
+  // computed once, shared by every output channel and candidate.
+  std::vector<float> gram(groups * size * size, 0.0f);
+  llvm::parallelFor(0, size_t(groups), [&](size_t g) {
+    float *h = gram.data() + g * size * size;
+    for (int64_t r = 0; r < t; ++r) {
+      const float *x = rows.data() + r * k + g * size;
+      for (int64_t i = 0; i < size; ++i)
+        for (int64_t j = 0; j < size; ++j)
+          h[i * size + j] += x[i] * x[j];
+    }
+  });
+  llvm::parallelFor(0, size_t(n), [&](size_t column) {
+    int64_t j = int64_t(column);
+    std::vector<float> original(size), candidate(size), quantized(size),
+        change(size), product(size), best(size);
+    for (int64_t g = 0; g < groups; ++g) {
+      const float *h = gram.data() + g * size * size;
+      float top = 0;
+      for (int64_t i = 0; i < size; ++i) {
+        original[i] = weight[(g * size + i) * n + j];
+        top = std::max(top, std::fabs(original[i]));
+      }
+      double bestError = std::numeric_limits<double>::max();
+      for (int step = 0; step < 10; ++step) {
+        float bound = top * (1.0f - float(step) / 20.0f);
+        for (int64_t i = 0; i < size; ++i)
+          candidate[i] = std::clamp(original[i], -bound, bound);
+        quant::fakeQuantizeGroup(candidate.data(), size, 1, 4,
+                                 quantized.data());
+        for (int64_t i = 0; i < size; ++i)
+          change[i] = quantized[i] - original[i];
+        // H d, along H's rows (H is symmetric), then d . H d.
+        std::fill(product.begin(), product.end(), 0.0f);
+        for (int64_t a = 0; a < size; ++a)
+          for (int64_t i = 0; i < size; ++i)
+            product[i] += h[a * size + i] * change[a];
+        double error = 0;
+        for (int64_t i = 0; i < size; ++i)
+          error += double(change[i]) * product[i];
+        if (error < bestError) {
+          bestError = error;
+          best = candidate;
+        }
+      }
+      for (int64_t i = 0; i < size; ++i)
+        weight[(g * size + i) * n + j] = best[i];
+    }
+  });
+  setWeight(op, weight);
+}
+
+void QuantAwqPass::runOnOperation() {
+  if (groupSize < 1 || grid < 1) {
+    getOperation().emitError("group-size and grid must be positive");
+    return signalPassFailure();
+  }
+  // The products with statistics, grouped by their input, in order.
+  SmallVector<ProductGroup> groups;
+  getOperation().walk([&](onnx::MatMulOp op) {
+    auto stats = op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);
+    if (!stats || !quant::isWeightProduct(op) ||
+        llvm::is_contained(exclude, quant::nodeName(op).str()))
+      return;
+    auto *group = llvm::find_if(
+        groups, [&](ProductGroup &g) { return g.input == op.getA(); });
+    if (group == groups.end()) {
+      ProductGroup fresh;
+      fresh.input = op.getA();
+      fresh.samples = floatsOf(stats.get("samples"));
+      fresh.mean = floatsOf(stats.get("abs_mean"));
+      fresh.k = int64_t(fresh.mean.size());
+      fresh.rows = fresh.k ? int64_t(fresh.samples.size()) / fresh.k : 0;
+      groups.push_back(std::move(fresh));
+      group = groups.end() - 1;
+    }
+    group->products.push_back(op);
+  });
+
+  for (ProductGroup &group : groups) {
+    // kiln-quant-weights reports the group sizes that do not divide.
+    if (group.k % groupSize || group.rows == 0)
+      continue;
+    std::vector<float> scales = searchScales(group);
+    bool identity = llvm::all_of(scales, [](float s) { return s == 1.0f; });
+    if (!identity) {
+      for (onnx::MatMulOp op : group.products) {
+        std::vector<float> weight = weightOf(op);
+        int64_t n = int64_t(weight.size()) / group.k;
+        for (int64_t c = 0; c < group.k; ++c)
+          for (int64_t j = 0; j < n; ++j)
+            weight[c * n + j] *= scales[c];
+        setWeight(op, weight);
+      }
+      foldIntoProducer(group, scales);
+      for (int64_t r = 0; r < group.rows; ++r)
+        for (int64_t c = 0; c < group.k; ++c)
+          group.samples[r * group.k + c] /= scales[c];
+    }
+    if (clip)
+      for (onnx::MatMulOp op : group.products)
+        clipWeight(op, group.samples, group.rows);
+  }
+  getOperation().walk(
+      [](Operation *op) { op->removeAttr(kActivationStatsAttrName); });
+}
+
+} // namespace
