@@ -387,6 +387,47 @@ def check_perplexity(kiln, packages, gguf_path, model, limit, window, stride):
             f"{package}: perplexity {actual}, the reference's {expected}"
     print(f"perplexity over {scored} tokens of GPL-3 (window {window}, "
           f"stride {stride}): {actual:.4f}, the reference's {expected:.4f}")
+    return expected
+
+
+def check_quantized(kiln, onnx_path, gguf_path, work, limit, window,
+                    reference):
+    """W4A16 through the session cache, calibrated on another text (AWQ)
+    and by round to nearest: each compiles, generates, and keeps perplexity
+    within 5% of the float reference's; the statistics cache serves the
+    second AWQ compile."""
+    capacity = (window + 15) // 16 * 16
+    cache = os.path.join(work, "calibration.cal")
+    if os.path.exists(cache):
+        os.remove(cache)
+    results = {}
+    for method, extra in (("awq", ["--calibration-text",
+                                   "/usr/share/common-licenses/GPL-2",
+                                   "--tokenizer", gguf_path,
+                                   "--calibration-window=64",
+                                   "--calibration-samples=4",
+                                   f"--calibration-cache={cache}"]),
+                          ("awq-cached", [f"--calibration-cache={cache}"]),
+                          ("rtn", ["--quantize-method=rtn"])):
+        package = os.path.join(work, f"w4a16-{method}.kiln")
+        subprocess.run([kiln, "compile", onnx_path, "--kv-cache=session",
+                        f"--max-context={capacity}", "--quantize=w4a16",
+                        "--group-size=32", *extra, "-o", package], check=True)
+        subprocess.run([kiln, "generate", package, "--prompt-ids", "5,6,7",
+                        "--max-tokens", "4", "--ids", "--ignore-eos"],
+                       check=True, capture_output=True)
+        out = subprocess.run(
+            [kiln, "perplexity", package, "--tokenizer", gguf_path, "--text",
+             GPL3, f"--limit={limit}", f"--window={window}",
+             f"--stride={window // 2}"],
+            check=True, capture_output=True, text=True).stdout
+        results[method] = float(out.split()[1])
+        assert abs(results[method] - reference) <= 0.05 * reference, \
+            f"W4A16 {method}: perplexity {results[method]}, FP32 {reference}"
+    assert results["awq"] == results["awq-cached"], results
+    print("W4A16 perplexity: " + ", ".join(
+        f"{m} {p:.4f}" for m, p in results.items()) +
+        f" (FP32 {reference:.4f})")
 
 
 def relative_error(actual, expected):
@@ -467,9 +508,12 @@ def main():
                         args.window)
     session = os.path.join(args.work, "session.kiln")
     check_prefill(kiln, session, model, prompt_ids, args.tolerance, args.work)
-    check_perplexity(kiln, packages + [session],
-                     path, model, args.perplexity_tokens, args.window,
-                     args.window // 2)
+    reference = check_perplexity(kiln, packages + [session],
+                                 path, model, args.perplexity_tokens,
+                                 args.window, args.window // 2)
+    if not args.gguf:
+        check_quantized(kiln, onnx_path, path, args.work,
+                        args.perplexity_tokens, args.window, reference)
     return 0
 
 
