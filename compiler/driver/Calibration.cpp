@@ -210,7 +210,6 @@ mlir::kiln::calibrate(ModuleOp module,
   SmallVector<onnx::MatMulOp> tappedProducts = weightProducts(tappedMain);
   auto ret = cast<func::ReturnOp>(tappedMain.getBody().back().getTerminator());
   unsigned modelOutputs = ret.getNumOperands();
-  SmallVector<bool> added(taps.size(), false);
   SmallVector<Value> tapValues(taps.size());
   for (auto [i, op] : llvm::enumerate(tappedProducts))
     tapValues[tapOf[i]] = op.getA();
