@@ -35,6 +35,9 @@ namespace {
 struct ProductGroup {
   Value input;
   SmallVector<onnx::MatMulOp> products;
+  /// Each product's weight [K, N], read once, scaled and clamped in place,
+  /// written back once.
+  std::vector<std::vector<float>> weights;
   int64_t k = 0, rows = 0;
   std::vector<float> samples; // [rows, k]
   std::vector<float> mean;    // [k]
@@ -89,25 +92,26 @@ struct QuantAwqPass : kiln::impl::QuantAwqPassBase<QuantAwqPass> {
 
 private:
   /// The scale of `group` that AWQ's search picks (all ones for a = 0).
-  std::vector<float> searchScales(ProductGroup &group);
+  std::vector<float> searchScales(const ProductGroup &group);
   /// Divides the input of `group` by `scales`, in its producer or by an
   /// explicit Mul.
   void foldIntoProducer(ProductGroup &group, ArrayRef<float> scales);
-  /// Clamps each group of `op`'s weight to the range that quantizes best
+  /// Clamps each group of `weight` [K, N] to the range that quantizes best
   /// for `rows` [T, K] (the input as the weight now sees it).
-  void clipWeight(onnx::MatMulOp op, const std::vector<float> &rows, int64_t t);
+  void clipWeight(std::vector<float> &weight, int64_t n,
+                  const std::vector<float> &rows, int64_t t);
 };
 
-std::vector<float> QuantAwqPass::searchScales(ProductGroup &group) {
+std::vector<float> QuantAwqPass::searchScales(const ProductGroup &group) {
   int64_t t = group.rows, k = group.k;
-  std::vector<std::vector<float>> weights, references;
+  const std::vector<std::vector<float>> &weights = group.weights;
+  std::vector<std::vector<float>> references;
   std::vector<int64_t> widths;
-  for (onnx::MatMulOp op : group.products) {
-    weights.push_back(weightOf(op));
-    int64_t n = cast<RankedTensorType>(op.getB().getType()).getDimSize(1);
+  for (const std::vector<float> &weight : weights) {
+    int64_t n = int64_t(weight.size()) / k;
     widths.push_back(n);
     references.emplace_back(t * n);
-    quant::multiply(group.samples.data(), weights.back().data(),
+    quant::multiply(group.samples.data(), weight.data(),
                     references.back().data(), t, k, n);
   }
   auto scalesFor = [&](double alpha) {
@@ -204,11 +208,9 @@ void QuantAwqPass::foldIntoProducer(ProductGroup &group,
     op.getAMutable().assign(scaled);
 }
 
-void QuantAwqPass::clipWeight(onnx::MatMulOp op, const std::vector<float> &rows,
-                              int64_t t) {
-  auto type = cast<RankedTensorType>(op.getB().getType());
-  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
-  std::vector<float> weight = weightOf(op);
+void QuantAwqPass::clipWeight(std::vector<float> &weight, int64_t n,
+                              const std::vector<float> &rows, int64_t t) {
+  int64_t k = int64_t(weight.size()) / n;
   int64_t groups = k / groupSize, size = groupSize;
   // A group's output error over the rows is d^T H d for the change d of
   // its weights, H = X_g^T X_g the Gram matrix of the group's channels:
@@ -260,7 +262,6 @@ void QuantAwqPass::clipWeight(onnx::MatMulOp op, const std::vector<float> &rows,
         weight[(g * size + i) * n + j] = best[i];
     }
   });
-  setWeight(op, weight);
 }
 
 void QuantAwqPass::runOnOperation() {
@@ -294,25 +295,32 @@ void QuantAwqPass::runOnOperation() {
     // kiln-quant-weights reports the group sizes that do not divide.
     if (group.k % groupSize || group.rows == 0)
       continue;
+    // The weights as they are now: an earlier group's fold may have
+    // scaled this one's columns.
+    for (onnx::MatMulOp op : group.products)
+      group.weights.push_back(weightOf(op));
     std::vector<float> scales = searchScales(group);
     bool identity = llvm::all_of(scales, [](float s) { return s == 1.0f; });
     if (!identity) {
-      for (onnx::MatMulOp op : group.products) {
-        std::vector<float> weight = weightOf(op);
+      for (std::vector<float> &weight : group.weights) {
         int64_t n = int64_t(weight.size()) / group.k;
         for (int64_t c = 0; c < group.k; ++c)
           for (int64_t j = 0; j < n; ++j)
             weight[c * n + j] *= scales[c];
-        setWeight(op, weight);
       }
       foldIntoProducer(group, scales);
       for (int64_t r = 0; r < group.rows; ++r)
         for (int64_t c = 0; c < group.k; ++c)
           group.samples[r * group.k + c] /= scales[c];
     }
-    if (clip)
-      for (onnx::MatMulOp op : group.products)
-        clipWeight(op, group.samples, group.rows);
+    for (auto [op, weight] : llvm::zip(group.products, group.weights)) {
+      if (clip)
+        clipWeight(weight, int64_t(weight.size()) / group.k, group.samples,
+                   group.rows);
+      if (clip || !identity)
+        setWeight(op, weight);
+    }
+    group.weights.clear();
   }
   getOperation().walk(
       [](Operation *op) { op->removeAttr(kActivationStatsAttrName); });

@@ -30,33 +30,51 @@ float quant::fromF16Bits(uint16_t bits) {
   return half.convertToFloat();
 }
 
-void quant::quantizeGroup(const float *values, int64_t count, int64_t stride,
-                          int bits, uint8_t *q, uint16_t &scaleBits,
-                          uint8_t &zeroPoint) {
+namespace {
+
+/// One group's f16 scale (bits and value) and zero point.
+struct GroupParameters {
+  uint16_t scaleBits;
+  float scale, zero, top;
+};
+
+GroupParameters parametersOf(const float *values, int64_t count, int64_t stride,
+                             int bits) {
   float top = float((1 << bits) - 1);
   float low = values[0], high = low;
   for (int64_t i = 1; i < count; ++i) {
     low = std::min(low, values[i * stride]);
     high = std::max(high, values[i * stride]);
   }
-  scaleBits = toF16Bits(std::max((high - low) / top, 1e-5f));
+  uint16_t scaleBits = toF16Bits(std::max((high - low) / top, 1e-5f));
   float scale = fromF16Bits(scaleBits);
-  float zero = std::clamp(std::nearbyint(-low / scale), 0.0f, top);
-  zeroPoint = uint8_t(zero);
+  return {scaleBits, scale, std::clamp(std::nearbyint(-low / scale), 0.0f, top),
+          top};
+}
+
+float quantized(float value, const GroupParameters &p) {
+  return std::clamp(std::nearbyint(value / p.scale) + p.zero, 0.0f, p.top);
+}
+
+} // namespace
+
+void quant::quantizeGroup(const float *values, int64_t count, int64_t stride,
+                          int bits, uint8_t *q, uint16_t &scaleBits,
+                          uint8_t &zeroPoint) {
+  GroupParameters p = parametersOf(values, count, stride, bits);
+  scaleBits = p.scaleBits;
+  zeroPoint = uint8_t(p.zero);
   for (int64_t i = 0; i < count; ++i)
-    q[i * stride] = uint8_t(std::clamp(
-        std::nearbyint(values[i * stride] / scale) + zero, 0.0f, top));
+    q[i * stride] = uint8_t(quantized(values[i * stride], p));
 }
 
 void quant::fakeQuantizeGroup(const float *values, int64_t count,
                               int64_t stride, int bits, float *out) {
-  std::vector<uint8_t> q((count - 1) * stride + 1);
-  uint16_t scaleBits;
-  uint8_t zero;
-  quantizeGroup(values, count, stride, bits, q.data(), scaleBits, zero);
-  float scale = fromF16Bits(scaleBits);
+  // No integers kept: the clipping search calls this per group, channel
+  // and candidate.
+  GroupParameters p = parametersOf(values, count, stride, bits);
   for (int64_t i = 0; i < count; ++i)
-    out[i * stride] = (float(q[i * stride]) - float(zero)) * scale;
+    out[i * stride] = (quantized(values[i * stride], p) - p.zero) * p.scale;
 }
 
 GroupQuantized quant::quantizeGroups(ArrayRef<float> weight, int64_t k,
