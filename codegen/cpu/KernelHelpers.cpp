@@ -126,7 +126,11 @@ Value mlir::kiln::paddingFloats(OpBuilder &b, Operation *anchor,
     auto tensorType = RankedTensorType::get({count}, element);
     b.create<memref::GlobalOp>(
         module.getLoc(), name, b.getStringAttr("private"), type,
-        DenseElementsAttr::get(tensorType, b.getFloatAttr(element, value)),
+        isa<IntegerType>(element)
+            ? DenseElementsAttr::get(tensorType,
+                                     b.getIntegerAttr(element, int64_t(value)))
+            : DenseElementsAttr::get(tensorType,
+                                     b.getFloatAttr(element, value)),
         /*constant=*/true, /*alignment=*/nullptr);
   }
   Location loc = anchor->getLoc();

@@ -99,7 +99,8 @@ Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);
 void storeVector(OpBuilder &b, Location loc, Value value, Value buffer,
                  Value index, Value mask = {});
 
-/// `count` copies of `value` of float type `element` (f32 unless given) as
+/// `count` copies of `value` of type `element` (f32 unless given; or an
+/// integer type) as
 /// a memref<?xelement>: a constant global of the module around `anchor`,
 /// shared by every kernel that reads padding from it.
 Value paddingFloats(OpBuilder &b, Operation *anchor, int64_t count,

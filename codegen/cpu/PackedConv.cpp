@@ -14,6 +14,12 @@
 // `vdpbf16ps` per vector (AVX512_BF16: kiln.bf16_dot) or, without it, the pair
 // split into its two f32 halves by shifts and masks and two multiply-adds.
 //
+// 8-bit integers step over channel quads, as BF16 over pairs: one 32-bit
+// broadcast of a pixel's quad (each byte plus 128: vpdpbusd multiplies
+// unsigned bytes by signed ones) against the filter vectors of quads, one
+// `kiln.int8_dot` each into i32 accumulators; the epilogue subtracts the
+// filters' compensation for the 128s and scales to f32.
+//
 // A 4-bit filter is dequantized in registers: per group of channels, the
 // tile's scales and zero points are loaded once (as scale and
 // -scale * zero); per channel, one load of `lanes` bytes widens to two
@@ -67,7 +73,7 @@ class ConvEmitter : KernelEmitterBase {
 public:
   ConvEmitter(PackedConv2DOp op, int64_t vectorBits, bool bf16Dot, OpBuilder &b)
       : KernelEmitterBase(b, op.getLoc()), op(op), bf16(op.isBf16()),
-        bf16Dot(bf16Dot && bf16), int4(op.isInt4()) {
+        bf16Dot(bf16Dot && bf16), int4(op.isInt4()), int8(op.isInt8()) {
     auto in = cast<MemRefType>(op.getInput().getType()).getShape();
     auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
     auto out = cast<MemRefType>(op.getInit().getType()).getShape();
@@ -101,6 +107,8 @@ public:
             vectorsPerRow,
         1, 16);
     vectorType = VectorType::get({lanes}, b.getF32Type());
+    accumulatorType =
+        int8 ? VectorType::get({lanes}, b.getI32Type()) : vectorType;
     pairsType = VectorType::get({2 * lanes}, b.getBF16Type());
     wordsType = VectorType::get({lanes}, b.getI32Type());
   }
@@ -116,6 +124,11 @@ private:
                                  Value filterAt, ValueRange acc);
   SmallVector<Value> emitBf16Step(ArrayRef<PaddedSource> sources, Value c,
                                   Value filterAt, ValueRange acc);
+  SmallVector<Value> emitInt8Step(ArrayRef<PaddedSource> sources, Value c,
+                                  Value filterAt, ValueRange acc);
+  /// The f32 sums of an 8-bit tile's accumulator `acc`, vector `v` of
+  /// filter tile `filterTile`: (acc - compensation) * scale.
+  Value scaleInt8Sums(Value acc, Value filterTile, int64_t v);
   /// `acc` plus the products of channel `c` of each row's `source` and the
   /// f32 filter vectors `weights`.
   SmallVector<Value> multiplyRows(ArrayRef<PaddedSource> sources, Value c,
@@ -143,11 +156,11 @@ private:
   ConvShape s;
   /// The output pixels, batch * outH * outW.
   Value pixels;
-  bool bf16, bf16Dot, int4;
+  bool bf16, bf16Dot, int4, int8;
   int64_t lanes, vectorsPerRow, rowsPerTile;
-  /// Accumulators (f32), and for bf16 the filter vectors of pairs and the
-  /// same bits as i32 words.
-  VectorType vectorType, pairsType, wordsType;
+  /// f32 vectors, the accumulators (f32, or i32 for 8-bit integers), and
+  /// for bf16 the filter vectors of pairs and the same bits as i32 words.
+  VectorType vectorType, accumulatorType, pairsType, wordsType;
   /// The flat input as memref<?xf32> (or bf16), and the zeros padding
   /// reads.
   Value input, zeros;
@@ -160,13 +173,15 @@ LogicalResult ConvEmitter::emit() {
            << s.filterTile << " filters is an odd number of " << lanes
            << "-lane vectors";
   input = flattenBuffer(b, loc, op.getInput());
-  Type element = bf16 ? b.getBF16Type() : b.getF32Type();
+  Type element = bf16   ? b.getBF16Type()
+                 : int8 ? Type(b.getI8Type())
+                        : Type(b.getF32Type());
   input = b.create<memref::CastOp>(
       loc, MemRefType::get({ShapedType::kDynamic}, element), input);
   if (s.padded)
     zeros = paddingFloats(b, op, s.channels, element);
   filter = flattenBuffer(b, loc, op.getFilter());
-  if (int4)
+  if (int4 || int8)
     scales = flattenBuffer(b, loc, op.getFilterScales());
   bias = op.getBias();
   output = flattenBuffer(b, loc, op.getInit());
@@ -239,7 +254,13 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
 
   Value zero = b.create<arith::ConstantOp>(
       loc, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
-  SmallVector<Value> accumulators(rows * vectorsPerRow, zero);
+  Value accumulatorZero =
+      int8
+          ? b.create<arith::ConstantOp>(
+                loc, accumulatorType,
+                DenseElementsAttr::get(accumulatorType, b.getI32IntegerAttr(0)))
+          : zero;
+  SmallVector<Value> accumulators(rows * vectorsPerRow, accumulatorZero);
   // Filter elements per input channel: F0, or F0 / 2 bytes of nibbles.
   int64_t channelValues = int4 ? s.filterTile / 2 : s.filterTile;
   Value filterBase =
@@ -287,16 +308,19 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
                        .getResults());
           return;
         }
-        // bf16 steps over pairs, whose filter values sit two per filter.
-        int64_t steps = bf16 ? stepChannels / 2 : stepChannels;
-        int64_t stepValues = bf16 ? 2 * s.filterTile : s.filterTile;
+        // bf16 steps over pairs, 8-bit integers over quads, whose filter
+        // values sit two or four per filter.
+        int64_t perStep = bf16 ? 2 : int8 ? 4 : 1;
+        int64_t steps = stepChannels / perStep;
+        int64_t stepValues = perStep * s.filterTile;
         auto overChannels = b.create<scf::ForOp>(
             loc, index(0), index(steps), index(1), carried,
             [&](OpBuilder &, Location, Value c, ValueRange acc) {
               Value filterAt = add(tapFilter, mul(c, stepValues));
               b.create<scf::YieldOp>(
-                  loc, bf16 ? emitBf16Step(tapRows, c, filterAt, acc)
-                            : emitF32Step(tapRows, c, filterAt, acc));
+                  loc, bf16   ? emitBf16Step(tapRows, c, filterAt, acc)
+                       : int8 ? emitInt8Step(tapRows, c, filterAt, acc)
+                              : emitF32Step(tapRows, c, filterAt, acc));
             });
         b.create<scf::YieldOp>(loc, overChannels.getResults());
       });
@@ -315,8 +339,10 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
                                                 ValueRange{count});
     for (int64_t r = 0; r < rows; ++r) {
       Value at = add(mul(tilePixels[r], s.filters), firstFilter);
-      Value sum = b.create<arith::AddFOp>(
-          loc, overTaps.getResult(r * vectorsPerRow + v), biasVector);
+      Value sums = overTaps.getResult(r * vectorsPerRow + v);
+      if (int8)
+        sums = scaleInt8Sums(sums, filterTile, v);
+      Value sum = b.create<arith::AddFOp>(loc, sums, biasVector);
       if (op.getAccumulate()) {
         Value residual = b.create<vector::MaskedLoadOp>(
             loc, vectorType, output, ValueRange{at}, mask, zero);
@@ -483,6 +509,51 @@ SmallVector<Value> ConvEmitter::emitBf16Step(ArrayRef<PaddedSource> sources,
     }
   }
   return next;
+}
+
+SmallVector<Value> ConvEmitter::emitInt8Step(ArrayRef<PaddedSource> sources,
+                                             Value c, Value filterAt,
+                                             ValueRange acc) {
+  auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
+  SmallVector<Value> weights = loadFilterVectors(bytesType, filterAt);
+  // Signed bytes become the unsigned ones vpdpbusd takes: x + 128, which
+  // is x with its top bit flipped.
+  Value topBits = b.create<arith::ConstantOp>(
+      loc, b.getI32IntegerAttr(static_cast<int32_t>(0x80808080u)));
+  SmallVector<Value> next;
+  for (auto [r, source] : llvm::enumerate(sources)) {
+    Value quad = b.create<vector::LoadOp>(
+        loc, VectorType::get({4}, b.getI8Type()), source.buffer,
+        ValueRange{add(source.offset, mul(c, 4))});
+    Value word = b.create<vector::ExtractOp>(
+        loc,
+        b.create<vector::BitCastOp>(loc, VectorType::get({1}, b.getI32Type()),
+                                    quad),
+        ArrayRef<int64_t>{0});
+    word = b.create<arith::XOrIOp>(loc, word, topBits);
+    Value broadcast = b.create<vector::BitCastOp>(
+        loc, bytesType, b.create<vector::BroadcastOp>(loc, wordsType, word));
+    for (int64_t v = 0; v < vectorsPerRow; ++v)
+      next.push_back(b.create<Int8DotOp>(loc, accumulatorType,
+                                         acc[r * vectorsPerRow + v], broadcast,
+                                         weights[v]));
+  }
+  return next;
+}
+
+Value ConvEmitter::scaleInt8Sums(Value acc, Value filterTile, int64_t v) {
+  // [tiles, 2, F0]: the tile's scales, then its compensations.
+  Value at = add(mul(filterTile, 2 * s.filterTile), index(v * lanes));
+  Value scale =
+      b.create<vector::LoadOp>(loc, vectorType, scales, ValueRange{at});
+  Value compensation = b.create<vector::LoadOp>(
+      loc, vectorType, scales, ValueRange{add(at, index(s.filterTile))});
+  // Subtracted in i32, so that the 128s' large share of the sums cancels
+  // exactly before the conversion rounds.
+  Value sums = b.create<arith::SubIOp>(
+      loc, acc, b.create<arith::FPToSIOp>(loc, accumulatorType, compensation));
+  return b.create<arith::MulFOp>(
+      loc, b.create<arith::SIToFPOp>(loc, vectorType, sums), scale);
 }
 
 struct CpuLowerPackedConvPass

@@ -233,6 +233,27 @@ def CpuLowerBf16DotPass : Pass<"kiln-cpu-lower-bf16-dot"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def CpuLowerInt8DotPass : Pass<"kiln-cpu-lower-int8-dot"> {
+  let summary = "kiln.int8_dot as vpdpbusd, or widening arithmetic";
+  let description = [{
+    With `vnni` (CPUs with AVX512_VNNI or AVX-VNNI), rewrites each
+    `kiln.int8_dot` into an `llvm.call_intrinsic` of
+    `llvm.x86.avx512.vpdpbusd.{128,256,512}` (the byte vectors as i32
+    words, as the intrinsic takes them); without it, into the same sums in
+    generic vector arithmetic: both operands widened to i32 (zero- and
+    sign-extended), multiplied, and the four products of each lane added
+    by strided shuffles. It runs once the loops are branches, as
+    kiln-cpu-lower-bf16-dot does.
+  }];
+  let options = [
+    Option<"vnni", "vnni", "bool", "false",
+           "Whether the CPU has vpdpbusd (AVX512_VNNI or AVX-VNNI)">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def CpuTruncateToBf16Pass : Pass<"kiln-cpu-truncate-to-bf16"> {
   let summary = "f32 -> bf16 truncation as integer rounding";
   let description = [{

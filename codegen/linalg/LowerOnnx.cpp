@@ -41,7 +41,7 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
         checkArgReductionLowering, checkGeneratorLowering, checkLossLowering,
         checkResizeLowering, checkRearrangeLowering, checkConvTransposeLowering,
         checkReplicateLowering, checkNormalizationLowering,
-        checkScatterLowering, checkTopKLowering, checkDequantizeLowering}) {
+        checkScatterLowering, checkTopKLowering, checkQuantizationLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -56,7 +56,8 @@ struct LowerOnnxToLinalgPass
     // reported, with its node, before anything changes.
     bool lowerable = true;
     getOperation().walk([&](Operation *op) {
-      if (!isa<onnx::OnnxDialect>(op->getDialect()) && !isa<DequantizeOp>(op))
+      if (!isa<onnx::OnnxDialect>(op->getDialect()) &&
+          !isa<DequantizeOp, QuantizeOp>(op))
         return;
       if (std::optional<std::string> reason = reasonCannotLower(op)) {
         op->emitOpError() << "cannot be lowered to linalg for the CPU: "
@@ -86,12 +87,13 @@ struct LowerOnnxToLinalgPass
     populateNormalizationLowering(patterns);
     populateScatterLowering(patterns);
     populateTopKLowering(patterns);
-    populateDequantizeLowering(patterns);
+    populateQuantizationLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();
     WalkResult leftOver = getOperation().walk([](Operation *op) {
-      if (!isa<onnx::OnnxDialect>(op->getDialect()) && !isa<DequantizeOp>(op))
+      if (!isa<onnx::OnnxDialect>(op->getDialect()) &&
+          !isa<DequantizeOp, QuantizeOp>(op))
         return WalkResult::advance();
       op->emitOpError("was not lowered to linalg");
       return WalkResult::interrupt();

@@ -93,9 +93,10 @@ void populateScatterLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkTopKLowering(Operation *op);
 void populateTopKLowering(RewritePatternSet &patterns);
 
-/// kiln.dequantize (of constants, or of signed integers).
-std::optional<std::string> checkDequantizeLowering(Operation *op);
-void populateDequantizeLowering(RewritePatternSet &patterns);
+/// kiln.quantize (to signed integers) and kiln.dequantize (of constants,
+/// or of signed integers).
+std::optional<std::string> checkQuantizationLowering(Operation *op);
+void populateQuantizationLowering(RewritePatternSet &patterns);
 
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);

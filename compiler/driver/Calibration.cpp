@@ -168,11 +168,11 @@ struct TapStats {
   std::vector<float> samples; // rows of k
 };
 
-/// The weight products of `main` in walk order.
-SmallVector<onnx::MatMulOp> weightProducts(func::FuncOp main) {
-  SmallVector<onnx::MatMulOp> products;
-  main.walk([&](onnx::MatMulOp op) {
-    if (quant::isWeightProduct(op))
+/// The weight products and convolutions of `main` in walk order.
+SmallVector<Operation *> weightProducts(func::FuncOp main) {
+  SmallVector<Operation *> products;
+  main.walk([&](Operation *op) {
+    if (quant::isQuantizable(op))
       products.push_back(op);
   });
   return products;
@@ -190,29 +190,37 @@ mlir::kiln::calibrate(ModuleOp module,
     return failure();
   }
   auto main = module.lookupSymbol<func::FuncOp>("main");
-  SmallVector<onnx::MatMulOp> products = weightProducts(main);
+  SmallVector<Operation *> products = weightProducts(main);
   if (products.empty())
     return success(); // Nothing to calibrate: the passes warn.
 
   // The distinct left operands (q, k and v share one), in order.
   SmallVector<Value> taps;
   SmallVector<unsigned> tapOf;
-  for (onnx::MatMulOp op : products) {
-    auto *it = llvm::find(taps, op.getA());
+  // Each tap's channel axis: the last of a product's rows, 1 of an image.
+  SmallVector<int64_t> channelAxes;
+  for (Operation *op : products) {
+    Value activation = quant::activationOf(op);
+    auto *it = llvm::find(taps, activation);
     tapOf.push_back(unsigned(it - taps.begin()));
-    if (it == taps.end())
-      taps.push_back(op.getA());
+    if (it == taps.end()) {
+      taps.push_back(activation);
+      channelAxes.push_back(
+          isa<onnx::ConvOp>(op)
+              ? 1
+              : cast<RankedTensorType>(activation.getType()).getRank() - 1);
+    }
   }
 
   // The model with the taps as extra outputs.
   OwningOpRef<ModuleOp> tapped = module.clone();
   auto tappedMain = tapped->lookupSymbol<func::FuncOp>("main");
-  SmallVector<onnx::MatMulOp> tappedProducts = weightProducts(tappedMain);
+  SmallVector<Operation *> tappedProducts = weightProducts(tappedMain);
   auto ret = cast<func::ReturnOp>(tappedMain.getBody().back().getTerminator());
   unsigned modelOutputs = ret.getNumOperands();
   SmallVector<Value> tapValues(taps.size());
   for (auto [i, op] : llvm::enumerate(tappedProducts))
-    tapValues[tapOf[i]] = op.getA();
+    tapValues[tapOf[i]] = quant::activationOf(op);
   for (auto [t, value] : llvm::enumerate(tapValues)) {
     Builder b(value.getContext());
     tappedMain.insertResult(
@@ -286,9 +294,17 @@ mlir::kiln::calibrate(ModuleOp module,
       }
       for (auto [t, tap] : llvm::enumerate(stats)) {
         const kiln_tensor_t &out = outputs[modelOutputs + t];
-        int64_t k = out.rank ? out.shape[out.rank - 1] : 1;
+        // The tensor as [outer, k, inner] around its channel axis: a
+        // row (one token, one pixel) is an (outer, inner) pair.
+        int64_t axis = std::min<int64_t>(channelAxes[t], out.rank - 1);
+        int64_t k = out.rank ? out.shape[axis] : 1, inner = 1;
+        for (int32_t d = int32_t(axis) + 1; d < out.rank; ++d)
+          inner *= out.shape[d];
         int64_t rows = k ? int64_t(out.byte_size / 4) / k : 0;
         const float *data = static_cast<const float *>(out.data);
+        auto at = [&](int64_t row, int64_t c) {
+          return data[(row / inner * k + c) * inner + row % inner];
+        };
         if (tap.k == 0) {
           tap.k = k;
           tap.absMax.assign(k, 0.0f);
@@ -296,7 +312,7 @@ mlir::kiln::calibrate(ModuleOp module,
         }
         for (int64_t r = 0; r < rows; ++r)
           for (int64_t c = 0; c < k; ++c) {
-            float value = std::fabs(data[r * k + c]);
+            float value = std::fabs(at(r, c));
             tap.absMax[c] = std::max(tap.absMax[c], value);
             tap.absSum[c] += value;
           }
@@ -307,8 +323,8 @@ mlir::kiln::calibrate(ModuleOp module,
         int64_t kept = std::min(rows, rowsPerSample);
         for (int64_t i = 0; i < kept; ++i) {
           int64_t r = i * rows / kept;
-          tap.samples.insert(tap.samples.end(), data + r * k,
-                             data + (r + 1) * k);
+          for (int64_t c = 0; c < k; ++c)
+            tap.samples.push_back(at(r, c));
         }
       }
     }
@@ -349,10 +365,10 @@ constexpr char kCacheMagic[8] = {'K', 'I', 'L', 'N', 'C', 'A', 'L', '1'};
 /// The weight products of `module`'s main function with their node names;
 /// fails when two share a name (the cache could not tell them apart).
 bool namedProducts(ModuleOp module,
-                   SmallVectorImpl<std::pair<std::string, onnx::MatMulOp>> &out,
+                   SmallVectorImpl<std::pair<std::string, Operation *>> &out,
                    std::string &error) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
-  for (onnx::MatMulOp op : weightProducts(main)) {
+  for (Operation *op : weightProducts(main)) {
     std::string name = quant::nodeName(op).str();
     if (llvm::any_of(out, [&](auto &entry) { return entry.first == name; })) {
       error = "two products are named '" + name +
@@ -368,7 +384,7 @@ bool namedProducts(ModuleOp module,
 
 bool mlir::kiln::saveCalibration(ModuleOp module, const std::string &path,
                                  std::string &error) {
-  SmallVector<std::pair<std::string, onnx::MatMulOp>> products;
+  SmallVector<std::pair<std::string, Operation *>> products;
   if (!namedProducts(module, products, error))
     return false;
   std::string bytes(kCacheMagic, sizeof kCacheMagic);
@@ -432,7 +448,7 @@ bool mlir::kiln::loadCalibration(ModuleOp module, const std::string &path,
   uint64_t count;
   if (!take(magic, 8) || std::memcmp(magic, kCacheMagic, 8) || !take(&count, 8))
     return fail("not a Kiln calibration cache");
-  SmallVector<std::pair<std::string, onnx::MatMulOp>> products;
+  SmallVector<std::pair<std::string, Operation *>> products;
   if (!namedProducts(module, products, error))
     return false;
   Builder b(module.getContext());
@@ -464,7 +480,7 @@ bool mlir::kiln::loadCalibration(ModuleOp module, const std::string &path,
   }
   for (auto &[name, op] : products) {
     auto it = entries.find(name);
-    int64_t k = cast<RankedTensorType>(op.getB().getType()).getDimSize(0);
+    int64_t k = quant::inputChannelsOf(op);
     if (it == entries.end())
       return fail("no statistics for product '" + name +
                   "': the cache is another model's");

@@ -151,11 +151,13 @@ cl::opt<int64_t> kvPage(
 
 cl::opt<std::string> quantize(
     "quantize",
-    cl::desc("For the CPU: quantize the constant weights of matrix products: "
-             "'w4a16' (unsigned 4-bit weights in groups of --group-size "
-             "input channels with f16 scales and zero points, round to "
-             "nearest; activations stay FP32)"),
-    cl::value_desc("w4a16"), cl::init(""), cl::sub(compileCommand),
+    cl::desc("For the CPU: quantize the matrix products with constant "
+             "weights: 'w4a16' (unsigned 4-bit weights in groups of "
+             "--group-size input channels with f16 scales and zero points; "
+             "activations stay FP32) or 'w8a8' (signed 8-bit weights per "
+             "output channel and 8-bit activations with one scale per "
+             "tensor from calibration, integer arithmetic)"),
+    cl::value_desc("w4a16|w8a8"), cl::init(""), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
 cl::opt<int64_t> groupSize(
@@ -175,10 +177,20 @@ cl::list<std::string> quantizeExclude(
 
 cl::opt<std::string> quantizeMethod(
     "quantize-method",
-    cl::desc("With --quantize: 'awq' (the default: activation-aware scales "
-             "and clipping searched on calibration data, then round to "
-             "nearest) or 'rtn' (round to nearest alone, no calibration)"),
-    cl::value_desc("awq|rtn"), cl::init("awq"), cl::sub(compileCommand),
+    cl::desc("With --quantize: for w4a16 'awq' (the default: "
+             "activation-aware scales and clipping searched on calibration "
+             "data, then round to nearest), for w8a8 'smoothquant' (the "
+             "default: activation outliers smoothed into the weights), or "
+             "'rtn' (round to nearest alone; w4a16 then needs no "
+             "calibration)"),
+    cl::value_desc("awq|smoothquant|rtn"), cl::init(""),
+    cl::sub(compileCommand), cl::cat(compileCategory));
+
+cl::opt<double> smoothAlpha(
+    "smooth-alpha",
+    cl::desc("With --quantize=w8a8: SmoothQuant's migration strength, from "
+             "0 (nothing moves into the weights) to 1 (default 0.5)"),
+    cl::value_desc("A"), cl::init(0.5), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
 cl::opt<std::string> calibrationDir(
@@ -309,8 +321,16 @@ LogicalResult runPipeline(ModuleOp module, TimingScope &rootTiming,
   return pm.run(module);
 }
 
-/// The CPU pipelines' view of `target`: its vector width and bf16 dot
-/// product, with the precision asked for.
+/// The quantization method: the one asked for, or the default of the
+/// scheme.
+std::string quantizationMethod() {
+  if (!quantizeMethod.empty())
+    return quantizeMethod;
+  return quantize == "w8a8" ? "smoothquant" : "awq";
+}
+
+/// The CPU pipelines' view of `target`: its vector width and its bf16 and
+/// int8 dot products, with the precision asked for.
 CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
   CpuPipelineOptions options;
   std::vector<std::string> features = target.requiredFeatures();
@@ -318,12 +338,17 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
       llvm::is_contained(features, "avx512f") ? 512 : 256;
   options.precision = precision == "bf16" ? "bf16" : "f32";
   options.bf16Dot = llvm::is_contained(features, "avx512bf16");
+  // vpdpbusd: AVX512_VNNI on either width, or AVX-VNNI's 256-bit form.
+  options.vnni =
+      llvm::is_contained(features, "avx512vnni") ||
+      (options.vectorBits == 256 && llvm::is_contained(features, "avxvnni"));
   if (kvCache == "session") {
     options.kvCacheCapacity = maxContext;
     options.kvCachePage = kvPage;
   }
   options.quantize = quantize;
-  options.quantizeMethod = quantizeMethod;
+  options.quantizeMethod = quantizationMethod();
+  options.smoothAlpha = smoothAlpha;
   options.groupSize = groupSize;
   options.quantizeExclude.assign(quantizeExclude.begin(),
                                  quantizeExclude.end());
@@ -382,8 +407,12 @@ LogicalResult takeMemoryPlan(ModuleOp module, TimingScope &rootTiming,
 int compileForCpu(ModuleOp module, TimingScope &rootTiming,
                   const std::string &path, bool forCalibration = false);
 
-/// Whether the options ask for calibration data.
-bool needsCalibration() { return !quantize.empty() && quantizeMethod == "awq"; }
+/// Whether the options ask for calibration data: AWQ's search, and every
+/// W8A8 method (its activation scales come from calibration).
+bool needsCalibration() {
+  return quantize == "w8a8" ||
+         (quantize == "w4a16" && quantizationMethod() == "awq");
+}
 
 /// The graph stage, then calibration: `module` runs over the samples the
 /// options give, and its weight products gain their activations'
@@ -512,9 +541,16 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
   }
   if (!quantize.empty()) {
     manifest.compileOptions.push_back({"quantize", quantize});
-    manifest.compileOptions.push_back({"quantize-method", quantizeMethod});
     manifest.compileOptions.push_back(
-        {"group-size", std::to_string(groupSize)});
+        {"quantize-method", quantizationMethod()});
+    if (quantize == "w4a16")
+      manifest.compileOptions.push_back(
+          {"group-size", std::to_string(groupSize)});
+    if (quantize == "w8a8" && quantizationMethod() == "smoothquant") {
+      std::string alpha;
+      llvm::raw_string_ostream(alpha) << smoothAlpha.getValue();
+      manifest.compileOptions.push_back({"smooth-alpha", alpha});
+    }
     if (!quantizeExclude.empty())
       manifest.compileOptions.push_back(
           {"quantize-exclude", llvm::join(quantizeExclude, ",")});
@@ -709,24 +745,35 @@ int compile() {
                     "packages keep the cache as the model declares it\n";
     return 1;
   }
-  if (!quantize.empty() && quantize != "w4a16") {
+  if (!quantize.empty() && quantize != "w4a16" && quantize != "w8a8") {
     llvm::errs() << "kiln: error: --quantize='" << quantize
-                 << "': choose w4a16\n";
+                 << "': choose w4a16 or w8a8\n";
     return 1;
   }
-  if (!quantize.empty() && quantizeMethod != "awq" && quantizeMethod != "rtn") {
-    llvm::errs() << "kiln: error: --quantize-method='" << quantizeMethod
-                 << "': choose awq or rtn\n";
+  std::string method = quantizationMethod();
+  if (!quantize.empty() && method != "rtn" &&
+      method != (quantize == "w8a8" ? "smoothquant" : "awq")) {
+    llvm::errs() << "kiln: error: --quantize-method='" << method
+                 << "': with --quantize=" << quantize << " choose "
+                 << (quantize == "w8a8" ? "smoothquant" : "awq") << " or rtn\n";
+    return 1;
+  }
+  if (!(smoothAlpha >= 0 && smoothAlpha <= 1)) {
+    llvm::errs() << "kiln: error: --smooth-alpha must be within [0, 1], not "
+                 << smoothAlpha << "\n";
     return 1;
   }
   bool cached =
       !calibrationCache.empty() && llvm::sys::fs::exists(calibrationCache);
   if (needsCalibration() && !cached &&
       calibrationDir.empty() == calibrationText.empty()) {
-    llvm::errs() << "kiln: error: --quantize=" << quantize
-                 << " with AWQ needs calibration data: --calibration DIR or "
-                    "--calibration-text FILE --tokenizer GGUF (or "
-                    "--quantize-method=rtn, which needs none)\n";
+    llvm::errs() << "kiln: error: --quantize=" << quantize << " with " << method
+                 << " needs calibration data: --calibration DIR or "
+                    "--calibration-text FILE --tokenizer GGUF"
+                 << (quantize == "w4a16"
+                         ? " (or --quantize-method=rtn, which needs none)"
+                         : "")
+                 << "\n";
     return 1;
   }
   if (needsCalibration() && !calibrationText.empty() &&

@@ -82,6 +82,13 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     quantization.exclude = options.quantizeExclude;
     function.addPass(createQuantWeightsPass(quantization));
   }
+  if (options.quantize == "w8a8") {
+    QuantSmoothQuantPassOptions smoothQuant;
+    smoothQuant.alpha = options.smoothAlpha;
+    smoothQuant.smooth = options.quantizeMethod == "smoothquant";
+    smoothQuant.exclude = options.quantizeExclude;
+    function.addPass(createQuantSmoothQuantPass(smoothQuant));
+  }
   LayoutPackContractionsPassOptions packing;
   packing.vectorBits = options.vectorBits;
   packing.precision = options.precision;
@@ -175,6 +182,9 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(createCpuLowerBf16DotPass());
+  CpuLowerInt8DotPassOptions int8Dot;
+  int8Dot.vnni = options.vnni;
+  pm.addPass(createCpuLowerInt8DotPass(int8Dot));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   CpuTruncateToBf16PassOptions truncation;
@@ -255,12 +265,17 @@ struct CpuPipelineFlags : PassPipelineOptions<CpuPipelineFlags> {
       *this, "bf16-dot",
       llvm::cl::desc("Whether the CPU has AVX512_BF16's vdpbf16ps"),
       llvm::cl::init(false)};
+  Option<bool> vnni{
+      *this, "vnni",
+      llvm::cl::desc("Whether the CPU has vpdpbusd (AVX512_VNNI, AVX-VNNI)"),
+      llvm::cl::init(false)};
 
   kiln::CpuPipelineOptions pipelineOptions() const {
     kiln::CpuPipelineOptions result;
     result.vectorBits = vectorBits;
     result.precision = precision;
     result.bf16Dot = bf16Dot;
+    result.vnni = vnni;
     return result;
   }
 };

@@ -29,17 +29,24 @@ struct CpuPipelineOptions {
   std::string precision = "f32";
   /// Whether the CPU has AVX512_BF16's dot product of bf16 pairs.
   bool bf16Dot = false;
+  /// Whether the CPU has vpdpbusd (AVX512_VNNI or AVX-VNNI), the 8-bit
+  /// integer dot product.
+  bool vnni = false;
   /// With a positive capacity (tokens), the past/present key-value cache
   /// becomes the session's, in pages of `kvCachePage` tokens.
   int64_t kvCacheCapacity = 0;
   int64_t kvCachePage = 16;
-  /// Quantization of the weights: "" (none) or "w4a16" (4-bit weights in
-  /// groups of `groupSize` input channels, f32 activations); products
-  /// named in `quantizeExclude` stay f32.
+  /// Quantization of the weights: "" (none), "w4a16" (4-bit weights in
+  /// groups of `groupSize` input channels, f32 activations) or "w8a8"
+  /// (8-bit weights per output channel, 8-bit activations with static
+  /// scales from the calibration statistics); products named in
+  /// `quantizeExclude` stay f32.
   std::string quantize;
-  /// "awq" (scales and clipping from the calibration statistics on the
-  /// products) or "rtn" (round to nearest alone).
+  /// For w4a16 "awq" (scales and clipping from the calibration statistics
+  /// on the products), for w8a8 "smoothquant" (smoothing with strength
+  /// `smoothAlpha`), or "rtn" (round to nearest alone).
   std::string quantizeMethod = "awq";
+  double smoothAlpha = 0.5;
   int64_t groupSize = 128;
   std::vector<std::string> quantizeExclude;
 };

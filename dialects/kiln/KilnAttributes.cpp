@@ -98,23 +98,28 @@ LogicalResult verifyKvCacheState(func::FuncOp function, unsigned argument,
 }
 
 /// Calibration statistics of a product's left operand: f32 [K] abs_max and
-/// abs_mean, f32 [T, K] samples, K the operand's last (static) extent.
+/// abs_mean, f32 [T, K] samples, K the operand's last extent (a
+/// convolution's: its image's channels).
 LogicalResult verifyActivationStats(Operation *op, Attribute value) {
   auto stats = dyn_cast<DictionaryAttr>(value);
-  auto fail =
-      [&]() {
-        return op->emitError()
-               << "'" << kActivationStatsAttrName
-               << "' belongs on a product: f32 [K] 'abs_max' and 'abs_mean' "
-                  "and f32 [T, K] 'samples', K its left operand's last extent";
-      };
+  auto fail = [&]() {
+    return op->emitError()
+           << "'" << kActivationStatsAttrName
+           << "' belongs on a product: f32 [K] 'abs_max' and 'abs_mean' "
+              "and f32 [T, K] 'samples', K its left operand's last extent (a "
+              "convolution's channels)";
+  };
   auto operand = op->getNumOperands()
                      ? dyn_cast<RankedTensorType>(op->getOperand(0).getType())
                      : RankedTensorType();
   if (!stats || !operand || operand.getRank() < 1)
     return fail();
   // A symbolic K (rows reshaped to [B, S, -1]) is the statistics' own.
-  int64_t k = operand.getShape().back();
+  // A convolution's channels are its image's dimension 1.
+  bool image = op->getName().getStringRef() == "onnx.Conv";
+  if (image && operand.getRank() < 2)
+    return fail();
+  int64_t k = image ? operand.getDimSize(1) : operand.getShape().back();
   auto matches = [&](StringRef key, ArrayRef<int64_t> shape) {
     auto elements = stats.getAs<ElementsAttr>(key);
     auto type = elements ? dyn_cast<RankedTensorType>(elements.getType())

@@ -107,17 +107,18 @@ LogicalResult verifyKernelForm(Operation *op, ValueRange operands, Value init,
   return success();
 }
 
-/// Which operands of a convolution may be bf16 besides f32, or whether the
-/// filter is 4-bit (bytes of two) with an f32 input.
-enum class Bf16Operands { InputAndFilter, Input, Int4Filter };
+/// The operand types a convolution takes: f32, or bf16 for input and
+/// filter or the input only; a 4-bit filter (bytes of two) with an f32
+/// input; 8-bit integer input and filter.
+enum class OperandTypes { InputAndFilter, Input, Int4Filter, Int8Operands };
 
-/// What the convolution ops check: the form, static NHWC data (f32, or
-/// bf16 where `bf16` allows), an f32 or bf16 result, the window geometry,
+/// What the convolution ops check: the form, static NHWC data of the
+/// `types` allowed, an f32 or bf16 result, the window geometry,
 /// the clip bounds.
 template <typename OpTy>
 LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
                              StringRef filterLayout, int64_t kernelH,
-                             int64_t kernelW, Bf16Operands bf16) {
+                             int64_t kernelW, OperandTypes types) {
   auto input = cast<ShapedType>(op.getInput().getType());
   auto filter = cast<ShapedType>(op.getFilter().getType());
   auto bias = cast<ShapedType>(op.getBias().getType());
@@ -133,17 +134,19 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
     return op.emitOpError("bias must be 1-D");
   Type element = input.getElementType();
   bool inputOk = element.isF32() || element.isBF16();
-  if (bf16 == Bf16Operands::InputAndFilter &&
+  if (types == OperandTypes::InputAndFilter &&
       (!inputOk || filter.getElementType() != element ||
        !bias.getElementType().isF32()))
     return op.emitOpError("takes f32 or bf16 input and filter (of one type) "
                           "and an f32 bias");
-  if (bf16 == Bf16Operands::Int4Filter &&
+  if (types == OperandTypes::Int4Filter &&
       (!element.isF32() || !filter.getElementType().isInteger(8) ||
        !bias.getElementType().isF32()))
     return op.emitOpError("with a 4-bit filter takes an f32 input, an i8 "
                           "filter (two 4-bit values a byte) and an f32 bias");
-  if (bf16 == Bf16Operands::Input &&
+  if (types == OperandTypes::Int8Operands && !bias.getElementType().isF32())
+    return op.emitOpError("with an i8 input takes an f32 bias");
+  if (types == OperandTypes::Input &&
       (!inputOk || !filter.getElementType().isF32() ||
        !bias.getElementType().isF32()))
     return op.emitOpError("takes an f32 or bf16 input and an f32 filter and "
@@ -181,6 +184,24 @@ void addKernelEffects(
 
 /// The 4-bit filter's own rules: pointwise, groups that divide the
 /// channels, scales and zero points [tiles, C / group_size, 2, F0] in f16.
+LogicalResult verifyInt8Filter(PackedConv2DOp op) {
+  auto filter = cast<ShapedType>(op.getFilter().getType());
+  if (!filter.getElementType().isInteger(8))
+    return op.emitOpError("with an i8 input takes an i8 filter");
+  if (op.getGroupSize() != 0)
+    return op.emitOpError("with an i8 input takes no group_size");
+  if (!op.getFilterScales())
+    return op.emitOpError("with an i8 input needs filter_scales");
+  auto scales = cast<ShapedType>(op.getFilterScales().getType());
+  SmallVector<int64_t> expected = {filter.getDimSize(0), 2, op.getFilterTile()};
+  if (scales.getShape() != ArrayRef<int64_t>(expected) ||
+      !scales.getElementType().isF32())
+    return op.emitOpError("filter_scales must be f32 [")
+           << expected[0] << ", 2, " << expected[2]
+           << "]: a scale and a compensation per filter";
+  return success();
+}
+
 LogicalResult verifyInt4Filter(PackedConv2DOp op) {
   auto filter = cast<ShapedType>(op.getFilter().getType());
   auto scales = cast<ShapedType>(op.getFilterScales().getType());
@@ -206,21 +227,26 @@ LogicalResult verifyInt4Filter(PackedConv2DOp op) {
 LogicalResult PackedConv2DOp::verify() {
   auto filterType = cast<ShapedType>(getFilter().getType());
   bool bf16 = filterType.getElementType().isBF16();
-  bool int4 = isInt4();
+  bool int4 = isInt4(), int8 = isInt8();
   StringRef layout = bf16   ? "[F/F0, KH, KW, C/2, F0, 2]"
+                     : int8 ? "[F/F0, KH, KW, C/4, F0, 4]"
                      : int4 ? "[F/F0, 1, 1, C, F0/2]"
                             : "[F/F0, KH, KW, C, F0]";
-  int64_t rank = bf16 ? 6 : 5;
-  if (filterType.getRank() != rank || (bf16 && filterType.getDimSize(5) != 2))
+  int64_t rank = bf16 || int8 ? 6 : 5;
+  if (filterType.getRank() != rank || (bf16 && filterType.getDimSize(5) != 2) ||
+      (int8 && filterType.getDimSize(5) != 4))
     return emitOpError("filter must be laid out as ") << layout;
+  if (int8 && failed(verifyInt8Filter(*this)))
+    return failure();
   if (failed(verifyWindowOp(*this, rank, layout, filterType.getDimSize(1),
                             filterType.getDimSize(2),
-                            int4 ? Bf16Operands::Int4Filter
-                                 : Bf16Operands::InputAndFilter)))
+                            int8   ? OperandTypes::Int8Operands
+                            : int4 ? OperandTypes::Int4Filter
+                                   : OperandTypes::InputAndFilter)))
     return failure();
   if (int4 && failed(verifyInt4Filter(*this)))
     return failure();
-  if (!int4 && getGroupSize() != 0)
+  if (!int4 && !int8 && getGroupSize() != 0)
     return emitOpError("has a group_size but no filter_scales");
   ArrayRef<int64_t> in = cast<ShapedType>(getInput().getType()).getShape(),
                     w = filterType.getShape(),
@@ -230,7 +256,7 @@ LogicalResult PackedConv2DOp::verify() {
   if (getAccumulate() &&
       !cast<ShapedType>(getInit().getType()).getElementType().isF32())
     return emitOpError("accumulates into f32 only");
-  int64_t filterChannels = bf16 ? 2 * w[3] : w[3];
+  int64_t filterChannels = bf16 ? 2 * w[3] : int8 ? 4 * w[3] : w[3];
   if (filterChannels != in[3])
     return emitOpError("filter has ")
            << filterChannels << " input channels, the input " << in[3];
@@ -257,7 +283,7 @@ LogicalResult DepthwiseConv2DOp::verify() {
   if (filterType.getRank() != 3)
     return emitOpError("filter must be laid out as [KH, KW, C]");
   if (failed(verifyWindowOp(*this, 3, "[KH, KW, C]", filterType.getDimSize(0),
-                            filterType.getDimSize(1), Bf16Operands::Input)))
+                            filterType.getDimSize(1), OperandTypes::Input)))
     return failure();
   int64_t channels = cast<ShapedType>(getInput().getType()).getDimSize(3);
   if (filterType.getDimSize(2) != channels ||
@@ -401,6 +427,15 @@ LogicalResult Bf16DotOp::verify() {
     return emitOpError("takes 4, 8 or 16 f32 lanes, not ") << lanes;
   if (getLhs().getType().getNumElements() != 2 * lanes)
     return emitOpError("needs ") << 2 * lanes << " bf16 values (two per lane)";
+  return success();
+}
+
+LogicalResult Int8DotOp::verify() {
+  int64_t lanes = getResult().getType().getNumElements();
+  if (lanes != 4 && lanes != 8 && lanes != 16)
+    return emitOpError("takes 4, 8 or 16 i32 lanes, not ") << lanes;
+  if (getLhs().getType().getNumElements() != 4 * lanes)
+    return emitOpError("needs ") << 4 * lanes << " bytes (four per lane)";
   return success();
 }
 

@@ -46,6 +46,17 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     [ceil(F / F0), C / group_size, 2, F0] hold each group's scale and zero
     point, so that `filter = (q - zero) * scale`, computed in registers as
     one multiply-add `q * scale + (-scale * zero)`. The input is f32.
+
+    With an i8 `input` (signed integers, quantized activations), the
+    filter is signed 8-bit, four adjacent channels innermost,
+    [ceil(F / F0), KH, KW, C / 4, F0, 4] (C a multiple of 4), the layout of
+    x86's `vpdpbusd` dot products of byte quads; the sums are exact in i32.
+    The f32 `filter_scales` [ceil(F / F0), 2, F0] hold per filter a scale
+    (the weight's times the input's) and a compensation: the kernel adds
+    128 to each input byte (the instruction takes unsigned bytes), so that
+    `result = (sum - compensation) * scale + bias`, with compensation
+    `128 * sum of the filter's weights`, computed when the filter is packed.
+    Padding is the integer zero.
   }];
   let arguments = (ins
     AnyShaped:$input,
@@ -84,7 +95,13 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     }
     /// Whether the filter is 4-bit, two filters per byte, with group
     /// scales and zero points.
-    bool isInt4() { return static_cast<bool>(getFilterScales()); }
+    bool isInt4() { return getFilterScales() && !isInt8(); }
+    /// Whether input and filter are 8-bit integers (channel quads in the
+    /// filter).
+    bool isInt8() {
+      return ::llvm::cast<ShapedType>(getInput().getType())
+          .getElementType().isInteger(8);
+    }
     /// Whether input and filter are bf16 (channel pairs in the filter).
     bool isBf16() {
       return ::llvm::cast<ShapedType>(getFilter().getType())
@@ -332,6 +349,60 @@ def Kiln_Bf16DotOp : Kiln_Op<"bf16_dot", [Pure,
   let results = (outs VectorOfRankAndType<[1], [F32]>:$result);
   let assemblyFormat = [{
     $accumulator `,` $lhs `,` $rhs attr-dict `:` type($lhs) `into`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_Int8DotOp : Kiln_Op<"int8_dot", [Pure,
+    AllTypesMatch<["accumulator", "result"]>,
+    AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "Dot products of byte quads into i32 lanes (vpdpbusd)";
+  let description = [{
+    `result[i] = accumulator[i] + sum over j < 4 of
+    zext(lhs[4i+j]) * sext(rhs[4i+j])`: unsigned bytes times signed bytes,
+    summed in i32 (wrapping) — x86's `vpdpbusd` (AVX512_VNNI, AVX-VNNI) on
+    4, 8 or 16 lanes. kiln-cpu-lower-int8-dot turns it into the LLVM
+    intrinsic once the loops are gone, or, on CPUs without VNNI, into
+    widening multiplies and adds.
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I32]>:$accumulator,
+                       VectorOfRankAndType<[1], [I8]>:$lhs,
+                       VectorOfRankAndType<[1], [I8]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $accumulator `,` $lhs `,` $rhs attr-dict `:` type($lhs) `into`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_QuantizeOp : Kiln_Op<"quantize", [Pure]> {
+  let summary = "Floats to integers with scales and zero points";
+  let description = [{
+    `result[i] = saturate(round(input[i] / scale[g(i)]) + zero_point[g(i)])`,
+    rounding half to even and saturating to the result's range, as ONNX's
+    `QuantizeLinear`; g(i) picks the parameters per tensor, per axis or in
+    groups exactly as `kiln.dequantize` does. `input` is f32, `scale` f32,
+    the result 8-bit integers (`i8` and `si8` signed, or `ui8`) of the
+    input's shape,
+    the zero point (zeros when absent) of the result's element type.
+
+    SmoothQuant's activations are `kiln.quantize` then `kiln.dequantize`
+    with one scale (per tensor, from calibration): in f32 that is the
+    rounding the integer kernels will do, and the layout passes turn the
+    pair and the quantized weight behind it into an integer contraction.
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    AnyRankedTensor:$scale,
+    Optional<AnyRankedTensor>:$zero_point,
+    DefaultValuedAttr<I64Attr, "0">:$axis,
+    DefaultValuedAttr<I64Attr, "0">:$group_size);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `scale` $scale (`zero_point` $zero_point^)? attr-dict `:`
+    type($input) `,` type($scale) (`,` type($zero_point)^)? `->`
     type($result)
   }];
   let hasVerifier = 1;

@@ -5,6 +5,56 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
+namespace {
+
+/// The checks quantize and dequantize share: the zero point's type and
+/// shape, and the scale's shape for per-tensor, per-axis or grouped
+/// parameters of a tensor `data` whose integers are `integer`.
+LogicalResult verifyParameters(Operation *op, RankedTensorType data,
+                               IntegerType integer, Value scaleValue,
+                               Value zero, int64_t axis, int64_t group) {
+  auto scale = cast<RankedTensorType>(scaleValue.getType());
+  if (zero) {
+    auto zeroType = cast<RankedTensorType>(zero.getType());
+    if (zeroType.getElementType() != integer ||
+        zeroType.getShape() != scale.getShape())
+      return op->emitOpError("zero_point must have the integers' element "
+                             "type and the scale's shape");
+  }
+  if (scale.getRank() == 0) {
+    if (group != 0)
+      return op->emitOpError("a per-tensor scale takes no group_size");
+    return success();
+  }
+  if (axis < 0 || axis >= data.getRank())
+    return op->emitOpError("axis ")
+           << axis << " is out of range for rank " << data.getRank();
+  int64_t extent = data.getDimSize(axis);
+  if (group == 0) {
+    if (scale.getRank() != 1 || scale.getDimSize(0) != extent)
+      return op->emitOpError("a per-axis scale must be 1-D with ")
+             << extent << " values (the input's extent along axis " << axis
+             << ")";
+    return success();
+  }
+  if (group < 0 || ShapedType::isDynamic(extent) || extent % group)
+    return op->emitOpError("group_size ")
+           << group << " must divide the input's extent " << extent
+           << " along axis " << axis;
+  if (scale.getRank() != data.getRank())
+    return op->emitOpError("a grouped scale must have the input's rank");
+  for (int64_t d = 0; d < data.getRank(); ++d) {
+    int64_t want = d == axis ? extent / group : data.getDimSize(d);
+    if (scale.getDimSize(d) != want)
+      return op->emitOpError("a grouped scale must have extent ")
+             << want << " along dimension " << d << ", not "
+             << scale.getDimSize(d);
+  }
+  return success();
+}
+
+} // namespace
+
 LogicalResult DequantizeOp::verify() {
   auto input = cast<RankedTensorType>(getInput().getType());
   auto scale = cast<RankedTensorType>(getScale().getType());
@@ -18,42 +68,21 @@ LogicalResult DequantizeOp::verify() {
     return emitOpError("scale must be f32, f16 or bf16");
   if (!result.getElementType().isF32() || result.getShape() != input.getShape())
     return emitOpError("result must be f32 of the input's shape");
-  if (Value zero = getZeroPoint()) {
-    auto zeroType = cast<RankedTensorType>(zero.getType());
-    if (zeroType.getElementType() != integer ||
-        zeroType.getShape() != scale.getShape())
-      return emitOpError("zero_point must have the input's element type and "
-                         "the scale's shape");
-  }
-  int64_t axis = getAxis(), group = getGroupSize();
-  if (scale.getRank() == 0) {
-    if (group != 0)
-      return emitOpError("a per-tensor scale takes no group_size");
-    return success();
-  }
-  if (axis < 0 || axis >= input.getRank())
-    return emitOpError("axis ")
-           << axis << " is out of range for rank " << input.getRank();
-  int64_t extent = input.getDimSize(axis);
-  if (group == 0) {
-    if (scale.getRank() != 1 || scale.getDimSize(0) != extent)
-      return emitOpError("a per-axis scale must be 1-D with ")
-             << extent << " values (the input's extent along axis " << axis
-             << ")";
-    return success();
-  }
-  if (group < 0 || ShapedType::isDynamic(extent) || extent % group)
-    return emitOpError("group_size ")
-           << group << " must divide the input's extent " << extent
-           << " along axis " << axis;
-  if (scale.getRank() != input.getRank())
-    return emitOpError("a grouped scale must have the input's rank");
-  for (int64_t d = 0; d < input.getRank(); ++d) {
-    int64_t want = d == axis ? extent / group : input.getDimSize(d);
-    if (scale.getDimSize(d) != want)
-      return emitOpError("a grouped scale must have extent ")
-             << want << " along dimension " << d << ", not "
-             << scale.getDimSize(d);
-  }
-  return success();
+  return verifyParameters(*this, input, integer, getScale(), getZeroPoint(),
+                          getAxis(), getGroupSize());
+}
+
+LogicalResult QuantizeOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  auto scale = cast<RankedTensorType>(getScale().getType());
+  auto result = cast<RankedTensorType>(getResult().getType());
+  auto integer = dyn_cast<IntegerType>(result.getElementType());
+  if (!input.getElementType().isF32() || !scale.getElementType().isF32())
+    return emitOpError("takes an f32 input and scale");
+  if (!integer || integer.getWidth() != 8 ||
+      result.getShape() != input.getShape())
+    return emitOpError("result must hold 8-bit integers of the input's "
+                       "shape");
+  return verifyParameters(*this, input, integer, getScale(), getZeroPoint(),
+                          getAxis(), getGroupSize());
 }

@@ -48,13 +48,18 @@ struct FilterSource {
 };
 
 /// How contractions are packed: the vector lanes (of f32) that size the
-/// filter tiles, and whether operands are bf16.
+/// filter tiles, and whether operands are bf16 or 8-bit integers.
 struct Packing {
   int64_t lanes;
   bool bf16;
-  /// The input channels the packed filter and input have: bf16 pairs them,
-  /// so an odd count gains a zero channel.
-  int64_t channels(int64_t c) const { return bf16 ? llvm::alignTo(c, 2) : c; }
+  bool int8 = false;
+  /// Adjacent channels the filter interleaves: bf16 pairs, int8 quads.
+  int64_t channelsPerStep() const { return bf16 ? 2 : int8 ? 4 : 1; }
+  /// The input channels the packed filter and input have: a count that
+  /// is not a multiple of channelsPerStep gains zero channels.
+  int64_t channels(int64_t c) const {
+    return llvm::alignTo(c, channelsPerStep());
+  }
 };
 
 /// The constants of a packed contraction: filter and padded bias, and for
@@ -65,17 +70,18 @@ struct PackedWeights {
   int64_t groupSize = 0;
 };
 
-PackedWeights pack(PatternRewriter &rewriter, Location loc,
-                   const FilterSource &source, ArrayRef<float> bias,
-                   const Packing &packing, StringRef name) {
-  int64_t tile = chooseFilterTile(source.filters, packing.lanes);
+/// The values of `source` in the packed order, `tile` filters a tile:
+/// f32 [tiles, KH, KW, C, F0]; bf16 [tiles, KH, KW, C/2, F0, 2] and int8
+/// [tiles, KH, KW, C/4, F0, 4], the channel pair or quad innermost. Either
+/// way a (tile, kh, kw) block holds C * F0 values; padded filters and
+/// channels are zeros.
+std::vector<float> packedOrder(const FilterSource &source, int64_t tile,
+                               const Packing &packing) {
   int64_t tiles = llvm::divideCeil(source.filters, tile);
   int64_t channels = packing.channels(source.channels);
-  int64_t taps = source.kernelH * source.kernelW * channels;
-  std::vector<float> packed(tiles * taps * tile, 0.0f);
-  // f32: [tiles, KH, KW, C, F0]; bf16: [tiles, KH, KW, C/2, F0, 2], the
-  // channel pair innermost. Either way a (tile, kh, kw) block holds
-  // C * F0 values.
+  int64_t step = packing.channelsPerStep();
+  std::vector<float> packed(
+      tiles * source.kernelH * source.kernelW * channels * tile, 0.0f);
   for (int64_t f = 0; f < source.filters; ++f)
     for (int64_t kh = 0; kh < source.kernelH; ++kh)
       for (int64_t kw = 0; kw < source.kernelW; ++kw)
@@ -83,17 +89,31 @@ PackedWeights pack(PatternRewriter &rewriter, Location loc,
           int64_t block =
               ((f / tile * source.kernelH + kh) * source.kernelW + kw) *
               channels * tile;
-          int64_t within = packing.bf16
-                               ? (c / 2 * tile + f % tile) * 2 + c % 2
-                               : c * tile + f % tile;
+          int64_t within = (c / step * tile + f % tile) * step + c % step;
           packed[block + within] = source.weight(f, kh, kw, c);
         }
-  std::vector<float> paddedBias(tiles * tile, 0.0f);
-  llvm::copy(bias, paddedBias.begin());
+  return packed;
+}
+
+/// `bias` padded to `tiles` * `tile` values, as a constant.
+Value paddedBias(PatternRewriter &rewriter, Location loc, ArrayRef<float> bias,
+                 int64_t tiles, int64_t tile, StringRef name) {
+  std::vector<float> padded(tiles * tile, 0.0f);
+  llvm::copy(bias, padded.begin());
+  auto type = RankedTensorType::get({tiles * tile}, rewriter.getF32Type());
+  return onnx::createFloatConstant(rewriter, loc, type, padded,
+                                   (name + "_bias").str());
+}
+
+PackedWeights pack(PatternRewriter &rewriter, Location loc,
+                   const FilterSource &source, ArrayRef<float> bias,
+                   const Packing &packing, StringRef name) {
+  int64_t tile = chooseFilterTile(source.filters, packing.lanes);
+  int64_t tiles = llvm::divideCeil(source.filters, tile);
+  int64_t channels = packing.channels(source.channels);
+  std::vector<float> packed = packedOrder(source, tile, packing);
   Type f32 = rewriter.getF32Type();
-  auto biasType = RankedTensorType::get({tiles * tile}, f32);
-  Value biasValue = onnx::createFloatConstant(rewriter, loc, biasType,
-                                              paddedBias, (name + "_bias").str());
+  Value biasValue = paddedBias(rewriter, loc, bias, tiles, tile, name);
   if (!packing.bf16) {
     auto filterType = RankedTensorType::get(
         {tiles, source.kernelH, source.kernelW, channels, tile}, f32);
@@ -120,6 +140,32 @@ struct QuantizedWeight {
   std::vector<char> zeros;  // [K / G, N], a byte each
 };
 
+/// The bytes of a constant's elements (natural width each), splats
+/// expanded; nullopt if `value` is not a constant.
+std::optional<std::vector<char>> rawBytesOf(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  DenseElementsAttr elements =
+      onnx::getConstantElements(value, type.getNumElements());
+  if (!elements)
+    return std::nullopt;
+  ArrayRef<char> data = elements.getRawData();
+  if (!elements.isSplat())
+    return std::vector<char>(data.begin(), data.end());
+  std::vector<char> expanded;
+  expanded.reserve(data.size() * type.getNumElements());
+  for (int64_t i = 0; i < type.getNumElements(); ++i)
+    expanded.insert(expanded.end(), data.begin(), data.end());
+  return expanded;
+}
+
+/// Whether `value` is absent or a constant of zeros.
+bool isAbsentOrZeros(Value value) {
+  if (!value)
+    return true;
+  std::optional<std::vector<char>> bytes = rawBytesOf(value);
+  return bytes && llvm::all_of(*bytes, [](char byte) { return byte == 0; });
+}
+
 /// The weight `value` when it is `kiln.dequantize` of unsigned 4-bit
 /// constants [K, N] in groups along K with zero points.
 std::optional<QuantizedWeight> quantizedWeightOf(Value value) {
@@ -132,25 +178,9 @@ std::optional<QuantizedWeight> quantizedWeightOf(Value value) {
   if (type.getRank() != 2 || !type.getElementType().isUnsignedInteger(4) ||
       !scaleType.getElementType().isF16())
     return std::nullopt;
-  // The elements' bytes, splats expanded.
-  auto raw = [](Value operand) -> std::optional<std::vector<char>> {
-    auto operandType = cast<RankedTensorType>(operand.getType());
-    DenseElementsAttr elements =
-        onnx::getConstantElements(operand, operandType.getNumElements());
-    if (!elements)
-      return std::nullopt;
-    ArrayRef<char> data = elements.getRawData();
-    if (!elements.isSplat())
-      return std::vector<char>(data.begin(), data.end());
-    std::vector<char> expanded;
-    expanded.reserve(data.size() * operandType.getNumElements());
-    for (int64_t i = 0; i < operandType.getNumElements(); ++i)
-      expanded.insert(expanded.end(), data.begin(), data.end());
-    return expanded;
-  };
-  auto values = raw(dequantize.getInput());
-  auto scales = raw(dequantize.getScale());
-  auto zeros = raw(dequantize.getZeroPoint());
+  auto values = rawBytesOf(dequantize.getInput());
+  auto scales = rawBytesOf(dequantize.getScale());
+  auto zeros = rawBytesOf(dequantize.getZeroPoint());
   if (!values || !scales || !zeros)
     return std::nullopt;
   return QuantizedWeight{type.getDimSize(0),
@@ -218,6 +248,106 @@ PackedWeights packInt4(PatternRewriter &rewriter, Location loc,
       (name + "_bias").str());
   packed.groupSize = w.groupSize;
   return packed;
+}
+
+/// An activation quantized to signed 8 bits with one scale and dequantized
+/// again: `kiln.dequantize(kiln.quantize(input, s), s)`, symmetric.
+struct QuantizedActivation {
+  QuantizeOp quantize;
+  float scale;
+};
+
+/// The 0-D constant f32 of `value`.
+std::optional<float> scalarOf(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  std::optional<std::vector<float>> values = onnx::getConstantFloats(value);
+  if (type.getRank() != 0 || !values)
+    return std::nullopt;
+  return values->front();
+}
+
+std::optional<QuantizedActivation> quantizedActivationOf(Value value) {
+  auto dequantize = value.getDefiningOp<DequantizeOp>();
+  if (!dequantize)
+    return std::nullopt;
+  auto quantize = dequantize.getInput().getDefiningOp<QuantizeOp>();
+  if (!quantize ||
+      !cast<RankedTensorType>(quantize.getType())
+           .getElementType()
+           .isSignlessInteger(8) ||
+      !isAbsentOrZeros(quantize.getZeroPoint()) ||
+      !isAbsentOrZeros(dequantize.getZeroPoint()))
+    return std::nullopt;
+  std::optional<float> scale = scalarOf(quantize.getScale());
+  std::optional<float> again = scalarOf(dequantize.getScale());
+  if (!scale || !again || *scale != *again || !(*scale > 0))
+    return std::nullopt;
+  return QuantizedActivation{quantize, *scale};
+}
+
+/// A constant weight of signed 8-bit integers with one f32 scale per index
+/// along `axis` (the output channels) and no zero points.
+struct Int8Weight {
+  std::vector<char> values;
+  std::vector<float> scales;
+};
+
+std::optional<Int8Weight> int8WeightOf(Value value, int64_t axis) {
+  auto dequantize = value.getDefiningOp<DequantizeOp>();
+  if (!dequantize || dequantize.getAxis() != axis ||
+      dequantize.getGroupSize() != 0 ||
+      !isAbsentOrZeros(dequantize.getZeroPoint()))
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(dequantize.getInput().getType());
+  auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
+  if (!type.getElementType().isSignlessInteger(8) || scaleType.getRank() != 1)
+    return std::nullopt;
+  std::optional<std::vector<char>> values = rawBytesOf(dequantize.getInput());
+  std::optional<std::vector<float>> scales =
+      onnx::getConstantFloats(dequantize.getScale());
+  if (!values || !scales)
+    return std::nullopt;
+  return Int8Weight{std::move(*values), std::move(*scales)};
+}
+
+/// Packs an 8-bit filter (`source`'s values are its integers) for
+/// kiln.packed_conv2d: i8 [tiles, KH, KW, C/4, F0, 4], and f32 scales
+/// [tiles, 2, F0] of each filter's scale (`weightScales`[f] times
+/// `inputScale`) and compensation (128 times the sum of its integers).
+PackedWeights packInt8(PatternRewriter &rewriter, Location loc,
+                       const FilterSource &source, ArrayRef<float> weightScales,
+                       float inputScale, ArrayRef<float> bias,
+                       const Packing &packing, StringRef name) {
+  int64_t tile = chooseFilterTile(source.filters, packing.lanes);
+  int64_t tiles = llvm::divideCeil(source.filters, tile);
+  int64_t channels = packing.channels(source.channels);
+  std::vector<float> packed = packedOrder(source, tile, packing);
+  std::vector<char> bytes(packed.size());
+  llvm::transform(packed, bytes.begin(),
+                  [](float q) { return char(int8_t(q)); });
+  std::vector<float> scales(tiles * 2 * tile, 0.0f);
+  for (int64_t f = 0; f < source.filters; ++f) {
+    int64_t sum = 0;
+    for (int64_t kh = 0; kh < source.kernelH; ++kh)
+      for (int64_t kw = 0; kw < source.kernelW; ++kw)
+        for (int64_t c = 0; c < source.channels; ++c)
+          sum += int64_t(source.weight(f, kh, kw, c));
+    int64_t at = f / tile * 2 * tile + f % tile;
+    scales[at] = weightScales[f] * inputScale;
+    scales[at + tile] = float(128 * sum);
+  }
+  auto filterType = RankedTensorType::get(
+      {tiles, source.kernelH, source.kernelW, channels / 4, tile, 4},
+      rewriter.getI8Type());
+  PackedWeights weights;
+  weights.filter = onnx::createRawConstant(rewriter, loc, filterType, bytes,
+                                           (name + "_packed_s8").str());
+  weights.scales = onnx::createFloatConstant(
+      rewriter, loc,
+      RankedTensorType::get({tiles, 2, tile}, rewriter.getF32Type()), scales,
+      (name + "_scales").str());
+  weights.bias = paddedBias(rewriter, loc, bias, tiles, tile, name);
+  return weights;
 }
 
 /// `pads` as the kernels' attribute: empty when there is no padding.
@@ -325,7 +455,7 @@ constexpr int64_t kFewChannels = 4;
 /// `input` (NHWC, or [1, 1, M, K]) as the packed contraction reads it:
 /// with `pads` (top, left, bottom, right; none when empty) zeros around it
 /// in memory, and for bf16 cast to bf16 with an odd channel count padded
-/// to even.
+/// to even (8-bit integers: to a multiple of four).
 Value prepareInput(PatternRewriter &rewriter, Location loc, Value input,
                    const Packing &packing, ArrayRef<int64_t> pads = {}) {
   if (packing.bf16)
@@ -351,7 +481,7 @@ Value prepareInput(PatternRewriter &rewriter, Location loc, Value input,
   SmallVector<OpFoldResult> high = {index(0), index(spatial[2]),
                                     index(spatial[3]), index(extraChannels)};
   Value zero = rewriter.create<arith::ConstantOp>(
-      loc, rewriter.getFloatAttr(type.getElementType(), 0.0));
+      loc, cast<TypedAttr>(rewriter.getZeroAttr(type.getElementType())));
   return rewriter.create<tensor::PadOp>(loc, type.clone(padded), input, low,
                                         high, zero);
 }
@@ -483,6 +613,9 @@ Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
                    const Packing &packing) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   int64_t rank = lhsType.getRank();
+  // The rows are f32, or the 8-bit integers of an integer contraction;
+  // the result is f32.
+  Type element = lhsType.getElementType();
   Type f32 = rewriter.getF32Type();
   ArrayRef<int64_t> shape = lhsType.getShape();
   SmallVector<ReassociationIndices> groups;
@@ -496,7 +629,7 @@ Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
     rows = rewriter.create<tensor::CollapseShapeOp>(
         loc,
         RankedTensorType::get({lhsType.getNumElements() / channels, channels},
-                              f32),
+                              element),
         lhs, ArrayRef<ReassociationIndices>{leading, {rank - 1}});
   }
   auto rowsType = cast<RankedTensorType>(rows.getType());
@@ -531,7 +664,7 @@ Value packedMatMul(PatternRewriter &rewriter, Location loc, Value lhs,
   Value input = rows;
   if (!groups.empty())
     input = rewriter.create<tensor::ExpandShapeOp>(
-        loc, RankedTensorType::get(image, f32), rows, groups, sizes(image));
+        loc, RankedTensorType::get(image, element), rows, groups, sizes(image));
   input = prepareInput(rewriter, loc, input, packing);
   SmallVector<int64_t> outImage(image);
   outImage.back() = filters;
@@ -582,14 +715,17 @@ bool hasPackableRows(onnx::MatMulOp op) {
 /// contraction's rows. Their length is the weight's K, which MatMul
 /// requires: a left operand whose last extent is symbolic (a Reshape to
 /// [B, S, -1] of the attention's heads) takes it.
-Value matMulRows(PatternRewriter &rewriter, onnx::MatMulOp op, int64_t k) {
-  auto aType = cast<RankedTensorType>(op.getA().getType());
+Value matMulRows(PatternRewriter &rewriter, Location loc, Value a, int64_t k) {
+  auto aType = cast<RankedTensorType>(a.getType());
   if (!aType.isDynamicDim(aType.getRank() - 1))
-    return op.getA();
+    return a;
   SmallVector<int64_t> known(aType.getShape());
   known.back() = k;
-  return rewriter.create<tensor::CastOp>(op.getLoc(), aType.clone(known),
-                                         op.getA());
+  return rewriter.create<tensor::CastOp>(loc, aType.clone(known), a);
+}
+
+Value matMulRows(PatternRewriter &rewriter, onnx::MatMulOp op, int64_t k) {
+  return matMulRows(rewriter, op.getLoc(), op.getA(), k);
 }
 
 struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
@@ -636,6 +772,103 @@ struct PackInt4MatMul : OpRewritePattern<onnx::MatMulOp> {
                  weightName(op.getB().getDefiningOp()));
     rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), rows, weights,
                                         weight->k, weight->n, f32));
+    return success();
+  }
+
+  Packing packing;
+};
+
+/// A MatMul of 8-bit activations (quantized per tensor) by an 8-bit
+/// weight [K, N] with a scale per column: the integer contraction on the
+/// quantized rows, which the activations' kiln.quantize computes once for
+/// every product that shares them.
+struct PackInt8MatMul : OpRewritePattern<onnx::MatMulOp> {
+  PackInt8MatMul(MLIRContext *context, Packing packing)
+      : OpRewritePattern(context), packing(packing) {}
+
+  LogicalResult matchAndRewrite(onnx::MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<QuantizedActivation> activation =
+        quantizedActivationOf(op.getA());
+    std::optional<Int8Weight> weight = int8WeightOf(op.getB(), /*axis=*/1);
+    auto bType = cast<RankedTensorType>(op.getB().getType());
+    if (!activation || !weight || !hasPackableRows(op) ||
+        !bType.hasStaticShape() || bType.getRank() != 2)
+      return failure();
+    int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+    Location loc = op.getLoc();
+    Value rows = matMulRows(rewriter, loc, activation->quantize, k);
+    Packing int8{packing.lanes, /*bf16=*/false, /*int8=*/true};
+    const std::vector<char> &q = weight->values;
+    FilterSource source{n, 1, 1, k,
+                        [&](int64_t f, int64_t, int64_t, int64_t c) {
+                          return float(int8_t(q[c * n + f]));
+                        }};
+    PackedWeights weights =
+        packInt8(rewriter, loc, source, weight->scales, activation->scale, {},
+                 int8, weightName(op.getB().getDefiningOp()));
+    rewriter.replaceOp(op,
+                       packedMatMul(rewriter, loc, rows, weights, k, n, int8));
+    return success();
+  }
+
+  Packing packing;
+};
+
+/// A Conv of 8-bit activations (quantized per tensor) by an 8-bit filter
+/// with a scale per output channel: the integer contraction on the
+/// channels-last activations, quantized after the transpose.
+struct PackInt8Conv : OpRewritePattern<onnx::ConvOp> {
+  PackInt8Conv(MLIRContext *context, Packing packing)
+      : OpRewritePattern(context), packing(packing) {}
+
+  LogicalResult matchAndRewrite(onnx::ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<QuantizedActivation> activation =
+        quantizedActivationOf(op.getX());
+    std::optional<Int8Weight> weight = int8WeightOf(op.getW(), /*axis=*/0);
+    if (!activation || !weight || !isImageF32(op.getX()) ||
+        !isImageF32(op.getY()) || op.getGroup() != 1)
+      return failure();
+    auto wShape = cast<RankedTensorType>(op.getW().getType()).getShape();
+    int64_t filters = wShape[0], channels = wShape[1];
+    int64_t kh = wShape[2], kw = wShape[3];
+    std::optional<std::vector<float>> bias = biasOf(op, filters);
+    std::optional<ConvGeometry> g = geometryOf(op);
+    if (!bias || !g)
+      return failure();
+
+    Location loc = op.getLoc();
+    Packing int8{packing.lanes, /*bf16=*/false, /*int8=*/true};
+    const std::vector<char> &q = weight->values;
+    FilterSource source{
+        filters, kh, kw, channels,
+        [&](int64_t f, int64_t i, int64_t j, int64_t c) {
+          return float(int8_t(q[((f * channels + c) * kh + i) * kw + j]));
+        }};
+    PackedWeights weights =
+        packInt8(rewriter, loc, source, weight->scales, activation->scale,
+                 *bias, int8, weightName(op.getW().getDefiningOp()));
+    Value nhwc = createTranspose(rewriter, loc, activation->quantize.getInput(),
+                                 kToChannelsLast);
+    auto nhwcType = cast<RankedTensorType>(nhwc.getType());
+    Value input = rewriter.create<QuantizeOp>(
+        loc, nhwcType.clone(rewriter.getI8Type()), nhwc,
+        activation->quantize.getScale(), /*zero_point=*/Value(),
+        /*axis=*/0, /*group_size=*/0);
+    SmallVector<int64_t> pads = g->pads;
+    if (channels <= kFewChannels && g->dilations[1] == 1 &&
+        llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+      input = prepareInput(rewriter, loc, input, int8, pads);
+      pads.assign(4, 0);
+    } else {
+      input = prepareInput(rewriter, loc, input, int8);
+    }
+    Value result =
+        packedConv(rewriter, loc, input, weights, nhwcShape(op.getY()),
+                   g->strides, g->dilations, pads);
+    rewriter.replaceOp(
+        op, createTranspose(rewriter, loc, result, kToChannelsFirst));
     return success();
   }
 
@@ -702,8 +935,8 @@ struct LayoutPackContractionsPass
     }
     Packing packing{vectorBits / 32, precision == "bf16"};
     RewritePatternSet patterns(&getContext());
-    patterns.add<PackConv, PackMatMul, PackGemm, PackInt4MatMul>(&getContext(),
-                                                                 packing);
+    patterns.add<PackConv, PackMatMul, PackGemm, PackInt4MatMul, PackInt8MatMul,
+                 PackInt8Conv>(&getContext(), packing);
     patterns.add<PackDepthwiseConv>(&getContext(), packing);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))

@@ -10,6 +10,7 @@
 
 #include "passes/quant/GroupQuantization.h"
 #include "passes/quant/HostMath.h"
+#include "passes/quant/InputScaling.h"
 #include "passes/quant/Passes.h"
 #include "passes/quant/WeightProducts.h"
 
@@ -49,30 +50,6 @@ std::vector<float> floatsOf(Attribute attr) {
   return std::vector<float>(values.begin(), values.end());
 }
 
-/// The weight of `op` as floats [K, N].
-std::vector<float> weightOf(onnx::MatMulOp op) {
-  return *onnx::getConstantFloats(op.getB());
-}
-
-/// An f32 constant: a weight-sized one as a blob, a small one inline (as
-/// the importer keeps them), which is what a reader of the IR can check.
-Value floatConstant(OpBuilder &builder, Location loc, RankedTensorType type,
-                    ArrayRef<float> values, StringRef name) {
-  if (type.getNumElements() > 64)
-    return onnx::createFloatConstant(builder, loc, type, values, name);
-  return onnx::createConstant(builder, loc,
-                              DenseElementsAttr::get(type, values));
-}
-
-/// Replaces `op`'s weight by `values` (same type).
-void setWeight(onnx::MatMulOp op, ArrayRef<float> values) {
-  OpBuilder builder(op);
-  auto type = cast<RankedTensorType>(op.getB().getType());
-  op.getBMutable().assign(floatConstant(builder, op.getB().getLoc(), type,
-                                        values,
-                                        (quant::nodeName(op) + "_awq").str()));
-}
-
 /// The output error of `weights` [K, N] (quantized in groups) against
 /// `reference` = rows * original, for `rows` [T, K].
 double quantizedError(const std::vector<float> &rows, int64_t t, int64_t k,
@@ -93,9 +70,6 @@ struct QuantAwqPass : kiln::impl::QuantAwqPassBase<QuantAwqPass> {
 private:
   /// The scale of `group` that AWQ's search picks (all ones for a = 0).
   std::vector<float> searchScales(const ProductGroup &group);
-  /// Divides the input of `group` by `scales`, in its producer or by an
-  /// explicit Mul.
-  void foldIntoProducer(ProductGroup &group, ArrayRef<float> scales);
   /// Clamps each group of `weight` [K, N] to the range that quantizes best
   /// for `rows` [T, K] (the input as the weight now sees it).
   void clipWeight(std::vector<float> &weight, int64_t n,
@@ -147,65 +121,6 @@ std::vector<float> QuantAwqPass::searchScales(const ProductGroup &group) {
   });
   size_t best = std::min_element(errors.begin(), errors.end()) - errors.begin();
   return scalesFor(double(best) / double(grid));
-}
-
-void QuantAwqPass::foldIntoProducer(ProductGroup &group,
-                                    ArrayRef<float> scales) {
-  int64_t k = group.k;
-  Value input = group.input;
-  bool onlyGroup = llvm::all_of(input.getUsers(), [&](Operation *user) {
-    return llvm::is_contained(group.products, user);
-  });
-  auto mul = input.getDefiningOp<onnx::MulOp>();
-  if (mul && onlyGroup) {
-    for (OpOperand &operand : mul->getOpOperands()) {
-      auto type = cast<RankedTensorType>(operand.get().getType());
-      // A normalization's scale: a constant along the channels only.
-      bool perChannel = type.hasStaticShape() && type.getNumElements() == k &&
-                        type.getRank() >= 1 && type.getShape().back() == k;
-      if (perChannel && operand.get().getDefiningOp<onnx::ConstantOp>()) {
-        std::optional<std::vector<float>> values =
-            onnx::getConstantFloats(operand.get());
-        if (!values)
-          continue;
-        for (int64_t c = 0; c < k; ++c)
-          (*values)[c] /= scales[c];
-        OpBuilder builder(mul);
-        operand.set(floatConstant(builder, mul.getLoc(), type, *values,
-                                  "awq_folded_scale"));
-        return;
-      }
-      // A product of a weight product's output: its columns.
-      auto producer = operand.get().getDefiningOp<onnx::MatMulOp>();
-      if (producer && quant::isWeightProduct(producer) &&
-          operand.get().hasOneUse() &&
-          cast<RankedTensorType>(producer.getB().getType()).getDimSize(1) ==
-              k &&
-          cast<RankedTensorType>(operand.get().getType()) ==
-              cast<RankedTensorType>(mul.getType())) {
-        std::vector<float> weight = weightOf(producer);
-        int64_t rows = int64_t(weight.size()) / k;
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t c = 0; c < k; ++c)
-            weight[r * k + c] /= scales[c];
-        setWeight(producer, weight);
-        return;
-      }
-    }
-  }
-  // Nothing absorbs it: the input times 1/s, once for the group.
-  OpBuilder builder(group.products.front());
-  std::vector<float> inverse(k);
-  for (int64_t c = 0; c < k; ++c)
-    inverse[c] = 1.0f / scales[c];
-  Location loc = group.products.front().getLoc();
-  Value factor = floatConstant(builder, loc,
-                               RankedTensorType::get({k}, builder.getF32Type()),
-                               inverse, "awq_input_scale");
-  Value scaled =
-      builder.create<onnx::MulOp>(loc, input.getType(), input, factor);
-  for (onnx::MatMulOp op : group.products)
-    op.getAMutable().assign(scaled);
 }
 
 void QuantAwqPass::clipWeight(std::vector<float> &weight, int64_t n,
@@ -298,7 +213,7 @@ void QuantAwqPass::runOnOperation() {
     // The weights as they are now: an earlier group's fold may have
     // scaled this one's columns.
     for (onnx::MatMulOp op : group.products)
-      group.weights.push_back(weightOf(op));
+      group.weights.push_back(quant::weightOf(op));
     std::vector<float> scales = searchScales(group);
     bool identity = llvm::all_of(scales, [](float s) { return s == 1.0f; });
     if (!identity) {
@@ -308,7 +223,7 @@ void QuantAwqPass::runOnOperation() {
           for (int64_t j = 0; j < n; ++j)
             weight[c * n + j] *= scales[c];
       }
-      foldIntoProducer(group, scales);
+      quant::divideInput(group.input, group.products, scales, "awq");
       for (int64_t r = 0; r < group.rows; ++r)
         for (int64_t c = 0; c < group.k; ++c)
           group.samples[r * group.k + c] /= scales[c];
@@ -318,7 +233,7 @@ void QuantAwqPass::runOnOperation() {
         clipWeight(weight, int64_t(weight.size()) / group.k, group.samples,
                    group.rows);
       if (clip || !identity)
-        setWeight(op, weight);
+        quant::setWeight(op, weight, "_awq");
     }
     group.weights.clear();
   }

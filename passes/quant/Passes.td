@@ -86,4 +86,45 @@ def QuantAwqPass : Pass<"kiln-quant-awq", "func::FuncOp"> {
   let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
 }
 
+def QuantSmoothQuantPass : Pass<"kiln-quant-smoothquant", "func::FuncOp"> {
+  let summary = "SmoothQuant W8A8: smoothed 8-bit weights and 8-bit "
+                "activations scaled per tensor";
+  let description = [{
+    For the weight products that carry `kiln.activation_stats` (from
+    calibration), grouped by the input they share, as SmoothQuant does
+    (ALGORITHMS.md §1):
+
+    1. Smoothing (with `smooth`): per input channel j,
+       `s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)` (clamped to 1e-5; 1
+       where either maximum is zero), with max|X_j| the calibration's
+       absolute maximum and max|W_j| the largest magnitude of row j over
+       the group's weights. The weights' rows are multiplied by s, and the
+       input divided by it: in the normalization before (its scale, and
+       its shift), in the columns of the weight product feeding a `Mul`,
+       or by an explicit `Mul`.
+    2. Weights to signed 8 bits per output channel, symmetric:
+       `scale_n = max_k |W_kn| / 127`, `q = round(W / scale_n)`.
+    3. The input to signed 8 bits with one static scale,
+       `max_j (max|X_j| / s_j) / 127`: `kiln.quantize` then
+       `kiln.dequantize`, once per shared input.
+
+    Convolutions (`onnx.Conv` of a constant filter, ungrouped) with
+    statistics take steps 2 and 3, unsmoothed: scales per filter, one per
+    input image. Without `smooth` this is round to nearest, the baseline.
+    The statistics are consumed: the pass removes them. Products without
+    statistics stay f32; with none to quantize the pass warns.
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", "0.5",
+           "Migration strength: how much of the activations' range moves "
+           "into the weights (0 to 1)">,
+    Option<"smooth", "smooth", "bool", "true",
+           "Smooth before quantizing (false: round to nearest alone)">,
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names of products to keep in f32">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::kiln::onnx::OnnxDialect"];
+}
+
 #endif // KILN_PASSES_QUANT_PASSES

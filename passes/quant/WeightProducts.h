@@ -23,6 +23,37 @@ inline bool isWeightProduct(onnx::MatMulOp op) {
          op.getB().getDefiningOp<onnx::ConstantOp>();
 }
 
+/// Whether `op` is a 2-D convolution of an f32 NCHW image (its channels
+/// static) by a constant f32 filter, ungrouped.
+inline bool isWeightConv(onnx::ConvOp op) {
+  auto x = dyn_cast<RankedTensorType>(op.getX().getType());
+  auto w = dyn_cast<RankedTensorType>(op.getW().getType());
+  return x && w && x.getElementType().isF32() && x.getRank() == 4 &&
+         !x.isDynamicDim(1) && w.getElementType().isF32() &&
+         w.hasStaticShape() && w.getRank() == 4 && op.getGroup() == 1 &&
+         op.getW().getDefiningOp<onnx::ConstantOp>();
+}
+
+/// Whether calibration and the 8-bit passes take `op`: a weight product
+/// or a weight convolution.
+inline bool isQuantizable(Operation *op) {
+  if (auto product = dyn_cast<onnx::MatMulOp>(op))
+    return isWeightProduct(product);
+  if (auto conv = dyn_cast<onnx::ConvOp>(op))
+    return isWeightConv(conv);
+  return false;
+}
+
+/// The activation operand of a quantizable op: A, or the image X.
+inline Value activationOf(Operation *op) { return op->getOperand(0); }
+
+/// The input channels of a quantizable op's weight: K of a [K, N] weight,
+/// C of an [F, C, KH, KW] filter.
+inline int64_t inputChannelsOf(Operation *op) {
+  auto weight = cast<RankedTensorType>(op->getOperand(1).getType());
+  return weight.getDimSize(isa<onnx::ConvOp>(op) ? 1 : 0);
+}
+
 /// The ONNX node name of `op`, or "".
 inline StringRef nodeName(Operation *op) {
   if (auto name = dyn_cast<NameLoc>(op->getLoc()))

@@ -239,3 +239,11 @@ func.func @dequantize_computed_unsigned(%q: tensor<4xui8>, %s: tensor<f32>) -> t
   %w = kiln.dequantize %q scale %s : tensor<4xui8>, tensor<f32> -> tensor<4xf32>
   return %w : tensor<4xf32>
 }
+
+// -----
+
+func.func @quantize_unsigned(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xui8> {
+  // expected-error@+1 {{'kiln.quantize' op cannot be lowered to linalg for the CPU: quantizing to unsigned integers is not lowered yet (only to signed ones)}}
+  %q = kiln.quantize %x scale %s : tensor<4xf32>, tensor<f32> -> tensor<4xui8>
+  return %q : tensor<4xui8>
+}

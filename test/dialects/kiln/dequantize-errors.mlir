@@ -25,7 +25,7 @@ func.func @result(%q: tensor<4xui8>, %s: tensor<f32>) {
 // -----
 
 func.func @zero_type(%q: tensor<4xui8>, %s: tensor<f32>, %z: tensor<si8>) {
-  // expected-error@+1 {{zero_point must have the input's element type and the scale's shape}}
+  // expected-error@+1 {{zero_point must have the integers' element type and the scale's shape}}
   %w = kiln.dequantize %q scale %s zero_point %z : tensor<4xui8>, tensor<f32>, tensor<si8> -> tensor<4xf32>
   return
 }

@@ -158,3 +158,43 @@ func.func @group_without_scales(%x: tensor<1x4x4x3xf32>, %w: tensor<1x1x1x3x16xf
   %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : tensor<1x4x4x3xf32>, tensor<1x1x1x3x16xf32>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
   return
 }
+
+// -----
+
+func.func @int8_layout(%x: tensor<1x4x4x8xi8>, %w: tensor<2x3x3x8x16xi8>, %s: tensor<2x2x16xf32>, %b: tensor<32xf32>, %i: tensor<1x4x4x20xf32>) {
+  // expected-error@+1 {{filter must be laid out as [F/F0, KH, KW, C/4, F0, 4]}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xi8>, tensor<2x3x3x8x16xi8> scales tensor<2x2x16xf32>, tensor<32xf32> into tensor<1x4x4x20xf32> -> tensor<1x4x4x20xf32>
+  return
+}
+
+// -----
+
+func.func @int8_filter(%x: tensor<1x4x4x8xi8>, %w: tensor<2x3x3x2x16x4xf32>, %s: tensor<2x2x16xf32>, %b: tensor<32xf32>, %i: tensor<1x4x4x20xf32>) {
+  // expected-error@+1 {{with an i8 input takes an i8 filter}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xi8>, tensor<2x3x3x2x16x4xf32> scales tensor<2x2x16xf32>, tensor<32xf32> into tensor<1x4x4x20xf32> -> tensor<1x4x4x20xf32>
+  return
+}
+
+// -----
+
+func.func @int8_no_scales(%x: tensor<1x4x4x8xi8>, %w: tensor<2x3x3x2x16x4xi8>, %b: tensor<32xf32>, %i: tensor<1x4x4x20xf32>) {
+  // expected-error@+1 {{with an i8 input needs filter_scales}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xi8>, tensor<2x3x3x2x16x4xi8>, tensor<32xf32> into tensor<1x4x4x20xf32> -> tensor<1x4x4x20xf32>
+  return
+}
+
+// -----
+
+func.func @int8_scales(%x: tensor<1x4x4x8xi8>, %w: tensor<2x3x3x2x16x4xi8>, %s: tensor<2x16xf32>, %b: tensor<32xf32>, %i: tensor<1x4x4x20xf32>) {
+  // expected-error@+1 {{filter_scales must be f32 [2, 2, 16]: a scale and a compensation per filter}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xi8>, tensor<2x3x3x2x16x4xi8> scales tensor<2x16xf32>, tensor<32xf32> into tensor<1x4x4x20xf32> -> tensor<1x4x4x20xf32>
+  return
+}
+
+// -----
+
+func.func @int8_channels(%x: tensor<1x4x4x8xi8>, %w: tensor<2x3x3x3x16x4xi8>, %s: tensor<2x2x16xf32>, %b: tensor<32xf32>, %i: tensor<1x4x4x20xf32>) {
+  // expected-error@+1 {{filter has 12 input channels, the input 8}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xi8>, tensor<2x3x3x3x16x4xi8> scales tensor<2x2x16xf32>, tensor<32xf32> into tensor<1x4x4x20xf32> -> tensor<1x4x4x20xf32>
+  return
+}
