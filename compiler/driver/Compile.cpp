@@ -186,11 +186,12 @@ cl::opt<std::string> quantizeMethod(
     cl::value_desc("awq|smoothquant|rtn"), cl::init(""),
     cl::sub(compileCommand), cl::cat(compileCategory));
 
-cl::opt<double> smoothAlpha(
+cl::opt<std::string> smoothAlpha(
     "smooth-alpha",
     cl::desc("With --quantize=w8a8: SmoothQuant's migration strength, from "
-             "0 (nothing moves into the weights) to 1 (default 0.5)"),
-    cl::value_desc("A"), cl::init(0.5), cl::sub(compileCommand),
+             "0 (nothing moves into the weights) to 1 (default 0.5), or "
+             "'auto': searched per layer on the calibration rows"),
+    cl::value_desc("A|auto"), cl::init("0.5"), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
 cl::opt<std::string> calibrationDir(
@@ -348,7 +349,11 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
   }
   options.quantize = quantize;
   options.quantizeMethod = quantizationMethod();
-  options.smoothAlpha = smoothAlpha;
+  // (--smooth-alpha is checked before any pipeline runs.)
+  if (smoothAlpha == "auto")
+    options.smoothAlphaGrid = 20;
+  else
+    llvm::StringRef(smoothAlpha).getAsDouble(options.smoothAlpha);
   options.groupSize = groupSize;
   options.quantizeExclude.assign(quantizeExclude.begin(),
                                  quantizeExclude.end());
@@ -547,9 +552,7 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
       manifest.compileOptions.push_back(
           {"group-size", std::to_string(groupSize)});
     if (quantize == "w8a8" && quantizationMethod() == "smoothquant") {
-      std::string alpha;
-      llvm::raw_string_ostream(alpha) << smoothAlpha.getValue();
-      manifest.compileOptions.push_back({"smooth-alpha", alpha});
+      manifest.compileOptions.push_back({"smooth-alpha", smoothAlpha});
     }
     if (!quantizeExclude.empty())
       manifest.compileOptions.push_back(
@@ -758,9 +761,12 @@ int compile() {
                  << (quantize == "w8a8" ? "smoothquant" : "awq") << " or rtn\n";
     return 1;
   }
-  if (!(smoothAlpha >= 0 && smoothAlpha <= 1)) {
-    llvm::errs() << "kiln: error: --smooth-alpha must be within [0, 1], not "
-                 << smoothAlpha << "\n";
+  double alpha = 0;
+  if (smoothAlpha != "auto" &&
+      (llvm::StringRef(smoothAlpha).getAsDouble(alpha) ||
+       !(alpha >= 0 && alpha <= 1))) {
+    llvm::errs() << "kiln: error: --smooth-alpha='" << smoothAlpha
+                 << "': give a number within [0, 1] or auto\n";
     return 1;
   }
   bool cached =

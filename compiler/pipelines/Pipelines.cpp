@@ -85,6 +85,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   if (options.quantize == "w8a8") {
     QuantSmoothQuantPassOptions smoothQuant;
     smoothQuant.alpha = options.smoothAlpha;
+    smoothQuant.grid = options.smoothAlphaGrid;
     smoothQuant.smooth = options.quantizeMethod == "smoothquant";
     smoothQuant.exclude = options.quantizeExclude;
     function.addPass(createQuantSmoothQuantPass(smoothQuant));

@@ -47,6 +47,9 @@ struct CpuPipelineOptions {
   /// `smoothAlpha`), or "rtn" (round to nearest alone).
   std::string quantizeMethod = "awq";
   double smoothAlpha = 0.5;
+  /// With a positive grid, SmoothQuant searches each layer's alpha among
+  /// 0, 1/grid, ..., 1 instead.
+  int64_t smoothAlphaGrid = 0;
   int64_t groupSize = 128;
   std::vector<std::string> quantizeExclude;
 };

@@ -101,7 +101,10 @@ def QuantSmoothQuantPass : Pass<"kiln-quant-smoothquant", "func::FuncOp"> {
        the group's weights. The weights' rows are multiplied by s, and the
        input divided by it: in the normalization before (its scale, and
        its shift), in the columns of the weight product feeding a `Mul`,
-       or by an explicit `Mul`.
+       or by an explicit `Mul`. With a positive `grid`, each group's alpha
+       is searched instead: of 0, 1/grid, ..., 1 and no smoothing, the one
+       whose quantized products (steps 2 and 3) give the least squared
+       error of the group's outputs on the calibration rows.
     2. Weights to signed 8 bits per output channel, symmetric:
        `scale_n = max_k |W_kn| / 127`, `q = round(W / scale_n)`.
     3. The input to signed 8 bits with one static scale,
@@ -118,6 +121,9 @@ def QuantSmoothQuantPass : Pass<"kiln-quant-smoothquant", "func::FuncOp"> {
     Option<"alpha", "alpha", "double", "0.5",
            "Migration strength: how much of the activations' range moves "
            "into the weights (0 to 1)">,
+    Option<"grid", "grid", "int64_t", "0",
+           "With a positive grid, search each group's alpha among 0, "
+           "1/grid, ..., 1 (and no smoothing) instead of taking `alpha`">,
     Option<"smooth", "smooth", "bool", "true",
            "Smooth before quantizing (false: round to nearest alone)">,
     ListOption<"exclude", "exclude", "std::string",

@@ -8,12 +8,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/quant/HostMath.h"
 #include "passes/quant/InputScaling.h"
 #include "passes/quant/Passes.h"
 #include "passes/quant/WeightProducts.h"
 
 #include "dialects/kiln/KilnAttributes.h"
 #include "dialects/onnx/OnnxConstants.h"
+
+#include "llvm/Support/Parallel.h"
 
 #include <cmath>
 
@@ -32,7 +35,8 @@ namespace {
 struct ProductGroup {
   Value input;
   SmallVector<Operation *> ops;
-  std::vector<float> absMax; // [K]
+  std::vector<float> absMax;  // [K]
+  std::vector<float> samples; // [rows, K], for the search
 
   /// The products when every op is a weight product, which smoothing
   /// takes; empty otherwise.
@@ -69,6 +73,59 @@ std::vector<float> smoothingScales(const ProductGroup &group,
   return scales;
 }
 
+/// The symmetric 8-bit scale of each column of `weight` [K, N].
+std::vector<float> columnScales(const std::vector<float> &weight, int64_t n) {
+  std::vector<float> scales(n, 0.0f);
+  for (size_t i = 0; i < weight.size(); ++i)
+    scales[i % n] = std::max(scales[i % n], std::fabs(weight[i]));
+  for (float &scale : scales)
+    scale = scale > 0 ? scale / 127.0f : 1.0f;
+  return scales;
+}
+
+/// `value` / `scale` rounded to a signed 8-bit integer in [-limit, limit].
+float roundTo8Bits(float value, float scale, float limit) {
+  return std::clamp(std::nearbyint(value / scale), -limit, limit);
+}
+
+/// The output error of the products of `group` (`weights` [K, N] as read,
+/// `references` their outputs) on its rows [T, K] when the rows are
+/// divided by `smoothing` and quantized with one scale (from the smoothed
+/// maxima), and the weights, multiplied by it, quantized per column: what
+/// the pass would make of them.
+double quantizedError(const ProductGroup &group,
+                      ArrayRef<std::vector<float>> weights,
+                      ArrayRef<std::vector<float>> references,
+                      const std::vector<float> &smoothing) {
+  int64_t k = int64_t(group.absMax.size());
+  int64_t t = int64_t(group.samples.size()) / k;
+  float range = 0;
+  for (int64_t c = 0; c < k; ++c)
+    range = std::max(range, group.absMax[c] / smoothing[c]);
+  float step = range / 127.0f;
+  std::vector<float> rows(group.samples.size());
+  for (int64_t r = 0; r < t; ++r)
+    for (int64_t c = 0; c < k; ++c)
+      rows[r * k + c] =
+          roundTo8Bits(group.samples[r * k + c] / smoothing[c], step, 128) *
+          step;
+  double error = 0;
+  for (auto [weight, reference] : llvm::zip(weights, references)) {
+    int64_t n = int64_t(weight.size()) / k;
+    std::vector<float> scaled(weight.size());
+    for (int64_t c = 0; c < k; ++c)
+      for (int64_t j = 0; j < n; ++j)
+        scaled[c * n + j] = weight[c * n + j] * smoothing[c];
+    std::vector<float> scales = columnScales(scaled, n);
+    for (size_t i = 0; i < scaled.size(); ++i)
+      scaled[i] = roundTo8Bits(scaled[i], scales[i % n], 127) * scales[i % n];
+    std::vector<float> out(t * n);
+    quant::multiply(rows.data(), scaled.data(), out.data(), t, k, n);
+    error += quant::squaredDistance(out.data(), reference.data(), t * n);
+  }
+  return error;
+}
+
 /// `weight` (of `type`) as signed 8-bit integers with a symmetric scale
 /// per index along `axis` (the output channels: the columns of a [K, N]
 /// weight, the filters of a convolution's), as `kiln.dequantize` of
@@ -86,10 +143,8 @@ Value quantizeChannels(OpBuilder &builder, Location loc,
   for (float &scale : scales)
     scale = scale > 0 ? scale / 127.0f : 1.0f;
   std::vector<char> values(weight.size());
-  for (size_t i = 0; i < weight.size(); ++i) {
-    float q = std::nearbyint(weight[i] / scales[channel(i)]);
-    values[i] = char(int8_t(std::clamp(q, -127.0f, 127.0f)));
-  }
+  for (size_t i = 0; i < weight.size(); ++i)
+    values[i] = char(int8_t(roundTo8Bits(weight[i], scales[channel(i)], 127)));
   // A weight-sized constant as a blob, a small one inline (readable IR).
   auto integerType = type.clone(builder.getI8Type());
   Value integers =
@@ -129,7 +184,45 @@ struct QuantSmoothQuantPass
     : kiln::impl::QuantSmoothQuantPassBase<QuantSmoothQuantPass> {
   using Base::Base;
 
-  void runOnOperation() override {
+  void runOnOperation() override;
+
+private:
+  /// The smoothing of `group`: for `alpha`, or the best of the grid's.
+  std::vector<float> chooseScales(const ProductGroup &group,
+                                  ArrayRef<onnx::MatMulOp> products);
+};
+
+std::vector<float>
+QuantSmoothQuantPass::chooseScales(const ProductGroup &group,
+                                   ArrayRef<onnx::MatMulOp> products) {
+  int64_t k = int64_t(group.absMax.size());
+  int64_t t = int64_t(group.samples.size()) / k;
+  if (grid < 1 || t == 0)
+    return smoothingScales(group, products, alpha);
+  std::vector<std::vector<float>> weights, references;
+  for (onnx::MatMulOp op : products) {
+    weights.push_back(quant::weightOf(op));
+    int64_t n = int64_t(weights.back().size()) / k;
+    references.emplace_back(t * n);
+    quant::multiply(group.samples.data(), weights.back().data(),
+                    references.back().data(), t, k, n);
+  }
+  // Candidates: alpha = 0, 1/grid, ..., 1, and no smoothing at all.
+  std::vector<std::vector<float>> candidates;
+  for (int64_t i = 0; i <= grid; ++i)
+    candidates.push_back(
+        smoothingScales(group, products, double(i) / double(grid)));
+  candidates.emplace_back(k, 1.0f);
+  std::vector<double> errors(candidates.size());
+  llvm::parallelFor(0, candidates.size(), [&](size_t i) {
+    errors[i] = quantizedError(group, weights, references, candidates[i]);
+  });
+  size_t best = std::min_element(errors.begin(), errors.end()) - errors.begin();
+  return candidates[best];
+}
+
+void QuantSmoothQuantPass::runOnOperation() {
+  {
     if (!(alpha >= 0 && alpha <= 1)) {
       getOperation().emitError("alpha must be within [0, 1], not ")
           << static_cast<double>(alpha);
@@ -147,7 +240,12 @@ struct QuantSmoothQuantPass
       if (group == groups.end()) {
         auto absMax =
             cast<DenseElementsAttr>(stats.get("abs_max")).getValues<float>();
-        groups.push_back({input, {}, {absMax.begin(), absMax.end()}});
+        auto samples =
+            cast<DenseElementsAttr>(stats.get("samples")).getValues<float>();
+        groups.push_back({input,
+                          {},
+                          {absMax.begin(), absMax.end()},
+                          {samples.begin(), samples.end()}});
         group = groups.end() - 1;
       }
       group->ops.push_back(op);
@@ -160,7 +258,7 @@ struct QuantSmoothQuantPass
       int64_t k = int64_t(group.absMax.size());
       SmallVector<onnx::MatMulOp> products = group.products();
       if (smooth && !products.empty()) {
-        std::vector<float> scales = smoothingScales(group, products, alpha);
+        std::vector<float> scales = chooseScales(group, products);
         for (onnx::MatMulOp op : products) {
           std::vector<float> weight = quant::weightOf(op);
           int64_t n = int64_t(weight.size()) / k;
@@ -205,6 +303,6 @@ struct QuantSmoothQuantPass
           "constant f32 weight has calibration statistics (the function "
           "stays in floating point)");
   }
-};
+}
 
 } // namespace

@@ -5,7 +5,7 @@
 
 DIR/model.onnx: y = MatMul(x * gamma, W) with x [rows, 64] (rows
 symbolic), W [64, 16]; one input channel's activations are 30 times the
-others'. DIR/good/: three samples (numpy.savez) of 20 rows each; and the
+others'. DIR/plain.onnx: y = Relu(x), nothing to quantize. DIR/good/: three samples (numpy.savez) of 20 rows each; and the
 sets that must be refused: empty/, missing/ (no x), extra/ (x and z),
 dtype/ (x in float64), compressed/ (numpy.savez_compressed). DIR/x.npy:
 held-apart rows, and DIR/reference.npy the float output on them.
@@ -35,6 +35,13 @@ graph = helper.make_graph(
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 model.ir_version = 8
 onnx.save(model, os.path.join(out, "model.onnx"))
+plain = helper.make_graph(
+    [helper.make_node("Relu", ["x"], ["y"], name="relu")], "plain",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["rows", 64])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["rows", 64])])
+plain = helper.make_model(plain, opset_imports=[helper.make_opsetid("", 17)])
+plain.ir_version = 8
+onnx.save(plain, os.path.join(out, "plain.onnx"))
 
 
 def rows(count):
