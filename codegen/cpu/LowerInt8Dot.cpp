@@ -1,8 +1,9 @@
 //===- LowerInt8Dot.cpp - kiln-cpu-lower-int8-dot -------------------------===//
 //
 // The integer microkernels' dot product of byte quads: vpdpbusd through
-// its LLVM intrinsic where the CPU has it, and otherwise the same exact
-// sums in generic vector code (the AVX2 fallback).
+// its LLVM intrinsic where the CPU has it; otherwise vpmaddubsw and
+// vpmaddwd for narrow (7-bit) filters, and the same exact sums in generic
+// vector code for any others.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,6 +49,32 @@ Value lowerToIntrinsic(OpBuilder &b, Int8DotOp dot) {
       .getResult(0);
 }
 
+/// vpmaddubsw (pairs of u8 x s8 products summed to i16, saturating) then
+/// vpmaddwd by ones (the pairs' sums added to quads in i32): exact when
+/// the rhs is narrow, as the op promises.
+Value lowerToPairSums(OpBuilder &b, Int8DotOp dot) {
+  Location loc = dot.getLoc();
+  int64_t lanes = dot.getType().getNumElements();
+  StringRef pairs = lanes == 16  ? "llvm.x86.avx512.pmaddubs.w.512"
+                    : lanes == 8 ? "llvm.x86.avx2.pmadd.ub.sw"
+                                 : "llvm.x86.ssse3.pmadd.ub.sw.128";
+  StringRef quads = lanes == 16  ? "llvm.x86.avx512.pmaddw.d.512"
+                    : lanes == 8 ? "llvm.x86.avx2.pmadd.wd"
+                                 : "llvm.x86.sse2.pmadd.wd";
+  auto halves = VectorType::get({2 * lanes}, b.getI16Type());
+  Value sums =
+      b.create<LLVM::CallIntrinsicOp>(loc, halves, b.getStringAttr(pairs),
+                                      ValueRange{dot.getLhs(), dot.getRhs()})
+          .getResult(0);
+  Value ones = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(halves, b.getI16IntegerAttr(1)));
+  Value quadSums = b.create<LLVM::CallIntrinsicOp>(loc, dot.getType(),
+                                                   b.getStringAttr(quads),
+                                                   ValueRange{sums, ones})
+                       .getResult(0);
+  return b.create<arith::AddIOp>(loc, dot.getAccumulator(), quadSums);
+}
+
 Value lowerToArithmetic(OpBuilder &b, Int8DotOp dot) {
   Location loc = dot.getLoc();
   int64_t lanes = dot.getType().getNumElements();
@@ -73,8 +100,9 @@ struct CpuLowerInt8DotPass
   void runOnOperation() override {
     getOperation()->walk([&](Int8DotOp dot) {
       OpBuilder b(dot);
-      dot.replaceAllUsesWith(vnni ? lowerToIntrinsic(b, dot)
-                                  : lowerToArithmetic(b, dot));
+      dot.replaceAllUsesWith(vnni                 ? lowerToIntrinsic(b, dot)
+                             : dot.getNarrowRhs() ? lowerToPairSums(b, dot)
+                                                  : lowerToArithmetic(b, dot));
       dot.erase();
     });
   }

@@ -534,9 +534,9 @@ SmallVector<Value> ConvEmitter::emitInt8Step(ArrayRef<PaddedSource> sources,
     Value broadcast = b.create<vector::BitCastOp>(
         loc, bytesType, b.create<vector::BroadcastOp>(loc, wordsType, word));
     for (int64_t v = 0; v < vectorsPerRow; ++v)
-      next.push_back(b.create<Int8DotOp>(loc, accumulatorType,
-                                         acc[r * vectorsPerRow + v], broadcast,
-                                         weights[v]));
+      next.push_back(b.create<Int8DotOp>(
+          loc, accumulatorType, acc[r * vectorsPerRow + v], broadcast,
+          weights[v], /*narrow_rhs=*/op.getNarrowFilter()));
   }
   return next;
 }

@@ -239,10 +239,12 @@ def CpuLowerInt8DotPass : Pass<"kiln-cpu-lower-int8-dot"> {
     With `vnni` (CPUs with AVX512_VNNI or AVX-VNNI), rewrites each
     `kiln.int8_dot` into an `llvm.call_intrinsic` of
     `llvm.x86.avx512.vpdpbusd.{128,256,512}` (the byte vectors as i32
-    words, as the intrinsic takes them); without it, into the same sums in
-    generic vector arithmetic: both operands widened to i32 (zero- and
-    sign-extended), multiplied, and the four products of each lane added
-    by strided shuffles. It runs once the loops are branches, as
+    words, as the intrinsic takes them); without it, when the op is
+    `narrow_rhs`, into `vpmaddubsw` (pairs summed in i16, which cannot
+    saturate) and `vpmaddwd` by ones (pairs of pairs in i32) and an add;
+    otherwise into the same sums in generic vector arithmetic: both
+    operands widened to i32 (zero- and sign-extended), multiplied, and the
+    four products of each lane added by strided shuffles. It runs once the loops are branches, as
     kiln-cpu-lower-bf16-dot does.
   }];
   let options = [

@@ -194,6 +194,15 @@ cl::opt<std::string> smoothAlpha(
     cl::value_desc("A|auto"), cl::init("0.5"), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<std::string> weightLevels(
+    "weight-levels",
+    cl::desc("With --quantize=w8a8: the weights' integers, [-127, 127] "
+             "('127') or [-63, 63] ('63', which CPUs without VNNI multiply "
+             "with vpmaddubsw; 8-bit weights take a slower exact path "
+             "there); 'auto' (the default) picks by the target CPU"),
+    cl::value_desc("auto|127|63"), cl::init("auto"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
 cl::opt<std::string> calibrationDir(
     "calibration",
     cl::desc("With --quantize: a directory of calibration samples, one "
@@ -343,6 +352,8 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
   options.vnni =
       llvm::is_contained(features, "avx512vnni") ||
       (options.vectorBits == 256 && llvm::is_contained(features, "avxvnni"));
+  options.narrowWeights =
+      weightLevels == "auto" ? !options.vnni : weightLevels == "63";
   if (kvCache == "session") {
     options.kvCacheCapacity = maxContext;
     options.kvCachePage = kvPage;
@@ -551,6 +562,9 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     if (quantize == "w4a16")
       manifest.compileOptions.push_back(
           {"group-size", std::to_string(groupSize)});
+    if (quantize == "w8a8")
+      manifest.compileOptions.push_back(
+          {"weight-levels", cpuOptions.narrowWeights ? "63" : "127"});
     if (quantize == "w8a8" && quantizationMethod() == "smoothquant") {
       manifest.compileOptions.push_back({"smooth-alpha", smoothAlpha});
     }
@@ -759,6 +773,11 @@ int compile() {
     llvm::errs() << "kiln: error: --quantize-method='" << method
                  << "': with --quantize=" << quantize << " choose "
                  << (quantize == "w8a8" ? "smoothquant" : "awq") << " or rtn\n";
+    return 1;
+  }
+  if (weightLevels != "auto" && weightLevels != "127" && weightLevels != "63") {
+    llvm::errs() << "kiln: error: --weight-levels='" << weightLevels
+                 << "': choose auto, 127 or 63\n";
     return 1;
   }
   double alpha = 0;

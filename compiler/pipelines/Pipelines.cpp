@@ -86,6 +86,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     QuantSmoothQuantPassOptions smoothQuant;
     smoothQuant.alpha = options.smoothAlpha;
     smoothQuant.grid = options.smoothAlphaGrid;
+    smoothQuant.narrowWeights = options.narrowWeights;
     smoothQuant.smooth = options.quantizeMethod == "smoothquant";
     smoothQuant.exclude = options.quantizeExclude;
     function.addPass(createQuantSmoothQuantPass(smoothQuant));

@@ -50,6 +50,8 @@ struct CpuPipelineOptions {
   /// With a positive grid, SmoothQuant searches each layer's alpha among
   /// 0, 1/grid, ..., 1 instead.
   int64_t smoothAlphaGrid = 0;
+  /// W8A8 weights in [-63, 63] (what vpmaddubsw multiplies exactly).
+  bool narrowWeights = false;
   int64_t groupSize = 128;
   std::vector<std::string> quantizeExclude;
 };

@@ -248,6 +248,8 @@ LogicalResult PackedConv2DOp::verify() {
     return failure();
   if (!int4 && !int8 && getGroupSize() != 0)
     return emitOpError("has a group_size but no filter_scales");
+  if (!int8 && getNarrowFilter())
+    return emitOpError("narrow_filter is for 8-bit integer filters");
   ArrayRef<int64_t> in = cast<ShapedType>(getInput().getType()).getShape(),
                     w = filterType.getShape(),
                     out = cast<ShapedType>(getInit().getType()).getShape();

@@ -56,7 +56,10 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     128 to each input byte (the instruction takes unsigned bytes), so that
     `result = (sum - compensation) * scale + bias`, with compensation
     `128 * sum of the filter's weights`, computed when the filter is packed.
-    Padding is the integer zero.
+    Padding is the integer zero. With `narrow_filter` every filter value
+    is within [-64, 64], so that the sum of two products of an input byte
+    (plus 128) and a filter value fits 16 bits: CPUs without VNNI then
+    take `vpmaddubsw`, whose 16-bit sums would saturate otherwise.
   }];
   let arguments = (ins
     AnyShaped:$input,
@@ -71,7 +74,8 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     DefaultValuedAttr<F32Attr, "0.0f">:$clip_min,
     DefaultValuedAttr<F32Attr, "0.0f">:$clip_max,
     UnitAttr:$accumulate,
-    DefaultValuedAttr<I64Attr, "0">:$group_size);
+    DefaultValuedAttr<I64Attr, "0">:$group_size,
+    UnitAttr:$narrow_filter);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     $input `,` $filter (`scales` $filter_scales^)? `,` $bias `into` $init
@@ -364,11 +368,14 @@ def Kiln_Int8DotOp : Kiln_Op<"int8_dot", [Pure,
     summed in i32 (wrapping) — x86's `vpdpbusd` (AVX512_VNNI, AVX-VNNI) on
     4, 8 or 16 lanes. kiln-cpu-lower-int8-dot turns it into the LLVM
     intrinsic once the loops are gone, or, on CPUs without VNNI, into
-    widening multiplies and adds.
+    `vpmaddubsw` and `vpmaddwd` when `narrow_rhs` promises every rhs byte
+    within [-64, 64] (so that the pairs' 16-bit sums cannot saturate), and
+    into widening multiplies and adds otherwise.
   }];
   let arguments = (ins VectorOfRankAndType<[1], [I32]>:$accumulator,
                        VectorOfRankAndType<[1], [I8]>:$lhs,
-                       VectorOfRankAndType<[1], [I8]>:$rhs);
+                       VectorOfRankAndType<[1], [I8]>:$rhs,
+                       UnitAttr:$narrow_rhs);
   let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
   let assemblyFormat = [{
     $accumulator `,` $lhs `,` $rhs attr-dict `:` type($lhs) `into`

@@ -68,6 +68,8 @@ struct PackedWeights {
   Value filter, bias;
   Value scales = {};
   int64_t groupSize = 0;
+  /// 8-bit filters: every value within [-64, 64].
+  bool narrow = false;
 };
 
 /// The values of `source` in the packed order, `tile` filters a tile:
@@ -325,6 +327,8 @@ PackedWeights packInt8(PatternRewriter &rewriter, Location loc,
   std::vector<char> bytes(packed.size());
   llvm::transform(packed, bytes.begin(),
                   [](float q) { return char(int8_t(q)); });
+  bool narrow =
+      llvm::all_of(packed, [](float q) { return std::fabs(q) <= 64; });
   std::vector<float> scales(tiles * 2 * tile, 0.0f);
   for (int64_t f = 0; f < source.filters; ++f) {
     int64_t sum = 0;
@@ -347,6 +351,7 @@ PackedWeights packInt8(PatternRewriter &rewriter, Location loc,
       RankedTensorType::get({tiles, 2, tile}, rewriter.getF32Type()), scales,
       (name + "_scales").str());
   weights.bias = paddedBias(rewriter, loc, bias, tiles, tile, name);
+  weights.narrow = narrow;
   return weights;
 }
 
@@ -365,17 +370,17 @@ Value packedConv(PatternRewriter &rewriter, Location loc, Value input,
   Value init = emptyWindowResult(rewriter, loc, input, outputShape,
                                  {filter[1], filter[2]}, strides, dilations,
                                  pads);
-  return rewriter
-      .create<PackedConv2DOp>(
-          loc, TypeRange{init.getType()}, input, weights.filter, weights.scales,
-          weights.bias, init, rewriter.getDenseI64ArrayAttr(strides),
-          rewriter.getDenseI64ArrayAttr(dilations), padsAttr(rewriter, pads),
-          ActivationAttr::get(rewriter.getContext(), Activation::None),
-          rewriter.getF32FloatAttr(0), rewriter.getF32FloatAttr(0),
-          /*accumulate=*/nullptr,
-          weights.groupSize ? rewriter.getI64IntegerAttr(weights.groupSize)
-                            : IntegerAttr())
-      .getResult()[0];
+  auto conv = rewriter.create<PackedConv2DOp>(
+      loc, TypeRange{init.getType()}, input, weights.filter, weights.scales,
+      weights.bias, init, rewriter.getDenseI64ArrayAttr(strides),
+      rewriter.getDenseI64ArrayAttr(dilations), padsAttr(rewriter, pads),
+      ActivationAttr::get(rewriter.getContext(), Activation::None),
+      rewriter.getF32FloatAttr(0), rewriter.getF32FloatAttr(0),
+      /*accumulate=*/nullptr,
+      weights.groupSize ? rewriter.getI64IntegerAttr(weights.groupSize)
+                        : IntegerAttr(),
+      /*narrow_filter=*/weights.narrow ? rewriter.getUnitAttr() : UnitAttr());
+  return conv.getResult()[0];
 }
 
 /// An f32 NCHW image whose channels are static (its batch, height and

@@ -106,7 +106,10 @@ def QuantSmoothQuantPass : Pass<"kiln-quant-smoothquant", "func::FuncOp"> {
        whose quantized products (steps 2 and 3) give the least squared
        error of the group's outputs on the calibration rows.
     2. Weights to signed 8 bits per output channel, symmetric:
-       `scale_n = max_k |W_kn| / 127`, `q = round(W / scale_n)`.
+       `scale_n = max_k |W_kn| / 127`, `q = round(W / scale_n)` (with
+       `narrow-weights`, 63 instead of 127: for CPUs without VNNI, whose
+       vpmaddubsw sums two products in 16 bits, as onnxruntime's
+       reduce_range does).
     3. The input to signed 8 bits with one static scale,
        `max_j (max|X_j| / s_j) / 127`: `kiln.quantize` then
        `kiln.dequantize`, once per shared input.
@@ -124,6 +127,9 @@ def QuantSmoothQuantPass : Pass<"kiln-quant-smoothquant", "func::FuncOp"> {
     Option<"grid", "grid", "int64_t", "0",
            "With a positive grid, search each group's alpha among 0, "
            "1/grid, ..., 1 (and no smoothing) instead of taking `alpha`">,
+    Option<"narrowWeights", "narrow-weights", "bool", "false",
+           "Weights in [-63, 63] (7 bits) instead of [-127, 127]: what "
+           "CPUs without VNNI multiply exactly with vpmaddubsw">,
     Option<"smooth", "smooth", "bool", "true",
            "Smooth before quantizing (false: round to nearest alone)">,
     ListOption<"exclude", "exclude", "std::string",

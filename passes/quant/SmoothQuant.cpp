@@ -73,13 +73,15 @@ std::vector<float> smoothingScales(const ProductGroup &group,
   return scales;
 }
 
-/// The symmetric 8-bit scale of each column of `weight` [K, N].
-std::vector<float> columnScales(const std::vector<float> &weight, int64_t n) {
+/// The symmetric scale of each column of `weight` [K, N] for integers in
+/// [-levels, levels].
+std::vector<float> columnScales(const std::vector<float> &weight, int64_t n,
+                                float levels) {
   std::vector<float> scales(n, 0.0f);
   for (size_t i = 0; i < weight.size(); ++i)
     scales[i % n] = std::max(scales[i % n], std::fabs(weight[i]));
   for (float &scale : scales)
-    scale = scale > 0 ? scale / 127.0f : 1.0f;
+    scale = scale > 0 ? scale / levels : 1.0f;
   return scales;
 }
 
@@ -96,7 +98,7 @@ float roundTo8Bits(float value, float scale, float limit) {
 double quantizedError(const ProductGroup &group,
                       ArrayRef<std::vector<float>> weights,
                       ArrayRef<std::vector<float>> references,
-                      const std::vector<float> &smoothing) {
+                      const std::vector<float> &smoothing, float weightLevels) {
   int64_t k = int64_t(group.absMax.size());
   int64_t t = int64_t(group.samples.size()) / k;
   float range = 0;
@@ -116,9 +118,10 @@ double quantizedError(const ProductGroup &group,
     for (int64_t c = 0; c < k; ++c)
       for (int64_t j = 0; j < n; ++j)
         scaled[c * n + j] = weight[c * n + j] * smoothing[c];
-    std::vector<float> scales = columnScales(scaled, n);
+    std::vector<float> scales = columnScales(scaled, n, weightLevels);
     for (size_t i = 0; i < scaled.size(); ++i)
-      scaled[i] = roundTo8Bits(scaled[i], scales[i % n], 127) * scales[i % n];
+      scaled[i] =
+          roundTo8Bits(scaled[i], scales[i % n], weightLevels) * scales[i % n];
     std::vector<float> out(t * n);
     quant::multiply(rows.data(), scaled.data(), out.data(), t, k, n);
     error += quant::squaredDistance(out.data(), reference.data(), t * n);
@@ -126,13 +129,13 @@ double quantizedError(const ProductGroup &group,
   return error;
 }
 
-/// `weight` (of `type`) as signed 8-bit integers with a symmetric scale
-/// per index along `axis` (the output channels: the columns of a [K, N]
-/// weight, the filters of a convolution's), as `kiln.dequantize` of
-/// constants.
+/// `weight` (of `type`) as signed integers in [-levels, levels] with a
+/// symmetric scale per index along `axis` (the output channels: the
+/// columns of a [K, N] weight, the filters of a convolution's), as
+/// `kiln.dequantize` of 8-bit constants.
 Value quantizeChannels(OpBuilder &builder, Location loc,
                        const std::vector<float> &weight, RankedTensorType type,
-                       int64_t axis, StringRef name) {
+                       int64_t axis, float levels, StringRef name) {
   int64_t extent = type.getDimSize(axis), stride = 1;
   for (int64_t d = axis + 1; d < type.getRank(); ++d)
     stride *= type.getDimSize(d);
@@ -141,10 +144,11 @@ Value quantizeChannels(OpBuilder &builder, Location loc,
   for (size_t i = 0; i < weight.size(); ++i)
     scales[channel(i)] = std::max(scales[channel(i)], std::fabs(weight[i]));
   for (float &scale : scales)
-    scale = scale > 0 ? scale / 127.0f : 1.0f;
+    scale = scale > 0 ? scale / levels : 1.0f;
   std::vector<char> values(weight.size());
   for (size_t i = 0; i < weight.size(); ++i)
-    values[i] = char(int8_t(roundTo8Bits(weight[i], scales[channel(i)], 127)));
+    values[i] =
+        char(int8_t(roundTo8Bits(weight[i], scales[channel(i)], levels)));
   // A weight-sized constant as a blob, a small one inline (readable IR).
   auto integerType = type.clone(builder.getI8Type());
   Value integers =
@@ -187,6 +191,8 @@ struct QuantSmoothQuantPass
   void runOnOperation() override;
 
 private:
+  /// The weights' integers: [-127, 127], or [-63, 63] when narrow.
+  float weightLevels() const { return narrowWeights ? 63.0f : 127.0f; }
   /// The smoothing of `group`: for `alpha`, or the best of the grid's.
   std::vector<float> chooseScales(const ProductGroup &group,
                                   ArrayRef<onnx::MatMulOp> products);
@@ -215,7 +221,8 @@ QuantSmoothQuantPass::chooseScales(const ProductGroup &group,
   candidates.emplace_back(k, 1.0f);
   std::vector<double> errors(candidates.size());
   llvm::parallelFor(0, candidates.size(), [&](size_t i) {
-    errors[i] = quantizedError(group, weights, references, candidates[i]);
+    errors[i] = quantizedError(group, weights, references, candidates[i],
+                               weightLevels());
   });
   size_t best = std::min_element(errors.begin(), errors.end()) - errors.begin();
   return candidates[best];
@@ -291,7 +298,7 @@ void QuantSmoothQuantPass::runOnOperation() {
                                 *onnx::getConstantFloats(weight),
                                 cast<RankedTensorType>(weight.getType()),
                                 /*axis=*/isa<onnx::ConvOp>(op) ? 0 : 1,
-                                quant::nodeName(op)));
+                                weightLevels(), quant::nodeName(op)));
         op->setOperand(0, input);
       }
     }

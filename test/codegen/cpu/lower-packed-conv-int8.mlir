@@ -1,6 +1,7 @@
 // RUN: kiln-opt %s -kiln-cpu-lower-packed-conv | FileCheck %s
 // RUN: kiln-opt %s -kiln-cpu-lower-packed-conv -kiln-cpu-lower-int8-dot=vnni=true | FileCheck %s --check-prefix=VNNI
 // RUN: kiln-opt %s -kiln-cpu-lower-packed-conv -kiln-cpu-lower-int8-dot | FileCheck %s --check-prefix=WIDEN
+// RUN: sed -e 's/pads = array/narrow_filter, pads = array/' %s | kiln-opt -kiln-cpu-lower-packed-conv -kiln-cpu-lower-int8-dot | FileCheck %s --check-prefix=NARROW
 
 // 8-bit integers step over channel quads: 8 channels are 2 quads per tap,
 // each tap's quads a loop. A pixel's quad is one 32-bit word with its top
@@ -38,6 +39,14 @@
 // WIDEN: arith.muli {{.*}} : vector<64xi32>
 // WIDEN: vector.shuffle {{.*}} [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60]
 // WIDEN-NOT: llvm.call_intrinsic
+//
+// A narrow filter (every value within [-64, 64]) and no vpdpbusd: pairs of
+// products summed in i16 (vpmaddubsw, which cannot saturate then), pairs
+// of pairs in i32 (vpmaddwd by ones), added to the accumulator.
+// NARROW-LABEL: func.func @int8
+// NARROW: %[[PAIRS:.*]] = llvm.call_intrinsic "llvm.x86.avx512.pmaddubs.w.512"({{.*}}) : (vector<64xi8>, vector<64xi8>) -> vector<32xi16>
+// NARROW: %[[QUADS:.*]] = llvm.call_intrinsic "llvm.x86.avx512.pmaddw.d.512"(%[[PAIRS]], %{{.*}}) : (vector<32xi16>, vector<32xi16>) -> vector<16xi32>
+// NARROW: arith.addi %{{.*}}, %[[QUADS]] : vector<16xi32>
 func.func @int8(%x: memref<1x4x4x8xi8>, %w: memref<2x3x3x2x16x4xi8>, %s: memref<2x2x16xf32>, %b: memref<32xf32>, %y: memref<1x4x4x20xf32>) {
   kiln.packed_conv2d %x, %w scales %s, %b into %y {activation = #kiln.activation<relu>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x4x4x8xi8>, memref<2x3x3x2x16x4xi8> scales memref<2x2x16xf32>, memref<32xf32> into memref<1x4x4x20xf32>
   return

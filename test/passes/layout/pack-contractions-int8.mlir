@@ -7,13 +7,15 @@
 // W[c][f] = (c + 1) * (f - 3), so filter 0's quad is -3, -6, -9, -12
 // (FD FA F7 F4), ..., filter 7's 4, 8, 12, 16 (04 08 0C 10), after the
 // blob's 4-byte alignment header. The scales hold 0.5 * 0.25 per filter.
+// Every value is within [-64, 64]: the filter is narrow (vpmaddubsw
+// cannot saturate on it).
 // CHECK-LABEL: func.func @matmul
 // CHECK-DAG: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<[[FILTER:.*]]> : tensor<1x1x1x1x8x4xi8>}>
 // CHECK-DAG: %[[S:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<1x2x8xf32>}>
 // CHECK-DAG: %[[B:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<8xf32>}>
 // CHECK: %[[Q:.*]] = kiln.quantize %arg0 scale %{{.*}} : tensor<3x4xf32>, tensor<f32> -> tensor<3x4xi8>
 // CHECK: %[[X:.*]] = tensor.expand_shape %[[Q]] {{.*}} : tensor<3x4xi8> into tensor<1x1x3x4xi8>
-// CHECK: kiln.packed_conv2d %[[X]], %[[W]] scales %[[S]], %[[B]] into %{{.*}} {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x1x3x4xi8>, tensor<1x1x1x1x8x4xi8> scales tensor<1x2x8xf32>, tensor<8xf32> into tensor<1x1x3x8xf32>
+// CHECK: kiln.packed_conv2d %[[X]], %[[W]] scales %[[S]], %[[B]] into %{{.*}} {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, narrow_filter, strides = array<i64: 1, 1>} : tensor<1x1x3x4xi8>, tensor<1x1x1x1x8x4xi8> scales tensor<1x2x8xf32>, tensor<8xf32> into tensor<1x1x3x8xf32>
 // CHECK: [[FILTER]]: "0x40000000FDFAF7F4FEFCFAF8FFFEFDFC00000000010203040204060803060{{9}}0C04080C10"
 func.func @matmul(%x: tensor<3x4xf32>) -> tensor<3x8xf32> {
   %sx = "onnx.Constant"() {value = dense<0.5> : tensor<f32>} : () -> tensor<f32>

@@ -2,7 +2,7 @@
 """Checks the 8-bit integer contractions (`kiln compile --quantize=w8a8`)
 against float64 products of the same integers.
 
-    int8_kernels.py KILN WORK_DIR CPU...
+    int8_kernels.py KILN WORK_DIR CPU:LEVELS...
 
 Builds one ONNX model of MatMuls and Convs by constant weights, on shapes
 that take every path of the kernel: filters that leave a partial vector
@@ -17,8 +17,10 @@ quantizes exactly as the passes do: each input to signed bytes with one
 scale max|x| / 127 (x / scale rounded half to even, in f32), each
 weight per output channel with max|w| / 127; the integer sums are exact,
 so what is left is the f32 scaling, held to 1e-5 of each output's scale.
-Compiles for each CPU given (x86-64-v3: AVX2 without VNNI, the widening
-fallback; icelake-server: AVX-512 with VNNI) and prints the worst error.
+Compiles for each CPU given with the weights' levels given
+(--weight-levels: 127, or 63 for the 7-bit weights that CPUs without VNNI
+multiply with vpmaddubsw; x86-64-v3:127 takes the exact widening fallback,
+icelake-server:127 vpdpbusd) and prints the worst error.
 """
 
 import os
@@ -42,18 +44,31 @@ def quantize_input(x):
     return q.astype(np.float64), scale
 
 
-def quantize_weight(w, axis):
+def quantize_weight(w, axis, levels):
     """(integers, scales) of w with one symmetric scale per index along
-    `axis`."""
+    `axis`, integers in [-levels, levels]."""
     others = tuple(d for d in range(w.ndim) if d != axis)
     top = np.abs(w).max(axis=others, keepdims=True).astype(F32)
-    scale = np.where(top > 0, top / F32(127), F32(1)).astype(F32)
-    q = np.clip(np.rint(w / scale), -127, 127)
+    scale = np.where(top > 0, top / F32(levels), F32(1)).astype(F32)
+    q = np.clip(np.rint(w / scale), -levels, levels)
     return q.astype(np.float64), scale.reshape(-1)
 
 
 def main():
-    kiln, work, cpus = sys.argv[1], sys.argv[2], sys.argv[3:]
+    kiln, work, targets = sys.argv[1], sys.argv[2], sys.argv[3:]
+    os.makedirs(work, exist_ok=True)
+    worst = 0.0
+    for target in targets:
+        cpu, levels = target.split(":")
+        worst = max(worst, check(kiln, os.path.join(work, target.replace(
+            ":", "-")), cpu, int(levels)))
+    print(f"8-bit kernels match on {', '.join(targets)}: worst relative "
+          f"error {worst:.2e}")
+
+
+def check(kiln, work, cpu, levels):
+    """Builds, compiles and runs the model for `cpu` with weights of
+    `levels`; returns the worst relative error."""
     os.makedirs(work, exist_ok=True)
     nodes, inits, inputs, outputs, feeds, expected = [], [], [], [], {}, {}
 
@@ -77,7 +92,7 @@ def main():
         if not quantized:
             return x.astype(np.float64) @ w.astype(np.float64)
         xq, sx = quantize_input(x)
-        wq, sw = quantize_weight(w, axis=1)
+        wq, sw = quantize_weight(w, axis=1, levels=levels)
         return (xq @ wq) * (sw * sx).astype(F32).astype(np.float64)
 
     def conv(name, x_name, x, filters, kernel, strides=(1, 1),
@@ -95,7 +110,7 @@ def main():
             strides=list(strides), dilations=list(dilations),
             pads=onnx_pads))
         xq, sx = quantize_input(x)
-        wq, sw = quantize_weight(w, axis=0)
+        wq, sw = quantize_weight(w, axis=0, levels=levels)
         y = conv2d(xq, wq, np.zeros(filters), strides, dilations, pads)
         scale = (sw * sx).astype(F32).astype(np.float64)
         y = y * scale.reshape(1, -1, 1, 1) + b.astype(np.float64).reshape(
@@ -135,17 +150,12 @@ def main():
     calibration = os.path.join(work, "calibration")
     os.makedirs(calibration, exist_ok=True)
     np.savez(os.path.join(calibration, "sample.npz"), **feeds)
-    worst = 0.0
-    for cpu in cpus:
-        package = os.path.join(work, cpu + ".kiln")
-        subprocess.run([kiln, "compile", path, "--cpu=" + cpu,
-                        "--quantize=w8a8", "--quantize-method=rtn",
-                        "--calibration", calibration,
-                        "--quantize-exclude=kept", "-o", package], check=True)
-        worst = max(worst, run_and_compare(kiln, package, work, cpu, feeds,
-                                           expected))
-    print(f"8-bit kernels match on {', '.join(cpus)}: worst relative error "
-          f"{worst:.2e}")
+    package = os.path.join(work, cpu + ".kiln")
+    subprocess.run([kiln, "compile", path, "--cpu=" + cpu, "--quantize=w8a8",
+                    "--quantize-method=rtn", f"--weight-levels={levels}",
+                    "--calibration", calibration, "--quantize-exclude=kept",
+                    "-o", package], check=True)
+    return run_and_compare(kiln, package, work, cpu, feeds, expected)
 
 
 if __name__ == "__main__":
