@@ -503,6 +503,27 @@ SmallVector<int64_t> nhwcShape(Value nchw) {
   return {shape[0], shape[2], shape[3], shape[1]};
 }
 
+/// The packed contraction of `op` on `input`, its image channels-last
+/// (f32, bf16 or i8 as `packing` says), back to channels-first. An
+/// image's few channels are padded in memory (a small copy), so that the
+/// kernel runs each window row's KW * C values as one loop.
+Value convOnImage(PatternRewriter &rewriter, onnx::ConvOp op, Value input,
+                  const PackedWeights &weights, int64_t channels,
+                  const ConvGeometry &g, const Packing &packing) {
+  Location loc = op.getLoc();
+  SmallVector<int64_t> pads = g.pads;
+  if (channels <= kFewChannels && g.dilations[1] == 1 &&
+      llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+    input = prepareInput(rewriter, loc, input, packing, pads);
+    pads.assign(4, 0);
+  } else {
+    input = prepareInput(rewriter, loc, input, packing);
+  }
+  Value result = packedConv(rewriter, loc, input, weights, nhwcShape(op.getY()),
+                            g.strides, g.dilations, pads);
+  return createTranspose(rewriter, loc, result, kToChannelsFirst);
+}
+
 struct PackConv : OpRewritePattern<onnx::ConvOp> {
   PackConv(MLIRContext *context, Packing packing)
       : OpRewritePattern(context), packing(packing) {}
@@ -529,21 +550,8 @@ struct PackConv : OpRewritePattern<onnx::ConvOp> {
     PackedWeights weights = pack(rewriter, loc, source, *bias, packing,
                                  weightName(op.getW().getDefiningOp()));
     Value input = createTranspose(rewriter, loc, op.getX(), kToChannelsLast);
-    SmallVector<int64_t> pads = g->pads;
-    if (channels <= kFewChannels && g->dilations[1] == 1 &&
-        llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
-      // An image's few channels: padded in memory (a small copy), so that
-      // the kernel runs each window row's KW * C values as one loop.
-      input = prepareInput(rewriter, loc, input, packing, pads);
-      pads.assign(4, 0);
-    } else {
-      input = prepareInput(rewriter, loc, input, packing);
-    }
-    Value result =
-        packedConv(rewriter, loc, input, weights, nhwcShape(op.getY()),
-                   g->strides, g->dilations, pads);
-    rewriter.replaceOp(op,
-                       createTranspose(rewriter, loc, result, kToChannelsFirst));
+    rewriter.replaceOp(
+        op, convOnImage(rewriter, op, input, weights, channels, *g, packing));
     return success();
   }
 
@@ -861,19 +869,8 @@ struct PackInt8Conv : OpRewritePattern<onnx::ConvOp> {
         loc, nhwcType.clone(rewriter.getI8Type()), nhwc,
         activation->quantize.getScale(), /*zero_point=*/Value(),
         /*axis=*/0, /*group_size=*/0);
-    SmallVector<int64_t> pads = g->pads;
-    if (channels <= kFewChannels && g->dilations[1] == 1 &&
-        llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
-      input = prepareInput(rewriter, loc, input, int8, pads);
-      pads.assign(4, 0);
-    } else {
-      input = prepareInput(rewriter, loc, input, int8);
-    }
-    Value result =
-        packedConv(rewriter, loc, input, weights, nhwcShape(op.getY()),
-                   g->strides, g->dilations, pads);
     rewriter.replaceOp(
-        op, createTranspose(rewriter, loc, result, kToChannelsFirst));
+        op, convOnImage(rewriter, op, input, weights, channels, *g, int8));
     return success();
   }
 
