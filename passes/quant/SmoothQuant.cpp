@@ -229,87 +229,85 @@ QuantSmoothQuantPass::chooseScales(const ProductGroup &group,
 }
 
 void QuantSmoothQuantPass::runOnOperation() {
-  {
-    if (!(alpha >= 0 && alpha <= 1)) {
-      getOperation().emitError("alpha must be within [0, 1], not ")
-          << static_cast<double>(alpha);
-      return signalPassFailure();
-    }
-    SmallVector<ProductGroup> groups;
-    getOperation().walk([&](Operation *op) {
-      auto stats = op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);
-      if (!stats || !quant::isQuantizable(op) ||
-          llvm::is_contained(exclude, quant::nodeName(op).str()))
-        return;
-      Value input = quant::activationOf(op);
-      auto *group = llvm::find_if(
-          groups, [&](ProductGroup &g) { return g.input == input; });
-      if (group == groups.end()) {
-        auto absMax =
-            cast<DenseElementsAttr>(stats.get("abs_max")).getValues<float>();
-        auto samples =
-            cast<DenseElementsAttr>(stats.get("samples")).getValues<float>();
-        groups.push_back({input,
-                          {},
-                          {absMax.begin(), absMax.end()},
-                          {samples.begin(), samples.end()}});
-        group = groups.end() - 1;
-      }
-      group->ops.push_back(op);
-    });
-
-    // Convolutions are not smoothed: what produces an image (a
-    // convolution, a ReLU, a residual sum) rarely absorbs a per-channel
-    // scale, and CNN activations have no such outliers.
-    for (ProductGroup &group : groups) {
-      int64_t k = int64_t(group.absMax.size());
-      SmallVector<onnx::MatMulOp> products = group.products();
-      if (smooth && !products.empty()) {
-        std::vector<float> scales = chooseScales(group, products);
-        for (onnx::MatMulOp op : products) {
-          std::vector<float> weight = quant::weightOf(op);
-          int64_t n = int64_t(weight.size()) / k;
-          for (int64_t c = 0; c < k; ++c)
-            for (int64_t j = 0; j < n; ++j)
-              weight[c * n + j] *= scales[c];
-          quant::setWeight(op, weight, "_smoothed");
-        }
-        quant::divideInput(group.input, products, scales,
-                           quant::nodeName(products.front()));
-        for (int64_t c = 0; c < k; ++c)
-          group.absMax[c] /= scales[c];
-      }
-    }
-    // Quantized after every group is smoothed: smoothing one group may
-    // scale the columns of another's weight (the MLP's up projection).
-    for (ProductGroup &group : groups) {
-      float range = *std::max_element(group.absMax.begin(), group.absMax.end());
-      if (!(range > 0) || !std::isfinite(range))
-        continue;
-      Operation *first = group.ops.front();
-      OpBuilder builder(first);
-      Value input = quantizeActivation(
-          builder, first->getLoc(), quant::activationOf(first), range / 127.0f);
-      for (Operation *op : group.ops) {
-        Value weight = op->getOperand(1);
-        OpBuilder here(op);
-        op->setOperand(
-            1, quantizeChannels(here, weight.getLoc(),
-                                *onnx::getConstantFloats(weight),
-                                cast<RankedTensorType>(weight.getType()),
-                                /*axis=*/isa<onnx::ConvOp>(op) ? 0 : 1,
-                                weightLevels(), quant::nodeName(op)));
-        op->setOperand(0, input);
-      }
-    }
-    getOperation().walk(
-        [](Operation *op) { op->removeAttr(kActivationStatsAttrName); });
-    if (groups.empty())
-      getOperation().emitWarning(
-          "nothing to quantize: no matrix product or convolution with a "
-          "constant f32 weight has calibration statistics (the function "
-          "stays in floating point)");
+  if (!(alpha >= 0 && alpha <= 1)) {
+    getOperation().emitError("alpha must be within [0, 1], not ")
+        << static_cast<double>(alpha);
+    return signalPassFailure();
   }
+  SmallVector<ProductGroup> groups;
+  getOperation().walk([&](Operation *op) {
+    auto stats = op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);
+    if (!stats || !quant::isQuantizable(op) ||
+        llvm::is_contained(exclude, quant::nodeName(op).str()))
+      return;
+    Value input = quant::activationOf(op);
+    auto *group = llvm::find_if(
+        groups, [&](ProductGroup &g) { return g.input == input; });
+    if (group == groups.end()) {
+      auto absMax =
+          cast<DenseElementsAttr>(stats.get("abs_max")).getValues<float>();
+      auto samples =
+          cast<DenseElementsAttr>(stats.get("samples")).getValues<float>();
+      groups.push_back({input,
+                        {},
+                        {absMax.begin(), absMax.end()},
+                        {samples.begin(), samples.end()}});
+      group = groups.end() - 1;
+    }
+    group->ops.push_back(op);
+  });
+
+  // Convolutions are not smoothed: what produces an image (a
+  // convolution, a ReLU, a residual sum) rarely absorbs a per-channel
+  // scale, and CNN activations have no such outliers.
+  for (ProductGroup &group : groups) {
+    int64_t k = int64_t(group.absMax.size());
+    SmallVector<onnx::MatMulOp> products = group.products();
+    if (smooth && !products.empty()) {
+      std::vector<float> scales = chooseScales(group, products);
+      for (onnx::MatMulOp op : products) {
+        std::vector<float> weight = quant::weightOf(op);
+        int64_t n = int64_t(weight.size()) / k;
+        for (int64_t c = 0; c < k; ++c)
+          for (int64_t j = 0; j < n; ++j)
+            weight[c * n + j] *= scales[c];
+        quant::setWeight(op, weight, "_smoothed");
+      }
+      quant::divideInput(group.input, products, scales,
+                         quant::nodeName(products.front()));
+      for (int64_t c = 0; c < k; ++c)
+        group.absMax[c] /= scales[c];
+    }
+  }
+  // Quantized after every group is smoothed: smoothing one group may
+  // scale the columns of another's weight (the MLP's up projection).
+  for (ProductGroup &group : groups) {
+    float range = *std::max_element(group.absMax.begin(), group.absMax.end());
+    if (!(range > 0) || !std::isfinite(range))
+      continue;
+    Operation *first = group.ops.front();
+    OpBuilder builder(first);
+    Value input = quantizeActivation(
+        builder, first->getLoc(), quant::activationOf(first), range / 127.0f);
+    for (Operation *op : group.ops) {
+      Value weight = op->getOperand(1);
+      OpBuilder here(op);
+      op->setOperand(1,
+                     quantizeChannels(here, weight.getLoc(),
+                                      *onnx::getConstantFloats(weight),
+                                      cast<RankedTensorType>(weight.getType()),
+                                      /*axis=*/isa<onnx::ConvOp>(op) ? 0 : 1,
+                                      weightLevels(), quant::nodeName(op)));
+      op->setOperand(0, input);
+    }
+  }
+  getOperation().walk(
+      [](Operation *op) { op->removeAttr(kActivationStatsAttrName); });
+  if (groups.empty())
+    getOperation().emitWarning(
+        "nothing to quantize: no matrix product or convolution with a "
+        "constant f32 weight has calibration statistics (the function "
+        "stays in floating point)");
 }
 
 } // namespace
