@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -173,6 +174,15 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   // OpenMP worksharing loop (the runtime implements the few OpenMP entry
   // points the lowering calls).
   function.addPass(createCpuSelectParallelLoopsPass());
+  // Arithmetic on bf16 values (models whose tensors are bf16) computes in
+  // f32: LLVM would otherwise round each result back with a libgcc call
+  // (__truncsfbf2) on CPUs without AVX512_BF16, which a package linked
+  // into an application may not find.
+  arith::ArithEmulateUnsupportedFloatsOptions emulation;
+  std::string bf16Name = "bf16";
+  emulation.sourceTypeStrs = ArrayRef<std::string>(bf16Name);
+  function.addPass(arith::createArithEmulateUnsupportedFloats(emulation));
+  function.addPass(math::createMathLegalizeToF32());
   // exp, erf, tanh, ... as polynomials, so that their loops vectorize.
   function.addPass(createCpuApproximateMathPass());
 
