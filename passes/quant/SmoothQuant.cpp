@@ -51,19 +51,24 @@ struct ProductGroup {
   }
 };
 
-/// The smoothing factors of `group` for migration strength `alpha`.
-std::vector<float> smoothingScales(const ProductGroup &group,
-                                   ArrayRef<onnx::MatMulOp> products,
-                                   double alpha) {
-  int64_t k = int64_t(group.absMax.size());
+/// The largest magnitude of each row (input channel) over `weights`,
+/// each [K, N].
+std::vector<float> rowMaxima(ArrayRef<std::vector<float>> weights, int64_t k) {
   std::vector<float> weightMax(k, 0.0f);
-  for (onnx::MatMulOp op : products) {
-    std::vector<float> weight = quant::weightOf(op);
+  for (const std::vector<float> &weight : weights) {
     int64_t n = int64_t(weight.size()) / k;
     for (int64_t c = 0; c < k; ++c)
       for (int64_t j = 0; j < n; ++j)
         weightMax[c] = std::max(weightMax[c], std::fabs(weight[c * n + j]));
   }
+  return weightMax;
+}
+
+/// The smoothing factors of `group` for migration strength `alpha`, its
+/// weights' row maxima `weightMax`.
+std::vector<float> smoothingScales(const ProductGroup &group,
+                                   ArrayRef<float> weightMax, double alpha) {
+  int64_t k = int64_t(group.absMax.size());
   std::vector<float> scales(k, 1.0f);
   for (int64_t c = 0; c < k; ++c)
     if (group.absMax[c] > 0 && weightMax[c] > 0)
@@ -195,29 +200,29 @@ private:
   float weightLevels() const { return narrowWeights ? 63.0f : 127.0f; }
   /// The smoothing of `group`: for `alpha`, or the best of the grid's.
   std::vector<float> chooseScales(const ProductGroup &group,
-                                  ArrayRef<onnx::MatMulOp> products);
+                                  ArrayRef<std::vector<float>> weights);
 };
 
 std::vector<float>
 QuantSmoothQuantPass::chooseScales(const ProductGroup &group,
-                                   ArrayRef<onnx::MatMulOp> products) {
+                                   ArrayRef<std::vector<float>> weights) {
   int64_t k = int64_t(group.absMax.size());
   int64_t t = int64_t(group.samples.size()) / k;
+  std::vector<float> weightMax = rowMaxima(weights, k);
   if (grid < 1 || t == 0)
-    return smoothingScales(group, products, alpha);
-  std::vector<std::vector<float>> weights, references;
-  for (onnx::MatMulOp op : products) {
-    weights.push_back(quant::weightOf(op));
-    int64_t n = int64_t(weights.back().size()) / k;
+    return smoothingScales(group, weightMax, alpha);
+  std::vector<std::vector<float>> references;
+  for (const std::vector<float> &weight : weights) {
+    int64_t n = int64_t(weight.size()) / k;
     references.emplace_back(t * n);
-    quant::multiply(group.samples.data(), weights.back().data(),
+    quant::multiply(group.samples.data(), weight.data(),
                     references.back().data(), t, k, n);
   }
   // Candidates: alpha = 0, 1/grid, ..., 1, and no smoothing at all.
   std::vector<std::vector<float>> candidates;
   for (int64_t i = 0; i <= grid; ++i)
     candidates.push_back(
-        smoothingScales(group, products, double(i) / double(grid)));
+        smoothingScales(group, weightMax, double(i) / double(grid)));
   candidates.emplace_back(k, 1.0f);
   std::vector<double> errors(candidates.size());
   llvm::parallelFor(0, candidates.size(), [&](size_t i) {
@@ -264,9 +269,12 @@ void QuantSmoothQuantPass::runOnOperation() {
     int64_t k = int64_t(group.absMax.size());
     SmallVector<onnx::MatMulOp> products = group.products();
     if (smooth && !products.empty()) {
-      std::vector<float> scales = chooseScales(group, products);
-      for (onnx::MatMulOp op : products) {
-        std::vector<float> weight = quant::weightOf(op);
+      // Each weight read once: for the scales, then scaled in place.
+      std::vector<std::vector<float>> weights;
+      for (onnx::MatMulOp op : products)
+        weights.push_back(quant::weightOf(op));
+      std::vector<float> scales = chooseScales(group, weights);
+      for (auto [op, weight] : llvm::zip(products, weights)) {
         int64_t n = int64_t(weight.size()) / k;
         for (int64_t c = 0; c < k; ++c)
           for (int64_t j = 0; j < n; ++j)
