@@ -31,6 +31,22 @@ def ExternalizeWeightsPass
                            "::mlir::arith::ArithDialect"];
 }
 
+def SignlessIntegersPass : Pass<"kiln-signless-integers", "ModuleOp"> {
+  let summary = "Make every unsigned integer type signless";
+  let description = [{
+    The tensor stage keeps ONNX's unsigned element types (`ui8`, ...) at
+    every op's boundary, so that the signature the package records says
+    what the caller passes; the ops that compute on them read them through
+    `tensor.bitcast` as signless integers and pick the unsigned arith ops
+    (`arith.extui`, `arith.divui`, ...) themselves. Before bufferization,
+    which cannot bitcast buffers, this pass rewrites every remaining
+    unsigned integer type in the module (function signatures, block
+    arguments, results, attributes) to the signless type of the same width
+    and erases the bitcasts, now identities. Bits never change.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def WriteInPlacePass : Pass<"kiln-write-in-place", "func::FuncOp"> {
   let summary = "Compute a Concat's pieces in their slices of its result";
   let description = [{

@@ -5,6 +5,9 @@
 // trailing dimensions, a size-1 dimension read at index 0. A dynamic
 // dimension is taken not to broadcast (as in onnx-mlir and TOSA); the
 // scalar computation is the operator's formula on arith and math ops.
+// Unsigned integer operands are read as signless ones (tensor.bitcast) and
+// computed on with the unsigned ops where signedness matters: division,
+// comparisons, extension and conversion to and from floats.
 //
 //===----------------------------------------------------------------------===//
 
@@ -86,16 +89,62 @@ Value safeIntegerDivision(OpBuilder &b, Location loc, Value x, Value y) {
   return b.create<arith::SelectOp>(loc, isZero, zero, result);
 }
 
+/// For unsigned integers only a zero divisor traps: it becomes 1, and
+/// the result 0.
+template <typename IntOp>
+Value safeUnsignedDivision(OpBuilder &b, Location loc, Value x, Value y) {
+  Type type = x.getType();
+  Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(type));
+  Value one = b.create<arith::ConstantOp>(loc, b.getIntegerAttr(type, 1));
+  Value isZero =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, y, zero);
+  Value result =
+      b.create<IntOp>(loc, x, b.create<arith::SelectOp>(loc, isZero, one, y));
+  return b.create<arith::SelectOp>(loc, isZero, zero, result);
+}
+
 Value div(OpBuilder &b, Location loc, Value x, Value y) {
   if (isFloat(x.getType()))
     return b.create<arith::DivFOp>(loc, x, y);
   return safeIntegerDivision<arith::DivSIOp>(b, loc, x, y);
 }
+Value divUnsigned(OpBuilder &b, Location loc, Value x, Value y) {
+  return safeUnsignedDivision<arith::DivUIOp>(b, loc, x, y);
+}
 Value maximum(OpBuilder &b, Location loc, Value x, Value y) {
   return arithmetic<arith::MaximumFOp, arith::MaxSIOp>(b, loc, x, y);
 }
+Value maximumUnsigned(OpBuilder &b, Location loc, Value x, Value y) {
+  return b.create<arith::MaxUIOp>(loc, x, y);
+}
 Value minimum(OpBuilder &b, Location loc, Value x, Value y) {
   return arithmetic<arith::MinimumFOp, arith::MinSIOp>(b, loc, x, y);
+}
+Value minimumUnsigned(OpBuilder &b, Location loc, Value x, Value y) {
+  return b.create<arith::MinUIOp>(loc, x, y);
+}
+
+/// Whether `op` computes on unsigned integers (its first operand's type;
+/// the scalar arguments are signless).
+bool unsignedOperands(Operation *op) {
+  return hasUnsignedElements(op->getOperand(0).getType());
+}
+
+/// The unsigned form of a signed comparison.
+arith::CmpIPredicate unsignedPredicate(arith::CmpIPredicate predicate) {
+  using I = arith::CmpIPredicate;
+  switch (predicate) {
+  case I::slt:
+    return I::ult;
+  case I::sle:
+    return I::ule;
+  case I::sgt:
+    return I::ugt;
+  case I::sge:
+    return I::uge;
+  default:
+    return predicate;
+  }
 }
 
 /// x < y (ordered for floats; a NaN compares false).
@@ -122,8 +171,10 @@ Value zeroOf(OpBuilder &b, Location loc, Value like) {
 }
 
 /// Element type conversion with ONNX Cast semantics for the signless types:
-/// to bool is "not zero", from bool is 0/1.
-Value convert(OpBuilder &b, Location loc, Value x, Type to) {
+/// to bool is "not zero", from bool is 0/1; `fromUnsigned` and
+/// `toUnsigned` say which integers are ONNX's unsigned ones.
+Value convert(OpBuilder &b, Location loc, Value x, Type to,
+              bool fromUnsigned = false, bool toUnsigned = false) {
   Type from = x.getType();
   if (from == to)
     return x;
@@ -136,19 +187,20 @@ Value convert(OpBuilder &b, Location loc, Value x, Type to) {
                                          zero)
                      .getResult();
   }
-  bool fromBool = from.isInteger(1);
+  bool zeroExtended = from.isInteger(1) || fromUnsigned;
   if (isFloat(from) && isFloat(to))
     return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
                ? b.create<arith::ExtFOp>(loc, to, x).getResult()
                : b.create<arith::TruncFOp>(loc, to, x).getResult();
   if (isFloat(to))
-    return fromBool ? b.create<arith::UIToFPOp>(loc, to, x).getResult()
-                    : b.create<arith::SIToFPOp>(loc, to, x).getResult();
+    return zeroExtended ? b.create<arith::UIToFPOp>(loc, to, x).getResult()
+                        : b.create<arith::SIToFPOp>(loc, to, x).getResult();
   if (isFloat(from))
-    return b.create<arith::FPToSIOp>(loc, to, x);
+    return toUnsigned ? b.create<arith::FPToUIOp>(loc, to, x).getResult()
+                      : b.create<arith::FPToSIOp>(loc, to, x).getResult();
   if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
-    return fromBool ? b.create<arith::ExtUIOp>(loc, to, x).getResult()
-                    : b.create<arith::ExtSIOp>(loc, to, x).getResult();
+    return zeroExtended ? b.create<arith::ExtUIOp>(loc, to, x).getResult()
+                        : b.create<arith::ExtSIOp>(loc, to, x).getResult();
   return b.create<arith::TruncIOp>(loc, to, x);
 }
 
@@ -180,19 +232,35 @@ Value saturate01(OpBuilder &b, Location loc, Value x) {
                                      b.create<arith::MinimumFOp>(loc, one, x));
 }
 
+/// Cast and CastLike: the operand to the result's element type.
+Value castElements(OpBuilder &b, Location loc, Operation *op, ValueRange args,
+                   Type type) {
+  return convert(b, loc, args[0], type, unsignedOperands(op),
+                 hasUnsignedElements(op->getResult(0).getType()));
+}
+
 struct ElementwiseInfo {
   ScalarBuilder build;
   /// The formula needs floating-point operands.
   bool floatOnly = false;
 };
 
-/// Folds a variadic op's operands pairwise.
-ScalarBuilder variadic(Value (*combine)(OpBuilder &, Location, Value, Value)) {
-  return [combine](OpBuilder &b, Location loc, Operation *, ValueRange args,
-                   Type) {
+using Combine = Value (*)(OpBuilder &, Location, Value, Value);
+
+template <typename IntOp>
+Value bitwise(OpBuilder &b, Location loc, Value x, Value y) {
+  return b.create<IntOp>(loc, x, y);
+}
+
+/// Folds a variadic op's operands pairwise, with `combineUnsigned` (when
+/// given) for unsigned integers.
+ScalarBuilder variadic(Combine combine, Combine combineUnsigned = nullptr) {
+  return [=](OpBuilder &b, Location loc, Operation *op, ValueRange args, Type) {
+    Combine combineThese =
+        combineUnsigned && unsignedOperands(op) ? combineUnsigned : combine;
     Value result = args[0];
     for (Value arg : args.drop_front())
-      result = combine(b, loc, result, arg);
+      result = combineThese(b, loc, result, arg);
     return result;
   };
 }
@@ -201,20 +269,22 @@ const llvm::StringMap<ElementwiseInfo> &elementwiseOps() {
   using P = arith::CmpFPredicate;
   using I = arith::CmpIPredicate;
   auto cmp = [](P floatPredicate, I intPredicate) -> ScalarBuilder {
-    return [=](OpBuilder &b, Location loc, Operation *, ValueRange args,
-               Type) {
-      return compare(b, loc, args[0], args[1], floatPredicate, intPredicate);
-    };
+    return
+        [=](OpBuilder &b, Location loc, Operation *op, ValueRange args, Type) {
+          return compare(b, loc, args[0], args[1], floatPredicate,
+                         unsignedOperands(op) ? unsignedPredicate(intPredicate)
+                                              : intPredicate);
+        };
   };
   static const llvm::StringMap<ElementwiseInfo> ops = {
       // Arithmetic, with ONNX's truncating integer division.
       {"Add", {variadic(add)}},
       {"Sub", {variadic(sub)}},
       {"Mul", {variadic(mul)}},
-      {"Div", {variadic(div)}},
+      {"Div", {variadic(div, divUnsigned)}},
       {"Sum", {variadic(add)}},
-      {"Max", {variadic(maximum)}},
-      {"Min", {variadic(minimum)}},
+      {"Max", {variadic(maximum, maximumUnsigned)}},
+      {"Min", {variadic(minimum, minimumUnsigned)}},
       {"Mean",
        {[](OpBuilder &b, Location loc, Operation *op, ValueRange args,
            Type type) {
@@ -225,52 +295,56 @@ const llvm::StringMap<ElementwiseInfo> &elementwiseOps() {
         },
         /*floatOnly=*/true}},
       {"Pow",
-       {[](OpBuilder &b, Location loc, Operation *, ValueRange args,
+       {[](OpBuilder &b, Location loc, Operation *op, ValueRange args,
            Type type) -> Value {
-          Value exponent = args[1];
-          if (exponent.getType() != type)
-            exponent = convert(b, loc, exponent, type);
-          if (isFloat(type))
-            return b.create<math::PowFOp>(loc, args[0], exponent);
-          return b.create<math::IPowIOp>(loc, args[0], exponent);
-        }}},
+         Value exponent = args[1];
+         if (exponent.getType() != type)
+           exponent = convert(b, loc, exponent, type,
+                              hasUnsignedElements(op->getOperand(1).getType()),
+                              unsignedOperands(op));
+         if (isFloat(type))
+           return b.create<math::PowFOp>(loc, args[0], exponent);
+         return b.create<math::IPowIOp>(loc, args[0], exponent);
+       }}},
       {"Mod",
        {[](OpBuilder &b, Location loc, Operation *op, ValueRange args,
            Type type) -> Value {
-          Value x = args[0], y = args[1];
-          bool floating = isFloat(type);
-          Value remainder =
-              floating ? b.create<arith::RemFOp>(loc, x, y).getResult()
-                       : safeIntegerDivision<arith::RemSIOp>(b, loc, x, y);
-          auto fmod = op->getAttrOfType<IntegerAttr>("fmod");
-          if (fmod && fmod.getInt())
-            return remainder; // C fmod: the sign of the dividend.
-          // Otherwise the sign of the divisor, as in Python.
-          Value zero = zeroOf(b, loc, x);
-          Value nonZero = floating
-                              ? b.create<arith::CmpFOp>(
-                                     loc, arith::CmpFPredicate::ONE, remainder,
-                                     zero)
-                                    .getResult()
-                              : b.create<arith::CmpIOp>(loc, I::ne, remainder,
-                                                        zero)
-                                    .getResult();
-          Value signsDiffer = b.create<arith::XOrIOp>(
-              loc, less(b, loc, remainder, zero), less(b, loc, y, zero));
-          return select(b, loc,
-                        b.create<arith::AndIOp>(loc, nonZero, signsDiffer),
-                        add(b, loc, remainder, y), remainder);
-        }}},
+         Value x = args[0], y = args[1];
+         if (unsignedOperands(op)) // Both signs agree: C's remainder.
+           return safeUnsignedDivision<arith::RemUIOp>(b, loc, x, y);
+         bool floating = isFloat(type);
+         Value remainder =
+             floating ? b.create<arith::RemFOp>(loc, x, y).getResult()
+                      : safeIntegerDivision<arith::RemSIOp>(b, loc, x, y);
+         auto fmod = op->getAttrOfType<IntegerAttr>("fmod");
+         if (fmod && fmod.getInt())
+           return remainder; // C fmod: the sign of the dividend.
+         // Otherwise the sign of the divisor, as in Python.
+         Value zero = zeroOf(b, loc, x);
+         Value nonZero =
+             floating ? b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ONE,
+                                                remainder, zero)
+                            .getResult()
+                      : b.create<arith::CmpIOp>(loc, I::ne, remainder, zero)
+                            .getResult();
+         Value signsDiffer = b.create<arith::XOrIOp>(
+             loc, less(b, loc, remainder, zero), less(b, loc, y, zero));
+         return select(b, loc,
+                       b.create<arith::AndIOp>(loc, nonZero, signsDiffer),
+                       add(b, loc, remainder, y), remainder);
+       }}},
       {"PRelu",
-       {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {
-          Value x = args[0];
-          return select(b, loc, less(b, loc, x, zeroOf(b, loc, x)),
-                        mul(b, loc, args[1], x), x);
-        }}},
+       {[](OpBuilder &b, Location loc, Operation *op, ValueRange args, Type) {
+         Value x = args[0];
+         if (unsignedOperands(op))
+           return x;
+         return select(b, loc, less(b, loc, x, zeroOf(b, loc, x)),
+                       mul(b, loc, args[1], x), x);
+       }}},
       {"Where",
        {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {
-          return select(b, loc, args[0], args[1], args[2]);
-        }}},
+         return select(b, loc, args[0], args[1], args[2]);
+       }}},
 
       // Comparisons and logic.
       {"Equal", {cmp(P::OEQ, I::eq)}},
@@ -280,50 +354,103 @@ const llvm::StringMap<ElementwiseInfo> &elementwiseOps() {
       {"GreaterOrEqual", {cmp(P::OGE, I::sge)}},
       {"And",
        {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {
-          return b.create<arith::AndIOp>(loc, args[0], args[1]).getResult();
-        }}},
+         return b.create<arith::AndIOp>(loc, args[0], args[1]).getResult();
+       }}},
       {"Or",
        {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {
-          return b.create<arith::OrIOp>(loc, args[0], args[1]).getResult();
-        }}},
+         return b.create<arith::OrIOp>(loc, args[0], args[1]).getResult();
+       }}},
       {"Xor",
        {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {
-          return b.create<arith::XOrIOp>(loc, args[0], args[1]).getResult();
-        }}},
+         return b.create<arith::XOrIOp>(loc, args[0], args[1]).getResult();
+       }}},
       {"Not",
        {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {
-          Value truth = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
-          return b.create<arith::XOrIOp>(loc, args[0], truth).getResult();
-        }}},
+         Value truth = b.create<arith::ConstantOp>(loc, b.getBoolAttr(true));
+         return b.create<arith::XOrIOp>(loc, args[0], truth).getResult();
+       }}},
+
+      // Bits of integers.
+      {"BitwiseAnd", {variadic(bitwise<arith::AndIOp>)}},
+      {"BitwiseOr", {variadic(bitwise<arith::OrIOp>)}},
+      {"BitwiseXor", {variadic(bitwise<arith::XOrIOp>)}},
+      {"BitwiseNot",
+       {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {
+         Value ones = constantOf(b, loc, args[0].getType(), -1);
+         return b.create<arith::XOrIOp>(loc, args[0], ones).getResult();
+       }}},
+      {"BitShift",
+       {[](OpBuilder &b, Location loc, Operation *op, ValueRange args,
+           Type type) {
+         // A shift by the width or more (poison in arith), or by a
+         // negative amount, shifts every bit out: 0, or the sign for a
+         // signed right shift.
+         Value x = args[0], amount = args[1];
+         Value width = constantOf(b, loc, type, type.getIntOrFloatBitWidth());
+         Value inRange = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
+                                                 amount, width);
+         auto direction = op->getAttrOfType<StringAttr>("direction");
+         if (direction && direction.getValue() == "LEFT")
+           return select(b, loc, inRange,
+                         b.create<arith::ShLIOp>(loc, x, amount),
+                         zeroOf(b, loc, x));
+         if (unsignedOperands(op))
+           return select(b, loc, inRange,
+                         b.create<arith::ShRUIOp>(loc, x, amount),
+                         zeroOf(b, loc, x));
+         Value signOnly =
+             constantOf(b, loc, type, type.getIntOrFloatBitWidth() - 1);
+         return b
+             .create<arith::ShRSIOp>(loc, x,
+                                     select(b, loc, inRange, amount, signOnly))
+             .getResult();
+       }}},
+      {"BitCast",
+       {[](OpBuilder &b, Location loc, Operation *, ValueRange args,
+           Type type) -> Value {
+         Value x = args[0];
+         // A bool is a byte: 0 or 1 as an integer, "not zero" back.
+         if (x.getType().isInteger(1))
+           return convert(b, loc, x, type);
+         if (type.isInteger(1))
+           return convert(b, loc, x, type);
+         return b.create<arith::BitcastOp>(loc, type, x);
+       }}},
 
       // Sign and magnitude.
       {"Neg",
        {[](OpBuilder &b, Location loc, Operation *, ValueRange args,
            Type) -> Value {
-          if (isFloat(args[0].getType()))
-            return b.create<arith::NegFOp>(loc, args[0]);
-          return b.create<arith::SubIOp>(loc, zeroOf(b, loc, args[0]), args[0]);
-        }}},
+         if (isFloat(args[0].getType()))
+           return b.create<arith::NegFOp>(loc, args[0]);
+         return b.create<arith::SubIOp>(loc, zeroOf(b, loc, args[0]), args[0]);
+       }}},
       {"Abs",
-       {[](OpBuilder &b, Location loc, Operation *, ValueRange args,
+       {[](OpBuilder &b, Location loc, Operation *op, ValueRange args,
            Type) -> Value {
-          if (isFloat(args[0].getType()))
-            return b.create<math::AbsFOp>(loc, args[0]);
-          return b.create<math::AbsIOp>(loc, args[0]);
-        }}},
+         if (unsignedOperands(op))
+           return args[0];
+         if (isFloat(args[0].getType()))
+           return b.create<math::AbsFOp>(loc, args[0]);
+         return b.create<math::AbsIOp>(loc, args[0]);
+       }}},
       {"Sign",
-       {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {
-          // 1, -1, or x itself (0, or NaN which stays NaN).
-          Value x = args[0], zero = zeroOf(b, loc, x);
-          Type type = x.getType();
-          return select(b, loc, less(b, loc, zero, x), constantOf(b, loc, type, 1),
-                        select(b, loc, less(b, loc, x, zero),
-                               constantOf(b, loc, type, -1), x));
-        }}},
+       {[](OpBuilder &b, Location loc, Operation *op, ValueRange args, Type) {
+         // 1, -1, or x itself (0, or NaN which stays NaN).
+         Value x = args[0], zero = zeroOf(b, loc, x);
+         Type type = x.getType();
+         if (unsignedOperands(op))
+           return select(b, loc, compare(b, loc, x, zero, P::ONE, I::ne),
+                         constantOf(b, loc, type, 1), x);
+         return select(b, loc, less(b, loc, zero, x),
+                       constantOf(b, loc, type, 1),
+                       select(b, loc, less(b, loc, x, zero),
+                              constantOf(b, loc, type, -1), x));
+       }}},
       {"Relu",
        {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {
-          return maximum(b, loc, args[0], zeroOf(b, loc, args[0]));
-        }}},
+         return maximum(b, loc, args[0], zeroOf(b, loc, args[0]));
+       }}},
       {"Reciprocal",
        {[](OpBuilder &b, Location loc, Operation *, ValueRange args, Type) {
           return b.create<arith::DivFOp>(
@@ -520,28 +647,25 @@ const llvm::StringMap<ElementwiseInfo> &elementwiseOps() {
       // Conversions and clamps.
       {"Identity",
        {[](OpBuilder &, Location, Operation *, ValueRange args, Type) {
-          return args[0];
-        }}},
-      {"Cast",
-       {[](OpBuilder &b, Location loc, Operation *, ValueRange args,
-           Type type) { return convert(b, loc, args[0], type); }}},
-      {"CastLike",
-       {[](OpBuilder &b, Location loc, Operation *, ValueRange args,
-           Type type) { return convert(b, loc, args[0], type); }}},
+         return args[0];
+       }}},
+      {"Cast", {castElements}},
+      {"CastLike", {castElements}},
       {"Clip",
-       {[](OpBuilder &b, Location loc, Operation *op, ValueRange args,
-           Type) {
-          // Operands present: x, then min and/or max by the segments.
-          auto segments =
-              op->getAttrOfType<DenseI32ArrayAttr>("operandSegmentSizes");
-          Value x = args[0];
-          unsigned next = 1;
-          if (segments && segments[1])
-            x = maximum(b, loc, x, args[next++]);
-          if (segments && segments[2])
-            x = minimum(b, loc, x, args[next]);
-          return x;
-        }}},
+       {[](OpBuilder &b, Location loc, Operation *op, ValueRange args, Type) {
+         // Operands present: x, then min and/or max by the segments.
+         auto segments =
+             op->getAttrOfType<DenseI32ArrayAttr>("operandSegmentSizes");
+         Value x = args[0];
+         bool isUnsigned = unsignedOperands(op);
+         unsigned next = 1;
+         if (segments && segments[1])
+           x = (isUnsigned ? maximumUnsigned : maximum)(b, loc, x,
+                                                        args[next++]);
+         if (segments && segments[2])
+           x = (isUnsigned ? minimumUnsigned : minimum)(b, loc, x, args[next]);
+         return x;
+       }}},
   };
   return ops;
 }
@@ -554,10 +678,12 @@ const ElementwiseInfo *lookup(Operation *op) {
 }
 
 /// Element types the scalar formulas handle: signless integers (including
-/// i1) and the IEEE/bfloat floats.
+/// i1), unsigned integers of the widths the runtime passes, and the
+/// IEEE/bfloat floats.
 bool isLowerableElement(Type type) {
   if (auto integer = dyn_cast<IntegerType>(type))
-    return integer.isSignless();
+    return integer.isSignless() ||
+           llvm::is_contained({8u, 16u, 32u, 64u}, integer.getWidth());
   return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
 }
 
@@ -571,11 +697,15 @@ struct LowerElementwise : RewritePattern {
     if (!info || checkElementwiseLowering(op))
       return failure();
     Location loc = op->getLoc();
-    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    auto onnxResultType = cast<RankedTensorType>(op->getResult(0).getType());
+    auto resultType =
+        cast<RankedTensorType>(withSignlessElements(onnxResultType));
     ArrayRef<int64_t> resultShape = resultType.getShape();
     MLIRContext *context = op->getContext();
 
-    SmallVector<Value> inputs(op->getOperands());
+    SmallVector<Value> inputs;
+    for (Value operand : op->getOperands())
+      inputs.push_back(signlessTensor(rewriter, loc, operand));
     SmallVector<AffineMap> maps;
     for (Value input : inputs)
       maps.push_back(broadcastMap(
@@ -608,7 +738,8 @@ struct LowerElementwise : RewritePattern {
                                      resultType.getElementType());
           b.create<linalg::YieldOp>(bodyLoc, result);
         });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(
+        op, bitcastTensor(rewriter, loc, generic.getResult(0), onnxResultType));
     return success();
   }
 };
@@ -649,6 +780,14 @@ mlir::kiln::checkElementwiseLowering(Operation *op) {
                                      << "' is not lowered yet";
       return text;
     }
+  if (op->getName().stripDialect() == "BitCast") {
+    auto width = [](Type type) {
+      return type.isInteger(1) ? 8 : type.getIntOrFloatBitWidth();
+    };
+    if (width(types[0]) != width(types[1]))
+      return std::string("a BitCast between element types of different "
+                         "widths is not lowered yet");
+  }
   if (info->floatOnly && !isFloat(getElementTypeOrSelf(op->getOperand(0))))
     return std::string("it is lowered for floating-point inputs only");
   return std::nullopt;

@@ -6,8 +6,31 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
+
+bool mlir::kiln::hasUnsignedElements(Type type) {
+  auto integer = dyn_cast<IntegerType>(getElementTypeOrSelf(type));
+  return integer && integer.isUnsigned();
+}
+
+Type mlir::kiln::withSignlessElements(Type type) {
+  if (!hasUnsignedElements(type))
+    return type;
+  auto signless = IntegerType::get(
+      type.getContext(), getElementTypeOrSelf(type).getIntOrFloatBitWidth());
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    return shaped.clone(signless);
+  return signless;
+}
+
+Value mlir::kiln::bitcastTensor(OpBuilder &b, Location loc, Value tensor,
+                                Type type) {
+  if (tensor.getType() == type)
+    return tensor;
+  return b.create<tensor::BitcastOp>(loc, type, tensor);
+}
 
 Value mlir::kiln::floatConstant(OpBuilder &b, Location loc, Type type,
                                 double value) {

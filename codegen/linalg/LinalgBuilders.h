@@ -10,6 +10,23 @@ namespace mlir::kiln {
 /// A float constant of `type`.
 Value floatConstant(OpBuilder &b, Location loc, Type type, double value);
 
+/// Whether `type`'s elements (or `type` itself) are unsigned integers:
+/// ONNX's uint8 ... uint64, which arith reads as signless integers and the
+/// lowering of each op computes on with the unsigned ops.
+bool hasUnsignedElements(Type type);
+
+/// `type` with unsigned integer elements made signless (same width).
+Type withSignlessElements(Type type);
+
+/// `tensor` viewed as `type`, which differs at most in the signedness of
+/// its integer elements (a tensor.bitcast when it differs at all).
+Value bitcastTensor(OpBuilder &b, Location loc, Value tensor, Type type);
+
+/// `tensor` with its unsigned integer elements read as signless ones.
+inline Value signlessTensor(OpBuilder &b, Location loc, Value tensor) {
+  return bitcastTensor(b, loc, tensor, withSignlessElements(tensor.getType()));
+}
+
 /// A tensor of `shape` filled with `value` (tensor.empty + linalg.fill).
 Value filledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                    TypedAttr value, ValueRange dynamicSizes = {});

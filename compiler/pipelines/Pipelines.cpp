@@ -117,6 +117,9 @@ void mlir::kiln::buildCpuLinalgPipeline(OpPassManager &pm,
 
 void mlir::kiln::buildBufferizationPipeline(OpPassManager &pm,
                                              bool planResults, bool fuseMoves) {
+  // Unsigned tensors as the signless ones bufferization handles (the
+  // signature, which keeps them, is described before this).
+  pm.addPass(createSignlessIntegersPass());
   // Elementwise chains (a Conv's bias, BN and ReLU) become one loop nest,
   // so their intermediates never reach memory.
   OpPassManager &fusion = pm.nest<func::FuncOp>();

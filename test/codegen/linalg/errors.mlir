@@ -17,10 +17,10 @@ func.func @unranked(%x: tensor<*xf32>) -> tensor<*xf32> {
 
 // -----
 
-func.func @unsigned(%x: tensor<4xui8>) -> tensor<4xui8> {
-  // expected-error@+1 {{'onnx.Add' op cannot be lowered to linalg for the CPU: element type 'ui8' is not lowered yet}}
-  %0 = "onnx.Add"(%x, %x) : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
-  return %0 : tensor<4xui8>
+func.func @unsigned_4_bits(%x: tensor<4xui4>) -> tensor<4xf32> {
+  // expected-error@+1 {{'onnx.Cast' op cannot be lowered to linalg for the CPU: element type 'ui4' is not lowered yet}}
+  %0 = "onnx.Cast"(%x) {to = 1 : i64} : (tensor<4xui4>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
 }
 
 // -----
