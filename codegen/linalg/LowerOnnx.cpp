@@ -35,9 +35,9 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
                ? std::nullopt
                : std::optional<std::string>("it has no tensor value");
   for (auto check :
-       {checkElementwiseLowering, checkMatMulLowering,
-        checkDataMovementLowering, checkSoftmaxLowering, checkWindowLowering,
-        checkReductionLowering, checkIndexingLowering,
+       {checkIntegerContractionLowering, checkElementwiseLowering,
+        checkMatMulLowering, checkDataMovementLowering, checkSoftmaxLowering,
+        checkWindowLowering, checkReductionLowering, checkIndexingLowering,
         checkArgReductionLowering, checkGeneratorLowering, checkLossLowering,
         checkResizeLowering, checkRearrangeLowering, checkConvTransposeLowering,
         checkReplicateLowering, checkNormalizationLowering,
@@ -88,6 +88,7 @@ struct LowerOnnxToLinalgPass
     populateScatterLowering(patterns);
     populateTopKLowering(patterns);
     populateQuantizationLowering(patterns);
+    populateIntegerContractionLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();

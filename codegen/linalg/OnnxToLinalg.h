@@ -93,10 +93,28 @@ void populateScatterLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkTopKLowering(Operation *op);
 void populateTopKLowering(RewritePatternSet &patterns);
 
-/// kiln.quantize (to signed integers) and kiln.dequantize (of constants,
-/// or of signed integers).
+/// kiln.quantize and kiln.dequantize (integers of 8 to 32 bits, narrower
+/// constants), ONNX's DynamicQuantizeLinear, and the reasons ONNX's
+/// QuantizeLinear and DequantizeLinear that were not made kiln ops stay.
 std::optional<std::string> checkQuantizationLowering(Operation *op);
 void populateQuantizationLowering(RewritePatternSet &patterns);
+
+/// MatMulInteger, ConvInteger, QLinearMatMul and QLinearConv.
+std::optional<std::string> checkIntegerContractionLowering(Operation *op);
+void populateIntegerContractionLowering(RewritePatternSet &patterns);
+
+/// The convolution `op` (Conv, ConvInteger, QLinearConv: its attributes
+/// and groups) of `x` [N, C, spatial...] with `w` [F, C/groups, k...],
+/// starting from `bias` [F] (or zero), into `resultType`; all of one
+/// element type, float or integer.
+Value convolve(OpBuilder &b, Operation *op, Value x, Value w, Value bias,
+               RankedTensorType resultType);
+
+/// The scalar `value` (f32 or f64, already divided by its scale) quantized to
+/// `integer`'s range: rounded half to even, plus `zeroPoint` (signless, of
+/// `integer`'s width; none is zero), saturated; the result is signless.
+Value quantizeScalar(OpBuilder &b, Location loc, Value value, Value zeroPoint,
+                     IntegerType integer);
 
 /// onnx.Constant to arith.constant.
 void populateConstantLowering(RewritePatternSet &patterns);

@@ -3,9 +3,9 @@
 // The generic forms of quantization and dequantization, for what no packed
 // kernel takes: one elementwise linalg.generic each, whose maps read each
 // element's scale and zero point (per tensor, per axis or per group).
-// Constants of unsigned and signed integers become signless ones, which
-// arith computes on, widened with zero or sign extension as their type
-// says.
+// Integers are read as signless (tensor.bitcast) and widened with zero or
+// sign extension as their type says. ONNX's DynamicQuantizeLinear is a
+// reduction to its range, then the same quantization.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,36 +15,14 @@
 #include "dialects/kiln/KilnOps.h"
 #include "dialects/onnx/OnnxConstants.h"
 
+#include "mlir/IR/TypeUtilities.h"
+
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
 namespace {
-
-/// An integer constant's elements as signless integers of the same width.
-Value signlessConstant(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  auto integer = cast<IntegerType>(type.getElementType());
-  DenseElementsAttr elements =
-      onnx::getConstantElements(value, type.getNumElements());
-  Type signless = b.getIntegerType(integer.getWidth());
-  return b.create<arith::ConstantOp>(loc, elements.bitcast(signless));
-}
-
-/// Whether `value` can be read as signless integers: a signless (ONNX's
-/// signed) tensor, or a constant of any signedness.
-bool readableAsSignless(Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  return type.getElementType().isSignlessInteger() ||
-         onnx::getConstantElements(value, type.getNumElements());
-}
-
-Value asSignless(OpBuilder &b, Location loc, Value value) {
-  if (cast<RankedTensorType>(value.getType())
-          .getElementType()
-          .isSignlessInteger())
-    return value;
-  return signlessConstant(b, loc, value);
-}
 
 /// The map from a tensor of `rank` to its quantization parameters of
 /// `scaleType`: () per tensor, (d_axis) per axis, every dimension with
@@ -62,35 +40,67 @@ AffineMap parameterMap(RankedTensorType scaleType, int64_t rank, int64_t axis,
 }
 
 /// The generic over `op`'s input and parameters (scale, zero point when
-/// there is one) into `resultType`, computing each element with `body`
-/// (its arguments: element, scale, and zero point if any).
+/// there is one; integers read as signless) into `resultType` (signless
+/// too), computing each element with `body` (its arguments: element,
+/// scale, and zero point if any).
 template <typename OpTy>
-linalg::GenericOp
-parameterGeneric(PatternRewriter &rewriter, OpTy op,
-                 RankedTensorType resultType, Value input, Value zeroPoint,
-                 function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+Value parameterGeneric(
+    PatternRewriter &rewriter, OpTy op, Type resultType,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
   Location loc = op.getLoc();
-  int64_t rank = resultType.getRank();
+  auto signlessResult =
+      cast<RankedTensorType>(withSignlessElements(resultType));
+  int64_t rank = signlessResult.getRank();
   AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
   AffineMap scaleMap =
       parameterMap(cast<RankedTensorType>(op.getScale().getType()), rank,
                    op.getAxis(), op.getGroupSize(), rewriter.getContext());
-  SmallVector<Value> inputs = {input, op.getScale()};
+  SmallVector<Value> inputs = {signlessTensor(rewriter, loc, op.getInput()),
+                               op.getScale()};
   SmallVector<AffineMap> maps = {identity, scaleMap};
-  if (zeroPoint) {
-    inputs.push_back(zeroPoint);
+  if (Value zeroPoint = op.getZeroPoint()) {
+    inputs.push_back(signlessTensor(rewriter, loc, zeroPoint));
     maps.push_back(scaleMap);
   }
   maps.push_back(identity);
   Value init = rewriter.create<tensor::EmptyOp>(
-      loc, resultType.getShape(), resultType.getElementType(),
+      loc, signlessResult.getShape(), signlessResult.getElementType(),
       dynamicSizesOf(rewriter, loc, op.getInput()));
-  return rewriter.create<linalg::GenericOp>(
-      loc, resultType, inputs, init, maps,
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-      [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
-        b.create<linalg::YieldOp>(bodyLoc, body(b, bodyLoc, args.drop_back()));
-      });
+  Value result = rewriter
+                     .create<linalg::GenericOp>(
+                         loc, signlessResult, inputs, init, maps,
+                         SmallVector<utils::IteratorType>(
+                             rank, utils::IteratorType::parallel),
+                         [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+                           b.create<linalg::YieldOp>(
+                               bodyLoc, body(b, bodyLoc, args.drop_back()));
+                         })
+                     .getResult(0);
+  return bitcastTensor(rewriter, loc, result, resultType);
+}
+
+/// `value` (any float) as f32.
+Value toF32(OpBuilder &b, Location loc, Value value) {
+  if (value.getType().isF32())
+    return value;
+  return b.create<arith::ExtFOp>(loc, b.getF32Type(), value);
+}
+
+/// `value` (f32) as `type`.
+Value fromF32(OpBuilder &b, Location loc, Value value, Type type) {
+  if (type.isF32())
+    return value;
+  return b.create<arith::TruncFOp>(loc, type, value);
+}
+
+/// The integer `value` widened to i32 with ONNX's signedness.
+Value widenToI32(OpBuilder &b, Location loc, Value value, bool isUnsigned) {
+  Type i32 = b.getI32Type();
+  if (value.getType() == i32)
+    return value;
+  if (isUnsigned)
+    return b.create<arith::ExtUIOp>(loc, i32, value);
+  return b.create<arith::ExtSIOp>(loc, i32, value);
 }
 
 struct LowerDequantize : OpRewritePattern<DequantizeOp> {
@@ -99,37 +109,60 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
                                 PatternRewriter &rewriter) const override {
     if (checkQuantizationLowering(op))
       return failure();
-    Location loc = op.getLoc();
     bool isUnsigned = op.isUnsignedInput();
-    Value zeroPoint = op.getZeroPoint()
-                          ? asSignless(rewriter, loc, op.getZeroPoint())
-                          : Value();
-    Type i32 = rewriter.getI32Type(), f32 = rewriter.getF32Type();
-    auto generic = parameterGeneric(
-        rewriter, op, cast<RankedTensorType>(op.getType()),
-        asSignless(rewriter, loc, op.getInput()), zeroPoint,
-        [&](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
-          auto widen = [&](Value v) -> Value {
-            if (isUnsigned)
-              return b.create<arith::ExtUIOp>(bodyLoc, i32, v);
-            return b.create<arith::ExtSIOp>(bodyLoc, i32, v);
-          };
-          Value q = widen(args[0]);
-          if (args.size() == 3)
-            q = b.create<arith::SubIOp>(bodyLoc, q, widen(args[2]));
-          Value scale = args[1];
-          if (!scale.getType().isF32())
-            scale = b.create<arith::ExtFOp>(bodyLoc, f32, scale);
-          Value value = b.create<arith::SIToFPOp>(bodyLoc, f32, q);
-          return b.create<arith::MulFOp>(bodyLoc, value, scale);
-        });
-    rewriter.replaceOp(op, generic.getResults());
+    Type resultElement = getElementTypeOrSelf(op.getType());
+    rewriter.replaceOp(
+        op, parameterGeneric(
+                rewriter, op, op.getType(),
+                [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  // The difference in i32 (exact for every width), then one
+                  // conversion.
+                  Value q = widenToI32(b, loc, args[0], isUnsigned);
+                  if (args.size() == 3)
+                    q = b.create<arith::SubIOp>(
+                        loc, q, widenToI32(b, loc, args[2], isUnsigned));
+                  Value value =
+                      b.create<arith::SIToFPOp>(loc, b.getF32Type(), q);
+                  value = b.create<arith::MulFOp>(loc, value,
+                                                  toF32(b, loc, args[1]));
+                  return fromF32(b, loc, value, resultElement);
+                }));
     return success();
   }
 };
 
-/// To signed integers: round(x / scale) (half to even) plus the zero
-/// point, saturated to [-128, 127], in f32 (which holds every value of
+} // namespace
+
+Value mlir::kiln::quantizeScalar(OpBuilder &b, Location loc, Value value,
+                                 Value zeroPoint, IntegerType integer) {
+  Type floatType = value.getType();
+  Value q = b.create<math::RoundEvenOp>(loc, value);
+  bool isUnsigned = integer.isUnsigned();
+  if (zeroPoint)
+    q = b.create<arith::AddFOp>(
+        loc, q,
+        isUnsigned
+            ? b.create<arith::UIToFPOp>(loc, floatType, zeroPoint).getResult()
+            : b.create<arith::SIToFPOp>(loc, floatType, zeroPoint).getResult());
+  unsigned width = integer.getWidth();
+  double low = isUnsigned ? 0 : -std::ldexp(1.0, width - 1);
+  double high =
+      isUnsigned ? std::ldexp(1.0, width) - 1 : std::ldexp(1.0, width - 1) - 1;
+  auto bound = [&](double v) -> Value {
+    return b.create<arith::ConstantOp>(loc, b.getFloatAttr(floatType, v));
+  };
+  q = b.create<arith::MaximumFOp>(loc, q, bound(low));
+  q = b.create<arith::MinimumFOp>(loc, q, bound(high));
+  Type signless = b.getIntegerType(width);
+  if (isUnsigned)
+    return b.create<arith::FPToUIOp>(loc, signless, q);
+  return b.create<arith::FPToSIOp>(loc, signless, q);
+}
+
+namespace {
+
+/// To integers: round(x / scale) (half to even) plus the zero point,
+/// saturated to the result's range, in f32 (which holds every value of
 /// the range exactly) before the one conversion.
 struct LowerQuantize : OpRewritePattern<QuantizeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -137,27 +170,112 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
                                 PatternRewriter &rewriter) const override {
     if (checkQuantizationLowering(op))
       return failure();
+    auto integer = cast<IntegerType>(getElementTypeOrSelf(op.getType()));
+    rewriter.replaceOp(
+        op, parameterGeneric(
+                rewriter, op, op.getType(),
+                [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  Value scaled = b.create<arith::DivFOp>(
+                      loc, toF32(b, loc, args[0]), toF32(b, loc, args[1]));
+                  return quantizeScalar(b, loc, scaled,
+                                        args.size() == 3 ? args[2] : Value(),
+                                        integer);
+                }));
+    return success();
+  }
+};
+
+/// DynamicQuantizeLinear: the range [min(x, 0), max(x, 0)] onto 0..255,
+/// as ONNX defines it: scale = (max - min) / 255 (1 / 255 for an empty
+/// range), zero point = saturate(round(-min / scale)), then x quantized.
+struct LowerDynamicQuantize : OpRewritePattern<onnx::DynamicQuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::DynamicQuantizeLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkQuantizationLowering(op))
+      return failure();
     Location loc = op.getLoc();
-    auto resultType = cast<RankedTensorType>(op.getType());
+    Value x = op.getX();
+    auto type = cast<RankedTensorType>(x.getType());
     Type f32 = rewriter.getF32Type();
-    Type element = resultType.getElementType();
-    auto generic = parameterGeneric(
-        rewriter, op, resultType, op.getInput(), op.getZeroPoint(),
-        [&](OpBuilder &b, Location bodyLoc, ValueRange args) -> Value {
-          Value q = b.create<math::RoundEvenOp>(
-              bodyLoc, b.create<arith::DivFOp>(bodyLoc, args[0], args[1]));
-          if (args.size() == 3)
-            q = b.create<arith::AddFOp>(
-                bodyLoc, q, b.create<arith::SIToFPOp>(bodyLoc, f32, args[2]));
-          auto bound = [&](double value) -> Value {
-            return b.create<arith::ConstantOp>(bodyLoc,
-                                               b.getF32FloatAttr(value));
-          };
-          q = b.create<arith::MaximumFOp>(bodyLoc, q, bound(-128));
-          q = b.create<arith::MinimumFOp>(bodyLoc, q, bound(127));
-          return b.create<arith::FPToSIOp>(bodyLoc, element, q);
+    auto scalarType = RankedTensorType::get({}, f32);
+    auto constant = [&](OpBuilder &b, Location at, double v) -> Value {
+      return b.create<arith::ConstantOp>(at, b.getF32FloatAttr(v));
+    };
+    // min and max of x and 0, in one reduction.
+    SmallVector<int64_t> all =
+        llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+    Value zeros = filledTensor(rewriter, loc, {}, rewriter.getF32FloatAttr(0));
+    auto reduce = rewriter.create<linalg::ReduceOp>(
+        loc, ValueRange{x, x}, ValueRange{zeros, zeros}, all,
+        [&](OpBuilder &b, Location at, ValueRange args) {
+          b.create<linalg::YieldOp>(
+              at,
+              ValueRange{b.create<arith::MinimumFOp>(at, args[0], args[2]),
+                         b.create<arith::MaximumFOp>(at, args[1], args[3])});
         });
-    rewriter.replaceOp(op, generic.getResults());
+    Value low = reduce.getResult(0), high = reduce.getResult(1);
+    auto i8 = rewriter.getI8Type();
+    // The scale and the zero point, as a float (an integer already) for
+    // the quantization and as the byte it returns.
+    auto byteType = RankedTensorType::get({}, i8);
+    Value emptyScalar =
+        rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{}, f32);
+    Value emptyByte =
+        rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{}, i8);
+    AffineMap scalarMap = AffineMap::get(0, 0, {}, getContext());
+    auto parameters = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{scalarType, scalarType, byteType}, ValueRange{low, high},
+        ValueRange{emptyScalar, emptyScalar, emptyByte},
+        SmallVector<AffineMap>(5, scalarMap), ArrayRef<utils::IteratorType>{},
+        [&](OpBuilder &b, Location at, ValueRange args) {
+          Value range = b.create<arith::SubFOp>(at, args[1], args[0]);
+          Value empty = b.create<arith::CmpFOp>(at, arith::CmpFPredicate::OEQ,
+                                                args[1], args[0]);
+          range =
+              b.create<arith::SelectOp>(at, empty, constant(b, at, 1), range);
+          Value scale =
+              b.create<arith::DivFOp>(at, range, constant(b, at, 255));
+          Value zero = b.create<arith::SubFOp>(
+              at, constant(b, at, 0),
+              b.create<arith::DivFOp>(at, args[0], scale));
+          zero = b.create<arith::MinimumFOp>(
+              at, b.create<arith::MaximumFOp>(at, zero, constant(b, at, 0)),
+              constant(b, at, 255));
+          zero = b.create<math::RoundEvenOp>(at, zero);
+          Value byte = b.create<arith::FPToUIOp>(at, i8, zero);
+          b.create<linalg::YieldOp>(at, ValueRange{scale, zero, byte});
+        });
+    Value scale = parameters.getResult(0), zero = parameters.getResult(1);
+    auto bytes = RankedTensorType::get(type.getShape(), i8);
+    Value init = rewriter.create<tensor::EmptyOp>(
+        loc, type.getShape(), i8, dynamicSizesOf(rewriter, loc, x));
+    AffineMap identity = rewriter.getMultiDimIdentityMap(type.getRank());
+    AffineMap broadcast = AffineMap::get(type.getRank(), 0, {}, getContext());
+    Value y =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, bytes, ValueRange{x, scale, zero}, init,
+                ArrayRef{identity, broadcast, broadcast, identity},
+                SmallVector<utils::IteratorType>(type.getRank(),
+                                                 utils::IteratorType::parallel),
+                [&](OpBuilder &b, Location at, ValueRange args) {
+                  Value q = b.create<math::RoundEvenOp>(
+                      at, b.create<arith::DivFOp>(at, args[0], args[1]));
+                  q = b.create<arith::AddFOp>(at, q, args[2]);
+                  q = b.create<arith::MinimumFOp>(
+                      at,
+                      b.create<arith::MaximumFOp>(at, q, constant(b, at, 0)),
+                      constant(b, at, 255));
+                  b.create<linalg::YieldOp>(
+                      at, b.create<arith::FPToUIOp>(at, i8, q).getResult());
+                })
+            .getResult(0);
+    Value zeroByte = parameters.getResult(2);
+    rewriter.replaceOp(
+        op,
+        {bitcastTensor(rewriter, loc, y, op.getY().getType()), scale,
+         bitcastTensor(rewriter, loc, zeroByte, op.getYZeroPoint().getType())});
     return success();
   }
 };
@@ -166,26 +284,48 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
 
 std::optional<std::string>
 mlir::kiln::checkQuantizationLowering(Operation *op) {
+  // The integers computed on: 8, 16 and 32 bits (narrower ones only as
+  // constants, until packed).
+  auto lowerableIntegers = [](Value value) {
+    unsigned width =
+        getElementTypeOrSelf(value.getType()).getIntOrFloatBitWidth();
+    return width >= 8 ||
+           onnx::getConstantElements(
+               value, cast<RankedTensorType>(value.getType()).getNumElements());
+  };
   if (auto quantize = dyn_cast<QuantizeOp>(op)) {
-    if (!cast<RankedTensorType>(quantize.getType())
-             .getElementType()
-             .isSignlessInteger())
-      return std::string("quantizing to unsigned integers is not lowered "
-                         "yet (only to signed ones)");
+    if (getElementTypeOrSelf(quantize.getType()).getIntOrFloatBitWidth() < 8)
+      return std::string("quantizing to fewer than 8 bits is not lowered yet");
     return std::nullopt;
   }
-  auto dequantize = dyn_cast<DequantizeOp>(op);
-  if (!dequantize)
-    return std::string();
-  if (!readableAsSignless(dequantize.getInput()) ||
-      (dequantize.getZeroPoint() &&
-       !readableAsSignless(dequantize.getZeroPoint())))
-    return std::string("dequantizing computed signed or unsigned integers "
-                       "is not lowered yet (only constants, and signless "
-                       "integers)");
-  return std::nullopt;
+  if (auto dequantize = dyn_cast<DequantizeOp>(op)) {
+    if (!lowerableIntegers(dequantize.getInput()))
+      return std::string("dequantizing computed integers of fewer than 8 "
+                         "bits is not lowered yet");
+    return std::nullopt;
+  }
+  if (auto dynamic = dyn_cast<onnx::DynamicQuantizeLinearOp>(op)) {
+    if (!isa<RankedTensorType>(dynamic.getX().getType()))
+      return std::string("the rank of its input is unknown");
+    return std::nullopt;
+  }
+  // What kiln-graph-quantize-linear left as ONNX ops.
+  if (isa<onnx::QuantizeLinearOp, onnx::DequantizeLinearOp>(op)) {
+    SmallVector<Type> types(op->getOperandTypes());
+    llvm::append_range(types, op->getResultTypes());
+    for (Type type : types)
+      if (isa<FloatType>(getElementTypeOrSelf(type)) &&
+          getElementTypeOrSelf(type).getIntOrFloatBitWidth() == 8)
+        return std::string("8-bit float types are not lowered yet");
+    return std::string("its types or quantization parameters are not "
+                       "lowered yet (integers of 2 to 16 bits, f32, f16 or "
+                       "bf16 floats, ranked tensors, blocks that divide the "
+                       "axis)");
+  }
+  return std::string();
 }
 
 void mlir::kiln::populateQuantizationLowering(RewritePatternSet &patterns) {
-  patterns.add<LowerDequantize, LowerQuantize>(patterns.getContext());
+  patterns.add<LowerDequantize, LowerQuantize, LowerDynamicQuantize>(
+      patterns.getContext());
 }

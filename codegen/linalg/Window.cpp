@@ -164,118 +164,139 @@ SmallVector<AffineExpr> windowExprs(const WindowGeometry &g,
   return exprs;
 }
 
+/// The number of groups of a convolution op (its `group` attribute).
+int64_t groupsOf(Operation *op) {
+  auto group = op->getAttrOfType<IntegerAttr>("group");
+  return group ? group.getInt() : 1;
+}
+
+} // namespace
+
+Value mlir::kiln::convolve(OpBuilder &b, Operation *op, Value x, Value w,
+                           Value bias, RankedTensorType resultType) {
+  Location loc = op->getLoc();
+  MLIRContext *context = b.getContext();
+  auto inputType = cast<RankedTensorType>(x.getType());
+  auto weightType = cast<RankedTensorType>(w.getType());
+  Type element = resultType.getElementType();
+  int64_t spatial = inputType.getRank() - 2;
+  int64_t groups = groupsOf(op);
+  int64_t channels = inputType.getDimSize(1),
+          filters = weightType.getDimSize(0);
+  int64_t channelsPerGroup = channels / groups,
+          filtersPerGroup = filters / groups;
+  WindowGeometry g = geometryOf(op, inputType.getShape(), resultType.getShape(),
+                                weightType.getShape().drop_front(2));
+
+  Value input = padSpatial(b, loc, x, g.padBegin, sum(g.padEnd, g.overhang),
+                           b.getZeroAttr(element));
+  auto paddedShape = cast<RankedTensorType>(input.getType()).getShape();
+
+  // Groups as a dimension: input [N, G, C/G, ...], weight [G, F/G, C/G,
+  // k...], output [N, G, F/G, o...].
+  auto expand = [&](Value value, ArrayRef<int64_t> shape,
+                    SmallVector<ReassociationIndices> groupsOf) {
+    return b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get(shape, element), value, groupsOf);
+  };
+  SmallVector<int64_t> inputShape = {paddedShape[0], groups, channelsPerGroup};
+  inputShape.append(paddedShape.begin() + 2, paddedShape.end());
+  SmallVector<ReassociationIndices> inputGroups = {{0}, {1, 2}};
+  for (int64_t i = 0; i < spatial; ++i)
+    inputGroups.push_back({3 + i});
+  Value groupedInput = expand(input, inputShape, inputGroups);
+  SmallVector<int64_t> weightShape = {groups, filtersPerGroup,
+                                      channelsPerGroup};
+  weightShape.append(g.kernel.begin(), g.kernel.end());
+  SmallVector<ReassociationIndices> weightGroups = {{0, 1}, {2}};
+  for (int64_t i = 0; i < spatial; ++i)
+    weightGroups.push_back({3 + i});
+  Value groupedWeight = expand(w, weightShape, weightGroups);
+  SmallVector<int64_t> outputShape = {resultType.getDimSize(0), groups,
+                                      filtersPerGroup};
+  outputShape.append(resultType.getShape().begin() + 2,
+                     resultType.getShape().end());
+  auto groupedType = RankedTensorType::get(outputShape, element);
+  SmallVector<Value> outputSizes =
+      windowedSizes(b, loc, groupedType, groupedInput, input, g);
+
+  // Loops: n, g, f, o..., c, k...
+  int64_t loops = 3 + 2 * spatial + 1;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
+  int64_t firstOutput = 3, channelLoop = 3 + spatial, firstKernel = 4 + spatial;
+  SmallVector<AffineExpr> inputExprs = {d(0), d(1), d(channelLoop)};
+  inputExprs.append(windowExprs(g, firstOutput, firstKernel, context));
+  SmallVector<AffineExpr> weightExprs = {d(1), d(2), d(channelLoop)};
+  SmallVector<AffineExpr> outputExprs = {d(0), d(1), d(2)};
+  for (int64_t i = 0; i < spatial; ++i) {
+    weightExprs.push_back(d(firstKernel + i));
+    outputExprs.push_back(d(firstOutput + i));
+  }
+  SmallVector<utils::IteratorType> iterators(3 + spatial,
+                                             utils::IteratorType::parallel);
+  iterators.append(1 + spatial, utils::IteratorType::reduction);
+
+  // The accumulator starts as the bias (or zero).
+  Value init;
+  if (bias) {
+    Value groupedBias = b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({groups, filtersPerGroup}, element), bias,
+        SmallVector<ReassociationIndices>{{0, 1}});
+    Value empty =
+        b.create<tensor::EmptyOp>(loc, outputShape, element, outputSizes);
+    SmallVector<AffineExpr> biasExprs = {d(1), d(2)};
+    init = b.create<linalg::GenericOp>(
+                loc, groupedType, groupedBias, empty,
+                ArrayRef{AffineMap::get(3 + spatial, 0, biasExprs, context),
+                         b.getMultiDimIdentityMap(3 + spatial)},
+                SmallVector<utils::IteratorType>(3 + spatial,
+                                                 utils::IteratorType::parallel),
+                [](OpBuilder &nested, Location l, ValueRange args) {
+                  nested.create<linalg::YieldOp>(l, args[0]);
+                })
+               .getResult(0);
+  } else {
+    init = filledTensor(b, loc, outputShape,
+                        cast<TypedAttr>(b.getZeroAttr(element)), outputSizes);
+  }
+  Value grouped =
+      b.create<linalg::GenericOp>(
+           loc, groupedType, ValueRange{groupedInput, groupedWeight}, init,
+           ArrayRef{AffineMap::get(loops, 0, inputExprs, context),
+                    AffineMap::get(loops, 0, weightExprs, context),
+                    AffineMap::get(loops, 0, outputExprs, context)},
+           iterators,
+           [&](OpBuilder &nested, Location l, ValueRange args) {
+             Value sum;
+             if (isa<FloatType>(element))
+               sum = nested.create<arith::AddFOp>(
+                   l, args[2],
+                   nested.create<arith::MulFOp>(l, args[0], args[1]));
+             else
+               sum = nested.create<arith::AddIOp>(
+                   l, args[2],
+                   nested.create<arith::MulIOp>(l, args[0], args[1]));
+             nested.create<linalg::YieldOp>(l, sum);
+           })
+          .getResult(0);
+  SmallVector<ReassociationIndices> outputGroups = {{0}, {1, 2}};
+  for (int64_t i = 0; i < spatial; ++i)
+    outputGroups.push_back({3 + i});
+  return b.create<tensor::CollapseShapeOp>(loc, resultType, grouped,
+                                           outputGroups);
+}
+
+namespace {
+
 struct LowerConv : OpRewritePattern<onnx::ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::ConvOp op,
                                 PatternRewriter &rewriter) const override {
     if (checkWindowLowering(op))
       return failure();
-    Location loc = op.getLoc();
-    MLIRContext *context = getContext();
-    auto inputType = cast<RankedTensorType>(op.getX().getType());
-    auto weightType = cast<RankedTensorType>(op.getW().getType());
-    auto resultType = cast<RankedTensorType>(op.getType());
-    Type element = resultType.getElementType();
-    int64_t spatial = inputType.getRank() - 2;
-    int64_t groups = (int64_t)op.getGroup();
-    int64_t channels = inputType.getDimSize(1), filters = weightType.getDimSize(0);
-    int64_t channelsPerGroup = channels / groups, filtersPerGroup = filters / groups;
-    WindowGeometry g = geometryOf(op, inputType.getShape(),
-                                  resultType.getShape(),
-                                  weightType.getShape().drop_front(2));
-
-    Value input = padSpatial(rewriter, loc, op.getX(), g.padBegin,
-                             sum(g.padEnd, g.overhang),
-                             rewriter.getZeroAttr(element));
-    auto paddedShape = cast<RankedTensorType>(input.getType()).getShape();
-
-    // Groups as a dimension: input [N, G, C/G, ...], weight [G, F/G, C/G,
-    // k...], output [N, G, F/G, o...].
-    auto expand = [&](Value value, ArrayRef<int64_t> shape,
-                      SmallVector<ReassociationIndices> groupsOf) {
-      return rewriter.create<tensor::ExpandShapeOp>(
-          loc, RankedTensorType::get(shape, element), value, groupsOf);
-    };
-    SmallVector<int64_t> inputShape = {paddedShape[0], groups, channelsPerGroup};
-    inputShape.append(paddedShape.begin() + 2, paddedShape.end());
-    SmallVector<ReassociationIndices> inputGroups = {{0}, {1, 2}};
-    for (int64_t i = 0; i < spatial; ++i)
-      inputGroups.push_back({3 + i});
-    Value groupedInput = expand(input, inputShape, inputGroups);
-    SmallVector<int64_t> weightShape = {groups, filtersPerGroup, channelsPerGroup};
-    weightShape.append(g.kernel.begin(), g.kernel.end());
-    SmallVector<ReassociationIndices> weightGroups = {{0, 1}, {2}};
-    for (int64_t i = 0; i < spatial; ++i)
-      weightGroups.push_back({3 + i});
-    Value groupedWeight = expand(op.getW(), weightShape, weightGroups);
-    SmallVector<int64_t> outputShape = {resultType.getDimSize(0), groups,
-                                        filtersPerGroup};
-    outputShape.append(resultType.getShape().begin() + 2,
-                       resultType.getShape().end());
-    auto groupedType = RankedTensorType::get(outputShape, element);
-    SmallVector<Value> outputSizes =
-        windowedSizes(rewriter, loc, groupedType, groupedInput, input, g);
-
-    // Loops: n, g, f, o..., c, k...
-    int64_t loops = 3 + 2 * spatial + 1;
-    auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
-    int64_t firstOutput = 3, channelLoop = 3 + spatial, firstKernel = 4 + spatial;
-    SmallVector<AffineExpr> inputExprs = {d(0), d(1), d(channelLoop)};
-    inputExprs.append(windowExprs(g, firstOutput, firstKernel, context));
-    SmallVector<AffineExpr> weightExprs = {d(1), d(2), d(channelLoop)};
-    SmallVector<AffineExpr> outputExprs = {d(0), d(1), d(2)};
-    for (int64_t i = 0; i < spatial; ++i) {
-      weightExprs.push_back(d(firstKernel + i));
-      outputExprs.push_back(d(firstOutput + i));
-    }
-    SmallVector<utils::IteratorType> iterators(3 + spatial,
-                                               utils::IteratorType::parallel);
-    iterators.append(1 + spatial, utils::IteratorType::reduction);
-
-    // The accumulator starts as the bias (or zero).
-    Value init;
-    if (Value bias = op.getB()) {
-      Value groupedBias = rewriter.create<tensor::ExpandShapeOp>(
-          loc, RankedTensorType::get({groups, filtersPerGroup}, element), bias,
-          SmallVector<ReassociationIndices>{{0, 1}});
-      Value empty = rewriter.create<tensor::EmptyOp>(loc, outputShape, element,
-                                                     outputSizes);
-      SmallVector<AffineExpr> biasExprs = {d(1), d(2)};
-      init = rewriter
-                 .create<linalg::GenericOp>(
-                     loc, groupedType, groupedBias, empty,
-                     ArrayRef{AffineMap::get(3 + spatial, 0, biasExprs, context),
-                              rewriter.getMultiDimIdentityMap(3 + spatial)},
-                     SmallVector<utils::IteratorType>(
-                         3 + spatial, utils::IteratorType::parallel),
-                     [](OpBuilder &b, Location l, ValueRange args) {
-                       b.create<linalg::YieldOp>(l, args[0]);
-                     })
-                 .getResult(0);
-    } else {
-      init = filledTensor(rewriter, loc, outputShape,
-                          cast<TypedAttr>(rewriter.getZeroAttr(element)),
-                          outputSizes);
-    }
-    Value grouped =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, groupedType, ValueRange{groupedInput, groupedWeight}, init,
-                ArrayRef{AffineMap::get(loops, 0, inputExprs, context),
-                         AffineMap::get(loops, 0, weightExprs, context),
-                         AffineMap::get(loops, 0, outputExprs, context)},
-                iterators,
-                [](OpBuilder &b, Location l, ValueRange args) {
-                  Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
-                  b.create<linalg::YieldOp>(
-                      l, b.create<arith::AddFOp>(l, args[2], product).getResult());
-                })
-            .getResult(0);
-    SmallVector<ReassociationIndices> outputGroups = {{0}, {1, 2}};
-    for (int64_t i = 0; i < spatial; ++i)
-      outputGroups.push_back({3 + i});
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, resultType, grouped,
-                                                         outputGroups);
+    rewriter.replaceOp(op,
+                       convolve(rewriter, op, op.getX(), op.getW(), op.getB(),
+                                cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
@@ -453,7 +474,9 @@ struct LowerGlobalPool : OpRewritePattern<OpTy> {
 } // namespace
 
 std::optional<std::string> mlir::kiln::checkWindowLowering(Operation *op) {
-  if (!isa<onnx::ConvOp, onnx::MaxPoolOp, onnx::AveragePoolOp,
+  bool integerConv = isa<onnx::ConvIntegerOp, onnx::QLinearConvOp>(op);
+  if (!integerConv &&
+      !isa<onnx::ConvOp, onnx::MaxPoolOp, onnx::AveragePoolOp,
            onnx::GlobalAveragePoolOp, onnx::GlobalMaxPoolOp>(op))
     return std::string();
   auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
@@ -490,8 +513,8 @@ std::optional<std::string> mlir::kiln::checkWindowLowering(Operation *op) {
   if (inputType.getRank() < 3)
     return std::string("its input needs a rank of 3 or more");
   Type element = resultType.getElementType();
-  if (!element.isF16() && !element.isBF16() && !element.isF32() &&
-      !element.isF64())
+  if (!integerConv && !element.isF16() && !element.isBF16() &&
+      !element.isF32() && !element.isF64())
     return std::string("it is lowered for floating-point types only");
   if (auto maxPool = dyn_cast<onnx::MaxPoolOp>(op)) {
     if (maxPool.getIndices())
@@ -499,9 +522,11 @@ std::optional<std::string> mlir::kiln::checkWindowLowering(Operation *op) {
     if (maxPool.getStorageOrder() != 0)
       return std::string("storage_order = 1 is not lowered yet");
   }
-  if (auto conv = dyn_cast<onnx::ConvOp>(op)) {
-    auto weight = cast<RankedTensorType>(conv.getW().getType());
-    int64_t groups = (int64_t)conv.getGroup();
+  if (isa<onnx::ConvOp>(op) || integerConv) {
+    // The filter: QLinearConv's follows the input's scale and zero point.
+    Value filter = op->getOperand(isa<onnx::QLinearConvOp>(op) ? 3 : 1);
+    auto weight = cast<RankedTensorType>(filter.getType());
+    int64_t groups = groupsOf(op);
     if (groups < 1 || inputType.getDimSize(1) % groups ||
         weight.getDimSize(0) % groups ||
         weight.getDimSize(1) * groups != inputType.getDimSize(1))

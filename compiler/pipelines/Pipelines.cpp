@@ -46,6 +46,8 @@ void mlir::kiln::buildGraphPipeline(OpPassManager &pm) {
   function.addPass(createGraphGroupedQueryHeadsPass());
   function.addPass(createGraphInferShapesPass());
   function.addPass(createCanonicalizerPass());
+  // Quantized graphs (onnxruntime's QDQ form) in Kiln's quantization ops.
+  function.addPass(createGraphQuantizeLinearPass());
 }
 
 void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {

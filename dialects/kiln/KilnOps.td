@@ -390,10 +390,11 @@ def Kiln_QuantizeOp : Kiln_Op<"quantize", [Pure]> {
     `result[i] = saturate(round(input[i] / scale[g(i)]) + zero_point[g(i)])`,
     rounding half to even and saturating to the result's range, as ONNX's
     `QuantizeLinear`; g(i) picks the parameters per tensor, per axis or in
-    groups exactly as `kiln.dequantize` does. `input` is f32, `scale` f32,
-    the result 8-bit integers (`i8` and `si8` signed, or `ui8`) of the
-    input's shape,
+    groups exactly as `kiln.dequantize` does. `input` and `scale` are f32,
+    f16 or bf16 (computed in f32), the result integers of 2, 4, 8 or 16
+    bits (signless and `si` signed, or `ui` unsigned) of the input's shape,
     the zero point (zeros when absent) of the result's element type.
+    ONNX's `QuantizeLinear` becomes this op.
 
     SmoothQuant's activations are `kiln.quantize` then `kiln.dequantize`
     with one scale (per tensor, from calibration): in f32 that is the
@@ -418,7 +419,7 @@ def Kiln_QuantizeOp : Kiln_Op<"quantize", [Pure]> {
 def Kiln_DequantizeOp : Kiln_Op<"dequantize", [Pure]> {
   let summary = "Integers to floats with scales and zero points";
   let description = [{
-    `result[i] = (input[i] - zero_point[g(i)]) * scale[g(i)]` in f32, where
+    `result[i] = (input[i] - zero_point[g(i)]) * scale[g(i)]`, where
     g(i) picks the quantization parameters of element i:
 
     - per tensor: `scale` is 0-D;
@@ -429,11 +430,11 @@ def Kiln_DequantizeOp : Kiln_Op<"dequantize", [Pure]> {
       (ONNX's blocked quantization, and the form of AWQ's and QoQ's 4-bit
       weights: groups of input channels per output channel).
 
-    `input` holds integers of 4 or 8 bits, unsigned (`ui4`, `ui8`) or
-    signed (`si4`, `i8`: signless integers are signed, as ONNX's); the zero
-    point
-    (zeros when absent) has the input's element type and the scale's shape;
-    `scale` is f32, f16 or bf16. The quantization passes write weights in
+    `input` holds integers of 2, 4, 8, 16 or 32 bits, unsigned (`ui4`,
+    `ui8`, ...) or signed (`si4`, `i8`: signless integers are signed, as
+    ONNX's); the zero point (zeros when absent) has the input's element
+    type and the scale's shape; `scale` is f32, f16 or bf16, and so is the
+    result (computed in f32). The quantization passes write weights in
     this form, and so do the onnx graphs of onnxruntime's quantization tools
     (`DequantizeLinear` of a constant): the layout passes then pack the
     integers, and the kernels dequantize in registers. 4-bit constants take

@@ -53,36 +53,52 @@ LogicalResult verifyParameters(Operation *op, RankedTensorType data,
   return success();
 }
 
+/// Whether `type` is one of the floats quantization converts from and to.
+bool isQuantizationFloat(Type type) {
+  return type.isF32() || type.isF16() || type.isBF16();
+}
+
+/// Whether `type` holds the integers of a quantized tensor: 2, 4, 8 or 16
+/// bits (and 32 for `allowWide`), signed or unsigned.
+bool isQuantizedInteger(Type type, bool allowWide) {
+  auto integer = dyn_cast<IntegerType>(type);
+  return integer &&
+         (llvm::is_contained({2u, 4u, 8u, 16u}, integer.getWidth()) ||
+          (allowWide && integer.getWidth() == 32));
+}
+
 } // namespace
 
 LogicalResult DequantizeOp::verify() {
   auto input = cast<RankedTensorType>(getInput().getType());
   auto scale = cast<RankedTensorType>(getScale().getType());
   auto result = cast<RankedTensorType>(getResult().getType());
-  auto integer = dyn_cast<IntegerType>(input.getElementType());
-  if (!integer || (integer.getWidth() != 4 && integer.getWidth() != 8))
-    return emitOpError("input must hold integers of 4 or 8 bits, not ")
+  if (!isQuantizedInteger(input.getElementType(), /*allowWide=*/true))
+    return emitOpError("input must hold integers of 2, 4, 8, 16 or 32 bits, "
+                       "not ")
            << input.getElementType();
-  Type scaleElement = scale.getElementType();
-  if (!scaleElement.isF32() && !scaleElement.isF16() && !scaleElement.isBF16())
+  if (!isQuantizationFloat(scale.getElementType()))
     return emitOpError("scale must be f32, f16 or bf16");
-  if (!result.getElementType().isF32() || result.getShape() != input.getShape())
-    return emitOpError("result must be f32 of the input's shape");
-  return verifyParameters(*this, input, integer, getScale(), getZeroPoint(),
-                          getAxis(), getGroupSize());
+  if (!isQuantizationFloat(result.getElementType()) ||
+      result.getShape() != input.getShape())
+    return emitOpError("result must be f32, f16 or bf16 of the input's shape");
+  return verifyParameters(*this, input,
+                          cast<IntegerType>(input.getElementType()), getScale(),
+                          getZeroPoint(), getAxis(), getGroupSize());
 }
 
 LogicalResult QuantizeOp::verify() {
   auto input = cast<RankedTensorType>(getInput().getType());
   auto scale = cast<RankedTensorType>(getScale().getType());
   auto result = cast<RankedTensorType>(getResult().getType());
-  auto integer = dyn_cast<IntegerType>(result.getElementType());
-  if (!input.getElementType().isF32() || !scale.getElementType().isF32())
-    return emitOpError("takes an f32 input and scale");
-  if (!integer || integer.getWidth() != 8 ||
+  if (!isQuantizationFloat(input.getElementType()) ||
+      !isQuantizationFloat(scale.getElementType()))
+    return emitOpError("takes an f32, f16 or bf16 input and scale");
+  if (!isQuantizedInteger(result.getElementType(), /*allowWide=*/false) ||
       result.getShape() != input.getShape())
-    return emitOpError("result must hold 8-bit integers of the input's "
-                       "shape");
-  return verifyParameters(*this, input, integer, getScale(), getZeroPoint(),
-                          getAxis(), getGroupSize());
+    return emitOpError("result must hold integers of 2, 4, 8 or 16 bits of "
+                       "the input's shape");
+  return verifyParameters(
+      *this, input, cast<IntegerType>(result.getElementType()), getScale(),
+      getZeroPoint(), getAxis(), getGroupSize());
 }

@@ -96,6 +96,25 @@ def GraphSessionKvCachePass
                            "::mlir::tensor::TensorDialect"];
 }
 
+def GraphQuantizeLinearPass
+    : Pass<"kiln-graph-quantize-linear", "func::FuncOp"> {
+  let summary = "ONNX's QuantizeLinear and DequantizeLinear as "
+                "kiln.quantize and kiln.dequantize";
+  let description = [{
+    The quantized graphs of onnxruntime's tools (QDQ: a `DequantizeLinear`
+    of constant integer weights, `QuantizeLinear` then `DequantizeLinear`
+    around activations) then read as the quantization passes' own: the
+    layout passes turn them into integer contractions, and everything else
+    lowers through the generic forms of the kiln ops. An op whose
+    parameters are per tensor (scalar scale), per axis (1-D, along `axis`,
+    negative counting from the end) or blocked (`block_size` dividing the
+    extent along `axis`), whose integers have 2 to 16 bits (32 for
+    `DequantizeLinear`) and whose floats are f32, f16 or bf16 is rewritten;
+    others (8-bit floats, ragged blocks) stay as they are.
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
 def GraphFoldBatchNormPass : Pass<"kiln-graph-fold-batch-norm", "func::FuncOp"> {
   let summary = "Fold inference BatchNormalization into the preceding Conv";
   let description = [{

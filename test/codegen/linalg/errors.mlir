@@ -234,16 +234,40 @@ func.func @resize_axes(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
 
 // -----
 
-func.func @dequantize_computed_unsigned(%q: tensor<4xui8>, %s: tensor<f32>) -> tensor<4xf32> {
-  // expected-error@+1 {{'kiln.dequantize' op cannot be lowered to linalg for the CPU: dequantizing computed signed or unsigned integers is not lowered yet (only constants, and signless integers)}}
-  %w = kiln.dequantize %q scale %s : tensor<4xui8>, tensor<f32> -> tensor<4xf32>
+func.func @dequantize_computed_4_bits(%q: tensor<4xui4>, %s: tensor<f32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'kiln.dequantize' op cannot be lowered to linalg for the CPU: dequantizing computed integers of fewer than 8 bits is not lowered yet}}
+  %w = kiln.dequantize %q scale %s : tensor<4xui4>, tensor<f32> -> tensor<4xf32>
   return %w : tensor<4xf32>
 }
 
 // -----
 
-func.func @quantize_unsigned(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xui8> {
-  // expected-error@+1 {{'kiln.quantize' op cannot be lowered to linalg for the CPU: quantizing to unsigned integers is not lowered yet (only to signed ones)}}
-  %q = kiln.quantize %x scale %s : tensor<4xf32>, tensor<f32> -> tensor<4xui8>
-  return %q : tensor<4xui8>
+func.func @quantize_4_bits(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xui4> {
+  // expected-error@+1 {{'kiln.quantize' op cannot be lowered to linalg for the CPU: quantizing to fewer than 8 bits is not lowered yet}}
+  %q = kiln.quantize %x scale %s : tensor<4xf32>, tensor<f32> -> tensor<4xui4>
+  return %q : tensor<4xui4>
+}
+
+// -----
+
+func.func @matmul_integer_zero_point(%a: tensor<2x3xui8>, %b: tensor<3x4xi8>, %za: tensor<3xui8>) -> tensor<2x4xi32> {
+  // expected-error@+1 {{'onnx.MatMulInteger' op cannot be lowered to linalg for the CPU: its a_zero_point is neither per tensor nor along the dimension it may follow}}
+  %y = "onnx.MatMulInteger"(%a, %b, %za) {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<2x3xui8>, tensor<3x4xi8>, tensor<3xui8>) -> tensor<2x4xi32>
+  return %y : tensor<2x4xi32>
+}
+
+// -----
+
+func.func @matmul_integer_vector(%a: tensor<3xui8>, %b: tensor<3x4xi8>) -> tensor<4xi32> {
+  // expected-error@+1 {{'onnx.MatMulInteger' op cannot be lowered to linalg for the CPU: its operands need a rank of 2 or more (1-D products are not lowered yet)}}
+  %y = "onnx.MatMulInteger"(%a, %b) {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<3xui8>, tensor<3x4xi8>) -> tensor<4xi32>
+  return %y : tensor<4xi32>
+}
+
+// -----
+
+func.func @quantize_float8(%x: tensor<6xf32>, %s: tensor<f32>) -> tensor<6xf8E4M3FN> {
+  // expected-error@+1 {{'onnx.QuantizeLinear' op cannot be lowered to linalg for the CPU: 8-bit float types are not lowered yet}}
+  %f = "onnx.QuantizeLinear"(%x, %s) {output_dtype = 17 : i64} : (tensor<6xf32>, tensor<f32>) -> tensor<6xf8E4M3FN>
+  return %f : tensor<6xf8E4M3FN>
 }

@@ -1,8 +1,8 @@
 // RUN: kiln-opt %s -split-input-file -verify-diagnostics
 
-func.func @width(%q: tensor<4xi16>, %s: tensor<f32>) {
-  // expected-error@+1 {{input must hold integers of 4 or 8 bits, not 'i16'}}
-  %w = kiln.dequantize %q scale %s : tensor<4xi16>, tensor<f32> -> tensor<4xf32>
+func.func @width(%q: tensor<4xi64>, %s: tensor<f32>) {
+  // expected-error@+1 {{input must hold integers of 2, 4, 8, 16 or 32 bits, not 'i64'}}
+  %w = kiln.dequantize %q scale %s : tensor<4xi64>, tensor<f32> -> tensor<4xf32>
   return
 }
 
@@ -17,7 +17,7 @@ func.func @scale_type(%q: tensor<4xui8>, %s: tensor<f64>) {
 // -----
 
 func.func @result(%q: tensor<4xui8>, %s: tensor<f32>) {
-  // expected-error@+1 {{result must be f32 of the input's shape}}
+  // expected-error@+1 {{result must be f32, f16 or bf16 of the input's shape}}
   %w = kiln.dequantize %q scale %s : tensor<4xui8>, tensor<f32> -> tensor<5xf32>
   return
 }

@@ -1,24 +1,24 @@
 // RUN: kiln-opt %s -split-input-file -verify-diagnostics
 
 func.func @float_result(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xf16> {
-  // expected-error@+1 {{result must hold 8-bit integers of the input's shape}}
+  // expected-error@+1 {{result must hold integers of 2, 4, 8 or 16 bits of the input's shape}}
   %q = kiln.quantize %x scale %s : tensor<4xf32>, tensor<f32> -> tensor<4xf16>
   return %q : tensor<4xf16>
 }
 
 // -----
 
-func.func @wide_result(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xi16> {
-  // expected-error@+1 {{result must hold 8-bit integers of the input's shape}}
-  %q = kiln.quantize %x scale %s : tensor<4xf32>, tensor<f32> -> tensor<4xi16>
-  return %q : tensor<4xi16>
+func.func @wide_result(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xi32> {
+  // expected-error@+1 {{result must hold integers of 2, 4, 8 or 16 bits of the input's shape}}
+  %q = kiln.quantize %x scale %s : tensor<4xf32>, tensor<f32> -> tensor<4xi32>
+  return %q : tensor<4xi32>
 }
 
 // -----
 
-func.func @f16_scale(%x: tensor<4xf32>, %s: tensor<f16>) -> tensor<4xi8> {
-  // expected-error@+1 {{takes an f32 input and scale}}
-  %q = kiln.quantize %x scale %s : tensor<4xf32>, tensor<f16> -> tensor<4xi8>
+func.func @f64_scale(%x: tensor<4xf32>, %s: tensor<f64>) -> tensor<4xi8> {
+  // expected-error@+1 {{takes an f32, f16 or bf16 input and scale}}
+  %q = kiln.quantize %x scale %s : tensor<4xf32>, tensor<f64> -> tensor<4xi8>
   return %q : tensor<4xi8>
 }
 

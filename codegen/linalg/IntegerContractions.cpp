@@ -1,0 +1,357 @@
+//===- IntegerContractions.cpp - ONNX's integer matmuls and convs ---------===//
+//
+// MatMulInteger, ConvInteger, QLinearMatMul and QLinearConv, generically:
+// each operand widened to i32 less its zero point (one elementwise
+// generic), the product in i32 (an onnx.MatMul of i32 tensors, which the
+// MatMul lowering takes, or the Conv lowering's contraction), and for the
+// QLinear ops the requantization of every accumulator as ONNX's reference
+// computes it: acc * (scale_a * scale_b / scale_y) in double precision,
+// rounded half to even, plus the output's zero point, saturated. Zero
+// points and scales are per tensor, per row of A / per column of B (1-D,
+// or of the operand's rank), or per output channel of a filter.
+//
+// (A graph whose integer products the layout passes pack never reaches
+// these: they are what the other graphs, and the CUDA target, run.)
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/linalg/LinalgBuilders.h"
+#include "codegen/linalg/OnnxToLinalg.h"
+#include "codegen/linalg/Passes.h"
+
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// The map reading a quantization parameter `parameter` (a zero point or
+/// scale) for each element of an iteration space shaped `shape`: one value
+/// for a parameter of one element, `vectorDim` for a 1-D parameter of that
+/// dimension's extent, numpy broadcasting for one of the same rank; null
+/// for any other parameter.
+AffineMap parameterMapOf(Value parameter, ArrayRef<int64_t> shape,
+                         int64_t vectorDim, MLIRContext *context) {
+  auto type = dyn_cast<RankedTensorType>(parameter.getType());
+  int64_t rank = shape.size();
+  if (!type || !type.hasStaticShape())
+    return {};
+  if (type.getNumElements() == 1)
+    return AffineMap::get(
+        rank, 0,
+        SmallVector<AffineExpr>(type.getRank(),
+                                getAffineConstantExpr(0, context)),
+        context);
+  if (type.getRank() == 1 && vectorDim >= 0 &&
+      type.getDimSize(0) == shape[vectorDim])
+    return AffineMap::get(rank, 0, getAffineDimExpr(vectorDim, context),
+                          context);
+  if (type.getRank() == rank) {
+    for (auto [size, extent] : llvm::zip(type.getShape(), shape))
+      if (size != 1 && size != extent)
+        return {};
+    return broadcastMap(type.getShape(), shape, context);
+  }
+  return {};
+}
+
+/// `value` widened to i32 with its signedness, less `zeroPoint` (if any)
+/// read through `zeroMap`.
+Value centered(OpBuilder &b, Location loc, Value value, Value zeroPoint,
+               int64_t vectorDim) {
+  auto type = cast<RankedTensorType>(value.getType());
+  bool isUnsigned = hasUnsignedElements(type);
+  Type i32 = b.getI32Type();
+  auto widen = [&](OpBuilder &nested, Location at, Value v) -> Value {
+    if (isUnsigned)
+      return nested.create<arith::ExtUIOp>(at, i32, v);
+    return nested.create<arith::ExtSIOp>(at, i32, v);
+  };
+  AffineMap identity = b.getMultiDimIdentityMap(type.getRank());
+  SmallVector<Value> inputs = {signlessTensor(b, loc, value)};
+  SmallVector<AffineMap> maps = {identity};
+  if (zeroPoint) {
+    inputs.push_back(signlessTensor(b, loc, zeroPoint));
+    maps.push_back(parameterMapOf(zeroPoint, type.getShape(), vectorDim,
+                                  b.getContext()));
+  }
+  maps.push_back(identity);
+  Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), i32,
+                                         dynamicSizesOf(b, loc, value));
+  return b
+      .create<linalg::GenericOp>(
+          loc, init.getType(), inputs, init, maps,
+          SmallVector<utils::IteratorType>(type.getRank(),
+                                           utils::IteratorType::parallel),
+          [&](OpBuilder &nested, Location at, ValueRange args) {
+            Value x = widen(nested, at, args[0]);
+            if (zeroPoint)
+              x = nested.create<arith::SubIOp>(at, x,
+                                               widen(nested, at, args[1]));
+            nested.create<linalg::YieldOp>(at, x);
+          })
+      .getResult(0);
+}
+
+/// The i32 product of the matrices `a` and `b` (ONNX MatMul's batching),
+/// each less its zero point: per tensor or row for `a`, per tensor or
+/// column for `b`.
+Value integerMatMul(PatternRewriter &rewriter, Location loc, Value a, Value b,
+                    Value aZero, Value bZero, RankedTensorType resultType) {
+  auto aType = cast<RankedTensorType>(a.getType());
+  auto bType = cast<RankedTensorType>(b.getType());
+  Value lhs = centered(rewriter, loc, a, aZero, aType.getRank() - 2);
+  Value rhs = centered(rewriter, loc, b, bZero, bType.getRank() - 1);
+  return rewriter.create<onnx::MatMulOp>(
+      loc, resultType.clone(rewriter.getI32Type()), lhs, rhs);
+}
+
+/// The quantization parameter `value` (a scale) of a float type as a
+/// scalar of f32 in the body.
+Value scaleToF32(OpBuilder &b, Location loc, Value value) {
+  if (value.getType().isF32())
+    return value;
+  return b.create<arith::ExtFOp>(loc, b.getF32Type(), value);
+}
+
+/// `x` rounded to `like`'s float type and back to f32: the multiplier's
+/// arithmetic in the scales' own precision, as the reference does it.
+Value roundedAs(OpBuilder &b, Location loc, Value x, Type like) {
+  if (like.isF32())
+    return x;
+  return scaleToF32(b, loc, b.create<arith::TruncFOp>(loc, like, x));
+}
+
+/// The QLinear ops' output from the i32 accumulators `acc`: for each, with
+/// its scales read through `maps`, acc * (sa * sb / sy) in f64 to the
+/// output's integers.
+Value requantize(PatternRewriter &rewriter, Location loc, Value acc,
+                 Value aScale, Value bScale, Value yScale, Value yZero,
+                 ArrayRef<AffineMap> maps, RankedTensorType resultType) {
+  auto accType = cast<RankedTensorType>(acc.getType());
+  auto integer = cast<IntegerType>(resultType.getElementType());
+  auto signless = cast<RankedTensorType>(withSignlessElements(resultType));
+  Type scaleType = getElementTypeOrSelf(aScale.getType());
+  SmallVector<Value> inputs = {acc, aScale, bScale, yScale,
+                               signlessTensor(rewriter, loc, yZero)};
+  SmallVector<AffineMap> allMaps = {
+      rewriter.getMultiDimIdentityMap(accType.getRank())};
+  allMaps.append(maps.begin(), maps.end());
+  allMaps.push_back(rewriter.getMultiDimIdentityMap(accType.getRank()));
+  Value init = rewriter.create<tensor::EmptyOp>(
+      loc, signless.getShape(), signless.getElementType(),
+      dynamicSizesOf(rewriter, loc, acc));
+  Value result =
+      rewriter
+          .create<linalg::GenericOp>(
+              loc, signless, inputs, init, allMaps,
+              SmallVector<utils::IteratorType>(accType.getRank(),
+                                               utils::IteratorType::parallel),
+              [&](OpBuilder &b, Location at, ValueRange args) {
+                Value product = roundedAs(
+                    b, at,
+                    b.create<arith::MulFOp>(at, scaleToF32(b, at, args[1]),
+                                            scaleToF32(b, at, args[2])),
+                    scaleType);
+                Value multiplier = roundedAs(
+                    b, at,
+                    b.create<arith::DivFOp>(at, product,
+                                            scaleToF32(b, at, args[3])),
+                    scaleType);
+                Type f64 = b.getF64Type();
+                Value value = b.create<arith::MulFOp>(
+                    at, b.create<arith::SIToFPOp>(at, f64, args[0]),
+                    b.create<arith::ExtFOp>(at, f64, multiplier));
+                b.create<linalg::YieldOp>(
+                    at, quantizeScalar(b, at, value, args[4], integer));
+              })
+          .getResult(0);
+  return bitcastTensor(rewriter, loc, result, resultType);
+}
+
+struct LowerMatMulInteger : OpRewritePattern<onnx::MatMulIntegerOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::MatMulIntegerOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkIntegerContractionLowering(op))
+      return failure();
+    rewriter.replaceOp(
+        op, integerMatMul(rewriter, op.getLoc(), op.getA(), op.getB(),
+                          op.getAZeroPoint(), op.getBZeroPoint(),
+                          cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+struct LowerQLinearMatMul : OpRewritePattern<onnx::QLinearMatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::QLinearMatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkIntegerContractionLowering(op))
+      return failure();
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value acc = integerMatMul(rewriter, loc, op.getA(), op.getB(),
+                              op.getAZeroPoint(), op.getBZeroPoint(),
+                              resultType);
+    ArrayRef<int64_t> shape = resultType.getShape();
+    int64_t rank = shape.size();
+    MLIRContext *context = getContext();
+    rewriter.replaceOp(
+        op, requantize(rewriter, loc, acc, op.getAScale(), op.getBScale(),
+                       op.getYScale(), op.getYZeroPoint(),
+                       {parameterMapOf(op.getAScale(), shape, rank - 2, context),
+                        parameterMapOf(op.getBScale(), shape, rank - 1, context),
+                        parameterMapOf(op.getYScale(), shape, -1, context),
+                        parameterMapOf(op.getYZeroPoint(), shape, -1, context)},
+                       resultType));
+    return success();
+  }
+};
+
+/// The convolution of `x` and `w` less their zero points (the filter's
+/// per tensor or per output channel), from `bias`, in i32.
+Value integerConv(PatternRewriter &rewriter, Operation *op, Value x, Value w,
+                  Value xZero, Value wZero, Value bias,
+                  RankedTensorType resultType) {
+  Location loc = op->getLoc();
+  Value input = centered(rewriter, loc, x, xZero, -1);
+  Value filter = centered(rewriter, loc, w, wZero, 0);
+  return convolve(rewriter, op, input, filter, bias,
+                  resultType.clone(rewriter.getI32Type()));
+}
+
+struct LowerConvInteger : OpRewritePattern<onnx::ConvIntegerOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::ConvIntegerOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkIntegerContractionLowering(op))
+      return failure();
+    rewriter.replaceOp(op, integerConv(rewriter, op, op.getX(), op.getW(),
+                                       op.getXZeroPoint(), op.getWZeroPoint(),
+                                       Value(),
+                                       cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+struct LowerQLinearConv : OpRewritePattern<onnx::QLinearConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(onnx::QLinearConvOp op,
+                                PatternRewriter &rewriter) const override {
+    if (checkIntegerContractionLowering(op))
+      return failure();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value acc = integerConv(rewriter, op, op.getX(), op.getW(),
+                            op.getXZeroPoint(), op.getWZeroPoint(), op.getB(),
+                            resultType);
+    ArrayRef<int64_t> shape = resultType.getShape();
+    MLIRContext *context = getContext();
+    rewriter.replaceOp(
+        op, requantize(rewriter, op.getLoc(), acc, op.getXScale(),
+                       op.getWScale(), op.getYScale(), op.getYZeroPoint(),
+                       {parameterMapOf(op.getXScale(), shape, -1, context),
+                        parameterMapOf(op.getWScale(), shape, 1, context),
+                        parameterMapOf(op.getYScale(), shape, -1, context),
+                        parameterMapOf(op.getYZeroPoint(), shape, -1, context)},
+                       resultType));
+    return success();
+  }
+};
+
+/// Why a parameter of `op` cannot be read for each element of `shape`
+/// (with `vectorDim` for a 1-D one), or nullopt.
+std::optional<std::string> checkParameter(Value parameter, StringRef name,
+                                          ArrayRef<int64_t> shape,
+                                          int64_t vectorDim) {
+  if (!parameter ||
+      parameterMapOf(parameter, shape, vectorDim, parameter.getContext()))
+    return std::nullopt;
+  return "its " + name.str() +
+         " is neither per tensor nor along the dimension it may follow";
+}
+
+} // namespace
+
+std::optional<std::string>
+mlir::kiln::checkIntegerContractionLowering(Operation *op) {
+  if (!isa<onnx::MatMulIntegerOp, onnx::QLinearMatMulOp, onnx::ConvIntegerOp,
+           onnx::QLinearConvOp>(op))
+    return std::string();
+  SmallVector<Type> types(op->getOperandTypes());
+  llvm::append_range(types, op->getResultTypes());
+  for (Type type : types) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor)
+      return std::string("the rank of an operand or result is unknown");
+    if (isa<FloatType>(tensor.getElementType()) &&
+        tensor.getElementType().getIntOrFloatBitWidth() == 8)
+      return std::string("8-bit float types are not lowered yet");
+  }
+  if (isa<onnx::ConvIntegerOp, onnx::QLinearConvOp>(op)) {
+    if (std::optional<std::string> reason = checkWindowLowering(op))
+      return reason;
+    auto shape = cast<RankedTensorType>(op->getResult(0).getType()).getShape();
+    auto xShape = cast<RankedTensorType>(op->getOperand(0).getType()).getShape();
+    if (auto conv = dyn_cast<onnx::ConvIntegerOp>(op)) {
+      auto wShape = cast<RankedTensorType>(conv.getW().getType()).getShape();
+      for (auto reason :
+           {checkParameter(conv.getXZeroPoint(), "x_zero_point", xShape, -1),
+            checkParameter(conv.getWZeroPoint(), "w_zero_point", wShape, 0)})
+        if (reason)
+          return reason;
+      return std::nullopt;
+    }
+    auto conv = cast<onnx::QLinearConvOp>(op);
+    auto wShape = cast<RankedTensorType>(conv.getW().getType()).getShape();
+    for (auto reason :
+         {checkParameter(conv.getXZeroPoint(), "x_zero_point", xShape, -1),
+          checkParameter(conv.getWZeroPoint(), "w_zero_point", wShape, 0),
+          checkParameter(conv.getXScale(), "x_scale", shape, -1),
+          checkParameter(conv.getWScale(), "w_scale", shape, 1),
+          checkParameter(conv.getYScale(), "y_scale", shape, -1),
+          checkParameter(conv.getYZeroPoint(), "y_zero_point", shape, -1)})
+      if (reason)
+        return reason;
+    return std::nullopt;
+  }
+  // The products: A [..., M, K] and B [..., K, N].
+  Value a = op->getOperand(0);
+  Value b = op->getOperand(isa<onnx::QLinearMatMulOp>(op) ? 3 : 1);
+  auto aShape = cast<RankedTensorType>(a.getType()).getShape();
+  auto bShape = cast<RankedTensorType>(b.getType()).getShape();
+  if (aShape.size() < 2 || bShape.size() < 2)
+    return std::string("its operands need a rank of 2 or more (1-D products "
+                       "are not lowered yet)");
+  if (auto matmul = dyn_cast<onnx::MatMulIntegerOp>(op)) {
+    for (auto reason : {checkParameter(matmul.getAZeroPoint(), "a_zero_point",
+                                       aShape, aShape.size() - 2),
+                        checkParameter(matmul.getBZeroPoint(), "b_zero_point",
+                                       bShape, bShape.size() - 1)})
+      if (reason)
+        return reason;
+    return std::nullopt;
+  }
+  auto matmul = cast<onnx::QLinearMatMulOp>(op);
+  auto shape = cast<RankedTensorType>(matmul.getType()).getShape();
+  int64_t rank = shape.size();
+  for (auto reason :
+       {checkParameter(matmul.getAZeroPoint(), "a_zero_point", aShape,
+                       aShape.size() - 2),
+        checkParameter(matmul.getBZeroPoint(), "b_zero_point", bShape,
+                       bShape.size() - 1),
+        checkParameter(matmul.getAScale(), "a_scale", shape, rank - 2),
+        checkParameter(matmul.getBScale(), "b_scale", shape, rank - 1),
+        checkParameter(matmul.getYScale(), "y_scale", shape, -1),
+        checkParameter(matmul.getYZeroPoint(), "y_zero_point", shape, -1)})
+    if (reason)
+      return reason;
+  return std::nullopt;
+}
+
+void mlir::kiln::populateIntegerContractionLowering(
+    RewritePatternSet &patterns) {
+  patterns.add<LowerMatMulInteger, LowerQLinearMatMul, LowerConvInteger,
+               LowerQLinearConv>(patterns.getContext());
+}

@@ -1,0 +1,53 @@
+// RUN: kiln-opt %s -split-input-file -kiln-lower-onnx-to-linalg | FileCheck %s
+
+// Each operand widened to i32 with its signedness, less its zero point
+// (per row of A, per column of B), then an i32 matmul.
+// CHECK-DAG: #[[$ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[$ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-DAG: #[[$COLUMN:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @matmul_integer
+// CHECK: %[[A:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$ID]]]
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.extui
+// CHECK: arith.subi
+// CHECK: %[[B:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$COLUMN]], #[[$ID]]]
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: arith.extsi
+// CHECK: arith.subi
+// CHECK: linalg.matmul ins(%[[A]], %[[B]] : tensor<2x3xi32>, tensor<3x4xi32>)
+func.func @matmul_integer(%a: tensor<2x3xui8>, %b: tensor<3x4xi8>, %za: tensor<2xui8>, %zb: tensor<4xi8>) -> tensor<2x4xi32> {
+  %y = "onnx.MatMulInteger"(%a, %b, %za, %zb) {operandSegmentSizes = array<i32: 1, 1, 1, 1>} : (tensor<2x3xui8>, tensor<3x4xi8>, tensor<2xui8>, tensor<4xi8>) -> tensor<2x4xi32>
+  return %y : tensor<2x4xi32>
+}
+
+// -----
+
+// The filter less its per-channel zero points, the input padded with
+// zeros after its zero point is taken off, an integer contraction from
+// the i32 bias, and the requantization: acc * (sx * sw[f] / sy) in f64,
+// rounded half to even, plus the output's zero point, saturated to 0..255.
+// CHECK-DAG: #[[$SCALAR:.*]] = affine_map<(d0, d1, d2, d3) -> ()>
+// CHECK-DAG: #[[$CHANNEL:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
+// CHECK-LABEL: func.func @qlinear_conv
+// CHECK: tensor.pad
+// CHECK: tensor.yield %c0_i32 : i32
+// CHECK: arith.muli %{{.*}} : i32
+// CHECK: arith.addi %{{.*}} : i32
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$SCALAR]], #[[$CHANNEL]], #[[$SCALAR]], #[[$SCALAR]], #{{.*}}]
+// CHECK: ^bb0(%[[ACC:.*]]: i32, %[[SX:.*]]: f32, %[[SW:.*]]: f32, %[[SY:.*]]: f32, %[[ZY:.*]]: i8, %{{.*}}: i8):
+// CHECK: %[[P:.*]] = arith.mulf %[[SX]], %[[SW]] : f32
+// CHECK: %[[M:.*]] = arith.divf %[[P]], %[[SY]] : f32
+// CHECK: %[[M64:.*]] = arith.extf %[[M]] : f32 to f64
+// CHECK: %[[A64:.*]] = arith.sitofp %[[ACC]] : i32 to f64
+// CHECK: %[[V:.*]] = arith.mulf %[[A64]], %[[M64]] : f64
+// CHECK: %[[R:.*]] = math.roundeven %[[V]] : f64
+// CHECK: %[[Z:.*]] = arith.uitofp %[[ZY]] : i8 to f64
+// CHECK: arith.addf %[[R]], %[[Z]] : f64
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: arith.fptoui %{{.*}} : f64 to i8
+// CHECK: tensor.bitcast %{{.*}} : tensor<1x3x4x4xi8> to tensor<1x3x4x4xui8>
+func.func @qlinear_conv(%x: tensor<1x2x4x4xui8>, %xs: tensor<f32>, %xz: tensor<ui8>, %w: tensor<3x2x3x3xi8>, %ws: tensor<3xf32>, %wz: tensor<3xi8>, %ys: tensor<f32>, %yz: tensor<ui8>, %bias: tensor<3xi32>) -> tensor<1x3x4x4xui8> {
+  %y = "onnx.QLinearConv"(%x, %xs, %xz, %w, %ws, %wz, %ys, %yz, %bias) {pads = [1, 1, 1, 1]} : (tensor<1x2x4x4xui8>, tensor<f32>, tensor<ui8>, tensor<3x2x3x3xi8>, tensor<3xf32>, tensor<3xi8>, tensor<f32>, tensor<ui8>, tensor<3xi32>) -> tensor<1x3x4x4xui8>
+  return %y : tensor<1x3x4x4xui8>
+}
