@@ -110,7 +110,9 @@ def GraphQuantizeLinearPass
     negative counting from the end) or blocked (`block_size` dividing the
     extent along `axis`), whose integers have 2 to 16 bits (32 for
     `DequantizeLinear`) and whose floats are f32, f16 or bf16 is rewritten;
-    others (8-bit floats, ragged blocks) stay as they are.
+    others (8-bit floats, ragged blocks) stay as they are. A
+    `DequantizeLinear` of 32-bit constants (a quantized bias) becomes the
+    f32 constant it computes.
   }];
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
 }

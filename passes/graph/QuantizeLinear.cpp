@@ -2,6 +2,8 @@
 
 #include "passes/graph/Passes.h"
 
+#include "dialects/onnx/OnnxConstants.h"
+
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -28,10 +30,11 @@ bool isIntegerOfWidth(Type type, unsigned lowest, unsigned highest) {
 
 /// The kiln ops' (axis, group size) for ONNX's parameters of `scale` over
 /// `data`, or nullopt where the kiln ops cannot say them.
-std::optional<std::pair<int64_t, int64_t>>
-granularityOf(RankedTensorType data, Value scaleValue, int64_t axis,
-              int64_t blockSize) {
-  auto scale = dyn_cast<RankedTensorType>(scaleValue.getType());
+std::optional<std::pair<int64_t, int64_t>> granularityOf(RankedTensorType data,
+                                                         Type scaleType,
+                                                         int64_t axis,
+                                                         int64_t blockSize) {
+  auto scale = dyn_cast<RankedTensorType>(scaleType);
   if (!scale || !isQuantizationFloat(scale.getElementType()))
     return std::nullopt;
   if (scale.getRank() == 0)
@@ -55,15 +58,41 @@ granularityOf(RankedTensorType data, Value scaleValue, int64_t axis,
   return std::make_pair(axis, blockSize);
 }
 
-/// Whether `zeroPoint` is absent or has the integers' type `integer` and
-/// the scale's shape, as the kiln ops take it.
-bool fitsZeroPoint(Value zeroPoint, Type integer, Value scale) {
-  if (!zeroPoint)
+/// Whether the zero point of type `zeroType` (null when absent) has the
+/// integers' type `integer` and the scale's shape, as the kiln ops take it.
+bool fitsZeroPoint(Type zeroType, Type integer, Type scaleType) {
+  if (!zeroType)
     return true;
-  auto type = dyn_cast<RankedTensorType>(zeroPoint.getType());
+  auto type = dyn_cast<RankedTensorType>(zeroType);
   return type && type.getElementType() == integer &&
-         type.getShape() ==
-             cast<RankedTensorType>(scale.getType()).getShape();
+         type.getShape() == cast<RankedTensorType>(scaleType).getShape();
+}
+
+/// Whether `value` is a constant of one element in a tensor of rank 1 or
+/// more: per tensor, as onnxruntime writes a bias's scale ([1]).
+bool isSingleConstant(Value value) {
+  auto type =
+      value ? dyn_cast<RankedTensorType>(value.getType()) : RankedTensorType();
+  return type && type.getRank() > 0 && type.hasStaticShape() &&
+         type.getNumElements() == 1 && onnx::getConstantElements(value);
+}
+
+/// The type of `value` in the kiln ops: 0-D for a single constant.
+Type perTensorType(Value value) {
+  if (!value)
+    return Type();
+  if (!isSingleConstant(value))
+    return value.getType();
+  return RankedTensorType::get({}, getElementTypeOrSelf(value.getType()));
+}
+
+/// `value` as perTensorType says.
+Value perTensorForm(PatternRewriter &rewriter, Value value) {
+  if (!value || !isSingleConstant(value))
+    return value;
+  return onnx::createConstant(rewriter, value.getLoc(),
+                              onnx::getConstantElements(value).reshape(
+                                  cast<ShapedType>(perTensorType(value))));
 }
 
 struct QuantizeAsKiln : OpRewritePattern<onnx::QuantizeLinearOp> {
@@ -75,17 +104,44 @@ struct QuantizeAsKiln : OpRewritePattern<onnx::QuantizeLinearOp> {
     if (!input || !result || !isQuantizationFloat(input.getElementType()) ||
         !isIntegerOfWidth(result.getElementType(), 2, 16))
       return failure();
-    auto granularity = granularityOf(input, op.getYScale(), op.getAxis(),
-                                     op.getBlockSize());
-    if (!granularity || !fitsZeroPoint(op.getYZeroPoint(),
-                                       result.getElementType(), op.getYScale()))
+    Type scaleType = perTensorType(op.getYScale());
+    auto granularity =
+        granularityOf(input, scaleType, op.getAxis(), op.getBlockSize());
+    if (!granularity || !fitsZeroPoint(perTensorType(op.getYZeroPoint()),
+                                       result.getElementType(), scaleType))
       return failure();
-    rewriter.replaceOpWithNewOp<QuantizeOp>(
-        op, result, op.getX(), op.getYScale(), op.getYZeroPoint(),
-        granularity->first, granularity->second);
+    Value scale = perTensorForm(rewriter, op.getYScale());
+    Value zeroPoint = perTensorForm(rewriter, op.getYZeroPoint());
+    rewriter.replaceOpWithNewOp<QuantizeOp>(op, result, op.getX(), scale,
+                                            zeroPoint, granularity->first,
+                                            granularity->second);
     return success();
   }
 };
+
+/// The f32 values of a per-tensor or per-axis dequantization of constants
+/// with f32 scales, or nullopt.
+std::optional<std::vector<float>>
+dequantizedConstant(onnx::DequantizeLinearOp op, int64_t axis) {
+  auto type = cast<RankedTensorType>(op.getX().getType());
+  std::optional<SmallVector<int64_t>> values = onnx::getConstantInts(op.getX());
+  std::optional<std::vector<float>> scales =
+      onnx::getConstantFloats(op.getXScale());
+  std::optional<SmallVector<int64_t>> zeros =
+      op.getXZeroPoint() ? onnx::getConstantInts(op.getXZeroPoint())
+                         : SmallVector<int64_t>(scales ? scales->size() : 0, 0);
+  if (!values || !scales || !zeros || zeros->size() != scales->size())
+    return std::nullopt;
+  int64_t inner = 1;
+  for (int64_t d = axis + 1; d < type.getRank(); ++d)
+    inner *= type.getDimSize(d);
+  std::vector<float> result(values->size());
+  for (size_t i = 0; i < values->size(); ++i) {
+    size_t at = scales->size() == 1 ? 0 : (i / inner) % scales->size();
+    result[i] = float(double((*values)[i] - (*zeros)[at]) * (*scales)[at]);
+  }
+  return result;
+}
 
 struct DequantizeAsKiln : OpRewritePattern<onnx::DequantizeLinearOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -96,14 +152,28 @@ struct DequantizeAsKiln : OpRewritePattern<onnx::DequantizeLinearOp> {
     if (!input || !result || !isQuantizationFloat(result.getElementType()) ||
         !isIntegerOfWidth(input.getElementType(), 2, 32))
       return failure();
-    auto granularity = granularityOf(input, op.getXScale(), op.getAxis(),
-                                     op.getBlockSize());
-    if (!granularity || !fitsZeroPoint(op.getXZeroPoint(),
-                                       input.getElementType(), op.getXScale()))
+    Type scaleType = perTensorType(op.getXScale());
+    auto granularity =
+        granularityOf(input, scaleType, op.getAxis(), op.getBlockSize());
+    if (!granularity || !fitsZeroPoint(perTensorType(op.getXZeroPoint()),
+                                       input.getElementType(), scaleType))
       return failure();
-    rewriter.replaceOpWithNewOp<DequantizeOp>(
-        op, result, op.getX(), op.getXScale(), op.getXZeroPoint(),
-        granularity->first, granularity->second);
+    // 32-bit constants (the biases of quantized graphs) are floats to the
+    // kernels: dequantized here, once.
+    if (input.getElementType().isInteger(32) &&
+        result.getElementType().isF32() && granularity->second == 0)
+      if (std::optional<std::vector<float>> floats =
+              dequantizedConstant(op, granularity->first)) {
+        rewriter.replaceOp(op, onnx::createFloatConstant(rewriter, op.getLoc(),
+                                                         result, *floats,
+                                                         "dequantized_bias"));
+        return success();
+      }
+    Value scale = perTensorForm(rewriter, op.getXScale());
+    Value zeroPoint = perTensorForm(rewriter, op.getXZeroPoint());
+    rewriter.replaceOpWithNewOp<DequantizeOp>(op, result, op.getX(), scale,
+                                              zeroPoint, granularity->first,
+                                              granularity->second);
     return success();
   }
 };

@@ -252,12 +252,33 @@ PackedWeights packInt4(PatternRewriter &rewriter, Location loc,
   return packed;
 }
 
-/// An activation quantized to signed 8 bits with one scale and dequantized
-/// again: `kiln.dequantize(kiln.quantize(input, s), s)`, symmetric.
+/// An activation quantized to 8 bits with one scale and zero point and
+/// dequantized again: `kiln.dequantize(kiln.quantize(input, s, z), s, z)`,
+/// as SmoothQuant writes it (signed, z = 0) and onnxruntime's QDQ graphs
+/// (signed or unsigned bytes, any z).
 struct QuantizedActivation {
   QuantizeOp quantize;
   float scale;
+  /// The zero point of the signed bytes the kernels read: the model's, less
+  /// 128 for unsigned bytes (the same values, shifted).
+  int64_t zeroPoint;
 };
+
+/// The 0-D constant integer of `value` (zero when absent), with its type's
+/// signedness.
+std::optional<int64_t> scalarIntOf(Value value) {
+  if (!value)
+    return 0;
+  auto type = cast<RankedTensorType>(value.getType());
+  std::optional<SmallVector<int64_t>> values = onnx::getConstantInts(value);
+  if (type.getRank() != 0 || !values)
+    return std::nullopt;
+  int64_t v = values->front();
+  unsigned width = type.getElementType().getIntOrFloatBitWidth();
+  if (type.getElementType().isUnsignedInteger() && width < 64)
+    v &= (int64_t(1) << width) - 1;
+  return v;
+}
 
 /// The 0-D constant f32 of `value`.
 std::optional<float> scalarOf(Value value) {
@@ -273,22 +294,44 @@ std::optional<QuantizedActivation> quantizedActivationOf(Value value) {
   if (!dequantize)
     return std::nullopt;
   auto quantize = dequantize.getInput().getDefiningOp<QuantizeOp>();
-  if (!quantize ||
-      !cast<RankedTensorType>(quantize.getType())
-           .getElementType()
-           .isSignlessInteger(8) ||
-      !isAbsentOrZeros(quantize.getZeroPoint()) ||
-      !isAbsentOrZeros(dequantize.getZeroPoint()))
+  if (!quantize)
     return std::nullopt;
+  Type bytes = cast<RankedTensorType>(quantize.getType()).getElementType();
+  bool isUnsigned = bytes.isUnsignedInteger(8);
+  if (!isUnsigned && !bytes.isSignlessInteger(8))
+    return std::nullopt;
+  std::optional<int64_t> zero = scalarIntOf(quantize.getZeroPoint());
+  std::optional<int64_t> zeroAgain = scalarIntOf(dequantize.getZeroPoint());
   std::optional<float> scale = scalarOf(quantize.getScale());
   std::optional<float> again = scalarOf(dequantize.getScale());
-  if (!scale || !again || *scale != *again || !(*scale > 0))
+  if (!zero || !zeroAgain || *zero != *zeroAgain || !scale || !again ||
+      *scale != *again || !(*scale > 0))
     return std::nullopt;
-  return QuantizedActivation{quantize, *scale};
+  return QuantizedActivation{quantize, *scale,
+                             isUnsigned ? *zero - 128 : *zero};
+}
+
+/// `input` (f32, shaped as the activation's kernel reads it) quantized as
+/// `activation` is, to the signed bytes the kernels read.
+Value signedBytesOf(PatternRewriter &rewriter, Location loc,
+                    const QuantizedActivation &activation, Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Value zeroPoint;
+  if (activation.zeroPoint != 0)
+    zeroPoint = onnx::createConstant(
+        rewriter, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({}, rewriter.getI8Type()),
+            APInt(8, uint64_t(activation.zeroPoint), /*isSigned=*/true)));
+  return rewriter.create<QuantizeOp>(
+      loc, type.clone(rewriter.getI8Type()), input,
+      QuantizeOp(activation.quantize).getScale(), zeroPoint, /*axis=*/0,
+      /*group_size=*/0);
 }
 
 /// A constant weight of signed 8-bit integers with one f32 scale per index
-/// along `axis` (the output channels) and no zero points.
+/// along `axis` (the output channels; one scale for all of them is
+/// repeated) and no zero points.
 struct Int8Weight {
   std::vector<char> values;
   std::vector<float> scales;
@@ -296,29 +339,34 @@ struct Int8Weight {
 
 std::optional<Int8Weight> int8WeightOf(Value value, int64_t axis) {
   auto dequantize = value.getDefiningOp<DequantizeOp>();
-  if (!dequantize || dequantize.getAxis() != axis ||
-      dequantize.getGroupSize() != 0 ||
+  if (!dequantize || dequantize.getGroupSize() != 0 ||
       !isAbsentOrZeros(dequantize.getZeroPoint()))
     return std::nullopt;
   auto type = cast<RankedTensorType>(dequantize.getInput().getType());
   auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
-  if (!type.getElementType().isSignlessInteger(8) || scaleType.getRank() != 1)
+  if (!type.getElementType().isSignlessInteger(8) || !type.hasStaticShape() ||
+      scaleType.getRank() > 1 ||
+      (scaleType.getRank() == 1 && dequantize.getAxis() != axis))
     return std::nullopt;
   std::optional<std::vector<char>> values = rawBytesOf(dequantize.getInput());
   std::optional<std::vector<float>> scales =
       onnx::getConstantFloats(dequantize.getScale());
   if (!values || !scales)
     return std::nullopt;
+  if (scaleType.getRank() == 0)
+    scales->assign(type.getDimSize(axis), scales->front());
   return Int8Weight{std::move(*values), std::move(*scales)};
 }
 
 /// Packs an 8-bit filter (`source`'s values are its integers) for
 /// kiln.packed_conv2d: i8 [tiles, KH, KW, C/4, F0, 4], and f32 scales
 /// [tiles, 2, F0] of each filter's scale (`weightScales`[f] times
-/// `inputScale`) and compensation (128 times the sum of its integers).
+/// `inputScale`) and compensation (128 plus the input's zero point, times
+/// the sum of its integers: the kernel reads input bytes offset by 128,
+/// and sum((x - z) * w) = sum(x * w) - z * sum(w)).
 PackedWeights packInt8(PatternRewriter &rewriter, Location loc,
                        const FilterSource &source, ArrayRef<float> weightScales,
-                       float inputScale, ArrayRef<float> bias,
+                       const QuantizedActivation &input, ArrayRef<float> bias,
                        const Packing &packing, StringRef name) {
   int64_t tile = chooseFilterTile(source.filters, packing.lanes);
   int64_t tiles = llvm::divideCeil(source.filters, tile);
@@ -337,8 +385,8 @@ PackedWeights packInt8(PatternRewriter &rewriter, Location loc,
         for (int64_t c = 0; c < source.channels; ++c)
           sum += int64_t(source.weight(f, kh, kw, c));
     int64_t at = f / tile * 2 * tile + f % tile;
-    scales[at] = weightScales[f] * inputScale;
-    scales[at + tile] = float(128 * sum);
+    scales[at] = weightScales[f] * input.scale;
+    scales[at + tile] = float((128 + input.zeroPoint) * sum);
   }
   auto filterType = RankedTensorType::get(
       {tiles, source.kernelH, source.kernelW, channels / 4, tile, 4},
@@ -462,7 +510,8 @@ constexpr int64_t kFewChannels = 4;
 /// in memory, and for bf16 cast to bf16 with an odd channel count padded
 /// to even (8-bit integers: to a multiple of four).
 Value prepareInput(PatternRewriter &rewriter, Location loc, Value input,
-                   const Packing &packing, ArrayRef<int64_t> pads = {}) {
+                   const Packing &packing, ArrayRef<int64_t> pads = {},
+                   int64_t padding = 0) {
   if (packing.bf16)
     input = onnx::createCast(rewriter, loc, input, rewriter.getBF16Type());
   auto type = cast<RankedTensorType>(input.getType());
@@ -485,10 +534,13 @@ Value prepareInput(PatternRewriter &rewriter, Location loc, Value input,
                                    index(spatial[1]), index(0)};
   SmallVector<OpFoldResult> high = {index(0), index(spatial[2]),
                                     index(spatial[3]), index(extraChannels)};
-  Value zero = rewriter.create<arith::ConstantOp>(
-      loc, cast<TypedAttr>(rewriter.getZeroAttr(type.getElementType())));
+  Type element = type.getElementType();
+  Value fill = rewriter.create<arith::ConstantOp>(
+      loc, isa<IntegerType>(element)
+               ? cast<TypedAttr>(rewriter.getIntegerAttr(element, padding))
+               : cast<TypedAttr>(rewriter.getZeroAttr(element)));
   return rewriter.create<tensor::PadOp>(loc, type.clone(padded), input, low,
-                                        high, zero);
+                                        high, fill);
 }
 
 /// The Conv's constant bias, or zeros; nullopt if it is not constant.
@@ -506,15 +558,19 @@ SmallVector<int64_t> nhwcShape(Value nchw) {
 /// The packed contraction of `op` on `input`, its image channels-last
 /// (f32, bf16 or i8 as `packing` says), back to channels-first. An
 /// image's few channels are padded in memory (a small copy), so that the
-/// kernel runs each window row's KW * C values as one loop.
+/// kernel runs each window row's KW * C values as one loop; so is any
+/// image whose zero is not 0 (`zeroPoint`: quantized bytes), as the
+/// kernels pad with zeros.
 Value convOnImage(PatternRewriter &rewriter, onnx::ConvOp op, Value input,
                   const PackedWeights &weights, int64_t channels,
-                  const ConvGeometry &g, const Packing &packing) {
+                  const ConvGeometry &g, const Packing &packing,
+                  int64_t zeroPoint = 0) {
   Location loc = op.getLoc();
   SmallVector<int64_t> pads = g.pads;
-  if (channels <= kFewChannels && g.dilations[1] == 1 &&
-      llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
-    input = prepareInput(rewriter, loc, input, packing, pads);
+  bool padded = llvm::any_of(pads, [](int64_t p) { return p != 0; });
+  if (padded &&
+      (zeroPoint != 0 || (channels <= kFewChannels && g.dilations[1] == 1))) {
+    input = prepareInput(rewriter, loc, input, packing, pads, zeroPoint);
     pads.assign(4, 0);
   } else {
     input = prepareInput(rewriter, loc, input, packing);
@@ -810,7 +866,15 @@ struct PackInt8MatMul : OpRewritePattern<onnx::MatMulOp> {
       return failure();
     int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
     Location loc = op.getLoc();
-    Value rows = matMulRows(rewriter, loc, activation->quantize, k);
+    // The activation's own bytes, unless they are unsigned or need a zero
+    // point the kernels do not take as given.
+    Value bytes = activation->quantize;
+    if (!cast<RankedTensorType>(bytes.getType())
+             .getElementType()
+             .isSignlessInteger(8))
+      bytes = signedBytesOf(rewriter, loc, *activation,
+                            activation->quantize.getInput());
+    Value rows = matMulRows(rewriter, loc, bytes, k);
     Packing int8{packing.lanes, /*bf16=*/false, /*int8=*/true};
     const std::vector<char> &q = weight->values;
     FilterSource source{n, 1, 1, k,
@@ -818,8 +882,8 @@ struct PackInt8MatMul : OpRewritePattern<onnx::MatMulOp> {
                           return float(int8_t(q[c * n + f]));
                         }};
     PackedWeights weights =
-        packInt8(rewriter, loc, source, weight->scales, activation->scale, {},
-                 int8, weightName(op.getB().getDefiningOp()));
+        packInt8(rewriter, loc, source, weight->scales, *activation, {}, int8,
+                 weightName(op.getB().getDefiningOp()));
     rewriter.replaceOp(op,
                        packedMatMul(rewriter, loc, rows, weights, k, n, int8));
     return success();
@@ -860,21 +924,77 @@ struct PackInt8Conv : OpRewritePattern<onnx::ConvOp> {
           return float(int8_t(q[((f * channels + c) * kh + i) * kw + j]));
         }};
     PackedWeights weights =
-        packInt8(rewriter, loc, source, weight->scales, activation->scale,
-                 *bias, int8, weightName(op.getW().getDefiningOp()));
+        packInt8(rewriter, loc, source, weight->scales, *activation, *bias,
+                 int8, weightName(op.getW().getDefiningOp()));
     Value nhwc = createTranspose(rewriter, loc, activation->quantize.getInput(),
                                  kToChannelsLast);
-    auto nhwcType = cast<RankedTensorType>(nhwc.getType());
-    Value input = rewriter.create<QuantizeOp>(
-        loc, nhwcType.clone(rewriter.getI8Type()), nhwc,
-        activation->quantize.getScale(), /*zero_point=*/Value(),
-        /*axis=*/0, /*group_size=*/0);
-    rewriter.replaceOp(
-        op, convOnImage(rewriter, op, input, weights, channels, *g, int8));
+    Value input = signedBytesOf(rewriter, loc, *activation, nhwc);
+    rewriter.replaceOp(op, convOnImage(rewriter, op, input, weights, channels,
+                                       *g, int8, activation->zeroPoint));
     return success();
   }
 
   Packing packing;
+};
+
+/// The f32 values of `kiln.dequantize` of 8-bit constants per tensor or
+/// per axis with f32 scales, or nullopt.
+std::optional<std::vector<float>> dequantizedWeight(DequantizeOp dequantize) {
+  auto type = cast<RankedTensorType>(dequantize.getInput().getType());
+  Type element = type.getElementType();
+  if (!element.isInteger(8) || dequantize.getGroupSize() != 0 ||
+      !type.hasStaticShape())
+    return std::nullopt;
+  std::optional<std::vector<char>> values = rawBytesOf(dequantize.getInput());
+  std::optional<std::vector<float>> scales =
+      onnx::getConstantFloats(dequantize.getScale());
+  std::optional<std::vector<char>> zeros =
+      dequantize.getZeroPoint()
+          ? rawBytesOf(dequantize.getZeroPoint())
+          : std::vector<char>(scales ? scales->size() : 0);
+  if (!values || !scales || !zeros || zeros->size() != scales->size())
+    return std::nullopt;
+  bool isUnsigned = element.isUnsignedInteger();
+  auto integer = [&](char byte) -> int64_t {
+    return isUnsigned ? int64_t(uint8_t(byte)) : int64_t(int8_t(byte));
+  };
+  int64_t inner = 1;
+  for (int64_t d = dequantize.getAxis() + 1; d < type.getRank(); ++d)
+    inner *= type.getDimSize(d);
+  std::vector<float> result(values->size());
+  for (size_t i = 0; i < values->size(); ++i) {
+    size_t at = scales->size() == 1 ? 0 : (i / inner) % scales->size();
+    result[i] =
+        float(integer((*values)[i]) - integer((*zeros)[at])) * (*scales)[at];
+  }
+  return result;
+}
+
+/// A contraction whose weight (operand `weightIndex`) is an 8-bit
+/// quantized constant that no integer kernel took (a depthwise or grouped
+/// convolution, a Gemm, a product with floating-point activations): the
+/// weight dequantized at compile time, for the floating-point kernels.
+template <typename OpTy, unsigned weightIndex>
+struct DequantizeUnpackedWeight : OpRewritePattern<OpTy> {
+  DequantizeUnpackedWeight(MLIRContext *context)
+      : OpRewritePattern<OpTy>(context, /*benefit=*/0) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    Value weight = op->getOperand(weightIndex);
+    auto dequantize = weight.getDefiningOp<DequantizeOp>();
+    if (!dequantize || !dequantize.getType().getElementType().isF32())
+      return failure();
+    std::optional<std::vector<float>> values = dequantizedWeight(dequantize);
+    if (!values)
+      return failure();
+    Value constant = onnx::createFloatConstant(
+        rewriter, dequantize.getLoc(), dequantize.getType(), *values,
+        weightName(dequantize) + "_dequantized");
+    rewriter.modifyOpInPlace(op,
+                             [&] { op->setOperand(weightIndex, constant); });
+    return success();
+  }
 };
 
 struct PackGemm : OpRewritePattern<onnx::GemmOp> {
@@ -940,6 +1060,9 @@ struct LayoutPackContractionsPass
     patterns.add<PackConv, PackMatMul, PackGemm, PackInt4MatMul, PackInt8MatMul,
                  PackInt8Conv>(&getContext(), packing);
     patterns.add<PackDepthwiseConv>(&getContext(), packing);
+    patterns.add<DequantizeUnpackedWeight<onnx::ConvOp, 1>,
+                 DequantizeUnpackedWeight<onnx::GemmOp, 1>,
+                 DequantizeUnpackedWeight<onnx::MatMulOp, 1>>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       signalPassFailure();

@@ -64,6 +64,9 @@ struct ComposeTransposes : OpRewritePattern<onnx::TransposeOp> {
 };
 
 bool isUnaryElementwise(Operation *op) {
+  // Quantization per tensor: its parameters are scalars.
+  if (isa<QuantizeOp, DequantizeOp>(op))
+    return cast<RankedTensorType>(op->getOperand(1).getType()).getRank() == 0;
   return isa<onnx::ReluOp, onnx::SigmoidOp, onnx::TanhOp, onnx::ExpOp,
              onnx::LogOp, onnx::NegOp, onnx::AbsOp, onnx::SqrtOp, onnx::ErfOp,
              onnx::HardSigmoidOp, onnx::HardSwishOp, onnx::LeakyReluOp,

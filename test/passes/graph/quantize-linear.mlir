@@ -39,3 +39,24 @@ func.func @kept(%w: tensor<5x6xi8>, %b: tensor<3x6xf32>, %x: tensor<6xf32>, %s: 
   %f = "onnx.QuantizeLinear"(%x, %s) {output_dtype = 17 : i64} : (tensor<6xf32>, tensor<f32>) -> tensor<6xf8E4M3FN>
   return %e, %f : tensor<5x6xf32>, tensor<6xf8E4M3FN>
 }
+
+// -----
+
+// onnxruntime's quantized bias: int32 constants with a scale of shape [1]
+// (per tensor) become the f32 constant they dequantize to,
+// [-4, 0, 6] * 0.5 = [-2, 0, 3] (0xC0000000, 0, 0x40400000); a scale of
+// shape [1] elsewhere is made 0-D, as the kiln ops take it.
+// CHECK-LABEL: func.func @bias
+// CHECK: %[[B:.*]] = "onnx.Constant"() <{value = dense_resource<[[BIAS:.*]]> : tensor<3xf32>}>
+// CHECK: %[[S:.*]] = "onnx.Constant"() <{value = dense<5.000000e-01> : tensor<f32>}>
+// CHECK: kiln.dequantize %arg0 scale %[[S]] : tensor<3xi8>, tensor<f32> -> tensor<3xf32>
+// CHECK: return %[[B]]
+// CHECK: [[BIAS]]: "0x40000000000000C00000000000004040"
+func.func @bias(%w: tensor<3xi8>) -> (tensor<3xf32>, tensor<3xf32>) {
+  %b = "onnx.Constant"() {value = dense<[-4, 0, 6]> : tensor<3xi32>} : () -> tensor<3xi32>
+  %s = "onnx.Constant"() {value = dense<0.5> : tensor<1xf32>} : () -> tensor<1xf32>
+  %z = "onnx.Constant"() {value = dense<0> : tensor<i32>} : () -> tensor<i32>
+  %d = "onnx.DequantizeLinear"(%b, %s, %z) {axis = 0 : i64} : (tensor<3xi32>, tensor<1xf32>, tensor<i32>) -> tensor<3xf32>
+  %e = "onnx.DequantizeLinear"(%w, %s) {axis = 0 : i64} : (tensor<3xi8>, tensor<1xf32>) -> tensor<3xf32>
+  return %d, %e : tensor<3xf32>, tensor<3xf32>
+}

@@ -82,3 +82,22 @@ func.func @excite(%x: tensor<1x4x5x3xf32>, %g: tensor<1x1x1x3xf32>) -> tensor<1x
   %back = "onnx.Transpose"(%m) {perm = [0, 2, 3, 1]} : (tensor<1x3x4x5xf32>) -> tensor<1x4x5x3xf32>
   return %back : tensor<1x4x5x3xf32>
 }
+
+// -----
+
+// Quantization per tensor is elementwise: a channels-last result quantized
+// and dequantized again (a QDQ pair between convolutions) stays
+// channels-last, and the transposes around it cancel.
+// CHECK-LABEL: func.func @quantize_pair
+// CHECK-NOT: onnx.Transpose
+// CHECK: %[[Q:.*]] = kiln.quantize %arg0 scale %arg1 zero_point %arg2 : tensor<1x4x4x8xf32>, tensor<f32>, tensor<i8> -> tensor<1x4x4x8xi8>
+// CHECK: %[[D:.*]] = kiln.dequantize %[[Q]] scale %arg1 zero_point %arg2 : tensor<1x4x4x8xi8>, tensor<f32>, tensor<i8> -> tensor<1x4x4x8xf32>
+// CHECK-NOT: onnx.Transpose
+// CHECK: return %[[D]]
+func.func @quantize_pair(%x: tensor<1x4x4x8xf32>, %s: tensor<f32>, %z: tensor<i8>) -> tensor<1x4x4x8xf32> {
+  %t = "onnx.Transpose"(%x) {perm = [0, 3, 1, 2]} : (tensor<1x4x4x8xf32>) -> tensor<1x8x4x4xf32>
+  %q = kiln.quantize %t scale %s zero_point %z : tensor<1x8x4x4xf32>, tensor<f32>, tensor<i8> -> tensor<1x8x4x4xi8>
+  %d = kiln.dequantize %q scale %s zero_point %z : tensor<1x8x4x4xi8>, tensor<f32>, tensor<i8> -> tensor<1x8x4x4xf32>
+  %back = "onnx.Transpose"(%d) {perm = [0, 2, 3, 1]} : (tensor<1x8x4x4xf32>) -> tensor<1x4x4x8xf32>
+  return %back : tensor<1x4x4x8xf32>
+}
