@@ -387,6 +387,12 @@ LogicalResult lowerToLinalg(ModuleOp module, TimingScope &rootTiming,
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return failure();
+  if (auto weights = main->getAttrOfType<ArrayAttr>(kQuantizedWeightsAttrName))
+    for (auto weight : weights.getAsRange<DictionaryAttr>())
+      manifest.quantizedWeights.push_back(
+          {weight.getAs<StringAttr>("node").str(),
+           uint64_t(weight.getAs<IntegerAttr>("float_bytes").getInt()),
+           uint64_t(weight.getAs<IntegerAttr>("bytes").getInt())});
   return describeSignature(main, manifest);
 }
 

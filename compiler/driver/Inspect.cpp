@@ -189,6 +189,26 @@ uint64_t cacheBytes(const package::SessionCache &cache) {
   return total;
 }
 
+/// Each quantized weight's bytes before and after, and the totals.
+void printQuantizedWeights(const std::vector<package::QuantizedWeight> &weights,
+                           llvm::raw_ostream &os) {
+  if (weights.empty())
+    return;
+  uint64_t before = 0, after = 0;
+  for (const package::QuantizedWeight &weight : weights) {
+    before += weight.floatBytes;
+    after += weight.bytes;
+  }
+  os << llvm::formatv("quantized weights: {0}, {1} bytes as f32 -> {2} "
+                      "quantized ({3:f2}x smaller)\n",
+                      weights.size(), before, after,
+                      after ? double(before) / double(after) : 0.0);
+  for (const package::QuantizedWeight &weight : weights)
+    os << llvm::formatv("  {0,-40} {1,12} -> {2,12}\n",
+                        weight.node.empty() ? "(unnamed)" : weight.node,
+                        weight.floatBytes, weight.bytes);
+}
+
 void printJson(const package::MappedPackage &package) {
   const package::Manifest &manifest = package.manifest();
   llvm::json::Array inputs, outputs, sections, features, kernels;
@@ -230,6 +250,15 @@ void printJson(const package::MappedPackage &package) {
       {"compile_options", std::move(options)},
       {"flops", int64_t(manifest.totalFlops())},
       {"kernels", std::move(kernels)}};
+  if (!manifest.quantizedWeights.empty()) {
+    llvm::json::Array weights;
+    for (const package::QuantizedWeight &weight : manifest.quantizedWeights)
+      weights.push_back(
+          llvm::json::Object{{"node", weight.node},
+                             {"float_bytes", int64_t(weight.floatBytes)},
+                             {"bytes", int64_t(weight.bytes)}});
+    root.getAsObject()->try_emplace("quantized_weights", std::move(weights));
+  }
   if (std::optional<package::CudaSchedule> schedule = cudaSchedule(package))
     root.getAsObject()->try_emplace("cuda", cudaJson(*schedule));
   if (const package::SessionCache &cache = manifest.cache; cache.capacity) {
@@ -307,6 +336,7 @@ void printText(const package::MappedPackage &package) {
   os << "compile options:\n";
   for (const auto &[key, value] : manifest.compileOptions)
     os << "  --" << key << "=" << value << "\n";
+  printQuantizedWeights(manifest.quantizedWeights, os);
   if (std::optional<package::CudaSchedule> schedule = cudaSchedule(package))
     printCudaText(*schedule, os);
 }

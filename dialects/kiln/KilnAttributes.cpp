@@ -137,6 +137,25 @@ LogicalResult verifyActivationStats(Operation *op, Attribute value) {
   return success();
 }
 
+/// The weights the quantization passes quantized: {node: string,
+/// float_bytes: i64, bytes: i64} each, on a function.
+LogicalResult verifyQuantizedWeights(Operation *op, Attribute value) {
+  auto weights = dyn_cast<ArrayAttr>(value);
+  bool valid = weights && isa<FunctionOpInterface>(op);
+  for (Attribute weight : weights ? weights.getValue() : ArrayRef<Attribute>())
+    if (auto fields = dyn_cast<DictionaryAttr>(weight);
+        !fields || !fields.getAs<StringAttr>("node") ||
+        !fields.getAs<IntegerAttr>("float_bytes") ||
+        !fields.getAs<IntegerAttr>("bytes"))
+      valid = false;
+  if (!valid)
+    return op->emitError()
+           << "'" << kQuantizedWeightsAttrName
+           << "' belongs on a function: one {node, float_bytes, bytes} "
+              "dictionary per quantized weight";
+  return success();
+}
+
 } // namespace
 
 LogicalResult KilnDialect::verifyOperationAttribute(Operation *op,
@@ -159,6 +178,8 @@ LogicalResult KilnDialect::verifyOperationAttribute(Operation *op,
     return verifyKvCache(op, attribute.getValue());
   if (name == kActivationStatsAttrName)
     return verifyActivationStats(op, attribute.getValue());
+  if (name == kQuantizedWeightsAttrName)
+    return verifyQuantizedWeights(op, attribute.getValue());
   if (name == kWeightsAttrName && isa<ModuleOp>(op))
     return verifyWeightsLayout(op, attribute.getValue());
   if (name == kWeightsAttrName || name == kWorkspaceAttrName)

@@ -38,6 +38,11 @@
 //                                  `abs_max` and `abs_mean` (f32 [K]), and
 //                                  `samples` of its rows (f32 [T, K]): what
 //                                  the quantization passes search with
+//   kiln.quantized_weights         on the model function, from the
+//                                  quantization passes: one dictionary per
+//                                  weight they quantized, {node (its
+//                                  product's ONNX node), float_bytes,
+//                                  bytes}, for the package's manifest
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,6 +68,8 @@ inline constexpr llvm::StringLiteral kKvCacheStateAttrName =
     "kiln.kv_cache_state";
 inline constexpr llvm::StringLiteral kActivationStatsAttrName =
     "kiln.activation_stats";
+inline constexpr llvm::StringLiteral kQuantizedWeightsAttrName =
+    "kiln.quantized_weights";
 
 } // namespace mlir::kiln
 

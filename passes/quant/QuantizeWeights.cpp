@@ -57,6 +57,11 @@ struct QuantWeightsPass : kiln::impl::QuantWeightsPassBase<QuantWeightsPass> {
       OpBuilder builder(op);
       op.getBMutable().assign(
           quant::createDequantize(builder, op.getB().getLoc(), quantized));
+      // Two 4-bit values a byte once packed; an f16 scale and a 4-bit zero
+      // point per group.
+      int64_t groups = (k / groupSize) * n;
+      quant::recordQuantizedWeight(op, 4 * k * n,
+                                   k * n / 2 + 2 * groups + (groups + 1) / 2);
     }
     if (failed)
       return signalPassFailure();

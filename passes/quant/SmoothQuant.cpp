@@ -299,6 +299,11 @@ void QuantSmoothQuantPass::runOnOperation() {
         builder, first->getLoc(), quant::activationOf(first), range / 127.0f);
     for (Operation *op : group.ops) {
       Value weight = op->getOperand(1);
+      // A byte a value, an f32 scale per output channel.
+      auto weightType = cast<RankedTensorType>(weight.getType());
+      int64_t outputs = weightType.getDimSize(isa<onnx::ConvOp>(op) ? 0 : 1);
+      quant::recordQuantizedWeight(op, 4 * weightType.getNumElements(),
+                                   weightType.getNumElements() + 4 * outputs);
       OpBuilder here(op);
       op->setOperand(1,
                      quantizeChannels(here, weight.getLoc(),

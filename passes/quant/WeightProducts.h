@@ -8,7 +8,11 @@
 #ifndef KILN_PASSES_QUANT_WEIGHTPRODUCTS_H
 #define KILN_PASSES_QUANT_WEIGHTPRODUCTS_H
 
+#include "dialects/kiln/KilnAttributes.h"
 #include "dialects/onnx/OnnxOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
 
 namespace mlir::kiln::quant {
 
@@ -59,6 +63,26 @@ inline StringRef nodeName(Operation *op) {
   if (auto name = dyn_cast<NameLoc>(op->getLoc()))
     return name.getName().strref();
   return "";
+}
+
+/// Notes on the function around `product` that its weight of `floatBytes`
+/// (f32) is now `bytes` (the integers, scales and zero points written):
+/// kiln.quantized_weights, which the package's manifest keeps.
+inline void recordQuantizedWeight(Operation *product, int64_t floatBytes,
+                                  int64_t bytes) {
+  auto function = product->getParentOfType<func::FuncOp>();
+  if (!function)
+    return;
+  Builder b(product->getContext());
+  SmallVector<Attribute> weights;
+  if (auto known =
+          function->getAttrOfType<ArrayAttr>(kQuantizedWeightsAttrName))
+    weights.assign(known.begin(), known.end());
+  weights.push_back(b.getDictionaryAttr(
+      {b.getNamedAttr("node", b.getStringAttr(nodeName(product))),
+       b.getNamedAttr("float_bytes", b.getI64IntegerAttr(floatBytes)),
+       b.getNamedAttr("bytes", b.getI64IntegerAttr(bytes))}));
+  function->setAttr(kQuantizedWeightsAttrName, b.getArrayAttr(weights));
 }
 
 } // namespace mlir::kiln::quant

@@ -95,7 +95,8 @@ namespace {
 /// Bumped with any change to the manifest's encoding.
 // 2: the kernels and their FLOPs.
 // 3: the session's key/value cache.
-constexpr uint32_t kManifestVersion = 4;
+// 5: the quantized weights' sizes.
+constexpr uint32_t kManifestVersion = 5;
 
 class Writer {
 public:
@@ -248,6 +249,12 @@ std::string kiln::package::serializeManifest(const Manifest &manifest) {
     writer.tensor({"", state.dtype, state.shape,
                    std::vector<std::string>(state.shape.size())});
   }
+  writer.u32(static_cast<uint32_t>(manifest.quantizedWeights.size()));
+  for (const QuantizedWeight &weight : manifest.quantizedWeights) {
+    writer.string(weight.node);
+    writer.u64(weight.floatBytes);
+    writer.u64(weight.bytes);
+  }
   return writer.take();
 }
 
@@ -333,6 +340,15 @@ bool kiln::package::parseManifest(const void *data, size_t size,
       error = "the manifest's session cache is inconsistent";
       return false;
     }
+  }
+  uint32_t weightCount = 0;
+  ok = ok && reader.count(weightCount, 20, "quantized weights");
+  if (ok) {
+    manifest.quantizedWeights.resize(weightCount);
+    for (QuantizedWeight &weight : manifest.quantizedWeights)
+      ok = ok && reader.string(weight.node, "quantized weights") &&
+           reader.u64(weight.floatBytes, "quantized weights") &&
+           reader.u64(weight.bytes, "quantized weights");
   }
   if (ok && !reader.atEnd()) {
     error = "the manifest has trailing bytes";

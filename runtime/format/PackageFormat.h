@@ -99,6 +99,15 @@ struct KernelInfo {
   uint64_t flops = 0;
 };
 
+/// A weight the compiler quantized: the ONNX node of its product, and its
+/// bytes before (f32) and after (the integers with their scales and zero
+/// points, as the quantization pass wrote them).
+struct QuantizedWeight {
+  std::string node;
+  uint64_t floatBytes = 0;
+  uint64_t bytes = 0;
+};
+
 /// One key/value cache the session owns: a buffer [1, heads, capacity,
 /// head_dim] that replaces a past input and a present output.
 struct CacheState {
@@ -154,6 +163,8 @@ struct Manifest {
   /// The CPU code's kernels (empty for CUDA packages).
   std::vector<KernelInfo> kernels;
   SessionCache cache;
+  /// Empty unless `--quantize` quantized weights.
+  std::vector<QuantizedWeight> quantizedWeights;
 
   uint64_t totalFlops() const {
     uint64_t total = 0;

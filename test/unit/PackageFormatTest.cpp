@@ -31,6 +31,7 @@ Manifest sampleManifest() {
   manifest.cache.totalDim = "total";
   manifest.cache.newDim = "sequence";
   manifest.cache.states = {{"past.0.key", "present.0.key", 1, {1, 3, 32, 64}}};
+  manifest.quantizedWeights = {{"/fc/MatMul", 4096, 1056}};
   return manifest;
 }
 
@@ -77,6 +78,10 @@ TEST(PackageFormat, ManifestRoundTrips) {
   EXPECT_EQ(parsed.cache.totalDim, "total");
   EXPECT_EQ(parsed.cache.batchDim, "");
   EXPECT_EQ(parsed.cache.newDim, "sequence");
+  ASSERT_EQ(parsed.quantizedWeights.size(), 1u);
+  EXPECT_EQ(parsed.quantizedWeights[0].node, "/fc/MatMul");
+  EXPECT_EQ(parsed.quantizedWeights[0].floatBytes, 4096u);
+  EXPECT_EQ(parsed.quantizedWeights[0].bytes, 1056u);
   ASSERT_EQ(parsed.cache.states.size(), 1u);
   EXPECT_EQ(parsed.cache.states[0].present, "present.0.key");
   EXPECT_EQ(parsed.cache.states[0].shape,
@@ -128,7 +133,7 @@ TEST(PackageFormat, OtherManifestVersionsAreNamed) {
   Manifest parsed;
   std::string error;
   EXPECT_FALSE(parseManifest(bytes.data(), bytes.size(), parsed, error));
-  EXPECT_EQ(error, "the manifest has version 9; this runtime reads version 4");
+  EXPECT_EQ(error, "the manifest has version 9; this runtime reads version 5");
 }
 
 TEST(PackageFormat, TrailingBytesAreRefused) {

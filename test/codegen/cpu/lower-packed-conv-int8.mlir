@@ -29,16 +29,19 @@
 // CHECK: arith.mulf %[[F]], %[[SCALE]] : vector<16xf32>
 // CHECK: vector.maskedstore
 
-// With VNNI, vpdpbusd on the bytes as i32 words; without it, the
-// products of the widened bytes summed four to a lane.
+// With VNNI, vpdpbusd on the bytes as i32 words; without it, each quad's
+// first and last byte pairs as 16-bit words (the pixel's zero-extended,
+// the filter's sign-extended), and vpmaddwd on each.
 // VNNI-LABEL: func.func @int8
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<16xi32>, vector<16xi32>) -> vector<16xi32>
 // WIDEN-LABEL: func.func @int8
-// WIDEN: arith.extui {{.*}} : vector<64xi8> to vector<64xi32>
-// WIDEN: arith.extsi {{.*}} : vector<64xi8> to vector<64xi32>
-// WIDEN: arith.muli {{.*}} : vector<64xi32>
-// WIDEN: vector.shuffle {{.*}} [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60]
-// WIDEN-NOT: llvm.call_intrinsic
+// WIDEN: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] : vector<32xi16>
+// WIDEN: arith.extui {{.*}} : vector<32xi8> to vector<32xi16>
+// WIDEN: arith.extsi {{.*}} : vector<32xi8> to vector<32xi16>
+// WIDEN: llvm.call_intrinsic "llvm.x86.avx512.pmaddw.d.512"({{.*}}) : (vector<32xi16>, vector<32xi16>) -> vector<16xi32>
+// WIDEN: vector.shuffle {{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31] : vector<32xi16>
+// WIDEN: llvm.call_intrinsic "llvm.x86.avx512.pmaddw.d.512"
+// WIDEN-NOT: vpdpbusd
 //
 // A narrow filter (every value within [-64, 64]) and no vpdpbusd: pairs of
 // products summed in i16 (vpmaddubsw, which cannot saturate then), pairs
