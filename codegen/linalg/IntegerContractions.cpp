@@ -107,20 +107,12 @@ Value integerMatMul(PatternRewriter &rewriter, Location loc, Value a, Value b,
       loc, resultType.clone(rewriter.getI32Type()), lhs, rhs);
 }
 
-/// The quantization parameter `value` (a scale) of a float type as a
-/// scalar of f32 in the body.
-Value scaleToF32(OpBuilder &b, Location loc, Value value) {
-  if (value.getType().isF32())
-    return value;
-  return b.create<arith::ExtFOp>(loc, b.getF32Type(), value);
-}
-
 /// `x` rounded to `like`'s float type and back to f32: the multiplier's
 /// arithmetic in the scales' own precision, as the reference does it.
 Value roundedAs(OpBuilder &b, Location loc, Value x, Type like) {
   if (like.isF32())
     return x;
-  return scaleToF32(b, loc, b.create<arith::TruncFOp>(loc, like, x));
+  return floatToF32(b, loc, b.create<arith::TruncFOp>(loc, like, x));
 }
 
 /// The QLinear ops' output from the i32 accumulators `acc`: for each, with
@@ -151,14 +143,14 @@ Value requantize(PatternRewriter &rewriter, Location loc, Value acc,
               [&](OpBuilder &b, Location at, ValueRange args) {
                 Value product = roundedAs(
                     b, at,
-                    b.create<arith::MulFOp>(at, scaleToF32(b, at, args[1]),
-                                            scaleToF32(b, at, args[2])),
+                    b.create<arith::MulFOp>(at, floatToF32(b, at, args[1]),
+                                            floatToF32(b, at, args[2])),
                     scaleType);
-                Value multiplier = roundedAs(
-                    b, at,
-                    b.create<arith::DivFOp>(at, product,
-                                            scaleToF32(b, at, args[3])),
-                    scaleType);
+                Value multiplier =
+                    roundedAs(b, at,
+                              b.create<arith::DivFOp>(
+                                  at, product, floatToF32(b, at, args[3])),
+                              scaleType);
                 Type f64 = b.getF64Type();
                 Value value = b.create<arith::MulFOp>(
                     at, b.create<arith::SIToFPOp>(at, f64, args[0]),

@@ -25,6 +25,12 @@ Type mlir::kiln::withSignlessElements(Type type) {
   return signless;
 }
 
+Value mlir::kiln::floatToF32(OpBuilder &b, Location loc, Value value) {
+  if (value.getType().isF32())
+    return value;
+  return b.create<arith::ExtFOp>(loc, b.getF32Type(), value);
+}
+
 Value mlir::kiln::bitcastTensor(OpBuilder &b, Location loc, Value tensor,
                                 Type type) {
   if (tensor.getType() == type)

@@ -27,6 +27,9 @@ inline Value signlessTensor(OpBuilder &b, Location loc, Value tensor) {
   return bitcastTensor(b, loc, tensor, withSignlessElements(tensor.getType()));
 }
 
+/// The scalar float `value` as f32 (extended unless it is one).
+Value floatToF32(OpBuilder &b, Location loc, Value value);
+
 /// A tensor of `shape` filled with `value` (tensor.empty + linalg.fill).
 Value filledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                    TypedAttr value, ValueRange dynamicSizes = {});

@@ -79,13 +79,6 @@ Value parameterGeneric(
   return bitcastTensor(rewriter, loc, result, resultType);
 }
 
-/// `value` (any float) as f32.
-Value toF32(OpBuilder &b, Location loc, Value value) {
-  if (value.getType().isF32())
-    return value;
-  return b.create<arith::ExtFOp>(loc, b.getF32Type(), value);
-}
-
 /// `value` (f32) as `type`.
 Value fromF32(OpBuilder &b, Location loc, Value value, Type type) {
   if (type.isF32())
@@ -124,7 +117,7 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
                   Value value =
                       b.create<arith::SIToFPOp>(loc, b.getF32Type(), q);
                   value = b.create<arith::MulFOp>(loc, value,
-                                                  toF32(b, loc, args[1]));
+                                                  floatToF32(b, loc, args[1]));
                   return fromF32(b, loc, value, resultElement);
                 }));
     return success();
@@ -175,8 +168,9 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
         op, parameterGeneric(
                 rewriter, op, op.getType(),
                 [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-                  Value scaled = b.create<arith::DivFOp>(
-                      loc, toF32(b, loc, args[0]), toF32(b, loc, args[1]));
+                  Value scaled =
+                      b.create<arith::DivFOp>(loc, floatToF32(b, loc, args[0]),
+                                              floatToF32(b, loc, args[1]));
                   return quantizeScalar(b, loc, scaled,
                                         args.size() == 3 ? args[2] : Value(),
                                         integer);
