@@ -194,6 +194,15 @@ cl::opt<std::string> smoothAlpha(
     cl::value_desc("A|auto"), cl::init("0.5"), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<std::string> activations(
+    "activations",
+    cl::desc("With --quantize=w8a8: the matrix products' activation scales, "
+             "'static' (one per tensor from calibration, the default) or "
+             "'dynamic' (one per row, computed at run time; convolutions "
+             "stay static)"),
+    cl::value_desc("static|dynamic"), cl::init("static"),
+    cl::sub(compileCommand), cl::cat(compileCategory));
+
 cl::opt<std::string> weightLevels(
     "weight-levels",
     cl::desc("With --quantize=w8a8: the weights' integers, [-127, 127] "
@@ -354,6 +363,7 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
       (options.vectorBits == 256 && llvm::is_contained(features, "avxvnni"));
   options.narrowWeights =
       weightLevels == "auto" ? !options.vnni : weightLevels == "63";
+  options.dynamicActivations = activations == "dynamic";
   if (kvCache == "session") {
     options.kvCacheCapacity = maxContext;
     options.kvCachePage = kvPage;
@@ -429,11 +439,12 @@ LogicalResult takeMemoryPlan(ModuleOp module, TimingScope &rootTiming,
 int compileForCpu(ModuleOp module, TimingScope &rootTiming,
                   const std::string &path, bool forCalibration = false);
 
-/// Whether the options ask for calibration data: AWQ's search, and every
-/// W8A8 method (its activation scales come from calibration).
+/// Whether the options ask for calibration data: AWQ's search, SmoothQuant
+/// (its smoothing), and static W8A8 activations (their scales).
 bool needsCalibration() {
-  return quantize == "w8a8" ||
-         (quantize == "w4a16" && quantizationMethod() == "awq");
+  if (quantize == "w8a8")
+    return quantizationMethod() == "smoothquant" || activations == "static";
+  return quantize == "w4a16" && quantizationMethod() == "awq";
 }
 
 /// The graph stage, then calibration: `module` runs over the samples the
@@ -568,9 +579,11 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     if (quantize == "w4a16")
       manifest.compileOptions.push_back(
           {"group-size", std::to_string(groupSize)});
-    if (quantize == "w8a8")
+    if (quantize == "w8a8") {
+      manifest.compileOptions.push_back({"activations", activations});
       manifest.compileOptions.push_back(
           {"weight-levels", cpuOptions.narrowWeights ? "63" : "127"});
+    }
     if (quantize == "w8a8" && quantizationMethod() == "smoothquant") {
       manifest.compileOptions.push_back({"smooth-alpha", smoothAlpha});
     }
@@ -781,6 +794,11 @@ int compile() {
                  << (quantize == "w8a8" ? "smoothquant" : "awq") << " or rtn\n";
     return 1;
   }
+  if (activations != "static" && activations != "dynamic") {
+    llvm::errs() << "kiln: error: --activations='" << activations
+                 << "': choose static or dynamic\n";
+    return 1;
+  }
   if (weightLevels != "auto" && weightLevels != "127" && weightLevels != "63") {
     llvm::errs() << "kiln: error: --weight-levels='" << weightLevels
                  << "': choose auto, 127 or 63\n";
@@ -803,7 +821,8 @@ int compile() {
                     "--calibration-text FILE --tokenizer GGUF"
                  << (quantize == "w4a16"
                          ? " (or --quantize-method=rtn, which needs none)"
-                         : "")
+                         : " (or --quantize-method=rtn "
+                           "--activations=dynamic, which needs none)")
                  << "\n";
     return 1;
   }

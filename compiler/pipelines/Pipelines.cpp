@@ -90,6 +90,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     smoothQuant.alpha = options.smoothAlpha;
     smoothQuant.grid = options.smoothAlphaGrid;
     smoothQuant.narrowWeights = options.narrowWeights;
+    smoothQuant.dynamic = options.dynamicActivations;
     smoothQuant.smooth = options.quantizeMethod == "smoothquant";
     smoothQuant.exclude = options.quantizeExclude;
     function.addPass(createQuantSmoothQuantPass(smoothQuant));

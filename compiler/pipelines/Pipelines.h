@@ -52,6 +52,9 @@ struct CpuPipelineOptions {
   int64_t smoothAlphaGrid = 0;
   /// W8A8 weights in [-63, 63] (what vpmaddubsw multiplies exactly).
   bool narrowWeights = false;
+  /// W8A8 matrix products' activations with one scale per row (token),
+  /// computed at run time, instead of one static scale per tensor.
+  bool dynamicActivations = false;
   int64_t groupSize = 128;
   std::vector<std::string> quantizeExclude;
 };

@@ -262,7 +262,30 @@ struct QuantizedActivation {
   /// The zero point of the signed bytes the kernels read: the model's, less
   /// 128 for unsigned bytes (the same values, shifted).
   int64_t zeroPoint;
+  /// With one scale per row computed at run time (--activations=dynamic):
+  /// those scales, [..., M, 1], by which the product's rows are multiplied
+  /// after the contraction (`scale` is then 1).
+  Value rowScales = {};
 };
+
+/// `kiln.dequantize(kiln.quantize(x, s), s)` in signed bytes with one
+/// scale per row of x [..., K] (groups of K along the last axis), no zero
+/// points: the per-token activations of SmoothQuant's dynamic form.
+std::optional<QuantizedActivation>
+rowQuantizedActivationOf(DequantizeOp dequantize, QuantizeOp quantize) {
+  auto type = cast<RankedTensorType>(quantize.getInput().getType());
+  int64_t last = type.getRank() - 1;
+  if (quantize.getScale() != dequantize.getScale() || quantize.getZeroPoint() ||
+      dequantize.getZeroPoint() ||
+      !cast<RankedTensorType>(quantize.getType())
+           .getElementType()
+           .isSignlessInteger(8) ||
+      quantize.getAxis() != last || dequantize.getAxis() != last ||
+      quantize.getGroupSize() != type.getDimSize(last) ||
+      dequantize.getGroupSize() != type.getDimSize(last))
+    return std::nullopt;
+  return QuantizedActivation{quantize, 1.0f, 0, quantize.getScale()};
+}
 
 /// The 0-D constant integer of `value` (zero when absent), with its type's
 /// signedness.
@@ -296,6 +319,8 @@ std::optional<QuantizedActivation> quantizedActivationOf(Value value) {
   auto quantize = dequantize.getInput().getDefiningOp<QuantizeOp>();
   if (!quantize)
     return std::nullopt;
+  if (quantize.getGroupSize() > 0)
+    return rowQuantizedActivationOf(dequantize, quantize);
   Type bytes = cast<RankedTensorType>(quantize.getType()).getElementType();
   bool isUnsigned = bytes.isUnsignedInteger(8);
   if (!isUnsigned && !bytes.isSignlessInteger(8))
@@ -884,8 +909,11 @@ struct PackInt8MatMul : OpRewritePattern<onnx::MatMulOp> {
     PackedWeights weights =
         packInt8(rewriter, loc, source, weight->scales, *activation, {}, int8,
                  weightName(op.getB().getDefiningOp()));
-    rewriter.replaceOp(op,
-                       packedMatMul(rewriter, loc, rows, weights, k, n, int8));
+    Value product = packedMatMul(rewriter, loc, rows, weights, k, n, int8);
+    if (activation->rowScales)
+      product = rewriter.create<onnx::MulOp>(loc, product.getType(), product,
+                                             activation->rowScales);
+    rewriter.replaceOp(op, product);
     return success();
   }
 
@@ -904,8 +932,8 @@ struct PackInt8Conv : OpRewritePattern<onnx::ConvOp> {
     std::optional<QuantizedActivation> activation =
         quantizedActivationOf(op.getX());
     std::optional<Int8Weight> weight = int8WeightOf(op.getW(), /*axis=*/0);
-    if (!activation || !weight || !isImageF32(op.getX()) ||
-        !isImageF32(op.getY()) || op.getGroup() != 1)
+    if (!activation || activation->rowScales || !weight ||
+        !isImageF32(op.getX()) || !isImageF32(op.getY()) || op.getGroup() != 1)
       return failure();
     auto wShape = cast<RankedTensorType>(op.getW().getType()).getShape();
     int64_t filters = wShape[0], channels = wShape[1];

@@ -130,6 +130,9 @@ def QuantSmoothQuantPass : Pass<"kiln-quant-smoothquant", "func::FuncOp"> {
     Option<"narrowWeights", "narrow-weights", "bool", "false",
            "Weights in [-63, 63] (7 bits) instead of [-127, 127]: what "
            "CPUs without VNNI multiply exactly with vpmaddubsw">,
+    Option<"dynamic", "dynamic", "bool", "false",
+           "Matrix products' activations with one scale per row, computed "
+           "at run time (convolutions keep their static scale)">,
     Option<"smooth", "smooth", "bool", "true",
            "Smooth before quantizing (false: round to nearest alone)">,
     ListOption<"exclude", "exclude", "std::string",

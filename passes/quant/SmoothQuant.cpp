@@ -2,7 +2,8 @@
 //
 // W8A8: activation outliers moved into the weights by per-channel
 // smoothing, then weights and activations in signed 8 bits, the
-// activations' scale fixed at compile time from the calibration's maxima.
+// activations' scale fixed at compile time from the calibration's maxima,
+// or (dynamic) one scale per row computed at run time.
 // The result is the quantize / dequantize form the layout passes turn
 // into integer contractions.
 //
@@ -189,6 +190,48 @@ Value quantizeActivation(OpBuilder &builder, Location loc, Value input,
                                       /*axis=*/0, /*group_size=*/0);
 }
 
+/// `input` [..., K] through signed 8 bits with one scale per row: its
+/// largest magnitude over 127, computed at run time (a row of zeros takes
+/// a tiny scale rather than a division by zero), as kiln.quantize in
+/// groups of all K channels along the last axis.
+Value quantizeRows(OpBuilder &builder, Location loc, Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank(), k = type.getShape().back();
+  SmallVector<int64_t> rowShape(type.getShape());
+  rowShape.back() = 1;
+  auto rowType = type.clone(rowShape);
+  auto scalar = [&](float value) {
+    return onnx::createConstant(
+        builder, loc,
+        DenseElementsAttr::get(RankedTensorType::get({}, builder.getF32Type()),
+                               value));
+  };
+  Value magnitudes = builder.create<onnx::AbsOp>(loc, type, input);
+  Value axes = onnx::createConstant(
+      builder, loc,
+      DenseElementsAttr::get(RankedTensorType::get({1}, builder.getI64Type()),
+                             ArrayRef<int64_t>{rank - 1}));
+  Value maxima =
+      builder.create<onnx::ReduceMaxOp>(loc, rowType, magnitudes, axes, 1, 0);
+  Value scales =
+      builder.create<onnx::DivOp>(loc, rowType, maxima, scalar(127.0f));
+  scales = builder.create<onnx::MaxOp>(loc, rowType,
+                                       ValueRange{scales, scalar(1e-30f)});
+  Value integers = builder.create<QuantizeOp>(
+      loc, type.clone(builder.getI8Type()), input, scales, Value(),
+      /*axis=*/rank - 1, /*group_size=*/k);
+  return builder.create<DequantizeOp>(loc, type, integers, scales, Value(),
+                                      /*axis=*/rank - 1, /*group_size=*/k);
+}
+
+/// Whether per-row scales can quantize `input`: a matrix product's rows
+/// with a static K.
+bool hasStaticRows(Value input) {
+  auto type = dyn_cast<RankedTensorType>(input.getType());
+  return type && type.getRank() >= 1 &&
+         !ShapedType::isDynamic(type.getShape().back());
+}
+
 struct QuantSmoothQuantPass
     : kiln::impl::QuantSmoothQuantPassBase<QuantSmoothQuantPass> {
   using Base::Base;
@@ -242,22 +285,27 @@ void QuantSmoothQuantPass::runOnOperation() {
   SmallVector<ProductGroup> groups;
   getOperation().walk([&](Operation *op) {
     auto stats = op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);
-    if (!stats || !quant::isQuantizable(op) ||
+    // Per-row scales need no statistics (unless to smooth): every matrix
+    // product is quantized.
+    bool perRow = dynamic && isa<onnx::MatMulOp>(op) &&
+                  hasStaticRows(quant::activationOf(op));
+    if ((!stats && !perRow) || !quant::isQuantizable(op) ||
         llvm::is_contained(exclude, quant::nodeName(op).str()))
       return;
     Value input = quant::activationOf(op);
     auto *group = llvm::find_if(
         groups, [&](ProductGroup &g) { return g.input == input; });
     if (group == groups.end()) {
-      auto absMax =
-          cast<DenseElementsAttr>(stats.get("abs_max")).getValues<float>();
-      auto samples =
-          cast<DenseElementsAttr>(stats.get("samples")).getValues<float>();
-      groups.push_back({input,
-                        {},
-                        {absMax.begin(), absMax.end()},
-                        {samples.begin(), samples.end()}});
+      groups.push_back({input, {}, {}, {}});
       group = groups.end() - 1;
+      if (stats) {
+        auto absMax =
+            cast<DenseElementsAttr>(stats.get("abs_max")).getValues<float>();
+        auto samples =
+            cast<DenseElementsAttr>(stats.get("samples")).getValues<float>();
+        group->absMax.assign(absMax.begin(), absMax.end());
+        group->samples.assign(samples.begin(), samples.end());
+      }
     }
     group->ops.push_back(op);
   });
@@ -268,7 +316,7 @@ void QuantSmoothQuantPass::runOnOperation() {
   for (ProductGroup &group : groups) {
     int64_t k = int64_t(group.absMax.size());
     SmallVector<onnx::MatMulOp> products = group.products();
-    if (smooth && !products.empty()) {
+    if (smooth && !products.empty() && k > 0) {
       // Each weight read once: for the scales, then scaled in place.
       std::vector<std::vector<float>> weights;
       for (onnx::MatMulOp op : products)
@@ -290,13 +338,21 @@ void QuantSmoothQuantPass::runOnOperation() {
   // Quantized after every group is smoothed: smoothing one group may
   // scale the columns of another's weight (the MLP's up projection).
   for (ProductGroup &group : groups) {
-    float range = *std::max_element(group.absMax.begin(), group.absMax.end());
-    if (!(range > 0) || !std::isfinite(range))
-      continue;
     Operation *first = group.ops.front();
     OpBuilder builder(first);
-    Value input = quantizeActivation(
-        builder, first->getLoc(), quant::activationOf(first), range / 127.0f);
+    Value input;
+    if (dynamic && group.products().size() == group.ops.size() &&
+        hasStaticRows(group.input)) {
+      input = quantizeRows(builder, first->getLoc(), group.input);
+    } else {
+      if (group.absMax.empty())
+        continue;
+      float range = *std::max_element(group.absMax.begin(), group.absMax.end());
+      if (!(range > 0) || !std::isfinite(range))
+        continue;
+      input = quantizeActivation(builder, first->getLoc(),
+                                 quant::activationOf(first), range / 127.0f);
+    }
     for (Operation *op : group.ops) {
       Value weight = op->getOperand(1);
       // A byte a value, an f32 scale per output channel.
