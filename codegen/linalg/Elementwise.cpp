@@ -410,9 +410,7 @@ const llvm::StringMap<ElementwiseInfo> &elementwiseOps() {
            Type type) -> Value {
          Value x = args[0];
          // A bool is a byte: 0 or 1 as an integer, "not zero" back.
-         if (x.getType().isInteger(1))
-           return convert(b, loc, x, type);
-         if (type.isInteger(1))
+         if (x.getType().isInteger(1) || type.isInteger(1))
            return convert(b, loc, x, type);
          return b.create<arith::BitcastOp>(loc, type, x);
        }}},

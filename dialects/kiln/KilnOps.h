@@ -25,6 +25,14 @@ class DialectRegistry;
 namespace kiln {
 /// Lets One-Shot Bufferize turn Kiln's tensor ops into their memref forms.
 void registerKilnBufferizationModels(DialectRegistry &registry);
+
+/// The floats quantization converts from and to: f32, f16, bf16.
+bool isQuantizationFloat(Type type);
+
+/// Whether `type` holds a quantized tensor's integers: 2, 4, 8 or 16 bits
+/// (and 32 for `allowWide`: ONNX's dequantized biases), signed or
+/// unsigned.
+bool isQuantizedInteger(Type type, bool allowWide);
 } // namespace kiln
 } // namespace mlir
 

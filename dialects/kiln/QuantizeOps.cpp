@@ -53,21 +53,18 @@ LogicalResult verifyParameters(Operation *op, RankedTensorType data,
   return success();
 }
 
-/// Whether `type` is one of the floats quantization converts from and to.
-bool isQuantizationFloat(Type type) {
+} // namespace
+
+bool mlir::kiln::isQuantizationFloat(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
 }
 
-/// Whether `type` holds the integers of a quantized tensor: 2, 4, 8 or 16
-/// bits (and 32 for `allowWide`), signed or unsigned.
-bool isQuantizedInteger(Type type, bool allowWide) {
+bool mlir::kiln::isQuantizedInteger(Type type, bool allowWide) {
   auto integer = dyn_cast<IntegerType>(type);
   return integer &&
          (llvm::is_contained({2u, 4u, 8u, 16u}, integer.getWidth()) ||
           (allowWide && integer.getWidth() == 32));
 }
-
-} // namespace
 
 LogicalResult DequantizeOp::verify() {
   auto input = cast<RankedTensorType>(getInput().getType());

@@ -16,7 +16,8 @@ namespace mlir::kiln::onnx {
 /// are only expanded up to `maxElements`, which keeps folding off weights.
 DenseElementsAttr getConstantElements(Value value, int64_t maxElements = 4096);
 
-/// The values of a constant integer tensor, sign-extended to int64.
+/// The values of a constant integer tensor as int64 (unsigned ones
+/// zero-extended, others sign-extended).
 std::optional<SmallVector<int64_t>> getConstantInts(Value value);
 
 /// The first `count` integers of an optional integer-array attribute (a

@@ -18,16 +18,6 @@ using namespace mlir::kiln;
 
 namespace {
 
-bool isQuantizationFloat(Type type) {
-  return type.isF32() || type.isF16() || type.isBF16();
-}
-
-bool isIntegerOfWidth(Type type, unsigned lowest, unsigned highest) {
-  auto integer = dyn_cast<IntegerType>(type);
-  return integer && integer.getWidth() >= lowest &&
-         integer.getWidth() <= highest;
-}
-
 /// The kiln ops' (axis, group size) for ONNX's parameters of `scale` over
 /// `data`, or nullopt where the kiln ops cannot say them.
 std::optional<std::pair<int64_t, int64_t>> granularityOf(RankedTensorType data,
@@ -102,7 +92,7 @@ struct QuantizeAsKiln : OpRewritePattern<onnx::QuantizeLinearOp> {
     auto input = dyn_cast<RankedTensorType>(op.getX().getType());
     auto result = dyn_cast<RankedTensorType>(op.getType());
     if (!input || !result || !isQuantizationFloat(input.getElementType()) ||
-        !isIntegerOfWidth(result.getElementType(), 2, 16))
+        !isQuantizedInteger(result.getElementType(), /*allowWide=*/false))
       return failure();
     Type scaleType = perTensorType(op.getYScale());
     auto granularity =
@@ -150,7 +140,7 @@ struct DequantizeAsKiln : OpRewritePattern<onnx::DequantizeLinearOp> {
     auto input = dyn_cast<RankedTensorType>(op.getX().getType());
     auto result = dyn_cast<RankedTensorType>(op.getType());
     if (!input || !result || !isQuantizationFloat(result.getElementType()) ||
-        !isIntegerOfWidth(input.getElementType(), 2, 32))
+        !isQuantizedInteger(input.getElementType(), /*allowWide=*/true))
       return failure();
     Type scaleType = perTensorType(op.getXScale());
     auto granularity =

@@ -287,20 +287,14 @@ rowQuantizedActivationOf(DequantizeOp dequantize, QuantizeOp quantize) {
   return QuantizedActivation{quantize, 1.0f, 0, quantize.getScale()};
 }
 
-/// The 0-D constant integer of `value` (zero when absent), with its type's
-/// signedness.
+/// The 0-D constant integer of `value` (zero when absent).
 std::optional<int64_t> scalarIntOf(Value value) {
   if (!value)
     return 0;
-  auto type = cast<RankedTensorType>(value.getType());
   std::optional<SmallVector<int64_t>> values = onnx::getConstantInts(value);
-  if (type.getRank() != 0 || !values)
+  if (cast<RankedTensorType>(value.getType()).getRank() != 0 || !values)
     return std::nullopt;
-  int64_t v = values->front();
-  unsigned width = type.getElementType().getIntOrFloatBitWidth();
-  if (type.getElementType().isUnsignedInteger() && width < 64)
-    v &= (int64_t(1) << width) - 1;
-  return v;
+  return values->front();
 }
 
 /// The 0-D constant f32 of `value`.
