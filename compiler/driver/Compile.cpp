@@ -154,10 +154,13 @@ cl::opt<std::string> quantize(
     cl::desc("For the CPU: quantize the matrix products with constant "
              "weights: 'w4a16' (unsigned 4-bit weights in groups of "
              "--group-size input channels with f16 scales and zero points; "
-             "activations stay FP32) or 'w8a8' (signed 8-bit weights per "
+             "activations stay FP32), 'w8a8' (signed 8-bit weights per "
              "output channel and 8-bit activations with one scale per "
-             "tensor from calibration, integer arithmetic)"),
-    cl::value_desc("w4a16|w8a8"), cl::init(""), cl::sub(compileCommand),
+             "tensor from calibration, integer arithmetic) or 'w4a8' "
+             "(QoQ's progressive 4-bit weights: 8-bit integers per output "
+             "channel, then 4-bit groups of them with integer scales; 8-bit "
+             "activations with one scale per row at run time)"),
+    cl::value_desc("w4a16|w8a8|w4a8"), cl::init(""), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
 cl::opt<int64_t> groupSize(
@@ -180,10 +183,11 @@ cl::opt<std::string> quantizeMethod(
     cl::desc("With --quantize: for w4a16 'awq' (the default: "
              "activation-aware scales and clipping searched on calibration "
              "data, then round to nearest), for w8a8 'smoothquant' (the "
-             "default: activation outliers smoothed into the weights), or "
-             "'rtn' (round to nearest alone; w4a16 then needs no "
-             "calibration)"),
-    cl::value_desc("awq|smoothquant|rtn"), cl::init(""),
+             "default: activation outliers smoothed into the weights), for "
+             "w4a8 'qoq' (the default: the down projection smoothed and the "
+             "clipping searched on calibration data), or 'rtn' (round to "
+             "nearest alone; w4a16 and w4a8 then need no calibration)"),
+    cl::value_desc("awq|smoothquant|qoq|rtn"), cl::init(""),
     cl::sub(compileCommand), cl::cat(compileCategory));
 
 cl::opt<std::string> smoothAlpha(
@@ -340,12 +344,19 @@ LogicalResult runPipeline(ModuleOp module, TimingScope &rootTiming,
   return pm.run(module);
 }
 
+/// The method a quantization scheme takes unless told otherwise.
+std::string defaultQuantizationMethod() {
+  if (quantize == "w8a8")
+    return "smoothquant";
+  return quantize == "w4a8" ? "qoq" : "awq";
+}
+
 /// The quantization method: the one asked for, or the default of the
 /// scheme.
 std::string quantizationMethod() {
   if (!quantizeMethod.empty())
     return quantizeMethod;
-  return quantize == "w8a8" ? "smoothquant" : "awq";
+  return defaultQuantizationMethod();
 }
 
 /// The CPU pipelines' view of `target`: its vector width and its bf16 and
@@ -442,9 +453,11 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
 /// Whether the options ask for calibration data: AWQ's search, SmoothQuant
 /// (its smoothing), and static W8A8 activations (their scales).
 bool needsCalibration() {
+  if (quantize.empty())
+    return false;
   if (quantize == "w8a8")
     return quantizationMethod() == "smoothquant" || activations == "static";
-  return quantize == "w4a16" && quantizationMethod() == "awq";
+  return quantizationMethod() != "rtn";
 }
 
 /// The graph stage, then calibration: `module` runs over the samples the
@@ -576,7 +589,7 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     manifest.compileOptions.push_back({"quantize", quantize});
     manifest.compileOptions.push_back(
         {"quantize-method", quantizationMethod()});
-    if (quantize == "w4a16")
+    if (quantize == "w4a16" || quantize == "w4a8")
       manifest.compileOptions.push_back(
           {"group-size", std::to_string(groupSize)});
     if (quantize == "w8a8") {
@@ -781,17 +794,18 @@ int compile() {
                     "packages keep the cache as the model declares it\n";
     return 1;
   }
-  if (!quantize.empty() && quantize != "w4a16" && quantize != "w8a8") {
+  if (!quantize.empty() && quantize != "w4a16" && quantize != "w8a8" &&
+      quantize != "w4a8") {
     llvm::errs() << "kiln: error: --quantize='" << quantize
-                 << "': choose w4a16 or w8a8\n";
+                 << "': choose w4a16, w8a8 or w4a8\n";
     return 1;
   }
   std::string method = quantizationMethod();
   if (!quantize.empty() && method != "rtn" &&
-      method != (quantize == "w8a8" ? "smoothquant" : "awq")) {
+      method != defaultQuantizationMethod()) {
     llvm::errs() << "kiln: error: --quantize-method='" << method
                  << "': with --quantize=" << quantize << " choose "
-                 << (quantize == "w8a8" ? "smoothquant" : "awq") << " or rtn\n";
+                 << defaultQuantizationMethod() << " or rtn\n";
     return 1;
   }
   if (activations != "static" && activations != "dynamic") {
@@ -819,7 +833,7 @@ int compile() {
     llvm::errs() << "kiln: error: --quantize=" << quantize << " with " << method
                  << " needs calibration data: --calibration DIR or "
                     "--calibration-text FILE --tokenizer GGUF"
-                 << (quantize == "w4a16"
+                 << (quantize != "w8a8"
                          ? " (or --quantize-method=rtn, which needs none)"
                          : " (or --quantize-method=rtn "
                            "--activations=dynamic, which needs none)")

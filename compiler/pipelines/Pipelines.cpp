@@ -95,6 +95,13 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     smoothQuant.exclude = options.quantizeExclude;
     function.addPass(createQuantSmoothQuantPass(smoothQuant));
   }
+  if (options.quantize == "w4a8") {
+    QuantQoqPassOptions qoq;
+    qoq.groupSize = options.groupSize;
+    qoq.search = options.quantizeMethod == "qoq";
+    qoq.exclude = options.quantizeExclude;
+    function.addPass(createQuantQoqPass(qoq));
+  }
   LayoutPackContractionsPassOptions packing;
   packing.vectorBits = options.vectorBits;
   packing.precision = options.precision;

@@ -37,14 +37,16 @@ struct CpuPipelineOptions {
   int64_t kvCacheCapacity = 0;
   int64_t kvCachePage = 16;
   /// Quantization of the weights: "" (none), "w4a16" (4-bit weights in
-  /// groups of `groupSize` input channels, f32 activations) or "w8a8"
+  /// groups of `groupSize` input channels, f32 activations), "w8a8"
   /// (8-bit weights per output channel, 8-bit activations with static
-  /// scales from the calibration statistics); products named in
+  /// scales from the calibration statistics) or "w4a8" (QoQ's progressive
+  /// 4-bit weights, 8-bit activations per row); products named in
   /// `quantizeExclude` stay f32.
   std::string quantize;
   /// For w4a16 "awq" (scales and clipping from the calibration statistics
   /// on the products), for w8a8 "smoothquant" (smoothing with strength
-  /// `smoothAlpha`), or "rtn" (round to nearest alone).
+  /// `smoothAlpha`), for w4a8 "qoq" (smoothing and clipping), or "rtn"
+  /// (round to nearest alone).
   std::string quantizeMethod = "awq";
   double smoothAlpha = 0.5;
   /// With a positive grid, SmoothQuant searches each layer's alpha among

@@ -142,4 +142,50 @@ def QuantSmoothQuantPass : Pass<"kiln-quant-smoothquant", "func::FuncOp"> {
                            "::mlir::kiln::onnx::OnnxDialect"];
 }
 
+def QuantQoqPass : Pass<"kiln-quant-qoq", "func::FuncOp"> {
+  let summary = "QoQ W4A8: progressive 4-bit weights and 8-bit activations "
+                "scaled per row";
+  let description = [{
+    Every weight product whose rows have a static K (ALGORITHMS.md §3):
+
+    1. With `search`, on the calibration statistics the products carry:
+       the gated MLP's down projection (its input a `Mul` of two computed
+       tensors) smoothed, `s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)`
+       (clamped to 1e-5), the weight's rows times s and the input divided
+       by s (in the up projection's columns).
+    2. Progressive group quantization of the weight [K, N]: level 1 per
+       output channel, `s1 = max|W| / 119`, `W8 = round(W / s1)` within
+       the protective range [-119, 119]; with `search`, each group's
+       clipping range on W8 searched as AWQ's (the candidate that gives the
+       least squared output error on the calibration rows); level 2 per
+       group of `group-size` input channels,
+       `s2 = max(1, round((max - min) / 15))`,
+       `z = clamp(round(-min / s2), 0, 15)`,
+       `q = clamp(round(W8 / s2) + z, 0, 15)`, so that `(q - z) s2` is an
+       8-bit integer exactly.
+    3. The input to signed 8 bits with one scale per row at run time
+       (`kiln.quantize` in groups of the whole row), once per shared
+       input.
+
+    The product becomes `MatMul(rows, kiln.dequantize(q, s2, z))`, the
+    8-bit integers W8' as its weight, followed by a `Mul` of each output
+    channel by s1. Without `search` this is round to nearest, the
+    baseline. A group size that does not divide a product's K is an error
+    naming the node; with nothing to quantize the pass warns.
+  }];
+  let options = [
+    Option<"groupSize", "group-size", "int64_t", "128",
+           "Input channels per group of level 2">,
+    Option<"search", "search", "bool", "true",
+           "QoQ's activation-aware steps (smoothing, clipping) on the "
+           "calibration statistics (false: round to nearest)">,
+    Option<"alpha", "alpha", "double", "0.3",
+           "Migration strength of the down projection's smoothing">,
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names of products to keep in f32">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::kiln::onnx::OnnxDialect"];
+}
+
 #endif // KILN_PASSES_QUANT_PASSES

@@ -12,6 +12,7 @@
 #include "passes/quant/HostMath.h"
 #include "passes/quant/InputScaling.h"
 #include "passes/quant/Passes.h"
+#include "passes/quant/RowQuantization.h"
 #include "passes/quant/WeightProducts.h"
 
 #include "dialects/kiln/KilnAttributes.h"
@@ -190,48 +191,6 @@ Value quantizeActivation(OpBuilder &builder, Location loc, Value input,
                                       /*axis=*/0, /*group_size=*/0);
 }
 
-/// `input` [..., K] through signed 8 bits with one scale per row: its
-/// largest magnitude over 127, computed at run time (a row of zeros takes
-/// a tiny scale rather than a division by zero), as kiln.quantize in
-/// groups of all K channels along the last axis.
-Value quantizeRows(OpBuilder &builder, Location loc, Value input) {
-  auto type = cast<RankedTensorType>(input.getType());
-  int64_t rank = type.getRank(), k = type.getShape().back();
-  SmallVector<int64_t> rowShape(type.getShape());
-  rowShape.back() = 1;
-  auto rowType = type.clone(rowShape);
-  auto scalar = [&](float value) {
-    return onnx::createConstant(
-        builder, loc,
-        DenseElementsAttr::get(RankedTensorType::get({}, builder.getF32Type()),
-                               value));
-  };
-  Value magnitudes = builder.create<onnx::AbsOp>(loc, type, input);
-  Value axes = onnx::createConstant(
-      builder, loc,
-      DenseElementsAttr::get(RankedTensorType::get({1}, builder.getI64Type()),
-                             ArrayRef<int64_t>{rank - 1}));
-  Value maxima =
-      builder.create<onnx::ReduceMaxOp>(loc, rowType, magnitudes, axes, 1, 0);
-  Value scales =
-      builder.create<onnx::DivOp>(loc, rowType, maxima, scalar(127.0f));
-  scales = builder.create<onnx::MaxOp>(loc, rowType,
-                                       ValueRange{scales, scalar(1e-30f)});
-  Value integers = builder.create<QuantizeOp>(
-      loc, type.clone(builder.getI8Type()), input, scales, Value(),
-      /*axis=*/rank - 1, /*group_size=*/k);
-  return builder.create<DequantizeOp>(loc, type, integers, scales, Value(),
-                                      /*axis=*/rank - 1, /*group_size=*/k);
-}
-
-/// Whether per-row scales can quantize `input`: a matrix product's rows
-/// with a static K.
-bool hasStaticRows(Value input) {
-  auto type = dyn_cast<RankedTensorType>(input.getType());
-  return type && type.getRank() >= 1 &&
-         !ShapedType::isDynamic(type.getShape().back());
-}
-
 struct QuantSmoothQuantPass
     : kiln::impl::QuantSmoothQuantPassBase<QuantSmoothQuantPass> {
   using Base::Base;
@@ -288,7 +247,7 @@ void QuantSmoothQuantPass::runOnOperation() {
     // Per-row scales need no statistics (unless to smooth): every matrix
     // product is quantized.
     bool perRow = dynamic && isa<onnx::MatMulOp>(op) &&
-                  hasStaticRows(quant::activationOf(op));
+                  quant::hasStaticRows(quant::activationOf(op));
     if ((!stats && !perRow) || !quant::isQuantizable(op) ||
         llvm::is_contained(exclude, quant::nodeName(op).str()))
       return;
@@ -342,8 +301,8 @@ void QuantSmoothQuantPass::runOnOperation() {
     OpBuilder builder(first);
     Value input;
     if (dynamic && group.products().size() == group.ops.size() &&
-        hasStaticRows(group.input)) {
-      input = quantizeRows(builder, first->getLoc(), group.input);
+        quant::hasStaticRows(group.input)) {
+      input = quant::quantizeRows(builder, first->getLoc(), group.input);
     } else {
       if (group.absMax.empty())
         continue;

@@ -1,0 +1,210 @@
+//===- Qoq.cpp - kiln-quant-qoq -------------------------------------------===//
+//
+// W4A8 as QServe's QoQ makes it: 4-bit weights through progressive group
+// quantization (8-bit integers per output channel first, then 4-bit groups
+// of those integers with integer scales), 8-bit activations with one
+// scale per row at run time. With `search`, the activation-aware steps
+// before it, on the calibration rows each product carries: the gated
+// MLP's down projection smoothed (its input's outlier channels moved into
+// the weight) and each group's clipping range searched on the 8-bit
+// integers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/quant/ClipSearch.h"
+#include "passes/quant/InputScaling.h"
+#include "passes/quant/Passes.h"
+#include "passes/quant/ProgressiveQuantization.h"
+#include "passes/quant/RowQuantization.h"
+#include "passes/quant/WeightProducts.h"
+
+#include "dialects/kiln/KilnAttributes.h"
+#include "dialects/onnx/OnnxConstants.h"
+
+#include <cmath>
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_QUANTQOQPASS
+#include "passes/quant/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// Products sharing one input, with its calibration statistics when they
+/// were gathered.
+struct ProductGroup {
+  Value input;
+  SmallVector<onnx::MatMulOp> products;
+  int64_t k = 0, rows = 0;
+  std::vector<float> absMax;  // [k], empty without statistics
+  std::vector<float> samples; // [rows, k]
+};
+
+std::vector<float> floatsOf(Attribute attr) {
+  auto values = cast<DenseElementsAttr>(attr).getValues<float>();
+  return std::vector<float>(values.begin(), values.end());
+}
+
+/// Whether `input` is a gated MLP's hidden activation, the down
+/// projection's input: the product of two computed tensors.
+bool isGatedActivation(Value input) {
+  auto mul = input.getDefiningOp<onnx::MulOp>();
+  return mul && !onnx::getConstantElements(mul.getA(), 1) &&
+         !onnx::getConstantElements(mul.getB(), 1);
+}
+
+struct QuantQoqPass : kiln::impl::QuantQoqPassBase<QuantQoqPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  /// Moves the outliers of `group`'s input into its weights (`weights`,
+  /// scaled in place): s = max|X|^alpha / max|W|^(1 - alpha) per channel.
+  void smooth(ProductGroup &group, std::vector<std::vector<float>> &weights);
+  /// `group`'s products on 4-bit weights and 8-bit rows.
+  void quantize(ProductGroup &group,
+                const std::vector<std::vector<float>> &weights);
+};
+
+void QuantQoqPass::smooth(ProductGroup &group,
+                          std::vector<std::vector<float>> &weights) {
+  int64_t k = group.k;
+  std::vector<float> weightMax(k, 0.0f);
+  for (const std::vector<float> &weight : weights) {
+    int64_t n = int64_t(weight.size()) / k;
+    for (int64_t c = 0; c < k; ++c)
+      for (int64_t j = 0; j < n; ++j)
+        weightMax[c] = std::max(weightMax[c], std::fabs(weight[c * n + j]));
+  }
+  std::vector<float> scales(k, 1.0f);
+  for (int64_t c = 0; c < k; ++c)
+    if (group.absMax[c] > 0 && weightMax[c] > 0)
+      scales[c] = std::max(float(std::pow(double(group.absMax[c]), alpha) /
+                                 std::pow(double(weightMax[c]), 1.0 - alpha)),
+                           1e-5f);
+  for (std::vector<float> &weight : weights) {
+    int64_t n = int64_t(weight.size()) / k;
+    for (int64_t c = 0; c < k; ++c)
+      for (int64_t j = 0; j < n; ++j)
+        weight[c * n + j] *= scales[c];
+  }
+  quant::divideInput(group.input, group.products, scales,
+                     quant::nodeName(group.products.front()));
+  for (int64_t r = 0; r < group.rows; ++r)
+    for (int64_t c = 0; c < k; ++c)
+      group.samples[r * k + c] /= scales[c];
+}
+
+void QuantQoqPass::quantize(ProductGroup &group,
+                            const std::vector<std::vector<float>> &weights) {
+  onnx::MatMulOp first = group.products.front();
+  OpBuilder builder(first);
+  Value rows = quant::quantizeRows(builder, first.getLoc(), first.getA());
+  for (auto [op, weight] : llvm::zip(group.products, weights)) {
+    int64_t k = group.k, n = int64_t(weight.size()) / k;
+    quant::ChannelQuantized level1 = quant::quantizeChannels(weight, k, n);
+    if (search && group.rows > 0)
+      // On the 8-bit integers: a column's error in them is its error in
+      // the weights times s1, the same choice.
+      quant::clipGroups(
+          level1.integers, n, groupSize, group.samples, group.rows,
+          [](const float *values, int64_t count, float *out) {
+            quant::fakeQuantizeIntegerGroup(values, count, 1, out);
+          });
+    quant::ProgressiveQuantized quantized =
+        quant::quantizeIntegerGroups(level1, groupSize);
+
+    OpBuilder here(op);
+    Location loc = op.getLoc();
+    op.getBMutable().assign(
+        quant::createIntegerDequantize(here, op.getB().getLoc(), quantized));
+    op.getAMutable().assign(rows);
+    // The product of 8-bit integers, each output channel then times s1.
+    here.setInsertionPointAfter(op);
+    Value channelScales = quant::floatConstant(
+        here, loc, RankedTensorType::get({n}, here.getF32Type()),
+        quantized.channelScales,
+        (quant::nodeName(op) + "_channel_scales").str());
+    auto scaled = here.create<onnx::MulOp>(loc, op.getType(), op.getResult(),
+                                           channelScales);
+    op.getResult().replaceAllUsesExcept(scaled, scaled);
+    // Two 4-bit values a byte; a byte of scale and a 4-bit zero point per
+    // group; an f32 scale per output channel.
+    int64_t groups = (k / groupSize) * n;
+    quant::recordQuantizedWeight(op, 4 * k * n,
+                                 k * n / 2 + groups + (groups + 1) / 2 + 4 * n);
+  }
+}
+
+void QuantQoqPass::runOnOperation() {
+  if (groupSize < 1 || !(alpha >= 0 && alpha <= 1)) {
+    getOperation().emitError("group-size must be positive and alpha within "
+                             "[0, 1]");
+    return signalPassFailure();
+  }
+  SmallVector<ProductGroup> groups;
+  getOperation().walk([&](onnx::MatMulOp op) {
+    if (!quant::isWeightProduct(op) || !quant::hasStaticRows(op.getA()) ||
+        llvm::is_contained(exclude, quant::nodeName(op).str()))
+      return;
+    auto *group = llvm::find_if(
+        groups, [&](ProductGroup &g) { return g.input == op.getA(); });
+    if (group == groups.end()) {
+      ProductGroup fresh;
+      fresh.input = op.getA();
+      fresh.k = quant::inputChannelsOf(op);
+      if (auto stats =
+              op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName)) {
+        fresh.absMax = floatsOf(stats.get("abs_max"));
+        fresh.samples = floatsOf(stats.get("samples"));
+        fresh.rows = fresh.k ? int64_t(fresh.samples.size()) / fresh.k : 0;
+      }
+      groups.push_back(std::move(fresh));
+      group = groups.end() - 1;
+    }
+    group->products.push_back(op);
+  });
+
+  bool failed = false;
+  for (ProductGroup &group : groups)
+    if (group.k % groupSize) {
+      group.products.front().emitError("group size ")
+          << static_cast<int64_t>(groupSize) << " does not divide the "
+          << group.k << " input channels of this product (choose a divisor of "
+          << group.k << ", or exclude the node)";
+      failed = true;
+    }
+  if (failed)
+    return signalPassFailure();
+
+  // Smoothed first, every group: smoothing the down projection scales the
+  // up projection's columns, which another group quantizes.
+  for (ProductGroup &group : groups) {
+    if (!search || group.absMax.empty() || !isGatedActivation(group.input))
+      continue;
+    std::vector<std::vector<float>> weights;
+    for (onnx::MatMulOp op : group.products)
+      weights.push_back(quant::weightOf(op));
+    smooth(group, weights);
+    for (auto [op, weight] : llvm::zip(group.products, weights))
+      quant::setWeight(op, weight, "_smoothed");
+  }
+  for (ProductGroup &group : groups) {
+    std::vector<std::vector<float>> weights;
+    for (onnx::MatMulOp op : group.products)
+      weights.push_back(quant::weightOf(op));
+    quantize(group, weights);
+  }
+  getOperation().walk(
+      [](Operation *op) { op->removeAttr(kActivationStatsAttrName); });
+  if (groups.empty())
+    getOperation().emitWarning(
+        "nothing to quantize: no matrix product has a constant f32 weight "
+        "(the function stays in floating point)");
+}
+
+} // namespace

@@ -1,0 +1,46 @@
+//===- RowQuantization.cpp - activations to 8 bits per row at run time ----===//
+
+#include "passes/quant/RowQuantization.h"
+
+#include "dialects/kiln/KilnOps.h"
+#include "dialects/onnx/OnnxConstants.h"
+#include "dialects/onnx/OnnxOps.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+Value quant::quantizeRows(OpBuilder &builder, Location loc, Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank(), k = type.getShape().back();
+  SmallVector<int64_t> rowShape(type.getShape());
+  rowShape.back() = 1;
+  auto rowType = type.clone(rowShape);
+  auto scalar = [&](float value) {
+    return onnx::createConstant(
+        builder, loc,
+        DenseElementsAttr::get(RankedTensorType::get({}, builder.getF32Type()),
+                               value));
+  };
+  Value magnitudes = builder.create<onnx::AbsOp>(loc, type, input);
+  Value axes = onnx::createConstant(
+      builder, loc,
+      DenseElementsAttr::get(RankedTensorType::get({1}, builder.getI64Type()),
+                             ArrayRef<int64_t>{rank - 1}));
+  Value maxima =
+      builder.create<onnx::ReduceMaxOp>(loc, rowType, magnitudes, axes, 1, 0);
+  Value scales =
+      builder.create<onnx::DivOp>(loc, rowType, maxima, scalar(127.0f));
+  scales = builder.create<onnx::MaxOp>(loc, rowType,
+                                       ValueRange{scales, scalar(1e-30f)});
+  Value integers = builder.create<QuantizeOp>(
+      loc, type.clone(builder.getI8Type()), input, scales, Value(),
+      /*axis=*/rank - 1, /*group_size=*/k);
+  return builder.create<DequantizeOp>(loc, type, integers, scales, Value(),
+                                      /*axis=*/rank - 1, /*group_size=*/k);
+}
+
+bool quant::hasStaticRows(Value input) {
+  auto type = dyn_cast<RankedTensorType>(input.getType());
+  return type && type.getRank() >= 1 &&
+         !ShapedType::isDynamic(type.getShape().back());
+}

@@ -1,0 +1,29 @@
+//===- RowQuantization.h - activations to 8 bits per row at run time -*- C++
+//-*-===//
+//
+// Dynamic per-token activation quantization, which W8A8 offers and W4A8
+// requires: one scale per row of a product's input, computed as the rows
+// arrive.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_QUANT_ROWQUANTIZATION_H
+#define KILN_PASSES_QUANT_ROWQUANTIZATION_H
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::kiln::quant {
+
+/// `input` [..., K] through signed 8 bits with one scale per row: its
+/// largest magnitude over 127, computed at run time (a row of zeros takes
+/// a tiny scale rather than a division by zero), as kiln.quantize in
+/// groups of all K channels along the last axis, then kiln.dequantize.
+Value quantizeRows(OpBuilder &builder, Location loc, Value input);
+
+/// Whether per-row scales can quantize `input`: a matrix product's rows
+/// with a static K.
+bool hasStaticRows(Value input);
+
+} // namespace mlir::kiln::quant
+
+#endif // KILN_PASSES_QUANT_ROWQUANTIZATION_H
