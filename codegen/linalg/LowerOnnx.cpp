@@ -34,14 +34,26 @@ std::optional<std::string> reasonCannotLower(Operation *op) {
     return constant.getValueAttr()
                ? std::nullopt
                : std::optional<std::string>("it has no tensor value");
-  for (auto check :
-       {checkIntegerContractionLowering, checkElementwiseLowering,
-        checkMatMulLowering, checkDataMovementLowering, checkSoftmaxLowering,
-        checkWindowLowering, checkReductionLowering, checkIndexingLowering,
-        checkArgReductionLowering, checkGeneratorLowering, checkLossLowering,
-        checkResizeLowering, checkRearrangeLowering, checkConvTransposeLowering,
-        checkReplicateLowering, checkNormalizationLowering,
-        checkScatterLowering, checkTopKLowering, checkQuantizationLowering}) {
+  for (auto check : {checkIntegerContractionLowering,
+                     checkElementwiseLowering,
+                     checkMatMulLowering,
+                     checkDataMovementLowering,
+                     checkSoftmaxLowering,
+                     checkWindowLowering,
+                     checkReductionLowering,
+                     checkIndexingLowering,
+                     checkArgReductionLowering,
+                     checkGeneratorLowering,
+                     checkLossLowering,
+                     checkResizeLowering,
+                     checkRearrangeLowering,
+                     checkConvTransposeLowering,
+                     checkReplicateLowering,
+                     checkNormalizationLowering,
+                     checkScatterLowering,
+                     checkTopKLowering,
+                     checkQuantizationLowering,
+                     checkKv4CacheLowering}) {
     std::optional<std::string> reason = check(op);
     if (!reason || !reason->empty())
       return reason; // The family's verdict.
@@ -57,7 +69,7 @@ struct LowerOnnxToLinalgPass
     bool lowerable = true;
     getOperation().walk([&](Operation *op) {
       if (!isa<onnx::OnnxDialect>(op->getDialect()) &&
-          !isa<DequantizeOp, QuantizeOp>(op))
+          !isa<DequantizeOp, QuantizeOp, PackKv4Op, UnpackKv4Op>(op))
         return;
       if (std::optional<std::string> reason = reasonCannotLower(op)) {
         op->emitOpError() << "cannot be lowered to linalg for the CPU: "
@@ -88,13 +100,14 @@ struct LowerOnnxToLinalgPass
     populateScatterLowering(patterns);
     populateTopKLowering(patterns);
     populateQuantizationLowering(patterns);
+    populateKv4CacheLowering(patterns);
     populateIntegerContractionLowering(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       return signalPassFailure();
     WalkResult leftOver = getOperation().walk([](Operation *op) {
       if (!isa<onnx::OnnxDialect>(op->getDialect()) &&
-          !isa<DequantizeOp, QuantizeOp>(op))
+          !isa<DequantizeOp, QuantizeOp, PackKv4Op, UnpackKv4Op>(op))
         return WalkResult::advance();
       op->emitOpError("was not lowered to linalg");
       return WalkResult::interrupt();

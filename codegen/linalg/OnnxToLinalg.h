@@ -99,6 +99,10 @@ void populateTopKLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkQuantizationLowering(Operation *op);
 void populateQuantizationLowering(RewritePatternSet &patterns);
 
+/// kiln.pack_kv4 and kiln.unpack_kv4 (the 4-bit KV cache's rows).
+std::optional<std::string> checkKv4CacheLowering(Operation *op);
+void populateKv4CacheLowering(RewritePatternSet &patterns);
+
 /// MatMulInteger, ConvInteger, QLinearMatMul and QLinearConv.
 std::optional<std::string> checkIntegerContractionLowering(Operation *op);
 void populateIntegerContractionLowering(RewritePatternSet &patterns);

@@ -156,12 +156,15 @@ cl::opt<std::string> quantize(
              "--group-size input channels with f16 scales and zero points; "
              "activations stay FP32), 'w8a8' (signed 8-bit weights per "
              "output channel and 8-bit activations with one scale per "
-             "tensor from calibration, integer arithmetic) or 'w4a8' "
+             "tensor from calibration, integer arithmetic), 'w4a8' "
              "(QoQ's progressive 4-bit weights: 8-bit integers per output "
              "channel, then 4-bit groups of them with integer scales; 8-bit "
-             "activations with one scale per row at run time)"),
-    cl::value_desc("w4a16|w8a8|w4a8"), cl::init(""), cl::sub(compileCommand),
-    cl::cat(compileCategory));
+             "activations with one scale per row at run time) or 'w4a8kv4' "
+             "(that, and the session's key/value cache in 4 bits per value "
+             "with an f16 scale and zero point per token and head; needs "
+             "--kv-cache=session)"),
+    cl::value_desc("w4a16|w8a8|w4a8|w4a8kv4"), cl::init(""),
+    cl::sub(compileCommand), cl::cat(compileCategory));
 
 cl::opt<int64_t> groupSize(
     "group-size",
@@ -196,6 +199,15 @@ cl::opt<std::string> smoothAlpha(
              "0 (nothing moves into the weights) to 1 (default 0.5), or "
              "'auto': searched per layer on the calibration rows"),
     cl::value_desc("A|auto"), cl::init("0.5"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<std::string> smoothAttention(
+    "smooth-attention",
+    cl::desc("With --quantize=w4a8kv4 (qoq): SmoothAttention's strength, "
+             "key channels divided by max|K|^A and the queries' multiplied, "
+             "before the 4-bit key cache; 0 (the default) leaves the keys as "
+             "they are"),
+    cl::value_desc("A"), cl::init("0"), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
 cl::opt<std::string> activations(
@@ -348,7 +360,7 @@ LogicalResult runPipeline(ModuleOp module, TimingScope &rootTiming,
 std::string defaultQuantizationMethod() {
   if (quantize == "w8a8")
     return "smoothquant";
-  return quantize == "w4a8" ? "qoq" : "awq";
+  return quantize == "w4a8" || quantize == "w4a8kv4" ? "qoq" : "awq";
 }
 
 /// The quantization method: the one asked for, or the default of the
@@ -386,6 +398,8 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
     options.smoothAlphaGrid = 20;
   else
     llvm::StringRef(smoothAlpha).getAsDouble(options.smoothAlpha);
+  // (--smooth-attention is checked before any pipeline runs.)
+  llvm::StringRef(smoothAttention).getAsDouble(options.smoothAttentionAlpha);
   options.groupSize = groupSize;
   options.quantizeExclude.assign(quantizeExclude.begin(),
                                  quantizeExclude.end());
@@ -589,7 +603,7 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     manifest.compileOptions.push_back({"quantize", quantize});
     manifest.compileOptions.push_back(
         {"quantize-method", quantizationMethod()});
-    if (quantize == "w4a16" || quantize == "w4a8")
+    if (quantize != "w8a8")
       manifest.compileOptions.push_back(
           {"group-size", std::to_string(groupSize)});
     if (quantize == "w8a8") {
@@ -597,6 +611,8 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
       manifest.compileOptions.push_back(
           {"weight-levels", cpuOptions.narrowWeights ? "63" : "127"});
     }
+    if (quantize == "w4a8kv4" && quantizationMethod() == "qoq")
+      manifest.compileOptions.push_back({"smooth-attention", smoothAttention});
     if (quantize == "w8a8" && quantizationMethod() == "smoothquant") {
       manifest.compileOptions.push_back({"smooth-alpha", smoothAlpha});
     }
@@ -795,9 +811,15 @@ int compile() {
     return 1;
   }
   if (!quantize.empty() && quantize != "w4a16" && quantize != "w8a8" &&
-      quantize != "w4a8") {
+      quantize != "w4a8" && quantize != "w4a8kv4") {
     llvm::errs() << "kiln: error: --quantize='" << quantize
-                 << "': choose w4a16, w8a8 or w4a8\n";
+                 << "': choose w4a16, w8a8, w4a8 or w4a8kv4\n";
+    return 1;
+  }
+  if (quantize == "w4a8kv4" && kvCache != "session") {
+    llvm::errs() << "kiln: error: --quantize=w4a8kv4 holds the session's "
+                    "key/value cache in 4 bits: add --kv-cache=session (or "
+                    "quantize with w4a8)\n";
     return 1;
   }
   std::string method = quantizationMethod();
@@ -816,6 +838,13 @@ int compile() {
   if (weightLevels != "auto" && weightLevels != "127" && weightLevels != "63") {
     llvm::errs() << "kiln: error: --weight-levels='" << weightLevels
                  << "': choose auto, 127 or 63\n";
+    return 1;
+  }
+  double attentionAlpha = 0;
+  if (llvm::StringRef(smoothAttention).getAsDouble(attentionAlpha) ||
+      !(attentionAlpha >= 0 && attentionAlpha <= 1)) {
+    llvm::errs() << "kiln: error: --smooth-attention='" << smoothAttention
+                 << "': give a number within [0, 1]\n";
     return 1;
   }
   double alpha = 0;

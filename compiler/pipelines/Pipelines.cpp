@@ -68,7 +68,10 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     cache.page = options.kvCachePage;
     // Keys and values are the attention's operands: under bf16 the cache
     // holds them rounded as the contractions' operands are.
-    cache.elementType = options.precision == "bf16" ? "bf16" : "f32";
+    // QoQ's KV4 holds them in 4 bits.
+    cache.elementType = options.quantize == "w4a8kv4" ? "kv4"
+                        : options.precision == "bf16" ? "bf16"
+                                                      : "f32";
     function.addPass(createGraphSessionKvCachePass(cache));
     function.addPass(createCanonicalizerPass());
   }
@@ -95,7 +98,13 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     smoothQuant.exclude = options.quantizeExclude;
     function.addPass(createQuantSmoothQuantPass(smoothQuant));
   }
-  if (options.quantize == "w4a8") {
+  if (options.quantize == "w4a8kv4" && options.quantizeMethod == "qoq" &&
+      options.smoothAttentionAlpha > 0) {
+    QuantSmoothAttentionPassOptions smoothAttention;
+    smoothAttention.alpha = options.smoothAttentionAlpha;
+    function.addPass(createQuantSmoothAttentionPass(smoothAttention));
+  }
+  if (options.quantize == "w4a8" || options.quantize == "w4a8kv4") {
     QuantQoqPassOptions qoq;
     qoq.groupSize = options.groupSize;
     qoq.search = options.quantizeMethod == "qoq";

@@ -39,9 +39,10 @@ struct CpuPipelineOptions {
   /// Quantization of the weights: "" (none), "w4a16" (4-bit weights in
   /// groups of `groupSize` input channels, f32 activations), "w8a8"
   /// (8-bit weights per output channel, 8-bit activations with static
-  /// scales from the calibration statistics) or "w4a8" (QoQ's progressive
-  /// 4-bit weights, 8-bit activations per row); products named in
-  /// `quantizeExclude` stay f32.
+  /// scales from the calibration statistics), "w4a8" (QoQ's progressive
+  /// 4-bit weights, 8-bit activations per row) or "w4a8kv4" (that, and a
+  /// session cache in 4 bits); products named in `quantizeExclude` stay
+  /// f32.
   std::string quantize;
   /// For w4a16 "awq" (scales and clipping from the calibration statistics
   /// on the products), for w8a8 "smoothquant" (smoothing with strength
@@ -57,6 +58,9 @@ struct CpuPipelineOptions {
   /// W8A8 matrix products' activations with one scale per row (token),
   /// computed at run time, instead of one static scale per tensor.
   bool dynamicActivations = false;
+  /// W4A8KV4 with qoq: SmoothAttention's strength before the 4-bit key
+  /// cache (0: none).
+  double smoothAttentionAlpha = 0;
   int64_t groupSize = 128;
   std::vector<std::string> quantizeExclude;
 };

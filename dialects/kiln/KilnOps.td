@@ -462,4 +462,43 @@ def Kiln_DequantizeOp : Kiln_Op<"dequantize", [Pure]> {
   }];
 }
 
+def Kiln_PackKv4Op : Kiln_Op<"pack_kv4", [Pure]> {
+  let summary = "Rows of keys or values to 4 bits, with a scale and a zero "
+                "point each";
+  let description = [{
+    QoQ's 4-bit KV cache (ALGORITHMS.md §3, step 7): each row of D values
+    (one token of one head) becomes D/2 bytes of unsigned 4-bit integers
+    (element 2i in the low nibble of byte i, element 2i + 1 in the high
+    one) followed by its scale and zero point as f16 (little-endian):
+
+    ```
+    s = (max - min) / 15            (1 for a constant row)
+    z = -min / s                    (not rounded)
+    q = clamp(round(x / s + z), 0, 15)
+    ```
+
+    with s and z rounded to f16 before q is computed, so that
+    `kiln.unpack_kv4`'s `(q - z) s` is within s/2 of each value. The input
+    is f32 [..., D] with D static and even, the result i8 [..., D/2 + 4]:
+    a row is D/2 + 4 bytes instead of 4 D.
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_UnpackKv4Op : Kiln_Op<"unpack_kv4", [Pure]> {
+  let summary = "Rows packed by kiln.pack_kv4 back to f32";
+  let description = [{
+    `result[..., j] = (q_j - z) s`, q_j the nibble of element j and s, z
+    the row's f16 scale and zero point (see `kiln.pack_kv4`). The input is
+    i8 [..., D/2 + 4], the result f32 [..., D].
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // KILN_KILN_OPS

@@ -82,14 +82,20 @@ def GraphSessionKvCachePass
     With `element-type=bf16`, an f32 cache is held in bf16: the new rows
     are rounded as they are written (an `onnx.Cast`) and the views widen
     them back (a Cast to f32, which kiln-graph-fuse-attention folds into
-    the kernel's loads), halving the bytes a decode step reads.
+    the kernel's loads), halving the bytes a decode step reads. With
+    `element-type=kv4` (QoQ's KV4), each token's row of each head is held
+    as 4-bit integers with an f16 scale and zero point (`kiln.pack_kv4`,
+    D/2 + 4 bytes instead of 4 D: an i8 [1, heads, capacity, D/2 + 4]
+    state), packed as it is written and unpacked (`kiln.unpack_kv4`) for
+    the views; an f32 cache of an even head size only.
   }];
   let options = [
     Option<"capacity", "max-context", "int64_t", "4096",
            "Tokens the cache holds (rounded up to whole pages)">,
     Option<"page", "page", "int64_t", "16", "Tokens per page">,
     Option<"elementType", "element-type", "std::string", "\"f32\"",
-           "The element type an f32 cache is held in: f32 or bf16">,
+           "The element type an f32 cache is held in: f32, bf16 or kv4 "
+           "(4-bit rows with a scale and zero point each)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::kiln::KilnDialect",

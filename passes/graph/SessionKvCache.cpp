@@ -17,6 +17,7 @@
 #include "passes/graph/Passes.h"
 
 #include "dialects/kiln/KilnAttributes.h"
+#include "dialects/kiln/KilnOps.h"
 #include "dialects/onnx/OnnxDataTypes.h"
 
 namespace mlir::kiln {
@@ -86,12 +87,13 @@ struct SessionKvCachePass
                            << capacity << " and " << page;
       return signalPassFailure();
     }
-    if (elementType != "f32" && elementType != "bf16") {
-      function.emitError() << "the session cache's element type is f32 or "
-                              "bf16, not '"
+    if (elementType != "f32" && elementType != "bf16" && elementType != "kv4") {
+      function.emitError() << "the session cache's element type is f32, "
+                              "bf16 or kv4, not '"
                            << elementType << "'";
       return signalPassFailure();
     }
+    bool fourBits = elementType == "kv4";
     int64_t pages = (capacity + page - 1) / page;
     int64_t tokens = pages * page;
 
@@ -190,12 +192,22 @@ struct SessionKvCachePass
     for (CachePair &cache : caches) {
       auto pastType = cast<RankedTensorType>(cache.past.getType());
       int64_t heads = pastType.getDimSize(1), headDim = pastType.getDimSize(3);
-      // The element type held: bf16 for an f32 cache when asked, else the
-      // past's own.
+      if (fourBits && (!pastType.getElementType().isF32() || headDim % 2)) {
+        function.emitError()
+            << "a 4-bit cache holds f32 keys and values of an even head "
+               "size, not "
+            << pastType;
+        return signalPassFailure();
+      }
+      // The element type held: bf16 for an f32 cache when asked, bytes of
+      // packed 4-bit rows (kiln.pack_kv4: D/2 + 4 a row), else the past's
+      // own.
       Type held = elementType == "bf16" && pastType.getElementType().isF32()
                       ? Type(b.getBF16Type())
-                      : pastType.getElementType();
-      auto stateType = RankedTensorType::get({1, heads, tokens, headDim}, held);
+                  : fourBits ? Type(b.getI8Type())
+                             : pastType.getElementType();
+      int64_t width = fourBits ? headDim / 2 + 4 : headDim;
+      auto stateType = RankedTensorType::get({1, heads, tokens, width}, held);
       StringRef pastName =
           nameAttr(function.getArgAttrDict(cache.past.getArgNumber()));
       StringRef presentName =
@@ -211,29 +223,38 @@ struct SessionKvCachePass
           loc);
       BlockArgument state = function.getArgument(stateIndex);
 
-      // [1, heads, ?, head_dim] of `element`.
-      auto rowsType = [&](Type element) {
-        return RankedTensorType::get({1, heads, ShapedType::kDynamic, headDim},
+      // [1, heads, ?, `rowWidth`] of `element`.
+      auto rowsType = [&](Type element, int64_t rowWidth) {
+        return RankedTensorType::get({1, heads, ShapedType::kDynamic, rowWidth},
                                      element);
       };
-      // The first `rows` tokens of a [1, heads, >= rows, head_dim] tensor.
+      // The first `rows` tokens of a [1, heads, >= rows, row width] tensor.
       auto view = [&](Value source, Value rows) -> Value {
+        auto type = cast<RankedTensorType>(source.getType());
+        int64_t rowWidth = type.getDimSize(3);
         SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0));
         SmallVector<OpFoldResult> sizes{b.getIndexAttr(1),
                                         b.getIndexAttr(heads), rows,
-                                        b.getIndexAttr(headDim)};
+                                        b.getIndexAttr(rowWidth)};
         SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
         return b.create<tensor::ExtractSliceOp>(
-            loc, rowsType(getElementTypeOrSelf(source.getType())), source,
-            offsets, sizes, strides);
+            loc, rowsType(type.getElementType(), rowWidth), source, offsets,
+            sizes, strides);
+      };
+      // A view of the state as the model's `like` type reads it.
+      auto read = [&](Value stateView, RankedTensorType like) -> Value {
+        if (fourBits)
+          return b.create<tensor::CastOp>(
+              loc, like,
+              b.create<UnpackKv4Op>(
+                  loc, rowsType(like.getElementType(), headDim), stateView));
+        return onnx::createCast(
+            b, loc, b.create<tensor::CastOp>(loc, like.clone(held), stateView),
+            like.getElementType());
       };
       // The filled prefix, for the past's other users (its Shape).
       b.setInsertionPointAfterValue(length);
-      Value pastView =
-          onnx::createCast(b, loc,
-                           b.create<tensor::CastOp>(loc, pastType.clone(held),
-                                                    view(state, length)),
-                           pastType.getElementType());
+      Value pastView = read(view(state, length), pastType);
       cache.past.replaceUsesWithIf(pastView, [&](OpOperand &use) {
         return !appends.contains(use.getOwner());
       });
@@ -243,28 +264,27 @@ struct SessionKvCachePass
       // keeps inconsistent inputs inside the buffer), rounded to the held
       // type, then the filled view.
       b.setInsertionPoint(cache.append);
-      Value rows =
-          b.create<tensor::CastOp>(loc, rowsType(pastType.getElementType()),
-                                   cache.append.getInputs()[1]);
+      Value rows = b.create<tensor::CastOp>(
+          loc, rowsType(pastType.getElementType(), headDim),
+          cache.append.getInputs()[1]);
       Value newRows = b.create<tensor::DimOp>(loc, rows, 2);
       Value room = b.create<arith::SubIOp>(
           loc, b.create<arith::ConstantIndexOp>(loc, tokens), length);
       Value written = b.create<arith::MinUIOp>(loc, newRows, room);
-      Value fitting = onnx::createCast(b, loc, view(rows, written), held);
+      Value fitting =
+          fourBits ? Value(b.create<PackKv4Op>(loc, rowsType(held, width),
+                                               view(rows, written)))
+                   : onnx::createCast(b, loc, view(rows, written), held);
       SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), b.getIndexAttr(0),
                                         length, b.getIndexAttr(0)};
       SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(heads),
-                                      written, b.getIndexAttr(headDim)};
+                                      written, b.getIndexAttr(width)};
       SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
       Value updated = b.create<tensor::InsertSliceOp>(loc, fitting, state,
                                                       offsets, sizes, strides);
       Value filled = b.create<arith::AddIOp>(loc, length, written);
       auto appendType = cast<RankedTensorType>(cache.append.getType());
-      Value present =
-          onnx::createCast(b, loc,
-                           b.create<tensor::CastOp>(loc, appendType.clone(held),
-                                                    view(updated, filled)),
-                           appendType.getElementType());
+      Value present = read(view(updated, filled), appendType);
       cache.append.getResult().replaceAllUsesWith(present);
       cache.append.erase();
       erasedArguments.set(cache.past.getArgNumber());

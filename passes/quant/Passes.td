@@ -188,4 +188,35 @@ def QuantQoqPass : Pass<"kiln-quant-qoq", "func::FuncOp"> {
                            "::mlir::kiln::onnx::OnnxDialect"];
 }
 
+def QuantSmoothAttentionPass
+    : Pass<"kiln-quant-smooth-attention", "func::FuncOp"> {
+  let summary = "QoQ's SmoothAttention: key outlier channels moved into the "
+                "queries before a 4-bit key cache";
+  let description = [{
+    For each session key cache (a `kiln.kv_cache_state` argument, after
+    kiln-graph-session-kv-cache) written from a key projection (a weight
+    product, through head reshapes, transposes and RoPE) that carries
+    calibration statistics, and read by one product whose left operand
+    comes from a query projection (ALGORITHMS.md §3, step 2):
+
+    `lambda_i = max|K_i|^alpha` per key channel i of each head, with
+    `max|K_i|` the largest norm of the RoPE pair (i, i + D/2) over the
+    calibration rows (the projection of the rows its input carries), a
+    bound on both channels after rotation at any position, so that the
+    pair shares lambda and RoPE commutes with the scaling (RoPE in halves,
+    as Hugging Face's Llama exports it). The key projection's columns
+    (head-major, `h * D + i`) are divided by lambda, the query
+    projection's multiplied by the lambda of their key head (query head h
+    reads key head `h / (Hq / Hkv)`). Scores are unchanged; the keys the
+    cache holds lose their outlier channels. The statistics stay for the
+    quantization that follows. With nothing to smooth the pass warns.
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", "0.5",
+           "Migration strength: lambda = max|K|^alpha">,
+  ];
+  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // KILN_PASSES_QUANT_PASSES

@@ -1,5 +1,6 @@
 // RUN: kiln-opt %s -kiln-graph-session-kv-cache="max-context=40 page=16" | FileCheck %s
 // RUN: kiln-opt %s -kiln-graph-session-kv-cache="max-context=40 page=16 element-type=bf16" | FileCheck %s --check-prefix=BF16
+// RUN: kiln-opt %s -kiln-graph-session-kv-cache="max-context=40 page=16 element-type=kv4" | FileCheck %s --check-prefix=KV4
 
 // One layer's keys: present = Concat(past, new) becomes a write of the new
 // rows into a 48-token cache (40 rounded up to pages of 16) at the cached
@@ -58,3 +59,20 @@ func.func @decoder(%mask: tensor<?x?xi64> {onnx.name = "attention_mask", onnx.di
 // BF16: %[[VIEW_AS:.*]] = tensor.cast %[[VIEW]] : tensor<1x3x?x8xbf16> to tensor<?x3x?x8xbf16>
 // BF16: %[[PRESENT:.*]] = "onnx.Cast"(%[[VIEW_AS]]) <{{.*}}to = 1 : i64}> : (tensor<?x3x?x8xbf16>) -> tensor<?x3x?x8xf32>
 // BF16: "onnx.Identity"(%[[PRESENT]])
+
+// Held in 4 bits: the cache argument holds rows of D/2 + 4 bytes (8 values:
+// 4 bytes of nibbles, 4 of f16 scale and zero point), the new rows are
+// packed as they are written and the views unpacked for their users.
+// KV4-LABEL: func.func @decoder
+// KV4-SAME: %[[CACHE:[a-z0-9]*]]: tensor<1x3x48x8xi8> {kiln.kv_cache_state
+// KV4: %[[PAST:.*]] = tensor.extract_slice %[[CACHE]]{{.*}} to tensor<1x3x?x8xi8>
+// KV4: %[[PAST_F32:.*]] = kiln.unpack_kv4 %[[PAST]] : tensor<1x3x?x8xi8> -> tensor<1x3x?x8xf32>
+// KV4: %[[PAST_AS:.*]] = tensor.cast %[[PAST_F32]] : tensor<1x3x?x8xf32> to tensor<?x3x?x8xf32>
+// KV4: "onnx.Shape"(%[[PAST_AS]])
+// KV4: %[[FIT:.*]] = tensor.extract_slice %{{.*}} to tensor<1x3x?x8xf32>
+// KV4: %[[PACKED:.*]] = kiln.pack_kv4 %[[FIT]] : tensor<1x3x?x8xf32> -> tensor<1x3x?x8xi8>
+// KV4: %[[UPDATED:.*]] = tensor.insert_slice %[[PACKED]] into %[[CACHE]]
+// KV4: %[[VIEW:.*]] = tensor.extract_slice %[[UPDATED]]{{.*}} to tensor<1x3x?x8xi8>
+// KV4: %[[PRESENT:.*]] = kiln.unpack_kv4 %[[VIEW]] : tensor<1x3x?x8xi8> -> tensor<1x3x?x8xf32>
+// KV4: %[[PRESENT_AS:.*]] = tensor.cast %[[PRESENT]] : tensor<1x3x?x8xf32> to tensor<?x3x?x8xf32>
+// KV4: "onnx.Identity"(%[[PRESENT_AS]])

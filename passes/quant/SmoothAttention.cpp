@@ -1,0 +1,216 @@
+//===- SmoothAttention.cpp - kiln-quant-smooth-attention ------------------===//
+//
+// QoQ's SmoothAttention: a 4-bit key cache quantizes each token's keys with
+// one range, which a few outlier channels stretch. Dividing those channels
+// of the key projection by lambda and multiplying the same channels of the
+// query projection by it leaves every score q.k unchanged and the keys the
+// cache holds tamer. RoPE rotates channel i with channel i + D/2 (the
+// halves form): both take the same lambda, so the rotation commutes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/quant/HostMath.h"
+#include "passes/quant/InputScaling.h"
+#include "passes/quant/Passes.h"
+#include "passes/quant/WeightProducts.h"
+
+#include "dialects/kiln/KilnAttributes.h"
+#include "dialects/onnx/OnnxConstants.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <cmath>
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_QUANTSMOOTHATTENTIONPASS
+#include "passes/quant/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// Ops that move, rotate or cast a projection's output on its way to the
+/// attention without mixing its channels with another weight's: what
+/// lies between q_proj or k_proj and the scores (head reshapes and
+/// transposes, RoPE's halves, negation and products with cos and sin, the
+/// cache's views).
+bool carriesProjection(Operation *op) {
+  if (isa<onnx::AddOp>(op))
+    // RoPE's sum of two rotations; a bias (a constant) would need scaling.
+    return llvm::none_of(op->getOperands(), [](Value operand) {
+      return onnx::getConstantElements(operand, 1);
+    });
+  return isa<onnx::ReshapeOp, onnx::TransposeOp, onnx::MulOp, onnx::NegOp,
+             onnx::SliceOp, onnx::ConcatOp, onnx::CastOp, onnx::IdentityOp,
+             onnx::UnsqueezeOp, onnx::SqueezeOp, onnx::ExpandOp, tensor::CastOp,
+             tensor::ExtractSliceOp, tensor::InsertSliceOp, UnpackKv4Op,
+             PackKv4Op>(op);
+}
+
+/// The one weight product whose output reaches `value` through ops that
+/// carry it; null if none or several do.
+onnx::MatMulOp projectionBehind(Value value) {
+  if (!value)
+    return onnx::MatMulOp();
+  llvm::SetVector<Value> pending;
+  pending.insert(value);
+  llvm::SmallSetVector<Operation *, 2> found;
+  for (size_t i = 0; i < pending.size() && pending.size() < 256; ++i) {
+    Operation *op = pending[i].getDefiningOp();
+    if (!op)
+      continue;
+    if (auto product = dyn_cast<onnx::MatMulOp>(op)) {
+      if (quant::isWeightProduct(product))
+        found.insert(product);
+      continue;
+    }
+    if (carriesProjection(op))
+      for (Value operand : op->getOperands())
+        pending.insert(operand);
+  }
+  return found.size() == 1 ? cast<onnx::MatMulOp>(found.front())
+                           : onnx::MatMulOp();
+}
+
+/// The products that read `value` (through ops that carry it) as their
+/// right operand.
+SmallVector<onnx::MatMulOp> productsReading(Value value) {
+  llvm::SetVector<Value> pending;
+  pending.insert(value);
+  llvm::SetVector<onnx::MatMulOp> readers;
+  for (size_t i = 0; i < pending.size() && pending.size() < 256; ++i)
+    for (OpOperand &use : pending[i].getUses()) {
+      Operation *user = use.getOwner();
+      if (auto product = dyn_cast<onnx::MatMulOp>(user)) {
+        if (use.getOperandNumber() == 1)
+          readers.insert(product);
+        continue;
+      }
+      if (carriesProjection(user))
+        for (Value result : user->getResults())
+          pending.insert(result);
+    }
+  return readers.takeVector();
+}
+
+/// The rows a session cache's state is written with (its
+/// tensor.insert_slice's source), or null.
+Value writtenRows(BlockArgument state) {
+  for (Operation *user : state.getUsers())
+    if (auto insert = dyn_cast<tensor::InsertSliceOp>(user))
+      return insert.getSource();
+  return Value();
+}
+
+struct QuantSmoothAttentionPass
+    : kiln::impl::QuantSmoothAttentionPassBase<QuantSmoothAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  /// The factors of each key channel (head-major, [Hkv * D]) from the
+  /// calibration rows of `keyProjection`'s input; empty without them.
+  std::vector<float> factorsFor(onnx::MatMulOp keyProjection, int64_t headDim);
+};
+
+std::vector<float>
+QuantSmoothAttentionPass::factorsFor(onnx::MatMulOp keyProjection,
+                                     int64_t headDim) {
+  auto stats =
+      keyProjection->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);
+  if (!stats)
+    return {};
+  auto samples =
+      cast<DenseElementsAttr>(stats.get("samples")).getValues<float>();
+  std::vector<float> rows(samples.begin(), samples.end());
+  std::vector<float> weight = quant::weightOf(keyProjection);
+  int64_t k = quant::inputChannelsOf(keyProjection);
+  int64_t n = int64_t(weight.size()) / k, t = int64_t(rows.size()) / k;
+  if (t == 0)
+    return {};
+  std::vector<float> keys(t * n);
+  quant::multiply(rows.data(), weight.data(), keys.data(), t, k, n);
+  // A RoPE pair's largest norm bounds both channels at every angle.
+  std::vector<float> factors(n, 1.0f);
+  int64_t half = headDim / 2;
+  for (int64_t head = 0; head < n / headDim; ++head)
+    for (int64_t i = 0; i < half; ++i) {
+      int64_t first = head * headDim + i, second = first + half;
+      float largest = 0;
+      for (int64_t r = 0; r < t; ++r)
+        largest = std::max(
+            largest, std::hypot(keys[r * n + first], keys[r * n + second]));
+      float factor =
+          float(std::pow(double(std::max(largest, 1e-5f)), double(alpha)));
+      factors[first] = factors[second] = factor;
+    }
+  return factors;
+}
+
+void QuantSmoothAttentionPass::runOnOperation() {
+  func::FuncOp function = getOperation();
+  if (!(alpha >= 0 && alpha <= 1)) {
+    function.emitError("alpha must be within [0, 1], not ")
+        << static_cast<double>(alpha);
+    return signalPassFailure();
+  }
+  int smoothed = 0;
+  for (BlockArgument state : function.getArguments()) {
+    if (!function.getArgAttr(state.getArgNumber(), kKvCacheStateAttrName))
+      continue;
+    // The cache's readers: the scores' product reads keys, whose left
+    // operand comes from the query projection (a product reading values
+    // takes the softmax's probabilities, which lead to no projection).
+    SmallVector<onnx::MatMulOp> readers = productsReading(state);
+    // The rows written, from the key projection.
+    onnx::MatMulOp keyProjection = projectionBehind(writtenRows(state));
+    if (!keyProjection || readers.size() != 1)
+      continue;
+    onnx::MatMulOp queryProjection = projectionBehind(readers[0].getA());
+    if (!queryProjection || queryProjection == keyProjection)
+      continue;
+    auto stateType = cast<RankedTensorType>(state.getType());
+    auto readType = cast<RankedTensorType>(readers[0].getB().getType());
+    // The head size: the keys' row (the last extent of the rows the
+    // product reads, transposed or not).
+    int64_t heads = stateType.getDimSize(1);
+    int64_t kColumns =
+        cast<RankedTensorType>(keyProjection.getB().getType()).getDimSize(1);
+    int64_t qColumns =
+        cast<RankedTensorType>(queryProjection.getB().getType()).getDimSize(1);
+    int64_t headDim = kColumns / std::max<int64_t>(heads, 1);
+    if (kColumns != heads * headDim || headDim % 2 || qColumns % kColumns ||
+        !llvm::is_contained(readType.getShape(), headDim))
+      continue;
+    std::vector<float> factors = factorsFor(keyProjection, headDim);
+    if (factors.empty())
+      continue;
+    // Keys' columns divided; each query head's columns multiplied by its
+    // key head's factors (grouped-query heads share one key head: query
+    // head h reads key head h / (Hq / Hkv)).
+    std::vector<float> keyWeight = quant::weightOf(keyProjection);
+    for (size_t i = 0; i < keyWeight.size(); ++i)
+      keyWeight[i] /= factors[i % kColumns];
+    quant::setWeight(keyProjection, keyWeight, "_smooth_attention");
+    int64_t group = qColumns / kColumns;
+    std::vector<float> queryWeight = quant::weightOf(queryProjection);
+    for (size_t i = 0; i < queryWeight.size(); ++i) {
+      int64_t column = int64_t(i) % qColumns;
+      int64_t head = column / headDim / group;
+      queryWeight[i] *= factors[head * headDim + column % headDim];
+    }
+    quant::setWeight(queryProjection, queryWeight, "_smooth_attention");
+    ++smoothed;
+  }
+  if (smoothed == 0)
+    function.emitWarning(
+        "nothing to smooth: no session key cache is written from a key "
+        "projection with calibration statistics and read by a product with "
+        "a query projection");
+}
+
+} // namespace
