@@ -31,6 +31,15 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return b.create<arith::ConstantIndexOp>(loc, value);
 }
 
+/// The right shift (i16) that brings part `index % 2` of a pair of
+/// `bits`-bit parts down: 0 or `bits`.
+Value pairShift(OpBuilder &b, Location loc, Value index, int64_t bits) {
+  Value odd = b.create<arith::RemUIOp>(loc, index, indexConstant(b, loc, 2));
+  return b.create<arith::IndexCastOp>(
+      loc, b.getI16Type(),
+      b.create<arith::MulIOp>(loc, odd, indexConstant(b, loc, bits)));
+}
+
 /// `value` rounded to f16 and back.
 Value roundToF16(OpBuilder &b, Location loc, Value value) {
   Value half = b.create<arith::TruncFOp>(loc, b.getF16Type(), value);
@@ -145,13 +154,7 @@ struct LowerPackKv4 : OpRewritePattern<PackKv4Op> {
                                           parameter, indexConstant(b, at, 2));
               Value word = b.create<arith::SelectOp>(at, isScale, bitsOf(scale),
                                                      bitsOf(zero));
-              Value shift = b.create<arith::IndexCastOp>(
-                  at, b.getI16Type(),
-                  b.create<arith::MulIOp>(
-                      at,
-                      b.create<arith::RemUIOp>(at, parameter,
-                                               indexConstant(b, at, 2)),
-                      indexConstant(b, at, 8)));
+              Value shift = pairShift(b, at, parameter, 8);
               Value byte = b.create<arith::TruncIOp>(
                   at, b.getI8Type(), b.create<arith::ShRUIOp>(at, word, shift));
               return b.create<arith::SelectOp>(at, isValue, packed, byte);
@@ -195,13 +198,7 @@ struct LowerUnpackKv4 : OpRewritePattern<UnpackKv4Op> {
               };
               Value byte = byteAt(b.create<arith::DivUIOp>(
                   at, column, indexConstant(b, at, 2)));
-              Value shift = b.create<arith::IndexCastOp>(
-                  at, b.getI16Type(),
-                  b.create<arith::MulIOp>(
-                      at,
-                      b.create<arith::RemUIOp>(at, column,
-                                               indexConstant(b, at, 2)),
-                      indexConstant(b, at, 4)));
+              Value shift = pairShift(b, at, column, 4);
               Value q = b.create<arith::AndIOp>(
                   at, b.create<arith::ShRUIOp>(at, byte, shift),
                   b.create<arith::ConstantIntOp>(at, 15, 16));

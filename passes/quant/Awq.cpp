@@ -45,12 +45,6 @@ struct ProductGroup {
   std::vector<float> mean;    // [k]
 };
 
-std::vector<float> floatsOf(Attribute attr) {
-  auto elements = cast<DenseElementsAttr>(attr);
-  auto values = elements.getValues<float>();
-  return std::vector<float>(values.begin(), values.end());
-}
-
 /// The output error of `weights` [K, N] (quantized in groups) against
 /// `reference` = rows * original, for `rows` [T, K].
 double quantizedError(const std::vector<float> &rows, int64_t t, int64_t k,
@@ -149,8 +143,8 @@ void QuantAwqPass::runOnOperation() {
     if (group == groups.end()) {
       ProductGroup fresh;
       fresh.input = op.getA();
-      fresh.samples = floatsOf(stats.get("samples"));
-      fresh.mean = floatsOf(stats.get("abs_mean"));
+      fresh.samples = quant::floatsOf(stats.get("samples"));
+      fresh.mean = quant::floatsOf(stats.get("abs_mean"));
       fresh.k = int64_t(fresh.mean.size());
       fresh.rows = fresh.k ? int64_t(fresh.samples.size()) / fresh.k : 0;
       groups.push_back(std::move(fresh));

@@ -43,11 +43,6 @@ struct ProductGroup {
   std::vector<float> samples; // [rows, k]
 };
 
-std::vector<float> floatsOf(Attribute attr) {
-  auto values = cast<DenseElementsAttr>(attr).getValues<float>();
-  return std::vector<float>(values.begin(), values.end());
-}
-
 /// Whether `input` is a gated MLP's hidden activation, the down
 /// projection's input: the product of two computed tensors.
 bool isGatedActivation(Value input) {
@@ -159,8 +154,8 @@ void QuantQoqPass::runOnOperation() {
       fresh.k = quant::inputChannelsOf(op);
       if (auto stats =
               op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName)) {
-        fresh.absMax = floatsOf(stats.get("abs_max"));
-        fresh.samples = floatsOf(stats.get("samples"));
+        fresh.absMax = quant::floatsOf(stats.get("abs_max"));
+        fresh.samples = quant::floatsOf(stats.get("samples"));
         fresh.rows = fresh.k ? int64_t(fresh.samples.size()) / fresh.k : 0;
       }
       groups.push_back(std::move(fresh));

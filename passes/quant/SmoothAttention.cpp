@@ -124,9 +124,7 @@ QuantSmoothAttentionPass::factorsFor(onnx::MatMulOp keyProjection,
       keyProjection->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);
   if (!stats)
     return {};
-  auto samples =
-      cast<DenseElementsAttr>(stats.get("samples")).getValues<float>();
-  std::vector<float> rows(samples.begin(), samples.end());
+  std::vector<float> rows = quant::floatsOf(stats.get("samples"));
   std::vector<float> weight = quant::weightOf(keyProjection);
   int64_t k = quant::inputChannelsOf(keyProjection);
   int64_t n = int64_t(weight.size()) / k, t = int64_t(rows.size()) / k;

@@ -14,6 +14,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
+#include <vector>
+
 namespace mlir::kiln::quant {
 
 /// Whether `op` multiplies f32 rows (at least 2-D; their length, which
@@ -56,6 +58,12 @@ inline Value activationOf(Operation *op) { return op->getOperand(0); }
 inline int64_t inputChannelsOf(Operation *op) {
   auto weight = cast<RankedTensorType>(op->getOperand(1).getType());
   return weight.getDimSize(isa<onnx::ConvOp>(op) ? 1 : 0);
+}
+
+/// The f32 elements of a statistics entry (a DenseElementsAttr).
+inline std::vector<float> floatsOf(Attribute attr) {
+  auto values = cast<DenseElementsAttr>(attr).getValues<float>();
+  return std::vector<float>(values.begin(), values.end());
 }
 
 /// The ONNX node name of `op`, or "".
