@@ -5,6 +5,9 @@
 
 #include "dialects/onnx/OnnxConstants.h"
 
+#include <algorithm>
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -123,6 +126,31 @@ bool absorbInProducer(Value input, ArrayRef<float> scales, StringRef name) {
 }
 
 } // namespace
+
+std::vector<float> quant::rowMaxima(ArrayRef<std::vector<float>> weights,
+                                    int64_t k) {
+  std::vector<float> weightMax(k, 0.0f);
+  for (const std::vector<float> &weight : weights) {
+    int64_t n = int64_t(weight.size()) / k;
+    for (int64_t c = 0; c < k; ++c)
+      for (int64_t j = 0; j < n; ++j)
+        weightMax[c] = std::max(weightMax[c], std::fabs(weight[c * n + j]));
+  }
+  return weightMax;
+}
+
+std::vector<float> quant::smoothingScales(ArrayRef<float> absMax,
+                                          ArrayRef<float> weightMax,
+                                          double alpha) {
+  int64_t k = int64_t(absMax.size());
+  std::vector<float> scales(k, 1.0f);
+  for (int64_t c = 0; c < k; ++c)
+    if (absMax[c] > 0 && weightMax[c] > 0)
+      scales[c] = std::max(float(std::pow(double(absMax[c]), alpha) /
+                                 std::pow(double(weightMax[c]), 1.0 - alpha)),
+                           1e-5f);
+  return scales;
+}
 
 void quant::divideInput(Value input, ArrayRef<onnx::MatMulOp> products,
                         ArrayRef<float> scales, StringRef name) {

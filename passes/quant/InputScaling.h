@@ -29,6 +29,16 @@ void setWeight(onnx::MatMulOp op, ArrayRef<float> values, StringRef suffix);
 Value floatConstant(OpBuilder &builder, Location loc, RankedTensorType type,
                     ArrayRef<float> values, StringRef name);
 
+/// The largest magnitude of each row (input channel) over `weights`,
+/// each [K, N].
+std::vector<float> rowMaxima(ArrayRef<std::vector<float>> weights, int64_t k);
+
+/// SmoothQuant's smoothing factors for migration strength `alpha`:
+/// `s_j = absMax_j^alpha / weightMax_j^(1 - alpha)`, clamped to 1e-5, and
+/// 1 where either maximum is zero.
+std::vector<float> smoothingScales(ArrayRef<float> absMax,
+                                   ArrayRef<float> weightMax, double alpha);
+
 /// Divides channel c of `input`, the left operand of every product in
 /// `products`, by `scales`[c]. Where the products are its only users, the
 /// producer absorbs it: a normalization's per-channel constant scale (and

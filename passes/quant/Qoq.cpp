@@ -68,19 +68,8 @@ private:
 void QuantQoqPass::smooth(ProductGroup &group,
                           std::vector<std::vector<float>> &weights) {
   int64_t k = group.k;
-  std::vector<float> weightMax(k, 0.0f);
-  for (const std::vector<float> &weight : weights) {
-    int64_t n = int64_t(weight.size()) / k;
-    for (int64_t c = 0; c < k; ++c)
-      for (int64_t j = 0; j < n; ++j)
-        weightMax[c] = std::max(weightMax[c], std::fabs(weight[c * n + j]));
-  }
-  std::vector<float> scales(k, 1.0f);
-  for (int64_t c = 0; c < k; ++c)
-    if (group.absMax[c] > 0 && weightMax[c] > 0)
-      scales[c] = std::max(float(std::pow(double(group.absMax[c]), alpha) /
-                                 std::pow(double(weightMax[c]), 1.0 - alpha)),
-                           1e-5f);
+  std::vector<float> scales =
+      quant::smoothingScales(group.absMax, quant::rowMaxima(weights, k), alpha);
   for (std::vector<float> &weight : weights) {
     int64_t n = int64_t(weight.size()) / k;
     for (int64_t c = 0; c < k; ++c)

@@ -53,33 +53,6 @@ struct ProductGroup {
   }
 };
 
-/// The largest magnitude of each row (input channel) over `weights`,
-/// each [K, N].
-std::vector<float> rowMaxima(ArrayRef<std::vector<float>> weights, int64_t k) {
-  std::vector<float> weightMax(k, 0.0f);
-  for (const std::vector<float> &weight : weights) {
-    int64_t n = int64_t(weight.size()) / k;
-    for (int64_t c = 0; c < k; ++c)
-      for (int64_t j = 0; j < n; ++j)
-        weightMax[c] = std::max(weightMax[c], std::fabs(weight[c * n + j]));
-  }
-  return weightMax;
-}
-
-/// The smoothing factors of `group` for migration strength `alpha`, its
-/// weights' row maxima `weightMax`.
-std::vector<float> smoothingScales(const ProductGroup &group,
-                                   ArrayRef<float> weightMax, double alpha) {
-  int64_t k = int64_t(group.absMax.size());
-  std::vector<float> scales(k, 1.0f);
-  for (int64_t c = 0; c < k; ++c)
-    if (group.absMax[c] > 0 && weightMax[c] > 0)
-      scales[c] = std::max(float(std::pow(double(group.absMax[c]), alpha) /
-                                 std::pow(double(weightMax[c]), 1.0 - alpha)),
-                           1e-5f);
-  return scales;
-}
-
 /// The symmetric scale of each column of `weight` [K, N] for integers in
 /// [-levels, levels].
 std::vector<float> columnScales(const std::vector<float> &weight, int64_t n,
@@ -210,9 +183,9 @@ QuantSmoothQuantPass::chooseScales(const ProductGroup &group,
                                    ArrayRef<std::vector<float>> weights) {
   int64_t k = int64_t(group.absMax.size());
   int64_t t = int64_t(group.samples.size()) / k;
-  std::vector<float> weightMax = rowMaxima(weights, k);
+  std::vector<float> weightMax = quant::rowMaxima(weights, k);
   if (grid < 1 || t == 0)
-    return smoothingScales(group, weightMax, alpha);
+    return quant::smoothingScales(group.absMax, weightMax, alpha);
   std::vector<std::vector<float>> references;
   for (const std::vector<float> &weight : weights) {
     int64_t n = int64_t(weight.size()) / k;
@@ -223,8 +196,8 @@ QuantSmoothQuantPass::chooseScales(const ProductGroup &group,
   // Candidates: alpha = 0, 1/grid, ..., 1, and no smoothing at all.
   std::vector<std::vector<float>> candidates;
   for (int64_t i = 0; i <= grid; ++i)
-    candidates.push_back(
-        smoothingScales(group, weightMax, double(i) / double(grid)));
+    candidates.push_back(quant::smoothingScales(group.absMax, weightMax,
+                                                double(i) / double(grid)));
   candidates.emplace_back(k, 1.0f);
   std::vector<double> errors(candidates.size());
   llvm::parallelFor(0, candidates.size(), [&](size_t i) {
