@@ -74,7 +74,8 @@ struct LowerPackKv4 : OpRewritePattern<PackKv4Op> {
     auto resultType = cast<RankedTensorType>(op.getType());
     int64_t rank = type.getRank(), d = type.getShape().back();
     SmallVector<Value> sizes = dynamicSizesOf(rewriter, loc, x);
-    SmallVector<Value> rowSizes(sizes);
+    // The leading dimensions (the rows') are the dynamic ones: D is static.
+    ValueRange rowSizes(sizes);
     ArrayRef<int64_t> rowShape = type.getShape().drop_back();
     // Each row's minimum and maximum, in one reduction.
     float infinity = std::numeric_limits<float>::infinity();
@@ -91,7 +92,37 @@ struct LowerPackKv4 : OpRewritePattern<PackKv4Op> {
               ValueRange{b.create<arith::MinimumFOp>(at, args[0], args[2]),
                          b.create<arith::MaximumFOp>(at, args[1], args[3])});
         });
-    Value low = range.getResult(0), high = range.getResult(1);
+    // Each row's s and z, once: as f16 holds them (a constant row takes
+    // s = 1).
+    int64_t rowRank = rank - 1;
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rowRank);
+    auto emptyRows = [&]() -> Value {
+      return rewriter.create<tensor::EmptyOp>(loc, rowShape,
+                                              rewriter.getF32Type(), rowSizes);
+    };
+    auto rowType = RankedTensorType::get(rowShape, rewriter.getF32Type());
+    auto parameters = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{rowType, rowType},
+        ValueRange{range.getResult(0), range.getResult(1)},
+        ValueRange{emptyRows(), emptyRows()},
+        SmallVector<AffineMap>(4, identity),
+        SmallVector<utils::IteratorType>(rowRank,
+                                         utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location at, ValueRange args) {
+          Value span = b.create<arith::SubFOp>(at, args[1], args[0]);
+          Value constantRow = b.create<arith::CmpFOp>(
+              at, arith::CmpFPredicate::OEQ, span, f32Constant(b, at, 0));
+          Value scale = b.create<arith::SelectOp>(
+              at, constantRow, f32Constant(b, at, 1),
+              b.create<arith::DivFOp>(at, span, f32Constant(b, at, 15)));
+          scale = roundToF16(b, at, scale);
+          Value zero =
+              roundToF16(b, at,
+                         b.create<arith::NegFOp>(
+                             at, b.create<arith::DivFOp>(at, args[0], scale)));
+          b.create<linalg::YieldOp>(at, ValueRange{scale, zero});
+        });
+    Value scales = parameters.getResult(0), zeros = parameters.getResult(1);
 
     rewriter.replaceOp(
         op,
@@ -99,20 +130,8 @@ struct LowerPackKv4 : OpRewritePattern<PackKv4Op> {
             rewriter, loc, resultType, sizes,
             [&](OpBuilder &b, Location at) -> Value {
               auto [row, column] = positionOf(b, at, rank);
-              Value min = b.create<tensor::ExtractOp>(at, low, row);
-              Value max = b.create<tensor::ExtractOp>(at, high, row);
-              // s and z as f16 holds them; a constant row takes s = 1.
-              Value span = b.create<arith::SubFOp>(at, max, min);
-              Value constantRow = b.create<arith::CmpFOp>(
-                  at, arith::CmpFPredicate::OEQ, span, f32Constant(b, at, 0));
-              Value scale = b.create<arith::SelectOp>(
-                  at, constantRow, f32Constant(b, at, 1),
-                  b.create<arith::DivFOp>(at, span, f32Constant(b, at, 15)));
-              scale = roundToF16(b, at, scale);
-              Value zero =
-                  roundToF16(b, at,
-                             b.create<arith::NegFOp>(
-                                 at, b.create<arith::DivFOp>(at, min, scale)));
+              Value scale = b.create<tensor::ExtractOp>(at, scales, row);
+              Value zero = b.create<tensor::ExtractOp>(at, zeros, row);
               auto nibble = [&](Value index) {
                 Value value = extractAt(b, at, x, row, index);
                 Value q = b.create<math::RoundEvenOp>(

@@ -1,22 +1,27 @@
 // RUN: kiln-opt %s -split-input-file -kiln-lower-onnx-to-linalg | FileCheck %s
 
-// Packing: each row's minimum and maximum in one reduction, then one
-// generic over the bytes: s = (max - min) / 15 (1 for a constant row) and
-// z = -min / s, both rounded to f16; bytes below D/2 hold the nibbles of
-// elements 2j (low) and 2j + 1 (high), round(x / s + z) clamped to
-// [0, 15]; the last four the f16 bits of s then z, low byte first.
+// Packing: each row's minimum and maximum in one reduction; its s =
+// (max - min) / 15 (1 for a constant row) and z = -min / s, both rounded
+// to f16, once per row; then one generic over the bytes: bytes below D/2
+// hold the nibbles of elements 2j (low) and 2j + 1 (high), round(x / s +
+// z) clamped to [0, 15]; the last four the f16 bits of s then z, low byte
+// first.
 // CHECK-LABEL: func.func @pack
 // CHECK: %[[R:.*]]:2 = linalg.reduce ins(%arg0, %arg0 : tensor<?x4xf32>, tensor<?x4xf32>)
 // CHECK: arith.minimumf
 // CHECK: arith.maximumf
+// CHECK: %[[P:.*]]:2 = linalg.generic {{.*}} ins(%[[R]]#0, %[[R]]#1 : tensor<?xf32>, tensor<?xf32>)
+// CHECK: %[[SPAN:.*]] = arith.subf
+// CHECK: arith.divf %[[SPAN]]
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: arith.negf
+// CHECK: linalg.yield
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<?x6xi8>)
 // CHECK: %[[ROW:.*]] = linalg.index 0
 // CHECK: %[[J:.*]] = linalg.index 1
-// CHECK: %[[MIN:.*]] = tensor.extract %[[R]]#0[%[[ROW]]]
-// CHECK: %[[MAX:.*]] = tensor.extract %[[R]]#1[%[[ROW]]]
-// CHECK: %[[SPAN:.*]] = arith.subf %[[MAX]], %[[MIN]]
-// CHECK: arith.divf %[[SPAN]]
-// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: tensor.extract %[[P]]#0[%[[ROW]]]
+// CHECK: tensor.extract %[[P]]#1[%[[ROW]]]
+// CHECK-NOT: arith.negf
 // CHECK: math.roundeven
 // CHECK: arith.fptoui %{{.*}} : f32 to i8
 // CHECK: arith.shli
