@@ -112,6 +112,28 @@ __global__ void mma16Tile(const uint16_t *a, const uint16_t *b, const float *c,
     d[(g + 8 * (i >= 2)) * 8 + 2 * t + (i & 1)] = fd[i];
 }
 
+/// The same with m16n8k32 on signed bytes: A 16x32 row-major, B 32x8 as
+/// B[k][n] row-major, s32 accumulators.
+__global__ void mmaS8Tile(const int8_t *a, const int8_t *b, const int32_t *c,
+                          int32_t *d) {
+  unsigned lane = threadIdx.x, g = lane / 4, t = lane % 4;
+  uint32_t fa[4] = {0, 0, 0, 0}, fb[2] = {0, 0};
+  int32_t fc[4], fd[4];
+  for (int j = 0; j < 16; ++j) {
+    int row = g + 8 * ((j / 4) & 1), column = 4 * t + (j & 3) + 16 * (j >= 8);
+    fa[j / 4] |= uint32_t(uint8_t(a[row * 32 + column])) << (8 * (j & 3));
+  }
+  for (int j = 0; j < 8; ++j) {
+    int k = 4 * t + (j & 3) + 16 * (j >= 4);
+    fb[j / 4] |= uint32_t(uint8_t(b[k * 8 + g])) << (8 * (j & 3));
+  }
+  for (int i = 0; i < 4; ++i)
+    fc[i] = c[(g + 8 * (i >= 2)) * 8 + 2 * t + (i & 1)];
+  kiln::cuda::mmaS8(fd, fa, fb, fc);
+  for (int i = 0; i < 4; ++i)
+    d[(g + 8 * (i >= 2)) * 8 + 2 * t + (i & 1)] = fd[i];
+}
+
 /// Four 8x8 matrices of 16-bit values through shared memory and ldmatrix;
 /// out[lane * 4 + m] is register m of each lane.
 __global__ void loadMatrices(const uint16_t *in, uint32_t *out) {
@@ -167,6 +189,7 @@ KILN_EMU_ENTRY(votes, votesEntry)
 KILN_EMU_ENTRY(mismatchedBarriers, mismatchedBarriersEntry)
 KILN_EMU_ENTRY(mmaTf32Tile, mmaTf32TileEntry)
 KILN_EMU_ENTRY(mma16Tile, mma16TileEntry)
+KILN_EMU_ENTRY(mmaS8Tile, mmaS8TileEntry)
 KILN_EMU_ENTRY(loadMatrices, loadMatricesEntry)
 KILN_EMU_ENTRY(copyAsync, copyAsyncEntry)
 KILN_EMU_ENTRY(copyAsyncGroups, copyAsyncGroupsEntry)

@@ -190,6 +190,36 @@ TEST(Emulator, Mma16BitMatchesAMatrixProduct) {
   }
 }
 
+TEST(Emulator, MmaS8MatchesAnIntegerMatrixProduct) {
+  std::mt19937 random(13);
+  std::uniform_int_distribution<int> bytes(-128, 127);
+  std::uniform_int_distribution<int32_t> sums(-1000000, 1000000);
+  std::vector<int8_t> a(16 * 32), b(32 * 8);
+  std::vector<int32_t> c(16 * 8), d(16 * 8, 0);
+  for (int8_t &x : a)
+    x = int8_t(bytes(random));
+  for (int8_t &x : b)
+    x = int8_t(bytes(random));
+  for (int32_t &x : c)
+    x = sums(random);
+  // The extremes: -128 * -128 summed 32 times is exact in s32.
+  std::fill(a.begin(), a.begin() + 32, int8_t(-128));
+  for (int k = 0; k < 32; ++k)
+    b[k * 8] = -128;
+  const int8_t *pa = a.data(), *pb = b.data();
+  const int32_t *pc = c.data();
+  int32_t *pd = d.data();
+  ASSERT_EQ(launch(mmaS8TileEntry, {&pa, &pb, &pc, &pd}, 1, 32), "");
+  for (int row = 0; row < 16; ++row)
+    for (int column = 0; column < 8; ++column) {
+      int64_t expected = c[row * 8 + column];
+      for (int k = 0; k < 32; ++k)
+        expected += int64_t(a[row * 32 + k]) * b[k * 8 + column];
+      EXPECT_EQ(d[row * 8 + column], expected)
+          << "row " << row << " column " << column;
+    }
+}
+
 TEST(Emulator, LdmatrixGivesEachLaneItsRowPair) {
   std::vector<uint16_t> in(4 * 64);
   std::iota(in.begin(), in.end(), 0);

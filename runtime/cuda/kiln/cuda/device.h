@@ -11,6 +11,7 @@
 //   toTf32                   cvt.rna.tf32.f32
 //   mmaTf32 (m16n8k8)        mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 //   mmaF16, mmaBf16 (m16n8k16) mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}
+//   mmaS8 (m16n8k32)         mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32
 //   ldmatrixX4               ldmatrix.sync.aligned.m8n8.x4.shared.b16
 //   cpAsync16, cpAsyncCommit cp.async.cg.shared.global, cp.async.commit_group
 //   cpAsyncWait<N>, cpAsyncWaitAll  cp.async.wait_group, cp.async.wait_all
@@ -188,17 +189,28 @@ KILN_DEVICE uint32_t toTf32(float value) {
 //                     8 * (j >= 4)
 //   f16 B (16x8):     half j of b (j = 0..3) at row 2t + (j & 1) +
 //                     8 * (j >= 2), column g
+//   s8 A (16x32), B (32x8): the f16 layouts byte for byte, each half
+//                     holding two consecutive k (low byte first); s32
+//                     C and D as f32's
 
 #ifndef __CUDACC__
 namespace detail {
 
+/// c + a * b as the tensor cores accumulate: one rounding (FP32), or
+/// wrapping two's complement (s32).
+inline float multiplyAdd(float a, float b, float c) { return std::fma(a, b, c); }
+inline int32_t multiplyAdd(int32_t a, int32_t b, int32_t c) {
+  return int32_t(uint32_t(c) + uint32_t(a) * uint32_t(b));
+}
+
 /// Gathers the whole warp's fragments, then computes this lane's four
 /// accumulators. `elementA(lanes, row, k)` and `elementB(lanes, k, column)`
 /// read an element from the published fragments.
-template <int K, typename ElementA, typename ElementB>
-void emulateMma(float (&d)[4], const uint32_t *a, int aWords,
-                const uint32_t *b, int bWords, const float (&c)[4],
-                ElementA elementA, ElementB elementB) {
+template <int K, typename Acc, typename ElementA, typename ElementB>
+void emulateMma(Acc (&d)[4], const uint32_t *a, int aWords, const uint32_t *b,
+                int bWords, const Acc (&c)[4], ElementA elementA,
+                ElementB elementB) {
+  static_assert(sizeof(Acc) == 4, "accumulators are 32-bit");
   kiln_emu_thread *me = emu::self;
   uint32_t *mine = emu::slot(me, me->lane);
   memcpy(mine, a, aWords * 4);
@@ -208,13 +220,13 @@ void emulateMma(float (&d)[4], const uint32_t *a, int aWords,
   me = emu::self;
   auto lanes = [me](unsigned lane) { return emu::slot(me, lane); };
   unsigned g = me->lane / 4, t = me->lane % 4;
-  float result[4];
+  Acc result[4];
   for (int i = 0; i < 4; ++i) {
     int row = g + 8 * (i >= 2), column = 2 * t + (i & 1);
-    float sum = c[i];
+    Acc sum = c[i];
     for (int k = 0; k < K; ++k)
-      sum = std::fma(elementA(lanes, aWords, row, k),
-                     elementB(lanes, aWords, k, column), sum);
+      sum = multiplyAdd(elementA(lanes, aWords, row, k),
+                        elementB(lanes, aWords, k, column), sum);
     result[i] = sum;
   }
   emu::syncWarp();
@@ -244,6 +256,11 @@ void emulateMma16(float (&d)[4], const uint32_t (&a)[4],
         int j = (k & 1) + 2 * (k >= 8);
         return Convert(halfOf(lanes(lane) + aWords, j));
       });
+}
+
+/// Signed byte j of a fragment's registers (four per register, low first).
+inline int32_t byteOf(const uint32_t *words, int j) {
+  return int8_t(uint8_t(words[j / 4] >> (8 * (j & 3))));
 }
 
 } // namespace detail
@@ -295,6 +312,32 @@ KILN_DEVICE void mmaBf16(float (&d)[4], const uint32_t (&a)[4],
                  "r"(b[1]), "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));
 #else
   detail::emulateMma16<bf16ToFloat>(d, a, b, c);
+#endif
+}
+
+KILN_DEVICE void mmaS8(int32_t (&d)[4], const uint32_t (&a)[4],
+                       const uint32_t (&b)[2], const int32_t (&c)[4]) {
+#ifdef __CUDACC__
+  asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
+               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%10,%11,%12,%13};"
+               : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
+                 "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
+#else
+  // Register i of A holds row g + 8 * (i & 1), k 4t..4t+3 (+16 for i >= 2);
+  // register i of B holds k 4t..4t+3 (+16 for i = 1) of column g.
+  detail::emulateMma<32>(
+      d, a, 4, b, 2, c,
+      [](auto lanes, int, int row, int k) {
+        unsigned lane = (row % 8) * 4 + (k % 16) / 4;
+        int j = 4 * ((row >= 8) + 2 * (k >= 16)) + k % 4;
+        return detail::byteOf(lanes(lane), j);
+      },
+      [](auto lanes, int aWords, int k, int column) {
+        unsigned lane = column * 4 + (k % 16) / 4;
+        int j = 4 * (k >= 16) + k % 4;
+        return detail::byteOf(lanes(lane) + aWords, j);
+      });
 #endif
 }
 
