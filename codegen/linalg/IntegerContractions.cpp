@@ -2,13 +2,14 @@
 //
 // MatMulInteger, ConvInteger, QLinearMatMul and QLinearConv, generically:
 // each operand widened to i32 less its zero point (one elementwise
-// generic), the product in i32 (an onnx.MatMul of i32 tensors, which the
-// MatMul lowering takes, or the Conv lowering's contraction), and for the
-// QLinear ops the requantization of every accumulator as ONNX's reference
-// computes it: acc * (scale_a * scale_b / scale_y) in double precision,
-// rounded half to even, plus the output's zero point, saturated. Zero
-// points and scales are per tensor, per row of A / per column of B (1-D,
-// or of the operand's rank), or per output channel of a filter.
+// generic; signed bytes without zero points are read as they are, widened
+// in the contraction's body), the product in i32 (an onnx.MatMul of i32
+// tensors, which the MatMul lowering takes, or the Conv lowering's
+// contraction), and for the QLinear ops the requantization of every accumulator
+// as ONNX's reference computes it: acc * (scale_a * scale_b / scale_y) in
+// double precision, rounded half to even, plus the output's zero point,
+// saturated. Zero points and scales are per tensor, per row of A / per column
+// of B (1-D, or of the operand's rank), or per output channel of a filter.
 //
 // (A graph whose integer products the layout passes pack never reaches
 // these: they are what the other graphs, and the CUDA target, run.)
@@ -94,6 +95,14 @@ Value centered(OpBuilder &b, Location loc, Value value, Value zeroPoint,
       .getResult(0);
 }
 
+/// Whether `value` takes part in a product as it is: signed bytes without
+/// a zero point, which the contraction widens itself (what the integer
+/// GEMM kernels read, at a quarter of the i32 operand's bytes).
+bool readsSignedBytes(Value value, Value zeroPoint) {
+  auto type = cast<RankedTensorType>(value.getType());
+  return !zeroPoint && type.getElementType().isSignlessInteger(8);
+}
+
 /// The i32 product of the matrices `a` and `b` (ONNX MatMul's batching),
 /// each less its zero point: per tensor or row for `a`, per tensor or
 /// column for `b`.
@@ -101,6 +110,9 @@ Value integerMatMul(PatternRewriter &rewriter, Location loc, Value a, Value b,
                     Value aZero, Value bZero, RankedTensorType resultType) {
   auto aType = cast<RankedTensorType>(a.getType());
   auto bType = cast<RankedTensorType>(b.getType());
+  if (readsSignedBytes(a, aZero) && readsSignedBytes(b, bZero))
+    return matMulContraction(rewriter, loc, a, b,
+                             resultType.clone(rewriter.getI32Type()));
   Value lhs = centered(rewriter, loc, a, aZero, aType.getRank() - 2);
   Value rhs = centered(rewriter, loc, b, bZero, bType.getRank() - 1);
   return rewriter.create<onnx::MatMulOp>(
@@ -208,8 +220,9 @@ Value integerConv(PatternRewriter &rewriter, Operation *op, Value x, Value w,
                   Value xZero, Value wZero, Value bias,
                   RankedTensorType resultType) {
   Location loc = op->getLoc();
-  Value input = centered(rewriter, loc, x, xZero, -1);
-  Value filter = centered(rewriter, loc, w, wZero, 0);
+  bool direct = readsSignedBytes(x, xZero) && readsSignedBytes(w, wZero);
+  Value input = direct ? x : centered(rewriter, loc, x, xZero, -1);
+  Value filter = direct ? w : centered(rewriter, loc, w, wZero, 0);
   return convolve(rewriter, op, input, filter, bias,
                   resultType.clone(rewriter.getI32Type()));
 }

@@ -32,18 +32,31 @@ Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type,
                       dynamicSizes);
 }
 
-/// acc + a * b on floats or integers.
-void multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args) {
+} // namespace
+
+void mlir::kiln::multiplyAccumulate(OpBuilder &b, Location loc,
+                                    ValueRange args) {
   Value product, sum;
   if (isa<FloatType>(args[0].getType())) {
     product = b.create<arith::MulFOp>(loc, args[0], args[1]);
     sum = b.create<arith::AddFOp>(loc, args[2], product);
   } else {
-    product = b.create<arith::MulIOp>(loc, args[0], args[1]);
+    // Narrower (signed) operands widen to the accumulator's type.
+    Type accumulator = args[2].getType();
+    auto widened = [&](Value operand) -> Value {
+      if (operand.getType() == accumulator)
+        return operand;
+      return b.create<arith::ExtSIOp>(loc, accumulator, operand);
+    };
+    Value x = widened(args[0]);
+    Value y = widened(args[1]);
+    product = b.create<arith::MulIOp>(loc, x, y);
     sum = b.create<arith::AddIOp>(loc, args[2], product);
   }
   b.create<linalg::YieldOp>(loc, sum);
 }
+
+namespace {
 
 /// The size of dimension `dim` of the result as a value, for tensor.empty.
 SmallVector<Value> dynamicSizesFrom(OpBuilder &b, Location loc,
@@ -56,94 +69,102 @@ SmallVector<Value> dynamicSizesFrom(OpBuilder &b, Location loc,
   return sizes;
 }
 
+} // namespace
+
+Value mlir::kiln::matMulContraction(OpBuilder &builder, Location loc, Value lhs,
+                                    Value rhs, RankedTensorType resultType) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  bool sameTypes = lhsType.getElementType() == resultType.getElementType() &&
+                   rhsType.getElementType() == resultType.getElementType();
+  if (lhsType.getRank() == 2 && rhsType.getRank() == 2 && sameTypes) {
+    SmallVector<Value> sizes =
+        dynamicSizesFrom(builder, loc, resultType, [&](int64_t dim) -> Value {
+          return dim == 0 ? builder.create<tensor::DimOp>(loc, lhs, 0)
+                          : builder.create<tensor::DimOp>(loc, rhs, 1);
+        });
+    Value init = zeroFilled(builder, loc, resultType, sizes);
+    return builder
+        .create<linalg::MatmulOp>(loc, resultType, ValueRange{lhs, rhs}, init)
+        .getResult(0);
+  }
+
+  // General numpy matmul as one contraction. Iteration space: the
+  // result's dimensions, then k. A 1-D lhs has no m, a 1-D rhs no n.
+  MLIRContext *context = builder.getContext();
+  int64_t resultRank = resultType.getRank();
+  bool lhsVector = lhsType.getRank() == 1, rhsVector = rhsType.getRank() == 1;
+  int64_t batchRank = resultRank - (lhsVector ? 0 : 1) - (rhsVector ? 0 : 1);
+  int64_t mDim = batchRank, nDim = batchRank + (lhsVector ? 0 : 1);
+  int64_t kDim = resultRank;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
+  auto batchExprs = [&](RankedTensorType type, int64_t matrixRank) {
+    SmallVector<AffineExpr> exprs;
+    int64_t own = type.getRank() - matrixRank;
+    for (int64_t i = 0; i < own; ++i) {
+      int64_t at = batchRank - own + i;
+      bool broadcast =
+          type.getDimSize(i) == 1 && resultType.getDimSize(at) != 1;
+      exprs.push_back(broadcast ? getAffineConstantExpr(0, context) : d(at));
+    }
+    return exprs;
+  };
+  SmallVector<AffineExpr> lhsExprs = batchExprs(lhsType, lhsVector ? 1 : 2);
+  if (!lhsVector)
+    lhsExprs.push_back(d(mDim));
+  lhsExprs.push_back(d(kDim));
+  SmallVector<AffineExpr> rhsExprs = batchExprs(rhsType, rhsVector ? 1 : 2);
+  rhsExprs.push_back(d(kDim));
+  if (!rhsVector)
+    rhsExprs.push_back(d(nDim));
+  SmallVector<AffineExpr> resultExprs;
+  for (int64_t i = 0; i < resultRank; ++i)
+    resultExprs.push_back(d(i));
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(resultRank + 1, 0, lhsExprs, context),
+      AffineMap::get(resultRank + 1, 0, rhsExprs, context),
+      AffineMap::get(resultRank + 1, 0, resultExprs, context)};
+  SmallVector<utils::IteratorType> iterators(resultRank,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+
+  SmallVector<Value> sizes =
+      dynamicSizesFrom(builder, loc, resultType, [&](int64_t dim) -> Value {
+        // m and n come from their operand; batch dimensions from an
+        // operand that does not broadcast along them.
+        if (!lhsVector && dim == mDim)
+          return builder.create<tensor::DimOp>(loc, lhs, lhsType.getRank() - 2);
+        if (!rhsVector && dim == nDim)
+          return builder.create<tensor::DimOp>(loc, rhs, rhsType.getRank() - 1);
+        for (auto [value, type, matrixRank] :
+             {std::tuple{lhs, lhsType, lhsVector ? 1 : 2},
+              std::tuple{rhs, rhsType, rhsVector ? 1 : 2}}) {
+          int64_t at = dim - (batchRank - (type.getRank() - matrixRank));
+          if (at >= 0 && type.getDimSize(at) != 1)
+            return builder.create<tensor::DimOp>(loc, value, at);
+        }
+        return builder.create<tensor::DimOp>(loc, lhs, 0);
+      });
+  Value init = zeroFilled(builder, loc, resultType, sizes);
+  auto generic = builder.create<linalg::GenericOp>(
+      loc, resultType, ValueRange{lhs, rhs}, init, maps, iterators,
+      [](OpBuilder &b, Location bodyLoc, ValueRange args) {
+        multiplyAccumulate(b, bodyLoc, args);
+      });
+  return generic.getResult(0);
+}
+
+namespace {
+
 struct LowerMatMul : OpRewritePattern<onnx::MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::MatMulOp op,
                                 PatternRewriter &rewriter) const override {
     if (checkMatMulLowering(op))
       return failure();
-    Location loc = op.getLoc();
-    auto lhsType = cast<RankedTensorType>(op.getA().getType());
-    auto rhsType = cast<RankedTensorType>(op.getB().getType());
-    auto resultType = cast<RankedTensorType>(op.getType());
-
-    if (lhsType.getRank() == 2 && rhsType.getRank() == 2) {
-      SmallVector<Value> sizes = dynamicSizesFrom(
-          rewriter, loc, resultType, [&](int64_t dim) -> Value {
-            return dim == 0 ? rewriter.create<tensor::DimOp>(loc, op.getA(), 0)
-                            : rewriter.create<tensor::DimOp>(loc, op.getB(), 1);
-          });
-      Value init = zeroFilled(rewriter, loc, resultType, sizes);
-      rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
-          op, resultType, ValueRange{op.getA(), op.getB()}, init);
-      return success();
-    }
-
-    // General numpy matmul as one contraction. Iteration space: the
-    // result's dimensions, then k. A 1-D lhs has no m, a 1-D rhs no n.
-    MLIRContext *context = getContext();
-    int64_t resultRank = resultType.getRank();
-    bool lhsVector = lhsType.getRank() == 1, rhsVector = rhsType.getRank() == 1;
-    int64_t batchRank = resultRank - (lhsVector ? 0 : 1) - (rhsVector ? 0 : 1);
-    int64_t mDim = batchRank, nDim = batchRank + (lhsVector ? 0 : 1);
-    int64_t kDim = resultRank;
-    auto d = [&](int64_t i) { return getAffineDimExpr(i, context); };
-    auto batchExprs = [&](RankedTensorType type, int64_t matrixRank) {
-      SmallVector<AffineExpr> exprs;
-      int64_t own = type.getRank() - matrixRank;
-      for (int64_t i = 0; i < own; ++i) {
-        int64_t at = batchRank - own + i;
-        bool broadcast = type.getDimSize(i) == 1 &&
-                         resultType.getDimSize(at) != 1;
-        exprs.push_back(broadcast ? getAffineConstantExpr(0, context) : d(at));
-      }
-      return exprs;
-    };
-    SmallVector<AffineExpr> lhsExprs = batchExprs(lhsType, lhsVector ? 1 : 2);
-    if (!lhsVector)
-      lhsExprs.push_back(d(mDim));
-    lhsExprs.push_back(d(kDim));
-    SmallVector<AffineExpr> rhsExprs = batchExprs(rhsType, rhsVector ? 1 : 2);
-    rhsExprs.push_back(d(kDim));
-    if (!rhsVector)
-      rhsExprs.push_back(d(nDim));
-    SmallVector<AffineExpr> resultExprs;
-    for (int64_t i = 0; i < resultRank; ++i)
-      resultExprs.push_back(d(i));
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(resultRank + 1, 0, lhsExprs, context),
-        AffineMap::get(resultRank + 1, 0, rhsExprs, context),
-        AffineMap::get(resultRank + 1, 0, resultExprs, context)};
-    SmallVector<utils::IteratorType> iterators(resultRank,
-                                               utils::IteratorType::parallel);
-    iterators.push_back(utils::IteratorType::reduction);
-
-    SmallVector<Value> sizes = dynamicSizesFrom(
-        rewriter, loc, resultType, [&](int64_t dim) -> Value {
-          // m and n come from their operand; batch dimensions from an
-          // operand that does not broadcast along them.
-          if (!lhsVector && dim == mDim)
-            return rewriter.create<tensor::DimOp>(loc, op.getA(),
-                                                  lhsType.getRank() - 2);
-          if (!rhsVector && dim == nDim)
-            return rewriter.create<tensor::DimOp>(loc, op.getB(),
-                                                  rhsType.getRank() - 1);
-          for (auto [value, type, matrixRank] :
-               {std::tuple{op.getA(), lhsType, lhsVector ? 1 : 2},
-                std::tuple{op.getB(), rhsType, rhsVector ? 1 : 2}}) {
-            int64_t at = dim - (batchRank - (type.getRank() - matrixRank));
-            if (at >= 0 && type.getDimSize(at) != 1)
-              return rewriter.create<tensor::DimOp>(loc, value, at);
-          }
-          return rewriter.create<tensor::DimOp>(loc, op.getA(), 0);
-        });
-    Value init = zeroFilled(rewriter, loc, resultType, sizes);
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, resultType, ValueRange{op.getA(), op.getB()}, init, maps,
-        iterators, [](OpBuilder &b, Location bodyLoc, ValueRange args) {
-          multiplyAccumulate(b, bodyLoc, args);
-        });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(
+        op, matMulContraction(rewriter, op.getLoc(), op.getA(), op.getB(),
+                              cast<RankedTensorType>(op.getType())));
     return success();
   }
 };

@@ -107,10 +107,21 @@ void populateKv4CacheLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkIntegerContractionLowering(Operation *op);
 void populateIntegerContractionLowering(RewritePatternSet &patterns);
 
+/// The body of a contraction: yields args[2] + args[0] * args[1], on
+/// floats, or on integers with narrower operands sign-extended first.
+void multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args);
+
+/// The numpy matrix product of `lhs` and `rhs` into `resultType` (batch
+/// dimensions broadcast, 1-D operands as vectors): of one element type,
+/// or signed integer operands narrower than the result's integers.
+Value matMulContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                        RankedTensorType resultType);
+
 /// The convolution `op` (Conv, ConvInteger, QLinearConv: its attributes
 /// and groups) of `x` [N, C, spatial...] with `w` [F, C/groups, k...],
-/// starting from `bias` [F] (or zero), into `resultType`; all of one
-/// element type, float or integer.
+/// starting from `bias` [F] (or zero), into `resultType`: of one element
+/// type, float or integer, or signed integer `x` and `w` narrower than the
+/// result's integers.
 Value convolve(OpBuilder &b, Operation *op, Value x, Value w, Value bias,
                RankedTensorType resultType);
 

@@ -189,7 +189,7 @@ Value mlir::kiln::convolve(OpBuilder &b, Operation *op, Value x, Value w,
                                 weightType.getShape().drop_front(2));
 
   Value input = padSpatial(b, loc, x, g.padBegin, sum(g.padEnd, g.overhang),
-                           b.getZeroAttr(element));
+                           b.getZeroAttr(inputType.getElementType()));
   auto paddedShape = cast<RankedTensorType>(input.getType()).getShape();
 
   // Groups as a dimension: input [N, G, C/G, ...], weight [G, F/G, C/G,
@@ -197,7 +197,10 @@ Value mlir::kiln::convolve(OpBuilder &b, Operation *op, Value x, Value w,
   auto expand = [&](Value value, ArrayRef<int64_t> shape,
                     SmallVector<ReassociationIndices> groupsOf) {
     return b.create<tensor::ExpandShapeOp>(
-        loc, RankedTensorType::get(shape, element), value, groupsOf);
+        loc,
+        RankedTensorType::get(
+            shape, cast<RankedTensorType>(value.getType()).getElementType()),
+        value, groupsOf);
   };
   SmallVector<int64_t> inputShape = {paddedShape[0], groups, channelsPerGroup};
   inputShape.append(paddedShape.begin() + 2, paddedShape.end());
@@ -267,16 +270,7 @@ Value mlir::kiln::convolve(OpBuilder &b, Operation *op, Value x, Value w,
                     AffineMap::get(loops, 0, outputExprs, context)},
            iterators,
            [&](OpBuilder &nested, Location l, ValueRange args) {
-             Value sum;
-             if (isa<FloatType>(element))
-               sum = nested.create<arith::AddFOp>(
-                   l, args[2],
-                   nested.create<arith::MulFOp>(l, args[0], args[1]));
-             else
-               sum = nested.create<arith::AddIOp>(
-                   l, args[2],
-                   nested.create<arith::MulIOp>(l, args[0], args[1]));
-             nested.create<linalg::YieldOp>(l, sum);
+             multiplyAccumulate(nested, l, args);
            })
           .getResult(0);
   SmallVector<ReassociationIndices> outputGroups = {{0}, {1, 2}};

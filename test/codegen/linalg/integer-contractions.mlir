@@ -51,3 +51,36 @@ func.func @qlinear_conv(%x: tensor<1x2x4x4xui8>, %xs: tensor<f32>, %xz: tensor<u
   %y = "onnx.QLinearConv"(%x, %xs, %xz, %w, %ws, %wz, %ys, %yz, %bias) {pads = [1, 1, 1, 1]} : (tensor<1x2x4x4xui8>, tensor<f32>, tensor<ui8>, tensor<3x2x3x3xi8>, tensor<3xf32>, tensor<3xi8>, tensor<f32>, tensor<ui8>, tensor<3xi32>) -> tensor<1x3x4x4xui8>
   return %y : tensor<1x3x4x4xui8>
 }
+
+// -----
+
+// Signed bytes without zero points are read as they are: the contraction
+// widens them in its body (batched here, B broadcast), no i32 copies.
+// CHECK-LABEL: func.func @matmul_integer_signed_bytes
+// CHECK-NOT: tensor<2x5x3xi32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<2x5x3xi8>, tensor<3x4xi8>) outs(%{{.*}} : tensor<2x5x4xi32>)
+// CHECK: ^bb0(%[[X:.*]]: i8, %[[Y:.*]]: i8, %[[ACC:.*]]: i32):
+// CHECK: %[[XW:.*]] = arith.extsi %[[X]] : i8 to i32
+// CHECK: %[[YW:.*]] = arith.extsi %[[Y]] : i8 to i32
+// CHECK: %[[P:.*]] = arith.muli %[[XW]], %[[YW]] : i32
+// CHECK: arith.addi %[[ACC]], %[[P]] : i32
+func.func @matmul_integer_signed_bytes(%a: tensor<2x5x3xi8>, %b: tensor<3x4xi8>) -> tensor<2x5x4xi32> {
+  %y = "onnx.MatMulInteger"(%a, %b) {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<2x5x3xi8>, tensor<3x4xi8>) -> tensor<2x5x4xi32>
+  return %y : tensor<2x5x4xi32>
+}
+
+// -----
+
+// The same for a convolution: the input padded with i8 zeros, the filter
+// read as bytes.
+// CHECK-LABEL: func.func @conv_integer_signed_bytes
+// CHECK: tensor.pad
+// CHECK: tensor.yield %{{.*}} : i8
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x1x2x6x6xi8>, tensor<1x3x2x3x3xi8>)
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: arith.muli
+func.func @conv_integer_signed_bytes(%x: tensor<1x2x4x4xi8>, %w: tensor<3x2x3x3xi8>) -> tensor<1x3x4x4xi32> {
+  %y = "onnx.ConvInteger"(%x, %w) {operandSegmentSizes = array<i32: 1, 1, 0, 0>, pads = [1, 1, 1, 1]} : (tensor<1x2x4x4xi8>, tensor<3x2x3x3xi8>) -> tensor<1x3x4x4xi32>
+  return %y : tensor<1x3x4x4xi32>
+}
