@@ -49,20 +49,33 @@ int64_t GemmShape::size(ArrayRef<GemmLoop> loops) {
 /// Whether the body is `yield out + in0 * in1` (in either order).
 bool mlir::kiln::cuda::isMultiplyAccumulate(linalg::LinalgOp op) {
   Block *body = op.getBlock();
-  if (body->getOperations().size() != 3)
-    return false;
   auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
   Value accumulator = body->getArgument(2);
-  Value product = add.getLhs() == accumulator ? add.getRhs() : add.getLhs();
-  auto multiply = product.getDefiningOp<arith::MulFOp>();
-  if (!multiply || (add.getLhs() != accumulator && add.getRhs() != accumulator))
-    return false;
   Value x = body->getArgument(0), y = body->getArgument(1);
-  return (multiply.getLhs() == x && multiply.getRhs() == y) ||
-         (multiply.getLhs() == y && multiply.getRhs() == x);
+  Operation *add = yield.getOperand(0).getDefiningOp();
+  if (!add || !isa<arith::AddFOp, arith::AddIOp>(add))
+    return false;
+  Value lhs = add->getOperand(0), rhs = add->getOperand(1);
+  if (lhs != accumulator && rhs != accumulator)
+    return false;
+  Operation *multiply = (lhs == accumulator ? rhs : lhs).getDefiningOp();
+  bool isFloat = isa<arith::AddFOp>(add);
+  if (!multiply ||
+      (isFloat ? !isa<arith::MulFOp>(multiply) : !isa<arith::MulIOp>(multiply)))
+    return false;
+  // Integer operands may be sign-extended to the accumulator first.
+  auto operandOf = [](Value factor) {
+    if (auto extend = factor.getDefiningOp<arith::ExtSIOp>())
+      return extend.getIn();
+    return factor;
+  };
+  Value p = multiply->getOperand(0), q = multiply->getOperand(1);
+  if (!isFloat)
+    p = operandOf(p), q = operandOf(q);
+  size_t expected =
+      3 + (p != multiply->getOperand(0)) + (q != multiply->getOperand(1));
+  return body->getOperations().size() == expected &&
+         ((p == x && q == y) || (p == y && q == x));
 }
 
 namespace {
@@ -155,18 +168,23 @@ std::optional<GemmShape> mlir::kiln::cuda::matchGemm(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || !isMultiplyAccumulate(op))
     return std::nullopt;
-  Type element;
+  // Floats of one type, or signed bytes into s32 (the INT8 tensor cores).
+  SmallVector<Type> elements;
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
     if (!type || !type.hasStaticShape())
       return std::nullopt;
-    Type current = type.getElementType();
-    if (!current.isF32() && !current.isF16() && !current.isBF16())
-      return std::nullopt;
-    if (element && element != current)
-      return std::nullopt;
-    element = current;
+    elements.push_back(type.getElementType());
   }
+  bool floats = llvm::all_of(elements, [&](Type element) {
+    return element == elements[0] &&
+           (element.isF32() || element.isF16() || element.isBF16());
+  });
+  bool bytes = elements[0].isSignlessInteger(8) &&
+               elements[1].isSignlessInteger(8) &&
+               elements[2].isSignlessInteger(32);
+  if (!floats && !bytes)
+    return std::nullopt;
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
   if (llvm::any_of(sizes, ShapedType::isDynamic))
     return std::nullopt;

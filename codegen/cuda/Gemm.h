@@ -11,8 +11,9 @@
 namespace mlir::kiln::cuda {
 
 /// How the tiled GEMM kernels multiply: FP32 on the CUDA cores, or tensor
-/// cores with TF32, FP16 or BF16 operands (always FP32 accumulation).
-enum class GemmPrecision { Fp32, Tf32, Fp16, Bf16 };
+/// cores with TF32, FP16 or BF16 operands (FP32 accumulation), or signed
+/// bytes (s32 accumulation: what integer products always use).
+enum class GemmPrecision { Fp32, Tf32, Fp16, Bf16, Int8 };
 
 std::optional<GemmPrecision> parseGemmPrecision(llvm::StringRef name);
 
@@ -44,7 +45,8 @@ struct GemmShape {
   int64_t batchSize() const { return size(batch); }
 };
 
-/// Whether `op`'s body is `yield out + in0 * in1` (in either order).
+/// Whether `op`'s body is `yield out + in0 * in1` (in either order; integer
+/// inputs may be sign-extended to the accumulator's type first).
 bool isMultiplyAccumulate(linalg::LinalgOp op);
 
 /// The shape of `op` if it is a multiply-accumulate the GEMM kernel

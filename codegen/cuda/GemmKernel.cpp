@@ -31,7 +31,13 @@ std::string loadExpression(const GemmOperand &operand, const std::string &name,
 }
 
 std::string storageType(const GemmOperand &operand) {
-  return operand.storage == "float" ? "float" : "uint16_t";
+  if (operand.storage == "float")
+    return "float";
+  if (operand.storage == "s8")
+    return "int8_t";
+  if (operand.storage == "s32")
+    return "int32_t";
+  return "uint16_t";
 }
 
 class Writer {
@@ -101,17 +107,18 @@ std::string offsetOf(llvm::ArrayRef<GemmLoop> loops,
   return sum.empty() ? "0" : sum;
 }
 
-/// The warp-level roles of the tensor-core variants, and their sums.
-void emitWarpRoles(Writer &w) {
+/// The warp-level roles of the tensor-core variants, and their sums
+/// (`float` or `int32_t`).
+void emitWarpRoles(Writer &w, const std::string &sumType = "float") {
   w.line("const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;");
   w.line("// Warp (wm, wn) owns a 32x32 part of the tile: 2 x 4 MMA tiles "
          "of 16x8.");
   w.line("const int wm = warp / 2, wn = warp % 2, g = lane / 4, t = lane % 4;");
-  w.line("float acc[2][4][4];");
+  w.line(sumType + " acc[2][4][4];");
   w.line("for (int mi = 0; mi < 2; ++mi)");
   w.line("  for (int ni = 0; ni < 4; ++ni)");
   w.line("    for (int i = 0; i < 4; ++i)");
-  w.line("      acc[mi][ni][i] = 0.0f;");
+  w.line("      acc[mi][ni][i] = 0;");
 }
 
 /// Whether a float operand's tile rows can be copied 16 bytes at a time
@@ -214,8 +221,9 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
   bool tensorCores = precision != GemmPrecision::Fp32;
   bool sixteenBit =
       precision == GemmPrecision::Fp16 || precision == GemmPrecision::Bf16;
+  bool bytes = precision == GemmPrecision::Int8;
   int threads = tensorCores ? 128 : 256;
-  int depth = sixteenBit ? 32 : 16;
+  int depth = bytes ? 64 : sixteenBit ? 32 : 16;
   result.blockThreads = threads;
   result.grid[0] = uint32_t((shape.nSize() + 63) / 64);
   result.grid[1] = uint32_t((shape.mSize() + 63) / 64);
@@ -223,10 +231,12 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
 
   Writer w;
   w.open(signature + " {");
-  const char *kind = precision == GemmPrecision::Fp32   ? "FP32 on the CUDA cores"
+  const char *kind = precision == GemmPrecision::Fp32 ? "FP32 on the CUDA cores"
                      : precision == GemmPrecision::Tf32 ? "TF32 tensor cores"
                      : precision == GemmPrecision::Fp16 ? "FP16 tensor cores"
-                                                        : "BF16 tensor cores";
+                     : precision == GemmPrecision::Bf16
+                         ? "BF16 tensor cores"
+                         : "INT8 tensor cores, s32 sums";
   w.line(llvm::formatv("// GEMM C += A * B: M={0}, N={1}, K={2}, batch {3}; "
                        "64x64 tiles, {4}.",
                        shape.mSize(), shape.nSize(), shape.kSize(),
@@ -274,10 +284,11 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
   std::string cIndex = offsetOf(shape.m, &GemmLoop::c, "m") + " + " +
                        offsetOf(shape.n, &GemmLoop::c, "n");
   w.line("// Elements outside the matrices read as zero.");
+  std::string zero = bytes ? "int8_t(0)" : "0.0f";
   w.line("auto loadA = [&](Index m, Index k) { return m < M && k < K ? " +
-         loadExpression(a, "a", aIndex) + " : 0.0f; };");
+         loadExpression(a, "a", aIndex) + " : " + zero + "; };");
   w.line("auto loadB = [&](Index k, Index n) { return k < K && n < N ? " +
-         loadExpression(b, "b", bIndex) + " : 0.0f; };");
+         loadExpression(b, "b", bIndex) + " : " + zero + "; };");
 
   // Tile loads: A's tile is 64 (m) x depth (k), B's depth (k) x 64 (n).
   bool aAlongK = shape.k.back().a == 1;
@@ -288,7 +299,39 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
   std::string bWalk = bAlongN ? "const int kk = e / 64, x = e % 64;"
                               : "const int x = e / " + d + ", kk = e % " + d + ";";
 
-  if (!sixteenBit) {
+  if (bytes) {
+    // Signed bytes, 64 k per tile, copied as they are. Byte for byte the
+    // fragments of m16n8k32 s8 are those of m16n8k16 f16 (each half two
+    // consecutive k), so the 16-bit variant's ldmatrix loads serve, at
+    // twice the k per row; the 80-byte rows keep them conflict-free.
+    emitWarpRoles(w, "int32_t");
+    w.line("__shared__ __align__(16) int8_t tileA[64][80]; // [m][k]");
+    w.line("__shared__ __align__(16) int8_t tileB[64][80]; // [n][k]");
+    w.open("for (Index k0 = 0; k0 < K; k0 += 64) {");
+    emitTileLoads(w, threads, "64 * 64", aWalk,
+                  "tileA[x][kk] = loadA(m0 + x, k0 + kk);");
+    emitTileLoads(w, threads, "64 * 64", bWalk,
+                  "tileB[x][kk] = loadB(k0 + kk, n0 + x);");
+    w.line("__syncthreads();");
+    w.open("for (int kk = 0; kk < 64; kk += 32) {");
+    w.line("uint32_t af[2][4], bf[4][2];");
+    w.line("for (int mi = 0; mi < 2; ++mi)");
+    w.line("  kiln::cuda::ldmatrixX4(af[mi], &tileA[wm * 32 + mi * 16 + "
+           "(lane & 15)][kk + 16 * (lane >> 4)]);");
+    w.open("for (int ni = 0; ni < 4; ni += 2) {");
+    w.line("uint32_t r[4];");
+    w.line("kiln::cuda::ldmatrixX4(r, &tileB[wn * 32 + ni * 8 + (lane & 7) "
+           "+ 8 * (lane >> 4)][kk + 16 * ((lane >> 3) & 1)]);");
+    w.line("bf[ni][0] = r[0], bf[ni][1] = r[1], bf[ni + 1][0] = r[2], "
+           "bf[ni + 1][1] = r[3];");
+    w.close();
+    w.line("for (int mi = 0; mi < 2; ++mi)");
+    w.line("  for (int ni = 0; ni < 4; ++ni)");
+    w.line("    kiln::cuda::mmaS8(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);");
+    w.close();
+    w.line("__syncthreads();");
+    w.close();
+  } else if (!sixteenBit) {
     // Two stages of float tiles: the next K step is staged while this one
     // is multiplied. An operand whose tile rows are 16-byte runs of memory
     // is copied with cp.async; the other goes through registers.

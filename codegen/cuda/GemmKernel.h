@@ -18,7 +18,7 @@ struct GemmOperand {
   /// The bytes `pointer` adds to its buffer's start (buffers are 16-byte
   /// aligned).
   int64_t byteShift = 0;
-  /// "float", "f16" or "bf16": how elements are stored.
+  /// "float", "f16", "bf16", "s8" or "s32": how elements are stored.
   std::string storage;
 };
 
@@ -31,7 +31,8 @@ struct GemmKernelSource {
 /// The body of a kernel computing C += A * B over 64x64 tiles of C, staged
 /// through shared memory: on the CUDA cores (FP32, 4x4 outputs per thread)
 /// or the tensor cores (warps of 32x32 outputs with m16n8k8 TF32 or
-/// m16n8k16 FP16/BF16 MMA, FP32 accumulation). `signature` is the kernel's
+/// m16n8k16 FP16/BF16 MMA, FP32 accumulation; m16n8k32 s8 MMA, s32
+/// accumulation, for signed bytes into s32). `signature` is the kernel's
 /// declaration up to its opening brace.
 GemmKernelSource gemmKernel(const std::string &signature,
                             const GemmShape &shape, const GemmOperand &a,

@@ -24,7 +24,11 @@ FailureOr<GemmOperand> CudaEmitter::gemmOperand(linalg::LinalgOp op,
                                            ")"
                                      : buffer->bytes;
   Type element = buffer->elementType;
-  result.storage = element.isF16() ? "f16" : element.isBF16() ? "bf16" : "float";
+  result.storage = element.isF16()                 ? "f16"
+                   : element.isBF16()              ? "bf16"
+                   : element.isSignlessInteger(8)  ? "s8"
+                   : element.isSignlessInteger(32) ? "s32"
+                                                   : "float";
   return result;
 }
 
@@ -39,7 +43,11 @@ LogicalResult CudaEmitter::emitGemmKernel(linalg::LinalgOp op,
   FailureOr<GemmOperand> c = gemmOperand(op, *op.getDpsInitOperand(0));
   if (failed(a) || failed(b) || failed(c))
     return failure();
-  GemmKernelSource kernel = gemmKernel(header, shape, *a, *b, *c, precision);
+  // Integer products take the INT8 tensor cores whatever the float
+  // products' precision.
+  GemmKernelSource kernel =
+      gemmKernel(header, shape, *a, *b, *c,
+                 a->storage == "s8" ? GemmPrecision::Int8 : precision);
   source += kernel.text;
   finishKernel(kernelName, /*cooperative=*/true, {op.getOperation()},
                kernel.blockThreads, kernel.grid);
