@@ -371,26 +371,13 @@ std::string quantizationMethod() {
   return defaultQuantizationMethod();
 }
 
-/// The CPU pipelines' view of `target`: its vector width and its bf16 and
-/// int8 dot products, with the precision asked for.
-CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
-  CpuPipelineOptions options;
-  std::vector<std::string> features = target.requiredFeatures();
-  options.vectorBits =
-      llvm::is_contained(features, "avx512f") ? 512 : 256;
-  options.precision = precision == "bf16" ? "bf16" : "f32";
-  options.bf16Dot = llvm::is_contained(features, "avx512bf16");
-  // vpdpbusd: AVX512_VNNI on either width, or AVX-VNNI's 256-bit form.
-  options.vnni =
-      llvm::is_contained(features, "avx512vnni") ||
-      (options.vectorBits == 256 && llvm::is_contained(features, "avxvnni"));
+/// The quantization the options ask for; W8A8 weights in [-63, 63] by
+/// default where `narrowByDefault` (CPUs without VNNI).
+QuantizationOptions quantizationOptions(bool narrowByDefault) {
+  QuantizationOptions options;
   options.narrowWeights =
-      weightLevels == "auto" ? !options.vnni : weightLevels == "63";
+      weightLevels == "auto" ? narrowByDefault : weightLevels == "63";
   options.dynamicActivations = activations == "dynamic";
-  if (kvCache == "session") {
-    options.kvCacheCapacity = maxContext;
-    options.kvCachePage = kvPage;
-  }
   options.quantize = quantize;
   options.quantizeMethod = quantizationMethod();
   // (--smooth-alpha is checked before any pipeline runs.)
@@ -406,18 +393,59 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
   return options;
 }
 
-/// The tensor stage, with the manifest's signature taken from it; the CPU's
-/// when `cpu` is given.
+/// The CPU pipelines' view of `target`: its vector width and its bf16 and
+/// int8 dot products, with the precision and quantization asked for.
+CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
+  CpuPipelineOptions options;
+  std::vector<std::string> features = target.requiredFeatures();
+  options.vectorBits =
+      llvm::is_contained(features, "avx512f") ? 512 : 256;
+  options.precision = precision == "bf16" ? "bf16" : "f32";
+  options.bf16Dot = llvm::is_contained(features, "avx512bf16");
+  // vpdpbusd: AVX512_VNNI on either width, or AVX-VNNI's 256-bit form.
+  options.vnni =
+      llvm::is_contained(features, "avx512vnni") ||
+      (options.vectorBits == 256 && llvm::is_contained(features, "avxvnni"));
+  static_cast<QuantizationOptions &>(options) =
+      quantizationOptions(/*narrowByDefault=*/!options.vnni);
+  if (kvCache == "session") {
+    options.kvCacheCapacity = maxContext;
+    options.kvCachePage = kvPage;
+  }
+  return options;
+}
+
+/// The quantization settings of `options`, as the package's manifest
+/// records them (none without --quantize).
+void recordQuantization(::kiln::package::Manifest &manifest,
+                        const QuantizationOptions &options) {
+  if (quantize.empty())
+    return;
+  manifest.compileOptions.push_back({"quantize", quantize});
+  manifest.compileOptions.push_back({"quantize-method", quantizationMethod()});
+  if (quantize != "w8a8")
+    manifest.compileOptions.push_back(
+        {"group-size", std::to_string(groupSize)});
+  if (quantize == "w8a8") {
+    manifest.compileOptions.push_back({"activations", activations});
+    manifest.compileOptions.push_back(
+        {"weight-levels", options.narrowWeights ? "63" : "127"});
+  }
+  if (quantize == "w4a8kv4" && quantizationMethod() == "qoq")
+    manifest.compileOptions.push_back({"smooth-attention", smoothAttention});
+  if (quantize == "w8a8" && quantizationMethod() == "smoothquant")
+    manifest.compileOptions.push_back({"smooth-alpha", smoothAlpha});
+  if (!quantizeExclude.empty())
+    manifest.compileOptions.push_back(
+        {"quantize-exclude", llvm::join(quantizeExclude, ",")});
+}
+
+/// The tensor stage `build` builds, with the manifest's signature taken
+/// from it.
 LogicalResult lowerToLinalg(ModuleOp module, TimingScope &rootTiming,
                             ::kiln::package::Manifest &manifest,
-                            const CpuPipelineOptions *cpu = nullptr) {
-  if (failed(runPipeline(module, rootTiming, "pipeline (to linalg)",
-                         [&](OpPassManager &pm) {
-                           if (cpu)
-                             buildCpuLinalgPipeline(pm, *cpu);
-                           else
-                             buildLinalgPipeline(pm);
-                         })))
+                            function_ref<void(OpPassManager &)> build) {
+  if (failed(runPipeline(module, rootTiming, "pipeline (to linalg)", build)))
     return failure();
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
@@ -539,7 +567,10 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
              failed(calibrateModule(module, rootTiming))) {
     return 1;
   }
-  if (failed(lowerToLinalg(module, rootTiming, manifest, &cpuOptions)))
+  if (failed(
+          lowerToLinalg(module, rootTiming, manifest, [&](OpPassManager &pm) {
+            buildCpuLinalgPipeline(pm, cpuOptions);
+          })))
     return 1;
   if (failed(runPipeline(module, rootTiming, "pipeline (CPU lowering)",
                          [&](OpPassManager &pm) {
@@ -599,27 +630,7 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     manifest.compileOptions.push_back({"max-context", std::to_string(maxContext)});
     manifest.compileOptions.push_back({"kv-page", std::to_string(kvPage)});
   }
-  if (!quantize.empty()) {
-    manifest.compileOptions.push_back({"quantize", quantize});
-    manifest.compileOptions.push_back(
-        {"quantize-method", quantizationMethod()});
-    if (quantize != "w8a8")
-      manifest.compileOptions.push_back(
-          {"group-size", std::to_string(groupSize)});
-    if (quantize == "w8a8") {
-      manifest.compileOptions.push_back({"activations", activations});
-      manifest.compileOptions.push_back(
-          {"weight-levels", cpuOptions.narrowWeights ? "63" : "127"});
-    }
-    if (quantize == "w4a8kv4" && quantizationMethod() == "qoq")
-      manifest.compileOptions.push_back({"smooth-attention", smoothAttention});
-    if (quantize == "w8a8" && quantizationMethod() == "smoothquant") {
-      manifest.compileOptions.push_back({"smooth-alpha", smoothAlpha});
-    }
-    if (!quantizeExclude.empty())
-      manifest.compileOptions.push_back(
-          {"quantize-exclude", llvm::join(quantizeExclude, ",")});
-  }
+  recordQuantization(manifest, cpuOptions);
   manifest.weightsBytes = weights.size();
   if (path == "-")
     return fail("a package is binary; give an output file with -o");
@@ -660,8 +671,16 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
     archs = *parsed;
   }
 
+  if (needsCalibration() && failed(calibrateModule(module, rootTiming)))
+    return 1;
+  // W8A8 weights in [-127, 127]: the tensor cores multiply bytes exactly.
+  QuantizationOptions quantization =
+      quantizationOptions(/*narrowByDefault=*/false);
   ::kiln::package::Manifest manifest;
-  if (failed(lowerToLinalg(module, rootTiming, manifest)))
+  if (failed(
+          lowerToLinalg(module, rootTiming, manifest, [&](OpPassManager &pm) {
+            buildCudaLinalgPipeline(pm, quantization);
+          })))
     return 1;
   if (failed(runPipeline(module, rootTiming, "pipeline (CUDA lowering)",
                          buildCudaLoweringPipeline)))
@@ -738,6 +757,7 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
       {"cuda-arch", cudaArchitectures},
       {"cuda-precision", cudaPrecision},
       {"shape-inference", noShapeInference ? "off" : "on"}};
+  recordQuantization(manifest, quantization);
   manifest.weightsBytes = weights.size();
   if (path == "-")
     return fail("a package is binary; give an output file with -o");
@@ -886,9 +906,9 @@ int compile() {
                  << groupSize << "\n";
     return 1;
   }
-  if (forCuda && !quantize.empty()) {
-    llvm::errs() << "kiln: error: --quantize is the CPU's for now; CUDA "
-                    "packages keep floating-point weights\n";
+  if (forCuda && !quantize.empty() && quantize != "w8a8") {
+    llvm::errs() << "kiln: error: --quantize=" << quantize
+                 << " is the CPU's for now; CUDA packages take w8a8\n";
     return 1;
   }
   if (forCuda && precision != "fp32") {
@@ -928,20 +948,21 @@ int compile() {
       }
       cpu = cpuOptionsFor(*cpuTarget);
     }
-    if (cpu && needsCalibration() &&
-        failed(calibrateModule(*module, rootTiming)))
+    if (needsCalibration() && failed(calibrateModule(*module, rootTiming)))
       return 1;
+    QuantizationOptions cudaQuantization =
+        quantizationOptions(/*narrowByDefault=*/false);
     PassManager pm(&context);
     TimingScope pipelineTiming = rootTiming.nest("pipeline");
     pm.enableTiming(pipelineTiming);
     if (emitStage == Stage::Graph && cpu)
       buildCpuGraphPipeline(pm, *cpu);
     else if (emitStage == Stage::Graph)
-      buildGraphPipeline(pm);
+      buildCudaGraphPipeline(pm, cudaQuantization);
     else if (cpu)
       buildCpuLinalgPipeline(pm, *cpu);
     else
-      buildLinalgPipeline(pm);
+      buildCudaLinalgPipeline(pm, cudaQuantization);
     if (failed(pm.run(*module)))
       return 1;
   }

@@ -58,24 +58,8 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
   function.addPass(createCSEPass());
 }
 
-void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
-                                       const CpuPipelineOptions &options) {
-  buildGraphPipeline(pm);
-  OpPassManager &function = pm.nest<func::FuncOp>();
-  if (options.kvCacheCapacity > 0) {
-    GraphSessionKvCachePassOptions cache;
-    cache.capacity = options.kvCacheCapacity;
-    cache.page = options.kvCachePage;
-    // Keys and values are the attention's operands: under bf16 the cache
-    // holds them rounded as the contractions' operands are.
-    // QoQ's KV4 holds them in 4 bits.
-    cache.elementType = options.quantize == "w4a8kv4" ? "kv4"
-                        : options.precision == "bf16" ? "bf16"
-                                                      : "f32";
-    function.addPass(createGraphSessionKvCachePass(cache));
-    function.addPass(createCanonicalizerPass());
-  }
-  function.addPass(createGraphFoldBatchNormPass());
+void mlir::kiln::addQuantizationPasses(OpPassManager &function,
+                                       const QuantizationOptions &options) {
   if (options.quantize == "w4a16") {
     if (options.quantizeMethod == "awq") {
       QuantAwqPassOptions awq;
@@ -111,6 +95,27 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     qoq.exclude = options.quantizeExclude;
     function.addPass(createQuantQoqPass(qoq));
   }
+}
+
+void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
+                                       const CpuPipelineOptions &options) {
+  buildGraphPipeline(pm);
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  if (options.kvCacheCapacity > 0) {
+    GraphSessionKvCachePassOptions cache;
+    cache.capacity = options.kvCacheCapacity;
+    cache.page = options.kvCachePage;
+    // Keys and values are the attention's operands: under bf16 the cache
+    // holds them rounded as the contractions' operands are.
+    // QoQ's KV4 holds them in 4 bits.
+    cache.elementType = options.quantize == "w4a8kv4" ? "kv4"
+                        : options.precision == "bf16" ? "bf16"
+                                                      : "f32";
+    function.addPass(createGraphSessionKvCachePass(cache));
+    function.addPass(createCanonicalizerPass());
+  }
+  function.addPass(createGraphFoldBatchNormPass());
+  addQuantizationPasses(function, options);
   LayoutPackContractionsPassOptions packing;
   packing.vectorBits = options.vectorBits;
   packing.precision = options.precision;
@@ -248,6 +253,29 @@ void mlir::kiln::buildCpuPipeline(OpPassManager &pm,
   buildCpuLoweringPipeline(pm, options);
 }
 
+void mlir::kiln::buildCudaGraphPipeline(OpPassManager &pm,
+                                        const QuantizationOptions &options) {
+  buildGraphPipeline(pm);
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  if (!options.quantize.empty()) {
+    function.addPass(createGraphFoldBatchNormPass());
+    addQuantizationPasses(function, options);
+  }
+  // Quantized products, Kiln's or the model's own QDQ pairs: no packed
+  // layouts here, the INT8 tensor-core GEMMs read the bytes.
+  function.addPass(createQuantIntegerProductsPass());
+  function.addPass(createCanonicalizerPass());
+}
+
+void mlir::kiln::buildCudaLinalgPipeline(OpPassManager &pm,
+                                         const QuantizationOptions &options) {
+  buildCudaGraphPipeline(pm, options);
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createLowerOnnxToLinalgPass());
+  function.addPass(createCanonicalizerPass());
+  function.addPass(createCSEPass());
+}
+
 void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
   // Matrix-vector products' weights row by row, for the warp per output.
   pm.nest<func::FuncOp>().addPass(createCudaTransposeVectorWeightsPass());
@@ -272,7 +300,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
 }
 
 void mlir::kiln::buildCudaPipeline(OpPassManager &pm) {
-  buildLinalgPipeline(pm);
+  buildCudaLinalgPipeline(pm, QuantizationOptions());
   buildCudaLoweringPipeline(pm);
 }
 

@@ -19,23 +19,8 @@ void buildGraphPipeline(OpPassManager &pm);
 /// tensor, arith and math.
 void buildLinalgPipeline(OpPassManager &pm);
 
-/// What the CPU pipelines need to know of the target.
-struct CpuPipelineOptions {
-  /// Width of the vector registers: 512 (AVX-512) or 256 (AVX2); sizes the
-  /// packed layouts and the microkernels.
-  int64_t vectorBits = 512;
-  /// Operands of the packed contractions: "f32", or "bf16" (bf16 weights
-  /// and inputs, f32 accumulation; everything else stays f32).
-  std::string precision = "f32";
-  /// Whether the CPU has AVX512_BF16's dot product of bf16 pairs.
-  bool bf16Dot = false;
-  /// Whether the CPU has vpdpbusd (AVX512_VNNI or AVX-VNNI), the 8-bit
-  /// integer dot product.
-  bool vnni = false;
-  /// With a positive capacity (tokens), the past/present key-value cache
-  /// becomes the session's, in pages of `kvCachePage` tokens.
-  int64_t kvCacheCapacity = 0;
-  int64_t kvCachePage = 16;
+/// The quantization a compilation asks for (any target).
+struct QuantizationOptions {
   /// Quantization of the weights: "" (none), "w4a16" (4-bit weights in
   /// groups of `groupSize` input channels, f32 activations), "w8a8"
   /// (8-bit weights per output channel, 8-bit activations with static
@@ -65,6 +50,31 @@ struct CpuPipelineOptions {
   std::vector<std::string> quantizeExclude;
 };
 
+/// Adds the quantization passes `options` ask for to `function`'s pass
+/// manager (target-neutral; the weight products must carry calibration
+/// statistics where the method needs them).
+void addQuantizationPasses(OpPassManager &function,
+                           const QuantizationOptions &options);
+
+/// What the CPU pipelines need to know of the target, and the quantization.
+struct CpuPipelineOptions : QuantizationOptions {
+  /// Width of the vector registers: 512 (AVX-512) or 256 (AVX2); sizes the
+  /// packed layouts and the microkernels.
+  int64_t vectorBits = 512;
+  /// Operands of the packed contractions: "f32", or "bf16" (bf16 weights
+  /// and inputs, f32 accumulation; everything else stays f32).
+  std::string precision = "f32";
+  /// Whether the CPU has AVX512_BF16's dot product of bf16 pairs.
+  bool bf16Dot = false;
+  /// Whether the CPU has vpdpbusd (AVX512_VNNI or AVX-VNNI), the 8-bit
+  /// integer dot product.
+  bool vnni = false;
+  /// With a positive capacity (tokens), the past/present key-value cache
+  /// becomes the session's, in pages of `kvCachePage` tokens.
+  int64_t kvCacheCapacity = 0;
+  int64_t kvCachePage = 16;
+};
+
 /// The graph stage for the CPU: the graph stage, then BatchNormalization
 /// folding, packed (data-tiled) contractions on channels-last data, the
 /// Transposes between them cancelled, and their epilogues fused.
@@ -84,6 +94,17 @@ void buildCpuLinalgPipeline(OpPassManager &pm,
 /// kiln-fuse-elementwise).
 void buildBufferizationPipeline(OpPassManager &pm, bool planResults = false,
                                 bool fuseMoves = false);
+
+/// The graph stage for CUDA: the graph stage, then the quantization
+/// `options` ask for (BatchNormalization folded first), and quantized
+/// products (those, or the model's QDQ pairs) as integer products of their
+/// bytes.
+void buildCudaGraphPipeline(OpPassManager &pm,
+                            const QuantizationOptions &options);
+
+/// The tensor stage for CUDA: its graph stage, then the lowering to linalg.
+void buildCudaLinalgPipeline(OpPassManager &pm,
+                             const QuantizationOptions &options);
 
 /// The CUDA stage from the tensor stage on: the shared bufferization, then
 /// loop nests whose parallel dimensions are scf.parallel, ready for the

@@ -8,9 +8,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/layout/Passes.h"
 #include "dialects/onnx/OnnxTransposes.h"
+#include "passes/layout/Passes.h"
 #include "passes/layout/Windows.h"
+#include "passes/quant/QuantizedOperands.h"
 
 #include "dialects/onnx/OnnxConstants.h"
 #include "dialects/onnx/OnnxDataTypes.h"
@@ -25,6 +26,7 @@ namespace mlir::kiln {
 
 using namespace mlir;
 using namespace mlir::kiln;
+using namespace mlir::kiln::quant;
 
 namespace {
 
@@ -142,32 +144,6 @@ struct QuantizedWeight {
   std::vector<char> zeros;  // [K / G, N], a byte each
 };
 
-/// The bytes of a constant's elements (natural width each), splats
-/// expanded; nullopt if `value` is not a constant.
-std::optional<std::vector<char>> rawBytesOf(Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  DenseElementsAttr elements =
-      onnx::getConstantElements(value, type.getNumElements());
-  if (!elements)
-    return std::nullopt;
-  ArrayRef<char> data = elements.getRawData();
-  if (!elements.isSplat())
-    return std::vector<char>(data.begin(), data.end());
-  std::vector<char> expanded;
-  expanded.reserve(data.size() * type.getNumElements());
-  for (int64_t i = 0; i < type.getNumElements(); ++i)
-    expanded.insert(expanded.end(), data.begin(), data.end());
-  return expanded;
-}
-
-/// Whether `value` is absent or a constant of zeros.
-bool isAbsentOrZeros(Value value) {
-  if (!value)
-    return true;
-  std::optional<std::vector<char>> bytes = rawBytesOf(value);
-  return bytes && llvm::all_of(*bytes, [](char byte) { return byte == 0; });
-}
-
 /// The weight `value` when it is `kiln.dequantize` of unsigned 4-bit
 /// constants [K, N] in groups along K with zero points.
 std::optional<QuantizedWeight> quantizedWeightOf(Value value) {
@@ -250,131 +226,6 @@ PackedWeights packInt4(PatternRewriter &rewriter, Location loc,
       (name + "_bias").str());
   packed.groupSize = w.groupSize;
   return packed;
-}
-
-/// An activation quantized to 8 bits with one scale and zero point and
-/// dequantized again: `kiln.dequantize(kiln.quantize(input, s, z), s, z)`,
-/// as SmoothQuant writes it (signed, z = 0) and onnxruntime's QDQ graphs
-/// (signed or unsigned bytes, any z).
-struct QuantizedActivation {
-  QuantizeOp quantize;
-  float scale;
-  /// The zero point of the signed bytes the kernels read: the model's, less
-  /// 128 for unsigned bytes (the same values, shifted).
-  int64_t zeroPoint;
-  /// With one scale per row computed at run time (--activations=dynamic):
-  /// those scales, [..., M, 1], by which the product's rows are multiplied
-  /// after the contraction (`scale` is then 1).
-  Value rowScales = {};
-};
-
-/// `kiln.dequantize(kiln.quantize(x, s), s)` in signed bytes with one
-/// scale per row of x [..., K] (groups of K along the last axis), no zero
-/// points: the per-token activations of SmoothQuant's dynamic form.
-std::optional<QuantizedActivation>
-rowQuantizedActivationOf(DequantizeOp dequantize, QuantizeOp quantize) {
-  auto type = cast<RankedTensorType>(quantize.getInput().getType());
-  int64_t last = type.getRank() - 1;
-  if (quantize.getScale() != dequantize.getScale() || quantize.getZeroPoint() ||
-      dequantize.getZeroPoint() ||
-      !cast<RankedTensorType>(quantize.getType())
-           .getElementType()
-           .isSignlessInteger(8) ||
-      quantize.getAxis() != last || dequantize.getAxis() != last ||
-      quantize.getGroupSize() != type.getDimSize(last) ||
-      dequantize.getGroupSize() != type.getDimSize(last))
-    return std::nullopt;
-  return QuantizedActivation{quantize, 1.0f, 0, quantize.getScale()};
-}
-
-/// The 0-D constant integer of `value` (zero when absent).
-std::optional<int64_t> scalarIntOf(Value value) {
-  if (!value)
-    return 0;
-  std::optional<SmallVector<int64_t>> values = onnx::getConstantInts(value);
-  if (cast<RankedTensorType>(value.getType()).getRank() != 0 || !values)
-    return std::nullopt;
-  return values->front();
-}
-
-/// The 0-D constant f32 of `value`.
-std::optional<float> scalarOf(Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  std::optional<std::vector<float>> values = onnx::getConstantFloats(value);
-  if (type.getRank() != 0 || !values)
-    return std::nullopt;
-  return values->front();
-}
-
-std::optional<QuantizedActivation> quantizedActivationOf(Value value) {
-  auto dequantize = value.getDefiningOp<DequantizeOp>();
-  if (!dequantize)
-    return std::nullopt;
-  auto quantize = dequantize.getInput().getDefiningOp<QuantizeOp>();
-  if (!quantize)
-    return std::nullopt;
-  if (quantize.getGroupSize() > 0)
-    return rowQuantizedActivationOf(dequantize, quantize);
-  Type bytes = cast<RankedTensorType>(quantize.getType()).getElementType();
-  bool isUnsigned = bytes.isUnsignedInteger(8);
-  if (!isUnsigned && !bytes.isSignlessInteger(8))
-    return std::nullopt;
-  std::optional<int64_t> zero = scalarIntOf(quantize.getZeroPoint());
-  std::optional<int64_t> zeroAgain = scalarIntOf(dequantize.getZeroPoint());
-  std::optional<float> scale = scalarOf(quantize.getScale());
-  std::optional<float> again = scalarOf(dequantize.getScale());
-  if (!zero || !zeroAgain || *zero != *zeroAgain || !scale || !again ||
-      *scale != *again || !(*scale > 0))
-    return std::nullopt;
-  return QuantizedActivation{quantize, *scale,
-                             isUnsigned ? *zero - 128 : *zero};
-}
-
-/// `input` (f32, shaped as the activation's kernel reads it) quantized as
-/// `activation` is, to the signed bytes the kernels read.
-Value signedBytesOf(PatternRewriter &rewriter, Location loc,
-                    const QuantizedActivation &activation, Value input) {
-  auto type = cast<RankedTensorType>(input.getType());
-  Value zeroPoint;
-  if (activation.zeroPoint != 0)
-    zeroPoint = onnx::createConstant(
-        rewriter, loc,
-        DenseElementsAttr::get(
-            RankedTensorType::get({}, rewriter.getI8Type()),
-            APInt(8, uint64_t(activation.zeroPoint), /*isSigned=*/true)));
-  return rewriter.create<QuantizeOp>(
-      loc, type.clone(rewriter.getI8Type()), input,
-      QuantizeOp(activation.quantize).getScale(), zeroPoint, /*axis=*/0,
-      /*group_size=*/0);
-}
-
-/// A constant weight of signed 8-bit integers with one f32 scale per index
-/// along `axis` (the output channels; one scale for all of them is
-/// repeated) and no zero points.
-struct Int8Weight {
-  std::vector<char> values;
-  std::vector<float> scales;
-};
-
-std::optional<Int8Weight> int8WeightOf(Value value, int64_t axis) {
-  auto dequantize = value.getDefiningOp<DequantizeOp>();
-  if (!dequantize || dequantize.getGroupSize() != 0 ||
-      !isAbsentOrZeros(dequantize.getZeroPoint()))
-    return std::nullopt;
-  auto type = cast<RankedTensorType>(dequantize.getInput().getType());
-  auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
-  if (!type.getElementType().isSignlessInteger(8) || !type.hasStaticShape() ||
-      scaleType.getRank() > 1 ||
-      (scaleType.getRank() == 1 && dequantize.getAxis() != axis))
-    return std::nullopt;
-  std::optional<std::vector<char>> values = rawBytesOf(dequantize.getInput());
-  std::optional<std::vector<float>> scales =
-      onnx::getConstantFloats(dequantize.getScale());
-  if (!values || !scales)
-    return std::nullopt;
-  if (scaleType.getRank() == 0)
-    scales->assign(type.getDimSize(axis), scales->front());
-  return Int8Weight{std::move(*values), std::move(*scales)};
 }
 
 /// Packs an 8-bit filter (`source`'s values are its integers) for

@@ -219,4 +219,24 @@ def QuantSmoothAttentionPass
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QuantIntegerProductsPass
+    : Pass<"kiln-quant-integer-products", "func::FuncOp"> {
+  let summary = "Quantized products as integer products with a float "
+                "epilogue, for targets without packed integer kernels";
+  let description = [{
+    A MatMul whose input is an 8-bit activation quantized and dequantized
+    again (one scale s and zero point z, or one scale per row at run time)
+    and whose weight [K, N] is `kiln.dequantize` of signed bytes with a
+    scale per column w_n (or one), and a Conv of such an input by such a
+    filter with a scale per output channel, become the integer product of
+    the bytes (`onnx.MatMulInteger`, `onnx.ConvInteger`: s32 sums) and an
+    epilogue in f32: `(acc - z * sum_k q_kn) * s * w_n` (unsigned inputs
+    as signed bytes, z less 128; the row scales multiplied after), the
+    Conv's bias added. The weights stay bytes in the package. A Conv whose
+    input has a zero point takes it as ConvInteger's (padding reads it).
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::kiln::onnx::OnnxDialect"];
+}
+
 #endif // KILN_PASSES_QUANT_PASSES

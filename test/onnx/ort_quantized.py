@@ -26,7 +26,10 @@ cosine of 0.99: on CPUs without VNNI its u8 x s8 kernels saturate pairs
 of products in 16 bits, and its output then leaves ONNX's by a few
 quantization steps (printed, with each model's cosine to the FP32 model).
 
-  ort_quantized.py --bin BUILD/bin --work DIR
+With --target cuda-emu the packages are CUDA packages run by the SIMT
+emulator (their integer products on the INT8 tensor-core GEMMs).
+
+  ort_quantized.py --bin BUILD/bin --work DIR [--target cpu|cuda-emu]
 
 Exits 77 (skipped) without onnxruntime.
 """
@@ -166,10 +169,10 @@ def ort_run(path, x):
     return session.run(None, {"x": x})[0]
 
 
-def kiln_run(kiln, package, x, work):
+def kiln_run(kiln, package, x, work, device):
     out = tempfile.mkdtemp(dir=work)
     np.save(os.path.join(out, "x.npy"), x)
-    subprocess.run([kiln, "run", package, "--input",
+    subprocess.run([kiln, "run", package, f"--device={device}", "--input",
                     f"x={os.path.join(out, 'x.npy')}", "--output-dir", out],
                    check=True, capture_output=True, text=True)
     return np.load(os.path.join(out, "y.npy"))
@@ -185,7 +188,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--target", choices=["cpu", "cuda-emu"],
+                        default="cpu")
     args = parser.parse_args()
+    target = (["--target=cuda", "--cuda-arch=none"]
+              if args.target == "cuda-emu" else [])
     # The tools' advice to pre-process the (already simple) models.
     logging.getLogger().setLevel(logging.ERROR)
     kiln = os.path.join(args.bin, "kiln")
@@ -204,7 +211,8 @@ def main():
                           if node.op_type not in ("Relu", "Flatten", "Add",
                                                   "GlobalAveragePool")})
             package = path.replace(".onnx", ".kiln")
-            compiled = subprocess.run([kiln, "compile", path, "-o", package],
+            compiled = subprocess.run([kiln, "compile", path, "-o", package]
+                                      + target,
                                       capture_output=True, text=True)
             if compiled.returncode != 0:
                 print(f"{name + '/' + form:18} FAILED to compile: "
@@ -214,7 +222,7 @@ def main():
             worst_diff, worst_cos, cos_ort, cos_fp32 = 0.0, 1.0, 1.0, 1.0
             reference = ReferenceEvaluator(path)
             for x in draw(shape, 4, seed=20):
-                ours = kiln_run(kiln, package, x, work)
+                ours = kiln_run(kiln, package, x, work, args.target)
                 ref = reference.run(None, {"x": x})[0]
                 worst_diff = max(worst_diff, float(
                     np.abs(ours - ref).max() / np.abs(ref).max()))
