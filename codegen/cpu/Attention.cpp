@@ -48,6 +48,11 @@ constexpr float kHidden = -5e29f;
 /// that its probability is zero whatever the row's maximum.
 constexpr float kPastTheEnd = -2e30f;
 
+/// With 4-bit keys and values, this many query rows or more (a prefill)
+/// dequantize them once into f32 buffers; fewer (a decode step, whose
+/// grouped heads stack a few rows) dequantize them as they load them.
+constexpr int64_t kRowsToDequantizeOnce = 8;
+
 /// Keys split into chunks have at least this many keys per chunk...
 constexpr int64_t kKeysPerChunk = 512;
 /// ... and there are at most this many (tile, chunk) parts (their scratch
@@ -104,8 +109,10 @@ private:
   }
   /// A vector of `buffer` [i, j, k..k+L), a 3-D view whose rows are
   /// contiguous (other strides may be anything), as f32: bf16 keys and
-  /// values (a cache held in bf16) are widened.
+  /// values (a cache held in bf16) are widened, 4-bit ones dequantized.
   Value load(Value buffer, Value i, Value j, Value k) {
+    if (getElementTypeOrSelf(buffer.getType()).isInteger(8))
+      return loadFourBit(buffer, i, j, k);
     VectorType stored = storedVectorType(buffer);
     return widened(
         b.create<vector::LoadOp>(loc, stored, buffer, ValueRange{i, j, k}));
@@ -120,6 +127,40 @@ private:
     return widened(b.create<vector::MaskedLoadOp>(
         loc, stored, buffer, ValueRange{i, j, k}, mask, paddingVector));
   }
+  /// Values k..k+L of row [i, j] of 4-bit rows as kiln.pack_kv4 writes
+  /// them (L / 2 bytes of nibbles, low first, then the row's f16 scale and
+  /// zero point at byte D / 2): (q - z) * s, as kiln.unpack_kv4 computes
+  /// it, so that both give the same floats.
+  Value loadFourBit(Value buffer, Value i, Value j, Value k) {
+    Type i8 = b.getI8Type();
+    auto bytesType = VectorType::get({lanes / 2}, i8);
+    Value bytes = b.create<vector::LoadOp>(
+        loc, bytesType, buffer,
+        ValueRange{i, j, b.create<arith::DivUIOp>(loc, k, index(2))});
+    auto splatByte = [&](int64_t value) {
+      return b.create<arith::ConstantOp>(
+          loc, bytesType,
+          DenseElementsAttr::get(bytesType, b.getIntegerAttr(i8, value)));
+    };
+    Value low = b.create<arith::AndIOp>(loc, bytes, splatByte(15));
+    Value high = b.create<arith::ShRUIOp>(loc, bytes, splatByte(4));
+    SmallVector<int64_t> interleave;
+    for (int64_t e = 0; e < lanes / 2; ++e)
+      interleave.append({e, lanes / 2 + e});
+    Value nibbles = b.create<vector::ShuffleOp>(loc, low, high, interleave);
+    Value values = b.create<arith::UIToFPOp>(loc, vectorType, nibbles);
+    auto paramsType = VectorType::get({4}, i8);
+    Value params = b.create<vector::LoadOp>(loc, paramsType, buffer,
+                                            ValueRange{i, j, index(depth / 2)});
+    Value halves = b.create<vector::BitCastOp>(
+        loc, VectorType::get({2}, b.getF16Type()), params);
+    Value wide = b.create<arith::ExtFOp>(
+        loc, VectorType::get({2}, b.getF32Type()), halves);
+    Value scale = b.create<vector::ExtractOp>(loc, wide, int64_t(0));
+    Value zero = b.create<vector::ExtractOp>(loc, wide, int64_t(1));
+    Value centered = b.create<arith::SubFOp>(loc, values, broadcast(zero));
+    return b.create<arith::MulFOp>(loc, centered, broadcast(scale));
+  }
   /// L elements of `buffer`'s type.
   VectorType storedVectorType(Value buffer) {
     return VectorType::get({lanes}, getElementTypeOrSelf(buffer.getType()));
@@ -131,7 +172,8 @@ private:
   }
   /// Asks for every cache line of row `row` of `buffer` [head, row, :].
   void prefetchRow(Value buffer, Value head, Value row) {
-    for (int64_t d = 0; d < depth; d += elementsPerLine(buffer))
+    int64_t extent = cast<MemRefType>(buffer.getType()).getShape().back();
+    for (int64_t d = 0; d < extent; d += elementsPerLine(buffer))
       b.create<memref::PrefetchOp>(loc, buffer, ValueRange{head, row, index(d)},
                                    /*isWrite=*/false, /*localityHint=*/3,
                                    /*isDataCache=*/true);
@@ -151,6 +193,11 @@ private:
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, x, y);
   }
 
+  /// The tiles, split among the keys or not.
+  void emitTiles();
+  /// 4-bit rows `buffer` [G, T, D / 2 + 4] dequantized into a new f32
+  /// buffer [G, T, D] (the caller frees it); any other buffer as it is.
+  Value dequantizedRows(Value buffer);
   /// One work item per tile of rows, each through all the keys.
   void emitDirect();
   /// One work item per tile of rows and chunk of `chunks` of the keys,
@@ -240,6 +287,56 @@ void AttentionEmitter::emit() {
   tilesPerHead =
       dividedBy(plus(rows, index(rowsPerTile - 1)), index(rowsPerTile));
   tiles = times(heads, tilesPerHead);
+  if (!getElementTypeOrSelf(keysBuffer.getType()).isInteger(8) &&
+      !getElementTypeOrSelf(values.getType()).isInteger(8)) {
+    emitTiles();
+    return;
+  }
+  // 4-bit rows: every tile of query rows dequantizes every key and value
+  // it reads. A few rows (a decode step) read them so, from the cache;
+  // many (a prefill) dequantize them once into f32 buffers instead.
+  Value many = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, rows,
+                                       index(kRowsToDequantizeOnce));
+  auto branch = b.create<scf::IfOp>(loc, many, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&branch.getThenRegion().front());
+  Value packedKeys = keysBuffer, packedValues = values;
+  keysBuffer = dequantizedRows(packedKeys);
+  values = dequantizedRows(packedValues);
+  emitTiles();
+  for (auto [buffer, packed] :
+       {std::pair(keysBuffer, packedKeys), std::pair(values, packedValues)})
+    if (buffer != packed)
+      b.create<memref::DeallocOp>(loc, buffer);
+  b.setInsertionPointToStart(&branch.getElseRegion().front());
+  keysBuffer = packedKeys;
+  values = packedValues;
+  emitTiles();
+}
+
+Value AttentionEmitter::dequantizedRows(Value buffer) {
+  if (!getElementTypeOrSelf(buffer.getType()).isInteger(8))
+    return buffer;
+  Value count = extent(buffer, 0), positions = extent(buffer, 1);
+  Value rowsOut = b.create<memref::AllocOp>(
+      loc,
+      MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic, depth},
+                      b.getF32Type()),
+      ValueRange{count, positions});
+  auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0), index(0)},
+                                        ValueRange{count, positions},
+                                        ValueRange{index(1), index(1)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value head = loop.getInductionVars()[0], row = loop.getInductionVars()[1];
+  for (int64_t w = 0; w < depthVectors; ++w)
+    b.create<vector::StoreOp>(loc,
+                              loadFourBit(buffer, head, row, index(w * lanes)),
+                              rowsOut, ValueRange{head, row, index(w * lanes)});
+  return rowsOut;
+}
+
+void AttentionEmitter::emitTiles() {
   // Split the keys when the tiles are too few to share out (a decode
   // step has a tile per key/value head) and the keys are many.
   Value chunks = dividedBy(keys, index(kKeysPerChunk));

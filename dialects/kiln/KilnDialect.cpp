@@ -483,17 +483,21 @@ LogicalResult AttentionOp::verify() {
   auto shapeOf = [](Value value) {
     return cast<ShapedType>(value.getType()).getShape();
   };
-  // Keys and values may be bf16 (a cache held in bf16); the rest is f32.
+  // Keys and values may be bf16 (a cache held in bf16) or 4-bit rows (i8:
+  // QoQ's KV4 cache); the rest is f32.
   for (OpOperand &operand : getOperation()->getOpOperands()) {
     auto type = cast<ShapedType>(operand.get().getType());
     Type element = type.getElementType();
     bool widened =
         &operand == &getKeysMutable() || &operand == &getValuesMutable();
     if (type.getRank() != 3 ||
-        !(element.isF32() || (widened && element.isBF16())))
-      return emitOpError("takes 3-D f32 query, mask and init, and f32 or "
-                         "bf16 keys and values");
+        !(element.isF32() ||
+          (widened && (element.isBF16() || element.isInteger(8)))))
+      return emitOpError("takes 3-D f32 query, mask and init, and f32, bf16 "
+                         "or 4-bit (i8 rows) keys and values");
   }
+  if (getKeysType().isInteger(8) && !getKeyRows())
+    return emitOpError("takes 4-bit keys as rows (key_rows)");
   // Two extents agree unless both are known and differ.
   auto differ = [](int64_t a, int64_t b) {
     return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
@@ -506,11 +510,21 @@ LogicalResult AttentionOp::verify() {
     return emitOpError("query, keys, values and init must have the same "
                        "heads (")
            << q[0] << ")";
-  int64_t keyDepth = k[getKeyDepthDim()], positions = k[getKeyPositionsDim()];
-  if (keyDepth != q[2] || v[2] != q[2] || out[2] != q[2])
+  // A row of D 4-bit values is D / 2 bytes, then its f16 scale and zero
+  // point.
+  auto depthOf = [&](Value value, int64_t extent) {
+    bool packed =
+        cast<ShapedType>(value.getType()).getElementType().isInteger(8);
+    return packed && !ShapedType::isDynamic(extent) ? (extent - 4) * 2 : extent;
+  };
+  int64_t keyDepth = depthOf(getKeys(), k[getKeyDepthDim()]),
+          positions = k[getKeyPositionsDim()];
+  if (keyDepth != q[2] || depthOf(getValues(), v[2]) != q[2] || out[2] != q[2])
     return emitOpError(getKeyRows() ? "keys must be [G, T, D]"
                                     : "keys must be [G, D, T]")
-           << " and values [G, T, D] with the query's D (" << q[2] << ")";
+           << " and values [G, T, D] (D / 2 + 4 bytes in 4 bits) with the "
+              "query's D ("
+           << q[2] << ")";
   if (differ(v[1], positions))
     return emitOpError("keys have ")
            << positions << " positions, values " << v[1];

@@ -223,7 +223,9 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
     with an online softmax (running maximum and sum, the output rescaled
     as they change), so the S x T score matrix never exists. Keys and
     values may be views with strides (a slice of a preallocated cache),
-    and f32 or bf16 (a cache held in bf16, widened as it is loaded).
+    and f32, bf16 (a cache held in bf16, widened as it is loaded), or rows
+    of 4-bit values as `kiln.pack_kv4` writes them (i8 [G, T, D / 2 + 4]:
+    QoQ's KV4 cache, keys as rows, dequantized as they are loaded).
   }];
   let arguments = (ins
     AnyShaped:$query,
@@ -246,6 +248,10 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
     unsigned getKeyPositionsDim() { return getKeyRows() ? 1 : 2; }
     /// The dimension of `keys` that is the head size D.
     unsigned getKeyDepthDim() { return getKeyRows() ? 2 : 1; }
+    /// The keys' element type (i8 for 4-bit rows).
+    Type getKeysType() {
+      return cast<ShapedType>(getKeys().getType()).getElementType();
+    }
   }];
 }
 

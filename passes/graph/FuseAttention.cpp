@@ -107,8 +107,15 @@ Value keyRowsOf(Value transposedKeys) {
 }
 
 /// The bf16 tensor that an onnx.Cast to f32 widens into `value` (a cache
-/// held in bf16), which the kernel reads directly; else `value`.
-Value narrowSourceOf(Value value) {
+/// held in bf16), or, where `rows` may be 4-bit, the rows that
+/// kiln.unpack_kv4 dequantizes into it (QoQ's KV4 cache), which the kernel
+/// reads directly; else `value`.
+Value narrowSourceOf(Value value, bool rows) {
+  Value unpacked = value;
+  if (auto cast = unpacked.getDefiningOp<tensor::CastOp>())
+    unpacked = cast.getSource();
+  if (auto unpack = unpacked.getDefiningOp<UnpackKv4Op>(); unpack && rows)
+    return unpack.getInput();
   auto cast = value.getDefiningOp<onnx::CastOp>();
   if (!cast || !getElementTypeOrSelf(cast.getInput().getType()).isBF16() ||
       !getElementTypeOrSelf(value.getType()).isF32())
@@ -268,8 +275,9 @@ struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
       locations.push_back(scores.getLoc());
     Location loc = rewriter.getFusedLoc(locations);
     Value q3 = asHeads(rewriter, loc, query);
-    Value k3 = asHeads(rewriter, loc, narrowSourceOf(keyRows ? keyRows : keys));
-    Value v3 = asHeads(rewriter, loc, narrowSourceOf(values));
+    Value k3 = asHeads(rewriter, loc,
+                       narrowSourceOf(keyRows ? keyRows : keys, bool(keyRows)));
+    Value v3 = asHeads(rewriter, loc, narrowSourceOf(values, /*rows=*/true));
     Value mask3 = mask ? asMaskHeads(rewriter, loc, mask) : Value();
     Value init = rewriter.create<tensor::EmptyOp>(
         loc, tensor::getMixedSizes(rewriter, loc, q3), rewriter.getF32Type());

@@ -147,3 +147,44 @@ func.func @bf16_cache(%q: memref<3x3x64xf32>, %k: memref<3x?x64xbf16, strided<[2
   kiln.attention %q, %k, %v mask %m into %y {key_rows, scale = 0.125 : f32} : memref<3x3x64xf32>, memref<3x?x64xbf16, strided<[264192, 64, 1]>>, memref<3x?x64xbf16, strided<[264192, 64, 1]>> mask memref<1x1x?xf32> into memref<3x3x64xf32>
   return
 }
+
+// -----
+
+// Keys and values as 4-bit rows (QoQ's KV4 cache, 64 values in 36 bytes):
+// each vector of 16 values is 8 bytes whose low and high nibbles are
+// interleaved, less the row's zero point, times its scale (the two f16s
+// at byte 32). With 8 query rows or more (a prefill) the rows are
+// dequantized once into f32 buffers that the tiles read; with fewer (a
+// decode step) the tiles dequantize them as they load them.
+// CHECK-LABEL: func.func @kv4_cache
+// CHECK: %[[MANY:.*]] = arith.cmpi uge, %{{.*}}, %c8 : index
+// CHECK: scf.if %[[MANY]] {
+// CHECK: %[[KEYS:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x64xf32>
+// CHECK: scf.parallel
+// CHECK: %[[B:.*]] = vector.load %arg1[{{.*}}] : memref<3x?x36xi8, strided<[1728, 36, 1]>>, vector<8xi8>
+// CHECK: %[[LOW:.*]] = arith.andi %[[B]]
+// CHECK: %[[HIGH:.*]] = arith.shrui %[[B]]
+// CHECK: %[[Q:.*]] = vector.shuffle %[[LOW]], %[[HIGH]] [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<8xi8>, vector<8xi8>
+// CHECK: %[[F:.*]] = arith.uitofp %[[Q]] : vector<16xi8> to vector<16xf32>
+// CHECK: %[[P:.*]] = vector.load %arg1[%{{.*}}, %{{.*}}, %c32{{.*}}] : memref<3x?x36xi8, strided<[1728, 36, 1]>>, vector<4xi8>
+// CHECK: %[[H:.*]] = vector.bitcast %[[P]] : vector<4xi8> to vector<2xf16>
+// CHECK: %[[W:.*]] = arith.extf %[[H]] : vector<2xf16> to vector<2xf32>
+// CHECK: %[[S:.*]] = vector.extract %[[W]][0]
+// CHECK: %[[Z:.*]] = vector.extract %[[W]][1]
+// CHECK: %[[ZV:.*]] = vector.broadcast %[[Z]]
+// CHECK: %[[C:.*]] = arith.subf %[[F]], %[[ZV]] : vector<16xf32>
+// CHECK: %[[SV:.*]] = vector.broadcast %[[S]]
+// CHECK: %[[D:.*]] = arith.mulf %[[C]], %[[SV]] : vector<16xf32>
+// CHECK: vector.store %[[D]], %[[KEYS]]
+// CHECK: %[[VALUES:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x64xf32>
+// CHECK: vector.load %arg2[{{.*}}] : memref<3x?x36xi8, strided<[1728, 36, 1]>>, vector<8xi8>
+// CHECK: vector.load %[[KEYS]]
+// CHECK: memref.dealloc %[[KEYS]]
+// CHECK: memref.dealloc %[[VALUES]]
+// CHECK: } else {
+// CHECK: vector.load %arg1[{{.*}}] : memref<3x?x36xi8, strided<[1728, 36, 1]>>, vector<8xi8>
+// CHECK: vector.load %arg2[{{.*}}] : memref<3x?x36xi8, strided<[1728, 36, 1]>>, vector<8xi8>
+func.func @kv4_cache(%q: memref<3x?x64xf32>, %k: memref<3x?x36xi8, strided<[1728, 36, 1]>>, %v: memref<3x?x36xi8, strided<[1728, 36, 1]>>, %m: memref<1x?x?xf32>, %y: memref<3x?x64xf32>) {
+  kiln.attention %q, %k, %v mask %m into %y {key_rows, scale = 0.125 : f32} : memref<3x?x64xf32>, memref<3x?x36xi8, strided<[1728, 36, 1]>>, memref<3x?x36xi8, strided<[1728, 36, 1]>> mask memref<1x?x?xf32> into memref<3x?x64xf32>
+  return
+}

@@ -40,6 +40,33 @@ func.func @symbolic_masked(%q: memref<?x?x64xf32>, %k: memref<?x?x64xf32, stride
 
 // -----
 
+// Keys and values as 4-bit rows (QoQ's KV4 cache): D / 2 bytes of
+// nibbles, then the row's f16 scale and zero point.
+// CHECK-LABEL: func.func @kv4_cache
+// CHECK: kiln.attention {{.*}} : memref<3x1x64xf32>, memref<3x?x36xi8, strided<[4608, 36, 1]>>, memref<3x?x36xi8, strided<[4608, 36, 1]>> into memref<3x1x64xf32>
+func.func @kv4_cache(%q: memref<3x1x64xf32>, %k: memref<3x?x36xi8, strided<[4608, 36, 1]>>, %v: memref<3x?x36xi8, strided<[4608, 36, 1]>>, %i: memref<3x1x64xf32>) {
+  kiln.attention %q, %k, %v into %i {key_rows, scale = 0.125 : f32} : memref<3x1x64xf32>, memref<3x?x36xi8, strided<[4608, 36, 1]>>, memref<3x?x36xi8, strided<[4608, 36, 1]>> into memref<3x1x64xf32>
+  return
+}
+
+// -----
+
+func.func @kv4_transposed_keys(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xi8>, %v: tensor<2x5x8xi8>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{takes 4-bit keys as rows (key_rows)}}
+  %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x8x5xi8>, tensor<2x5x8xi8> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
+func.func @kv4_row_width(%q: tensor<2x4x8xf32>, %k: tensor<2x5x10xi8>, %v: tensor<2x5x10xi8>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error@+1 {{keys must be [G, T, D] and values [G, T, D] (D / 2 + 4 bytes in 4 bits) with the query's D (8)}}
+  %y = kiln.attention %q, %k, %v into %i {key_rows, scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x5x10xi8>, tensor<2x5x10xi8> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
 // Keys and values held in bf16 (a session cache under --precision=bf16).
 // CHECK-LABEL: func.func @bf16_cache
 // CHECK: kiln.attention {{.*}} : memref<3x1x64xf32>, memref<3x?x64xbf16, strided<[8192, 64, 1]>>, memref<3x?x64xbf16, strided<[8192, 64, 1]>> into memref<3x1x64xf32>
@@ -51,7 +78,7 @@ func.func @bf16_cache(%q: memref<3x1x64xf32>, %k: memref<3x?x64xbf16, strided<[8
 // -----
 
 func.func @bf16_query(%q: tensor<2x4x8xbf16>, %k: tensor<2x5x8xbf16>, %v: tensor<2x5x8xbf16>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
-  // expected-error@+1 {{takes 3-D f32 query, mask and init, and f32 or bf16 keys and values}}
+  // expected-error@+1 {{takes 3-D f32 query, mask and init, and f32, bf16 or 4-bit (i8 rows) keys and values}}
   %y = kiln.attention %q, %k, %v into %i {key_rows, scale = 1.0 : f32} : tensor<2x4x8xbf16>, tensor<2x5x8xbf16>, tensor<2x5x8xbf16> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
   return %y : tensor<2x4x8xf32>
 }
@@ -99,7 +126,7 @@ func.func @heads(%q: tensor<2x4x8xf32>, %k: tensor<3x8x5xf32>, %v: tensor<2x5x8x
 // -----
 
 func.func @depth(%q: tensor<2x4x8xf32>, %k: tensor<2x5x8xf32>, %v: tensor<2x8x8xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
-  // expected-error@+1 {{keys must be [G, D, T] and values [G, T, D] with the query's D (8)}}
+  // expected-error@+1 {{keys must be [G, D, T] and values [G, T, D] (D / 2 + 4 bytes in 4 bits) with the query's D (8)}}
   %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x5x8xf32>, tensor<2x8x8xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
   return %y : tensor<2x4x8xf32>
 }
@@ -123,7 +150,7 @@ func.func @rows(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xf32>, %v: tensor<2x5x8xf
 // -----
 
 func.func @types(%q: tensor<2x4x8xf16>, %k: tensor<2x8x5xf16>, %v: tensor<2x5x8xf16>, %i: tensor<2x4x8xf16>) -> tensor<2x4x8xf16> {
-  // expected-error@+1 {{takes 3-D f32 query, mask and init, and f32 or bf16 keys and values}}
+  // expected-error@+1 {{takes 3-D f32 query, mask and init, and f32, bf16 or 4-bit (i8 rows) keys and values}}
   %y = kiln.attention %q, %k, %v into %i {scale = 1.0 : f32} : tensor<2x4x8xf16>, tensor<2x8x5xf16>, tensor<2x5x8xf16> into tensor<2x4x8xf16> -> tensor<2x4x8xf16>
   return %y : tensor<2x4x8xf16>
 }
@@ -131,7 +158,7 @@ func.func @types(%q: tensor<2x4x8xf16>, %k: tensor<2x8x5xf16>, %v: tensor<2x5x8x
 // -----
 
 func.func @key_rows_depth(%q: tensor<2x4x8xf32>, %k: tensor<2x8x5xf32>, %v: tensor<2x8x8xf32>, %i: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
-  // expected-error@+1 {{keys must be [G, T, D] and values [G, T, D] with the query's D (8)}}
+  // expected-error@+1 {{keys must be [G, T, D] and values [G, T, D] (D / 2 + 4 bytes in 4 bits) with the query's D (8)}}
   %y = kiln.attention %q, %k, %v into %i {key_rows, scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x8x5xf32>, tensor<2x8x8xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
   return %y : tensor<2x4x8xf32>
 }

@@ -95,6 +95,28 @@ func.func @bf16_cache(%q: tensor<1x3x1x64xf32>, %kh: tensor<1x3x?x64xbf16>, %vh:
 
 // -----
 
+// A 4-bit cache (QoQ's KV4) reaches the product through kiln.unpack_kv4:
+// the kernel reads the packed rows (64 values in 36 bytes) as keys and
+// values, and the unpacking is left without a use.
+// CHECK-LABEL: func.func @kv4_cache
+// CHECK-NOT: kiln.unpack_kv4
+// CHECK: %[[K:.*]] = tensor.collapse_shape %arg1 {{.*}} : tensor<1x3x?x36xi8> into tensor<3x?x36xi8>
+// CHECK: %[[V:.*]] = tensor.collapse_shape %arg2 {{.*}} : tensor<1x3x?x36xi8> into tensor<3x?x36xi8>
+// CHECK: kiln.attention %{{.*}}, %[[K]], %[[V]] into %{{.*}} {key_rows, scale = 1.250000e-01 : f32} : tensor<3x1x64xf32>, tensor<3x?x36xi8>, tensor<3x?x36xi8>
+func.func @kv4_cache(%q: tensor<1x3x1x64xf32>, %kp: tensor<1x3x?x36xi8>, %vp: tensor<1x3x?x36xi8>) -> tensor<1x3x1x64xf32> {
+  %k = kiln.unpack_kv4 %kp : tensor<1x3x?x36xi8> -> tensor<1x3x?x64xf32>
+  %v = kiln.unpack_kv4 %vp : tensor<1x3x?x36xi8> -> tensor<1x3x?x64xf32>
+  %kt = "onnx.Transpose"(%k) {perm = [0, 1, 3, 2]} : (tensor<1x3x?x64xf32>) -> tensor<1x3x64x?xf32>
+  %s = "onnx.MatMul"(%q, %kt) : (tensor<1x3x1x64xf32>, tensor<1x3x64x?xf32>) -> tensor<1x3x1x?xf32>
+  %c = "onnx.Constant"() {value = dense<8.0> : tensor<f32>} : () -> tensor<f32>
+  %d = "onnx.Div"(%s, %c) : (tensor<1x3x1x?xf32>, tensor<f32>) -> tensor<1x3x1x?xf32>
+  %p = "onnx.Softmax"(%d) {axis = -1 : i64} : (tensor<1x3x1x?xf32>) -> tensor<1x3x1x?xf32>
+  %y = "onnx.MatMul"(%p, %v) : (tensor<1x3x1x?xf32>, tensor<1x3x?x64xf32>) -> tensor<1x3x1x64xf32>
+  return %y : tensor<1x3x1x64xf32>
+}
+
+// -----
+
 // Any other permutation of the keys stays: the kernel takes them as the
 // Transpose leaves them.
 // CHECK-LABEL: func.func @other_permutation
