@@ -9,6 +9,7 @@
 
 #include "passes/quant/Passes.h"
 #include "passes/quant/QuantizedOperands.h"
+#include "passes/quant/WeightProducts.h"
 
 #include "dialects/onnx/OnnxConstants.h"
 #include "dialects/onnx/OnnxDataTypes.h"
@@ -94,12 +95,15 @@ Value paddedWith(PatternRewriter &rewriter, Location loc, Value bytes,
       DenseElementsAttr::get(
           RankedTensorType::get({int64_t(all.size())}, rewriter.getI64Type()),
           ArrayRef<int64_t>(all)));
-  Value fill = onnx::createConstant(
-      rewriter, loc,
-      DenseElementsAttr::get(RankedTensorType::get({}, rewriter.getI8Type()),
-                             APInt(8, uint64_t(value), /*isSigned=*/true)));
+  Value fill = signedByteConstant(rewriter, loc, value);
   return rewriter.create<onnx::PadOp>(loc, type.clone(shape), bytes, padsValue,
                                       fill, Value(), "constant");
+}
+
+/// What the constants a product gains are named after: its ONNX node.
+std::string constantNamePrefix(Operation *op) {
+  StringRef name = nodeName(op);
+  return name.empty() ? "product" : name.str();
 }
 
 struct IntegerMatMul : OpRewritePattern<onnx::MatMulOp> {
@@ -122,7 +126,7 @@ struct IntegerMatMul : OpRewritePattern<onnx::MatMulOp> {
     Value acc = rewriter.create<onnx::MatMulIntegerOp>(
         loc, resultType.clone(rewriter.getI32Type()), bytes, weightBytes,
         Value(), Value());
-    std::string name = nodeNameOf(op);
+    std::string name = constantNamePrefix(op);
     if (activation->zeroPoint != 0) {
       // sum_k (x_k - z) q_kn = sum_k x_k q_kn - z sum_k q_kn.
       std::vector<char> compensation(n * 4);
@@ -150,12 +154,6 @@ struct IntegerMatMul : OpRewritePattern<onnx::MatMulOp> {
                                              activation->rowScales);
     rewriter.replaceOp(op, product);
     return success();
-  }
-
-  static std::string nodeNameOf(Operation *op) {
-    if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-      return name.getName().str();
-    return "product";
   }
 };
 
@@ -195,11 +193,7 @@ struct IntegerConv : OpRewritePattern<onnx::ConvOp> {
       } else {
         // Padding placed at run time reads the zero point as the
         // convolution's own (its operands are then widened to s32).
-        zeroPoint = onnx::createConstant(
-            rewriter, loc,
-            DenseElementsAttr::get(
-                RankedTensorType::get({}, rewriter.getI8Type()),
-                APInt(8, uint64_t(activation->zeroPoint), /*isSigned=*/true)));
+        zeroPoint = signedByteConstant(rewriter, loc, activation->zeroPoint);
       }
     }
     Value acc = rewriter.create<onnx::ConvIntegerOp>(
@@ -209,7 +203,7 @@ struct IntegerConv : OpRewritePattern<onnx::ConvOp> {
     // Per output channel, broadcast over the spatial dimensions.
     SmallVector<int64_t> channelShape(resultType.getRank() - 1, 1);
     channelShape[0] = filters;
-    std::string name = IntegerMatMul::nodeNameOf(op);
+    std::string name = constantNamePrefix(op);
     if (!compensation.empty())
       acc = rewriter.create<onnx::SubOp>(
           loc, acc.getType(), acc,

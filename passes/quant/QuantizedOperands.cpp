@@ -95,16 +95,20 @@ std::optional<QuantizedActivation> mlir::kiln::quant::quantizedActivationOf(Valu
                              isUnsigned ? *zero - 128 : *zero};
 }
 
+Value mlir::kiln::quant::signedByteConstant(OpBuilder &builder, Location loc,
+                                            int64_t value) {
+  return onnx::createConstant(
+      builder, loc,
+      DenseElementsAttr::get(RankedTensorType::get({}, builder.getI8Type()),
+                             APInt(8, uint64_t(value), /*isSigned=*/true)));
+}
+
 Value mlir::kiln::quant::signedBytesOf(PatternRewriter &rewriter, Location loc,
                     const QuantizedActivation &activation, Value input) {
   auto type = cast<RankedTensorType>(input.getType());
   Value zeroPoint;
   if (activation.zeroPoint != 0)
-    zeroPoint = onnx::createConstant(
-        rewriter, loc,
-        DenseElementsAttr::get(
-            RankedTensorType::get({}, rewriter.getI8Type()),
-            APInt(8, uint64_t(activation.zeroPoint), /*isSigned=*/true)));
+    zeroPoint = signedByteConstant(rewriter, loc, activation.zeroPoint);
   return rewriter.create<QuantizeOp>(
       loc, type.clone(rewriter.getI8Type()), input,
       QuantizeOp(activation.quantize).getScale(), zeroPoint, /*axis=*/0,

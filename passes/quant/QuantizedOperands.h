@@ -53,6 +53,9 @@ struct QuantizedActivation {
 /// computed at run time.
 std::optional<QuantizedActivation> quantizedActivationOf(Value value);
 
+/// A 0-D i8 constant holding `value` (a zero point of signed bytes).
+Value signedByteConstant(OpBuilder &builder, Location loc, int64_t value);
+
 /// `input` (f32, shaped as the activation's kernel reads it) quantized as
 /// `activation` is, to the signed bytes the kernels read.
 Value signedBytesOf(PatternRewriter &rewriter, Location loc,
