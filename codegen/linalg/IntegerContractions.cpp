@@ -19,6 +19,7 @@
 #include "codegen/linalg/LinalgBuilders.h"
 #include "codegen/linalg/OnnxToLinalg.h"
 #include "codegen/linalg/Passes.h"
+#include "dialects/onnx/OnnxConstants.h"
 
 #include "mlir/IR/TypeUtilities.h"
 
@@ -95,12 +96,113 @@ Value centered(OpBuilder &b, Location loc, Value value, Value zeroPoint,
       .getResult(0);
 }
 
+/// Whether `zeroPoint` is absent or a constant of zeros.
+bool isAbsentOrZero(Value zeroPoint) {
+  if (!zeroPoint)
+    return true;
+  std::optional<SmallVector<int64_t>> values = onnx::getConstantInts(zeroPoint);
+  return values && llvm::all_of(*values, [](int64_t v) { return v == 0; });
+}
+
 /// Whether `value` takes part in a product as it is: signed bytes without
-/// a zero point, which the contraction widens itself (what the integer
-/// GEMM kernels read, at a quarter of the i32 operand's bytes).
+/// a zero point (or zeros), which the contraction widens itself (what the
+/// integer GEMM kernels read, at a quarter of the i32 operand's bytes).
 bool readsSignedBytes(Value value, Value zeroPoint) {
   auto type = cast<RankedTensorType>(value.getType());
-  return !zeroPoint && type.getElementType().isSignlessInteger(8);
+  return isAbsentOrZero(zeroPoint) &&
+         type.getElementType().isSignlessInteger(8);
+}
+
+/// The i32 product of unsigned bytes `a` [..., M, K] (less `aZero`, per
+/// tensor or row; 0 when absent) by signed bytes `b` [K, N], as
+/// onnxruntime's quantize_dynamic writes it: a - z = (a - 128) - (z - 128),
+/// so the bytes shifted to signed (their top bit flipped) multiply `b` as
+/// they are, and (z - 128) times each column's sum of `b` is taken off.
+Value unsignedBySignedBytes(PatternRewriter &rewriter, Location loc, Value a,
+                            Value b, Value aZero, RankedTensorType accType) {
+  auto aType = cast<RankedTensorType>(a.getType());
+  Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
+  int64_t rank = accType.getRank();
+  auto parallel = [](int64_t loops) {
+    return SmallVector<utils::IteratorType>(loops,
+                                            utils::IteratorType::parallel);
+  };
+  AffineMap identity = rewriter.getMultiDimIdentityMap(aType.getRank());
+  Value shiftedInit = rewriter.create<tensor::EmptyOp>(
+      loc, aType.getShape(), i8, dynamicSizesOf(rewriter, loc, a));
+  Value shifted =
+      rewriter
+          .create<linalg::GenericOp>(
+              loc, shiftedInit.getType(), signlessTensor(rewriter, loc, a),
+              shiftedInit, ArrayRef{identity, identity},
+              parallel(aType.getRank()),
+              [&](OpBuilder &nested, Location at, ValueRange args) {
+                Value top = nested.create<arith::ConstantIntOp>(at, 0x80, 8);
+                Value flipped = nested.create<arith::XOrIOp>(at, args[0], top);
+                nested.create<linalg::YieldOp>(at, flipped);
+              })
+          .getResult(0);
+  Value acc = matMulContraction(rewriter, loc, shifted, b, accType);
+
+  // Each column's sum of b: [N].
+  auto bType = cast<RankedTensorType>(b.getType());
+  MLIRContext *context = rewriter.getContext();
+  int64_t n = bType.getDimSize(1);
+  Value sumsInit =
+      rewriter
+          .create<linalg::FillOp>(
+              loc,
+              ValueRange{rewriter.create<arith::ConstantIntOp>(loc, 0, 32)},
+              ValueRange{rewriter.create<tensor::EmptyOp>(
+                  loc, ArrayRef<int64_t>{n}, i32,
+                  n == ShapedType::kDynamic
+                      ? ValueRange{rewriter.create<tensor::DimOp>(loc, b, 1)}
+                      : ValueRange{})})
+          .getResult(0);
+  AffineExpr k = getAffineDimExpr(0, context),
+             column = getAffineDimExpr(1, context);
+  Value sums =
+      rewriter
+          .create<linalg::GenericOp>(
+              loc, sumsInit.getType(), b, sumsInit,
+              ArrayRef{AffineMap::get(2, 0, {k, column}, context),
+                       AffineMap::get(2, 0, {column}, context)},
+              ArrayRef{utils::IteratorType::reduction,
+                       utils::IteratorType::parallel},
+              [&](OpBuilder &nested, Location at, ValueRange args) {
+                Value wide = nested.create<arith::ExtSIOp>(at, i32, args[0]);
+                Value sum = nested.create<arith::AddIOp>(at, args[1], wide);
+                nested.create<linalg::YieldOp>(at, sum);
+              })
+          .getResult(0);
+
+  // acc - (z - 128) * sums[n].
+  SmallVector<Value> inputs = {acc, sums};
+  SmallVector<AffineMap> maps = {
+      rewriter.getMultiDimIdentityMap(rank),
+      AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, context), context)};
+  if (aZero) {
+    inputs.push_back(signlessTensor(rewriter, loc, aZero));
+    maps.push_back(
+        parameterMapOf(aZero, accType.getShape(), rank - 2, context));
+  }
+  maps.push_back(rewriter.getMultiDimIdentityMap(rank));
+  Value init = rewriter.create<tensor::EmptyOp>(
+      loc, accType.getShape(), i32, dynamicSizesOf(rewriter, loc, acc));
+  return rewriter
+      .create<linalg::GenericOp>(
+          loc, accType, inputs, init, maps, parallel(rank),
+          [&](OpBuilder &nested, Location at, ValueRange args) {
+            Value zero = nested.create<arith::ConstantIntOp>(at, 0, 32);
+            if (aZero)
+              zero = nested.create<arith::ExtUIOp>(at, i32, args[2]);
+            Value shift = nested.create<arith::SubIOp>(
+                at, zero, nested.create<arith::ConstantIntOp>(at, 128, 32));
+            Value term = nested.create<arith::MulIOp>(at, shift, args[1]);
+            Value result = nested.create<arith::SubIOp>(at, args[0], term);
+            nested.create<linalg::YieldOp>(at, result);
+          })
+      .getResult(0);
 }
 
 /// The i32 product of the matrices `a` and `b` (ONNX MatMul's batching),
@@ -113,6 +215,11 @@ Value integerMatMul(PatternRewriter &rewriter, Location loc, Value a, Value b,
   if (readsSignedBytes(a, aZero) && readsSignedBytes(b, bZero))
     return matMulContraction(rewriter, loc, a, b,
                              resultType.clone(rewriter.getI32Type()));
+  if (hasUnsignedElements(aType) &&
+      aType.getElementType().getIntOrFloatBitWidth() == 8 &&
+      bType.getRank() == 2 && readsSignedBytes(b, bZero))
+    return unsignedBySignedBytes(rewriter, loc, a, b, aZero,
+                                 resultType.clone(rewriter.getI32Type()));
   Value lhs = centered(rewriter, loc, a, aZero, aType.getRank() - 2);
   Value rhs = centered(rewriter, loc, b, bZero, bType.getRank() - 1);
   return rewriter.create<onnx::MatMulOp>(

@@ -84,3 +84,25 @@ func.func @conv_integer_signed_bytes(%x: tensor<1x2x4x4xi8>, %w: tensor<3x2x3x3x
   %y = "onnx.ConvInteger"(%x, %w) {operandSegmentSizes = array<i32: 1, 1, 0, 0>, pads = [1, 1, 1, 1]} : (tensor<1x2x4x4xi8>, tensor<3x2x3x3xi8>) -> tensor<1x3x4x4xi32>
   return %y : tensor<1x3x4x4xi32>
 }
+
+// -----
+
+// Unsigned bytes less a zero point by signed bytes (onnxruntime's
+// quantize_dynamic; B's zero point a constant 0): the bytes' top bit
+// flipped (a - 128, signed), their product with B's bytes, less
+// (z - 128) times each column's sum of B.
+// CHECK-LABEL: func.func @matmul_integer_dynamic
+// CHECK: %[[SHIFTED:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<5x3xi8>) outs(%{{.*}} : tensor<5x3xi8>)
+// CHECK: arith.xori %{{.*}}, %c-128_i8 : i8
+// CHECK: %[[ACC:.*]] = linalg.generic {{.*}} ins(%[[SHIFTED]], %arg1 : tensor<5x3xi8>, tensor<3x4xi8>) outs(%{{.*}} : tensor<5x4xi32>)
+// CHECK: %[[SUMS:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%arg1 : tensor<3x4xi8>) outs(%{{.*}} : tensor<4xi32>)
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %[[SUMS]], %{{.*}} : tensor<5x4xi32>, tensor<4xi32>, tensor<i8>)
+// CHECK: %[[Z:.*]] = arith.extui %{{.*}} : i8 to i32
+// CHECK: %[[SHIFT:.*]] = arith.subi %[[Z]], %c128_i32 : i32
+// CHECK: %[[TERM:.*]] = arith.muli %[[SHIFT]], %{{.*}} : i32
+// CHECK: arith.subi %{{.*}}, %[[TERM]] : i32
+func.func @matmul_integer_dynamic(%a: tensor<5x3xui8>, %b: tensor<3x4xi8>, %za: tensor<ui8>) -> tensor<5x4xi32> {
+  %zb = "onnx.Constant"() {value = dense<0> : tensor<i8>} : () -> tensor<i8>
+  %y = "onnx.MatMulInteger"(%a, %b, %za, %zb) {operandSegmentSizes = array<i32: 1, 1, 1, 1>} : (tensor<5x3xui8>, tensor<3x4xi8>, tensor<ui8>, tensor<i8>) -> tensor<5x4xi32>
+  return %y : tensor<5x4xi32>
+}
