@@ -113,14 +113,16 @@ bool readsSignedBytes(Value value, Value zeroPoint) {
          type.getElementType().isSignlessInteger(8);
 }
 
-/// The i32 product of unsigned bytes `a` [..., M, K] (less `aZero`, per
-/// tensor or row; 0 when absent) by signed bytes `b` [K, N], as
-/// onnxruntime's quantize_dynamic writes it: a - z = (a - 128) - (z - 128),
-/// so the bytes shifted to signed (their top bit flipped) multiply `b` as
-/// they are, and (z - 128) times each column's sum of `b` is taken off.
-Value unsignedBySignedBytes(PatternRewriter &rewriter, Location loc, Value a,
-                            Value b, Value aZero, RankedTensorType accType) {
+/// The i32 product of bytes `a` [..., M, K] less `aZero` (per tensor or
+/// row; 0 when absent) by signed bytes `b` [K, N], as onnxruntime's
+/// quantize_dynamic and QOperator forms write it: the bytes multiply `b`
+/// as they are, and z times each column's sum of `b` is taken off;
+/// unsigned bytes first become signed ones (their top bit flipped), as
+/// a - z = (a - 128) - (z - 128).
+Value bytesBySignedBytes(PatternRewriter &rewriter, Location loc, Value a,
+                         Value b, Value aZero, RankedTensorType accType) {
   auto aType = cast<RankedTensorType>(a.getType());
+  bool isUnsigned = hasUnsignedElements(aType);
   Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
   int64_t rank = accType.getRank();
   auto parallel = [](int64_t loops) {
@@ -131,17 +133,21 @@ Value unsignedBySignedBytes(PatternRewriter &rewriter, Location loc, Value a,
   Value shiftedInit = rewriter.create<tensor::EmptyOp>(
       loc, aType.getShape(), i8, dynamicSizesOf(rewriter, loc, a));
   Value shifted =
-      rewriter
-          .create<linalg::GenericOp>(
-              loc, shiftedInit.getType(), signlessTensor(rewriter, loc, a),
-              shiftedInit, ArrayRef{identity, identity},
-              parallel(aType.getRank()),
-              [&](OpBuilder &nested, Location at, ValueRange args) {
-                Value top = nested.create<arith::ConstantIntOp>(at, 0x80, 8);
-                Value flipped = nested.create<arith::XOrIOp>(at, args[0], top);
-                nested.create<linalg::YieldOp>(at, flipped);
-              })
-          .getResult(0);
+      !isUnsigned
+          ? a
+          : rewriter
+                .create<linalg::GenericOp>(
+                    loc, shiftedInit.getType(),
+                    signlessTensor(rewriter, loc, a), shiftedInit,
+                    ArrayRef{identity, identity}, parallel(aType.getRank()),
+                    [&](OpBuilder &nested, Location at, ValueRange args) {
+                      Value top =
+                          nested.create<arith::ConstantIntOp>(at, 0x80, 8);
+                      Value flipped =
+                          nested.create<arith::XOrIOp>(at, args[0], top);
+                      nested.create<linalg::YieldOp>(at, flipped);
+                    })
+                .getResult(0);
   Value acc = matMulContraction(rewriter, loc, shifted, b, accType);
 
   // Each column's sum of b: [N].
@@ -176,7 +182,7 @@ Value unsignedBySignedBytes(PatternRewriter &rewriter, Location loc, Value a,
               })
           .getResult(0);
 
-  // acc - (z - 128) * sums[n].
+  // acc - z * sums[n], z less 128 for unsigned bytes.
   SmallVector<Value> inputs = {acc, sums};
   SmallVector<AffineMap> maps = {
       rewriter.getMultiDimIdentityMap(rank),
@@ -194,11 +200,14 @@ Value unsignedBySignedBytes(PatternRewriter &rewriter, Location loc, Value a,
           loc, accType, inputs, init, maps, parallel(rank),
           [&](OpBuilder &nested, Location at, ValueRange args) {
             Value zero = nested.create<arith::ConstantIntOp>(at, 0, 32);
-            if (aZero)
+            if (aZero && isUnsigned)
               zero = nested.create<arith::ExtUIOp>(at, i32, args[2]);
-            Value shift = nested.create<arith::SubIOp>(
-                at, zero, nested.create<arith::ConstantIntOp>(at, 128, 32));
-            Value term = nested.create<arith::MulIOp>(at, shift, args[1]);
+            else if (aZero)
+              zero = nested.create<arith::ExtSIOp>(at, i32, args[2]);
+            if (isUnsigned)
+              zero = nested.create<arith::SubIOp>(
+                  at, zero, nested.create<arith::ConstantIntOp>(at, 128, 32));
+            Value term = nested.create<arith::MulIOp>(at, zero, args[1]);
             Value result = nested.create<arith::SubIOp>(at, args[0], term);
             nested.create<linalg::YieldOp>(at, result);
           })
@@ -215,11 +224,10 @@ Value integerMatMul(PatternRewriter &rewriter, Location loc, Value a, Value b,
   if (readsSignedBytes(a, aZero) && readsSignedBytes(b, bZero))
     return matMulContraction(rewriter, loc, a, b,
                              resultType.clone(rewriter.getI32Type()));
-  if (hasUnsignedElements(aType) &&
-      aType.getElementType().getIntOrFloatBitWidth() == 8 &&
+  if (aType.getElementType().getIntOrFloatBitWidth() == 8 &&
       bType.getRank() == 2 && readsSignedBytes(b, bZero))
-    return unsignedBySignedBytes(rewriter, loc, a, b, aZero,
-                                 resultType.clone(rewriter.getI32Type()));
+    return bytesBySignedBytes(rewriter, loc, a, b, aZero,
+                              resultType.clone(rewriter.getI32Type()));
   Value lhs = centered(rewriter, loc, a, aZero, aType.getRank() - 2);
   Value rhs = centered(rewriter, loc, b, bZero, bType.getRank() - 1);
   return rewriter.create<onnx::MatMulOp>(

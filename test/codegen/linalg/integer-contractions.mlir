@@ -106,3 +106,20 @@ func.func @matmul_integer_dynamic(%a: tensor<5x3xui8>, %b: tensor<3x4xi8>, %za: 
   %y = "onnx.MatMulInteger"(%a, %b, %za, %zb) {operandSegmentSizes = array<i32: 1, 1, 1, 1>} : (tensor<5x3xui8>, tensor<3x4xi8>, tensor<ui8>, tensor<i8>) -> tensor<5x4xi32>
   return %y : tensor<5x4xi32>
 }
+
+// -----
+
+// Signed bytes less a zero point by signed bytes: the bytes as they are,
+// less z times each column's sum of B.
+// CHECK-LABEL: func.func @matmul_integer_signed_zero_point
+// CHECK-NOT: arith.xori
+// CHECK: %[[ACC:.*]] = linalg.generic {{.*}} ins(%arg0, %arg1 : tensor<5x3xi8>, tensor<3x4xi8>) outs(%{{.*}} : tensor<5x4xi32>)
+// CHECK: %[[SUMS:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%arg1 : tensor<3x4xi8>)
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %[[SUMS]], %arg2 : tensor<5x4xi32>, tensor<4xi32>, tensor<i8>)
+// CHECK: %[[Z:.*]] = arith.extsi %{{.*}} : i8 to i32
+// CHECK-NEXT: %[[TERM:.*]] = arith.muli %[[Z]], %{{.*}} : i32
+// CHECK-NEXT: arith.subi %{{.*}}, %[[TERM]] : i32
+func.func @matmul_integer_signed_zero_point(%a: tensor<5x3xi8>, %b: tensor<3x4xi8>, %za: tensor<i8>) -> tensor<5x4xi32> {
+  %y = "onnx.MatMulInteger"(%a, %b, %za) {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<5x3xi8>, tensor<3x4xi8>, tensor<i8>) -> tensor<5x4xi32>
+  return %y : tensor<5x4xi32>
+}
