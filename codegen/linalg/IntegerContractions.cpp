@@ -330,16 +330,108 @@ struct LowerQLinearMatMul : OpRewritePattern<onnx::QLinearMatMulOp> {
 };
 
 /// The convolution of `x` and `w` less their zero points (the filter's
-/// per tensor or per output channel), from `bias`, in i32.
+/// per tensor or per output channel), from `bias`, in i32. Bytes by signed
+/// bytes are read as bytes (unsigned ones with their top bit flipped); an
+/// input zero point z pads the input, so that it stands for 0 everywhere
+/// the filter reads, and z times each filter's sum is taken off after.
 Value integerConv(PatternRewriter &rewriter, Operation *op, Value x, Value w,
                   Value xZero, Value wZero, Value bias,
                   RankedTensorType resultType) {
   Location loc = op->getLoc();
-  bool direct = readsSignedBytes(x, xZero) && readsSignedBytes(w, wZero);
-  Value input = direct ? x : centered(rewriter, loc, x, xZero, -1);
-  Value filter = direct ? w : centered(rewriter, loc, w, wZero, 0);
-  return convolve(rewriter, op, input, filter, bias,
-                  resultType.clone(rewriter.getI32Type()));
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto accType = resultType.clone(rewriter.getI32Type());
+  bool bytes =
+      xType.getElementType().getIntOrFloatBitWidth() == 8 &&
+      readsSignedBytes(w, wZero) &&
+      (!xZero || cast<RankedTensorType>(xZero.getType()).getNumElements() == 1);
+  if (!bytes) {
+    Value input = centered(rewriter, loc, x, xZero, -1);
+    Value filter = centered(rewriter, loc, w, wZero, 0);
+    return convolve(rewriter, op, input, filter, bias, accType);
+  }
+  if (readsSignedBytes(x, xZero))
+    return convolve(rewriter, op, x, w, bias, accType);
+  bool isUnsigned = hasUnsignedElements(xType);
+  Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
+  Value input = signlessTensor(rewriter, loc, x);
+  Value top = rewriter.create<arith::ConstantIntOp>(loc, 0x80, 8);
+  if (isUnsigned) {
+    AffineMap identity = rewriter.getMultiDimIdentityMap(xType.getRank());
+    Value init = rewriter.create<tensor::EmptyOp>(
+        loc, xType.getShape(), i8, dynamicSizesOf(rewriter, loc, x));
+    input =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, init.getType(), input, init, ArrayRef{identity, identity},
+                SmallVector<utils::IteratorType>(xType.getRank(),
+                                                 utils::IteratorType::parallel),
+                [&](OpBuilder &nested, Location at, ValueRange args) {
+                  Value flipped =
+                      nested.create<arith::XOrIOp>(at, args[0], top);
+                  nested.create<linalg::YieldOp>(at, flipped);
+                })
+            .getResult(0);
+  }
+  // The zero point as the input's signed bytes: the padding, and the term
+  // taken off.
+  Value zero = rewriter.create<arith::ConstantIntOp>(loc, 0, 8);
+  if (xZero) {
+    auto zeroType = cast<RankedTensorType>(xZero.getType());
+    SmallVector<Value> origin(zeroType.getRank(),
+                              rewriter.create<arith::ConstantIndexOp>(loc, 0));
+    zero = rewriter.create<tensor::ExtractOp>(
+        loc, signlessTensor(rewriter, loc, xZero), origin);
+  }
+  if (isUnsigned)
+    zero = rewriter.create<arith::XOrIOp>(loc, zero, top);
+  Value acc = convolve(rewriter, op, input, w, bias, accType, zero);
+
+  // acc - z * sum(w[f]), per filter f.
+  auto wType = cast<RankedTensorType>(w.getType());
+  MLIRContext *context = rewriter.getContext();
+  int64_t filters = wType.getDimSize(0), rank = accType.getRank();
+  Value sumsInit =
+      rewriter
+          .create<linalg::FillOp>(
+              loc,
+              ValueRange{rewriter.create<arith::ConstantIntOp>(loc, 0, 32)},
+              ValueRange{rewriter.create<tensor::EmptyOp>(
+                  loc, ArrayRef<int64_t>{filters}, i32)})
+          .getResult(0);
+  SmallVector<utils::IteratorType> sumIterators(wType.getRank(),
+                                                utils::IteratorType::reduction);
+  sumIterators[0] = utils::IteratorType::parallel;
+  Value sums =
+      rewriter
+          .create<linalg::GenericOp>(
+              loc, sumsInit.getType(), w, sumsInit,
+              ArrayRef{rewriter.getMultiDimIdentityMap(wType.getRank()),
+                       AffineMap::get(wType.getRank(), 0,
+                                      getAffineDimExpr(0, context), context)},
+              sumIterators,
+              [&](OpBuilder &nested, Location at, ValueRange args) {
+                Value wide = nested.create<arith::ExtSIOp>(at, i32, args[0]);
+                Value sum = nested.create<arith::AddIOp>(at, args[1], wide);
+                nested.create<linalg::YieldOp>(at, sum);
+              })
+          .getResult(0);
+  Value zeroWide = rewriter.create<arith::ExtSIOp>(loc, i32, zero);
+  Value init = rewriter.create<tensor::EmptyOp>(
+      loc, accType.getShape(), i32, dynamicSizesOf(rewriter, loc, acc));
+  return rewriter
+      .create<linalg::GenericOp>(
+          loc, accType, ValueRange{acc, sums}, init,
+          ArrayRef{
+              rewriter.getMultiDimIdentityMap(rank),
+              AffineMap::get(rank, 0, getAffineDimExpr(1, context), context),
+              rewriter.getMultiDimIdentityMap(rank)},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          [&](OpBuilder &nested, Location at, ValueRange args) {
+            Value term = nested.create<arith::MulIOp>(at, zeroWide, args[1]);
+            Value result = nested.create<arith::SubIOp>(at, args[0], term);
+            nested.create<linalg::YieldOp>(at, result);
+          })
+      .getResult(0);
 }
 
 struct LowerConvInteger : OpRewritePattern<onnx::ConvIntegerOp> {

@@ -121,9 +121,10 @@ Value matMulContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
 /// and groups) of `x` [N, C, spatial...] with `w` [F, C/groups, k...],
 /// starting from `bias` [F] (or zero), into `resultType`: of one element
 /// type, float or integer, or signed integer `x` and `w` narrower than the
-/// result's integers.
+/// result's integers. The padding reads `padding` (a scalar of x's type),
+/// or zero.
 Value convolve(OpBuilder &b, Operation *op, Value x, Value w, Value bias,
-               RankedTensorType resultType);
+               RankedTensorType resultType, Value padding = {});
 
 /// The scalar `value` (f32 or f64, already divided by its scale) quantized to
 /// `integer`'s range: rounded half to even, plus `zeroPoint` (signless, of

@@ -125,10 +125,11 @@ SmallVector<Value> windowedSizes(OpBuilder &b, Location loc,
   return sizes;
 }
 
-/// `value` padded on its spatial dimensions (the last `padBegin.size()`).
-Value padSpatial(OpBuilder &b, Location loc, Value value,
-                 ArrayRef<int64_t> padBegin, ArrayRef<int64_t> padEnd,
-                 Attribute fill) {
+/// `value` padded on its spatial dimensions (the last `padBegin.size()`)
+/// with `padding`, a scalar of its element type.
+Value padSpatialWith(OpBuilder &b, Location loc, Value value,
+                     ArrayRef<int64_t> padBegin, ArrayRef<int64_t> padEnd,
+                     Value padding) {
   auto type = cast<RankedTensorType>(value.getType());
   int64_t leading = type.getRank() - padBegin.size();
   if (llvm::all_of(padBegin, [](int64_t p) { return p == 0; }) &&
@@ -141,8 +142,16 @@ Value padSpatial(OpBuilder &b, Location loc, Value value,
     shape.push_back(type.isDynamicDim(i) ? ShapedType::kDynamic
                                          : type.getDimSize(i) + low[i] + high[i]);
   auto paddedType = RankedTensorType::get(shape, type.getElementType());
-  Value padding = b.create<arith::ConstantOp>(loc, cast<TypedAttr>(fill));
   return padTensor(b, loc, paddedType, value, low, high, padding);
+}
+
+/// The same with the constant `fill`.
+Value padSpatial(OpBuilder &b, Location loc, Value value,
+                 ArrayRef<int64_t> padBegin, ArrayRef<int64_t> padEnd,
+                 Attribute fill) {
+  return padSpatialWith(
+      b, loc, value, padBegin, padEnd,
+      b.create<arith::ConstantOp>(loc, cast<TypedAttr>(fill)));
 }
 
 SmallVector<int64_t> sum(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
@@ -173,7 +182,8 @@ int64_t groupsOf(Operation *op) {
 } // namespace
 
 Value mlir::kiln::convolve(OpBuilder &b, Operation *op, Value x, Value w,
-                           Value bias, RankedTensorType resultType) {
+                           Value bias, RankedTensorType resultType,
+                           Value padding) {
   Location loc = op->getLoc();
   MLIRContext *context = b.getContext();
   auto inputType = cast<RankedTensorType>(x.getType());
@@ -188,8 +198,11 @@ Value mlir::kiln::convolve(OpBuilder &b, Operation *op, Value x, Value w,
   WindowGeometry g = geometryOf(op, inputType.getShape(), resultType.getShape(),
                                 weightType.getShape().drop_front(2));
 
-  Value input = padSpatial(b, loc, x, g.padBegin, sum(g.padEnd, g.overhang),
-                           b.getZeroAttr(inputType.getElementType()));
+  if (!padding)
+    padding = b.create<arith::ConstantOp>(
+        loc, cast<TypedAttr>(b.getZeroAttr(inputType.getElementType())));
+  Value input =
+      padSpatialWith(b, loc, x, g.padBegin, sum(g.padEnd, g.overhang), padding);
   auto paddedShape = cast<RankedTensorType>(input.getType()).getShape();
 
   // Groups as a dimension: input [N, G, C/G, ...], weight [G, F/G, C/G,
