@@ -113,96 +113,97 @@ bool readsSignedBytes(Value value, Value zeroPoint) {
          type.getElementType().isSignlessInteger(8);
 }
 
-/// The i32 product of bytes `a` [..., M, K] less `aZero` (per tensor or
-/// row; 0 when absent) by signed bytes `b` [K, N], as onnxruntime's
-/// quantize_dynamic and QOperator forms write it: the bytes multiply `b`
-/// as they are, and z times each column's sum of `b` is taken off;
-/// unsigned bytes first become signed ones (their top bit flipped), as
-/// a - z = (a - 128) - (z - 128).
-Value bytesBySignedBytes(PatternRewriter &rewriter, Location loc, Value a,
-                         Value b, Value aZero, RankedTensorType accType) {
-  auto aType = cast<RankedTensorType>(a.getType());
-  bool isUnsigned = hasUnsignedElements(aType);
-  Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
-  int64_t rank = accType.getRank();
-  auto parallel = [](int64_t loops) {
-    return SmallVector<utils::IteratorType>(loops,
-                                            utils::IteratorType::parallel);
-  };
-  AffineMap identity = rewriter.getMultiDimIdentityMap(aType.getRank());
-  Value shiftedInit = rewriter.create<tensor::EmptyOp>(
-      loc, aType.getShape(), i8, dynamicSizesOf(rewriter, loc, a));
-  Value shifted =
-      !isUnsigned
-          ? a
-          : rewriter
-                .create<linalg::GenericOp>(
-                    loc, shiftedInit.getType(),
-                    signlessTensor(rewriter, loc, a), shiftedInit,
-                    ArrayRef{identity, identity}, parallel(aType.getRank()),
-                    [&](OpBuilder &nested, Location at, ValueRange args) {
-                      Value top =
-                          nested.create<arith::ConstantIntOp>(at, 0x80, 8);
-                      Value flipped =
-                          nested.create<arith::XOrIOp>(at, args[0], top);
-                      nested.create<linalg::YieldOp>(at, flipped);
-                    })
-                .getResult(0);
-  Value acc = matMulContraction(rewriter, loc, shifted, b, accType);
+/// `bytes` as signed bytes: unsigned ones with their top bit flipped (the
+/// same values less 128).
+Value asSignedBytes(PatternRewriter &rewriter, Location loc, Value bytes) {
+  auto type = cast<RankedTensorType>(bytes.getType());
+  Value signless = signlessTensor(rewriter, loc, bytes);
+  if (!hasUnsignedElements(type))
+    return signless;
+  AffineMap identity = rewriter.getMultiDimIdentityMap(type.getRank());
+  Value init = rewriter.create<tensor::EmptyOp>(
+      loc, type.getShape(), rewriter.getI8Type(),
+      dynamicSizesOf(rewriter, loc, bytes));
+  return rewriter
+      .create<linalg::GenericOp>(
+          loc, init.getType(), signless, init, ArrayRef{identity, identity},
+          SmallVector<utils::IteratorType>(type.getRank(),
+                                           utils::IteratorType::parallel),
+          [&](OpBuilder &nested, Location at, ValueRange args) {
+            Value top = nested.create<arith::ConstantIntOp>(at, 0x80, 8);
+            Value flipped = nested.create<arith::XOrIOp>(at, args[0], top);
+            nested.create<linalg::YieldOp>(at, flipped);
+          })
+      .getResult(0);
+}
 
-  // Each column's sum of b: [N].
-  auto bType = cast<RankedTensorType>(b.getType());
+/// The i32 sums of the signed bytes `weight` over every dimension but
+/// `kept` (a product's columns, a convolution's filters).
+Value sumsAlong(PatternRewriter &rewriter, Location loc, Value weight,
+                int64_t kept) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  Type i32 = rewriter.getI32Type();
   MLIRContext *context = rewriter.getContext();
-  int64_t n = bType.getDimSize(1);
-  Value sumsInit =
+  SmallVector<Value> size;
+  if (type.isDynamicDim(kept))
+    size.push_back(rewriter.create<tensor::DimOp>(loc, weight, kept));
+  Value init =
       rewriter
           .create<linalg::FillOp>(
               loc,
               ValueRange{rewriter.create<arith::ConstantIntOp>(loc, 0, 32)},
               ValueRange{rewriter.create<tensor::EmptyOp>(
-                  loc, ArrayRef<int64_t>{n}, i32,
-                  n == ShapedType::kDynamic
-                      ? ValueRange{rewriter.create<tensor::DimOp>(loc, b, 1)}
-                      : ValueRange{})})
+                  loc, ArrayRef<int64_t>{type.getDimSize(kept)}, i32, size)})
           .getResult(0);
-  AffineExpr k = getAffineDimExpr(0, context),
-             column = getAffineDimExpr(1, context);
-  Value sums =
-      rewriter
-          .create<linalg::GenericOp>(
-              loc, sumsInit.getType(), b, sumsInit,
-              ArrayRef{AffineMap::get(2, 0, {k, column}, context),
-                       AffineMap::get(2, 0, {column}, context)},
-              ArrayRef{utils::IteratorType::reduction,
-                       utils::IteratorType::parallel},
-              [&](OpBuilder &nested, Location at, ValueRange args) {
-                Value wide = nested.create<arith::ExtSIOp>(at, i32, args[0]);
-                Value sum = nested.create<arith::AddIOp>(at, args[1], wide);
-                nested.create<linalg::YieldOp>(at, sum);
-              })
-          .getResult(0);
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::reduction);
+  iterators[kept] = utils::IteratorType::parallel;
+  return rewriter
+      .create<linalg::GenericOp>(
+          loc, init.getType(), weight, init,
+          ArrayRef{rewriter.getMultiDimIdentityMap(type.getRank()),
+                   AffineMap::get(type.getRank(), 0,
+                                  getAffineDimExpr(kept, context), context)},
+          iterators,
+          [&](OpBuilder &nested, Location at, ValueRange args) {
+            Value wide = nested.create<arith::ExtSIOp>(at, i32, args[0]);
+            Value sum = nested.create<arith::AddIOp>(at, args[1], wide);
+            nested.create<linalg::YieldOp>(at, sum);
+          })
+      .getResult(0);
+}
 
-  // acc - z * sums[n], z less 128 for unsigned bytes.
+/// `acc` less the zero point z of the bytes it summed times `sums` (read
+/// along `sumsDim`): z read through `zeroMap` (0 when absent), less 128
+/// when those bytes were unsigned (they were summed as signed ones).
+Value lessZeroPointTimesSums(PatternRewriter &rewriter, Location loc, Value acc,
+                             Value sums, int64_t sumsDim, Value zeroPoint,
+                             bool isUnsigned) {
+  auto accType = cast<RankedTensorType>(acc.getType());
+  int64_t rank = accType.getRank();
+  MLIRContext *context = rewriter.getContext();
+  Type i32 = rewriter.getI32Type();
   SmallVector<Value> inputs = {acc, sums};
   SmallVector<AffineMap> maps = {
       rewriter.getMultiDimIdentityMap(rank),
-      AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, context), context)};
-  if (aZero) {
-    inputs.push_back(signlessTensor(rewriter, loc, aZero));
+      AffineMap::get(rank, 0, getAffineDimExpr(sumsDim, context), context)};
+  if (zeroPoint) {
+    inputs.push_back(signlessTensor(rewriter, loc, zeroPoint));
     maps.push_back(
-        parameterMapOf(aZero, accType.getShape(), rank - 2, context));
+        parameterMapOf(zeroPoint, accType.getShape(), rank - 2, context));
   }
   maps.push_back(rewriter.getMultiDimIdentityMap(rank));
   Value init = rewriter.create<tensor::EmptyOp>(
       loc, accType.getShape(), i32, dynamicSizesOf(rewriter, loc, acc));
   return rewriter
       .create<linalg::GenericOp>(
-          loc, accType, inputs, init, maps, parallel(rank),
+          loc, accType, inputs, init, maps,
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
           [&](OpBuilder &nested, Location at, ValueRange args) {
             Value zero = nested.create<arith::ConstantIntOp>(at, 0, 32);
-            if (aZero && isUnsigned)
+            if (zeroPoint && isUnsigned)
               zero = nested.create<arith::ExtUIOp>(at, i32, args[2]);
-            else if (aZero)
+            else if (zeroPoint)
               zero = nested.create<arith::ExtSIOp>(at, i32, args[2]);
             if (isUnsigned)
               zero = nested.create<arith::SubIOp>(
@@ -212,6 +213,20 @@ Value bytesBySignedBytes(PatternRewriter &rewriter, Location loc, Value a,
             nested.create<linalg::YieldOp>(at, result);
           })
       .getResult(0);
+}
+
+/// The i32 product of bytes `a` [..., M, K] less `aZero` (per tensor or
+/// row; 0 when absent) by signed bytes `b` [K, N], as onnxruntime's
+/// quantize_dynamic and QOperator forms write it: the bytes (as signed
+/// ones, a - z = (a - 128) - (z - 128)) multiply `b` as they are, and z
+/// times each column's sum of `b` is taken off.
+Value bytesBySignedBytes(PatternRewriter &rewriter, Location loc, Value a,
+                         Value b, Value aZero, RankedTensorType accType) {
+  Value acc = matMulContraction(rewriter, loc, asSignedBytes(rewriter, loc, a),
+                                b, accType);
+  return lessZeroPointTimesSums(
+      rewriter, loc, acc, sumsAlong(rewriter, loc, b, /*kept=*/1),
+      accType.getRank() - 1, aZero, hasUnsignedElements(a.getType()));
 }
 
 /// The i32 product of the matrices `a` and `b` (ONNX MatMul's batching),
@@ -352,86 +367,23 @@ Value integerConv(PatternRewriter &rewriter, Operation *op, Value x, Value w,
   if (readsSignedBytes(x, xZero))
     return convolve(rewriter, op, x, w, bias, accType);
   bool isUnsigned = hasUnsignedElements(xType);
-  Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
-  Value input = signlessTensor(rewriter, loc, x);
-  Value top = rewriter.create<arith::ConstantIntOp>(loc, 0x80, 8);
-  if (isUnsigned) {
-    AffineMap identity = rewriter.getMultiDimIdentityMap(xType.getRank());
-    Value init = rewriter.create<tensor::EmptyOp>(
-        loc, xType.getShape(), i8, dynamicSizesOf(rewriter, loc, x));
-    input =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, init.getType(), input, init, ArrayRef{identity, identity},
-                SmallVector<utils::IteratorType>(xType.getRank(),
-                                                 utils::IteratorType::parallel),
-                [&](OpBuilder &nested, Location at, ValueRange args) {
-                  Value flipped =
-                      nested.create<arith::XOrIOp>(at, args[0], top);
-                  nested.create<linalg::YieldOp>(at, flipped);
-                })
-            .getResult(0);
-  }
-  // The zero point as the input's signed bytes: the padding, and the term
-  // taken off.
-  Value zero = rewriter.create<arith::ConstantIntOp>(loc, 0, 8);
+  // The zero point as the input's signed bytes pads the input.
+  Value padding = rewriter.create<arith::ConstantIntOp>(loc, 0, 8);
   if (xZero) {
     auto zeroType = cast<RankedTensorType>(xZero.getType());
     SmallVector<Value> origin(zeroType.getRank(),
                               rewriter.create<arith::ConstantIndexOp>(loc, 0));
-    zero = rewriter.create<tensor::ExtractOp>(
+    padding = rewriter.create<tensor::ExtractOp>(
         loc, signlessTensor(rewriter, loc, xZero), origin);
   }
   if (isUnsigned)
-    zero = rewriter.create<arith::XOrIOp>(loc, zero, top);
-  Value acc = convolve(rewriter, op, input, w, bias, accType, zero);
-
-  // acc - z * sum(w[f]), per filter f.
-  auto wType = cast<RankedTensorType>(w.getType());
-  MLIRContext *context = rewriter.getContext();
-  int64_t filters = wType.getDimSize(0), rank = accType.getRank();
-  Value sumsInit =
-      rewriter
-          .create<linalg::FillOp>(
-              loc,
-              ValueRange{rewriter.create<arith::ConstantIntOp>(loc, 0, 32)},
-              ValueRange{rewriter.create<tensor::EmptyOp>(
-                  loc, ArrayRef<int64_t>{filters}, i32)})
-          .getResult(0);
-  SmallVector<utils::IteratorType> sumIterators(wType.getRank(),
-                                                utils::IteratorType::reduction);
-  sumIterators[0] = utils::IteratorType::parallel;
-  Value sums =
-      rewriter
-          .create<linalg::GenericOp>(
-              loc, sumsInit.getType(), w, sumsInit,
-              ArrayRef{rewriter.getMultiDimIdentityMap(wType.getRank()),
-                       AffineMap::get(wType.getRank(), 0,
-                                      getAffineDimExpr(0, context), context)},
-              sumIterators,
-              [&](OpBuilder &nested, Location at, ValueRange args) {
-                Value wide = nested.create<arith::ExtSIOp>(at, i32, args[0]);
-                Value sum = nested.create<arith::AddIOp>(at, args[1], wide);
-                nested.create<linalg::YieldOp>(at, sum);
-              })
-          .getResult(0);
-  Value zeroWide = rewriter.create<arith::ExtSIOp>(loc, i32, zero);
-  Value init = rewriter.create<tensor::EmptyOp>(
-      loc, accType.getShape(), i32, dynamicSizesOf(rewriter, loc, acc));
-  return rewriter
-      .create<linalg::GenericOp>(
-          loc, accType, ValueRange{acc, sums}, init,
-          ArrayRef{
-              rewriter.getMultiDimIdentityMap(rank),
-              AffineMap::get(rank, 0, getAffineDimExpr(1, context), context),
-              rewriter.getMultiDimIdentityMap(rank)},
-          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-          [&](OpBuilder &nested, Location at, ValueRange args) {
-            Value term = nested.create<arith::MulIOp>(at, zeroWide, args[1]);
-            Value result = nested.create<arith::SubIOp>(at, args[0], term);
-            nested.create<linalg::YieldOp>(at, result);
-          })
-      .getResult(0);
+    padding = rewriter.create<arith::XOrIOp>(
+        loc, padding, rewriter.create<arith::ConstantIntOp>(loc, 0x80, 8));
+  Value acc = convolve(rewriter, op, asSignedBytes(rewriter, loc, x), w, bias,
+                       accType, padding);
+  return lessZeroPointTimesSums(rewriter, loc, acc,
+                                sumsAlong(rewriter, loc, w, /*kept=*/0),
+                                /*sumsDim=*/1, xZero, isUnsigned);
 }
 
 struct LowerConvInteger : OpRewritePattern<onnx::ConvIntegerOp> {

@@ -131,16 +131,18 @@ func.func @matmul_integer_signed_zero_point(%a: tensor<5x3xi8>, %b: tensor<3x4xi
 // stands for 0 everywhere the filter reads), convolved as bytes, less the
 // zero point times each filter's sum.
 // CHECK-LABEL: func.func @conv_integer_zero_point
-// CHECK: arith.xori %{{.*}}, %c-128_i8 : i8
 // CHECK: %[[Z:.*]] = tensor.extract %{{.*}}[] : tensor<i8>
 // CHECK: %[[FLIPPED:.*]] = arith.xori %[[Z]], %c-128_i8 : i8
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x4x4xi8>) outs(%{{.*}} : tensor<1x2x4x4xi8>)
+// CHECK: arith.xori %{{.*}}, %c-128_i8 : i8
 // CHECK: tensor.pad
 // CHECK: tensor.yield %[[FLIPPED]] : i8
 // CHECK: %[[ACC:.*]] = tensor.collapse_shape
 // CHECK: %[[SUMS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction"]} ins(%arg1 : tensor<3x2x3x3xi8>) outs(%{{.*}} : tensor<3xi32>)
-// CHECK: %[[WIDE:.*]] = arith.extsi %[[FLIPPED]] : i8 to i32
-// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %[[SUMS]] : tensor<1x3x4x4xi32>, tensor<3xi32>)
-// CHECK: %[[TERM:.*]] = arith.muli %[[WIDE]], %{{.*}} : i32
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %[[SUMS]], %{{.*}} : tensor<1x3x4x4xi32>, tensor<3xi32>, tensor<i8>)
+// CHECK: %[[ZW:.*]] = arith.extui %{{.*}} : i8 to i32
+// CHECK: %[[SHIFT:.*]] = arith.subi %[[ZW]], %c128_i32 : i32
+// CHECK: %[[TERM:.*]] = arith.muli %[[SHIFT]], %{{.*}} : i32
 // CHECK: arith.subi %{{.*}}, %[[TERM]] : i32
 func.func @conv_integer_zero_point(%x: tensor<1x2x4x4xui8>, %w: tensor<3x2x3x3xi8>, %z: tensor<ui8>) -> tensor<1x3x4x4xi32> {
   %y = "onnx.ConvInteger"(%x, %w, %z) {operandSegmentSizes = array<i32: 1, 1, 1, 0>, pads = [1, 1, 1, 1]} : (tensor<1x2x4x4xui8>, tensor<3x2x3x3xi8>, tensor<ui8>) -> tensor<1x3x4x4xi32>
