@@ -10,6 +10,8 @@
 
 #include "codegen/cuda/Gemm.h"
 
+#include "codegen/common/FourBitProducts.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -17,6 +19,7 @@
 #include <limits>
 
 using namespace mlir;
+using namespace mlir::kiln;
 using namespace mlir::kiln::cuda;
 
 namespace {
@@ -162,13 +165,31 @@ void transpose(GemmShape &shape) {
   shape.aInput = 1 - shape.aInput;
 }
 
+/// Whether the four-bit product's nibbles are one row-major [N, K / 2]
+/// matrix and its scales and zero points row-major [K / G, N] ones.
+bool isFourBitLayout(linalg::LinalgOp op) {
+  for (unsigned input : {kFourBitNibbles, kFourBitScales, kFourBitZeros}) {
+    auto type = cast<MemRefType>(op.getDpsInputOperand(input)->get().getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (type.getRank() != 2 ||
+        failed(getStridesAndOffset(type, strides, offset)) || strides[1] != 1 ||
+        strides[0] != type.getDimSize(1))
+      return false;
+  }
+  return true;
+}
+
 } // namespace
 
 std::optional<GemmShape> mlir::kiln::cuda::matchGemm(linalg::LinalgOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !isMultiplyAccumulate(op))
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1)
     return std::nullopt;
-  // Floats of one type, or signed bytes into s32 (the INT8 tensor cores).
+  std::optional<FourBitProduct> fourBit = matchFourBitProduct(op);
+  if (!fourBit && (op.getNumDpsInputs() != 2 || !isMultiplyAccumulate(op)))
+    return std::nullopt;
+  // Floats of one type, or signed bytes into s32 (the INT8 tensor cores);
+  // a four-bit product's form has f32 activations and sums.
   SmallVector<Type> elements;
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
@@ -180,10 +201,10 @@ std::optional<GemmShape> mlir::kiln::cuda::matchGemm(linalg::LinalgOp op) {
     return element == elements[0] &&
            (element.isF32() || element.isF16() || element.isBF16());
   });
-  bool bytes = elements[0].isSignlessInteger(8) &&
+  bool bytes = elements.size() == 3 && elements[0].isSignlessInteger(8) &&
                elements[1].isSignlessInteger(8) &&
                elements[2].isSignlessInteger(32);
-  if (!floats && !bytes)
+  if (!fourBit && !floats && !bytes)
     return std::nullopt;
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
   if (llvm::any_of(sizes, ShapedType::isDynamic))
@@ -191,9 +212,18 @@ std::optional<GemmShape> mlir::kiln::cuda::matchGemm(linalg::LinalgOp op) {
   GemmShape shape;
   SmallVector<int64_t> a, b, c;
   if (!stridesOf(op, *op.getDpsInputOperand(0), a, shape.aOffset) ||
-      !stridesOf(op, *op.getDpsInputOperand(1), b, shape.bOffset) ||
       !stridesOf(op, *op.getDpsInitOperand(0), c, shape.cOffset))
     return std::nullopt;
+  if (fourBit) {
+    if (!isFourBitLayout(op))
+      return std::nullopt;
+    b.assign(op.getNumLoops(), 0);
+    b[fourBit->nLoop] = 1;
+    b[fourBit->kLoop] = sizes[fourBit->nLoop];
+    shape.fourBitGroup = fourBit->groupSize;
+  } else if (!stridesOf(op, *op.getDpsInputOperand(1), b, shape.bOffset)) {
+    return std::nullopt;
+  }
 
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   for (unsigned i = 0; i < op.getNumLoops(); ++i) {
@@ -224,6 +254,12 @@ std::optional<GemmShape> mlir::kiln::cuda::matchGemm(linalg::LinalgOp op) {
   sortOutermostFirst(shape.batch, &GemmLoop::c);
 
   int64_t m = shape.mSize(), n = shape.nSize(), k = shape.kSize();
+  // The kernel unpacks 8 k of a column at once, all in one group, from
+  // the nibbles of one [N, K / 2] matrix.
+  if (fourBit &&
+      (shape.aInput != 0 || shape.n.size() != 1 || shape.k.size() != 1 ||
+       !shape.batch.empty() || k % 8 != 0 || fourBit->groupSize % 8 != 0))
+    return std::nullopt;
   if (shape.k.empty() || m < kMinGemmSide || n < kMinGemmSide ||
       m * n * k < kMinGemmWork || shape.batchSize() > kMaxGridYZ ||
       (m + 63) / 64 > kMaxGridYZ)

@@ -37,6 +37,10 @@ struct GemmShape {
   unsigned aInput = 0;
   /// Each operand's element offset from the constant terms of its indices.
   int64_t aOffset = 0, bOffset = 0, cOffset = 0;
+  /// Positive when B is 4-bit weights in groups of this many k, packed as
+  /// codegen/common/FourBitProducts.h lays them out (its strides above are
+  /// then those of the [K, N] matrix they stand for).
+  int64_t fourBitGroup = 0;
 
   static int64_t size(llvm::ArrayRef<GemmLoop> loops);
   int64_t mSize() const { return size(m); }
@@ -50,8 +54,9 @@ struct GemmShape {
 bool isMultiplyAccumulate(linalg::LinalgOp op);
 
 /// The shape of `op` if it is a multiply-accumulate the GEMM kernel
-/// computes (and large enough to be worth tiling), else nothing: it is
-/// then lowered to loops like any other op.
+/// computes (and large enough to be worth tiling), or a product by 4-bit
+/// weights whose groups and K are multiples of 8, else nothing: it is then
+/// lowered to loops like any other op.
 std::optional<GemmShape> matchGemm(linalg::LinalgOp op);
 
 } // namespace mlir::kiln::cuda

@@ -188,6 +188,44 @@ void emitTileLoads(Writer &w, int threads, const std::string &elements,
   w.close();
 }
 
+/// A 4-bit B's 32 x 64 tile: each thread takes 8 k of a column, one 32-bit
+/// word of nibbles (K and the group size are multiples of 8, so the 8 are
+/// all in or all out, and share a scale and zero point), and writes their
+/// `(q - z) * s` as FP16.
+void emitFourBitTileLoads(Writer &w, int threads, const GemmShape &shape,
+                          const GemmOperand &nibbles,
+                          const GemmGroups &groups) {
+  w.line("// 4-bit B: 8 k of a column per thread, dequantized in registers.");
+  w.open(llvm::formatv("for (int e = threadIdx.x; e < 64 * 4; e += {0}) {{",
+                       threads)
+             .str());
+  w.line("const int x = e / 4, kk = 8 * (e % 4);");
+  w.line("const Index n = n0 + x, k = k0 + kk;");
+  w.open("if (n >= N || k >= K) {");
+  w.line("for (int i = 0; i < 8; ++i)");
+  w.line("  tileB[x][kk + i] = 0;");
+  w.line("continue;");
+  w.close();
+  w.line("const int8_t *word = b + n * (K / 2) + k / 2;");
+  // Rows of K / 2 bytes are whole words; the matrix's start may not be.
+  if ((nibbles.offset + nibbles.byteShift) % 4 == 0)
+    w.line("const uint32_t q = *reinterpret_cast<const uint32_t *>(word);");
+  else
+    w.line("const uint32_t q = uint32_t(uint8_t(word[0])) | "
+           "uint32_t(uint8_t(word[1])) << 8 | uint32_t(uint8_t(word[2])) << "
+           "16 | uint32_t(uint8_t(word[3])) << 24;");
+  w.line(
+      llvm::formatv("const Index group = k / {0} * N + n;", shape.fourBitGroup)
+          .str());
+  w.line("const float scale = " +
+         loadExpression(groups.scales, "scales", "group") + ";");
+  w.line("const int zero = zeros[group];");
+  w.line("for (int i = 0; i < 8; ++i)");
+  w.line("  tileB[x][kk + i] = kiln::cuda::floatToF16(float(int((q >> (4 * "
+         "i)) & 15u) - zero) * scale);");
+  w.close();
+}
+
 /// Whether M, N, K and every element offset within a batch position fit
 /// in 31 bits.
 bool fitsInt32(const GemmShape &shape) {
@@ -211,12 +249,12 @@ bool fitsInt32(const GemmShape &shape) {
 
 } // namespace
 
-GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
-                                              const GemmShape &shape,
-                                              const GemmOperand &a,
-                                              const GemmOperand &b,
-                                              const GemmOperand &c,
-                                              GemmPrecision precision) {
+GemmKernelSource mlir::kiln::cuda::gemmKernel(
+    const std::string &signature, const GemmShape &shape, const GemmOperand &a,
+    const GemmOperand &b, const GemmOperand &c, GemmPrecision precision,
+    const GemmGroups *groups) {
+  if (shape.fourBitGroup)
+    precision = GemmPrecision::Fp16;
   GemmKernelSource result;
   bool tensorCores = precision != GemmPrecision::Fp32;
   bool sixteenBit =
@@ -231,12 +269,13 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
 
   Writer w;
   w.open(signature + " {");
-  const char *kind = precision == GemmPrecision::Fp32 ? "FP32 on the CUDA cores"
-                     : precision == GemmPrecision::Tf32 ? "TF32 tensor cores"
-                     : precision == GemmPrecision::Fp16 ? "FP16 tensor cores"
-                     : precision == GemmPrecision::Bf16
-                         ? "BF16 tensor cores"
-                         : "INT8 tensor cores, s32 sums";
+  const char *kind =
+      precision == GemmPrecision::Fp32   ? "FP32 on the CUDA cores"
+      : precision == GemmPrecision::Tf32 ? "TF32 tensor cores"
+      : shape.fourBitGroup ? "4-bit B dequantized to FP16, FP16 tensor cores"
+      : precision == GemmPrecision::Fp16 ? "FP16 tensor cores"
+      : precision == GemmPrecision::Bf16 ? "BF16 tensor cores"
+                                         : "INT8 tensor cores, s32 sums";
   w.line(llvm::formatv("// GEMM C += A * B: M={0}, N={1}, K={2}, batch {3}; "
                        "64x64 tiles, {4}.",
                        shape.mSize(), shape.nSize(), shape.kSize(),
@@ -277,6 +316,12 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
   declare(a, "a", aBase, false);
   declare(b, "b", bBase, false);
   declare(c, "c", cBase, true);
+  if (shape.fourBitGroup) {
+    declare(groups->scales, "scales", std::to_string(groups->scales.offset),
+            false);
+    declare(groups->zeros, "zeros", std::to_string(groups->zeros.offset),
+            false);
+  }
   std::string aIndex = offsetOf(shape.m, &GemmLoop::a, "m") + " + " +
                        offsetOf(shape.k, &GemmLoop::a, "k");
   std::string bIndex = offsetOf(shape.k, &GemmLoop::b, "k") + " + " +
@@ -419,8 +464,11 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(const std::string &signature,
     w.open("for (Index k0 = 0; k0 < K; k0 += 32) {");
     emitTileLoads(w, threads, "64 * 32", aWalk,
                   "tileA[x][kk] = " + convert + "(loadA(m0 + x, k0 + kk));");
-    emitTileLoads(w, threads, "64 * 32", bWalk,
-                  "tileB[x][kk] = " + convert + "(loadB(k0 + kk, n0 + x));");
+    if (shape.fourBitGroup)
+      emitFourBitTileLoads(w, threads, shape, b, *groups);
+    else
+      emitTileLoads(w, threads, "64 * 32", bWalk,
+                    "tileB[x][kk] = " + convert + "(loadB(k0 + kk, n0 + x));");
     w.line("__syncthreads();");
     w.open("for (int kk = 0; kk < 32; kk += 16) {");
     w.line("// Fragments as the PTX ISA lays out mma.m16n8k16 operands, "

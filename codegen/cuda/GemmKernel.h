@@ -22,6 +22,11 @@ struct GemmOperand {
   std::string storage;
 };
 
+/// The scales and zero points of a 4-bit B (GemmShape::fourBitGroup).
+struct GemmGroups {
+  GemmOperand scales, zeros;
+};
+
 struct GemmKernelSource {
   std::string text;
   uint32_t blockThreads = 0;
@@ -32,12 +37,15 @@ struct GemmKernelSource {
 /// through shared memory: on the CUDA cores (FP32, 4x4 outputs per thread)
 /// or the tensor cores (warps of 32x32 outputs with m16n8k8 TF32 or
 /// m16n8k16 FP16/BF16 MMA, FP32 accumulation; m16n8k32 s8 MMA, s32
-/// accumulation, for signed bytes into s32). `signature` is the kernel's
+/// accumulation, for signed bytes into s32). A 4-bit B (`b` its nibbles,
+/// `groups` its scales and zero points) is dequantized in registers into
+/// FP16 tiles, whatever `precision` says. `signature` is the kernel's
 /// declaration up to its opening brace.
 GemmKernelSource gemmKernel(const std::string &signature,
                             const GemmShape &shape, const GemmOperand &a,
                             const GemmOperand &b, const GemmOperand &c,
-                            GemmPrecision precision);
+                            GemmPrecision precision,
+                            const GemmGroups *groups = nullptr);
 
 } // namespace mlir::kiln::cuda
 

@@ -2,6 +2,8 @@
 
 #include "codegen/cuda/CudaEmitter.h"
 
+#include "codegen/common/FourBitProducts.h"
+
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::cuda;
@@ -38,16 +40,29 @@ LogicalResult CudaEmitter::emitGemmKernel(linalg::LinalgOp op,
   std::string header = kernelHeader(kernelName, {op.getOperation()});
   FailureOr<GemmOperand> a =
       gemmOperand(op, *op.getDpsInputOperand(shape.aInput));
-  FailureOr<GemmOperand> b =
-      gemmOperand(op, *op.getDpsInputOperand(1 - shape.aInput));
+  // A 4-bit B is its nibbles, with their groups' scales and zero points.
+  FailureOr<GemmOperand> b = gemmOperand(
+      op, *op.getDpsInputOperand(shape.fourBitGroup ? kFourBitNibbles
+                                                    : 1 - shape.aInput));
   FailureOr<GemmOperand> c = gemmOperand(op, *op.getDpsInitOperand(0));
   if (failed(a) || failed(b) || failed(c))
     return failure();
+  std::optional<GemmGroups> groups;
+  if (shape.fourBitGroup) {
+    FailureOr<GemmOperand> scales =
+        gemmOperand(op, *op.getDpsInputOperand(kFourBitScales));
+    FailureOr<GemmOperand> zeros =
+        gemmOperand(op, *op.getDpsInputOperand(kFourBitZeros));
+    if (failed(scales) || failed(zeros))
+      return failure();
+    groups = GemmGroups{*scales, *zeros};
+  }
   // Integer products take the INT8 tensor cores whatever the float
   // products' precision.
   GemmKernelSource kernel =
       gemmKernel(header, shape, *a, *b, *c,
-                 a->storage == "s8" ? GemmPrecision::Int8 : precision);
+                 a->storage == "s8" ? GemmPrecision::Int8 : precision,
+                 groups ? &*groups : nullptr);
   source += kernel.text;
   finishKernel(kernelName, /*cooperative=*/true, {op.getOperation()},
                kernel.blockThreads, kernel.grid);

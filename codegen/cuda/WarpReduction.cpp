@@ -14,6 +14,19 @@ namespace {
 /// kernel is then as good.
 constexpr int64_t kMinExtent = 32;
 constexpr int64_t kMaxOutputs = int64_t(2147483647) * 8;
+
+/// Whether `expr` is a loop, or a loop's quotient or remainder by a
+/// constant.
+bool isLoopOrLoopByConstant(AffineExpr expr) {
+  if (isa<AffineDimExpr>(expr))
+    return true;
+  auto binary = dyn_cast<AffineBinaryOpExpr>(expr);
+  return binary &&
+         (binary.getKind() == AffineExprKind::FloorDiv ||
+          binary.getKind() == AffineExprKind::Mod) &&
+         isa<AffineDimExpr>(binary.getLHS()) &&
+         isa<AffineConstantExpr>(binary.getRHS());
+}
 } // namespace
 
 std::optional<WarpReduction>
@@ -32,11 +45,12 @@ mlir::kiln::cuda::matchWarpReduction(linalg::LinalgOp op) {
       return std::nullopt;
   }
   // Plain reductions over tensor dimensions (softmax, normalization
-  // statistics, global pooling): every operand indexed by loops directly.
+  // statistics, global pooling): every operand indexed by loops directly,
+  // or by a loop divided by a constant (a 4-bit weight's byte and group).
   // Window reductions (convolutions, pooling) keep one thread per output,
   // which reuses neighbouring inputs better.
   for (AffineMap map : op.getIndexingMapsArray())
-    if (!map.isProjectedPermutation())
+    if (!llvm::all_of(map.getResults(), isLoopOrLoopByConstant))
       return std::nullopt;
 
   Block &body = op->getRegion(0).front();

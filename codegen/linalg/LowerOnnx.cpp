@@ -80,6 +80,12 @@ struct LowerOnnxToLinalgPass
     if (!lowerable)
       return signalPassFailure();
 
+    RewritePatternSet fourBit(&getContext());
+    populateFourBitMatMulLowering(fourBit);
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(fourBit))))
+      return signalPassFailure();
+
     RewritePatternSet patterns(&getContext());
     populateConstantLowering(patterns);
     populateElementwiseLowering(patterns);

@@ -28,6 +28,11 @@ void populateElementwiseLowering(RewritePatternSet &patterns);
 std::optional<std::string> checkMatMulLowering(Operation *op);
 void populateMatMulLowering(RewritePatternSet &patterns);
 
+/// MatMul by 4-bit constant weights in groups along K (a kiln.dequantize
+/// of constants): one product that reads the nibbles. Applied before the
+/// others, which would lower the dequantization on its own.
+void populateFourBitMatMulLowering(RewritePatternSet &patterns);
+
 /// Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Pad, Shape.
 std::optional<std::string> checkDataMovementLowering(Operation *op);
 void populateDataMovementLowering(RewritePatternSet &patterns);

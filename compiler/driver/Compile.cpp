@@ -906,11 +906,6 @@ int compile() {
                  << groupSize << "\n";
     return 1;
   }
-  if (forCuda && !quantize.empty() && quantize != "w8a8") {
-    llvm::errs() << "kiln: error: --quantize=" << quantize
-                 << " is the CPU's for now; CUDA packages take w8a8\n";
-    return 1;
-  }
   if (forCuda && precision != "fp32") {
     llvm::errs() << "kiln: error: --precision is the CPU's; CUDA packages "
                     "take --cuda-precision\n";

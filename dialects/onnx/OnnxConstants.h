@@ -16,6 +16,11 @@ namespace mlir::kiln::onnx {
 /// are only expanded up to `maxElements`, which keeps folding off weights.
 DenseElementsAttr getConstantElements(Value value, int64_t maxElements = 4096);
 
+/// The bytes of a constant's elements (natural width each, a byte per
+/// element below 8 bits), splats expanded, weights included; nullopt if
+/// `value` is not an onnx.Constant.
+std::optional<std::vector<char>> getConstantBytes(Value value);
+
 /// The values of a constant integer tensor as int64 (unsigned ones
 /// zero-extended, others sign-extended).
 std::optional<SmallVector<int64_t>> getConstantInts(Value value);

@@ -48,6 +48,23 @@ DenseElementsAttr mlir::kiln::onnx::getConstantElements(Value value,
   return DenseElementsAttr::getFromRawBuffer(resource.getType(), bytes);
 }
 
+std::optional<std::vector<char>>
+mlir::kiln::onnx::getConstantBytes(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  DenseElementsAttr elements =
+      getConstantElements(value, type.getNumElements());
+  if (!elements)
+    return std::nullopt;
+  ArrayRef<char> data = elements.getRawData();
+  if (!elements.isSplat())
+    return std::vector<char>(data.begin(), data.end());
+  std::vector<char> expanded;
+  expanded.reserve(data.size() * type.getNumElements());
+  for (int64_t i = 0; i < type.getNumElements(); ++i)
+    expanded.insert(expanded.end(), data.begin(), data.end());
+  return expanded;
+}
+
 std::optional<SmallVector<int64_t>>
 mlir::kiln::onnx::getConstantInts(Value value) {
   auto dense = dyn_cast_or_null<DenseIntElementsAttr>(getConstantElements(value));

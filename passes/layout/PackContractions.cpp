@@ -156,9 +156,9 @@ std::optional<QuantizedWeight> quantizedWeightOf(Value value) {
   if (type.getRank() != 2 || !type.getElementType().isUnsignedInteger(4) ||
       !scaleType.getElementType().isF16())
     return std::nullopt;
-  auto values = rawBytesOf(dequantize.getInput());
-  auto scales = rawBytesOf(dequantize.getScale());
-  auto zeros = rawBytesOf(dequantize.getZeroPoint());
+  auto values = onnx::getConstantBytes(dequantize.getInput());
+  auto scales = onnx::getConstantBytes(dequantize.getScale());
+  auto zeros = onnx::getConstantBytes(dequantize.getZeroPoint());
   if (!values || !scales || !zeros)
     return std::nullopt;
   return QuantizedWeight{type.getDimSize(0),
@@ -818,12 +818,13 @@ std::optional<std::vector<float>> dequantizedWeight(DequantizeOp dequantize) {
   if (!element.isInteger(8) || dequantize.getGroupSize() != 0 ||
       !type.hasStaticShape())
     return std::nullopt;
-  std::optional<std::vector<char>> values = rawBytesOf(dequantize.getInput());
+  std::optional<std::vector<char>> values =
+      onnx::getConstantBytes(dequantize.getInput());
   std::optional<std::vector<float>> scales =
       onnx::getConstantFloats(dequantize.getScale());
   std::optional<std::vector<char>> zeros =
       dequantize.getZeroPoint()
-          ? rawBytesOf(dequantize.getZeroPoint())
+          ? onnx::getConstantBytes(dequantize.getZeroPoint())
           : std::vector<char>(scales ? scales->size() : 0);
   if (!values || !scales || !zeros || zeros->size() != scales->size())
     return std::nullopt;

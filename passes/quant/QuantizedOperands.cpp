@@ -8,26 +8,10 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::quant;
 
-std::optional<std::vector<char>> mlir::kiln::quant::rawBytesOf(Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  DenseElementsAttr elements =
-      onnx::getConstantElements(value, type.getNumElements());
-  if (!elements)
-    return std::nullopt;
-  ArrayRef<char> data = elements.getRawData();
-  if (!elements.isSplat())
-    return std::vector<char>(data.begin(), data.end());
-  std::vector<char> expanded;
-  expanded.reserve(data.size() * type.getNumElements());
-  for (int64_t i = 0; i < type.getNumElements(); ++i)
-    expanded.insert(expanded.end(), data.begin(), data.end());
-  return expanded;
-}
-
 bool mlir::kiln::quant::isAbsentOrZeros(Value value) {
   if (!value)
     return true;
-  std::optional<std::vector<char>> bytes = rawBytesOf(value);
+  std::optional<std::vector<char>> bytes = onnx::getConstantBytes(value);
   return bytes && llvm::all_of(*bytes, [](char byte) { return byte == 0; });
 }
 
@@ -127,7 +111,8 @@ std::optional<Int8Weight> mlir::kiln::quant::int8WeightOf(Value value, int64_t a
       scaleType.getRank() > 1 ||
       (scaleType.getRank() == 1 && dequantize.getAxis() != axis))
     return std::nullopt;
-  std::optional<std::vector<char>> values = rawBytesOf(dequantize.getInput());
+  std::optional<std::vector<char>> values =
+      onnx::getConstantBytes(dequantize.getInput());
   std::optional<std::vector<float>> scales =
       onnx::getConstantFloats(dequantize.getScale());
   if (!values || !scales)

@@ -19,10 +19,6 @@
 
 namespace mlir::kiln::quant {
 
-/// The bytes of a constant's elements (natural width each), splats
-/// expanded; nullopt if `value` is not a constant.
-std::optional<std::vector<char>> rawBytesOf(Value value);
-
 /// Whether `value` is absent or a constant of zeros.
 bool isAbsentOrZeros(Value value);
 

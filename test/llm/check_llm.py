@@ -281,6 +281,17 @@ def check_session_cache(kiln, onnx_path, gguf_path, model, past_count, work,
     one_line_failure(arguments, "it must be the cached plus the new tokens")
 
 
+def step_feeds(tokens, past, past_names):
+    """The plain graph's inputs for `tokens` after the caches `past`."""
+    length, past_length = tokens.shape[1], past[0].shape[2]
+    feeds = {"input_ids": tokens,
+             "attention_mask": np.ones((1, past_length + length), np.int64),
+             "position_ids": np.arange(past_length, past_length + length,
+                                       dtype=np.int64)[None]}
+    feeds.update(zip(past_names, past))
+    return feeds
+
+
 def check_plain_graph(kiln, package, model, past_names, present_names,
                       vocab_size, args, device="cpu", against=None):
     """Prefill, then decode steps fed the last step's present caches,
@@ -293,13 +304,7 @@ def check_plain_graph(kiln, package, model, past_names, present_names,
     worst, generated, expected_tokens = 0.0, [], []
     from_cpu = 0.0
     for step in range(args.steps + 1):
-        length, past_length = tokens.shape[1], past[0].shape[2]
-        feeds = {"input_ids": tokens,
-                 "attention_mask": np.ones((1, past_length + length),
-                                           np.int64),
-                 "position_ids": np.arange(past_length, past_length + length,
-                                           dtype=np.int64)[None]}
-        feeds.update(zip(past_names, past))
+        feeds = step_feeds(tokens, past, past_names)
         with torch.no_grad():
             reference = [r.numpy() for r in model(
                 *[torch.from_numpy(v) for v in feeds.values()])]
@@ -329,6 +334,33 @@ def check_plain_graph(kiln, package, model, past_names, present_names,
           + (f"; {from_cpu:.2e} from the CPU package's outputs"
              if against else ""))
 
+
+
+def check_same_outputs(kiln, package, reference, model, past_names,
+                       present_names, vocab_size, args, device, tolerance):
+    """Prefill, then decode steps fed back their present caches, through
+    `package` on `device` and the CPU package `reference`: the outputs
+    within `tolerance` of each other's scale, the greedy tokens the same."""
+    rng = np.random.default_rng(6)
+    tokens = rng.integers(3, vocab_size,
+                          (1, args.prompt_length)).astype(np.int64)
+    past = [t.numpy() for t in model.empty_cache()]
+    worst = 0.0
+    names = ["logits"] + present_names
+    for step in range(args.steps + 1):
+        feeds = step_feeds(tokens, past, past_names)
+        actual = run_kiln(kiln, package, args.work, feeds, device)
+        expected = run_kiln(kiln, reference, args.work, feeds)
+        for name in names:
+            error = relative_error(actual[name], expected[name])
+            worst = max(worst, error)
+            assert error <= tolerance, \
+                f"step {step}: {name} is off by {error:.3g} on {device}"
+        token = int(actual["logits"][0, -1].argmax())
+        assert token == int(expected["logits"][0, -1].argmax()), step
+        past = [actual[name] for name in present_names]
+        tokens = np.array([[token]], np.int64)
+    return worst
 
 
 def check_prefill(kiln, package, model, prompt_ids, tolerance, work):
@@ -496,6 +528,24 @@ def main():
         check_plain_graph(kiln, cuda, model, past_names, present_names,
                           config.vocab_size, args, device="cuda-emu",
                           against=packages[0] if packages else None)
+        if packages:
+            # 4-bit weights on CUDA compute what the CPU's compute.
+            w4a16 = ["--quantize=w4a16", "--quantize-method=rtn",
+                     "--group-size=32"]
+            cpu_w4a16 = os.path.join(args.work, "w4a16-plain.kiln")
+            cuda_w4a16 = os.path.join(args.work, "w4a16-plain-cuda.kiln")
+            subprocess.run([kiln, "compile", onnx_path, *w4a16, "-o",
+                            cpu_w4a16], check=True)
+            subprocess.run([kiln, "compile", onnx_path, *w4a16,
+                            "--target=cuda", f"--cuda-arch={args.cuda_arch}",
+                            "-o", cuda_w4a16], check=True)
+            worst = check_same_outputs(kiln, cuda_w4a16, cpu_w4a16, model,
+                                       past_names, present_names,
+                                       config.vocab_size, args, "cuda-emu",
+                                       1e-4)
+            print(f"W4A16 on cuda-emu matches the CPU's W4A16 package over "
+                  f"prefill and {args.steps} decode steps: worst relative "
+                  f"error {worst:.2e}, greedy tokens identical")
     compared = check_tokenizer(kiln, path, vocabulary, args.work)
     if compared:
         print(f"tokenizer: {compared} tokens of GPL-3 and a Unicode sample "

@@ -1,0 +1,60 @@
+//===- FourBitProducts.h - products by 4-bit weights in groups --*- C++ -*-===//
+//
+// `out[..., n] += x[..., k] * ((q[k, n] - z[k / G, n]) * s[k / G, n])` as
+// one linalg.generic that reads the 4-bit weights packed, so that no
+// dequantized copy of them is ever written: the targets' contraction
+// kernels recognize the form (matchFourBitProduct) and dequantize in
+// registers, and anything else runs it as the loops it is.
+//
+// Its inputs, in order:
+//   activations  x, any rank >= 1 ending in K;
+//   nibbles      [N, K / 2] bytes: byte j of row n holds k = 2j in its low
+//                nibble and k = 2j + 1 in its high one (unsigned, 0-15);
+//   shifts       the constant [0, 4]: where element k's nibble sits, by
+//                k mod 2 (read through the map, so the body stays
+//                arithmetic);
+//   scales       [K / G, N] f32, f16 or bf16;
+//   zeros        [K / G, N] bytes, the zero points (0-15).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_COMMON_FOURBITPRODUCTS_H
+#define KILN_CODEGEN_COMMON_FOURBITPRODUCTS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+#include <optional>
+
+namespace mlir::kiln {
+
+/// The positions of the product's inputs.
+enum FourBitInput : unsigned {
+  kFourBitActivations,
+  kFourBitNibbles,
+  kFourBitShifts,
+  kFourBitScales,
+  kFourBitZeros,
+  kFourBitInputCount
+};
+
+/// The product of `activations` by the 4-bit weights `nibbles` (with their
+/// `scales` and `zeros`, groups of `groupSize` along K), accumulated into
+/// `init` (of `activations`' shape with N for K). Every dimension but the
+/// last of `activations` is a parallel loop, then n, then k.
+Value buildFourBitProduct(OpBuilder &b, Location loc, Value activations,
+                          Value nibbles, Value scales, Value zeros,
+                          int64_t groupSize, Value init);
+
+/// What a target needs to know of a four-bit product.
+struct FourBitProduct {
+  int64_t groupSize = 0;
+  /// The loops of n and k.
+  unsigned nLoop = 0, kLoop = 0;
+};
+
+/// `op`'s group size and loops if it is the form buildFourBitProduct makes.
+std::optional<FourBitProduct> matchFourBitProduct(linalg::LinalgOp op);
+
+} // namespace mlir::kiln
+
+#endif // KILN_CODEGEN_COMMON_FOURBITPRODUCTS_H

@@ -1,0 +1,93 @@
+// RUN: kiln-opt %s -split-input-file -kiln-lower-onnx-to-linalg | FileCheck %s
+
+// A MatMul by 4-bit constant weights in groups along K becomes one product
+// that reads them packed: the [K, N] = [4, 2] integers as [N, K / 2]
+// bytes, k = 2j in byte j's low nibble and 2j + 1 in its high one (column
+// 0: 15, 1, 3, 5 -> 0x1F, 0x53; column 1: 0, 2, 4, 6 -> 0x20, 0x64), the
+// zero points as bytes; each element's nibble is `(byte >> shift) & 15`
+// with the shift read through k mod 2. No dequantized matrix is written.
+// CHECK-DAG: #[[$X:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[$NIBBLES:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 2)>
+// CHECK-DAG: #[[$SHIFT:.*]] = affine_map<(d0, d1, d2) -> (d2 mod 2)>
+// CHECK-DAG: #[[$GROUP:.*]] = affine_map<(d0, d1, d2) -> (d2 floordiv 2, d1)>
+// CHECK-DAG: #[[$Y:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @unsigned_groups
+// CHECK-DAG: %[[MASK:.*]] = arith.constant 15 : i8
+// CHECK-DAG: %[[SHIFTS:.*]] = arith.constant dense<[0, 4]> : tensor<2xi8>
+// CHECK-DAG: %[[Q:.*]] = arith.constant dense_resource<nibbles> : tensor<2x2xi8>
+// CHECK-DAG: %[[Z:.*]] = arith.constant dense_resource<zero_points> : tensor<2x2xi8>
+// CHECK-DAG: %[[ROWS:.*]] = tensor.dim %arg0, %c0
+// CHECK: %[[INIT:.*]] = linalg.fill {{.*}} -> tensor<?x2xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[$X]], #[[$NIBBLES]], #[[$SHIFT]], #[[$GROUP]], #[[$GROUP]], #[[$Y]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME: ins(%arg0, %[[Q]], %[[SHIFTS]], %arg1, %[[Z]] : tensor<?x4xf32>, tensor<2x2xi8>, tensor<2xi8>, tensor<2x2xf16>, tensor<2x2xi8>) outs(%[[INIT]] : tensor<?x2xf32>)
+// CHECK: ^bb0(%[[XV:.*]]: f32, %[[BYTE:.*]]: i8, %[[SHIFT:.*]]: i8, %[[S:.*]]: f16, %[[ZV:.*]]: i8, %[[ACC:.*]]: f32):
+// CHECK: %[[SHIFTED:.*]] = arith.shrui %[[BYTE]], %[[SHIFT]] : i8
+// CHECK: %[[NIBBLE:.*]] = arith.andi %[[SHIFTED]], %[[MASK]] : i8
+// CHECK: %[[D:.*]] = arith.subi %[[NIBBLE]], %[[ZV]] : i8
+// CHECK: %[[F:.*]] = arith.sitofp %[[D]] : i8 to f32
+// CHECK: %[[SF:.*]] = arith.extf %[[S]] : f16 to f32
+// CHECK: %[[W:.*]] = arith.mulf %[[F]], %[[SF]] : f32
+// CHECK: %[[P:.*]] = arith.mulf %[[XV]], %[[W]] : f32
+// CHECK: arith.addf %[[ACC]], %[[P]] : f32
+// CHECK-NOT: linalg.matmul
+// CHECK: nibbles: "0x400000001F532064"
+// CHECK: zero_points: "0x4000000001020304"
+func.func @unsigned_groups(%x: tensor<?x4xf32>, %s: tensor<2x2xf16>) -> tensor<?x2xf32> {
+  %q = "onnx.Constant"() {value = dense<[[15, 0], [1, 2], [3, 4], [5, 6]]> : tensor<4x2xui4>} : () -> tensor<4x2xui4>
+  %z = "onnx.Constant"() {value = dense<[[1, 2], [3, 4]]> : tensor<2x2xui4>} : () -> tensor<2x2xui4>
+  %w = kiln.dequantize %q scale %s zero_point %z {group_size = 2 : i64} : tensor<4x2xui4>, tensor<2x2xf16>, tensor<2x2xui4> -> tensor<4x2xf32>
+  %y = "onnx.MatMul"(%x, %w) : (tensor<?x4xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// Signed integers (no zero point) become unsigned ones with zero points
+// of 8: column 0 [-8, -1, 1, 3] -> 0, 7, 9, 11 -> 0x70, 0xB9; column 1
+// [7, 0, 2, -3] -> 15, 8, 10, 5 -> 0x8F, 0x5A. Batched rows keep their
+// dimensions; f32 scales are read as they are.
+// CHECK-LABEL: func.func @signed_without_zero_point
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK-SAME: tensor<2x3x4xf32>, tensor<2x2xi8>, tensor<2xi8>, tensor<1x2xf32>, tensor<1x2xi8>
+// CHECK-NOT: arith.extf
+// CHECK: linalg.yield
+// CHECK: nibbles: "0x4000000070B98F5A"
+// CHECK: zero_points: "0x400000000808"
+func.func @signed_without_zero_point(%x: tensor<2x3x4xf32>, %s: tensor<1x2xf32>) -> tensor<2x3x2xf32> {
+  %q = "onnx.Constant"() {value = dense<[[-8, 7], [-1, 0], [1, 2], [3, -3]]> : tensor<4x2xi4>} : () -> tensor<4x2xi4>
+  %w = kiln.dequantize %q scale %s {group_size = 4 : i64} : tensor<4x2xi4>, tensor<1x2xf32> -> tensor<4x2xf32>
+  %y = "onnx.MatMul"(%x, %w) : (tensor<2x3x4xf32>, tensor<4x2xf32>) -> tensor<2x3x2xf32>
+  return %y : tensor<2x3x2xf32>
+}
+
+// -----
+
+// An odd K cannot be paired into bytes: the dequantization and the
+// product are lowered apart.
+// CHECK-LABEL: func.func @odd_channels
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %arg1, %{{.*}} : tensor<3x2xi4>, tensor<1x2xf16>, tensor<1x2xi4>)
+// CHECK: linalg.matmul
+func.func @odd_channels(%x: tensor<5x3xf32>, %s: tensor<1x2xf16>) -> tensor<5x2xf32> {
+  %q = "onnx.Constant"() {value = dense<[[1, 2], [3, 4], [5, 6]]> : tensor<3x2xui4>} : () -> tensor<3x2xui4>
+  %z = "onnx.Constant"() {value = dense<[[1, 2]]> : tensor<1x2xui4>} : () -> tensor<1x2xui4>
+  %w = kiln.dequantize %q scale %s zero_point %z {group_size = 3 : i64} : tensor<3x2xui4>, tensor<1x2xf16>, tensor<1x2xui4> -> tensor<3x2xf32>
+  %y = "onnx.MatMul"(%x, %w) : (tensor<5x3xf32>, tensor<3x2xf32>) -> tensor<5x2xf32>
+  return %y : tensor<5x2xf32>
+}
+
+// -----
+
+// Rows whose last size is known only at run time (after a symbolic
+// reshape) are cast to the weights' K.
+// CHECK-LABEL: func.func @rows_of_unknown_size
+// CHECK: %[[ROWS:.*]] = tensor.cast %arg0 : tensor<?x?xf32> to tensor<?x4xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[ROWS]], {{.*}} : tensor<?x4xf32>,
+func.func @rows_of_unknown_size(%x: tensor<?x?xf32>, %s: tensor<1x2xf16>) -> tensor<?x2xf32> {
+  %q = "onnx.Constant"() {value = dense<[[1, 2], [3, 4], [5, 6], [7, 8]]> : tensor<4x2xui4>} : () -> tensor<4x2xui4>
+  %w = kiln.dequantize %q scale %s {group_size = 4 : i64} : tensor<4x2xui4>, tensor<1x2xf16> -> tensor<4x2xf32>
+  %y = "onnx.MatMul"(%x, %w) : (tensor<?x?xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
