@@ -9,10 +9,18 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
-Value mlir::kiln::buildFourBitProduct(OpBuilder &b, Location loc,
-                                      Value activations, Value nibbles,
-                                      Value scales, Value zeros,
-                                      int64_t groupSize, Value init) {
+namespace {
+
+/// The product's generic, each element's weight from `weightOf` (the
+/// builder, its location, the nibble, the scale and the zero point) and
+/// folded into the sum by `accumulate` (builder, location, activation,
+/// weight, sum).
+Value buildProduct(
+    OpBuilder &b, Location loc, Value activations, Value nibbles, Value scales,
+    Value zeros, int64_t groupSize, Value init,
+    function_ref<Value(OpBuilder &, Location, Value, Value, Value)> weightOf,
+    function_ref<Value(OpBuilder &, Location, Value, Value, Value)>
+        accumulate) {
   MLIRContext *context = b.getContext();
   int64_t rank = cast<ShapedType>(activations.getType()).getRank();
   // Loops: the result's dimensions (n the last), then k.
@@ -49,20 +57,58 @@ Value mlir::kiln::buildFourBitProduct(OpBuilder &b, Location loc,
             nested.create<arith::ShRUIOp>(at, args[kFourBitNibbles],
                                           args[kFourBitShifts]),
             nested.create<arith::ConstantIntOp>(at, 15, 8));
-        Value level = nested.create<arith::SIToFPOp>(
-            at, nested.getF32Type(),
-            nested.create<arith::SubIOp>(at, nibble, args[kFourBitZeros]));
-        Value scale = args[kFourBitScales];
-        if (!scale.getType().isF32())
-          scale = nested.create<arith::ExtFOp>(at, nested.getF32Type(), scale);
-        Value weight = nested.create<arith::MulFOp>(at, level, scale);
-        Value product =
-            nested.create<arith::MulFOp>(at, args[kFourBitActivations], weight);
-        nested.create<linalg::YieldOp>(
-            at,
-            ValueRange{nested.create<arith::AddFOp>(at, args.back(), product)});
+        Value weight = weightOf(nested, at, nibble, args[kFourBitScales],
+                                args[kFourBitZeros]);
+        nested.create<linalg::YieldOp>(at, accumulate(nested, at,
+                                                      args[kFourBitActivations],
+                                                      weight, args.back()));
       });
   return generic.getResult(0);
+}
+
+} // namespace
+
+Value mlir::kiln::buildFourBitProduct(OpBuilder &b, Location loc,
+                                      Value activations, Value nibbles,
+                                      Value scales, Value zeros,
+                                      int64_t groupSize, Value init) {
+  return buildProduct(
+      b, loc, activations, nibbles, scales, zeros, groupSize, init,
+      [](OpBuilder &nested, Location at, Value nibble, Value scale,
+         Value zero) -> Value {
+        Value level = nested.create<arith::SIToFPOp>(
+            at, nested.getF32Type(),
+            nested.create<arith::SubIOp>(at, nibble, zero));
+        if (!scale.getType().isF32())
+          scale = nested.create<arith::ExtFOp>(at, nested.getF32Type(), scale);
+        return nested.create<arith::MulFOp>(at, level, scale);
+      },
+      [](OpBuilder &nested, Location at, Value x, Value weight,
+         Value sum) -> Value {
+        return nested.create<arith::AddFOp>(
+            at, sum, nested.create<arith::MulFOp>(at, x, weight));
+      });
+}
+
+Value mlir::kiln::buildFourBitIntegerProduct(OpBuilder &b, Location loc,
+                                             Value activations, Value nibbles,
+                                             Value scales, Value scaledZeros,
+                                             int64_t groupSize, Value init) {
+  return buildProduct(
+      b, loc, activations, nibbles, scales, scaledZeros, groupSize, init,
+      [](OpBuilder &nested, Location at, Value nibble, Value scale,
+         Value scaledZero) -> Value {
+        return nested.create<arith::SubIOp>(
+            at, nested.create<arith::MulIOp>(at, nibble, scale), scaledZero);
+      },
+      [](OpBuilder &nested, Location at, Value x, Value weight,
+         Value sum) -> Value {
+        Type i32 = nested.getI32Type();
+        Value wideX = nested.create<arith::ExtSIOp>(at, i32, x);
+        Value wideWeight = nested.create<arith::ExtSIOp>(at, i32, weight);
+        return nested.create<arith::AddIOp>(
+            at, sum, nested.create<arith::MulIOp>(at, wideX, wideWeight));
+      });
 }
 
 namespace {
@@ -72,39 +118,70 @@ template <typename OpTy> OpTy producer(Value value) {
   return value ? value.getDefiningOp<OpTy>() : OpTy();
 }
 
-/// Whether `body` is buildFourBitProduct's.
-bool hasFourBitBody(Block &body) {
+/// The form `body` has, if it is one of the builders': nullopt, or whether
+/// it is the integer one.
+std::optional<bool> fourBitBodyForm(Block &body) {
   auto argument = [&](Value value, unsigned position) {
     return value == body.getArgument(position);
   };
-  auto sum = producer<arith::AddFOp>(body.getTerminator()->getOperand(0));
-  if (!sum || !argument(sum.getLhs(), kFourBitInputCount))
-    return false;
-  auto product = producer<arith::MulFOp>(sum.getRhs());
-  if (!product || !argument(product.getLhs(), kFourBitActivations))
-    return false;
-  auto weight = producer<arith::MulFOp>(product.getRhs());
-  if (!weight)
-    return false;
-  Value scale = weight.getRhs();
-  if (auto extend = producer<arith::ExtFOp>(scale))
-    scale = extend.getIn();
-  auto level = producer<arith::SIToFPOp>(weight.getLhs());
-  auto difference =
-      level ? producer<arith::SubIOp>(level.getIn()) : arith::SubIOp();
-  if (!argument(scale, kFourBitScales) || !difference ||
-      !argument(difference.getRhs(), kFourBitZeros))
-    return false;
-  auto nibble = producer<arith::AndIOp>(difference.getLhs());
+  Value nibbleValue, scale, zero;
+  Value yielded = body.getTerminator()->getOperand(0);
+  bool integer = isa<IntegerType>(yielded.getType());
+  size_t operations = 0;
+  if (!integer) {
+    // sum + x * (sitofp(nibble - z) * s), s widened to f32 if need be.
+    auto sum = producer<arith::AddFOp>(yielded);
+    auto product =
+        sum ? producer<arith::MulFOp>(sum.getRhs()) : arith::MulFOp();
+    auto weight =
+        product ? producer<arith::MulFOp>(product.getRhs()) : arith::MulFOp();
+    if (!weight || !argument(sum.getLhs(), kFourBitInputCount) ||
+        !argument(product.getLhs(), kFourBitActivations))
+      return std::nullopt;
+    scale = weight.getRhs();
+    if (auto extend = producer<arith::ExtFOp>(scale))
+      scale = extend.getIn(), ++operations;
+    auto level = producer<arith::SIToFPOp>(weight.getLhs());
+    auto difference =
+        level ? producer<arith::SubIOp>(level.getIn()) : arith::SubIOp();
+    if (!difference)
+      return std::nullopt;
+    nibbleValue = difference.getLhs(), zero = difference.getRhs();
+    operations += 5;
+  } else {
+    // sum + extsi(x) * extsi(nibble * s - zs).
+    auto sum = producer<arith::AddIOp>(yielded);
+    auto product =
+        sum ? producer<arith::MulIOp>(sum.getRhs()) : arith::MulIOp();
+    auto x =
+        product ? producer<arith::ExtSIOp>(product.getLhs()) : arith::ExtSIOp();
+    auto w =
+        product ? producer<arith::ExtSIOp>(product.getRhs()) : arith::ExtSIOp();
+    auto difference = w ? producer<arith::SubIOp>(w.getIn()) : arith::SubIOp();
+    auto scaled = difference ? producer<arith::MulIOp>(difference.getLhs())
+                             : arith::MulIOp();
+    if (!scaled || !argument(sum.getLhs(), kFourBitInputCount) ||
+        !argument(x.getIn(), kFourBitActivations))
+      return std::nullopt;
+    nibbleValue = scaled.getLhs(), scale = scaled.getRhs();
+    zero = difference.getRhs();
+    operations = 6;
+  }
+  auto nibble = producer<arith::AndIOp>(nibbleValue);
   auto shifted =
       nibble ? producer<arith::ShRUIOp>(nibble.getLhs()) : arith::ShRUIOp();
   APInt mask;
-  return shifted && matchPattern(nibble.getRhs(), m_ConstantInt(&mask)) &&
-         mask == 15 && argument(shifted.getLhs(), kFourBitNibbles) &&
-         argument(shifted.getRhs(), kFourBitShifts) &&
-         llvm::count_if(body.without_terminator(), [](Operation &op) {
-           return !isa<arith::ConstantOp>(op);
-         }) == 7 + (scale != weight.getRhs());
+  if (!shifted || !matchPattern(nibble.getRhs(), m_ConstantInt(&mask)) ||
+      mask != 15 || !argument(shifted.getLhs(), kFourBitNibbles) ||
+      !argument(shifted.getRhs(), kFourBitShifts) ||
+      !argument(scale, kFourBitScales) || !argument(zero, kFourBitZeros))
+    return std::nullopt;
+  // Nothing else: the shift, the mask and the ops above.
+  if (size_t(llvm::count_if(body.without_terminator(), [](Operation &op) {
+        return !isa<arith::ConstantOp>(op);
+      })) != operations + 2)
+    return std::nullopt;
+  return integer;
 }
 
 } // namespace
@@ -138,7 +215,9 @@ mlir::kiln::matchFourBitProduct(linalg::LinalgOp op) {
       groupSize.getValue() < 1)
     return std::nullopt;
   match.groupSize = groupSize.getValue();
-  if (!hasFourBitBody(*op.getBlock()))
+  std::optional<bool> integer = fourBitBodyForm(*op.getBlock());
+  if (!integer)
     return std::nullopt;
+  match.integer = *integer;
   return match;
 }

@@ -13,8 +13,9 @@
 //   shifts       the constant [0, 4]: where element k's nibble sits, by
 //                k mod 2 (read through the map, so the body stays
 //                arithmetic);
-//   scales       [K / G, N] f32, f16 or bf16;
-//   zeros        [K / G, N] bytes, the zero points (0-15).
+//   scales       [K / G, N] f32, f16 or bf16 (bytes in the integer form);
+//   zeros        [K / G, N] bytes, the zero points (0-15; in the integer
+//                form, each times its scale).
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,14 +46,28 @@ Value buildFourBitProduct(OpBuilder &b, Location loc, Value activations,
                           Value nibbles, Value scales, Value zeros,
                           int64_t groupSize, Value init);
 
+/// The integer form, W4A8's (QServe's order: subtraction after
+/// multiplication): `out[..., n] += x[..., k] * w[k, n]` in i32 with
+/// `x` signed bytes, `w = q * s - zs` computed in bytes, `scales` [K / G, N]
+/// the second level's integer scales s (1 to 16) and `scaledZeros` the
+/// products z * s modulo 256, both bytes. The weights' progressive
+/// quantization keeps every w within [-119, 119], so the byte arithmetic's
+/// wrapping cancels.
+Value buildFourBitIntegerProduct(OpBuilder &b, Location loc, Value activations,
+                                 Value nibbles, Value scales, Value scaledZeros,
+                                 int64_t groupSize, Value init);
+
 /// What a target needs to know of a four-bit product.
 struct FourBitProduct {
   int64_t groupSize = 0;
   /// The loops of n and k.
   unsigned nLoop = 0, kLoop = 0;
+  /// Whether it is the integer form.
+  bool integer = false;
 };
 
-/// `op`'s group size and loops if it is the form buildFourBitProduct makes.
+/// `op`'s group size and loops if it is a form buildFourBitProduct or
+/// buildFourBitIntegerProduct makes.
 std::optional<FourBitProduct> matchFourBitProduct(linalg::LinalgOp op);
 
 } // namespace mlir::kiln

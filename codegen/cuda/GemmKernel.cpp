@@ -188,6 +188,56 @@ void emitTileLoads(Writer &w, int threads, const std::string &elements,
   w.close();
 }
 
+/// `q`, the 32-bit word of nibbles of k..k+7 of column n, and `group`,
+/// the index of their scale and zero point.
+void emitNibbleWordLoad(Writer &w, const GemmShape &shape,
+                        const GemmOperand &nibbles) {
+  w.line("const int8_t *word = b + n * (K / 2) + k / 2;");
+  // Rows of K / 2 bytes are whole words; the matrix's start may not be.
+  if ((nibbles.offset + nibbles.byteShift) % 4 == 0)
+    w.line("const uint32_t q = *reinterpret_cast<const uint32_t *>(word);");
+  else
+    w.line("const uint32_t q = uint32_t(uint8_t(word[0])) | "
+           "uint32_t(uint8_t(word[1])) << 8 | uint32_t(uint8_t(word[2])) << "
+           "16 | uint32_t(uint8_t(word[3])) << 24;");
+  w.line(
+      llvm::formatv("const Index group = k / {0} * N + n;", shape.fourBitGroup)
+          .str());
+}
+
+/// The integer form's 64 x 64 tile of signed bytes, 8 k of a column per
+/// thread as QServe computes them: the four even and the four odd nibbles
+/// of the word each masked into the bytes of one register, multiplied by
+/// the group's integer scale all four at once (no byte exceeds 15 * 16),
+/// less the scaled zero point in each byte (vsub4: subtraction after
+/// multiplication, wrapping to the signed byte the weight is), then
+/// interleaved back into k order (prmt).
+void emitFourBitByteTileLoads(Writer &w, int threads, const GemmShape &shape,
+                              const GemmOperand &nibbles) {
+  w.line("// 4-bit B: 8 k of a column per thread, to signed bytes in "
+         "registers.");
+  w.open(llvm::formatv("for (int e = threadIdx.x; e < 64 * 8; e += {0}) {{",
+                       threads)
+             .str());
+  w.line("const int x = e / 8, kk = 8 * (e % 8);");
+  w.line("const Index n = n0 + x, k = k0 + kk;");
+  w.line("uint32_t *row = reinterpret_cast<uint32_t *>(&tileB[x][kk]);");
+  w.open("if (n >= N || k >= K) {");
+  w.line("row[0] = row[1] = 0;");
+  w.line("continue;");
+  w.close();
+  emitNibbleWordLoad(w, shape, nibbles);
+  w.line("const uint32_t scale = uint8_t(scales[group]);");
+  w.line("const uint32_t zero = uint8_t(zeros[group]) * 0x01010101u;");
+  w.line("const uint32_t even = kiln::cuda::subBytes((q & 0x0f0f0f0fu) * "
+         "scale, zero);");
+  w.line("const uint32_t odd = kiln::cuda::subBytes(((q >> 4) & 0x0f0f0f0fu) "
+         "* scale, zero);");
+  w.line("row[0] = kiln::cuda::bytePerm(even, odd, 0x5140u);");
+  w.line("row[1] = kiln::cuda::bytePerm(even, odd, 0x7362u);");
+  w.close();
+}
+
 /// A 4-bit B's 32 x 64 tile: each thread takes 8 k of a column, one 32-bit
 /// word of nibbles (K and the group size are multiples of 8, so the 8 are
 /// all in or all out, and share a scale and zero point), and writes their
@@ -206,17 +256,7 @@ void emitFourBitTileLoads(Writer &w, int threads, const GemmShape &shape,
   w.line("  tileB[x][kk + i] = 0;");
   w.line("continue;");
   w.close();
-  w.line("const int8_t *word = b + n * (K / 2) + k / 2;");
-  // Rows of K / 2 bytes are whole words; the matrix's start may not be.
-  if ((nibbles.offset + nibbles.byteShift) % 4 == 0)
-    w.line("const uint32_t q = *reinterpret_cast<const uint32_t *>(word);");
-  else
-    w.line("const uint32_t q = uint32_t(uint8_t(word[0])) | "
-           "uint32_t(uint8_t(word[1])) << 8 | uint32_t(uint8_t(word[2])) << "
-           "16 | uint32_t(uint8_t(word[3])) << 24;");
-  w.line(
-      llvm::formatv("const Index group = k / {0} * N + n;", shape.fourBitGroup)
-          .str());
+  emitNibbleWordLoad(w, shape, nibbles);
   w.line("const float scale = " +
          loadExpression(groups.scales, "scales", "group") + ";");
   w.line("const int zero = zeros[group];");
@@ -253,7 +293,8 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(
     const std::string &signature, const GemmShape &shape, const GemmOperand &a,
     const GemmOperand &b, const GemmOperand &c, GemmPrecision precision,
     const GemmGroups *groups) {
-  if (shape.fourBitGroup)
+  // 4-bit weights take FP16 tiles, or signed bytes in the integer form.
+  if (shape.fourBitGroup && precision != GemmPrecision::Int8)
     precision = GemmPrecision::Fp16;
   GemmKernelSource result;
   bool tensorCores = precision != GemmPrecision::Fp32;
@@ -269,13 +310,15 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(
 
   Writer w;
   w.open(signature + " {");
-  const char *kind =
-      precision == GemmPrecision::Fp32   ? "FP32 on the CUDA cores"
-      : precision == GemmPrecision::Tf32 ? "TF32 tensor cores"
-      : shape.fourBitGroup ? "4-bit B dequantized to FP16, FP16 tensor cores"
-      : precision == GemmPrecision::Fp16 ? "FP16 tensor cores"
-      : precision == GemmPrecision::Bf16 ? "BF16 tensor cores"
-                                         : "INT8 tensor cores, s32 sums";
+  const char *kind = precision == GemmPrecision::Fp32 ? "FP32 on the CUDA cores"
+                     : precision == GemmPrecision::Tf32 ? "TF32 tensor cores"
+                     : precision == GemmPrecision::Fp16 ? "FP16 tensor cores"
+                     : precision == GemmPrecision::Bf16
+                         ? "BF16 tensor cores"
+                         : "INT8 tensor cores, s32 sums";
+  if (shape.fourBitGroup)
+    kind = bytes ? "4-bit B to signed bytes, INT8 tensor cores, s32 sums"
+                 : "4-bit B dequantized to FP16, FP16 tensor cores";
   w.line(llvm::formatv("// GEMM C += A * B: M={0}, N={1}, K={2}, batch {3}; "
                        "64x64 tiles, {4}.",
                        shape.mSize(), shape.nSize(), shape.kSize(),
@@ -355,8 +398,11 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(
     w.open("for (Index k0 = 0; k0 < K; k0 += 64) {");
     emitTileLoads(w, threads, "64 * 64", aWalk,
                   "tileA[x][kk] = loadA(m0 + x, k0 + kk);");
-    emitTileLoads(w, threads, "64 * 64", bWalk,
-                  "tileB[x][kk] = loadB(k0 + kk, n0 + x);");
+    if (shape.fourBitGroup)
+      emitFourBitByteTileLoads(w, threads, shape, b);
+    else
+      emitTileLoads(w, threads, "64 * 64", bWalk,
+                    "tileB[x][kk] = loadB(k0 + kk, n0 + x);");
     w.line("__syncthreads();");
     w.open("for (int kk = 0; kk < 64; kk += 32) {");
     w.line("uint32_t af[2][4], bf[4][2];");

@@ -20,6 +20,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -35,73 +37,226 @@ Value byteConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 64)));
 }
 
+/// A kiln.dequantize of 4-bit constants in groups along K of a [K, N]
+/// matrix, read: the nibbles packed [N, K / 2] two to a byte, and each
+/// group's zero point (unsigned; signed integers become unsigned ones with
+/// zero points 8 higher, which keeps the differences).
+struct FourBitWeights {
+  int64_t k = 0, n = 0, group = 0;
+  std::vector<char> nibbles, zeros;
+  /// The unpacked integers, [K, N] (0-15).
+  std::vector<char> values;
+};
+
+std::optional<FourBitWeights> fourBitWeightsOf(Value weight) {
+  auto dequantize = weight.getDefiningOp<DequantizeOp>();
+  if (!dequantize)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(dequantize.getInput().getType());
+  auto scales = cast<RankedTensorType>(dequantize.getScale().getType());
+  FourBitWeights result;
+  result.group = dequantize.getGroupSize();
+  if (type.getRank() != 2 || !type.hasStaticShape() ||
+      type.getElementTypeBitWidth() != 4 || result.group < 1 ||
+      dequantize.getAxis() != 0 || scales.getRank() != 2 ||
+      type.getDimSize(0) % 2 != 0)
+    return std::nullopt;
+  result.k = type.getDimSize(0), result.n = type.getDimSize(1);
+  std::optional<std::vector<char>> values =
+      onnx::getConstantBytes(dequantize.getInput());
+  std::optional<std::vector<char>> zeros =
+      dequantize.getZeroPoint()
+          ? onnx::getConstantBytes(dequantize.getZeroPoint())
+          : std::vector<char>(scales.getNumElements(), 0);
+  if (!values || !zeros)
+    return std::nullopt;
+  char bias = dequantize.isUnsignedInput() ? 0 : 8;
+  result.values = std::move(*values);
+  for (char &value : result.values)
+    value = char((value + bias) & 15);
+  result.zeros = std::move(*zeros);
+  for (char &zero : result.zeros)
+    zero = char((zero + bias) & 15);
+  result.nibbles.assign(size_t(result.n * result.k / 2), 0);
+  for (int64_t row = 0; row < result.k; ++row)
+    for (int64_t column = 0; column < result.n; ++column) {
+      char nibble = result.values[row * result.n + column];
+      result.nibbles[column * (result.k / 2) + row / 2] |=
+          char(row % 2 ? nibble << 4 : nibble);
+    }
+  return result;
+}
+
+/// `rows` with its last size K, cast to it if it is known only at run time
+/// (after a symbolic reshape).
+Value withChannels(PatternRewriter &rewriter, Location loc, Value rows,
+                   int64_t k) {
+  auto type = cast<RankedTensorType>(rows.getType());
+  if (!type.isDynamicDim(type.getRank() - 1))
+    return rows;
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = k;
+  return rewriter.create<tensor::CastOp>(
+      loc, RankedTensorType::get(shape, type.getElementType()), rows);
+}
+
+/// Zeros of `rows`' shape with N for K, in `element`.
+Value zeroSums(PatternRewriter &rewriter, Location loc, Value rows,
+               RankedTensorType resultType, Type element) {
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d + 1 < resultType.getRank(); ++d)
+    if (resultType.isDynamicDim(d))
+      sizes.push_back(rewriter.create<tensor::DimOp>(loc, rows, d));
+  return filledTensor(rewriter, loc, resultType.getShape(),
+                      cast<TypedAttr>(rewriter.getZeroAttr(element)), sizes);
+}
+
 struct LowerFourBitMatMul : OpRewritePattern<onnx::MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(onnx::MatMulOp op,
                                 PatternRewriter &rewriter) const override {
-    auto dequantize = op.getB().getDefiningOp<DequantizeOp>();
     auto activations = cast<RankedTensorType>(op.getA().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
-    if (!dequantize || !activations.getElementType().isF32() ||
-        !resultType.getElementType().isF32())
+    if (!activations.getElementType().isF32() ||
+        !resultType.getElementType().isF32() || activations.getRank() < 1)
       return failure();
-    auto weights = cast<RankedTensorType>(dequantize.getInput().getType());
+    std::optional<FourBitWeights> weights = fourBitWeightsOf(op.getB());
+    if (!weights)
+      return failure();
+    auto dequantize = op.getB().getDefiningOp<DequantizeOp>();
     auto scales = cast<RankedTensorType>(dequantize.getScale().getType());
-    int64_t group = dequantize.getGroupSize();
-    if (weights.getRank() != 2 || !weights.hasStaticShape() ||
-        weights.getElementTypeBitWidth() != 4 || group < 1 ||
-        dequantize.getAxis() != 0 || scales.getRank() != 2 ||
-        activations.getRank() < 1)
+    Location loc = op.getLoc();
+    Value rows = withChannels(rewriter, loc, op.getA(), weights->k);
+    rewriter.replaceOp(
+        op, buildFourBitProduct(rewriter, loc, rows,
+                                byteConstant(rewriter, loc,
+                                             {weights->n, weights->k / 2},
+                                             weights->nibbles, "nibbles"),
+                                dequantize.getScale(),
+                                byteConstant(rewriter, loc, scales.getShape(),
+                                             weights->zeros, "zero_points"),
+                                weights->group,
+                                zeroSums(rewriter, loc, op.getA(), resultType,
+                                         rewriter.getF32Type())));
+    return success();
+  }
+};
+
+/// The integer scales of `scale` (a constant), if every one is an integer
+/// from 1 to 16.
+std::optional<std::vector<char>> smallIntegerScales(Value scale) {
+  auto type = cast<RankedTensorType>(scale.getType());
+  DenseElementsAttr elements =
+      onnx::getConstantElements(scale, type.getNumElements());
+  if (!elements || !isa<FloatType>(type.getElementType()))
+    return std::nullopt;
+  std::vector<char> result;
+  for (const APFloat &value : elements.getValues<APFloat>()) {
+    double scaleValue = value.convertToDouble();
+    if (scaleValue != std::floor(scaleValue) || scaleValue < 1 ||
+        scaleValue > 16)
+      return std::nullopt;
+    result.push_back(char(scaleValue));
+  }
+  if (elements.isSplat())
+    result.resize(size_t(type.getNumElements()), result.front());
+  return result;
+}
+
+/// W4A8: rows quantized to signed bytes with one scale each, by 4-bit
+/// weights whose group scales are small integers with `(q - z) * s` a
+/// signed byte (QoQ's progressive quantization), as the integer product
+/// of the bytes (FourBitProducts.h's integer form), then each row's sums
+/// times its scale.
+struct LowerFourBitIntegerMatMul : OpRewritePattern<onnx::MatMulOp> {
+  LowerFourBitIntegerMatMul(MLIRContext *context)
+      : OpRewritePattern(context, /*benefit=*/2) {}
+  LogicalResult matchAndRewrite(onnx::MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto rowsDequantized = op.getA().getDefiningOp<DequantizeOp>();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!rowsDequantized || !resultType.getElementType().isF32() ||
+        rowsDequantized.getZeroPoint())
       return failure();
-    int64_t k = weights.getDimSize(0), n = weights.getDimSize(1);
-    if (k % 2 != 0)
+    Value bytes = rowsDequantized.getInput();
+    auto bytesType = cast<RankedTensorType>(bytes.getType());
+    auto rowScales =
+        cast<RankedTensorType>(rowsDequantized.getScale().getType());
+    int64_t rank = bytesType.getRank();
+    if (!bytesType.getElementType().isSignlessInteger(8) || rank < 2 ||
+        !rowScales.getElementType().isF32() || rowScales.getRank() != rank ||
+        rowScales.getShape().back() != 1 ||
+        rowsDequantized.getAxis() != rank - 1)
       return failure();
-    std::optional<std::vector<char>> values =
-        onnx::getConstantBytes(dequantize.getInput());
-    std::optional<std::vector<char>> zeros =
-        dequantize.getZeroPoint()
-            ? onnx::getConstantBytes(dequantize.getZeroPoint())
-            : std::vector<char>(scales.getNumElements(), 0);
-    if (!values || !zeros)
+    std::optional<FourBitWeights> weights = fourBitWeightsOf(op.getB());
+    if (!weights || rowsDequantized.getGroupSize() != weights->k)
       return failure();
-    // Signed integers become unsigned ones with zero points 8 higher: the
-    // differences stay.
-    char bias = dequantize.isUnsignedInput() ? 0 : 8;
-    std::vector<char> nibbles(size_t(n * k / 2));
-    for (int64_t row = 0; row < k; ++row)
-      for (int64_t column = 0; column < n; ++column) {
-        char nibble = char(((*values)[row * n + column] + bias) & 15);
-        nibbles[column * (k / 2) + row / 2] |=
-            char(row % 2 ? nibble << 4 : nibble);
+    auto dequantize = op.getB().getDefiningOp<DequantizeOp>();
+    std::optional<std::vector<char>> scales =
+        smallIntegerScales(dequantize.getScale());
+    if (!scales)
+      return failure();
+    // Every weight a signed byte, and each group's zero point times its
+    // scale (what the kernels subtract after multiplying).
+    std::vector<char> scaledZeros(scales->size());
+    for (size_t i = 0; i < scales->size(); ++i)
+      scaledZeros[i] = char(weights->zeros[i] * (*scales)[i]);
+    for (int64_t row = 0; row < weights->k; ++row)
+      for (int64_t column = 0; column < weights->n; ++column) {
+        size_t group = size_t((row / weights->group) * weights->n + column);
+        int weight = (weights->values[row * weights->n + column] -
+                      weights->zeros[group]) *
+                     (*scales)[group];
+        if (weight < -128 || weight > 127)
+          return failure();
       }
-    for (char &zero : *zeros)
-      zero = char((zero + bias) & 15);
 
     Location loc = op.getLoc();
-    // K is the weights': rows whose last size is known only at run time
-    // (after a symbolic reshape) are cast to it.
-    Value rows = op.getA();
-    if (activations.isDynamicDim(activations.getRank() - 1)) {
-      SmallVector<int64_t> shape(activations.getShape());
-      shape.back() = k;
-      rows = rewriter.create<tensor::CastOp>(
-          loc, RankedTensorType::get(shape, activations.getElementType()),
-          rows);
-    }
-    SmallVector<Value> sizes;
-    for (int64_t d = 0; d + 1 < resultType.getRank(); ++d)
-      if (resultType.isDynamicDim(d))
-        sizes.push_back(rewriter.create<tensor::DimOp>(loc, op.getA(), d));
-    Value init = filledTensor(rewriter, loc, resultType.getShape(),
-                              rewriter.getF32FloatAttr(0.0f), sizes);
+    auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
+    auto sumsType =
+        RankedTensorType::get(resultType.getShape(), rewriter.getI32Type());
+    Value sums = buildFourBitIntegerProduct(
+        rewriter, loc, withChannels(rewriter, loc, bytes, weights->k),
+        byteConstant(rewriter, loc, {weights->n, weights->k / 2},
+                     weights->nibbles, "nibbles"),
+        byteConstant(rewriter, loc, scaleType.getShape(), *scales,
+                     "group_scales"),
+        byteConstant(rewriter, loc, scaleType.getShape(), scaledZeros,
+                     "scaled_zero_points"),
+        weights->group,
+        zeroSums(rewriter, loc, bytes, sumsType, rewriter.getI32Type()));
+    // Each row's sums times its scale.
+    MLIRContext *context = rewriter.getContext();
+    SmallVector<AffineExpr> scaleExprs;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      scaleExprs.push_back(rowScales.isDynamicDim(d) ||
+                                   rowScales.getDimSize(d) != 1 ||
+                                   resultType.getDimSize(d) == 1
+                               ? getAffineDimExpr(d, context)
+                               : getAffineConstantExpr(0, context));
+    scaleExprs.push_back(getAffineConstantExpr(0, context));
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    Value init =
+        zeroSums(rewriter, loc, bytes, resultType, rewriter.getF32Type());
     rewriter.replaceOp(
-        op, buildFourBitProduct(
-                rewriter, loc, rows,
-                byteConstant(rewriter, loc, {n, k / 2}, nibbles, "nibbles"),
-                dequantize.getScale(),
-                byteConstant(rewriter, loc, scales.getShape(), *zeros,
-                             "zero_points"),
-                group, init));
+        op,
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, resultType, ValueRange{sums, rowsDequantized.getScale()},
+                init,
+                ArrayRef<AffineMap>{
+                    identity, AffineMap::get(rank, 0, scaleExprs, context),
+                    identity},
+                SmallVector<utils::IteratorType>(rank,
+                                                 utils::IteratorType::parallel),
+                [](OpBuilder &b, Location at, ValueRange args) {
+                  Value sum =
+                      b.create<arith::SIToFPOp>(at, b.getF32Type(), args[0]);
+                  b.create<linalg::YieldOp>(
+                      at,
+                      ValueRange{b.create<arith::MulFOp>(at, sum, args[1])});
+                })
+            .getResult(0));
     return success();
   }
 };
@@ -109,5 +264,6 @@ struct LowerFourBitMatMul : OpRewritePattern<onnx::MatMulOp> {
 } // namespace
 
 void mlir::kiln::populateFourBitMatMulLowering(RewritePatternSet &patterns) {
-  patterns.add<LowerFourBitMatMul>(patterns.getContext());
+  patterns.add<LowerFourBitMatMul, LowerFourBitIntegerMatMul>(
+      patterns.getContext());
 }

@@ -530,22 +530,25 @@ def main():
                           against=packages[0] if packages else None)
         if packages:
             # 4-bit weights on CUDA compute what the CPU's compute.
-            w4a16 = ["--quantize=w4a16", "--quantize-method=rtn",
-                     "--group-size=32"]
-            cpu_w4a16 = os.path.join(args.work, "w4a16-plain.kiln")
-            cuda_w4a16 = os.path.join(args.work, "w4a16-plain-cuda.kiln")
-            subprocess.run([kiln, "compile", onnx_path, *w4a16, "-o",
-                            cpu_w4a16], check=True)
-            subprocess.run([kiln, "compile", onnx_path, *w4a16,
-                            "--target=cuda", f"--cuda-arch={args.cuda_arch}",
-                            "-o", cuda_w4a16], check=True)
-            worst = check_same_outputs(kiln, cuda_w4a16, cpu_w4a16, model,
-                                       past_names, present_names,
-                                       config.vocab_size, args, "cuda-emu",
-                                       1e-4)
-            print(f"W4A16 on cuda-emu matches the CPU's W4A16 package over "
-                  f"prefill and {args.steps} decode steps: worst relative "
-                  f"error {worst:.2e}, greedy tokens identical")
+            for scheme in ("w4a16", "w4a8"):
+                options = [f"--quantize={scheme}", "--quantize-method=rtn",
+                           "--group-size=32"]
+                cpu_package = os.path.join(args.work, f"{scheme}-plain.kiln")
+                cuda_package = os.path.join(args.work,
+                                            f"{scheme}-plain-cuda.kiln")
+                subprocess.run([kiln, "compile", onnx_path, *options, "-o",
+                                cpu_package], check=True)
+                subprocess.run([kiln, "compile", onnx_path, *options,
+                                "--target=cuda",
+                                f"--cuda-arch={args.cuda_arch}", "-o",
+                                cuda_package], check=True)
+                worst = check_same_outputs(
+                    kiln, cuda_package, cpu_package, model, past_names,
+                    present_names, config.vocab_size, args, "cuda-emu", 1e-4)
+                print(f"{scheme.upper()} on cuda-emu matches the CPU's "
+                      f"package over prefill and {args.steps} decode steps: "
+                      f"worst relative error {worst:.2e}, greedy tokens "
+                      "identical")
     compared = check_tokenizer(kiln, path, vocabulary, args.work)
     if compared:
         print(f"tokenizer: {compared} tokens of GPL-3 and a Unicode sample "

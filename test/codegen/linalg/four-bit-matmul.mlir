@@ -91,3 +91,58 @@ func.func @rows_of_unknown_size(%x: tensor<?x?xf32>, %s: tensor<1x2xf16>) -> ten
   %y = "onnx.MatMul"(%x, %w) : (tensor<?x?xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
+
+// -----
+
+// W4A8: rows of signed bytes with a scale each (their kiln.dequantize) by
+// 4-bit weights whose group scales are small integers become the integer
+// product of the bytes (i32), each weight `q * s - z * s` computed in
+// bytes (the scales as bytes [2, 1, 1, 3]; the zero points times them,
+// [1 * 2, 2 * 1, 3 * 1, 4 * 3] = [2, 2, 3, 12]), then each row's sums
+// times its scale.
+// CHECK-DAG: #[[$X:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[$ROW:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-LABEL: func.func @integer_rows
+// CHECK-DAG: %[[S:.*]] = arith.constant dense_resource<group_scales> : tensor<2x2xi8>
+// CHECK-DAG: %[[ZS:.*]] = arith.constant dense_resource<scaled_zero_points> : tensor<2x2xi8>
+// CHECK: %[[SUMS:.*]] = linalg.generic
+// CHECK-SAME: ins(%arg0, %{{.*}}, %{{.*}}, %[[S]], %[[ZS]] : tensor<3x4xi8>, tensor<2x2xi8>, tensor<2xi8>, tensor<2x2xi8>, tensor<2x2xi8>) outs(%{{.*}} : tensor<3x2xi32>)
+// CHECK: ^bb0(%[[XV:.*]]: i8, %[[BYTE:.*]]: i8, %[[SHIFT:.*]]: i8, %[[SV:.*]]: i8, %[[ZV:.*]]: i8, %[[ACC:.*]]: i32):
+// CHECK: %[[NIBBLE:.*]] = arith.andi
+// CHECK: %[[SCALED:.*]] = arith.muli %[[NIBBLE]], %[[SV]] : i8
+// CHECK: %[[W:.*]] = arith.subi %[[SCALED]], %[[ZV]] : i8
+// CHECK: %[[XW:.*]] = arith.extsi %[[XV]] : i8 to i32
+// CHECK: %[[WW:.*]] = arith.extsi %[[W]] : i8 to i32
+// CHECK: %[[P:.*]] = arith.muli %[[XW]], %[[WW]] : i32
+// CHECK: arith.addi %[[ACC]], %[[P]] : i32
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$ROW]], #{{.*}}]
+// CHECK-SAME: ins(%[[SUMS]], %arg1 : tensor<3x2xi32>, tensor<3x1xf32>)
+// CHECK: arith.sitofp
+// CHECK: arith.mulf
+// CHECK: group_scales: "0x4000000002010103"
+// CHECK: scaled_zero_points: "0x400000000202030C"
+func.func @integer_rows(%x: tensor<3x4xi8>, %r: tensor<3x1xf32>) -> tensor<3x2xf32> {
+  %rows = kiln.dequantize %x scale %r {axis = 1 : i64, group_size = 4 : i64} : tensor<3x4xi8>, tensor<3x1xf32> -> tensor<3x4xf32>
+  %q = "onnx.Constant"() {value = dense<[[15, 0], [1, 2], [3, 4], [5, 6]]> : tensor<4x2xui4>} : () -> tensor<4x2xui4>
+  %z = "onnx.Constant"() {value = dense<[[1, 2], [3, 4]]> : tensor<2x2xui4>} : () -> tensor<2x2xui4>
+  %s = "onnx.Constant"() {value = dense<[[2.0, 1.0], [1.0, 3.0]]> : tensor<2x2xf16>} : () -> tensor<2x2xf16>
+  %w = kiln.dequantize %q scale %s zero_point %z {group_size = 2 : i64} : tensor<4x2xui4>, tensor<2x2xf16>, tensor<2x2xui4> -> tensor<4x2xf32>
+  %y = "onnx.MatMul"(%rows, %w) : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// A scale that is no small integer keeps the float product.
+// CHECK-LABEL: func.func @fractional_group_scale
+// CHECK-NOT: group_scales
+// CHECK: arith.sitofp {{.*}} : i8 to f32
+// CHECK: arith.extf
+func.func @fractional_group_scale(%x: tensor<3x4xi8>, %r: tensor<3x1xf32>) -> tensor<3x2xf32> {
+  %rows = kiln.dequantize %x scale %r {axis = 1 : i64, group_size = 4 : i64} : tensor<3x4xi8>, tensor<3x1xf32> -> tensor<3x4xf32>
+  %q = "onnx.Constant"() {value = dense<[[15, 0], [1, 2], [3, 4], [5, 6]]> : tensor<4x2xui4>} : () -> tensor<4x2xui4>
+  %s = "onnx.Constant"() {value = dense<[[2.5, 1.0]]> : tensor<1x2xf16>} : () -> tensor<1x2xf16>
+  %w = kiln.dequantize %q scale %s {group_size = 4 : i64} : tensor<4x2xui4>, tensor<1x2xf16> -> tensor<4x2xf32>
+  %y = "onnx.MatMul"(%rows, %w) : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}

@@ -220,6 +220,16 @@ TEST(Emulator, MmaS8MatchesAnIntegerMatrixProduct) {
     }
 }
 
+TEST(Emulator, ByteIntrinsicsFollowPtx) {
+  // prmt.b32: bytes 0-3 from the first word, 4-7 from the second.
+  EXPECT_EQ(kiln::cuda::bytePerm(0x33221100u, 0x77665544u, 0x5140u),
+            0x55114400u);
+  EXPECT_EQ(kiln::cuda::bytePerm(0x33221100u, 0x77665544u, 0x7362u),
+            0x77336622u);
+  // vsub4: each byte's difference wraps on its own, no borrow across.
+  EXPECT_EQ(kiln::cuda::subBytes(0x05ff0010u, 0x06010020u), 0xfffe00f0u);
+}
+
 TEST(Emulator, LdmatrixGivesEachLaneItsRowPair) {
   std::vector<uint16_t> in(4 * 64);
   std::iota(in.begin(), in.end(), 0);

@@ -16,6 +16,8 @@
 //   cpAsync16, cpAsyncCommit cp.async.cg.shared.global, cp.async.commit_group
 //   cpAsyncWait<N>, cpAsyncWaitAll  cp.async.wait_group, cp.async.wait_all
 //                            (emulated: the copies land at the wait)
+//   bytePerm                 prmt.b32 (__byte_perm)
+//   subBytes                 vsub4 (__vsub4): four wrapping byte differences
 //   f16/bf16 <-> float       bit-exact conversions, round to nearest even
 //   Float4                   a 16-byte vector load of four floats
 //
@@ -338,6 +340,35 @@ KILN_DEVICE void mmaS8(int32_t (&d)[4], const uint32_t (&a)[4],
         int j = 4 * (k >= 16) + k % 4;
         return detail::byteOf(lanes(lane) + aWords, j);
       });
+#endif
+}
+
+//===-- Bytes in a register -----------------------------------------------===//
+
+/// Byte i of the result is byte `selector >> 4i & 7` of the eight bytes of
+/// `low` (0-3) and `high` (4-7).
+KILN_DEVICE uint32_t bytePerm(uint32_t low, uint32_t high, uint32_t selector) {
+#ifdef __CUDACC__
+  return __byte_perm(low, high, selector);
+#else
+  uint64_t bytes = uint64_t(high) << 32 | low;
+  uint32_t result = 0;
+  for (int i = 0; i < 4; ++i)
+    result |= uint32_t(uint8_t(bytes >> (8 * ((selector >> (4 * i)) & 7))))
+              << (8 * i);
+  return result;
+#endif
+}
+
+/// The four byte differences a - b, each modulo 256.
+KILN_DEVICE uint32_t subBytes(uint32_t a, uint32_t b) {
+#ifdef __CUDACC__
+  return __vsub4(a, b);
+#else
+  uint32_t result = 0;
+  for (int i = 0; i < 32; i += 8)
+    result |= uint32_t(uint8_t((a >> i) - (b >> i))) << i;
+  return result;
 #endif
 }
 
