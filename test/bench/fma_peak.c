@@ -3,7 +3,12 @@
 // on every port. Prints GFLOP/s for one thread and for all of them.
 //   cc -O3 -march=native -pthread fma_peak.c -o fma_peak && ./fma_peak
 // With -DBF16 (on a CPU with AVX512_BF16), the chains are vdpbf16ps: the
-// BF16 peak, four FLOPs per lane (two products, two sums).
+// BF16 peak, four FLOPs per lane (two products, two sums). With -DINT8,
+// the chains are what Kiln's INT8 kernels issue per vector of u8 x s8
+// products: vpdpbusd where the CPU has VNNI (-mavx512vnni or -mavxvnni
+// with -march=native), otherwise vpmaddubsw, vpmaddwd by ones and vpaddd
+// (AVX2); eight operations per 32-bit lane (four products, four sums),
+// printed as GOP/s.
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,7 +16,40 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(BF16)
+#if defined(INT8) && defined(__AVX512VNNI__) && defined(__AVX512F__)
+typedef __m512i vec;
+#define LANES 16
+#define SET1(x) _mm512_set1_epi32((int)(x))
+#define FMA _mm512_dpbusd_epi32
+#define ADD _mm512_add_epi32
+#define STORE(out, v) _mm512_storeu_si512((void *)(out), v)
+#define OPS_PER_LANE 8
+#elif defined(INT8) && defined(__AVXVNNI__)
+typedef __m256i vec;
+#define LANES 8
+#define SET1(x) _mm256_set1_epi32((int)(x))
+#define FMA _mm256_dpbusd_avx_epi32
+#define ADD _mm256_add_epi32
+#define STORE(out, v) _mm256_storeu_si256((__m256i *)(out), v)
+#define OPS_PER_LANE 8
+#elif defined(INT8)
+typedef __m256i vec;
+#define LANES 8
+#define SET1(x) _mm256_set1_epi32((int)(x))
+#define FMA(acc, a, b)                                                         \
+  _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b),         \
+                                          _mm256_set1_epi16(1)))
+// The products' operand moves on each iteration (one vpaddb for all the
+// chains), or the compiler would hoist them out of the loop, and each
+// chain has its own other operand, or it would compute them once.
+#define NEXT(a) _mm256_add_epi8(a, _mm256_set1_epi8(1))
+#define OPERAND(i) bs[i]
+#define ADD _mm256_add_epi32
+#define STORE(out, v) _mm256_storeu_si256((__m256i *)(out), v)
+#define OPS_PER_LANE 8
+// Sixteen registers: twelve chains and their temporaries.
+#define CHAIN_COUNT 12
+#elif defined(BF16)
 typedef __m512 vec;
 #define LANES 16
 #define SET1 _mm512_set1_ps
@@ -38,21 +76,39 @@ typedef __m256 vec;
 #ifndef FLOPS_PER_LANE
 #define FLOPS_PER_LANE 2
 #endif
+#ifdef OPS_PER_LANE
+#undef FLOPS_PER_LANE
+#define FLOPS_PER_LANE OPS_PER_LANE
+#endif
 
 // 24 chains (the microkernels' accumulators): vdpbf16ps needs more than
 // twelve in flight; FMA reaches the same peak with either.
-enum { CHAINS = 24, ITERATIONS = 200000000 / CHAINS };
+#ifndef NEXT
+#define NEXT(a) (a)
+#define OPERAND(i) b
+#endif
+#ifndef CHAIN_COUNT
+#define CHAIN_COUNT 24
+#endif
+enum { CHAINS = CHAIN_COUNT, ITERATIONS = 200000000 / CHAINS };
 
 static void *run(void *out) {
   vec acc[CHAINS];
+#ifdef OPS_PER_LANE
+  vec a = SET1(0x01010101), bs[CHAINS];
+  for (int i = 0; i < CHAINS; ++i)
+    bs[i] = SET1(0x01010101 * (i + 1));
+#else
   vec a = SET1(0.999999f), b = SET1(1e-7f);
+#endif
   for (int i = 0; i < CHAINS; ++i)
     acc[i] = SET1((float)i);
   for (long n = 0; n < ITERATIONS; ++n) {
     // Unrolled, so that every chain lives in a register.
 #pragma GCC unroll 32
     for (int i = 0; i < CHAINS; ++i)
-      acc[i] = FMA(acc[i], a, b);
+      acc[i] = FMA(acc[i], a, OPERAND(i));
+    a = NEXT(a);
   }
   vec sum = acc[0];
   for (int i = 1; i < CHAINS; ++i)
@@ -80,9 +136,13 @@ int main(void) {
   if (cores > 256)
     cores = 256;
   gflops(1); // warm up the clocks
-  printf("%s peak (%d-bit vectors): 1 thread %.1f GFLOP/s, %d threads %.1f "
-         "GFLOP/s\n",
-         FLOPS_PER_LANE == 4 ? "bf16 dot-product" : "fp32 FMA",
-         LANES * 32, gflops(1), cores, gflops(cores));
+#ifdef OPS_PER_LANE
+  const char *kind = "int8 dot-product", *unit = "GOP/s";
+#else
+  const char *kind = FLOPS_PER_LANE == 4 ? "bf16 dot-product" : "fp32 FMA";
+  const char *unit = "GFLOP/s";
+#endif
+  printf("%s peak (%d-bit vectors): 1 thread %.1f %s, %d threads %.1f %s\n",
+         kind, LANES * 32, gflops(1), unit, cores, gflops(cores), unit);
   return 0;
 }
