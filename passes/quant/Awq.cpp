@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/quant/AttentionScores.h"
 #include "passes/quant/ClipSearch.h"
 #include "passes/quant/GroupQuantization.h"
 #include "passes/quant/HostMath.h"
@@ -176,10 +177,13 @@ void QuantAwqPass::runOnOperation() {
           group.samples[r * group.k + c] /= scales[c];
     }
     for (auto [op, weight] : llvm::zip(group.products, group.weights)) {
-      if (clip)
+      // Not queries and keys: their products' own output error says
+      // little of the attention scores' (AWQ leaves them unclipped).
+      bool clipped = clip && !quant::feedsAttentionScores(op);
+      if (clipped)
         clipWeight(weight, int64_t(weight.size()) / group.k, group.samples,
                    group.rows);
-      if (clip || !identity)
+      if (clipped || !identity)
         quant::setWeight(op, weight, "_awq");
     }
     group.weights.clear();

@@ -72,3 +72,31 @@ func.func @clip(%x: tensor<4x4xf32>) -> tensor<4x1xf32> {
   %y = "onnx.MatMul"(%x, %w) {kiln.activation_stats = {abs_max = dense<[1.0, 1.0, 1.0, 0.0]> : tensor<4xf32>, abs_mean = dense<[1.0, 1.0, 1.0, 0.0]> : tensor<4xf32>, samples = dense<[[1.0, 1.0, -1.0, 0.0], [-1.0, 1.0, 1.0, 0.0], [1.0, -1.0, 1.0, 0.0], [-1.0, -1.0, -1.0, 0.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
   return %y : tensor<4x1xf32>
 }
+
+// -----
+
+// Queries and keys are not clipped (their scores, not their own outputs,
+// are what matters); values are: the three products share the clip
+// case's weight and input, and only v's outlier becomes 5.5. The scores
+// Q K^T reach a Softmax, the values' product comes after it.
+// CLIP-LABEL: func.func @attention
+// CLIP: %[[WQ:.*]] = "onnx.Constant"() <{value = dense<{{\[\[}}1.000000e+00], [1.000000e-01], [2.000000e-01], [1.000000e+01]]> : tensor<4x1xf32>}>
+// CLIP: %[[WK:.*]] = "onnx.Constant"() <{value = dense<{{\[\[}}1.000000e+00], [1.000000e-01], [2.000000e-01], [1.000000e+01]]> : tensor<4x1xf32>}>
+// CLIP: %[[Q:.*]] = "onnx.MatMul"(%arg0, %[[WQ]])
+// CLIP: %[[K:.*]] = "onnx.MatMul"(%arg0, %[[WK]])
+// CLIP: %[[WV:.*]] = "onnx.Constant"() <{value = dense<{{\[\[}}1.000000e+00], [1.000000e-01], [2.000000e-01], [5.500000e+00]]> : tensor<4x1xf32>}>
+// CLIP: %[[V:.*]] = "onnx.MatMul"(%arg0, %[[WV]])
+// CLIP: "onnx.MatMul"(%{{.*}}, %[[V]])
+func.func @attention(%x: tensor<4x4xf32>) -> tensor<4x1xf32> {
+  %wq = "onnx.Constant"() {value = dense<[[1.0], [0.1], [0.2], [10.0]]> : tensor<4x1xf32>} : () -> tensor<4x1xf32>
+  %wk = "onnx.Constant"() {value = dense<[[1.0], [0.1], [0.2], [10.0]]> : tensor<4x1xf32>} : () -> tensor<4x1xf32>
+  %wv = "onnx.Constant"() {value = dense<[[1.0], [0.1], [0.2], [10.0]]> : tensor<4x1xf32>} : () -> tensor<4x1xf32>
+  %q = "onnx.MatMul"(%x, %wq) {kiln.activation_stats = {abs_max = dense<[1.0, 1.0, 1.0, 0.0]> : tensor<4xf32>, abs_mean = dense<[1.0, 1.0, 1.0, 0.0]> : tensor<4xf32>, samples = dense<[[1.0, 1.0, -1.0, 0.0], [-1.0, 1.0, 1.0, 0.0], [1.0, -1.0, 1.0, 0.0], [-1.0, -1.0, -1.0, 0.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  %k = "onnx.MatMul"(%x, %wk) {kiln.activation_stats = {abs_max = dense<[1.0, 1.0, 1.0, 0.0]> : tensor<4xf32>, abs_mean = dense<[1.0, 1.0, 1.0, 0.0]> : tensor<4xf32>, samples = dense<[[1.0, 1.0, -1.0, 0.0], [-1.0, 1.0, 1.0, 0.0], [1.0, -1.0, 1.0, 0.0], [-1.0, -1.0, -1.0, 0.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  %v = "onnx.MatMul"(%x, %wv) {kiln.activation_stats = {abs_max = dense<[1.0, 1.0, 1.0, 0.0]> : tensor<4xf32>, abs_mean = dense<[1.0, 1.0, 1.0, 0.0]> : tensor<4xf32>, samples = dense<[[1.0, 1.0, -1.0, 0.0], [-1.0, 1.0, 1.0, 0.0], [1.0, -1.0, 1.0, 0.0], [-1.0, -1.0, -1.0, 0.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  %kt = "onnx.Transpose"(%k) {perm = [1, 0]} : (tensor<4x1xf32>) -> tensor<1x4xf32>
+  %scores = "onnx.MatMul"(%q, %kt) : (tensor<4x1xf32>, tensor<1x4xf32>) -> tensor<4x4xf32>
+  %p = "onnx.Softmax"(%scores) {axis = -1 : i64} : (tensor<4x4xf32>) -> tensor<4x4xf32>
+  %y = "onnx.MatMul"(%p, %v) : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  return %y : tensor<4x1xf32>
+}
