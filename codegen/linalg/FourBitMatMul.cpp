@@ -6,6 +6,9 @@
 // dequantization on its own would write the whole FP32 matrix at every
 // run; instead the two become one product that reads the nibbles
 // (codegen/common/FourBitProducts.h), packed here two to a byte along K.
+// W4A8's products (rows of signed bytes with a scale each, by QoQ's
+// weights whose group scales are small integers) become the integer form
+// of that product, then each row's sums times its scale.
 //
 //===----------------------------------------------------------------------===//
 
