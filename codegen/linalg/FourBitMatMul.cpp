@@ -103,15 +103,23 @@ Value withChannels(PatternRewriter &rewriter, Location loc, Value rows,
       loc, RankedTensorType::get(shape, type.getElementType()), rows);
 }
 
-/// Zeros of `rows`' shape with N for K, in `element`.
-Value zeroSums(PatternRewriter &rewriter, Location loc, Value rows,
-               RankedTensorType resultType, Type element) {
+/// The sizes of `resultType` (`rows`' shape with N for K) known only at
+/// run time, read from `rows`.
+SmallVector<Value> dynamicResultSizes(PatternRewriter &rewriter, Location loc,
+                                      Value rows, RankedTensorType resultType) {
   SmallVector<Value> sizes;
   for (int64_t d = 0; d + 1 < resultType.getRank(); ++d)
     if (resultType.isDynamicDim(d))
       sizes.push_back(rewriter.create<tensor::DimOp>(loc, rows, d));
+  return sizes;
+}
+
+/// Zeros of `rows`' shape with N for K, in `element`.
+Value zeroSums(PatternRewriter &rewriter, Location loc, Value rows,
+               RankedTensorType resultType, Type element) {
   return filledTensor(rewriter, loc, resultType.getShape(),
-                      cast<TypedAttr>(rewriter.getZeroAttr(element)), sizes);
+                      cast<TypedAttr>(rewriter.getZeroAttr(element)),
+                      dynamicResultSizes(rewriter, loc, rows, resultType));
 }
 
 struct LowerFourBitMatMul : OpRewritePattern<onnx::MatMulOp> {
@@ -228,28 +236,20 @@ struct LowerFourBitIntegerMatMul : OpRewritePattern<onnx::MatMulOp> {
                      "scaled_zero_points"),
         weights->group,
         zeroSums(rewriter, loc, bytes, sumsType, rewriter.getI32Type()));
-    // Each row's sums times its scale.
+    // Each row's sums times its scale, into a tensor the op only writes.
     MLIRContext *context = rewriter.getContext();
-    SmallVector<AffineExpr> scaleExprs;
-    for (int64_t d = 0; d + 1 < rank; ++d)
-      scaleExprs.push_back(rowScales.isDynamicDim(d) ||
-                                   rowScales.getDimSize(d) != 1 ||
-                                   resultType.getDimSize(d) == 1
-                               ? getAffineDimExpr(d, context)
-                               : getAffineConstantExpr(0, context));
-    scaleExprs.push_back(getAffineConstantExpr(0, context));
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
-    Value init =
-        zeroSums(rewriter, loc, bytes, resultType, rewriter.getF32Type());
+    AffineMap rowScale =
+        broadcastMap(rowScales.getShape(), resultType.getShape(), context);
+    Value init = rewriter.create<tensor::EmptyOp>(
+        loc, resultType.getShape(), resultType.getElementType(),
+        dynamicResultSizes(rewriter, loc, bytes, resultType));
     rewriter.replaceOp(
         op,
         rewriter
             .create<linalg::GenericOp>(
                 loc, resultType, ValueRange{sums, rowsDequantized.getScale()},
-                init,
-                ArrayRef<AffineMap>{
-                    identity, AffineMap::get(rank, 0, scaleExprs, context),
-                    identity},
+                init, ArrayRef<AffineMap>{identity, rowScale, identity},
                 SmallVector<utils::IteratorType>(rank,
                                                  utils::IteratorType::parallel),
                 [](OpBuilder &b, Location at, ValueRange args) {
