@@ -375,8 +375,10 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(
   std::string zero = bytes ? "int8_t(0)" : "0.0f";
   w.line("auto loadA = [&](Index m, Index k) { return m < M && k < K ? " +
          loadExpression(a, "a", aIndex) + " : " + zero + "; };");
-  w.line("auto loadB = [&](Index k, Index n) { return k < K && n < N ? " +
-         loadExpression(b, "b", bIndex) + " : " + zero + "; };");
+  // A 4-bit B is no [K, N] matrix: its tile loads unpack the nibbles.
+  if (!shape.fourBitGroup)
+    w.line("auto loadB = [&](Index k, Index n) { return k < K && n < N ? " +
+           loadExpression(b, "b", bIndex) + " : " + zero + "; };");
 
   // Tile loads: A's tile is 64 (m) x depth (k), B's depth (k) x 64 (n).
   bool aAlongK = shape.k.back().a == 1;
