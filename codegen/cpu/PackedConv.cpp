@@ -26,6 +26,14 @@
 // vectors of nibbles (mask, shift), which convert to f32 and become
 // weights by one multiply-add each, shared by every row of the tile.
 //
+// W4A8 (8-bit rows, a 4-bit filter with integer group scales) stays in
+// integers: per channel quad, one load of 4 * `lanes` bytes gives two
+// vectors of nibble quads (mask, shift), less the group's zero point
+// (each within [-15, 15], so that AVX2's 16-bit pair sums cannot
+// saturate), which `kiln.int8_dot` multiplies with the rows' bytes into
+// the group's i32 sums; at the group's end the sums, times its scale,
+// join the accumulators.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/KernelHelpers.h"
@@ -73,7 +81,8 @@ class ConvEmitter : KernelEmitterBase {
 public:
   ConvEmitter(PackedConv2DOp op, int64_t vectorBits, bool bf16Dot, OpBuilder &b)
       : KernelEmitterBase(b, op.getLoc()), op(op), bf16(op.isBf16()),
-        bf16Dot(bf16Dot && bf16), int4(op.isInt4()), int8(op.isInt8()) {
+        bf16Dot(bf16Dot && bf16), int4(op.isInt4()), int8(op.isInt8()),
+        int4Int8(op.isInt8Int4()) {
     auto in = cast<MemRefType>(op.getInput().getType()).getShape();
     auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
     auto out = cast<MemRefType>(op.getInit().getType()).getShape();
@@ -103,7 +112,7 @@ public:
       lanes /= 2;
     vectorsPerRow = s.filterTile / lanes;
     rowsPerTile = std::clamp<int64_t>(
-        tileAccumulators(vectorBits, (bf16 && !bf16Dot) || int4) /
+        tileAccumulators(vectorBits, (bf16 && !bf16Dot) || int4 || int4Int8) /
             vectorsPerRow,
         1, 16);
     vectorType = VectorType::get({lanes}, b.getF32Type());
@@ -126,6 +135,20 @@ private:
                                   Value filterAt, ValueRange acc);
   SmallVector<Value> emitInt8Step(ArrayRef<PaddedSource> sources, Value c,
                                   Value filterAt, ValueRange acc);
+  /// `acc` plus the dot products of channel quad `c` of each row's
+  /// `source` (signed bytes, read as unsigned ones plus 128) and the
+  /// filter vectors of quads `weights`.
+  SmallVector<Value> dotRows(ArrayRef<PaddedSource> sources, Value c,
+                             ArrayRef<Value> weights, ValueRange acc);
+  /// The channel loop of W4A8's 4-bit filter from `tapFilter`: groups,
+  /// each summing its quads from its starting sums, then adding them times
+  /// its scale to `acc`.
+  scf::ForOp emitInt4Int8Channels(ArrayRef<PaddedSource> sources,
+                                  Value filterTile, Value tapFilter,
+                                  ValueRange acc);
+  /// The filter vectors of quad `c` of W4A8's filter at `filterAt`: the
+  /// nibbles less the group's zero points `zeroBytes`, as signed bytes.
+  SmallVector<Value> loadInt4Quads(Value filterAt, ArrayRef<Value> zeroBytes);
   /// The f32 sums of an 8-bit tile's accumulator `acc`, vector `v` of
   /// filter tile `filterTile`: (acc - compensation) * scale.
   Value scaleInt8Sums(Value acc, Value filterTile, int64_t v);
@@ -156,7 +179,7 @@ private:
   ConvShape s;
   /// The output pixels, batch * outH * outW.
   Value pixels;
-  bool bf16, bf16Dot, int4, int8;
+  bool bf16, bf16Dot, int4, int8, int4Int8;
   int64_t lanes, vectorsPerRow, rowsPerTile;
   /// f32 vectors, the accumulators (f32, or i32 for 8-bit integers), and
   /// for bf16 the filter vectors of pairs and the same bits as i32 words.
@@ -168,7 +191,7 @@ private:
 };
 
 LogicalResult ConvEmitter::emit() {
-  if (int4 && vectorsPerRow % 2)
+  if ((int4 || int4Int8) && vectorsPerRow % 2)
     return op.emitOpError("a 4-bit filter tile of ")
            << s.filterTile << " filters is an odd number of " << lanes
            << "-lane vectors";
@@ -262,7 +285,7 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
           : zero;
   SmallVector<Value> accumulators(rows * vectorsPerRow, accumulatorZero);
   // Filter elements per input channel: F0, or F0 / 2 bytes of nibbles.
-  int64_t channelValues = int4 ? s.filterTile / 2 : s.filterTile;
+  int64_t channelValues = int4 || int4Int8 ? s.filterTile / 2 : s.filterTile;
   Value filterBase =
       mul(filterTile, s.kernelH * s.kernelW * s.channels * channelValues);
 
@@ -301,11 +324,14 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
         }
         Value tapFilter =
             add(filterBase, mul(tap, stepChannels * channelValues));
-        if (int4) {
+        if (int4 || int4Int8) {
           // Pointwise: the one tap's channels, group by group.
           b.create<scf::YieldOp>(
-              loc, emitInt4Channels(tapRows, filterTile, tapFilter, carried)
-                       .getResults());
+              loc,
+              (int4 ? emitInt4Channels(tapRows, filterTile, tapFilter, carried)
+                    : emitInt4Int8Channels(tapRows, filterTile, tapFilter,
+                                           carried))
+                  .getResults());
           return;
         }
         // bf16 steps over pairs, 8-bit integers over quads, whose filter
@@ -340,7 +366,9 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
     for (int64_t r = 0; r < rows; ++r) {
       Value at = add(mul(tilePixels[r], s.filters), firstFilter);
       Value sums = overTaps.getResult(r * vectorsPerRow + v);
-      if (int8)
+      if (int4Int8)
+        sums = b.create<arith::SIToFPOp>(loc, vectorType, sums);
+      else if (int8)
         sums = scaleInt8Sums(sums, filterTile, v);
       Value sum = b.create<arith::AddFOp>(loc, sums, biasVector);
       if (op.getAccumulate()) {
@@ -515,7 +543,13 @@ SmallVector<Value> ConvEmitter::emitInt8Step(ArrayRef<PaddedSource> sources,
                                              Value c, Value filterAt,
                                              ValueRange acc) {
   auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
-  SmallVector<Value> weights = loadFilterVectors(bytesType, filterAt);
+  return dotRows(sources, c, loadFilterVectors(bytesType, filterAt), acc);
+}
+
+SmallVector<Value> ConvEmitter::dotRows(ArrayRef<PaddedSource> sources, Value c,
+                                        ArrayRef<Value> weights,
+                                        ValueRange acc) {
+  auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
   // Signed bytes become the unsigned ones vpdpbusd takes: x + 128, which
   // is x with its top bit flipped.
   Value topBits = b.create<arith::ConstantOp>(
@@ -539,6 +573,74 @@ SmallVector<Value> ConvEmitter::emitInt8Step(ArrayRef<PaddedSource> sources,
           weights[v], /*narrow_rhs=*/op.getNarrowFilter()));
   }
   return next;
+}
+
+scf::ForOp ConvEmitter::emitInt4Int8Channels(ArrayRef<PaddedSource> sources,
+                                             Value filterTile, Value tapFilter,
+                                             ValueRange acc) {
+  int64_t group = op.getGroupSize();
+  int64_t groups = s.channels / group;
+  auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
+  return b.create<scf::ForOp>(
+      loc, index(0), index(groups), index(1), acc,
+      [&](OpBuilder &, Location, Value g, ValueRange carried) {
+        // [tiles, groups, 3, F0]: this group's scales, zero points (a byte
+        // each of a word) and starting sums.
+        Value at = mul(add(mul(filterTile, groups), g), 3 * s.filterTile);
+        SmallVector<Value> groupScales, zeroBytes, starts;
+        for (int64_t v = 0; v < vectorsPerRow; ++v) {
+          auto load = [&](int64_t row) -> Value {
+            return b.create<vector::LoadOp>(
+                loc, wordsType, scales,
+                ValueRange{add(at, index(row * s.filterTile + v * lanes))});
+          };
+          groupScales.push_back(load(0));
+          zeroBytes.push_back(
+              b.create<vector::BitCastOp>(loc, bytesType, load(1)));
+          starts.push_back(load(2));
+        }
+        SmallVector<Value> sums;
+        for (int64_t r = 0; r < int64_t(sources.size()); ++r)
+          llvm::append_range(sums, starts);
+        Value first = mul(g, group / 4);
+        auto quads = b.create<scf::ForOp>(
+            loc, first, add(first, index(group / 4)), index(1), sums,
+            [&](OpBuilder &, Location, Value c, ValueRange inner) {
+              Value filterAt = add(tapFilter, mul(c, 2 * s.filterTile));
+              b.create<scf::YieldOp>(
+                  loc, dotRows(sources, c, loadInt4Quads(filterAt, zeroBytes),
+                               inner));
+            });
+        SmallVector<Value> next;
+        for (auto [i, sum] : llvm::enumerate(quads.getResults()))
+          next.push_back(b.create<arith::AddIOp>(
+              loc, carried[i],
+              b.create<arith::MulIOp>(loc, sum,
+                                      groupScales[i % vectorsPerRow])));
+        b.create<scf::YieldOp>(loc, next);
+      });
+}
+
+SmallVector<Value> ConvEmitter::loadInt4Quads(Value filterAt,
+                                              ArrayRef<Value> zeroBytes) {
+  auto bytesType = VectorType::get({4 * lanes}, b.getI8Type());
+  auto splat = [&](int8_t value) -> Value {
+    return b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(value)));
+  };
+  Value lowNibbles = splat(15), four = splat(4);
+  SmallVector<Value> weights;
+  for (int64_t pair = 0; pair < vectorsPerRow / 2; ++pair) {
+    Value bytes = b.create<vector::LoadOp>(
+        loc, bytesType, filter,
+        ValueRange{add(filterAt, index(pair * 4 * lanes))});
+    Value nibbles[2] = {b.create<arith::AndIOp>(loc, bytes, lowNibbles),
+                        b.create<arith::ShRUIOp>(loc, bytes, four)};
+    for (int64_t half = 0; half < 2; ++half)
+      weights.push_back(b.create<arith::SubIOp>(loc, nibbles[half],
+                                                zeroBytes[2 * pair + half]));
+  }
+  return weights;
 }
 
 Value ConvEmitter::scaleInt8Sums(Value acc, Value filterTile, int64_t v) {

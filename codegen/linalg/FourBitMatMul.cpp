@@ -18,12 +18,11 @@
 #include "dialects/kiln/KilnOps.h"
 #include "dialects/onnx/OnnxConstants.h"
 #include "dialects/onnx/OnnxOps.h"
+#include "passes/quant/QuantizedOperands.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-
-#include <cmath>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -153,27 +152,6 @@ struct LowerFourBitMatMul : OpRewritePattern<onnx::MatMulOp> {
   }
 };
 
-/// The integer scales of `scale` (a constant), if every one is an integer
-/// from 1 to 16.
-std::optional<std::vector<char>> smallIntegerScales(Value scale) {
-  auto type = cast<RankedTensorType>(scale.getType());
-  DenseElementsAttr elements =
-      onnx::getConstantElements(scale, type.getNumElements());
-  if (!elements || !isa<FloatType>(type.getElementType()))
-    return std::nullopt;
-  std::vector<char> result;
-  for (const APFloat &value : elements.getValues<APFloat>()) {
-    double scaleValue = value.convertToDouble();
-    if (scaleValue != std::floor(scaleValue) || scaleValue < 1 ||
-        scaleValue > 16)
-      return std::nullopt;
-    result.push_back(char(scaleValue));
-  }
-  if (elements.isSplat())
-    result.resize(size_t(type.getNumElements()), result.front());
-  return result;
-}
-
 /// W4A8: rows quantized to signed bytes with one scale each, by 4-bit
 /// weights whose group scales are small integers with `(q - z) * s` a
 /// signed byte (QoQ's progressive quantization), as the integer product
@@ -204,23 +182,15 @@ struct LowerFourBitIntegerMatMul : OpRewritePattern<onnx::MatMulOp> {
       return failure();
     auto dequantize = op.getB().getDefiningOp<DequantizeOp>();
     std::optional<std::vector<char>> scales =
-        smallIntegerScales(dequantize.getScale());
+        quant::integerGroupScalesOf(dequantize.getScale(), weights->values,
+                                    weights->zeros, weights->n, weights->group);
     if (!scales)
       return failure();
-    // Every weight a signed byte, and each group's zero point times its
-    // scale (what the kernels subtract after multiplying).
+    // Each group's zero point times its scale, what the kernels subtract
+    // after multiplying.
     std::vector<char> scaledZeros(scales->size());
     for (size_t i = 0; i < scales->size(); ++i)
       scaledZeros[i] = char(weights->zeros[i] * (*scales)[i]);
-    for (int64_t row = 0; row < weights->k; ++row)
-      for (int64_t column = 0; column < weights->n; ++column) {
-        size_t group = size_t((row / weights->group) * weights->n + column);
-        int weight = (weights->values[row * weights->n + column] -
-                      weights->zeros[group]) *
-                     (*scales)[group];
-        if (weight < -128 || weight > 127)
-          return failure();
-      }
 
     Location loc = op.getLoc();
     auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());

@@ -182,18 +182,39 @@ void addKernelEffects(
                        SideEffects::DefaultResource::get());
 }
 
-/// The 4-bit filter's own rules: pointwise, groups that divide the
-/// channels, scales and zero points [tiles, C / group_size, 2, F0] in f16.
+/// The 8-bit filter's own rules: i8, with f32 scales and compensations
+/// [tiles, 2, F0]; with a group_size (W4A8's 4-bit filter): pointwise,
+/// groups of whole channel quads that divide the channels, and i32 scales,
+/// zero points and starting sums [tiles, C / group_size, 3, F0].
 LogicalResult verifyInt8Filter(PackedConv2DOp op) {
   auto filter = cast<ShapedType>(op.getFilter().getType());
   if (!filter.getElementType().isInteger(8))
     return op.emitOpError("with an i8 input takes an i8 filter");
-  if (op.getGroupSize() != 0)
-    return op.emitOpError("with an i8 input takes no group_size");
+  if (int64_t(op.getGroupSize()) < 0)
+    return op.emitOpError("group_size must not be negative");
   if (!op.getFilterScales())
     return op.emitOpError("with an i8 input needs filter_scales");
   auto scales = cast<ShapedType>(op.getFilterScales().getType());
-  SmallVector<int64_t> expected = {filter.getDimSize(0), 2, op.getFilterTile()};
+  int64_t tile = op.getFilterTile();
+  if (op.isInt8Int4()) {
+    int64_t channels = 4 * filter.getDimSize(3);
+    int64_t group = op.getGroupSize();
+    if (filter.getDimSize(1) != 1 || filter.getDimSize(2) != 1)
+      return op.emitOpError("with a 4-bit filter must be pointwise (1x1)");
+    if (group % 4 || channels % group)
+      return op.emitOpError("group_size (")
+             << group << ") must be a multiple of 4 that divides the "
+             << channels << " input channels";
+    SmallVector<int64_t> expected = {filter.getDimSize(0), channels / group, 3,
+                                     tile};
+    if (scales.getShape() != ArrayRef<int64_t>(expected) ||
+        !scales.getElementType().isInteger(32))
+      return op.emitOpError("filter_scales must be i32 [")
+             << expected[0] << ", " << expected[1] << ", 3, " << tile
+             << "]: a scale, zero point and starting sum per group and filter";
+    return success();
+  }
+  SmallVector<int64_t> expected = {filter.getDimSize(0), 2, tile};
   if (scales.getShape() != ArrayRef<int64_t>(expected) ||
       !scales.getElementType().isF32())
     return op.emitOpError("filter_scales must be f32 [")
@@ -202,6 +223,8 @@ LogicalResult verifyInt8Filter(PackedConv2DOp op) {
   return success();
 }
 
+/// The 4-bit filter's own rules: pointwise, groups that divide the
+/// channels, scales and zero points [tiles, C / group_size, 2, F0] in f16.
 LogicalResult verifyInt4Filter(PackedConv2DOp op) {
   auto filter = cast<ShapedType>(op.getFilter().getType());
   auto scales = cast<ShapedType>(op.getFilterScales().getType());
@@ -228,10 +251,11 @@ LogicalResult PackedConv2DOp::verify() {
   auto filterType = cast<ShapedType>(getFilter().getType());
   bool bf16 = filterType.getElementType().isBF16();
   bool int4 = isInt4(), int8 = isInt8();
-  StringRef layout = bf16   ? "[F/F0, KH, KW, C/2, F0, 2]"
-                     : int8 ? "[F/F0, KH, KW, C/4, F0, 4]"
-                     : int4 ? "[F/F0, 1, 1, C, F0/2]"
-                            : "[F/F0, KH, KW, C, F0]";
+  StringRef layout = bf16           ? "[F/F0, KH, KW, C/2, F0, 2]"
+                     : isInt8Int4() ? "[F/F0, 1, 1, C/4, F0/2, 4]"
+                     : int8         ? "[F/F0, KH, KW, C/4, F0, 4]"
+                     : int4         ? "[F/F0, 1, 1, C, F0/2]"
+                                    : "[F/F0, KH, KW, C, F0]";
   int64_t rank = bf16 || int8 ? 6 : 5;
   if (filterType.getRank() != rank || (bf16 && filterType.getDimSize(5) != 2) ||
       (int8 && filterType.getDimSize(5) != 4))

@@ -60,6 +60,20 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     is within [-64, 64], so that the sum of two products of an input byte
     (plus 128) and a filter value fits 16 bits: CPUs without VNNI then
     take `vpmaddubsw`, whose 16-bit sums would saturate otherwise.
+
+    With an i8 `input` and a `group_size` (W4A8), the filter is 4-bit in
+    groups of `group_size` input channels (a multiple of 4; pointwise),
+    `filter = (q - zero) * scale` with integer scales, so that every value
+    is an integer: the channel quads of the 8-bit layout with two filters
+    a byte, [ceil(F / F0), 1, 1, C / 4, F0 / 2, 4] — in each run of
+    `lanes` quads (4 * `lanes` bytes), byte j of quad i holds channel j of
+    filter i of one vector in its low nibble and of the next vector in its
+    high one. The i32 `filter_scales` [ceil(F / F0), C / group_size, 3, F0]
+    hold per group and filter the scale, the zero point in each of the
+    word's four bytes, and `-128 * sum (q - zero)` over the group, where
+    the group's sum starts (so that the 128 added to each input byte
+    cancels): `result = sum over groups of scale * sum (q - zero) * input
+    + bias`, exact in i32 before the conversion to f32.
   }];
   let arguments = (ins
     AnyShaped:$input,
@@ -95,8 +109,11 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     int64_t getFilterTile() {
       int64_t stored =
           ::llvm::cast<ShapedType>(getFilter().getType()).getDimSize(4);
-      return isInt4() ? 2 * stored : stored;
+      return isInt4() || isInt8Int4() ? 2 * stored : stored;
     }
+    /// Whether an 8-bit integer input meets a 4-bit filter in groups with
+    /// integer scales (W4A8).
+    bool isInt8Int4() { return isInt8() && int64_t(getGroupSize()) > 0; }
     /// Whether the filter is 4-bit, two filters per byte, with group
     /// scales and zero points.
     bool isInt4() { return getFilterScales() && !isInt8(); }

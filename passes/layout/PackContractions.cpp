@@ -273,6 +273,65 @@ PackedWeights packInt8(PatternRewriter &rewriter, Location loc,
   return weights;
 }
 
+/// Packs W4A8's 4-bit weight (integer group scales `groupScales`) for
+/// kiln.packed_conv2d on 8-bit rows: the channel quads of the 8-bit layout
+/// two filters a byte, [tiles, 1, 1, K / 4, F0 / 2, 4] (in each run of
+/// `lanes` quads, the low nibbles one vector's filters and the high ones
+/// the next vector's), and i32 [tiles, K / G, 3, F0] of each group's
+/// scale, zero point in every byte of a word, and the sum its
+/// accumulation starts from: -(128 + the input's zero point) times the
+/// group's sum of `q - z`, which cancels the 128 the kernel adds to each
+/// input byte and the input's zero point.
+PackedWeights packInt4Int8(PatternRewriter &rewriter, Location loc,
+                           const QuantizedWeight &w, ArrayRef<char> groupScales,
+                           int64_t inputZeroPoint, int64_t lanes,
+                           StringRef name) {
+  int64_t tile = chooseFilterTile(w.n, lanes, /*step=*/2);
+  int64_t tiles = llvm::divideCeil(w.n, tile);
+  int64_t groups = w.k / w.groupSize, quads = w.k / 4;
+  auto integer = [&](int64_t c, int64_t f) -> uint8_t {
+    return f < w.n ? uint8_t(w.values[c * w.n + f]) & 0xf : 0;
+  };
+  std::vector<char> filter(tiles * w.k * tile / 2, 0);
+  for (int64_t t = 0; t < tiles; ++t)
+    for (int64_t quad = 0; quad < quads; ++quad)
+      for (int64_t byte = 0; byte < 2 * tile; ++byte) {
+        int64_t pair = byte / (4 * lanes), lane = byte / 4 % lanes;
+        int64_t c = 4 * quad + byte % 4;
+        int64_t low = t * tile + 2 * pair * lanes + lane;
+        filter[(t * quads + quad) * 2 * tile + byte] =
+            char(integer(c, low) | integer(c, low + lanes) << 4);
+      }
+  std::vector<int32_t> scales(tiles * groups * 3 * tile, 0);
+  for (int64_t f = 0; f < w.n; ++f)
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t from = g * w.n + f;
+      int32_t zero = uint8_t(w.zeros[from]) & 0xf, sum = 0;
+      for (int64_t c = g * w.groupSize; c < (g + 1) * w.groupSize; ++c)
+        sum += integer(c, f) - zero;
+      int64_t at = ((f / tile * groups + g) * 3) * tile + f % tile;
+      scales[at] = groupScales[from];
+      scales[at + tile] = zero * 0x01010101;
+      scales[at + 2 * tile] = -int32_t(128 + inputZeroPoint) * sum;
+    }
+  PackedWeights packed;
+  packed.filter = onnx::createRawConstant(
+      rewriter, loc,
+      RankedTensorType::get({tiles, 1, 1, quads, tile / 2, 4},
+                            rewriter.getI8Type()),
+      filter, (name + "_packed_u4_quads").str());
+  packed.scales = onnx::createRawConstant(
+      rewriter, loc,
+      RankedTensorType::get({tiles, groups, 3, tile}, rewriter.getI32Type()),
+      {reinterpret_cast<const char *>(scales.data()), scales.size() * 4},
+      (name + "_group_scales").str());
+  packed.bias = paddedBias(rewriter, loc, {}, tiles, tile, name);
+  packed.groupSize = w.groupSize;
+  // Each q - z is within [-15, 15].
+  packed.narrow = true;
+  return packed;
+}
+
 /// `pads` as the kernels' attribute: empty when there is no padding.
 DenseI64ArrayAttr padsAttr(PatternRewriter &rewriter, ArrayRef<int64_t> pads) {
   if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
@@ -765,6 +824,56 @@ struct PackInt8MatMul : OpRewritePattern<onnx::MatMulOp> {
   Packing packing;
 };
 
+/// W4A8: a MatMul of 8-bit activations (one scale per row, or per
+/// tensor) by a 4-bit weight in groups whose scales are small integers
+/// with every `(q - z) * s` a signed byte (QoQ's progressive
+/// quantization): the integer contraction on the quantized rows, the
+/// nibbles unpacked in registers, then the activations' scales. It comes
+/// before PackInt4MatMul, which would take the product in f32.
+struct PackInt4Int8MatMul : OpRewritePattern<onnx::MatMulOp> {
+  PackInt4Int8MatMul(MLIRContext *context, Packing packing)
+      : OpRewritePattern(context, /*benefit=*/2), packing(packing) {}
+
+  LogicalResult matchAndRewrite(onnx::MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<QuantizedActivation> activation =
+        quantizedActivationOf(op.getA());
+    std::optional<QuantizedWeight> weight = quantizedWeightOf(op.getB());
+    if (!activation || !weight || weight->groupSize % 4 || !hasPackableRows(op))
+      return failure();
+    std::optional<std::vector<char>> groupScales = integerGroupScalesOf(
+        op.getB().getDefiningOp<DequantizeOp>().getScale(), weight->values,
+        weight->zeros, weight->n, weight->groupSize);
+    if (!groupScales)
+      return failure();
+    Location loc = op.getLoc();
+    Value bytes = activation->quantize;
+    if (!cast<RankedTensorType>(bytes.getType())
+             .getElementType()
+             .isSignlessInteger(8))
+      bytes = signedBytesOf(rewriter, loc, *activation,
+                            activation->quantize.getInput());
+    Value rows = matMulRows(rewriter, loc, bytes, weight->k);
+    Packing int8{packing.lanes, /*bf16=*/false, /*int8=*/true};
+    PackedWeights weights = packInt4Int8(rewriter, loc, *weight, *groupScales,
+                                         activation->zeroPoint, packing.lanes,
+                                         weightName(op.getB().getDefiningOp()));
+    Value product =
+        packedMatMul(rewriter, loc, rows, weights, weight->k, weight->n, int8);
+    // The rows' scales, or the input's one scale (its quantize's operand).
+    Value scale = activation->rowScales;
+    if (!scale && activation->scale != 1.0f)
+      scale = activation->quantize.getScale();
+    if (scale)
+      product =
+          rewriter.create<onnx::MulOp>(loc, product.getType(), product, scale);
+    rewriter.replaceOp(op, product);
+    return success();
+  }
+
+  Packing packing;
+};
+
 /// A Conv of 8-bit activations (quantized per tensor) by an 8-bit filter
 /// with a scale per output channel: the integer contraction on the
 /// channels-last activations, quantized after the transpose.
@@ -931,8 +1040,9 @@ struct LayoutPackContractionsPass
     }
     Packing packing{vectorBits / 32, precision == "bf16"};
     RewritePatternSet patterns(&getContext());
-    patterns.add<PackConv, PackMatMul, PackGemm, PackInt4MatMul, PackInt8MatMul,
-                 PackInt8Conv>(&getContext(), packing);
+    patterns.add<PackConv, PackMatMul, PackGemm, PackInt4MatMul,
+                 PackInt4Int8MatMul, PackInt8MatMul, PackInt8Conv>(
+        &getContext(), packing);
     patterns.add<PackDepthwiseConv>(&getContext(), packing);
     patterns.add<DequantizeUnpackedWeight<onnx::ConvOp, 1>,
                  DequantizeUnpackedWeight<onnx::GemmOp, 1>,

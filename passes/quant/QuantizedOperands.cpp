@@ -4,6 +4,8 @@
 
 #include "dialects/onnx/OnnxConstants.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::quant;
@@ -122,3 +124,32 @@ std::optional<Int8Weight> mlir::kiln::quant::int8WeightOf(Value value, int64_t a
   return Int8Weight{std::move(*values), std::move(*scales)};
 }
 
+std::optional<std::vector<char>>
+mlir::kiln::quant::integerGroupScalesOf(Value scale, ArrayRef<char> values,
+                                        ArrayRef<char> zeros, int64_t n,
+                                        int64_t groupSize) {
+  auto type = cast<RankedTensorType>(scale.getType());
+  DenseElementsAttr elements =
+      onnx::getConstantElements(scale, type.getNumElements());
+  if (!elements || !isa<FloatType>(type.getElementType()))
+    return std::nullopt;
+  std::vector<char> scales;
+  for (const APFloat &value : elements.getValues<APFloat>()) {
+    double scaleValue = value.convertToDouble();
+    if (scaleValue != std::floor(scaleValue) || scaleValue < 1 ||
+        scaleValue > 16)
+      return std::nullopt;
+    scales.push_back(char(scaleValue));
+  }
+  if (elements.isSplat())
+    scales.resize(size_t(type.getNumElements()), scales.front());
+  if (scales.size() != zeros.size() || values.size() % n)
+    return std::nullopt;
+  for (size_t i = 0; i < values.size(); ++i) {
+    size_t group = (i / n / groupSize) * n + i % n;
+    int weight = (values[i] - zeros[group]) * scales[group];
+    if (weight < -128 || weight > 127)
+      return std::nullopt;
+  }
+  return scales;
+}

@@ -68,6 +68,15 @@ struct Int8Weight {
 /// `value` as `kiln.dequantize` of such a weight, scales along `axis`.
 std::optional<Int8Weight> int8WeightOf(Value value, int64_t axis);
 
+/// The group scales of a 4-bit weight [K, N] in groups of `groupSize`
+/// along K (`values` [K, N] and `zeros` [K / G, N] its unsigned integers, a
+/// byte each) when each scale (the constant `scale`) is an integer from 1
+/// to 16 and every `(q - z) * s` a signed byte, as QoQ's progressive
+/// quantization writes them: the weights W4A8's integer kernels take.
+std::optional<std::vector<char>>
+integerGroupScalesOf(Value scale, ArrayRef<char> values, ArrayRef<char> zeros,
+                     int64_t n, int64_t groupSize);
+
 } // namespace mlir::kiln::quant
 
 #endif // KILN_PASSES_QUANT_QUANTIZEDOPERANDS_H

@@ -198,3 +198,43 @@ func.func @int8_channels(%x: tensor<1x4x4x8xi8>, %w: tensor<2x3x3x3x16x4xi8>, %s
   %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xi8>, tensor<2x3x3x3x16x4xi8> scales tensor<2x2x16xf32>, tensor<32xf32> into tensor<1x4x4x20xf32> -> tensor<1x4x4x20xf32>
   return
 }
+
+// -----
+
+func.func @int4_int8_group(%x: tensor<1x1x5x64xi8>, %w: tensor<2x1x1x16x16x4xi8>, %s: tensor<2x2x3x32xi32>, %b: tensor<64xf32>, %i: tensor<1x1x5x50xf32>) {
+  // expected-error@+1 {{group_size (30) must be a multiple of 4 that divides the 64 input channels}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 30 : i64, strides = array<i64: 1, 1>} : tensor<1x1x5x64xi8>, tensor<2x1x1x16x16x4xi8> scales tensor<2x2x3x32xi32>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+  return
+}
+
+// -----
+
+func.func @int4_int8_scales(%x: tensor<1x1x5x64xi8>, %w: tensor<2x1x1x16x16x4xi8>, %s: tensor<2x2x2x32xf16>, %b: tensor<64xf32>, %i: tensor<1x1x5x50xf32>) {
+  // expected-error@+1 {{filter_scales must be i32 [2, 2, 3, 32]: a scale, zero point and starting sum per group and filter}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : tensor<1x1x5x64xi8>, tensor<2x1x1x16x16x4xi8> scales tensor<2x2x2x32xf16>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+  return
+}
+
+// -----
+
+func.func @int4_int8_pointwise(%x: tensor<1x3x5x64xi8>, %w: tensor<2x3x1x16x16x4xi8>, %s: tensor<2x2x3x32xi32>, %b: tensor<64xf32>, %i: tensor<1x1x5x50xf32>) {
+  // expected-error@+1 {{with a 4-bit filter must be pointwise (1x1)}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : tensor<1x3x5x64xi8>, tensor<2x3x1x16x16x4xi8> scales tensor<2x2x3x32xi32>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+  return
+}
+
+// -----
+
+func.func @int4_int8_layout(%x: tensor<1x1x5x64xi8>, %w: tensor<2x1x1x16x64xi8>, %s: tensor<2x2x3x32xi32>, %b: tensor<64xf32>, %i: tensor<1x1x5x50xf32>) {
+  // expected-error@+1 {{filter must be laid out as [F/F0, 1, 1, C/4, F0/2, 4]}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : tensor<1x1x5x64xi8>, tensor<2x1x1x16x64xi8> scales tensor<2x2x3x32xi32>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+  return
+}
+
+// -----
+
+func.func @int8_negative_group(%x: tensor<1x4x4x8xi8>, %w: tensor<2x3x3x2x16x4xi8>, %s: tensor<2x2x16xf32>, %b: tensor<32xf32>, %i: tensor<1x4x4x20xf32>) {
+  // expected-error@+1 {{group_size must not be negative}}
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = -4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xi8>, tensor<2x3x3x2x16x4xi8> scales tensor<2x2x16xf32>, tensor<32xf32> into tensor<1x4x4x20xf32> -> tensor<1x4x4x20xf32>
+  return
+}

@@ -53,3 +53,15 @@ func.func @int8(%x: tensor<1x4x4x8xi8>, %w: tensor<2x3x3x2x16x4xi8>, %s: tensor<
   %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<relu>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xi8>, tensor<2x3x3x2x16x4xi8> scales tensor<2x2x16xf32>, tensor<32xf32> into tensor<1x4x4x20xf32> -> tensor<1x4x4x20xf32>
   return %y : tensor<1x4x4x20xf32>
 }
+
+// -----
+
+// W4A8: i8 input and a 4-bit filter in groups, channel quads of nibbles
+// (two filters a byte), i32 scales, zero points and starting sums per
+// group and filter.
+// CHECK-LABEL: func.func @int4_int8
+// CHECK: kiln.packed_conv2d %arg0, %arg1 scales %arg2, %arg3 into %arg4 {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, narrow_filter, strides = array<i64: 1, 1>} : tensor<1x1x5x64xi8>, tensor<2x1x1x16x16x4xi8> scales tensor<2x2x3x32xi32>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+func.func @int4_int8(%x: tensor<1x1x5x64xi8>, %w: tensor<2x1x1x16x16x4xi8>, %s: tensor<2x2x3x32xi32>, %b: tensor<64xf32>, %i: tensor<1x1x5x50xf32>) -> tensor<1x1x5x50xf32> {
+  %y = kiln.packed_conv2d %x, %w scales %s, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, narrow_filter, strides = array<i64: 1, 1>} : tensor<1x1x5x64xi8>, tensor<2x1x1x16x16x4xi8> scales tensor<2x2x3x32xi32>, tensor<64xf32> into tensor<1x1x5x50xf32> -> tensor<1x1x5x50xf32>
+  return %y : tensor<1x1x5x50xf32>
+}
