@@ -31,11 +31,12 @@ using namespace mlir::kiln::quant;
 namespace {
 
 /// F0 for `filters` filters: a multiple of `step` lanes (one vector, or
-/// the pair of vectors a 4-bit filter's bytes fill), at most four vectors,
-/// wasting the fewest padded filters (the wider on ties).
-int64_t chooseFilterTile(int64_t filters, int64_t lanes, int64_t step = 1) {
+/// the pair of vectors a 4-bit filter's bytes fill), at most `maxVectors`
+/// vectors, wasting the fewest padded filters (the wider on ties).
+int64_t chooseFilterTile(int64_t filters, int64_t lanes, int64_t step = 1,
+                         int64_t maxVectors = 4) {
   int64_t best = step * lanes;
-  for (int64_t tile = best; tile <= 4 * lanes; tile += step * lanes)
+  for (int64_t tile = best; tile <= maxVectors * lanes; tile += step * lanes)
     if (llvm::divideCeil(filters, tile) * tile <=
         llvm::divideCeil(filters, best) * best)
       best = tile;
@@ -286,7 +287,10 @@ PackedWeights packInt4Int8(PatternRewriter &rewriter, Location loc,
                            const QuantizedWeight &w, ArrayRef<char> groupScales,
                            int64_t inputZeroPoint, int64_t lanes,
                            StringRef name) {
-  int64_t tile = chooseFilterTile(w.n, lanes, /*step=*/2);
+  // One pair of vectors: each quad's nibbles, unpacked once, then serve
+  // twice the rows that four vectors would leave registers for, and the
+  // unpacking is a fifth of the step rather than a third.
+  int64_t tile = chooseFilterTile(w.n, lanes, /*step=*/2, /*maxVectors=*/2);
   int64_t tiles = llvm::divideCeil(w.n, tile);
   int64_t groups = w.k / w.groupSize, quads = w.k / 4;
   auto integer = [&](int64_t c, int64_t f) -> uint8_t {
