@@ -1,8 +1,9 @@
 //===- RowKernels.cpp - kiln-cpu-lower-row-kernels ------------------------===//
 //
-// Layer normalization and softmax reduce along rows that fit in cache: a
-// thread takes whole rows and sweeps each a few times with vectors, so
-// memory sees each row read once and written once.
+// Layer normalization, softmax and the rows' largest magnitudes reduce
+// along rows that fit in cache: a thread takes whole rows and sweeps each
+// a few times with vectors, so memory sees each row read once and written
+// once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,8 +49,9 @@ public:
     }
   }
 
-  /// Emits a parallel loop over the rows; `body` gets the row's offset.
-  void forEachRow(function_ref<void(Value)> body) {
+  /// Emits a parallel loop over the rows; `body` gets the row's index and
+  /// its offset in the input.
+  void forEachRow(function_ref<void(Value, Value)> body) {
     auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
                                           ValueRange{rowsValue},
                                           ValueRange{index(1)});
@@ -59,8 +61,8 @@ public:
       markThreaded(loop, 8 * rows * length);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
-    body(b.create<arith::MulIOp>(loc, loop.getInductionVars()[0],
-                                 lengthValue));
+    Value row = loop.getInductionVars()[0];
+    body(row, b.create<arith::MulIOp>(loc, row, lengthValue));
   }
 
   /// Sweeps a row: `step(offset, mask, carried)` for each vector (mask null
@@ -141,7 +143,7 @@ void lowerLayerNorm(LayerNormOp op, int64_t vectorBits) {
   Location loc = e.loc;
   Value scale = op.getScale(), bias = op.getBias();
   float epsilon = op.getEpsilon().convertToFloat();
-  e.forEachRow([&](Value row) {
+  e.forEachRow([&](Value, Value row) {
     Value sum = e.sweep({e.splat(0.0f)}, [&](Value at, Value mask,
                                               ValueRange acc) {
       Value x = e.load(e.input, e.add(row, at), mask, 0.0f);
@@ -185,7 +187,7 @@ void lowerSoftmax(SoftmaxOp op, int64_t vectorBits) {
   RowEmitter e(op, op.getInput(), op.getInit(), vectorBits, b);
   Location loc = e.loc;
   float lowest = -std::numeric_limits<float>::infinity();
-  e.forEachRow([&](Value row) {
+  e.forEachRow([&](Value, Value row) {
     Value maxima = e.sweep({e.splat(lowest)}, [&](Value at, Value mask,
                                                    ValueRange acc) {
       Value x = e.load(e.input, e.add(row, at), mask, lowest);
@@ -216,6 +218,25 @@ void lowerSoftmax(SoftmaxOp op, int64_t vectorBits) {
   op.erase();
 }
 
+void lowerRowAbsMax(RowAbsMaxOp op, int64_t vectorBits) {
+  OpBuilder b(op);
+  RowEmitter e(op, op.getInput(), op.getInit(), vectorBits, b);
+  Location loc = e.loc;
+  e.forEachRow([&](Value row, Value offset) {
+    // A masked tail reads zeros, which no magnitude is below.
+    Value maxima =
+        e.sweep({e.splat(0.0f)}, [&](Value at, Value mask, ValueRange acc) {
+          Value x = e.load(e.input, e.add(offset, at), mask, 0.0f);
+          return SmallVector<Value>{b.create<arith::MaximumFOp>(
+              loc, acc[0], b.create<math::AbsFOp>(loc, x))};
+        })[0];
+    b.create<memref::StoreOp>(loc,
+                              e.reduce(vector::CombiningKind::MAXIMUMF, maxima),
+                              e.output, ValueRange{row});
+  });
+  op.erase();
+}
+
 struct CpuLowerRowKernelsPass
     : kiln::impl::CpuLowerRowKernelsPassBase<CpuLowerRowKernelsPass> {
   using Base::Base;
@@ -227,6 +248,8 @@ struct CpuLowerRowKernelsPass
       lowerLayerNorm(op, vectorBits);
     for (SoftmaxOp op : bufferForms<SoftmaxOp>(getOperation()))
       lowerSoftmax(op, vectorBits);
+    for (RowAbsMaxOp op : bufferForms<RowAbsMaxOp>(getOperation()))
+      lowerRowAbsMax(op, vectorBits);
   }
 };
 

@@ -59,6 +59,7 @@ void mlir::kiln::registerKilnBufferizationModels(DialectRegistry &registry) {
     AttentionOp::attachInterface<KernelBufferization<AttentionOp>>(*context);
     LayerNormOp::attachInterface<KernelBufferization<LayerNormOp>>(*context);
     SoftmaxOp::attachInterface<KernelBufferization<SoftmaxOp>>(*context);
+    RowAbsMaxOp::attachInterface<KernelBufferization<RowAbsMaxOp>>(*context);
     ResizeLinearOp::attachInterface<KernelBufferization<ResizeLinearOp>>(
         *context);
   });

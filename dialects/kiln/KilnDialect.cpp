@@ -327,15 +327,18 @@ void DepthwiseConv2DOp::getEffects(
 }
 
 //===----------------------------------------------------------------------===//
-// Row kernels: LayerNormOp and SoftmaxOp
+// Row kernels: LayerNormOp, SoftmaxOp and RowAbsMaxOp
 //===----------------------------------------------------------------------===//
 
 namespace {
 
 /// One form, static f32 shapes, and an init shaped like the input.
 /// `symbolic`: sizes may be known only at run time (a softmax's).
+/// What the row kernels check: one form, f32 data (static unless
+/// `symbolic`), and an init of the input's shape, or with
+/// `reducesRows` of its shape with 1 for the row.
 LogicalResult verifyRowOp(Operation *op, Value input, Value init,
-                          bool symbolic = false) {
+                          bool symbolic = false, bool reducesRows = false) {
   auto inputType = cast<ShapedType>(input.getType());
   auto initType = cast<ShapedType>(init.getType());
   bool tensors = isa<RankedTensorType>(inputType);
@@ -350,8 +353,14 @@ LogicalResult verifyRowOp(Operation *op, Value input, Value init,
       return op->emitOpError(symbolic ? "needs f32 shapes"
                                       : "needs static f32 shapes");
   }
-  if (inputType.getRank() < 1 || inputType.getShape() != initType.getShape())
-    return op->emitOpError("init must have the input's shape");
+  SmallVector<int64_t> expected(inputType.getShape());
+  if (reducesRows && !expected.empty())
+    expected.back() = 1;
+  if (inputType.getRank() < 1 || initType.getShape() != ArrayRef(expected))
+    return op->emitOpError(reducesRows
+                               ? "init must have the input's shape with 1 for "
+                                 "the innermost size"
+                               : "init must have the input's shape");
   if (tensors && op->getResult(0).getType() != initType)
     return op->emitOpError("result type must be the init's type");
   return success();
@@ -384,6 +393,17 @@ LogicalResult SoftmaxOp::verify() {
 }
 
 void SoftmaxOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
+}
+
+LogicalResult RowAbsMaxOp::verify() {
+  return verifyRowOp(*this, getInput(), getInit(), /*symbolic=*/true,
+                     /*reducesRows=*/true);
+}
+
+void RowAbsMaxOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
   addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);

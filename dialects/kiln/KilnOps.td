@@ -320,6 +320,27 @@ def Kiln_SoftmaxOp : Kiln_Op<"softmax", [
   }];
 }
 
+def Kiln_RowAbsMaxOp : Kiln_Op<"row_abs_max", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "The largest magnitude of each row of the innermost dimension";
+  let description = [{
+    `result[..., 0] = max over i of |input[..., i]|` (NaN if the row holds
+    one): what quantizing each row (token) to 8 bits at run time divides
+    by 127. `init` has the input's shape with 1 for the innermost size.
+  }];
+  let arguments = (ins AnyShaped:$input, AnyShaped:$init);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $input `into` $init attr-dict `:` type($input) `into` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
 def Kiln_ResizeLinearOp : Kiln_Op<"resize_linear", [
     DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {

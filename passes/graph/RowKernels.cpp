@@ -83,11 +83,49 @@ struct SoftmaxToKernel : OpRewritePattern<onnx::SoftmaxOp> {
   }
 };
 
+/// `ReduceMax(Abs(x))` over the last axis, keeping it: each row's largest
+/// magnitude (per-row quantization's scale) in one sweep, vectorized,
+/// instead of the magnitudes written out and then reduced one by one.
+struct RowAbsMaxToKernel : OpRewritePattern<onnx::ReduceMaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(onnx::ReduceMaxOp op,
+                                PatternRewriter &rewriter) const override {
+    auto abs = op.getData().getDefiningOp<onnx::AbsOp>();
+    if (!abs || op.getKeepdims() != 1 || !op.getAxes())
+      return failure();
+    auto type = dyn_cast<RankedTensorType>(abs.getX().getType());
+    std::optional<SmallVector<int64_t>> axes =
+        onnx::getConstantInts(op.getAxes());
+    if (!type || !type.getElementType().isF32() || type.getRank() < 1 ||
+        !axes || axes->size() != 1 ||
+        !isLastAxis(axes->front(), type.getRank()) ||
+        ShapedType::isDynamic(type.getShape().back()))
+      return failure();
+    SmallVector<int64_t> shape(type.getShape());
+    shape.back() = 1;
+    auto resultType = type.clone(shape);
+    if (op.getType() != resultType)
+      return failure();
+    SmallVector<Value> sizes;
+    for (int64_t dim = 0; dim + 1 < type.getRank(); ++dim)
+      if (type.isDynamicDim(dim))
+        sizes.push_back(
+            rewriter.create<tensor::DimOp>(op.getLoc(), abs.getX(), dim));
+    Value init =
+        rewriter.create<tensor::EmptyOp>(op.getLoc(), resultType, sizes);
+    rewriter.replaceOpWithNewOp<RowAbsMaxOp>(op, TypeRange{resultType},
+                                             abs.getX(), init);
+    return success();
+  }
+};
+
 struct GraphRowKernelsPass
     : kiln::impl::GraphRowKernelsPassBase<GraphRowKernelsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LayerNormToKernel, SoftmaxToKernel>(&getContext());
+    patterns.add<LayerNormToKernel, SoftmaxToKernel, RowAbsMaxToKernel>(
+        &getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       signalPassFailure();

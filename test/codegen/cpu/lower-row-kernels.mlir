@@ -57,3 +57,21 @@ func.func @softmax_symbolic(%x: memref<1x?x?xf32>, %y: memref<1x?x?xf32>) {
   kiln.softmax %x into %y : memref<1x?x?xf32> into memref<1x?x?xf32>
   return
 }
+
+// -----
+
+// The rows' largest magnitudes: one sweep of vector maxima of |x| (here
+// one whole vector, then the masked tail, which reads zeros), reduced and
+// stored per row.
+// CHECK-LABEL: func.func @row_abs_max
+// CHECK: scf.parallel (%[[ROW:.*]]) = (%c0) to (%c4) step (%c1)
+// CHECK: %[[X:.*]] = vector.load
+// CHECK: %[[ABS:.*]] = math.absf %[[X]] : vector<16xf32>
+// CHECK: arith.maximumf {{.*}}%[[ABS]]{{.*}} : vector<16xf32>
+// CHECK: vector.maskedload {{.*}}, %cst : memref<80xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK: %[[M:.*]] = vector.reduction <maximumf>
+// CHECK: memref.store %[[M]], %{{.*}}[%[[ROW]]] : memref<4xf32>
+func.func @row_abs_max(%x: memref<4x20xf32>, %y: memref<4x1xf32>) {
+  kiln.row_abs_max %x into %y : memref<4x20xf32> into memref<4x1xf32>
+  return
+}

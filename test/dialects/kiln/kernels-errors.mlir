@@ -63,3 +63,19 @@ func.func @resize_planes(%x: tensor<1x2x3x4xf32>, %r: tensor<8xi32>, %rw: tensor
   %y = kiln.resize_linear %x, %r, %rw, %c, %cw into %i : tensor<1x2x3x4xf32>, tensor<8xi32>, tensor<4xf32>, tensor<16xi32>, tensor<8xf32> into tensor<1x3x4x8xf32> -> tensor<1x3x4x8xf32>
   return
 }
+
+// -----
+
+func.func @row_abs_max_shape(%x: tensor<2x6xf32>, %i: tensor<2x6xf32>) {
+  // expected-error@+1 {{init must have the input's shape with 1 for the innermost size}}
+  %y = kiln.row_abs_max %x into %i : tensor<2x6xf32> into tensor<2x6xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @row_abs_max_type(%x: tensor<2x6xf16>, %i: tensor<2x1xf16>) {
+  // expected-error@+1 {{needs f32 shapes}}
+  %y = kiln.row_abs_max %x into %i : tensor<2x6xf16> into tensor<2x1xf16> -> tensor<2x1xf16>
+  return
+}

@@ -24,3 +24,36 @@ func.func @kept(%x: tensor<2x3x6xf32>, %s: tensor<3x6xf32>) -> (tensor<2x3x6xf32
   %y = "onnx.Softmax"(%x) {axis = 1 : i64} : (tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
   return %n, %mean, %y : tensor<2x3x6xf32>, tensor<2x1x1xf32>, tensor<2x3x6xf32>
 }
+
+// -----
+
+// The rows' largest magnitudes (per-row quantization's scales):
+// ReduceMax(Abs(x)) over the last axis, kept, becomes kiln.row_abs_max,
+// over symbolic rows too.
+// CHECK-LABEL: func.func @row_abs_max
+// CHECK: %[[ROWS:.*]] = tensor.dim %arg0, %c0
+// CHECK: %[[INIT:.*]] = tensor.empty(%[[ROWS]]) : tensor<?x1xf32>
+// CHECK: %[[M:.*]] = kiln.row_abs_max %arg0 into %[[INIT]] : tensor<?x64xf32> into tensor<?x1xf32> -> tensor<?x1xf32>
+// CHECK: return %[[M]]
+func.func @row_abs_max(%x: tensor<?x64xf32>) -> tensor<?x1xf32> {
+  %axes = "onnx.Constant"() {value = dense<[-1]> : tensor<1xi64>} : () -> tensor<1xi64>
+  %a = "onnx.Abs"(%x) : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  %m = "onnx.ReduceMax"(%a, %axes) {keepdims = 1 : i64} : (tensor<?x64xf32>, tensor<1xi64>) -> tensor<?x1xf32>
+  return %m : tensor<?x1xf32>
+}
+
+// -----
+
+// Another axis, a maximum without the magnitudes, or the axis dropped,
+// stay ReduceMax.
+// CHECK-LABEL: func.func @not_row_abs_max
+// CHECK-NOT: kiln.row_abs_max
+func.func @not_row_abs_max(%x: tensor<4x64xf32>) -> (tensor<1x64xf32>, tensor<4x1xf32>, tensor<4xf32>) {
+  %first = "onnx.Constant"() {value = dense<[0]> : tensor<1xi64>} : () -> tensor<1xi64>
+  %last = "onnx.Constant"() {value = dense<[1]> : tensor<1xi64>} : () -> tensor<1xi64>
+  %a = "onnx.Abs"(%x) : (tensor<4x64xf32>) -> tensor<4x64xf32>
+  %columns = "onnx.ReduceMax"(%a, %first) {keepdims = 1 : i64} : (tensor<4x64xf32>, tensor<1xi64>) -> tensor<1x64xf32>
+  %plain = "onnx.ReduceMax"(%x, %last) {keepdims = 1 : i64} : (tensor<4x64xf32>, tensor<1xi64>) -> tensor<4x1xf32>
+  %dropped = "onnx.ReduceMax"(%a, %last) {keepdims = 0 : i64} : (tensor<4x64xf32>, tensor<1xi64>) -> tensor<4xf32>
+  return %columns, %plain, %dropped : tensor<1x64xf32>, tensor<4x1xf32>, tensor<4xf32>
+}

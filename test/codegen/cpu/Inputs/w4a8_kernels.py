@@ -15,7 +15,9 @@ within [-119, 119] per output channel (max|w| / 119), then groups of 32
 of those to 4 bits with an integer scale and zero point; each row of the
 input to signed bytes with the scale max|x| / 127 (x / scale rounded half
 to even, in f32). The integer sums are exact, so what is left is the f32
-scaling, held to 1e-5 of each output's scale. Compiles for each CPU
+scaling, held to 1e-5 of each output's scale. The rows' largest
+magnitudes, which give the rows' scales, are checked alone too (rows of
+37: whole vectors and a tail). Compiles for each CPU
 (x86-64-v3: 8-lane AVX2, pair sums by vpmaddubsw; skylake-avx512: 16
 lanes) and prints the worst error.
 """
@@ -106,6 +108,14 @@ def main():
                                name="bias_add"),
               helper.make_node("Relu", ["biased"], ["relu"], name="relu")]
     output("relu", np.maximum(y + bias, 0))
+    # The rows' largest magnitudes alone (kiln.row_abs_max, which the
+    # products' scales use too), over rows of 37: whole vectors and a tail.
+    odd = data("odd", (5, 37))
+    nodes += [helper.make_node("Abs", ["odd"], ["magnitudes"], name="abs"),
+              helper.make_node("ReduceMax", ["magnitudes"], ["largest"],
+                               name="largest", axes=[-1], keepdims=1)]
+    output("largest", np.abs(odd).max(axis=-1, keepdims=True).astype(
+        np.float64))
 
     path = save_model("w4a8", nodes, inputs, outputs, inits, feeds, work)
     worst = 0.0
@@ -120,9 +130,12 @@ def main():
              "--quantize-method=rtn", f"--group-size={GROUP}",
              "--quantize-exclude=kept", "--emit=graph", "--elide-weights"],
             check=True, capture_output=True, text=True).stdout
-        # Five products on 4-bit filters in integers (i32 group scales).
+        # Five products on 4-bit filters in integers (i32 group scales),
+        # and the four inputs' largest magnitudes, one kernel each.
         integer = len(re.findall(r"xi8> scales tensor<\S*xi32>", graph))
         assert integer == 5, f"{integer} integer products of 5 on {cpu}"
+        largest = graph.count("kiln.row_abs_max")
+        assert largest == 4, f"{largest} kiln.row_abs_max of 4 on {cpu}"
         worst = max(worst, run_and_compare(kiln, package, work, cpu, feeds,
                                            expected))
     print(f"W4A8 kernels match on {', '.join(cpus)}: worst relative error "
