@@ -730,6 +730,20 @@ Value matMulRows(PatternRewriter &rewriter, onnx::MatMulOp op, int64_t k) {
   return matMulRows(rewriter, op.getLoc(), op.getA(), k);
 }
 
+/// A quantized MatMul's rows as the integer kernels read them, K long:
+/// the activation's own bytes, unless they are unsigned or need a zero
+/// point the kernels do not take as given.
+Value signedRowsOf(PatternRewriter &rewriter, Location loc,
+                   const QuantizedActivation &activation, int64_t k) {
+  QuantizeOp quantize = activation.quantize;
+  Value bytes = quantize;
+  if (!cast<RankedTensorType>(bytes.getType())
+           .getElementType()
+           .isSignlessInteger(8))
+    bytes = signedBytesOf(rewriter, loc, activation, quantize.getInput());
+  return matMulRows(rewriter, loc, bytes, k);
+}
+
 struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
   PackMatMul(MLIRContext *context, Packing packing)
       : OpRewritePattern(context), packing(packing) {}
@@ -799,15 +813,7 @@ struct PackInt8MatMul : OpRewritePattern<onnx::MatMulOp> {
       return failure();
     int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
     Location loc = op.getLoc();
-    // The activation's own bytes, unless they are unsigned or need a zero
-    // point the kernels do not take as given.
-    Value bytes = activation->quantize;
-    if (!cast<RankedTensorType>(bytes.getType())
-             .getElementType()
-             .isSignlessInteger(8))
-      bytes = signedBytesOf(rewriter, loc, *activation,
-                            activation->quantize.getInput());
-    Value rows = matMulRows(rewriter, loc, bytes, k);
+    Value rows = signedRowsOf(rewriter, loc, *activation, k);
     Packing int8{packing.lanes, /*bf16=*/false, /*int8=*/true};
     const std::vector<char> &q = weight->values;
     FilterSource source{n, 1, 1, k,
@@ -851,13 +857,7 @@ struct PackInt4Int8MatMul : OpRewritePattern<onnx::MatMulOp> {
     if (!groupScales)
       return failure();
     Location loc = op.getLoc();
-    Value bytes = activation->quantize;
-    if (!cast<RankedTensorType>(bytes.getType())
-             .getElementType()
-             .isSignlessInteger(8))
-      bytes = signedBytesOf(rewriter, loc, *activation,
-                            activation->quantize.getInput());
-    Value rows = matMulRows(rewriter, loc, bytes, weight->k);
+    Value rows = signedRowsOf(rewriter, loc, *activation, weight->k);
     Packing int8{packing.lanes, /*bf16=*/false, /*int8=*/true};
     PackedWeights weights = packInt4Int8(rewriter, loc, *weight, *groupScales,
                                          activation->zeroPoint, packing.lanes,
