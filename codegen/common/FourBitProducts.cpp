@@ -11,13 +11,36 @@ using namespace mlir::kiln;
 
 namespace {
 
+/// The maps of the nibbles, the shifts and the groups (scales and zeros)
+/// over `loops` loops whose n and k are given, in `order`.
+struct WeightMaps {
+  AffineMap nibbles, shifts, groups;
+};
+
+WeightMaps weightMaps(unsigned loops, AffineExpr n, AffineExpr k,
+                      int64_t groupSize, FourBitOrder order) {
+  MLIRContext *context = n.getContext();
+  auto map = [&](ArrayRef<AffineExpr> results) {
+    return AffineMap::get(loops, 0, results, context);
+  };
+  if (order == FourBitOrder::Rows)
+    return {map({n, k.floorDiv(2)}), map({k % 2}),
+            map({k.floorDiv(groupSize), n})};
+  // FourBitProducts.h: [N/32, K/32, r, c, h, a, e] and [K/G, N/32, r, a].
+  return {map({n.floorDiv(32), k.floorDiv(32), n % 8, (k % 16).floorDiv(4),
+               (k % 32).floorDiv(16), (n % 16).floorDiv(8), k % 4}),
+          map({(n % 32).floorDiv(16)}),
+          map({k.floorDiv(groupSize), n.floorDiv(32), n % 8,
+               (n % 32).floorDiv(8)})};
+}
+
 /// The product's generic, each element's weight from `weightOf` (the
 /// builder, its location, the nibble, the scale and the zero point) and
 /// folded into the sum by `accumulate` (builder, location, activation,
 /// weight, sum).
 Value buildProduct(
     OpBuilder &b, Location loc, Value activations, Value nibbles, Value scales,
-    Value zeros, int64_t groupSize, Value init,
+    Value zeros, int64_t groupSize, Value init, FourBitOrder order,
     function_ref<Value(OpBuilder &, Location, Value, Value, Value)> weightOf,
     function_ref<Value(OpBuilder &, Location, Value, Value, Value)>
         accumulate) {
@@ -33,15 +56,13 @@ Value buildProduct(
   result = rows;
   result.push_back(n);
   rows.push_back(k);
-  AffineMap groups =
-      AffineMap::get(loops, 0, {k.floorDiv(groupSize), n}, context);
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(loops, 0, rows, context),
-      AffineMap::get(loops, 0, {n, k.floorDiv(2)}, context),
-      AffineMap::get(loops, 0, {k % 2}, context),
-      groups,
-      groups,
-      AffineMap::get(loops, 0, result, context)};
+  WeightMaps weights = weightMaps(loops, n, k, groupSize, order);
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, rows, context),
+                                 weights.nibbles,
+                                 weights.shifts,
+                                 weights.groups,
+                                 weights.groups,
+                                 AffineMap::get(loops, 0, result, context)};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
@@ -74,6 +95,7 @@ Value mlir::kiln::buildFourBitProduct(OpBuilder &b, Location loc,
                                       int64_t groupSize, Value init) {
   return buildProduct(
       b, loc, activations, nibbles, scales, zeros, groupSize, init,
+      FourBitOrder::Rows,
       [](OpBuilder &nested, Location at, Value nibble, Value scale,
          Value zero) -> Value {
         Value level = nested.create<arith::SIToFPOp>(
@@ -93,9 +115,10 @@ Value mlir::kiln::buildFourBitProduct(OpBuilder &b, Location loc,
 Value mlir::kiln::buildFourBitIntegerProduct(OpBuilder &b, Location loc,
                                              Value activations, Value nibbles,
                                              Value scales, Value scaledZeros,
-                                             int64_t groupSize, Value init) {
+                                             int64_t groupSize, Value init,
+                                             FourBitOrder order) {
   return buildProduct(
-      b, loc, activations, nibbles, scales, scaledZeros, groupSize, init,
+      b, loc, activations, nibbles, scales, scaledZeros, groupSize, init, order,
       [](OpBuilder &nested, Location at, Value nibble, Value scale,
          Value scaledZero) -> Value {
         return nested.create<arith::SubIOp>(
@@ -192,13 +215,15 @@ mlir::kiln::matchFourBitProduct(linalg::LinalgOp op) {
       op.getNumReductionLoops() != 1 || op->getNumRegions() != 1)
     return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  AffineMap nibbles = maps[kFourBitNibbles], groups = maps[kFourBitScales];
-  if (nibbles.getNumResults() != 2 || groups.getNumResults() != 2 ||
-      maps[kFourBitZeros] != groups ||
-      maps[kFourBitShifts].getNumResults() != 1)
+  AffineMap groups = maps[kFourBitScales];
+  if (groups.getNumResults() < 2 || maps[kFourBitZeros] != groups)
     return std::nullopt;
-  auto n = dyn_cast<AffineDimExpr>(nibbles.getResult(0));
-  if (!n || groups.getResult(1) != n)
+  // The group is k floordiv G; n is the output's last index.
+  AffineMap output = maps.back();
+  if (!output.getNumResults())
+    return std::nullopt;
+  auto n = dyn_cast<AffineDimExpr>(output.getResults().back());
+  if (!n)
     return std::nullopt;
   FourBitProduct match;
   match.nLoop = n.getPosition();
@@ -209,15 +234,25 @@ mlir::kiln::matchFourBitProduct(linalg::LinalgOp op) {
   auto group = dyn_cast<AffineBinaryOpExpr>(groups.getResult(0));
   auto groupSize =
       group ? dyn_cast<AffineConstantExpr>(group.getRHS()) : nullptr;
-  if (nibbles.getResult(1) != k.floorDiv(2) ||
-      maps[kFourBitShifts].getResult(0) != k % 2 || !groupSize ||
-      group.getKind() != AffineExprKind::FloorDiv || group.getLHS() != k ||
-      groupSize.getValue() < 1)
+  if (!groupSize || group.getKind() != AffineExprKind::FloorDiv ||
+      group.getLHS() != k || groupSize.getValue() < 1)
     return std::nullopt;
   match.groupSize = groupSize.getValue();
+  auto isOrder = [&](FourBitOrder order) {
+    WeightMaps expected =
+        weightMaps(op.getNumLoops(), n, k, match.groupSize, order);
+    return maps[kFourBitNibbles] == expected.nibbles &&
+           maps[kFourBitShifts] == expected.shifts && groups == expected.groups;
+  };
+  if (isOrder(FourBitOrder::Fragments))
+    match.order = FourBitOrder::Fragments;
+  else if (!isOrder(FourBitOrder::Rows))
+    return std::nullopt;
   std::optional<bool> integer = fourBitBodyForm(*op.getBlock());
   if (!integer)
     return std::nullopt;
   match.integer = *integer;
+  if (match.order == FourBitOrder::Fragments && !match.integer)
+    return std::nullopt;
   return match;
 }

@@ -17,6 +17,16 @@
 //   zeros        [K / G, N] bytes, the zero points (0-15; in the integer
 //                form, each times its scale).
 //
+// The integer form may instead hold its weights in the order of the INT8
+// tensor cores' B fragments (FourBitOrder::Fragments, QServe's
+// compute-aware order; N, K and G multiples of 32): nibbles
+// [N/32, K/32, 8, 4, 2, 2, 4], so that lane 4r + c of a warp finds the
+// fragments of a 32 x 32 tile's four n8 blocks and k32 in 16 consecutive
+// bytes: byte 8h + 4a + e holds in its low nibble n = 8a + r, k = 16h +
+// 4c + e, and in its high one the same k at n + 16 (shift by (n mod 32)
+// floordiv 16); scales and zeros [K/G, N/32, 8, 4], so that the lane's
+// four columns 8a + r (a = 0..3) are four consecutive bytes.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_CODEGEN_COMMON_FOURBITPRODUCTS_H
@@ -46,6 +56,9 @@ Value buildFourBitProduct(OpBuilder &b, Location loc, Value activations,
                           Value nibbles, Value scales, Value zeros,
                           int64_t groupSize, Value init);
 
+/// How the integer form's nibbles, scales and zeros are laid out.
+enum class FourBitOrder { Rows, Fragments };
+
 /// The integer form, W4A8's (QServe's order: subtraction after
 /// multiplication): `out[..., n] += x[..., k] * w[k, n]` in i32 with
 /// `x` signed bytes, `w = q * s - zs` computed in bytes, `scales` [K / G, N]
@@ -55,7 +68,8 @@ Value buildFourBitProduct(OpBuilder &b, Location loc, Value activations,
 /// wrapping cancels.
 Value buildFourBitIntegerProduct(OpBuilder &b, Location loc, Value activations,
                                  Value nibbles, Value scales, Value scaledZeros,
-                                 int64_t groupSize, Value init);
+                                 int64_t groupSize, Value init,
+                                 FourBitOrder order = FourBitOrder::Rows);
 
 /// What a target needs to know of a four-bit product.
 struct FourBitProduct {
@@ -64,6 +78,7 @@ struct FourBitProduct {
   unsigned nLoop = 0, kLoop = 0;
   /// Whether it is the integer form.
   bool integer = false;
+  FourBitOrder order = FourBitOrder::Rows;
 };
 
 /// `op`'s group size and loops if it is a form buildFourBitProduct or

@@ -165,17 +165,26 @@ void transpose(GemmShape &shape) {
   shape.aInput = 1 - shape.aInput;
 }
 
-/// Whether the four-bit product's nibbles are one row-major [N, K / 2]
-/// matrix and its scales and zero points row-major [K / G, N] ones.
-bool isFourBitLayout(linalg::LinalgOp op) {
+/// Whether the four-bit product's nibbles, scales and zero points are
+/// each one contiguous buffer of the rank `order` gives them: row-major
+/// [N, K / 2] and [K / G, N] matrices, or the fragment order's
+/// [N/32, K/32, 8, 4, 2, 2, 4] and [K/G, N/32, 8, 4].
+bool isFourBitLayout(linalg::LinalgOp op, FourBitOrder order) {
+  bool fragments = order == FourBitOrder::Fragments;
   for (unsigned input : {kFourBitNibbles, kFourBitScales, kFourBitZeros}) {
     auto type = cast<MemRefType>(op.getDpsInputOperand(input)->get().getType());
+    int64_t rank = !fragments ? 2 : input == kFourBitNibbles ? 7 : 4;
     SmallVector<int64_t> strides;
     int64_t offset;
-    if (type.getRank() != 2 ||
-        failed(getStridesAndOffset(type, strides, offset)) || strides[1] != 1 ||
-        strides[0] != type.getDimSize(1))
+    if (type.getRank() != rank ||
+        failed(getStridesAndOffset(type, strides, offset)))
       return false;
+    int64_t contiguous = 1;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (strides[d] != contiguous)
+        return false;
+      contiguous *= type.getDimSize(d);
+    }
   }
   return true;
 }
@@ -215,12 +224,13 @@ std::optional<GemmShape> mlir::kiln::cuda::matchGemm(linalg::LinalgOp op) {
       !stridesOf(op, *op.getDpsInitOperand(0), c, shape.cOffset))
     return std::nullopt;
   if (fourBit) {
-    if (!isFourBitLayout(op))
+    if (!isFourBitLayout(op, fourBit->order))
       return std::nullopt;
     b.assign(op.getNumLoops(), 0);
     b[fourBit->nLoop] = 1;
     b[fourBit->kLoop] = sizes[fourBit->nLoop];
     shape.fourBitGroup = fourBit->groupSize;
+    shape.fourBitFragments = fourBit->order == FourBitOrder::Fragments;
   } else if (!stridesOf(op, *op.getDpsInputOperand(1), b, shape.bOffset)) {
     return std::nullopt;
   }

@@ -41,6 +41,10 @@ struct GemmShape {
   /// codegen/common/FourBitProducts.h lays them out (its strides above are
   /// then those of the [K, N] matrix they stand for).
   int64_t fourBitGroup = 0;
+  /// With fourBitGroup, whether the integer form's weights are in the INT8
+  /// tensor cores' fragment order (FourBitOrder::Fragments), which the
+  /// kernel's warps read straight into registers.
+  bool fourBitFragments = false;
 
   static int64_t size(llvm::ArrayRef<GemmLoop> loops);
   int64_t mSize() const { return size(m); }

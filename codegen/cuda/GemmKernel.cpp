@@ -238,6 +238,55 @@ void emitFourBitByteTileLoads(Writer &w, int threads, const GemmShape &shape,
   w.close();
 }
 
+/// The B fragments `bf[4][2]` of a warp's 32 n x 32 k from 4-bit weights
+/// in the fragment order (FourBitOrder::Fragments, QServe's): no shared
+/// memory, no ldmatrix. Lane 4r + c loads its 16 bytes of the tile, four
+/// words whose word 2h + a holds, in its low nibbles, the fragment of n8
+/// block a and k half h, and in its high ones that of block a + 2; and the
+/// four scales and scaled zero points of its columns 8a + r, consecutive
+/// bytes. Each word's nibbles, masked into bytes, times the column's
+/// integer scale (all four bytes at once: none exceeds 15 * 16) less the
+/// scaled zero point in each byte (vsub4) are the fragment's signed bytes.
+/// A warp past N, or a k half-step past K, takes zeros.
+void emitFourBitFragments(Writer &w, const GemmShape &shape,
+                          const GemmOperand &nibbles) {
+  w.line("uint32_t bf[4][2];");
+  w.line("const Index nw = n0 + wn * 32, kw = k0 + kk;");
+  w.open("if (nw < N && kw < K) {");
+  w.line("const Index tile = nw / 32 * (K / 32) + kw / 32;");
+  w.line("const int8_t *bytes = b + tile * 512 + lane * 16;");
+  w.line("uint32_t words[4];");
+  // Tiles are 512 bytes from the buffer's start: whole words when it is.
+  if ((nibbles.offset + nibbles.byteShift) % 4 == 0)
+    w.line("for (int i = 0; i < 4; ++i) words[i] = "
+           "reinterpret_cast<const uint32_t *>(bytes)[i];");
+  else
+    w.line("for (int i = 0; i < 4; ++i) words[i] = uint32_t(uint8_t(bytes[4 * "
+           "i])) | "
+           "uint32_t(uint8_t(bytes[4 * i + 1])) << 8 | "
+           "uint32_t(uint8_t(bytes[4 * i + 2])) << 16 | "
+           "uint32_t(uint8_t(bytes[4 * i + 3])) << 24;");
+  w.line(llvm::formatv("const Index columns = (kw / {0} * (N / 32) + nw / "
+                       "32) * 32 + 4 * g;",
+                       shape.fourBitGroup)
+             .str());
+  w.open("for (int a = 0; a < 4; ++a) {");
+  w.line("const uint32_t scale = uint8_t(scales[columns + a]);");
+  w.line("const uint32_t zero = uint8_t(zeros[columns + a]) * 0x01010101u;");
+  w.open("for (int h = 0; h < 2; ++h) {");
+  w.line("const uint32_t word = words[2 * h + (a & 1)];");
+  w.line("const uint32_t q = a < 2 ? word & 0x0f0f0f0fu : (word >> 4) & "
+         "0x0f0f0f0fu;");
+  w.line("bf[a][h] = kiln::cuda::subBytes(q * scale, zero);");
+  w.close();
+  w.close();
+  w.close();
+  w.open("else {");
+  w.line("for (int ni = 0; ni < 4; ++ni)");
+  w.line("  bf[ni][0] = bf[ni][1] = 0;");
+  w.close();
+}
+
 /// A 4-bit B's 32 x 64 tile: each thread takes 8 k of a column, one 32-bit
 /// word of nibbles (K and the group size are multiples of 8, so the 8 are
 /// all in or all out, and share a scale and zero point), and writes their
@@ -317,8 +366,11 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(
                          ? "BF16 tensor cores"
                          : "INT8 tensor cores, s32 sums";
   if (shape.fourBitGroup)
-    kind = bytes ? "4-bit B to signed bytes, INT8 tensor cores, s32 sums"
-                 : "4-bit B dequantized to FP16, FP16 tensor cores";
+    kind = shape.fourBitFragments
+               ? "4-bit B in fragment order to signed bytes in registers, "
+                 "INT8 tensor cores, s32 sums"
+           : bytes ? "4-bit B to signed bytes, INT8 tensor cores, s32 sums"
+                   : "4-bit B dequantized to FP16, FP16 tensor cores";
   w.line(llvm::formatv("// GEMM C += A * B: M={0}, N={1}, K={2}, batch {3}; "
                        "64x64 tiles, {4}.",
                        shape.mSize(), shape.nSize(), shape.kSize(),
@@ -396,28 +448,35 @@ GemmKernelSource mlir::kiln::cuda::gemmKernel(
     // twice the k per row; the 80-byte rows keep them conflict-free.
     emitWarpRoles(w, "int32_t");
     w.line("__shared__ __align__(16) int8_t tileA[64][80]; // [m][k]");
-    w.line("__shared__ __align__(16) int8_t tileB[64][80]; // [n][k]");
+    if (!shape.fourBitFragments)
+      w.line("__shared__ __align__(16) int8_t tileB[64][80]; // [n][k]");
     w.open("for (Index k0 = 0; k0 < K; k0 += 64) {");
     emitTileLoads(w, threads, "64 * 64", aWalk,
                   "tileA[x][kk] = loadA(m0 + x, k0 + kk);");
-    if (shape.fourBitGroup)
+    // B in the fragment order goes straight to registers, below.
+    if (shape.fourBitGroup && !shape.fourBitFragments)
       emitFourBitByteTileLoads(w, threads, shape, b);
-    else
+    else if (!shape.fourBitGroup)
       emitTileLoads(w, threads, "64 * 64", bWalk,
                     "tileB[x][kk] = loadB(k0 + kk, n0 + x);");
     w.line("__syncthreads();");
     w.open("for (int kk = 0; kk < 64; kk += 32) {");
-    w.line("uint32_t af[2][4], bf[4][2];");
+    w.line("uint32_t af[2][4];");
     w.line("for (int mi = 0; mi < 2; ++mi)");
     w.line("  kiln::cuda::ldmatrixX4(af[mi], &tileA[wm * 32 + mi * 16 + "
            "(lane & 15)][kk + 16 * (lane >> 4)]);");
-    w.open("for (int ni = 0; ni < 4; ni += 2) {");
-    w.line("uint32_t r[4];");
-    w.line("kiln::cuda::ldmatrixX4(r, &tileB[wn * 32 + ni * 8 + (lane & 7) "
-           "+ 8 * (lane >> 4)][kk + 16 * ((lane >> 3) & 1)]);");
-    w.line("bf[ni][0] = r[0], bf[ni][1] = r[1], bf[ni + 1][0] = r[2], "
-           "bf[ni + 1][1] = r[3];");
-    w.close();
+    if (shape.fourBitFragments) {
+      emitFourBitFragments(w, shape, b);
+    } else {
+      w.line("uint32_t bf[4][2];");
+      w.open("for (int ni = 0; ni < 4; ni += 2) {");
+      w.line("uint32_t r[4];");
+      w.line("kiln::cuda::ldmatrixX4(r, &tileB[wn * 32 + ni * 8 + (lane & 7) "
+             "+ 8 * (lane >> 4)][kk + 16 * ((lane >> 3) & 1)]);");
+      w.line("bf[ni][0] = r[0], bf[ni][1] = r[1], bf[ni + 1][0] = r[2], "
+             "bf[ni + 1][1] = r[3];");
+      w.close();
+    }
     w.line("for (int mi = 0; mi < 2; ++mi)");
     w.line("  for (int ni = 0; ni < 4; ++ni)");
     w.line("    kiln::cuda::mmaS8(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);");

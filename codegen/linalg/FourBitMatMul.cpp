@@ -89,6 +89,40 @@ std::optional<FourBitWeights> fourBitWeightsOf(Value weight) {
   return result;
 }
 
+/// W4A8's weights in the INT8 tensor cores' fragment order
+/// (FourBitProducts.h, FourBitOrder::Fragments): the nibbles, and the
+/// groups' scales and scaled zero points [K/G, N/32, 8, 4].
+struct FragmentWeights {
+  std::vector<char> nibbles, scales, scaledZeros;
+};
+
+FragmentWeights fragmentOrder(const FourBitWeights &weights,
+                              ArrayRef<char> scales,
+                              ArrayRef<char> scaledZeros) {
+  int64_t n = weights.n, k = weights.k;
+  FragmentWeights result;
+  result.nibbles.assign(size_t(n * k / 2), 0);
+  for (int64_t row = 0; row < k; ++row)
+    for (int64_t column = 0; column < n; ++column) {
+      int64_t tile = column / 32 * (k / 32) + row / 32;
+      int64_t r = column % 8, a = column % 16 / 8, high = column % 32 / 16;
+      int64_t c = row % 16 / 4, h = row % 32 / 16, e = row % 4;
+      int64_t byte = tile * 512 + (4 * r + c) * 16 + 8 * h + 4 * a + e;
+      char nibble = weights.values[row * n + column];
+      result.nibbles[byte] |= char(high ? nibble << 4 : nibble);
+    }
+  result.scales.resize(scales.size());
+  result.scaledZeros.resize(scaledZeros.size());
+  for (size_t i = 0; i < scales.size(); ++i) {
+    int64_t group = int64_t(i) / n, column = int64_t(i) % n;
+    size_t to =
+        size_t(group * n + column / 32 * 32 + column % 8 * 4 + column % 32 / 8);
+    result.scales[to] = scales[i];
+    result.scaledZeros[to] = scaledZeros[i];
+  }
+  return result;
+}
+
 /// `rows` with its last size K, cast to it if it is known only at run time
 /// (after a symbolic reshape).
 Value withChannels(PatternRewriter &rewriter, Location loc, Value rows,
@@ -196,16 +230,35 @@ struct LowerFourBitIntegerMatMul : OpRewritePattern<onnx::MatMulOp> {
     auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
     auto sumsType =
         RankedTensorType::get(resultType.getShape(), rewriter.getI32Type());
-    Value sums = buildFourBitIntegerProduct(
-        rewriter, loc, withChannels(rewriter, loc, bytes, weights->k),
-        byteConstant(rewriter, loc, {weights->n, weights->k / 2},
-                     weights->nibbles, "nibbles"),
-        byteConstant(rewriter, loc, scaleType.getShape(), *scales,
-                     "group_scales"),
-        byteConstant(rewriter, loc, scaleType.getShape(), scaledZeros,
-                     "scaled_zero_points"),
-        weights->group,
-        zeroSums(rewriter, loc, bytes, sumsType, rewriter.getI32Type()));
+    Value rows = withChannels(rewriter, loc, bytes, weights->k);
+    Value zeros =
+        zeroSums(rewriter, loc, bytes, sumsType, rewriter.getI32Type());
+    int64_t n = weights->n, k = weights->k, group = weights->group;
+    Value sums;
+    if (n % 32 == 0 && k % 32 == 0 && group % 32 == 0) {
+      // Whole 32 x 32 tiles, one group each: the fragments' order, which
+      // the INT8 tensor cores read straight into registers.
+      FragmentWeights fragments = fragmentOrder(*weights, *scales, scaledZeros);
+      SmallVector<int64_t> groupShape = {k / group, n / 32, 8, 4};
+      sums = buildFourBitIntegerProduct(
+          rewriter, loc, rows,
+          byteConstant(rewriter, loc, {n / 32, k / 32, 8, 4, 2, 2, 4},
+                       fragments.nibbles, "nibble_fragments"),
+          byteConstant(rewriter, loc, groupShape, fragments.scales,
+                       "group_scales"),
+          byteConstant(rewriter, loc, groupShape, fragments.scaledZeros,
+                       "scaled_zero_points"),
+          group, zeros, FourBitOrder::Fragments);
+    } else {
+      sums = buildFourBitIntegerProduct(
+          rewriter, loc, rows,
+          byteConstant(rewriter, loc, {n, k / 2}, weights->nibbles, "nibbles"),
+          byteConstant(rewriter, loc, scaleType.getShape(), *scales,
+                       "group_scales"),
+          byteConstant(rewriter, loc, scaleType.getShape(), scaledZeros,
+                       "scaled_zero_points"),
+          group, zeros);
+    }
     // Each row's sums times its scale, into a tensor the op only writes.
     MLIRContext *context = rewriter.getContext();
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
