@@ -79,10 +79,20 @@ Value mlir::kiln::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
   if (!type.getLayout().isIdentity()) {
     // Views with strides: a contiguous copy (rare: the graph hands whole
-    // buffers to the kernels).
+    // buffers to the kernels), of the view's run-time sizes, freed after
+    // the op being lowered (the kernel's code goes before it).
     auto contiguous = MemRefType::get(type.getShape(), type.getElementType());
-    Value copy = b.create<memref::AllocOp>(loc, contiguous);
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        sizes.push_back(b.create<memref::DimOp>(loc, buffer, d));
+    Value copy = b.create<memref::AllocOp>(loc, contiguous, sizes);
     b.create<memref::CopyOp>(loc, buffer, copy);
+    Block *block = b.getInsertionBlock();
+    if (b.getInsertionPoint() != block->end()) {
+      OpBuilder after(block, std::next(b.getInsertionPoint()));
+      after.create<memref::DeallocOp>(loc, copy);
+    }
     buffer = copy;
   }
   ReassociationIndices all;

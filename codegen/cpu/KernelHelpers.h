@@ -90,8 +90,9 @@ SmallVector<OpTy> bufferForms(Operation *scope) {
   return ops;
 }
 
-/// `buffer` as a 1-D memref over the same elements (a contiguous copy
-/// first if it has strides), for index arithmetic the kernels control.
+/// `buffer` as a 1-D memref over the same elements, for index arithmetic
+/// the kernels control. A view with strides is copied first (freed after
+/// the op at `b`'s insertion point, which the kernel's code precedes).
 Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);
 
 /// Stores the f32 vector `value` at `buffer[index]` (1-D), rounded to bf16

@@ -210,6 +210,13 @@ cl::opt<std::string> smoothAttention(
     cl::value_desc("A"), cl::init("0"), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<bool> rotateKeys(
+    "rotate-keys",
+    cl::desc("With --quantize=w4a8kv4: keys and queries multiplied by a "
+             "Hadamard matrix after RoPE, before the 4-bit key cache "
+             "(scores unchanged, each key's range narrower)"),
+    cl::init(false), cl::sub(compileCommand), cl::cat(compileCategory));
+
 cl::opt<std::string> activations(
     "activations",
     cl::desc("With --quantize=w8a8: the matrix products' activation scales, "
@@ -387,6 +394,7 @@ QuantizationOptions quantizationOptions(bool narrowByDefault) {
     llvm::StringRef(smoothAlpha).getAsDouble(options.smoothAlpha);
   // (--smooth-attention is checked before any pipeline runs.)
   llvm::StringRef(smoothAttention).getAsDouble(options.smoothAttentionAlpha);
+  options.rotateKeys = rotateKeys;
   options.groupSize = groupSize;
   options.quantizeExclude.assign(quantizeExclude.begin(),
                                  quantizeExclude.end());
@@ -433,6 +441,9 @@ void recordQuantization(::kiln::package::Manifest &manifest,
   }
   if (quantize == "w4a8kv4" && quantizationMethod() == "qoq")
     manifest.compileOptions.push_back({"smooth-attention", smoothAttention});
+  if (quantize == "w4a8kv4")
+    manifest.compileOptions.push_back(
+        {"rotate-keys", rotateKeys ? "true" : "false"});
   if (quantize == "w8a8" && quantizationMethod() == "smoothquant")
     manifest.compileOptions.push_back({"smooth-alpha", smoothAlpha});
   if (!quantizeExclude.empty())
@@ -840,6 +851,11 @@ int compile() {
     llvm::errs() << "kiln: error: --quantize=w4a8kv4 holds the session's "
                     "key/value cache in 4 bits: add --kv-cache=session (or "
                     "quantize with w4a8)\n";
+    return 1;
+  }
+  if (rotateKeys && quantize != "w4a8kv4") {
+    llvm::errs() << "kiln: error: --rotate-keys rotates the keys of a 4-bit "
+                    "key cache: it takes --quantize=w4a8kv4\n";
     return 1;
   }
   std::string method = quantizationMethod();

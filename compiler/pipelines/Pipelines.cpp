@@ -95,6 +95,9 @@ void mlir::kiln::addQuantizationPasses(OpPassManager &function,
     qoq.exclude = options.quantizeExclude;
     function.addPass(createQuantQoqPass(qoq));
   }
+  // After the weights' quantization: the rotation stays FP32.
+  if (options.quantize == "w4a8kv4" && options.rotateKeys)
+    function.addPass(createQuantRotateKeysPass());
 }
 
 void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,

@@ -46,6 +46,9 @@ struct QuantizationOptions {
   /// W4A8KV4 with qoq: SmoothAttention's strength before the 4-bit key
   /// cache (0: none).
   double smoothAttentionAlpha = 0;
+  /// W4A8KV4: keys and queries rotated by a Hadamard matrix before the
+  /// 4-bit key cache.
+  bool rotateKeys = false;
   int64_t groupSize = 128;
   std::vector<std::string> quantizeExclude;
 };

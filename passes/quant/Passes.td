@@ -219,6 +219,25 @@ def QuantSmoothAttentionPass
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QuantRotateKeysPass : Pass<"kiln-quant-rotate-keys", "func::FuncOp"> {
+  let summary = "Keys and queries rotated by a Hadamard matrix before a "
+                "4-bit key cache";
+  let description = [{
+    For each session key cache (as kiln-quant-smooth-attention finds them:
+    written from a key projection, read by one product whose left operand
+    comes from a query projection) of f32 keys whose head size D is a power
+    of two: the keys written (before the cache's kiln.pack_kv4 or cast) and
+    the scores' queries are each multiplied by the normalized Hadamard
+    matrix H [D, D] (`H[i][j] = (-1)^popcount(i & j) / sqrt(D)`, orthogonal
+    and symmetric), an `onnx.MatMul` by a constant. Scores are unchanged,
+    `(q H) (k H)^T = q k^T`; each key's energy spreads over its channels,
+    so the 4-bit cache's per-token range shrinks. With nothing to rotate
+    the pass warns.
+  }];
+  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def QuantIntegerProductsPass
     : Pass<"kiln-quant-integer-products", "func::FuncOp"> {
   let summary = "Quantized products as integer products with a float "

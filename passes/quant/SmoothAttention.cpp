@@ -11,6 +11,7 @@
 
 #include "passes/quant/HostMath.h"
 #include "passes/quant/InputScaling.h"
+#include "passes/quant/KeyCaches.h"
 #include "passes/quant/Passes.h"
 #include "passes/quant/WeightProducts.h"
 
@@ -18,7 +19,6 @@
 #include "dialects/onnx/OnnxConstants.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "llvm/ADT/SetVector.h"
 
 #include <cmath>
 
@@ -31,79 +31,6 @@ using namespace mlir;
 using namespace mlir::kiln;
 
 namespace {
-
-/// Ops that move, rotate or cast a projection's output on its way to the
-/// attention without mixing its channels with another weight's: what
-/// lies between q_proj or k_proj and the scores (head reshapes and
-/// transposes, RoPE's halves, negation and products with cos and sin, the
-/// cache's views).
-bool carriesProjection(Operation *op) {
-  if (isa<onnx::AddOp>(op))
-    // RoPE's sum of two rotations; a bias (a constant) would need scaling.
-    return llvm::none_of(op->getOperands(), [](Value operand) {
-      return onnx::getConstantElements(operand, 1);
-    });
-  return isa<onnx::ReshapeOp, onnx::TransposeOp, onnx::MulOp, onnx::NegOp,
-             onnx::SliceOp, onnx::ConcatOp, onnx::CastOp, onnx::IdentityOp,
-             onnx::UnsqueezeOp, onnx::SqueezeOp, onnx::ExpandOp, tensor::CastOp,
-             tensor::ExtractSliceOp, tensor::InsertSliceOp, UnpackKv4Op,
-             PackKv4Op>(op);
-}
-
-/// The one weight product whose output reaches `value` through ops that
-/// carry it; null if none or several do.
-onnx::MatMulOp projectionBehind(Value value) {
-  if (!value)
-    return onnx::MatMulOp();
-  llvm::SetVector<Value> pending;
-  pending.insert(value);
-  llvm::SmallSetVector<Operation *, 2> found;
-  for (size_t i = 0; i < pending.size() && pending.size() < 256; ++i) {
-    Operation *op = pending[i].getDefiningOp();
-    if (!op)
-      continue;
-    if (auto product = dyn_cast<onnx::MatMulOp>(op)) {
-      if (quant::isWeightProduct(product))
-        found.insert(product);
-      continue;
-    }
-    if (carriesProjection(op))
-      for (Value operand : op->getOperands())
-        pending.insert(operand);
-  }
-  return found.size() == 1 ? cast<onnx::MatMulOp>(found.front())
-                           : onnx::MatMulOp();
-}
-
-/// The products that read `value` (through ops that carry it) as their
-/// right operand.
-SmallVector<onnx::MatMulOp> productsReading(Value value) {
-  llvm::SetVector<Value> pending;
-  pending.insert(value);
-  llvm::SetVector<onnx::MatMulOp> readers;
-  for (size_t i = 0; i < pending.size() && pending.size() < 256; ++i)
-    for (OpOperand &use : pending[i].getUses()) {
-      Operation *user = use.getOwner();
-      if (auto product = dyn_cast<onnx::MatMulOp>(user)) {
-        if (use.getOperandNumber() == 1)
-          readers.insert(product);
-        continue;
-      }
-      if (carriesProjection(user))
-        for (Value result : user->getResults())
-          pending.insert(result);
-    }
-  return readers.takeVector();
-}
-
-/// The rows a session cache's state is written with (its
-/// tensor.insert_slice's source), or null.
-Value writtenRows(BlockArgument state) {
-  for (Operation *user : state.getUsers())
-    if (auto insert = dyn_cast<tensor::InsertSliceOp>(user))
-      return insert.getSource();
-  return Value();
-}
 
 struct QuantSmoothAttentionPass
     : kiln::impl::QuantSmoothAttentionPassBase<QuantSmoothAttentionPass> {
@@ -157,22 +84,12 @@ void QuantSmoothAttentionPass::runOnOperation() {
     return signalPassFailure();
   }
   int smoothed = 0;
-  for (BlockArgument state : function.getArguments()) {
-    if (!function.getArgAttr(state.getArgNumber(), kKvCacheStateAttrName))
-      continue;
-    // The cache's readers: the scores' product reads keys, whose left
-    // operand comes from the query projection (a product reading values
-    // takes the softmax's probabilities, which lead to no projection).
-    SmallVector<onnx::MatMulOp> readers = productsReading(state);
-    // The rows written, from the key projection.
-    onnx::MatMulOp keyProjection = projectionBehind(writtenRows(state));
-    if (!keyProjection || readers.size() != 1)
-      continue;
-    onnx::MatMulOp queryProjection = projectionBehind(readers[0].getA());
-    if (!queryProjection || queryProjection == keyProjection)
-      continue;
+  for (quant::KeyCache cache : quant::findKeyCaches(function)) {
+    BlockArgument state = cache.state;
+    onnx::MatMulOp keyProjection = cache.keyProjection;
+    onnx::MatMulOp queryProjection = cache.queryProjection;
     auto stateType = cast<RankedTensorType>(state.getType());
-    auto readType = cast<RankedTensorType>(readers[0].getB().getType());
+    auto readType = cast<RankedTensorType>(cache.scores.getB().getType());
     // The head size: the keys' row (the last extent of the rows the
     // product reads, transposed or not).
     int64_t heads = stateType.getDimSize(1);

@@ -75,3 +75,21 @@ func.func @conv_symbolic(%x: memref<?x?x?x8xf32>, %w: memref<1x3x3x8x16xf32>, %b
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : memref<?x?x?x8xf32>, memref<1x3x3x8x16xf32>, memref<16xf32> into memref<?x?x?x16xf32>
   return
 }
+
+// -----
+
+// An input view with strides (keys cut from a larger tensor) is copied
+// into a contiguous buffer of its run-time sizes first, freed after the
+// kernel.
+// CHECK-LABEL: func.func @strided_input
+// CHECK: %[[COPY:.*]] = memref.alloc(%{{.*}}) : memref<1x2x?x16xf32>
+// CHECK: memref.copy %arg0, %[[COPY]]
+// CHECK: memref.collapse_shape %[[COPY]]
+// CHECK: scf.parallel
+// CHECK: memref.dealloc %[[COPY]] : memref<1x2x?x16xf32>
+// CHECK-NEXT: return
+// AVX2-LABEL: func.func @strided_input
+func.func @strided_input(%x: memref<1x2x?x16xf32, strided<[?, ?, 16, 1], offset: ?>>, %w: memref<1x1x1x16x16xf32>, %b: memref<16xf32>, %y: memref<1x2x?x16xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x2x?x16xf32, strided<[?, ?, 16, 1], offset: ?>>, memref<1x1x1x16x16xf32>, memref<16xf32> into memref<1x2x?x16xf32>
+  return
+}
