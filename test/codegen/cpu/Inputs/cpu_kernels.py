@@ -64,6 +64,41 @@ def save_model(name, nodes, inputs, outputs, inits, feeds, work):
     return path
 
 
+class KernelModel:
+    """A model being built of independent products: its nodes, weights,
+    inputs and outputs, the inputs' values (`feeds`) and the outputs'
+    references (`expected`)."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.nodes, self.inits, self.inputs, self.outputs = [], [], [], []
+        self.feeds, self.expected = {}, {}
+
+    def data(self, name, shape):
+        """A new input of uniform values in [-1, 1), returned (f32)."""
+        value = self.rng.uniform(-1, 1, shape).astype(np.float32)
+        self.feeds[name] = value
+        self.inputs.append(helper.make_tensor_value_info(
+            name, TensorProto.FLOAT, shape))
+        return value
+
+    def output(self, name, value):
+        """Declares output `name` with its reference `value`."""
+        self.expected[name] = value
+        self.outputs.append(helper.make_tensor_value_info(
+            name, TensorProto.FLOAT, value.shape))
+
+    def weight(self, name, shape):
+        """A new standard-normal weight, returned (f32)."""
+        value = self.rng.standard_normal(shape).astype(np.float32)
+        self.inits.append(numpy_helper.from_array(value, name))
+        return value
+
+    def save(self, name, work):
+        return save_model(name, self.nodes, self.inputs, self.outputs,
+                          self.inits, self.feeds, work)
+
+
 def run_and_compare(kiln, package, work, cpu, feeds, expected):
     """Runs `package` on the saved feeds and holds every output to 1e-5 of
     its reference's scale; returns the worst relative error."""

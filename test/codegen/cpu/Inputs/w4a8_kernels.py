@@ -28,10 +28,10 @@ import subprocess
 import sys
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cpu_kernels import run_and_compare, save_model  # noqa: E402
+from cpu_kernels import KernelModel, run_and_compare  # noqa: E402
 
 rng = np.random.default_rng(41)
 F32 = np.float32
@@ -65,25 +65,12 @@ def quantize_rows(x):
 def main():
     kiln, work, cpus = sys.argv[1], sys.argv[2], sys.argv[3:]
     os.makedirs(work, exist_ok=True)
-    nodes, inits, inputs, outputs, feeds, expected = [], [], [], [], {}, {}
-
-    def data(name, shape):
-        value = rng.uniform(-1, 1, shape).astype(F32)
-        feeds[name] = value
-        inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
-                                                    shape))
-        return value
-
-    def output(name, value):
-        expected[name] = value
-        outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
-                                                     value.shape))
+    model = KernelModel(rng)
 
     def matmul(name, x_name, x, k, n, quantized=True):
-        w = rng.standard_normal((k, n)).astype(F32)
-        inits.append(numpy_helper.from_array(w, name + "_w"))
-        nodes.append(helper.make_node("MatMul", [x_name, name + "_w"], [name],
-                                      name=name))
+        w = model.weight(name + "_w", (k, n))
+        model.nodes.append(helper.make_node("MatMul", [x_name, name + "_w"],
+                                            [name], name=name))
         if not quantized:
             return x.astype(np.float64) @ w.astype(np.float64)
         xq, sx = quantize_rows(x)
@@ -93,31 +80,33 @@ def main():
         sums = (xq @ wq).astype(F32)
         return ((sums * sx).astype(F32) * sw).astype(np.float64)
 
-    x = data("x", (7, 96))
-    output("partial_pair", matmul("partial_pair", "x", x, 96, 17))
-    output("wide", matmul("wide", "x", x, 96, 200))
-    output("four_vectors", matmul("four_vectors", "x", x, 96, 64))
-    output("kept", matmul("kept", "x", x, 96, 40, quantized=False))
-    row = data("row", (1, 32))
-    output("one_row", matmul("one_row", "row", row, 32, 50))
-    batch = data("batch", (3, 101, 64))
+    x = model.data("x", (7, 96))
+    model.output("partial_pair", matmul("partial_pair", "x", x, 96, 17))
+    model.output("wide", matmul("wide", "x", x, 96, 200))
+    model.output("four_vectors", matmul("four_vectors", "x", x, 96, 64))
+    model.output("kept", matmul("kept", "x", x, 96, 40, quantized=False))
+    row = model.data("row", (1, 32))
+    model.output("one_row", matmul("one_row", "row", row, 32, 50))
+    batch = model.data("batch", (3, 101, 64))
     y = matmul("batched", "batch", batch, 64, 48)
     bias = rng.uniform(-1, 1, 48).astype(F32)
-    inits.append(numpy_helper.from_array(bias, "bias"))
-    nodes += [helper.make_node("Add", ["batched", "bias"], ["biased"],
-                               name="bias_add"),
-              helper.make_node("Relu", ["biased"], ["relu"], name="relu")]
-    output("relu", np.maximum(y + bias, 0))
+    model.inits.append(numpy_helper.from_array(bias, "bias"))
+    model.nodes += [helper.make_node("Add", ["batched", "bias"], ["biased"],
+                                     name="bias_add"),
+                    helper.make_node("Relu", ["biased"], ["relu"],
+                                     name="relu")]
+    model.output("relu", np.maximum(y + bias, 0))
     # The rows' largest magnitudes alone (kiln.row_abs_max, which the
     # products' scales use too), over rows of 37: whole vectors and a tail.
-    odd = data("odd", (5, 37))
-    nodes += [helper.make_node("Abs", ["odd"], ["magnitudes"], name="abs"),
-              helper.make_node("ReduceMax", ["magnitudes"], ["largest"],
-                               name="largest", axes=[-1], keepdims=1)]
-    output("largest", np.abs(odd).max(axis=-1, keepdims=True).astype(
+    odd = model.data("odd", (5, 37))
+    model.nodes += [helper.make_node("Abs", ["odd"], ["magnitudes"],
+                                     name="abs"),
+                    helper.make_node("ReduceMax", ["magnitudes"], ["largest"],
+                                     name="largest", axes=[-1], keepdims=1)]
+    model.output("largest", np.abs(odd).max(axis=-1, keepdims=True).astype(
         np.float64))
 
-    path = save_model("w4a8", nodes, inputs, outputs, inits, feeds, work)
+    path = model.save("w4a8", work)
     worst = 0.0
     for cpu in cpus:
         package = os.path.join(work, cpu + ".kiln")
@@ -136,8 +125,8 @@ def main():
         assert integer == 5, f"{integer} integer products of 5 on {cpu}"
         largest = graph.count("kiln.row_abs_max")
         assert largest == 4, f"{largest} kiln.row_abs_max of 4 on {cpu}"
-        worst = max(worst, run_and_compare(kiln, package, work, cpu, feeds,
-                                           expected))
+        worst = max(worst, run_and_compare(kiln, package, work, cpu,
+                                           model.feeds, model.expected))
     print(f"W4A8 kernels match on {', '.join(cpus)}: worst relative error "
           f"{worst:.2e}")
 
