@@ -214,8 +214,9 @@ cl::opt<bool> rotateKeys(
     "rotate-keys",
     cl::desc("With --quantize=w4a8kv4: keys and queries multiplied by a "
              "Hadamard matrix after RoPE, before the 4-bit key cache "
-             "(scores unchanged, each key's range narrower)"),
-    cl::init(false), cl::sub(compileCommand), cl::cat(compileCategory));
+             "(scores unchanged, each key's range narrower; the default, "
+             "--rotate-keys=false to keep the keys as they are)"),
+    cl::init(true), cl::sub(compileCommand), cl::cat(compileCategory));
 
 cl::opt<std::string> activations(
     "activations",
@@ -395,6 +396,7 @@ QuantizationOptions quantizationOptions(bool narrowByDefault) {
   // (--smooth-attention is checked before any pipeline runs.)
   llvm::StringRef(smoothAttention).getAsDouble(options.smoothAttentionAlpha);
   options.rotateKeys = rotateKeys;
+  options.rotateKeysAsked = rotateKeys.getNumOccurrences() > 0;
   options.groupSize = groupSize;
   options.quantizeExclude.assign(quantizeExclude.begin(),
                                  quantizeExclude.end());
@@ -853,7 +855,7 @@ int compile() {
                     "quantize with w4a8)\n";
     return 1;
   }
-  if (rotateKeys && quantize != "w4a8kv4") {
+  if (rotateKeys.getNumOccurrences() && rotateKeys && quantize != "w4a8kv4") {
     llvm::errs() << "kiln: error: --rotate-keys rotates the keys of a 4-bit "
                     "key cache: it takes --quantize=w4a8kv4\n";
     return 1;

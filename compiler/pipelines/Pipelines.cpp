@@ -96,8 +96,11 @@ void mlir::kiln::addQuantizationPasses(OpPassManager &function,
     function.addPass(createQuantQoqPass(qoq));
   }
   // After the weights' quantization: the rotation stays FP32.
-  if (options.quantize == "w4a8kv4" && options.rotateKeys)
-    function.addPass(createQuantRotateKeysPass());
+  if (options.quantize == "w4a8kv4" && options.rotateKeys) {
+    QuantRotateKeysPassOptions rotation;
+    rotation.warn = options.rotateKeysAsked;
+    function.addPass(createQuantRotateKeysPass(rotation));
+  }
 }
 
 void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,

@@ -47,8 +47,9 @@ struct QuantizationOptions {
   /// cache (0: none).
   double smoothAttentionAlpha = 0;
   /// W4A8KV4: keys and queries rotated by a Hadamard matrix before the
-  /// 4-bit key cache.
-  bool rotateKeys = false;
+  /// 4-bit key cache; a model with no key cache to rotate is worth a
+  /// warning only when the rotation was asked for.
+  bool rotateKeys = false, rotateKeysAsked = false;
   int64_t groupSize = 128;
   std::vector<std::string> quantizeExclude;
 };

@@ -232,8 +232,12 @@ def QuantRotateKeysPass : Pass<"kiln-quant-rotate-keys", "func::FuncOp"> {
     and symmetric), an `onnx.MatMul` by a constant. Scores are unchanged,
     `(q H) (k H)^T = q k^T`; each key's energy spreads over its channels,
     so the 4-bit cache's per-token range shrinks. With nothing to rotate
-    the pass warns.
+    the pass warns (unless `warn=false`).
   }];
+  let options = [
+    Option<"warn", "warn", "bool", "true",
+           "Warn when there is no key cache to rotate">,
+  ];
   let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect",
                            "::mlir::tensor::TensorDialect"];
 }

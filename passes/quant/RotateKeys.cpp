@@ -50,6 +50,8 @@ Value rotated(OpBuilder &builder, Location loc, Value value, Value rotation) {
 
 struct QuantRotateKeysPass
     : kiln::impl::QuantRotateKeysPassBase<QuantRotateKeysPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     func::FuncOp function = getOperation();
     int rotatedCaches = 0;
@@ -102,7 +104,7 @@ struct QuantRotateKeysPass
             insert.getSourceMutable().assign(rotatedKeys);
       ++rotatedCaches;
     }
-    if (rotatedCaches == 0)
+    if (rotatedCaches == 0 && warn)
       function.emitWarning(
           "no keys to rotate: no session key cache of f32 keys with a "
           "power-of-two head size is written from a key projection and read "
