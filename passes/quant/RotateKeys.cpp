@@ -74,7 +74,6 @@ struct QuantRotateKeysPass
           !llvm::has_single_bit(uint64_t(headDim)) ||
           queryType.getShape().back() != headDim)
         continue;
-      // The matrix first in the function: both products follow it.
       // Keys cut to the cache's room (a slice of whole rows) are rotated
       // before the cut, where they are contiguous.
       auto slice = keys.getDefiningOp<tensor::ExtractSliceOp>();
@@ -82,6 +81,7 @@ struct QuantRotateKeysPass
         writer = slice;
         keys = slice.getSource();
       }
+      // The matrix first in the function: both products follow it.
       OpBuilder builder = OpBuilder::atBlockBegin(&function.front());
       Location loc = cache.scores.getLoc();
       auto rotationType =
@@ -91,10 +91,9 @@ struct QuantRotateKeysPass
       builder.setInsertionPoint(cache.scores);
       cache.scores.getAMutable().assign(
           rotated(builder, loc, queries, rotation));
-      // The keys are rotated where they are written; the cache then holds
-      // them rotated for every later step.
-      Operation *consumer = writer ? writer : *cache.state.getUsers().begin();
-      builder.setInsertionPoint(consumer);
+      // The keys are rotated as soon as they are computed, for the write;
+      // the cache then holds them rotated for every later step.
+      builder.setInsertionPointAfterValue(keys);
       Value rotatedKeys = rotated(builder, keys.getLoc(), keys, rotation);
       if (writer)
         writer->setOperand(0, rotatedKeys);
