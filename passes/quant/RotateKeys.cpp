@@ -17,6 +17,7 @@
 #include "dialects/onnx/OnnxConstants.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/bit.h"
 
 #include <cmath>
@@ -55,6 +56,7 @@ struct QuantRotateKeysPass
   void runOnOperation() override {
     func::FuncOp function = getOperation();
     int rotatedCaches = 0;
+    llvm::DenseMap<int64_t, Value> rotations;
     for (quant::KeyCache cache : quant::findKeyCaches(function)) {
       // The keys before the cache's own encoding (4 bits, or bf16).
       Operation *writer = cache.writtenRows.getDefiningOp();
@@ -81,13 +83,16 @@ struct QuantRotateKeysPass
         writer = slice;
         keys = slice.getSource();
       }
-      // The matrix first in the function: both products follow it.
+      // One matrix per head size, first in the function: every layer's
+      // products follow it.
       OpBuilder builder = OpBuilder::atBlockBegin(&function.front());
       Location loc = cache.scores.getLoc();
-      auto rotationType =
-          RankedTensorType::get({headDim, headDim}, builder.getF32Type());
-      Value rotation = onnx::createFloatConstant(
-          builder, loc, rotationType, hadamard(headDim), "key_rotation");
+      Value &rotation = rotations[headDim];
+      if (!rotation)
+        rotation = onnx::createFloatConstant(
+            builder, loc,
+            RankedTensorType::get({headDim, headDim}, builder.getF32Type()),
+            hadamard(headDim), "key_rotation");
       builder.setInsertionPoint(cache.scores);
       cache.scores.getAMutable().assign(
           rotated(builder, loc, queries, rotation));
