@@ -93,11 +93,12 @@ LogicalResult mlir::kiln::describeSignature(func::FuncOp function,
     if (auto state = function.getArgAttrOfType<DictionaryAttr>(
             index, kKvCacheStateAttrName)) {
       auto tensor = cast<ShapedType>(input);
-      manifest.cache.states.push_back(
-          {state.getAs<StringAttr>("past").str(),
-           state.getAs<StringAttr>("present").str(),
-           dtypeOf(tensor.getElementType()),
-           std::vector<int64_t>(tensor.getShape())});
+      auto boundsPage = state.getAs<IntegerAttr>("page_bounds");
+      manifest.cache.states.push_back({state.getAs<StringAttr>("past").str(),
+                                       state.getAs<StringAttr>("present").str(),
+                                       dtypeOf(tensor.getElementType()),
+                                       std::vector<int64_t>(tensor.getShape()),
+                                       boundsPage ? boundsPage.getInt() : 0});
       continue;
     }
     manifest.inputs.emplace_back();

@@ -132,34 +132,7 @@ private:
   /// zero point at byte D / 2): (q - z) * s, as kiln.unpack_kv4 computes
   /// it, so that both give the same floats.
   Value loadFourBit(Value buffer, Value i, Value j, Value k) {
-    Type i8 = b.getI8Type();
-    auto bytesType = VectorType::get({lanes / 2}, i8);
-    Value bytes = b.create<vector::LoadOp>(
-        loc, bytesType, buffer,
-        ValueRange{i, j, b.create<arith::DivUIOp>(loc, k, index(2))});
-    auto splatByte = [&](int64_t value) {
-      return b.create<arith::ConstantOp>(
-          loc, bytesType,
-          DenseElementsAttr::get(bytesType, b.getIntegerAttr(i8, value)));
-    };
-    Value low = b.create<arith::AndIOp>(loc, bytes, splatByte(15));
-    Value high = b.create<arith::ShRUIOp>(loc, bytes, splatByte(4));
-    SmallVector<int64_t> interleave;
-    for (int64_t e = 0; e < lanes / 2; ++e)
-      interleave.append({e, lanes / 2 + e});
-    Value nibbles = b.create<vector::ShuffleOp>(loc, low, high, interleave);
-    Value values = b.create<arith::UIToFPOp>(loc, vectorType, nibbles);
-    auto paramsType = VectorType::get({4}, i8);
-    Value params = b.create<vector::LoadOp>(loc, paramsType, buffer,
-                                            ValueRange{i, j, index(depth / 2)});
-    Value halves = b.create<vector::BitCastOp>(
-        loc, VectorType::get({2}, b.getF16Type()), params);
-    Value wide = b.create<arith::ExtFOp>(
-        loc, VectorType::get({2}, b.getF32Type()), halves);
-    Value scale = b.create<vector::ExtractOp>(loc, wide, int64_t(0));
-    Value zero = b.create<vector::ExtractOp>(loc, wide, int64_t(1));
-    Value centered = b.create<arith::SubFOp>(loc, values, broadcast(zero));
-    return b.create<arith::MulFOp>(loc, centered, broadcast(scale));
+    return loadFourBitValues(b, loc, buffer, i, j, k, lanes, depth);
   }
   /// L elements of `buffer`'s type.
   VectorType storedVectorType(Value buffer) {
@@ -193,6 +166,14 @@ private:
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, x, y);
   }
 
+  /// Every key, or (when the table lists pages) the listed pages' keys.
+  void emitPaged();
+  /// Every key: 4-bit rows dequantized once for many rows.
+  void emitDense();
+  /// The row of the keys and values that key `key` of the sequence
+  /// attended is: itself, or with a pages table, the key at its offset in
+  /// the page that `head`'s table lists in its slot.
+  Value keyAt(Value head, Value key);
   /// The tiles, split among the keys or not.
   void emitTiles();
   /// 4-bit rows `buffer` [G, T, D / 2 + 4] dequantized into a new f32
@@ -237,7 +218,8 @@ private:
   /// of SmolLM2's decode attention at 4,096 tokens on two threads, 4.9 ->
   /// 3.1 ms in bf16, 7.8 -> 5.4 ms in f32).
   bool streamsRows(BlockKeys valid) {
-    return op.getKeyRows() && !valid.symbolic && valid.known == blockKeys;
+    return op.getKeyRows() && !pageTable && !valid.symbolic &&
+           valid.known == blockKeys;
   }
   /// The row of the mask a query row reads.
   Value maskRowOf(Value row);
@@ -246,7 +228,7 @@ private:
   /// each row has already seen a key it does not hide (whose score then
   /// outweighs a hidden one's by far more than exp can tell), as a causal
   /// mask hides the keys after a row's own. Prefill skips half its blocks.
-  Value blockCounts(int64_t count, Value firstRow, Value firstKey,
+  Value blockCounts(int64_t count, Value head, Value firstRow, Value firstKey,
                     ValueRange carried);
   /// One block of `valid` keys from `firstKey`: scores, the online softmax
   /// update of (maxima, sums), the output scratch rescaled and accumulated.
@@ -269,6 +251,10 @@ private:
   Value maskHead;
   /// Per tile: the block's scores (M0 x KB) and the output rows (M0 x D).
   Value scores, accumulated;
+  /// With pages: the table [G, K] of the pages attended, K and the page's
+  /// tokens; `keys` then counts the listed pages' keys.
+  Value pageTable, pageSlots;
+  int64_t pageSize = 0;
 };
 
 void AttentionEmitter::emit() {
@@ -287,6 +273,51 @@ void AttentionEmitter::emit() {
   tilesPerHead =
       dividedBy(plus(rows, index(rowsPerTile - 1)), index(rowsPerTile));
   tiles = times(heads, tilesPerHead);
+  if (op.getPages()) {
+    emitPaged();
+    return;
+  }
+  emitDense();
+}
+
+void AttentionEmitter::emitPaged() {
+  // A table whose first entry is negative asks for every key.
+  Value table = op.getPages();
+  Value first =
+      b.create<memref::LoadOp>(loc, table, ValueRange{index(0), index(0)});
+  Value everyKey =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, first,
+                              b.create<arith::ConstantIntOp>(loc, 0, 32));
+  auto branch = b.create<scf::IfOp>(loc, everyKey, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&branch.getThenRegion().front());
+  emitDense();
+  // The listed pages as one sequence of keys: all full but the last,
+  // which is the cache's last page (the current one).
+  b.setInsertionPointToStart(&branch.getElseRegion().front());
+  pageTable = table;
+  pageSize = *op.getPageSize();
+  pageSlots = extent(table, 1);
+  Value lastStart = mul(dividedBy(sub(keys, 1), index(pageSize)), pageSize);
+  keys = plus(mul(sub(pageSlots, 1), pageSize),
+              b.create<arith::SubIOp>(loc, keys, lastStart));
+  // A decode step's few rows read each listed key and value once, as
+  // they are (dequantized as they are loaded, for 4-bit rows).
+  emitTiles();
+}
+
+Value AttentionEmitter::keyAt(Value head, Value key) {
+  if (!pageTable)
+    return key;
+  Value slot = b.create<arith::MinUIOp>(loc, dividedBy(key, index(pageSize)),
+                                        sub(pageSlots, 1));
+  Value page = b.create<arith::IndexCastOp>(
+      loc, b.getIndexType(),
+      b.create<memref::LoadOp>(loc, pageTable, ValueRange{head, slot}));
+  return add(mul(page, pageSize), remainder(key, index(pageSize)));
+}
+
+void AttentionEmitter::emitDense() {
   if (!getElementTypeOrSelf(keysBuffer.getType()).isInteger(8) &&
       !getElementTypeOrSelf(values.getType()).isInteger(8)) {
     emitTiles();
@@ -533,7 +564,7 @@ void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow,
             return;
           }
           auto branch = b.create<scf::IfOp>(
-              loc, blockCounts(count, firstRow, firstKey, state),
+              loc, blockCounts(count, head, firstRow, firstKey, state),
               [&](OpBuilder &, Location) {
                 b.create<scf::YieldOp>(loc,
                                        emitBlock(count, {blockKeys, {}}, head,
@@ -664,8 +695,9 @@ AttentionEmitter::emitKeyRowScores(int64_t count, int64_t vectors,
         Value at = add(firstKey, index(key));
         if (valid.symbolic && key > 0)
           at = b.create<arith::MinUIOp>(loc, at, lastKey);
+        Value row = keyAt(head, at);
         for (int64_t w = 0; w < depthVectors; ++w)
-          keyRow.push_back(load(keysBuffer, head, at, index(w * lanes)));
+          keyRow.push_back(load(keysBuffer, head, row, index(w * lanes)));
         if (streamsRows(valid))
           prefetchRow(keysBuffer, head, add(at, index(blockKeys)));
       }
@@ -698,15 +730,15 @@ Value AttentionEmitter::maskRowOf(Value row) {
   return one == 1 ? index(0) : remainder(row, maskRows);
 }
 
-Value AttentionEmitter::blockCounts(int64_t count, Value firstRow,
+Value AttentionEmitter::blockCounts(int64_t count, Value head, Value firstRow,
                                     Value firstKey, ValueRange carried) {
   Value hidden = splat(kHidden);
   Value highest;
   for (int64_t r = 0; r < count; ++r) {
     Value maskRow = maskRowOf(add(firstRow, index(r)));
     for (int64_t v = 0; v < blockVectors; ++v) {
-      Value added =
-          load(mask, maskHead, maskRow, add(firstKey, index(v * lanes)));
+      Value added = load(mask, maskHead, maskRow,
+                         keyAt(head, add(firstKey, index(v * lanes))));
       highest =
           highest ? b.create<arith::MaximumFOp>(loc, highest, added) : added;
     }
@@ -765,7 +797,8 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
     for (int64_t v = 0; v < vectors; ++v) {
       Value s = b.create<arith::MulFOp>(loc, rawScores[r * vectors + v], scale);
       if (mask) {
-        Value at = add(firstKey, index(v * lanes));
+        // Within a page: pages are whole vectors of keys.
+        Value at = keyAt(head, add(firstKey, index(v * lanes)));
         Value added = laneMasks[v] ? maskedLoad(mask, maskHead, maskRow, at,
                                                 laneMasks[v], 0.0f)
                                    : load(mask, maskHead, maskRow, at);
@@ -818,9 +851,10 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
         Value key = add(firstKey, j);
         if (streamsRows(valid))
           prefetchRow(values, head, add(key, index(blockKeys)));
+        Value row = keyAt(head, key);
         SmallVector<Value> valueVectors;
         for (int64_t w = 0; w < depthVectors; ++w)
-          valueVectors.push_back(load(values, head, key, index(w * lanes)));
+          valueVectors.push_back(load(values, head, row, index(w * lanes)));
         SmallVector<Value> next;
         for (int64_t r = 0; r < count; ++r) {
           Value p = broadcast(b.create<memref::LoadOp>(
@@ -849,6 +883,12 @@ struct CpuLowerAttentionPass
     if (failed(checkVectorBits(getOperation(), vectorBits)))
       return signalPassFailure();
     for (AttentionOp op : bufferForms<AttentionOp>(getOperation())) {
+      if (std::optional<uint64_t> page = op.getPageSize();
+          page && *page % (vectorBits / 32)) {
+        op.emitOpError("needs pages of whole vectors of keys (")
+            << vectorBits / 32 << "), not " << *page;
+        return signalPassFailure();
+      }
       OpBuilder b(op);
       AttentionEmitter(op, vectorBits, b).emit();
       op.erase();

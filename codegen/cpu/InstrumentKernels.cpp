@@ -22,7 +22,8 @@ constexpr llvm::StringLiteral kEndName = "kiln_kernel_end";
 /// Whether a top-level op of @main does work worth a profile event.
 bool isKernel(Operation &op) {
   return isa<linalg::LinalgOp, PackedConv2DOp, DepthwiseConv2DOp, MaxPool2DOp,
-             AttentionOp, memref::CopyOp>(op) ||
+             AttentionOp, PageBoundsOp, PageScoresOp, SelectPagesOp,
+             memref::CopyOp>(op) ||
          op.getNumRegions() > 0;
 }
 
@@ -117,6 +118,9 @@ struct CpuInstrumentKernelsPass
       std::string name = nodeNamesOf({&op});
       if (name.empty())
         name = op.getName().getStringRef().str();
+      // Quest's steps come from the attention's nodes: say which they are.
+      else if (isa<PageBoundsOp, PageScoresOp, SelectPagesOp>(op))
+        name += " (" + op.getName().getStringRef().str() + ")";
       kernels.push_back(builder.getDictionaryAttr(
           {builder.getNamedAttr("name", builder.getStringAttr(name)),
            builder.getNamedAttr("flops",

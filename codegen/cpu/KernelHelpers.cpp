@@ -152,8 +152,21 @@ Value mlir::kiln::paddingFloats(OpBuilder &b, Operation *anchor,
 PaddedSource mlir::kiln::selectPadded(OpBuilder &b, Location loc, Value inside,
                                       Value data, Value offset, Value zeros,
                                       Value zeroOffset) {
-  return {b.create<arith::SelectOp>(loc, inside, data, zeros),
-          b.create<arith::SelectOp>(loc, inside, offset, zeroOffset)};
+  if (!getElementTypeOrSelf(data.getType()).isBF16())
+    return {b.create<arith::SelectOp>(loc, inside, data, zeros),
+            b.create<arith::SelectOp>(loc, inside, offset, zeroOffset)};
+  // A branch for bf16 buffers: arith-emulate-unsupported-floats would
+  // widen a select of them into one of f32 buffers that do not exist.
+  // LLVM makes the branch a select again.
+  auto branch = b.create<scf::IfOp>(
+      loc, inside,
+      [&](OpBuilder &then, Location at) {
+        then.create<scf::YieldOp>(at, ValueRange{data, offset});
+      },
+      [&](OpBuilder &otherwise, Location at) {
+        otherwise.create<scf::YieldOp>(at, ValueRange{zeros, zeroOffset});
+      });
+  return {branch.getResult(0), branch.getResult(1)};
 }
 
 Value mlir::kiln::isWithin(OpBuilder &b, Location loc, Value value,
@@ -181,4 +194,43 @@ Value mlir::kiln::isWithin(OpBuilder &b, Location loc, Value value,
   Value below = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, value,
                                         limit);
   return b.create<arith::AndIOp>(loc, above, below);
+}
+
+Value mlir::kiln::loadFourBitValues(OpBuilder &b, Location loc, Value buffer,
+                                    Value i, Value j, Value k, int64_t lanes,
+                                    int64_t depth) {
+  Type i8 = b.getI8Type();
+  auto bytesType = VectorType::get({lanes / 2}, i8);
+  auto index = [&](int64_t value) -> Value {
+    return b.create<arith::ConstantIndexOp>(loc, value);
+  };
+  Value bytes = b.create<vector::LoadOp>(
+      loc, bytesType, buffer,
+      ValueRange{i, j, b.create<arith::DivUIOp>(loc, k, index(2))});
+  auto splatByte = [&](int64_t value) {
+    return b.create<arith::ConstantOp>(
+        loc, bytesType,
+        DenseElementsAttr::get(bytesType, b.getIntegerAttr(i8, value)));
+  };
+  Value low = b.create<arith::AndIOp>(loc, bytes, splatByte(15));
+  Value high = b.create<arith::ShRUIOp>(loc, bytes, splatByte(4));
+  SmallVector<int64_t> interleave;
+  for (int64_t e = 0; e < lanes / 2; ++e)
+    interleave.append({e, lanes / 2 + e});
+  Value nibbles = b.create<vector::ShuffleOp>(loc, low, high, interleave);
+  auto vectorType = VectorType::get({lanes}, b.getF32Type());
+  Value values = b.create<arith::UIToFPOp>(loc, vectorType, nibbles);
+  auto paramsType = VectorType::get({4}, i8);
+  Value params = b.create<vector::LoadOp>(loc, paramsType, buffer,
+                                          ValueRange{i, j, index(depth / 2)});
+  Value halves = b.create<vector::BitCastOp>(
+      loc, VectorType::get({2}, b.getF16Type()), params);
+  Value wide = b.create<arith::ExtFOp>(
+      loc, VectorType::get({2}, b.getF32Type()), halves);
+  Value scale = b.create<vector::ExtractOp>(loc, wide, int64_t(0));
+  Value zero = b.create<vector::ExtractOp>(loc, wide, int64_t(1));
+  Value centered = b.create<arith::SubFOp>(
+      loc, values, b.create<vector::BroadcastOp>(loc, vectorType, zero));
+  return b.create<arith::MulFOp>(
+      loc, centered, b.create<vector::BroadcastOp>(loc, vectorType, scale));
 }

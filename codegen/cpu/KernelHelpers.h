@@ -100,6 +100,13 @@ Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);
 void storeVector(OpBuilder &b, Location loc, Value value, Value buffer,
                  Value index, Value mask = {});
 
+/// Values k..k+L (`lanes`) of row [i, j] of `buffer`'s 4-bit rows of
+/// `depth` values as kiln.pack_kv4 writes them (L / 2 bytes of nibbles,
+/// low first, then the row's f16 scale and zero point at byte D / 2), as an
+/// f32 vector: (q - z) * s, the floats kiln.unpack_kv4 gives.
+Value loadFourBitValues(OpBuilder &b, Location loc, Value buffer, Value i,
+                        Value j, Value k, int64_t lanes, int64_t depth);
+
 /// `count` copies of `value` of type `element` (f32 unless given; or an
 /// integer type) as
 /// a memref<?xelement>: a constant global of the module around `anchor`,

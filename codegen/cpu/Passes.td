@@ -190,6 +190,31 @@ def CpuLowerPackedConvPass
                            "::mlir::math::MathDialect"];
 }
 
+def CpuLowerPageSelectionPass
+    : Pass<"kiln-cpu-lower-page-selection", "func::FuncOp"> {
+  let summary = "Loops for Quest's kiln.page_bounds, kiln.page_scores and "
+                "kiln.select_pages";
+  let description = [{
+    Lowers the memref forms of Quest's ops. `kiln.page_bounds`: per head
+    and page touched, the running minimum and maximum of its rows in
+    vectors of channels. `kiln.page_scores`: per head and page, the bounds'
+    vectors loaded once, then per query row `q * (q > 0 ? max : min)`
+    summed with FMAs and reduced; heads and blocks of 64 pages are the
+    parallel tasks. `kiln.select_pages`: per head, a bisection over the
+    scores' 32-bit patterns (ordered as the floats) finds the threshold of
+    the K - 1 best in 32 counting sweeps, then one sweep writes the pages
+    above it (and the first ties) in increasing order.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "512",
+           "Width of the vector registers (512: AVX-512, 256: AVX2)">,
+  ];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def CpuLowerAttentionPass
     : Pass<"kiln-cpu-lower-attention", "func::FuncOp"> {
   let summary = "A fused, tiled kernel for kiln.attention";

@@ -149,6 +149,30 @@ cl::opt<int64_t> kvPage(
     cl::value_desc("N"), cl::init(16), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<int64_t> questBudget(
+    "quest-budget",
+    cl::desc("With --kv-cache=session: Quest's sparse decode attention, each "
+             "step reading about this many cached tokens (whole pages: the "
+             "current one and those whose keys can score highest) instead "
+             "of all of them; prefill, and contexts within the budget, stay "
+             "dense (0, the default: off)"),
+    cl::value_desc("TOKENS"), cl::init(0), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<int64_t> questPage(
+    "quest-page",
+    cl::desc("With --quest-budget: tokens per page Quest bounds and selects "
+             "(a multiple of 16; default 16)"),
+    cl::value_desc("N"), cl::init(16), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<int64_t> questDenseLayers(
+    "quest-dense-layers",
+    cl::desc("With --quest-budget: the first attention layers, which stay "
+             "dense (default 2)"),
+    cl::value_desc("N"), cl::init(2), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
 cl::opt<std::string> quantize(
     "quantize",
     cl::desc("For the CPU: quantize the matrix products with constant "
@@ -421,6 +445,10 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
   if (kvCache == "session") {
     options.kvCacheCapacity = maxContext;
     options.kvCachePage = kvPage;
+    options.questBudget = questBudget;
+    options.questPage = questPage;
+    options.questDenseLayers = questDenseLayers;
+    options.questWarn = true;
   }
   return options;
 }
@@ -643,6 +671,14 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     manifest.compileOptions.push_back({"max-context", std::to_string(maxContext)});
     manifest.compileOptions.push_back({"kv-page", std::to_string(kvPage)});
   }
+  if (questBudget > 0) {
+    manifest.compileOptions.push_back(
+        {"quest-budget", std::to_string(questBudget)});
+    manifest.compileOptions.push_back(
+        {"quest-page", std::to_string(questPage)});
+    manifest.compileOptions.push_back(
+        {"quest-dense-layers", std::to_string(questDenseLayers)});
+  }
   recordQuantization(manifest, cpuOptions);
   manifest.weightsBytes = weights.size();
   if (path == "-")
@@ -854,6 +890,29 @@ int compile() {
                     "key/value cache in 4 bits: add --kv-cache=session (or "
                     "quantize with w4a8)\n";
     return 1;
+  }
+  if (questBudget.getNumOccurrences() || questPage.getNumOccurrences() ||
+      questDenseLayers.getNumOccurrences()) {
+    if (kvCache != "session") {
+      llvm::errs() << "kiln: error: Quest selects pages of the session's key "
+                      "cache: --quest-budget takes --kv-cache=session\n";
+      return 1;
+    }
+    if (questPage < 16 || questPage % 16) {
+      llvm::errs() << "kiln: error: --quest-page=" << questPage
+                   << ": a page is a positive multiple of 16 tokens\n";
+      return 1;
+    }
+    if (questBudget < questPage) {
+      llvm::errs() << "kiln: error: --quest-budget=" << questBudget
+                   << " is less than one page of " << questPage << " tokens\n";
+      return 1;
+    }
+    if (questDenseLayers < 0) {
+      llvm::errs() << "kiln: error: --quest-dense-layers=" << questDenseLayers
+                   << " cannot be negative\n";
+      return 1;
+    }
   }
   if (rotateKeys.getNumOccurrences() && rotateKeys && quantize != "w4a8kv4") {
     llvm::errs() << "kiln: error: --rotate-keys rotates the keys of a 4-bit "

@@ -10,6 +10,7 @@
 #include "passes/graph/Passes.h"
 #include "passes/layout/Passes.h"
 #include "passes/quant/Passes.h"
+#include "passes/sparsity/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -130,6 +131,14 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   function.addPass(createLayoutPropagateTransposesPass());
   function.addPass(createGraphFuseEpiloguesPass());
   function.addPass(createGraphFuseAttentionPass());
+  if (options.kvCacheCapacity > 0 && options.questBudget > 0) {
+    SparsityQuestPassOptions quest;
+    quest.budget = options.questBudget;
+    quest.page = options.questPage;
+    quest.denseLayers = options.questDenseLayers;
+    quest.warn = options.questWarn;
+    function.addPass(createSparsityQuestPass(quest));
+  }
   function.addPass(createGraphRowKernelsPass());
   function.addPass(createGraphLinearResizePass());
   function.addPass(createCanonicalizerPass());
@@ -193,11 +202,25 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   function.addPass(createCpuLowerDepthwiseConvPass(depthwise));
   CpuLowerAttentionPassOptions attention;
   attention.vectorBits = options.vectorBits;
+  CpuLowerPageSelectionPassOptions pageSelection;
+  pageSelection.vectorBits = options.vectorBits;
+  function.addPass(createCpuLowerPageSelectionPass(pageSelection));
   function.addPass(createCpuLowerAttentionPass(attention));
   CpuLowerRowKernelsPassOptions rows;
   rows.vectorBits = options.vectorBits;
   function.addPass(createCpuLowerRowKernelsPass(rows));
   function.addPass(createCpuLowerResizeLinearPass());
+  // Arithmetic on bf16 values (models whose tensors are bf16) computes in
+  // f32: LLVM would otherwise round each result back with a libgcc call
+  // (__truncsfbf2) on CPUs without AVX512_BF16, which a package linked
+  // into an application may not find. Before the canonicalizer, which
+  // would make the padded kernels' branches between bf16 buffers selects
+  // that the emulation mistakes for arithmetic.
+  arith::ArithEmulateUnsupportedFloatsOptions emulation;
+  std::string bf16Name = "bf16";
+  emulation.sourceTypeStrs = ArrayRef<std::string>(bf16Name);
+  function.addPass(arith::createArithEmulateUnsupportedFloats(emulation));
+  function.addPass(math::createMathLegalizeToF32());
   function.addPass(createLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCpuOrderLoopsPass());
@@ -207,15 +230,6 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   // OpenMP worksharing loop (the runtime implements the few OpenMP entry
   // points the lowering calls).
   function.addPass(createCpuSelectParallelLoopsPass());
-  // Arithmetic on bf16 values (models whose tensors are bf16) computes in
-  // f32: LLVM would otherwise round each result back with a libgcc call
-  // (__truncsfbf2) on CPUs without AVX512_BF16, which a package linked
-  // into an application may not find.
-  arith::ArithEmulateUnsupportedFloatsOptions emulation;
-  std::string bf16Name = "bf16";
-  emulation.sourceTypeStrs = ArrayRef<std::string>(bf16Name);
-  function.addPass(arith::createArithEmulateUnsupportedFloats(emulation));
-  function.addPass(math::createMathLegalizeToF32());
   // exp, erf, tanh, ... as polynomials, so that their loops vectorize.
   function.addPass(createCpuApproximateMathPass());
 
@@ -364,6 +378,7 @@ void mlir::kiln::registerPipelines() {
   registerKilnGraphPasses();
   registerKilnLayoutPasses();
   registerKilnQuantPasses();
+  registerKilnSparsityPasses();
   registerKilnCodegenLinalgPasses();
   registerKilnCodegenCommonPasses();
   registerKilnCodegenCpuPasses();

@@ -77,6 +77,14 @@ struct CpuPipelineOptions : QuantizationOptions {
   /// becomes the session's, in pages of `kvCachePage` tokens.
   int64_t kvCacheCapacity = 0;
   int64_t kvCachePage = 16;
+  /// With a positive budget (tokens) and a session cache, Quest's sparse
+  /// decode attention: pages of `questPage` tokens, the first
+  /// `questDenseLayers` attentions dense; `questWarn` warns when there is
+  /// no attention to make sparse.
+  int64_t questBudget = 0;
+  int64_t questPage = 16;
+  int64_t questDenseLayers = 2;
+  bool questWarn = false;
 };
 
 /// The graph stage for the CPU: the graph stage, then BatchNormalization

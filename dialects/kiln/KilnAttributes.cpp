@@ -87,13 +87,24 @@ LogicalResult verifyKvCacheState(func::FuncOp function, unsigned argument,
       !names.getAs<StringAttr>("present"))
     return function.emitError() << "'" << kKvCacheStateAttrName
                                 << "' needs the strings 'past' and 'present'";
+  // Quest's page bounds of a key cache: a minimum and a maximum row per
+  // page of `page_bounds` tokens.
+  auto boundsPage = names.getAs<IntegerAttr>("page_bounds");
+  if (boundsPage && boundsPage.getInt() < 1)
+    return function.emitError() << "'" << kKvCacheStateAttrName
+                                << "' needs a positive 'page_bounds'";
+  int64_t rows = 0;
+  if (capacity)
+    rows = boundsPage
+               ? 2 * llvm::divideCeil(capacity.getInt(), boundsPage.getInt())
+               : capacity.getInt();
   if (!type || !type.hasStaticShape() || type.getRank() != 4 ||
-      type.getDimSize(0) != 1 ||
-      (capacity && type.getDimSize(2) != capacity.getInt()))
+      type.getDimSize(0) != 1 || (capacity && type.getDimSize(2) != rows))
     return function.emitError()
-           << "'" << kKvCacheStateAttrName << "' marks a [1, heads, "
-           << "capacity, head_dim] argument, not "
-           << function.getArgument(argument).getType();
+           << "'" << kKvCacheStateAttrName << "' marks a "
+           << (boundsPage ? "[1, heads, 2 x pages, head_dim]"
+                          : "[1, heads, capacity, head_dim]")
+           << " argument, not " << function.getArgument(argument).getType();
   return success();
 }
 

@@ -30,7 +30,11 @@
 //   kiln.kv_cache_state            on a function argument [1, heads,
 //                                  capacity, head_dim]: one cache, with the
 //                                  names of the `past` input and `present`
-//                                  output it replaces
+//                                  output it replaces; with `page_bounds`
+//                                  (i64 tokens a page), Quest's bounds of
+//                                  that key cache instead, [1, heads,
+//                                  2 x pages, head_dim]: each page's
+//                                  channel-wise minimum and maximum
 //   kiln.activation_stats          on a matrix product (onnx.MatMul), from
 //                                  calibration: per input channel of its
 //                                  left operand (K, its last extent, which

@@ -2,7 +2,8 @@
 //
 // Kiln's kernel ops are in destination-passing style: the result is the
 // init operand's buffer, written in place (and read first with
-// `accumulate`); everything else is only read.
+// `accumulate`, and kiln.page_bounds, which updates some of its pages);
+// everything else is only read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,8 @@ namespace {
 
 /// Whether a kernel op reads its init before writing it.
 bool readsInit(Operation *op) {
+  if (isa<kiln::PageBoundsOp>(op))
+    return true;
   auto conv = dyn_cast<kiln::PackedConv2DOp>(op);
   return conv && conv.getAccumulate();
 }
@@ -35,6 +38,11 @@ struct KernelBufferization
                           const BufferizationOptions &options) const {
     SmallVector<Value> buffers;
     for (OpOperand &operand : op->getOpOperands()) {
+      // Index scalars stay as they are.
+      if (!isa<TensorType>(operand.get().getType())) {
+        buffers.push_back(operand.get());
+        continue;
+      }
       FailureOr<Value> buffer = getBuffer(rewriter, operand.get(), options);
       if (failed(buffer))
         return failure();
@@ -61,6 +69,10 @@ void mlir::kiln::registerKilnBufferizationModels(DialectRegistry &registry) {
     SoftmaxOp::attachInterface<KernelBufferization<SoftmaxOp>>(*context);
     RowAbsMaxOp::attachInterface<KernelBufferization<RowAbsMaxOp>>(*context);
     ResizeLinearOp::attachInterface<KernelBufferization<ResizeLinearOp>>(
+        *context);
+    PageBoundsOp::attachInterface<KernelBufferization<PageBoundsOp>>(*context);
+    PageScoresOp::attachInterface<KernelBufferization<PageScoresOp>>(*context);
+    SelectPagesOp::attachInterface<KernelBufferization<SelectPagesOp>>(
         *context);
   });
 }

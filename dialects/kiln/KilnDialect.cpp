@@ -1,5 +1,6 @@
 //===- KilnDialect.cpp - the kiln dialect, its attributes and verifiers ---===//
 
+#include "dialects/kiln/KernelForms.h"
 #include "dialects/kiln/KilnOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -77,36 +78,6 @@ LogicalResult verifyWindowGeometry(Operation *op, ShapedType input,
   return success();
 }
 
-/// One form (all tensors, with the init's type as the one result, or all
-/// memrefs without results) and static shapes; with `image`, the NHWC
-/// input and init may have a symbolic batch, height and width; with
-/// `anySymbolic`, any extent may be symbolic (the op checks which).
-LogicalResult verifyKernelForm(Operation *op, ValueRange operands, Value init,
-                               Value image = {}, bool anySymbolic = false) {
-  bool tensors = llvm::all_of(
-      operands, [](Value v) { return isa<RankedTensorType>(v.getType()); });
-  bool buffers = llvm::all_of(
-      operands, [](Value v) { return isa<MemRefType>(v.getType()); });
-  if (!tensors && !buffers)
-    return op->emitOpError("takes all tensors or all memrefs");
-  if (tensors != (op->getNumResults() == 1))
-    return op->emitOpError("has one result on tensors and none on memrefs");
-  if (tensors && op->getResult(0).getType() != init.getType())
-    return op->emitOpError("result type must be the init's type");
-  for (Value operand : operands) {
-    auto type = cast<ShapedType>(operand.getType());
-    if (type.hasStaticShape() || anySymbolic)
-      continue;
-    bool symbolicImage = image && (operand == image || operand == init) &&
-                         type.getRank() == 4 && !type.isDynamicDim(3);
-    if (!symbolicImage)
-      return op->emitOpError(image ? "needs static shapes but for the "
-                                     "image's batch, height and width"
-                                   : "needs static shapes");
-  }
-  return success();
-}
-
 /// The operand types a convolution takes: f32, or bf16 for input and
 /// filter or the input only; a 4-bit filter (bytes of two) with an f32
 /// input; 8-bit integer input and filter.
@@ -161,25 +132,6 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
       !(op.getClipMin() <= op.getClipMax()))
     return op.emitOpError("clip_min must not exceed clip_max");
   return success();
-}
-
-/// Reads of the inputs; a write (and with `readsInit` a read) of the init;
-/// on memrefs only.
-void addKernelEffects(
-    Operation *op, OpOperand &init, bool readsInit,
-    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-        &effects) {
-  if (!isa<MemRefType>(init.get().getType()))
-    return;
-  for (OpOperand &operand : op->getOpOperands())
-    if (&operand != &init)
-      effects.emplace_back(MemoryEffects::Read::get(), &operand,
-                           SideEffects::DefaultResource::get());
-  if (readsInit)
-    effects.emplace_back(MemoryEffects::Read::get(), &init,
-                         SideEffects::DefaultResource::get());
-  effects.emplace_back(MemoryEffects::Write::get(), &init,
-                       SideEffects::DefaultResource::get());
 }
 
 /// The 8-bit filter's own rules: i8, with f32 scales and compensations
@@ -530,6 +482,8 @@ LogicalResult AttentionOp::verify() {
   // Keys and values may be bf16 (a cache held in bf16) or 4-bit rows (i8:
   // QoQ's KV4 cache); the rest is f32.
   for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (getPages() && &operand == &getPagesMutable()[0])
+      continue;
     auto type = cast<ShapedType>(operand.get().getType());
     Type element = type.getElementType();
     bool widened =
@@ -574,6 +528,20 @@ LogicalResult AttentionOp::verify() {
            << positions << " positions, values " << v[1];
   if (differ(out[1], q[1]))
     return emitOpError("init must have the query's ") << q[1] << " rows";
+  if (Value pages = getPages()) {
+    auto table = cast<ShapedType>(pages.getType());
+    if (!getKeyRows() || !getPageSize() || *getPageSize() < 1)
+      return emitOpError("reads pages of keys as rows (key_rows) with a "
+                         "positive page_size");
+    if (table.getRank() != 2 || !table.getElementType().isInteger(32) ||
+        differ(table.getDimSize(0), q[0]) || table.isDynamicDim(1) ||
+        table.getDimSize(1) < 1)
+      return emitOpError("takes a pages table [G, K] of i32, K static and "
+                         "positive, not ")
+             << table;
+  } else if (getPageSize()) {
+    return emitOpError("has a page_size but no pages table");
+  }
   if (Value mask = getMask()) {
     ArrayRef<int64_t> m = shapeOf(mask);
     if (differ(m[2], positions))

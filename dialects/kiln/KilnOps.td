@@ -214,7 +214,7 @@ def Kiln_MaxPool2DOp : Kiln_Op<"max_pool2d", [
 }
 
 def Kiln_AttentionOp : Kiln_Op<"attention", [
-    DestinationStyleOpInterface,
+    DestinationStyleOpInterface, AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "Fused scaled dot-product attention";
   let description = [{
@@ -243,20 +243,32 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
     and f32, bf16 (a cache held in bf16, widened as it is loaded), or rows
     of 4-bit values as `kiln.pack_kv4` writes them (i8 [G, T, D / 2 + 4]:
     QoQ's KV4 cache, keys as rows, dequantized as they are loaded).
+
+    With a `pages` table [G, K] (i32, as `kiln.select_pages` writes it) and
+    `page_size`, the keys (as rows) are pages of `page_size` positions, and
+    head g attends only to the keys of the K pages its row lists, in that
+    order: Quest's sparse decode attention, which reads K pages of the
+    cache instead of all of it. Every listed page but the last is full;
+    the last holds the keys from its start to T. A table whose first entry
+    is negative means every key (a prefill, or a context within the
+    budget): then the result is exactly the dense attention's.
   }];
   let arguments = (ins
     AnyShaped:$query,
     AnyShaped:$keys,
     AnyShaped:$values,
     Optional<AnyShaped>:$mask,
+    Optional<AnyShaped>:$pages,
     AnyShaped:$init,
     F32Attr:$scale,
-    UnitAttr:$key_rows);
+    UnitAttr:$key_rows,
+    OptionalAttr<I64Attr>:$page_size);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
-    $query `,` $keys `,` $values (`mask` $mask^)? `into` $init attr-dict `:`
-    type($query) `,` type($keys) `,` type($values) (`mask` type($mask)^)?
-    `into` type($init) (`->` type($result)^)?
+    $query `,` $keys `,` $values (`mask` $mask^)? (`pages` $pages^)? `into`
+    $init attr-dict `:` type($query) `,` type($keys) `,` type($values)
+    (`mask` type($mask)^)? (`pages` type($pages)^)? `into` type($init)
+    (`->` type($result)^)?
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -543,6 +555,107 @@ def Kiln_UnpackKv4Op : Kiln_Op<"unpack_kv4", [Pure]> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+}
+
+
+//===----------------------------------------------------------------------===//
+// Quest: query-aware selection of the KV cache's pages
+//===----------------------------------------------------------------------===//
+
+def Kiln_PageBoundsOp : Kiln_Op<"page_bounds", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Per page of a key cache, the channel-wise minimum and "
+                "maximum of its keys";
+  let description = [{
+    `keys` [G, C, W] holds G heads' key rows (f32, bf16, or 4-bit rows as
+    `kiln.pack_kv4` writes them, W = D / 2 + 4); `init` [G, 2 N, D] f32
+    holds, for each page p of `page_size` rows, the channel-wise minimum
+    (row 2p) and maximum (row 2p + 1) of its keys. The op brings up to
+    date the pages that rows [`from`, `to`) fall in, from the keys of each
+    such page's rows below `to`; the other pages keep their bounds. So a
+    run that appends rows to the cache touches only their pages, and the
+    bounds never depend on keys truncated away (a page is recomputed
+    whole once rows are written into it again).
+  }];
+  let arguments = (ins
+    AnyShaped:$keys,
+    Index:$from,
+    Index:$to,
+    AnyShaped:$init,
+    I64Attr:$page_size);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $keys `rows` $from `to` $to `into` $init attr-dict `:` type($keys)
+    `into` type($init) (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
+def Kiln_PageScoresOp : Kiln_Op<"page_scores", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Quest's upper bound of each page's attention scores";
+  let description = [{
+    For each head g and page p < `count`, with `bounds` [G, 2 N, D] as
+    `kiln.page_bounds` writes them (m = row 2p, M = row 2p + 1):
+
+    ```
+    result[g, p] = max over rows r of sum over i of
+                   max(query[g, r, i] * M[i], query[g, r, i] * m[i])
+    ```
+
+    which is at least `query[g, r] . k` for every key k of the page and
+    every row r. `query` [G, R, D] stacks the rows of the query heads that
+    share key/value head g (grouped-query attention), so they choose one
+    set of pages by the largest of their bounds. `init` is [G, N]; its
+    entries from `count` on are left as they are.
+  }];
+  let arguments = (ins
+    AnyShaped:$query,
+    AnyShaped:$bounds,
+    Index:$count,
+    AnyShaped:$init);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $query `,` $bounds `pages` $count `into` $init attr-dict `:`
+    type($query) `,` type($bounds) `into` type($init) (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
+def Kiln_SelectPagesOp : Kiln_Op<"select_pages", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "The pages a decode step attends to: the best-scoring ones "
+                "and the current one";
+  let description = [{
+    With `candidates` >= K, `init` [G, K] (i32) gets, for each head g, the
+    K - 1 pages of [0, `candidates`) with the highest `scores` [G, N]
+    (ties to the lower page), in increasing order, then `candidates` itself
+    (the current page, always kept). With fewer candidates the context
+    fits the budget: each row's first entry is -1, which `kiln.attention`
+    reads as every key.
+  }];
+  let arguments = (ins
+    AnyShaped:$scores,
+    Index:$candidates,
+    AnyShaped:$init);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $scores `candidates` $candidates `into` $init attr-dict `:`
+    type($scores) `into` type($init) (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
 }
 
 #endif // KILN_KILN_OPS

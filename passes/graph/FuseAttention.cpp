@@ -281,12 +281,14 @@ struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
     Value mask3 = mask ? asMaskHeads(rewriter, loc, mask) : Value();
     Value init = rewriter.create<tensor::EmptyOp>(
         loc, tensor::getMixedSizes(rewriter, loc, q3), rewriter.getF32Type());
-    Value result = rewriter
-                       .create<AttentionOp>(
-                           loc, TypeRange{init.getType()}, q3, k3, v3, mask3,
-                           init, rewriter.getF32FloatAttr(chain->scale),
-                           keyRows ? rewriter.getUnitAttr() : UnitAttr())
-                       .getResult()[0];
+    Value result =
+        rewriter
+            .create<AttentionOp>(
+                loc, TypeRange{init.getType()}, q3, k3, v3, mask3,
+                /*pages=*/Value(), init, rewriter.getF32FloatAttr(chain->scale),
+                keyRows ? rewriter.getUnitAttr() : UnitAttr(),
+                /*page_size=*/IntegerAttr())
+            .getResult()[0];
     if (rank == 3) {
       rewriter.replaceOp(op, result);
       return success();

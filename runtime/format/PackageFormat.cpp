@@ -2,6 +2,8 @@
 
 #include "runtime/format/PackageFormat.h"
 
+#include <algorithm>
+
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -96,7 +98,7 @@ namespace {
 // 2: the kernels and their FLOPs.
 // 3: the session's key/value cache.
 // 5: the quantized weights' sizes.
-constexpr uint32_t kManifestVersion = 5;
+constexpr uint32_t kManifestVersion = 6;
 
 class Writer {
 public:
@@ -248,6 +250,7 @@ std::string kiln::package::serializeManifest(const Manifest &manifest) {
     writer.string(state.present);
     writer.tensor({"", state.dtype, state.shape,
                    std::vector<std::string>(state.shape.size())});
+    writer.u64(static_cast<uint64_t>(state.boundsPage));
   }
   writer.u32(static_cast<uint32_t>(manifest.quantizedWeights.size()));
   for (const QuantizedWeight &weight : manifest.quantizedWeights) {
@@ -317,19 +320,27 @@ bool kiln::package::parseManifest(const void *data, size_t size,
     cache.states.resize(stateCount);
     for (CacheState &state : cache.states) {
       TensorSignature signature;
+      uint64_t boundsPage = 0;
       ok = ok && reader.string(state.past, "caches") &&
-           reader.string(state.present, "caches") && reader.tensor(signature);
+           reader.string(state.present, "caches") && reader.tensor(signature) &&
+           reader.u64(boundsPage, "caches");
       if (!ok)
         break;
       state.dtype = signature.dtype;
       state.shape = signature.shape;
       bool sane = state.shape.size() == 4 && state.shape[0] == 1 &&
-                  state.shape[2] == cache.capacity;
+                  boundsPage < (uint64_t(1) << 32);
       for (int64_t dim : state.shape)
         sane = sane && dim > 0 && dim < (int64_t(1) << 32);
-      if (!sane) {
-        error = "the manifest's cache '" + state.past +
-                "' is not [1, heads, capacity, head_dim]";
+      state.boundsPage = static_cast<int64_t>(boundsPage);
+      // Rows of the cache, or two rows of bounds per page of it.
+      int64_t rows = boundsPage ? 2 * ((cache.capacity + state.boundsPage - 1) /
+                                       std::max<int64_t>(state.boundsPage, 1))
+                                : cache.capacity;
+      if (!sane || state.shape[2] != rows) {
+        error = "the manifest's cache '" + state.past + "' is not " +
+                (boundsPage ? "[1, heads, 2 x pages, head_dim]"
+                            : "[1, heads, capacity, head_dim]");
         return false;
       }
     }

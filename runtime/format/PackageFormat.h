@@ -116,6 +116,10 @@ struct CacheState {
   /// A kiln_dtype_t.
   uint32_t dtype = 0;
   std::vector<int64_t> shape;
+  /// 0 for a cache of rows; else Quest's page bounds of the keys `past`
+  /// names, pages of this many tokens, a minimum and a maximum row each:
+  /// [1, heads, 2 x ceil(capacity / boundsPage), head_dim].
+  int64_t boundsPage = 0;
 };
 
 /// A package compiled with `--kv-cache=session`: the code takes, after the

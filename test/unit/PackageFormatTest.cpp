@@ -30,7 +30,10 @@ Manifest sampleManifest() {
   manifest.cache.pastDim = "past";
   manifest.cache.totalDim = "total";
   manifest.cache.newDim = "sequence";
-  manifest.cache.states = {{"past.0.key", "present.0.key", 1, {1, 3, 32, 64}}};
+  // A key cache and Quest's bounds of it (2 pages of 16: 4 rows).
+  manifest.cache.states = {
+      {"past.0.key", "present.0.key", 1, {1, 3, 32, 64}},
+      {"past.0.key", "present.0.key", 1, {1, 3, 4, 64}, 16}};
   manifest.quantizedWeights = {{"/fc/MatMul", 4096, 1056}};
   return manifest;
 }
@@ -82,10 +85,24 @@ TEST(PackageFormat, ManifestRoundTrips) {
   EXPECT_EQ(parsed.quantizedWeights[0].node, "/fc/MatMul");
   EXPECT_EQ(parsed.quantizedWeights[0].floatBytes, 4096u);
   EXPECT_EQ(parsed.quantizedWeights[0].bytes, 1056u);
-  ASSERT_EQ(parsed.cache.states.size(), 1u);
+  ASSERT_EQ(parsed.cache.states.size(), 2u);
   EXPECT_EQ(parsed.cache.states[0].present, "present.0.key");
   EXPECT_EQ(parsed.cache.states[0].shape,
             (std::vector<int64_t>{1, 3, 32, 64}));
+  EXPECT_EQ(parsed.cache.states[0].boundsPage, 0);
+  EXPECT_EQ(parsed.cache.states[1].boundsPage, 16);
+  EXPECT_EQ(parsed.cache.states[1].shape, (std::vector<int64_t>{1, 3, 4, 64}));
+}
+
+TEST(PackageFormat, PageBoundsOfTheWrongShapeAreRefused) {
+  Manifest manifest = sampleManifest();
+  manifest.cache.states[1].shape = {1, 3, 32, 64};
+  std::string bytes = serializeManifest(manifest);
+  Manifest parsed;
+  std::string error;
+  EXPECT_FALSE(parseManifest(bytes.data(), bytes.size(), parsed, error));
+  EXPECT_EQ(error, "the manifest's cache 'past.0.key' is not [1, heads, 2 x "
+                   "pages, head_dim]");
 }
 
 TEST(PackageFormat, CachesOfTheWrongShapeAreRefused) {
@@ -133,7 +150,7 @@ TEST(PackageFormat, OtherManifestVersionsAreNamed) {
   Manifest parsed;
   std::string error;
   EXPECT_FALSE(parseManifest(bytes.data(), bytes.size(), parsed, error));
-  EXPECT_EQ(error, "the manifest has version 9; this runtime reads version 5");
+  EXPECT_EQ(error, "the manifest has version 9; this runtime reads version 6");
 }
 
 TEST(PackageFormat, TrailingBytesAreRefused) {

@@ -9,6 +9,11 @@ dimensions from the GGUF), grouped-query attention with a causal mask
 offset by the past length and the attention mask's padding, a SiLU-gated
 MLP, and the output projection tied to the embedding when the GGUF has no
 separate one.
+
+A reference may set `key_selector(layer, q, k)`, returning which keys each
+query head sees ([batch, heads, length, total] booleans) or None for all:
+how a sparse attention (Quest's page selection) is checked against this
+model. The export leaves it None.
 """
 
 import torch
@@ -40,6 +45,7 @@ class Llama(torch.nn.Module):
                          (torch.arange(0, dims, 2, dtype=torch.float64) / dims))
         self.register_buffer("inverse_frequencies", inverse.float(),
                              persistent=False)
+        self.key_selector = None
 
     def rms_norm(self, x, weight):
         variance = x.pow(2).mean(-1, keepdim=True)
@@ -97,7 +103,13 @@ class Llama(torch.nn.Module):
                 .reshape(batch, heads, total, head_dim)
             v = v[:, :, None].expand(batch, kv_heads, group, total, head_dim) \
                 .reshape(batch, heads, total, head_dim)
-            scores = q @ k.transpose(2, 3) / head_dim ** 0.5 + bias
+            layer_bias = bias
+            if self.key_selector is not None:
+                seen = self.key_selector(index, q, presents[-2])
+                if seen is not None:
+                    layer_bias = bias.masked_fill(~seen,
+                                                  torch.finfo(x.dtype).min)
+            scores = q @ k.transpose(2, 3) / head_dim ** 0.5 + layer_bias
             attention = torch.softmax(scores, dim=-1) @ v
             attention = attention.transpose(1, 2).reshape(batch, length, -1)
             x = x + attention @ block.attn_output.t()

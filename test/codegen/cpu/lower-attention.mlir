@@ -188,3 +188,23 @@ func.func @kv4_cache(%q: memref<3x?x64xf32>, %k: memref<3x?x36xi8, strided<[1728
   kiln.attention %q, %k, %v mask %m into %y {key_rows, scale = 0.125 : f32} : memref<3x?x64xf32>, memref<3x?x36xi8, strided<[1728, 36, 1]>>, memref<3x?x36xi8, strided<[1728, 36, 1]>> mask memref<1x?x?xf32> into memref<3x?x64xf32>
   return
 }
+
+// -----
+
+// Quest's sparse attention: the table's first entry chooses every key (the
+// dense kernel, as above) or the listed pages, whose keys are counted as
+// three full pages of 16 and the current page's filled part, each key and
+// value row read through the table.
+// AVX2-LABEL: func.func @paged
+// AVX2: %[[FIRST:.*]] = memref.load %arg2[%c0{{.*}}, %c0{{.*}}] : memref<3x4xi32>
+// AVX2: %[[EVERY:.*]] = arith.cmpi slt, %[[FIRST]], %c0_i32
+// AVX2: scf.if %[[EVERY]] {
+// AVX2: } else {
+// AVX2: %[[LAST:.*]] = arith.subi %dim, %c1
+// AVX2: arith.divui %[[LAST]], %c16
+// AVX2: scf.parallel
+// AVX2: memref.load %arg2[%{{.*}}, %{{.*}}] : memref<3x4xi32>
+func.func @paged(%q: memref<3x3x64xf32>, %k: memref<3x?x64xf32, strided<[16384, 64, 1]>>, %t: memref<3x4xi32>, %o: memref<3x3x64xf32>) {
+  kiln.attention %q, %k, %k pages %t into %o {key_rows, page_size = 16 : i64, scale = 0.125 : f32} : memref<3x3x64xf32>, memref<3x?x64xf32, strided<[16384, 64, 1]>>, memref<3x?x64xf32, strided<[16384, 64, 1]>> pages memref<3x4xi32> into memref<3x3x64xf32>
+  return
+}

@@ -1,0 +1,118 @@
+//===- PageSelectionOps.cpp - Quest's kiln.page_bounds, kiln.page_scores and
+//                            kiln.select_pages
+//                            ----------------------------===//
+
+#include "dialects/kiln/KernelForms.h"
+#include "dialects/kiln/KilnOps.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<ShapedType>(value.getType()).getShape();
+}
+
+Type elementOf(Value value) {
+  return cast<ShapedType>(value.getType()).getElementType();
+}
+
+/// Whether two extents differ: both known, and not equal.
+bool differ(int64_t a, int64_t b) {
+  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+}
+
+/// Bounds [G, 2 N, D] f32, D static and N whole.
+LogicalResult verifyBounds(Operation *op, Value bounds) {
+  ArrayRef<int64_t> shape = shapeOf(bounds);
+  if (shape.size() != 3 || !elementOf(bounds).isF32() ||
+      ShapedType::isDynamic(shape[2]) ||
+      (!ShapedType::isDynamic(shape[1]) && shape[1] % 2))
+    return op->emitOpError("takes bounds [G, 2 N, D] of f32 (a minimum and a "
+                           "maximum row per page), D static, not ")
+           << bounds.getType();
+  return success();
+}
+
+} // namespace
+
+LogicalResult PageBoundsOp::verify() {
+  if (failed(verifyKernelForm(*this, getOperands(), getInit(), {},
+                              /*anySymbolic=*/true)) ||
+      failed(verifyBounds(*this, getInit())))
+    return failure();
+  if (getPageSize() < 1)
+    return emitOpError("needs a positive page_size, not ") << getPageSize();
+  ArrayRef<int64_t> keys = shapeOf(getKeys()), bounds = shapeOf(getInit());
+  Type element = elementOf(getKeys());
+  bool packed = element.isInteger(8);
+  if (keys.size() != 3 || !(element.isF32() || element.isBF16() || packed))
+    return emitOpError("takes keys [G, C, W] of f32, bf16 or 4-bit rows (i8)");
+  int64_t depth =
+      packed && !ShapedType::isDynamic(keys[2]) ? (keys[2] - 4) * 2 : keys[2];
+  if (depth != bounds[2])
+    return emitOpError("keys of ")
+           << depth << " channels cannot have bounds of " << bounds[2];
+  if (differ(keys[0], bounds[0]))
+    return emitOpError("keys have ")
+           << keys[0] << " heads, the bounds " << bounds[0];
+  if (!ShapedType::isDynamic(keys[1]) && !ShapedType::isDynamic(bounds[1]) &&
+      bounds[1] / 2 * getPageSize() < keys[1])
+    return emitOpError("bounds for ")
+           << bounds[1] / 2 << " pages of " << getPageSize() << " cannot cover "
+           << keys[1] << " keys";
+  return success();
+}
+
+void PageBoundsOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, getInitMutable(), /*readsInit=*/true, effects);
+}
+
+LogicalResult PageScoresOp::verify() {
+  if (failed(verifyKernelForm(*this, getOperands(), getInit(), {},
+                              /*anySymbolic=*/true)) ||
+      failed(verifyBounds(*this, getBounds())))
+    return failure();
+  ArrayRef<int64_t> query = shapeOf(getQuery()), bounds = shapeOf(getBounds()),
+                    scores = shapeOf(getInit());
+  if (query.size() != 3 || !elementOf(getQuery()).isF32() ||
+      query[2] != bounds[2])
+    return emitOpError("takes a query [G, R, D] of f32 with the bounds' D (")
+           << bounds[2] << ")";
+  if (scores.size() != 2 || !elementOf(getInit()).isF32() ||
+      (!ShapedType::isDynamic(bounds[1]) && differ(scores[1], bounds[1] / 2)))
+    return emitOpError("writes scores [G, N] of f32, N the bounds' pages");
+  if (differ(query[0], bounds[0]) || differ(scores[0], bounds[0]))
+    return emitOpError("query, bounds and scores must have the same heads");
+  return success();
+}
+
+void PageScoresOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
+}
+
+LogicalResult SelectPagesOp::verify() {
+  if (failed(verifyKernelForm(*this, getOperands(), getInit(), {},
+                              /*anySymbolic=*/true)))
+    return failure();
+  ArrayRef<int64_t> scores = shapeOf(getScores()), table = shapeOf(getInit());
+  if (scores.size() != 2 || !elementOf(getScores()).isF32())
+    return emitOpError("takes scores [G, N] of f32");
+  if (table.size() != 2 || !elementOf(getInit()).isInteger(32) ||
+      ShapedType::isDynamic(table[1]) || table[1] < 1)
+    return emitOpError("writes a table [G, K] of i32, K static and positive");
+  if (differ(scores[0], table[0]))
+    return emitOpError("scores and table must have the same heads");
+  return success();
+}
+
+void SelectPagesOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
+}

@@ -1,0 +1,72 @@
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-page-selection=vector-bits=256 -canonicalize | FileCheck %s
+
+// The bounds of the pages rows [from, to) fall in (4-bit rows of D = 64,
+// dequantized as they are loaded), each from its rows below `to`: per head
+// and page, eight vectors of running minima and eight of maxima, stored
+// as the page's rows 2p and 2p + 1.
+// CHECK-LABEL: func.func @bounds
+// CHECK: %[[FIRST:.*]] = arith.divui %arg2, %c16
+// CHECK: %[[END:.*]] = arith.divui %{{.*}}, %c16
+// CHECK: %[[HIGH:.*]] = arith.maxui %[[END]], %[[FIRST]]
+// CHECK: %[[PAGES:.*]] = arith.subi %[[HIGH]], %[[FIRST]]
+// CHECK: scf.parallel (%[[HEAD:.*]], %[[I:.*]]) = (%c0, %c0) to (%c2, %[[PAGES]])
+// CHECK: %[[P:.*]] = arith.addi %[[FIRST]], %[[I]]
+// CHECK: %[[BEGIN:.*]] = arith.muli %[[P]], %c16
+// CHECK: %[[STOP:.*]] = arith.minui %{{.*}}, %arg3
+// CHECK: scf.for %{{.*}} = %[[BEGIN]] to %[[STOP]] step %c1 iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: vector.interleave
+// CHECK: arith.minimumf
+// CHECK: arith.maximumf
+// CHECK: vector.store %{{.*}}, %arg1[%[[HEAD]], %{{.*}}, %c0] : memref<2x8x64xf32>, vector<8xf32>
+func.func @bounds(%k: memref<2x64x36xi8>, %b: memref<2x8x64xf32>, %from: index, %to: index) {
+  kiln.page_bounds %k rows %from to %to into %b {page_size = 16 : i64} : memref<2x64x36xi8> into memref<2x8x64xf32>
+  return
+}
+
+// -----
+
+// Per head and block of 64 pages, per page its bounds' vectors, then per
+// query row q * (q > 0 ? max : min) summed by FMAs and reduced; the
+// largest over the rows is the page's score.
+// CHECK-LABEL: func.func @scores
+// CHECK: scf.parallel (%[[HEAD:.*]], %{{.*}}) = (%c0, %c0) to (%c2, %{{.*}})
+// CHECK: scf.for %[[P:.*]] = %{{.*}} to %{{.*}} step %c1 {
+// CHECK-COUNT-16: vector.load %arg1
+// CHECK: %[[BEST:.*]] = scf.for {{.*}} -> (f32) {
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: vector.fma
+// CHECK: vector.reduction <add>
+// CHECK: arith.maximumf
+// CHECK: memref.store %[[BEST]], %arg2[%[[HEAD]], %[[P]]]
+func.func @scores(%q: memref<2x?x64xf32>, %b: memref<2x8x64xf32>, %s: memref<2x4xf32>, %n: index) {
+  kiln.page_scores %q, %b pages %n into %s : memref<2x?x64xf32>, memref<2x8x64xf32> into memref<2x4xf32>
+  return
+}
+
+// -----
+
+// Per head: fewer candidates than the table's 3 slots marks it -1 (every
+// key); else 32 steps of bisection, each counting the scores whose ordered
+// bits reach the midpoint, then a count of those above the threshold and
+// one sweep that writes the chosen pages in order, the current one last.
+// CHECK-LABEL: func.func @select
+// CHECK: scf.parallel (%[[HEAD:.*]]) = (%c0) to (%c2)
+// CHECK: %[[FITS:.*]] = arith.cmpi ult, %arg2, %c3
+// CHECK: scf.if %[[FITS]] {
+// CHECK: memref.store %c-1_i32, %arg1[%[[HEAD]], %c0]
+// CHECK: } else {
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args({{.*}}) -> (i64, i64) {
+// CHECK: scf.for %{{.*}} = %c0 to %arg2 step %c1 iter_args({{.*}}) -> (i32) {
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+// CHECK: arith.cmpi sge
+// CHECK: arith.cmpi sgt
+// CHECK: scf.for %{{.*}} = %c0 to %arg2 step %c1 iter_args({{.*}}) -> (index, i32) {
+// CHECK: scf.if
+// CHECK: memref.store %{{.*}}, %arg1[%[[HEAD]], %{{.*}}] : memref<2x3xi32>
+// CHECK: %[[CURRENT:.*]] = arith.index_cast %arg2 : index to i32
+// CHECK: memref.store %[[CURRENT]], %arg1[%[[HEAD]], %c2]
+func.func @select(%s: memref<2x4xf32>, %t: memref<2x3xi32>, %n: index) {
+  kiln.select_pages %s candidates %n into %t : memref<2x4xf32> into memref<2x3xi32>
+  return
+}

@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Checks Quest's sparse decode attention (`--quest-budget`) end to end on a
+small random-weight decoder of SmolLM2's architecture:
+- against a straightforward reference: the PyTorch model whose decode
+  steps let each query head see only the keys of the pages Quest picks
+  (per page the channel-wise minimum m and maximum M of the cached keys,
+  the bound sum_i max(q_i M_i, q_i m_i), the query heads sharing a
+  key/value head taking the largest of theirs, the best budget / page - 1
+  pages and the current one; prefill, the first dense layers and contexts
+  within the budget dense): `kiln generate`'s logits at every greedy step
+  within the tolerance, and different from the dense package's (the
+  selection took keys away);
+- the bound property of the reference's bounds: for random keys and
+  queries a page's bound is at least every one of its keys' scores;
+- with a budget that covers the cache, the logits exactly the dense
+  package's, for f32, bf16 and 4-bit caches;
+- `kiln inspect` shows the settings; the one-line refusals of a budget
+  below one page, a page that is not a multiple of 16, Quest without the
+  session cache, and the warning when no attention is left to make sparse.
+
+    check_quest.py --bin BUILD/bin --work DIR [--tolerance T]
+
+Run it with a Python that has PyTorch and `gguf` (scripts/llm-venv makes
+build/llm-venv).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools", "llm"))
+import export_onnx  # noqa: E402
+import gguf_llama  # noqa: E402
+import llama  # noqa: E402
+
+LAYERS = 3
+CAPACITY = 256
+
+
+def page_bounds(keys, page):
+    """keys [T, D] -> per page its minimum and maximum rows, [P, 2, D]."""
+    pages = -(-keys.shape[0] // page)
+    return torch.stack([torch.stack((keys[p * page:(p + 1) * page].min(0).values,
+                                     keys[p * page:(p + 1) * page].max(0).values))
+                        for p in range(pages)])
+
+
+def upper_bounds(queries, bounds):
+    """queries [g, D], bounds [P, 2, D] -> per page the largest bound of
+    the g queries' scores, [P]."""
+    low, high = bounds[:, 0], bounds[:, 1]
+    products = torch.maximum(queries[:, None] * high[None],
+                             queries[:, None] * low[None])
+    return products.sum(-1).max(0).values
+
+
+def check_bound_property(trials=200):
+    """For random keys and queries, every page's bound is at least each of
+    its keys' scores."""
+    generator = torch.Generator().manual_seed(3)
+    for _ in range(trials):
+        keys = torch.randn(64, 16, generator=generator, dtype=torch.float64)
+        queries = torch.randn(3, 16, generator=generator, dtype=torch.float64)
+        bounds = upper_bounds(queries, page_bounds(keys, 16))
+        scores = (queries @ keys.t()).max(0).values.view(4, 16).max(1).values
+        assert bool((bounds >= scores - 1e-12).all()), (bounds, scores)
+
+
+class QuestReference:
+    """Llama.key_selector for Quest: which keys each query head sees."""
+
+    def __init__(self, config, budget, page, dense_layers):
+        self.config, self.page, self.dense_layers = config, page, dense_layers
+        self.chosen = budget // page
+        self.sparse_steps = 0
+
+    def __call__(self, layer, q, k):
+        heads, kv_heads = self.config.heads, self.config.kv_heads
+        length, total = q.shape[2], k.shape[2]
+        pages = -(-total // self.page)
+        if layer < self.dense_layers or length != 1 or pages <= self.chosen:
+            return None
+        self.sparse_steps += 1
+        group = heads // kv_heads
+        seen = torch.zeros(1, heads, 1, total, dtype=torch.bool)
+        for head in range(kv_heads):
+            bounds = page_bounds(k[0, head].double(), self.page)
+            queries = q[0, head * group:(head + 1) * group, 0].double()
+            scores = upper_bounds(queries, bounds[:-1]).tolist()
+            best = sorted(range(pages - 1),
+                          key=lambda p: (-scores[p], p))[:self.chosen - 1]
+            for p in sorted(best) + [pages - 1]:
+                seen[0, head * group:(head + 1) * group, 0,
+                     p * self.page:(p + 1) * self.page] = True
+        return seen
+
+
+def reference_logits(model, prompt, count):
+    """The greedy steps' logits of `model` after `prompt` (its tokens
+    chosen from them)."""
+    past = model.empty_cache()
+    step, rows = prompt, []
+    with torch.no_grad():
+        for _ in range(count):
+            cached = past[0].shape[2]
+            outputs = model(torch.tensor([step]),
+                            torch.ones(1, cached + len(step),
+                                       dtype=torch.int64),
+                            torch.arange(cached, cached + len(step))[None],
+                            *past)
+            rows.append(outputs[0][0, -1].numpy())
+            past = list(outputs[1:])
+            step = [int(rows[-1].argmax())]
+    return np.stack(rows)
+
+
+def compile_package(kiln, onnx_path, path, *options):
+    subprocess.run([kiln, "compile", onnx_path, "--kv-cache=session",
+                    f"--max-context={CAPACITY}", *options, "-o", path],
+                   check=True)
+    return path
+
+
+def generate(kiln, package, prompt, count, work):
+    logits = os.path.join(work, os.path.basename(package) + ".logits.npy")
+    subprocess.run([kiln, "generate", package, "--prompt-ids",
+                    ",".join(map(str, prompt)), "--max-tokens", str(count),
+                    "--ids", "--ignore-eos", "--save-logits", logits],
+                   check=True, capture_output=True)
+    return np.load(logits)
+
+
+def relative_error(actual, expected):
+    return float(np.abs(actual - expected).max() /
+                 max(np.abs(expected).max(), 1e-30))
+
+
+def one_line_failure(command, reason):
+    result = subprocess.run(command, capture_output=True, text=True)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and \
+        reason in lines[0], (command, result.returncode, result.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--tolerance", type=float, default=1e-4)
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    kiln = os.path.join(args.bin, "kiln")
+    check_bound_property()
+
+    gguf_path = os.path.join(args.work, "tiny.gguf")
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "llm",
+                                                 "make_test_gguf.py"),
+                    gguf_path, "--layers", str(LAYERS)], check=True)
+    config, weights, _ = gguf_llama.load(gguf_path)
+    model = llama.Llama(config, weights).eval()
+    onnx_path = os.path.join(args.work, "model.onnx")
+    export_onnx.export(model, onnx_path)
+    vocabulary = config.vocab_size
+    rng = np.random.default_rng(11)
+    prompt = [int(t) for t in rng.integers(0, vocabulary, 150)]
+    steps = 12
+
+    dense = compile_package(kiln, onnx_path,
+                            os.path.join(args.work, "dense.kiln"))
+    dense_logits = generate(kiln, dense, prompt, steps, args.work)
+    for budget, page in ((48, 16), (64, 32)):
+        package = compile_package(
+            kiln, onnx_path, os.path.join(args.work, f"quest{budget}.kiln"),
+            f"--quest-budget={budget}", f"--quest-page={page}",
+            "--quest-dense-layers=1")
+        logits = generate(kiln, package, prompt, steps, args.work)
+        reference = QuestReference(config, budget, page, dense_layers=1)
+        model.key_selector = reference
+        expected = reference_logits(model, prompt, steps)
+        model.key_selector = None
+        assert reference.sparse_steps == (steps - 1) * (LAYERS - 1), \
+            reference.sparse_steps
+        worst = 0.0
+        for step, (row, expected_row) in enumerate(zip(logits, expected)):
+            error = relative_error(row, expected_row)
+            worst = max(worst, error)
+            assert error <= args.tolerance, \
+                f"budget {budget}, step {step}: logits off by {error:.3g}"
+        departure = relative_error(logits, dense_logits)
+        assert departure > 10 * args.tolerance, \
+            f"budget {budget}: the logits are the dense ones ({departure:.3g})"
+        print(f"Quest, budget {budget} in pages of {page}: {steps} greedy "
+              f"steps after {len(prompt)} tokens match the reference "
+              f"(worst relative error {worst:.2e}; {departure:.2e} from "
+              "dense)")
+
+    # A budget covering the cache: the dense kernel, the same numbers.
+    for name, options in (("f32", []), ("bf16", ["--precision=bf16"]),
+                          ("kv4", ["--quantize=w4a8kv4",
+                                   "--quantize-method=rtn",
+                                   "--group-size=32"])):
+        plain = compile_package(kiln, onnx_path,
+                                os.path.join(args.work, f"{name}.kiln"),
+                                *options)
+        covering = compile_package(
+            kiln, onnx_path, os.path.join(args.work, f"{name}-all.kiln"),
+            *options, f"--quest-budget={CAPACITY}", "--quest-dense-layers=0")
+        expected = generate(kiln, plain, prompt, steps, args.work)
+        actual = generate(kiln, covering, prompt, steps, args.work)
+        assert np.array_equal(actual, expected), \
+            f"{name}: {relative_error(actual, expected):.3g}"
+        # And with few pages it runs on such caches too.
+        sparse = compile_package(
+            kiln, onnx_path, os.path.join(args.work, f"{name}-48.kiln"),
+            *options, "--quest-budget=48", "--quest-dense-layers=0")
+        logits = generate(kiln, sparse, prompt, steps, args.work)
+        assert np.isfinite(logits).all() and \
+            relative_error(logits, expected) > 10 * args.tolerance
+    print("Quest with a budget that covers the cache: logits identical to "
+          "the dense package's (f32, bf16 and 4-bit caches)")
+
+    inspected = subprocess.run(
+        [kiln, "inspect", os.path.join(args.work, "quest48.kiln")],
+        check=True, capture_output=True, text=True).stdout
+    for setting in ("--quest-budget=48", "--quest-page=16",
+                    "--quest-dense-layers=1"):
+        assert setting in inspected, (setting, inspected)
+
+    base = [kiln, "compile", onnx_path, "-o",
+            os.path.join(args.work, "bad.kiln")]
+    one_line_failure(base + ["--kv-cache=session", "--quest-budget=8"],
+                     "--quest-budget=8 is less than one page of 16 tokens")
+    one_line_failure(base + ["--kv-cache=session", "--quest-budget=64",
+                             "--quest-page=24"],
+                     "--quest-page=24: a page is a positive multiple of 16")
+    one_line_failure(base + ["--quest-budget=64"],
+                     "--quest-budget takes --kv-cache=session")
+    assert not os.path.exists(os.path.join(args.work, "bad.kiln"))
+    result = subprocess.run(
+        base + ["--kv-cache=session", "--quest-budget=64",
+                f"--quest-dense-layers={LAYERS}"],
+        check=True, capture_output=True, text=True)
+    assert "Quest has no decode attention to make sparse" in result.stderr, \
+        result.stderr
+    print("Quest's settings in kiln inspect; its refusals and warning")
+
+
+if __name__ == "__main__":
+    main()
