@@ -153,41 +153,48 @@ void PageEmitter::emit(PageScoresOp op) {
   Value end =
       b.create<arith::MinUIOp>(loc, add(begin, index(kPagesPerItem)), count);
   int64_t vectors = depth / lanes;
-  auto pages = b.create<scf::ForOp>(loc, begin, end, index(1));
-  b.setInsertionPointToStart(pages.getBody());
-  Value p = pages.getInductionVar();
-  SmallVector<Value> lowest, highest;
+  // Rows outside pages: a row's query vectors and their signs stay in
+  // registers while its pages stream by (a page's bounds are 2 D floats,
+  // L1- or L2-resident across the few rows).
+  auto clear = b.create<scf::ForOp>(loc, begin, end, index(1));
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(clear.getBody());
+    b.create<memref::StoreOp>(loc, f32(std::numeric_limits<float>::lowest()),
+                              scores,
+                              ValueRange{head, clear.getInductionVar()});
+  }
+  auto overRows = b.create<scf::ForOp>(loc, index(0), rows, index(1));
+  b.setInsertionPointToStart(overRows.getBody());
+  Value row = overRows.getInductionVar();
+  SmallVector<Value> q, positive;
   for (int64_t w = 0; w < vectors; ++w) {
-    lowest.push_back(b.create<vector::LoadOp>(
-        loc, vectorType, bounds,
-        ValueRange{head, mul(p, 2), index(w * lanes)}));
-    highest.push_back(b.create<vector::LoadOp>(
-        loc, vectorType, bounds,
-        ValueRange{head, add(mul(p, 2), index(1)), index(w * lanes)}));
+    q.push_back(b.create<vector::LoadOp>(
+        loc, vectorType, query, ValueRange{head, row, index(w * lanes)}));
+    positive.push_back(b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT,
+                                               q.back(), splat(0.0f)));
   }
   // sum_i max(q_i M_i, q_i m_i) = sum_i q_i (q_i > 0 ? M_i : m_i); the
   // largest over the rows (the query heads that share the page).
-  auto overRows = b.create<scf::ForOp>(
-      loc, index(0), rows, index(1),
-      ValueRange{f32(std::numeric_limits<float>::lowest())},
-      [&](OpBuilder &, Location, Value row, ValueRange best) {
-        Value sum = splat(0.0f);
-        for (int64_t w = 0; w < vectors; ++w) {
-          Value q = b.create<vector::LoadOp>(
-              loc, vectorType, query, ValueRange{head, row, index(w * lanes)});
-          Value positive = b.create<arith::CmpFOp>(
-              loc, arith::CmpFPredicate::OGT, q, splat(0.0f));
-          Value bound =
-              b.create<arith::SelectOp>(loc, positive, highest[w], lowest[w]);
-          sum = b.create<vector::FMAOp>(loc, q, bound, sum);
-        }
-        Value score =
-            b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, sum);
-        b.create<scf::YieldOp>(
-            loc, ValueRange{b.create<arith::MaximumFOp>(loc, best[0], score)});
-      });
-  b.create<memref::StoreOp>(loc, overRows.getResult(0), scores,
-                            ValueRange{head, p});
+  auto pages = b.create<scf::ForOp>(loc, begin, end, index(1));
+  b.setInsertionPointToStart(pages.getBody());
+  Value p = pages.getInductionVar();
+  Value sum = splat(0.0f);
+  for (int64_t w = 0; w < vectors; ++w) {
+    Value lowest = b.create<vector::LoadOp>(
+        loc, vectorType, bounds, ValueRange{head, mul(p, 2), index(w * lanes)});
+    Value highest = b.create<vector::LoadOp>(
+        loc, vectorType, bounds,
+        ValueRange{head, add(mul(p, 2), index(1)), index(w * lanes)});
+    Value bound = b.create<arith::SelectOp>(loc, positive[w], highest, lowest);
+    sum = b.create<vector::FMAOp>(loc, q[w], bound, sum);
+  }
+  // Reassociated: an ordered sum of the lanes would be a chain of L adds.
+  Value score = b.create<vector::ReductionOp>(
+      loc, vector::CombiningKind::ADD, sum, arith::FastMathFlags::reassoc);
+  Value best = b.create<memref::LoadOp>(loc, scores, ValueRange{head, p});
+  b.create<memref::StoreOp>(loc, b.create<arith::MaximumFOp>(loc, best, score),
+                            scores, ValueRange{head, p});
 }
 
 Value PageEmitter::countKeys(Value scores, Value head, Value count,
