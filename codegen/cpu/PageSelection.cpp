@@ -34,7 +34,8 @@ class PageEmitter : public KernelEmitterBase {
 public:
   PageEmitter(Operation *op, int64_t depth, int64_t vectorBits, OpBuilder &b)
       : KernelEmitterBase(b, op->getLoc()), depth(depth) {
-    lanes = vectorBits / 32;
+    widest = vectorBits / 32;
+    lanes = widest;
     while (depth % lanes)
       lanes /= 2;
     vectorType = VectorType::get({lanes}, b.getF32Type());
@@ -70,13 +71,23 @@ private:
                ? loaded
                : b.create<arith::ExtFOp>(loc, vectorType, loaded).getResult();
   }
-  /// `score` as an i32 whose signed order is the float order (NaNs aside).
+  /// `value` (an i32 scalar) as `like`'s type: itself, or a splat.
+  Value shaped(Value value, Type like) {
+    if (auto vector = dyn_cast<VectorType>(like))
+      return b.create<vector::BroadcastOp>(loc, vector, value);
+    return value;
+  }
+  /// `score` (f32, or a vector of them) as i32 whose signed order is the
+  /// float order (NaNs aside).
   Value orderedKey(Value score) {
-    Value bits = b.create<arith::BitcastOp>(loc, b.getI32Type(), score);
-    Value negative =
-        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, bits, i32(0));
+    Type type = b.getI32Type();
+    if (auto vector = dyn_cast<VectorType>(score.getType()))
+      type = vector.clone(type);
+    Value bits = b.create<arith::BitcastOp>(loc, type, score);
+    Value negative = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt,
+                                             bits, shaped(i32(0), type));
     Value flipped = b.create<arith::XOrIOp>(
-        loc, bits, i32(std::numeric_limits<int32_t>::max()));
+        loc, bits, shaped(i32(std::numeric_limits<int32_t>::max()), type));
     return b.create<arith::SelectOp>(loc, negative, flipped, bits);
   }
   /// How many of `head`'s first `count` scores have ordered keys
@@ -84,7 +95,9 @@ private:
   Value countKeys(Value scores, Value head, Value count,
                   arith::CmpIPredicate predicate, Value threshold);
 
-  int64_t depth, lanes;
+  /// The head size, and the f32 lanes of a vector of it; the f32 lanes of
+  /// the widest vector.
+  int64_t depth, lanes, widest;
   VectorType vectorType;
 };
 
@@ -199,8 +212,27 @@ void PageEmitter::emit(PageScoresOp op) {
 
 Value PageEmitter::countKeys(Value scores, Value head, Value count,
                              arith::CmpIPredicate predicate, Value threshold) {
-  auto loop = b.create<scf::ForOp>(
-      loc, index(0), count, index(1), ValueRange{i32(0)},
+  // Whole vectors of scores, then the rest one at a time.
+  auto countType = VectorType::get({widest}, b.getI32Type());
+  Value whole = mul(dividedBy(count, index(widest)), widest);
+  auto vectors = b.create<scf::ForOp>(
+      loc, index(0), whole, index(widest),
+      ValueRange{shaped(i32(0), countType)},
+      [&](OpBuilder &, Location, Value p, ValueRange counted) {
+        Value key = orderedKey(b.create<vector::LoadOp>(
+            loc, VectorType::get({widest}, b.getF32Type()), scores,
+            ValueRange{head, p}));
+        Value hit = b.create<arith::CmpIOp>(loc, predicate, key,
+                                            shaped(threshold, countType));
+        b.create<scf::YieldOp>(
+            loc, ValueRange{b.create<arith::AddIOp>(
+                     loc, counted[0],
+                     b.create<arith::ExtUIOp>(loc, countType, hit))});
+      });
+  Value counted = b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
+                                                vectors.getResult(0));
+  auto rest = b.create<scf::ForOp>(
+      loc, whole, count, index(1), ValueRange{counted},
       [&](OpBuilder &, Location, Value p, ValueRange counted) {
         Value key = orderedKey(
             b.create<memref::LoadOp>(loc, scores, ValueRange{head, p}));
@@ -210,7 +242,7 @@ Value PageEmitter::countKeys(Value scores, Value head, Value count,
                      loc, counted[0],
                      b.create<arith::ExtUIOp>(loc, b.getI32Type(), hit))});
       });
-  return loop.getResult(0);
+  return rest.getResult(0);
 }
 
 void PageEmitter::emit(SelectPagesOp op) {

@@ -198,11 +198,13 @@ def CpuLowerPageSelectionPass
     Lowers the memref forms of Quest's ops. `kiln.page_bounds`: per head
     and page touched, the running minimum and maximum of its rows in
     vectors of channels. `kiln.page_scores`: per head and page, the bounds'
-    vectors loaded once, then per query row `q * (q > 0 ? max : min)`
-    summed with FMAs and reduced; heads and blocks of 64 pages are the
-    parallel tasks. `kiln.select_pages`: per head, a bisection over the
+    vectors, then per query row (its vectors and signs kept in registers
+    while the pages stream by) `q * (q > 0 ? max : min)` summed with FMAs
+    and reduced, the largest over the rows kept; heads and blocks of 64
+    pages are the parallel tasks. `kiln.select_pages`: per head, a bisection over the
     scores' 32-bit patterns (ordered as the floats) finds the threshold of
-    the K - 1 best in 32 counting sweeps, then one sweep writes the pages
+    the K - 1 best in 32 counting sweeps (vectors of scores compared and
+    their hits summed), then one sweep writes the pages
     above it (and the first ties) in increasing order.
   }];
   let options = [

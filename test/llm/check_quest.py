@@ -40,7 +40,7 @@ import gguf_llama  # noqa: E402
 import llama  # noqa: E402
 
 LAYERS = 3
-CAPACITY = 256
+CAPACITY = 640
 
 
 def page_bounds(keys, page):
@@ -168,7 +168,7 @@ def main():
     export_onnx.export(model, onnx_path)
     vocabulary = config.vocab_size
     rng = np.random.default_rng(11)
-    prompt = [int(t) for t in rng.integers(0, vocabulary, 150)]
+    prompt = [int(t) for t in rng.integers(0, vocabulary, 560)]
     steps = 12
 
     dense = compile_package(kiln, onnx_path,
@@ -232,8 +232,10 @@ def main():
                     "--quest-dense-layers=1"):
         assert setting in inspected, (setting, inspected)
 
-    base = [kiln, "compile", onnx_path, "-o",
-            os.path.join(args.work, "bad.kiln")]
+    bad = os.path.join(args.work, "bad.kiln")
+    if os.path.exists(bad):
+        os.remove(bad)
+    base = [kiln, "compile", onnx_path, "-o", bad]
     one_line_failure(base + ["--kv-cache=session", "--quest-budget=8"],
                      "--quest-budget=8 is less than one page of 16 tokens")
     one_line_failure(base + ["--kv-cache=session", "--quest-budget=64",
@@ -241,10 +243,11 @@ def main():
                      "--quest-page=24: a page is a positive multiple of 16")
     one_line_failure(base + ["--quest-budget=64"],
                      "--quest-budget takes --kv-cache=session")
-    assert not os.path.exists(os.path.join(args.work, "bad.kiln"))
+    assert not os.path.exists(bad)
     result = subprocess.run(
-        base + ["--kv-cache=session", "--quest-budget=64",
-                f"--quest-dense-layers={LAYERS}"],
+        [kiln, "compile", onnx_path, "-o",
+         os.path.join(args.work, "all-dense.kiln"), "--kv-cache=session",
+         "--quest-budget=64", f"--quest-dense-layers={LAYERS}"],
         check=True, capture_output=True, text=True)
     assert "Quest has no decode attention to make sparse" in result.stderr, \
         result.stderr

@@ -52,7 +52,7 @@ func.func @scores(%q: memref<2x?x64xf32>, %b: memref<2x8x64xf32>, %s: memref<2x4
 
 // Per head: fewer candidates than the table's 3 slots marks it -1 (every
 // key); else 32 steps of bisection, each counting the scores whose ordered
-// bits reach the midpoint, then a count of those above the threshold and
+// bits reach the midpoint (whole vectors of them, then the rest), then a count of those above the threshold and
 // one sweep that writes the chosen pages in order, the current one last.
 // CHECK-LABEL: func.func @select
 // CHECK: scf.parallel (%[[HEAD:.*]]) = (%c0) to (%c2)
@@ -61,10 +61,15 @@ func.func @scores(%q: memref<2x?x64xf32>, %b: memref<2x8x64xf32>, %s: memref<2x4
 // CHECK: memref.store %c-1_i32, %arg1[%[[HEAD]], %c0]
 // CHECK: } else {
 // CHECK: scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args({{.*}}) -> (i64, i64) {
-// CHECK: scf.for %{{.*}} = %c0 to %arg2 step %c1 iter_args({{.*}}) -> (i32) {
+// CHECK: %[[WHOLE:.*]] = arith.muli %{{.*}}, %c8
+// CHECK: scf.for %{{.*}} = %c0 to %[[WHOLE]] step %c8 iter_args({{.*}}) -> (vector<8xi32>) {
+// CHECK: arith.bitcast %{{.*}} : vector<8xf32> to vector<8xi32>
+// CHECK: arith.cmpi sge, %{{.*}} : vector<8xi32>
+// CHECK: vector.reduction <add>, %{{.*}} : vector<8xi32> into i32
+// CHECK: scf.for %{{.*}} = %[[WHOLE]] to %arg2 step %c1 iter_args({{.*}}) -> (i32) {
 // CHECK: arith.bitcast %{{.*}} : f32 to i32
 // CHECK: arith.cmpi sge
-// CHECK: arith.cmpi sgt
+// CHECK: arith.cmpi sgt, %{{.*}} : vector<8xi32>
 // CHECK: scf.for %{{.*}} = %c0 to %arg2 step %c1 iter_args({{.*}}) -> (index, i32) {
 // CHECK: scf.if
 // CHECK: memref.store %{{.*}}, %arg1[%[[HEAD]], %{{.*}}] : memref<2x3xi32>
