@@ -271,7 +271,8 @@ void printJson(const package::MappedPackage &package) {
           {"past", state.past},
           {"present", state.present},
           {"dtype", kiln_dtype_name(kiln_dtype_t(state.dtype))},
-          {"shape", std::move(shape)}});
+          {"shape", std::move(shape)},
+          {"page_bounds", state.boundsPage}});
     }
     root.getAsObject()->try_emplace(
         "kv_cache", llvm::json::Object{{"capacity", cache.capacity},
@@ -312,7 +313,9 @@ void printText(const package::MappedPackage &package) {
      << manifest.dynamicBuffers << " buffers sized at run time\n";
   if (const package::SessionCache &cache = manifest.cache; cache.capacity) {
     const package::CacheState &first = cache.states.front();
-    os << "key/value cache: the session's, " << cache.states.size()
+    size_t bounds = llvm::count_if(
+        cache.states, [](const auto &state) { return state.boundsPage > 0; });
+    os << "key/value cache: the session's, " << cache.states.size() - bounds
        << " caches of " << cache.capacity << " tokens in pages of "
        << cache.pageTokens << " (" << kiln_dtype_name(kiln_dtype_t(first.dtype))
        << " [1," << first.shape[1] << "," << first.shape[2] << ","
@@ -321,6 +324,8 @@ void printText(const package::MappedPackage &package) {
        << "length, '" << cache.totalDim << "' cached + new tokens";
     if (!cache.newDim.empty())
       os << " ('" << cache.newDim << "')";
+    if (bounds)
+      os << "; Quest's page bounds of " << bounds << " of the key caches";
     os << "\n";
   }
   if (!manifest.kernels.empty())

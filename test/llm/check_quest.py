@@ -38,6 +38,8 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "llm"))
 import export_onnx  # noqa: E402
 import gguf_llama  # noqa: E402
 import llama  # noqa: E402
+from check_llm import (one_line_failure, reference_generation,  # noqa: E402
+                       relative_error)
 
 LAYERS = 3
 CAPACITY = 640
@@ -101,25 +103,6 @@ class QuestReference:
         return seen
 
 
-def reference_logits(model, prompt, count):
-    """The greedy steps' logits of `model` after `prompt` (its tokens
-    chosen from them)."""
-    past = model.empty_cache()
-    step, rows = prompt, []
-    with torch.no_grad():
-        for _ in range(count):
-            cached = past[0].shape[2]
-            outputs = model(torch.tensor([step]),
-                            torch.ones(1, cached + len(step),
-                                       dtype=torch.int64),
-                            torch.arange(cached, cached + len(step))[None],
-                            *past)
-            rows.append(outputs[0][0, -1].numpy())
-            past = list(outputs[1:])
-            step = [int(rows[-1].argmax())]
-    return np.stack(rows)
-
-
 def compile_package(kiln, onnx_path, path, *options):
     subprocess.run([kiln, "compile", onnx_path, "--kv-cache=session",
                     f"--max-context={CAPACITY}", *options, "-o", path],
@@ -134,18 +117,6 @@ def generate(kiln, package, prompt, count, work):
                     "--ids", "--ignore-eos", "--save-logits", logits],
                    check=True, capture_output=True)
     return np.load(logits)
-
-
-def relative_error(actual, expected):
-    return float(np.abs(actual - expected).max() /
-                 max(np.abs(expected).max(), 1e-30))
-
-
-def one_line_failure(command, reason):
-    result = subprocess.run(command, capture_output=True, text=True)
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 1 and len(lines) == 1 and \
-        reason in lines[0], (command, result.returncode, result.stderr)
 
 
 def main():
@@ -182,7 +153,7 @@ def main():
         logits = generate(kiln, package, prompt, steps, args.work)
         reference = QuestReference(config, budget, page, dense_layers=1)
         model.key_selector = reference
-        expected = reference_logits(model, prompt, steps)
+        _, expected = reference_generation(model, 2 * LAYERS, prompt, steps)
         model.key_selector = None
         assert reference.sparse_steps == (steps - 1) * (LAYERS - 1), \
             reference.sparse_steps
@@ -229,7 +200,9 @@ def main():
         [kiln, "inspect", os.path.join(args.work, "quest48.kiln")],
         check=True, capture_output=True, text=True).stdout
     for setting in ("--quest-budget=48", "--quest-page=16",
-                    "--quest-dense-layers=1"):
+                    "--quest-dense-layers=1",
+                    f"{2 * LAYERS} caches of {CAPACITY} tokens",
+                    f"Quest's page bounds of {LAYERS - 1} of the key caches"):
         assert setting in inspected, (setting, inspected)
 
     bad = os.path.join(args.work, "bad.kiln")
