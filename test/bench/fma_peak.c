@@ -85,7 +85,11 @@ typedef __m256 vec;
 // twelve in flight; FMA reaches the same peak with either.
 #ifndef NEXT
 #define NEXT(a) (a)
+#ifdef OPS_PER_LANE
+#define OPERAND(i) bs[i]
+#else
 #define OPERAND(i) b
+#endif
 #endif
 #ifndef CHAIN_COUNT
 #define CHAIN_COUNT 24
