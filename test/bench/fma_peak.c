@@ -86,7 +86,10 @@ typedef __m256 vec;
 #ifndef NEXT
 #define NEXT(a) (a)
 #ifdef OPS_PER_LANE
+// vpdpbusd: each chain its own operand, twelve chains (with their operands
+// 24 registers: more would spill).
 #define OPERAND(i) bs[i]
+#define CHAIN_COUNT 12
 #else
 #define OPERAND(i) b
 #endif
