@@ -71,6 +71,18 @@ private:
                ? loaded
                : b.create<arith::ExtFOp>(loc, vectorType, loaded).getResult();
   }
+  /// `key` (the ordered key of page `p`, or of the vector of pages from
+  /// `p`) with page 0's raised above any score's: INT32_MAX.
+  Value firstAbove(Value key, Value p) {
+    Value top = i32(std::numeric_limits<int32_t>::max());
+    Value raised =
+        isa<VectorType>(key.getType())
+            ? b.create<vector::InsertOp>(loc, top, key, int64_t(0)).getResult()
+            : top;
+    Value first =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, p, index(0));
+    return b.create<arith::SelectOp>(loc, first, raised, key);
+  }
   /// `value` (an i32 scalar) as `like`'s type: itself, or a splat.
   Value shaped(Value value, Type like) {
     if (auto vector = dyn_cast<VectorType>(like))
@@ -94,6 +106,8 @@ private:
   /// `predicate` `threshold` (an i32).
   Value countKeys(Value scores, Value head, Value count,
                   arith::CmpIPredicate predicate, Value threshold);
+  /// With `keep_first`, page 0's score is above every other.
+  bool keepFirst = false;
 
   /// The head size, and the f32 lanes of a vector of it; the f32 lanes of
   /// the widest vector.
@@ -222,6 +236,8 @@ Value PageEmitter::countKeys(Value scores, Value head, Value count,
         Value key = orderedKey(b.create<vector::LoadOp>(
             loc, VectorType::get({widest}, b.getF32Type()), scores,
             ValueRange{head, p}));
+        if (keepFirst)
+          key = firstAbove(key, p);
         Value hit = b.create<arith::CmpIOp>(loc, predicate, key,
                                             shaped(threshold, countType));
         b.create<scf::YieldOp>(
@@ -236,6 +252,8 @@ Value PageEmitter::countKeys(Value scores, Value head, Value count,
       [&](OpBuilder &, Location, Value p, ValueRange counted) {
         Value key = orderedKey(
             b.create<memref::LoadOp>(loc, scores, ValueRange{head, p}));
+        if (keepFirst)
+          key = firstAbove(key, p);
         Value hit = b.create<arith::CmpIOp>(loc, predicate, key, threshold);
         b.create<scf::YieldOp>(
             loc, ValueRange{b.create<arith::AddIOp>(
@@ -246,6 +264,7 @@ Value PageEmitter::countKeys(Value scores, Value head, Value count,
 }
 
 void PageEmitter::emit(SelectPagesOp op) {
+  keepFirst = op.getKeepFirst();
   Value scores = op.getScores(), table = op.getInit();
   Value candidates = op.getCandidates();
   Value heads = extent(table, 0), slots = extent(table, 1);
@@ -303,6 +322,8 @@ void PageEmitter::emit(SelectPagesOp op) {
         Value filled = state[0], tiesLeft = state[1];
         Value key = orderedKey(
             b.create<memref::LoadOp>(loc, scores, ValueRange{head, p}));
+        if (keepFirst)
+          key = firstAbove(key, p);
         Value over = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
                                              key, threshold);
         Value tie = b.create<arith::AndIOp>(

@@ -173,6 +173,12 @@ cl::opt<int64_t> questDenseLayers(
     cl::value_desc("N"), cl::init(2), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<bool> questKeepFirstPage(
+    "quest-keep-first-page",
+    cl::desc("With --quest-budget: the first page (where decoders keep their "
+             "attention sink) is always among the pages a step attends to"),
+    cl::init(false), cl::sub(compileCommand), cl::cat(compileCategory));
+
 cl::opt<std::string> quantize(
     "quantize",
     cl::desc("For the CPU: quantize the matrix products with constant "
@@ -448,6 +454,7 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
     options.questBudget = questBudget;
     options.questPage = questPage;
     options.questDenseLayers = questDenseLayers;
+    options.questKeepFirstPage = questKeepFirstPage;
     options.questWarn = true;
   }
   return options;
@@ -678,6 +685,8 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
         {"quest-page", std::to_string(questPage)});
     manifest.compileOptions.push_back(
         {"quest-dense-layers", std::to_string(questDenseLayers)});
+    manifest.compileOptions.push_back(
+        {"quest-keep-first-page", questKeepFirstPage ? "true" : "false"});
   }
   recordQuantization(manifest, cpuOptions);
   manifest.weightsBytes = weights.size();
@@ -892,7 +901,8 @@ int compile() {
     return 1;
   }
   if (questBudget.getNumOccurrences() || questPage.getNumOccurrences() ||
-      questDenseLayers.getNumOccurrences()) {
+      questDenseLayers.getNumOccurrences() ||
+      questKeepFirstPage.getNumOccurrences()) {
     if (kvCache != "session") {
       llvm::errs() << "kiln: error: Quest selects pages of the session's key "
                       "cache: --quest-budget takes --kv-cache=session\n";

@@ -136,6 +136,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     quest.budget = options.questBudget;
     quest.page = options.questPage;
     quest.denseLayers = options.questDenseLayers;
+    quest.keepFirst = options.questKeepFirstPage;
     quest.warn = options.questWarn;
     function.addPass(createSparsityQuestPass(quest));
   }

@@ -84,6 +84,8 @@ struct CpuPipelineOptions : QuantizationOptions {
   int64_t questBudget = 0;
   int64_t questPage = 16;
   int64_t questDenseLayers = 2;
+  /// The first page (the attention sink) always among Quest's pages.
+  bool questKeepFirstPage = false;
   bool questWarn = false;
 };
 

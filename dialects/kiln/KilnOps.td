@@ -639,14 +639,16 @@ def Kiln_SelectPagesOp : Kiln_Op<"select_pages", [
     With `candidates` >= K, `init` [G, K] (i32) gets, for each head g, the
     K - 1 pages of [0, `candidates`) with the highest `scores` [G, N]
     (ties to the lower page), in increasing order, then `candidates` itself
-    (the current page, always kept). With fewer candidates the context
-    fits the budget: each row's first entry is -1, which `kiln.attention`
-    reads as every key.
+    (the current page, always kept). With `keep_first`, page 0 (where
+    decoders keep their attention sink) is always among the K - 1. With
+    fewer candidates the context fits the budget: each row's first entry
+    is -1, which `kiln.attention` reads as every key.
   }];
   let arguments = (ins
     AnyShaped:$scores,
     Index:$candidates,
-    AnyShaped:$init);
+    AnyShaped:$init,
+    UnitAttr:$keep_first);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     $scores `candidates` $candidates `into` $init attr-dict `:`

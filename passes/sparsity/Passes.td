@@ -27,7 +27,7 @@ def SparsityQuestPass : Pass<"kiln-sparsity-quest", "func::FuncOp"> {
        `kiln.page_scores` (an upper bound of its keys' scores; the query
        heads sharing a key/value head take the largest of theirs) and
        `kiln.select_pages` keeps the best `budget / page - 1` and the
-       current one;
+       current one (with `keep-first-page`, the first page among them);
     3. the attention reads only those pages (its `pages` table).
 
     A prefill, and a context within the budget, attend to every key, as
@@ -41,6 +41,9 @@ def SparsityQuestPass : Pass<"kiln-sparsity-quest", "func::FuncOp"> {
            "Tokens per page (a multiple of 16)">,
     Option<"denseLayers", "dense-layers", "int64_t", "2",
            "The first attentions, which stay dense">,
+    Option<"keepFirst", "keep-first-page", "bool", "false",
+           "Always attend to the first page too (where decoders keep "
+           "their attention sink)">,
     Option<"warn", "warn", "bool", "false",
            "Warn when there is no attention over a session cache">,
   ];

@@ -182,8 +182,9 @@ void QuestPass::rewrite(AttentionOp attention, CachedKeys keys) {
           .getResult()[0];
   Value tableInit = b.create<tensor::EmptyOp>(
       loc, ArrayRef<int64_t>{heads, chosen}, b.getI32Type());
-  Value table = b.create<SelectPagesOp>(loc, tableInit.getType(), scores,
-                                        candidates, tableInit)
+  Value table = b.create<SelectPagesOp>(
+                     loc, tableInit.getType(), scores, candidates, tableInit,
+                     keepFirst ? b.getUnitAttr() : UnitAttr())
                     .getResult()[0];
 
   auto sparse = b.create<AttentionOp>(

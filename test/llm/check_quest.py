@@ -77,8 +77,9 @@ def check_bound_property(trials=200):
 class QuestReference:
     """Llama.key_selector for Quest: which keys each query head sees."""
 
-    def __init__(self, config, budget, page, dense_layers):
+    def __init__(self, config, budget, page, dense_layers, keep_first):
         self.config, self.page, self.dense_layers = config, page, dense_layers
+        self.keep_first = keep_first
         self.chosen = budget // page
         self.sparse_steps = 0
 
@@ -95,6 +96,8 @@ class QuestReference:
             bounds = page_bounds(k[0, head].double(), self.page)
             queries = q[0, head * group:(head + 1) * group, 0].double()
             scores = upper_bounds(queries, bounds[:-1]).tolist()
+            if self.keep_first:
+                scores[0] = float("inf")
             best = sorted(range(pages - 1),
                           key=lambda p: (-scores[p], p))[:self.chosen - 1]
             for p in sorted(best) + [pages - 1]:
@@ -145,13 +148,17 @@ def main():
     dense = compile_package(kiln, onnx_path,
                             os.path.join(args.work, "dense.kiln"))
     dense_logits = generate(kiln, dense, prompt, steps, args.work)
-    for budget, page in ((48, 16), (64, 32)):
+    for budget, page, keep_first in ((48, 16, False), (64, 32, False),
+                                     (64, 16, True)):
+        name = f"quest{budget}" + ("-first" if keep_first else "")
         package = compile_package(
-            kiln, onnx_path, os.path.join(args.work, f"quest{budget}.kiln"),
+            kiln, onnx_path, os.path.join(args.work, f"{name}.kiln"),
             f"--quest-budget={budget}", f"--quest-page={page}",
-            "--quest-dense-layers=1")
+            "--quest-dense-layers=1",
+            f"--quest-keep-first-page={str(keep_first).lower()}")
         logits = generate(kiln, package, prompt, steps, args.work)
-        reference = QuestReference(config, budget, page, dense_layers=1)
+        reference = QuestReference(config, budget, page, dense_layers=1,
+                                   keep_first=keep_first)
         model.key_selector = reference
         _, expected = reference_generation(model, 2 * LAYERS, prompt, steps)
         model.key_selector = None
@@ -166,7 +173,8 @@ def main():
         departure = relative_error(logits, dense_logits)
         assert departure > 10 * args.tolerance, \
             f"budget {budget}: the logits are the dense ones ({departure:.3g})"
-        print(f"Quest, budget {budget} in pages of {page}: {steps} greedy "
+        print(f"Quest, budget {budget} in pages of {page}"
+              f"{', the first kept' if keep_first else ''}: {steps} greedy "
               f"steps after {len(prompt)} tokens match the reference "
               f"(worst relative error {worst:.2e}; {departure:.2e} from "
               "dense)")
@@ -200,7 +208,7 @@ def main():
         [kiln, "inspect", os.path.join(args.work, "quest48.kiln")],
         check=True, capture_output=True, text=True).stdout
     for setting in ("--quest-budget=48", "--quest-page=16",
-                    "--quest-dense-layers=1",
+                    "--quest-dense-layers=1", "--quest-keep-first-page=false",
                     f"{2 * LAYERS} caches of {CAPACITY} tokens",
                     f"Quest's page bounds of {LAYERS - 1} of the key caches"):
         assert setting in inspected, (setting, inspected)

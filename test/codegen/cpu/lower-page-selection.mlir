@@ -79,3 +79,15 @@ func.func @select(%s: memref<2x4xf32>, %t: memref<2x3xi32>, %n: index) {
   kiln.select_pages %s candidates %n into %t : memref<2x4xf32> into memref<2x3xi32>
   return
 }
+
+// -----
+
+// With keep_first, page 0's ordered key is the largest i32 wherever the
+// scores are read (lane 0 of the first vector, or the scalar tail).
+// CHECK-LABEL: func.func @select_first
+// CHECK: vector.insert %c2147483647_i32, %{{.*}} [0] : i32 into vector<8xi32>
+// CHECK: arith.cmpi eq, %{{.*}}, %c0 : index
+func.func @select_first(%s: memref<2x40xf32>, %t: memref<2x3xi32>, %n: index) {
+  kiln.select_pages %s candidates %n into %t {keep_first} : memref<2x40xf32> into memref<2x3xi32>
+  return
+}

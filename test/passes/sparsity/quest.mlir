@@ -1,5 +1,8 @@
 // RUN: kiln-opt %s -kiln-sparsity-quest="budget=48 page=16 dense-layers=1" | FileCheck %s
 // RUN: kiln-opt %s -kiln-sparsity-quest="budget=48 page=16 dense-layers=2 warn" -verify-diagnostics | FileCheck %s --check-prefix=DENSE
+// RUN: kiln-opt %s -kiln-sparsity-quest="budget=48 page=16 dense-layers=1 keep-first-page" | FileCheck %s --check-prefix=FIRST
+
+// FIRST: kiln.select_pages %{{.*}} candidates %{{.*}} into %{{.*}} {keep_first} : tensor<2x4xf32> into tensor<2x3xi32>
 
 // Two layers' attention over session key caches of 2 heads, 64 tokens of
 // D = 16 (after kiln-graph-session-kv-cache and kiln-graph-fuse-attention).
