@@ -205,7 +205,8 @@ private:
                                              ArrayRef<Value> laneMasks);
   SmallVector<Value> emitKeyRowScores(int64_t count, int64_t vectors,
                                       BlockKeys valid, Value head,
-                                      Value firstRow, Value firstKey);
+                                      Value firstRow, Value firstKey,
+                                      ArrayRef<Value> vectorRows);
   /// `first` and `second`, each holding `keys` keys' partial sums in
   /// segments of L / keys lanes, as one vector of 2 * keys keys (first's,
   /// then second's) in segments half as long.
@@ -669,7 +670,7 @@ Value AttentionEmitter::foldKeyGroups(Value first, Value second, int64_t keys) {
 SmallVector<Value>
 AttentionEmitter::emitKeyRowScores(int64_t count, int64_t vectors,
                                    BlockKeys valid, Value head, Value firstRow,
-                                   Value firstKey) {
+                                   Value firstKey, ArrayRef<Value> vectorRows) {
   SmallVector<SmallVector<Value>> queryVectors(count);
   for (int64_t r = 0; r < count; ++r)
     for (int64_t w = 0; w < depthVectors; ++w)
@@ -686,15 +687,14 @@ AttentionEmitter::emitKeyRowScores(int64_t count, int64_t vectors,
     // size fold into one as soon as both exist, like a binary counter,
     // so that few vectors are live at once.
     SmallVector<SmallVector<std::pair<Value, int64_t>>> stacks(count);
-    // A vector's keys share a page (pages are whole vectors of keys): in a
-    // block known to be whole, the table is read once per vector, and the
-    // rows a block ahead are asked for through it.
+    // In a block known to be whole, a vector's keys are the rows from its
+    // first's (`vectorRows`: pages are whole vectors of keys), and the rows
+    // a block ahead are asked for through the table.
     Value vectorRow, aheadRow;
     if (pageTable && !valid.symbolic) {
-      Value first = add(firstKey, index(v * lanes));
-      vectorRow = keyAt(head, first);
+      vectorRow = vectorRows[v];
       if (streamsRows(valid))
-        aheadRow = keyAt(head, add(first, index(blockKeys)));
+        aheadRow = keyAt(head, add(firstKey, index(v * lanes + blockKeys)));
     }
     for (int64_t t = 0; t < lanes; ++t) {
       int64_t key = v * lanes + t;
@@ -787,11 +787,16 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
       laneMasks[v] = b.create<vector::CreateMaskOp>(
           loc, maskType, ValueRange{index(valid.known % lanes)});
   }
+  // The row of each vector's first key, read from the pages table once
+  // per block for the keys, the mask and the values.
+  SmallVector<Value> vectorRows;
+  for (int64_t v = 0; v < vectors; ++v)
+    vectorRows.push_back(keyAt(head, add(firstKey, index(v * lanes))));
   SmallVector<Value> rawScores =
-      op.getKeyRows()
-          ? emitKeyRowScores(count, vectors, valid, head, firstRow, firstKey)
-          : emitTransposedKeyScores(count, vectors, head, firstRow, firstKey,
-                                    laneMasks);
+      op.getKeyRows() ? emitKeyRowScores(count, vectors, valid, head, firstRow,
+                                         firstKey, vectorRows)
+                      : emitTransposedKeyScores(count, vectors, head, firstRow,
+                                                firstKey, laneMasks);
 
   // The online softmax: per row, the new maximum, the factor that rescales
   // what came before, the block's probabilities (in place) and sum.
@@ -809,7 +814,7 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
       Value s = b.create<arith::MulFOp>(loc, rawScores[r * vectors + v], scale);
       if (mask) {
         // Within a page: pages are whole vectors of keys.
-        Value at = keyAt(head, add(firstKey, index(v * lanes)));
+        Value at = vectorRows[v];
         Value added = laneMasks[v] ? maskedLoad(mask, maskHead, maskRow, at,
                                                 laneMasks[v], 0.0f)
                                    : load(mask, maskHead, maskRow, at);
@@ -896,7 +901,7 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
                         : Value();
       summed = accumulateValues(index(v * lanes),
                                 index(std::min(valid.known, (v + 1) * lanes)),
-                                keyAt(head, first), ahead, summed);
+                                vectorRows[v], ahead, summed);
     }
   } else {
     summed = accumulateValues(
