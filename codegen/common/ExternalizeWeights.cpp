@@ -12,6 +12,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <map>
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_EXTERNALIZEWEIGHTSPASS
 #include "codegen/common/Passes.h.inc"
@@ -63,6 +65,11 @@ struct ExternalizeWeightsPass
     llvm::MapVector<StringAttr, int64_t> offsets;
     SmallVector<Attribute> layout;
     int64_t sectionBytes = 0;
+    // Weights of the same bytes share their place (a model copied into a
+    // graph twice, as SparseRefine's two resolutions, packs its filters
+    // twice into blobs of their own).
+    llvm::DenseMap<Attribute, int64_t> offsetOfValue;
+    std::map<StringRef, int64_t> offsetOfBytes;
     for (auto global : module.getOps<memref::GlobalOp>()) {
       auto value = dyn_cast_or_null<ElementsAttr>(global.getInitialValueAttr());
       MemRefType type = global.getType();
@@ -78,8 +85,26 @@ struct ExternalizeWeightsPass
           return signalPassFailure();
         continue;
       }
+      StringRef payload;
+      if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+        if (AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+            blob && int64_t(blob->getData().size()) == bytes)
+          payload = StringRef(blob->getData().data(), bytes);
+      auto same = offsetOfValue.find(value);
+      if (same != offsetOfValue.end()) {
+        offsets[global.getSymNameAttr()] = same->second;
+        continue;
+      }
+      if (auto equal = offsetOfBytes.find(payload);
+          !payload.empty() && equal != offsetOfBytes.end()) {
+        offsets[global.getSymNameAttr()] = equal->second;
+        continue;
+      }
       sectionBytes = llvm::alignTo(sectionBytes, kWeightAlignment);
       offsets[global.getSymNameAttr()] = sectionBytes;
+      offsetOfValue[value] = sectionBytes;
+      if (!payload.empty())
+        offsetOfBytes[payload] = sectionBytes;
       layout.push_back(builder.getDictionaryAttr(
           {builder.getNamedAttr("offset",
                                 builder.getI64IntegerAttr(sectionBytes)),

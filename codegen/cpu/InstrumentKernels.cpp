@@ -23,6 +23,7 @@ constexpr llvm::StringLiteral kEndName = "kiln_kernel_end";
 bool isKernel(Operation &op) {
   return isa<linalg::LinalgOp, PackedConv2DOp, DepthwiseConv2DOp, MaxPool2DOp,
              AttentionOp, PageBoundsOp, PageScoresOp, SelectPagesOp,
+             EntropyCutOp, RefineTilesOp, GatherWindowsOp, MergeRefinedOp,
              memref::CopyOp>(op) ||
          op.getNumRegions() > 0;
 }

@@ -32,6 +32,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -178,6 +179,45 @@ cl::opt<bool> questKeepFirstPage(
     cl::desc("With --quest-budget: the first page (where decoders keep their "
              "attention sink) is always among the pages a step attends to"),
     cl::init(false), cl::sub(compileCommand), cl::cat(compileCategory));
+
+cl::opt<std::string> sparseRefine(
+    "sparse-refine",
+    cl::desc("SparseRefine for a segmentation model of one image input and "
+             "per-pixel logits: run it at this lower resolution (dividing the "
+             "image's), and at full resolution only on the tiles holding "
+             "uncertain pixels (--refine-threshold or --refine-fraction), "
+             "whose logits replace the upsampled ones there"),
+    cl::value_desc("HEIGHTxWIDTH"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<double> refineThreshold(
+    "refine-threshold",
+    cl::desc("With --sparse-refine: refine the pixels whose entropy (over "
+             "the low-resolution logits' softmax) exceeds this"),
+    cl::value_desc("T"), cl::init(-1), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<double> refineFraction(
+    "refine-fraction",
+    cl::desc("With --sparse-refine: refine this fraction of the pixels, the "
+             "most uncertain (default 0.1 without --refine-threshold)"),
+    cl::value_desc("F"), cl::init(-1), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<int64_t> refineTile(
+    "refine-tile",
+    cl::desc("With --sparse-refine: the side of the tiles re-run at full "
+             "resolution, in pixels (default 128; a multiple of the model's "
+             "output stride)"),
+    cl::value_desc("N"), cl::init(128), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<int64_t> refineHalo(
+    "refine-halo",
+    cl::desc("With --sparse-refine: the pixels of context each side of a "
+             "tile (default 32; a multiple of the model's output stride)"),
+    cl::value_desc("N"), cl::init(32), cl::sub(compileCommand),
+    cl::cat(compileCategory));
 
 cl::opt<std::string> quantize(
     "quantize",
@@ -448,6 +488,16 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
       (options.vectorBits == 256 && llvm::is_contained(features, "avxvnni"));
   static_cast<QuantizationOptions &>(options) =
       quantizationOptions(/*narrowByDefault=*/!options.vnni);
+  if (!sparseRefine.empty()) {
+    auto [height, width] = llvm::StringRef(sparseRefine).split('x');
+    height.getAsInteger(10, options.refineLowHeight);
+    width.getAsInteger(10, options.refineLowWidth);
+    options.refineThreshold = refineThreshold;
+    options.refineFraction =
+        refineThreshold < 0 && refineFraction < 0 ? 0.1 : refineFraction;
+    options.refineTile = refineTile;
+    options.refineHalo = refineHalo;
+  }
   if (kvCache == "session") {
     options.kvCacheCapacity = maxContext;
     options.kvCachePage = kvPage;
@@ -688,6 +738,20 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     manifest.compileOptions.push_back(
         {"quest-keep-first-page", questKeepFirstPage ? "true" : "false"});
   }
+  if (cpuOptions.refineLowHeight > 0) {
+    manifest.compileOptions.push_back({"sparse-refine", sparseRefine});
+    if (cpuOptions.refineThreshold >= 0)
+      manifest.compileOptions.push_back(
+          {"refine-threshold", llvm::formatv("{0}", refineThreshold).str()});
+    else
+      manifest.compileOptions.push_back(
+          {"refine-fraction",
+           llvm::formatv("{0}", cpuOptions.refineFraction).str()});
+    manifest.compileOptions.push_back(
+        {"refine-tile", std::to_string(refineTile)});
+    manifest.compileOptions.push_back(
+        {"refine-halo", std::to_string(refineHalo)});
+  }
   recordQuantization(manifest, cpuOptions);
   manifest.weightsBytes = weights.size();
   if (path == "-")
@@ -921,6 +985,44 @@ int compile() {
     if (questDenseLayers < 0) {
       llvm::errs() << "kiln: error: --quest-dense-layers=" << questDenseLayers
                    << " cannot be negative\n";
+      return 1;
+    }
+  }
+  if (!sparseRefine.empty() || refineThreshold.getNumOccurrences() ||
+      refineFraction.getNumOccurrences() || refineTile.getNumOccurrences() ||
+      refineHalo.getNumOccurrences()) {
+    auto [height, width] = llvm::StringRef(sparseRefine).split('x');
+    int64_t rows = 0, columns = 0;
+    if (height.getAsInteger(10, rows) || width.getAsInteger(10, columns) ||
+        rows < 1 || columns < 1) {
+      llvm::errs() << "kiln: error: --sparse-refine='" << sparseRefine
+                   << "': give the low resolution as HEIGHTxWIDTH, e.g. "
+                      "512x1024\n";
+      return 1;
+    }
+    if (refineThreshold.getNumOccurrences() &&
+        refineFraction.getNumOccurrences()) {
+      llvm::errs() << "kiln: error: --refine-threshold and --refine-fraction "
+                      "both choose the pixels to refine: give one\n";
+      return 1;
+    }
+    if ((refineThreshold.getNumOccurrences() && !(refineThreshold >= 0)) ||
+        (refineFraction.getNumOccurrences() &&
+         !(refineFraction >= 0 && refineFraction <= 1))) {
+      llvm::errs() << "kiln: error: --refine-threshold must not be negative "
+                      "and --refine-fraction must be within [0, 1]\n";
+      return 1;
+    }
+    if (refineTile < 1 || refineHalo < 0) {
+      llvm::errs() << "kiln: error: --refine-tile must be positive and "
+                      "--refine-halo not negative\n";
+      return 1;
+    }
+    if (forCuda || !quantize.empty() || kvCache == "session") {
+      llvm::errs() << "kiln: error: --sparse-refine is not yet available "
+                   << (forCuda ? "for CUDA"
+                               : "with --quantize or --kv-cache=session")
+                   << "\n";
       return 1;
     }
   }

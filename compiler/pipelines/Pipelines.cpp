@@ -106,6 +106,16 @@ void mlir::kiln::addQuantizationPasses(OpPassManager &function,
 
 void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
                                        const CpuPipelineOptions &options) {
+  if (options.refineLowHeight > 0) {
+    SparsitySparseRefinePassOptions refine;
+    refine.lowHeight = options.refineLowHeight;
+    refine.lowWidth = options.refineLowWidth;
+    refine.threshold = options.refineThreshold;
+    refine.fraction = options.refineFraction;
+    refine.tile = options.refineTile;
+    refine.halo = options.refineHalo;
+    pm.addPass(createSparsitySparseRefinePass(refine));
+  }
   buildGraphPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
   if (options.kvCacheCapacity > 0) {
@@ -206,6 +216,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   CpuLowerPageSelectionPassOptions pageSelection;
   pageSelection.vectorBits = options.vectorBits;
   function.addPass(createCpuLowerPageSelectionPass(pageSelection));
+  function.addPass(createCpuLowerSparseRefinePass());
   function.addPass(createCpuLowerAttentionPass(attention));
   CpuLowerRowKernelsPassOptions rows;
   rows.vectorBits = options.vectorBits;

@@ -73,6 +73,14 @@ struct CpuPipelineOptions : QuantizationOptions {
   /// Whether the CPU has vpdpbusd (AVX512_VNNI or AVX-VNNI), the 8-bit
   /// integer dot product.
   bool vnni = false;
+  /// With a positive low resolution, SparseRefine: the model at that
+  /// resolution, and at full resolution on the tiles (of `refineTile`
+  /// pixels, with `refineHalo` around) that hold pixels whose entropy
+  /// exceeds `refineThreshold` or, when that is negative, the
+  /// `refineFraction` most uncertain.
+  int64_t refineLowHeight = 0, refineLowWidth = 0;
+  double refineThreshold = -1, refineFraction = -1;
+  int64_t refineTile = 128, refineHalo = 32;
   /// With a positive capacity (tokens), the past/present key-value cache
   /// becomes the session's, in pages of `kvCachePage` tokens.
   int64_t kvCacheCapacity = 0;

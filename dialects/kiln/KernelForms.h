@@ -9,6 +9,7 @@
 #ifndef KILN_DIALECTS_KILN_KERNELFORMS_H
 #define KILN_DIALECTS_KILN_KERNELFORMS_H
 
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -28,6 +29,19 @@ void addKernelEffects(
     Operation *op, OpOperand &init, bool readsInit,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects);
+
+/// A shaped value's extents and element type.
+inline ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<ShapedType>(value.getType()).getShape();
+}
+inline Type elementOf(Value value) {
+  return cast<ShapedType>(value.getType()).getElementType();
+}
+
+/// Whether two extents differ: both known, and not equal.
+inline bool differ(int64_t a, int64_t b) {
+  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+}
 
 } // namespace mlir::kiln
 

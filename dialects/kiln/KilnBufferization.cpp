@@ -74,5 +74,12 @@ void mlir::kiln::registerKilnBufferizationModels(DialectRegistry &registry) {
     PageScoresOp::attachInterface<KernelBufferization<PageScoresOp>>(*context);
     SelectPagesOp::attachInterface<KernelBufferization<SelectPagesOp>>(
         *context);
+    EntropyCutOp::attachInterface<KernelBufferization<EntropyCutOp>>(*context);
+    RefineTilesOp::attachInterface<KernelBufferization<RefineTilesOp>>(
+        *context);
+    GatherWindowsOp::attachInterface<KernelBufferization<GatherWindowsOp>>(
+        *context);
+    MergeRefinedOp::attachInterface<KernelBufferization<MergeRefinedOp>>(
+        *context);
   });
 }

@@ -660,4 +660,125 @@ def Kiln_SelectPagesOp : Kiln_Op<"select_pages", [
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// SparseRefine: the uncertain pixels' tiles re-run at full resolution
+//===----------------------------------------------------------------------===//
+
+def Kiln_EntropyCutOp : Kiln_Op<"entropy_cut", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "The entropy above which a fraction of the pixels lies";
+  let description = [{
+    `init` [1] (f32) gets the k-th largest value of `entropy` (any shape,
+    f32, no negative entries), k = ceil(`fraction` x its size): so that
+    the pixels whose entropy is at least the cut are the k most uncertain
+    (and any tied with the k-th). With k = 0 the cut is +infinity.
+  }];
+  let arguments = (ins
+    AnyShaped:$entropy,
+    AnyShaped:$init,
+    F64Attr:$fraction);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $entropy `into` $init attr-dict `:` type($entropy) `into` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
+def Kiln_RefineTilesOp : Kiln_Op<"refine_tiles", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "The tiles that hold a pixel to refine, as a table";
+  let description = [{
+    `mask` [1, 1, h, w] (i1) marks the pixels to refine; the image is cut
+    into tiles of `tile` = [th, tw] of its pixels, T = ceil(h / th) x
+    ceil(w / tw) of them in row-major order (the last row and column may
+    be partial). `init` [1 + 2 T] (i32) gets the table the windows are
+    gathered and merged by: entry 0 the count n of tiles holding a marked
+    pixel, entries 1 .. n their numbers in increasing order (the windows'
+    order), and entry 1 + T + t the window of tile t, or -1.
+  }];
+  let arguments = (ins
+    AnyShaped:$mask,
+    AnyShaped:$init,
+    DenseI64ArrayAttr:$tile);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $mask `into` $init attr-dict `:` type($mask) `into` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
+def Kiln_GatherWindowsOp : Kiln_Op<"gather_windows", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "The full-resolution windows of the tiles to refine";
+  let description = [{
+    `image` [1, C, H, W] is cut into tiles of `tile` = [TH, TW] pixels as
+    `kiln.refine_tiles` cut its mask (the mask's tiles scaled to the
+    image); `table` is that op's. Window i of `init` [n, C, TH + 2 hy,
+    TW + 2 hx] (`halo` = [hy, hx]) gets the pixels around the i-th listed
+    tile: from row ty TH - hy, column tx TW - hx, each moved inside the
+    image where it would cross its edge (so that a model sees the image's
+    own border there, with its padding, rather than a cut).
+  }];
+  let arguments = (ins
+    AnyShaped:$image,
+    AnyShaped:$table,
+    AnyShaped:$init,
+    DenseI64ArrayAttr:$tile,
+    DenseI64ArrayAttr:$halo);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $image `,` $table `into` $init attr-dict `:` type($image) `,`
+    type($table) `into` type($init) (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
+def Kiln_MergeRefinedOp : Kiln_Op<"merge_refined", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Low-resolution logits upsampled, refined ones where the "
+                "mask asks";
+  let description = [{
+    `init` [1, C, H, W] gets, at each pixel, the logits `refined` [n, C,
+    TH + 2 hy, TW + 2 hx] computed over its tile's window (as
+    `kiln.gather_windows` gathered it with the same `tile` and `halo`)
+    where the `mask` [1, 1, h, w] marks its low-resolution pixel, and
+    elsewhere those of `low` [1, C, h, w] at that pixel (nearest
+    upsampling; H and W are whole multiples of h and w). `table` is
+    `kiln.refine_tiles`'s.
+  }];
+  let arguments = (ins
+    AnyShaped:$low,
+    AnyShaped:$mask,
+    AnyShaped:$refined,
+    AnyShaped:$table,
+    AnyShaped:$init,
+    DenseI64ArrayAttr:$tile,
+    DenseI64ArrayAttr:$halo);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $low `,` $mask `,` $refined `,` $table `into` $init attr-dict `:`
+    type($low) `,` type($mask) `,` type($refined) `,` type($table) `into`
+    type($init) (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
 #endif // KILN_KILN_OPS

@@ -10,19 +10,6 @@ using namespace mlir::kiln;
 
 namespace {
 
-ArrayRef<int64_t> shapeOf(Value value) {
-  return cast<ShapedType>(value.getType()).getShape();
-}
-
-Type elementOf(Value value) {
-  return cast<ShapedType>(value.getType()).getElementType();
-}
-
-/// Whether two extents differ: both known, and not equal.
-bool differ(int64_t a, int64_t b) {
-  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
-}
-
 /// Bounds [G, 2 N, D] f32, D static and N whole.
 LogicalResult verifyBounds(Operation *op, Value bounds) {
   ArrayRef<int64_t> shape = shapeOf(bounds);

@@ -4,6 +4,7 @@
 #define KILN_PASSES_SPARSITY_PASSES_H
 
 #include "dialects/kiln/KilnOps.h"
+#include "dialects/onnx/OnnxOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

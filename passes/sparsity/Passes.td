@@ -1,7 +1,8 @@
 //===- Passes.td - sparsity passes -------------------------*- tablegen -*-===//
 //
 // Target-neutral rewrites that skip work the result barely depends on:
-// Quest's query-aware selection of the KV cache's pages.
+// Quest's query-aware selection of the KV cache's pages, and SparseRefine's
+// full-resolution run on the uncertain pixels' tiles only.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,6 +50,56 @@ def SparsityQuestPass : Pass<"kiln-sparsity-quest", "func::FuncOp"> {
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::kiln::KilnDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def SparsitySparseRefinePass
+    : Pass<"kiln-sparsity-sparse-refine", "ModuleOp"> {
+  let summary = "A segmentation model runs at low resolution, and at full "
+                "resolution only around its uncertain pixels";
+  let description = [{
+    SparseRefine (ALGORITHMS.md §5) with the training-free refiner. `@main`
+    takes one image [1, C, H, W] (static) and gives per-pixel logits [1,
+    K, H, W]; it becomes:
+
+    1. the image averaged down to `low-height` x `low-width` (an
+       AveragePool of the whole factor), and the model run on it;
+    2. the per-pixel entropy of those logits, `-sum p log max(p, 1e-5)`
+       over the softmax p of the classes, and the pixels to refine: those
+       above `threshold`, or the `fraction` most uncertain
+       (`kiln.entropy_cut`);
+    3. the tiles of `tile` x `tile` full-resolution pixels that hold one
+       (`kiln.refine_tiles`), their windows with `halo` pixels each side
+       gathered from the image (`kiln.gather_windows`) and the model run
+       on them as one batch of symbolic size;
+    4. the low-resolution logits upsampled (nearest), and the windows'
+       logits where a pixel was selected (`kiln.merge_refined`).
+
+    The model's two copies are sized by shape inference before they are
+    joined, so a model whose logits do not follow its input's resolution
+    (not per-pixel, or sized by constants fixed at export) is an error that
+    says which copy gave what. `tile` and `halo` should be multiples of the
+    model's output stride, so that a window's pixel grid is the image's,
+    and the halo at least its receptive field for a window to compute
+    what the full image would.
+  }];
+  let options = [
+    Option<"lowHeight", "low-height", "int64_t", "0",
+           "Height of the low-resolution run (divides the image's)">,
+    Option<"lowWidth", "low-width", "int64_t", "0",
+           "Width of the low-resolution run (divides the image's)">,
+    Option<"threshold", "threshold", "double", "-1",
+           "Refine pixels whose entropy exceeds this (not negative)">,
+    Option<"fraction", "fraction", "double", "-1",
+           "Or refine this fraction of the pixels, the most uncertain">,
+    Option<"tile", "tile", "int64_t", "128",
+           "Side of the tiles re-run at full resolution (pixels)">,
+    Option<"halo", "halo", "int64_t", "32",
+           "Pixels of context each side of a tile">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::kiln::KilnDialect",
+                           "::mlir::kiln::onnx::OnnxDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

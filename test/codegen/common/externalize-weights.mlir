@@ -37,3 +37,39 @@ func.func @main(%x: memref<32xf32>) -> (memref<32xf32>, memref<3x5xi64>, memref<
 func.func @main(%x: memref<4xf32>) -> memref<4xf32> {
   return %x : memref<4xf32>
 }
+
+// -----
+
+// Weights of the same bytes (two resource blobs of equal contents, and one
+// value twice) share one place in the section.
+
+// CHECK: kiln.weights = [{offset = 0 : i64, value = dense_resource<first> : tensor<16xf32>}, {offset = 64 : i64, value = dense<5.000000e-01> : tensor<16xf32>}]
+// CHECK-LABEL: func.func @main(
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: memref.view %{{.*}}[%[[C0]]][] : memref<?xi8> to memref<16xf32>
+// CHECK: %[[C0B:.*]] = arith.constant 0 : index
+// CHECK: memref.view %{{.*}}[%[[C0B]]][] : memref<?xi8> to memref<16xf32>
+// CHECK: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: memref.view %{{.*}}[%[[C64]]][] : memref<?xi8> to memref<16xf32>
+// CHECK: %[[C64B:.*]] = arith.constant 64 : index
+// CHECK: memref.view %{{.*}}[%[[C64B]]][] : memref<?xi8> to memref<16xf32>
+memref.global "private" constant @a : memref<16xf32> = dense_resource<first>
+memref.global "private" constant @b : memref<16xf32> = dense_resource<second>
+memref.global "private" constant @c : memref<16xf32> = dense<0.5>
+memref.global "private" constant @d : memref<16xf32> = dense<0.5>
+func.func @main() -> (memref<16xf32>, memref<16xf32>, memref<16xf32>, memref<16xf32>) {
+  %0 = memref.get_global @a : memref<16xf32>
+  %1 = memref.get_global @b : memref<16xf32>
+  %2 = memref.get_global @c : memref<16xf32>
+  %3 = memref.get_global @d : memref<16xf32>
+  return %0, %1, %2, %3 : memref<16xf32>, memref<16xf32>, memref<16xf32>, memref<16xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      first: "0x040000000000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F",
+      second: "0x040000000000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F"
+    }
+  }
+#-}

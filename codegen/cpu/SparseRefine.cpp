@@ -1,0 +1,304 @@
+//===- SparseRefine.cpp - kiln-cpu-lower-sparse-refine --------------------===//
+//
+// SparseRefine's steps around the model's two runs: the entropy cut of a
+// pixel fraction, the table of tiles to refine, the windows gathered
+// around them and the logits merged back. Each is a sweep or two over a
+// low-resolution map or a copy of pixels, in plain loops whose innermost
+// one (along a row) LLVM vectorizes: the merge picks between the refined
+// and the upsampled logits with a select, not a branch, and looks a tile
+// up once per row segment rather than per pixel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/KernelHelpers.h"
+#include "codegen/cpu/Passes.h"
+#include "dialects/kiln/KernelForms.h"
+#include "dialects/kiln/KilnOps.h"
+
+#include "llvm/Support/MathExtras.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_CPULOWERSPARSEREFINEPASS
+#include "codegen/cpu/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+class RefineEmitter : public KernelEmitterBase {
+public:
+  RefineEmitter(Operation *op, OpBuilder &b)
+      : KernelEmitterBase(b, op->getLoc()) {}
+
+  void emit(EntropyCutOp op);
+  void emit(RefineTilesOp op);
+  void emit(GatherWindowsOp op);
+  void emit(MergeRefinedOp op);
+
+private:
+  Value i32(int64_t value) {
+    return b.create<arith::ConstantIntOp>(loc, value, 32);
+  }
+  Value toIndex(Value value) {
+    return b.create<arith::IndexCastOp>(loc, b.getIndexType(), value);
+  }
+  Value toI32(Value value) {
+    return b.create<arith::IndexCastOp>(loc, b.getI32Type(), value);
+  }
+  Value load(Value buffer, ValueRange indices) {
+    return b.create<memref::LoadOp>(loc, buffer, indices);
+  }
+  void store(Value value, Value buffer, ValueRange indices) {
+    b.create<memref::StoreOp>(loc, value, buffer, indices);
+  }
+  /// A loop from `from` to `to` whose body `body` builds.
+  void loop(Value from, Value to, function_ref<void(Value)> body) {
+    b.create<scf::ForOp>(loc, from, to, index(1), ValueRange{},
+                         [&](OpBuilder &, Location, Value i, ValueRange) {
+                           body(i);
+                           b.create<scf::YieldOp>(loc);
+                         });
+  }
+  /// The origin (row or column) of the window around the tile at `origin`
+  /// with `halo` pixels each side: moved inside [0, `image` - `window`].
+  Value windowOrigin(Value origin, int64_t halo, int64_t image,
+                     int64_t window) {
+    Value start = b.create<arith::SubIOp>(loc, origin, index(halo));
+    Value low = b.create<arith::MaxSIOp>(loc, start, index(0));
+    return b.create<arith::MinSIOp>(loc, low, index(image - window));
+  }
+};
+
+void RefineEmitter::emit(EntropyCutOp op) {
+  Value entropy = flattenBuffer(b, loc, op.getEntropy());
+  int64_t count = cast<ShapedType>(op.getEntropy().getType()).getNumElements();
+  int64_t wanted =
+      (int64_t)std::ceil(op.getFraction().convertToDouble() * (double)count);
+  wanted = std::min(wanted, count);
+  if (wanted == 0) {
+    store(b.create<arith::ConstantOp>(
+              loc, b.getF32FloatAttr(std::numeric_limits<float>::infinity())),
+          op.getInit(), {index(0)});
+    return;
+  }
+  // Entropies are not negative, so their bit patterns order as they do
+  // (a -0 counts as 0). The bisection keeps `low` a pattern that at least
+  // `wanted` entropies reach and `high` one above the k-th largest, 31
+  // halvings from [0, +inf].
+  Value zero = i32(0), one = i32(1);
+  auto countFrom = [&](Value threshold) {
+    auto sweep = b.create<scf::ForOp>(
+        loc, index(0), index(count), index(1), ValueRange{index(0)},
+        [&](OpBuilder &, Location, Value i, ValueRange counted) {
+          Value bits = b.create<arith::BitcastOp>(loc, b.getI32Type(),
+                                                  load(entropy, {i}));
+          Value reaches = b.create<arith::CmpIOp>(
+              loc, arith::CmpIPredicate::sge, bits, threshold);
+          Value hit =
+              b.create<arith::SelectOp>(loc, reaches, index(1), index(0));
+          b.create<scf::YieldOp>(loc, add(counted[0], hit));
+        });
+    return sweep.getResult(0);
+  };
+  Value infinity = i32(0x7f800000);
+  auto bisection = b.create<scf::ForOp>(
+      loc, index(0), index(31), index(1), ValueRange{zero, infinity},
+      [&](OpBuilder &, Location, Value, ValueRange bounds) {
+        Value low = bounds[0], high = bounds[1];
+        Value span = b.create<arith::SubIOp>(loc, high, low);
+        Value middle = b.create<arith::AddIOp>(
+            loc, low,
+            b.create<arith::ShRUIOp>(
+                loc, b.create<arith::AddIOp>(loc, span, one), one));
+        Value enough = b.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::uge, countFrom(middle), index(wanted));
+        b.create<scf::YieldOp>(
+            loc, ValueRange{b.create<arith::SelectOp>(loc, enough, middle, low),
+                            b.create<arith::SelectOp>(
+                                loc, enough, high,
+                                b.create<arith::SubIOp>(loc, middle, one))});
+      });
+  store(b.create<arith::BitcastOp>(loc, b.getF32Type(), bisection.getResult(0)),
+        op.getInit(), {index(0)});
+}
+
+void RefineEmitter::emit(RefineTilesOp op) {
+  Value mask = op.getMask(), table = op.getInit();
+  ArrayRef<int64_t> shape = shapeOf(mask), tile = op.getTile();
+  int64_t height = shape[2], width = shape[3];
+  int64_t rows = llvm::divideCeil(height, tile[0]),
+          columns = llvm::divideCeil(width, tile[1]), tiles = rows * columns;
+  Value slots = index(1 + tiles);
+  // Each tile: whether it holds a marked pixel, as 0 or -1 in its slot.
+  auto perTile = b.create<scf::ParallelOp>(
+      loc, ValueRange{index(0), index(0)},
+      ValueRange{index(rows), index(columns)}, ValueRange{index(1), index(1)});
+  markThreaded(perTile, height * width);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(perTile.getBody());
+    Value ty = perTile.getInductionVars()[0],
+          tx = perTile.getInductionVars()[1];
+    Value y0 = mul(ty, tile[0]), x0 = mul(tx, tile[1]);
+    Value y1 =
+        b.create<arith::MinSIOp>(loc, add(y0, index(tile[0])), index(height));
+    Value x1 =
+        b.create<arith::MinSIOp>(loc, add(x0, index(tile[1])), index(width));
+    Value none = b.create<arith::ConstantIntOp>(loc, 0, 1);
+    auto overRows = b.create<scf::ForOp>(
+        loc, y0, y1, index(1), ValueRange{none},
+        [&](OpBuilder &, Location, Value y, ValueRange anyRow) {
+          auto overColumns = b.create<scf::ForOp>(
+              loc, x0, x1, index(1), ValueRange{anyRow[0]},
+              [&](OpBuilder &, Location, Value x, ValueRange any) {
+                Value marked = load(mask, {index(0), index(0), y, x});
+                b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::OrIOp>(
+                                                loc, any[0], marked)});
+              });
+          b.create<scf::YieldOp>(loc, overColumns.getResults());
+        });
+    Value t = add(mul(ty, columns), tx);
+    store(
+        b.create<arith::SelectOp>(loc, overRows.getResult(0), i32(0), i32(-1)),
+        table, {add(slots, t)});
+  }
+  // In tile order: each marked tile gets the next window, and its number
+  // the next entry of the list.
+  auto scan = b.create<scf::ForOp>(
+      loc, index(0), index(tiles), index(1), ValueRange{index(0)},
+      [&](OpBuilder &, Location, Value t, ValueRange filled) {
+        Value slot = add(slots, t);
+        Value marked = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                               load(table, {slot}), i32(0));
+        Value window = toI32(filled[0]);
+        store(b.create<arith::SelectOp>(loc, marked, window, i32(-1)), table,
+              {slot});
+        auto ifMarked = b.create<scf::IfOp>(loc, marked, false);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifMarked.thenBlock());
+          store(toI32(t), table, {add(filled[0], index(1))});
+        }
+        Value next = b.create<arith::SelectOp>(
+            loc, marked, add(filled[0], index(1)), filled[0]);
+        b.create<scf::YieldOp>(loc, next);
+      });
+  Value listed = scan.getResult(0);
+  store(toI32(listed), table, {index(0)});
+  // The unused entries of the list: -1, so the table is the same for the
+  // same mask.
+  loop(add(listed, index(1)), slots,
+       [&](Value i) { store(i32(-1), table, {i}); });
+}
+
+void RefineEmitter::emit(GatherWindowsOp op) {
+  Value image = op.getImage(), table = op.getTable(), windows = op.getInit();
+  ArrayRef<int64_t> shape = shapeOf(image), tile = op.getTile(),
+                    halo = op.getHalo();
+  int64_t channels = shape[1], height = shape[2], width = shape[3];
+  int64_t columns = llvm::divideCeil(width, tile[1]);
+  int64_t windowHeight = tile[0] + 2 * halo[0],
+          windowWidth = tile[1] + 2 * halo[1];
+  Value count = extent(windows, 0);
+  auto perRow = b.create<scf::ParallelOp>(
+      loc, ValueRange{index(0), index(0), index(0)},
+      ValueRange{count, index(channels), index(windowHeight)},
+      ValueRange{index(1), index(1), index(1)});
+  markThreaded(perRow, channels * windowHeight * windowWidth);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(perRow.getBody());
+  Value i = perRow.getInductionVars()[0], c = perRow.getInductionVars()[1],
+        r = perRow.getInductionVars()[2];
+  Value t = toIndex(load(table, {add(i, index(1))}));
+  Value top = windowOrigin(mul(dividedBy(t, index(columns)), tile[0]), halo[0],
+                           height, windowHeight);
+  Value left = windowOrigin(mul(remainder(t, index(columns)), tile[1]), halo[1],
+                            width, windowWidth);
+  Value y = add(top, r);
+  loop(index(0), index(windowWidth), [&](Value x) {
+    store(load(image, {index(0), c, y, add(left, x)}), windows, {i, c, r, x});
+  });
+}
+
+void RefineEmitter::emit(MergeRefinedOp op) {
+  Value low = op.getLow(), mask = op.getMask(), refined = op.getRefined(),
+        table = op.getTable(), logits = op.getInit();
+  ArrayRef<int64_t> shape = shapeOf(logits), lowShape = shapeOf(low),
+                    tile = op.getTile(), halo = op.getHalo();
+  int64_t channels = shape[1], height = shape[2], width = shape[3];
+  int64_t scaleY = height / lowShape[2], scaleX = width / lowShape[3];
+  int64_t columns = llvm::divideCeil(width, tile[1]);
+  int64_t tiles = llvm::divideCeil(height, tile[0]) * columns;
+  int64_t windowHeight = tile[0] + 2 * halo[0],
+          windowWidth = tile[1] + 2 * halo[1];
+  auto perRow =
+      b.create<scf::ParallelOp>(loc, ValueRange{index(0), index(0)},
+                                ValueRange{index(channels), index(height)},
+                                ValueRange{index(1), index(1)});
+  markThreaded(perRow, channels * height * width);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(perRow.getBody());
+  Value c = perRow.getInductionVars()[0], y = perRow.getInductionVars()[1];
+  Value lowY = dividedBy(y, index(scaleY));
+  Value ty = dividedBy(y, index(tile[0]));
+  Value top = windowOrigin(mul(ty, tile[0]), halo[0], height, windowHeight);
+  Value windowRow = b.create<arith::SubIOp>(loc, y, top);
+  // One segment of the row per tile: its window looked up once.
+  loop(index(0), index(columns), [&](Value tx) {
+    Value t = add(mul(ty, columns), tx);
+    Value slot = load(table, {add(index(1 + tiles), t)});
+    Value x0 = mul(tx, tile[1]);
+    Value x1 =
+        b.create<arith::MinSIOp>(loc, add(x0, index(tile[1])), index(width));
+    Value refinedTile =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, slot, i32(0));
+    auto ifRefined = b.create<scf::IfOp>(loc, refinedTile, true);
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(ifRefined.thenBlock());
+      Value window = toIndex(slot);
+      Value left = windowOrigin(x0, halo[1], width, windowWidth);
+      loop(x0, x1, [&](Value x) {
+        Value lowX = dividedBy(x, index(scaleX));
+        Value upsampled = load(low, {index(0), c, lowY, lowX});
+        Value better = load(refined, {window, c, windowRow,
+                                      b.create<arith::SubIOp>(loc, x, left)});
+        Value marked = load(mask, {index(0), index(0), lowY, lowX});
+        store(b.create<arith::SelectOp>(loc, marked, better, upsampled), logits,
+              {index(0), c, y, x});
+      });
+      b.setInsertionPointToStart(ifRefined.elseBlock());
+      loop(x0, x1, [&](Value x) {
+        Value lowX = dividedBy(x, index(scaleX));
+        store(load(low, {index(0), c, lowY, lowX}), logits,
+              {index(0), c, y, x});
+      });
+    }
+  });
+}
+
+struct CpuLowerSparseRefinePass
+    : kiln::impl::CpuLowerSparseRefinePassBase<CpuLowerSparseRefinePass> {
+  void runOnOperation() override {
+    auto lower = [&](auto op) {
+      OpBuilder b(op);
+      RefineEmitter(op, b).emit(op);
+      op.erase();
+    };
+    for (EntropyCutOp op : bufferForms<EntropyCutOp>(getOperation()))
+      lower(op);
+    for (RefineTilesOp op : bufferForms<RefineTilesOp>(getOperation()))
+      lower(op);
+    for (GatherWindowsOp op : bufferForms<GatherWindowsOp>(getOperation()))
+      lower(op);
+    for (MergeRefinedOp op : bufferForms<MergeRefinedOp>(getOperation()))
+      lower(op);
+  }
+};
+
+} // namespace

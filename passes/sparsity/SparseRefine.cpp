@@ -1,0 +1,294 @@
+//===- SparseRefine.cpp - kiln-sparsity-sparse-refine ---------------------===//
+//
+// A segmentation model's logits change little from one pixel to the next
+// but at the objects' boundaries, which is where it is uncertain. So the
+// model runs at low resolution, and again at full resolution only on the
+// tiles that hold uncertain pixels (with the context around them their
+// logits depend on); the other pixels take the upsampled low-resolution
+// logits. This is SparseRefine with its training-free refiner: the
+// full-resolution model itself, run sparsely by tiles.
+//
+// The model appears twice in the new @main, once per resolution, each copy
+// sized by shape inference on its own before they are joined.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/sparsity/Passes.h"
+
+#include "passes/graph/OnnxSubgraph.h"
+#include "passes/graph/Passes.h"
+
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_SPARSITYSPARSEREFINEPASS
+#include "passes/sparsity/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+std::string describe(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
+
+struct SparsitySparseRefinePass
+    : kiln::impl::SparsitySparseRefinePassBase<SparsitySparseRefinePass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  /// A copy of `model` in `scope` over an input of type `input`, every
+  /// intermediate's shape cleared for shape inference to find again.
+  func::FuncOp copyModel(func::FuncOp model, ModuleOp scope, StringRef name,
+                         RankedTensorType input);
+  /// Builds the new body of `main` from the two sized copies.
+  void join(func::FuncOp main, func::FuncOp low, func::FuncOp windows,
+            RankedTensorType logits);
+};
+
+func::FuncOp SparsitySparseRefinePass::copyModel(func::FuncOp model,
+                                                 ModuleOp scope, StringRef name,
+                                                 RankedTensorType input) {
+  OpBuilder b = OpBuilder::atBlockEnd(scope.getBody());
+  auto copy = cast<func::FuncOp>(b.clone(*model));
+  copy.setName(name);
+  Block &body = copy.getBody().front();
+  body.getArgument(0).setType(input);
+  for (Operation &op : body.without_terminator()) {
+    if (op.hasTrait<OpTrait::ConstantLike>())
+      continue;
+    for (Value result : op.getResults())
+      if (auto type = dyn_cast<TensorType>(result.getType()))
+        result.setType(UnrankedTensorType::get(type.getElementType()));
+  }
+  auto results = body.getTerminator()->getOperandTypes();
+  copy.setFunctionType(
+      FunctionType::get(&getContext(), {input}, TypeRange(results)));
+  return copy;
+}
+
+void SparsitySparseRefinePass::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main || main.isExternal()) {
+    module.emitError("SparseRefine needs the model's @main");
+    return signalPassFailure();
+  }
+  auto image = dyn_cast<RankedTensorType>(
+      main.getNumArguments() == 1 ? main.getArgumentTypes()[0] : Type());
+  if (!image || !image.hasStaticShape() || image.getRank() != 4 ||
+      image.getDimSize(0) != 1 || !isa<FloatType>(image.getElementType()) ||
+      main.getNumResults() != 1) {
+    main.emitError("SparseRefine takes a model of one image [1, C, H, W] of "
+                   "static shape and one output, not ")
+        << main.getFunctionType();
+    return signalPassFailure();
+  }
+  int64_t height = image.getDimSize(2), width = image.getDimSize(3);
+  // The options as plain values (a pass option streams as its flag).
+  int64_t lowHeight = this->lowHeight, lowWidth = this->lowWidth;
+  int64_t tile = this->tile, halo = this->halo;
+  if (lowHeight < 1 || lowWidth < 1 || height % lowHeight || width % lowWidth ||
+      (lowHeight == height && lowWidth == width)) {
+    main.emitError("SparseRefine's low resolution ")
+        << lowHeight << "x" << lowWidth << " does not divide the image's "
+        << height << "x" << width << " into a lower one";
+    return signalPassFailure();
+  }
+  if ((threshold < 0) == (fraction < 0) || fraction > 1) {
+    main.emitError("SparseRefine needs either a threshold (not negative) or "
+                   "a fraction in [0, 1] of pixels to refine");
+    return signalPassFailure();
+  }
+  int64_t scaleY = height / lowHeight, scaleX = width / lowWidth;
+  if (tile < 1 || halo < 0 || tile % scaleY || tile % scaleX ||
+      tile + 2 * halo > std::min(height, width)) {
+    main.emitError("SparseRefine's tiles of ")
+        << tile << " pixels with a halo of " << halo
+        << " must be whole low-resolution pixels of " << scaleY << "x" << scaleX
+        << " and their windows fit in the image of " << height << "x" << width;
+    return signalPassFailure();
+  }
+
+  // The two copies, sized apart in a scope of their own.
+  OpBuilder b(module.getBodyRegion());
+  b.setInsertionPointToEnd(module.getBody());
+  auto scope = b.create<ModuleOp>(main.getLoc());
+  int64_t window = tile + 2 * halo;
+  Type element = image.getElementType();
+  int64_t channels = image.getDimSize(1);
+  func::FuncOp low = copyModel(
+      main, scope, "low",
+      RankedTensorType::get({1, channels, lowHeight, lowWidth}, element));
+  func::FuncOp windows =
+      copyModel(main, scope, "windows",
+                RankedTensorType::get(
+                    {ShapedType::kDynamic, channels, window, window}, element));
+  OpPassManager sizing(ModuleOp::getOperationName());
+  OpPassManager &function = sizing.nest<func::FuncOp>();
+  function.addPass(createCanonicalizerPass());
+  function.addPass(createCSEPass());
+  for (int round = 0; round < 2; ++round) {
+    function.addPass(createGraphInferShapesPass());
+    function.addPass(createCanonicalizerPass());
+  }
+  if (failed(runPipeline(sizing, scope))) {
+    scope.erase();
+    return signalPassFailure();
+  }
+  // Per-pixel logits of each copy's resolution.
+  auto logitsOf = [&](func::FuncOp copy, int64_t batch, int64_t rows,
+                      int64_t columns) -> RankedTensorType {
+    auto type = dyn_cast<RankedTensorType>(copy.getResultTypes()[0]);
+    if (type && type.getRank() == 4 && isa<FloatType>(type.getElementType()) &&
+        type.getDimSize(0) == batch && !type.isDynamicDim(1) &&
+        type.getDimSize(2) == rows && type.getDimSize(3) == columns)
+      return type;
+    main.emitError("SparseRefine refines per-pixel logits [1, K, H, W] of the "
+                   "input's resolution; at ")
+        << rows << "x" << columns << " the model gives "
+        << describe(copy.getResultTypes()[0])
+        << " (not per-pixel, or sized by constants fixed at export)";
+    return {};
+  };
+  RankedTensorType lowLogits = logitsOf(low, 1, lowHeight, lowWidth);
+  RankedTensorType windowLogits =
+      lowLogits ? logitsOf(windows, ShapedType::kDynamic, window, window)
+                : RankedTensorType();
+  if (!windowLogits) {
+    scope.erase();
+    return signalPassFailure();
+  }
+  join(main, low, windows,
+       RankedTensorType::get({1, lowLogits.getDimSize(1), height, width},
+                             lowLogits.getElementType()));
+  scope.erase();
+}
+
+void SparsitySparseRefinePass::join(func::FuncOp main, func::FuncOp low,
+                                    func::FuncOp windows,
+                                    RankedTensorType logitsType) {
+  // The options as plain values (a pass option streams as its flag).
+  int64_t lowHeight = this->lowHeight, lowWidth = this->lowWidth;
+  int64_t tile = this->tile, halo = this->halo;
+  double fraction = this->fraction, threshold = this->threshold;
+  Block &old = main.getBody().front();
+  Block *body = new Block();
+  main.getBody().push_back(body);
+  Value image = body->addArgument(old.getArgument(0).getType(), main.getLoc());
+  auto imageType = cast<RankedTensorType>(image.getType());
+  int64_t height = imageType.getDimSize(2), width = imageType.getDimSize(3);
+  int64_t scaleY = height / lowHeight, scaleX = width / lowWidth;
+  int64_t classes = logitsType.getDimSize(1), window = tile + 2 * halo;
+  Location loc = main.getLoc();
+  OpBuilder b = OpBuilder::atBlockEnd(body);
+  OnnxSubgraph g(b, loc);
+  Type f32 = b.getF32Type(), i1 = b.getI1Type(), i32 = b.getI32Type();
+  auto ranked = [](ArrayRef<int64_t> shape, Type element) {
+    return RankedTensorType::get(shape, element);
+  };
+  // A copy of the model's body from `source` on `input`: its logits.
+  auto inlineModel = [&](func::FuncOp source, Value input) {
+    IRMapping mapping;
+    mapping.map(source.getArgument(0), input);
+    Block &from = source.getBody().front();
+    for (Operation &op : from.without_terminator())
+      b.clone(op, mapping);
+    return mapping.lookup(from.getTerminator()->getOperand(0));
+  };
+
+  // 1. The model at low resolution, on the image averaged down.
+  auto pooled = b.create<onnx::AveragePoolOp>(
+      loc,
+      ranked({1, imageType.getDimSize(1), lowHeight, lowWidth},
+             imageType.getElementType()),
+      image, "NOTSET", 0, 0, ArrayAttr(), b.getI64ArrayAttr({scaleY, scaleX}),
+      ArrayAttr(), b.getI64ArrayAttr({scaleY, scaleX}));
+  Value lowLogits = inlineModel(low, pooled);
+  auto lowType = cast<RankedTensorType>(lowLogits.getType());
+
+  // 2. The entropy of its classes' softmax at each pixel, and the mask of
+  // the pixels to refine.
+  Type element = lowType.getElementType();
+  auto entropyType = ranked({1, 1, lowHeight, lowWidth}, element);
+  Value probabilities = b.create<onnx::SoftmaxOp>(loc, lowType, lowLogits, 1);
+  Value clamped = b.create<onnx::MaxOp>(
+      loc, lowType, ValueRange{probabilities, g.splat(element, 1e-5)});
+  Value terms =
+      b.create<onnx::MulOp>(loc, lowType, probabilities,
+                            b.create<onnx::LogOp>(loc, lowType, clamped));
+  Value entropy = b.create<onnx::NegOp>(
+      loc, entropyType,
+      b.create<onnx::ReduceSumOp>(loc, entropyType, terms, g.ints({1}), 1));
+  entropy = g.castTo(entropy, f32);
+  entropy.setType(ranked({1, 1, lowHeight, lowWidth}, f32));
+  auto maskType = ranked({1, 1, lowHeight, lowWidth}, i1);
+  Value mask;
+  if (fraction >= 0) {
+    Value cut = b.create<EntropyCutOp>(
+                     loc, TypeRange{ranked({1}, f32)}, entropy,
+                     b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{1}, f32),
+                     b.getF64FloatAttr(fraction))
+                    .getResult()[0];
+    mask = b.create<onnx::GreaterOrEqualOp>(loc, maskType, entropy, cut);
+  } else {
+    mask = b.create<onnx::GreaterOp>(loc, maskType, entropy,
+                                     g.splat(f32, threshold));
+  }
+
+  // 3. The tiles holding a selected pixel, their windows, and the model on
+  // them.
+  int64_t tiles =
+      llvm::divideCeil(height, tile) * llvm::divideCeil(width, tile);
+  auto tableType = ranked({1 + 2 * tiles}, i32);
+  Value table = b.create<RefineTilesOp>(
+                     loc, TypeRange{tableType}, mask,
+                     b.create<tensor::EmptyOp>(loc, tableType.getShape(), i32),
+                     b.getDenseI64ArrayAttr({tile / scaleY, tile / scaleX}))
+                    .getResult()[0];
+  Value listed = b.create<arith::IndexCastOp>(
+      loc, b.getIndexType(),
+      b.create<tensor::ExtractOp>(
+          loc, table, ValueRange{b.create<arith::ConstantIndexOp>(loc, 0)}));
+  auto windowsType =
+      ranked({ShapedType::kDynamic, imageType.getDimSize(1), window, window},
+             imageType.getElementType());
+  auto tileAttr = b.getDenseI64ArrayAttr({tile, tile});
+  auto haloAttr = b.getDenseI64ArrayAttr({halo, halo});
+  Value gathered = b.create<GatherWindowsOp>(
+                        loc, TypeRange{windowsType}, image, table,
+                        b.create<tensor::EmptyOp>(loc, windowsType.getShape(),
+                                                  windowsType.getElementType(),
+                                                  ValueRange{listed}),
+                        tileAttr, haloAttr)
+                       .getResult()[0];
+  Value refined = inlineModel(windows, gathered);
+
+  // 4. The logits: upsampled, refined where selected.
+  Value merged =
+      b.create<MergeRefinedOp>(
+           loc, TypeRange{logitsType}, lowLogits, mask, refined, table,
+           b.create<tensor::EmptyOp>(loc, logitsType.getShape(),
+                                     logitsType.getElementType()),
+           tileAttr, haloAttr)
+          .getResult()[0];
+  b.create<func::ReturnOp>(loc, merged);
+
+  // The new body replaces the old, under the same names.
+  old.dropAllDefinedValueUses();
+  old.erase();
+  main.setFunctionType(
+      FunctionType::get(&getContext(), {imageType}, {logitsType}));
+}
+
+} // namespace
