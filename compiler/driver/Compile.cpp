@@ -37,6 +37,9 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <map>
+#include <set>
+
 using namespace mlir;
 using namespace mlir::kiln;
 namespace cl = llvm::cl;
@@ -179,6 +182,13 @@ cl::opt<bool> questKeepFirstPage(
     cl::desc("With --quest-budget: the first page (where decoders keep their "
              "attention sink) is always among the pages a step attends to"),
     cl::init(false), cl::sub(compileCommand), cl::cat(compileCategory));
+
+cl::list<std::string> dimValues(
+    "dim",
+    cl::desc("Compile a symbolic input dimension (an ONNX dim_param) at "
+             "this size; repeat for each"),
+    cl::value_desc("NAME=SIZE"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
 
 cl::opt<std::string> sparseRefine(
     "sparse-refine",
@@ -536,6 +546,59 @@ void recordQuantization(::kiln::package::Manifest &manifest,
   if (!quantizeExclude.empty())
     manifest.compileOptions.push_back(
         {"quantize-exclude", llvm::join(quantizeExclude, ",")});
+}
+
+/// The inputs' symbolic dimensions named by --dim made static: each
+/// input's type, and its names (`onnx.dim_params`) but the ones left; the
+/// graph's shape inference carries the sizes on.
+LogicalResult bindDimensions(ModuleOp module) {
+  if (dimValues.empty())
+    return success();
+  std::map<std::string, int64_t> sizes;
+  for (const std::string &text : dimValues) {
+    auto [name, value] = llvm::StringRef(text).split('=');
+    int64_t size = 0;
+    if (name.empty() || value.getAsInteger(10, size) || size < 1) {
+      llvm::errs() << "kiln: error: --dim " << text
+                   << ": expected NAME=SIZE with a positive size\n";
+      return failure();
+    }
+    sizes[name.str()] = size;
+  }
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  std::set<std::string> bound;
+  for (unsigned index = 0; main && index < main.getNumArguments(); ++index) {
+    auto names = main.getArgAttrOfType<ArrayAttr>(index, "onnx.dim_params");
+    auto type = dyn_cast<RankedTensorType>(main.getArgumentTypes()[index]);
+    if (!names || !type || int64_t(names.size()) != type.getRank())
+      continue;
+    SmallVector<int64_t> shape(type.getShape());
+    SmallVector<Attribute> left;
+    for (auto [dim, name] : llvm::zip(shape, names)) {
+      std::string text = cast<StringAttr>(name).str();
+      auto found = sizes.find(text);
+      if (found != sizes.end() && ShapedType::isDynamic(dim)) {
+        dim = found->second;
+        bound.insert(text);
+        text.clear();
+      }
+      left.push_back(StringAttr::get(module.getContext(), text));
+    }
+    main.getArgument(index).setType(type.clone(shape));
+    main.setArgAttr(index, "onnx.dim_params",
+                    ArrayAttr::get(module.getContext(), left));
+  }
+  for (auto &[name, size] : sizes)
+    if (!bound.count(name)) {
+      llvm::errs() << "kiln: error: --dim " << name << "=" << size
+                   << ": no input of " << modelPath
+                   << " has a symbolic dimension of that name\n";
+      return failure();
+    }
+  main.setType(FunctionType::get(module.getContext(),
+                                 main.getBody().getArgumentTypes(),
+                                 main.getResultTypes()));
+  return success();
 }
 
 /// The tensor stage `build` builds, with the manifest's signature taken
@@ -1109,6 +1172,9 @@ int compile() {
     module = onnx::importOnnxModel(context, modelPath, options);
   }
   if (!module)
+    return 1;
+
+  if (failed(bindDimensions(*module)))
     return 1;
 
   std::string path = resolveOutputPath();

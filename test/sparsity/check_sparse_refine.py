@@ -14,10 +14,13 @@ pixels and an output stride of 4):
   1e-4 at every pixel but those whose entropy is within rounding of the
   cut (which either side may select);
 - no tile selected: a batch of no windows, the upsampled logits;
+- the model exported over a symbolic image, compiled at the size by
+  `--dim H=... --dim W=...`, gives the static model's logits;
 - `kiln inspect` shows the settings; one-line refusals of a resolution
   that does not divide the image, logits that are not per-pixel (a
   classifier, and a Resize sized by constants at export), both a
-  threshold and a fraction, and windows larger than the image.
+  threshold and a fraction, windows larger than the image, a symbolic
+  image without --dim, and --dim naming no input dimension.
 
     check_sparse_refine.py --bin BUILD/bin --work DIR
 """
@@ -130,10 +133,12 @@ def one_line_failure(command, reason):
         reason in lines[0], (command, result.returncode, result.stderr)
 
 
-def export(model, path, shape):
+def export(model, path, shape, symbolic=False):
+    axes = {"image": {2: "H", 3: "W"}, "logits": {2: "H", 3: "W"}}
     torch.onnx.export(model.eval(), torch.zeros(shape), path,
                       opset_version=17, input_names=["image"],
-                      output_names=["logits"])
+                      output_names=["logits"],
+                      dynamic_axes=axes if symbolic else None)
 
 
 def main():
@@ -160,10 +165,9 @@ def main():
     image = image + 0.1 * torch.randn(shape)
     np.save(work("image.npy"), image.numpy())
 
-    def kiln_logits(name, *options):
+    def kiln_logits(name, *options, model_file="segmenter.onnx"):
         package = work(name + ".kiln")
-        run([kiln, "compile", work("segmenter.onnx"), "-o", package,
-             *options])
+        run([kiln, "compile", work(model_file), "-o", package, *options])
         out = work(name)
         os.makedirs(out, exist_ok=True)
         run([kiln, "run", package, "--input", "image=" + work("image.npy"),
@@ -208,6 +212,18 @@ def main():
     upsampled = kiln_logits("lowonly", *refine, "--refine-fraction=0")
     assert np.abs(upsampled - logits).max() <= TOLERANCE
 
+    # The same model exported over a symbolic [1, 3, H, W] image, its
+    # Resize sized at run time, compiled at the size by --dim.
+    export(model, work("symbolic.onnx"), shape, symbolic=True)
+    symbolic = kiln_logits("symbolic", *refine, "--refine-fraction=0.2",
+                           "--dim", f"H={HEIGHT}", "--dim", f"W={WIDTH}",
+                           model_file="symbolic.onnx")
+    fraction = kiln_logits("fraction", *refine, "--refine-fraction=0.2")
+    assert np.abs(symbolic - fraction).max() <= 1e-5 * max(
+        1.0, np.abs(fraction).max()), "--dim: not the static model's logits"
+    print("symbolic image at --dim H=256 --dim W=512: the static model's "
+          "logits")
+
     inspected = run([kiln, "inspect", work("fraction.kiln")])
     for setting in ["--sparse-refine=128x256", "--refine-fraction=0.2",
                     f"--refine-tile={TILE}", f"--refine-halo={HALO}"]:
@@ -232,6 +248,15 @@ def main():
     one_line_failure([kiln, "compile", work("classifier.onnx"), "-o",
                       work("x.kiln"), "--sparse-refine=128x256"],
                      "not per-pixel")
+    one_line_failure([kiln, "compile", work("symbolic.onnx"), "-o",
+                      work("x.kiln"), "--sparse-refine=128x256"],
+                     "of static shape")
+    one_line_failure([kiln, "compile", work("symbolic.onnx"), "-o",
+                      work("x.kiln"), "--dim", "D=4"],
+                     "no input of")
+    one_line_failure([kiln, "compile", work("symbolic.onnx"), "-o",
+                      work("x.kiln"), "--dim", "H=0"],
+                     "expected NAME=SIZE")
     print("inspect and refusals: as expected")
 
 
