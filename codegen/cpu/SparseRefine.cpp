@@ -134,7 +134,7 @@ void RefineEmitter::emit(RefineTilesOp op) {
   int64_t rows = llvm::divideCeil(height, tile[0]),
           columns = llvm::divideCeil(width, tile[1]), tiles = rows * columns;
   Value slots = index(1 + tiles);
-  // Each tile: whether it holds a marked pixel, as 0 or -1 in its slot.
+  // Each tile: how many of its pixels are marked, in its slot.
   auto perTile = b.create<scf::ParallelOp>(
       loc, ValueRange{index(0), index(0)},
       ValueRange{index(rows), index(columns)}, ValueRange{index(1), index(1)});
@@ -149,44 +149,105 @@ void RefineEmitter::emit(RefineTilesOp op) {
         b.create<arith::MinSIOp>(loc, add(y0, index(tile[0])), index(height));
     Value x1 =
         b.create<arith::MinSIOp>(loc, add(x0, index(tile[1])), index(width));
-    Value none = b.create<arith::ConstantIntOp>(loc, 0, 1);
     auto overRows = b.create<scf::ForOp>(
-        loc, y0, y1, index(1), ValueRange{none},
-        [&](OpBuilder &, Location, Value y, ValueRange anyRow) {
+        loc, y0, y1, index(1), ValueRange{i32(0)},
+        [&](OpBuilder &, Location, Value y, ValueRange rowCount) {
           auto overColumns = b.create<scf::ForOp>(
-              loc, x0, x1, index(1), ValueRange{anyRow[0]},
-              [&](OpBuilder &, Location, Value x, ValueRange any) {
-                Value marked = load(mask, {index(0), index(0), y, x});
-                b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::OrIOp>(
-                                                loc, any[0], marked)});
+              loc, x0, x1, index(1), ValueRange{rowCount[0]},
+              [&](OpBuilder &, Location, Value x, ValueRange count) {
+                Value marked = b.create<arith::ExtUIOp>(
+                    loc, b.getI32Type(),
+                    load(mask, {index(0), index(0), y, x}));
+                b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::AddIOp>(
+                                                loc, count[0], marked)});
               });
           b.create<scf::YieldOp>(loc, overColumns.getResults());
         });
-    Value t = add(mul(ty, columns), tx);
-    store(
-        b.create<arith::SelectOp>(loc, overRows.getResult(0), i32(0), i32(-1)),
-        table, {add(slots, t)});
+    store(overRows.getResult(0), table,
+          {add(slots, add(mul(ty, columns), tx))});
   }
-  // In tile order: each marked tile gets the next window, and its number
+  // The tiles taken: a count above `least`, and the first `ties` of those
+  // at it. Without a budget, every tile with a marked pixel.
+  Value least = i32(1), ties = i32(std::numeric_limits<int32_t>::max());
+  auto countFrom = [&](Value threshold, arith::CmpIPredicate predicate) {
+    auto sweep = b.create<scf::ForOp>(
+        loc, index(0), index(tiles), index(1), ValueRange{i32(0)},
+        [&](OpBuilder &, Location, Value t, ValueRange counted) {
+          Value hit = b.create<arith::CmpIOp>(
+              loc, predicate, load(table, {add(slots, t)}), threshold);
+          b.create<scf::YieldOp>(
+              loc, ValueRange{b.create<arith::AddIOp>(
+                       loc, counted[0],
+                       b.create<arith::ExtUIOp>(loc, b.getI32Type(), hit))});
+        });
+    return sweep.getResult(0);
+  };
+  int64_t budget = op.getMaxTilesAttr().getInt();
+  if (budget > 0 && budget < tiles) {
+    // The budget-th largest count (at least 1), by bisection over the
+    // counts a tile can have.
+    int64_t most = tile[0] * tile[1];
+    int64_t halvings = llvm::Log2_64_Ceil(most + 1);
+    auto bisection = b.create<scf::ForOp>(
+        loc, index(0), index(halvings), index(1), ValueRange{i32(1), i32(most)},
+        [&](OpBuilder &, Location, Value, ValueRange bounds) {
+          Value low = bounds[0], high = bounds[1];
+          Value middle = b.create<arith::AddIOp>(
+              loc, low,
+              b.create<arith::ShRUIOp>(
+                  loc,
+                  b.create<arith::AddIOp>(
+                      loc, b.create<arith::SubIOp>(loc, high, low), i32(1)),
+                  i32(1)));
+          Value enough = b.create<arith::CmpIOp>(
+              loc, arith::CmpIPredicate::sge,
+              countFrom(middle, arith::CmpIPredicate::sge), i32(budget));
+          Value ordered = b.create<arith::CmpIOp>(
+              loc, arith::CmpIPredicate::sle, middle, high);
+          Value raise = b.create<arith::AndIOp>(loc, enough, ordered);
+          b.create<scf::YieldOp>(
+              loc,
+              ValueRange{b.create<arith::SelectOp>(loc, raise, middle, low),
+                         b.create<arith::SelectOp>(
+                             loc, enough, high,
+                             b.create<arith::SubIOp>(loc, middle, i32(1)))});
+        });
+    least = bisection.getResult(0);
+    ties = b.create<arith::SubIOp>(loc, i32(budget),
+                                   countFrom(least, arith::CmpIPredicate::sgt));
+  }
+  // In tile order: each tile taken gets the next window, and its number
   // the next entry of the list.
   auto scan = b.create<scf::ForOp>(
-      loc, index(0), index(tiles), index(1), ValueRange{index(0)},
-      [&](OpBuilder &, Location, Value t, ValueRange filled) {
+      loc, index(0), index(tiles), index(1), ValueRange{index(0), ties},
+      [&](OpBuilder &, Location, Value t, ValueRange state) {
+        Value filled = state[0], tiesLeft = state[1];
         Value slot = add(slots, t);
-        Value marked = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
-                                               load(table, {slot}), i32(0));
-        Value window = toI32(filled[0]);
-        store(b.create<arith::SelectOp>(loc, marked, window, i32(-1)), table,
-              {slot});
-        auto ifMarked = b.create<scf::IfOp>(loc, marked, false);
+        Value count = load(table, {slot});
+        Value above = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                              count, least);
+        Value tie = b.create<arith::AndIOp>(
+            loc,
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, count,
+                                    least),
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, tiesLeft,
+                                    i32(0)));
+        Value taken = b.create<arith::OrIOp>(loc, above, tie);
+        store(b.create<arith::SelectOp>(loc, taken, toI32(filled), i32(-1)),
+              table, {slot});
+        auto ifTaken = b.create<scf::IfOp>(loc, taken, false);
         {
           OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifMarked.thenBlock());
-          store(toI32(t), table, {add(filled[0], index(1))});
+          b.setInsertionPointToStart(ifTaken.thenBlock());
+          store(toI32(t), table, {add(filled, index(1))});
         }
-        Value next = b.create<arith::SelectOp>(
-            loc, marked, add(filled[0], index(1)), filled[0]);
-        b.create<scf::YieldOp>(loc, next);
+        b.create<scf::YieldOp>(
+            loc, ValueRange{b.create<arith::SelectOp>(
+                                loc, taken, add(filled, index(1)), filled),
+                            b.create<arith::SelectOp>(
+                                loc, tie,
+                                b.create<arith::SubIOp>(loc, tiesLeft, i32(1)),
+                                tiesLeft)});
       });
   Value listed = scan.getResult(0);
   store(toI32(listed), table, {index(0)});

@@ -229,6 +229,14 @@ cl::opt<int64_t> refineHalo(
     cl::value_desc("N"), cl::init(32), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<int64_t> refineTiles(
+    "refine-tiles",
+    cl::desc("With --sparse-refine: re-run at most this many tiles, those "
+             "with the most selected pixels (default 0: every tile holding "
+             "one), which bounds a run's time"),
+    cl::value_desc("N"), cl::init(0), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
 cl::opt<std::string> quantize(
     "quantize",
     cl::desc("For the CPU: quantize the matrix products with constant "
@@ -507,6 +515,7 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
         refineThreshold < 0 && refineFraction < 0 ? 0.1 : refineFraction;
     options.refineTile = refineTile;
     options.refineHalo = refineHalo;
+    options.refineMaxTiles = refineTiles;
   }
   if (kvCache == "session") {
     options.kvCacheCapacity = maxContext;
@@ -814,6 +823,9 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
         {"refine-tile", std::to_string(refineTile)});
     manifest.compileOptions.push_back(
         {"refine-halo", std::to_string(refineHalo)});
+    if (refineTiles > 0)
+      manifest.compileOptions.push_back(
+          {"refine-tiles", std::to_string(refineTiles)});
   }
   recordQuantization(manifest, cpuOptions);
   manifest.weightsBytes = weights.size();
@@ -1053,7 +1065,7 @@ int compile() {
   }
   if (!sparseRefine.empty() || refineThreshold.getNumOccurrences() ||
       refineFraction.getNumOccurrences() || refineTile.getNumOccurrences() ||
-      refineHalo.getNumOccurrences()) {
+      refineHalo.getNumOccurrences() || refineTiles.getNumOccurrences()) {
     auto [height, width] = llvm::StringRef(sparseRefine).split('x');
     int64_t rows = 0, columns = 0;
     if (height.getAsInteger(10, rows) || width.getAsInteger(10, columns) ||
@@ -1076,9 +1088,9 @@ int compile() {
                       "and --refine-fraction must be within [0, 1]\n";
       return 1;
     }
-    if (refineTile < 1 || refineHalo < 0) {
-      llvm::errs() << "kiln: error: --refine-tile must be positive and "
-                      "--refine-halo not negative\n";
+    if (refineTile < 1 || refineHalo < 0 || refineTiles < 0) {
+      llvm::errs() << "kiln: error: --refine-tile must be positive, "
+                      "--refine-halo and --refine-tiles not negative\n";
       return 1;
     }
     if (forCuda || !quantize.empty() || kvCache == "session") {

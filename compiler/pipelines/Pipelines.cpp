@@ -114,6 +114,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     refine.fraction = options.refineFraction;
     refine.tile = options.refineTile;
     refine.halo = options.refineHalo;
+    refine.maxTiles = options.refineMaxTiles;
     pm.addPass(createSparsitySparseRefinePass(refine));
   }
   buildGraphPipeline(pm);

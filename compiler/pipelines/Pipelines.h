@@ -81,6 +81,8 @@ struct CpuPipelineOptions : QuantizationOptions {
   int64_t refineLowHeight = 0, refineLowWidth = 0;
   double refineThreshold = -1, refineFraction = -1;
   int64_t refineTile = 128, refineHalo = 32;
+  /// At most this many tiles (those with the most selected pixels; 0: all).
+  int64_t refineMaxTiles = 0;
   /// With a positive capacity (tokens), the past/present key-value cache
   /// becomes the session's, in pages of `kvCachePage` tokens.
   int64_t kvCacheCapacity = 0;

@@ -697,15 +697,19 @@ def Kiln_RefineTilesOp : Kiln_Op<"refine_tiles", [
     `mask` [1, 1, h, w] (i1) marks the pixels to refine; the image is cut
     into tiles of `tile` = [th, tw] of its pixels, T = ceil(h / th) x
     ceil(w / tw) of them in row-major order (the last row and column may
-    be partial). `init` [1 + 2 T] (i32) gets the table the windows are
-    gathered and merged by: entry 0 the count n of tiles holding a marked
-    pixel, entries 1 .. n their numbers in increasing order (the windows'
-    order), and entry 1 + T + t the window of tile t, or -1.
+    be partial). The tiles to refine are those holding a marked pixel or,
+    with a positive `max_tiles`, at most that many of them: those with the
+    most marked pixels (ties to the lower tile). `init` [1 + 2 T] (i32)
+    gets the table the windows are gathered and merged by: entry 0 their
+    count n, entries 1 .. n their numbers in increasing order (the
+    windows' order; the entries after them -1), and entry 1 + T + t the
+    window of tile t, or -1.
   }];
   let arguments = (ins
     AnyShaped:$mask,
     AnyShaped:$init,
-    DenseI64ArrayAttr:$tile);
+    DenseI64ArrayAttr:$tile,
+    DefaultValuedAttr<I64Attr, "0">:$max_tiles);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     $mask `into` $init attr-dict `:` type($mask) `into` type($init)

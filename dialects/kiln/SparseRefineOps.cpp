@@ -119,6 +119,9 @@ LogicalResult RefineTilesOp::verify() {
       failed(verifyMask(*this, getMask())) ||
       failed(verifyTiling(*this, getTile())))
     return failure();
+  if (getMaxTilesAttr().getInt() < 0)
+    return emitOpError("needs max_tiles not negative (0: no limit), not ")
+           << getMaxTilesAttr().getInt();
   return verifyTable(*this, getInit(), shapeOf(getMask()), getTile());
 }
 

@@ -69,7 +69,8 @@ def SparsitySparseRefinePass
        above `threshold`, or the `fraction` most uncertain
        (`kiln.entropy_cut`);
     3. the tiles of `tile` x `tile` full-resolution pixels that hold one
-       (`kiln.refine_tiles`), their windows with `halo` pixels each side
+       (`kiln.refine_tiles`; with `max-tiles`, at most that many, those
+       with the most selected pixels), their windows with `halo` pixels each side
        gathered from the image (`kiln.gather_windows`) and the model run
        on them as one batch of symbolic size;
     4. the low-resolution logits upsampled (nearest), and the windows'
@@ -96,6 +97,9 @@ def SparsitySparseRefinePass
            "Side of the tiles re-run at full resolution (pixels)">,
     Option<"halo", "halo", "int64_t", "32",
            "Pixels of context each side of a tile">,
+    Option<"maxTiles", "max-tiles", "int64_t", "0",
+           "At most this many tiles, those with the most selected pixels "
+           "(0: every tile holding one)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::kiln::KilnDialect",

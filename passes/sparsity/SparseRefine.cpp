@@ -111,6 +111,11 @@ void SparsitySparseRefinePass::runOnOperation() {
     return signalPassFailure();
   }
   int64_t scaleY = height / lowHeight, scaleX = width / lowWidth;
+  if (maxTiles < 0) {
+    main.emitError("SparseRefine's tile budget cannot be negative, not ")
+        << int64_t(maxTiles);
+    return signalPassFailure();
+  }
   if (tile < 1 || halo < 0 || tile % scaleY || tile % scaleX ||
       tile + 2 * halo > std::min(height, width)) {
     main.emitError("SparseRefine's tiles of ")
@@ -254,7 +259,8 @@ void SparsitySparseRefinePass::join(func::FuncOp main, func::FuncOp low,
   Value table = b.create<RefineTilesOp>(
                      loc, TypeRange{tableType}, mask,
                      b.create<tensor::EmptyOp>(loc, tableType.getShape(), i32),
-                     b.getDenseI64ArrayAttr({tile / scaleY, tile / scaleX}))
+                     b.getDenseI64ArrayAttr({tile / scaleY, tile / scaleX}),
+                     b.getI64IntegerAttr(maxTiles))
                     .getResult()[0];
   Value listed = b.create<arith::IndexCastOp>(
       loc, b.getIndexType(),

@@ -12,7 +12,8 @@ pixels and an output stride of 4):
   one, the model on their windows (moved inside the image at its edges),
   and the logits upsampled (nearest) but at the selected pixels; within
   1e-4 at every pixel but those whose entropy is within rounding of the
-  cut (which either side may select);
+  cut (which either side may select); and with a tile budget
+  (`--refine-tiles`), only the tiles with the most selected pixels;
 - no tile selected: a batch of no windows, the upsampled logits;
 - the model exported over a symbolic image, compiled at the size by
   `--dim H=... --dim W=...`, gives the static model's logits;
@@ -84,7 +85,7 @@ def window_origin(origin, halo, image, window):
 
 
 def sparse_refine_reference(model, image, low, tile, halo, threshold=None,
-                            fraction=None):
+                            fraction=None, max_tiles=0):
     """SparseRefine with the training-free refiner, pixel by pixel as the
     paper describes it; returns the logits, the entropy and the cut."""
     _, _, height, width = image.shape
@@ -103,19 +104,23 @@ def sparse_refine_reference(model, image, low, tile, halo, threshold=None,
         full_mask = mask.repeat_interleave(fy, 2).repeat_interleave(fx, 3)
         logits = low_logits.repeat_interleave(fy, 2).repeat_interleave(fx, 3)
         window = tile + 2 * halo
-        for y0 in range(0, height, tile):
-            for x0 in range(0, width, tile):
-                y1, x1 = min(y0 + tile, height), min(x0 + tile, width)
-                if not full_mask[..., y0:y1, x0:x1].any():
-                    continue
-                top = window_origin(y0, halo, height, window)
-                left = window_origin(x0, halo, width, window)
-                refined = model(image[..., top:top + window,
-                                      left:left + window])
-                region = refined[..., y0 - top:y1 - top, x0 - left:x1 - left]
-                here = full_mask[..., y0:y1, x0:x1]
-                logits[..., y0:y1, x0:x1] = torch.where(
-                    here, region, logits[..., y0:y1, x0:x1])
+        counts = {(y0, x0): int(full_mask[..., y0:y0 + tile,
+                                          x0:x0 + tile].sum())
+                  for y0 in range(0, height, tile)
+                  for x0 in range(0, width, tile)}
+        chosen = [t for t in sorted(counts, key=lambda t: -counts[t])
+                  if counts[t] > 0]
+        if max_tiles:
+            chosen = chosen[:max_tiles]  # the sort is stable: ties in order
+        for y0, x0 in chosen:
+            y1, x1 = min(y0 + tile, height), min(x0 + tile, width)
+            top = window_origin(y0, halo, height, window)
+            left = window_origin(x0, halo, width, window)
+            refined = model(image[..., top:top + window, left:left + window])
+            region = refined[..., y0 - top:y1 - top, x0 - left:x1 - left]
+            here = full_mask[..., y0:y1, x0:x1]
+            logits[..., y0:y1, x0:x1] = torch.where(
+                here, region, logits[..., y0:y1, x0:x1])
     return logits.numpy(), entropy.numpy(), float(cut)
 
 
@@ -190,6 +195,8 @@ def main():
             ("fraction", ["--refine-fraction=0.2"], {"fraction": 0.2}),
             ("threshold", [f"--refine-threshold={threshold}"],
              {"threshold": threshold}),
+            ("budget", ["--refine-fraction=0.2", "--refine-tiles=5"],
+             {"fraction": 0.2, "max_tiles": 5}),
             ("nothing", ["--refine-threshold=100"], {"threshold": 100.0})]:
         logits = kiln_logits(name, *refine, *options)
         expected, entropy, cut = sparse_refine_reference(
@@ -204,6 +211,18 @@ def main():
             f"{name}: {wrong.sum()} pixels off the reference"
         selected = float((entropy > cut).mean() if "threshold" in selection
                          else (entropy >= cut).mean())
+        if name == "budget":
+            # Fewer tiles than the fraction's: fewer refined logits. The
+            # 5th and 6th tiles' counts far enough apart that no pixel at
+            # the cut can swap them.
+            assert np.abs(logits - fraction_logits).max() > 1e-3
+            low_tile = TILE * LOW[0] // HEIGHT
+            counts = np.sort((entropy[0, 0] >= cut).reshape(
+                LOW[0] // low_tile, low_tile, LOW[1] // low_tile, low_tile)
+                .sum(axis=(1, 3)).ravel())[::-1]
+            assert counts[4] - counts[5] > near.sum(), counts[:8]
+        if name == "fraction":
+            fraction_logits = logits
         print(f"{name}: {selected:.1%} of the pixels refined, the reference's "
               f"logits ({near.sum()} pixels at the cut aside)")
         if name != "nothing":

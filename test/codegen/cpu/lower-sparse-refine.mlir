@@ -19,23 +19,42 @@ func.func @cut(%e: memref<1x1x8x16xf32>, %c: memref<1xf32>) {
 
 // -----
 
-// 2 x 4 tiles of 4x4: per tile (in parallel) whether a pixel is marked, 0
-// or -1 in its slot; then one scan numbers the marked tiles and lists
-// them; the count first, the unused list entries -1.
+// 2 x 4 tiles of 4x4: per tile (in parallel) how many pixels are marked,
+// in its slot; then one scan numbers the tiles with one (a count above 0,
+// with ties unlimited) and lists them; the count first, the unused list
+// entries -1.
 // CHECK-LABEL: func.func @tiles
 // CHECK: scf.parallel (%[[TY:.*]], %[[TX:.*]]) = (%c0, %c0) to (%c2, %c4)
-// CHECK: scf.for {{.*}} -> (i1)
-// CHECK: arith.ori
+// CHECK: scf.for {{.*}} -> (i32)
+// CHECK: arith.extui %{{.*}} : i1 to i32
 // CHECK: memref.store %{{.*}}, %arg1[%{{.*}}] : memref<17xi32>
-// CHECK: %[[LISTED:.*]] = scf.for %[[T:.*]] = %c0 to %c8 step %c1 iter_args(%[[N:.*]] = %c0) -> (index)
+// CHECK: %[[LISTED:.*]]:2 = scf.for %[[T:.*]] = %c0 to %c8 step %c1 iter_args(%[[N:.*]] = %c0, %{{.*}} = %c2147483647_i32) -> (index, i32)
+// CHECK: arith.cmpi sgt, %{{.*}}, %c1_i32
 // CHECK: scf.if
 // CHECK: memref.store %{{.*}}, %arg1[%{{.*}}] : memref<17xi32>
-// CHECK: %[[COUNT:.*]] = arith.index_cast %[[LISTED]] : index to i32
+// CHECK: %[[COUNT:.*]] = arith.index_cast %[[LISTED]]#0 : index to i32
 // CHECK: memref.store %[[COUNT]], %arg1[%c0] : memref<17xi32>
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %c9 step %c1
 // CHECK: memref.store %c-1_i32, %arg1[%[[I]]]
 func.func @tiles(%m: memref<1x1x8x16xi1>, %t: memref<17xi32>) {
   kiln.refine_tiles %m into %t {tile = array<i64: 4, 4>} : memref<1x1x8x16xi1> into memref<17xi32>
+  return
+}
+
+// -----
+
+// At most 3 tiles: the 3rd largest count by bisection over [1, 16] (5
+// halvings, each counting the tiles at or above the middle), then the
+// tiles above it and the first ones at it, 3 in all.
+// CHECK-LABEL: func.func @budget
+// CHECK: %[[CUT:.*]]:2 = scf.for %{{.*}} = %c0 to %c5 step %c1 iter_args(%{{.*}} = %c1_i32, %{{.*}} = %c16_i32) -> (i32, i32)
+// CHECK: arith.cmpi sge, %{{.*}}, %c3_i32 : i32
+// CHECK: %[[ABOVE:.*]] = scf.for {{.*}} -> (i32)
+// CHECK: arith.cmpi sgt, %{{.*}}, %[[CUT]]#0 : i32
+// CHECK: %[[TIES:.*]] = arith.subi %c3_i32, %[[ABOVE]] : i32
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(%{{.*}} = %c0, %{{.*}} = %[[TIES]]) -> (index, i32)
+func.func @budget(%m: memref<1x1x8x16xi1>, %t: memref<17xi32>) {
+  kiln.refine_tiles %m into %t {tile = array<i64: 4, 4>, max_tiles = 3 : i64} : memref<1x1x8x16xi1> into memref<17xi32>
   return
 }
 

@@ -77,3 +77,11 @@ func.func @other_classes(%l: tensor<1x4x8x8xf32>, %m: tensor<1x1x8x8xi1>, %r: te
   %y = kiln.merge_refined %l, %m, %r, %t into %o {tile = array<i64: 8, 8>, halo = array<i64: 2, 2>} : tensor<1x4x8x8xf32>, tensor<1x1x8x8xi1>, tensor<?x5x12x12xf32>, tensor<9xi32> into tensor<1x5x16x16xf32> -> tensor<1x5x16x16xf32>
   return %y : tensor<1x5x16x16xf32>
 }
+
+// -----
+
+func.func @negative_budget(%m: tensor<1x1x8x8xi1>, %t: tensor<9xi32>) -> tensor<9xi32> {
+  // expected-error @+1 {{needs max_tiles not negative (0: no limit), not -2}}
+  %r = kiln.refine_tiles %m into %t {tile = array<i64: 4, 4>, max_tiles = -2 : i64} : tensor<1x1x8x8xi1> into tensor<9xi32> -> tensor<9xi32>
+  return %r : tensor<9xi32>
+}
