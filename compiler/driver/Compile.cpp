@@ -814,11 +814,14 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     manifest.compileOptions.push_back({"sparse-refine", sparseRefine});
     if (cpuOptions.refineThreshold >= 0)
       manifest.compileOptions.push_back(
-          {"refine-threshold", llvm::formatv("{0}", refineThreshold).str()});
+          {"refine-threshold",
+           llvm::formatv("{0}", llvm::format("%g", double(refineThreshold)))
+               .str()});
     else
       manifest.compileOptions.push_back(
           {"refine-fraction",
-           llvm::formatv("{0}", cpuOptions.refineFraction).str()});
+           llvm::formatv("{0}", llvm::format("%g", cpuOptions.refineFraction))
+               .str()});
     manifest.compileOptions.push_back(
         {"refine-tile", std::to_string(refineTile)});
     manifest.compileOptions.push_back(

@@ -189,6 +189,33 @@ uint64_t cacheBytes(const package::SessionCache &cache) {
   return total;
 }
 
+/// SparseRefine's settings, from the compile options, in a sentence.
+void printSparseRefine(const package::Manifest &manifest,
+                       llvm::raw_ostream &os) {
+  auto option = [&](llvm::StringRef key) -> std::string {
+    for (const auto &[name, value] : manifest.compileOptions)
+      if (name == key)
+        return value;
+    return "";
+  };
+  std::string low = option("sparse-refine");
+  if (low.empty())
+    return;
+  os << "SparseRefine: the model at " << low
+     << ", then at full resolution on the tiles of " << option("refine-tile")
+     << " pixels (with " << option("refine-halo")
+     << " of context) that hold a pixel ";
+  if (std::string threshold = option("refine-threshold"); !threshold.empty())
+    os << "of entropy above " << threshold;
+  else
+    os << "among the "
+       << llvm::format("%g", 100 * std::atof(option("refine-fraction").c_str()))
+       << "% most uncertain";
+  if (std::string tiles = option("refine-tiles"); !tiles.empty())
+    os << ", at most " << tiles << " of them";
+  os << "\n";
+}
+
 /// Each quantized weight's bytes before and after, and the totals.
 void printQuantizedWeights(const std::vector<package::QuantizedWeight> &weights,
                            llvm::raw_ostream &os) {
@@ -328,6 +355,7 @@ void printText(const package::MappedPackage &package) {
       os << "; Quest's page bounds of " << bounds << " of the key caches";
     os << "\n";
   }
+  printSparseRefine(manifest, os);
   if (!manifest.kernels.empty())
     os << "kernels: " << manifest.kernels.size() << ", "
        << llvm::format("%.4g", double(manifest.totalFlops()) / 1e9)

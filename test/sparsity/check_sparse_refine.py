@@ -245,8 +245,13 @@ def main():
 
     inspected = run([kiln, "inspect", work("fraction.kiln")])
     for setting in ["--sparse-refine=128x256", "--refine-fraction=0.2",
-                    f"--refine-tile={TILE}", f"--refine-halo={HALO}"]:
+                    f"--refine-tile={TILE}", f"--refine-halo={HALO}",
+                    "SparseRefine: the model at 128x256, then at full "
+                    f"resolution on the tiles of {TILE} pixels (with {HALO} "
+                    "of context) that hold a pixel among the 20% most "
+                    "uncertain"]:
         assert setting in inspected, (setting, inspected)
+    assert "at most 5 of them" in run([kiln, "inspect", work("budget.kiln")])
 
     segmenter = work("segmenter.onnx")
     one_line_failure([kiln, "compile", segmenter, "-o", work("x.kiln"),
