@@ -191,6 +191,7 @@ def main():
     _, entropy, _ = sparse_refine_reference(model, image, LOW, TILE, HALO,
                                             threshold=100.0)
     threshold = round(float(np.quantile(entropy, 0.9)), 3)
+    fraction_logits = None
     for name, options, selection in [
             ("fraction", ["--refine-fraction=0.2"], {"fraction": 0.2}),
             ("threshold", [f"--refine-threshold={threshold}"],
