@@ -6,7 +6,8 @@
 Cases: empty, random, truncated, initializer-size, external-data,
 external-escape, external-symlink, external-absolute, external-short, int4-initializer,
 float16-int32-data, sequence-type, negative-dimension, symbolic-image,
-static-image-HxW (the symbolic-image model with a fixed height and width).
+static-image-HxW (the symbolic-image model with a fixed height and width),
+segmenter-HxW (that, with the per-pixel logits its one output).
 External-data cases also write their data file next to OUT.
 """
 
@@ -53,11 +54,11 @@ def external(location, data_file=None, length=24, payload=None):
     return add_model(tensor)
 
 
-def image_model(height, width):
+def image_model(height, width, pooled=True):
     """A small segmenter over a [1, 3, height, width] image (symbolic when
     they are names): strided Conv + Relu, MaxPool, a 1x1 Conv, then Resize
     back to the image's size through the exporters' Shape -> Slice ->
-    Concat chain; a second output pools globally."""
+    Concat chain; with `pooled` a second output pools globally."""
     generator = np.random.default_rng(7)
 
     def tensor(name, *shape):
@@ -82,15 +83,19 @@ def image_model(height, width):
                          axis=0),
         helper.make_node("Resize", ["c2", "", "", "sizes"], ["y"],
                          name="resize", mode="linear"),
-        helper.make_node("GlobalAveragePool", ["r1"], ["g"], name="gap"),
     ]
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                             [1, 4, height, width])]
+    if pooled:
+        nodes.append(helper.make_node("GlobalAveragePool", ["r1"], ["g"],
+                                      name="gap"))
+        outputs.append(helper.make_tensor_value_info("g", TensorProto.FLOAT,
+                                                     [1, 8, 1, 1]))
     graph = helper.make_graph(
         nodes, "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT,
                                        [1, 3, height, width])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT,
-                                       [1, 4, height, width]),
-         helper.make_tensor_value_info("g", TensorProto.FLOAT, [1, 8, 1, 1])],
+        outputs,
         [tensor("w1", 8, 3, 3, 3), tensor("b1", 8), tensor("w2", 4, 8, 1, 1),
          tensor("b2", 4), ints("zero", [0]), ints("two", [2]),
          ints("four", [4])])
@@ -182,6 +187,9 @@ def main():
     elif case.startswith("static-image-"):
         height, width = case[len("static-image-"):].split("x")
         model = image_model(int(height), int(width))
+    elif case.startswith("segmenter-"):
+        height, width = case[len("segmenter-"):].split("x")
+        model = image_model(int(height), int(width), pooled=False)
     else:
         sys.exit(f"make_model.py: unknown case '{case}'")
     with open(out, "wb") as f:
