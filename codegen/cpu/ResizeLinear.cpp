@@ -15,7 +15,8 @@ using namespace mlir::kiln;
 namespace {
 
 /// Per output row, per column: two source columns of two source rows,
-/// blended by the tables' weights. The height and width may be symbolic.
+/// blended by the tables' weights. The batch, height and width may be
+/// symbolic.
 class ResizeEmitter : KernelEmitterBase {
 public:
   ResizeEmitter(ResizeLinearOp op, OpBuilder &b)
@@ -28,7 +29,7 @@ public:
     Value input = flattenBuffer(b, loc, op.getInput());
     Value output = flattenBuffer(b, loc, op.getInit());
 
-    Value planes = index(out[0] * out[1]);
+    Value planes = times(extent(op.getInit(), 0), index(out[1]));
     auto rows = b.create<scf::ParallelOp>(
         loc, ValueRange{index(0)}, ValueRange{times(planes, outH)},
         ValueRange{index(1)});

@@ -374,11 +374,11 @@ LogicalResult ResizeLinearOp::verify() {
     if (isa<RankedTensorType>(type) != tensors)
       return emitOpError("takes all tensors or all memrefs");
   }
-  // The height and width (and with them the tables) may be symbolic; the
-  // batch and channels may not.
+  // The batch, height and width (and with them the tables) may be
+  // symbolic; the channels may not.
   for (ShapedType type : {input, init})
-    if (type.getRank() == 4 && (type.isDynamicDim(0) || type.isDynamicDim(1)))
-      return emitOpError("needs a static batch and channels");
+    if (type.getRank() == 4 && type.isDynamicDim(1))
+      return emitOpError("needs static channels");
   if (tensors != (getNumResults() == 1))
     return emitOpError("has one result on tensors and none on memrefs");
   if (!input.getElementType().isF32() ||

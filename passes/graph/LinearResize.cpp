@@ -6,13 +6,15 @@
 // are computed once, here, instead of per element at run time. Over a
 // symbolic height or width the tables are computed at run time instead,
 // once per run (a pass over the output's rows and columns, not its
-// elements).
+// elements). The batch may be symbolic too (SparseRefine's windows), where
+// the Resize keeps it: scales of 1, or sizes that start with its own.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/graph/Passes.h"
 
 #include "dialects/onnx/OnnxConstants.h"
+#include "dialects/onnx/OnnxShapeValues.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -73,18 +75,62 @@ std::optional<AxisTable> axisTable(StringRef mode, double scale, int64_t in,
   return table;
 }
 
+/// Whether `sizes` starts with the extents of `x` itself: the exporters'
+/// Concat(Slice(Shape(x), [0], ..), ...) (or a Shape of x from 0 first).
+bool startsWithShapeOf(Value sizes, Value x) {
+  auto concat = sizes.getDefiningOp<onnx::ConcatOp>();
+  Value lead = concat ? concat->getOperand(0) : sizes;
+  if (auto slice = lead.getDefiningOp<onnx::SliceOp>()) {
+    std::optional<SmallVector<int64_t>> starts =
+        onnx::getKnownInts(slice.getStarts());
+    std::optional<SmallVector<int64_t>> steps =
+        slice.getSteps() ? onnx::getKnownInts(slice.getSteps())
+                         : SmallVector<int64_t>{1};
+    std::optional<SmallVector<int64_t>> axes =
+        slice.getAxes() ? onnx::getKnownInts(slice.getAxes())
+                        : SmallVector<int64_t>{0};
+    auto single = [](const std::optional<SmallVector<int64_t>> &values,
+                     int64_t value) {
+      return values && values->size() == 1 && (*values)[0] == value;
+    };
+    if (!single(starts, 0) || !single(steps, 1) || !single(axes, 0))
+      return false;
+    lead = slice.getData();
+  }
+  auto shape = lead.getDefiningOp<onnx::ShapeOp>();
+  return shape && shape.getData() == x && shape.getStart() == 0;
+}
+
 /// Whether the Resize is one the tables express: f32 4-D data resized
-/// linearly on its last two axes only (batch and channels static and kept),
-/// "stretch", no antialias or axes.
+/// linearly on its last two axes only (channels static, batch and channels
+/// kept: a symbolic batch by scales of 1 or sizes that start with the
+/// data's own), "stretch", no antialias or axes.
 bool isTableResize(onnx::ResizeOp op) {
   auto inType = dyn_cast<RankedTensorType>(op.getX().getType());
   auto outType = dyn_cast<RankedTensorType>(op.getY().getType());
-  return inType && outType && inType.getRank() == 4 &&
-         outType.getRank() == 4 && inType.getElementType().isF32() &&
-         op.getMode() == "linear" && op.getAntialias() == 0 &&
-         !op.getAxes() && op.getKeepAspectRatioPolicy() == "stretch" &&
-         !ShapedType::isDynamicShape(inType.getShape().take_front(2)) &&
-         inType.getShape().take_front(2) == outType.getShape().take_front(2);
+  if (!inType || !outType || inType.getRank() != 4 || outType.getRank() != 4 ||
+      !inType.getElementType().isF32() || op.getMode() != "linear" ||
+      op.getAntialias() != 0 || op.getAxes() ||
+      op.getKeepAspectRatioPolicy() != "stretch" || inType.isDynamicDim(1) ||
+      inType.getShape().take_front(2) != outType.getShape().take_front(2))
+    return false;
+  if (!inType.isDynamicDim(0))
+    return true;
+  if (op.getScales())
+    return true; // scales of 1 on the batch, which the patterns check
+  return op.getSizes() && startsWithShapeOf(op.getSizes(), op.getX());
+}
+
+/// An empty f32 tensor of `type`, its symbolic batch `x`'s and its
+/// symbolic height and width `sizes`.
+Value emptyLike(PatternRewriter &rewriter, Location loc, RankedTensorType type,
+                Value x, ValueRange sizes = {}) {
+  SmallVector<Value> dynamic;
+  if (type.isDynamicDim(0))
+    dynamic.push_back(rewriter.create<tensor::DimOp>(loc, x, 0));
+  llvm::append_range(dynamic, sizes);
+  return rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
+                                          rewriter.getF32Type(), dynamic);
 }
 
 struct ResizeToTables : OpRewritePattern<onnx::ResizeOp> {
@@ -96,7 +142,11 @@ struct ResizeToTables : OpRewritePattern<onnx::ResizeOp> {
       return failure();
     auto inType = cast<RankedTensorType>(op.getX().getType());
     auto outType = cast<RankedTensorType>(op.getY().getType());
-    if (!inType.hasStaticShape() || !outType.hasStaticShape())
+    // Static but for the batch.
+    auto spatial = [](RankedTensorType type) {
+      return !ShapedType::isDynamicShape(type.getShape().drop_front());
+    };
+    if (!spatial(inType) || !spatial(outType))
       return failure();
     ArrayRef<int64_t> in = inType.getShape(), out = outType.getShape();
     // The scales as the reference uses them: given, or out / in for sizes.
@@ -107,9 +157,15 @@ struct ResizeToTables : OpRewritePattern<onnx::ResizeOp> {
         return failure();
       for (const APFloat &scale : given.getValues<APFloat>())
         scales.push_back(scale.convertToDouble());
-    } else if (op.getSizes() && onnx::getConstantInts(op.getSizes())) {
-      for (int axis = 0; axis < 4; ++axis)
-        scales.push_back(double(out[axis]) / double(in[axis]));
+    } else if (std::optional<SmallVector<int64_t>> sizes =
+                   op.getSizes() ? onnx::getKnownInts(op.getSizes())
+                                 : std::nullopt;
+               sizes && sizes->size() == 4 &&
+               !ShapedType::isDynamic((*sizes)[2]) &&
+               !ShapedType::isDynamic((*sizes)[3])) {
+      // The batch and channels are kept (isTableResize): scales of 1.
+      scales = {1.0, 1.0, double(out[2]) / double(in[2]),
+                double(out[3]) / double(in[3])};
     } else {
       return failure();
     }
@@ -135,8 +191,7 @@ struct ResizeToTables : OpRewritePattern<onnx::ResizeOp> {
       return onnx::createConstant(rewriter, loc,
                                   DenseElementsAttr::get(type, values));
     };
-    Value init = rewriter.create<tensor::EmptyOp>(loc, out,
-                                                  rewriter.getF32Type());
+    Value init = emptyLike(rewriter, loc, outType, op.getX());
     rewriter.replaceOpWithNewOp<ResizeLinearOp>(
         op, TypeRange{outType}, op.getX(), table(rows->sources),
         weights(rows->weights), table(columns->sources),
@@ -242,8 +297,10 @@ struct ResizeToRunTimeTables : OpRewritePattern<onnx::ResizeOp> {
                                 PatternRewriter &rewriter) const override {
     auto inType = cast<RankedTensorType>(op.getX().getType());
     auto outType = cast<RankedTensorType>(op.getY().getType());
-    if (!isTableResize(op) ||
-        (inType.hasStaticShape() && outType.hasStaticShape()))
+    auto spatial = [](RankedTensorType type) {
+      return !ShapedType::isDynamicShape(type.getShape().drop_front());
+    };
+    if (!isTableResize(op) || (spatial(inType) && spatial(outType)))
       return failure();
     StringRef mode = op.getCoordinateTransformationMode();
     if (mode != "half_pixel" && mode != "pytorch_half_pixel" &&
@@ -305,9 +362,7 @@ struct ResizeToRunTimeTables : OpRewritePattern<onnx::ResizeOp> {
       if (outType.isDynamicDim(axis))
         outSizes.push_back(outLength);
     }
-    Value init = rewriter.create<tensor::EmptyOp>(loc, outType.getShape(),
-                                                  rewriter.getF32Type(),
-                                                  outSizes);
+    Value init = emptyLike(rewriter, loc, outType, op.getX(), outSizes);
     rewriter.replaceOpWithNewOp<ResizeLinearOp>(
         op, TypeRange{outType}, op.getX(), tables[0].first, tables[0].second,
         tables[1].first, tables[1].second, init);

@@ -30,3 +30,16 @@ func.func @symbolic(%x: memref<1x2x?x?xf32>, %rows: memref<?xi32>, %rw: memref<?
   kiln.resize_linear %x, %rows, %rw, %cols, %cw into %y : memref<1x2x?x?xf32>, memref<?xi32>, memref<?xf32>, memref<?xi32>, memref<?xf32> into memref<1x2x?x?xf32>
   return
 }
+
+// -----
+
+// A symbolic batch (SparseRefine's windows): planes counted at run time.
+// CHECK-LABEL: func.func @symbolic_batch
+// CHECK: %[[N:.*]] = memref.dim %arg5, %c0{{.*}}
+// CHECK: %[[PLANES:.*]] = arith.muli %[[N]], %c2{{.*}}
+// CHECK: %[[ROWS:.*]] = arith.muli %[[PLANES]], %c4{{.*}}
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[ROWS]])
+func.func @symbolic_batch(%x: memref<?x2x3x4xf32>, %r: memref<8xi32>, %rw: memref<4xf32>, %c: memref<16xi32>, %cw: memref<8xf32>, %y: memref<?x2x4x8xf32>) {
+  kiln.resize_linear %x, %r, %rw, %c, %cw into %y : memref<?x2x3x4xf32>, memref<8xi32>, memref<4xf32>, memref<16xi32>, memref<8xf32> into memref<?x2x4x8xf32>
+  return
+}

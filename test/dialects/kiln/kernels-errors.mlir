@@ -79,3 +79,11 @@ func.func @row_abs_max_type(%x: tensor<2x6xf16>, %i: tensor<2x1xf16>) {
   %y = kiln.row_abs_max %x into %i : tensor<2x6xf16> into tensor<2x1xf16> -> tensor<2x1xf16>
   return
 }
+
+// -----
+
+func.func @resize_symbolic_channels(%x: tensor<1x?x3x4xf32>, %r: tensor<8xi32>, %rw: tensor<4xf32>, %c: tensor<16xi32>, %cw: tensor<8xf32>, %i: tensor<1x?x4x8xf32>) {
+  // expected-error@+1 {{needs static channels}}
+  %y = kiln.resize_linear %x, %r, %rw, %c, %cw into %i : tensor<1x?x3x4xf32>, tensor<8xi32>, tensor<4xf32>, tensor<16xi32>, tensor<8xf32> into tensor<1x?x4x8xf32> -> tensor<1x?x4x8xf32>
+  return
+}

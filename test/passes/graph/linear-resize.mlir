@@ -65,3 +65,26 @@ func.func @symbolic(%x: tensor<1x2x?x?xf32>, %sizes: tensor<4xi64>) -> tensor<1x
   %y = "onnx.Resize"(%x, %sizes) {mode = "linear", coordinate_transformation_mode = "half_pixel", operandSegmentSizes = array<i32: 1, 0, 0, 1>} : (tensor<1x2x?x?xf32>, tensor<4xi64>) -> tensor<1x2x?x?xf32>
   return %y : tensor<1x2x?x?xf32>
 }
+
+// -----
+
+// A symbolic batch (SparseRefine's windows) kept by the exporters' sizes,
+// Concat(Slice(Shape(x), [0], [2]), [H, W]): tables at compile time from
+// the known height and width, the output's batch x's. Sizes that do not
+// start with x's own shape could change the batch: left alone.
+// CHECK-LABEL: func.func @symbolic_batch
+// CHECK: %[[BATCH:.*]] = tensor.dim %arg0, %c0 : tensor<?x3x2x3xf32>
+// CHECK: %[[INIT:.*]] = tensor.empty(%[[BATCH]]) : tensor<?x3x4x6xf32>
+// CHECK: kiln.resize_linear %arg0, {{.*}} into %[[INIT]] : tensor<?x3x2x3xf32>, {{.*}} into tensor<?x3x4x6xf32>
+// CHECK: "onnx.Resize"(%arg0, %arg1)
+func.func @symbolic_batch(%x: tensor<?x3x2x3xf32>, %other: tensor<4xi64>) -> (tensor<?x3x4x6xf32>, tensor<?x3x4x6xf32>) {
+  %shape = "onnx.Shape"(%x) {start = 0 : i64} : (tensor<?x3x2x3xf32>) -> tensor<4xi64>
+  %zero = "onnx.Constant"() {value = dense<0> : tensor<1xi64>} : () -> tensor<1xi64>
+  %two = "onnx.Constant"() {value = dense<2> : tensor<1xi64>} : () -> tensor<1xi64>
+  %lead = "onnx.Slice"(%shape, %zero, %two, %zero) {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %hw = "onnx.Constant"() {value = dense<[4, 6]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %sizes = "onnx.Concat"(%lead, %hw) {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %y = "onnx.Resize"(%x, %sizes) {mode = "linear", operandSegmentSizes = array<i32: 1, 0, 0, 1>} : (tensor<?x3x2x3xf32>, tensor<4xi64>) -> tensor<?x3x4x6xf32>
+  %z = "onnx.Resize"(%x, %other) {mode = "linear", operandSegmentSizes = array<i32: 1, 0, 0, 1>} : (tensor<?x3x2x3xf32>, tensor<4xi64>) -> tensor<?x3x4x6xf32>
+  return %y, %z : tensor<?x3x4x6xf32>, tensor<?x3x4x6xf32>
+}
