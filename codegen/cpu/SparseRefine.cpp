@@ -64,6 +64,47 @@ private:
                            b.create<scf::YieldOp>(loc);
                          });
   }
+  /// How many of the `count` elements of the 1-D `buffer` from `from` pass
+  /// `test` (an i1 of the element), as an i32: a sweep LLVM vectorizes.
+  Value countWhere(Value buffer, Value from, int64_t count,
+                   function_ref<Value(Value)> test) {
+    auto sweep = b.create<scf::ForOp>(
+        loc, index(0), index(count), index(1), ValueRange{i32(0)},
+        [&](OpBuilder &, Location, Value i, ValueRange counted) {
+          Value hit = b.create<arith::ExtUIOp>(
+              loc, b.getI32Type(), test(load(buffer, {add(from, i)})));
+          b.create<scf::YieldOp>(
+              loc, ValueRange{b.create<arith::AddIOp>(loc, counted[0], hit)});
+        });
+    return sweep.getResult(0);
+  }
+  /// The largest i32 v in [low, high] that `atLeast(v)` (a count of the
+  /// values at or above v) finds `wanted` times, by bisection; `low` when
+  /// none does.
+  Value largestReached(int64_t low, int64_t high, int64_t wanted,
+                       function_ref<Value(Value)> atLeast) {
+    int64_t halvings = llvm::Log2_64_Ceil(high - low + 1);
+    auto bisection = b.create<scf::ForOp>(
+        loc, index(0), index(halvings), index(1),
+        ValueRange{i32(low), i32(high)},
+        [&](OpBuilder &, Location, Value, ValueRange bounds) {
+          Value below = bounds[0], above = bounds[1];
+          Value span = b.create<arith::SubIOp>(loc, above, below);
+          Value middle = b.create<arith::AddIOp>(
+              loc, below,
+              b.create<arith::ShRUIOp>(
+                  loc, b.create<arith::AddIOp>(loc, span, i32(1)), i32(1)));
+          Value enough = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                                 atLeast(middle), i32(wanted));
+          b.create<scf::YieldOp>(
+              loc,
+              ValueRange{b.create<arith::SelectOp>(loc, enough, middle, below),
+                         b.create<arith::SelectOp>(
+                             loc, enough, above,
+                             b.create<arith::SubIOp>(loc, middle, i32(1)))});
+        });
+    return bisection.getResult(0);
+  }
   /// The origin (row or column) of the window around the tile at `origin`
   /// with `halo` pixels each side: moved inside [0, `image` - `window`].
   Value windowOrigin(Value origin, int64_t halo, int64_t image,
@@ -87,44 +128,17 @@ void RefineEmitter::emit(EntropyCutOp op) {
     return;
   }
   // Entropies are not negative, so their bit patterns order as they do
-  // (a -0 counts as 0). The bisection keeps `low` a pattern that at least
-  // `wanted` entropies reach and `high` one above the k-th largest, 31
-  // halvings from [0, +inf].
-  Value zero = i32(0), one = i32(1);
-  auto countFrom = [&](Value threshold) {
-    auto sweep = b.create<scf::ForOp>(
-        loc, index(0), index(count), index(1), ValueRange{index(0)},
-        [&](OpBuilder &, Location, Value i, ValueRange counted) {
-          Value bits = b.create<arith::BitcastOp>(loc, b.getI32Type(),
-                                                  load(entropy, {i}));
-          Value reaches = b.create<arith::CmpIOp>(
-              loc, arith::CmpIPredicate::sge, bits, threshold);
-          Value hit =
-              b.create<arith::SelectOp>(loc, reaches, index(1), index(0));
-          b.create<scf::YieldOp>(loc, add(counted[0], hit));
-        });
-    return sweep.getResult(0);
-  };
-  Value infinity = i32(0x7f800000);
-  auto bisection = b.create<scf::ForOp>(
-      loc, index(0), index(31), index(1), ValueRange{zero, infinity},
-      [&](OpBuilder &, Location, Value, ValueRange bounds) {
-        Value low = bounds[0], high = bounds[1];
-        Value span = b.create<arith::SubIOp>(loc, high, low);
-        Value middle = b.create<arith::AddIOp>(
-            loc, low,
-            b.create<arith::ShRUIOp>(
-                loc, b.create<arith::AddIOp>(loc, span, one), one));
-        Value enough = b.create<arith::CmpIOp>(
-            loc, arith::CmpIPredicate::uge, countFrom(middle), index(wanted));
-        b.create<scf::YieldOp>(
-            loc, ValueRange{b.create<arith::SelectOp>(loc, enough, middle, low),
-                            b.create<arith::SelectOp>(
-                                loc, enough, high,
-                                b.create<arith::SubIOp>(loc, middle, one))});
-      });
-  store(b.create<arith::BitcastOp>(loc, b.getF32Type(), bisection.getResult(0)),
-        op.getInit(), {index(0)});
+  // (a -0 counts as 0): the cut is the largest pattern in [0, +inf] that
+  // `wanted` entropies reach.
+  Value cut = largestReached(0, 0x7f800000, wanted, [&](Value threshold) {
+    return countWhere(entropy, index(0), count, [&](Value value) {
+      Value bits = b.create<arith::BitcastOp>(loc, b.getI32Type(), value);
+      return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, bits,
+                                     threshold);
+    });
+  });
+  store(b.create<arith::BitcastOp>(loc, b.getF32Type(), cut), op.getInit(),
+        {index(0)});
 }
 
 void RefineEmitter::emit(RefineTilesOp op) {
@@ -169,52 +183,19 @@ void RefineEmitter::emit(RefineTilesOp op) {
   // The tiles taken: a count above `least`, and the first `ties` of those
   // at it. Without a budget, every tile with a marked pixel.
   Value least = i32(1), ties = i32(std::numeric_limits<int32_t>::max());
-  auto countFrom = [&](Value threshold, arith::CmpIPredicate predicate) {
-    auto sweep = b.create<scf::ForOp>(
-        loc, index(0), index(tiles), index(1), ValueRange{i32(0)},
-        [&](OpBuilder &, Location, Value t, ValueRange counted) {
-          Value hit = b.create<arith::CmpIOp>(
-              loc, predicate, load(table, {add(slots, t)}), threshold);
-          b.create<scf::YieldOp>(
-              loc, ValueRange{b.create<arith::AddIOp>(
-                       loc, counted[0],
-                       b.create<arith::ExtUIOp>(loc, b.getI32Type(), hit))});
-        });
-    return sweep.getResult(0);
+  auto countsWhere = [&](arith::CmpIPredicate predicate, Value threshold) {
+    return countWhere(table, slots, tiles, [&](Value count) {
+      return b.create<arith::CmpIOp>(loc, predicate, count, threshold);
+    });
   };
   int64_t budget = op.getMaxTilesAttr().getInt();
   if (budget > 0 && budget < tiles) {
-    // The budget-th largest count (at least 1), by bisection over the
-    // counts a tile can have.
-    int64_t most = tile[0] * tile[1];
-    int64_t halvings = llvm::Log2_64_Ceil(most + 1);
-    auto bisection = b.create<scf::ForOp>(
-        loc, index(0), index(halvings), index(1), ValueRange{i32(1), i32(most)},
-        [&](OpBuilder &, Location, Value, ValueRange bounds) {
-          Value low = bounds[0], high = bounds[1];
-          Value middle = b.create<arith::AddIOp>(
-              loc, low,
-              b.create<arith::ShRUIOp>(
-                  loc,
-                  b.create<arith::AddIOp>(
-                      loc, b.create<arith::SubIOp>(loc, high, low), i32(1)),
-                  i32(1)));
-          Value enough = b.create<arith::CmpIOp>(
-              loc, arith::CmpIPredicate::sge,
-              countFrom(middle, arith::CmpIPredicate::sge), i32(budget));
-          Value ordered = b.create<arith::CmpIOp>(
-              loc, arith::CmpIPredicate::sle, middle, high);
-          Value raise = b.create<arith::AndIOp>(loc, enough, ordered);
-          b.create<scf::YieldOp>(
-              loc,
-              ValueRange{b.create<arith::SelectOp>(loc, raise, middle, low),
-                         b.create<arith::SelectOp>(
-                             loc, enough, high,
-                             b.create<arith::SubIOp>(loc, middle, i32(1)))});
-        });
-    least = bisection.getResult(0);
-    ties = b.create<arith::SubIOp>(loc, i32(budget),
-                                   countFrom(least, arith::CmpIPredicate::sgt));
+    // The budget-th largest count (at least 1).
+    least = largestReached(1, tile[0] * tile[1], budget, [&](Value middle) {
+      return countsWhere(arith::CmpIPredicate::sge, middle);
+    });
+    ties = b.create<arith::SubIOp>(
+        loc, i32(budget), countsWhere(arith::CmpIPredicate::sgt, least));
   }
   // In tile order: each tile taken gets the next window, and its number
   // the next entry of the list.

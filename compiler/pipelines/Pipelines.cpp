@@ -30,15 +30,7 @@ using namespace mlir;
 
 void mlir::kiln::buildGraphPipeline(OpPassManager &pm) {
   OpPassManager &function = pm.nest<func::FuncOp>();
-  function.addPass(createCanonicalizerPass());
-  function.addPass(createCSEPass());
-  // Shapes found enable folds (Shape of a now-static value), whose constants
-  // in turn fix more shapes (Reshape targets): two rounds reach static IR
-  // for the exporters' usual chains.
-  for (int round = 0; round < 2; ++round) {
-    function.addPass(createGraphInferShapesPass());
-    function.addPass(createCanonicalizerPass());
-  }
+  addGraphSizingPasses(function);
   // Opset 23's LLM operators as plain subgraphs, which shape inference then
   // sizes.
   function.addPass(createGraphDecomposeLlmOpsPass());

@@ -4,6 +4,9 @@
 
 #include "dialects/onnx/OnnxShapeInference.h"
 
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_GRAPHINFERSHAPESPASS
 #include "passes/graph/Passes.h.inc"
@@ -100,3 +103,12 @@ struct GraphInferShapesPass
 };
 
 } // namespace
+
+void mlir::kiln::addGraphSizingPasses(OpPassManager &function) {
+  function.addPass(createCanonicalizerPass());
+  function.addPass(createCSEPass());
+  for (int round = 0; round < 2; ++round) {
+    function.addPass(createGraphInferShapesPass());
+    function.addPass(createCanonicalizerPass());
+  }
+}

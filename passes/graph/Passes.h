@@ -22,6 +22,12 @@ namespace mlir::kiln {
 #define GEN_PASS_REGISTRATION
 #include "passes/graph/Passes.h.inc"
 
+/// Adds to `function`'s pass manager what sizes an imported graph: folding,
+/// then two rounds of shape inference and the folds its shapes enable
+/// (Shape of a now-static value), whose constants fix more shapes (Reshape
+/// targets), which reach static IR for the exporters' usual chains.
+void addGraphSizingPasses(OpPassManager &function);
+
 } // namespace mlir::kiln
 
 #endif // KILN_PASSES_GRAPH_PASSES_H

@@ -20,7 +20,6 @@
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace mlir::kiln {
@@ -140,13 +139,7 @@ void SparsitySparseRefinePass::runOnOperation() {
                 RankedTensorType::get(
                     {ShapedType::kDynamic, channels, window, window}, element));
   OpPassManager sizing(ModuleOp::getOperationName());
-  OpPassManager &function = sizing.nest<func::FuncOp>();
-  function.addPass(createCanonicalizerPass());
-  function.addPass(createCSEPass());
-  for (int round = 0; round < 2; ++round) {
-    function.addPass(createGraphInferShapesPass());
-    function.addPass(createCanonicalizerPass());
-  }
+  addGraphSizingPasses(sizing.nest<func::FuncOp>());
   if (failed(runPipeline(sizing, scope))) {
     scope.erase();
     return signalPassFailure();

@@ -9,7 +9,7 @@
 // CHECK: %[[COUNT:.*]] = scf.for %{{.*}} = %c0 to %c128
 // CHECK: arith.bitcast %{{.*}} : f32 to i32
 // CHECK: arith.cmpi sge
-// CHECK: %[[ENOUGH:.*]] = arith.cmpi uge, %[[COUNT]], %c32 : index
+// CHECK: %[[ENOUGH:.*]] = arith.cmpi sge, %[[COUNT]], %c32_i32 : i32
 // CHECK: %[[CUT:.*]] = arith.bitcast %[[FOUND]]#0 : i32 to f32
 // CHECK: memref.store %[[CUT]], %arg1[%c0]
 func.func @cut(%e: memref<1x1x8x16xf32>, %c: memref<1xf32>) {
@@ -43,11 +43,11 @@ func.func @tiles(%m: memref<1x1x8x16xi1>, %t: memref<17xi32>) {
 
 // -----
 
-// At most 3 tiles: the 3rd largest count by bisection over [1, 16] (5
+// At most 3 tiles: the 3rd largest count by bisection over [1, 16] (4
 // halvings, each counting the tiles at or above the middle), then the
 // tiles above it and the first ones at it, 3 in all.
 // CHECK-LABEL: func.func @budget
-// CHECK: %[[CUT:.*]]:2 = scf.for %{{.*}} = %c0 to %c5 step %c1 iter_args(%{{.*}} = %c1_i32, %{{.*}} = %c16_i32) -> (i32, i32)
+// CHECK: %[[CUT:.*]]:2 = scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args(%{{.*}} = %c1_i32, %{{.*}} = %c16_i32) -> (i32, i32)
 // CHECK: arith.cmpi sge, %{{.*}}, %c3_i32 : i32
 // CHECK: %[[ABOVE:.*]] = scf.for {{.*}} -> (i32)
 // CHECK: arith.cmpi sgt, %{{.*}}, %[[CUT]]#0 : i32
