@@ -187,7 +187,7 @@ void SparsitySparseRefinePass::join(func::FuncOp main, func::FuncOp low,
   auto imageType = cast<RankedTensorType>(image.getType());
   int64_t height = imageType.getDimSize(2), width = imageType.getDimSize(3);
   int64_t scaleY = height / lowHeight, scaleX = width / lowWidth;
-  int64_t classes = logitsType.getDimSize(1), window = tile + 2 * halo;
+  int64_t window = tile + 2 * halo;
   Location loc = main.getLoc();
   OpBuilder b = OpBuilder::atBlockEnd(body);
   OnnxSubgraph g(b, loc);
