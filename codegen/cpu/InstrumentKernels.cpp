@@ -24,7 +24,9 @@ bool isKernel(Operation &op) {
   return isa<linalg::LinalgOp, PackedConv2DOp, DepthwiseConv2DOp, MaxPool2DOp,
              AttentionOp, PageBoundsOp, PageScoresOp, SelectPagesOp,
              EntropyCutOp, RefineTilesOp, GatherWindowsOp, MergeRefinedOp,
-             memref::CopyOp>(op) ||
+             ListSitesOp, CoarseSitesOp, KernelMapOp, GatherSitesOp,
+             ScatterSitesOp, SparseIm2ColOp, SparseCol2ImOp, memref::CopyOp>(
+             op) ||
          op.getNumRegions() > 0;
 }
 

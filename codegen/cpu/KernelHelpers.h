@@ -57,6 +57,36 @@ struct KernelEmitterBase {
   Location loc;
 };
 
+/// A kernel emitter of scalar loops over buffers: loads, stores, i32
+/// counters and loops whose bodies a callback builds.
+struct ScalarEmitter : KernelEmitterBase {
+  using KernelEmitterBase::KernelEmitterBase;
+
+  Value i32(int64_t value) {
+    return b.create<arith::ConstantIntOp>(loc, value, 32);
+  }
+  Value toIndex(Value value) {
+    return b.create<arith::IndexCastOp>(loc, b.getIndexType(), value);
+  }
+  Value toI32(Value value) {
+    return b.create<arith::IndexCastOp>(loc, b.getI32Type(), value);
+  }
+  Value load(Value buffer, ValueRange indices) {
+    return b.create<memref::LoadOp>(loc, buffer, indices);
+  }
+  void store(Value value, Value buffer, ValueRange indices) {
+    b.create<memref::StoreOp>(loc, value, buffer, indices);
+  }
+  /// A loop from `from` to `to` whose body `body` builds.
+  void loop(Value from, Value to, function_ref<void(Value)> body) {
+    b.create<scf::ForOp>(loc, from, to, index(1), ValueRange{},
+                         [&](OpBuilder &, Location, Value i, ValueRange) {
+                           body(i);
+                           b.create<scf::YieldOp>(loc);
+                         });
+  }
+};
+
 /// `activation` applied to the float vector `x` (clip bounds for Clip).
 Value applyActivation(OpBuilder &b, Location loc, Value x,
                       Activation activation, float clipMin, float clipMax);

@@ -370,4 +370,22 @@ def CpuLowerSparseRefinePass
                            "::mlir::memref::MemRefDialect"];
 }
 
+def CpuLowerSparseConvolutionPass
+    : Pass<"kiln-cpu-lower-sparse-convolution", "func::FuncOp"> {
+  let summary = "Loops for the site tables, kernel maps, gathers and "
+                "scatters of sparse convolutions";
+  let description = [{
+    Lowers the memref forms of `kiln.list_sites` and `kiln.coarse_sites`
+    (one scan each; the coarse sites found through a hash of their
+    pixels), `kiln.kernel_map` (the input sites hashed, then per output
+    site, the parallel tasks, a lookup per kernel offset), and
+    `kiln.gather_sites`, `kiln.scatter_sites`, `kiln.sparse_im2col` and
+    `kiln.sparse_col2im` (per row, the parallel tasks: copies, zeros and
+    sums of rows).
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // KILN_CODEGEN_CPU_PASSES

@@ -30,10 +30,9 @@ using namespace mlir::kiln;
 
 namespace {
 
-class RefineEmitter : public KernelEmitterBase {
+class RefineEmitter : public ScalarEmitter {
 public:
-  RefineEmitter(Operation *op, OpBuilder &b)
-      : KernelEmitterBase(b, op->getLoc()) {}
+  RefineEmitter(Operation *op, OpBuilder &b) : ScalarEmitter(b, op->getLoc()) {}
 
   void emit(EntropyCutOp op);
   void emit(RefineTilesOp op);
@@ -41,29 +40,6 @@ public:
   void emit(MergeRefinedOp op);
 
 private:
-  Value i32(int64_t value) {
-    return b.create<arith::ConstantIntOp>(loc, value, 32);
-  }
-  Value toIndex(Value value) {
-    return b.create<arith::IndexCastOp>(loc, b.getIndexType(), value);
-  }
-  Value toI32(Value value) {
-    return b.create<arith::IndexCastOp>(loc, b.getI32Type(), value);
-  }
-  Value load(Value buffer, ValueRange indices) {
-    return b.create<memref::LoadOp>(loc, buffer, indices);
-  }
-  void store(Value value, Value buffer, ValueRange indices) {
-    b.create<memref::StoreOp>(loc, value, buffer, indices);
-  }
-  /// A loop from `from` to `to` whose body `body` builds.
-  void loop(Value from, Value to, function_ref<void(Value)> body) {
-    b.create<scf::ForOp>(loc, from, to, index(1), ValueRange{},
-                         [&](OpBuilder &, Location, Value i, ValueRange) {
-                           body(i);
-                           b.create<scf::YieldOp>(loc);
-                         });
-  }
   /// How many of the `count` elements of the 1-D `buffer` from `from` pass
   /// `test` (an i1 of the element), as an i32: a sweep LLVM vectorizes.
   Value countWhere(Value buffer, Value from, int64_t count,

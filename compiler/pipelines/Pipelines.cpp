@@ -210,6 +210,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pageSelection.vectorBits = options.vectorBits;
   function.addPass(createCpuLowerPageSelectionPass(pageSelection));
   function.addPass(createCpuLowerSparseRefinePass());
+  function.addPass(createCpuLowerSparseConvolutionPass());
   function.addPass(createCpuLowerAttentionPass(attention));
   CpuLowerRowKernelsPassOptions rows;
   rows.vectorBits = options.vectorBits;

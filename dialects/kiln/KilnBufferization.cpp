@@ -2,7 +2,8 @@
 //
 // Kiln's kernel ops are in destination-passing style: the result is the
 // init operand's buffer, written in place (and read first with
-// `accumulate`, and kiln.page_bounds, which updates some of its pages);
+// `accumulate`, kiln.page_bounds, which updates some of its pages, and
+// kiln.scatter_sites, which writes only its sites' pixels);
 // everything else is only read.
 //
 //===----------------------------------------------------------------------===//
@@ -20,7 +21,7 @@ namespace {
 
 /// Whether a kernel op reads its init before writing it.
 bool readsInit(Operation *op) {
-  if (isa<kiln::PageBoundsOp>(op))
+  if (isa<kiln::PageBoundsOp, kiln::ScatterSitesOp>(op))
     return true;
   auto conv = dyn_cast<kiln::PackedConv2DOp>(op);
   return conv && conv.getAccumulate();
@@ -80,6 +81,18 @@ void mlir::kiln::registerKilnBufferizationModels(DialectRegistry &registry) {
     GatherWindowsOp::attachInterface<KernelBufferization<GatherWindowsOp>>(
         *context);
     MergeRefinedOp::attachInterface<KernelBufferization<MergeRefinedOp>>(
+        *context);
+    ListSitesOp::attachInterface<KernelBufferization<ListSitesOp>>(*context);
+    CoarseSitesOp::attachInterface<KernelBufferization<CoarseSitesOp>>(
+        *context);
+    KernelMapOp::attachInterface<KernelBufferization<KernelMapOp>>(*context);
+    GatherSitesOp::attachInterface<KernelBufferization<GatherSitesOp>>(
+        *context);
+    ScatterSitesOp::attachInterface<KernelBufferization<ScatterSitesOp>>(
+        *context);
+    SparseIm2ColOp::attachInterface<KernelBufferization<SparseIm2ColOp>>(
+        *context);
+    SparseCol2ImOp::attachInterface<KernelBufferization<SparseCol2ImOp>>(
         *context);
   });
 }

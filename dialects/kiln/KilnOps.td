@@ -785,4 +785,165 @@ def Kiln_MergeRefinedOp : Kiln_Op<"merge_refined", [
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Sparse convolution: a network run on a set of pixels, the sites
+//===----------------------------------------------------------------------===//
+
+// A kernel of the sparse convolutions: destination-passing style, the
+// result `init`'s buffer.
+class Kiln_SiteOp<string mnemonic> : Kiln_Op<mnemonic, [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+}
+
+def Kiln_ListSitesOp : Kiln_SiteOp<"list_sites"> {
+  let summary = "The full-resolution pixels of a low-resolution mask, as "
+                "a site table";
+  let description = [{
+    The sites of a grid of H x W pixels are listed in a table [1 + N]
+    (i32): entry 0 their count n, entries 1 .. n their pixels y W + x.
+    Here the grid is the `mask`'s [1, 1, h, w] (i1) scaled by `scale` =
+    [sy, sx], and the sites are the pixels of its marked pixels, in
+    row-major order; `init` has room for every pixel, N = h sy w sx.
+  }];
+  let arguments = (ins
+    AnyShaped:$mask,
+    AnyShaped:$init,
+    DenseI64ArrayAttr:$scale);
+  let assemblyFormat = [{
+    $mask `into` $init attr-dict `:` type($mask) `into` type($init)
+    (`->` type($result)^)?
+  }];
+}
+
+def Kiln_CoarseSitesOp : Kiln_SiteOp<"coarse_sites"> {
+  let summary = "The sites a strided sparse convolution computes";
+  let description = [{
+    `fine` is a site table (`kiln.list_sites`) of the grid `grid` = [H, W];
+    `init` [1 + ceil(H / sy) ceil(W / sx)] gets the table of the distinct
+    sites (y / sy, x / sx) of the coarser grid (`stride` = [sy, sx]), in
+    the order of their first fine site. A hash of the coarse pixels finds
+    the repeated ones.
+  }];
+  let arguments = (ins
+    AnyShaped:$fine,
+    AnyShaped:$init,
+    DenseI64ArrayAttr:$grid,
+    DenseI64ArrayAttr:$stride);
+  let assemblyFormat = [{
+    $fine `into` $init attr-dict `:` type($fine) `into` type($init)
+    (`->` type($result)^)?
+  }];
+}
+
+def Kiln_KernelMapOp : Kiln_SiteOp<"kernel_map"> {
+  let summary = "Which input site each output site reads at each kernel "
+                "offset";
+  let description = [{
+    `input` and `output` are site tables of the grids `input_grid` and
+    `output_grid`. Row o of `init` [n_out, KH KW] (i32) gets, for each
+    kernel offset (i, j) (column i KW + j), the input site at the pixel
+    the convolution reads there for output pixel (y, x) — (y sy - py + i,
+    x sx - px + j) with `stride` [sy, sx] and `padding` [py, px], or with
+    `transposed` the (Y, X) with Y sy - py + i = y and X sx - px + j = x
+    — or -1 where that pixel is no site (outside the grid or not listed):
+    the zeros of a dense convolution over an input that is zero but at
+    its sites. The input's sites are found through a hash of their
+    pixels.
+  }];
+  let arguments = (ins
+    AnyShaped:$input,
+    AnyShaped:$output,
+    AnyShaped:$init,
+    DenseI64ArrayAttr:$input_grid,
+    DenseI64ArrayAttr:$output_grid,
+    DenseI64ArrayAttr:$kernel,
+    DenseI64ArrayAttr:$stride,
+    DenseI64ArrayAttr:$padding,
+    UnitAttr:$transposed);
+  let assemblyFormat = [{
+    $input `,` $output `into` $init attr-dict `:` type($input) `,`
+    type($output) `into` type($init) (`->` type($result)^)?
+  }];
+}
+
+def Kiln_GatherSitesOp : Kiln_SiteOp<"gather_sites"> {
+  let summary = "An image's values at the sites, a row per site";
+  let description = [{
+    Row i of `init` [n, C] gets the C values of `image` [1, C, H, W] at
+    site i of `sites` (a table of the grid [H sy, W sx], `scale` = [sy,
+    sx]): the pixel (y / sy, x / sx) for site (y, x), so that a
+    low-resolution image is read upsampled (nearest).
+  }];
+  let arguments = (ins
+    AnyShaped:$image,
+    AnyShaped:$sites,
+    AnyShaped:$init,
+    DenseI64ArrayAttr:$scale);
+  let assemblyFormat = [{
+    $image `,` $sites `into` $init attr-dict `:` type($image) `,`
+    type($sites) `into` type($init) (`->` type($result)^)?
+  }];
+}
+
+def Kiln_ScatterSitesOp : Kiln_SiteOp<"scatter_sites"> {
+  let summary = "Rows written back into an image at their sites";
+  let description = [{
+    `init` [1, C, H, W] gets row i of `rows` [n, C] at site i of `sites`
+    (a table of the grid [H, W]); its other pixels keep their values.
+  }];
+  let arguments = (ins
+    AnyShaped:$rows,
+    AnyShaped:$sites,
+    AnyShaped:$init);
+  let assemblyFormat = [{
+    $rows `,` $sites `into` $init attr-dict `:` type($rows) `,`
+    type($sites) `into` type($init) (`->` type($result)^)?
+  }];
+}
+
+def Kiln_SparseIm2ColOp : Kiln_SiteOp<"sparse_im2col"> {
+  let summary = "The input rows each output site's kernel reads, side by "
+                "side";
+  let description = [{
+    The gather before a sparse convolution's GEMM: row o of `init` [n_out,
+    K C] gets, in column block k, row `map`[o, k] of `features` [n_in, C],
+    or zeros where the map has -1. The GEMM by the filter as [K C, F]
+    then gives the convolution's output rows.
+  }];
+  let arguments = (ins
+    AnyShaped:$features,
+    AnyShaped:$map,
+    AnyShaped:$init);
+  let assemblyFormat = [{
+    $features `,` $map `into` $init attr-dict `:` type($features) `,`
+    type($map) `into` type($init) (`->` type($result)^)?
+  }];
+}
+
+def Kiln_SparseCol2ImOp : Kiln_SiteOp<"sparse_col2im"> {
+  let summary = "The sum of the products each output site's kernel takes";
+  let description = [{
+    The scatter-add after a GEMM of the input rows by the filter as [C, K
+    F], in gather form: row o of `init` [n_out, F] gets the sum over the
+    offsets k of column block k of row `map`[o, k] of `products` [n_in,
+    K F] (nothing where the map has -1). This is how a transposed
+    convolution, whose every input site feeds several output sites,
+    multiplies each input row once.
+  }];
+  let arguments = (ins
+    AnyShaped:$products,
+    AnyShaped:$map,
+    AnyShaped:$init);
+  let assemblyFormat = [{
+    $products `,` $map `into` $init attr-dict `:` type($products) `,`
+    type($map) `into` type($init) (`->` type($result)^)?
+  }];
+}
+
 #endif // KILN_KILN_OPS
