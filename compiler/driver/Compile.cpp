@@ -51,6 +51,10 @@ cl::OptionCategory mlir::kiln::compileCategory("kiln compile options");
 
 namespace {
 
+/// The functions --refiner and --ensembler import into the model's module.
+constexpr llvm::StringLiteral kRefinerFunction = "sparse_refiner";
+constexpr llvm::StringLiteral kEnsemblerFunction = "sparse_ensembler";
+
 cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                cl::desc("<model.onnx>"),
                                cl::sub(compileCommand),
@@ -237,6 +241,24 @@ cl::opt<int64_t> refineTiles(
     cl::value_desc("N"), cl::init(0), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
+cl::opt<std::string> refinerPath(
+    "refiner",
+    cl::desc("With --sparse-refine: refine the uncertain pixels with this "
+             "trained refiner (an ONNX convolutional network of the image, "
+             "and optionally the upsampled logits, to logits) run sparsely "
+             "on them, instead of re-running the model on tiles"),
+    cl::value_desc("refiner.onnx"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
+cl::opt<std::string> ensemblerPath(
+    "ensembler",
+    cl::desc("With --refiner: blend the low-resolution and the refined logits "
+             "of each refined pixel with this trained ensembler (an ONNX "
+             "model of the two, rows [n, K], to logits [n, K]); without it "
+             "the refined logits replace the others"),
+    cl::value_desc("ensembler.onnx"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
+
 cl::opt<std::string> quantize(
     "quantize",
     cl::desc("For the CPU: quantize the matrix products with constant "
@@ -414,6 +436,24 @@ std::string describeLocation(Location loc) {
   return "";
 }
 
+/// The file being imported when it is not the model (a trained refiner's).
+std::string importing;
+
+/// The file a diagnostic is about: the one whose nodes `loc` names (a
+/// trained refiner's are marked with it), the one being imported, or the
+/// model.
+std::string sourceOf(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return sourceOf(name.getChildLoc());
+  if (auto file = dyn_cast<FileLineColLoc>(loc); file && !file.getLine())
+    return file.getFilename().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      if (std::string source = sourceOf(inner); source != modelPath)
+        return source;
+  return importing.empty() ? modelPath.getValue() : importing;
+}
+
 /// The output path: as given, or derived from the model's name.
 std::string resolveOutputPath() {
   if (!outputPath.empty())
@@ -516,6 +556,10 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
     options.refineTile = refineTile;
     options.refineHalo = refineHalo;
     options.refineMaxTiles = refineTiles;
+    if (!refinerPath.empty())
+      options.refineRefiner = kRefinerFunction;
+    if (!ensemblerPath.empty())
+      options.refineEnsembler = kEnsemblerFunction;
   }
   if (kvCache == "session") {
     options.kvCacheCapacity = maxContext;
@@ -607,6 +651,37 @@ LogicalResult bindDimensions(ModuleOp module) {
   main.setType(FunctionType::get(module.getContext(),
                                  main.getBody().getArgumentTypes(),
                                  main.getResultTypes()));
+  return success();
+}
+
+/// The trained refiner and ensembler of --refiner and --ensembler, imported
+/// beside the model as the functions SparseRefine's pass takes.
+LogicalResult addTrainedRefiner(ModuleOp module) {
+  std::pair<const std::string *, StringRef> networks[] = {
+      {&refinerPath.getValue(), kRefinerFunction},
+      {&ensemblerPath.getValue(), kEnsemblerFunction}};
+  for (auto [path, name] : networks) {
+    if (path->empty())
+      continue;
+    importing = *path;
+    OwningOpRef<ModuleOp> network =
+        onnx::importOnnxModel(*module.getContext(), *path);
+    importing.clear();
+    if (!network)
+      return failure();
+    auto main = network->lookupSymbol<func::FuncOp>("main");
+    // Its nodes' diagnostics name its file.
+    auto file = FileLineColLoc::get(module.getContext(), *path, 0, 0);
+    main->setLoc(file);
+    main.walk([&](Operation *op) {
+      if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+        op->setLoc(NameLoc::get(name.getName(), file));
+    });
+    main->remove();
+    main.setName(name);
+    main.setPrivate();
+    module.push_back(main);
+  }
   return success();
 }
 
@@ -822,13 +897,21 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
           {"refine-fraction",
            llvm::formatv("{0}", llvm::format("%g", cpuOptions.refineFraction))
                .str()});
-    manifest.compileOptions.push_back(
-        {"refine-tile", std::to_string(refineTile)});
-    manifest.compileOptions.push_back(
-        {"refine-halo", std::to_string(refineHalo)});
-    if (refineTiles > 0)
+    if (!refinerPath.empty()) {
       manifest.compileOptions.push_back(
-          {"refine-tiles", std::to_string(refineTiles)});
+          {"refiner", llvm::sys::path::filename(refinerPath).str()});
+      if (!ensemblerPath.empty())
+        manifest.compileOptions.push_back(
+            {"ensembler", llvm::sys::path::filename(ensemblerPath).str()});
+    } else {
+      manifest.compileOptions.push_back(
+          {"refine-tile", std::to_string(refineTile)});
+      manifest.compileOptions.push_back(
+          {"refine-halo", std::to_string(refineHalo)});
+      if (refineTiles > 0)
+        manifest.compileOptions.push_back(
+            {"refine-tiles", std::to_string(refineTiles)});
+    }
   }
   recordQuantization(manifest, cpuOptions);
   manifest.weightsBytes = weights.size();
@@ -990,7 +1073,7 @@ int compile() {
                                ? "warning"
                                : "note";
     // One line per diagnostic, whatever the names in the model contain.
-    std::string line = modelPath + ": " +
+    std::string line = sourceOf(diag.getLocation()) + ": " +
                        describeLocation(diag.getLocation()) + diag.str();
     std::replace_if(
         line.begin(), line.end(),
@@ -1068,7 +1151,8 @@ int compile() {
   }
   if (!sparseRefine.empty() || refineThreshold.getNumOccurrences() ||
       refineFraction.getNumOccurrences() || refineTile.getNumOccurrences() ||
-      refineHalo.getNumOccurrences() || refineTiles.getNumOccurrences()) {
+      refineHalo.getNumOccurrences() || refineTiles.getNumOccurrences() ||
+      refinerPath.getNumOccurrences() || ensemblerPath.getNumOccurrences()) {
     auto [height, width] = llvm::StringRef(sparseRefine).split('x');
     int64_t rows = 0, columns = 0;
     if (height.getAsInteger(10, rows) || width.getAsInteger(10, columns) ||
@@ -1089,6 +1173,19 @@ int compile() {
          !(refineFraction >= 0 && refineFraction <= 1))) {
       llvm::errs() << "kiln: error: --refine-threshold must not be negative "
                       "and --refine-fraction must be within [0, 1]\n";
+      return 1;
+    }
+    if (!ensemblerPath.empty() && refinerPath.empty()) {
+      llvm::errs() << "kiln: error: --ensembler blends a trained refiner's "
+                      "logits: give --refiner too\n";
+      return 1;
+    }
+    if (!refinerPath.empty() &&
+        (refineTile.getNumOccurrences() || refineHalo.getNumOccurrences() ||
+         refineTiles.getNumOccurrences())) {
+      llvm::errs() << "kiln: error: --refine-tile, --refine-halo and "
+                      "--refine-tiles size the tiles the model is re-run on; "
+                      "--refiner runs on the pixels alone\n";
       return 1;
     }
     if (refineTile < 1 || refineHalo < 0 || refineTiles < 0) {
@@ -1189,7 +1286,7 @@ int compile() {
   if (!module)
     return 1;
 
-  if (failed(bindDimensions(*module)))
+  if (failed(bindDimensions(*module)) || failed(addTrainedRefiner(*module)))
     return 1;
 
   std::string path = resolveOutputPath();

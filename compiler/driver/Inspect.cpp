@@ -201,16 +201,29 @@ void printSparseRefine(const package::Manifest &manifest,
   std::string low = option("sparse-refine");
   if (low.empty())
     return;
-  os << "SparseRefine: the model at " << low
-     << ", then at full resolution on the tiles of " << option("refine-tile")
+  auto selected = [&] {
+    if (std::string threshold = option("refine-threshold"); !threshold.empty())
+      os << "of entropy above " << threshold;
+    else
+      os << "among the "
+         << llvm::format("%g",
+                         100 * std::atof(option("refine-fraction").c_str()))
+         << "% most uncertain";
+  };
+  os << "SparseRefine: the model at " << low;
+  if (std::string refiner = option("refiner"); !refiner.empty()) {
+    os << ", then the trained refiner " << refiner
+       << " run sparsely on the pixels ";
+    selected();
+    if (std::string ensembler = option("ensembler"); !ensembler.empty())
+      os << ", blended by the ensembler " << ensembler;
+    os << "\n";
+    return;
+  }
+  os << ", then at full resolution on the tiles of " << option("refine-tile")
      << " pixels (with " << option("refine-halo")
      << " of context) that hold a pixel ";
-  if (std::string threshold = option("refine-threshold"); !threshold.empty())
-    os << "of entropy above " << threshold;
-  else
-    os << "among the "
-       << llvm::format("%g", 100 * std::atof(option("refine-fraction").c_str()))
-       << "% most uncertain";
+  selected();
   if (std::string tiles = option("refine-tiles"); !tiles.empty())
     os << ", at most " << tiles << " of them";
   os << "\n";

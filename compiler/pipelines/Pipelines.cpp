@@ -107,6 +107,8 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
     refine.tile = options.refineTile;
     refine.halo = options.refineHalo;
     refine.maxTiles = options.refineMaxTiles;
+    refine.refiner = options.refineRefiner;
+    refine.ensembler = options.refineEnsembler;
     pm.addPass(createSparsitySparseRefinePass(refine));
   }
   buildGraphPipeline(pm);

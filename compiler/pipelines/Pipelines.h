@@ -83,6 +83,9 @@ struct CpuPipelineOptions : QuantizationOptions {
   int64_t refineTile = 128, refineHalo = 32;
   /// At most this many tiles (those with the most selected pixels; 0: all).
   int64_t refineMaxTiles = 0;
+  /// Or the functions of the module that are a trained refiner, run
+  /// sparsely on the selected pixels, and its ensembler (both optional).
+  std::string refineRefiner, refineEnsembler;
   /// With a positive capacity (tokens), the past/present key-value cache
   /// becomes the session's, in pages of `kvCachePage` tokens.
   int64_t kvCacheCapacity = 0;

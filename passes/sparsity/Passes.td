@@ -76,6 +76,16 @@ def SparsitySparseRefinePass
     4. the low-resolution logits upsampled (nearest), and the windows'
        logits where a pixel was selected (`kiln.merge_refined`).
 
+    With `refiner`, steps 3 and 4 are the trained refiner's instead: the
+    selected pixels' sites (`kiln.list_sites`), the `refiner` function (a
+    convolutional network written for dense images, of the image and
+    optionally the upsampled logits) run on them as a sparse network
+    (sparse convolutions: `kiln.kernel_map`, `kiln.sparse_im2col` or
+    `kiln.sparse_col2im` around a MatMul), the `ensembler` function (of
+    the upsampled and the refined logits, rows [n, K]) blending the two,
+    and the result written over the upsampled logits at the sites
+    (`kiln.scatter_sites`). Both functions are erased after.
+
     The model's two copies are sized by shape inference before they are
     joined, so a model whose logits do not follow its input's resolution
     (not per-pixel, or sized by constants fixed at export) is an error that
@@ -100,6 +110,12 @@ def SparsitySparseRefinePass
     Option<"maxTiles", "max-tiles", "int64_t", "0",
            "At most this many tiles, those with the most selected pixels "
            "(0: every tile holding one)">,
+    Option<"refiner", "refiner", "std::string", "",
+           "The function of the module that is the trained refiner (none: "
+           "the training-free one)">,
+    Option<"ensembler", "ensembler", "std::string", "",
+           "The function of the module that is the trained ensembler "
+           "(none: the refiner's logits replace the upsampled ones)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::kiln::KilnDialect",
