@@ -990,8 +990,10 @@ struct PackGemm : OpRewritePattern<onnx::GemmOp> {
 
   LogicalResult matchAndRewrite(onnx::GemmOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!isStaticF32(op.getA(), 2) || !isStaticF32(op.getB(), 2) ||
-        !isStaticF32(op.getY(), 2) || op.getTransA() != 0)
+    // Rows of any count (a symbolic batch, the sites of a sparse network).
+    if (!isMatrixRowsF32(op.getA(), 2) || !isStaticF32(op.getB(), 2) ||
+        !isMatrixRowsF32(op.getY(), 2) ||
+        op.getTransA() != 0)
       return failure();
     std::optional<std::vector<float>> b = onnx::getConstantFloats(op.getB());
     if (!b)

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Times SparseRefine (the training-free refiner) against dense
-full-resolution inference, and measures how well its labels agree with
-the dense ones.
+"""Times SparseRefine (the training-free refiner, and the trained one)
+against dense full-resolution inference, and measures how well its labels
+agree with the dense ones.
 
     sparse_refine_bench.py --bin BUILD/bin --work DIR [--images 4]
         [--fractions 0.01,0.03,0.1] [--tile-budgets 0,6,9,12]
-        [--threads 2] [--iterations 3] [--tile 128] [--halo 32]
-        [--json FILE]
+        [--refiner-fractions 0.03,0.1] [--threads 2] [--iterations 3]
+        [--tile 128] [--halo 32] [--json FILE]
 
 The model: torchvision's LRASPP with a MobileNetV3-Large backbone, trained
 on the synthetic shapes task (test/bench/synthetic_shapes.py, 1,000
@@ -17,7 +17,11 @@ never draws) at 1024x2048. Packages, all compiled with --dim H=1024
 --dim W=2048: dense (full resolution), low resolution alone (512x1024,
 logits upsampled: `--refine-fraction=0`), and SparseRefine at each
 fraction of the pixels and budget of tiles (`--refine-tiles`; 0: every
-tile holding a selected pixel). For each: the median time of a run per
+tile holding a selected pixel), and with the trained refiner and
+ensembler (test/bench/sparse_refiner.py, trained on the segmenter's own
+full-resolution labels; kept as DIR/refiner.onnx and DIR/ensembler.onnx,
+trained again only when missing) at each of `--refiner-fractions`. For
+each: the median time of a run per
 image (`kiln bench` on that image, `--threads`), averaged over the images;
 the refined share of the pixels and of the 128x128 tiles; and the argmax
 labels against the dense package's: pixel accuracy, mIoU over the classes,
@@ -101,6 +105,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--iterations", type=int, default=3)
     parser.add_argument("--tile-budgets", default="0,6,9,12")
+    parser.add_argument("--refiner-fractions", default="0.03,0.1")
     parser.add_argument("--tile", type=int, default=128)
     parser.add_argument("--halo", type=int, default=32)
     parser.add_argument("--json")
@@ -113,6 +118,12 @@ def main():
     if not os.path.exists(model):
         print("training the segmenter (1,000 steps)", file=sys.stderr)
         synthetic_shapes.train(args.work)
+    refiner, ensembler = work("refiner.onnx"), work("ensembler.onnx")
+    if args.refiner_fractions and not (os.path.exists(refiner) and
+                                       os.path.exists(ensembler)):
+        print("training the refiner and ensembler", file=sys.stderr)
+        import sparse_refiner
+        sparse_refiner.train(kiln, model, args.work)
 
     images = []
     for i in range(args.images):
@@ -137,6 +148,12 @@ def main():
                 name += f" <={budget}"
                 options.append(f"--refine-tiles={budget}")
             variants.append((name, options))
+    for fraction in filter(None, args.refiner_fractions.split(",")):
+        variants.append((f"trained {float(fraction):.1%}",
+                         [f"--sparse-refine={LOW}",
+                          f"--refine-fraction={fraction}",
+                          f"--refiner={refiner}",
+                          f"--ensembler={ensembler}"]))
     rows = []
     for name, options in variants:
         package = work(name.replace(" ", "_").replace("%", "")
@@ -158,6 +175,8 @@ def main():
         rows.append({"name": name, "ms": float(np.mean(times)),
                      "labels": labels,
                      "fraction": option_value(options, "refine-fraction"),
+                     "trained": any(o.startswith("--refiner=")
+                                    for o in options),
                      "budget": int(option_value(options, "refine-tiles")
                                    or 0)})
         if name == "low resolution":
@@ -196,12 +215,16 @@ def main():
         entry = {"name": row["name"], "ms": row["ms"],
                  "speedup": dense["ms"] / row["ms"],
                  "refined_pixels": float(np.mean(pixels)),
-                 "refined_tiles": float(np.mean(tiles)),
+                 "refined_tiles": (None if row["trained"]
+                                   else float(np.mean(tiles))),
                  "pixel_accuracy": accuracy, "miou": float(np.mean(ious)),
                  "disagreement_removed": removed}
         table.append(entry)
         print(f"{row['name']:20} {row['ms']:8.1f} {entry['speedup']:7.2f}x "
-              f"{entry['refined_pixels']:7.1%} {entry['refined_tiles']:6.1%} "
+              f"{entry['refined_pixels']:7.1%} "
+              + (f"{'-':>6} " if row["trained"]
+                 else f"{entry['refined_tiles']:6.1%} ")
+              + f"
               f"{accuracy:9.4%} {entry['miou']:7.4f} "
               + (f"{removed:8.1%}" if removed is not None else f"{'':8}"))
     if args.json:

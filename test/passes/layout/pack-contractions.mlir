@@ -65,6 +65,19 @@ func.func @gemm(%a: tensor<4x3xf32>) -> tensor<4x5xf32> {
 
 // -----
 
+// Gemm over rows of a symbolic count (a Linear layer on the sites of a
+// sparse network): packed the same way.
+// CHECK-LABEL: func.func @gemm_symbolic_rows
+// CHECK: kiln.packed_conv2d {{.*}} : tensor<1x1x?x3xf32>, tensor<1x1x1x3x16xf32>, tensor<16xf32> into tensor<1x1x?x5xf32>
+func.func @gemm_symbolic_rows(%a: tensor<?x3xf32>) -> tensor<?x5xf32> {
+  %b = "onnx.Constant"() {value = dense<1.0> : tensor<5x3xf32>} : () -> tensor<5x3xf32>
+  %c = "onnx.Constant"() {value = dense<1.0> : tensor<5xf32>} : () -> tensor<5xf32>
+  %y = "onnx.Gemm"(%a, %b, %c) {transB = 1 : i64} : (tensor<?x3xf32>, tensor<5x3xf32>, tensor<5xf32>) -> tensor<?x5xf32>
+  return %y : tensor<?x5xf32>
+}
+
+// -----
+
 // A depthwise Conv (one filter per channel): the filter goes [KH, KW, C].
 // CHECK-LABEL: func.func @depthwise
 // CHECK: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<3x3x4xf32>}>
