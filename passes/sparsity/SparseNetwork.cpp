@@ -45,6 +45,16 @@ struct Level {
   SmallVector<int64_t, 2> stride = {1, 1};
 };
 
+/// What a (transposed) convolution reads: its input's sparse form, its
+/// constant filter and bias, and its geometry.
+struct ConvParts {
+  SparseValue input;
+  std::vector<float> filter;
+  std::optional<std::vector<float>> bias;
+  int64_t channels, filters;
+  SmallVector<int64_t> kernel, stride, pads;
+};
+
 /// The ops that act on each pixel's values alone, as they do on a row.
 bool isElementwise(Operation *op) {
   static const llvm::StringSet<> names = {
@@ -72,6 +82,9 @@ private:
   LogicalResult convert(onnx::BatchNormalizationOp op);
   LogicalResult convert(onnx::ConcatOp op);
   LogicalResult convertElementwise(Operation *op);
+  /// A (transposed) convolution's input, weights and geometry, or an
+  /// error at it where a sparse one cannot do what it does.
+  template <typename ConvOp> FailureOr<ConvParts> read(ConvOp op);
 
   /// The sparse form of `value`, an operand of `user`.
   FailureOr<SparseValue> sparse(Value value, Operation *user);
@@ -239,15 +252,17 @@ Value SparseNetworkBuilder::scaleAndShift(Value rows, ArrayRef<float> scale,
   return b.create<onnx::AddOp>(loc, type, scaled, floats({1, n}, shift, loc));
 }
 
-/// A convolution's geometry, from its attributes and filter: the errors
-/// of what a sparse one cannot do.
-struct ConvGeometry {
-  SmallVector<int64_t> kernel, stride, pads;
-};
-
 template <typename ConvOp>
-FailureOr<ConvGeometry> geometryOf(ConvOp op, ArrayRef<int64_t> filter) {
+FailureOr<ConvParts> SparseNetworkBuilder::read(ConvOp op) {
   StringRef name = op->getName().stripDialect();
+  FailureOr<SparseValue> input = sparse(op.getX(), op);
+  if (failed(input))
+    return failure();
+  auto filterType = cast<RankedTensorType>(op.getW().getType());
+  std::optional<std::vector<float>> filter = onnx::getConstantFloats(op.getW());
+  if (!filter || filterType.getRank() != 4)
+    return op.emitError("a sparse network's ")
+           << name << " needs a constant 4-D f32 filter";
   if (op.getGroup() != 1)
     return op.emitError("a sparse network's ")
            << name << " must not be grouped (group " << op.getGroup() << ")";
@@ -257,36 +272,34 @@ FailureOr<ConvGeometry> geometryOf(ConvOp op, ArrayRef<int64_t> filter) {
   if (op.getAutoPad() != "NOTSET")
     return op.emitError("a sparse network's ")
            << name << " needs explicit pads, not auto_pad " << op.getAutoPad();
-  ConvGeometry geometry;
-  geometry.kernel = {filter[2], filter[3]};
-  geometry.stride = onnx::intsOr(op.getStrides(), 2, 1);
-  geometry.pads = onnx::intsOr(op.getPads(), 4, 0);
-  return geometry;
+  ConvParts parts{*input, std::move(*filter), std::nullopt, 0, 0, {}, {}, {}};
+  // A Conv's filter is [F, C, KH, KW], a ConvTranspose's [C, F, KH, KW].
+  bool transposed = isa<onnx::ConvTransposeOp>(op);
+  parts.channels = filterType.getDimSize(transposed ? 0 : 1);
+  parts.filters = filterType.getDimSize(transposed ? 1 : 0);
+  parts.kernel = {filterType.getDimSize(2), filterType.getDimSize(3)};
+  parts.stride = onnx::intsOr(op.getStrides(), 2, 1);
+  parts.pads = onnx::intsOr(op.getPads(), 4, 0);
+  int64_t given = cast<RankedTensorType>(input->rows.getType()).getDimSize(1);
+  if (given != parts.channels)
+    return op.emitError("a sparse network's ")
+           << name << " of " << parts.channels << " channels takes " << given;
+  if (op.getB() && !(parts.bias = onnx::getConstantFloats(op.getB())))
+    return op.emitError("a sparse network's ")
+           << name << " needs a constant bias";
+  return parts;
 }
 
 LogicalResult SparseNetworkBuilder::convert(onnx::ConvOp op) {
-  FailureOr<SparseValue> input = sparse(op.getX(), op);
-  if (failed(input))
+  FailureOr<ConvParts> parts = read(op);
+  if (failed(parts))
     return failure();
-  auto filterType = cast<RankedTensorType>(op.getW().getType());
-  std::optional<std::vector<float>> filter = onnx::getConstantFloats(op.getW());
-  if (!filter || filterType.getRank() != 4)
-    return op.emitError("a sparse network's Conv needs a constant 4-D f32 "
-                        "filter");
-  FailureOr<ConvGeometry> geometry = geometryOf(op, filterType.getShape());
-  if (failed(geometry))
-    return failure();
-  ArrayRef<int64_t> kernel = geometry->kernel, stride = geometry->stride,
-                    pads = geometry->pads;
-  int64_t filters = filterType.getDimSize(0),
-          channels = filterType.getDimSize(1);
-  auto rows = cast<RankedTensorType>(input->rows.getType());
-  if (rows.getDimSize(1) != channels)
-    return op.emitError("a sparse network's Conv of ")
-           << channels << " channels takes " << rows.getDimSize(1);
-  std::optional<std::vector<float>> bias;
-  if (op.getB() && !(bias = onnx::getConstantFloats(op.getB())))
-    return op.emitError("a sparse network's Conv needs a constant bias");
+  const SparseValue *input = &parts->input;
+  ArrayRef<int64_t> kernel = parts->kernel, stride = parts->stride,
+                    pads = parts->pads;
+  int64_t filters = parts->filters, channels = parts->channels;
+  const std::vector<float> *filter = &parts->filter;
+  const std::optional<std::vector<float>> &bias = parts->bias;
 
   Location loc = op.getLoc();
   int output = input->level;
@@ -345,29 +358,15 @@ LogicalResult SparseNetworkBuilder::convert(onnx::ConvOp op) {
 }
 
 LogicalResult SparseNetworkBuilder::convert(onnx::ConvTransposeOp op) {
-  FailureOr<SparseValue> input = sparse(op.getX(), op);
-  if (failed(input))
+  FailureOr<ConvParts> parts = read(op);
+  if (failed(parts))
     return failure();
-  auto filterType = cast<RankedTensorType>(op.getW().getType());
-  std::optional<std::vector<float>> filter = onnx::getConstantFloats(op.getW());
-  if (!filter || filterType.getRank() != 4)
-    return op.emitError("a sparse network's ConvTranspose needs a constant "
-                        "4-D f32 filter");
-  FailureOr<ConvGeometry> geometry = geometryOf(op, filterType.getShape());
-  if (failed(geometry))
-    return failure();
-  ArrayRef<int64_t> kernel = geometry->kernel, stride = geometry->stride,
-                    pads = geometry->pads;
-  int64_t channels = filterType.getDimSize(0),
-          filters = filterType.getDimSize(1);
-  auto rows = cast<RankedTensorType>(input->rows.getType());
-  if (rows.getDimSize(1) != channels)
-    return op.emitError("a sparse network's ConvTranspose of ")
-           << channels << " channels takes " << rows.getDimSize(1);
-  std::optional<std::vector<float>> bias;
-  if (op.getB() && !(bias = onnx::getConstantFloats(op.getB())))
-    return op.emitError("a sparse network's ConvTranspose needs a constant "
-                        "bias");
+  const SparseValue *input = &parts->input;
+  ArrayRef<int64_t> kernel = parts->kernel, stride = parts->stride,
+                    pads = parts->pads;
+  int64_t filters = parts->filters, channels = parts->channels;
+  const std::vector<float> *filter = &parts->filter;
+  const std::optional<std::vector<float>> &bias = parts->bias;
 
   // It undoes a strided Conv: back onto the finer sites its input's came
   // from, whose grid its dense output must be.

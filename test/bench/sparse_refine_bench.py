@@ -224,8 +224,7 @@ def main():
               f"{entry['refined_pixels']:7.1%} "
               + (f"{'-':>6} " if row["trained"]
                  else f"{entry['refined_tiles']:6.1%} ")
-              + f"
-              f"{accuracy:9.4%} {entry['miou']:7.4f} "
+              + f"{accuracy:9.4%} {entry['miou']:7.4f} "
               + (f"{removed:8.1%}" if removed is not None else f"{'':8}"))
     if args.json:
         with open(args.json, "w") as f:

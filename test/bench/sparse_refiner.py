@@ -90,12 +90,12 @@ class GatedEnsembler(nn.Module):
     weights, their weighted sum, and a fuser MLP (K -> 64 -> K) added to
     it."""
 
-    def __init__(self, hidden=64):
+    def __init__(self, classes=CLASSES, hidden=64):
         super().__init__()
-        self.gate = nn.Sequential(nn.Linear(2 * CLASSES + 2, hidden),
+        self.gate = nn.Sequential(nn.Linear(2 * classes + 2, hidden),
                                   nn.ReLU(), nn.Linear(hidden, 2))
-        self.fuser = nn.Sequential(nn.Linear(CLASSES, hidden), nn.ReLU(),
-                                   nn.Linear(hidden, CLASSES))
+        self.fuser = nn.Sequential(nn.Linear(classes, hidden), nn.ReLU(),
+                                   nn.Linear(hidden, classes))
 
     def forward(self, low, refined):
         features = torch.cat([torch.softmax(low, 1), entropy_of(low, 1),

@@ -23,13 +23,19 @@ softmax and entropy, an MLP to two weights, their blend, a fuser MLP):
 import argparse
 import math
 import os
-import subprocess
 import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from check_sparse_refine import one_line_failure, run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "test", "bench"))
+from sparse_refiner import GatedEnsembler, entropy_of  # noqa: E402
 
 HEIGHT, WIDTH = 128, 256
 LOW = (64, 128)
@@ -77,31 +83,6 @@ class SparseUNet(nn.Module):
         y = at(self.up(y), 0)
         y = at(F.relu(self.fuse(torch.cat([skip, y], 1))), 0)
         return at(self.head(y), 0)
-
-
-def entropy_of(logits, axis):
-    p = torch.softmax(logits, dim=axis)
-    return -(p * torch.log(torch.clamp(p, min=1e-5))).sum(dim=axis,
-                                                          keepdim=True)
-
-
-class GatedEnsembler(nn.Module):
-    """Rows [n, K] of the upsampled and the refined logits: weights from
-    their softmax and entropy, the blend, and a fuser MLP."""
-
-    def __init__(self, hidden=64):
-        super().__init__()
-        self.gate = nn.Sequential(nn.Linear(2 * CLASSES + 2, hidden),
-                                  nn.ReLU(), nn.Linear(hidden, 2))
-        self.fuser = nn.Sequential(nn.Linear(CLASSES, hidden), nn.ReLU(),
-                                   nn.Linear(hidden, CLASSES))
-
-    def forward(self, low, refined):
-        features = torch.cat([torch.softmax(low, 1), entropy_of(low, 1),
-                              torch.softmax(refined, 1),
-                              entropy_of(refined, 1)], 1)
-        w = torch.softmax(self.gate(features), 1)
-        return self.fuser(w[:, :1] * low + w[:, 1:] * refined)
 
 
 class OneConv(nn.Module):
@@ -169,20 +150,6 @@ def reference(model, refiner, ensembler, image, fraction, with_logits=True):
     return logits.numpy(), entropy.numpy(), cut
 
 
-def run(command):
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"FAIL: {' '.join(command)}\n{result.stderr}")
-    return result.stdout
-
-
-def one_line_failure(command, reason):
-    result = subprocess.run(command, capture_output=True, text=True)
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 1 and len(lines) == 1 and \
-        reason in lines[0], (command, result.returncode, result.stderr)
-
-
 def export(model, path, inputs, names, symbolic):
     torch.onnx.export(model.eval(), inputs, path, opset_version=17,
                       input_names=names, output_names=["out"],
@@ -222,7 +189,7 @@ def main():
     export(unet, work("unet.onnx"),
            (torch.zeros(1, 3, 32, 32), torch.zeros(1, CLASSES, 32, 32)),
            ["image", "logits"], dense_axes)
-    ensembler = GatedEnsembler().eval()
+    ensembler = GatedEnsembler(CLASSES).eval()
     export(ensembler, work("ensembler.onnx"),
            (torch.zeros(4, CLASSES), torch.zeros(4, CLASSES)),
            ["low", "refined"], {"low": {0: "n"}, "refined": {0: "n"},
