@@ -3,15 +3,16 @@
 against dense full-resolution inference, and measures how well its labels
 agree with the dense ones.
 
-    sparse_refine_bench.py --bin BUILD/bin --work DIR [--images 4]
-        [--fractions 0.01,0.03,0.1] [--tile-budgets 0,6,9,12]
+    sparse_refine_bench.py --bin BUILD/bin --work DIR [--arch lraspp]
+        [--images 4] [--fractions 0.01,0.03,0.1] [--tile-budgets 0,6,9,12]
         [--refiner-fractions 0.03,0.1] [--threads 2] [--iterations 3]
         [--tile 128] [--halo 32] [--json FILE]
 
-The model: torchvision's LRASPP with a MobileNetV3-Large backbone, trained
-on the synthetic shapes task (test/bench/synthetic_shapes.py, 1,000
-steps, a fixed seed; kept as DIR/lraspp_shapes.onnx, trained again only when
-missing). The
+The model: torchvision's LRASPP (`--arch lraspp`) or DeepLabV3 (`--arch
+deeplabv3`) with a MobileNetV3-Large backbone, trained on the synthetic
+shapes task (test/bench/synthetic_shapes.py, 1,000 steps, a fixed seed;
+kept as DIR/ARCH_shapes.onnx, trained again only when missing; the other
+files of DeepLabV3's run go to DIR/deeplabv3/). The
 images: `--images` held-apart renders (seeds from 1,000,000, which training
 never draws) at 1024x2048. Packages, all compiled with --dim H=1024
 --dim W=2048: dense (full resolution), low resolution alone (512x1024,
@@ -100,6 +101,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--arch", choices=sorted(synthetic_shapes
+                                                 .ARCHITECTURES),
+                        default="lraspp")
     parser.add_argument("--images", type=int, default=4)
     parser.add_argument("--fractions", default="0.01,0.03,0.1")
     parser.add_argument("--threads", type=int, default=2)
@@ -112,22 +116,27 @@ def main():
     args = parser.parse_args()
     kiln = os.path.join(args.bin, "kiln")
     os.makedirs(args.work, exist_ok=True)
-    work = lambda *names: os.path.join(args.work, *names)  # noqa: E731
+    # The images and models in DIR; the rest of a model's run in a
+    # directory of its own (LRASPP's: DIR itself).
+    own = args.work if args.arch == "lraspp" else os.path.join(args.work,
+                                                               args.arch)
+    os.makedirs(own, exist_ok=True)
+    work = lambda *names: os.path.join(own, *names)  # noqa: E731
 
-    model = work("lraspp_shapes.onnx")
+    model = synthetic_shapes.model_file(args.work, args.arch)
     if not os.path.exists(model):
         print("training the segmenter (1,000 steps)", file=sys.stderr)
-        synthetic_shapes.train(args.work)
+        synthetic_shapes.train(args.work, arch=args.arch)
     refiner, ensembler = work("refiner.onnx"), work("ensembler.onnx")
     if args.refiner_fractions and not (os.path.exists(refiner) and
                                        os.path.exists(ensembler)):
         print("training the refiner and ensembler", file=sys.stderr)
         import sparse_refiner
-        sparse_refiner.train(kiln, model, args.work)
+        sparse_refiner.train(kiln, model, own)
 
     images = []
     for i in range(args.images):
-        path = work(f"image{i}.npy")
+        path = os.path.join(args.work, f"image{i}.npy")
         if not os.path.exists(path):
             image, _ = synthetic_shapes.render(1_000_000 + i, HEIGHT, WIDTH)
             np.save(path, image[None])

@@ -4,7 +4,7 @@
 paper's shapes, and their training on the segmenter's own uncertain pixels.
 
     sparse_refiner.py train --bin BUILD/bin --model DIR/lraspp_shapes.onnx
-                      --out DIR [--steps 600] [--scenes 24] [--seed 0]
+                      --out DIR [--steps 1200] [--scenes 24] [--seed 0]
 
 The refiner reads the image and the low-resolution logits (upsampled) at
 the selected pixels; the ensembler blends its logits with the upsampled
@@ -165,7 +165,7 @@ def rows_at(tensor, mask):
     return tensor[0].permute(1, 2, 0)[mask[0, 0] > 0]
 
 
-def train(kiln, model, out, steps=600, scenes=24, batch=4, seed=0):
+def train(kiln, model, out, steps=1200, scenes=24, batch=4, seed=0):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     data = training_scenes(kiln, model, out, scenes, seed)
@@ -227,7 +227,7 @@ def main():
     training.add_argument("--bin", required=True)
     training.add_argument("--model", required=True)
     training.add_argument("--out", required=True)
-    training.add_argument("--steps", type=int, default=600)
+    training.add_argument("--steps", type=int, default=1200)
     training.add_argument("--scenes", type=int, default=24)
     training.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

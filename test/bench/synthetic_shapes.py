@@ -12,15 +12,16 @@ inside regions and uncertain on their boundaries, as a real one is. A
 scene is 1024x2048; a smaller canvas is a window of one at a random place,
 which is what training sees.
 
-    synthetic_shapes.py train --out DIR [--steps 1000] [--batch 2]
-                        [--crop 192x384] [--seed 0]
+    synthetic_shapes.py train --out DIR [--arch lraspp] [--steps 1000]
+                        [--batch 2] [--crop 192x384] [--seed 0]
 
-trains torchvision's LRASPP with a MobileNetV3-Large backbone (4 classes,
-no pretrained weights) for a fixed number of AdamW steps on fresh
+trains torchvision's LRASPP (`--arch lraspp`) or DeepLabV3 (`--arch
+deeplabv3`), each with a MobileNetV3-Large backbone (4 classes, no
+pretrained weights), for a fixed number of AdamW steps on fresh
 `--crop` renders, every other one at half the pixel scale (a twice larger
 render averaged down, as SparseRefine's low-resolution input is), with a
 fixed seed (the same weights on any machine, in a few minutes on two
-cores), and writes DIR/lraspp_shapes.onnx (exported over a
+cores), and writes DIR/ARCH_shapes.onnx (exported over a
 [1, 3, H, W] image: compile it with --dim H=... --dim W=...) and
 DIR/training.txt (the loss and pixel accuracy along the way).
 """
@@ -116,17 +117,28 @@ def render(seed, height=1024, width=2048):
     return image, labels
 
 
-def train(out, steps=1000, batch=2, crop=(192, 384), seed=0):
+ARCHITECTURES = {
+    "lraspp": "lraspp_mobilenet_v3_large",
+    "deeplabv3": "deeplabv3_mobilenet_v3_large",
+}
+
+
+def model_file(out, arch="lraspp"):
+    return os.path.join(out, f"{arch}_shapes.onnx")
+
+
+def train(out, steps=1000, batch=2, crop=(192, 384), seed=0, arch="lraspp"):
     import torch
     import torch.nn.functional as F
     import torchvision
 
     torch.manual_seed(seed)
-    model = torchvision.models.segmentation.lraspp_mobilenet_v3_large(
-        weights=None, weights_backbone=None, num_classes=CLASSES)
+    build = getattr(torchvision.models.segmentation, ARCHITECTURES[arch])
+    model = build(weights=None, weights_backbone=None, num_classes=CLASSES)
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3,
                                   weight_decay=1e-4)
-    log = open(os.path.join(out, "training.txt"), "w")
+    log = open(os.path.join(out, "training.txt" if arch == "lraspp"
+                            else f"training-{arch}.txt"), "w")
     model.train()
     def sample(index):
         # Every other sample at half the pixel scale: a twice larger render
@@ -166,7 +178,7 @@ def train(out, steps=1000, batch=2, crop=(192, 384), seed=0):
             return self.segmenter(image)["out"]
 
     torch.onnx.export(Logits(model), torch.zeros(1, 3, 256, 512),
-                      os.path.join(out, "lraspp_shapes.onnx"),
+                      model_file(out, arch),
                       opset_version=17, input_names=["image"],
                       output_names=["logits"],
                       dynamic_axes={"image": {2: "H", 3: "W"},
@@ -182,10 +194,12 @@ def main():
     training.add_argument("--batch", type=int, default=2)
     training.add_argument("--crop", default="192x384")
     training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--arch", choices=sorted(ARCHITECTURES),
+                          default="lraspp")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     crop = tuple(int(v) for v in args.crop.split("x"))
-    train(args.out, args.steps, args.batch, crop, args.seed)
+    train(args.out, args.steps, args.batch, crop, args.seed, args.arch)
 
 
 if __name__ == "__main__":
