@@ -140,14 +140,6 @@ def train(out, steps=1000, batch=2, crop=(192, 384), seed=0, arch="lraspp"):
     log = open(os.path.join(out, "training.txt" if arch == "lraspp"
                             else f"training-{arch}.txt"), "w")
     model.train()
-    if arch == "deeplabv3":
-        # ASPP's image-pooling branch normalizes a pooled vector per image:
-        # over a batch of two in training, which inference cannot
-        # reproduce (the model then labels everything background). Its
-        # BatchNorm keeps its initial statistics instead.
-        for module in model.classifier[0].convs[-1].modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.eval()
     def sample(index):
         # Every other sample at half the pixel scale: a twice larger render
         # averaged down, as SparseRefine's low-resolution input is; the
