@@ -121,6 +121,11 @@ bool isTableResize(onnx::ResizeOp op) {
   return op.getSizes() && startsWithShapeOf(op.getSizes(), op.getX());
 }
 
+/// Whether `type` is static but for its batch.
+bool isStaticButBatch(RankedTensorType type) {
+  return !ShapedType::isDynamicShape(type.getShape().drop_front());
+}
+
 /// An empty f32 tensor of `type`, its symbolic batch `x`'s and its
 /// symbolic height and width `sizes`.
 Value emptyLike(PatternRewriter &rewriter, Location loc, RankedTensorType type,
@@ -142,11 +147,7 @@ struct ResizeToTables : OpRewritePattern<onnx::ResizeOp> {
       return failure();
     auto inType = cast<RankedTensorType>(op.getX().getType());
     auto outType = cast<RankedTensorType>(op.getY().getType());
-    // Static but for the batch.
-    auto spatial = [](RankedTensorType type) {
-      return !ShapedType::isDynamicShape(type.getShape().drop_front());
-    };
-    if (!spatial(inType) || !spatial(outType))
+    if (!isStaticButBatch(inType) || !isStaticButBatch(outType))
       return failure();
     ArrayRef<int64_t> in = inType.getShape(), out = outType.getShape();
     // The scales as the reference uses them: given, or out / in for sizes.
@@ -297,10 +298,8 @@ struct ResizeToRunTimeTables : OpRewritePattern<onnx::ResizeOp> {
                                 PatternRewriter &rewriter) const override {
     auto inType = cast<RankedTensorType>(op.getX().getType());
     auto outType = cast<RankedTensorType>(op.getY().getType());
-    auto spatial = [](RankedTensorType type) {
-      return !ShapedType::isDynamicShape(type.getShape().drop_front());
-    };
-    if (!isTableResize(op) || (spatial(inType) && spatial(outType)))
+    if (!isTableResize(op) ||
+        (isStaticButBatch(inType) && isStaticButBatch(outType)))
       return failure();
     StringRef mode = op.getCoordinateTransformationMode();
     if (mode != "half_pixel" && mode != "pytorch_half_pixel" &&

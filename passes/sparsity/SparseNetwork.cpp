@@ -196,10 +196,7 @@ int SparseNetworkBuilder::coarser(int level, ArrayRef<int64_t> stride,
            b.getDenseI64ArrayAttr({fine.height, fine.width}),
            b.getDenseI64ArrayAttr(stride))
           .getResult()[0];
-  Value count = b.create<arith::IndexCastOp>(
-      loc, b.getIndexType(),
-      b.create<tensor::ExtractOp>(
-          loc, table, ValueRange{b.create<arith::ConstantIndexOp>(loc, 0)}));
+  Value count = tableCount(b, loc, table);
   levels.push_back(
       {{table, height, width, count}, level, SmallVector<int64_t, 2>(stride)});
   return levels.size() - 1;
@@ -294,66 +291,62 @@ LogicalResult SparseNetworkBuilder::convert(onnx::ConvOp op) {
   FailureOr<ConvParts> parts = read(op);
   if (failed(parts))
     return failure();
-  const SparseValue *input = &parts->input;
-  ArrayRef<int64_t> kernel = parts->kernel, stride = parts->stride,
-                    pads = parts->pads;
-  int64_t filters = parts->filters, channels = parts->channels;
-  const std::vector<float> *filter = &parts->filter;
-  const std::optional<std::vector<float>> &bias = parts->bias;
+  const ConvParts &p = *parts;
 
   Location loc = op.getLoc();
-  int output = input->level;
-  const SiteSet grid = levels[input->level].sites;
-  if (stride[0] == 1 && stride[1] == 1) {
+  int output = p.input.level;
+  const SiteSet grid = levels[p.input.level].sites;
+  if (p.stride[0] == 1 && p.stride[1] == 1) {
     // The input's sites: the kernel centred, the grid kept.
-    int64_t halfY = (kernel[0] - 1) / 2, halfX = (kernel[1] - 1) / 2;
-    if (kernel[0] % 2 == 0 || kernel[1] % 2 == 0 ||
-        ArrayRef(pads) != ArrayRef<int64_t>{halfY, halfX, halfY, halfX})
+    int64_t halfY = (p.kernel[0] - 1) / 2, halfX = (p.kernel[1] - 1) / 2;
+    if (p.kernel[0] % 2 == 0 || p.kernel[1] % 2 == 0 ||
+        ArrayRef(p.pads) != ArrayRef<int64_t>{halfY, halfX, halfY, halfX})
       return op.emitError("a sparse network's Conv of stride 1 computes at "
                           "its input's sites: it needs an odd kernel padded "
                           "by half of it each side, not ")
-             << kernel[0] << "x" << kernel[1] << " with pads " << pads[0]
-             << ", " << pads[1] << ", " << pads[2] << ", " << pads[3];
+             << p.kernel[0] << "x" << p.kernel[1] << " with pads " << p.pads[0]
+             << ", " << p.pads[1] << ", " << p.pads[2] << ", " << p.pads[3];
   } else {
     auto denseExtent = [&](int64_t extent, int axis) {
-      return (extent + pads[axis] + pads[axis + 2] - kernel[axis]) /
-                 stride[axis] +
+      return (extent + p.pads[axis] + p.pads[axis + 2] - p.kernel[axis]) /
+                 p.stride[axis] +
              1;
     };
-    if (grid.height % stride[0] || grid.width % stride[1] ||
-        denseExtent(grid.height, 0) != grid.height / stride[0] ||
-        denseExtent(grid.width, 1) != grid.width / stride[1])
+    if (grid.height % p.stride[0] || grid.width % p.stride[1] ||
+        denseExtent(grid.height, 0) != grid.height / p.stride[0] ||
+        denseExtent(grid.width, 1) != grid.width / p.stride[1])
       return op.emitError("a sparse network's strided Conv must divide its "
                           "grid of ")
              << grid.height << "x" << grid.width << " by its stride "
-             << stride[0] << "x" << stride[1] << " (it gives "
+             << p.stride[0] << "x" << p.stride[1] << " (it gives "
              << denseExtent(grid.height, 0) << "x" << denseExtent(grid.width, 1)
              << ")";
-    output = coarser(input->level, stride, loc);
+    output = coarser(p.input.level, p.stride, loc);
   }
 
   // The filter as [KH KW C, F]: row (i KW + j) C + c, the rows the
   // gather puts side by side.
-  int64_t taps = kernel[0] * kernel[1];
-  std::vector<float> matrix(taps * channels * filters);
-  for (int64_t f = 0; f < filters; ++f)
-    for (int64_t c = 0; c < channels; ++c)
+  int64_t taps = p.kernel[0] * p.kernel[1];
+  std::vector<float> matrix(taps * p.channels * p.filters);
+  for (int64_t f = 0; f < p.filters; ++f)
+    for (int64_t c = 0; c < p.channels; ++c)
       for (int64_t k = 0; k < taps; ++k)
-        matrix[(k * channels + c) * filters + f] =
-            (*filter)[(f * channels + c) * taps + k];
-  Value columns = input->rows;
-  if (taps != 1 || output != input->level) {
-    Value map = kernelMap(input->level, output, kernel, stride,
-                          {pads[0], pads[1]}, /*transposed=*/false, loc);
+        matrix[(k * p.channels + c) * p.filters + f] =
+            p.filter[(f * p.channels + c) * taps + k];
+  Value columns = p.input.rows;
+  if (taps != 1 || output != p.input.level) {
+    Value map = kernelMap(p.input.level, output, p.kernel, p.stride,
+                          {p.pads[0], p.pads[1]}, /*transposed=*/false, loc);
     columns = b.create<SparseIm2ColOp>(
-                   loc, TypeRange{rowsType(taps * channels, b.getF32Type())},
-                   input->rows, map,
-                   emptyRows(levels[output].sites.count, taps * channels,
+                   loc, TypeRange{rowsType(taps * p.channels, b.getF32Type())},
+                   p.input.rows, map,
+                   emptyRows(levels[output].sites.count, taps * p.channels,
                              b.getF32Type(), loc))
                   .getResult()[0];
   }
   values[op.getY()] = {
-      multiply(columns, matrix, taps * channels, filters, bias, loc), output};
+      multiply(columns, matrix, taps * p.channels, p.filters, p.bias, loc),
+      output};
   return success();
 }
 
@@ -361,25 +354,20 @@ LogicalResult SparseNetworkBuilder::convert(onnx::ConvTransposeOp op) {
   FailureOr<ConvParts> parts = read(op);
   if (failed(parts))
     return failure();
-  const SparseValue *input = &parts->input;
-  ArrayRef<int64_t> kernel = parts->kernel, stride = parts->stride,
-                    pads = parts->pads;
-  int64_t filters = parts->filters, channels = parts->channels;
-  const std::vector<float> *filter = &parts->filter;
-  const std::optional<std::vector<float>> &bias = parts->bias;
+  const ConvParts &p = *parts;
 
   // It undoes a strided Conv: back onto the finer sites its input's came
   // from, whose grid its dense output must be.
-  const Level &from = levels[input->level];
-  if (from.parent < 0 || ArrayRef(from.stride) != stride)
+  const Level &from = levels[p.input.level];
+  if (from.parent < 0 || ArrayRef(from.stride) != ArrayRef(p.stride))
     return op.emitError("a sparse network's ConvTranspose must return to the "
                         "sites a strided Conv of its stride ")
-           << stride[0] << "x" << stride[1] << " left";
+           << p.stride[0] << "x" << p.stride[1] << " left";
   const SiteSet &fine = levels[from.parent].sites;
   SmallVector<int64_t> extra = onnx::intsOr(op.getOutputPadding(), 2, 0);
   auto denseExtent = [&](int64_t extent, int axis) {
-    return (extent - 1) * stride[axis] - pads[axis] - pads[axis + 2] +
-           kernel[axis] + extra[axis];
+    return (extent - 1) * p.stride[axis] - p.pads[axis] - p.pads[axis + 2] +
+           p.kernel[axis] + extra[axis];
   };
   int64_t height = denseExtent(from.sites.height, 0),
           width = denseExtent(from.sites.width, 1);
@@ -392,25 +380,25 @@ LogicalResult SparseNetworkBuilder::convert(onnx::ConvTransposeOp op) {
   // (column (i KW + j) F + f), and each output row the sum of its
   // offsets' products.
   Location loc = op.getLoc();
-  int64_t taps = kernel[0] * kernel[1];
-  std::vector<float> matrix(channels * taps * filters);
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t f = 0; f < filters; ++f)
+  int64_t taps = p.kernel[0] * p.kernel[1];
+  std::vector<float> matrix(p.channels * taps * p.filters);
+  for (int64_t c = 0; c < p.channels; ++c)
+    for (int64_t f = 0; f < p.filters; ++f)
       for (int64_t k = 0; k < taps; ++k)
-        matrix[c * taps * filters + k * filters + f] =
-            (*filter)[(c * filters + f) * taps + k];
-  Value products = multiply(input->rows, matrix, channels, taps * filters,
+        matrix[c * taps * p.filters + k * p.filters + f] =
+            p.filter[(c * p.filters + f) * taps + k];
+  Value products = multiply(p.input.rows, matrix, p.channels, taps * p.filters,
                             std::nullopt, loc);
-  Value map = kernelMap(input->level, from.parent, kernel, stride,
-                        {pads[0], pads[1]}, /*transposed=*/true, loc);
+  Value map = kernelMap(p.input.level, from.parent, p.kernel, p.stride,
+                        {p.pads[0], p.pads[1]}, /*transposed=*/true, loc);
   Type f32 = b.getF32Type();
-  Value sums =
-      b.create<SparseCol2ImOp>(loc, TypeRange{rowsType(filters, f32)}, products,
-                               map, emptyRows(fine.count, filters, f32, loc))
-          .getResult()[0];
-  if (bias)
-    sums = b.create<onnx::AddOp>(loc, rowsType(filters, f32), sums,
-                                 floats({filters}, *bias, loc));
+  Value sums = b.create<SparseCol2ImOp>(
+                    loc, TypeRange{rowsType(p.filters, f32)}, products, map,
+                    emptyRows(fine.count, p.filters, f32, loc))
+                   .getResult()[0];
+  if (p.bias)
+    sums = b.create<onnx::AddOp>(loc, rowsType(p.filters, f32), sums,
+                                 floats({p.filters}, *p.bias, loc));
   values[op.getY()] = {sums, from.parent};
   return success();
 }
@@ -541,6 +529,13 @@ LogicalResult SparseNetworkBuilder::convertElementwise(Operation *op) {
 }
 
 } // namespace
+
+Value mlir::kiln::tableCount(OpBuilder &b, Location loc, Value table) {
+  return b.create<arith::IndexCastOp>(
+      loc, b.getIndexType(),
+      b.create<tensor::ExtractOp>(
+          loc, table, ValueRange{b.create<arith::ConstantIndexOp>(loc, 0)}));
+}
 
 FailureOr<Value> mlir::kiln::buildSparseNetwork(OpBuilder &b,
                                                 func::FuncOp network,

@@ -16,6 +16,10 @@ struct SiteSet {
   Value count;
 };
 
+/// Entry 0 of a site table (or of `kiln.refine_tiles`'s table), the count
+/// it lists, as an index.
+Value tableCount(OpBuilder &b, Location loc, Value table);
+
 /// Builds, at `b`'s insertion point, the convolutional network `network`
 /// (written for dense images [1, C, H, W]) run sparsely on `sites`: its
 /// inputs are `inputs`, their rows [n, C] at the sites, and every tensor

@@ -236,6 +236,8 @@ void SparsitySparseRefinePass::runOnOperation() {
   }
   // The second copy: the model over the windows, or the ensembler over
   // rows of logits.
+  auto rows = RankedTensorType::get(
+      {ShapedType::kDynamic, lowLogits.getDimSize(1)}, b.getF32Type());
   func::FuncOp refinement;
   if (!trained) {
     refinement = copyModel(
@@ -243,8 +245,6 @@ void SparsitySparseRefinePass::runOnOperation() {
         RankedTensorType::get({ShapedType::kDynamic, channels, window, window},
                               element));
   } else if (ensemblerNetwork) {
-    auto rows = RankedTensorType::get(
-        {ShapedType::kDynamic, lowLogits.getDimSize(1)}, b.getF32Type());
     refinement =
         copyModel(ensemblerNetwork, scope, "ensembler", TypeRange{rows, rows});
   }
@@ -257,8 +257,6 @@ void SparsitySparseRefinePass::runOnOperation() {
     return signalPassFailure();
   }
   if (ensemblerNetwork) {
-    auto rows = RankedTensorType::get(
-        {ShapedType::kDynamic, lowLogits.getDimSize(1)}, b.getF32Type());
     if (refinement.getResultTypes()[0] != rows) {
       ensemblerNetwork.emitError("SparseRefine's ensembler gives ")
           << describe(refinement.getResultTypes()[0]) << " for logits " << rows
@@ -388,10 +386,7 @@ Value SparsitySparseRefinePass::refineTiles(OnnxSubgraph &g, Value image,
                      b.getDenseI64ArrayAttr({tile / scaleY, tile / scaleX}),
                      b.getI64IntegerAttr(maxTiles))
                     .getResult()[0];
-  Value listed = b.create<arith::IndexCastOp>(
-      loc, b.getIndexType(),
-      b.create<tensor::ExtractOp>(
-          loc, table, ValueRange{b.create<arith::ConstantIndexOp>(loc, 0)}));
+  Value listed = tableCount(b, loc, table);
   auto windowsType = RankedTensorType::get(
       {ShapedType::kDynamic, imageType.getDimSize(1), window, window},
       imageType.getElementType());
@@ -438,10 +433,7 @@ FailureOr<Value> SparsitySparseRefinePass::refineSites(
                      b.create<tensor::EmptyOp>(loc, tableType.getShape(), i32),
                      b.getDenseI64ArrayAttr({scaleY, scaleX}))
                     .getResult()[0];
-  Value count = b.create<arith::IndexCastOp>(
-      loc, b.getIndexType(),
-      b.create<tensor::ExtractOp>(
-          loc, sites, ValueRange{b.create<arith::ConstantIndexOp>(loc, 0)}));
+  Value count = tableCount(b, loc, sites);
   auto gather = [&](Value from, int64_t scaleY, int64_t scaleX) {
     int64_t columns = cast<RankedTensorType>(from.getType()).getDimSize(1);
     auto type = RankedTensorType::get({ShapedType::kDynamic, columns}, f32);
