@@ -4,11 +4,13 @@
 // found through a hash of the sites' pixels, and the gathers and scatters
 // of rows. The GEMM itself is a MatMul the packed contraction kernels run.
 //
-// The hash is open addressing with linear probing over a power of two of
-// slots, at least twice the sites: a key is a pixel's y W + x (never
-// negative), an empty slot -1, and a key's first slot the high bits of its
-// product by 2^32 / phi (Fibonacci hashing), which spreads the runs of
-// neighbouring pixels a site list is made of.
+// The hash is open addressing with linear probing over twice as many slots
+// as sites (at least 16): a key is a pixel's y W + x (never negative), an
+// empty slot -1, and a key's first slot its product by 2^32 / phi
+// (Fibonacci hashing, which spreads the runs of neighbouring pixels a site
+// list is made of) scaled to the slots, (h slots) >> 32. The slots' count
+// is plain integer arithmetic on the sites' count, which a target that
+// sizes buffers on its host (CUDA) can follow.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,10 +33,9 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// A hash of pixels to rows: `keys` and `rows` of `slots` entries (a power
-/// of two), `shift` = 32 - log2(slots).
+/// A hash of pixels to rows: `keys` and `rows` of `slots` entries.
 struct PixelHash {
-  Value keys, rows, slots, shift;
+  Value keys, rows, slots;
 };
 
 class SitesEmitter : public ScalarEmitter {
@@ -99,16 +100,8 @@ private:
 };
 
 PixelHash SitesEmitter::allocateHash(Value count) {
-  // slots = 2^bits >= 2 max(count, 8): bits = 32 - clz(2 count - 1).
-  Value wanted = b.create<arith::MaxSIOp>(loc, toI32(count), i32(8));
-  Value bits = b.create<arith::SubIOp>(
-      loc, i32(32),
-      b.create<math::CountLeadingZerosOp>(
-          loc, b.create<arith::SubIOp>(
-                   loc, b.create<arith::ShLIOp>(loc, wanted, i32(1)), i32(1))));
   PixelHash hash;
-  hash.slots = toIndex(b.create<arith::ShLIOp>(loc, i32(1), bits));
-  hash.shift = b.create<arith::SubIOp>(loc, i32(32), bits);
+  hash.slots = mul(b.create<arith::MaxSIOp>(loc, count, index(8)), 2);
   auto type = MemRefType::get({ShapedType::kDynamic}, b.getI32Type());
   hash.keys = b.create<memref::AllocOp>(loc, type, ValueRange{hash.slots});
   hash.rows = b.create<memref::AllocOp>(loc, type, ValueRange{hash.slots});
@@ -120,8 +113,14 @@ PixelHash SitesEmitter::allocateHash(Value count) {
 Value SitesEmitter::probe(const PixelHash &hash, Value key) {
   Value product = b.create<arith::MulIOp>(
       loc, key, b.create<arith::ConstantIntOp>(loc, 0x9e3779b1, 32));
-  Value first = toIndex(b.create<arith::ShRUIOp>(loc, product, hash.shift));
-  Value wrap = b.create<arith::SubIOp>(loc, hash.slots, index(1));
+  Value wide = b.create<arith::MulIOp>(
+      loc, b.create<arith::ExtUIOp>(loc, b.getI64Type(), product),
+      b.create<arith::IndexCastOp>(loc, b.getI64Type(), hash.slots));
+  Value first = b.create<arith::IndexCastOp>(
+      loc, b.getIndexType(),
+      b.create<arith::ShRUIOp>(loc, wide,
+                               b.create<arith::ConstantIntOp>(loc, 32, 64)));
+  Value last = b.create<arith::SubIOp>(loc, hash.slots, index(1));
   auto search = b.create<scf::WhileOp>(
       loc, TypeRange{b.getIndexType()}, ValueRange{first},
       [&](OpBuilder &, Location, ValueRange slot) {
@@ -131,8 +130,10 @@ Value SitesEmitter::probe(const PixelHash &hash, Value key) {
         b.create<scf::ConditionOp>(loc, occupied, slot);
       },
       [&](OpBuilder &, Location, ValueRange slot) {
-        b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::AndIOp>(
-                                        loc, add(slot[0], index(1)), wrap)});
+        Value next = b.create<arith::SelectOp>(
+            loc, compare(Predicate::eq, slot[0], last), index(0),
+            add(slot[0], index(1)));
+        b.create<scf::YieldOp>(loc, ValueRange{next});
       });
   return search.getResult(0);
 }

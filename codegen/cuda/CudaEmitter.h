@@ -172,6 +172,11 @@ private:
   bool tryHostOp(Operation *op);
   /// The slot of a top-level integer value, or an error on `user`.
   FailureOr<uint32_t> hostValue(Value value, Operation *user);
+  /// Whether a top-level integer load sizes a buffer or a grid (through
+  /// arithmetic), so that the host must read it from the device.
+  bool sizesOnHost(memref::LoadOp load);
+  /// The load as a host step reading the device, after the kernels before.
+  LogicalResult hostLoad(memref::LoadOp load);
   FailureOr<uint32_t> hostDim(Value memref, unsigned axis);
   FailureOr<uint32_t> hostBytes(Value memref);
   /// A slot's name in the current kernel (a parameter), or its constant.

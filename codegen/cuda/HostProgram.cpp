@@ -116,6 +116,11 @@ void HostProgram::launch(unsigned kernel, llvm::ArrayRef<uint32_t> grid,
        /*hasResult=*/false);
 }
 
+uint32_t HostProgram::load(uint32_t pointer, uint32_t byteOffset,
+                           unsigned bytes) {
+  return step(CudaHostOp::Load, 0, bytes, {pointer, byteOffset});
+}
+
 namespace {
 const char *arithSymbol(HostArith op) {
   static const char *const symbols[] = {
@@ -178,6 +183,11 @@ HostProgram::describe(llvm::ArrayRef<std::string> kernelNames) const {
       lines.push_back(kernelNames[step.code] + "<<<(" +
                       list(operands.take_front(3)) + ")>>>(" +
                       list(operands.drop_front(3)) + ")");
+      break;
+    case CudaHostOp::Load:
+      lines.push_back(result + "read the i" + std::to_string(step.value * 8) +
+                      " at byte " + slot(operands[1]) + " of " +
+                      slot(operands[0]) + " from the device");
       break;
     }
   }

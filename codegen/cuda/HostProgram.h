@@ -46,6 +46,10 @@ public:
   void outputShape(unsigned output, llvm::ArrayRef<uint32_t> dims);
   void launch(unsigned kernel, llvm::ArrayRef<uint32_t> grid,
               llvm::ArrayRef<uint32_t> arguments);
+  /// The signed integer of `bytes` bytes at `byteOffset` of the device
+  /// buffer `pointer`, read when the kernels launched before are done
+  /// (never folded nor shared: the kernels may write it again).
+  uint32_t load(uint32_t pointer, uint32_t byteOffset, unsigned bytes);
 
   /// The steps as comment lines for the CUDA source, one per step
   /// (`kernelNames` names the launched kernels).

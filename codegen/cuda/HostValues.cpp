@@ -154,6 +154,82 @@ FailureOr<uint32_t> CudaEmitter::hostValue(Value value, Operation *user) {
                          "dimensions)");
 }
 
+bool CudaEmitter::sizesOnHost(memref::LoadOp load) {
+  if (!load.getType().isIntOrIndex())
+    return false;
+  Block *top = &main.getBody().front();
+  SmallVector<Value> worklist = {load.getResult()};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      // Uses inside a kernel's loops read the value there.
+      if (user->getBlock() != top)
+        continue;
+      if (isa<memref::AllocOp, memref::ViewOp, memref::SubViewOp,
+              memref::ReinterpretCastOp, memref::ExpandShapeOp,
+              scf::ParallelOp>(user))
+        return true;
+      if (isMemoryEffectFree(user) && !user->getNumRegions() &&
+          user->getNumResults() == 1 &&
+          user->getResult(0).getType().isIntOrIndex())
+        worklist.push_back(user->getResult(0));
+    }
+  }
+  return false;
+}
+
+LogicalResult CudaEmitter::hostLoad(memref::LoadOp load) {
+  auto type = load.getMemRefType();
+  SmallVector<int64_t> strides;
+  int64_t offset = 0;
+  auto unsupported = [&] {
+    return load.emitError("CUDA code generation reads a size from device "
+                          "memory only through views of static layout");
+  };
+  if (failed(getStridesAndOffset(type, strides, offset)) ||
+      ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return unsupported();
+  // The layout's offset counts from the buffer a memref.view cuts at a
+  // byte shift (the memory plan's), or from the root.
+  Value base = load.getMemRef();
+  int64_t byteShift = 0;
+  while (Operation *definition = base.getDefiningOp()) {
+    if (auto view = dyn_cast<memref::ViewOp>(definition)) {
+      std::optional<int64_t> shift = getConstantIntValue(view.getByteShift());
+      if (!shift)
+        return unsupported();
+      byteShift = *shift;
+      base = view.getSource();
+      break;
+    }
+    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+             memref::CastOp, memref::ReinterpretCastOp>(definition))
+      return unsupported();
+    base = definition->getOperand(0);
+  }
+  std::optional<uint32_t> pointer = rootSlot(base);
+  if (!pointer)
+    return unsupported();
+  int64_t elementBytes =
+      type.getElementType().isIndex() ? 8 : type.getElementTypeBitWidth() / 8;
+  uint32_t element = host->constant(offset);
+  for (auto [index, stride] : llvm::zip(load.getIndices(), strides)) {
+    FailureOr<uint32_t> at = hostValue(index, load);
+    if (failed(at))
+      return failure();
+    element =
+        host->arith(HostArith::Add, element,
+                    host->arith(HostArith::Mul, *at, host->constant(stride)));
+  }
+  uint32_t bytes = host->arith(
+      HostArith::Add, host->constant(byteShift),
+      host->arith(HostArith::Mul, element, host->constant(elementBytes)));
+  hostSlots[load.getResult()] =
+      host->load(*pointer, bytes, unsigned(elementBytes));
+  return success();
+}
+
 FailureOr<uint32_t> CudaEmitter::hostDim(Value memref, unsigned axis) {
   auto type = cast<MemRefType>(memref.getType());
   if (!type.isDynamicDim(axis))

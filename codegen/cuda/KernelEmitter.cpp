@@ -57,6 +57,11 @@ FailureOr<CudaProgram> CudaEmitter::run() {
         !main.getArgAttr(argument.getArgNumber(), kWorkspaceAttrName))
       sizedAtRunTime |= hasRunTimeSize(argument.getType());
   sizedAtRunTime |= llvm::any_of(main.getResultTypes(), hasRunTimeSize);
+  // Or a buffer sized by data the kernels compute (how many tiles
+  // SparseRefine re-runs): its size is read back from the device.
+  main.walk([&](memref::AllocOp alloc) {
+    sizedAtRunTime |= hasRunTimeSize(alloc.getType());
+  });
   if (failed(collectRoots(main)))
     return failure();
   if (sizedAtRunTime) {
@@ -111,7 +116,14 @@ FailureOr<CudaProgram> CudaEmitter::run() {
       continue;
     }
     // Sizes are computed by the host where they are defined; kernels take
-    // them as parameters.
+    // them as parameters. A size the kernels computed is read back once
+    // they are done.
+    if (auto load = dyn_cast<memref::LoadOp>(op);
+        load && sizedAtRunTime && sizesOnHost(load)) {
+      if (failed(flushSerial()) || failed(hostLoad(load)))
+        return failure();
+      continue;
+    }
     if (sizedAtRunTime && tryHostOp(&op))
       continue;
     bool scalarOrView =

@@ -372,7 +372,10 @@ SmallVector<AxisValues> axisValues(OpBuilder &b, Location loc,
     if (!ShapedType::isDynamic(plan.outLength)) {
       value.outSize = b.create<arith::ConstantIndexOp>(loc, plan.outLength);
       value.outLength = f.f64(double(plan.outLength));
-    } else if (plan.inputPosition < 0) {
+    } else if (plan.inputPosition < 0 ||
+               (plan.scale && *plan.scale == 1.0 && !plan.lengthFromSizes)) {
+      // floor(in * 1) is in: integer arithmetic, which a target computing
+      // sizes on its host (CUDA) can follow.
       value.outSize = inSize;
       value.outLength = value.inLength;
     } else if (plan.lengthFromSizes) {

@@ -531,6 +531,28 @@ QuantizationOptions quantizationOptions(bool narrowByDefault) {
   return options;
 }
 
+/// SparseRefine's settings from the command line (none without
+/// --sparse-refine; checked before any pipeline runs).
+SparseRefineOptions sparseRefineOptions() {
+  SparseRefineOptions options;
+  if (sparseRefine.empty())
+    return options;
+  auto [height, width] = llvm::StringRef(sparseRefine).split('x');
+  height.getAsInteger(10, options.refineLowHeight);
+  width.getAsInteger(10, options.refineLowWidth);
+  options.refineThreshold = refineThreshold;
+  options.refineFraction =
+      refineThreshold < 0 && refineFraction < 0 ? 0.1 : refineFraction;
+  options.refineTile = refineTile;
+  options.refineHalo = refineHalo;
+  options.refineMaxTiles = refineTiles;
+  if (!refinerPath.empty())
+    options.refineRefiner = kRefinerFunction;
+  if (!ensemblerPath.empty())
+    options.refineEnsembler = kEnsemblerFunction;
+  return options;
+}
+
 /// The CPU pipelines' view of `target`: its vector width and its bf16 and
 /// int8 dot products, with the precision and quantization asked for.
 CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
@@ -546,21 +568,7 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
       (options.vectorBits == 256 && llvm::is_contained(features, "avxvnni"));
   static_cast<QuantizationOptions &>(options) =
       quantizationOptions(/*narrowByDefault=*/!options.vnni);
-  if (!sparseRefine.empty()) {
-    auto [height, width] = llvm::StringRef(sparseRefine).split('x');
-    height.getAsInteger(10, options.refineLowHeight);
-    width.getAsInteger(10, options.refineLowWidth);
-    options.refineThreshold = refineThreshold;
-    options.refineFraction =
-        refineThreshold < 0 && refineFraction < 0 ? 0.1 : refineFraction;
-    options.refineTile = refineTile;
-    options.refineHalo = refineHalo;
-    options.refineMaxTiles = refineTiles;
-    if (!refinerPath.empty())
-      options.refineRefiner = kRefinerFunction;
-    if (!ensemblerPath.empty())
-      options.refineEnsembler = kEnsemblerFunction;
-  }
+  static_cast<SparseRefineOptions &>(options) = sparseRefineOptions();
   if (kvCache == "session") {
     options.kvCacheCapacity = maxContext;
     options.kvCachePage = kvPage;
@@ -571,6 +579,40 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
     options.questWarn = true;
   }
   return options;
+}
+
+/// SparseRefine's settings, as the package's manifest records them (none
+/// without --sparse-refine).
+void recordSparseRefine(::kiln::package::Manifest &manifest,
+                        const SparseRefineOptions &options) {
+  if (options.refineLowHeight <= 0)
+    return;
+  manifest.compileOptions.push_back({"sparse-refine", sparseRefine});
+  if (options.refineThreshold >= 0)
+    manifest.compileOptions.push_back(
+        {"refine-threshold",
+         llvm::formatv("{0}", llvm::format("%g", double(refineThreshold)))
+             .str()});
+  else
+    manifest.compileOptions.push_back(
+        {"refine-fraction",
+         llvm::formatv("{0}", llvm::format("%g", options.refineFraction))
+             .str()});
+  if (!refinerPath.empty()) {
+    manifest.compileOptions.push_back(
+        {"refiner", llvm::sys::path::filename(refinerPath).str()});
+    if (!ensemblerPath.empty())
+      manifest.compileOptions.push_back(
+          {"ensembler", llvm::sys::path::filename(ensemblerPath).str()});
+  } else {
+    manifest.compileOptions.push_back(
+        {"refine-tile", std::to_string(refineTile)});
+    manifest.compileOptions.push_back(
+        {"refine-halo", std::to_string(refineHalo)});
+    if (refineTiles > 0)
+      manifest.compileOptions.push_back(
+          {"refine-tiles", std::to_string(refineTiles)});
+  }
 }
 
 /// The quantization settings of `options`, as the package's manifest
@@ -885,34 +927,7 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
     manifest.compileOptions.push_back(
         {"quest-keep-first-page", questKeepFirstPage ? "true" : "false"});
   }
-  if (cpuOptions.refineLowHeight > 0) {
-    manifest.compileOptions.push_back({"sparse-refine", sparseRefine});
-    if (cpuOptions.refineThreshold >= 0)
-      manifest.compileOptions.push_back(
-          {"refine-threshold",
-           llvm::formatv("{0}", llvm::format("%g", double(refineThreshold)))
-               .str()});
-    else
-      manifest.compileOptions.push_back(
-          {"refine-fraction",
-           llvm::formatv("{0}", llvm::format("%g", cpuOptions.refineFraction))
-               .str()});
-    if (!refinerPath.empty()) {
-      manifest.compileOptions.push_back(
-          {"refiner", llvm::sys::path::filename(refinerPath).str()});
-      if (!ensemblerPath.empty())
-        manifest.compileOptions.push_back(
-            {"ensembler", llvm::sys::path::filename(ensemblerPath).str()});
-    } else {
-      manifest.compileOptions.push_back(
-          {"refine-tile", std::to_string(refineTile)});
-      manifest.compileOptions.push_back(
-          {"refine-halo", std::to_string(refineHalo)});
-      if (refineTiles > 0)
-        manifest.compileOptions.push_back(
-            {"refine-tiles", std::to_string(refineTiles)});
-    }
-  }
+  recordSparseRefine(manifest, cpuOptions);
   recordQuantization(manifest, cpuOptions);
   manifest.weightsBytes = weights.size();
   if (path == "-")
@@ -962,7 +977,7 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
   ::kiln::package::Manifest manifest;
   if (failed(
           lowerToLinalg(module, rootTiming, manifest, [&](OpPassManager &pm) {
-            buildCudaLinalgPipeline(pm, quantization);
+            buildCudaLinalgPipeline(pm, quantization, sparseRefineOptions());
           })))
     return 1;
   if (failed(runPipeline(module, rootTiming, "pipeline (CUDA lowering)",
@@ -1040,6 +1055,7 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
       {"cuda-arch", cudaArchitectures},
       {"cuda-precision", cudaPrecision},
       {"shape-inference", noShapeInference ? "off" : "on"}};
+  recordSparseRefine(manifest, sparseRefineOptions());
   recordQuantization(manifest, quantization);
   manifest.weightsBytes = weights.size();
   if (path == "-")
@@ -1193,11 +1209,9 @@ int compile() {
                       "--refine-halo and --refine-tiles not negative\n";
       return 1;
     }
-    if (forCuda || !quantize.empty() || kvCache == "session") {
+    if (!quantize.empty() || kvCache == "session") {
       llvm::errs() << "kiln: error: --sparse-refine is not yet available "
-                   << (forCuda ? "for CUDA"
-                               : "with --quantize or --kv-cache=session")
-                   << "\n";
+                      "with --quantize or --kv-cache=session\n";
       return 1;
     }
   }
@@ -1320,11 +1334,11 @@ int compile() {
     if (emitStage == Stage::Graph && cpu)
       buildCpuGraphPipeline(pm, *cpu);
     else if (emitStage == Stage::Graph)
-      buildCudaGraphPipeline(pm, cudaQuantization);
+      buildCudaGraphPipeline(pm, cudaQuantization, sparseRefineOptions());
     else if (cpu)
       buildCpuLinalgPipeline(pm, *cpu);
     else
-      buildCudaLinalgPipeline(pm, cudaQuantization);
+      buildCudaLinalgPipeline(pm, cudaQuantization, sparseRefineOptions());
     if (failed(pm.run(*module)))
       return 1;
   }

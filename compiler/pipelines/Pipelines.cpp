@@ -96,21 +96,26 @@ void mlir::kiln::addQuantizationPasses(OpPassManager &function,
   }
 }
 
+void mlir::kiln::addSparseRefinePass(OpPassManager &pm,
+                                     const SparseRefineOptions &options) {
+  if (options.refineLowHeight <= 0)
+    return;
+  SparsitySparseRefinePassOptions refine;
+  refine.lowHeight = options.refineLowHeight;
+  refine.lowWidth = options.refineLowWidth;
+  refine.threshold = options.refineThreshold;
+  refine.fraction = options.refineFraction;
+  refine.tile = options.refineTile;
+  refine.halo = options.refineHalo;
+  refine.maxTiles = options.refineMaxTiles;
+  refine.refiner = options.refineRefiner;
+  refine.ensembler = options.refineEnsembler;
+  pm.addPass(createSparsitySparseRefinePass(refine));
+}
+
 void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
                                        const CpuPipelineOptions &options) {
-  if (options.refineLowHeight > 0) {
-    SparsitySparseRefinePassOptions refine;
-    refine.lowHeight = options.refineLowHeight;
-    refine.lowWidth = options.refineLowWidth;
-    refine.threshold = options.refineThreshold;
-    refine.fraction = options.refineFraction;
-    refine.tile = options.refineTile;
-    refine.halo = options.refineHalo;
-    refine.maxTiles = options.refineMaxTiles;
-    refine.refiner = options.refineRefiner;
-    refine.ensembler = options.refineEnsembler;
-    pm.addPass(createSparsitySparseRefinePass(refine));
-  }
+  addSparseRefinePass(pm, options);
   buildGraphPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
   if (options.kvCacheCapacity > 0) {
@@ -282,7 +287,9 @@ void mlir::kiln::buildCpuPipeline(OpPassManager &pm,
 }
 
 void mlir::kiln::buildCudaGraphPipeline(OpPassManager &pm,
-                                        const QuantizationOptions &options) {
+                                        const QuantizationOptions &options,
+                                        const SparseRefineOptions &refine) {
+  addSparseRefinePass(pm, refine);
   buildGraphPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
   if (!options.quantize.empty()) {
@@ -296,8 +303,9 @@ void mlir::kiln::buildCudaGraphPipeline(OpPassManager &pm,
 }
 
 void mlir::kiln::buildCudaLinalgPipeline(OpPassManager &pm,
-                                         const QuantizationOptions &options) {
-  buildCudaGraphPipeline(pm, options);
+                                         const QuantizationOptions &options,
+                                         const SparseRefineOptions &refine) {
+  buildCudaGraphPipeline(pm, options, refine);
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createLowerOnnxToLinalgPass());
   function.addPass(createCanonicalizerPass());
@@ -318,6 +326,8 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
   // (scalar loops once lowered) is forwarded into arithmetic on the
   // inputs' dimensions instead of scalars stored to device memory.
   function.addPass(memref::createExpandOpsPass());
+  function.addPass(createCpuLowerSparseRefinePass());
+  function.addPass(createCpuLowerSparseConvolutionPass());
   function.addPass(createLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCudaLowerToLoopsPass());

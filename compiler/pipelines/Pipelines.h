@@ -60,8 +60,28 @@ struct QuantizationOptions {
 void addQuantizationPasses(OpPassManager &function,
                            const QuantizationOptions &options);
 
+/// SparseRefine's settings (any target): with a positive low resolution,
+/// the model at that resolution, and at full resolution on the tiles (of
+/// `refineTile` pixels, with `refineHalo` around) that hold pixels whose
+/// entropy exceeds `refineThreshold` or, when that is negative, the
+/// `refineFraction` most uncertain.
+struct SparseRefineOptions {
+  int64_t refineLowHeight = 0, refineLowWidth = 0;
+  double refineThreshold = -1, refineFraction = -1;
+  int64_t refineTile = 128, refineHalo = 32;
+  /// At most this many tiles (those with the most selected pixels; 0: all).
+  int64_t refineMaxTiles = 0;
+  /// Or the functions of the module that are a trained refiner, run
+  /// sparsely on the selected pixels, and its ensembler (both optional).
+  std::string refineRefiner, refineEnsembler;
+};
+
+/// Adds SparseRefine's pass when `options` ask for it (a module pass: it
+/// runs before the graph stage, on the model as imported).
+void addSparseRefinePass(OpPassManager &pm, const SparseRefineOptions &options);
+
 /// What the CPU pipelines need to know of the target, and the quantization.
-struct CpuPipelineOptions : QuantizationOptions {
+struct CpuPipelineOptions : QuantizationOptions, SparseRefineOptions {
   /// Width of the vector registers: 512 (AVX-512) or 256 (AVX2); sizes the
   /// packed layouts and the microkernels.
   int64_t vectorBits = 512;
@@ -73,19 +93,6 @@ struct CpuPipelineOptions : QuantizationOptions {
   /// Whether the CPU has vpdpbusd (AVX512_VNNI or AVX-VNNI), the 8-bit
   /// integer dot product.
   bool vnni = false;
-  /// With a positive low resolution, SparseRefine: the model at that
-  /// resolution, and at full resolution on the tiles (of `refineTile`
-  /// pixels, with `refineHalo` around) that hold pixels whose entropy
-  /// exceeds `refineThreshold` or, when that is negative, the
-  /// `refineFraction` most uncertain.
-  int64_t refineLowHeight = 0, refineLowWidth = 0;
-  double refineThreshold = -1, refineFraction = -1;
-  int64_t refineTile = 128, refineHalo = 32;
-  /// At most this many tiles (those with the most selected pixels; 0: all).
-  int64_t refineMaxTiles = 0;
-  /// Or the functions of the module that are a trained refiner, run
-  /// sparsely on the selected pixels, and its ensembler (both optional).
-  std::string refineRefiner, refineEnsembler;
   /// With a positive capacity (tokens), the past/present key-value cache
   /// becomes the session's, in pages of `kvCachePage` tokens.
   int64_t kvCacheCapacity = 0;
@@ -127,11 +134,13 @@ void buildBufferizationPipeline(OpPassManager &pm, bool planResults = false,
 /// products (those, or the model's QDQ pairs) as integer products of their
 /// bytes.
 void buildCudaGraphPipeline(OpPassManager &pm,
-                            const QuantizationOptions &options);
+                            const QuantizationOptions &options,
+                            const SparseRefineOptions &refine = {});
 
 /// The tensor stage for CUDA: its graph stage, then the lowering to linalg.
 void buildCudaLinalgPipeline(OpPassManager &pm,
-                             const QuantizationOptions &options);
+                             const QuantizationOptions &options,
+                             const SparseRefineOptions &refine = {});
 
 /// The CUDA stage from the tensor stage on: the shared bufferization, then
 /// loop nests whose parallel dimensions are scf.parallel, ready for the

@@ -404,6 +404,9 @@ bool validHostStep(const CudaHostStep &step, const CudaSchedule &schedule) {
     return true;
   case CudaHostOp::Launch:
     return operands >= 3 && step.code < schedule.kernels.size();
+  case CudaHostOp::Load:
+    return operands == 2 && (step.value == 1 || step.value == 2 ||
+                             step.value == 4 || step.value == 8);
   }
   return false;
 }

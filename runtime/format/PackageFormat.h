@@ -233,8 +233,12 @@ enum class CudaHostOp : uint32_t {
   /// kernel `code` on grid (operands[0], operands[1], operands[2]); its
   /// parameters are the remaining operands' slots, 8 bytes each
   Launch,
+  /// result = the signed integer of `value` bytes (1, 2, 4 or 8) at byte
+  /// operands[1] of the device buffer operands[0], once the kernels
+  /// launched before it have finished: a size the kernels computed
+  Load,
 };
-constexpr uint32_t kCudaHostOpCount = 9;
+constexpr uint32_t kCudaHostOpCount = 10;
 
 /// The integer operations of CudaHostOp::Arith. Unsigned ones read their
 /// operands as `value`-bit unsigned integers; comparisons give 1 or 0.

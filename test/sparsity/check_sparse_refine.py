@@ -15,6 +15,9 @@ pixels and an output stride of 4):
   cut (which either side may select); and with a tile budget
   (`--refine-tiles`), only the tiles with the most selected pixels;
 - no tile selected: a batch of no windows, the upsampled logits;
+- the same on the CUDA emulator (`--target=cuda`): every pixel refined
+  equals the dense package, and the fraction, tile budget and no-tile
+  cases match the reference as the CPU's do;
 - the model exported over a symbolic image, compiled at the size by
   `--dim H=... --dim W=...`, gives the static model's logits;
 - `kiln inspect` shows the settings; one-line refusals of a resolution
@@ -41,6 +44,9 @@ HEIGHT, WIDTH = 256, 512
 LOW = (128, 256)
 TILE, HALO = 64, 32
 TOLERANCE = 1e-4
+# For the SIMT emulator alone: no nvcc needed (test/runtime/cuda proves the
+# kernels compile for the GPUs).
+CUDA = ["--target=cuda", "--cuda-arch=none"]
 
 
 class Segmenter(nn.Module):
@@ -175,8 +181,9 @@ def main():
         run([kiln, "compile", work(model_file), "-o", package, *options])
         out = work(name)
         os.makedirs(out, exist_ok=True)
+        device = ["--device=cuda-emu"] if "--target=cuda" in options else []
         run([kiln, "run", package, "--input", "image=" + work("image.npy"),
-             "--output-dir", out])
+             "--output-dir", out, *device])
         return np.load(os.path.join(out, "logits.npy"))
 
     refine = [f"--sparse-refine={LOW[0]}x{LOW[1]}", f"--refine-tile={TILE}",
@@ -187,6 +194,15 @@ def main():
     assert error <= 1e-5 * max(1.0, np.abs(dense).max()), \
         f"every pixel refined: {error} from dense"
     print(f"every pixel refined: within {error:.2e} of the dense package")
+    # The same on the CUDA emulator (every tile: the batch of windows read
+    # back from the device sizes the model's second run).
+    cuda_everything = kiln_logits("cuda-everything", *refine, *CUDA,
+                                  "--refine-fraction=1")
+    error = np.abs(cuda_everything - dense).max()
+    assert error <= 1e-5 * max(1.0, np.abs(dense).max()), \
+        f"CUDA, every pixel refined: {error} from dense"
+    print(f"CUDA emulator, every pixel refined: within {error:.2e} of the "
+          "dense package")
 
     _, entropy, _ = sparse_refine_reference(model, image, LOW, TILE, HALO,
                                             threshold=100.0)
@@ -198,7 +214,13 @@ def main():
              {"threshold": threshold}),
             ("budget", ["--refine-fraction=0.2", "--refine-tiles=5"],
              {"fraction": 0.2, "max_tiles": 5}),
-            ("nothing", ["--refine-threshold=100"], {"threshold": 100.0})]:
+            ("nothing", ["--refine-threshold=100"], {"threshold": 100.0}),
+            ("cuda-fraction", ["--refine-fraction=0.2", *CUDA],
+             {"fraction": 0.2}),
+            ("cuda-budget", ["--refine-fraction=0.2", "--refine-tiles=5",
+                             *CUDA], {"fraction": 0.2, "max_tiles": 5}),
+            ("cuda-nothing", ["--refine-threshold=100", *CUDA],
+             {"threshold": 100.0})]:
         logits = kiln_logits(name, *refine, *options)
         expected, entropy, cut = sparse_refine_reference(
             model, image, LOW, TILE, HALO, **selection)
@@ -212,7 +234,7 @@ def main():
             f"{name}: {wrong.sum()} pixels off the reference"
         selected = float((entropy > cut).mean() if "threshold" in selection
                          else (entropy >= cut).mean())
-        if name == "budget":
+        if name.endswith("budget"):
             # Fewer tiles than the fraction's: fewer refined logits. The
             # 5th and 6th tiles' counts far enough apart that no pixel at
             # the cut can swap them.
@@ -226,7 +248,7 @@ def main():
             fraction_logits = logits
         print(f"{name}: {selected:.1%} of the pixels refined, the reference's "
               f"logits ({near.sum()} pixels at the cut aside)")
-        if name != "nothing":
+        if not name.endswith("nothing"):
             assert np.abs(logits - dense).max() > 1e-3 and \
                 np.abs(logits - everything).max() > 1e-3
     upsampled = kiln_logits("lowonly", *refine, "--refine-fraction=0")
@@ -253,6 +275,8 @@ def main():
                     "uncertain"]:
         assert setting in inspected, (setting, inspected)
     assert "at most 5 of them" in run([kiln, "inspect", work("budget.kiln")])
+    assert "SparseRefine: the model at 128x256" in run(
+        [kiln, "inspect", work("cuda-fraction.kiln")])
 
     segmenter = work("segmenter.onnx")
     one_line_failure([kiln, "compile", segmenter, "-o", work("x.kiln"),

@@ -11,6 +11,8 @@ softmax and entropy, an MLP to two weights, their blend, a fuser MLP):
 - the whole pipeline equals a straightforward reference (PyTorch, dense
   tensors masked to the sites at every layer) within 1e-4 at every pixel
   but those whose entropy is within rounding of the cut;
+- the same on the CUDA emulator (`--target=cuda`): the strided refiner
+  and the U-Net with its ensembler match the reference as the CPU's do;
 - with every pixel selected, the refiner and ensembler run densely at
   every pixel;
 - `kiln inspect` shows the settings; one-line refusals of an ensembler
@@ -30,7 +32,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from check_sparse_refine import one_line_failure, run
+from check_sparse_refine import CUDA, one_line_failure, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -206,14 +208,15 @@ def main():
              f"--sparse-refine={LOW[0]}x{LOW[1]}", *options])
         out = work(name)
         os.makedirs(out, exist_ok=True)
+        device = ["--device=cuda-emu"] if "--target=cuda" in options else []
         run([kiln, "run", package, "--input", "image=" + work("image.npy"),
-             "--output-dir", out])
+             "--output-dir", out, *device])
         return np.load(os.path.join(out, "logits.npy"))
 
     def check(name, refiner_model, ensembler_model, fraction, with_logits,
-              *files):
+              *files, target=()):
         options = [f"--refine-fraction={fraction}",
-                   "--refiner=" + work(files[0])]
+                   "--refiner=" + work(files[0]), *target]
         if len(files) > 1:
             options.append("--ensembler=" + work(files[1]))
         logits = kiln_logits(name, *options)
@@ -240,6 +243,12 @@ def main():
           "at the active sites")
     check("trained", unet, ensembler, 0.2, True, "unet.onnx",
           "ensembler.onnx")
+    # The same kernels on the CUDA emulator: the sites' counts, computed by
+    # kernels, read back by the host to size the rows.
+    check("cuda-downup", down_up, None, 0.2, False, "downup.onnx",
+          target=CUDA)
+    check("cuda-trained", unet, ensembler, 0.2, True, "unet.onnx",
+          "ensembler.onnx", target=CUDA)
     # Every pixel selected: the refiner and the ensembler, densely.
     everything = kiln_logits("everything", "--refine-fraction=1",
                              "--refiner=" + work("unet.onnx"),

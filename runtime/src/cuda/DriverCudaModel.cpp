@@ -261,6 +261,14 @@ public:
                            void **params) override {
         return model.launchKernel(kernel, grid, params, stream);
       }
+      kiln_status_t read(uint64_t pointer, uint64_t bytes,
+                         void *host) override {
+        KILN_RETURN_IF_ERROR(model.check(
+            model.api->cuMemcpyDtoHAsync(host, pointer, bytes, stream),
+            "reading a size the kernels computed"));
+        return model.check(model.api->cuStreamSynchronize(stream),
+                           "reading a size the kernels computed");
+      }
       const DriverCudaModel &model;
       CUstream stream;
       std::vector<CUdeviceptr> outputs, owned;

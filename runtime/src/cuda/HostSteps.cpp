@@ -260,6 +260,18 @@ kiln_status_t kiln::runtime::runHostSteps(
       KILN_RETURN_IF_ERROR(device.launch(step.code, grid, params.data()));
       break;
     }
+    case CudaHostOp::Load: {
+      if (operand(0) == 0)
+        return makeStatus(KILN_STATUS_DATA_LOSS,
+                          "the CUDA schedule reads a size from no buffer");
+      uint64_t bits = 0;
+      KILN_RETURN_IF_ERROR(
+          device.read(uint64_t(operand(0)) + uint64_t(operand(1)),
+                      uint64_t(step.value), &bits));
+      // Little-endian, as both the GPU and the emulator's host are.
+      result = normalize(bits, step.value * 8);
+      break;
+    }
     }
   }
   for (size_t i = 0; i < outputCount; ++i)

@@ -32,6 +32,9 @@ public:
   /// `params` as cuLaunchKernel takes them: a pointer to each parameter.
   virtual kiln_status_t launch(uint32_t kernel, const uint32_t (&grid)[3],
                                void **params) = 0;
+  /// Copies `bytes` at `pointer` to `host` once the kernels launched so far
+  /// have finished.
+  virtual kiln_status_t read(uint64_t pointer, uint64_t bytes, void *host) = 0;
 };
 
 /// Runs `schedule`'s steps. `roots` holds the weights, the workspace and

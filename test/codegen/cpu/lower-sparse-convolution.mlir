@@ -17,17 +17,21 @@ func.func @list(%m: memref<1x1x4x8xi1>, %t: memref<129xi32>) {
 
 // -----
 
-// A transposed kernel map: the input sites hashed (slots: the power of two
-// at least twice their count, Fibonacci hashing, linear probing), then per
-// output site in parallel a lookup per offset whose input pixel is whole
-// and inside the grid; -1 for the others. The hash is freed after.
+// A transposed kernel map: the input sites hashed (slots: twice their
+// count, at least 16; Fibonacci hashing scaled to the slots, linear
+// probing), then per output site in parallel a lookup per offset whose
+// input pixel is whole and inside the grid; -1 for the others. The hash is
+// freed after.
 // CHECK-LABEL: func.func @map
-// CHECK: %[[CLZ:.*]] = math.ctlz %{{.*}} : i32
-// CHECK: %[[KEYS:.*]] = memref.alloc(%[[SLOTS:.*]]) : memref<?xi32>
+// CHECK: %[[AT_LEAST:.*]] = arith.maxsi %{{.*}}, %c8 : index
+// CHECK: %[[SLOTS:.*]] = arith.muli %[[AT_LEAST]], %c2 : index
+// CHECK: %[[KEYS:.*]] = memref.alloc(%[[SLOTS]]) : memref<?xi32>
 // CHECK: %[[ROWS:.*]] = memref.alloc(%[[SLOTS]]) : memref<?xi32>
 // CHECK: memref.store %c-1_i32, %[[KEYS]]
-// CHECK: arith.muli %{{.*}}, %c-1640531535_i32 : i32
-// CHECK: arith.shrui %{{.*}}, %[[CLZ]] : i32
+// CHECK: %[[HASH:.*]] = arith.muli %{{.*}}, %c-1640531535_i32 : i32
+// CHECK: %[[WIDE:.*]] = arith.extui %[[HASH]] : i32 to i64
+// CHECK: %[[SCALED:.*]] = arith.muli %[[WIDE]], %{{.*}} : i64
+// CHECK: arith.shrui %[[SCALED]], %c32_i64 : i64
 // CHECK: scf.while
 // CHECK: scf.parallel (%[[O:.*]]) = (%c0) to (%{{.*}}) step (%c1)
 // CHECK: scf.for %[[K:.*]] = %c0 to %c4 step %c1

@@ -185,14 +185,38 @@ func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> 
 // -----
 
 // With sizes known only at run time, the host computes every size from the
-// inputs' dimensions; one read from device memory is refused.
+// inputs' dimensions and the integers it reads from device memory; a size
+// from a float is refused.
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %x: memref<?xf32>) -> memref<?xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %loaded = memref.load %x[%c0] : memref<?xf32>
+  %count = arith.fptosi %loaded : f32 to i64
+  %n = arith.index_cast %count : i64 to index
+  %one = arith.constant 1.0 : f32
+  // expected-error@+1 {{CUDA code generation cannot compute this size on the host (it is not arithmetic on the inputs' dimensions)}}
+  %out = memref.alloc(%n) : memref<?xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    memref.store %one, %out[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return %out : memref<?xf32>
+}
+
+// -----
+
+// An integer size read from device memory through a view the host cannot
+// place (its offset known only to the kernels).
 func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %x: memref<?xi64>) -> memref<?xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-  %loaded = memref.load %x[%c0] : memref<?xi64>
-  %n = arith.index_cast %loaded : i64 to index
+  %first = memref.load %x[%c0] : memref<?xi64>
+  %at = arith.index_cast %first : i64 to index
   %one = arith.constant 1.0 : f32
-  // expected-error@+1 {{CUDA code generation cannot compute this size on the host (it is not arithmetic on the inputs' dimensions)}}
+  %cell = memref.subview %x[%at] [1] [1] : memref<?xi64> to memref<1xi64, strided<[1], offset: ?>>
+  // expected-error@+1 {{CUDA code generation reads a size from device memory only through views of static layout}}
+  %loaded = memref.load %cell[%c0] : memref<1xi64, strided<[1], offset: ?>>
+  %n = arith.index_cast %loaded : i64 to index
   %out = memref.alloc(%n) : memref<?xf32>
   scf.parallel (%i) = (%c0) to (%n) step (%c1) {
     memref.store %one, %out[%i] : memref<?xf32>

@@ -52,3 +52,18 @@ func.func @resize_symbolic(%x: tensor<1x2x?x?xf32>, %sizes: tensor<4xi64>) -> te
   %0 = "onnx.Resize"(%x, %sizes) <{mode = "linear", coordinate_transformation_mode = "half_pixel", operandSegmentSizes = array<i32: 1, 0, 0, 1>}> : (tensor<1x2x?x?xf32>, tensor<4xi64>) -> tensor<1x2x?x?xf32>
   return %0 : tensor<1x2x?x?xf32>
 }
+
+// -----
+
+// A symbolic batch with a constant scale of 1 keeps the input's length:
+// integer arithmetic, not floor(n * 1.0) in float64 (which CUDA's host
+// steps could not compute).
+// CHECK-LABEL: func.func @resize_symbolic_batch
+// CHECK: %[[N:.*]] = tensor.dim %arg0, %c0
+// CHECK-NOT: math.floor
+// CHECK: tensor.empty(%[[N]]) : tensor<?x2x8x8xf32>
+func.func @resize_symbolic_batch(%x: tensor<?x2x4x4xf32>) -> tensor<?x2x8x8xf32> {
+  %0 = "onnx.Constant"() <{value = dense<[1.0, 1.0, 2.0, 2.0]> : tensor<4xf32>}> : () -> tensor<4xf32>
+  %1 = "onnx.Resize"(%x, %0) <{mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor", operandSegmentSizes = array<i32: 1, 0, 1, 0>}> : (tensor<?x2x4x4xf32>, tensor<4xf32>) -> tensor<?x2x8x8xf32>
+  return %1 : tensor<?x2x8x8xf32>
+}

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 
 using namespace kiln;
@@ -33,7 +34,17 @@ struct RecordingDevice : HostStepDevice {
     launches.push_back({kernel, grid[0], *static_cast<int64_t *>(params[0])});
     return nullptr;
   }
+  /// Device memory is `memory`, from address 0.
+  kiln_status_t read(uint64_t pointer, uint64_t bytes, void *host) override {
+    if (pointer + bytes > memory.size())
+      return makeStatus(KILN_STATUS_INTERNAL, "read past the memory");
+    std::memcpy(host, memory.data() + pointer, bytes);
+    reads.push_back(pointer);
+    return nullptr;
+  }
   uint64_t next = 0x10000;
+  std::vector<uint8_t> memory;
+  std::vector<uint64_t> reads;
   std::map<uint64_t, uint64_t> allocated;
   std::map<uint32_t, uint64_t> outputBytes;
   std::vector<uint64_t> released;
@@ -138,10 +149,46 @@ TEST(HostSteps, IntegerSemanticsFollowTheirWidth) {
         values.push_back(*static_cast<int64_t *>(params[i]));
       return nullptr;
     }
+    kiln_status_t read(uint64_t, uint64_t, void *) override { return nullptr; }
     std::vector<int64_t> values;
   } parameters;
   ASSERT_EQ(runHostSteps(s, {1, 2, 3}, {{1}}, 0, parameters, shapes), nullptr);
   EXPECT_EQ(parameters.values, (std::vector<int64_t>{-3, -4, 88, 0, 249, 2}));
+}
+
+TEST(HostSteps, SizesTheKernelsComputedAreReadFromTheDevice) {
+  // n = the i32 at byte 8 of the workspace (slot 1), sign-extended; a
+  // buffer of n * 4 bytes; the i16 at byte 2 as a kernel's parameter.
+  package::CudaSchedule s = schedule({
+      step(CudaHostOp::Constant, 3, {}, 0, 8),
+      step(CudaHostOp::Constant, 4, {}, 0, 4),
+      step(CudaHostOp::Constant, 5, {}, 0, 2),
+      step(CudaHostOp::Constant, 6, {}, 0, 1),
+      step(CudaHostOp::Load, 7, {1, 3}, 0, 4),
+      arith(CudaHostArith::Mul, 8, 7, 4),
+      step(CudaHostOp::Alloc, 9, {8}),
+      step(CudaHostOp::Load, 10, {1, 5}, 0, 2),
+      step(CudaHostOp::Launch, 0, {6, 6, 6, 10}, 0),
+  });
+  RecordingDevice device;
+  device.memory.assign(64, 0);
+  int32_t count = 5;
+  int16_t negative = -3;
+  std::memcpy(device.memory.data() + 16 + 8, &count, 4);
+  std::memcpy(device.memory.data() + 16 + 2, &negative, 2);
+  std::vector<std::vector<int64_t>> shapes;
+  // The workspace at device address 16.
+  ASSERT_EQ(runHostSteps(s, {0, 16, 0}, {{1}}, 0, device, shapes), nullptr);
+  EXPECT_EQ(device.reads, (std::vector<uint64_t>{24, 18}));
+  EXPECT_EQ(device.allocated.begin()->second, 20u);
+  ASSERT_EQ(device.launches.size(), 1u);
+  EXPECT_EQ(device.launches[0].firstParameter, -3);
+
+  // A read from no buffer is refused.
+  s.steps[4] = step(CudaHostOp::Load, 7, {0, 3}, 0, 4);
+  kiln_status_t status = runHostSteps(s, {0, 16, 0}, {{1}}, 0, device, shapes);
+  ASSERT_NE(status, nullptr);
+  kiln_status_free(status);
 }
 
 TEST(HostSteps, DivisionByZeroAndBadGridsAreErrors) {
