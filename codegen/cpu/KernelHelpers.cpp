@@ -62,44 +62,11 @@ Value mlir::kiln::applyActivation(OpBuilder &b, Location loc, Value x,
   llvm_unreachable("unknown activation");
 }
 
-void mlir::kiln::markThreaded(scf::ParallelOp loop, int64_t operations) {
-  constexpr int64_t kThreadedOperations = 1 << 17;
-  if (operations >= kThreadedOperations)
-    loop->setAttr(kThreadedAttrName, UnitAttr::get(loop.getContext()));
-}
-
 LogicalResult mlir::kiln::checkVectorBits(Operation *scope,
                                           int64_t vectorBits) {
   if (vectorBits == 256 || vectorBits == 512)
     return success();
   return scope->emitError("vector-bits must be 256 or 512, not ") << vectorBits;
-}
-
-Value mlir::kiln::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
-  auto type = cast<MemRefType>(buffer.getType());
-  if (!type.getLayout().isIdentity()) {
-    // Views with strides: a contiguous copy (rare: the graph hands whole
-    // buffers to the kernels), of the view's run-time sizes, freed after
-    // the op being lowered (the kernel's code goes before it).
-    auto contiguous = MemRefType::get(type.getShape(), type.getElementType());
-    SmallVector<Value> sizes;
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      if (type.isDynamicDim(d))
-        sizes.push_back(b.create<memref::DimOp>(loc, buffer, d));
-    Value copy = b.create<memref::AllocOp>(loc, contiguous, sizes);
-    b.create<memref::CopyOp>(loc, buffer, copy);
-    Block *block = b.getInsertionBlock();
-    if (b.getInsertionPoint() != block->end()) {
-      OpBuilder after(block, std::next(b.getInsertionPoint()));
-      after.create<memref::DeallocOp>(loc, copy);
-    }
-    buffer = copy;
-  }
-  ReassociationIndices all;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    all.push_back(i);
-  return b.create<memref::CollapseShapeOp>(loc, buffer,
-                                           ArrayRef<ReassociationIndices>{all});
 }
 
 void mlir::kiln::storeVector(OpBuilder &b, Location loc, Value value,
@@ -173,17 +140,6 @@ Value mlir::kiln::isWithin(OpBuilder &b, Location loc, Value value,
                            int64_t bound) {
   return isWithin(b, loc, value,
                   b.create<arith::ConstantIndexOp>(loc, bound).getResult());
-}
-
-int64_t mlir::kiln::operationsOf(ArrayRef<Value> extents, int64_t perElement) {
-  int64_t operations = perElement;
-  for (Value extent : extents) {
-    std::optional<int64_t> size = getConstantIntValue(extent);
-    if (!size)
-      return std::numeric_limits<int64_t>::max();
-    operations *= *size;
-  }
-  return operations;
 }
 
 Value mlir::kiln::isWithin(OpBuilder &b, Location loc, Value value,

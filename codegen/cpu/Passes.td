@@ -351,41 +351,4 @@ def CpuInstrumentKernelsPass
                            "::mlir::arith::ArithDialect"];
 }
 
-def CpuLowerSparseRefinePass
-    : Pass<"kiln-cpu-lower-sparse-refine", "func::FuncOp"> {
-  let summary = "Loops for SparseRefine's kiln.entropy_cut, kiln.refine_tiles, "
-                "kiln.gather_windows and kiln.merge_refined";
-  let description = [{
-    Lowers the memref forms of SparseRefine's ops. `kiln.entropy_cut`: a
-    bisection over the entropies' 32-bit patterns (ordered as the floats,
-    which are not negative) in 31 counting sweeps. `kiln.refine_tiles`: per
-    tile (the parallel tasks) whether a pixel of it is marked, then one
-    scan in tile order numbers the marked ones. `kiln.gather_windows`: a
-    copy per window row (windows, channels and rows the parallel tasks).
-    `kiln.merge_refined`: per channel and row (the parallel tasks), a
-    segment per tile: where the tile has a window, the refined logit or
-    the upsampled one by the mask (a select); elsewhere the upsampled one.
-  }];
-  let dependentDialects = ["::mlir::scf::SCFDialect",
-                           "::mlir::memref::MemRefDialect"];
-}
-
-def CpuLowerSparseConvolutionPass
-    : Pass<"kiln-cpu-lower-sparse-convolution", "func::FuncOp"> {
-  let summary = "Loops for the site tables, kernel maps, gathers and "
-                "scatters of sparse convolutions";
-  let description = [{
-    Lowers the memref forms of `kiln.list_sites` and `kiln.coarse_sites`
-    (one scan each; the coarse sites found through a hash of their
-    pixels), `kiln.kernel_map` (the input sites hashed, then per output
-    site, the parallel tasks, a lookup per kernel offset), and
-    `kiln.gather_sites`, `kiln.scatter_sites`, `kiln.sparse_im2col` and
-    `kiln.sparse_col2im` (per row, the parallel tasks: copies, zeros and
-    sums of rows).
-  }];
-  let dependentDialects = ["::mlir::scf::SCFDialect",
-                           "::mlir::math::MathDialect",
-                           "::mlir::memref::MemRefDialect"];
-}
-
 #endif // KILN_CODEGEN_CPU_PASSES

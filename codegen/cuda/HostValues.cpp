@@ -298,8 +298,10 @@ FailureOr<uint32_t> CudaEmitter::hostDim(Value memref, unsigned axis) {
 
 FailureOr<uint32_t> CudaEmitter::hostBytes(Value memref) {
   auto type = cast<MemRefType>(memref.getType());
-  uint32_t bytes =
-      host->constant(std::max<int64_t>(1, elementBytes(type.getElementType())));
+  // Index elements are the kernels' int64_t.
+  Type element = type.getElementType();
+  uint32_t bytes = host->constant(
+      element.isIndex() ? 8 : std::max<int64_t>(1, elementBytes(element)));
   for (unsigned d = 0; d < type.getRank(); ++d) {
     FailureOr<uint32_t> size = hostDim(memref, d);
     if (failed(size))

@@ -216,8 +216,8 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   CpuLowerPageSelectionPassOptions pageSelection;
   pageSelection.vectorBits = options.vectorBits;
   function.addPass(createCpuLowerPageSelectionPass(pageSelection));
-  function.addPass(createCpuLowerSparseRefinePass());
-  function.addPass(createCpuLowerSparseConvolutionPass());
+  function.addPass(createLowerSparseRefinePass());
+  function.addPass(createLowerSparseConvolutionPass());
   function.addPass(createCpuLowerAttentionPass(attention));
   CpuLowerRowKernelsPassOptions rows;
   rows.vectorBits = options.vectorBits;
@@ -326,8 +326,10 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
   // (scalar loops once lowered) is forwarded into arithmetic on the
   // inputs' dimensions instead of scalars stored to device memory.
   function.addPass(memref::createExpandOpsPass());
-  function.addPass(createCpuLowerSparseRefinePass());
-  function.addPass(createCpuLowerSparseConvolutionPass());
+  LowerSparseRefinePassOptions refine;
+  refine.interleave = true;
+  function.addPass(createLowerSparseRefinePass(refine));
+  function.addPass(createLowerSparseConvolutionPass());
   function.addPass(createLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCudaLowerToLoopsPass());

@@ -1,4 +1,4 @@
-//===- SparseRefine.cpp - kiln-cpu-lower-sparse-refine --------------------===//
+//===- SparseRefine.cpp - kiln-lower-sparse-refine --------------------===//
 //
 // SparseRefine's steps around the model's two runs: the entropy cut of a
 // pixel fraction, the table of tiles to refine, the windows gathered
@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/cpu/KernelHelpers.h"
-#include "codegen/cpu/Passes.h"
+#include "codegen/common/LoopEmitter.h"
+#include "codegen/common/Passes.h"
 #include "dialects/kiln/KernelForms.h"
 #include "dialects/kiln/KilnOps.h"
 
@@ -21,8 +21,8 @@
 #include <limits>
 
 namespace mlir::kiln {
-#define GEN_PASS_DEF_CPULOWERSPARSEREFINEPASS
-#include "codegen/cpu/Passes.h.inc"
+#define GEN_PASS_DEF_LOWERSPARSEREFINEPASS
+#include "codegen/common/Passes.h.inc"
 } // namespace mlir::kiln
 
 using namespace mlir;
@@ -32,7 +32,8 @@ namespace {
 
 class RefineEmitter : public ScalarEmitter {
 public:
-  RefineEmitter(Operation *op, OpBuilder &b) : ScalarEmitter(b, op->getLoc()) {}
+  RefineEmitter(Operation *op, OpBuilder &b, bool interleave)
+      : ScalarEmitter(b, op->getLoc()), interleave(interleave) {}
 
   void emit(EntropyCutOp op);
   void emit(RefineTilesOp op);
@@ -40,19 +41,37 @@ public:
   void emit(MergeRefinedOp op);
 
 private:
-  /// How many of the `count` elements of the 1-D `buffer` from `from` pass
-  /// `test` (an i1 of the element), as an i32: a sweep LLVM vectorizes.
-  Value countWhere(Value buffer, Value from, int64_t count,
+  /// Whether parallel sweeps take every n-th element (a GPU's threads,
+  /// neighbours reading neighbouring elements) rather than runs (a CPU
+  /// thread's vector sweep).
+  bool interleave;
+
+  /// How many of the elements `from`, `from` + `step`, ... before `to` of
+  /// the 1-D `buffer` pass `test` (an i1 of the element), as an i32: with
+  /// a step of 1 a sweep LLVM vectorizes.
+  Value countWhere(Value buffer, Value from, Value to, Value step,
                    function_ref<Value(Value)> test) {
     auto sweep = b.create<scf::ForOp>(
-        loc, index(0), index(count), index(1), ValueRange{i32(0)},
+        loc, from, to, step, ValueRange{i32(0)},
         [&](OpBuilder &, Location, Value i, ValueRange counted) {
-          Value hit = b.create<arith::ExtUIOp>(
-              loc, b.getI32Type(), test(load(buffer, {add(from, i)})));
+          Value hit = b.create<arith::ExtUIOp>(loc, b.getI32Type(),
+                                               test(load(buffer, {i})));
           b.create<scf::YieldOp>(
               loc, ValueRange{b.create<arith::AddIOp>(loc, counted[0], hit)});
         });
     return sweep.getResult(0);
+  }
+  Value countWhere(Value buffer, Value from, int64_t count,
+                   function_ref<Value(Value)> test) {
+    return countWhere(buffer, from, add(from, index(count)), index(1), test);
+  }
+  /// The middle of the bisection's bounds [below, above], rounded up.
+  Value middleOf(Value below, Value above) {
+    Value span = b.create<arith::SubIOp>(loc, above, below);
+    return b.create<arith::AddIOp>(
+        loc, below,
+        b.create<arith::ShRUIOp>(
+            loc, b.create<arith::AddIOp>(loc, span, i32(1)), i32(1)));
   }
   /// The largest i32 v in [low, high] that `atLeast(v)` (a count of the
   /// values at or above v) finds `wanted` times, by bisection; `low` when
@@ -65,11 +84,7 @@ private:
         ValueRange{i32(low), i32(high)},
         [&](OpBuilder &, Location, Value, ValueRange bounds) {
           Value below = bounds[0], above = bounds[1];
-          Value span = b.create<arith::SubIOp>(loc, above, below);
-          Value middle = b.create<arith::AddIOp>(
-              loc, below,
-              b.create<arith::ShRUIOp>(
-                  loc, b.create<arith::AddIOp>(loc, span, i32(1)), i32(1)));
+          Value middle = middleOf(below, above);
           Value enough = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
                                                  atLeast(middle), i32(wanted));
           b.create<scf::YieldOp>(
@@ -105,16 +120,68 @@ void RefineEmitter::emit(EntropyCutOp op) {
   }
   // Entropies are not negative, so their bit patterns order as they do
   // (a -0 counts as 0): the cut is the largest pattern in [0, +inf] that
-  // `wanted` entropies reach.
-  Value cut = largestReached(0, 0x7f800000, wanted, [&](Value threshold) {
-    return countWhere(entropy, index(0), count, [&](Value value) {
-      Value bits = b.create<arith::BitcastOp>(loc, b.getI32Type(), value);
-      return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, bits,
-                                     threshold);
-    });
-  });
-  store(b.create<arith::BitcastOp>(loc, b.getF32Type(), cut), op.getInit(),
-        {index(0)});
+  // `wanted` entropies reach, found by bisection. Each halving counts in
+  // parallel, per chunk of the entropies, those at or above the middle of
+  // the bounds (kept in memory), then one thread sums the chunks' counts
+  // and halves the bounds: on a GPU two kernels per halving rather than
+  // one thread for the whole bisection.
+  constexpr int64_t kHigh = 0x7f800000;
+  int64_t halvings = llvm::Log2_64_Ceil(kHigh + 1);
+  int64_t chunks = std::min<int64_t>(llvm::divideCeil(count, 1024), 1024);
+  int64_t run = llvm::divideCeil(count, chunks);
+  auto i32Buffer = [&](int64_t size) {
+    return b.create<memref::AllocOp>(loc,
+                                     MemRefType::get({size}, b.getI32Type()));
+  };
+  Value bounds = i32Buffer(2), counts = i32Buffer(chunks);
+  store(i32(0), bounds, {index(0)});
+  store(i32(kHigh), bounds, {index(1)});
+  for (int64_t halving = 0; halving < halvings; ++halving) {
+    auto perChunk = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
+                                              ValueRange{index(chunks)},
+                                              ValueRange{index(1)});
+    markThreaded(perChunk, count);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(perChunk.getBody());
+      Value chunk = perChunk.getInductionVars()[0];
+      Value middle =
+          middleOf(load(bounds, {index(0)}), load(bounds, {index(1)}));
+      Value from = interleave ? chunk : mul(chunk, run);
+      Value to = interleave ? index(count)
+                            : b.create<arith::MinSIOp>(
+                                  loc, add(from, index(run)), index(count));
+      Value step = index(interleave ? chunks : 1);
+      store(countWhere(entropy, from, to, step,
+                       [&](Value value) {
+                         Value bits = b.create<arith::BitcastOp>(
+                             loc, b.getI32Type(), value);
+                         return b.create<arith::CmpIOp>(
+                             loc, arith::CmpIPredicate::sge, bits, middle);
+                       }),
+            counts, {chunk});
+    }
+    auto total = b.create<scf::ForOp>(
+        loc, index(0), index(chunks), index(1), ValueRange{i32(0)},
+        [&](OpBuilder &, Location, Value chunk, ValueRange sum) {
+          b.create<scf::YieldOp>(loc, ValueRange{b.create<arith::AddIOp>(
+                                          loc, sum[0], load(counts, {chunk}))});
+        });
+    Value below = load(bounds, {index(0)}), above = load(bounds, {index(1)});
+    Value middle = middleOf(below, above);
+    Value enough = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                           total.getResult(0), i32(wanted));
+    store(b.create<arith::SelectOp>(loc, enough, middle, below), bounds,
+          {index(0)});
+    store(b.create<arith::SelectOp>(
+              loc, enough, above, b.create<arith::SubIOp>(loc, middle, i32(1))),
+          bounds, {index(1)});
+  }
+  store(
+      b.create<arith::BitcastOp>(loc, b.getF32Type(), load(bounds, {index(0)})),
+      op.getInit(), {index(0)});
+  b.create<memref::DeallocOp>(loc, bounds);
+  b.create<memref::DeallocOp>(loc, counts);
 }
 
 void RefineEmitter::emit(RefineTilesOp op) {
@@ -300,12 +367,13 @@ void RefineEmitter::emit(MergeRefinedOp op) {
   });
 }
 
-struct CpuLowerSparseRefinePass
-    : kiln::impl::CpuLowerSparseRefinePassBase<CpuLowerSparseRefinePass> {
+struct LowerSparseRefinePass
+    : kiln::impl::LowerSparseRefinePassBase<LowerSparseRefinePass> {
+  using LowerSparseRefinePassBase::LowerSparseRefinePassBase;
   void runOnOperation() override {
     auto lower = [&](auto op) {
       OpBuilder b(op);
-      RefineEmitter(op, b).emit(op);
+      RefineEmitter(op, b, interleave).emit(op);
       op.erase();
     };
     for (EntropyCutOp op : bufferForms<EntropyCutOp>(getOperation()))

@@ -1,19 +1,41 @@
-// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-sparse-refine -canonicalize | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-lower-sparse-refine -canonicalize | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-lower-sparse-refine=interleave -canonicalize | FileCheck %s --check-prefix=INTERLEAVE
 
-// The cut of the 25% most uncertain of 128 entropies: 31 halvings of
-// [0, +inf]'s bit patterns, each counting the entropies at or above the
-// middle (a sweep LLVM vectorizes); the 32nd largest's pattern is the cut.
+// The cut of the 25% most uncertain of 3072 entropies: 31 halvings of
+// [0, +inf]'s bit patterns (the bounds kept in memory), each counting in
+// parallel, per run of 1024 entropies, those at or above the middle (a
+// sweep LLVM vectorizes), then summing the 3 runs' counts and halving the
+// bounds; the 768th largest's pattern is the cut.
 // CHECK-LABEL: func.func @cut
-// CHECK: %[[FLAT:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]] : memref<1x1x8x16xf32> into memref<128xf32>
-// CHECK: %[[FOUND:.*]]:2 = scf.for %{{.*}} = %c0 to %c31 step %c1 iter_args(%[[LOW:.*]] = %c0_i32, %[[HIGH:.*]] = %c2139095040_i32)
-// CHECK: %[[COUNT:.*]] = scf.for %{{.*}} = %c0 to %c128
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]] : memref<1x1x48x64xf32> into memref<3072xf32>
+// CHECK: %[[BOUNDS:.*]] = memref.alloc() : memref<2xi32>
+// CHECK: %[[COUNTS:.*]] = memref.alloc() : memref<3xi32>
+// CHECK: memref.store %c0_i32, %[[BOUNDS]][%c0]
+// CHECK: memref.store %c2139095040_i32, %[[BOUNDS]][%c1]
+// CHECK: scf.parallel (%[[CHUNK:.*]]) = (%c0) to (%c3) step (%c1)
+// CHECK: %[[FROM:.*]] = arith.muli %[[CHUNK]], %c1024 : index
+// CHECK: %[[TO:.*]] = arith.minsi %{{.*}}, %c3072 : index
+// CHECK: %[[COUNT:.*]] = scf.for %{{.*}} = %[[FROM]] to %[[TO]] step %c1
 // CHECK: arith.bitcast %{{.*}} : f32 to i32
 // CHECK: arith.cmpi sge
-// CHECK: %[[ENOUGH:.*]] = arith.cmpi sge, %[[COUNT]], %c32_i32 : i32
-// CHECK: %[[CUT:.*]] = arith.bitcast %[[FOUND]]#0 : i32 to f32
+// CHECK: memref.store %[[COUNT]], %[[COUNTS]][%[[CHUNK]]]
+// CHECK: %[[TOTAL:.*]] = scf.for %{{.*}} = %c0 to %c3
+// CHECK: %[[ENOUGH:.*]] = arith.cmpi sge, %[[TOTAL]], %c768_i32 : i32
+// CHECK: memref.store %{{.*}}, %[[BOUNDS]][%c0]
+// CHECK: memref.store %{{.*}}, %[[BOUNDS]][%c1]
+// CHECK-COUNT-30: scf.parallel
+// CHECK: %[[CUT:.*]] = arith.bitcast %{{.*}} : i32 to f32
 // CHECK: memref.store %[[CUT]], %arg1[%c0]
-func.func @cut(%e: memref<1x1x8x16xf32>, %c: memref<1xf32>) {
-  kiln.entropy_cut %e into %c {fraction = 0.25 : f64} : memref<1x1x8x16xf32> into memref<1xf32>
+// CHECK: memref.dealloc %[[BOUNDS]]
+// CHECK: memref.dealloc %[[COUNTS]]
+
+// With `interleave` (CUDA), chunk c counts the entropies c, c + 3, ...:
+// neighbouring threads read neighbouring entropies.
+// INTERLEAVE-LABEL: func.func @cut
+// INTERLEAVE: scf.parallel (%[[CHUNK:.*]]) = (%c0) to (%c3) step (%c1)
+// INTERLEAVE: scf.for %{{.*}} = %[[CHUNK]] to %c3072 step %c3
+func.func @cut(%e: memref<1x1x48x64xf32>, %c: memref<1xf32>) {
+  kiln.entropy_cut %e into %c {fraction = 0.25 : f64} : memref<1x1x48x64xf32> into memref<1xf32>
   return
 }
 

@@ -1,15 +1,28 @@
-// RUN: kiln-opt %s -split-input-file -kiln-cpu-lower-sparse-convolution -canonicalize | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-lower-sparse-convolution -canonicalize | FileCheck %s
 
-// The sites of a 4x8 mask scaled by 2: one scan of the grid's 8 rows, each
-// marked mask pixel listing its 2 sites y 16 + x; the count last, first.
+// The sites of a 4x8 mask scaled by 2, in three steps: per mask row (in
+// parallel) its marked pixels counted; one running sum gives each mask
+// row's start in the list, and the count (4 sites per marked pixel), first;
+// per grid row (in parallel, 8 of them) its marked pixels' runs of 2 sites
+// y 16 + x from its start, after the rows above it in its mask row.
 // CHECK-LABEL: func.func @list
-// CHECK: %[[LISTED:.*]] = scf.for %[[Y:.*]] = %c0 to %c8 step %c1 iter_args(%{{.*}} = %c0) -> (index)
-// CHECK: scf.for %[[X:.*]] = %c0 to %c8 step %c1 iter_args
+// CHECK: %[[MARKED:.*]] = memref.alloc() : memref<4xi32>
+// CHECK: %[[STARTS:.*]] = memref.alloc() : memref<4xi32>
+// CHECK: scf.parallel (%[[ROW:.*]]) = (%c0) to (%c4) step (%c1)
+// CHECK: arith.index_castui %{{.*}} : i1 to index
+// CHECK: memref.store %{{.*}}, %[[MARKED]][%[[ROW]]]
+// CHECK: %[[LISTED:.*]] = scf.for %[[R:.*]] = %c0 to %c4 step %c1 iter_args(%[[SUM:.*]] = %c0) -> (index)
+// CHECK: %[[START:.*]] = arith.index_cast %[[SUM]] : index to i32
+// CHECK: memref.store %[[START]], %[[STARTS]][%[[R]]]
+// CHECK: arith.muli %{{.*}}, %c4 : index
+// CHECK: %[[COUNT:.*]] = arith.index_cast %[[LISTED]] : index to i32
+// CHECK: memref.store %[[COUNT]], %arg1[%c0] : memref<129xi32>
+// CHECK: scf.parallel (%[[Y:.*]]) = (%c0) to (%c8) step (%c1)
 // CHECK: scf.if %{{.*}} -> (index)
 // CHECK: arith.muli %[[Y]], %c16
 // CHECK: memref.store %{{.*}}, %arg1[%{{.*}}] : memref<129xi32>
-// CHECK: %[[COUNT:.*]] = arith.index_cast %[[LISTED]] : index to i32
-// CHECK: memref.store %[[COUNT]], %arg1[%c0] : memref<129xi32>
+// CHECK: memref.dealloc %[[MARKED]]
+// CHECK: memref.dealloc %[[STARTS]]
 func.func @list(%m: memref<1x1x4x8xi1>, %t: memref<129xi32>) {
   kiln.list_sites %m into %t {scale = array<i64: 2, 2>} : memref<1x1x4x8xi1> into memref<129xi32>
   return
@@ -27,6 +40,7 @@ func.func @list(%m: memref<1x1x4x8xi1>, %t: memref<129xi32>) {
 // CHECK: %[[SLOTS:.*]] = arith.muli %[[AT_LEAST]], %c2 : index
 // CHECK: %[[KEYS:.*]] = memref.alloc(%[[SLOTS]]) : memref<?xi32>
 // CHECK: %[[ROWS:.*]] = memref.alloc(%[[SLOTS]]) : memref<?xi32>
+// CHECK: scf.parallel
 // CHECK: memref.store %c-1_i32, %[[KEYS]]
 // CHECK: %[[HASH:.*]] = arith.muli %{{.*}}, %c-1640531535_i32 : i32
 // CHECK: %[[WIDE:.*]] = arith.extui %[[HASH]] : i32 to i64

@@ -1,4 +1,4 @@
-//===- SparseConvolution.cpp - kiln-cpu-lower-sparse-convolution ----------===//
+//===- SparseConvolution.cpp - kiln-lower-sparse-convolution ----------===//
 //
 // The kernels around a sparse convolution's GEMM: site tables, kernel maps
 // found through a hash of the sites' pixels, and the gathers and scatters
@@ -14,18 +14,16 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/cpu/KernelHelpers.h"
-#include "codegen/cpu/Passes.h"
+#include "codegen/common/LoopEmitter.h"
+#include "codegen/common/Passes.h"
 #include "dialects/kiln/KernelForms.h"
 #include "dialects/kiln/KilnOps.h"
-
-#include "mlir/Dialect/Math/IR/Math.h"
 
 #include <limits>
 
 namespace mlir::kiln {
-#define GEN_PASS_DEF_CPULOWERSPARSECONVOLUTIONPASS
-#include "codegen/cpu/Passes.h.inc"
+#define GEN_PASS_DEF_LOWERSPARSECONVOLUTIONPASS
+#include "codegen/common/Passes.h.inc"
 } // namespace mlir::kiln
 
 using namespace mlir;
@@ -105,8 +103,7 @@ PixelHash SitesEmitter::allocateHash(Value count) {
   auto type = MemRefType::get({ShapedType::kDynamic}, b.getI32Type());
   hash.keys = b.create<memref::AllocOp>(loc, type, ValueRange{hash.slots});
   hash.rows = b.create<memref::AllocOp>(loc, type, ValueRange{hash.slots});
-  loop(index(0), hash.slots,
-       [&](Value slot) { store(i32(-1), hash.keys, {slot}); });
+  perRow(hash.slots, [&](Value slot) { store(i32(-1), hash.keys, {slot}); });
   return hash;
 }
 
@@ -163,36 +160,81 @@ std::pair<Value, Value> SitesEmitter::tapped(Value at, Value tap,
 void SitesEmitter::emit(ListSitesOp op) {
   Value mask = op.getMask(), table = op.getInit();
   ArrayRef<int64_t> shape = shapeOf(mask), scale = op.getScale();
-  int64_t width = shape[3] * scale[1];
-  // Row by row of the grid, the marked pixels' runs of scale[1] sites.
-  auto rows = b.create<scf::ForOp>(
-      loc, index(0), index(shape[2] * scale[0]), index(1), ValueRange{index(0)},
-      [&](OpBuilder &, Location, Value y, ValueRange listed) {
-        Value maskRow = dividedBy(y, index(scale[0]));
-        auto columns = b.create<scf::ForOp>(
-            loc, index(0), index(shape[3]), index(1), listed,
-            [&](OpBuilder &, Location, Value x, ValueRange count) {
-              Value marked = load(mask, {index(0), index(0), maskRow, x});
-              auto ifMarked = b.create<scf::IfOp>(
-                  loc, TypeRange{b.getIndexType()}, marked, true);
-              {
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPointToStart(ifMarked.thenBlock());
-                Value first = add(mul(y, width), mul(x, scale[1]));
-                loop(index(0), index(scale[1]), [&](Value dx) {
-                  store(toI32(add(first, dx)), table,
-                        {add(add(count[0], dx), index(1))});
-                });
-                b.create<scf::YieldOp>(
-                    loc, ValueRange{add(count[0], index(scale[1]))});
-                b.setInsertionPointToStart(ifMarked.elseBlock());
-                b.create<scf::YieldOp>(loc, count);
-              }
-              b.create<scf::YieldOp>(loc, ifMarked.getResults());
-            });
-        b.create<scf::YieldOp>(loc, columns.getResults());
+  int64_t maskRows = shape[2], maskColumns = shape[3];
+  int64_t width = maskColumns * scale[1];
+  // In three steps, two of them parallel: each mask row's marked pixels
+  // counted; where each row's sites start in the list (a running sum, one
+  // thread); then each grid row lists its marked pixels' runs of scale[1]
+  // sites from its start.
+  // (i32, as the table: counts of pixels.)
+  Value marked = b.create<memref::AllocOp>(
+      loc, MemRefType::get({maskRows}, b.getI32Type()));
+  Value starts = b.create<memref::AllocOp>(
+      loc, MemRefType::get({maskRows}, b.getI32Type()));
+  auto countRows = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
+                                             ValueRange{index(maskRows)},
+                                             ValueRange{index(1)});
+  markThreaded(countRows, maskRows * maskColumns);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(countRows.getBody());
+    Value row = countRows.getInductionVars()[0];
+    auto columns = b.create<scf::ForOp>(
+        loc, index(0), index(maskColumns), index(1), ValueRange{index(0)},
+        [&](OpBuilder &, Location, Value x, ValueRange count) {
+          Value pixel = b.create<arith::IndexCastUIOp>(
+              loc, b.getIndexType(), load(mask, {index(0), index(0), row, x}));
+          b.create<scf::YieldOp>(loc, ValueRange{add(count[0], pixel)});
+        });
+    store(toI32(columns.getResult(0)), marked, {row});
+  }
+  auto running = b.create<scf::ForOp>(
+      loc, index(0), index(maskRows), index(1), ValueRange{index(0)},
+      [&](OpBuilder &, Location, Value row, ValueRange listed) {
+        store(toI32(listed[0]), starts, {row});
+        b.create<scf::YieldOp>(
+            loc, ValueRange{add(listed[0], mul(toIndex(load(marked, {row})),
+                                               scale[0] * scale[1]))});
       });
-  store(toI32(rows.getResult(0)), table, {index(0)});
+  store(toI32(running.getResult(0)), table, {index(0)});
+  auto listRows = b.create<scf::ParallelOp>(
+      loc, ValueRange{index(0)}, ValueRange{index(maskRows * scale[0])},
+      ValueRange{index(1)});
+  markThreaded(listRows, maskRows * scale[0] * maskColumns);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(listRows.getBody());
+    Value y = listRows.getInductionVars()[0];
+    Value maskRow = dividedBy(y, index(scale[0]));
+    // The row's sites follow those of the rows above it in its mask row.
+    Value first = add(toIndex(load(starts, {maskRow})),
+                      b.create<arith::MulIOp>(
+                          loc, remainder(y, index(scale[0])),
+                          mul(toIndex(load(marked, {maskRow})), scale[1])));
+    b.create<scf::ForOp>(
+        loc, index(0), index(maskColumns), index(1), ValueRange{first},
+        [&](OpBuilder &, Location, Value x, ValueRange at) {
+          Value pixel = load(mask, {index(0), index(0), maskRow, x});
+          auto ifMarked = b.create<scf::IfOp>(loc, TypeRange{b.getIndexType()},
+                                              pixel, true);
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(ifMarked.thenBlock());
+            Value site = add(mul(y, width), mul(x, scale[1]));
+            loop(index(0), index(scale[1]), [&](Value dx) {
+              store(toI32(add(site, dx)), table,
+                    {add(add(at[0], dx), index(1))});
+            });
+            b.create<scf::YieldOp>(loc,
+                                   ValueRange{add(at[0], index(scale[1]))});
+            b.setInsertionPointToStart(ifMarked.elseBlock());
+            b.create<scf::YieldOp>(loc, at);
+          }
+          b.create<scf::YieldOp>(loc, ifMarked.getResults());
+        });
+  }
+  b.create<memref::DeallocOp>(loc, marked);
+  b.create<memref::DeallocOp>(loc, starts);
 }
 
 void SitesEmitter::emit(CoarseSitesOp op) {
@@ -333,9 +375,8 @@ void SitesEmitter::emit(SparseCol2ImOp op) {
   });
 }
 
-struct CpuLowerSparseConvolutionPass
-    : kiln::impl::CpuLowerSparseConvolutionPassBase<
-          CpuLowerSparseConvolutionPass> {
+struct LowerSparseConvolutionPass
+    : kiln::impl::LowerSparseConvolutionPassBase<LowerSparseConvolutionPass> {
   void runOnOperation() override {
     auto lowerAll = [&](auto tag) {
       using OpTy = decltype(tag);
