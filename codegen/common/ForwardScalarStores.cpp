@@ -159,12 +159,14 @@ bool mayWrite(Operation *op, Value base) {
   return result.wasInterrupted();
 }
 
-/// Whether `value` is an integer computed from constants, buffer sizes and
-/// scalar arguments alone — never from memory, so that a target may
-/// compute it again, anywhere after its definition, with the same result.
-/// Only such values are forwarded: a value read from memory is read where
-/// the program reads it.
-bool isShapeArithmetic(Value value) {
+/// Whether `value` is an integer computed from constants, buffer sizes,
+/// scalar arguments and elements of `readOnly` arguments (buffers nothing
+/// in the function writes, such as a session cache's length) alone — from
+/// no memory that could change, so that a target may compute it again,
+/// anywhere after its definition, with the same result. Only such values
+/// are forwarded: a value read from other memory is read where the program
+/// reads it.
+bool isShapeArithmetic(Value value, const DenseSet<Value> &readOnly) {
   SmallVector<Value> worklist = {value};
   DenseSet<Value> seen;
   while (!worklist.empty()) {
@@ -178,6 +180,11 @@ bool isShapeArithmetic(Value value) {
       continue;
     if (isa<memref::DimOp>(definition))
       continue;
+    if (auto load = dyn_cast<memref::LoadOp>(definition);
+        load && readOnly.contains(baseOf(load.getMemRef()))) {
+      worklist.append(load.getIndices().begin(), load.getIndices().end());
+      continue;
+    }
     if (definition->getNumRegions() || !isMemoryEffectFree(definition))
       return false;
     worklist.append(definition->operand_begin(), definition->operand_end());
@@ -189,7 +196,8 @@ bool isShapeArithmetic(Value value) {
 /// nearest earlier writes of it are a store, a copy from an element whose
 /// value is known, or a constant global — and nothing in between may have
 /// changed it. New constants go before `use`.
-Value valueBefore(Operation *at, ElementKey key, Type type, Operation *use) {
+Value valueBefore(Operation *at, ElementKey key, Type type, Operation *use,
+                  const DenseSet<Value> &readOnly) {
   for (Operation *op = at->getPrevNode(); op; op = op->getPrevNode()) {
     if (auto store = dyn_cast<memref::StoreOp>(op)) {
       if (baseOf(store.getMemRef()) != key.base)
@@ -200,7 +208,7 @@ Value valueBefore(Operation *at, ElementKey key, Type type, Operation *use) {
         return {};
       if (*stored == key)
         return store.getValue().getType() == type &&
-                       isShapeArithmetic(store.getValue())
+                       isShapeArithmetic(store.getValue(), readOnly)
                    ? store.getValue()
                    : Value();
       continue;
@@ -212,7 +220,7 @@ Value valueBefore(Operation *at, ElementKey key, Type type, Operation *use) {
         if (failed(copiedFrom(copy, key, covers, source)))
           return {};
         if (covers)
-          return valueBefore(copy, source, type, use);
+          return valueBefore(copy, source, type, use, readOnly);
         continue;
       }
     }
@@ -230,7 +238,8 @@ Value valueBefore(Operation *at, ElementKey key, Type type, Operation *use) {
 /// The value the nearest earlier top-level write put where `load` reads,
 /// if nothing in between may have changed it. A load inside a loop nest
 /// reads what was there before the nest, unless the nest writes the buffer.
-Value storedValue(memref::LoadOp load, Block &body) {
+Value storedValue(memref::LoadOp load, Block &body,
+                  const DenseSet<Value> &readOnly) {
   std::optional<ElementKey> key =
       elementKey(load.getMemRef(), load.getIndices());
   if (!key)
@@ -238,7 +247,7 @@ Value storedValue(memref::LoadOp load, Block &body) {
   Operation *topLevel = body.findAncestorOpInBlock(*load);
   if (!topLevel || (topLevel != load && mayWrite(topLevel, key->base)))
     return {};
-  return valueBefore(topLevel, *key, load.getType(), topLevel);
+  return valueBefore(topLevel, *key, load.getType(), topLevel, readOnly);
 }
 
 /// Erases `base` with its views, the stores and copies into it and its
@@ -280,10 +289,16 @@ struct ForwardScalarStoresPass
     if (function.isExternal())
       return;
     Block &body = function.getBody().front();
+    DenseSet<Value> readOnly;
+    for (BlockArgument argument : body.getArguments())
+      if (isa<MemRefType>(argument.getType()) &&
+          llvm::none_of(body,
+                        [&](Operation &op) { return mayWrite(&op, argument); }))
+        readOnly.insert(argument);
     SmallVector<memref::LoadOp> loads;
     function.walk([&](memref::LoadOp load) { loads.push_back(load); });
     for (memref::LoadOp load : loads) {
-      if (Value value = storedValue(load, body)) {
+      if (Value value = storedValue(load, body, readOnly)) {
         load.replaceAllUsesWith(value);
         load.erase();
       }

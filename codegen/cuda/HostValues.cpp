@@ -203,6 +203,8 @@ LogicalResult CudaEmitter::hostLoad(memref::LoadOp load) {
       base = view.getSource();
       break;
     }
+    if (isa<memref::AllocOp>(definition))
+      break;
     if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
              memref::CastOp, memref::ReinterpretCastOp>(definition))
       return unsupported();

@@ -581,6 +581,21 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
   return options;
 }
 
+/// The CUDA pipelines' options: the quantization (W8A8 weights in
+/// [-127, 127]: the tensor cores multiply bytes exactly), SparseRefine and
+/// the session's cache.
+CudaPipelineOptions cudaOptions() {
+  CudaPipelineOptions options;
+  static_cast<QuantizationOptions &>(options) =
+      quantizationOptions(/*narrowByDefault=*/false);
+  static_cast<SparseRefineOptions &>(options) = sparseRefineOptions();
+  if (kvCache == "session") {
+    options.kvCacheCapacity = maxContext;
+    options.kvCachePage = kvPage;
+  }
+  return options;
+}
+
 /// SparseRefine's settings, as the package's manifest records them (none
 /// without --sparse-refine).
 void recordSparseRefine(::kiln::package::Manifest &manifest,
@@ -971,13 +986,11 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
 
   if (needsCalibration() && failed(calibrateModule(module, rootTiming)))
     return 1;
-  // W8A8 weights in [-127, 127]: the tensor cores multiply bytes exactly.
-  QuantizationOptions quantization =
-      quantizationOptions(/*narrowByDefault=*/false);
+  CudaPipelineOptions options = cudaOptions();
   ::kiln::package::Manifest manifest;
   if (failed(
           lowerToLinalg(module, rootTiming, manifest, [&](OpPassManager &pm) {
-            buildCudaLinalgPipeline(pm, quantization, sparseRefineOptions());
+            buildCudaLinalgPipeline(pm, options);
           })))
     return 1;
   if (failed(runPipeline(module, rootTiming, "pipeline (CUDA lowering)",
@@ -1055,8 +1068,14 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
       {"cuda-arch", cudaArchitectures},
       {"cuda-precision", cudaPrecision},
       {"shape-inference", noShapeInference ? "off" : "on"}};
-  recordSparseRefine(manifest, sparseRefineOptions());
-  recordQuantization(manifest, quantization);
+  if (kvCache == "session") {
+    manifest.compileOptions.push_back({"kv-cache", kvCache});
+    manifest.compileOptions.push_back(
+        {"max-context", std::to_string(maxContext)});
+    manifest.compileOptions.push_back({"kv-page", std::to_string(kvPage)});
+  }
+  recordSparseRefine(manifest, options);
+  recordQuantization(manifest, options);
   manifest.weightsBytes = weights.size();
   if (path == "-")
     return fail("a package is binary; give an output file with -o");
@@ -1124,9 +1143,9 @@ int compile() {
                  << maxContext << " and " << kvPage << "\n";
     return 1;
   }
-  if (forCuda && kvCache == "session") {
-    llvm::errs() << "kiln: error: --kv-cache=session is the CPU's; CUDA "
-                    "packages keep the cache as the model declares it\n";
+  if (forCuda && kvCache == "session" && !quantize.empty()) {
+    llvm::errs() << "kiln: error: --kv-cache=session with --target=cuda "
+                    "holds the cache in f32: not yet with --quantize\n";
     return 1;
   }
   if (!quantize.empty() && quantize != "w4a16" && quantize != "w8a8" &&
@@ -1147,6 +1166,12 @@ int compile() {
     if (kvCache != "session") {
       llvm::errs() << "kiln: error: Quest selects pages of the session's key "
                       "cache: --quest-budget takes --kv-cache=session\n";
+      return 1;
+    }
+    if (forCuda) {
+      llvm::errs() << "kiln: error: --quest-budget is not yet available for "
+                      "CUDA (its page selection and sparse attention kernels "
+                      "are the CPU's)\n";
       return 1;
     }
     if (questPage < 16 || questPage % 16) {
@@ -1326,19 +1351,18 @@ int compile() {
     }
     if (needsCalibration() && failed(calibrateModule(*module, rootTiming)))
       return 1;
-    QuantizationOptions cudaQuantization =
-        quantizationOptions(/*narrowByDefault=*/false);
+    CudaPipelineOptions cuda = cudaOptions();
     PassManager pm(&context);
     TimingScope pipelineTiming = rootTiming.nest("pipeline");
     pm.enableTiming(pipelineTiming);
     if (emitStage == Stage::Graph && cpu)
       buildCpuGraphPipeline(pm, *cpu);
     else if (emitStage == Stage::Graph)
-      buildCudaGraphPipeline(pm, cudaQuantization, sparseRefineOptions());
+      buildCudaGraphPipeline(pm, cuda);
     else if (cpu)
       buildCpuLinalgPipeline(pm, *cpu);
     else
-      buildCudaLinalgPipeline(pm, cudaQuantization, sparseRefineOptions());
+      buildCudaLinalgPipeline(pm, cuda);
     if (failed(pm.run(*module)))
       return 1;
   }

@@ -6,9 +6,11 @@
 
 using namespace mlir::kiln;
 
-std::unique_ptr<DecoderRunner>
-DecoderRunner::open(const std::string &path, int threads, std::string &error) {
-  ::kiln::Model model = ::kiln::Model::load(path);
+std::unique_ptr<DecoderRunner> DecoderRunner::open(const std::string &path,
+                                                   kiln_device_t device,
+                                                   int threads,
+                                                   std::string &error) {
+  ::kiln::Model model = ::kiln::Model::load(path, device);
   std::unique_ptr<DecoderRunner> runner(
       new DecoderRunner(std::move(model), threads));
   const ::kiln::Model &m = runner->model;

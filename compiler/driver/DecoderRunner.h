@@ -26,7 +26,8 @@ public:
   /// Fails with a one-line `error` for a package whose inputs and outputs
   /// are not a decoder's.
   static std::unique_ptr<DecoderRunner> open(const std::string &path,
-                                             int threads, std::string &error);
+                                             kiln_device_t device, int threads,
+                                             std::string &error);
 
   /// Tokens the session cache holds at most; 0 for a plain package.
   int64_t capacity() const { return model.cacheCapacity(); }

@@ -79,6 +79,11 @@ cl::opt<int> threadCount("threads",
                          cl::desc("Threads to run on (0: every core)"),
                          cl::init(0), cl::sub(generateCommand),
                          cl::cat(generateCategory));
+cl::opt<DeviceChoice>
+    device("device",
+           cl::desc("Where to run (by default, the package's target)"),
+           deviceValues(), cl::init(DeviceChoice::Default),
+           cl::sub(generateCommand), cl::cat(generateCategory));
 cl::opt<bool> ignoreEos("ignore-eos",
                         cl::desc("Go on past the end-of-sequence token"),
                         cl::init(false), cl::sub(generateCommand),
@@ -160,8 +165,9 @@ int mlir::kiln::runGenerateCommand() {
 
   try {
     std::string error;
-    std::unique_ptr<DecoderRunner> decoder =
-        DecoderRunner::open(packagePath, threadCount, error);
+    std::unique_ptr<DecoderRunner> decoder = DecoderRunner::open(
+        packagePath, static_cast<kiln_device_t>(device.getValue()), threadCount,
+        error);
     if (!decoder)
       return fail(packagePath + ": " + error);
     int64_t capacity = decoder->capacity();

@@ -62,6 +62,11 @@ cl::opt<int> threadCount("threads",
                          cl::desc("Threads to run on (0: every core)"),
                          cl::init(0), cl::sub(perplexityCommand),
                          cl::cat(perplexityCategory));
+cl::opt<DeviceChoice>
+    device("device",
+           cl::desc("Where to run (by default, the package's target)"),
+           deviceValues(), cl::init(DeviceChoice::Default),
+           cl::sub(perplexityCommand), cl::cat(perplexityCategory));
 
 int fail(const std::string &message) {
   llvm::errs() << "kiln: error: " << message << "\n";
@@ -101,8 +106,9 @@ int mlir::kiln::runPerplexityCommand() {
     return fail(textPath + ": the text has fewer than two tokens");
 
   try {
-    std::unique_ptr<DecoderRunner> decoder =
-        DecoderRunner::open(packagePath, threadCount, error);
+    std::unique_ptr<DecoderRunner> decoder = DecoderRunner::open(
+        packagePath, static_cast<kiln_device_t>(device.getValue()), threadCount,
+        error);
     if (!decoder)
       return fail(packagePath + ": " + error);
     if (decoder->capacity() && window > decoder->capacity())

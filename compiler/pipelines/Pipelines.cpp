@@ -287,11 +287,17 @@ void mlir::kiln::buildCpuPipeline(OpPassManager &pm,
 }
 
 void mlir::kiln::buildCudaGraphPipeline(OpPassManager &pm,
-                                        const QuantizationOptions &options,
-                                        const SparseRefineOptions &refine) {
-  addSparseRefinePass(pm, refine);
+                                        const CudaPipelineOptions &options) {
+  addSparseRefinePass(pm, options);
   buildGraphPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
+  if (options.kvCacheCapacity > 0) {
+    GraphSessionKvCachePassOptions cache;
+    cache.capacity = options.kvCacheCapacity;
+    cache.page = options.kvCachePage;
+    function.addPass(createGraphSessionKvCachePass(cache));
+    function.addPass(createCanonicalizerPass());
+  }
   if (!options.quantize.empty()) {
     function.addPass(createGraphFoldBatchNormPass());
     addQuantizationPasses(function, options);
@@ -303,9 +309,8 @@ void mlir::kiln::buildCudaGraphPipeline(OpPassManager &pm,
 }
 
 void mlir::kiln::buildCudaLinalgPipeline(OpPassManager &pm,
-                                         const QuantizationOptions &options,
-                                         const SparseRefineOptions &refine) {
-  buildCudaGraphPipeline(pm, options, refine);
+                                         const CudaPipelineOptions &options) {
+  buildCudaGraphPipeline(pm, options);
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createLowerOnnxToLinalgPass());
   function.addPass(createCanonicalizerPass());
@@ -340,7 +345,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
 }
 
 void mlir::kiln::buildCudaPipeline(OpPassManager &pm) {
-  buildCudaLinalgPipeline(pm, QuantizationOptions());
+  buildCudaLinalgPipeline(pm, CudaPipelineOptions());
   buildCudaLoweringPipeline(pm);
 }
 

@@ -129,18 +129,25 @@ void buildCpuLinalgPipeline(OpPassManager &pm,
 void buildBufferizationPipeline(OpPassManager &pm, bool planResults = false,
                                 bool fuseMoves = false);
 
-/// The graph stage for CUDA: the graph stage, then the quantization
-/// `options` ask for (BatchNormalization folded first), and quantized
-/// products (those, or the model's QDQ pairs) as integer products of their
-/// bytes.
+/// What the CUDA pipelines take: the quantization, SparseRefine, and the
+/// session's key/value cache.
+struct CudaPipelineOptions : QuantizationOptions, SparseRefineOptions {
+  /// With a positive capacity (tokens), the past/present key-value cache
+  /// becomes the session's, in pages of `kvCachePage` tokens.
+  int64_t kvCacheCapacity = 0;
+  int64_t kvCachePage = 16;
+};
+
+/// The graph stage for CUDA: the graph stage, then the session's cache and
+/// the quantization `options` ask for (BatchNormalization folded first),
+/// and quantized products (those, or the model's QDQ pairs) as integer
+/// products of their bytes.
 void buildCudaGraphPipeline(OpPassManager &pm,
-                            const QuantizationOptions &options,
-                            const SparseRefineOptions &refine = {});
+                            const CudaPipelineOptions &options);
 
 /// The tensor stage for CUDA: its graph stage, then the lowering to linalg.
 void buildCudaLinalgPipeline(OpPassManager &pm,
-                             const QuantizationOptions &options,
-                             const SparseRefineOptions &refine = {});
+                             const CudaPipelineOptions &options);
 
 /// The CUDA stage from the tensor stage on: the shared bufferization, then
 /// loop nests whose parallel dimensions are scf.parallel, ready for the

@@ -244,17 +244,18 @@ void releaseOwnedOutputs(kiln_session_t *session) {
 /// A CUDA model whose sizes are known only at run time: the model
 /// allocates the results, which are checked against the declared shapes and
 /// then copied to the caller's buffers or handed out.
-kiln_status_t runCudaSizedAtRunTime(kiln_session_t *session,
-                                    const std::vector<const void *> &inputData,
-                                    const std::vector<std::vector<int64_t>> &inputShapes,
-                                    DimensionValues &dims,
-                                    kiln_tensor_t *outputs, ThreadTeam *team) {
+kiln_status_t
+runCudaSizedAtRunTime(kiln_session_t *session,
+                      const std::vector<const void *> &inputData,
+                      const std::vector<std::vector<int64_t>> &inputShapes,
+                      const CudaSessionCache *cache, DimensionValues &dims,
+                      kiln_tensor_t *outputs, ThreadTeam *team) {
   const kiln_model_t *model = session->model;
   const std::vector<kiln_tensor_info_t> &outputInfos = model->outputs.infos;
   std::vector<void *> buffers(outputInfos.size(), nullptr);
   std::vector<std::vector<int64_t>> shapes;
   KILN_RETURN_IF_ERROR(model->cuda->run(*session->cuda, inputData, inputShapes,
-                                        buffers, shapes, team));
+                                        cache, buffers, shapes, team));
   std::vector<Result> produced(outputInfos.size());
   std::vector<uint64_t> bytes(outputInfos.size());
   kiln_status_t status = nullptr;
@@ -313,8 +314,23 @@ kiln_status_t runCuda(kiln_session_t *session,
     inputData.push_back(input->data);
     inputShapes.emplace_back(input->shape, input->shape + input->rank);
   }
+  // The session's cache (prepareCache allocated its host buffers).
+  const package::SessionCache &sessionCache = model->manifest().cache;
+  CudaSessionCache cacheArguments;
+  cacheArguments.length = &session->cacheLength;
+  for (size_t i = 0; i < sessionCache.states.size(); ++i) {
+    const package::CacheState &state = sessionCache.states[i];
+    cacheArguments.states.push_back(session->caches[i].get());
+    cacheArguments.stateShapes.push_back(state.shape);
+    cacheArguments.stateBytes.push_back(
+        uint64_t(
+            elementCount(state.shape.data(), int32_t(state.shape.size()))) *
+        kiln_dtype_size(kiln_dtype_t(state.dtype)));
+  }
+  const CudaSessionCache *cache =
+      sessionCache.capacity ? &cacheArguments : nullptr;
   if (model->cuda->sizedAtRunTime())
-    return runCudaSizedAtRunTime(session, inputData, inputShapes, dims,
+    return runCudaSizedAtRunTime(session, inputData, inputShapes, cache, dims,
                                  outputs, team.get());
 
   std::vector<uint64_t> bytes = tensorBytes(model->manifest().outputs);
@@ -342,7 +358,7 @@ kiln_status_t runCuda(kiln_session_t *session,
   }
   std::vector<std::vector<int64_t>> shapes;
   if (kiln_status_t status =
-          model->cuda->run(*session->cuda, inputData, inputShapes,
+          model->cuda->run(*session->cuda, inputData, inputShapes, cache,
                            destinations, shapes, team.get())) {
     for (void *buffer : owned)
       releaseBuffer(buffer);
@@ -455,8 +471,12 @@ kiln_status_t run(kiln_session_t *session, const kiln_tensor_t *inputs,
   if (cache.capacity)
     KILN_RETURN_IF_ERROR(prepareCache(session, dims, cacheTotal));
   releaseOwnedOutputs(session);
-  if (model->cuda)
-    return runCuda(session, bound, dims, outputs);
+  if (model->cuda) {
+    KILN_RETURN_IF_ERROR(runCuda(session, bound, dims, outputs));
+    if (cache.capacity)
+      session->cacheLength = cacheTotal;
+    return nullptr;
+  }
 
   // args: the results' descriptors, the weights, the workspace, then the
   // inputs.

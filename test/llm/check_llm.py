@@ -292,6 +292,46 @@ def step_feeds(tokens, past, past_names):
     return feeds
 
 
+def check_cuda_session_cache(kiln, onnx_path, prompt_ids, args):
+    """`kiln generate` on a CUDA package with the session cache (the
+    emulator, and the driver path through the stand-in libcuda.so.1 when
+    the package has GPU code): the CPU session package's greedy tokens and
+    logits."""
+    count = 8
+    capacity = (len(prompt_ids) + count + 15) // 16 * 16
+    packages = {}
+    for target in ("cpu", "cuda"):
+        packages[target] = os.path.join(args.work, f"session-{target}.kiln")
+        options = ([f"--target=cuda", f"--cuda-arch={args.cuda_arch}"]
+                   if target == "cuda" else [])
+        subprocess.run([kiln, "compile", onnx_path, "--kv-cache=session",
+                        f"--max-context={capacity}", *options, "-o",
+                        packages[target]], check=True)
+    runs = [("cpu", packages["cpu"], [], None),
+            ("cuda-emu", packages["cuda"], ["--device=cuda-emu"], None)]
+    if args.cuda_arch != "none" and args.fake_cuda_dir:
+        environment = dict(os.environ, LD_LIBRARY_PATH=args.fake_cuda_dir)
+        runs.append(("cuda (stand-in driver)", packages["cuda"],
+                     ["--device=cuda"], environment))
+    results = {}
+    for name, package, device, environment in runs:
+        logits = os.path.join(args.work, f"session-{len(results)}.npy")
+        result = subprocess.run(
+            [kiln, "generate", package, *device, "--prompt-ids",
+             ",".join(map(str, prompt_ids)), "--max-tokens", str(count),
+             "--ids", "--ignore-eos", "--save-logits", logits],
+            check=True, capture_output=True, text=True, env=environment)
+        results[name] = (result.stdout.split(), np.load(logits))
+    tokens, logits = results["cpu"]
+    for name, (other_tokens, other_logits) in results.items():
+        error = relative_error(other_logits, logits)
+        assert other_tokens == tokens and error <= 1e-4, \
+            (name, other_tokens, tokens, error)
+        if name != "cpu":
+            print(f"session cache on {name}: the CPU package's {count} "
+                  f"greedy tokens, logits within {error:.2e}")
+
+
 def check_plain_graph(kiln, package, model, past_names, present_names,
                       vocab_size, args, device="cpu", against=None):
     """Prefill, then decode steps fed the last step's present caches,
@@ -489,6 +529,10 @@ def main():
                         help="also compile the plain graph for CUDA (these "
                              "architectures, or none for the emulator "
                              "alone) and run its steps on the emulator")
+    parser.add_argument("--fake-cuda-dir", default="",
+                        help="the stand-in libcuda.so.1's directory: with "
+                             "GPU architectures, the CUDA session cache "
+                             "also runs through the runtime's driver path")
     parser.add_argument("--tolerance", type=float, default=1e-4,
                         help="logits' error relative to their scale")
     args = parser.parse_args()
@@ -556,6 +600,8 @@ def main():
     with open(GPL3, encoding="utf-8") as f:
         text = f.read()[:args.prompt_chars]
     prompt_ids = kiln_tokenize(kiln, path, ["--string", text])
+    if args.cuda_arch:
+        check_cuda_session_cache(kiln, onnx_path, prompt_ids, args)
     check_session_cache(kiln, onnx_path, path, model, len(past_names),
                         args.work, prompt_ids, args.generate, args.tolerance,
                         args.window)

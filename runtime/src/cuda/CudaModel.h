@@ -29,6 +29,19 @@ public:
   virtual ~CudaSessionState() = default;
 };
 
+/// A session's key/value cache as a run hands it to the schedule, whose
+/// arguments after the model's inputs are the cached length (an int64
+/// scalar) and the caches. The caches live on the device for the
+/// session's life: the driver keeps a device copy of each, made at the
+/// session's first run from `states` (then never read again), while the
+/// emulator, whose device memory is the host's, uses `states` in place.
+struct CudaSessionCache {
+  const int64_t *length = nullptr;
+  std::vector<void *> states;
+  std::vector<std::vector<int64_t>> stateShapes;
+  std::vector<uint64_t> stateBytes;
+};
+
 class CudaModel {
 public:
   virtual ~CudaModel() = default;
@@ -41,12 +54,12 @@ public:
   /// the manifest's sizes; with sizes known only at run time (the schedule
   /// has host steps) the model allocates each output with allocateBuffer
   /// (the caller releases it), and sets `outputs` and `outputShapes`.
-  virtual kiln_status_t run(CudaSessionState &state,
-                            const std::vector<const void *> &inputs,
-                            const std::vector<std::vector<int64_t>> &inputShapes,
-                            std::vector<void *> &outputs,
-                            std::vector<std::vector<int64_t>> &outputShapes,
-                            ThreadTeam *team) = 0;
+  /// `cache`, when the package has a session cache, follows the inputs.
+  virtual kiln_status_t
+  run(CudaSessionState &state, const std::vector<const void *> &inputs,
+      const std::vector<std::vector<int64_t>> &inputShapes,
+      const CudaSessionCache *cache, std::vector<void *> &outputs,
+      std::vector<std::vector<int64_t>> &outputShapes, ThreadTeam *team) = 0;
 };
 
 /// The kernels on the SIMT emulator.

@@ -122,6 +122,9 @@ struct DriverSession : CudaSessionState {
   CUstream stream = nullptr;
   CUdeviceptr workspace = 0;
   std::vector<CUdeviceptr> inputs, outputs;
+  /// The key/value cache's length and caches, allocated at the first run.
+  CUdeviceptr cacheLength = 0;
+  std::vector<CUdeviceptr> cacheStates;
 };
 
 class DriverCudaModel : public CudaModel {
@@ -173,16 +176,50 @@ public:
 
   bool sizedAtRunTime() const override { return !schedule.steps.empty(); }
 
+  /// The device buffers of the session's cache, after the inputs: its
+  /// length, copied in each run, and the caches, copied in once.
+  kiln_status_t cacheBuffers(DriverSession &session,
+                             const CudaSessionCache &cache,
+                             std::vector<CUdeviceptr> &buffers) const {
+    if (!session.cacheLength) {
+      KILN_RETURN_IF_ERROR(check(api->cuMemAlloc(&session.cacheLength, 8),
+                                 "allocating the key/value cache"));
+      for (size_t i = 0; i < cache.states.size(); ++i) {
+        CUdeviceptr state = 0;
+        KILN_RETURN_IF_ERROR(check(
+            api->cuMemAlloc(&state, std::max<uint64_t>(cache.stateBytes[i], 1)),
+            "allocating the key/value cache"));
+        session.cacheStates.push_back(state);
+        KILN_RETURN_IF_ERROR(
+            check(api->cuMemcpyHtoDAsync(state, cache.states[i],
+                                         cache.stateBytes[i], session.stream),
+                  "copying the key/value cache to the GPU"));
+      }
+    }
+    KILN_RETURN_IF_ERROR(
+        check(api->cuMemcpyHtoDAsync(session.cacheLength, cache.length, 8,
+                                     session.stream),
+              "copying the cached length to the GPU"));
+    buffers.push_back(session.cacheLength);
+    buffers.insert(buffers.end(), session.cacheStates.begin(),
+                   session.cacheStates.end());
+    return nullptr;
+  }
+
   kiln_status_t run(CudaSessionState &state,
                     const std::vector<const void *> &inputs,
                     const std::vector<std::vector<int64_t>> &inputShapes,
-                    std::vector<void *> &outputs,
+                    const CudaSessionCache *cache, std::vector<void *> &outputs,
                     std::vector<std::vector<int64_t>> &outputShapes,
                     ThreadTeam *) override {
     auto &session = static_cast<DriverSession &>(state);
     KILN_RETURN_IF_ERROR(check(api->cuCtxSetCurrent(context), "cuCtxSetCurrent"));
+    std::vector<CUdeviceptr> cached;
+    if (cache)
+      KILN_RETURN_IF_ERROR(cacheBuffers(session, *cache, cached));
     if (!schedule.steps.empty())
-      return runSteps(session, inputs, inputShapes, outputs, outputShapes);
+      return runSteps(session, inputs, inputShapes, cache, cached, outputs,
+                      outputShapes);
     for (size_t i = 0; i < inputs.size(); ++i)
       KILN_RETURN_IF_ERROR(check(
           api->cuMemcpyHtoDAsync(session.inputs[i], inputs[i], inputBytes[i],
@@ -190,6 +227,7 @@ public:
           "copying an input to the GPU"));
     std::vector<CUdeviceptr> regions = {weights, session.workspace};
     regions.insert(regions.end(), session.inputs.begin(), session.inputs.end());
+    regions.insert(regions.end(), cached.begin(), cached.end());
     regions.insert(regions.end(), session.outputs.begin(),
                    session.outputs.end());
     std::vector<void *> params;
@@ -225,7 +263,9 @@ public:
   /// run's sizes, and the outputs back from the buffers the steps allocate.
   kiln_status_t runSteps(DriverSession &session,
                          const std::vector<const void *> &inputs,
-                         const std::vector<std::vector<int64_t>> &inputShapes,
+                         const std::vector<std::vector<int64_t>> &givenShapes,
+                         const CudaSessionCache *cache,
+                         const std::vector<CUdeviceptr> &cached,
                          std::vector<void *> &outputs,
                          std::vector<std::vector<int64_t>> &outputShapes) {
     struct Device : HostStepDevice {
@@ -278,7 +318,7 @@ public:
     std::vector<uint64_t> roots = {weights, session.workspace};
     for (size_t i = 0; i < inputs.size(); ++i) {
       uint64_t bytes = inputElementBytes[i];
-      for (int64_t size : inputShapes[i])
+      for (int64_t size : givenShapes[i])
         bytes *= uint64_t(size);
       uint64_t pointer = 0;
       KILN_RETURN_IF_ERROR(device.allocate(bytes, pointer));
@@ -288,6 +328,13 @@ public:
         KILN_RETURN_IF_ERROR(check(api->cuMemcpyHtoDAsync(pointer, inputs[i],
                                                           bytes, session.stream),
                                    "copying an input to the GPU"));
+    }
+    roots.insert(roots.end(), cached.begin(), cached.end());
+    std::vector<std::vector<int64_t>> inputShapes = givenShapes;
+    if (cache) {
+      inputShapes.emplace_back();
+      inputShapes.insert(inputShapes.end(), cache->stateShapes.begin(),
+                         cache->stateShapes.end());
     }
     KILN_RETURN_IF_ERROR(runHostSteps(schedule, roots, inputShapes,
                                       outputs.size(), device, outputShapes));
@@ -336,6 +383,10 @@ DriverSession::~DriverSession() {
   for (CUdeviceptr pointer : inputs)
     api->cuMemFree(pointer);
   for (CUdeviceptr pointer : outputs)
+    api->cuMemFree(pointer);
+  if (cacheLength)
+    api->cuMemFree(cacheLength);
+  for (CUdeviceptr pointer : cacheStates)
     api->cuMemFree(pointer);
   if (workspace)
     api->cuMemFree(workspace);

@@ -134,3 +134,32 @@ func.func @from_memory(%input: memref<f32>) -> f32 {
   memref.dealloc %acc : memref<f32>
   return %read : f32
 }
+
+// -----
+
+// A value read from an argument nothing in the function writes (a session
+// cache's length) reads the same wherever it is read again: arithmetic on
+// it is forwarded like a dimension's. One read from a buffer the function
+// writes is not.
+// CHECK-LABEL: func.func @read_only_argument
+// CHECK: %[[LENGTH:.*]] = memref.load %arg0[] : memref<i64>
+// CHECK: %[[NEXT:.*]] = arith.addi %[[LENGTH]], %c1_i64
+// CHECK: %[[WRITTEN:.*]] = memref.load %arg1[%c0] : memref<2xi64>
+// CHECK: memref.store %[[WRITTEN]], %[[SHAPE:.*]][%c1]
+// CHECK: %[[KEPT:.*]] = memref.load %[[SHAPE]][%c1]
+// CHECK: return %[[NEXT]], %[[KEPT]]
+func.func @read_only_argument(%length: memref<i64>, %state: memref<2xi64>) -> (i64, i64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1 : i64
+  %cached = memref.load %length[] : memref<i64>
+  %next = arith.addi %cached, %one : i64
+  %shape = memref.alloc() : memref<2xi64>
+  memref.store %next, %shape[%c0] : memref<2xi64>
+  %written = memref.load %state[%c0] : memref<2xi64>
+  memref.store %written, %shape[%c1] : memref<2xi64>
+  memref.store %next, %state[%c1] : memref<2xi64>
+  %a = memref.load %shape[%c0] : memref<2xi64>
+  %b = memref.load %shape[%c1] : memref<2xi64>
+  return %a, %b : i64, i64
+}
