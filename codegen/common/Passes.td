@@ -177,9 +177,11 @@ def LowerSparseConvolutionPass
   let summary = "Loops for the site tables, kernel maps, gathers and "
                 "scatters of sparse convolutions";
   let description = [{
-    Lowers the memref forms of `kiln.list_sites` and `kiln.coarse_sites`
-    (one scan each; the coarse sites found through a hash of their
-    pixels), `kiln.kernel_map` (the input sites hashed, then per output
+    Lowers the memref forms of `kiln.list_sites` (per row of the mask its
+    marked pixels counted, a running sum of the rows' starts, then per row
+    of the grid its sites listed) and `kiln.coarse_sites` (each fine site
+    marks its coarse pixel in a grid of marks, listed the same way),
+    `kiln.kernel_map` (the input sites hashed, then per output
     site, the parallel tasks, a lookup per kernel offset), and
     `kiln.gather_sites`, `kiln.scatter_sites`, `kiln.sparse_im2col` and
     `kiln.sparse_col2im` (per row, the parallel tasks: copies, zeros and

@@ -1,8 +1,10 @@
-//===- SparseConvolution.cpp - kiln-lower-sparse-convolution ----------===//
+//===- SparseConvolution.cpp - kiln-lower-sparse-convolution --------------===//
 //
-// The kernels around a sparse convolution's GEMM: site tables, kernel maps
-// found through a hash of the sites' pixels, and the gathers and scatters
-// of rows. The GEMM itself is a MatMul the packed contraction kernels run.
+// The kernels around a sparse convolution's GEMM: site tables (listed row
+// by row from a grid of marks, so that every row is listed in parallel and
+// the order is row-major), kernel maps found through a hash of the sites'
+// pixels, and the gathers and scatters of rows. The GEMM itself is a
+// MatMul (the CPU's packed contraction kernels, CUDA's loops).
 //
 // The hash is open addressing with linear probing over twice as many slots
 // as sites (at least 16): a key is a pixel's y W + x (never negative), an
@@ -73,6 +75,12 @@ private:
     b.setInsertionPointToStart(rows.getBody());
     body(rows.getInductionVars()[0]);
   }
+  /// Lists, row by row of a grid of `rows` x `columns` marks (`marked`
+  /// (row, column) an i1), each marked pixel's scale[0] x scale[1] sites
+  /// of the grid they scale to, row-major, into the site table `table`.
+  void listMarked(Value table, int64_t rows, int64_t columns,
+                  ArrayRef<int64_t> scale,
+                  function_ref<Value(Value, Value)> marked);
   /// An empty hash with room for `count` keys; freed by freeHash.
   PixelHash allocateHash(Value count);
   void freeHash(const PixelHash &hash) {
@@ -157,66 +165,64 @@ std::pair<Value, Value> SitesEmitter::tapped(Value at, Value tap,
   return {pixel, both(inside, compare(Predicate::slt, pixel, index(extent)))};
 }
 
-void SitesEmitter::emit(ListSitesOp op) {
-  Value mask = op.getMask(), table = op.getInit();
-  ArrayRef<int64_t> shape = shapeOf(mask), scale = op.getScale();
-  int64_t maskRows = shape[2], maskColumns = shape[3];
-  int64_t width = maskColumns * scale[1];
-  // In three steps, two of them parallel: each mask row's marked pixels
+void SitesEmitter::listMarked(Value table, int64_t rows, int64_t columns,
+                              ArrayRef<int64_t> scale,
+                              function_ref<Value(Value, Value)> marked) {
+  int64_t width = columns * scale[1];
+  // In three steps, two of them parallel: each row's marked pixels
   // counted; where each row's sites start in the list (a running sum, one
   // thread); then each grid row lists its marked pixels' runs of scale[1]
-  // sites from its start.
-  // (i32, as the table: counts of pixels.)
-  Value marked = b.create<memref::AllocOp>(
-      loc, MemRefType::get({maskRows}, b.getI32Type()));
-  Value starts = b.create<memref::AllocOp>(
-      loc, MemRefType::get({maskRows}, b.getI32Type()));
-  auto countRows = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
-                                             ValueRange{index(maskRows)},
-                                             ValueRange{index(1)});
-  markThreaded(countRows, maskRows * maskColumns);
+  // sites from its start. (i32 counts, as the table's.)
+  auto i32Buffer = [&] {
+    return b.create<memref::AllocOp>(loc,
+                                     MemRefType::get({rows}, b.getI32Type()));
+  };
+  Value counts = i32Buffer(), starts = i32Buffer();
+  auto countRows = b.create<scf::ParallelOp>(
+      loc, ValueRange{index(0)}, ValueRange{index(rows)}, ValueRange{index(1)});
+  markThreaded(countRows, rows * columns);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(countRows.getBody());
     Value row = countRows.getInductionVars()[0];
-    auto columns = b.create<scf::ForOp>(
-        loc, index(0), index(maskColumns), index(1), ValueRange{index(0)},
+    auto overColumns = b.create<scf::ForOp>(
+        loc, index(0), index(columns), index(1), ValueRange{index(0)},
         [&](OpBuilder &, Location, Value x, ValueRange count) {
-          Value pixel = b.create<arith::IndexCastUIOp>(
-              loc, b.getIndexType(), load(mask, {index(0), index(0), row, x}));
+          Value pixel = b.create<arith::IndexCastUIOp>(loc, b.getIndexType(),
+                                                       marked(row, x));
           b.create<scf::YieldOp>(loc, ValueRange{add(count[0], pixel)});
         });
-    store(toI32(columns.getResult(0)), marked, {row});
+    store(toI32(overColumns.getResult(0)), counts, {row});
   }
   auto running = b.create<scf::ForOp>(
-      loc, index(0), index(maskRows), index(1), ValueRange{index(0)},
+      loc, index(0), index(rows), index(1), ValueRange{index(0)},
       [&](OpBuilder &, Location, Value row, ValueRange listed) {
         store(toI32(listed[0]), starts, {row});
         b.create<scf::YieldOp>(
-            loc, ValueRange{add(listed[0], mul(toIndex(load(marked, {row})),
+            loc, ValueRange{add(listed[0], mul(toIndex(load(counts, {row})),
                                                scale[0] * scale[1]))});
       });
   store(toI32(running.getResult(0)), table, {index(0)});
-  auto listRows = b.create<scf::ParallelOp>(
-      loc, ValueRange{index(0)}, ValueRange{index(maskRows * scale[0])},
-      ValueRange{index(1)});
-  markThreaded(listRows, maskRows * scale[0] * maskColumns);
+  auto listRows = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
+                                            ValueRange{index(rows * scale[0])},
+                                            ValueRange{index(1)});
+  markThreaded(listRows, rows * scale[0] * columns);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(listRows.getBody());
     Value y = listRows.getInductionVars()[0];
-    Value maskRow = dividedBy(y, index(scale[0]));
-    // The row's sites follow those of the rows above it in its mask row.
-    Value first = add(toIndex(load(starts, {maskRow})),
-                      b.create<arith::MulIOp>(
-                          loc, remainder(y, index(scale[0])),
-                          mul(toIndex(load(marked, {maskRow})), scale[1])));
+    Value row = dividedBy(y, index(scale[0]));
+    // The grid row's sites follow those of the grid rows above it in its
+    // row of marks.
+    Value first = add(
+        toIndex(load(starts, {row})),
+        b.create<arith::MulIOp>(loc, remainder(y, index(scale[0])),
+                                mul(toIndex(load(counts, {row})), scale[1])));
     b.create<scf::ForOp>(
-        loc, index(0), index(maskColumns), index(1), ValueRange{first},
+        loc, index(0), index(columns), index(1), ValueRange{first},
         [&](OpBuilder &, Location, Value x, ValueRange at) {
-          Value pixel = load(mask, {index(0), index(0), maskRow, x});
           auto ifMarked = b.create<scf::IfOp>(loc, TypeRange{b.getIndexType()},
-                                              pixel, true);
+                                              marked(row, x), true);
           {
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPointToStart(ifMarked.thenBlock());
@@ -233,37 +239,45 @@ void SitesEmitter::emit(ListSitesOp op) {
           b.create<scf::YieldOp>(loc, ifMarked.getResults());
         });
   }
-  b.create<memref::DeallocOp>(loc, marked);
+  b.create<memref::DeallocOp>(loc, counts);
   b.create<memref::DeallocOp>(loc, starts);
 }
 
+void SitesEmitter::emit(ListSitesOp op) {
+  Value mask = op.getMask();
+  ArrayRef<int64_t> shape = shapeOf(mask);
+  listMarked(op.getInit(), shape[2], shape[3], op.getScale(),
+             [&](Value row, Value x) {
+               return load(mask, {index(0), index(0), row, x});
+             });
+}
+
 void SitesEmitter::emit(CoarseSitesOp op) {
-  Value fine = op.getFine(), coarse = op.getInit();
+  Value fine = op.getFine();
   ArrayRef<int64_t> grid = op.getGrid(), stride = op.getStride();
-  int64_t coarseWidth = llvm::divideCeil(grid[1], stride[1]);
-  Value count = siteCount(fine);
-  PixelHash hash = allocateHash(count);
-  auto sites = b.create<scf::ForOp>(
-      loc, index(0), count, index(1), ValueRange{index(0)},
-      [&](OpBuilder &, Location, Value i, ValueRange listed) {
-        auto [y, x] = site(fine, i, grid[1]);
-        Value key = toI32(add(mul(dividedBy(y, index(stride[0])), coarseWidth),
-                              dividedBy(x, index(stride[1]))));
-        Value slot = probe(hash, key);
-        Value fresh = compare(Predicate::eq, load(hash.keys, {slot}), i32(-1));
-        auto ifFresh = b.create<scf::IfOp>(loc, fresh, false);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifFresh.thenBlock());
-          store(key, hash.keys, {slot});
-          store(key, coarse, {add(listed[0], index(1))});
-        }
-        b.create<scf::YieldOp>(
-            loc, ValueRange{b.create<arith::SelectOp>(
-                     loc, fresh, add(listed[0], index(1)), listed[0])});
-      });
-  store(toI32(sites.getResult(0)), coarse, {index(0)});
-  freeHash(hash);
+  int64_t coarseRows = llvm::divideCeil(grid[0], stride[0]),
+          coarseColumns = llvm::divideCeil(grid[1], stride[1]);
+  // Each fine site marks its coarse pixel in a grid of marks (in
+  // parallel: threads marking the same pixel write the same byte), which
+  // is then listed row by row as list_sites lists a mask.
+  Value marks = b.create<memref::AllocOp>(
+      loc, MemRefType::get({coarseRows * coarseColumns}, b.getI8Type()));
+  Value unmarked = b.create<arith::ConstantIntOp>(loc, 0, 8);
+  perRow(index(coarseRows * coarseColumns),
+         [&](Value pixel) { store(unmarked, marks, {pixel}); });
+  perRow(siteCount(fine), [&](Value i) {
+    auto [y, x] = site(fine, i, grid[1]);
+    store(b.create<arith::ConstantIntOp>(loc, 1, 8), marks,
+          {add(mul(dividedBy(y, index(stride[0])), coarseColumns),
+               dividedBy(x, index(stride[1])))});
+  });
+  listMarked(op.getInit(), coarseRows, coarseColumns, {1, 1},
+             [&](Value row, Value x) {
+               return compare(Predicate::ne,
+                              load(marks, {add(mul(row, coarseColumns), x)}),
+                              unmarked);
+             });
+  b.create<memref::DeallocOp>(loc, marks);
 }
 
 void SitesEmitter::emit(KernelMapOp op) {

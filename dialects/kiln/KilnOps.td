@@ -827,8 +827,7 @@ def Kiln_CoarseSitesOp : Kiln_SiteOp<"coarse_sites"> {
     `fine` is a site table (`kiln.list_sites`) of the grid `grid` = [H, W];
     `init` [1 + ceil(H / sy) ceil(W / sx)] gets the table of the distinct
     sites (y / sy, x / sx) of the coarser grid (`stride` = [sy, sx]), in
-    the order of their first fine site. A hash of the coarse pixels finds
-    the repeated ones.
+    row-major order (as `kiln.list_sites` lists them).
   }];
   let arguments = (ins
     AnyShaped:$fine,

@@ -66,17 +66,24 @@ func.func @map(%in: memref<33xi32>, %out: memref<129xi32>, %m: memref<?x4xi32>) 
 
 // -----
 
-// The coarse sites: one scan of the fine ones, each coarse pixel (y / 2) 3
-// + x / 2 listed the first time the hash does not hold it.
+// The coarse sites: the marks of the 3x3 coarse grid cleared, each fine
+// site (in parallel) marking its coarse pixel (y / 2) 3 + x / 2, then the
+// marked pixels listed row by row as list_sites lists a mask: counted per
+// row, a running sum of the starts (the count first), listed per row.
 // CHECK-LABEL: func.func @coarse
-// CHECK: %[[FOUND:.*]] = scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%[[N:.*]] = %c0) -> (index)
+// CHECK: %[[MARKS:.*]] = memref.alloc() : memref<9xi8>
+// CHECK: scf.parallel
+// CHECK: memref.store %c0_i8, %[[MARKS]]
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%{{.*}}) step (%c1)
 // CHECK: arith.muli %{{.*}}, %c3 : index
-// CHECK: scf.while
-// CHECK: %[[FRESH:.*]] = arith.cmpi eq, %{{.*}}, %c-1_i32 : i32
-// CHECK: scf.if %[[FRESH]]
-// CHECK: memref.store %{{.*}}, %arg1[%{{.*}}] : memref<10xi32>
-// CHECK: arith.select %[[FRESH]]
+// CHECK: memref.store %c1_i8, %[[MARKS]]
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c3) step (%c1)
+// CHECK: arith.cmpi ne, %{{.*}}, %c0_i8 : i8
+// CHECK: scf.for
 // CHECK: memref.store %{{.*}}, %arg1[%c0] : memref<10xi32>
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c3) step (%c1)
+// CHECK: memref.store %{{.*}}, %arg1[%{{.*}}] : memref<10xi32>
+// CHECK: memref.dealloc %[[MARKS]]
 func.func @coarse(%f: memref<26xi32>, %c: memref<10xi32>) {
   kiln.coarse_sites %f into %c {grid = array<i64: 5, 5>, stride = array<i64: 2, 2>} : memref<26xi32> into memref<10xi32>
   return
