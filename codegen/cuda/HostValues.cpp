@@ -15,6 +15,12 @@ using namespace mlir::kiln::cuda;
 
 namespace {
 
+/// Bytes of one element in the kernels' memory: index as their int64_t,
+/// booleans a byte.
+int64_t deviceElementBytes(Type type) {
+  return type.isIndex() ? 8 : std::max<int64_t>(1, elementBytes(type));
+}
+
 unsigned bitsOf(Type type) {
   return type.isIndex() ? 64 : type.getIntOrFloatBitWidth();
 }
@@ -213,8 +219,7 @@ LogicalResult CudaEmitter::hostLoad(memref::LoadOp load) {
   std::optional<uint32_t> pointer = rootSlot(base);
   if (!pointer)
     return unsupported();
-  int64_t elementBytes =
-      type.getElementType().isIndex() ? 8 : type.getElementTypeBitWidth() / 8;
+  int64_t elementBytes = deviceElementBytes(type.getElementType());
   uint32_t element = host->constant(offset);
   for (auto [index, stride] : llvm::zip(load.getIndices(), strides)) {
     FailureOr<uint32_t> at = hostValue(index, load);
@@ -300,10 +305,7 @@ FailureOr<uint32_t> CudaEmitter::hostDim(Value memref, unsigned axis) {
 
 FailureOr<uint32_t> CudaEmitter::hostBytes(Value memref) {
   auto type = cast<MemRefType>(memref.getType());
-  // Index elements are the kernels' int64_t.
-  Type element = type.getElementType();
-  uint32_t bytes = host->constant(
-      element.isIndex() ? 8 : std::max<int64_t>(1, elementBytes(element)));
+  uint32_t bytes = host->constant(deviceElementBytes(type.getElementType()));
   for (unsigned d = 0; d < type.getRank(); ++d) {
     FailureOr<uint32_t> size = hostDim(memref, d);
     if (failed(size))

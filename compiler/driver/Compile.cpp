@@ -553,6 +553,27 @@ SparseRefineOptions sparseRefineOptions() {
   return options;
 }
 
+/// The session cache's settings from the command line (none without
+/// --kv-cache=session).
+SessionCacheOptions sessionCacheOptions() {
+  SessionCacheOptions options;
+  if (kvCache == "session") {
+    options.kvCacheCapacity = maxContext;
+    options.kvCachePage = kvPage;
+  }
+  return options;
+}
+
+/// The cache's settings, as the package's manifest records them.
+void recordSessionCache(::kiln::package::Manifest &manifest) {
+  manifest.compileOptions.push_back({"kv-cache", kvCache});
+  if (kvCache != "session")
+    return;
+  manifest.compileOptions.push_back(
+      {"max-context", std::to_string(maxContext)});
+  manifest.compileOptions.push_back({"kv-page", std::to_string(kvPage)});
+}
+
 /// The CPU pipelines' view of `target`: its vector width and its bf16 and
 /// int8 dot products, with the precision and quantization asked for.
 CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
@@ -569,9 +590,8 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
   static_cast<QuantizationOptions &>(options) =
       quantizationOptions(/*narrowByDefault=*/!options.vnni);
   static_cast<SparseRefineOptions &>(options) = sparseRefineOptions();
+  static_cast<SessionCacheOptions &>(options) = sessionCacheOptions();
   if (kvCache == "session") {
-    options.kvCacheCapacity = maxContext;
-    options.kvCachePage = kvPage;
     options.questBudget = questBudget;
     options.questPage = questPage;
     options.questDenseLayers = questDenseLayers;
@@ -589,10 +609,7 @@ CudaPipelineOptions cudaOptions() {
   static_cast<QuantizationOptions &>(options) =
       quantizationOptions(/*narrowByDefault=*/false);
   static_cast<SparseRefineOptions &>(options) = sparseRefineOptions();
-  if (kvCache == "session") {
-    options.kvCacheCapacity = maxContext;
-    options.kvCachePage = kvPage;
-  }
+  static_cast<SessionCacheOptions &>(options) = sessionCacheOptions();
   return options;
 }
 
@@ -926,12 +943,8 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
   manifest.compileOptions = {
       {"cpu", cpuName},
       {"precision", precision},
-      {"kv-cache", kvCache},
       {"shape-inference", noShapeInference ? "off" : "on"}};
-  if (kvCache == "session") {
-    manifest.compileOptions.push_back({"max-context", std::to_string(maxContext)});
-    manifest.compileOptions.push_back({"kv-page", std::to_string(kvPage)});
-  }
+  recordSessionCache(manifest);
   if (questBudget > 0) {
     manifest.compileOptions.push_back(
         {"quest-budget", std::to_string(questBudget)});
@@ -1068,12 +1081,7 @@ int compileForCuda(ModuleOp module, TimingScope &rootTiming,
       {"cuda-arch", cudaArchitectures},
       {"cuda-precision", cudaPrecision},
       {"shape-inference", noShapeInference ? "off" : "on"}};
-  if (kvCache == "session") {
-    manifest.compileOptions.push_back({"kv-cache", kvCache});
-    manifest.compileOptions.push_back(
-        {"max-context", std::to_string(maxContext)});
-    manifest.compileOptions.push_back({"kv-page", std::to_string(kvPage)});
-  }
+  recordSessionCache(manifest);
   recordSparseRefine(manifest, options);
   recordQuantization(manifest, options);
   manifest.weightsBytes = weights.size();

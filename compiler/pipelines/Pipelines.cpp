@@ -96,6 +96,19 @@ void mlir::kiln::addQuantizationPasses(OpPassManager &function,
   }
 }
 
+void mlir::kiln::addSessionKvCachePass(OpPassManager &function,
+                                       const SessionCacheOptions &options,
+                                       llvm::StringRef elementType) {
+  if (options.kvCacheCapacity <= 0)
+    return;
+  GraphSessionKvCachePassOptions cache;
+  cache.capacity = options.kvCacheCapacity;
+  cache.page = options.kvCachePage;
+  cache.elementType = elementType.str();
+  function.addPass(createGraphSessionKvCachePass(cache));
+  function.addPass(createCanonicalizerPass());
+}
+
 void mlir::kiln::addSparseRefinePass(OpPassManager &pm,
                                      const SparseRefineOptions &options) {
   if (options.refineLowHeight <= 0)
@@ -118,19 +131,13 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   addSparseRefinePass(pm, options);
   buildGraphPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
-  if (options.kvCacheCapacity > 0) {
-    GraphSessionKvCachePassOptions cache;
-    cache.capacity = options.kvCacheCapacity;
-    cache.page = options.kvCachePage;
-    // Keys and values are the attention's operands: under bf16 the cache
-    // holds them rounded as the contractions' operands are.
-    // QoQ's KV4 holds them in 4 bits.
-    cache.elementType = options.quantize == "w4a8kv4" ? "kv4"
+  // Keys and values are the attention's operands: under bf16 the cache
+  // holds them rounded as the contractions' operands are. QoQ's KV4 holds
+  // them in 4 bits.
+  addSessionKvCachePass(function, options,
+                        options.quantize == "w4a8kv4" ? "kv4"
                         : options.precision == "bf16" ? "bf16"
-                                                      : "f32";
-    function.addPass(createGraphSessionKvCachePass(cache));
-    function.addPass(createCanonicalizerPass());
-  }
+                                                      : "f32");
   function.addPass(createGraphFoldBatchNormPass());
   addQuantizationPasses(function, options);
   LayoutPackContractionsPassOptions packing;
@@ -291,13 +298,7 @@ void mlir::kiln::buildCudaGraphPipeline(OpPassManager &pm,
   addSparseRefinePass(pm, options);
   buildGraphPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
-  if (options.kvCacheCapacity > 0) {
-    GraphSessionKvCachePassOptions cache;
-    cache.capacity = options.kvCacheCapacity;
-    cache.page = options.kvCachePage;
-    function.addPass(createGraphSessionKvCachePass(cache));
-    function.addPass(createCanonicalizerPass());
-  }
+  addSessionKvCachePass(function, options, "f32");
   if (!options.quantize.empty()) {
     function.addPass(createGraphFoldBatchNormPass());
     addQuantizationPasses(function, options);

@@ -76,12 +76,29 @@ struct SparseRefineOptions {
   std::string refineRefiner, refineEnsembler;
 };
 
+/// The session's key/value cache (any target): with a positive capacity
+/// (tokens), the past/present key-value cache becomes the session's, in
+/// pages of `kvCachePage` tokens.
+struct SessionCacheOptions {
+  int64_t kvCacheCapacity = 0;
+  int64_t kvCachePage = 16;
+};
+
+/// Adds the session cache's pass (and a canonicalization after it) to
+/// `function`'s pass manager when `options` ask for it, the cache held in
+/// `elementType` (f32, bf16 or kv4).
+void addSessionKvCachePass(OpPassManager &function,
+                           const SessionCacheOptions &options,
+                           llvm::StringRef elementType);
+
 /// Adds SparseRefine's pass when `options` ask for it (a module pass: it
 /// runs before the graph stage, on the model as imported).
 void addSparseRefinePass(OpPassManager &pm, const SparseRefineOptions &options);
 
 /// What the CPU pipelines need to know of the target, and the quantization.
-struct CpuPipelineOptions : QuantizationOptions, SparseRefineOptions {
+struct CpuPipelineOptions : QuantizationOptions,
+                            SparseRefineOptions,
+                            SessionCacheOptions {
   /// Width of the vector registers: 512 (AVX-512) or 256 (AVX2); sizes the
   /// packed layouts and the microkernels.
   int64_t vectorBits = 512;
@@ -93,10 +110,6 @@ struct CpuPipelineOptions : QuantizationOptions, SparseRefineOptions {
   /// Whether the CPU has vpdpbusd (AVX512_VNNI or AVX-VNNI), the 8-bit
   /// integer dot product.
   bool vnni = false;
-  /// With a positive capacity (tokens), the past/present key-value cache
-  /// becomes the session's, in pages of `kvCachePage` tokens.
-  int64_t kvCacheCapacity = 0;
-  int64_t kvCachePage = 16;
   /// With a positive budget (tokens) and a session cache, Quest's sparse
   /// decode attention: pages of `questPage` tokens, the first
   /// `questDenseLayers` attentions dense; `questWarn` warns when there is
@@ -131,12 +144,9 @@ void buildBufferizationPipeline(OpPassManager &pm, bool planResults = false,
 
 /// What the CUDA pipelines take: the quantization, SparseRefine, and the
 /// session's key/value cache.
-struct CudaPipelineOptions : QuantizationOptions, SparseRefineOptions {
-  /// With a positive capacity (tokens), the past/present key-value cache
-  /// becomes the session's, in pages of `kvCachePage` tokens.
-  int64_t kvCacheCapacity = 0;
-  int64_t kvCachePage = 16;
-};
+struct CudaPipelineOptions : QuantizationOptions,
+                             SparseRefineOptions,
+                             SessionCacheOptions {};
 
 /// The graph stage for CUDA: the graph stage, then the session's cache and
 /// the quantization `options` ask for (BatchNormalization folded first),

@@ -314,14 +314,17 @@ kiln_status_t runCuda(kiln_session_t *session,
     inputData.push_back(input->data);
     inputShapes.emplace_back(input->shape, input->shape + input->rank);
   }
-  // The session's cache (prepareCache allocated its host buffers).
+  // The session's cache (prepareCache allocated its host buffers): the
+  // length, then the caches, after the inputs.
   const package::SessionCache &sessionCache = model->manifest().cache;
   CudaSessionCache cacheArguments;
   cacheArguments.length = &session->cacheLength;
+  if (sessionCache.capacity)
+    inputShapes.emplace_back();
   for (size_t i = 0; i < sessionCache.states.size(); ++i) {
     const package::CacheState &state = sessionCache.states[i];
     cacheArguments.states.push_back(session->caches[i].get());
-    cacheArguments.stateShapes.push_back(state.shape);
+    inputShapes.push_back(state.shape);
     cacheArguments.stateBytes.push_back(
         uint64_t(
             elementCount(state.shape.data(), int32_t(state.shape.size()))) *

@@ -302,7 +302,7 @@ def check_cuda_session_cache(kiln, onnx_path, prompt_ids, args):
     packages = {}
     for target in ("cpu", "cuda"):
         packages[target] = os.path.join(args.work, f"session-{target}.kiln")
-        options = ([f"--target=cuda", f"--cuda-arch={args.cuda_arch}"]
+        options = (["--target=cuda", f"--cuda-arch={args.cuda_arch}"]
                    if target == "cuda" else [])
         subprocess.run([kiln, "compile", onnx_path, "--kv-cache=session",
                         f"--max-context={capacity}", *options, "-o",

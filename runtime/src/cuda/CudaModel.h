@@ -31,14 +31,15 @@ public:
 
 /// A session's key/value cache as a run hands it to the schedule, whose
 /// arguments after the model's inputs are the cached length (an int64
-/// scalar) and the caches. The caches live on the device for the
-/// session's life: the driver keeps a device copy of each, made at the
-/// session's first run from `states` (then never read again), while the
-/// emulator, whose device memory is the host's, uses `states` in place.
+/// scalar) and the caches (their shapes follow the inputs' in
+/// `inputShapes`). The caches live on the device for the session's life:
+/// the driver allocates its own of `stateBytes` each at the session's
+/// first run (the cache is read only where runs have written it), while
+/// the emulator, whose device memory is the host's, uses the session's
+/// `states` in place.
 struct CudaSessionCache {
   const int64_t *length = nullptr;
   std::vector<void *> states;
-  std::vector<std::vector<int64_t>> stateShapes;
   std::vector<uint64_t> stateBytes;
 };
 
@@ -54,7 +55,8 @@ public:
   /// the manifest's sizes; with sizes known only at run time (the schedule
   /// has host steps) the model allocates each output with allocateBuffer
   /// (the caller releases it), and sets `outputs` and `outputShapes`.
-  /// `cache`, when the package has a session cache, follows the inputs.
+  /// `cache`, when the package has a session cache, follows the inputs
+  /// (and its shapes the inputs' in `inputShapes`).
   virtual kiln_status_t
   run(CudaSessionState &state, const std::vector<const void *> &inputs,
       const std::vector<std::vector<int64_t>> &inputShapes,

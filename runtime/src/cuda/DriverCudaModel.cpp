@@ -177,7 +177,7 @@ public:
   bool sizedAtRunTime() const override { return !schedule.steps.empty(); }
 
   /// The device buffers of the session's cache, after the inputs: its
-  /// length, copied in each run, and the caches, copied in once.
+  /// length, copied in each run, and the caches, allocated at the first.
   kiln_status_t cacheBuffers(DriverSession &session,
                              const CudaSessionCache &cache,
                              std::vector<CUdeviceptr> &buffers) const {
@@ -190,10 +190,6 @@ public:
             api->cuMemAlloc(&state, std::max<uint64_t>(cache.stateBytes[i], 1)),
             "allocating the key/value cache"));
         session.cacheStates.push_back(state);
-        KILN_RETURN_IF_ERROR(
-            check(api->cuMemcpyHtoDAsync(state, cache.states[i],
-                                         cache.stateBytes[i], session.stream),
-                  "copying the key/value cache to the GPU"));
       }
     }
     KILN_RETURN_IF_ERROR(
@@ -218,7 +214,7 @@ public:
     if (cache)
       KILN_RETURN_IF_ERROR(cacheBuffers(session, *cache, cached));
     if (!schedule.steps.empty())
-      return runSteps(session, inputs, inputShapes, cache, cached, outputs,
+      return runSteps(session, inputs, inputShapes, cached, outputs,
                       outputShapes);
     for (size_t i = 0; i < inputs.size(); ++i)
       KILN_RETURN_IF_ERROR(check(
@@ -263,8 +259,7 @@ public:
   /// run's sizes, and the outputs back from the buffers the steps allocate.
   kiln_status_t runSteps(DriverSession &session,
                          const std::vector<const void *> &inputs,
-                         const std::vector<std::vector<int64_t>> &givenShapes,
-                         const CudaSessionCache *cache,
+                         const std::vector<std::vector<int64_t>> &inputShapes,
                          const std::vector<CUdeviceptr> &cached,
                          std::vector<void *> &outputs,
                          std::vector<std::vector<int64_t>> &outputShapes) {
@@ -318,7 +313,7 @@ public:
     std::vector<uint64_t> roots = {weights, session.workspace};
     for (size_t i = 0; i < inputs.size(); ++i) {
       uint64_t bytes = inputElementBytes[i];
-      for (int64_t size : givenShapes[i])
+      for (int64_t size : inputShapes[i])
         bytes *= uint64_t(size);
       uint64_t pointer = 0;
       KILN_RETURN_IF_ERROR(device.allocate(bytes, pointer));
@@ -330,12 +325,6 @@ public:
                                    "copying an input to the GPU"));
     }
     roots.insert(roots.end(), cached.begin(), cached.end());
-    std::vector<std::vector<int64_t>> inputShapes = givenShapes;
-    if (cache) {
-      inputShapes.emplace_back();
-      inputShapes.insert(inputShapes.end(), cache->stateShapes.begin(),
-                         cache->stateShapes.end());
-    }
     KILN_RETURN_IF_ERROR(runHostSteps(schedule, roots, inputShapes,
                                       outputs.size(), device, outputShapes));
     outputs.assign(outputs.size(), nullptr);

@@ -60,20 +60,16 @@ public:
 
   kiln_status_t run(CudaSessionState &state,
                     const std::vector<const void *> &given,
-                    const std::vector<std::vector<int64_t>> &givenShapes,
+                    const std::vector<std::vector<int64_t>> &inputShapes,
                     const CudaSessionCache *cache, std::vector<void *> &outputs,
                     std::vector<std::vector<int64_t>> &outputShapes,
                     ThreadTeam *team) override {
     auto &session = static_cast<EmulatedSession &>(state);
     // The session's cache, in place, after the inputs.
     std::vector<const void *> inputs = given;
-    std::vector<std::vector<int64_t>> inputShapes = givenShapes;
     if (cache) {
       inputs.push_back(cache->length);
-      inputShapes.emplace_back();
       inputs.insert(inputs.end(), cache->states.begin(), cache->states.end());
-      inputShapes.insert(inputShapes.end(), cache->stateShapes.begin(),
-                         cache->stateShapes.end());
     }
     if (!schedule.steps.empty())
       return runSteps(session, inputs, inputShapes, outputs, outputShapes,
