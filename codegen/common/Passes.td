@@ -191,4 +191,22 @@ def LowerSparseConvolutionPass
                            "::mlir::memref::MemRefDialect"];
 }
 
+def LowerPageSelectionPass
+    : Pass<"kiln-lower-page-selection", "func::FuncOp"> {
+  let summary = "Parallel loops for Quest's page bounds, page scores and "
+                "page selection";
+  let description = [{
+    Lowers the memref forms of `kiln.page_bounds` (a parallel iteration
+    per head, page and channel), `kiln.page_scores` (per head and page)
+    and `kiln.select_pages` (per head and page its rank among the scores,
+    ties to the lower page; then each chosen page's slot, the chosen pages
+    before it), for a target of many narrow threads: no step is serial
+    over the pages. The CPU's lowering (kiln-cpu-lower-page-selection) is
+    vector code instead. 4-bit key rows are refused.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // KILN_CODEGEN_COMMON_PASSES

@@ -22,4 +22,27 @@ def LowerOnnxToLinalgPass : Pass<"kiln-lower-onnx-to-linalg", "func::FuncOp"> {
   ];
 }
 
+def LowerAttentionToLinalgPass
+    : Pass<"kiln-lower-attention-to-linalg", "func::FuncOp"> {
+  let summary = "kiln.attention as linalg generics, for targets without a "
+                "fused attention kernel";
+  let description = [{
+    Lowers the tensor form of `kiln.attention` to the scaled query's
+    products with the keys, the softmax's maximum, exponentials and sum
+    (the mask added to the scores as they are read) and the exponentials'
+    weighted sum of the values, over the sum. With a `pages` table
+    (Quest), the keys and values of the listed pages are gathered first
+    into contiguous f32 rows, so that the step reads those pages only;
+    whether the table lists pages (rather than asking for every key) comes
+    from the sizes when `kiln.select_pages` wrote it (its candidates), from
+    its first entry otherwise. 4-bit keys or values are refused.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // KILN_CODEGEN_LINALG_PASSES

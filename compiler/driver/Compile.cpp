@@ -553,13 +553,18 @@ SparseRefineOptions sparseRefineOptions() {
   return options;
 }
 
-/// The session cache's settings from the command line (none without
-/// --kv-cache=session).
+/// The session cache's settings from the command line, with Quest's (none
+/// without --kv-cache=session).
 SessionCacheOptions sessionCacheOptions() {
   SessionCacheOptions options;
   if (kvCache == "session") {
     options.kvCacheCapacity = maxContext;
     options.kvCachePage = kvPage;
+    options.questBudget = questBudget;
+    options.questPage = questPage;
+    options.questDenseLayers = questDenseLayers;
+    options.questKeepFirstPage = questKeepFirstPage;
+    options.questWarn = true;
   }
   return options;
 }
@@ -572,6 +577,15 @@ void recordSessionCache(::kiln::package::Manifest &manifest) {
   manifest.compileOptions.push_back(
       {"max-context", std::to_string(maxContext)});
   manifest.compileOptions.push_back({"kv-page", std::to_string(kvPage)});
+  if (questBudget <= 0)
+    return;
+  manifest.compileOptions.push_back(
+      {"quest-budget", std::to_string(questBudget)});
+  manifest.compileOptions.push_back({"quest-page", std::to_string(questPage)});
+  manifest.compileOptions.push_back(
+      {"quest-dense-layers", std::to_string(questDenseLayers)});
+  manifest.compileOptions.push_back(
+      {"quest-keep-first-page", questKeepFirstPage ? "true" : "false"});
 }
 
 /// The CPU pipelines' view of `target`: its vector width and its bf16 and
@@ -591,13 +605,6 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
       quantizationOptions(/*narrowByDefault=*/!options.vnni);
   static_cast<SparseRefineOptions &>(options) = sparseRefineOptions();
   static_cast<SessionCacheOptions &>(options) = sessionCacheOptions();
-  if (kvCache == "session") {
-    options.questBudget = questBudget;
-    options.questPage = questPage;
-    options.questDenseLayers = questDenseLayers;
-    options.questKeepFirstPage = questKeepFirstPage;
-    options.questWarn = true;
-  }
   return options;
 }
 
@@ -945,16 +952,6 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
       {"precision", precision},
       {"shape-inference", noShapeInference ? "off" : "on"}};
   recordSessionCache(manifest);
-  if (questBudget > 0) {
-    manifest.compileOptions.push_back(
-        {"quest-budget", std::to_string(questBudget)});
-    manifest.compileOptions.push_back(
-        {"quest-page", std::to_string(questPage)});
-    manifest.compileOptions.push_back(
-        {"quest-dense-layers", std::to_string(questDenseLayers)});
-    manifest.compileOptions.push_back(
-        {"quest-keep-first-page", questKeepFirstPage ? "true" : "false"});
-  }
   recordSparseRefine(manifest, cpuOptions);
   recordQuantization(manifest, cpuOptions);
   manifest.weightsBytes = weights.size();
@@ -1174,12 +1171,6 @@ int compile() {
     if (kvCache != "session") {
       llvm::errs() << "kiln: error: Quest selects pages of the session's key "
                       "cache: --quest-budget takes --kv-cache=session\n";
-      return 1;
-    }
-    if (forCuda) {
-      llvm::errs() << "kiln: error: --quest-budget is not yet available for "
-                      "CUDA (its page selection and sparse attention kernels "
-                      "are the CPU's)\n";
       return 1;
     }
     if (questPage < 16 || questPage % 16) {

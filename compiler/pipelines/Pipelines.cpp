@@ -109,6 +109,19 @@ void mlir::kiln::addSessionKvCachePass(OpPassManager &function,
   function.addPass(createCanonicalizerPass());
 }
 
+void mlir::kiln::addQuestPass(OpPassManager &function,
+                              const SessionCacheOptions &options) {
+  if (options.kvCacheCapacity <= 0 || options.questBudget <= 0)
+    return;
+  SparsityQuestPassOptions quest;
+  quest.budget = options.questBudget;
+  quest.page = options.questPage;
+  quest.denseLayers = options.questDenseLayers;
+  quest.keepFirst = options.questKeepFirstPage;
+  quest.warn = options.questWarn;
+  function.addPass(createSparsityQuestPass(quest));
+}
+
 void mlir::kiln::addSparseRefinePass(OpPassManager &pm,
                                      const SparseRefineOptions &options) {
   if (options.refineLowHeight <= 0)
@@ -148,15 +161,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   function.addPass(createLayoutPropagateTransposesPass());
   function.addPass(createGraphFuseEpiloguesPass());
   function.addPass(createGraphFuseAttentionPass());
-  if (options.kvCacheCapacity > 0 && options.questBudget > 0) {
-    SparsityQuestPassOptions quest;
-    quest.budget = options.questBudget;
-    quest.page = options.questPage;
-    quest.denseLayers = options.questDenseLayers;
-    quest.keepFirst = options.questKeepFirstPage;
-    quest.warn = options.questWarn;
-    function.addPass(createSparsityQuestPass(quest));
-  }
+  addQuestPass(function, options);
   function.addPass(createGraphRowKernelsPass());
   function.addPass(createGraphLinearResizePass());
   function.addPass(createCanonicalizerPass());
@@ -299,6 +304,12 @@ void mlir::kiln::buildCudaGraphPipeline(OpPassManager &pm,
   buildGraphPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
   addSessionKvCachePass(function, options, "f32");
+  // Quest rewrites fused attentions, which the tensor stage then lowers
+  // to linalg again (CUDA has no fused attention kernel).
+  if (options.kvCacheCapacity > 0 && options.questBudget > 0) {
+    function.addPass(createGraphFuseAttentionPass());
+    addQuestPass(function, options);
+  }
   if (!options.quantize.empty()) {
     function.addPass(createGraphFoldBatchNormPass());
     addQuantizationPasses(function, options);
@@ -314,6 +325,7 @@ void mlir::kiln::buildCudaLinalgPipeline(OpPassManager &pm,
   buildCudaGraphPipeline(pm, options);
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createLowerOnnxToLinalgPass());
+  function.addPass(createLowerAttentionToLinalgPass());
   function.addPass(createCanonicalizerPass());
   function.addPass(createCSEPass());
 }
@@ -336,6 +348,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm) {
   refine.interleave = true;
   function.addPass(createLowerSparseRefinePass(refine));
   function.addPass(createLowerSparseConvolutionPass());
+  function.addPass(createLowerPageSelectionPass());
   function.addPass(createLowerStridedCopiesPass());
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCudaLowerToLoopsPass());

@@ -82,6 +82,16 @@ struct SparseRefineOptions {
 struct SessionCacheOptions {
   int64_t kvCacheCapacity = 0;
   int64_t kvCachePage = 16;
+  /// With a positive budget (tokens), Quest's sparse decode attention over
+  /// the cache: pages of `questPage` tokens, the first `questDenseLayers`
+  /// attentions dense; `questWarn` warns when there is no attention to
+  /// make sparse.
+  int64_t questBudget = 0;
+  int64_t questPage = 16;
+  int64_t questDenseLayers = 2;
+  /// The first page (the attention sink) always among Quest's pages.
+  bool questKeepFirstPage = false;
+  bool questWarn = false;
 };
 
 /// Adds the session cache's pass (and a canonicalization after it) to
@@ -90,6 +100,10 @@ struct SessionCacheOptions {
 void addSessionKvCachePass(OpPassManager &function,
                            const SessionCacheOptions &options,
                            llvm::StringRef elementType);
+
+/// Adds Quest's pass when `options` ask for it; the attentions must be
+/// fused (kiln.attention) before it.
+void addQuestPass(OpPassManager &function, const SessionCacheOptions &options);
 
 /// Adds SparseRefine's pass when `options` ask for it (a module pass: it
 /// runs before the graph stage, on the model as imported).
@@ -110,16 +124,6 @@ struct CpuPipelineOptions : QuantizationOptions,
   /// Whether the CPU has vpdpbusd (AVX512_VNNI or AVX-VNNI), the 8-bit
   /// integer dot product.
   bool vnni = false;
-  /// With a positive budget (tokens) and a session cache, Quest's sparse
-  /// decode attention: pages of `questPage` tokens, the first
-  /// `questDenseLayers` attentions dense; `questWarn` warns when there is
-  /// no attention to make sparse.
-  int64_t questBudget = 0;
-  int64_t questPage = 16;
-  int64_t questDenseLayers = 2;
-  /// The first page (the attention sink) always among Quest's pages.
-  bool questKeepFirstPage = false;
-  bool questWarn = false;
 };
 
 /// The graph stage for the CPU: the graph stage, then BatchNormalization
@@ -148,14 +152,15 @@ struct CudaPipelineOptions : QuantizationOptions,
                              SparseRefineOptions,
                              SessionCacheOptions {};
 
-/// The graph stage for CUDA: the graph stage, then the session's cache and
-/// the quantization `options` ask for (BatchNormalization folded first),
-/// and quantized products (those, or the model's QDQ pairs) as integer
-/// products of their bytes.
+/// The graph stage for CUDA: the graph stage, then the session's cache
+/// (with Quest's sparse attention), the quantization `options` ask for
+/// (BatchNormalization folded first), and quantized products (those, or
+/// the model's QDQ pairs) as integer products of their bytes.
 void buildCudaGraphPipeline(OpPassManager &pm,
                             const CudaPipelineOptions &options);
 
-/// The tensor stage for CUDA: its graph stage, then the lowering to linalg.
+/// The tensor stage for CUDA: its graph stage, then the lowering to linalg
+/// (kiln.attention's too).
 void buildCudaLinalgPipeline(OpPassManager &pm,
                              const CudaPipelineOptions &options);
 

@@ -14,11 +14,16 @@ small random-weight decoder of SmolLM2's architecture:
   queries a page's bound is at least every one of its keys' scores;
 - with a budget that covers the cache, the logits exactly the dense
   package's, for f32, bf16 and 4-bit caches;
+- the same packages compiled for CUDA, on the SIMT emulator (and, given
+  real architectures and the stand-in libcuda.so.1, through the driver
+  path): the same reference within the tolerance; with a budget that
+  covers the cache, exactly the logits of its attentions left dense;
 - `kiln inspect` shows the settings; the one-line refusals of a budget
   below one page, a page that is not a multiple of 16, Quest without the
   session cache, and the warning when no attention is left to make sparse.
 
     check_quest.py --bin BUILD/bin --work DIR [--tolerance T]
+                   [--cuda-arch ARCHS --fake-cuda-dir DIR]
 
 Run it with a Python that has PyTorch and `gguf` (scripts/llm-venv makes
 build/llm-venv).
@@ -43,6 +48,9 @@ from check_llm import (one_line_failure, reference_generation,  # noqa: E402
 
 LAYERS = 3
 CAPACITY = 640
+# CUDA packages for the emulator only: nvcc's compilation is the driver
+# path's.
+CUDA = ["--target=cuda", "--cuda-arch=none"]
 
 
 def page_bounds(keys, page):
@@ -113,13 +121,26 @@ def compile_package(kiln, onnx_path, path, *options):
     return path
 
 
-def generate(kiln, package, prompt, count, work):
-    logits = os.path.join(work, os.path.basename(package) + ".logits.npy")
-    subprocess.run([kiln, "generate", package, "--prompt-ids",
-                    ",".join(map(str, prompt)), "--max-tokens", str(count),
-                    "--ids", "--ignore-eos", "--save-logits", logits],
-                   check=True, capture_output=True)
+def generate(kiln, package, prompt, count, work, device="cpu",
+             environment=None):
+    logits = os.path.join(work, f"{os.path.basename(package)}.{device}.npy")
+    subprocess.run([kiln, "generate", package, f"--device={device}",
+                    "--prompt-ids", ",".join(map(str, prompt)),
+                    "--max-tokens", str(count), "--ids", "--ignore-eos",
+                    "--save-logits", logits],
+                   check=True, capture_output=True, env=environment)
     return np.load(logits)
+
+
+def check_against(name, logits, expected, tolerance):
+    """The worst relative error of `logits`' steps from `expected`'s."""
+    worst = 0.0
+    for step, (row, expected_row) in enumerate(zip(logits, expected)):
+        error = relative_error(row, expected_row)
+        worst = max(worst, error)
+        assert error <= tolerance, \
+            f"{name}, step {step}: logits off by {error:.3g}"
+    return worst
 
 
 def main():
@@ -127,6 +148,11 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--cuda-arch", default="none",
+                        help="architectures of one CUDA package run "
+                        "through the driver path (none: emulator only)")
+    parser.add_argument("--fake-cuda-dir", default="",
+                        help="the stand-in libcuda.so.1's directory")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     kiln = os.path.join(args.bin, "kiln")
@@ -148,14 +174,16 @@ def main():
     dense = compile_package(kiln, onnx_path,
                             os.path.join(args.work, "dense.kiln"))
     dense_logits = generate(kiln, dense, prompt, steps, args.work)
+    driver = args.cuda_arch != "none" and args.fake_cuda_dir
     for budget, page, keep_first in ((48, 16, False), (64, 32, False),
                                      (64, 16, True)):
         name = f"quest{budget}" + ("-first" if keep_first else "")
+        settings = [f"--quest-budget={budget}", f"--quest-page={page}",
+                    "--quest-dense-layers=1",
+                    f"--quest-keep-first-page={str(keep_first).lower()}"]
         package = compile_package(
             kiln, onnx_path, os.path.join(args.work, f"{name}.kiln"),
-            f"--quest-budget={budget}", f"--quest-page={page}",
-            "--quest-dense-layers=1",
-            f"--quest-keep-first-page={str(keep_first).lower()}")
+            *settings)
         logits = generate(kiln, package, prompt, steps, args.work)
         reference = QuestReference(config, budget, page, dense_layers=1,
                                    keep_first=keep_first)
@@ -164,12 +192,8 @@ def main():
         model.key_selector = None
         assert reference.sparse_steps == (steps - 1) * (LAYERS - 1), \
             reference.sparse_steps
-        worst = 0.0
-        for step, (row, expected_row) in enumerate(zip(logits, expected)):
-            error = relative_error(row, expected_row)
-            worst = max(worst, error)
-            assert error <= args.tolerance, \
-                f"budget {budget}, step {step}: logits off by {error:.3g}"
+        worst = check_against(f"budget {budget}", logits, expected,
+                              args.tolerance)
         departure = relative_error(logits, dense_logits)
         assert departure > 10 * args.tolerance, \
             f"budget {budget}: the logits are the dense ones ({departure:.3g})"
@@ -178,6 +202,23 @@ def main():
               f"steps after {len(prompt)} tokens match the reference "
               f"(worst relative error {worst:.2e}; {departure:.2e} from "
               "dense)")
+
+        # The same on CUDA: the emulator, and once the driver path.
+        runs = [("cuda-emu", CUDA, None)]
+        if driver and budget == 48:
+            runs.append(("cuda", ["--target=cuda",
+                                  f"--cuda-arch={args.cuda_arch}"],
+                         dict(os.environ, LD_LIBRARY_PATH=args.fake_cuda_dir)))
+        for device, target, environment in runs:
+            cuda = compile_package(
+                kiln, onnx_path,
+                os.path.join(args.work, f"{name}-{device}.kiln"), *target,
+                *settings)
+            cuda_logits = generate(kiln, cuda, prompt, steps, args.work,
+                                   device, environment)
+            worst = check_against(f"budget {budget} on {device}", cuda_logits,
+                                  expected, args.tolerance)
+            print(f"  on {device}: the reference within {worst:.2e}")
 
     # A budget covering the cache: the dense kernel, the same numbers.
     for name, options in (("f32", []), ("bf16", ["--precision=bf16"]),
@@ -203,6 +244,23 @@ def main():
             relative_error(logits, expected) > 10 * args.tolerance
     print("Quest with a budget that covers the cache: logits identical to "
           "the dense package's (f32, bf16 and 4-bit caches)")
+    # On CUDA the dense package's attention is the unfused graph's; the
+    # same attentions left dense (the pass warns) are the comparison.
+    covering = compile_package(
+        kiln, onnx_path, os.path.join(args.work, "cuda-all.kiln"), *CUDA,
+        f"--quest-budget={CAPACITY}", "--quest-dense-layers=0")
+    left_dense = compile_package(
+        kiln, onnx_path, os.path.join(args.work, "cuda-dense.kiln"), *CUDA,
+        f"--quest-budget={CAPACITY}", f"--quest-dense-layers={LAYERS}")
+    actual = generate(kiln, covering, prompt, steps, args.work, "cuda-emu")
+    expected = generate(kiln, left_dense, prompt, steps, args.work,
+                        "cuda-emu")
+    assert np.array_equal(actual, expected), \
+        f"CUDA: {relative_error(actual, expected):.3g}"
+    worst = check_against("CUDA, dense", expected, dense_logits,
+                          args.tolerance)
+    print("  on cuda-emu: logits identical to its attentions left dense "
+          f"(those within {worst:.2e} of the CPU's dense package)")
 
     inspected = subprocess.run(
         [kiln, "inspect", os.path.join(args.work, "quest48.kiln")],
