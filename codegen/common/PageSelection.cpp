@@ -123,28 +123,29 @@ void PageLoops::emit(PageBoundsOp op) {
 void PageLoops::emit(PageScoresOp op) {
   Value query = op.getQuery(), bounds = op.getBounds(), scores = op.getInit();
   Value rows = extent(query, 1), depth = extent(query, 2);
-  // A thread per head and page: the largest over the rows (the query
-  // heads that share the page) of sum_i q_i (q_i > 0 ? M_i : m_i).
+  // A thread per head and page: the sum over the rows (the query heads
+  // that share the page) of sum_i q_i (q_i > 0 ? M_i : m_i).
   parallel({extent(query, 0), op.getCount()}, [&](ValueRange ivs) {
     Value head = ivs[0], p = ivs[1];
     Value lowest = mul(p, 2), highest = add(mul(p, 2), index(1));
-    Value best =
-        fold(index(0), rows, {f32(std::numeric_limits<float>::lowest())},
-             [&](Value row, ValueRange best) -> SmallVector<Value> {
-               Value sum =
-                   fold(index(0), depth, {f32(0)},
-                        [&](Value i, ValueRange sum) -> SmallVector<Value> {
-                          Value q = load(query, {head, row, i});
-                          Value positive = b.create<arith::CmpFOp>(
-                              loc, arith::CmpFPredicate::OGT, q, f32(0));
-                          Value bound = b.create<arith::SelectOp>(
-                              loc, positive, load(bounds, {head, highest, i}),
-                              load(bounds, {head, lowest, i}));
-                          return {b.create<math::FmaOp>(loc, q, bound, sum[0])};
-                        })[0];
-               return {b.create<arith::MaximumFOp>(loc, best[0], sum)};
+    auto rowBound = [&](Value row) {
+      return fold(index(0), depth, {f32(0)},
+                  [&](Value i, ValueRange sum) -> SmallVector<Value> {
+                    Value q = load(query, {head, row, i});
+                    Value positive = b.create<arith::CmpFOp>(
+                        loc, arith::CmpFPredicate::OGT, q, f32(0));
+                    Value bound = b.create<arith::SelectOp>(
+                        loc, positive, load(bounds, {head, highest, i}),
+                        load(bounds, {head, lowest, i}));
+                    return {b.create<math::FmaOp>(loc, q, bound, sum[0])};
+                  })[0];
+    };
+    Value total =
+        fold(index(0), rows, {f32(0)},
+             [&](Value row, ValueRange total) -> SmallVector<Value> {
+               return {b.create<arith::AddFOp>(loc, total[0], rowBound(row))};
              })[0];
-    store(best, scores, {head, p});
+    store(total, scores, {head, p});
   });
 }
 

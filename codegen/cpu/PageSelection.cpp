@@ -187,8 +187,7 @@ void PageEmitter::emit(PageScoresOp op) {
   {
     OpBuilder::InsertionGuard inner(b);
     b.setInsertionPointToStart(clear.getBody());
-    b.create<memref::StoreOp>(loc, f32(std::numeric_limits<float>::lowest()),
-                              scores,
+    b.create<memref::StoreOp>(loc, f32(0.0f), scores,
                               ValueRange{head, clear.getInductionVar()});
   }
   auto overRows = b.create<scf::ForOp>(loc, index(0), rows, index(1));
@@ -201,8 +200,8 @@ void PageEmitter::emit(PageScoresOp op) {
     positive.push_back(b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT,
                                                q.back(), splat(0.0f)));
   }
-  // sum_i max(q_i M_i, q_i m_i) = sum_i q_i (q_i > 0 ? M_i : m_i); the
-  // largest over the rows (the query heads that share the page).
+  // sum_i max(q_i M_i, q_i m_i) = sum_i q_i (q_i > 0 ? M_i : m_i); summed
+  // over the rows (the query heads that share the page).
   auto pages = b.create<scf::ForOp>(loc, begin, end, index(1));
   b.setInsertionPointToStart(pages.getBody());
   Value p = pages.getInductionVar();
@@ -219,8 +218,8 @@ void PageEmitter::emit(PageScoresOp op) {
   // Reassociated: an ordered sum of the lanes would be a chain of L adds.
   Value score = b.create<vector::ReductionOp>(
       loc, vector::CombiningKind::ADD, sum, arith::FastMathFlags::reassoc);
-  Value best = b.create<memref::LoadOp>(loc, scores, ValueRange{head, p});
-  b.create<memref::StoreOp>(loc, b.create<arith::MaximumFOp>(loc, best, score),
+  Value earlier = b.create<memref::LoadOp>(loc, scores, ValueRange{head, p});
+  b.create<memref::StoreOp>(loc, b.create<arith::AddFOp>(loc, earlier, score),
                             scores, ValueRange{head, p});
 }
 

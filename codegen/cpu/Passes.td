@@ -200,7 +200,7 @@ def CpuLowerPageSelectionPass
     vectors of channels. `kiln.page_scores`: per head and page, the bounds'
     vectors, then per query row (its vectors and signs kept in registers
     while the pages stream by) `q * (q > 0 ? max : min)` summed with FMAs
-    and reduced, the largest over the rows kept; heads and blocks of 64
+    and reduced, summed over the rows; heads and blocks of 64
     pages are the parallel tasks. `kiln.select_pages`: per head, a bisection over the
     scores' 32-bit patterns (ordered as the floats) finds the threshold of
     the K - 1 best in 32 counting sweeps (vectors of scores compared and

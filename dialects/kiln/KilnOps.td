@@ -604,15 +604,18 @@ def Kiln_PageScoresOp : Kiln_Op<"page_scores", [
     `kiln.page_bounds` writes them (m = row 2p, M = row 2p + 1):
 
     ```
-    result[g, p] = max over rows r of sum over i of
+    result[g, p] = sum over rows r of sum over i of
                    max(query[g, r, i] * M[i], query[g, r, i] * m[i])
     ```
 
-    which is at least `query[g, r] . k` for every key k of the page and
-    every row r. `query` [G, R, D] stacks the rows of the query heads that
-    share key/value head g (grouped-query attention), so they choose one
-    set of pages by the largest of their bounds. `init` is [G, N]; its
-    entries from `count` on are left as they are.
+    whose row r's term is at least `query[g, r] . k` for every key k of
+    the page, so that the sum bounds the rows' summed scores of any key.
+    `query` [G, R, D] stacks the rows of the query heads that share
+    key/value head g (grouped-query attention), so they choose one set of
+    pages by the sum of their bounds (which measured better on passkey
+    retrieval than the largest: a page that several heads want ranks above
+    one a single head wants a little more). `init` is [G, N]; its entries
+    from `count` on are left as they are.
   }];
   let arguments = (ins
     AnyShaped:$query,

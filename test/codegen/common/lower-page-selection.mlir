@@ -28,10 +28,10 @@ func.func @bounds(%k: memref<2x64x16xbf16>, %b: memref<2x8x16xf32>, %from: index
 // -----
 
 // A parallel iteration per head and page: over the query rows (the heads
-// that share the page), the largest sum of q * (q > 0 ? max : min).
+// that share the page), the sum of the sums of q * (q > 0 ? max : min).
 // CHECK-LABEL: func.func @scores
 // CHECK: scf.parallel (%[[HEAD:.*]], %[[P:.*]]) = (%c0, %c0) to (%c2, %arg3)
-// CHECK: scf.for %{{.*}} = %c0 to %dim step %c1 iter_args(%[[BEST:.*]] = %cst{{.*}}) -> (f32)
+// CHECK: scf.for %{{.*}} = %c0 to %dim step %c1 iter_args(%[[TOTAL:.*]] = %cst{{.*}}) -> (f32)
 // CHECK: scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args(%[[SUM:.*]] = %cst{{.*}}) -> (f32)
 // CHECK: %[[Q:.*]] = memref.load %arg0
 // CHECK: %[[POSITIVE:.*]] = arith.cmpf ogt, %[[Q]]
@@ -39,7 +39,7 @@ func.func @bounds(%k: memref<2x64x16xbf16>, %b: memref<2x8x16xf32>, %from: index
 // CHECK: %[[HIGH:.*]] = memref.load %arg1
 // CHECK: %[[BOUND:.*]] = arith.select %[[POSITIVE]], %[[HIGH]], %[[LOW]]
 // CHECK: math.fma %[[Q]], %[[BOUND]], %[[SUM]]
-// CHECK: arith.maximumf %[[BEST]]
+// CHECK: arith.addf %[[TOTAL]]
 // CHECK: memref.store %{{.*}}, %arg2[%[[HEAD]], %[[P]]]
 func.func @scores(%q: memref<2x?x16xf32>, %b: memref<2x8x16xf32>, %s: memref<2x4xf32>, %n: index) {
   kiln.page_scores %q, %b pages %n into %s : memref<2x?x16xf32>, memref<2x8x16xf32> into memref<2x4xf32>

@@ -25,10 +25,10 @@ func.func @bounds(%k: memref<2x64x36xi8>, %b: memref<2x8x64xf32>, %from: index, 
 
 // -----
 
-// Per head and block of 64 pages: the block's scores start at the lowest
-// float; per query row, its vectors and their signs once, then per page
-// q * (q > 0 ? max : min) summed by FMAs, reduced (reassociated), and the
-// largest over the rows kept.
+// Per head and block of 64 pages: the block's scores start at zero; per
+// query row, its vectors and their signs once, then per page
+// q * (q > 0 ? max : min) summed by FMAs, reduced (reassociated), and
+// summed over the rows.
 // CHECK-LABEL: func.func @scores
 // CHECK: scf.parallel (%[[HEAD:.*]], %{{.*}}) = (%c0, %c0) to (%c2, %{{.*}})
 // CHECK: scf.for %[[P0:.*]] = %{{.*}} to %{{.*}} step %c1 {
@@ -41,7 +41,7 @@ func.func @bounds(%k: memref<2x64x36xi8>, %b: memref<2x8x64xf32>, %from: index, 
 // CHECK: vector.fma
 // CHECK: vector.reduction <add>, %{{.*}} fastmath<reassoc>
 // CHECK: %[[OLD:.*]] = memref.load %arg2[%[[HEAD]], %[[P]]]
-// CHECK: %[[NEW:.*]] = arith.maximumf %[[OLD]], %{{.*}} : f32
+// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %{{.*}} : f32
 // CHECK: memref.store %[[NEW]], %arg2[%[[HEAD]], %[[P]]]
 func.func @scores(%q: memref<2x?x64xf32>, %b: memref<2x8x64xf32>, %s: memref<2x4xf32>, %n: index) {
   kiln.page_scores %q, %b pages %n into %s : memref<2x?x64xf32>, memref<2x8x64xf32> into memref<2x4xf32>
