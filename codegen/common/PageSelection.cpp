@@ -92,18 +92,12 @@ private:
 
 void PageLoops::emit(PageBoundsOp op) {
   Value keys = op.getKeys(), bounds = op.getInit();
-  int64_t page = op.getPageSize();
   // The pages rows [from, to) fall in, each recomputed from its rows
   // below `to`: a thread per head, page and channel.
-  Value firstPage = dividedBy(op.getFrom(), index(page));
-  Value endPage = dividedBy(plus(op.getTo(), index(page - 1)), index(page));
-  Value pages = b.create<arith::SubIOp>(
-      loc, b.create<arith::MaxUIOp>(loc, endPage, firstPage), firstPage);
+  auto [firstPage, pages] = op.buildTouchedPages(b);
   parallel({extent(keys, 0), pages, extent(bounds, 2)}, [&](ValueRange ivs) {
     Value head = ivs[0], p = add(firstPage, ivs[1]), channel = ivs[2];
-    Value begin = mul(p, page);
-    Value end =
-        b.create<arith::MinUIOp>(loc, add(begin, index(page)), op.getTo());
+    auto [begin, end] = op.buildRowsOf(b, p);
     ValueRange range =
         fold(begin, end,
              {f32(std::numeric_limits<float>::max()),

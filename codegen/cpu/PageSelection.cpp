@@ -120,10 +120,7 @@ void PageEmitter::emit(PageBoundsOp op) {
   int64_t page = op.getPageSize();
   // The pages rows [from, to) fall in, each recomputed from its rows
   // below `to`.
-  Value firstPage = dividedBy(op.getFrom(), index(page));
-  Value endPage = dividedBy(plus(op.getTo(), index(page - 1)), index(page));
-  Value pages = b.create<arith::SubIOp>(
-      loc, b.create<arith::MaxUIOp>(loc, endPage, firstPage), firstPage);
+  auto [firstPage, pages] = op.buildTouchedPages(b);
   Value heads = extent(keys, 0);
   auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0), index(0)},
                                         ValueRange{heads, pages},
@@ -133,9 +130,7 @@ void PageEmitter::emit(PageBoundsOp op) {
   b.setInsertionPointToStart(loop.getBody());
   Value head = loop.getInductionVars()[0];
   Value p = add(firstPage, loop.getInductionVars()[1]);
-  Value begin = mul(p, page);
-  Value end =
-      b.create<arith::MinUIOp>(loc, add(begin, index(page)), op.getTo());
+  auto [begin, end] = op.buildRowsOf(b, p);
   int64_t vectors = depth / lanes;
   SmallVector<Value> start(vectors, splat(std::numeric_limits<float>::max()));
   start.append(vectors, splat(std::numeric_limits<float>::lowest()));

@@ -592,6 +592,12 @@ def Kiln_PageBoundsOp : Kiln_Op<"page_bounds", [
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// The pages rows [from, to) fall in, as index values built at `b`:
+    /// the first, and how many.
+    std::pair<Value, Value> buildTouchedPages(OpBuilder &b);
+    /// The rows page `page` is recomputed from, [begin, end): its rows
+    /// below `to`.
+    std::pair<Value, Value> buildRowsOf(OpBuilder &b, Value page);
   }];
 }
 

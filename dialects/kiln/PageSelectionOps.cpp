@@ -5,6 +5,8 @@
 #include "dialects/kiln/KernelForms.h"
 #include "dialects/kiln/KilnOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -56,6 +58,31 @@ void PageBoundsOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
   addKernelEffects(*this, getInitMutable(), /*readsInit=*/true, effects);
+}
+
+std::pair<Value, Value> PageBoundsOp::buildTouchedPages(OpBuilder &b) {
+  Location loc = getLoc();
+  Value page = b.create<arith::ConstantIndexOp>(loc, getPageSize());
+  Value first = b.createOrFold<arith::DivUIOp>(loc, getFrom(), page);
+  Value end = b.createOrFold<arith::DivUIOp>(
+      loc,
+      b.createOrFold<arith::AddIOp>(
+          loc, getTo(),
+          b.create<arith::ConstantIndexOp>(loc, getPageSize() - 1)),
+      page);
+  // No rows written (from = to on a page boundary): no page.
+  Value count = b.create<arith::SubIOp>(
+      loc, b.create<arith::MaxUIOp>(loc, end, first), first);
+  return {first, count};
+}
+
+std::pair<Value, Value> PageBoundsOp::buildRowsOf(OpBuilder &b, Value page) {
+  Location loc = getLoc();
+  Value rows = b.create<arith::ConstantIndexOp>(loc, getPageSize());
+  Value begin = b.create<arith::MulIOp>(loc, page, rows);
+  Value end = b.create<arith::MinUIOp>(
+      loc, b.create<arith::AddIOp>(loc, begin, rows), getTo());
+  return {begin, end};
 }
 
 LogicalResult PageScoresOp::verify() {
