@@ -2,13 +2,13 @@
 """Times Quest's sparse decode attention against Kiln's dense attention.
 
     quest_bench.py --bin BUILD/bin --work DIR [--contexts 4096,16384,32768]
-                   [--budgets 512,1024,2048,4096] [--threads 1,2]
-                   [--steps 16] [--json FILE]
+                   [--budgets 512,1024,2048,4096] [--page 16]
+                   [--threads 1,2] [--steps 16] [--json FILE]
 
 One decoder layer of SmolLM2's attention shapes (9 query heads, 3
 key/value heads of 64, random weights: tools/llm/make_test_gguf.py)
 compiled with the session cache, densely and with `--quest-budget` B
-(`--quest-dense-layers=0`). For each context, `kiln generate` fills the
+(`--quest-dense-layers=0`, pages of `--page` tokens). For each context, `kiln generate` fills the
 cache with that many tokens (a dense prefill), then decodes `--steps`
 tokens with `--profile`; a step's attention is the sum of its attention
 kernels (for Quest: the bounds' update, the page scores, the selection and
@@ -80,6 +80,7 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--contexts", default="4096,16384,32768")
     parser.add_argument("--budgets", default="512,1024,2048,4096")
+    parser.add_argument("--page", type=int, default=16)
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--steps", type=int, default=16)
     parser.add_argument("--json")
@@ -94,9 +95,9 @@ def main():
 
     packages = {}
     for budget in [0] + budgets:
-        path = os.path.join(args.work, f"quest{budget}.kiln")
-        options = [f"--quest-budget={budget}", "--quest-dense-layers=0"] \
-            if budget else []
+        path = os.path.join(args.work, f"quest{budget}-{args.page}.kiln")
+        options = [f"--quest-budget={budget}", f"--quest-page={args.page}",
+                   "--quest-dense-layers=0"] if budget else []
         subprocess.run([kiln, "compile", onnx_path, "--kv-cache=session",
                         f"--max-context={capacity}", *options, "-o", path],
                        check=True)

@@ -3,13 +3,14 @@
 contexts, and passkey retrieval.
 
     quest_smollm2.py --bin BUILD/bin --gguf SmolLM2.gguf --work DIR
-                     [--budget 1024] [--contexts 2048,4096,8000]
+                     [--budget 1024] [--page 16] [--keep-first]
+                     [--contexts 2048,4096,8000]
                      [--passkey-tokens 4000] [--trials 20] [--threads 2]
                      [--json FILE]
 
 Compiles the exported SmolLM2 with the session cache (room for 8K tokens)
-densely and with `--quest-budget` (pages of 16, the first two layers
-dense). Speed: for each context, `kiln generate` on a prompt of that many
+densely and with `--quest-budget` (pages of `--page` tokens, the first
+two layers dense; `--keep-first`: `--quest-keep-first-page`). Speed: for each context, `kiln generate` on a prompt of that many
 tokens (GPL-3, repeated) and 16 decoded tokens; its decode tokens/s for
 each package, one after the other. Passkey: a five-digit number hidden at
 a random depth of about `--passkey-tokens` tokens of filler, asked for at
@@ -83,6 +84,8 @@ def main():
     parser.add_argument("--gguf", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--budget", type=int, default=1024)
+    parser.add_argument("--page", type=int, default=16)
+    parser.add_argument("--keep-first", action="store_true")
     parser.add_argument("--contexts", default="2048,4096,8000")
     parser.add_argument("--passkey-tokens", type=int, default=4000)
     parser.add_argument("--trials", type=int, default=20)
@@ -97,16 +100,22 @@ def main():
         config, weights, _ = gguf_llama.load(args.gguf)
         export_onnx.export(llama.Llama(config, weights).eval(), onnx_path)
     packages = {}
-    for name, options in (("dense", []),
-                          ("quest", [f"--quest-budget={args.budget}"])):
-        path = os.path.join(args.work, f"{name}.kiln")
+    quest = [f"--quest-budget={args.budget}", f"--quest-page={args.page}"]
+    if args.keep_first:
+        quest.append("--quest-keep-first-page")
+    for name, options in (("dense", []), ("quest", quest)):
+        # Named by the settings, so that a package is reused only for them.
+        tag = "" if name == "dense" else \
+            f"-{args.budget}-{args.page}{'-first' if args.keep_first else ''}"
+        path = os.path.join(args.work, f"{name}{tag}.kiln")
         if not os.path.exists(path):
             subprocess.run([kiln, "compile", onnx_path, "--kv-cache=session",
                             f"--max-context={CAPACITY}", *options, "-o",
                             path], check=True)
         packages[name] = path
 
-    results = {"budget": args.budget, "speed": [], "passkey": {}}
+    results = {"budget": args.budget, "page": args.page,
+               "keep_first": args.keep_first, "speed": [], "passkey": {}}
     with open(GPL3, encoding="utf-8") as f:
         text = f.read()
     corpus = tokens_of(kiln, args.gguf, text, args.work)
