@@ -30,6 +30,9 @@ struct KernelEmitterBase {
   Value index(int64_t value) {
     return b.create<arith::ConstantIndexOp>(loc, value);
   }
+  Value f32(float value) {
+    return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
+  }
   Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
   Value sub(Value x, int64_t y) {
     return b.create<arith::SubIOp>(loc, x, index(y));

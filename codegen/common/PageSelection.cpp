@@ -37,9 +37,6 @@ public:
   void emit(SelectPagesOp op);
 
 private:
-  Value f32(float value) {
-    return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
-  }
   /// A parallel loop over [0, `extents`), its body built by `body` from
   /// the induction variables.
   void parallel(ValueRange extents, function_ref<void(ValueRange)> body) {

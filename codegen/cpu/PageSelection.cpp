@@ -46,9 +46,6 @@ public:
   void emit(SelectPagesOp op);
 
 private:
-  Value f32(float value) {
-    return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
-  }
   Value i32(int64_t value) {
     return b.create<arith::ConstantIntOp>(loc, value, 32);
   }
