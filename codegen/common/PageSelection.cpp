@@ -80,6 +80,12 @@ private:
   Value compare(arith::CmpIPredicate predicate, Value x, Value y) {
     return b.create<arith::CmpIOp>(loc, predicate, x, y);
   }
+  /// `value` (f32 or bf16) as f32.
+  Value widened(Value value) {
+    if (value.getType().isF32())
+      return value;
+    return b.create<arith::ExtFOp>(loc, b.getF32Type(), value);
+  }
   /// `counted` + 1 where `hit`.
   Value countIf(Value hit, Value counted) {
     return b.create<arith::AddIOp>(
@@ -100,14 +106,14 @@ void PageLoops::emit(PageBoundsOp op) {
              {f32(std::numeric_limits<float>::max()),
               f32(std::numeric_limits<float>::lowest())},
              [&](Value row, ValueRange range) -> SmallVector<Value> {
-               Value key = load(keys, {head, row, channel});
-               if (!key.getType().isF32())
-                 key = b.create<arith::ExtFOp>(loc, b.getF32Type(), key);
+               Value key = widened(load(keys, {head, row, channel}));
                return {b.create<arith::MinimumFOp>(loc, range[0], key),
                        b.create<arith::MaximumFOp>(loc, range[1], key)};
              });
-    store(range[0], bounds, {head, mul(p, 2), channel});
-    store(range[1], bounds, {head, add(mul(p, 2), index(1)), channel});
+    store(op.buildStored(b, range[0], false), bounds,
+          {head, mul(p, 2), channel});
+    store(op.buildStored(b, range[1], true), bounds,
+          {head, add(mul(p, 2), index(1)), channel});
   });
 }
 
@@ -126,8 +132,9 @@ void PageLoops::emit(PageScoresOp op) {
                     Value positive = b.create<arith::CmpFOp>(
                         loc, arith::CmpFPredicate::OGT, q, f32(0));
                     Value bound = b.create<arith::SelectOp>(
-                        loc, positive, load(bounds, {head, highest, i}),
-                        load(bounds, {head, lowest, i}));
+                        loc, positive,
+                        widened(load(bounds, {head, highest, i})),
+                        widened(load(bounds, {head, lowest, i})));
                     return {b.create<math::FmaOp>(loc, q, bound, sum[0])};
                   })[0];
     };

@@ -2,10 +2,11 @@
 //
 // Quest's steps before the sparse attention: the pages' key bounds kept up
 // to date as rows are appended, each page's upper bound of its scores,
-// and the best pages. The bounds are read once per step (two rows a page,
-// an eighth of the keys at 16 tokens a page); the selection is a bisection
-// over the scores' bit patterns, so it costs a few sweeps of one float per
-// page and writes the chosen pages already in order.
+// and the best pages. The bounds are read once per step (two bf16 rows a
+// page: a sixteenth of the keys' f32 bytes at 16 tokens a page), each
+// page's once for all the query rows that share it; the selection is a
+// bisection over the scores' bit patterns, so it costs a few sweeps of one
+// float per page and writes the chosen pages already in order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +30,9 @@ namespace {
 
 /// Pages a work item of the scores takes (its bounds: 2 x 64 x D floats).
 constexpr int64_t kPagesPerItem = 64;
+/// Query rows the scores take at once (the heads that share a key/value
+/// head: SmolLM2's 3, Llama-3-8B's 4).
+constexpr int64_t kRowsAtOnce = 8;
 
 class PageEmitter : public KernelEmitterBase {
 public:
@@ -68,6 +72,16 @@ private:
                ? loaded
                : b.create<arith::ExtFOp>(loc, vectorType, loaded).getResult();
   }
+  /// Values k..k+L of row `row` of `bounds` [G, 2 N, D] as f32.
+  Value loadBounds(Value bounds, Value head, Value row, Value k) {
+    Type element = getElementTypeOrSelf(bounds.getType());
+    Value loaded =
+        b.create<vector::LoadOp>(loc, VectorType::get({lanes}, element), bounds,
+                                 ValueRange{head, row, k});
+    return element.isF32()
+               ? loaded
+               : b.create<arith::ExtFOp>(loc, vectorType, loaded).getResult();
+  }
   /// `key` (the ordered key of page `p`, or of the vector of pages from
   /// `p`) with page 0's raised above any score's: INT32_MAX.
   Value firstAbove(Value key, Value p) {
@@ -99,10 +113,21 @@ private:
         loc, bits, shaped(i32(std::numeric_limits<int32_t>::max()), type));
     return b.create<arith::SelectOp>(loc, negative, flipped, bits);
   }
+  /// The ordered keys of `head`'s first `count` scores folded into
+  /// `start` (i32 scalars, each its `kinds`' identity): `step(keys,
+  /// state)` takes whole vectors of keys with states of vectors (their
+  /// lanes then combined by `kinds`), then the keys left one at a time.
+  SmallVector<Value>
+  foldKeys(Value scores, Value head, Value count, ArrayRef<Value> start,
+           ArrayRef<vector::CombiningKind> kinds,
+           function_ref<SmallVector<Value>(Value, ValueRange)> step);
   /// How many of `head`'s first `count` scores have ordered keys
   /// `predicate` `threshold` (an i32).
   Value countKeys(Value scores, Value head, Value count,
                   arith::CmpIPredicate predicate, Value threshold);
+  /// The least and the greatest ordered key of `head`'s first `count`
+  /// scores.
+  std::pair<Value, Value> keyRange(Value scores, Value head, Value count);
   /// With `keep_first`, page 0's score is above every other.
   bool keepFirst = false;
 
@@ -146,10 +171,11 @@ void PageEmitter::emit(PageBoundsOp op) {
         b.create<scf::YieldOp>(loc, next);
       });
   for (int64_t w = 0; w < vectors; ++w) {
-    b.create<vector::StoreOp>(loc, rows.getResult(w), bounds,
+    b.create<vector::StoreOp>(loc, op.buildStored(b, rows.getResult(w), false),
+                              bounds,
                               ValueRange{head, mul(p, 2), index(w * lanes)});
     b.create<vector::StoreOp>(
-        loc, rows.getResult(vectors + w), bounds,
+        loc, op.buildStored(b, rows.getResult(vectors + w), true), bounds,
         ValueRange{head, add(mul(p, 2), index(1)), index(w * lanes)});
   }
 }
@@ -172,9 +198,11 @@ void PageEmitter::emit(PageScoresOp op) {
   Value end =
       b.create<arith::MinUIOp>(loc, add(begin, index(kPagesPerItem)), count);
   int64_t vectors = depth / lanes;
-  // Rows outside pages: a row's query vectors and their signs stay in
-  // registers while its pages stream by (a page's bounds are 2 D floats,
-  // L1- or L2-resident across the few rows).
+  // Each row's query split by sign, q+ = max(q, 0) and q- = min(q, 0), so
+  // that max(q_i M_i, q_i m_i) = q+_i M_i + q-_i m_i: two FMAs, no
+  // select. Up to kRowsAtOnce rows at a time sit in a scratch that the
+  // FMAs read from L1, and each page's bounds are loaded (and widened)
+  // once for all of them: per page and row, then, only the FMAs.
   auto clear = b.create<scf::ForOp>(loc, begin, end, index(1));
   {
     OpBuilder::InsertionGuard inner(b);
@@ -182,76 +210,126 @@ void PageEmitter::emit(PageScoresOp op) {
     b.create<memref::StoreOp>(loc, f32(0.0f), scores,
                               ValueRange{head, clear.getInductionVar()});
   }
-  auto overRows = b.create<scf::ForOp>(loc, index(0), rows, index(1));
-  b.setInsertionPointToStart(overRows.getBody());
-  Value row = overRows.getInductionVar();
-  SmallVector<Value> q, positive;
-  for (int64_t w = 0; w < vectors; ++w) {
-    q.push_back(b.create<vector::LoadOp>(
-        loc, vectorType, query, ValueRange{head, row, index(w * lanes)}));
-    positive.push_back(b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT,
-                                               q.back(), splat(0.0f)));
+  Value split = b.create<memref::AllocaOp>(
+      loc, MemRefType::get({kRowsAtOnce * 2 * depth}, b.getF32Type()));
+  auto groups = b.create<scf::ForOp>(loc, index(0), rows, index(kRowsAtOnce));
+  b.setInsertionPointToStart(groups.getBody());
+  Value firstRow = groups.getInductionVar();
+  Value groupRows = b.create<arith::MinUIOp>(
+      loc, index(kRowsAtOnce), b.create<arith::SubIOp>(loc, rows, firstRow));
+  auto splitAt = [&](Value r, int64_t offset) {
+    return add(mul(r, 2 * depth), index(offset));
+  };
+  {
+    OpBuilder::InsertionGuard inner(b);
+    auto overRows = b.create<scf::ForOp>(loc, index(0), groupRows, index(1));
+    b.setInsertionPointToStart(overRows.getBody());
+    Value r = overRows.getInductionVar();
+    for (int64_t w = 0; w < vectors; ++w) {
+      Value q = b.create<vector::LoadOp>(
+          loc, vectorType, query,
+          ValueRange{head, add(firstRow, r), index(w * lanes)});
+      b.create<vector::StoreOp>(
+          loc, b.create<arith::MaximumFOp>(loc, q, splat(0.0f)), split,
+          ValueRange{splitAt(r, w * lanes)});
+      b.create<vector::StoreOp>(
+          loc, b.create<arith::MinimumFOp>(loc, q, splat(0.0f)), split,
+          ValueRange{splitAt(r, depth + w * lanes)});
+    }
   }
-  // sum_i max(q_i M_i, q_i m_i) = sum_i q_i (q_i > 0 ? M_i : m_i); summed
-  // over the rows (the query heads that share the page).
   auto pages = b.create<scf::ForOp>(loc, begin, end, index(1));
   b.setInsertionPointToStart(pages.getBody());
   Value p = pages.getInductionVar();
-  Value sum = splat(0.0f);
+  SmallVector<Value> lowest, highest;
   for (int64_t w = 0; w < vectors; ++w) {
-    Value lowest = b.create<vector::LoadOp>(
-        loc, vectorType, bounds, ValueRange{head, mul(p, 2), index(w * lanes)});
-    Value highest = b.create<vector::LoadOp>(
-        loc, vectorType, bounds,
-        ValueRange{head, add(mul(p, 2), index(1)), index(w * lanes)});
-    Value bound = b.create<arith::SelectOp>(loc, positive[w], highest, lowest);
-    sum = b.create<vector::FMAOp>(loc, q[w], bound, sum);
+    lowest.push_back(loadBounds(bounds, head, mul(p, 2), index(w * lanes)));
+    highest.push_back(
+        loadBounds(bounds, head, add(mul(p, 2), index(1)), index(w * lanes)));
   }
+  auto summed = b.create<scf::ForOp>(
+      loc, index(0), groupRows, index(1), ValueRange{splat(0.0f)},
+      [&](OpBuilder &, Location, Value r, ValueRange sum) {
+        Value next = sum[0];
+        for (int64_t w = 0; w < vectors; ++w) {
+          auto half = [&](int64_t offset) {
+            return b.create<vector::LoadOp>(loc, vectorType, split,
+                                            ValueRange{splitAt(r, offset)});
+          };
+          next =
+              b.create<vector::FMAOp>(loc, half(w * lanes), highest[w], next);
+          next = b.create<vector::FMAOp>(loc, half(depth + w * lanes),
+                                         lowest[w], next);
+        }
+        b.create<scf::YieldOp>(loc, next);
+      });
   // Reassociated: an ordered sum of the lanes would be a chain of L adds.
-  Value score = b.create<vector::ReductionOp>(
-      loc, vector::CombiningKind::ADD, sum, arith::FastMathFlags::reassoc);
+  Value score = b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
+                                              summed.getResult(0),
+                                              arith::FastMathFlags::reassoc);
   Value earlier = b.create<memref::LoadOp>(loc, scores, ValueRange{head, p});
   b.create<memref::StoreOp>(loc, b.create<arith::AddFOp>(loc, earlier, score),
                             scores, ValueRange{head, p});
 }
 
-Value PageEmitter::countKeys(Value scores, Value head, Value count,
-                             arith::CmpIPredicate predicate, Value threshold) {
-  // Whole vectors of scores, then the rest one at a time.
-  auto countType = VectorType::get({widest}, b.getI32Type());
+SmallVector<Value> PageEmitter::foldKeys(
+    Value scores, Value head, Value count, ArrayRef<Value> start,
+    ArrayRef<vector::CombiningKind> kinds,
+    function_ref<SmallVector<Value>(Value, ValueRange)> step) {
+  auto keyVector = VectorType::get({widest}, b.getI32Type());
+  SmallVector<Value> spread;
+  for (Value value : start)
+    spread.push_back(shaped(value, keyVector));
   Value whole = mul(dividedBy(count, index(widest)), widest);
   auto vectors = b.create<scf::ForOp>(
-      loc, index(0), whole, index(widest),
-      ValueRange{shaped(i32(0), countType)},
-      [&](OpBuilder &, Location, Value p, ValueRange counted) {
-        Value key = orderedKey(b.create<vector::LoadOp>(
+      loc, index(0), whole, index(widest), spread,
+      [&](OpBuilder &, Location, Value p, ValueRange state) {
+        Value keys = orderedKey(b.create<vector::LoadOp>(
             loc, VectorType::get({widest}, b.getF32Type()), scores,
             ValueRange{head, p}));
         if (keepFirst)
-          key = firstAbove(key, p);
-        Value hit = b.create<arith::CmpIOp>(loc, predicate, key,
-                                            shaped(threshold, countType));
-        b.create<scf::YieldOp>(
-            loc, ValueRange{b.create<arith::AddIOp>(
-                     loc, counted[0],
-                     b.create<arith::ExtUIOp>(loc, countType, hit))});
+          keys = firstAbove(keys, p);
+        b.create<scf::YieldOp>(loc, step(keys, state));
       });
-  Value counted = b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
-                                                vectors.getResult(0));
+  SmallVector<Value> combined;
+  for (auto [lanesOf, kind] : llvm::zip(vectors.getResults(), kinds))
+    combined.push_back(b.create<vector::ReductionOp>(loc, kind, lanesOf));
   auto rest = b.create<scf::ForOp>(
-      loc, whole, count, index(1), ValueRange{counted},
-      [&](OpBuilder &, Location, Value p, ValueRange counted) {
+      loc, whole, count, index(1), combined,
+      [&](OpBuilder &, Location, Value p, ValueRange state) {
         Value key = orderedKey(
             b.create<memref::LoadOp>(loc, scores, ValueRange{head, p}));
         if (keepFirst)
           key = firstAbove(key, p);
-        Value hit = b.create<arith::CmpIOp>(loc, predicate, key, threshold);
-        b.create<scf::YieldOp>(
-            loc, ValueRange{b.create<arith::AddIOp>(
-                     loc, counted[0],
-                     b.create<arith::ExtUIOp>(loc, b.getI32Type(), hit))});
+        b.create<scf::YieldOp>(loc, step(key, state));
       });
-  return rest.getResult(0);
+  return SmallVector<Value>(rest.getResults());
+}
+
+Value PageEmitter::countKeys(Value scores, Value head, Value count,
+                             arith::CmpIPredicate predicate, Value threshold) {
+  return foldKeys(
+      scores, head, count, {i32(0)}, {vector::CombiningKind::ADD},
+      [&](Value keys, ValueRange counted) -> SmallVector<Value> {
+        Value hit = b.create<arith::CmpIOp>(loc, predicate, keys,
+                                            shaped(threshold, keys.getType()));
+        return {b.create<arith::AddIOp>(
+            loc, counted[0],
+            b.create<arith::ExtUIOp>(loc, counted[0].getType(), hit))};
+      })[0];
+}
+
+std::pair<Value, Value> PageEmitter::keyRange(Value scores, Value head,
+                                              Value count) {
+  SmallVector<Value> range =
+      foldKeys(scores, head, count,
+               {i32(std::numeric_limits<int32_t>::max()),
+                i32(std::numeric_limits<int32_t>::min())},
+               {vector::CombiningKind::MINSI, vector::CombiningKind::MAXSI},
+               [&](Value keys, ValueRange range) -> SmallVector<Value> {
+                 return {b.create<arith::MinSIOp>(loc, range[0], keys),
+                         b.create<arith::MaxSIOp>(loc, range[1], keys)};
+               });
+  return {range[0], range[1]};
 }
 
 void PageEmitter::emit(SelectPagesOp op) {
@@ -274,14 +352,26 @@ void PageEmitter::emit(SelectPagesOp op) {
   b.setInsertionPointToStart(&branch.getElseRegion().front());
 
   // The largest threshold t with at least `wanted` keys >= t, by bisection
-  // over the 32-bit keys (in i64, so that the bounds cannot overflow).
+  // over the 32-bit keys between the least and the greatest (in i64, so
+  // that the bounds cannot overflow). A t with exactly `wanted` keys >= t
+  // ends it early: the same pages are chosen.
   Value wanted =
       b.create<arith::IndexCastOp>(loc, b.getI32Type(), sub(slots, 1));
-  auto bisection = b.create<scf::ForOp>(
-      loc, index(0), index(32), index(1),
-      ValueRange{i64(std::numeric_limits<int32_t>::min()),
-                 i64(std::numeric_limits<int32_t>::max())},
-      [&](OpBuilder &, Location, Value, ValueRange range) {
+  auto [least, greatest] = keyRange(scores, head, candidates);
+  auto widened = [&](Value key) {
+    return b.create<arith::ExtSIOp>(loc, b.getI64Type(), key).getResult();
+  };
+  auto bisection = b.create<scf::WhileOp>(
+      loc, TypeRange{b.getI64Type(), b.getI64Type()},
+      ValueRange{widened(least), widened(greatest)},
+      [&](OpBuilder &, Location, ValueRange range) {
+        b.create<scf::ConditionOp>(
+            loc,
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, range[0],
+                                    range[1]),
+            range);
+      },
+      [&](OpBuilder &, Location, ValueRange range) {
         Value low = range[0], high = range[1];
         Value mid = b.create<arith::AddIOp>(
             loc, low,
@@ -295,11 +385,15 @@ void PageEmitter::emit(SelectPagesOp op) {
                       b.create<arith::TruncIOp>(loc, b.getI32Type(), mid));
         Value enough = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
                                                counted, wanted);
+        Value exact = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                              counted, wanted);
+        Value below = b.create<arith::SubIOp>(loc, mid, i64(1));
         b.create<scf::YieldOp>(
-            loc, ValueRange{b.create<arith::SelectOp>(loc, enough, mid, low),
-                            b.create<arith::SelectOp>(
-                                loc, enough, high,
-                                b.create<arith::SubIOp>(loc, mid, i64(1)))});
+            loc, ValueRange{
+                     b.create<arith::SelectOp>(loc, enough, mid, low),
+                     b.create<arith::SelectOp>(
+                         loc, exact, mid,
+                         b.create<arith::SelectOp>(loc, enough, high, below))});
       });
   Value threshold =
       b.create<arith::TruncIOp>(loc, b.getI32Type(), bisection.getResult(0));

@@ -570,9 +570,11 @@ def Kiln_PageBoundsOp : Kiln_Op<"page_bounds", [
   let description = [{
     `keys` [G, C, W] holds G heads' key rows (f32, bf16, or 4-bit rows as
     `kiln.pack_kv4` writes them, W = D / 2 + 4); `init` [G, 2 N, D] f32
-    holds, for each page p of `page_size` rows, the channel-wise minimum
-    (row 2p) and maximum (row 2p + 1) of its keys. The op brings up to
-    date the pages that rows [`from`, `to`) fall in, from the keys of each
+    or bf16 holds, for each page p of `page_size` rows, the channel-wise
+    minimum (row 2p) and maximum (row 2p + 1) of its keys. In bf16 (half
+    the bytes for `kiln.page_scores` to read) the minimum is rounded down
+    and the maximum up, so that they still bound every key. The op brings
+    up to date the pages that rows [`from`, `to`) fall in, from the keys of each
     such page's rows below `to`; the other pages keep their bounds. So a
     run that appends rows to the cache touches only their pages, and the
     bounds never depend on keys truncated away (a page is recomputed
@@ -598,6 +600,9 @@ def Kiln_PageBoundsOp : Kiln_Op<"page_bounds", [
     /// The rows page `page` is recomputed from, [begin, end): its rows
     /// below `to`.
     std::pair<Value, Value> buildRowsOf(OpBuilder &b, Value page);
+    /// `bound` (f32, or a vector of them), a minimum or a maximum, as the
+    /// bounds' element type holds it: rounded outward.
+    Value buildStored(OpBuilder &b, Value bound, bool isMaximum);
   }];
 }
 

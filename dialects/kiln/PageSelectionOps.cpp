@@ -6,20 +6,23 @@
 #include "dialects/kiln/KilnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
 
 namespace {
 
-/// Bounds [G, 2 N, D] f32, D static and N whole.
+/// Bounds [G, 2 N, D] f32 or bf16, D static and N whole.
 LogicalResult verifyBounds(Operation *op, Value bounds) {
   ArrayRef<int64_t> shape = shapeOf(bounds);
-  if (shape.size() != 3 || !elementOf(bounds).isF32() ||
+  Type element = elementOf(bounds);
+  if (shape.size() != 3 || !(element.isF32() || element.isBF16()) ||
       ShapedType::isDynamic(shape[2]) ||
       (!ShapedType::isDynamic(shape[1]) && shape[1] % 2))
-    return op->emitOpError("takes bounds [G, 2 N, D] of f32 (a minimum and a "
-                           "maximum row per page), D static, not ")
+    return op->emitOpError("takes bounds [G, 2 N, D] of f32 or bf16 (a "
+                           "minimum and a maximum row per page), D static, "
+                           "not ")
            << bounds.getType();
   return success();
 }
@@ -129,4 +132,39 @@ void SelectPagesOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
   addKernelEffects(*this, getInitMutable(), /*readsInit=*/false, effects);
+}
+
+Value PageBoundsOp::buildStored(OpBuilder &b, Value bound, bool isMaximum) {
+  Type element = elementOf(getInit());
+  if (element.isF32())
+    return bound;
+  // bf16 keeps an f32's upper 16 bits: dropping the rest moves a value
+  // toward zero, so a maximum above zero or a minimum below it whose
+  // dropped bits are not all zero steps one unit away from zero instead.
+  Location loc = getLoc();
+  Type bits = b.getI32Type(), narrow = element;
+  if (auto vector = dyn_cast<VectorType>(bound.getType())) {
+    bits = vector.clone(bits);
+    narrow = vector.clone(element);
+  }
+  auto constant = [&](int64_t value) -> Value {
+    Value scalar = b.create<arith::ConstantIntOp>(loc, value, 32);
+    if (auto vector = dyn_cast<VectorType>(bits))
+      return b.create<vector::BroadcastOp>(loc, vector, scalar);
+    return scalar;
+  };
+  Value word = b.create<arith::BitcastOp>(loc, bits, bound);
+  Value kept = b.create<arith::AndIOp>(loc, word, constant(0xFFFF0000));
+  Value inexact =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, kept, word);
+  // Outward: up from a maximum at or above +0, down from a minimum below.
+  Value outward = b.create<arith::CmpIOp>(
+      loc, isMaximum ? arith::CmpIPredicate::sge : arith::CmpIPredicate::slt,
+      word, constant(0));
+  Value away = b.create<arith::AndIOp>(loc, inexact, outward);
+  Value rounded = b.create<arith::SelectOp>(
+      loc, away, b.create<arith::AddIOp>(loc, kept, constant(0x10000)), kept);
+  // Exactly a bf16 now, so the narrowing rounds nothing.
+  return b.create<arith::TruncFOp>(
+      loc, narrow, b.create<arith::BitcastOp>(loc, bound.getType(), rounded));
 }

@@ -125,11 +125,12 @@ void QuestPass::rewrite(AttentionOp attention, CachedKeys keys) {
       cast<ShapedType>(attention.getQuery().getType()).getShape().back();
   int64_t pages = llvm::divideCeil(capacity, page), chosen = budget / page;
 
-  // The bounds: one more state of the session, beside the cache's.
+  // The bounds: one more state of the session, beside the cache's, in
+  // bf16 (rounded outward) for half the bytes to score.
   auto names = function.getArgAttrOfType<DictionaryAttr>(
       keys.state.getArgNumber(), kKvCacheStateAttrName);
   auto boundsType =
-      RankedTensorType::get({1, heads, 2 * pages, depth}, b.getF32Type());
+      RankedTensorType::get({1, heads, 2 * pages, depth}, b.getBF16Type());
   unsigned boundsIndex = function.getNumArguments();
   function.insertArgument(
       boundsIndex, boundsType,

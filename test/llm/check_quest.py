@@ -4,12 +4,12 @@ small random-weight decoder of SmolLM2's architecture:
 - against a straightforward reference: the PyTorch model whose decode
   steps let each query head see only the keys of the pages Quest picks
   (per page the channel-wise minimum m and maximum M of the cached keys,
-  the bound sum_i max(q_i M_i, q_i m_i), the query heads sharing a
-  key/value head taking the sum of theirs, the best budget / page - 1
-  pages and the current one; prefill, the first dense layers and contexts
-  within the budget dense): `kiln generate`'s logits at every greedy step
-  within the tolerance, and different from the dense package's (the
-  selection took keys away);
+  rounded outward to bf16, the bound sum_i max(q_i M_i, q_i m_i), the
+  query heads sharing a key/value head taking the sum of theirs, the best
+  budget / page - 1 pages and the current one; prefill, the first dense
+  layers and contexts within the budget dense): `kiln generate`'s logits
+  at every greedy step within the tolerance, and different from the dense
+  package's (the selection took keys away);
 - the bound property of the reference's bounds: for random keys and
   queries a page's bound is at least every one of its keys' scores;
 - with a budget that covers the cache, the logits exactly the dense
@@ -53,12 +53,25 @@ CAPACITY = 640
 CUDA = ["--target=cuda", "--cuda-arch=none"]
 
 
+def outward_bf16(values, upward):
+    """f32 values (in a float64 tensor) rounded to bf16 away from the
+    values they bound: up for a maximum, down for a minimum."""
+    bits = values.to(torch.float32).numpy().view(np.uint32)
+    kept = bits & np.uint32(0xFFFF0000)
+    negative = (bits >> np.uint32(31)) == 1
+    away = (kept != bits) & (~negative if upward else negative)
+    rounded = kept + away.astype(np.uint32) * np.uint32(0x10000)
+    return torch.from_numpy(rounded.view(np.float32)).double()
+
+
 def page_bounds(keys, page):
-    """keys [T, D] -> per page its minimum and maximum rows, [P, 2, D]."""
+    """keys [T, D] (f32 values) -> per page its minimum and maximum rows,
+    [P, 2, D], rounded outward to bf16 as Kiln keeps them."""
     pages = -(-keys.shape[0] // page)
-    return torch.stack([torch.stack((keys[p * page:(p + 1) * page].min(0).values,
-                                     keys[p * page:(p + 1) * page].max(0).values))
-                        for p in range(pages)])
+    return torch.stack([torch.stack(
+        (outward_bf16(keys[p * page:(p + 1) * page].min(0).values, False),
+         outward_bf16(keys[p * page:(p + 1) * page].max(0).values, True)))
+        for p in range(pages)])
 
 
 def upper_bounds(queries, bounds):
@@ -71,11 +84,12 @@ def upper_bounds(queries, bounds):
 
 
 def check_bound_property(trials=200):
-    """For random keys and queries, every page's bound is at least each of
-    its keys' scores (summed over the queries that share the page)."""
+    """For random keys and queries, every page's bound (from bounds rounded
+    outward to bf16) is at least each of its keys' scores (summed over the
+    queries that share the page)."""
     generator = torch.Generator().manual_seed(3)
     for _ in range(trials):
-        keys = torch.randn(64, 16, generator=generator, dtype=torch.float64)
+        keys = torch.randn(64, 16, generator=generator).double()
         queries = torch.randn(3, 16, generator=generator, dtype=torch.float64)
         bounds = upper_bounds(queries, page_bounds(keys, 16))
         scores = (queries @ keys.t()).sum(0).view(4, 16).max(1).values

@@ -27,6 +27,38 @@ func.func @bounds(%k: memref<2x64x16xbf16>, %b: memref<2x8x16xf32>, %from: index
 
 // -----
 
+// bf16 bounds: a minimum rounded down and a maximum rounded up (the
+// dropped bits' step away from zero where they were set and the sign
+// calls for it) before they narrow; the scores widen what they load.
+// CHECK-LABEL: func.func @bf16_bounds
+// CHECK: %[[RANGE:.*]]:2 = scf.for
+// CHECK: %[[MIN:.*]] = arith.bitcast %[[RANGE]]#0 : f32 to i32
+// CHECK: %[[KEPT:.*]] = arith.andi %[[MIN]], %c-65536_i32
+// CHECK: %[[INEXACT:.*]] = arith.cmpi ne, %[[KEPT]], %[[MIN]]
+// CHECK: %[[NEGATIVE:.*]] = arith.cmpi slt, %[[MIN]], %c0_i32
+// CHECK: %[[AWAY:.*]] = arith.andi %[[INEXACT]], %[[NEGATIVE]]
+// CHECK: %[[STEPPED:.*]] = arith.addi %[[KEPT]], %c65536_i32
+// CHECK: %[[ROUNDED:.*]] = arith.select %[[AWAY]], %[[STEPPED]], %[[KEPT]]
+// CHECK: %[[WIDE:.*]] = arith.bitcast %[[ROUNDED]] : i32 to f32
+// CHECK: %[[NARROW:.*]] = arith.truncf %[[WIDE]] : f32 to bf16
+// CHECK: memref.store %[[NARROW]], %arg1
+// CHECK: %[[MAX:.*]] = arith.bitcast %[[RANGE]]#1 : f32 to i32
+// CHECK: %[[POSITIVE:.*]] = arith.cmpi sge, %[[MAX]], %c0_i32
+// CHECK: arith.andi %{{.*}}, %[[POSITIVE]]
+// CHECK-LABEL: func.func @bf16_scores
+// CHECK: %[[HIGH:.*]] = memref.load %arg1{{.*}} : memref<2x8x16xbf16>
+// CHECK: arith.extf %[[HIGH]] : bf16 to f32
+func.func @bf16_bounds(%k: memref<2x64x16xf32>, %b: memref<2x8x16xbf16>, %from: index, %to: index) {
+  kiln.page_bounds %k rows %from to %to into %b {page_size = 16 : i64} : memref<2x64x16xf32> into memref<2x8x16xbf16>
+  return
+}
+func.func @bf16_scores(%q: memref<2x?x16xf32>, %b: memref<2x8x16xbf16>, %s: memref<2x4xf32>, %n: index) {
+  kiln.page_scores %q, %b pages %n into %s : memref<2x?x16xf32>, memref<2x8x16xbf16> into memref<2x4xf32>
+  return
+}
+
+// -----
+
 // A parallel iteration per head and page: over the query rows (the heads
 // that share the page), the sum of the sums of q * (q > 0 ? max : min).
 // CHECK-LABEL: func.func @scores

@@ -1,7 +1,7 @@
 // RUN: kiln-opt %s -split-input-file -verify-diagnostics
 
 func.func @odd_bounds(%k: tensor<2x64x16xf32>, %b: tensor<2x7x16xf32>, %i: index) {
-  // expected-error @+1 {{takes bounds [G, 2 N, D] of f32 (a minimum and a maximum row per page), D static}}
+  // expected-error @+1 {{takes bounds [G, 2 N, D] of f32 or bf16 (a minimum and a maximum row per page), D static}}
   %r = kiln.page_bounds %k rows %i to %i into %b {page_size = 16 : i64} : tensor<2x64x16xf32> into tensor<2x7x16xf32> -> tensor<2x7x16xf32>
   return
 }

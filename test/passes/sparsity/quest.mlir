@@ -7,27 +7,27 @@
 // Two layers' attention over session key caches of 2 heads, 64 tokens of
 // D = 16 (after kiln-graph-session-kv-cache and kiln-graph-fuse-attention).
 // The first stays dense; the second gets its page bounds as one more
-// session state ([1, 2, 2 x 4 pages, 16]), updated for the rows written,
+// session state ([1, 2, 2 x 4 pages, 16] bf16), updated for the rows written,
 // and a decode step (one new row) over more than 3 pages scores the pages
 // before the current one, keeps 2 of them and the current one, and
 // attends to those.
 // CHECK-LABEL: func.func @decoder
 // CHECK-SAME: %[[CACHE1:[a-z0-9]*]]: tensor<1x2x64x16xf32> {kiln.kv_cache_state = {past = "past.1.key", present = "present.1.key"}}
-// CHECK-SAME: %[[BOUNDS:[a-z0-9]*]]: tensor<1x2x8x16xf32> {kiln.kv_cache_state = {page_bounds = 16 : i64, past = "past.1.key", present = "present.1.key"}})
+// CHECK-SAME: %[[BOUNDS:[a-z0-9]*]]: tensor<1x2x8x16xbf16> {kiln.kv_cache_state = {page_bounds = 16 : i64, past = "past.1.key", present = "present.1.key"}})
 // CHECK: kiln.attention
 // CHECK-NOT: pages
 // CHECK-SAME: -> tensor<2x?x16xf32>
 // CHECK: %[[WRITE:.*]] = tensor.insert_slice %{{.*}} into %[[CACHE1]][0, 0, %[[FROM:.*]], 0] [1, 2, %[[NEW:.*]], 16]
 // CHECK: %[[STATE:.*]] = tensor.collapse_shape %[[BOUNDS]] {{\[}}[0, 1], [2], [3]]
 // CHECK: %[[KEYS:.*]] = tensor.collapse_shape %[[WRITE]] {{\[}}[0, 1], [2], [3]]
-// CHECK: %[[UPDATED:.*]] = kiln.page_bounds %[[KEYS]] rows %[[FROM]] to %[[TO:.*]] into %[[STATE]] {page_size = 16 : i64} : tensor<2x64x16xf32> into tensor<2x8x16xf32>
+// CHECK: %[[UPDATED:.*]] = kiln.page_bounds %[[KEYS]] rows %[[FROM]] to %[[TO:.*]] into %[[STATE]] {page_size = 16 : i64} : tensor<2x64x16xf32> into tensor<2x8x16xbf16>
 // CHECK: %[[SPANNED:.*]] = arith.divui
 // CHECK: %[[DECODE:.*]] = arith.cmpi eq, %[[NEW]], %c1
 // CHECK: %[[OVER:.*]] = arith.cmpi ugt, %[[SPANNED]], %c3
 // CHECK: %[[BEFORE:.*]] = arith.subi %[[SPANNED]], %c1
 // CHECK: %[[BOTH:.*]] = arith.andi %[[DECODE]], %[[OVER]]
 // CHECK: %[[CANDIDATES:.*]] = arith.select %[[BOTH]], %[[BEFORE]], %c0
-// CHECK: %[[SCORES:.*]] = kiln.page_scores %{{.*}}, %[[UPDATED]] pages %[[CANDIDATES]] into %{{.*}} : tensor<2x?x16xf32>, tensor<2x8x16xf32> into tensor<2x4xf32>
+// CHECK: %[[SCORES:.*]] = kiln.page_scores %{{.*}}, %[[UPDATED]] pages %[[CANDIDATES]] into %{{.*}} : tensor<2x?x16xf32>, tensor<2x8x16xbf16> into tensor<2x4xf32>
 // CHECK: %[[TABLE:.*]] = kiln.select_pages %[[SCORES]] candidates %[[CANDIDATES]] into %{{.*}} : tensor<2x4xf32> into tensor<2x3xi32>
 // CHECK: kiln.attention {{.*}} pages %[[TABLE]] into {{.*}} {key_rows, page_size = 16 : i64, scale = 2.500000e-01 : f32}
 //
