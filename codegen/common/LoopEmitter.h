@@ -93,6 +93,33 @@ struct ScalarEmitter : KernelEmitterBase {
                            b.create<scf::YieldOp>(loc);
                          });
   }
+  /// A loop from `from` to `to` by `step` carrying `initial`, `body`
+  /// giving the next values from the induction variable and the current
+  /// ones: the last values.
+  ValueRange fold(Value from, Value to, Value step, ValueRange initial,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return b
+        .create<scf::ForOp>(
+            loc, from, to, step, initial,
+            [&](OpBuilder &, Location, Value i, ValueRange carried) {
+              b.create<scf::YieldOp>(loc, body(i, carried));
+            })
+        .getResults();
+  }
+  ValueRange fold(Value from, Value to, ValueRange initial,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return fold(from, to, index(1), initial, body);
+  }
+  /// A parallel loop over [0, `extents`), its body built by `body` from
+  /// the induction variables.
+  void parallel(ValueRange extents, function_ref<void(ValueRange)> body) {
+    SmallVector<Value> zeros(extents.size(), index(0)),
+        ones(extents.size(), index(1));
+    auto loop = b.create<scf::ParallelOp>(loc, zeros, extents, ones);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVars());
+  }
 };
 
 /// Marks a kernel's `scf.parallel` as worth the session's threads, which

@@ -37,28 +37,6 @@ public:
   void emit(SelectPagesOp op);
 
 private:
-  /// A parallel loop over [0, `extents`), its body built by `body` from
-  /// the induction variables.
-  void parallel(ValueRange extents, function_ref<void(ValueRange)> body) {
-    SmallVector<Value> zeros(extents.size(), index(0)),
-        ones(extents.size(), index(1));
-    auto loop = b.create<scf::ParallelOp>(loc, zeros, extents, ones);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    body(loop.getInductionVars());
-  }
-  /// A loop from `from` to `to` carrying `initial`, `body` giving the next
-  /// values from the induction variable and the current ones.
-  ValueRange fold(Value from, Value to, ValueRange initial,
-                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    return b
-        .create<scf::ForOp>(
-            loc, from, to, index(1), initial,
-            [&](OpBuilder &, Location, Value i, ValueRange carried) {
-              b.create<scf::YieldOp>(loc, body(i, carried));
-            })
-        .getResults();
-  }
   /// The f32 `score` as an i32 whose signed order is the float order
   /// (NaNs aside); with `keepFirst`, page `page` 0's the largest.
   Value orderedKey(Value score, Value page, bool keepFirst) {

@@ -51,15 +51,12 @@ private:
   /// a step of 1 a sweep LLVM vectorizes.
   Value countWhere(Value buffer, Value from, Value to, Value step,
                    function_ref<Value(Value)> test) {
-    auto sweep = b.create<scf::ForOp>(
-        loc, from, to, step, ValueRange{i32(0)},
-        [&](OpBuilder &, Location, Value i, ValueRange counted) {
-          Value hit = b.create<arith::ExtUIOp>(loc, b.getI32Type(),
-                                               test(load(buffer, {i})));
-          b.create<scf::YieldOp>(
-              loc, ValueRange{b.create<arith::AddIOp>(loc, counted[0], hit)});
-        });
-    return sweep.getResult(0);
+    return fold(from, to, step, {i32(0)},
+                [&](Value i, ValueRange counted) -> SmallVector<Value> {
+                  Value hit = b.create<arith::ExtUIOp>(loc, b.getI32Type(),
+                                                       test(load(buffer, {i})));
+                  return {b.create<arith::AddIOp>(loc, counted[0], hit)};
+                })[0];
   }
   Value countWhere(Value buffer, Value from, int64_t count,
                    function_ref<Value(Value)> test) {
