@@ -63,20 +63,16 @@ private:
   /// Values k..k+L of row [head, row] of `keys` as f32 (bf16 widened, 4-bit
   /// rows dequantized).
   Value loadKeys(Value keys, Value head, Value row, Value k) {
-    Type element = getElementTypeOrSelf(keys.getType());
-    if (element.isInteger(8))
+    if (getElementTypeOrSelf(keys.getType()).isInteger(8))
       return loadFourBitValues(b, loc, keys, head, row, k, lanes, depth);
-    Value loaded = b.create<vector::LoadOp>(
-        loc, VectorType::get({lanes}, element), keys, ValueRange{head, row, k});
-    return element.isF32()
-               ? loaded
-               : b.create<arith::ExtFOp>(loc, vectorType, loaded).getResult();
+    return loadWidened(keys, head, row, k);
   }
-  /// Values k..k+L of row `row` of `bounds` [G, 2 N, D] as f32.
-  Value loadBounds(Value bounds, Value head, Value row, Value k) {
-    Type element = getElementTypeOrSelf(bounds.getType());
+  /// Values k..k+L of row [head, row] of `buffer` (f32 or bf16: keys, or
+  /// the bounds [G, 2 N, D]) as f32.
+  Value loadWidened(Value buffer, Value head, Value row, Value k) {
+    Type element = getElementTypeOrSelf(buffer.getType());
     Value loaded =
-        b.create<vector::LoadOp>(loc, VectorType::get({lanes}, element), bounds,
+        b.create<vector::LoadOp>(loc, VectorType::get({lanes}, element), buffer,
                                  ValueRange{head, row, k});
     return element.isF32()
                ? loaded
@@ -242,9 +238,9 @@ void PageEmitter::emit(PageScoresOp op) {
   Value p = pages.getInductionVar();
   SmallVector<Value> lowest, highest;
   for (int64_t w = 0; w < vectors; ++w) {
-    lowest.push_back(loadBounds(bounds, head, mul(p, 2), index(w * lanes)));
+    lowest.push_back(loadWidened(bounds, head, mul(p, 2), index(w * lanes)));
     highest.push_back(
-        loadBounds(bounds, head, add(mul(p, 2), index(1)), index(w * lanes)));
+        loadWidened(bounds, head, add(mul(p, 2), index(1)), index(w * lanes)));
   }
   auto summed = b.create<scf::ForOp>(
       loc, index(0), groupRows, index(1), ValueRange{splat(0.0f)},
