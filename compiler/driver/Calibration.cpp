@@ -164,7 +164,7 @@ namespace {
 struct TapStats {
   int64_t k = 0, rows = 0;
   std::vector<float> absMax;
-  std::vector<double> absSum;
+  std::vector<double> absSum, sum;
   std::vector<float> samples; // rows of k
 };
 
@@ -309,12 +309,14 @@ mlir::kiln::calibrate(ModuleOp module,
           tap.k = k;
           tap.absMax.assign(k, 0.0f);
           tap.absSum.assign(k, 0.0);
+          tap.sum.assign(k, 0.0);
         }
         for (int64_t r = 0; r < rows; ++r)
           for (int64_t c = 0; c < k; ++c) {
-            float value = std::fabs(at(r, c));
-            tap.absMax[c] = std::max(tap.absMax[c], value);
-            tap.absSum[c] += value;
+            float value = at(r, c);
+            tap.absMax[c] = std::max(tap.absMax[c], std::fabs(value));
+            tap.absSum[c] += std::fabs(value);
+            tap.sum[c] += value;
           }
         tap.rows += rows;
         // Rows spread evenly over the sample, its first included: a
@@ -338,9 +340,11 @@ mlir::kiln::calibrate(ModuleOp module,
   Builder b(module.getContext());
   SmallVector<DictionaryAttr> attrs;
   for (TapStats &tap : stats) {
-    std::vector<float> mean(tap.k);
-    for (int64_t c = 0; c < tap.k; ++c)
-      mean[c] = tap.rows ? float(tap.absSum[c] / double(tap.rows)) : 0.0f;
+    std::vector<float> absMean(tap.k), mean(tap.k);
+    for (int64_t c = 0; c < tap.k; ++c) {
+      absMean[c] = tap.rows ? float(tap.absSum[c] / double(tap.rows)) : 0.0f;
+      mean[c] = tap.rows ? float(tap.sum[c] / double(tap.rows)) : 0.0f;
+    }
     auto vector = RankedTensorType::get({tap.k}, b.getF32Type());
     auto rows = RankedTensorType::get(
         {int64_t(tap.samples.size()) / std::max<int64_t>(tap.k, 1), tap.k},
@@ -349,7 +353,8 @@ mlir::kiln::calibrate(ModuleOp module,
         {b.getNamedAttr("abs_max",
                         DenseElementsAttr::get(vector, ArrayRef(tap.absMax))),
          b.getNamedAttr("abs_mean",
-                        DenseElementsAttr::get(vector, ArrayRef(mean))),
+                        DenseElementsAttr::get(vector, ArrayRef(absMean))),
+         b.getNamedAttr("mean", DenseElementsAttr::get(vector, ArrayRef(mean))),
          b.getNamedAttr("samples",
                         DenseElementsAttr::get(rows, ArrayRef(tap.samples)))}));
   }
@@ -360,7 +365,11 @@ mlir::kiln::calibrate(ModuleOp module,
 
 namespace {
 
-constexpr char kCacheMagic[8] = {'K', 'I', 'L', 'N', 'C', 'A', 'L', '1'};
+// Version 2 added each channel's signed mean; version 1 caches still load,
+// without it.
+constexpr char kCacheMagic[8] = {'K', 'I', 'L', 'N', 'C', 'A', 'L', '2'};
+constexpr char kCacheMagicV1[8] = {'K', 'I', 'L', 'N', 'C', 'A', 'L', '1'};
+constexpr StringRef kCachedStats[] = {"abs_max", "abs_mean", "mean", "samples"};
 
 /// The weight products of `module`'s main function with their node names;
 /// fails when two share a name (the cache could not tell them apart).
@@ -402,7 +411,7 @@ bool mlir::kiln::saveCalibration(ModuleOp module, const std::string &path,
     uint64_t length = name.size();
     put(&length, 8);
     put(name.data(), name.size());
-    for (StringRef key : {"abs_max", "abs_mean", "samples"}) {
+    for (StringRef key : kCachedStats) {
       auto elements = cast<DenseElementsAttr>(stats.get(key));
       auto type = cast<RankedTensorType>(elements.getType());
       uint64_t rows = type.getRank() == 2 ? type.getDimSize(0) : 1;
@@ -446,8 +455,12 @@ bool mlir::kiln::loadCalibration(ModuleOp module, const std::string &path,
   };
   char magic[8];
   uint64_t count;
-  if (!take(magic, 8) || std::memcmp(magic, kCacheMagic, 8) || !take(&count, 8))
+  if (!take(magic, 8) ||
+      (std::memcmp(magic, kCacheMagic, 8) &&
+       std::memcmp(magic, kCacheMagicV1, 8)) ||
+      !take(&count, 8))
     return fail("not a Kiln calibration cache");
+  bool withMean = !std::memcmp(magic, kCacheMagic, 8);
   SmallVector<std::pair<std::string, Operation *>> products;
   if (!namedProducts(module, products, error))
     return false;
@@ -460,7 +473,9 @@ bool mlir::kiln::loadCalibration(ModuleOp module, const std::string &path,
     std::string name(bytes.data() + at, length);
     at += length;
     SmallVector<NamedAttribute> fields;
-    for (StringRef key : {"abs_max", "abs_mean", "samples"}) {
+    for (StringRef key : kCachedStats) {
+      if (key == "mean" && !withMean)
+        continue;
       uint64_t rows, k;
       if (!take(&rows, 8) || !take(&k, 8) || k == 0 ||
           rows > (bytes.size() - at) / 4 / k)

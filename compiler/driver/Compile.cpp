@@ -328,6 +328,15 @@ cl::opt<bool> rotateKeys(
              "--rotate-keys=false to keep the keys as they are)"),
     cl::init(true), cl::sub(compileCommand), cl::cat(compileCategory));
 
+cl::opt<bool> centerKeys(
+    "center-keys",
+    cl::desc("With --quantize=w4a8kv4 (qoq): each head's mean key over the "
+             "calibration rows subtracted before the 4-bit key cache "
+             "(scores shifted alike, so the attention is unchanged; each "
+             "key's range narrower; the default, --center-keys=false to "
+             "keep the keys as they are)"),
+    cl::init(true), cl::sub(compileCommand), cl::cat(compileCategory));
+
 cl::opt<std::string> activations(
     "activations",
     cl::desc("With --quantize=w8a8: the matrix products' activation scales, "
@@ -525,6 +534,8 @@ QuantizationOptions quantizationOptions(bool narrowByDefault) {
   llvm::StringRef(smoothAttention).getAsDouble(options.smoothAttentionAlpha);
   options.rotateKeys = rotateKeys;
   options.rotateKeysAsked = rotateKeys.getNumOccurrences() > 0;
+  options.centerKeys = centerKeys;
+  options.centerKeysAsked = centerKeys.getNumOccurrences() > 0;
   options.groupSize = groupSize;
   options.quantizeExclude.assign(quantizeExclude.begin(),
                                  quantizeExclude.end());
@@ -675,6 +686,9 @@ void recordQuantization(::kiln::package::Manifest &manifest,
   if (quantize == "w4a8kv4")
     manifest.compileOptions.push_back(
         {"rotate-keys", rotateKeys ? "true" : "false"});
+  if (quantize == "w4a8kv4" && quantizationMethod() == "qoq")
+    manifest.compileOptions.push_back(
+        {"center-keys", centerKeys ? "true" : "false"});
   if (quantize == "w8a8" && quantizationMethod() == "smoothquant")
     manifest.compileOptions.push_back({"smooth-alpha", smoothAlpha});
   if (!quantizeExclude.empty())
@@ -1238,6 +1252,13 @@ int compile() {
                       "with --quantize or --kv-cache=session\n";
       return 1;
     }
+  }
+  if (centerKeys.getNumOccurrences() && centerKeys &&
+      (quantize != "w4a8kv4" || quantizationMethod() != "qoq")) {
+    llvm::errs() << "kiln: error: --center-keys centers the keys of a 4-bit "
+                    "key cache from calibration: it takes --quantize=w4a8kv4 "
+                    "with --quantize-method=qoq\n";
+    return 1;
   }
   if (rotateKeys.getNumOccurrences() && rotateKeys && quantize != "w4a8kv4") {
     llvm::errs() << "kiln: error: --rotate-keys rotates the keys of a 4-bit "

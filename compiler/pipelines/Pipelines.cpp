@@ -81,6 +81,13 @@ void mlir::kiln::addQuantizationPasses(OpPassManager &function,
     smoothAttention.alpha = options.smoothAttentionAlpha;
     function.addPass(createQuantSmoothAttentionPass(smoothAttention));
   }
+  // Before QoQ, which takes the statistics away.
+  if (options.quantize == "w4a8kv4" && options.quantizeMethod == "qoq" &&
+      options.centerKeys) {
+    QuantCenterKeysPassOptions centering;
+    centering.warn = options.centerKeysAsked;
+    function.addPass(createQuantCenterKeysPass(centering));
+  }
   if (options.quantize == "w4a8" || options.quantize == "w4a8kv4") {
     QuantQoqPassOptions qoq;
     qoq.groupSize = options.groupSize;

@@ -50,6 +50,9 @@ struct QuantizationOptions {
   /// 4-bit key cache; a model with no key cache to rotate is worth a
   /// warning only when the rotation was asked for.
   bool rotateKeys = false, rotateKeysAsked = false;
+  /// W4A8KV4 with qoq: each head's mean key (from calibration) subtracted
+  /// before the 4-bit key cache; warned about as the rotation is.
+  bool centerKeys = false, centerKeysAsked = false;
   int64_t groupSize = 128;
   std::vector<std::string> quantizeExclude;
 };

@@ -109,17 +109,19 @@ LogicalResult verifyKvCacheState(func::FuncOp function, unsigned argument,
 }
 
 /// Calibration statistics of a product's left operand: f32 [K] abs_max and
-/// abs_mean, f32 [T, K] samples, K the operand's last extent (a
-/// convolution's: its image's channels).
+/// abs_mean (and, optionally, the signed mean), f32 [T, K] samples, K the
+/// operand's last extent (a convolution's: its image's channels).
 LogicalResult verifyActivationStats(Operation *op, Attribute value) {
   auto stats = dyn_cast<DictionaryAttr>(value);
-  auto fail = [&]() {
-    return op->emitError()
-           << "'" << kActivationStatsAttrName
-           << "' belongs on a product: f32 [K] 'abs_max' and 'abs_mean' "
-              "and f32 [T, K] 'samples', K its left operand's last extent (a "
-              "convolution's channels)";
-  };
+  auto fail =
+      [&]() {
+        return op->emitError()
+               << "'" << kActivationStatsAttrName
+               << "' belongs on a product: f32 [K] 'abs_max' and 'abs_mean' "
+                  "(and optionally 'mean') and f32 [T, K] 'samples', K its "
+                  "left operand's last extent (a "
+                  "convolution's channels)";
+      };
   auto operand = op->getNumOperands()
                      ? dyn_cast<RankedTensorType>(op->getOperand(0).getType())
                      : RankedTensorType();
@@ -143,7 +145,8 @@ LogicalResult verifyActivationStats(Operation *op, Attribute value) {
            });
   };
   if (!matches("abs_max", {k}) || !matches("abs_mean", {k}) ||
-      !matches("samples", {-1, k}))
+      !matches("samples", {-1, k}) ||
+      (stats.get("mean") && !matches("mean", {k})))
     return fail();
   return success();
 }

@@ -39,7 +39,8 @@
 //                                  calibration: per input channel of its
 //                                  left operand (K, its last extent, which
 //                                  may be symbolic), the
-//                                  `abs_max` and `abs_mean` (f32 [K]), and
+//                                  `abs_max`, `abs_mean` and optionally
+//                                  the signed `mean` (f32 [K]), and
 //                                  `samples` of its rows (f32 [T, K]): what
 //                                  the quantization passes search with
 //   kiln.quantized_weights         on the model function, from the

@@ -219,6 +219,30 @@ def QuantSmoothAttentionPass
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QuantCenterKeysPass : Pass<"kiln-quant-center-keys", "func::FuncOp"> {
+  let summary = "Each head's mean key subtracted before a 4-bit key cache";
+  let description = [{
+    For each session key cache (as kiln-quant-smooth-attention finds them)
+    of f32 keys `[..., heads, tokens, D]` whose key projection carries
+    calibration statistics with the signed `mean` of its input: the keys
+    written (before the cache's kiln.pack_kv4 or cast) become `keys - c`,
+    an `onnx.Sub` of a constant `[..., heads, 1, D]`, with `c` the mean
+    input times the projection's weight (head-major columns `h * D + i`):
+    each head's mean key over the calibration rows, before RoPE. Every
+    score of a query moves by the same `q . c`, which the softmax cancels,
+    so the attention is unchanged while the 4-bit cache's per-token range
+    loses the keys' common offset. The statistics stay for the
+    quantization that follows. With nothing to center the pass warns
+    (unless `warn=false`).
+  }];
+  let options = [
+    Option<"warn", "warn", "bool", "true",
+           "Warn when there is no key cache to center">,
+  ];
+  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def QuantRotateKeysPass : Pass<"kiln-quant-rotate-keys", "func::FuncOp"> {
   let summary = "Keys and queries rotated by a Hadamard matrix before a "
                 "4-bit key cache";

@@ -7,7 +7,9 @@ DIR/keys.onnx: x [batch, seq, 16] -> query and key projections (q_proj,
 k_proj; one key channel twelve times the others) -> one head -> the key
 cache (present_key = Concat(past_key, keys)) -> scores = q K^T.
 DIR/x.npy (24 tokens) and DIR/mask.npy (the attention mask) feed a
-prefill.
+prefill. DIR/x_offset.npy is such a prefill whose rows share an offset
+(so do the keys, as a decoder's do), and DIR/calibration holds four
+samples of the same kind (.npz files of every input, the past empty).
 """
 
 import os
@@ -43,3 +45,13 @@ graph = helper.make_graph(nodes, "keys",
 onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), os.path.join(out, "keys.onnx"))
 np.save(os.path.join(out, "x.npy"), rng.standard_normal((1, 24, D)).astype(np.float32))
 np.save(os.path.join(out, "mask.npy"), np.ones((1, 24), np.int64))
+
+offset = rng.standard_normal(D).astype(np.float32) * 2.0
+np.save(os.path.join(out, "x_offset.npy"),
+        rng.standard_normal((1, 24, D)).astype(np.float32) + offset)
+os.makedirs(os.path.join(out, "calibration"), exist_ok=True)
+for i in range(4):
+    np.savez(os.path.join(out, "calibration", f"sample{i}.npz"),
+             x=rng.standard_normal((1, 24, D)).astype(np.float32) + offset,
+             past_key=np.zeros((1, 1, 0, D), np.float32),
+             attention_mask=np.ones((1, 24), np.int64))
