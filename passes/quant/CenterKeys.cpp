@@ -19,10 +19,7 @@
 #include "passes/quant/WeightProducts.h"
 
 #include "dialects/kiln/KilnAttributes.h"
-#include "dialects/kiln/KilnOps.h"
 #include "dialects/onnx/OnnxConstants.h"
-
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_QUANTCENTERKEYSPASS
@@ -58,13 +55,7 @@ struct QuantCenterKeysPass
     func::FuncOp function = getOperation();
     int centered = 0;
     for (quant::KeyCache cache : quant::findKeyCaches(function)) {
-      // The keys before the cache's own encoding (4 bits, or bf16).
-      Operation *writer = cache.writtenRows.getDefiningOp();
-      Value keys = cache.writtenRows;
-      if (isa_and_nonnull<PackKv4Op, onnx::CastOp>(writer))
-        keys = writer->getOperand(0);
-      else
-        writer = nullptr;
+      auto [keys, encoder] = quant::keysBeforeEncoding(cache);
       // The head size from the keys: a 4-bit cache's rows are bytes.
       auto stateType = cast<RankedTensorType>(cache.state.getType());
       auto keyType = dyn_cast<RankedTensorType>(keys.getType());
@@ -89,12 +80,7 @@ struct QuantCenterKeysPass
           center, "key_center");
       Value centeredKeys =
           builder.create<onnx::SubOp>(loc, keyType, keys, offset);
-      if (writer)
-        writer->setOperand(0, centeredKeys);
-      else
-        for (Operation *user : cache.state.getUsers())
-          if (auto insert = dyn_cast<tensor::InsertSliceOp>(user))
-            insert.getSourceMutable().assign(centeredKeys);
+      quant::replaceWrittenKeys(cache, encoder, centeredKeys);
       ++centered;
     }
     if (centered == 0 && warn)

@@ -116,3 +116,21 @@ SmallVector<quant::KeyCache> quant::findKeyCaches(func::FuncOp function) {
   }
   return caches;
 }
+
+std::pair<Value, Operation *> quant::keysBeforeEncoding(const KeyCache &cache) {
+  Operation *encoder = cache.writtenRows.getDefiningOp();
+  if (isa_and_nonnull<PackKv4Op, onnx::CastOp>(encoder))
+    return {encoder->getOperand(0), encoder};
+  return {cache.writtenRows, nullptr};
+}
+
+void quant::replaceWrittenKeys(const KeyCache &cache, Operation *encoder,
+                               Value keys) {
+  if (encoder) {
+    encoder->setOperand(0, keys);
+    return;
+  }
+  for (Operation *user : cache.state.getUsers())
+    if (auto insert = dyn_cast<tensor::InsertSliceOp>(user))
+      insert.getSourceMutable().assign(keys);
+}

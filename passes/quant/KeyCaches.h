@@ -27,6 +27,15 @@ struct KeyCache {
   Value writtenRows;
 };
 
+/// The keys `cache` is written with, before the cache's own encoding
+/// (kiln.pack_kv4, or a cast), and that encoding's op (null when the keys
+/// are written as they are).
+std::pair<Value, Operation *> keysBeforeEncoding(const KeyCache &cache);
+
+/// Makes `cache` written with `keys` (of the same type) instead: as
+/// `encoder`'s first operand, or, without one, as its state's write.
+void replaceWrittenKeys(const KeyCache &cache, Operation *encoder, Value keys);
+
 /// The key caches among `function`'s session caches (a values cache's
 /// reader takes the softmax's probabilities, which lead to no projection).
 SmallVector<KeyCache> findKeyCaches(func::FuncOp function);

@@ -239,8 +239,7 @@ def QuantCenterKeysPass : Pass<"kiln-quant-center-keys", "func::FuncOp"> {
     Option<"warn", "warn", "bool", "true",
            "Warn when there is no key cache to center">,
   ];
-  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect",
-                           "::mlir::tensor::TensorDialect"];
+  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
 }
 
 def QuantRotateKeysPass : Pass<"kiln-quant-rotate-keys", "func::FuncOp"> {

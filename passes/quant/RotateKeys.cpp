@@ -13,7 +13,6 @@
 #include "passes/quant/KeyCaches.h"
 #include "passes/quant/Passes.h"
 
-#include "dialects/kiln/KilnOps.h"
 #include "dialects/onnx/OnnxConstants.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -58,13 +57,7 @@ struct QuantRotateKeysPass
     int rotatedCaches = 0;
     llvm::DenseMap<int64_t, Value> rotations;
     for (quant::KeyCache cache : quant::findKeyCaches(function)) {
-      // The keys before the cache's own encoding (4 bits, or bf16).
-      Operation *writer = cache.writtenRows.getDefiningOp();
-      Value keys = cache.writtenRows;
-      if (isa_and_nonnull<PackKv4Op, onnx::CastOp>(writer))
-        keys = writer->getOperand(0);
-      else
-        writer = nullptr;
+      auto [keys, writer] = quant::keysBeforeEncoding(cache);
       Value queries = cache.scores.getA();
       auto keyType = dyn_cast<RankedTensorType>(keys.getType());
       auto queryType = dyn_cast<RankedTensorType>(queries.getType());
@@ -100,12 +93,7 @@ struct QuantRotateKeysPass
       // the cache then holds them rotated for every later step.
       builder.setInsertionPointAfterValue(keys);
       Value rotatedKeys = rotated(builder, keys.getLoc(), keys, rotation);
-      if (writer)
-        writer->setOperand(0, rotatedKeys);
-      else
-        for (Operation *user : cache.state.getUsers())
-          if (auto insert = dyn_cast<tensor::InsertSliceOp>(user))
-            insert.getSourceMutable().assign(rotatedKeys);
+      quant::replaceWrittenKeys(cache, writer, rotatedKeys);
       ++rotatedCaches;
     }
     if (rotatedCaches == 0 && warn)
