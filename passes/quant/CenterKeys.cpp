@@ -40,6 +40,8 @@ std::vector<float> meanKeys(onnx::MatMulOp keyProjection) {
   if (!stats || !stats.get("mean"))
     return {};
   std::vector<float> mean = quant::floatsOf(stats.get("mean"));
+  if (mean.empty())
+    return {};
   std::vector<float> weight = quant::weightOf(keyProjection);
   int64_t k = int64_t(mean.size()), n = int64_t(weight.size()) / k;
   std::vector<float> keys(n);
