@@ -34,7 +34,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
@@ -137,7 +136,16 @@ def quantize(w, group, clip=None):
         .reshape(shape)
 
 
-def search_scales(x, weights, output, reference, group, duo):
+def products(x):
+    """The outputs of products with input x, side by side, for weights ws
+    (the loss of `--loss product`)."""
+    return lambda ws: torch.cat([x @ w.t() for w in ws], -1)
+
+
+def search_scales(x, weights, output, group, duo):
+    """The scales whose quantized weights give `output(weights)` the least
+    squared error against the float weights'."""
+    reference = output(weights)
     x_mean = x.abs().reshape(-1, x.shape[-1]).mean(0)
     w = torch.cat(weights, 0)
     magnitude = w.reshape(-1, group).abs()
@@ -234,37 +242,28 @@ def main():
             following = x2 + gated @ w["ffn_down"].t()
 
             qkv = [w["attn_q"], w["attn_k"], w["attn_v"]]
+            output = products(h1)
             if module:
-                reference = attended @ w["attn_output"].t()
                 output = lambda ws: model.attention(h1, *ws) @ \
                     w["attn_output"].t()  # noqa: E731
-            else:
-                reference = torch.cat([h1 @ wi.t() for wi in qkv], -1)
-                output = lambda ws: torch.cat(  # noqa: E731
-                    [h1 @ wi.t() for wi in ws], -1)
-            s = search_scales(h1, qkv, output, reference, group, duo)
+            s = search_scales(h1, qkv, output, group, duo)
             w["attn_norm"] = w["attn_norm"] / s
             for name in ("attn_q", "attn_k", "attn_v"):
                 w[name] = w[name] * s
             h1 = h1 / s
 
             gate_up = [w["ffn_gate"], w["ffn_up"]]
+            output = products(h2)
             if module:
-                reference = gated @ w["ffn_down"].t()
                 output = lambda ws: (silu(h2 @ ws[0].t()) * (  # noqa: E731
                     h2 @ ws[1].t())) @ w["ffn_down"].t()
-            else:
-                reference = torch.cat([h2 @ wi.t() for wi in gate_up], -1)
-                output = lambda ws: torch.cat(  # noqa: E731
-                    [h2 @ wi.t() for wi in ws], -1)
-            s = search_scales(h2, gate_up, output, reference, group, duo)
+            s = search_scales(h2, gate_up, output, group, duo)
             w["ffn_norm"] = w["ffn_norm"] / s
             w["ffn_gate"], w["ffn_up"] = w["ffn_gate"] * s, w["ffn_up"] * s
             h2 = h2 / s
 
-            s = search_scales(gated, [w["ffn_down"]],
-                              lambda ws: gated @ ws[0].t(),
-                              gated @ w["ffn_down"].t(), group, duo)
+            s = search_scales(gated, [w["ffn_down"]], products(gated), group,
+                              duo)
             w["ffn_up"] = w["ffn_up"] / s.unsqueeze(1)
             w["ffn_down"] = w["ffn_down"] * s
             gated = gated / s
