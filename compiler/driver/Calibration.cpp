@@ -4,6 +4,7 @@
 
 #include "compiler/llm/BpeTokenizer.h"
 #include "dialects/kiln/KilnAttributes.h"
+#include "passes/quant/HostMath.h"
 #include "passes/quant/WeightProducts.h"
 
 #include "kiln/runtime.hpp"
@@ -13,6 +14,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Parallel.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -166,7 +168,29 @@ struct TapStats {
   std::vector<float> absMax;
   std::vector<double> absSum, sum;
   std::vector<float> samples; // rows of k
+  std::vector<double> gram;   // [k, k], when asked for
 };
+
+/// Adds X^T X of `rows` [t, k] to `gram` [k, k]: one f32 product per
+/// sample (a few hundred rows), accumulated in double across samples.
+void accumulateGram(const std::vector<float> &rows, int64_t t, int64_t k,
+                    std::vector<double> &gram) {
+  std::vector<float> transposed(k * t), product(k * k);
+  for (int64_t r = 0; r < t; ++r)
+    for (int64_t c = 0; c < k; ++c)
+      transposed[c * t + r] = rows[r * k + c];
+  // Blocks of the Gram matrix's rows in parallel.
+  constexpr int64_t kRowsPerTask = 64;
+  llvm::parallelFor(
+      0, size_t((k + kRowsPerTask - 1) / kRowsPerTask), [&](size_t task) {
+        int64_t first = int64_t(task) * kRowsPerTask;
+        int64_t count = std::min(kRowsPerTask, k - first);
+        quant::multiply(transposed.data() + first * t, rows.data(),
+                        product.data() + first * k, count, t, k);
+      });
+  for (int64_t i = 0; i < k * k; ++i)
+    gram[i] += product[i];
+}
 
 /// The weight products and convolutions of `main` in walk order.
 SmallVector<Operation *> weightProducts(func::FuncOp main) {
@@ -184,7 +208,7 @@ LogicalResult
 mlir::kiln::calibrate(ModuleOp module,
                       const std::vector<CalibrationSample> &samples,
                       const CompileForCalibration &compile, int64_t sampleRows,
-                      int32_t threads, std::string &error) {
+                      bool gram, int32_t threads, std::string &error) {
   if (samples.empty()) {
     error = "the calibration set is empty";
     return failure();
@@ -310,6 +334,10 @@ mlir::kiln::calibrate(ModuleOp module,
           tap.absMax.assign(k, 0.0f);
           tap.absSum.assign(k, 0.0);
           tap.sum.assign(k, 0.0);
+          // Only products' rows: a convolution's pixels are not what a
+          // rounding of its filter would need.
+          if (gram && inner == 1)
+            tap.gram.assign(k * k, 0.0);
         }
         for (int64_t r = 0; r < rows; ++r)
           for (int64_t c = 0; c < k; ++c) {
@@ -319,6 +347,13 @@ mlir::kiln::calibrate(ModuleOp module,
             tap.sum[c] += value;
           }
         tap.rows += rows;
+        if (!tap.gram.empty()) {
+          std::vector<float> all(rows * k);
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t c = 0; c < k; ++c)
+              all[r * k + c] = at(r, c);
+          accumulateGram(all, rows, k, tap.gram);
+        }
         // Rows spread evenly over the sample, its first included: a
         // decoder's first position (the attention sink) has outlier
         // activations that the clipping search must see.
@@ -349,14 +384,22 @@ mlir::kiln::calibrate(ModuleOp module,
     auto rows = RankedTensorType::get(
         {int64_t(tap.samples.size()) / std::max<int64_t>(tap.k, 1), tap.k},
         b.getF32Type());
-    attrs.push_back(b.getDictionaryAttr(
-        {b.getNamedAttr("abs_max",
-                        DenseElementsAttr::get(vector, ArrayRef(tap.absMax))),
-         b.getNamedAttr("abs_mean",
-                        DenseElementsAttr::get(vector, ArrayRef(absMean))),
-         b.getNamedAttr("mean", DenseElementsAttr::get(vector, ArrayRef(mean))),
-         b.getNamedAttr("samples",
-                        DenseElementsAttr::get(rows, ArrayRef(tap.samples)))}));
+    SmallVector<NamedAttribute> fields = {
+        b.getNamedAttr("abs_max",
+                       DenseElementsAttr::get(vector, ArrayRef(tap.absMax))),
+        b.getNamedAttr("abs_mean",
+                       DenseElementsAttr::get(vector, ArrayRef(absMean))),
+        b.getNamedAttr("mean", DenseElementsAttr::get(vector, ArrayRef(mean))),
+        b.getNamedAttr("samples",
+                       DenseElementsAttr::get(rows, ArrayRef(tap.samples)))};
+    if (!tap.gram.empty()) {
+      std::vector<float> gramValues(tap.gram.begin(), tap.gram.end());
+      fields.push_back(b.getNamedAttr(
+          "gram", DenseElementsAttr::get(
+                      RankedTensorType::get({tap.k, tap.k}, b.getF32Type()),
+                      ArrayRef(gramValues))));
+    }
+    attrs.push_back(b.getDictionaryAttr(fields));
   }
   for (auto [i, op] : llvm::enumerate(products))
     op->setAttr(kActivationStatsAttrName, attrs[tapOf[i]]);
@@ -365,11 +408,14 @@ mlir::kiln::calibrate(ModuleOp module,
 
 namespace {
 
-// Version 2 added each channel's signed mean; version 1 caches still load,
-// without it.
-constexpr char kCacheMagic[8] = {'K', 'I', 'L', 'N', 'C', 'A', 'L', '2'};
+// Version 3 names each statistic it holds (version 2's four, and the Gram
+// matrices when calibration kept them); versions 2 (with each channel's
+// signed mean) and 1 (without) hold a fixed list, and still load.
+constexpr char kCacheMagic[8] = {'K', 'I', 'L', 'N', 'C', 'A', 'L', '3'};
+constexpr char kCacheMagicV2[8] = {'K', 'I', 'L', 'N', 'C', 'A', 'L', '2'};
 constexpr char kCacheMagicV1[8] = {'K', 'I', 'L', 'N', 'C', 'A', 'L', '1'};
-constexpr StringRef kCachedStats[] = {"abs_max", "abs_mean", "mean", "samples"};
+constexpr StringRef kStatsV2[] = {"abs_max", "abs_mean", "mean", "samples"};
+constexpr StringRef kStatsV1[] = {"abs_max", "abs_mean", "samples"};
 
 /// The weight products of `module`'s main function with their node names;
 /// fails when two share a name (the cache could not tell them apart).
@@ -411,8 +457,14 @@ bool mlir::kiln::saveCalibration(ModuleOp module, const std::string &path,
     uint64_t length = name.size();
     put(&length, 8);
     put(name.data(), name.size());
-    for (StringRef key : kCachedStats) {
-      auto elements = cast<DenseElementsAttr>(stats.get(key));
+    uint64_t fields = stats.size();
+    put(&fields, 8);
+    for (NamedAttribute field : stats) {
+      StringRef key = field.getName().strref();
+      uint64_t keyLength = key.size();
+      put(&keyLength, 8);
+      put(key.data(), key.size());
+      auto elements = cast<DenseElementsAttr>(field.getValue());
       auto type = cast<RankedTensorType>(elements.getType());
       uint64_t rows = type.getRank() == 2 ? type.getDimSize(0) : 1;
       uint64_t k = type.getShape().back();
@@ -457,39 +509,76 @@ bool mlir::kiln::loadCalibration(ModuleOp module, const std::string &path,
   uint64_t count;
   if (!take(magic, 8) ||
       (std::memcmp(magic, kCacheMagic, 8) &&
+       std::memcmp(magic, kCacheMagicV2, 8) &&
        std::memcmp(magic, kCacheMagicV1, 8)) ||
       !take(&count, 8))
     return fail("not a Kiln calibration cache");
-  bool withMean = !std::memcmp(magic, kCacheMagic, 8);
+  bool named = !std::memcmp(magic, kCacheMagic, 8);
+  ArrayRef<StringRef> fixedKeys = std::memcmp(magic, kCacheMagicV2, 8)
+                                      ? ArrayRef(kStatsV1)
+                                      : ArrayRef(kStatsV2);
   SmallVector<std::pair<std::string, Operation *>> products;
   if (!namedProducts(module, products, error))
     return false;
   Builder b(module.getContext());
   llvm::StringMap<DictionaryAttr> entries;
-  for (uint64_t e = 0; e < count; ++e) {
+  // A length-prefixed string.
+  auto takeString = [&](std::string &out) {
     uint64_t length;
     if (!take(&length, 8) || length > bytes.size() - at)
-      return fail("the calibration cache is truncated");
-    std::string name(bytes.data() + at, length);
+      return false;
+    out.assign(bytes.data() + at, length);
     at += length;
+    return true;
+  };
+  // One statistic: [rows, k] floats, a vector when rows is 1 but for the
+  // samples and the Gram matrix.
+  auto takeField = [&](StringRef key, SmallVectorImpl<NamedAttribute> &out) {
+    uint64_t rows, k;
+    if (!take(&rows, 8) || !take(&k, 8) || k == 0 ||
+        rows > (bytes.size() - at) / 4 / k)
+      return false;
+    std::vector<float> values(rows * k);
+    take(values.data(), values.size() * 4);
+    SmallVector<int64_t> shape;
+    if (key == "samples" || key == "gram")
+      shape.push_back(int64_t(rows));
+    shape.push_back(int64_t(k));
+    out.push_back(b.getNamedAttr(
+        key,
+        DenseElementsAttr::get(RankedTensorType::get(shape, b.getF32Type()),
+                               ArrayRef(values))));
+    return true;
+  };
+  for (uint64_t e = 0; e < count; ++e) {
+    std::string name;
+    if (!takeString(name))
+      return fail("the calibration cache is truncated");
     SmallVector<NamedAttribute> fields;
-    for (StringRef key : kCachedStats) {
-      if (key == "mean" && !withMean)
-        continue;
-      uint64_t rows, k;
-      if (!take(&rows, 8) || !take(&k, 8) || k == 0 ||
-          rows > (bytes.size() - at) / 4 / k)
+    if (named) {
+      uint64_t fieldCount;
+      if (!take(&fieldCount, 8) || fieldCount > bytes.size() - at)
         return fail("the calibration cache is truncated");
-      std::vector<float> values(rows * k);
-      take(values.data(), values.size() * 4);
-      SmallVector<int64_t> shape;
-      if (key == "samples")
-        shape.push_back(int64_t(rows));
-      shape.push_back(int64_t(k));
-      fields.push_back(b.getNamedAttr(
-          key,
-          DenseElementsAttr::get(RankedTensorType::get(shape, b.getF32Type()),
-                                 ArrayRef(values))));
+      for (uint64_t f = 0; f < fieldCount; ++f) {
+        std::string key;
+        if (!takeString(key) || !takeField(key, fields))
+          return fail("the calibration cache is truncated");
+        if (llvm::count_if(fields, [&](NamedAttribute field) {
+              return field.getName() == key;
+            }) > 1)
+          return fail("product '" + name + "' has two '" + key +
+                      "' statistics: the cache is corrupt");
+      }
+      for (StringRef key : kStatsV1)
+        if (llvm::none_of(fields, [&](NamedAttribute field) {
+              return field.getName() == key;
+            }))
+          return fail("product '" + name + "' has no '" + key.str() +
+                      "' statistics: the cache is corrupt");
+    } else {
+      for (StringRef key : fixedKeys)
+        if (!takeField(key, fields))
+          return fail("the calibration cache is truncated");
     }
     entries[name] = b.getDictionaryAttr(fields);
   }

@@ -49,13 +49,15 @@ using CompileForCalibration =
 
 /// Runs `module` over `samples` and annotates each weight product of its
 /// main function with the statistics of its left operand, keeping up to
-/// `sampleRows` of its rows (spread over the samples). Progress goes to a
+/// `sampleRows` of its rows (spread over the samples) and, with `gram`, the
+/// Gram matrix X^T X of all the rows of a product's input (not a
+/// convolution's). Progress goes to a
 /// terminal on stderr. Fails with a one-line `error` for samples that do
 /// not fit the model (names, dtypes, shapes) or an empty set.
 LogicalResult calibrate(ModuleOp module,
                         const std::vector<CalibrationSample> &samples,
                         const CompileForCalibration &compile,
-                        int64_t sampleRows, int32_t threads,
+                        int64_t sampleRows, bool gram, int32_t threads,
                         std::string &error);
 
 /// Writes the statistics on `module`'s weight products to `path`, by node

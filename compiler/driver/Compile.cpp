@@ -20,6 +20,7 @@
 #include "codegen/cuda/KernelEmitter.h"
 #include "compiler/import/OnnxImporter.h"
 #include "compiler/pipelines/Pipelines.h"
+#include "dialects/kiln/KilnAttributes.h"
 #include "dialects/onnx/OnnxOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -337,6 +338,16 @@ cl::opt<bool> centerKeys(
              "keep the keys as they are)"),
     cl::init(true), cl::sub(compileCommand), cl::cat(compileCategory));
 
+cl::opt<std::string> weightRounding(
+    "weight-rounding",
+    cl::desc("With --quantize=w4a16 (awq): how the scaled and clipped "
+             "weights become integers, 'nearest' (the default) or 'gptq' "
+             "(one input channel at a time, each channel's rounding error "
+             "compensated on the later ones through the Gram matrix of the "
+             "calibration inputs, which calibration then gathers)"),
+    cl::value_desc("nearest|gptq"), cl::init("nearest"),
+    cl::sub(compileCommand), cl::cat(compileCategory));
+
 cl::opt<std::string> activations(
     "activations",
     cl::desc("With --quantize=w8a8: the matrix products' activation scales, "
@@ -536,6 +547,7 @@ QuantizationOptions quantizationOptions(bool narrowByDefault) {
   options.rotateKeysAsked = rotateKeys.getNumOccurrences() > 0;
   options.centerKeys = centerKeys;
   options.centerKeysAsked = centerKeys.getNumOccurrences() > 0;
+  options.weightRounding = weightRounding;
   options.groupSize = groupSize;
   options.quantizeExclude.assign(quantizeExclude.begin(),
                                  quantizeExclude.end());
@@ -689,6 +701,8 @@ void recordQuantization(::kiln::package::Manifest &manifest,
   if (quantize == "w4a8kv4" && quantizationMethod() == "qoq")
     manifest.compileOptions.push_back(
         {"center-keys", centerKeys ? "true" : "false"});
+  if (quantize == "w4a16" && quantizationMethod() == "awq")
+    manifest.compileOptions.push_back({"weight-rounding", weightRounding});
   if (quantize == "w8a8" && quantizationMethod() == "smoothquant")
     manifest.compileOptions.push_back({"smooth-alpha", smoothAlpha});
   if (!quantizeExclude.empty())
@@ -859,6 +873,20 @@ LogicalResult calibrateModule(ModuleOp module, TimingScope &rootTiming) {
   if (!calibrationCache.empty() && llvm::sys::fs::exists(calibrationCache)) {
     if (!loadCalibration(module, calibrationCache, error))
       return fail();
+    // GPTQ's rounding needs every row's Gram matrix, which a cache saved
+    // without it lacks (the sampled rows alone would do worse, quietly).
+    bool gramMissing = false;
+    module.walk([&](onnx::MatMulOp op) {
+      if (auto stats =
+              op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName))
+        gramMissing |= !stats.get("gram");
+    });
+    if (weightRounding == "gptq" && gramMissing) {
+      error = calibrationCache +
+              " holds no Gram matrices, which --weight-rounding=gptq needs: "
+              "calibrate again into a new cache";
+      return fail();
+    }
     return success();
   }
   std::vector<CalibrationSample> samples;
@@ -873,6 +901,7 @@ LogicalResult calibrateModule(ModuleOp module, TimingScope &rootTiming) {
                                  /*forCalibration=*/true) == 0);
   };
   if (!read || failed(calibrate(module, samples, compile, calibrationRows,
+                                /*gram=*/weightRounding == "gptq",
                                 /*threads=*/0, error)))
     return fail();
   if (!calibrationCache.empty() &&
@@ -1258,6 +1287,18 @@ int compile() {
     llvm::errs() << "kiln: error: --center-keys centers the keys of a 4-bit "
                     "key cache from calibration: it takes --quantize=w4a8kv4 "
                     "with --quantize-method=qoq\n";
+    return 1;
+  }
+  if (weightRounding != "nearest" && weightRounding != "gptq") {
+    llvm::errs() << "kiln: error: --weight-rounding='" << weightRounding
+                 << "': choose nearest or gptq\n";
+    return 1;
+  }
+  if (weightRounding == "gptq" &&
+      (quantize != "w4a16" || quantizationMethod() != "awq")) {
+    llvm::errs() << "kiln: error: --weight-rounding=gptq rounds AWQ's 4-bit "
+                    "weights from calibration: it takes --quantize=w4a16 "
+                    "with --quantize-method=awq\n";
     return 1;
   }
   if (rotateKeys.getNumOccurrences() && rotateKeys && quantize != "w4a8kv4") {

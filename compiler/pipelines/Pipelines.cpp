@@ -58,6 +58,7 @@ void mlir::kiln::addQuantizationPasses(OpPassManager &function,
       QuantAwqPassOptions awq;
       awq.groupSize = options.groupSize;
       awq.exclude = options.quantizeExclude;
+      awq.rounding = options.weightRounding;
       function.addPass(createQuantAwqPass(awq));
     }
     QuantWeightsPassOptions quantization;

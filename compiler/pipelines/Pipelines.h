@@ -53,6 +53,9 @@ struct QuantizationOptions {
   /// W4A8KV4 with qoq: each head's mean key (from calibration) subtracted
   /// before the 4-bit key cache; warned about as the rotation is.
   bool centerKeys = false, centerKeysAsked = false;
+  /// W4A16 with awq: "nearest" or "gptq" (GPTQ's error-compensating
+  /// rounding, from the calibration's Gram matrices).
+  std::string weightRounding = "nearest";
   int64_t groupSize = 128;
   std::vector<std::string> quantizeExclude;
 };

@@ -109,8 +109,9 @@ LogicalResult verifyKvCacheState(func::FuncOp function, unsigned argument,
 }
 
 /// Calibration statistics of a product's left operand: f32 [K] abs_max and
-/// abs_mean (and, optionally, the signed mean), f32 [T, K] samples, K the
-/// operand's last extent (a convolution's: its image's channels).
+/// abs_mean (and, optionally, the signed mean), f32 [T, K] samples,
+/// optionally the f32 [K, K] Gram matrix of every row, K the operand's last
+/// extent (a convolution's: its image's channels).
 LogicalResult verifyActivationStats(Operation *op, Attribute value) {
   auto stats = dyn_cast<DictionaryAttr>(value);
   auto fail =
@@ -118,7 +119,8 @@ LogicalResult verifyActivationStats(Operation *op, Attribute value) {
         return op->emitError()
                << "'" << kActivationStatsAttrName
                << "' belongs on a product: f32 [K] 'abs_max' and 'abs_mean' "
-                  "(and optionally 'mean') and f32 [T, K] 'samples', K its "
+                  "(and optionally 'mean'), f32 [T, K] 'samples' (and "
+                  "optionally f32 [K, K] 'gram'), K its "
                   "left operand's last extent (a "
                   "convolution's channels)";
       };
@@ -146,7 +148,8 @@ LogicalResult verifyActivationStats(Operation *op, Attribute value) {
   };
   if (!matches("abs_max", {k}) || !matches("abs_mean", {k}) ||
       !matches("samples", {-1, k}) ||
-      (stats.get("mean") && !matches("mean", {k})))
+      (stats.get("mean") && !matches("mean", {k})) ||
+      (stats.get("gram") && !matches("gram", {k, k})))
     return fail();
   return success();
 }

@@ -10,6 +10,7 @@
 
 #include "passes/quant/AttentionScores.h"
 #include "passes/quant/ClipSearch.h"
+#include "passes/quant/Gptq.h"
 #include "passes/quant/GroupQuantization.h"
 #include "passes/quant/HostMath.h"
 #include "passes/quant/InputScaling.h"
@@ -44,6 +45,9 @@ struct ProductGroup {
   int64_t k = 0, rows = 0;
   std::vector<float> samples; // [rows, k]
   std::vector<float> mean;    // [k]
+  /// X^T X [k, k] of every calibration row, when calibration kept it (for
+  /// GPTQ's rounding).
+  std::vector<float> gram;
 };
 
 /// The output error of `weights` [K, N] (quantized in groups) against
@@ -56,6 +60,22 @@ double quantizedError(const std::vector<float> &rows, int64_t t, int64_t k,
   std::vector<float> out(t * n);
   quant::multiply(rows.data(), quantized.data(), out.data(), t, k, n);
   return quant::squaredDistance(out.data(), reference.data(), t * n);
+}
+
+/// The Gram matrix of `group`'s input once divided by `scales`: the
+/// calibration's of every row when it kept one, else the sampled rows'
+/// (already divided).
+std::vector<double> scaledGram(const ProductGroup &group,
+                               const std::vector<float> &scales) {
+  int64_t k = group.k;
+  if (int64_t(group.gram.size()) != k * k)
+    return quant::gramOf(group.samples, group.rows, k);
+  std::vector<double> gram(k * k);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < k; ++j)
+      gram[i * k + j] =
+          double(group.gram[i * k + j]) / (double(scales[i]) * scales[j]);
+  return gram;
 }
 
 struct QuantAwqPass : kiln::impl::QuantAwqPassBase<QuantAwqPass> {
@@ -132,6 +152,11 @@ void QuantAwqPass::runOnOperation() {
     getOperation().emitError("group-size and grid must be positive");
     return signalPassFailure();
   }
+  if (rounding != "nearest" && rounding != "gptq") {
+    getOperation().emitError("rounding must be 'nearest' or 'gptq', not '")
+        << rounding << "'";
+    return signalPassFailure();
+  }
   // The products with statistics, grouped by their input, in order.
   SmallVector<ProductGroup> groups;
   getOperation().walk([&](onnx::MatMulOp op) {
@@ -148,6 +173,8 @@ void QuantAwqPass::runOnOperation() {
       fresh.mean = quant::floatsOf(stats.get("abs_mean"));
       fresh.k = int64_t(fresh.mean.size());
       fresh.rows = fresh.k ? int64_t(fresh.samples.size()) / fresh.k : 0;
+      if (Attribute gram = stats.get("gram"))
+        fresh.gram = quant::floatsOf(gram);
       groups.push_back(std::move(fresh));
       group = groups.end() - 1;
     }
@@ -176,14 +203,22 @@ void QuantAwqPass::runOnOperation() {
         for (int64_t c = 0; c < group.k; ++c)
           group.samples[r * group.k + c] /= scales[c];
     }
+    std::vector<double> inverseFactor;
+    if (rounding == "gptq")
+      inverseFactor =
+          quant::inverseHessianFactor(scaledGram(group, scales), group.k);
     for (auto [op, weight] : llvm::zip(group.products, group.weights)) {
+      int64_t n = int64_t(weight.size()) / group.k;
       // Not queries and keys: their products' own output error says
       // little of the attention scores' (AWQ leaves them unclipped).
       bool clipped = clip && !quant::feedsAttentionScores(op);
       if (clipped)
-        clipWeight(weight, int64_t(weight.size()) / group.k, group.samples,
-                   group.rows);
-      if (clipped || !identity)
+        clipWeight(weight, n, group.samples, group.rows);
+      if (rounding == "gptq")
+        quant::replaceWeight(op,
+                             quant::roundCompensated(weight, group.k, n,
+                                                     groupSize, inverseFactor));
+      else if (clipped || !identity)
         quant::setWeight(op, weight, "_awq");
     }
     group.weights.clear();

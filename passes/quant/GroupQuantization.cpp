@@ -4,6 +4,7 @@
 
 #include "dialects/kiln/KilnOps.h"
 #include "dialects/onnx/OnnxConstants.h"
+#include "passes/quant/WeightProducts.h"
 
 #include "llvm/ADT/APFloat.h"
 
@@ -30,16 +31,9 @@ float quant::fromF16Bits(uint16_t bits) {
   return half.convertToFloat();
 }
 
-namespace {
-
-/// One group's f16 scale (bits and value) and zero point.
-struct GroupParameters {
-  uint16_t scaleBits;
-  float scale, zero, top;
-};
-
-GroupParameters parametersOf(const float *values, int64_t count, int64_t stride,
-                             int bits) {
+quant::GroupParameters quant::groupParametersOf(const float *values,
+                                                int64_t count, int64_t stride,
+                                                int bits) {
   float top = float((1 << bits) - 1);
   float low = values[0], high = low;
   for (int64_t i = 1; i < count; ++i) {
@@ -52,29 +46,23 @@ GroupParameters parametersOf(const float *values, int64_t count, int64_t stride,
           top};
 }
 
-float quantized(float value, const GroupParameters &p) {
-  return std::clamp(std::nearbyint(value / p.scale) + p.zero, 0.0f, p.top);
-}
-
-} // namespace
-
 void quant::quantizeGroup(const float *values, int64_t count, int64_t stride,
                           int bits, uint8_t *q, uint16_t &scaleBits,
                           uint8_t &zeroPoint) {
-  GroupParameters p = parametersOf(values, count, stride, bits);
+  GroupParameters p = groupParametersOf(values, count, stride, bits);
   scaleBits = p.scaleBits;
   zeroPoint = uint8_t(p.zero);
   for (int64_t i = 0; i < count; ++i)
-    q[i * stride] = uint8_t(quantized(values[i * stride], p));
+    q[i * stride] = uint8_t(p.level(values[i * stride]));
 }
 
 void quant::fakeQuantizeGroup(const float *values, int64_t count,
                               int64_t stride, int bits, float *out) {
   // No integers kept: the clipping search calls this per group, channel
   // and candidate.
-  GroupParameters p = parametersOf(values, count, stride, bits);
+  GroupParameters p = groupParametersOf(values, count, stride, bits);
   for (int64_t i = 0; i < count; ++i)
-    out[i * stride] = (quantized(values[i * stride], p) - p.zero) * p.scale;
+    out[i * stride] = p.value(p.level(values[i * stride]));
 }
 
 GroupQuantized quant::quantizeGroups(ArrayRef<float> weight, int64_t k,
@@ -135,4 +123,15 @@ Value quant::createDequantize(OpBuilder &builder, Location loc,
   return builder.create<DequantizeOp>(
       loc, RankedTensorType::get({q.k, q.n}, builder.getF32Type()), values,
       scales, zeros, /*axis=*/0, q.groupSize);
+}
+
+void quant::replaceWeight(Operation *product, const GroupQuantized &q) {
+  OpBuilder builder(product);
+  Value weight = product->getOperand(1);
+  product->setOperand(1, createDequantize(builder, weight.getLoc(), q));
+  // Two 4-bit values a byte once packed; an f16 scale and a 4-bit zero
+  // point per group.
+  int64_t groups = (q.k / q.groupSize) * q.n;
+  recordQuantizedWeight(product, 4 * q.k * q.n,
+                        q.k * q.n / 2 + 2 * groups + (groups + 1) / 2);
 }

@@ -12,6 +12,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -27,6 +29,25 @@ struct GroupQuantized {
   std::vector<uint16_t> scales; // [K / groupSize, N], f16 bit patterns
   std::vector<uint8_t> zeros;   // [K / groupSize, N]
 };
+
+/// One group's f16 scale (bits and value) and zero point.
+struct GroupParameters {
+  uint16_t scaleBits;
+  float scale, zero, top;
+
+  /// The integer `value` rounds to (ties to even), clamped to [0, top].
+  float level(float value) const {
+    return std::clamp(std::nearbyint(value / scale) + zero, 0.0f, top);
+  }
+  /// What `level` stands for.
+  float value(float level) const { return (level - zero) * scale; }
+};
+
+/// The parameters quantizeGroups gives the `count` values `stride` apart:
+/// scale = max((max - min) / (2^bits - 1), 1e-5) rounded to f16, zero =
+/// clamp(round(-min / scale), 0, 2^bits - 1).
+GroupParameters groupParametersOf(const float *values, int64_t count,
+                                  int64_t stride, int bits);
 
 /// Round-to-nearest (ties to even) asymmetric quantization of `weight`
 /// [K, N]: per group, scale = max((max - min) / (2^bits - 1), 1e-5) rounded
@@ -56,6 +77,10 @@ float fromF16Bits(uint16_t bits);
 /// scales and ui<bits> zero points [K / G, N], axis 0.
 Value createDequantize(OpBuilder &builder, Location loc,
                        const GroupQuantized &quantized);
+
+/// Makes `quantized` (4-bit) the weight of `product`, a weight product
+/// (onnx.MatMul) whose f32 weight it quantizes, and records the sizes.
+void replaceWeight(Operation *product, const GroupQuantized &quantized);
 
 } // namespace mlir::kiln::quant
 

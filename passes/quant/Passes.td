@@ -70,8 +70,18 @@ def QuantAwqPass : Pass<"kiln-quant-awq", "func::FuncOp"> {
        quantized weights give the least squared error of that channel's
        output on the rows; the weights are clamped to it for good.
 
-    The quantization itself is kiln-quant-weights' (same group size). The
-    statistics are consumed: the pass removes them.
+    3. Rounding: with `rounding=nearest` the weights stay f32, scaled and
+       clamped, and kiln-quant-weights (same group size) rounds them to
+       nearest. With `rounding=gptq` the pass quantizes them itself
+       (`kiln.dequantize` of 4-bit groups): GPTQ's rounding, one input
+       channel at a time, each channel's rounding error spread over the
+       channels not yet rounded through the inverse of the input's Gram
+       matrix `X^T X` (damped by 1% of its mean diagonal), so that the
+       product's output on the calibration data changes least; the Gram
+       matrix is the statistics' `gram` (every calibration row) or, without
+       it, that of the sampled rows, in the scaled channels.
+
+    The statistics are consumed: the pass removes them.
   }];
   let options = [
     Option<"groupSize", "group-size", "int64_t", "128",
@@ -80,10 +90,15 @@ def QuantAwqPass : Pass<"kiln-quant-awq", "func::FuncOp"> {
            "Exponents the scale search tries: 0, 1/grid, ..., (grid-1)/grid">,
     Option<"clip", "clip", "bool", "true",
            "Search each group's clipping range as well">,
+    Option<"rounding", "rounding", "std::string", "\"nearest\"",
+           "'nearest' (kiln-quant-weights rounds the scaled weights) or "
+           "'gptq' (the pass rounds them, compensating each channel's "
+           "error on the later ones)">,
     ListOption<"exclude", "exclude", "std::string",
                "ONNX node names of products to keep in f32">,
   ];
-  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::kiln::onnx::OnnxDialect"];
 }
 
 def QuantSmoothQuantPass : Pass<"kiln-quant-smoothquant", "func::FuncOp"> {

@@ -52,20 +52,14 @@ struct QuantWeightsPass : kiln::impl::QuantWeightsPassBase<QuantWeightsPass> {
           onnx::getConstantFloats(op.getB());
       if (!weight)
         continue;
-      quant::GroupQuantized quantized =
-          quant::quantizeGroups(*weight, k, n, groupSize);
-      OpBuilder builder(op);
-      op.getBMutable().assign(
-          quant::createDequantize(builder, op.getB().getLoc(), quantized));
-      // Two 4-bit values a byte once packed; an f16 scale and a 4-bit zero
-      // point per group.
-      int64_t groups = (k / groupSize) * n;
-      quant::recordQuantizedWeight(op, 4 * k * n,
-                                   k * n / 2 + 2 * groups + (groups + 1) / 2);
+      quant::replaceWeight(op, quant::quantizeGroups(*weight, k, n, groupSize));
     }
     if (failed)
       return signalPassFailure();
-    if (products.empty())
+    // (An earlier pass may have quantized them all: AWQ with GPTQ's
+    // rounding.)
+    if (products.empty() &&
+        !getOperation()->hasAttr(kQuantizedWeightsAttrName))
       getOperation().emitWarning(
           "nothing to quantize: no matrix product has a constant f32 weight "
           "(the function stays in floating point)");

@@ -136,7 +136,60 @@ def quantize(w, group, clip=None):
         .reshape(shape)
 
 
-def products(x):
+def params(w, clip=None):
+    """Each row's asymmetric INT4 scale and zero point of group w [N, G]."""
+    if clip is not None:
+        w = torch.max(torch.min(w, clip), -clip)
+    high, low = w.amax(1, keepdim=True), w.amin(1, keepdim=True)
+    s = (high - low).clamp(min=1e-5) / 15
+    return s, (-torch.round(low / s)).clamp(0, 15)
+
+
+def gptq(w, x, group, clip=None, rows=0, damp=0.01, block=128):
+    """INT4 groups rounded one input channel at a time, each channel's
+    rounding error spread over the channels not yet rounded by the
+    inverse Hessian of the products' squared error on the inputs x
+    (GPTQ); a group's scale and zero point from its weights as they are
+    when its first channel is reached, clamped to the clip."""
+    w = w.clone().double()
+    x = x.reshape(-1, x.shape[-1]).double()
+    if rows:
+        x = x[0::max(1, x.shape[0] // rows)]
+    k = w.shape[1]
+    h = x.t() @ x / x.shape[0]
+    dead = h.diagonal() == 0
+    h[dead, dead] = 1
+    w[:, dead] = 0
+    h += damp * h.diagonal().mean() * torch.eye(k, dtype=h.dtype)
+    hinv = torch.linalg.cholesky(torch.cholesky_inverse(
+        torch.linalg.cholesky(h)), upper=True)
+    q = torch.zeros_like(w)
+    for first in range(0, k, block):
+        last = min(first + block, k)
+        w1 = w[:, first:last].clone()
+        errors = torch.zeros_like(w1)
+        hinv1 = hinv[first:last, first:last]
+        for i in range(last - first):
+            column = first + i
+            if column % group == 0:
+                bound = None
+                if clip is not None:
+                    bound = clip[:, column // group].double().unsqueeze(1)
+                end = min(i + group, last - first)
+                g = torch.cat((w1[:, i:end], w[:, first + end:column + group]),
+                              1)
+                s, z = params(g, bound)
+            c = w1[:, i:i + 1]
+            qc = (torch.clamp(torch.round(c / s) + z, 0, 15) - z) * s
+            q[:, column] = qc[:, 0]
+            e = (c - qc) / hinv1[i, i]
+            w1[:, i:] -= e @ hinv1[i:i + 1, i:]
+            errors[:, i] = e[:, 0]
+        w[:, last:] -= errors @ hinv[first:last, last:]
+    return q.float()
+
+
+def outputs_of(x):
     """The outputs of products with input x, side by side, for weights ws
     (the loss of `--loss product`)."""
     return lambda ws: torch.cat([x @ w.t() for w in ws], -1)
@@ -201,6 +254,9 @@ def main():
                         default="module")
     parser.add_argument("--no-duo", action="store_true")
     parser.add_argument("--no-clip", action="store_true")
+    parser.add_argument("--rounding", choices=("nearest", "gptq"),
+                        default="nearest")
+    parser.add_argument("--hessian-rows", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -242,7 +298,7 @@ def main():
             following = x2 + gated @ w["ffn_down"].t()
 
             qkv = [w["attn_q"], w["attn_k"], w["attn_v"]]
-            output = products(h1)
+            output = outputs_of(h1)
             if module:
                 output = lambda ws: model.attention(h1, *ws) @ \
                     w["attn_output"].t()  # noqa: E731
@@ -253,7 +309,7 @@ def main():
             h1 = h1 / s
 
             gate_up = [w["ffn_gate"], w["ffn_up"]]
-            output = products(h2)
+            output = outputs_of(h2)
             if module:
                 output = lambda ws: (silu(h2 @ ws[0].t()) * (  # noqa: E731
                     h2 @ ws[1].t())) @ w["ffn_down"].t()
@@ -262,20 +318,25 @@ def main():
             w["ffn_gate"], w["ffn_up"] = w["ffn_gate"] * s, w["ffn_up"] * s
             h2 = h2 / s
 
-            s = search_scales(gated, [w["ffn_down"]], products(gated), group,
+            s = search_scales(gated, [w["ffn_down"]], outputs_of(gated), group,
                               duo)
             w["ffn_up"] = w["ffn_up"] / s.unsqueeze(1)
             w["ffn_down"] = w["ffn_down"] * s
             gated = gated / s
 
-            inputs = {"attn_v": h1, "attn_output": attended,
-                      "ffn_gate": h2, "ffn_up": h2, "ffn_down": gated}
+            inputs = {"attn_q": h1, "attn_k": h1, "attn_v": h1,
+                      "attn_output": attended, "ffn_gate": h2, "ffn_up": h2,
+                      "ffn_down": gated}
             for name in products:
                 clip = None
-                if not args.no_clip and name in inputs:
+                if not args.no_clip and name not in ("attn_q", "attn_k"):
                     clip = search_clip(w[name], inputs[name], group)
-                awq[f"blk.{layer}.{name}.weight"] = quantize(w[name], group,
-                                                             clip)
+                if args.rounding == "gptq":
+                    quantized = gptq(w[name], inputs[name], group, clip,
+                                     args.hessian_rows)
+                else:
+                    quantized = quantize(w[name], group, clip)
+                awq[f"blk.{layer}.{name}.weight"] = quantized
             for name in ("attn_norm", "ffn_norm"):
                 awq[f"blk.{layer}.{name}.weight"] = w[name]
             x = following
@@ -283,6 +344,7 @@ def main():
                   file=sys.stderr, flush=True)
     print(file=sys.stderr)
     print(f"AWQ (loss {args.loss}, {'duo' if duo else 'activation'} scales,"
+          f" {args.rounding} rounding,"
           f" {'no ' if args.no_clip else ''}clipping), g{group}: "
           f"{model.perplexity(awq, text):.4f}", flush=True)
 

@@ -1,0 +1,38 @@
+// RUN: kiln-opt %s -split-input-file -kiln-quant-awq="group-size=4 grid=1 clip=false rounding=gptq" | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-quant-awq="group-size=4 grid=1 clip=false" -kiln-quant-weights=group-size=4 | FileCheck %s --check-prefix=NEAREST
+
+// GPTQ's rounding, by hand (grid 1 and no clipping: the weights as they
+// are). Channels 0 and 1 carry the same activations in every row, so a
+// change of w0 can be undone by w1. The group [0.34, 0.34, 0, 1.5] has
+// scale 0.1 (f16 0.0999755) and zero point 0. Channel 0 rounds to 3
+// (0.3); its error 0.04 moves onto channel 1 almost whole (the Gram
+// matrix's H01 / (H11 + damping) = 4 / 4.03), which becomes 0.3797 and
+// rounds to 4: the output on those rows is off by 0.02, not round to
+// nearest's 3, 3 and 0.08.
+// CHECK-LABEL: func.func @correlated
+// CHECK: %[[Q:.*]] = "onnx.Constant"() <{value = dense<{{\[\[}}3], [4], [0], [15]]> : tensor<4x1xui4>}>
+// CHECK: %[[S:.*]] = "onnx.Constant"() <{value = dense<9.997550e-02> : tensor<1x1xf16>}>
+// CHECK: %[[Z:.*]] = "onnx.Constant"() <{value = dense<0> : tensor<1x1xui4>}>
+// CHECK: %[[W:.*]] = kiln.dequantize %[[Q]] scale %[[S]] zero_point %[[Z]] {group_size = 4 : i64}
+// CHECK: "onnx.MatMul"(%arg0, %[[W]])
+// CHECK-NOT: kiln.activation_stats
+// NEAREST-LABEL: func.func @correlated
+// NEAREST: "onnx.Constant"() <{value = dense<{{\[\[}}3], [3], [0], [15]]> : tensor<4x1xui4>}>
+func.func @correlated(%x: tensor<4x4xf32>) -> tensor<4x1xf32> {
+  %w = "onnx.Constant"() {value = dense<[[0.34], [0.34], [0.0], [1.5]]> : tensor<4x1xf32>} : () -> tensor<4x1xf32>
+  %y = "onnx.MatMul"(%x, %w) {kiln.activation_stats = {abs_max = dense<1.0> : tensor<4xf32>, abs_mean = dense<[1.0, 1.0, 0.5, 0.5]> : tensor<4xf32>, samples = dense<[[1.0, 1.0, 1.0, 0.0], [-1.0, -1.0, 0.0, 1.0], [1.0, 1.0, -1.0, 0.0], [-1.0, -1.0, 0.0, -1.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  return %y : tensor<4x1xf32>
+}
+
+// -----
+
+// The Gram matrix of every calibration row, when the statistics keep one,
+// is what GPTQ uses, not the sampled rows': here it says channels 0 and 1
+// are independent, so nothing moves and channel 1 rounds to 3.
+// CHECK-LABEL: func.func @gram
+// CHECK: "onnx.Constant"() <{value = dense<{{\[\[}}3], [3], [0], [15]]> : tensor<4x1xui4>}>
+func.func @gram(%x: tensor<4x4xf32>) -> tensor<4x1xf32> {
+  %w = "onnx.Constant"() {value = dense<[[0.34], [0.34], [0.0], [1.5]]> : tensor<4x1xf32>} : () -> tensor<4x1xf32>
+  %y = "onnx.MatMul"(%x, %w) {kiln.activation_stats = {abs_max = dense<1.0> : tensor<4xf32>, abs_mean = dense<[1.0, 1.0, 0.5, 0.5]> : tensor<4xf32>, samples = dense<[[1.0, 1.0, 1.0, 0.0], [-1.0, -1.0, 0.0, 1.0], [1.0, 1.0, -1.0, 0.0], [-1.0, -1.0, 0.0, -1.0]]> : tensor<4x4xf32>, gram = dense<[[4.0, 0.0, 0.0, 0.0], [0.0, 4.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 2.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  return %y : tensor<4x1xf32>
+}
