@@ -340,8 +340,9 @@ cl::opt<bool> centerKeys(
 
 cl::opt<std::string> weightRounding(
     "weight-rounding",
-    cl::desc("With --quantize=w4a16 (awq): how the scaled and clipped "
-             "weights become integers, 'nearest' (the default) or 'gptq' "
+    cl::desc("With --quantize=w4a16 (awq), w4a8 or w4a8kv4 (qoq): how the "
+             "scaled and clipped weights become 4-bit integers, 'nearest' "
+             "(the default) or 'gptq' "
              "(one input channel at a time, each channel's rounding error "
              "compensated on the later ones through the Gram matrix of the "
              "calibration inputs, which calibration then gathers)"),
@@ -701,7 +702,7 @@ void recordQuantization(::kiln::package::Manifest &manifest,
   if (quantize == "w4a8kv4" && quantizationMethod() == "qoq")
     manifest.compileOptions.push_back(
         {"center-keys", centerKeys ? "true" : "false"});
-  if (quantize == "w4a16" && quantizationMethod() == "awq")
+  if (quantizationMethod() == "awq" || quantizationMethod() == "qoq")
     manifest.compileOptions.push_back({"weight-rounding", weightRounding});
   if (quantize == "w8a8" && quantizationMethod() == "smoothquant")
     manifest.compileOptions.push_back({"smooth-alpha", smoothAlpha});
@@ -1295,10 +1296,12 @@ int compile() {
     return 1;
   }
   if (weightRounding == "gptq" &&
-      (quantize != "w4a16" || quantizationMethod() != "awq")) {
-    llvm::errs() << "kiln: error: --weight-rounding=gptq rounds AWQ's 4-bit "
+      !((quantize == "w4a16" && quantizationMethod() == "awq") ||
+        ((quantize == "w4a8" || quantize == "w4a8kv4") &&
+         quantizationMethod() == "qoq"))) {
+    llvm::errs() << "kiln: error: --weight-rounding=gptq rounds 4-bit "
                     "weights from calibration: it takes --quantize=w4a16 "
-                    "with --quantize-method=awq\n";
+                    "with awq, or w4a8 or w4a8kv4 with qoq\n";
     return 1;
   }
   if (rotateKeys.getNumOccurrences() && rotateKeys && quantize != "w4a8kv4") {

@@ -93,6 +93,7 @@ void mlir::kiln::addQuantizationPasses(OpPassManager &function,
     QuantQoqPassOptions qoq;
     qoq.groupSize = options.groupSize;
     qoq.search = options.quantizeMethod == "qoq";
+    qoq.rounding = options.weightRounding;
     qoq.exclude = options.quantizeExclude;
     function.addPass(createQuantQoqPass(qoq));
   }

@@ -203,10 +203,10 @@ void QuantAwqPass::runOnOperation() {
         for (int64_t c = 0; c < group.k; ++c)
           group.samples[r * group.k + c] /= scales[c];
     }
-    std::vector<double> inverseFactor;
+    quant::CompensationPlan plan;
     if (rounding == "gptq")
-      inverseFactor =
-          quant::inverseHessianFactor(scaledGram(group, scales), group.k);
+      plan = quant::planCompensation(scaledGram(group, scales), group.k,
+                                     activationOrder);
     for (auto [op, weight] : llvm::zip(group.products, group.weights)) {
       int64_t n = int64_t(weight.size()) / group.k;
       // Not queries and keys: their products' own output error says
@@ -215,9 +215,8 @@ void QuantAwqPass::runOnOperation() {
       if (clipped)
         clipWeight(weight, n, group.samples, group.rows);
       if (rounding == "gptq")
-        quant::replaceWeight(op,
-                             quant::roundCompensated(weight, group.k, n,
-                                                     groupSize, inverseFactor));
+        quant::replaceWeight(op, quant::roundGroupsCompensated(
+                                     weight, group.k, n, groupSize, plan));
       else if (clipped || !identity)
         quant::setWeight(op, weight, "_awq");
     }

@@ -4,6 +4,7 @@
 
 #include "llvm/Support/Parallel.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -102,54 +103,101 @@ std::vector<double> quant::inverseHessianFactor(std::vector<double> hessian,
   return upper;
 }
 
+quant::CompensationPlan quant::planCompensation(std::vector<double> gram,
+                                                int64_t k, bool activationOrder,
+                                                double damp) {
+  CompensationPlan plan;
+  if (activationOrder) {
+    plan.order.resize(k);
+    for (int64_t i = 0; i < k; ++i)
+      plan.order[i] = i;
+    std::stable_sort(plan.order.begin(), plan.order.end(),
+                     [&](int64_t a, int64_t b) {
+                       return gram[a * k + a] > gram[b * k + b];
+                     });
+    std::vector<double> permuted(k * k);
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < k; ++j)
+        permuted[i * k + j] = gram[plan.order[i] * k + plan.order[j]];
+    gram = std::move(permuted);
+  }
+  plan.inverseFactor = inverseHessianFactor(std::move(gram), k, damp);
+  return plan;
+}
+
+quant::CompensatedRounding quant::roundCompensated(std::vector<float> weight,
+                                                   int64_t k, int64_t n,
+                                                   int64_t groupSize,
+                                                   const CompensationPlan &plan,
+                                                   GroupGridChooser choose) {
+  ArrayRef<int64_t> order = plan.order;
+  bool ordered = !order.empty();
+  CompensatedRounding result;
+  result.levels.resize(k * n);
+  result.groups.resize(k / groupSize * n);
+  auto chooseGroup = [&](int64_t g) {
+    for (int64_t j = 0; j < n; ++j)
+      result.groups[g * n + j] =
+          choose(weight.data() + g * groupSize * n + j, groupSize, n);
+  };
+  // Out of order, every group's grid comes first, from the weights as
+  // they are.
+  if (ordered)
+    for (int64_t g = 0; g < k / groupSize; ++g)
+      chooseGroup(g);
+  std::vector<float> error(n);
+  for (int64_t step = 0; step < k; ++step) {
+    int64_t i = ordered ? order[step] : step;
+    if (!ordered && i % groupSize == 0)
+      chooseGroup(i / groupSize);
+    const GroupParameters *grid = result.groups.data() + (i / groupSize) * n;
+    const double *factor = plan.inverseFactor.data() + step * k;
+    float *row = weight.data() + i * n;
+    for (int64_t j = 0; j < n; ++j) {
+      float level = grid[j].level(row[j]);
+      result.levels[i * n + j] = uint8_t(level);
+      error[j] = float((row[j] - grid[j].value(level)) / factor[step]);
+    }
+    // The channels still to come absorb this one's error, in parallel
+    // over them.
+    constexpr int64_t kChannelsPerTask = 32;
+    int64_t later = k - step - 1;
+    llvm::parallelFor(
+        0, size_t((later + kChannelsPerTask - 1) / kChannelsPerTask),
+        [&](size_t task) {
+          int64_t first = step + 1 + int64_t(task) * kChannelsPerTask;
+          int64_t last = std::min(k, first + kChannelsPerTask);
+          for (int64_t t = first; t < last; ++t) {
+            float coefficient = float(factor[t]);
+            if (coefficient == 0)
+              continue;
+            float *target = weight.data() + (ordered ? order[t] : t) * n;
+            for (int64_t j = 0; j < n; ++j)
+              target[j] -= coefficient * error[j];
+          }
+        });
+  }
+  return result;
+}
+
 quant::GroupQuantized
-quant::roundCompensated(std::vector<float> weight, int64_t k, int64_t n,
-                        int64_t groupSize,
-                        const std::vector<double> &inverseFactor, int bits) {
+quant::roundGroupsCompensated(const std::vector<float> &weight, int64_t k,
+                              int64_t n, int64_t groupSize,
+                              const CompensationPlan &plan, int bits) {
+  CompensatedRounding rounded =
+      roundCompensated(weight, k, n, groupSize, plan,
+                       [&](const float *values, int64_t count, int64_t stride) {
+                         return groupParametersOf(values, count, stride, bits);
+                       });
   GroupQuantized q;
   q.k = k;
   q.n = n;
   q.groupSize = groupSize;
   q.bits = bits;
-  q.values.resize(k * n);
-  q.scales.resize(k / groupSize * n);
-  q.zeros.resize(k / groupSize * n);
-  std::vector<GroupParameters> parameters(n);
-  std::vector<float> error(n);
-  for (int64_t i = 0; i < k; ++i) {
-    if (i % groupSize == 0) {
-      int64_t g = i / groupSize;
-      for (int64_t j = 0; j < n; ++j) {
-        parameters[j] =
-            groupParametersOf(weight.data() + i * n + j, groupSize, n, bits);
-        q.scales[g * n + j] = parameters[j].scaleBits;
-        q.zeros[g * n + j] = uint8_t(parameters[j].zero);
-      }
-    }
-    const double *factor = inverseFactor.data() + i * k;
-    float *row = weight.data() + i * n;
-    for (int64_t j = 0; j < n; ++j) {
-      float level = parameters[j].level(row[j]);
-      q.values[i * n + j] = uint8_t(level);
-      error[j] = float((row[j] - parameters[j].value(level)) / factor[i]);
-    }
-    // The later channels absorb this one's error, in parallel over them.
-    constexpr int64_t kChannelsPerTask = 32;
-    int64_t later = k - i - 1;
-    llvm::parallelFor(
-        0, size_t((later + kChannelsPerTask - 1) / kChannelsPerTask),
-        [&](size_t task) {
-          int64_t first = i + 1 + int64_t(task) * kChannelsPerTask;
-          int64_t last = std::min(k, first + kChannelsPerTask);
-          for (int64_t c = first; c < last; ++c) {
-            float coefficient = float(factor[c]);
-            if (coefficient == 0)
-              continue;
-            float *target = weight.data() + c * n;
-            for (int64_t j = 0; j < n; ++j)
-              target[j] -= coefficient * error[j];
-          }
-        });
+  q.values = std::move(rounded.levels);
+  for (const GroupParameters &group : rounded.groups) {
+    q.scales.push_back(group.scaleBits);
+    q.zeros.push_back(uint8_t(group.zero));
   }
   return q;
 }

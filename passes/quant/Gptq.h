@@ -13,6 +13,8 @@
 
 #include "passes/quant/GroupQuantization.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -29,18 +31,55 @@ std::vector<double> gramOf(const std::vector<float> &rows, int64_t t,
 std::vector<double> inverseHessianFactor(std::vector<double> hessian, int64_t k,
                                          double damp = 0.01);
 
-/// `weight` [K, N] as `bits`-bit asymmetric groups of `groupSize` input
-/// channels, rounded with GPTQ's error compensation given
-/// `inverseFactor` (inverseHessianFactor of the rows' Gram matrix): input
-/// channel i is rounded to nearest, then each later channel j moves by
-/// -U[i, j] / U[i, i] times i's rounding error. A group's scale and zero
-/// point are chosen (as quantizeGroups does) from its weights as they are
-/// when its first channel is reached. A channel the rows never use (a zero
-/// diagonal) is rounded to nearest and moves no other.
-GroupQuantized roundCompensated(std::vector<float> weight, int64_t k, int64_t n,
-                                int64_t groupSize,
-                                const std::vector<double> &inverseFactor,
-                                int bits = 4);
+/// The order GPTQ rounds a weight's input channels in, and the factor of
+/// the inverse Hessian in that order.
+struct CompensationPlan {
+  /// Input channels in rounding order; empty for 0, 1, ..., K - 1.
+  std::vector<int64_t> order;
+  /// inverseHessianFactor of the Gram matrix permuted to `order`.
+  std::vector<double> inverseFactor;
+};
+
+/// The plan for a weight whose input has the Gram matrix `gram` [K, K]:
+/// in channel order, or with `activationOrder` by decreasing diagonal
+/// (GPTQ's "act-order": the channels with the most input energy first,
+/// while the most channels remain to absorb their error; ties in channel
+/// order).
+CompensationPlan planCompensation(std::vector<double> gram, int64_t k,
+                                  bool activationOrder, double damp = 0.01);
+
+/// How a group's grid is chosen: the parameters of `count` values
+/// `stride` apart.
+using GroupGridChooser = llvm::function_ref<GroupParameters(
+    const float *values, int64_t count, int64_t stride)>;
+
+/// A weight [K, N] rounded onto grids of groups of input channels.
+struct CompensatedRounding {
+  std::vector<uint8_t> levels;         // [K, N]
+  std::vector<GroupParameters> groups; // [K / G, N]
+};
+
+/// `weight` [K, N] rounded onto the grids `choose` gives its groups of
+/// `groupSize` input channels, with GPTQ's error compensation: the
+/// channels are rounded to nearest one at a time in the plan's order, and
+/// after channel i (step s of the order) each channel still to come, at
+/// step t, moves by -U[s, t] / U[s, s] times i's rounding error. In
+/// channel order a group's grid is chosen from its weights as they are
+/// when its first channel is reached; in another order, every group's from
+/// the weights as given, before any rounding (so a grid sees only values
+/// of the input's range). A channel the rows never use (a zero diagonal)
+/// is rounded to nearest and moves no other.
+CompensatedRounding roundCompensated(std::vector<float> weight, int64_t k,
+                                     int64_t n, int64_t groupSize,
+                                     const CompensationPlan &plan,
+                                     GroupGridChooser choose);
+
+/// roundCompensated onto quantizeGroups' grids: `bits`-bit asymmetric
+/// groups with f16 scales.
+GroupQuantized roundGroupsCompensated(const std::vector<float> &weight,
+                                      int64_t k, int64_t n, int64_t groupSize,
+                                      const CompensationPlan &plan,
+                                      int bits = 4);
 
 } // namespace mlir::kiln::quant
 

@@ -34,10 +34,12 @@ struct GroupQuantized {
 struct GroupParameters {
   uint16_t scaleBits;
   float scale, zero, top;
+  float bottom = 0;
 
-  /// The integer `value` rounds to (ties to even), clamped to [0, top].
+  /// The integer `value` rounds to (ties to even), clamped to [bottom,
+  /// top].
   float level(float value) const {
-    return std::clamp(std::nearbyint(value / scale) + zero, 0.0f, top);
+    return std::clamp(std::nearbyint(value / scale) + zero, bottom, top);
   }
   /// What `level` stands for.
   float value(float level) const { return (level - zero) * scale; }

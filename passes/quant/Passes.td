@@ -79,7 +79,11 @@ def QuantAwqPass : Pass<"kiln-quant-awq", "func::FuncOp"> {
        matrix `X^T X` (damped by 1% of its mean diagonal), so that the
        product's output on the calibration data changes least; the Gram
        matrix is the statistics' `gram` (every calibration row) or, without
-       it, that of the sampled rows, in the scaled channels.
+       it, that of the sampled rows, in the scaled channels. With
+       `act-order` (the default) the channels go by decreasing `X^T X`
+       diagonal, and every group's scale and zero point are chosen first
+       from the scaled, clipped weights; without it, in channel order, each
+       group's when its first channel is reached.
 
     The statistics are consumed: the pass removes them.
   }];
@@ -94,6 +98,11 @@ def QuantAwqPass : Pass<"kiln-quant-awq", "func::FuncOp"> {
            "'nearest' (kiln-quant-weights rounds the scaled weights) or "
            "'gptq' (the pass rounds them, compensating each channel's "
            "error on the later ones)">,
+    Option<"activationOrder", "act-order", "bool", "true",
+           "With rounding=gptq: round the channels by decreasing input "
+           "energy (the Gram matrix's diagonal), every group's scale and "
+           "zero point chosen first; false: in channel order, each group's "
+           "chosen when it is reached">,
     ListOption<"exclude", "exclude", "std::string",
                "ONNX node names of products to keep in f32">,
   ];
@@ -177,7 +186,14 @@ def QuantQoqPass : Pass<"kiln-quant-qoq", "func::FuncOp"> {
        `s2 = max(1, round((max - min) / 15))`,
        `z = clamp(round(-min / s2), 0, 15)`,
        `q = clamp(round(W8 / s2) + z, 0, 15)`, so that `(q - z) s2` is an
-       8-bit integer exactly.
+       8-bit integer exactly. With `search` and `rounding=gptq`, level 2
+       is GPTQ's rounding of W8 instead (as kiln-quant-awq's, through the
+       input's Gram matrix, smoothed alike): every group's s2 and z first,
+       then the channels by decreasing diagonal, each channel's error
+       compensated on those still to come, and a group's q kept between
+       the levels of its own W8 extremes (the protective range's
+       guarantee covers those; a moved value could otherwise reach a level
+       beyond, e.g. (15 - 7) 16 = 128).
     3. The input to signed 8 bits with one scale per row at run time
        (`kiln.quantize` in groups of the whole row), once per shared
        input.
@@ -196,6 +212,9 @@ def QuantQoqPass : Pass<"kiln-quant-qoq", "func::FuncOp"> {
            "calibration statistics (false: round to nearest)">,
     Option<"alpha", "alpha", "double", "0.3",
            "Migration strength of the down projection's smoothing">,
+    Option<"rounding", "rounding", "std::string", "\"nearest\"",
+           "Level 2 with search: 'nearest' or 'gptq' (each channel's "
+           "rounding error compensated on the later ones)">,
     ListOption<"exclude", "exclude", "std::string",
                "ONNX node names of products to keep in f32">,
   ];

@@ -31,46 +31,33 @@ ChannelQuantized quant::quantizeChannels(ArrayRef<float> weight, int64_t k,
   return level1;
 }
 
-namespace {
-
-/// One group's integer scale and zero point.
-struct IntegerGroup {
-  float scale, zero;
-
-  float quantized(float value) const {
-    return std::clamp(std::nearbyint(value / scale) + zero, 0.0f, 15.0f);
-  }
-};
-
-IntegerGroup integerGroupOf(const float *integers, int64_t count,
-                            int64_t stride) {
+GroupParameters quant::integerGroupParametersOf(const float *integers,
+                                                int64_t count, int64_t stride) {
   float low = integers[0], high = low;
   for (int64_t i = 1; i < count; ++i) {
     low = std::min(low, integers[i * stride]);
     high = std::max(high, integers[i * stride]);
   }
   float scale = std::max(1.0f, std::nearbyint((high - low) / 15.0f));
-  return {scale, std::clamp(std::nearbyint(-low / scale), 0.0f, 15.0f)};
+  return {/*scaleBits=*/0, scale,
+          std::clamp(std::nearbyint(-low / scale), 0.0f, 15.0f), 15.0f};
 }
-
-} // namespace
 
 void quant::quantizeIntegerGroup(const float *integers, int64_t count,
                                  int64_t stride, uint8_t *q, uint8_t &scale,
                                  uint8_t &zero) {
-  IntegerGroup group = integerGroupOf(integers, count, stride);
+  GroupParameters group = integerGroupParametersOf(integers, count, stride);
   scale = uint8_t(group.scale);
   zero = uint8_t(group.zero);
   for (int64_t i = 0; i < count; ++i)
-    q[i * stride] = uint8_t(group.quantized(integers[i * stride]));
+    q[i * stride] = uint8_t(group.level(integers[i * stride]));
 }
 
 void quant::fakeQuantizeIntegerGroup(const float *integers, int64_t count,
                                      int64_t stride, float *out) {
-  IntegerGroup group = integerGroupOf(integers, count, stride);
+  GroupParameters group = integerGroupParametersOf(integers, count, stride);
   for (int64_t i = 0; i < count; ++i)
-    out[i * stride] =
-        (group.quantized(integers[i * stride]) - group.zero) * group.scale;
+    out[i * stride] = group.value(group.level(integers[i * stride]));
 }
 
 ProgressiveQuantized

@@ -12,6 +12,8 @@
 #ifndef KILN_PASSES_QUANT_PROGRESSIVEQUANTIZATION_H
 #define KILN_PASSES_QUANT_PROGRESSIVEQUANTIZATION_H
 
+#include "passes/quant/GroupQuantization.h"
+
 #include "mlir/IR/Builders.h"
 
 #include <cstdint>
@@ -36,9 +38,14 @@ struct ChannelQuantized {
 ChannelQuantized quantizeChannels(ArrayRef<float> weight, int64_t k, int64_t n,
                                   int range = kProtectiveRange);
 
-/// Level 2 of one group of level-1 integers (`count` values `stride` apart):
-/// s2 = max(1, round((max - min) / 15)), z = clamp(round(-min / s2), 0, 15),
-/// q = clamp(round(w / s2) + z, 0, 15).
+/// The level-2 grid of one group of level-1 integers (`count` values
+/// `stride` apart): s2 = max(1, round((max - min) / 15)), z =
+/// clamp(round(-min / s2), 0, 15) (no f16 bits: s2 is an integer).
+GroupParameters integerGroupParametersOf(const float *integers, int64_t count,
+                                         int64_t stride);
+
+/// Level 2 of one group of level-1 integers (`count` values `stride` apart)
+/// on its grid: q = clamp(round(w / s2) + z, 0, 15).
 void quantizeIntegerGroup(const float *integers, int64_t count, int64_t stride,
                           uint8_t *q, uint8_t &scale, uint8_t &zero);
 

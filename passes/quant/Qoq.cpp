@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/quant/ClipSearch.h"
+#include "passes/quant/Gptq.h"
 #include "passes/quant/InputScaling.h"
 #include "passes/quant/Passes.h"
 #include "passes/quant/ProgressiveQuantization.h"
@@ -41,7 +42,30 @@ struct ProductGroup {
   int64_t k = 0, rows = 0;
   std::vector<float> absMax;  // [k], empty without statistics
   std::vector<float> samples; // [rows, k]
+  /// X^T X [k, k] of every calibration row, when calibration kept it (for
+  /// GPTQ's rounding).
+  std::vector<double> gram;
 };
+
+/// The level-2 grid of a group of level-1 integers for GPTQ's rounding,
+/// whose moved values may leave the group's range: its levels kept to
+/// those of the group's extremes, which the protective range keeps within
+/// a signed byte once dequantized (not so level 15 of a group spanning
+/// [-119, 119]: (15 - 7) * 16 = 128).
+quant::GroupParameters compensatedIntegerGrid(const float *integers,
+                                              int64_t count, int64_t stride) {
+  quant::GroupParameters grid =
+      quant::integerGroupParametersOf(integers, count, stride);
+  float low = integers[0], high = low;
+  for (int64_t i = 1; i < count; ++i) {
+    low = std::min(low, integers[i * stride]);
+    high = std::max(high, integers[i * stride]);
+  }
+  float bottom = grid.level(low), top = grid.level(high);
+  grid.bottom = bottom;
+  grid.top = top;
+  return grid;
+}
 
 /// Whether `input` is a gated MLP's hidden activation, the down
 /// projection's input: the product of two computed tensors.
@@ -81,6 +105,10 @@ void QuantQoqPass::smooth(ProductGroup &group,
   for (int64_t r = 0; r < group.rows; ++r)
     for (int64_t c = 0; c < k; ++c)
       group.samples[r * k + c] /= scales[c];
+  if (!group.gram.empty())
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < k; ++j)
+        group.gram[i * k + j] /= double(scales[i]) * scales[j];
 }
 
 void QuantQoqPass::quantize(ProductGroup &group,
@@ -88,6 +116,16 @@ void QuantQoqPass::quantize(ProductGroup &group,
   onnx::MatMulOp first = group.products.front();
   OpBuilder builder(first);
   Value rows = quant::quantizeRows(builder, first.getLoc(), first.getA());
+  // GPTQ's rounding of level 2 needs every group's grid before any
+  // rounding (activation order), which keeps the grids' levels to the
+  // level-1 integers' range.
+  bool compensated = rounding == "gptq" && search && group.rows > 0;
+  quant::CompensationPlan plan;
+  if (compensated)
+    plan = quant::planCompensation(
+        group.gram.empty() ? quant::gramOf(group.samples, group.rows, group.k)
+                           : group.gram,
+        group.k, /*activationOrder=*/true);
   for (auto [op, weight] : llvm::zip(group.products, weights)) {
     int64_t k = group.k, n = int64_t(weight.size()) / k;
     quant::ChannelQuantized level1 = quant::quantizeChannels(weight, k, n);
@@ -99,8 +137,24 @@ void QuantQoqPass::quantize(ProductGroup &group,
           [](const float *values, int64_t count, float *out) {
             quant::fakeQuantizeIntegerGroup(values, count, 1, out);
           });
-    quant::ProgressiveQuantized quantized =
-        quant::quantizeIntegerGroups(level1, groupSize);
+    quant::ProgressiveQuantized quantized;
+    if (compensated) {
+      // Likewise on the integers: each column's compensation is the same
+      // scaled by s1.
+      quant::CompensatedRounding rounded = quant::roundCompensated(
+          level1.integers, k, n, groupSize, plan, compensatedIntegerGrid);
+      quantized.k = k;
+      quantized.n = n;
+      quantized.groupSize = groupSize;
+      quantized.channelScales = level1.scales;
+      quantized.values = std::move(rounded.levels);
+      for (const quant::GroupParameters &grid : rounded.groups) {
+        quantized.groupScales.push_back(uint8_t(grid.scale));
+        quantized.zeros.push_back(uint8_t(grid.zero));
+      }
+    } else {
+      quantized = quant::quantizeIntegerGroups(level1, groupSize);
+    }
 
     OpBuilder here(op);
     Location loc = op.getLoc();
@@ -130,6 +184,11 @@ void QuantQoqPass::runOnOperation() {
                              "[0, 1]");
     return signalPassFailure();
   }
+  if (rounding != "nearest" && rounding != "gptq") {
+    getOperation().emitError("rounding must be 'nearest' or 'gptq', not '")
+        << rounding << "'";
+    return signalPassFailure();
+  }
   SmallVector<ProductGroup> groups;
   getOperation().walk([&](onnx::MatMulOp op) {
     if (!quant::isWeightProduct(op) || !quant::hasStaticRows(op.getA()) ||
@@ -146,6 +205,10 @@ void QuantQoqPass::runOnOperation() {
         fresh.absMax = quant::floatsOf(stats.get("abs_max"));
         fresh.samples = quant::floatsOf(stats.get("samples"));
         fresh.rows = fresh.k ? int64_t(fresh.samples.size()) / fresh.k : 0;
+        if (Attribute gram = stats.get("gram")) {
+          std::vector<float> values = quant::floatsOf(gram);
+          fresh.gram.assign(values.begin(), values.end());
+        }
       }
       groups.push_back(std::move(fresh));
       group = groups.end() - 1;

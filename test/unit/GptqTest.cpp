@@ -88,19 +88,41 @@ TEST(Gptq, CompensationBeatsRoundToNearestOnCorrelatedRows) {
   for (float &value : weight)
     value = normal(random);
   GroupQuantized nearest = quantizeGroups(weight, k, n, groupSize);
-  GroupQuantized compensated = roundCompensated(
-      weight, k, n, groupSize, inverseHessianFactor(gramOf(rows, t, k), k));
   double nearestError = outputError(rows, t, k, weight, dequantize(nearest), n);
-  double compensatedError =
-      outputError(rows, t, k, weight, dequantize(compensated), n);
-  EXPECT_LT(compensatedError, 0.25 * nearestError)
-      << compensatedError << " against " << nearestError;
-  ASSERT_EQ(compensated.values.size(), size_t(k * n));
-  ASSERT_EQ(compensated.scales.size(), size_t(k / groupSize * n));
-  for (uint8_t value : compensated.values)
-    EXPECT_LE(value, 15);
-  for (uint8_t zero : compensated.zeros)
-    EXPECT_LE(zero, 15);
+  std::vector<double> gram = gramOf(rows, t, k);
+  for (bool activationOrder : {false, true}) {
+    GroupQuantized compensated = roundGroupsCompensated(
+        weight, k, n, groupSize, planCompensation(gram, k, activationOrder));
+    double compensatedError =
+        outputError(rows, t, k, weight, dequantize(compensated), n);
+    EXPECT_LT(compensatedError, 0.25 * nearestError)
+        << compensatedError << " against " << nearestError
+        << (activationOrder ? " (activation order)" : "");
+    ASSERT_EQ(compensated.values.size(), size_t(k * n));
+    ASSERT_EQ(compensated.scales.size(), size_t(k / groupSize * n));
+    for (uint8_t value : compensated.values)
+      EXPECT_LE(value, 15);
+    for (uint8_t zero : compensated.zeros)
+      EXPECT_LE(zero, 15);
+  }
+}
+
+// Activation order: by decreasing diagonal, ties in channel order, and
+// the factor is the permuted matrix's.
+TEST(Gptq, ActivationOrderGoesByDecreasingDiagonal) {
+  int64_t k = 4;
+  std::vector<double> gram = {1, 0, 0, 0, //
+                              0, 5, 0, 1, //
+                              0, 0, 3, 0, //
+                              0, 1, 0, 3};
+  CompensationPlan plan = planCompensation(gram, k, true, 0.0);
+  EXPECT_EQ(plan.order, (std::vector<int64_t>{1, 2, 3, 0}));
+  std::vector<double> permuted = {5, 0, 1, 0, //
+                                  0, 3, 0, 0, //
+                                  1, 0, 3, 0, //
+                                  0, 0, 0, 1};
+  EXPECT_EQ(plan.inverseFactor, inverseHessianFactor(permuted, k, 0.0));
+  EXPECT_TRUE(planCompensation(gram, k, false, 0.0).order.empty());
 }
 
 // Rows that are independent and of equal scale (a Hessian proportional
@@ -115,10 +137,13 @@ TEST(Gptq, IdentityHessianIsRoundToNearest) {
   std::vector<double> identity(k * k, 0.0);
   for (int64_t i = 0; i < k; ++i)
     identity[i * k + i] = 2.0;
-  GroupQuantized compensated = roundCompensated(
-      weight, k, n, groupSize, inverseHessianFactor(identity, k));
   GroupQuantized nearest = quantizeGroups(weight, k, n, groupSize);
-  EXPECT_EQ(compensated.values, nearest.values);
-  EXPECT_EQ(compensated.scales, nearest.scales);
-  EXPECT_EQ(compensated.zeros, nearest.zeros);
+  for (bool activationOrder : {false, true}) {
+    GroupQuantized compensated =
+        roundGroupsCompensated(weight, k, n, groupSize,
+                               planCompensation(identity, k, activationOrder));
+    EXPECT_EQ(compensated.values, nearest.values);
+    EXPECT_EQ(compensated.scales, nearest.scales);
+    EXPECT_EQ(compensated.zeros, nearest.zeros);
+  }
 }
