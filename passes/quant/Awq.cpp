@@ -48,6 +48,9 @@ struct ProductGroup {
   /// X^T X [k, k] of every calibration row, when calibration kept it (for
   /// GPTQ's rounding).
   std::vector<float> gram;
+  /// The scales the search chose, once it ran.
+  std::vector<float> scales;
+  bool searched = false;
 };
 
 /// The output error of `weights` [K, N] (quantized in groups) against
@@ -203,25 +206,37 @@ void QuantAwqPass::runOnOperation() {
         for (int64_t c = 0; c < group.k; ++c)
           group.samples[r * group.k + c] /= scales[c];
     }
-    quant::CompensationPlan plan;
-    if (rounding == "gptq")
-      plan = quant::planCompensation(scaledGram(group, scales), group.k,
-                                     activationOrder);
     for (auto [op, weight] : llvm::zip(group.products, group.weights)) {
-      int64_t n = int64_t(weight.size()) / group.k;
       // Not queries and keys: their products' own output error says
       // little of the attention scores' (AWQ leaves them unclipped).
       bool clipped = clip && !quant::feedsAttentionScores(op);
       if (clipped)
-        clipWeight(weight, n, group.samples, group.rows);
-      if (rounding == "gptq")
-        quant::replaceWeight(op, quant::roundGroupsCompensated(
-                                     weight, group.k, n, groupSize, plan));
-      else if (clipped || !identity)
+        clipWeight(weight, int64_t(weight.size()) / group.k, group.samples,
+                   group.rows);
+      if (clipped || !identity)
         quant::setWeight(op, weight, "_awq");
     }
     group.weights.clear();
+    group.scales = std::move(scales);
+    group.searched = true;
   }
+  // GPTQ's rounding once every scale is folded: a later group's 1/s may
+  // still scale an earlier one's columns (down's into up's), which only
+  // f32 weights can absorb. (A column's scale does not change how it
+  // rounds.)
+  if (rounding == "gptq")
+    for (ProductGroup &group : groups) {
+      if (!group.searched)
+        continue;
+      quant::CompensationPlan plan = quant::planCompensation(
+          scaledGram(group, group.scales), group.k, activationOrder);
+      for (onnx::MatMulOp op : group.products) {
+        std::vector<float> weight = quant::weightOf(op);
+        int64_t n = int64_t(weight.size()) / group.k;
+        quant::replaceWeight(op, quant::roundGroupsCompensated(
+                                     weight, group.k, n, groupSize, plan));
+      }
+    }
   getOperation().walk(
       [](Operation *op) { op->removeAttr(kActivationStatsAttrName); });
 }

@@ -73,7 +73,8 @@ def QuantAwqPass : Pass<"kiln-quant-awq", "func::FuncOp"> {
     3. Rounding: with `rounding=nearest` the weights stay f32, scaled and
        clamped, and kiln-quant-weights (same group size) rounds them to
        nearest. With `rounding=gptq` the pass quantizes them itself
-       (`kiln.dequantize` of 4-bit groups): GPTQ's rounding, one input
+       (`kiln.dequantize` of 4-bit groups), once every group's scales are
+       folded (down's 1/s into up's columns): GPTQ's rounding, one input
        channel at a time, each channel's rounding error spread over the
        channels not yet rounded through the inverse of the input's Gram
        matrix `X^T X` (damped by 1% of its mean diagonal), so that the

@@ -1,6 +1,7 @@
 // RUN: kiln-opt %s -split-input-file -kiln-quant-awq="group-size=4 grid=1 clip=false rounding=gptq" | FileCheck %s
 // RUN: kiln-opt %s -split-input-file -kiln-quant-awq="group-size=4 grid=1 clip=false rounding=gptq act-order=false" | FileCheck %s --check-prefix=INORDER
 // RUN: kiln-opt %s -split-input-file -kiln-quant-awq="group-size=4 grid=1 clip=false" -kiln-quant-weights=group-size=4 | FileCheck %s --check-prefix=NEAREST
+// RUN: kiln-opt %s -split-input-file -kiln-quant-awq="group-size=4 grid=2 clip=false rounding=gptq" | FileCheck %s --check-prefix=FOLD
 
 // GPTQ's rounding, by hand (grid 1 and no clipping: the weights as they
 // are). Channels 0 and 1 carry the same activations in every row, so a
@@ -59,5 +60,28 @@ func.func @gram(%x: tensor<4x4xf32>) -> tensor<4x1xf32> {
 func.func @energy(%x: tensor<4x4xf32>) -> tensor<4x1xf32> {
   %w = "onnx.Constant"() {value = dense<[[0.34], [0.34], [0.0], [1.5]]> : tensor<4x1xf32>} : () -> tensor<4x1xf32>
   %y = "onnx.MatMul"(%x, %w) {kiln.activation_stats = {abs_max = dense<[1.0, 2.0, 1.0, 1.0]> : tensor<4xf32>, abs_mean = dense<[1.0, 2.0, 0.5, 0.5]> : tensor<4xf32>, samples = dense<[[1.0, 2.0, 1.0, 0.0], [-1.0, -2.0, 0.0, 1.0], [1.0, 2.0, -1.0, 0.0], [-1.0, -2.0, 0.0, -1.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  return %y : tensor<4x1xf32>
+}
+
+// -----
+
+// A gated MLP: down's scales (a = 1/2 on the grid {0, 1/2} as in awq.mlir)
+// fold into up's columns, which GPTQ's rounding of up must see: the
+// rounding comes after every group's scales are folded, so both weights
+// end quantized and no explicit Mul by 1/s is left before down.
+// FOLD-LABEL: func.func @fold
+// FOLD: kiln.dequantize {{.*}} -> tensor<4x4xf32>
+// FOLD: %[[U:.*]] = "onnx.MatMul"(%arg0, %{{.*}})
+// FOLD: %[[H:.*]] = "onnx.Mul"(%arg1, %[[U]])
+// FOLD-NOT: "onnx.Mul"
+// FOLD: %[[W:.*]] = kiln.dequantize {{.*}} -> tensor<4x1xf32>
+// FOLD-NOT: "onnx.Mul"
+// FOLD: "onnx.MatMul"(%[[H]], %[[W]])
+func.func @fold(%x: tensor<4x4xf32>, %gate: tensor<4x4xf32>) -> tensor<4x1xf32> {
+  %up = "onnx.Constant"() {value = dense<[[1.0, 0.5, -1.0, 2.0], [2.0, -0.5, 1.0, 0.25], [0.5, 1.5, -0.75, 1.0], [-1.0, 0.25, 0.5, -2.0]]> : tensor<4x4xf32>} : () -> tensor<4x4xf32>
+  %u = "onnx.MatMul"(%x, %up) {kiln.activation_stats = {abs_max = dense<1.0> : tensor<4xf32>, abs_mean = dense<1.0> : tensor<4xf32>, samples = dense<[[1.0, 1.0, 1.0, -1.0], [-1.0, 1.0, -1.0, 1.0], [1.0, -1.0, 1.0, 1.0], [-1.0, -1.0, 1.0, -1.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %h = "onnx.Mul"(%gate, %u) : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %w = "onnx.Constant"() {value = dense<[[0.13], [0.5], [-0.31], [0.23]]> : tensor<4x1xf32>} : () -> tensor<4x1xf32>
+  %y = "onnx.MatMul"(%h, %w) {kiln.activation_stats = {abs_max = dense<[8.0, 1.0, 1.0, 1.0]> : tensor<4xf32>, abs_mean = dense<[4.0, 1.0, 1.0, 1.0]> : tensor<4xf32>, samples = dense<[[4.0, 1.0, -1.0, 1.0], [-4.0, 1.0, 1.0, -1.0], [4.0, -1.0, 1.0, 1.0], [-4.0, -1.0, -1.0, 1.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
   return %y : tensor<4x1xf32>
 }
