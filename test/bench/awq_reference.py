@@ -4,6 +4,7 @@ what the method itself reaches on this model, beside Kiln's pass.
 
     awq_reference.py --gguf MODEL.gguf --kiln build/bin/kiln
         [--group-size 64] [--loss module|product] [--no-duo] [--no-clip]
+        [--rounding nearest|gptq [--hessian-rows N]]
 
 The GGUF's weights dequantized are the FP32 reference (tools/llm). Layer
 by layer, on calibration windows of 512 tokens from Apache-2.0, MPL-2.0
@@ -20,7 +21,11 @@ FP32 layers before:
   as Kiln's kiln-quant-awq);
 - then each group's clipping `(1 - i/20) max|w|`, i < 10, on 512 sampled
   rows, for every product but q and k;
-- INT4 asymmetric in groups, round to nearest. o is not scaled (v and o
+- INT4 asymmetric in groups, round to nearest (`--rounding gptq`: GPTQ's
+  rounding in channel order, each group's grid chosen when reached, the
+  Hessian from every calibration row or `--hessian-rows` of them, as a
+  reference for Kiln's `--weight-rounding=gptq`; slow, about an hour).
+  o is not scaled (v and o
   differ in shape under grouped-query attention). The output head stays
   FP32.
 Prints the perplexity of FP32, round to nearest and AWQ over the first
