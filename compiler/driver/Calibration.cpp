@@ -4,7 +4,7 @@
 
 #include "compiler/llm/BpeTokenizer.h"
 #include "dialects/kiln/KilnAttributes.h"
-#include "passes/quant/HostMath.h"
+#include "passes/quant/Gptq.h"
 #include "passes/quant/WeightProducts.h"
 
 #include "kiln/runtime.hpp"
@@ -14,7 +14,6 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Parallel.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -170,27 +169,6 @@ struct TapStats {
   std::vector<float> samples; // rows of k
   std::vector<double> gram;   // [k, k], when asked for
 };
-
-/// Adds X^T X of `rows` [t, k] to `gram` [k, k]: one f32 product per
-/// sample (a few hundred rows), accumulated in double across samples.
-void accumulateGram(const std::vector<float> &rows, int64_t t, int64_t k,
-                    std::vector<double> &gram) {
-  std::vector<float> transposed(k * t), product(k * k);
-  for (int64_t r = 0; r < t; ++r)
-    for (int64_t c = 0; c < k; ++c)
-      transposed[c * t + r] = rows[r * k + c];
-  // Blocks of the Gram matrix's rows in parallel.
-  constexpr int64_t kRowsPerTask = 64;
-  llvm::parallelFor(
-      0, size_t((k + kRowsPerTask - 1) / kRowsPerTask), [&](size_t task) {
-        int64_t first = int64_t(task) * kRowsPerTask;
-        int64_t count = std::min(kRowsPerTask, k - first);
-        quant::multiply(transposed.data() + first * t, rows.data(),
-                        product.data() + first * k, count, t, k);
-      });
-  for (int64_t i = 0; i < k * k; ++i)
-    gram[i] += product[i];
-}
 
 /// The weight products and convolutions of `main` in walk order.
 SmallVector<Operation *> weightProducts(func::FuncOp main) {
@@ -352,7 +330,7 @@ mlir::kiln::calibrate(ModuleOp module,
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t c = 0; c < k; ++c)
               all[r * k + c] = at(r, c);
-          accumulateGram(all, rows, k, tap.gram);
+          quant::addGram(all, rows, k, tap.gram);
         }
         // Rows spread evenly over the sample, its first included: a
         // decoder's first position (the attention sink) has outlier

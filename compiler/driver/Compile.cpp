@@ -877,11 +877,12 @@ LogicalResult calibrateModule(ModuleOp module, TimingScope &rootTiming) {
     // GPTQ's rounding needs every row's Gram matrix, which a cache saved
     // without it lacks (the sampled rows alone would do worse, quietly).
     bool gramMissing = false;
-    module.walk([&](onnx::MatMulOp op) {
-      if (auto stats =
-              op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName))
-        gramMissing |= !stats.get("gram");
-    });
+    if (weightRounding == "gptq")
+      module.walk([&](onnx::MatMulOp op) {
+        if (auto stats =
+                op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName))
+          gramMissing |= !stats.get("gram");
+      });
     if (weightRounding == "gptq" && gramMissing) {
       error = calibrationCache +
               " holds no Gram matrices, which --weight-rounding=gptq needs: "

@@ -2,6 +2,8 @@
 
 #include "passes/quant/Gptq.h"
 
+#include "passes/quant/HostMath.h"
+
 #include "llvm/Support/Parallel.h"
 
 #include <algorithm>
@@ -10,26 +12,29 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
+void quant::addGram(const std::vector<float> &rows, int64_t t, int64_t k,
+                    std::vector<double> &gram) {
+  std::vector<float> transposed(k * t), product(k * k);
+  for (int64_t r = 0; r < t; ++r)
+    for (int64_t c = 0; c < k; ++c)
+      transposed[c * t + r] = rows[r * k + c];
+  // Blocks of the Gram matrix's rows in parallel, each one f32 product.
+  constexpr int64_t kRowsPerTask = 64;
+  llvm::parallelFor(0, size_t((k + kRowsPerTask - 1) / kRowsPerTask),
+                    [&](size_t task) {
+                      int64_t first = int64_t(task) * kRowsPerTask;
+                      int64_t count = std::min(kRowsPerTask, k - first);
+                      multiply(transposed.data() + first * t, rows.data(),
+                               product.data() + first * k, count, t, k);
+                    });
+  for (int64_t i = 0; i < k * k; ++i)
+    gram[i] += product[i];
+}
+
 std::vector<double> quant::gramOf(const std::vector<float> &rows, int64_t t,
                                   int64_t k) {
   std::vector<double> gram(k * k, 0.0);
-  // Each row of the Gram matrix (its upper part) from every data row; the
-  // lower part mirrored after.
-  llvm::parallelFor(0, size_t(k), [&](size_t ii) {
-    int64_t i = int64_t(ii);
-    double *out = gram.data() + i * k;
-    for (int64_t r = 0; r < t; ++r) {
-      const float *x = rows.data() + r * k;
-      double xi = x[i];
-      if (xi == 0)
-        continue;
-      for (int64_t j = i; j < k; ++j)
-        out[j] += xi * double(x[j]);
-    }
-  });
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t j = 0; j < i; ++j)
-      gram[i * k + j] = gram[j * k + i];
+  addGram(rows, t, k, gram);
   return gram;
 }
 

@@ -20,6 +20,11 @@
 
 namespace mlir::kiln::quant {
 
+/// Adds X^T X of `rows` [T, K] (row-major; a few hundred rows: one f32
+/// product) to `gram` [K, K], which accumulates in double across calls.
+void addGram(const std::vector<float> &rows, int64_t t, int64_t k,
+             std::vector<double> &gram);
+
 /// The Gram matrix X^T X [K, K] of `rows` [T, K] (row-major), in double.
 std::vector<double> gramOf(const std::vector<float> &rows, int64_t t,
                            int64_t k);
