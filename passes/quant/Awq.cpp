@@ -12,18 +12,13 @@
 #include "passes/quant/ClipSearch.h"
 #include "passes/quant/Gptq.h"
 #include "passes/quant/GroupQuantization.h"
-#include "passes/quant/HostMath.h"
 #include "passes/quant/InputScaling.h"
 #include "passes/quant/Passes.h"
+#include "passes/quant/ScaleSearch.h"
 #include "passes/quant/WeightProducts.h"
 
 #include "dialects/kiln/KilnAttributes.h"
 #include "dialects/onnx/OnnxConstants.h"
-
-#include "llvm/Support/Parallel.h"
-
-#include <cmath>
-#include <limits>
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_QUANTAWQPASS
@@ -52,18 +47,6 @@ struct ProductGroup {
   std::vector<float> scales;
   bool searched = false;
 };
-
-/// The output error of `weights` [K, N] (quantized in groups) against
-/// `reference` = rows * original, for `rows` [T, K].
-double quantizedError(const std::vector<float> &rows, int64_t t, int64_t k,
-                      const std::vector<float> &weights, int64_t n,
-                      int64_t groupSize, const std::vector<float> &reference) {
-  std::vector<float> quantized =
-      quant::dequantize(quant::quantizeGroups(weights, k, n, groupSize));
-  std::vector<float> out(t * n);
-  quant::multiply(rows.data(), quantized.data(), out.data(), t, k, n);
-  return quant::squaredDistance(out.data(), reference.data(), t * n);
-}
 
 /// The Gram matrix of `group`'s input once divided by `scales`: the
 /// calibration's of every row when it kept one, else the sampled rows'
@@ -96,50 +79,12 @@ private:
 };
 
 std::vector<float> QuantAwqPass::searchScales(const ProductGroup &group) {
-  int64_t t = group.rows, k = group.k;
-  const std::vector<std::vector<float>> &weights = group.weights;
-  std::vector<std::vector<float>> references;
-  std::vector<int64_t> widths;
-  for (const std::vector<float> &weight : weights) {
-    int64_t n = int64_t(weight.size()) / k;
-    widths.push_back(n);
-    references.emplace_back(t * n);
-    quant::multiply(group.samples.data(), weight.data(),
-                    references.back().data(), t, k, n);
-  }
-  auto scalesFor = [&](double alpha) {
-    std::vector<float> s(k);
-    float low = std::numeric_limits<float>::max(), high = 0;
-    for (int64_t c = 0; c < k; ++c) {
-      s[c] = std::max(float(std::pow(double(group.mean[c]), alpha)), 1e-4f);
-      low = std::min(low, s[c]);
-      high = std::max(high, s[c]);
-    }
-    float norm = std::sqrt(low * high);
-    for (float &value : s)
-      value /= norm;
-    return s;
-  };
-  std::vector<double> errors(grid);
-  llvm::parallelFor(0, size_t(grid), [&](size_t a) {
-    std::vector<float> s = scalesFor(double(a) / double(grid));
-    std::vector<float> rows(group.samples);
-    for (int64_t r = 0; r < t; ++r)
-      for (int64_t c = 0; c < k; ++c)
-        rows[r * k + c] /= s[c];
-    double error = 0;
-    for (size_t i = 0; i < weights.size(); ++i) {
-      std::vector<float> scaled(weights[i]);
-      for (int64_t c = 0; c < k; ++c)
-        for (int64_t j = 0; j < widths[i]; ++j)
-          scaled[c * widths[i] + j] *= s[c];
-      error += quantizedError(rows, t, k, scaled, widths[i], groupSize,
-                              references[i]);
-    }
-    errors[a] = error;
-  });
-  size_t best = std::min_element(errors.begin(), errors.end()) - errors.begin();
-  return scalesFor(double(best) / double(grid));
+  int64_t size = groupSize;
+  return quant::searchInputScales(
+      group.samples, group.rows, group.mean, group.weights, grid,
+      [size](const std::vector<float> &weight, int64_t k, int64_t n) {
+        return quant::dequantize(quant::quantizeGroups(weight, k, n, size));
+      });
 }
 
 void QuantAwqPass::clipWeight(std::vector<float> &weight, int64_t n,

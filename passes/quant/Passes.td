@@ -173,11 +173,16 @@ def QuantQoqPass : Pass<"kiln-quant-qoq", "func::FuncOp"> {
   let description = [{
     Every weight product whose rows have a static K (ALGORITHMS.md §3):
 
-    1. With `search`, on the calibration statistics the products carry:
-       the gated MLP's down projection (its input a `Mul` of two computed
-       tensors) smoothed, `s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)`
-       (clamped to 1e-5), the weight's rows times s and the input divided
-       by s (in the up projection's columns).
+    1. With `search`, on the calibration statistics the products carry,
+       every group of products sharing an input scaled per input channel
+       as kiln-quant-awq's search chooses, `s = mean|X|^a` (normalized,
+       a in {0, 1/grid, ...}), but with steps 2 and 3 (round to nearest)
+       in its loss: the weight's rows times s and the input divided by s
+       (in the normalization or producing product before, or an explicit
+       `Mul`). Without `scale-search`, QServe's fixed recipe instead: the
+       gated MLP's down projection (its input a `Mul` of two computed
+       tensors) alone smoothed, `s_j = max|X_j|^alpha / max|W_j|^(1 -
+       alpha)` (clamped to 1e-5), into the up projection's columns.
     2. Progressive group quantization of the weight [K, N]: level 1 per
        output channel, `s1 = max|W| / 119`, `W8 = round(W / s1)` within
        the protective range [-119, 119]; with `search`, each group's
@@ -211,8 +216,16 @@ def QuantQoqPass : Pass<"kiln-quant-qoq", "func::FuncOp"> {
     Option<"search", "search", "bool", "true",
            "QoQ's activation-aware steps (smoothing, clipping) on the "
            "calibration statistics (false: round to nearest)">,
+    Option<"scaleSearch", "scale-search", "bool", "true",
+           "With search: AWQ's scale search for every product's input, "
+           "the progressive weights and 8-bit rows in its loss (false: "
+           "the down projection's smoothing alone, with alpha)">,
+    Option<"grid", "grid", "int64_t", "20",
+           "Exponents the scale search tries: 0, 1/grid, ..., "
+           "(grid-1)/grid">,
     Option<"alpha", "alpha", "double", "0.3",
-           "Migration strength of the down projection's smoothing">,
+           "Migration strength of the down projection's smoothing (without "
+           "scale-search)">,
     Option<"rounding", "rounding", "std::string", "\"nearest\"",
            "Level 2 with search: 'nearest' or 'gptq' (each channel's "
            "rounding error compensated on the later ones)">,

@@ -4,10 +4,10 @@
 // quantization (8-bit integers per output channel first, then 4-bit groups
 // of those integers with integer scales), 8-bit activations with one
 // scale per row at run time. With `search`, the activation-aware steps
-// before it, on the calibration rows each product carries: the gated
-// MLP's down projection smoothed (its input's outlier channels moved into
-// the weight) and each group's clipping range searched on the 8-bit
-// integers.
+// before it, on the calibration rows each product carries: each input's
+// channels scaled as AWQ's search chooses (or the gated MLP's down
+// projection alone smoothed, QServe's fixed recipe) and each group's
+// clipping range searched on the 8-bit integers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +17,7 @@
 #include "passes/quant/Passes.h"
 #include "passes/quant/ProgressiveQuantization.h"
 #include "passes/quant/RowQuantization.h"
+#include "passes/quant/ScaleSearch.h"
 #include "passes/quant/WeightProducts.h"
 
 #include "dialects/kiln/KilnAttributes.h"
@@ -41,6 +42,7 @@ struct ProductGroup {
   SmallVector<onnx::MatMulOp> products;
   int64_t k = 0, rows = 0;
   std::vector<float> absMax;  // [k], empty without statistics
+  std::vector<float> absMean; // [k]
   std::vector<float> samples; // [rows, k]
   /// X^T X [k, k] of every calibration row, when calibration kept it (for
   /// GPTQ's rounding).
@@ -81,19 +83,44 @@ struct QuantQoqPass : kiln::impl::QuantQoqPassBase<QuantQoqPass> {
   void runOnOperation() override;
 
 private:
-  /// Moves the outliers of `group`'s input into its weights (`weights`,
-  /// scaled in place): s = max|X|^alpha / max|W|^(1 - alpha) per channel.
-  void smooth(ProductGroup &group, std::vector<std::vector<float>> &weights);
+  /// The input scales of `group`: AWQ's search with both levels of the
+  /// weights and the rows' 8-bit quantization in the loop, or (without
+  /// `scale-search`) the down projection's smoothing, s = max|X|^alpha /
+  /// max|W|^(1 - alpha) per channel (all ones elsewhere).
+  std::vector<float>
+  inputScales(const ProductGroup &group,
+              const std::vector<std::vector<float>> &weights);
+  /// Divides `group`'s input by `scales` and multiplies its weights'
+  /// (`weights`) rows by them, its statistics following.
+  void scale(ProductGroup &group, std::vector<std::vector<float>> &weights,
+             ArrayRef<float> scales);
   /// `group`'s products on 4-bit weights and 8-bit rows.
   void quantize(ProductGroup &group,
                 const std::vector<std::vector<float>> &weights);
 };
 
-void QuantQoqPass::smooth(ProductGroup &group,
-                          std::vector<std::vector<float>> &weights) {
+std::vector<float>
+QuantQoqPass::inputScales(const ProductGroup &group,
+                          const std::vector<std::vector<float>> &weights) {
+  if (!scaleSearch)
+    return isGatedActivation(group.input)
+               ? quant::smoothingScales(
+                     group.absMax, quant::rowMaxima(weights, group.k), alpha)
+               : std::vector<float>(group.k, 1.0f);
+  int64_t size = groupSize;
+  return quant::searchInputScales(
+      group.samples, group.rows, group.absMean, weights, grid,
+      [size](const std::vector<float> &weight, int64_t k, int64_t n) {
+        return quant::dequantize(quant::quantizeIntegerGroups(
+            quant::quantizeChannels(weight, k, n), size));
+      },
+      quant::fakeQuantizeRows);
+}
+
+void QuantQoqPass::scale(ProductGroup &group,
+                         std::vector<std::vector<float>> &weights,
+                         ArrayRef<float> scales) {
   int64_t k = group.k;
-  std::vector<float> scales =
-      quant::smoothingScales(group.absMax, quant::rowMaxima(weights, k), alpha);
   for (std::vector<float> &weight : weights) {
     int64_t n = int64_t(weight.size()) / k;
     for (int64_t c = 0; c < k; ++c)
@@ -179,9 +206,9 @@ void QuantQoqPass::quantize(ProductGroup &group,
 }
 
 void QuantQoqPass::runOnOperation() {
-  if (groupSize < 1 || !(alpha >= 0 && alpha <= 1)) {
-    getOperation().emitError("group-size must be positive and alpha within "
-                             "[0, 1]");
+  if (groupSize < 1 || grid < 1 || !(alpha >= 0 && alpha <= 1)) {
+    getOperation().emitError("group-size and grid must be positive and alpha "
+                             "within [0, 1]");
     return signalPassFailure();
   }
   if (rounding != "nearest" && rounding != "gptq") {
@@ -203,6 +230,7 @@ void QuantQoqPass::runOnOperation() {
       if (auto stats =
               op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName)) {
         fresh.absMax = quant::floatsOf(stats.get("abs_max"));
+        fresh.absMean = quant::floatsOf(stats.get("abs_mean"));
         fresh.samples = quant::floatsOf(stats.get("samples"));
         fresh.rows = fresh.k ? int64_t(fresh.samples.size()) / fresh.k : 0;
         if (Attribute gram = stats.get("gram")) {
@@ -228,15 +256,20 @@ void QuantQoqPass::runOnOperation() {
   if (failed)
     return signalPassFailure();
 
-  // Smoothed first, every group: smoothing the down projection scales the
-  // up projection's columns, which another group quantizes.
+  // Scaled first, every group: the down projection's scales reach the up
+  // projection's columns, which another group quantizes (a column's
+  // scale does not change how it rounds, so the order of the searches
+  // does not matter).
   for (ProductGroup &group : groups) {
-    if (!search || group.absMax.empty() || !isGatedActivation(group.input))
+    if (!search || group.absMax.empty() || group.rows == 0)
       continue;
     std::vector<std::vector<float>> weights;
     for (onnx::MatMulOp op : group.products)
       weights.push_back(quant::weightOf(op));
-    smooth(group, weights);
+    std::vector<float> scales = inputScales(group, weights);
+    if (llvm::all_of(scales, [](float s) { return s == 1.0f; }))
+      continue;
+    scale(group, weights, scales);
     for (auto [op, weight] : llvm::zip(group.products, weights))
       quant::setWeight(op, weight, "_smoothed");
   }

@@ -6,6 +6,9 @@
 #include "dialects/onnx/OnnxConstants.h"
 #include "dialects/onnx/OnnxOps.h"
 
+#include <algorithm>
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -37,6 +40,18 @@ Value quant::quantizeRows(OpBuilder &builder, Location loc, Value input) {
       /*axis=*/rank - 1, /*group_size=*/k);
   return builder.create<DequantizeOp>(loc, type, integers, scales, Value(),
                                       /*axis=*/rank - 1, /*group_size=*/k);
+}
+
+void quant::fakeQuantizeRows(std::vector<float> &rows, int64_t t, int64_t k) {
+  for (int64_t r = 0; r < t; ++r) {
+    float *row = rows.data() + r * k;
+    float largest = 0;
+    for (int64_t c = 0; c < k; ++c)
+      largest = std::max(largest, std::fabs(row[c]));
+    float scale = std::max(largest / 127.0f, 1e-30f);
+    for (int64_t c = 0; c < k; ++c)
+      row[c] = std::nearbyint(row[c] / scale) * scale;
+  }
 }
 
 bool quant::hasStaticRows(Value input) {

@@ -12,6 +12,9 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <cstdint>
+#include <vector>
+
 namespace mlir::kiln::quant {
 
 /// `input` [..., K] through signed 8 bits with one scale per row: its
@@ -19,6 +22,11 @@ namespace mlir::kiln::quant {
 /// a tiny scale rather than a division by zero), as kiln.quantize in
 /// groups of all K channels along the last axis, then kiln.dequantize.
 Value quantizeRows(OpBuilder &builder, Location loc, Value input);
+
+/// What `quantizeRows` makes of `rows` [T, K] (f32 on the host), in place:
+/// each row's values rounded to the nearest of 255 levels of its largest
+/// magnitude over 127.
+void fakeQuantizeRows(std::vector<float> &rows, int64_t t, int64_t k);
 
 /// Whether per-row scales can quantize `input`: a matrix product's rows
 /// with a static K.

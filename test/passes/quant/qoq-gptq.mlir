@@ -1,5 +1,5 @@
-// RUN: kiln-opt %s -split-input-file -kiln-quant-qoq="group-size=4 rounding=gptq" | FileCheck %s
-// RUN: kiln-opt %s -split-input-file -kiln-quant-qoq="group-size=4" | FileCheck %s --check-prefix=NEAREST
+// RUN: kiln-opt %s -split-input-file -kiln-quant-qoq="group-size=4 rounding=gptq scale-search=false" | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-quant-qoq="group-size=4 scale-search=false" | FileCheck %s --check-prefix=NEAREST
 
 // GPTQ's rounding of QoQ's level 2, by hand. Level 1: s1 = 1 / 119, W8
 // [119, 40, 40, -119]; the group's grid s2 = round(238 / 15) = 16, z =

@@ -1,5 +1,5 @@
 // RUN: kiln-opt %s -split-input-file -kiln-quant-qoq="group-size=2 search=false" | FileCheck %s
-// RUN: kiln-opt %s -split-input-file -kiln-quant-qoq="group-size=2" | FileCheck %s --check-prefix=SEARCH
+// RUN: kiln-opt %s -split-input-file -kiln-quant-qoq="group-size=2 scale-search=false" | FileCheck %s --check-prefix=SEARCH
 
 // Progressive group quantization, checked by hand (ties to even):
 // level 1, s1 = max|W[:, n]| / 119: column 0 [-0.5, 1.19, 0.3, -0.6],
@@ -35,7 +35,7 @@ func.func @groups(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
 
 // -----
 
-// A gated MLP. With the search, the down projection's input (the Mul of
+// A gated MLP. With QServe's fixed recipe, the down projection's input (the Mul of
 // gate and up) is smoothed with alpha 0.3: s = [16^0.3 / 1^0.7, 1] =
 // [2.2974, 1], its weight's row 0 times s (so s1 = 2.2974 / 119 =
 // 0.0193059) and column 0 of the gate divided by it (s1 of that column
