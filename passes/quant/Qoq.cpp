@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/quant/AttentionScores.h"
 #include "passes/quant/ClipSearch.h"
 #include "passes/quant/Gptq.h"
 #include "passes/quant/InputScaling.h"
@@ -156,7 +157,9 @@ void QuantQoqPass::quantize(ProductGroup &group,
   for (auto [op, weight] : llvm::zip(group.products, weights)) {
     int64_t k = group.k, n = int64_t(weight.size()) / k;
     quant::ChannelQuantized level1 = quant::quantizeChannels(weight, k, n);
-    if (search && group.rows > 0)
+    // Not queries and keys, as AWQ: their products' own output error says
+    // little of the attention scores'.
+    if (search && group.rows > 0 && !quant::feedsAttentionScores(op))
       // On the 8-bit integers: a column's error in them is its error in
       // the weights times s1, the same choice.
       quant::clipGroups(
