@@ -3,19 +3,20 @@
 against dense full-resolution inference, and measures how well its labels
 agree with the dense ones.
 
-    sparse_refine_bench.py --bin BUILD/bin --work DIR [--arch lraspp]
+    sparse_refine_bench.py --bin BUILD/bin --work DIR [--arch ARCH]
         [--images 4] [--fractions 0.01,0.03,0.1] [--tile-budgets 0,6,9,12]
         [--refiner-fractions 0.03,0.1] [--threads 2] [--iterations 3]
-        [--tile 128] [--halo 32] [--json FILE]
+        [--low 512x1024] [--tile 128] [--halo 32] [--json FILE]
 
 The model: torchvision's LRASPP (`--arch lraspp`) or DeepLabV3 (`--arch
-deeplabv3`) with a MobileNetV3-Large backbone, trained on the synthetic
+deeplabv3`) with a MobileNetV3-Large backbone, or LRASPP with its global
+poolings made local (`--arch lraspp-local`), trained on the synthetic
 shapes task (test/bench/synthetic_shapes.py, 1,000 steps, a fixed seed;
 kept as DIR/ARCH_shapes.onnx, trained again only when missing; the other
-files of DeepLabV3's run go to DIR/deeplabv3/). The
+files of a run go to DIR/ARCH/, LRASPP's to DIR itself). The
 images: `--images` held-apart renders (seeds from 1,000,000, which training
 never draws) at 1024x2048. Packages, all compiled with --dim H=1024
---dim W=2048: dense (full resolution), low resolution alone (512x1024,
+--dim W=2048: dense (full resolution), low resolution alone (`--low`,
 logits upsampled: `--refine-fraction=0`), and SparseRefine at each
 fraction of the pixels and budget of tiles (`--refine-tiles`; 0: every
 tile holding a selected pixel), and with the trained refiner and
@@ -24,7 +25,7 @@ full-resolution labels; kept as DIR/refiner.onnx and DIR/ensembler.onnx,
 trained again only when missing) at each of `--refiner-fractions`. For
 each: the median time of a run per
 image (`kiln bench` on that image, `--threads`), averaged over the images;
-the refined share of the pixels and of the 128x128 tiles; and the argmax
+the refined share of the pixels and of the tiles (`--tile`); and the argmax
 labels against the dense package's: pixel accuracy, mIoU over the classes,
 and the share of the low-resolution run's disagreement that refinement
 removes.
@@ -42,7 +43,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import synthetic_shapes  # noqa: E402
 
 HEIGHT, WIDTH = 1024, 2048
-LOW = "512x1024"
 
 
 def run(command):
@@ -110,6 +110,7 @@ def main():
     parser.add_argument("--iterations", type=int, default=3)
     parser.add_argument("--tile-budgets", default="0,6,9,12")
     parser.add_argument("--refiner-fractions", default="0.03,0.1")
+    parser.add_argument("--low", default="512x1024")
     parser.add_argument("--tile", type=int, default=128)
     parser.add_argument("--halo", type=int, default=32)
     parser.add_argument("--json")
@@ -144,12 +145,12 @@ def main():
 
     dims = ["--dim", f"H={HEIGHT}", "--dim", f"W={WIDTH}"]
     variants = [("dense", []),
-                ("low resolution", [f"--sparse-refine={LOW}",
+                ("low resolution", [f"--sparse-refine={args.low}",
                                     "--refine-fraction=0"])]
     for fraction in args.fractions.split(","):
         for budget in args.tile_budgets.split(","):
             name = f"refine {float(fraction):.1%}"
-            options = [f"--sparse-refine={LOW}",
+            options = [f"--sparse-refine={args.low}",
                        f"--refine-fraction={fraction}",
                        f"--refine-tile={args.tile}",
                        f"--refine-halo={args.halo}"]
@@ -159,7 +160,7 @@ def main():
             variants.append((name, options))
     for fraction in filter(None, args.refiner_fractions.split(",")):
         variants.append((f"trained {float(fraction):.1%}",
-                         [f"--sparse-refine={LOW}",
+                         [f"--sparse-refine={args.low}",
                           f"--refine-fraction={fraction}",
                           f"--refiner={refiner}",
                           f"--ensembler={ensembler}"]))
@@ -190,9 +191,10 @@ def main():
                                    or 0)})
         if name == "low resolution":
             # Its logits are the low-resolution ones, upsampled.
+            step = HEIGHT // int(args.low.split("x")[0])
             lows = [np.load(os.path.join(work("out", "low_resolution",
                                               str(i)),
-                                         "logits.npy"))[0, :, ::2, ::2]
+                                         "logits.npy"))[0, :, ::step, ::step]
                     for i in range(len(images))]
 
     dense = rows[0]

@@ -12,12 +12,15 @@ inside regions and uncertain on their boundaries, as a real one is. A
 scene is 1024x2048; a smaller canvas is a window of one at a random place,
 which is what training sees.
 
-    synthetic_shapes.py train --out DIR [--arch lraspp] [--steps 1000]
+    synthetic_shapes.py train --out DIR [--arch lraspp|lraspp-local|deeplabv3]
+                        [--steps 1000]
                         [--batch 2] [--crop 192x384] [--seed 0]
 
 trains torchvision's LRASPP (`--arch lraspp`) or DeepLabV3 (`--arch
 deeplabv3`), each with a MobileNetV3-Large backbone (4 classes, no
-pretrained weights), for a fixed number of AdamW steps on fresh
+pretrained weights), or LRASPP with its global poolings made local
+(`--arch lraspp-local`: no squeeze-excitation blocks, the head's gate
+per pixel), for a fixed number of AdamW steps on fresh
 `--crop` renders, every other one at half the pixel scale (a twice larger
 render averaged down, as SparseRefine's low-resolution input is), with a
 fixed seed (the same weights on any machine, in a few minutes on two
@@ -119,8 +122,29 @@ def render(seed, height=1024, width=2048):
 
 ARCHITECTURES = {
     "lraspp": "lraspp_mobilenet_v3_large",
+    "lraspp-local": "lraspp_mobilenet_v3_large",
     "deeplabv3": "deeplabv3_mobilenet_v3_large",
 }
+
+
+def make_local(model):
+    """LRASPP with its global poolings made local: the backbone's
+    squeeze-excitation blocks removed and the head's gate computed per
+    pixel (its 1x1 convolution and sigmoid without the pooling before), so
+    that every output pixel depends on a bounded neighbourhood of the
+    image, and a window with enough context computes what the whole image
+    does there."""
+    import torch
+    from torchvision.ops.misc import SqueezeExcitation
+
+    for module in list(model.modules()):
+        for name, child in module.named_children():
+            if isinstance(child, SqueezeExcitation):
+                setattr(module, name, torch.nn.Identity())
+    model.classifier.scale = torch.nn.Sequential(
+        *[layer for layer in model.classifier.scale
+          if not isinstance(layer, torch.nn.AdaptiveAvgPool2d)])
+    return model
 
 
 def model_file(out, arch="lraspp"):
@@ -135,6 +159,8 @@ def train(out, steps=1000, batch=2, crop=(192, 384), seed=0, arch="lraspp"):
     torch.manual_seed(seed)
     build = getattr(torchvision.models.segmentation, ARCHITECTURES[arch])
     model = build(weights=None, weights_backbone=None, num_classes=CLASSES)
+    if arch == "lraspp-local":
+        model = make_local(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3,
                                   weight_decay=1e-4)
     log = open(os.path.join(out, "training.txt" if arch == "lraspp"
