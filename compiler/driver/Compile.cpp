@@ -883,7 +883,7 @@ LogicalResult calibrateModule(ModuleOp module, TimingScope &rootTiming) {
                 op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName))
           gramMissing |= !stats.get("gram");
       });
-    if (weightRounding == "gptq" && gramMissing) {
+    if (gramMissing) {
       error = calibrationCache +
               " holds no Gram matrices, which --weight-rounding=gptq needs: "
               "calibrate again into a new cache";

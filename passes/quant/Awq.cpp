@@ -140,16 +140,10 @@ void QuantAwqPass::runOnOperation() {
     std::vector<float> scales = searchScales(group);
     bool identity = llvm::all_of(scales, [](float s) { return s == 1.0f; });
     if (!identity) {
-      for (std::vector<float> &weight : group.weights) {
-        int64_t n = int64_t(weight.size()) / group.k;
-        for (int64_t c = 0; c < group.k; ++c)
-          for (int64_t j = 0; j < n; ++j)
-            weight[c * n + j] *= scales[c];
-      }
+      for (std::vector<float> &weight : group.weights)
+        quant::scaleWeightRows(weight, scales);
       quant::divideInput(group.input, group.products, scales, "awq");
-      for (int64_t r = 0; r < group.rows; ++r)
-        for (int64_t c = 0; c < group.k; ++c)
-          group.samples[r * group.k + c] /= scales[c];
+      quant::divideRowChannels(group.samples, scales);
     }
     for (auto [op, weight] : llvm::zip(group.products, group.weights)) {
       // Not queries and keys: their products' own output error says

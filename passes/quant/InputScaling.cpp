@@ -175,3 +175,19 @@ void quant::divideInput(Value input, ArrayRef<onnx::MatMulOp> products,
   for (onnx::MatMulOp op : products)
     op.getAMutable().assign(scaled);
 }
+
+void quant::scaleWeightRows(std::vector<float> &weight,
+                            ArrayRef<float> scales) {
+  int64_t k = int64_t(scales.size()), n = int64_t(weight.size()) / k;
+  for (int64_t c = 0; c < k; ++c)
+    for (int64_t j = 0; j < n; ++j)
+      weight[c * n + j] *= scales[c];
+}
+
+void quant::divideRowChannels(std::vector<float> &rows,
+                              ArrayRef<float> scales) {
+  int64_t k = int64_t(scales.size()), t = int64_t(rows.size()) / k;
+  for (int64_t r = 0; r < t; ++r)
+    for (int64_t c = 0; c < k; ++c)
+      rows[r * k + c] /= scales[c];
+}

@@ -39,6 +39,14 @@ std::vector<float> rowMaxima(ArrayRef<std::vector<float>> weights, int64_t k);
 std::vector<float> smoothingScales(ArrayRef<float> absMax,
                                    ArrayRef<float> weightMax, double alpha);
 
+/// Multiplies row c of `weight` [K, N] by `scales`[c]: the weight's side
+/// of dividing its input's channel c by it.
+void scaleWeightRows(std::vector<float> &weight, ArrayRef<float> scales);
+
+/// Divides channel c of every row of `rows` [T, K] by `scales`[c]: the
+/// calibration rows once the input is divided.
+void divideRowChannels(std::vector<float> &rows, ArrayRef<float> scales);
+
 /// Divides channel c of `input`, the left operand of every product in
 /// `products`, by `scales`[c]. Where the products are its only users, the
 /// producer absorbs it: a normalization's per-channel constant scale (and

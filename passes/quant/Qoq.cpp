@@ -122,17 +122,11 @@ void QuantQoqPass::scale(ProductGroup &group,
                          std::vector<std::vector<float>> &weights,
                          ArrayRef<float> scales) {
   int64_t k = group.k;
-  for (std::vector<float> &weight : weights) {
-    int64_t n = int64_t(weight.size()) / k;
-    for (int64_t c = 0; c < k; ++c)
-      for (int64_t j = 0; j < n; ++j)
-        weight[c * n + j] *= scales[c];
-  }
+  for (std::vector<float> &weight : weights)
+    quant::scaleWeightRows(weight, scales);
   quant::divideInput(group.input, group.products, scales,
                      quant::nodeName(group.products.front()));
-  for (int64_t r = 0; r < group.rows; ++r)
-    for (int64_t c = 0; c < k; ++c)
-      group.samples[r * k + c] /= scales[c];
+  quant::divideRowChannels(group.samples, scales);
   if (!group.gram.empty())
     for (int64_t i = 0; i < k; ++i)
       for (int64_t j = 0; j < k; ++j)

@@ -3,6 +3,7 @@
 #include "passes/quant/ScaleSearch.h"
 
 #include "passes/quant/HostMath.h"
+#include "passes/quant/InputScaling.h"
 
 #include "llvm/Support/Parallel.h"
 
@@ -51,18 +52,14 @@ std::vector<float> searchInputScales(const std::vector<float> &samples,
   llvm::parallelFor(0, size_t(grid), [&](size_t a) {
     std::vector<float> s = scalesFor(absMean, double(a) / double(grid));
     std::vector<float> rows(samples);
-    for (int64_t r = 0; r < t; ++r)
-      for (int64_t c = 0; c < k; ++c)
-        rows[r * k + c] /= s[c];
+    divideRowChannels(rows, s);
     if (roundRows)
       roundRows(rows, t, k);
     double error = 0;
     for (size_t i = 0; i < weights.size(); ++i) {
       int64_t n = widths[i];
       std::vector<float> scaled(weights[i]);
-      for (int64_t c = 0; c < k; ++c)
-        for (int64_t j = 0; j < n; ++j)
-          scaled[c * n + j] *= s[c];
+      scaleWeightRows(scaled, s);
       std::vector<float> quantized = roundTrip(scaled, k, n);
       std::vector<float> out(t * n);
       multiply(rows.data(), quantized.data(), out.data(), t, k, n);

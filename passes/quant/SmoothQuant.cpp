@@ -255,10 +255,7 @@ void QuantSmoothQuantPass::runOnOperation() {
         weights.push_back(quant::weightOf(op));
       std::vector<float> scales = chooseScales(group, weights);
       for (auto [op, weight] : llvm::zip(products, weights)) {
-        int64_t n = int64_t(weight.size()) / k;
-        for (int64_t c = 0; c < k; ++c)
-          for (int64_t j = 0; j < n; ++j)
-            weight[c * n + j] *= scales[c];
+        quant::scaleWeightRows(weight, scales);
         quant::setWeight(op, weight, "_smoothed");
       }
       quant::divideInput(group.input, products, scales,
