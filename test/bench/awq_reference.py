@@ -69,13 +69,25 @@ class Model:
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) +
                                self.c.rms_epsilon) * gain
 
+    def product(self, x, w):
+        """Rows x times a weight w [out, in]."""
+        return x @ w.t()
+
+    def cached(self, q, k, v):
+        """The queries, keys and values [B, heads, T, D] (after RoPE) as
+        the attention meets them: here as they are."""
+        return q, k, v
+
     def attention(self, h, wq, wk, wv):
         """The attention of normed rows h [B, T, C] before o."""
         c = self.c
         b, t, _ = h.shape
-        q = (h @ wq.t()).view(b, t, c.heads, c.head_dim).transpose(1, 2)
-        k = (h @ wk.t()).view(b, t, c.kv_heads, c.head_dim).transpose(1, 2)
-        v = (h @ wv.t()).view(b, t, c.kv_heads, c.head_dim).transpose(1, 2)
+        q = self.product(h, wq).view(b, t, c.heads, c.head_dim) \
+            .transpose(1, 2)
+        k = self.product(h, wk).view(b, t, c.kv_heads, c.head_dim) \
+            .transpose(1, 2)
+        v = self.product(h, wv).view(b, t, c.kv_heads, c.head_dim) \
+            .transpose(1, 2)
         angles = torch.arange(t).unsqueeze(-1).double() * self.inverse
         angles = torch.cat((angles, angles), -1).float()
         cos, sin = angles.cos(), angles.sin()
@@ -84,7 +96,7 @@ class Model:
             half = x.shape[-1] // 2
             return x * cos + torch.cat((-x[..., half:], x[..., :half]),
                                        -1) * sin
-        q, k = rope(q), rope(k)
+        q, k, v = self.cached(rope(q), rope(k), v)
         group = c.heads // c.kv_heads
         k = k.repeat_interleave(group, 1)
         v = v.repeat_interleave(group, 1)
@@ -97,19 +109,21 @@ class Model:
     def layer(self, weights, layer, x):
         g = lambda name: weights[f"blk.{layer}.{name}.weight"]  # noqa: E731
         h = self.rms(x, g("attn_norm"))
-        x = x + self.attention(h, g("attn_q"), g("attn_k"),
-                               g("attn_v")) @ g("attn_output").t()
+        x = x + self.product(self.attention(h, g("attn_q"), g("attn_k"),
+                                            g("attn_v")), g("attn_output"))
         h = self.rms(x, g("ffn_norm"))
-        gated = torch.nn.functional.silu(h @ g("ffn_gate").t()) * \
-            (h @ g("ffn_up").t())
-        return x + gated @ g("ffn_down").t()
+        gated = torch.nn.functional.silu(self.product(h, g("ffn_gate"))) * \
+            self.product(h, g("ffn_up"))
+        return x + self.product(gated, g("ffn_down"))
 
     def logits(self, weights, ids):
-        x = self.w["token_embd.weight"][ids]
+        """The output head is `output.weight`, or the embedding table when
+        the model ties them."""
+        x = weights["token_embd.weight"][ids]
         for layer in range(self.c.layers):
             x = self.layer(weights, layer, x)
-        return self.rms(x, self.w["output_norm.weight"]) @ \
-            self.w["token_embd.weight"].t()
+        head = weights.get("output.weight", weights["token_embd.weight"])
+        return self.rms(x, weights["output_norm.weight"]) @ head.t()
 
     def perplexity(self, weights, ids, window=512, stride=256):
         nll, scored, start = [], 0, 0

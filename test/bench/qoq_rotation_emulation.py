@@ -95,51 +95,15 @@ class Quantized(awq_reference.Model):
     rows8, kv4 = True, False
 
     def product(self, x, w):
-        return (eight_bit_rows(x) if self.rows8 else x) @ w.t()
+        return super().product(eight_bit_rows(x) if self.rows8 else x, w)
 
-    def attention(self, h, wq, wk, wv):
-        c, d = self.c, self.c.head_dim
-        b, t, _ = h.shape
-        q = self.product(h, wq).view(b, t, c.heads, d).transpose(1, 2)
-        k = self.product(h, wk).view(b, t, c.kv_heads, d).transpose(1, 2)
-        v = self.product(h, wv).view(b, t, c.kv_heads, d).transpose(1, 2)
-        angles = torch.arange(t).unsqueeze(-1).double() * self.inverse
-        angles = torch.cat((angles, angles), -1).float()
-        cos, sin = angles.cos(), angles.sin()
-
-        def rope(x):
-            half = d // 2
-            return x * cos + torch.cat((-x[..., half:], x[..., :half]),
-                                       -1) * sin
-        q, k = rope(q), rope(k)
-        if self.kv4:
-            per_head = sylvester(d) / math.sqrt(d)
-            k = four_bits((k - k.mean(2, keepdim=True)) @ per_head)
-            q, v = q @ per_head, four_bits(v)
-        group = c.heads // c.kv_heads
-        k, v = k.repeat_interleave(group, 1), v.repeat_interleave(group, 1)
-        scores = q @ k.transpose(2, 3) / d ** 0.5
-        causal = torch.ones(t, t, dtype=torch.bool).triu(1)
-        scores = scores.masked_fill(causal, float("-inf"))
-        return (torch.softmax(scores, -1) @ v).transpose(1, 2) \
-            .reshape(b, t, -1)
-
-    def layer(self, weights, layer, x):
-        g = lambda name: weights[f"blk.{layer}.{name}.weight"]  # noqa: E731
-        h = self.rms(x, g("attn_norm"))
-        x = x + self.product(self.attention(h, g("attn_q"), g("attn_k"),
-                                            g("attn_v")), g("attn_output"))
-        h = self.rms(x, g("ffn_norm"))
-        gated = torch.nn.functional.silu(self.product(h, g("ffn_gate"))) * \
-            self.product(h, g("ffn_up"))
-        return x + self.product(gated, g("ffn_down"))
-
-    def logits(self, weights, ids):
-        x = weights["token_embd.weight"][ids]
-        for layer in range(self.c.layers):
-            x = self.layer(weights, layer, x)
-        return self.rms(x, weights["output_norm.weight"]) @ \
-            weights["head"].t()
+    def cached(self, q, k, v):
+        if not self.kv4:
+            return q, k, v
+        d = self.c.head_dim
+        per_head = sylvester(d) / math.sqrt(d)
+        k = four_bits((k - k.mean(2, keepdim=True)) @ per_head)
+        return q @ per_head, k, four_bits(v)
 
 
 def rotated(weights, layers, q):
@@ -154,7 +118,8 @@ def rotated(weights, layers, q):
             out[key(norm)] = torch.ones(d)
         for name in ("attn_output", "ffn_down"):
             out[key(name)] = q.t() @ weights[key(name)]
-    out["head"] = (weights["head"] * weights["output_norm.weight"]) @ q
+    out["output.weight"] = (weights["output.weight"] *
+                            weights["output_norm.weight"]) @ q
     out["output_norm.weight"] = torch.ones(d)
     out["token_embd.weight"] = weights["token_embd.weight"] @ q
     return out
@@ -172,7 +137,8 @@ def main():
     config, weights, _ = gguf_llama.load(args.gguf)
     model = Quantized(config, weights)
     base = dict(model.w)
-    base["head"] = base.get("output.weight", base["token_embd.weight"])
+    base["output.weight"] = base.get("output.weight",
+                                     base["token_embd.weight"])
     text = awq_reference.tokens(args.kiln, args.gguf,
                                 f"{awq_reference.LICENSES}/GPL-3")
     text = text[:args.tokens]
