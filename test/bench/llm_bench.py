@@ -146,6 +146,38 @@ class LlamaCppDecoder:
         return prefill, statistics.median(times)
 
 
+def in_child(compute):
+    """compute()'s result, computed in a forked process so that a peer's
+    native crash (llama.cpp's AMX backend segfaults on some Sapphire Rapids
+    machines) costs its row, not the table: None, reported, when the
+    process fails."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            payload = json.dumps({"row": compute()})
+        except ImportError:
+            payload = json.dumps({"error": "no llama-cpp-python"})
+        except Exception as error:  # noqa: BLE001 - reported by the parent
+            payload = json.dumps({"error": repr(error)})
+        with os.fdopen(write, "w") as out:
+            out.write(payload)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as data:
+        payload = data.read()
+    _, status = os.waitpid(pid, 0)
+    result = json.loads(payload) if payload else {
+        "error": f"crashed (signal {os.WTERMSIG(status)})"
+        if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"}
+    if "error" in result:
+        print(f"llm_bench: llama.cpp: {result['error']}; no row",
+              file=sys.stderr)
+        return None
+    return result["row"]
+
+
 def streaming_bandwidth(work):
     """GB/s of one and two threads reading memory."""
     binary = os.path.join(work, "read_bandwidth")
@@ -204,16 +236,8 @@ def main():
                                                             count).measure
         except ImportError:
             print("llm_bench: no onnxruntime; skipping it", file=sys.stderr)
-        try:
-            if "llama.cpp" in wanted:
-                engines["llama.cpp"] = LlamaCppDecoder(args.gguf, count,
-                                                       capacity).measure
-        except ImportError:
-            print("llm_bench: no llama-cpp-python; skipping it",
-                  file=sys.stderr)
-        for name, measure in engines.items():
-            if name not in wanted:
-                continue
+
+        def measured(name, measure):
             prefill_ms, _ = measure(tokens[:args.prefill], 1)
             row = {"engine": name, "threads": count,
                    "prefill_tokens_per_s": args.prefill / prefill_ms * 1e3}
@@ -224,6 +248,16 @@ def main():
                     weights, per_token = facts[name.split("-")[1]]
                     read = weights + per_token * (context + args.steps // 2)
                     row[f"bandwidth_gbs_{context}"] = read / step_ms / 1e6
+            return row
+
+        rows_now = [measured(name, measure)
+                    for name, measure in engines.items() if name in wanted]
+        if "llama.cpp" in wanted:
+            row = in_child(lambda: measured("llama.cpp", LlamaCppDecoder(
+                args.gguf, count, capacity).measure))
+            if row is not None:
+                rows_now.append(row)
+        for row in rows_now:
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
 
