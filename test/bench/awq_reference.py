@@ -46,6 +46,19 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
 import gguf_llama  # noqa: E402
 
 LICENSES = "/usr/share/common-licenses"
+# The weight products of a layer, the ones the methods quantize.
+PRODUCTS = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate",
+            "ffn_up", "ffn_down")
+
+
+def rounded(weights, layers, round_weight):
+    """The weights with every layer's products through round_weight."""
+    out = dict(weights)
+    for layer in range(layers):
+        for name in PRODUCTS:
+            key = f"blk.{layer}.{name}.weight"
+            out[key] = round_weight(weights[key])
+    return out
 
 
 def tokens(kiln, gguf, path):
@@ -291,13 +304,7 @@ def main():
         windows += [ids[i * 512:(i + 1) * 512] for i in range(len(ids) // 512)]
     print(f"calibration: {len(windows)} windows of 512 tokens", flush=True)
     print(f"FP32: {model.perplexity(model.w, text):.4f}", flush=True)
-    products = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate",
-                "ffn_up", "ffn_down")
-    rtn = dict(model.w)
-    for layer in range(config.layers):
-        for name in products:
-            key = f"blk.{layer}.{name}.weight"
-            rtn[key] = quantize(model.w[key], group)
+    rtn = rounded(model.w, config.layers, lambda w: quantize(w, group))
     print(f"round to nearest, g{group}: {model.perplexity(rtn, text):.4f}",
           flush=True)
 
@@ -307,7 +314,7 @@ def main():
     with torch.no_grad():
         for layer in range(config.layers):
             w = {name: model.weight(layer, name) for name in
-                 products + ("attn_norm", "ffn_norm")}
+                 PRODUCTS + ("attn_norm", "ffn_norm")}
             h1 = model.rms(x, w["attn_norm"])
             attended = model.attention(h1, w["attn_q"], w["attn_k"],
                                        w["attn_v"])
@@ -346,7 +353,7 @@ def main():
             inputs = {"attn_q": h1, "attn_k": h1, "attn_v": h1,
                       "attn_output": attended, "ffn_gate": h2, "ffn_up": h2,
                       "ffn_down": gated}
-            for name in products:
+            for name in PRODUCTS:
                 clip = None
                 if not args.no_clip and name not in ("attn_q", "attn_k"):
                     clip = search_clip(w[name], inputs[name], group)

@@ -146,11 +146,11 @@ class LlamaCppDecoder:
         return prefill, statistics.median(times)
 
 
-def in_child(compute):
-    """compute()'s result, computed in a forked process so that a peer's
-    native crash (llama.cpp's AMX backend segfaults on some Sapphire Rapids
-    machines) costs its row, not the table: None, reported, when the
-    process fails."""
+def in_child(name, compute):
+    """compute()'s result for engine `name`, computed in a forked process
+    so that a peer's native crash (llama.cpp's AMX backend segfaults on
+    some Sapphire Rapids machines) costs its row, not the table: None,
+    reported, when the process fails or the engine is not installed."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -158,7 +158,7 @@ def in_child(compute):
         try:
             payload = json.dumps({"row": compute()})
         except ImportError:
-            payload = json.dumps({"error": "no llama-cpp-python"})
+            payload = json.dumps({"error": "not installed"})
         except Exception as error:  # noqa: BLE001 - reported by the parent
             payload = json.dumps({"error": repr(error)})
         with os.fdopen(write, "w") as out:
@@ -172,7 +172,7 @@ def in_child(compute):
         "error": f"crashed (signal {os.WTERMSIG(status)})"
         if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"}
     if "error" in result:
-        print(f"llm_bench: llama.cpp: {result['error']}; no row",
+        print(f"llm_bench: {name}: {result['error']}; no row",
               file=sys.stderr)
         return None
     return result["row"]
@@ -253,8 +253,9 @@ def main():
         rows_now = [measured(name, measure)
                     for name, measure in engines.items() if name in wanted]
         if "llama.cpp" in wanted:
-            row = in_child(lambda: measured("llama.cpp", LlamaCppDecoder(
-                args.gguf, count, capacity).measure))
+            row = in_child("llama.cpp", lambda: measured(
+                "llama.cpp",
+                LlamaCppDecoder(args.gguf, count, capacity).measure))
             if row is not None:
                 rows_now.append(row)
         for row in rows_now:

@@ -36,10 +36,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
 import awq_reference  # noqa: E402
 import gguf_llama  # noqa: E402
 
-PRODUCTS = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate",
-            "ffn_up", "ffn_down")
-
-
 def sylvester(n):
     h = torch.ones(1, 1)
     while h.shape[0] < n:
@@ -149,12 +145,8 @@ def main():
         torch.randn(576, 576, generator=generator, dtype=torch.float64))
 
     def quantized(w):
-        w = dict(w)
-        for layer in range(config.layers):
-            for name in PRODUCTS:
-                key = f"blk.{layer}.{name}.weight"
-                w[key] = progressive(w[key], args.group_size)
-        return w
+        return awq_reference.rounded(
+            w, config.layers, lambda x: progressive(x, args.group_size))
 
     def report(name, w, kv4, rows8=True):
         model.kv4, model.rows8 = kv4, rows8
