@@ -97,3 +97,5 @@ if "avx512f" in flags and "avx512bw" in flags and "avx512vl" in flags and \
         config.available_features.add("x86_64-avx512bf16")
     if "avx512_vnni" in flags:
         config.available_features.add("x86_64-avx512vnni")
+    if "amx_tile" in flags and "amx_bf16" in flags:
+        config.available_features.add("x86_64-amx-bf16")

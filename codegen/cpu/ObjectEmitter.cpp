@@ -27,9 +27,10 @@ namespace {
 /// Extensions the runtime checks before it runs a package (see
 /// runtime/src/CpuFeatures.cpp); the names are LLVM's.
 constexpr llvm::StringLiteral kCheckedFeatures[] = {
-    "sse4.2",   "avx",        "avx2",       "fma",      "f16c",
-    "bmi2",     "avx512f",    "avx512dq",   "avx512bw", "avx512vl",
-    "avx512vnni", "avx512bf16", "avx512fp16", "avxvnni"};
+    "sse4.2",     "avx",        "avx2",       "fma",      "f16c",
+    "bmi2",       "avx512f",    "avx512dq",   "avx512bw", "avx512vl",
+    "avx512vnni", "avx512bf16", "avx512fp16", "avxvnni",  "amx-tile",
+    "amx-bf16",   "amx-int8"};
 
 /// Turns every call to an OpenMP runtime entry point (and to malloc and
 /// free) into an indirect call through the exported table the runtime fills

@@ -14,6 +14,9 @@
 // `vdpbf16ps` per vector (AVX512_BF16: kiln.bf16_dot) or, without it, the pair
 // split into its two f32 halves by shifts and masks and two multiply-adds.
 //
+// On a CPU with AMX, BF16 contractions whose shapes suit its tiles take
+// the kernel of AmxConv.cpp instead.
+//
 // 8-bit integers step over channel quads, as BF16 over pairs: one 32-bit
 // broadcast of a pixel's quad (each byte plus 128: vpdpbusd multiplies
 // unsigned bytes by signed ones) against the filter vectors of quads, one
@@ -36,6 +39,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/cpu/AmxConv.h"
 #include "codegen/cpu/KernelHelpers.h"
 #include "codegen/cpu/Passes.h"
 #include "dialects/kiln/KilnOps.h"
@@ -667,6 +671,11 @@ struct CpuLowerPackedConvPass
       return signalPassFailure();
     for (PackedConv2DOp op : bufferForms<PackedConv2DOp>(getOperation())) {
       OpBuilder b(op);
+      if (amx && amxCanRun(op)) {
+        emitAmxConv(op, b);
+        op.erase();
+        continue;
+      }
       ConvEmitter emitter(op, vectorBits, bf16Dot, b);
       if (failed(emitter.emit()))
         return signalPassFailure();

@@ -181,6 +181,8 @@ def CpuLowerPackedConvPass
            "Width of the vector registers (512: AVX-512, 256: AVX2)">,
     Option<"bf16Dot", "bf16-dot", "bool", "false",
            "Whether the CPU has AVX512_BF16's vdpbf16ps">,
+    Option<"amx", "amx", "bool", "false",
+           "Whether the CPU has AMX tiles with BF16 dot products">,
   ];
   let dependentDialects = ["::mlir::vector::VectorDialect",
                            "::mlir::kiln::KilnDialect",
@@ -258,6 +260,22 @@ def CpuLowerBf16DotPass : Pass<"kiln-cpu-lower-bf16-dot"> {
     around ops known to allocate nothing, which an intrinsic call is not.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def CpuLowerAmxPass : Pass<"kiln-cpu-lower-amx", "ModuleOp"> {
+  let summary = "kiln.amx_* as the x86 intrinsics of AMX";
+  let description = [{
+    Rewrites each `kiln.amx_*` op into an `llvm.call_intrinsic` of its
+    instruction on tiles named by number (`llvm.x86.ldtilecfg`,
+    `tilezero`, `tileloadd64`, `tilestored64`, `tdpbf16ps`, `tdpbusd`,
+    `tilerelease`); the buffers become addresses (aligned pointer plus
+    offset, in bytes). `kiln.amx_configure` reads a constant 64-byte
+    configuration, a global of the module. It runs once the loops are
+    branches, as kiln-cpu-lower-bf16-dot does.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def CpuLowerInt8DotPass : Pass<"kiln-cpu-lower-int8-dot"> {

@@ -621,6 +621,8 @@ CpuPipelineOptions cpuOptionsFor(const CpuTarget &target) {
       llvm::is_contained(features, "avx512f") ? 512 : 256;
   options.precision = precision == "bf16" ? "bf16" : "f32";
   options.bf16Dot = llvm::is_contained(features, "avx512bf16");
+  options.amx = llvm::is_contained(features, "amx-tile") &&
+                llvm::is_contained(features, "amx-bf16");
   // vpdpbusd: AVX512_VNNI on either width, or AVX-VNNI's 256-bit form.
   options.vnni =
       llvm::is_contained(features, "avx512vnni") ||

@@ -228,6 +228,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   CpuLowerPackedConvPassOptions microkernels;
   microkernels.vectorBits = options.vectorBits;
   microkernels.bf16Dot = options.bf16Dot;
+  microkernels.amx = options.amx;
   function.addPass(createCpuLowerPackedConvPass(microkernels));
   CpuLowerDepthwiseConvPassOptions depthwise;
   depthwise.vectorBits = options.vectorBits;
@@ -275,6 +276,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(createCpuLowerBf16DotPass());
+  pm.addPass(createCpuLowerAmxPass());
   CpuLowerInt8DotPassOptions int8Dot;
   int8Dot.vnni = options.vnni;
   pm.addPass(createCpuLowerInt8DotPass(int8Dot));
@@ -395,6 +397,10 @@ struct CpuPipelineFlags : PassPipelineOptions<CpuPipelineFlags> {
       *this, "bf16-dot",
       llvm::cl::desc("Whether the CPU has AVX512_BF16's vdpbf16ps"),
       llvm::cl::init(false)};
+  Option<bool> amx{
+      *this, "amx",
+      llvm::cl::desc("Whether the CPU has AMX tiles with BF16 dot products"),
+      llvm::cl::init(false)};
   Option<bool> vnni{
       *this, "vnni",
       llvm::cl::desc("Whether the CPU has vpdpbusd (AVX512_VNNI, AVX-VNNI)"),
@@ -405,6 +411,7 @@ struct CpuPipelineFlags : PassPipelineOptions<CpuPipelineFlags> {
     result.vectorBits = vectorBits;
     result.precision = precision;
     result.bf16Dot = bf16Dot;
+    result.amx = amx;
     result.vnni = vnni;
     return result;
   }

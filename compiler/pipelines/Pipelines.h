@@ -127,6 +127,9 @@ struct CpuPipelineOptions : QuantizationOptions,
   std::string precision = "f32";
   /// Whether the CPU has AVX512_BF16's dot product of bf16 pairs.
   bool bf16Dot = false;
+  /// Whether the CPU has AMX tiles with BF16 dot products (AMX-TILE and
+  /// AMX-BF16).
+  bool amx = false;
   /// Whether the CPU has vpdpbusd (AVX512_VNNI or AVX-VNNI), the 8-bit
   /// integer dot product.
   bool vnni = false;

@@ -17,6 +17,13 @@
 #define GET_ATTRDEF_CLASSES
 #include "dialects/kiln/KilnAttrs.h.inc"
 
+namespace mlir::kiln {
+/// The eight AMX tile registers, the state the kiln.amx_* ops share.
+struct AmxTilesResource : public SideEffects::Resource::Base<AmxTilesResource> {
+  StringRef getName() final { return "AmxTiles"; }
+};
+} // namespace mlir::kiln
+
 #define GET_OP_CLASSES
 #include "dialects/kiln/KilnOps.h.inc"
 

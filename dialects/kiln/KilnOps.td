@@ -440,6 +440,101 @@ def Kiln_Int8DotOp : Kiln_Op<"int8_dot", [Pure,
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// AMX tiles
+//
+// The ops of x86's Advanced Matrix Extensions on tiles named by number,
+// as the hardware names them: eight tile registers of (here always) 16
+// rows of 64 bytes. The microkernels emit them inside their loops;
+// kiln-cpu-lower-amx turns each into its LLVM intrinsic. The tiles are
+// state the ops share (the AmxTiles resource), so that nothing reorders,
+// merges or drops them.
+//===----------------------------------------------------------------------===//
+
+def Kiln_AmxTiles : Resource<"::mlir::kiln::AmxTilesResource">;
+
+class Kiln_AmxOp<string mnemonic, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat(traits, [
+        MemoryEffects<[MemRead<Kiln_AmxTiles>, MemWrite<Kiln_AmxTiles>]>])>;
+
+def Kiln_AmxConfigureOp : Kiln_AmxOp<"amx_configure"> {
+  let summary = "Configures the eight AMX tiles as 16 rows of 64 bytes";
+  let description = [{
+    `ldtilecfg` of palette 1 with every tile 16 rows of 64 bytes: the
+    shape every other amx op assumes. A kernel configures the tiles on the
+    thread it runs on before it uses them.
+  }];
+  let assemblyFormat = "attr-dict";
+}
+
+def Kiln_AmxReleaseOp : Kiln_AmxOp<"amx_release"> {
+  let summary = "Releases the AMX tiles (tilerelease)";
+  let description = [{
+    Returns the tiles to their initial state, so that the thread's saved
+    state shrinks again once a kernel is done with them.
+  }];
+  let assemblyFormat = "attr-dict";
+}
+
+def Kiln_AmxZeroOp : Kiln_AmxOp<"amx_zero"> {
+  let summary = "Zeroes an AMX tile (tilezero)";
+  let arguments = (ins ConfinedAttr<I64Attr, [IntNonNegative]>:$tile);
+  let assemblyFormat = "$tile attr-dict";
+  let hasVerifier = 1;
+}
+
+def Kiln_AmxLoadOp : Kiln_AmxOp<"amx_load"> {
+  let summary = "Loads an AMX tile from memory (tileloadd)";
+  let description = [{
+    Tile `tile`'s 16 rows of 64 bytes from the 1-D `buffer`: row r from
+    element `offset + r * stride` (both in elements of the buffer).
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntNonNegative]>:$tile,
+                       Arg<MemRefRankOf<[BF16, F32, I8, I32], [1]>, "",
+                           [MemRead]>:$buffer,
+                       Index:$offset, Index:$stride);
+  let assemblyFormat = [{
+    $tile `,` $buffer `[` $offset `]` `,` $stride attr-dict `:`
+    type($buffer)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_AmxStoreOp : Kiln_AmxOp<"amx_store"> {
+  let summary = "Stores an AMX tile to memory (tilestored)";
+  let description = [{
+    Tile `tile`'s 16 rows of 64 bytes into the 1-D `buffer`: row r at
+    element `offset + r * stride`.
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntNonNegative]>:$tile,
+                       Arg<MemRefRankOf<[BF16, F32, I8, I32], [1]>, "",
+                           [MemWrite]>:$buffer,
+                       Index:$offset, Index:$stride);
+  let assemblyFormat = [{
+    $tile `,` $buffer `[` $offset `]` `,` $stride attr-dict `:`
+    type($buffer)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_AmxDotOp : Kiln_AmxOp<"amx_dot"> {
+  let summary = "Tile dot products into an f32 or i32 tile (tdpbf16ps, "
+                "tdpbusd)";
+  let description = [{
+    `acc[m][n] += sum over k of lhs[m][k] * rhs[k / 2][n][k % 2]` with
+    `bf16` (tdpbf16ps: lhs 16 rows of 32 bf16, rhs 16 rows of 16 bf16
+    pairs, acc 16 rows of 16 f32), or with bytes (`u8s8`, tdpbusd: lhs
+    unsigned, rhs signed, 16 rows of 16 quads, acc 16 rows of 16 i32, the
+    sum over quads). The three tiles differ.
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntNonNegative]>:$accumulator,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$lhs,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$rhs,
+                       UnitAttr:$u8s8);
+  let assemblyFormat = "$accumulator `,` $lhs `,` $rhs attr-dict";
+  let hasVerifier = 1;
+}
+
 def Kiln_QuantizeOp : Kiln_Op<"quantize", [Pure]> {
   let summary = "Floats to integers with scales and zero points";
   let description = [{

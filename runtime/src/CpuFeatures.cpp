@@ -1,7 +1,9 @@
 //===- CpuFeatures.cpp - what the running CPU supports --------------------===//
 //
-// Read from CPUID, and for AVX and AVX-512 also from XGETBV: the operating
-// system must save the wider registers too.
+// Read from CPUID, and for AVX, AVX-512 and AMX also from XGETBV: the
+// operating system must save the wider registers too. Linux also wants a
+// process to ask before it uses AMX's tile data (arch_prctl), which the
+// first question about AMX does, once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +13,10 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 using namespace kiln::runtime;
@@ -23,7 +29,7 @@ struct Registers {
 
 struct X86Features {
   Registers leaf1, leaf7, leaf7sub1;
-  bool avxState = false, avx512State = false;
+  bool avxState = false, avx512State = false, amxState = false;
 
   X86Features() {
 #if defined(__x86_64__)
@@ -41,11 +47,30 @@ struct X86Features {
       __asm__("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
       avxState = (low & 0x6) == 0x6;
       avx512State = avxState && (low & 0xE0) == 0xE0;
+      // XTILECFG and XTILEDATA.
+      amxState = (low & 0x60000) == 0x60000;
     }
 #endif
   }
 
   static bool bit(uint32_t word, int index) { return word & (1u << index); }
+
+  /// Whether the tiles may be used: the CPU has them, the operating system
+  /// saves them, and (Linux) it granted this process their data.
+  bool amxUsable() const {
+    static const bool granted = [&] {
+      if (!amxState || !bit(leaf7.edx, 24))
+        return false;
+#if defined(__x86_64__) && defined(__linux__)
+      constexpr int kRequestPermission = 0x1023; // ARCH_REQ_XCOMP_PERM
+      constexpr int kTileData = 18;              // XFEATURE_XTILEDATA
+      return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
+#else
+      return false;
+#endif
+    }();
+    return granted;
+  }
 
   bool supports(const std::string &name) const {
     if (name == "sse4.2")
@@ -62,6 +87,12 @@ struct X86Features {
       return bit(leaf7.ebx, 8);
     if (name == "avxvnni")
       return avxState && bit(leaf7sub1.eax, 4);
+    if (name == "amx-tile")
+      return amxUsable();
+    if (name == "amx-bf16")
+      return amxUsable() && bit(leaf7.edx, 22);
+    if (name == "amx-int8")
+      return amxUsable() && bit(leaf7.edx, 25);
     if (!avx512State)
       return false;
     if (name == "avx512f")

@@ -19,7 +19,7 @@ computes in float64: the products of bf16 values are exact in float32, so
 what is left is float32 accumulation, held to 1e-5 of each output's scale.
 Compiles for each CPU (x86-64-v3: AVX2, pairs split into two FMAs;
 skylake-avx512: the same on AVX-512; znver4 or another AVX512_BF16 CPU:
-vdpbf16ps) and prints the worst error.
+vdpbf16ps; sapphirerapids: AMX tiles) and prints the worst error.
 """
 
 import os
@@ -52,11 +52,11 @@ def main():
         inits.append(numpy_helper.from_array(value, name))
         return to_bf16(value) if rounded else value.astype(np.float64)
 
-    def data(name, shape):
+    def data(name, shape, declared=None):
         value = rng.uniform(-1, 1, shape).astype(np.float32)
         feeds[name] = value
         inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
-                                                    shape))
+                                                    declared or shape))
         return to_bf16(value)
 
     def output(name, value):
@@ -160,6 +160,51 @@ def main():
     hidden = to_bf16(np.maximum(conv2d(pooled, w1, b1, [1, 1], [1, 1],
                                        [0, 0, 0, 0]), 0))
     output("se_fc2", conv2d(hidden, w2, b2, [1, 1], [1, 1], [0, 0, 0, 0]))
+
+    # AMX's tiles. Pointwise: 63 pixels (a full tile of 32 read in place
+    # and a partial one staged), 40 filters (an odd third block of 16).
+    x = data("amx_pointwise", (1, 64, 7, 9))
+    w, b = conv("amx_pw", "amx_pointwise", (40, 64, 1, 1))
+    nodes.append(helper.make_node("Relu", ["amx_pw"], ["amx_pw_relu"],
+                                  name="amx_pw_relu"))
+    output("amx_pw_relu",
+           np.maximum(conv2d(x, w, b, [1, 1], [1, 1], [0, 0, 0, 0]), 0))
+    # A padded, strided, dilated window, staged: 2 * 5 * 4 pixels.
+    x = data("amx_window", (2, 32, 11, 9))
+    w, b = conv("amx_win", "amx_window", (70, 32, 3, 3), strides=(2, 2),
+                dilations=(1, 2), pads=(1, 1, 0, 0))
+    output("amx_win", conv2d(x, w, b, [2, 2], [1, 2], [1, 1, 0, 0]))
+    # 3 * 3 * 256 channels are 72 k-blocks: two panels.
+    x = data("amx_long", (1, 256, 6, 6))
+    w, b = conv("amx_deep", "amx_long", (33, 256, 3, 3), pads=(1, 1, 1, 1))
+    output("amx_deep", conv2d(x, w, b, [1, 1], [1, 1], [1, 1, 1, 1]))
+    # A MatMul of K = 2112 (66 k-blocks) read in place, 70 rows.
+    a = data("amx_rows", (70, 2112))
+    m = weight("amx_m", (2112, 50))
+    nodes.append(helper.make_node("MatMul", ["amx_rows", "amx_m"],
+                                  ["amx_mm"], name="amx_mm"))
+    output("amx_mm", a @ m)
+    # 580 filters (37 blocks): chunks of pairs, the last with a single.
+    a = data("amx_wide", (64, 64))
+    m = weight("amx_wm", (64, 580))
+    nodes.append(helper.make_node("MatMul", ["amx_wide", "amx_wm"],
+                                  ["amx_wmm"], name="amx_wmm"))
+    output("amx_wmm", a @ m)
+    # A fused residual, and a batch the model leaves symbolic.
+    r = data("amx_r", (40, 64))
+    rw = weight("amx_rw", (64, 32))
+    residual = rng.uniform(-1, 1, (40, 32)).astype(np.float32)
+    feeds["amx_residual"] = residual
+    inputs.append(helper.make_tensor_value_info(
+        "amx_residual", TensorProto.FLOAT, [40, 32]))
+    nodes += [helper.make_node("MatMul", ["amx_r", "amx_rw"], ["amx_rm"],
+                               name="amx_rm"),
+              helper.make_node("Add", ["amx_rm", "amx_residual"],
+                               ["amx_res"], name="amx_res")]
+    output("amx_res", r @ rw + residual.astype(np.float64))
+    x = data("amx_batch", (3, 32, 5, 4), declared=["n", 32, 5, 4])
+    w, b = conv("amx_sym", "amx_batch", (16, 32, 3, 3), pads=(1, 1, 1, 1))
+    output("amx_sym", conv2d(x, w, b, [1, 1], [1, 1], [1, 1, 1, 1]))
 
     # Cast to bf16 and back: nearest, ties to even, on the values where
     # rounding is delicate (ties, the largest float, subnormals, infinities,

@@ -1,0 +1,22 @@
+//===- AmxConv.h - the packed convolution on AMX tiles ----------*- C++ -*-===//
+
+#ifndef KILN_CODEGEN_CPU_AMXCONV_H
+#define KILN_CODEGEN_CPU_AMXCONV_H
+
+#include "dialects/kiln/KilnOps.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::kiln {
+
+/// Whether the memref form of `op` runs on AMX tiles: bf16 operands, its
+/// channels a multiple of 32 and its filter tile of 16, and at least 32
+/// output pixels (or a symbolic count).
+bool amxCanRun(PackedConv2DOp op);
+
+/// Emits the AMX kernel of `op` (amxCanRun) at `b`'s insertion point.
+void emitAmxConv(PackedConv2DOp op, OpBuilder &b);
+
+} // namespace mlir::kiln
+
+#endif // KILN_CODEGEN_CPU_AMXCONV_H
