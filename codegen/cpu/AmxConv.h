@@ -10,8 +10,9 @@
 namespace mlir::kiln {
 
 /// Whether the memref form of `op` runs on AMX tiles: bf16 operands, its
-/// channels a multiple of 32 and its filter tile of 16, and at least 32
-/// output pixels (or a symbolic count).
+/// filter tile a multiple of 16, a window (KH * KW * C) that is whole
+/// blocks of 32 values or at most 4,096, and at least 32 output pixels (or
+/// a symbolic count).
 bool amxCanRun(PackedConv2DOp op);
 
 /// Emits the AMX kernel of `op` (amxCanRun) at `b`'s insertion point.

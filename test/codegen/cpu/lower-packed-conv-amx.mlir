@@ -9,7 +9,7 @@
 // 32 f32.
 // CHECK-LABEL: func.func @pointwise
 // CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c4) step (%c1)
-// CHECK: %[[PANEL:.*]] = memref.alloca() : memref<2048xbf16>
+// CHECK: %[[PANEL:.*]] = memref.alloca() : memref<3104xbf16>
 // CHECK: %[[SUMS:.*]] = memref.alloca() : memref<1024xf32>
 // CHECK: kiln.amx_configure
 // CHECK: scf.if
@@ -35,8 +35,8 @@
 // The partial tile: its rows staged, k-block by k-block, zeros past the
 // last pixel.
 // CHECK: vector.maskedload %{{.*}} : memref<3072xbf16>, vector<32xi1>, vector<32xbf16> into vector<32xbf16>
-// CHECK: vector.store %{{.*}}, %[[PANEL]][%{{.*}}] : memref<2048xbf16>, vector<32xbf16>
-// CHECK: kiln.amx_load 4, %[[PANEL]][%{{.*}}], %c32 : memref<2048xbf16>
+// CHECK: vector.store %{{.*}}, %[[PANEL]][%{{.*}}] : memref<3104xbf16>, vector<32xbf16>
+// CHECK: kiln.amx_load 4, %[[PANEL]][%{{.*}}], %c96 : memref<3104xbf16>
 // Epilogue: bias, ReLU, a masked store of each block's 16 filters.
 // CHECK: vector.load %[[SUMS]][%{{.*}}] : memref<1024xf32>, vector<16xf32>
 // CHECK: arith.addf
@@ -52,20 +52,24 @@ func.func @pointwise(%x: memref<1x6x8x64xbf16>, %w: memref<2x1x1x32x32x2xbf16>,
   return
 }
 
-// A padded 3x3 window: every tile is staged (9 taps of one k-block each,
-// a panel of 9 x 32 x 32 values); a row's tap outside the image reads the
-// zeros, a load under an empty mask. The residual joins the sums before
-// the store.
+// A padded 3x3 window: every tile is staged, 32 rows of 288 values (and a
+// k-block more, so that the rows do not share a cache set), each row three
+// runs of a window row's 96 values; the values outside the image are
+// zeros, masked off the load. The residual joins the sums before the
+// store.
 // CHECK-LABEL: func.func @padded
 // CHECK: %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : vector<32xbf16>
-// CHECK: %[[PANEL:.*]] = memref.alloca() : memref<9216xbf16>
+// CHECK: %[[PANEL:.*]] = memref.alloca() : memref<10272xbf16>
 // CHECK: scf.for %{{.*}} = %c0 to %c32 step %c1
-// CHECK: scf.for %{{.*}} = %c0 to %c9 step %c1
-// CHECK: %[[MASK:.*]] = vector.broadcast %[[INSIDE:.*]] : i1 to vector<32xi1>
-// CHECK: %[[AT:.*]] = arith.select %[[INSIDE]], %{{.*}}, %c0 : index
-// CHECK: %[[BLOCK:.*]] = vector.maskedload %{{.*}}[%[[AT]]], %[[MASK]], %[[ZEROS]]
+// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
+// CHECK: %[[BELOW:.*]] = vector.create_mask %{{.*}} : vector<32xi1>
+// CHECK: %[[BEFORE:.*]] = vector.create_mask %{{.*}} : vector<32xi1>
+// CHECK: %[[AFTER:.*]] = arith.xori %[[BEFORE]]
+// CHECK: %[[MASK:.*]] = arith.andi %[[BELOW]], %[[AFTER]]
+// CHECK: %[[BLOCK:.*]] = vector.maskedload %{{.*}}[%{{.*}}], %[[MASK]], %[[ZEROS]]
 // CHECK: vector.store %[[BLOCK]], %[[PANEL]]
-// CHECK: kiln.amx_load 4, %[[PANEL]][%{{.*}}], %c32 : memref<9216xbf16>
+// CHECK: kiln.amx_load 4, %[[PANEL]][%{{.*}}], %c320 : memref<10272xbf16>
 // CHECK: kiln.amx_dot 0, 4, 6
 // CHECK: vector.maskedload
 // CHECK: arith.addf
@@ -76,17 +80,44 @@ func.func @padded(%x: memref<1x7x9x32xbf16>, %w: memref<1x3x3x16x16x2xbf16>,
   return
 }
 
-// Channels not a multiple of 32, or fewer than 32 pixels: vdpbf16ps.
+// Fewer than 32 pixels: vdpbf16ps.
 // CHECK-LABEL: func.func @not_for_tiles
 // CHECK-NOT: kiln.amx
 // CHECK: kiln.bf16_dot
 // CHECK-NOT: kiln.amx
 // CHECK: return
-func.func @not_for_tiles(%x: memref<1x6x8x48xbf16>, %w: memref<1x1x1x24x16x2xbf16>,
-                         %b: memref<16xf32>, %y: memref<1x6x8x16xf32>,
-                         %x2: memref<1x1x8x64xbf16>, %w2: memref<1x1x1x32x16x2xbf16>,
-                         %y2: memref<1x1x8x16xf32>) {
-  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x6x8x48xbf16>, memref<1x1x1x24x16x2xbf16>, memref<16xf32> into memref<1x6x8x16xf32>
-  kiln.packed_conv2d %x2, %w2, %b into %y2 {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x8x64xbf16>, memref<1x1x1x32x16x2xbf16>, memref<16xf32> into memref<1x1x8x16xf32>
+func.func @not_for_tiles(%x: memref<1x1x8x64xbf16>, %w: memref<1x1x1x32x16x2xbf16>,
+                         %b: memref<16xf32>, %y: memref<1x1x8x16xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x8x64xbf16>, memref<1x1x1x32x16x2xbf16>, memref<16xf32> into memref<1x1x8x16xf32>
+  return
+}
+
+// A window of 3 x 3 x 6 = 54 values is one whole k-block and a partial
+// one: the last k-block's 11 filter pair rows are copied into zero-padded
+// tiles first (of both blocks of the pair: the second does not exist and
+// is zeros); each row's run (a window row, 18 values) is copied 32 values
+// at a time under a mask of the values inside the image, zeros written
+// past the window.
+// CHECK-LABEL: func.func @partial_block
+// CHECK: %[[PANEL:.*]] = memref.alloca() : memref<3104xbf16>
+// CHECK: %[[TAIL:.*]] = memref.alloca() : memref<1024xbf16>
+// CHECK: kiln.amx_configure
+// CHECK-COUNT-11: vector.maskedload %{{.*}} : memref<864xbf16>, vector<32xi1>, vector<32xbf16> into vector<32xbf16>
+// CHECK-NOT: vector.maskedload
+// CHECK-COUNT-5: vector.store %cst{{.*}}, %[[TAIL]]
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
+// CHECK: vector.create_mask
+// CHECK: vector.maskedload %{{.*}} : memref<336xbf16>
+// CHECK: vector.store %{{.*}}, %[[PANEL]]
+// CHECK: vector.store %cst{{.*}}, %[[PANEL]]
+// CHECK: kiln.amx_load 4, %[[PANEL]][%{{.*}}], %c96 : memref<3104xbf16>
+// CHECK: kiln.amx_dot 0, 4, 6
+// CHECK: kiln.amx_load 6, %[[TAIL]][%{{.*}}], %c32 : memref<1024xbf16>
+// CHECK: kiln.amx_dot 0, 4, 6
+func.func @partial_block(%x: memref<1x8x7x6xbf16>, %w: memref<1x3x3x3x16x2xbf16>,
+                         %b: memref<16xf32>, %y: memref<1x8x7x16xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x8x7x6xbf16>, memref<1x3x3x3x16x2xbf16>, memref<16xf32> into memref<1x8x7x16xf32>
   return
 }

@@ -13,8 +13,14 @@ as one channel loop (no padding), partial filter vectors, Gemm with
 transB, alpha and a bias, a fused residual and activation, and a
 depthwise convolution reading a bf16 input with f32 weights, and a
 squeeze-and-excitation block whose hidden layer is stored as bf16 under
-a mask. The
-reference rounds inputs and weights to bf16 (nearest, ties to even) and
+a mask; and shapes for AMX's tiles (at least 32 pixels): the window's
+values staged in runs copied 32 at a time (whole window rows, or a tap
+at a time when dilated along the row), a partial last block of 32
+values, a pointwise convolution with a partial pixel tile and an odd
+count of 16-filter blocks, padded, strided and dilated windows, a window
+longer than one staged panel (two chunks), a long MatMul read in place,
+enough filters for several chunks, a fused residual, and a symbolic
+batch. The reference rounds inputs and weights to bf16 (nearest, ties to even) and
 computes in float64: the products of bf16 values are exact in float32, so
 what is left is float32 accumulation, held to 1e-5 of each output's scale.
 Compiles for each CPU (x86-64-v3: AVX2, pairs split into two FMAs;
@@ -178,6 +184,12 @@ def main():
     x = data("amx_long", (1, 256, 6, 6))
     w, b = conv("amx_deep", "amx_long", (33, 256, 3, 3), pads=(1, 1, 1, 1))
     output("amx_deep", conv2d(x, w, b, [1, 1], [1, 1], [1, 1, 1, 1]))
+    # Dilated along the row: a run per tap of 12 channels, a window of
+    # 108 values (a partial last k-block).
+    x = data("amx_taps", (1, 12, 9, 11))
+    w, b = conv("amx_tap", "amx_taps", (20, 12, 3, 3), dilations=(1, 2),
+                pads=(1, 2, 1, 2))
+    output("amx_tap", conv2d(x, w, b, [1, 1], [1, 2], [1, 2, 1, 2]))
     # A MatMul of K = 2112 (66 k-blocks) read in place, 70 rows.
     a = data("amx_rows", (70, 2112))
     m = weight("amx_m", (2112, 50))
