@@ -134,11 +134,7 @@ private:
   void emitEpilogue(Value pair, Value slot, Value firstPixel);
   /// The filter's offset of column block `block` at k-block `kBlock`.
   Value filterOffset(Value block, Value kBlock);
-  Value activate(Value x) {
-    return applyActivation(b, loc, x, op.getActivation(),
-                           op.getClipMin().convertToFloat(),
-                           op.getClipMax().convertToFloat());
-  }
+  Value activate(Value x) { return applyActivationOf(b, loc, x, op); }
 
   PackedConv2DOp op;
   Runs runs;

@@ -19,6 +19,15 @@ namespace mlir::kiln {
 Value applyActivation(OpBuilder &b, Location loc, Value x,
                       Activation activation, float clipMin, float clipMax);
 
+/// The activation of the contraction `op` (its activation and clip
+/// bounds) applied to the float vector `x`.
+inline Value applyActivationOf(OpBuilder &b, Location loc, Value x,
+                               PackedConv2DOp op) {
+  return applyActivation(b, loc, x, op.getActivation(),
+                         op.getClipMin().convertToFloat(),
+                         op.getClipMax().convertToFloat());
+}
+
 /// Vector accumulators a register-blocked kernel keeps beside its operand
 /// vectors and broadcasts: 24 of AVX-512's 32 registers, 12 of AVX2's 16.
 inline int64_t accumulatorBudget(int64_t vectorBits) {

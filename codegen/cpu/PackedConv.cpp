@@ -173,11 +173,7 @@ private:
   /// The f32 value of each half of a bf16 pair held as i32 (scalar or
   /// vector): the low (even channel) and the high (odd channel).
   std::pair<Value, Value> splitPair(Value pair);
-  Value activate(Value x) {
-    return applyActivation(b, loc, x, op.getActivation(),
-                           op.getClipMin().convertToFloat(),
-                           op.getClipMax().convertToFloat());
-  }
+  Value activate(Value x) { return applyActivationOf(b, loc, x, op); }
 
   PackedConv2DOp op;
   ConvShape s;
