@@ -339,6 +339,39 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
         int64_t perStep = bf16 ? 2 : int8 ? 4 : 1;
         int64_t steps = stepChannels / perStep;
         int64_t stepValues = perStep * s.filterTile;
+        // One pixel (a decode step's products): `vdpbf16ps`' latency
+        // would bound the few accumulators' chains, so the channels'
+        // two halves take a set each, summed at the tap's end.
+        if (rows == 1 && bf16Dot && steps >= 2) {
+          int64_t half = steps / 2;
+          SmallVector<Value> chains(carried.begin(), carried.end());
+          chains.append(carried.size(), zero);
+          auto halves = b.create<scf::ForOp>(
+              loc, index(0), index(half), index(1), chains,
+              [&](OpBuilder &, Location, Value c, ValueRange acc) {
+                size_t n = carried.size();
+                Value upper = add(c, index(half));
+                SmallVector<Value> next = emitBf16Step(
+                    tapRows, c, add(tapFilter, mul(c, stepValues)),
+                    acc.take_front(n));
+                llvm::append_range(
+                    next, emitBf16Step(tapRows, upper,
+                                       add(tapFilter, mul(upper, stepValues)),
+                                       acc.drop_front(n)));
+                b.create<scf::YieldOp>(loc, next);
+              });
+          ValueRange results = halves.getResults();
+          SmallVector<Value> sums(results.take_front(carried.size()));
+          if (steps % 2)
+            sums = emitBf16Step(
+                tapRows, index(steps - 1),
+                add(tapFilter, index((steps - 1) * stepValues)), sums);
+          for (auto [i, sum] : llvm::enumerate(sums))
+            sum = b.create<arith::AddFOp>(loc, sum,
+                                          results[carried.size() + i]);
+          b.create<scf::YieldOp>(loc, sums);
+          return;
+        }
         auto overChannels = b.create<scf::ForOp>(
             loc, index(0), index(steps), index(1), carried,
             [&](OpBuilder &, Location, Value c, ValueRange acc) {

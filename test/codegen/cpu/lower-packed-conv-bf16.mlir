@@ -56,3 +56,21 @@ func.func @bf16_result(%x: memref<1x1x8x6xbf16>, %w: memref<1x1x1x3x16x2xbf16>,
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<relu>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x8x6xbf16>, memref<1x1x1x3x16x2xbf16>, memref<16xf32> into memref<1x1x8x16xbf16>
   return
 }
+
+// One pixel (a decode step's product): the 5 channel pairs' two halves
+// accumulate in two sets of chains, pairs i and i + 2 a step (the fifth
+// after the loop, into the first set), the sets summed at the end.
+// DOT-LABEL: func.func @one_pixel
+// DOT: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// DOT: scf.for %{{.*}} = %{{.*}} to %c2{{(_[0-9]+)?}} step %{{.*}} iter_args(%[[A:.*]] = %{{.*}}, %[[B:.*]] = %[[ZERO]]) -> (vector<16xf32>, vector<16xf32>)
+// DOT: kiln.bf16_dot %[[A]]
+// DOT: kiln.bf16_dot %[[B]]
+// DOT: scf.yield
+// DOT: kiln.bf16_dot
+// DOT: arith.addf
+// DOT: vector.maskedstore
+func.func @one_pixel(%x: memref<1x1x1x10xbf16>, %w: memref<1x1x1x5x16x2xbf16>,
+                     %b: memref<16xf32>, %y: memref<1x1x1x16xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x1x10xbf16>, memref<1x1x1x5x16x2xbf16>, memref<16xf32> into memref<1x1x1x16xf32>
+  return
+}
