@@ -43,7 +43,7 @@ using namespace mlir::kiln;
 namespace {
 
 /// Pixels a tile: two row tiles of 16.
-constexpr int64_t kPixels = 32;
+constexpr int64_t kPixels = kAmxLeastPixels;
 /// Window values a k-block: 16 bf16 pairs, one tile row of 64 bytes.
 constexpr int64_t kBlockValues = 32;
 /// Filters a column block: a tile's 16 f32 columns.
@@ -552,7 +552,7 @@ bool mlir::kiln::amxCanRun(PackedConv2DOp op) {
       return true;
     pixels *= init.getDimSize(d);
   }
-  return pixels >= kPixels;
+  return pixels >= kAmxLeastPixels;
 }
 
 void mlir::kiln::emitAmxConv(PackedConv2DOp op, OpBuilder &b) {

@@ -9,6 +9,9 @@
 
 namespace mlir::kiln {
 
+/// The output pixels below which the tiles idle: one tile's rows.
+constexpr int64_t kAmxLeastPixels = 32;
+
 /// Whether the memref form of `op` runs on AMX tiles: bf16 operands, its
 /// filter tile a multiple of 16, a window (KH * KW * C) that is whole
 /// blocks of 32 values or at most 4,096, and at least 32 output pixels (or

@@ -15,7 +15,8 @@
 // split into its two f32 halves by shifts and masks and two multiply-adds.
 //
 // On a CPU with AMX, BF16 contractions whose shapes suit its tiles take
-// the kernel of AmxConv.cpp instead.
+// the kernel of AmxConv.cpp instead; when their rows are known at run time
+// only, both kernels are emitted, and the rows choose.
 //
 // 8-bit integers step over channel quads, as BF16 over pairs: one 32-bit
 // broadcast of a pixel's quad (each byte plus 128: vpdpbusd multiplies
@@ -691,6 +692,23 @@ Value ConvEmitter::scaleInt8Sums(Value acc, Value filterTile, int64_t v) {
       loc, b.create<arith::SIToFPOp>(loc, vectorType, sums), scale);
 }
 
+/// For a contraction whose output pixels are symbolic, their count, or a
+/// null value when a buffer is a strided view (whose contiguous copy,
+/// made where the kernel is emitted, must not be inside a branch); none
+/// when the count is static.
+std::optional<Value> symbolicPixels(PackedConv2DOp op, OpBuilder &b) {
+  auto type = cast<MemRefType>(op.getInit().getType());
+  if (!type.isDynamicDim(0) && !type.isDynamicDim(1) && !type.isDynamicDim(2))
+    return std::nullopt;
+  for (Value operand : op->getOperands())
+    if (!cast<MemRefType>(operand.getType()).getLayout().isIdentity())
+      return Value();
+  KernelEmitterBase e(b, op.getLoc());
+  Value init = op.getInit();
+  return e.times(e.extent(init, 0),
+                 e.times(e.extent(init, 1), e.extent(init, 2)));
+}
+
 struct CpuLowerPackedConvPass
     : kiln::impl::CpuLowerPackedConvPassBase<CpuLowerPackedConvPass> {
   using Base::Base;
@@ -701,9 +719,24 @@ struct CpuLowerPackedConvPass
     for (PackedConv2DOp op : bufferForms<PackedConv2DOp>(getOperation())) {
       OpBuilder b(op);
       if (amx && amxCanRun(op)) {
-        emitAmxConv(op, b);
-        op.erase();
-        continue;
+        std::optional<Value> pixels = symbolicPixels(op, b);
+        if (!pixels) {
+          emitAmxConv(op, b);
+          op.erase();
+          continue;
+        }
+        if (*pixels) {
+          // Rows known at run time only (a decode step's one, a prefill's
+          // hundreds): the tiles where there are enough rows for them.
+          Value enough = b.create<arith::CmpIOp>(
+              op.getLoc(), arith::CmpIPredicate::uge, *pixels,
+              b.create<arith::ConstantIndexOp>(op.getLoc(), kAmxLeastPixels));
+          auto branch = b.create<scf::IfOp>(op.getLoc(), enough,
+                                            /*withElseRegion=*/true);
+          b.setInsertionPointToStart(&branch.getThenRegion().front());
+          emitAmxConv(op, b);
+          b.setInsertionPointToStart(&branch.getElseRegion().front());
+        }
       }
       ConvEmitter emitter(op, vectorBits, bf16Dot, b);
       if (failed(emitter.emit()))

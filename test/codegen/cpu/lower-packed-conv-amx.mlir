@@ -121,3 +121,23 @@ func.func @partial_block(%x: memref<1x8x7x6xbf16>, %w: memref<1x3x3x3x16x2xbf16>
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x8x7x6xbf16>, memref<1x3x3x3x16x2xbf16>, memref<16xf32> into memref<1x8x7x16xf32>
   return
 }
+
+// Rows known at run time only: both kernels, the tiles when there are at
+// least 32 rows, vdpbf16ps otherwise.
+// CHECK-LABEL: func.func @symbolic_rows
+// CHECK: %[[ROWS:.*]] = memref.dim %{{.*}}, %c2
+// CHECK: %[[ENOUGH:.*]] = arith.cmpi uge, %[[ROWS]], %c32
+// CHECK: scf.if %[[ENOUGH]] {
+// CHECK: kiln.amx_configure
+// CHECK: kiln.amx_dot
+// CHECK: kiln.amx_release
+// CHECK: } {kiln.threaded}
+// CHECK-NEXT: } else {
+// CHECK-NOT: kiln.amx
+// CHECK: kiln.bf16_dot
+// CHECK: return
+func.func @symbolic_rows(%x: memref<1x1x?x64xbf16>, %w: memref<1x1x1x32x16x2xbf16>,
+                         %b: memref<16xf32>, %y: memref<1x1x?x16xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x?x64xbf16>, memref<1x1x1x32x16x2xbf16>, memref<16xf32> into memref<1x1x?x16xf32>
+  return
+}

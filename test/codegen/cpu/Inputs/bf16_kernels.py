@@ -20,7 +20,8 @@ values, a pointwise convolution with a partial pixel tile and an odd
 count of 16-filter blocks, padded, strided and dilated windows, a window
 longer than one staged panel (two chunks), a long MatMul read in place,
 enough filters for several chunks, a fused residual, and a symbolic
-batch. The reference rounds inputs and weights to bf16 (nearest, ties to even) and
+batch (and symbolic rows too few for the tiles). The reference rounds
+inputs and weights to bf16 (nearest, ties to even) and
 computes in float64: the products of bf16 values are exact in float32, so
 what is left is float32 accumulation, held to 1e-5 of each output's scale.
 Compiles for each CPU (x86-64-v3: AVX2, pairs split into two FMAs;
@@ -65,10 +66,10 @@ def main():
                                                     declared or shape))
         return to_bf16(value)
 
-    def output(name, value):
+    def output(name, value, declared=None):
         expected[name] = value
         outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
-                                                     value.shape))
+                                                     declared or value.shape))
 
     def conv(name, x, shape, strides=(1, 1), dilations=(1, 1),
              pads=(0, 0, 0, 0)):
@@ -214,6 +215,13 @@ def main():
               helper.make_node("Add", ["amx_rm", "amx_residual"],
                                ["amx_res"], name="amx_res")]
     output("amx_res", r @ rw + residual.astype(np.float64))
+    # Rows known at run time only: 5 of them take vdpbf16ps (or the FMAs),
+    # not the tiles.
+    a = data("few_rows", (5, 64), declared=["rows", 64])
+    m = weight("few_m", (64, 40))
+    nodes.append(helper.make_node("MatMul", ["few_rows", "few_m"],
+                                  ["few_mm"], name="few_mm"))
+    output("few_mm", a @ m, declared=["rows", 40])
     x = data("amx_batch", (3, 32, 5, 4), declared=["n", 32, 5, 4])
     w, b = conv("amx_sym", "amx_batch", (16, 32, 3, 3), pads=(1, 1, 1, 1))
     output("amx_sym", conv2d(x, w, b, [1, 1], [1, 1], [1, 1, 1, 1]))
