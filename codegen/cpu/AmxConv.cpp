@@ -142,6 +142,8 @@ private:
   int64_t columnBlocks, pairs, tailPairs, chunkPairs, panelValues, panelStride;
   bool direct;
   Value pixels, input, filter, bias, output, panel, tail, sums;
+  /// A k-block of bf16 zeros: padding, and the rows past a partial block.
+  Value zeroBlock;
   Value height, width, outH, outW;
 };
 
@@ -158,6 +160,9 @@ void AmxConvEmitter::emit() {
   filter = flattenBuffer(b, loc, op.getFilter());
   bias = op.getBias();
   output = flattenBuffer(b, loc, init);
+  auto blockType = VectorType::get({kBlockValues}, b.getBF16Type());
+  zeroBlock = b.create<arith::ConstantOp>(
+      loc, blockType, cast<TypedAttr>(b.getZeroAttr(blockType)));
 
   Value pixelTiles =
       dividedBy(plus(pixels, index(kPixels - 1)), index(kPixels));
@@ -251,8 +256,6 @@ void AmxConvEmitter::emitIteration(Value chunk, Value firstPixel) {
 void AmxConvEmitter::emitStaging(Value firstPixel, int64_t first, int64_t end) {
   auto blockType = VectorType::get({kBlockValues}, b.getBF16Type());
   auto maskType = VectorType::get({kBlockValues}, b.getI1Type());
-  Value zeroBlock = b.create<arith::ConstantOp>(
-      loc, blockType, cast<TypedAttr>(b.getZeroAttr(blockType)));
   SmallVector<int64_t> pads = op.getPadding();
   int64_t padTop = pads.empty() ? 0 : pads[0];
   int64_t padLeft = pads.empty() ? 0 : pads[1];
@@ -268,16 +271,10 @@ void AmxConvEmitter::emitStaging(Value firstPixel, int64_t first, int64_t end) {
                                               pixel, pixels);
         // Past the last pixel, pixel 0's coordinates (read as zeros).
         Value at = b.create<arith::SelectOp>(loc, valid, pixel, index(0));
-        Value plane = times(outH, outW);
-        Value image = b.create<arith::DivUIOp>(loc, at, plane);
-        Value within = b.create<arith::RemUIOp>(loc, at, plane);
-        Value y = b.create<arith::DivUIOp>(loc, within, outW);
-        Value x = b.create<arith::RemUIOp>(loc, within, outW);
-        Value firstY = b.create<arith::SubIOp>(loc, mul(y, op.getStrides()[0]),
-                                               index(padTop));
-        Value firstX = b.create<arith::SubIOp>(loc, mul(x, op.getStrides()[1]),
-                                               index(padLeft));
-        Value imageRow = times(image, height);
+        WindowOrigin origin = windowOrigin(b, loc, at, outH, outW,
+                                           op.getStrides(), padTop, padLeft);
+        Value firstY = origin.firstY, firstX = origin.firstX;
+        Value imageRow = times(origin.image, height);
         Value rowStart = mul(row, panelStride);
         b.create<scf::ForOp>(
             loc, index(firstRun), index(endRun), index(1), ValueRange{},
@@ -368,8 +365,6 @@ void AmxConvEmitter::emitStaging(Value firstPixel, int64_t first, int64_t end) {
 void AmxConvEmitter::emitFilterTail(Value from, Value to) {
   auto blockType = VectorType::get({kBlockValues}, b.getBF16Type());
   auto maskType = VectorType::get({kBlockValues}, b.getI1Type());
-  Value zeroBlock = b.create<arith::ConstantOp>(
-      loc, blockType, cast<TypedAttr>(b.getZeroAttr(blockType)));
   Value lastBlock = index(windowValues / kBlockValues);
   b.create<scf::ForOp>(
       loc, mul(from, 2), mul(to, 2), index(1), ValueRange{},

@@ -136,6 +136,25 @@ PaddedSource mlir::kiln::selectPadded(OpBuilder &b, Location loc, Value inside,
   return {branch.getResult(0), branch.getResult(1)};
 }
 
+WindowOrigin mlir::kiln::windowOrigin(OpBuilder &b, Location loc, Value pixel,
+                                      Value outH, Value outW,
+                                      ArrayRef<int64_t> strides, int64_t padTop,
+                                      int64_t padLeft) {
+  Value plane = b.createOrFold<arith::MulIOp>(loc, outH, outW);
+  Value image = b.create<arith::DivUIOp>(loc, pixel, plane);
+  Value within = b.create<arith::RemUIOp>(loc, pixel, plane);
+  Value y = b.create<arith::DivUIOp>(loc, within, outW);
+  Value x = b.create<arith::RemUIOp>(loc, within, outW);
+  auto first = [&](Value at, int64_t stride, int64_t pad) -> Value {
+    return b.create<arith::SubIOp>(
+        loc,
+        b.create<arith::MulIOp>(loc, at,
+                                b.create<arith::ConstantIndexOp>(loc, stride)),
+        b.create<arith::ConstantIndexOp>(loc, pad));
+  };
+  return {image, first(y, strides[0], padTop), first(x, strides[1], padLeft)};
+}
+
 Value mlir::kiln::isWithin(OpBuilder &b, Location loc, Value value,
                            int64_t bound) {
   return isWithin(b, loc, value,

@@ -68,6 +68,16 @@ struct PaddedSource {
 PaddedSource selectPadded(OpBuilder &b, Location loc, Value inside, Value data,
                           Value offset, Value zeros, Value zeroOffset);
 
+/// Where the window of output pixel `pixel` (flat over [N, outH, outW])
+/// starts in its input image: the image, and the first row and column,
+/// before the padding (so possibly negative).
+struct WindowOrigin {
+  Value image, firstY, firstX;
+};
+WindowOrigin windowOrigin(OpBuilder &b, Location loc, Value pixel, Value outH,
+                          Value outW, ArrayRef<int64_t> strides, int64_t padTop,
+                          int64_t padLeft);
+
 /// Whether `0 <= value < bound`, for signed index `value`.
 Value isWithin(OpBuilder &b, Location loc, Value value, int64_t bound);
 Value isWithin(OpBuilder &b, Location loc, Value value, Value bound);

@@ -248,7 +248,6 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
   // Where each row's window starts in the flat input (before the padding
   // when there is some, so possibly negative).
   SmallVector<Value> tilePixels, rowBases, firstYs, firstXs;
-  Value plane = times(s.outH, s.outW);
   // A pointwise convolution reads its output pixel's own input pixel: no
   // coordinates to compute (divisions, when the extents are symbolic).
   bool pointwise = s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 &&
@@ -260,14 +259,9 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
       rowBases.push_back(mul(pixel, s.channels));
       continue;
     }
-    Value image = b.create<arith::DivUIOp>(loc, pixel, plane);
-    Value within = b.create<arith::RemUIOp>(loc, pixel, plane);
-    Value y = b.create<arith::DivUIOp>(loc, within, s.outW);
-    Value x = b.create<arith::RemUIOp>(loc, within, s.outW);
-    Value firstY = b.create<arith::SubIOp>(loc, mul(y, s.strideH),
-                                           index(s.padTop));
-    Value firstX = b.create<arith::SubIOp>(loc, mul(x, s.strideW),
-                                           index(s.padLeft));
+    auto [image, firstY, firstX] =
+        windowOrigin(b, loc, pixel, s.outH, s.outW, {s.strideH, s.strideW},
+                     s.padTop, s.padLeft);
     Value row = add(times(image, s.height), firstY);
     Value column = add(times(row, s.width), firstX);
     tilePixels.push_back(pixel);
