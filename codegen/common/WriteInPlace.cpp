@@ -12,8 +12,9 @@
 //      caches: Unsqueeze, then Concat) folds into a rank-reducing
 //      insert_slice of the piece itself;
 //   3. each insertion of a piece into a chain of insertions (a Concat's)
-//      moves up to just after its operands, so that the chain so far is
-//      defined before the next piece is computed, and bufferization's
+//      moves up to just after its operands and the piece's last reader,
+//      so that the chain so far is defined before the next piece is
+//      computed (and no read of the piece follows it), and bufferization's
 //      empty tensor elimination turns each piece's tensor.empty into its
 //      slice of the chain.
 //
@@ -82,11 +83,41 @@ tensor::EmptyOp rootEmpty(Value value) {
   return {};
 }
 
+/// Whether `op` only gives another view of its tensor operand (its result
+/// shares the operand's buffer after bufferization).
+bool isTensorView(Operation *op) {
+  return isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+             tensor::ExtractSliceOp, tensor::CastOp>(op);
+}
+
+/// The last operation of `block` that reads `piece`, directly or through
+/// views of it, other than `except`; null if none.
+Operation *lastReaderInBlock(Value piece, Operation *except, Block *block) {
+  Operation *last = nullptr;
+  SmallVector<Value> worklist{piece};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (user == except)
+        continue;
+      if (isTensorView(user))
+        llvm::append_range(worklist, user->getResults());
+      Operation *reader = block->findAncestorOpInBlock(*user);
+      if (reader && (!last || last->isBeforeInBlock(reader)))
+        last = reader;
+    }
+  }
+  return last;
+}
+
 /// Each insertion of a piece (a tensor computed into an empty one) into a
 /// chain of insertions rooted at an empty tensor (a Concat's) moves up to
-/// just after its operands: then the chain so far is defined before the
-/// next piece is computed, and empty tensor elimination can make the
-/// piece's destination its slice of the chain.
+/// just after its operands and the piece's last reader: then the chain so
+/// far is defined before the next piece is computed, and empty tensor
+/// elimination can make the piece's destination its slice of the chain.
+/// (Placed before a reader that sees the piece through a reshape, the
+/// insertion would count as a write under that read, and bufferization
+/// would copy the pieces out of place.)
 void insertPiecesEarly(func::FuncOp function) {
   SmallVector<tensor::InsertSliceOp> inserts;
   function.walk([&](tensor::InsertSliceOp insert) { inserts.push_back(insert); });
@@ -105,6 +136,10 @@ void insertPiecesEarly(func::FuncOp function) {
       if (definition && (!last || last->isBeforeInBlock(definition)))
         last = definition;
     }
+    Operation *reader =
+        lastReaderInBlock(insert.getSource(), insert, insert->getBlock());
+    if (reader && (!last || last->isBeforeInBlock(reader)))
+      last = reader;
     if (last && last->isBeforeInBlock(insert))
       insert->moveAfter(last);
   }
