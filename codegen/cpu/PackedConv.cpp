@@ -81,6 +81,15 @@ int64_t tileAccumulators(int64_t vectorBits, bool needsMoreRegisters) {
   return needsMoreRegisters ? budget - budget / 3 : budget;
 }
 
+/// At batch 1 the weights of a network do not stay in cache from one run
+/// to the next, and a filter panel read by few pixel tiles (ResNet-50's
+/// last stage: 9 tiles of its 7 x 7 pixels) would stall its first tile on
+/// memory: each of them prefetches a share of the next panel into L2
+/// instead, spreading the stream over all of them. With more tiles the
+/// first one's wait is spread already.
+constexpr int64_t kPrefetchMostTiles = 64;
+constexpr int64_t kPrefetchLeastBytes = 64 * 1024;
+
 /// Emits the code of one packed convolution at `op`.
 class ConvEmitter : KernelEmitterBase {
 public:
@@ -120,6 +129,9 @@ public:
         tileAccumulators(vectorBits, (bf16 && !bf16Dot) || int4 || int4Int8) /
             vectorsPerRow,
         1, 16);
+    int64_t mergedTaps = !s.padded && s.dilationW == 1 ? s.kernelW : 1;
+    stepsPerRow = s.kernelW / mergedTaps;
+    stepChannels = s.channels * mergedTaps;
     vectorType = VectorType::get({lanes}, b.getF32Type());
     accumulatorType =
         int8 ? VectorType::get({lanes}, b.getI32Type()) : vectorType;
@@ -130,7 +142,26 @@ public:
   LogicalResult emit();
 
 private:
+  /// Where each row of a tile of `rows` pixels from `firstPixel` reads its
+  /// window: the pixels, their windows' flat starts in the input (before
+  /// the padding) and, when padded, their first rows and columns.
+  struct TileRows {
+    SmallVector<Value> pixels, bases, firstYs, firstXs;
+  };
+  TileRows tileRows(int64_t rows, Value firstPixel);
+  /// Each row's source at tap `tap` (of KH * stepsPerRow): its window
+  /// there, or zeros in the padding.
+  SmallVector<PaddedSource> tapSources(const TileRows &rows, Value tap);
   void emitTile(int64_t rows, Value firstPixel, Value filterTile);
+  /// Where the tile of `pixelTile` starts prefetching the next filter
+  /// tile's panel (see kPrefetchMostTiles), or null when it does not.
+  Value prefetchNextPanel(Value filterTile, Value pixelTile, Value pixelTiles);
+  /// Prefetches this tile's share of the next panel for channel step
+  /// `step` (over all taps).
+  void prefetchStep(Value step);
+  /// The mask of vector `v` of filter tile `filterTile`: the filters that
+  /// exist.
+  Value filterMask(Value filterTile, int64_t v);
   /// One channel step of the tile: `acc` plus the products of channel `c`
   /// (f32) or channel pair `c` (bf16) of each row's `source` and the
   /// filter at `filterAt`.
@@ -182,6 +213,15 @@ private:
   Value pixels;
   bool bf16, bf16Dot, int4, int8, int4Int8;
   int64_t lanes, vectorsPerRow, rowsPerTile;
+  /// Merged taps: without padding and dilation along the row, a window
+  /// row's KW * C inputs are contiguous in NHWC, as are its filters, and
+  /// one channel loop runs over all of them.
+  int64_t stepsPerRow, stepChannels;
+  /// With a static count of pixel tiles, each full tile prefetches its
+  /// share of the next filter tile's panel into L2 from here on.
+  Value prefetchFrom;
+  int64_t prefetchTiles = 0;
+
   /// f32 vectors, the accumulators (f32, or i32 for 8-bit integers), and
   /// for bf16 the filter vectors of pairs and the same bits as i32 words.
   VectorType vectorType, accumulatorType, pairsType, wordsType;
@@ -214,6 +254,7 @@ LogicalResult ConvEmitter::emit() {
   // share one filter panel, which stays in cache.
   Value pixelTiles = dividedBy(plus(pixels, index(rowsPerTile - 1)),
                                index(rowsPerTile));
+  Value fullTiles = dividedBy(pixels, index(rowsPerTile));
   auto loop = b.create<scf::ParallelOp>(
       loc, ValueRange{index(0)}, ValueRange{times(index(s.tiles), pixelTiles)},
       ValueRange{index(1)});
@@ -225,7 +266,7 @@ LogicalResult ConvEmitter::emit() {
   Value filterTile = b.create<arith::DivUIOp>(loc, tile, pixelTiles);
   Value pixelTile = b.create<arith::RemUIOp>(loc, tile, pixelTiles);
   Value firstPixel = mul(pixelTile, rowsPerTile);
-  Value fullTiles = dividedBy(pixels, index(rowsPerTile));
+  prefetchFrom = prefetchNextPanel(filterTile, pixelTile, pixelTiles);
   if (getConstantIntValue(fullTiles) &&
       getConstantIntValue(fullTiles) == getConstantIntValue(pixelTiles)) {
     emitTile(rowsPerTile, firstPixel, filterTile);
@@ -240,23 +281,52 @@ LogicalResult ConvEmitter::emit() {
   b.setInsertionPointToStart(&branch.getElseRegion().front());
   auto rest = b.create<scf::ForOp>(loc, firstPixel, pixels, index(1));
   b.setInsertionPointToStart(rest.getBody());
+  prefetchFrom = {};
   emitTile(1, rest.getInductionVar(), filterTile);
   return success();
 }
 
-void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
-  // Where each row's window starts in the flat input (before the padding
-  // when there is some, so possibly negative).
-  SmallVector<Value> tilePixels, rowBases, firstYs, firstXs;
+Value ConvEmitter::prefetchNextPanel(Value filterTile, Value pixelTile,
+                                     Value pixelTiles) {
+  std::optional<int64_t> tiles = getConstantIntValue(pixelTiles);
+  int64_t panelValues = s.kernelH * s.kernelW * s.channels * s.filterTile;
+  if (bf16 || int8 || int4 || int4Int8 || s.tiles < 2 || !tiles ||
+      *tiles > kPrefetchMostTiles || panelValues * 4 < kPrefetchLeastBytes)
+    return {};
+  prefetchTiles = *tiles;
+  Value next = b.create<arith::MinUIOp>(loc, add(filterTile, index(1)),
+                                        index(s.tiles - 1));
+  // This tile's share of the next panel: 1 / pixelTiles of it.
+  return add(
+      mul(next, panelValues),
+      b.create<arith::DivUIOp>(loc, mul(pixelTile, panelValues), pixelTiles));
+}
+
+void ConvEmitter::prefetchStep(Value step) {
+  // F0 / pixelTiles values of the share per channel step, a cache line
+  // (16 values) per prefetch.
+  Value at =
+      add(prefetchFrom, b.create<arith::DivUIOp>(loc, mul(step, s.filterTile),
+                                                 index(prefetchTiles)));
+  int64_t lines = llvm::divideCeil(s.filterTile, prefetchTiles * 16);
+  for (int64_t line = 0; line < lines; ++line)
+    b.create<memref::PrefetchOp>(loc, filter,
+                                 ValueRange{add(at, index(line * 16))},
+                                 /*isWrite=*/false, /*localityHint=*/2,
+                                 /*isDataCache=*/true);
+}
+
+ConvEmitter::TileRows ConvEmitter::tileRows(int64_t rows, Value firstPixel) {
+  TileRows tile;
   // A pointwise convolution reads its output pixel's own input pixel: no
   // coordinates to compute (divisions, when the extents are symbolic).
   bool pointwise = s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 &&
                    s.strideW == 1 && !s.padded;
   for (int64_t r = 0; r < rows; ++r) {
     Value pixel = r ? add(firstPixel, index(r)) : firstPixel;
+    tile.pixels.push_back(pixel);
     if (pointwise) {
-      tilePixels.push_back(pixel);
-      rowBases.push_back(mul(pixel, s.channels));
+      tile.bases.push_back(mul(pixel, s.channels));
       continue;
     }
     auto [image, firstY, firstX] =
@@ -264,12 +334,38 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
                      s.padTop, s.padLeft);
     Value row = add(times(image, s.height), firstY);
     Value column = add(times(row, s.width), firstX);
-    tilePixels.push_back(pixel);
-    firstYs.push_back(firstY);
-    firstXs.push_back(firstX);
-    rowBases.push_back(mul(column, s.channels));
+    tile.firstYs.push_back(firstY);
+    tile.firstXs.push_back(firstX);
+    tile.bases.push_back(mul(column, s.channels));
   }
+  return tile;
+}
 
+SmallVector<PaddedSource> ConvEmitter::tapSources(const TileRows &rows,
+                                                  Value tap) {
+  Value kh = b.create<arith::DivUIOp>(loc, tap, index(stepsPerRow));
+  Value kw = b.create<arith::RemUIOp>(loc, tap, index(stepsPerRow));
+  Value tapOffset = mul(
+      add(times(kh, times(index(s.dilationH), s.width)), mul(kw, s.dilationW)),
+      s.channels);
+  SmallVector<PaddedSource> sources;
+  for (auto [r, base] : llvm::enumerate(rows.bases)) {
+    Value at = add(base, tapOffset);
+    if (!s.padded) {
+      sources.push_back({input, at});
+      continue;
+    }
+    Value inside = b.create<arith::AndIOp>(
+        loc,
+        isWithin(b, loc, add(rows.firstYs[r], mul(kh, s.dilationH)), s.height),
+        isWithin(b, loc, add(rows.firstXs[r], mul(kw, s.dilationW)), s.width));
+    sources.push_back(selectPadded(b, loc, inside, input, at, zeros, index(0)));
+  }
+  return sources;
+}
+
+void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
+  TileRows tile = tileRows(rows, firstPixel);
   Value zero = b.create<arith::ConstantOp>(
       loc, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
   Value accumulatorZero =
@@ -284,39 +380,12 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
   Value filterBase =
       mul(filterTile, s.kernelH * s.kernelW * s.channels * channelValues);
 
-  // for kh, kw, c: the loops carry the accumulators.
-  // Without padding and dilation along the row, a window row's KW * C
-  // inputs are contiguous in NHWC, as are its filters in the packed
-  // layout: one channel loop runs over all of them (few-channel inputs,
-  // such as an image's three, otherwise take KW short loops).
-  int64_t mergedTaps = !s.padded && s.dilationW == 1 ? s.kernelW : 1;
-  int64_t stepsPerRow = s.kernelW / mergedTaps;
-  int64_t stepChannels = s.channels * mergedTaps;
+  // for kh, kw, c: the loops carry the accumulators (merged taps, or for
+  // few-channel inputs such as an image's three, KW short loops).
   auto overTaps = b.create<scf::ForOp>(
       loc, index(0), index(s.kernelH * stepsPerRow), index(1), accumulators,
       [&](OpBuilder &, Location, Value tap, ValueRange carried) {
-        Value kh = b.create<arith::DivUIOp>(loc, tap, index(stepsPerRow));
-        Value kw = b.create<arith::RemUIOp>(loc, tap, index(stepsPerRow));
-        Value tapOffset =
-            mul(add(times(kh, times(index(s.dilationH), s.width)),
-                    mul(kw, s.dilationW)),
-                s.channels);
-        // Each row reads its window here, or zeros in the padding.
-        SmallVector<PaddedSource> tapRows;
-        for (int64_t r = 0; r < rows; ++r) {
-          Value at = add(rowBases[r], tapOffset);
-          if (!s.padded) {
-            tapRows.push_back({input, at});
-            continue;
-          }
-          Value inside = b.create<arith::AndIOp>(
-              loc, isWithin(b, loc, add(firstYs[r], mul(kh, s.dilationH)),
-                            s.height),
-              isWithin(b, loc, add(firstXs[r], mul(kw, s.dilationW)),
-                       s.width));
-          tapRows.push_back(
-              selectPadded(b, loc, inside, input, at, zeros, index(0)));
-        }
+        SmallVector<PaddedSource> tapRows = tapSources(tile, tap);
         Value tapFilter =
             add(filterBase, mul(tap, stepChannels * channelValues));
         if (int4 || int4Int8) {
@@ -371,6 +440,8 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
             loc, index(0), index(steps), index(1), carried,
             [&](OpBuilder &, Location, Value c, ValueRange acc) {
               Value filterAt = add(tapFilter, mul(c, stepValues));
+              if (prefetchFrom)
+                prefetchStep(add(mul(tap, steps), c));
               b.create<scf::YieldOp>(
                   loc, bf16   ? emitBf16Step(tapRows, c, filterAt, acc)
                        : int8 ? emitInt8Step(tapRows, c, filterAt, acc)
@@ -385,14 +456,9 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
         add(mul(filterTile, s.filterTile), index(v * lanes));
     Value biasVector = b.create<vector::LoadOp>(loc, vectorType, bias,
                                                 ValueRange{firstFilter});
-    Value remaining = b.create<arith::SubIOp>(loc, index(s.filters),
-                                              firstFilter);
-    Value count = b.create<arith::MinSIOp>(loc, remaining, index(lanes));
-    auto maskType = VectorType::get({lanes}, b.getI1Type());
-    Value mask = b.create<vector::CreateMaskOp>(loc, maskType,
-                                                ValueRange{count});
+    Value mask = filterMask(filterTile, v);
     for (int64_t r = 0; r < rows; ++r) {
-      Value at = add(mul(tilePixels[r], s.filters), firstFilter);
+      Value at = add(mul(tile.pixels[r], s.filters), firstFilter);
       Value sums = overTaps.getResult(r * vectorsPerRow + v);
       if (int4Int8)
         sums = b.create<arith::SIToFPOp>(loc, vectorType, sums);
@@ -407,6 +473,14 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
       storeVector(b, loc, activate(sum), output, at, mask);
     }
   }
+}
+
+Value ConvEmitter::filterMask(Value filterTile, int64_t v) {
+  Value firstFilter = add(mul(filterTile, s.filterTile), index(v * lanes));
+  Value remaining = b.create<arith::SubIOp>(loc, index(s.filters), firstFilter);
+  Value count = b.create<arith::MinSIOp>(loc, remaining, index(lanes));
+  auto maskType = VectorType::get({lanes}, b.getI1Type());
+  return b.create<vector::CreateMaskOp>(loc, maskType, ValueRange{count});
 }
 
 SmallVector<Value> ConvEmitter::loadFilterVectors(VectorType type,

@@ -93,3 +93,38 @@ func.func @strided_input(%x: memref<1x2x?x16xf32, strided<[?, ?, 16, 1], offset:
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x2x?x16xf32, strided<[?, ?, 16, 1], offset: ?>>, memref<1x1x1x16x16xf32>, memref<16xf32> into memref<1x2x?x16xf32>
   return
 }
+
+// -----
+
+// Few pixel tiles (7 x 7 = 49 pixels: nine tiles of six) and large panels
+// (256 channels x 64 filters, 64 KB): each full tile prefetches its ninth
+// of the next filter tile's panel into L2 (the last filter tile its own),
+// one cache line per channel step, F0 / 9 values further each step; the
+// partial tile's pixels do not.
+// CHECK-LABEL: func.func @prefetch_next_panel
+// CHECK: scf.parallel
+// CHECK: %[[NEXT:.*]] = arith.minui %{{.*}}, %c1{{(_[0-9]+)?}} : index
+// CHECK: scf.if
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c256{{(_[0-9]+)?}} step
+// CHECK: arith.divui %{{.*}}, %c9{{(_[0-9]+)?}}
+// CHECK: memref.prefetch %{{.*}}[%{{.*}}], read, locality<2>, data : memref<32768xf32>
+// CHECK-NOT: memref.prefetch
+// CHECK: } else {
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+func.func @prefetch_next_panel(%x: memref<1x7x7x256xf32>, %w: memref<2x1x1x256x64xf32>, %b: memref<128xf32>, %y: memref<1x7x7x128xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x7x7x256xf32>, memref<2x1x1x256x64xf32>, memref<128xf32> into memref<1x7x7x128xf32>
+  return
+}
+
+// -----
+
+// The same panels shared by 131 tiles of a 28 x 28 map: the first tile's
+// wait is spread already, and none prefetches.
+// CHECK-LABEL: func.func @many_tiles_no_prefetch
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+func.func @many_tiles_no_prefetch(%x: memref<1x28x28x256xf32>, %w: memref<2x1x1x256x64xf32>, %b: memref<128xf32>, %y: memref<1x28x28x128xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x28x28x256xf32>, memref<2x1x1x256x64xf32>, memref<128xf32> into memref<1x28x28x128xf32>
+  return
+}

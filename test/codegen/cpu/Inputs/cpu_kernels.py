@@ -210,6 +210,38 @@ def main():
                                   alpha=0.5, beta=2.0, name="gemm"))
     output("gy", 0.5 * g @ gw.T + 2.0 * gc)
 
+    # 5b. Few pixel tiles on large filter panels, each full tile
+    # prefetching a share of the next panel: a 3x3 on a 7 x 7 map with
+    # padding (160 channels, 100 filters: partial vectors, 49 pixels: a
+    # partial tile), its residual Add and ReLU; a strided 3x3 without
+    # padding; a pointwise 1x1 of 1,100 channels on two images; a batched
+    # MatMul of 600 channels.
+    bx = data("bx", (1, 160, 7, 7))
+    bw1, bb1 = weight("bw1", (100, 160, 3, 3)), weight("bb1", (100,))
+    bres = data("bres", (1, 100, 7, 7))
+    bw2 = weight("bw2", (40, 160, 3, 3))
+    by = data("by", (2, 1100, 5, 5))
+    bw3, bb3 = weight("bw3", (70, 1100, 1, 1)), weight("bb3", (70,))
+    bm = data("bm", (2, 37, 600))
+    bmw = weight("bmw", (600, 150))
+    nodes += [
+        helper.make_node("Conv", ["bx", "bw1", "bb1"], ["bc1"],
+                         pads=[1, 1, 1, 1], name="prefetch_conv1"),
+        helper.make_node("Add", ["bc1", "bres"], ["bs1"], name="prefetch_add"),
+        helper.make_node("Relu", ["bs1"], ["br1"], name="prefetch_relu"),
+        helper.make_node("Conv", ["bx", "bw2"], ["bc2"], strides=[2, 2],
+                         name="prefetch_conv2"),
+        helper.make_node("Conv", ["by", "bw3", "bb3"], ["bc3"],
+                         name="prefetch_pointwise"),
+        helper.make_node("MatMul", ["bm", "bmw"], ["bmm"],
+                         name="prefetch_matmul"),
+    ]
+    output("br1", np.maximum(
+        conv2d(bx, bw1, bb1, [1, 1], [1, 1], [1, 1, 1, 1]) + bres, 0))
+    output("bc2", conv2d(bx, bw2, np.zeros(40), [2, 2], [1, 1], [0, 0, 0, 0]))
+    output("bc3", conv2d(by, bw3, bb3, [1, 1], [1, 1], [0, 0, 0, 0]))
+    output("bmm", bm @ bmw)
+
     # 6. Depthwise: 20 channels (a partial vector), 3x3 with padding 1 on
     # 13 x 11 (a partial block of pixels) then ReLU6; 5x5, stride 2,
     # asymmetric padding; dilation 2 without padding.
