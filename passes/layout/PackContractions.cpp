@@ -110,10 +110,22 @@ Value paddedBias(PatternRewriter &rewriter, Location loc, ArrayRef<float> bias,
                                    (name + "_bias").str());
 }
 
+/// The largest f32 filter panel (one filter tile's KH * KW * C * F0
+/// values): two of them, the one the kernel reads and the next it
+/// prefetches, and the inputs stay within a 2 MB L2.
+constexpr int64_t kMostPanelBytes = 640 * 1024;
+
 PackedWeights pack(PatternRewriter &rewriter, Location loc,
                    const FilterSource &source, ArrayRef<float> bias,
                    const Packing &packing, StringRef name) {
-  int64_t tile = chooseFilterTile(source.filters, packing.lanes);
+  int64_t maxVectors = 4;
+  if (!packing.bf16 && !packing.int8) {
+    int64_t vectorPanelBytes =
+        source.kernelH * source.kernelW * source.channels * packing.lanes * 4;
+    maxVectors = std::clamp<int64_t>(kMostPanelBytes / vectorPanelBytes, 1, 4);
+  }
+  int64_t tile =
+      chooseFilterTile(source.filters, packing.lanes, /*step=*/1, maxVectors);
   int64_t tiles = llvm::divideCeil(source.filters, tile);
   int64_t channels = packing.channels(source.channels);
   std::vector<float> packed = packedOrder(source, tile, packing);
