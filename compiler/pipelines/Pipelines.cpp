@@ -162,6 +162,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
                                                       : "f32");
   function.addPass(createGraphFoldBatchNormPass());
   addQuantizationPasses(function, options);
+  function.addPass(createGraphMergeSiblingProductsPass());
   LayoutPackContractionsPassOptions packing;
   packing.vectorBits = options.vectorBits;
   packing.precision = options.precision;

@@ -135,6 +135,28 @@ def GraphFoldBatchNormPass : Pass<"kiln-graph-fold-batch-norm", "func::FuncOp"> 
   let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
 }
 
+def GraphMergeSiblingProductsPass
+    : Pass<"kiln-graph-merge-sibling-products", "func::FuncOp"> {
+  let summary = "Products of one input that only split into heads become "
+                "one product";
+  let description = [{
+    `MatMul`s of the same input (rank 2 or more) by constant f32 weights
+    `[K, N_i]`, each either used only by `Reshape`s or used only by an
+    `Add` of a constant bias `[N_i]` that is used only by `Reshape`s (a
+    decoder's query, key and value projections, as exporters write them
+    when the model keeps three Linear layers), become one `MatMul` by the
+    weights side by side `[K, sum N_i]`, an `Add` of the biases side by
+    side (zeros for a product without one) when any has one, and a
+    `Slice` of each one's columns that its `Reshape`s read. One kernel
+    reads the input once and streams all the weights, where three small
+    products would each pay for a kernel's start and end: at a decode
+    step, matrix-vector products whose time is their weights' bytes.
+    Products followed by anything else (an activation or a gate, which
+    the contraction's epilogue takes) are left alone.
+  }];
+  let dependentDialects = ["::mlir::kiln::onnx::OnnxDialect"];
+}
+
 def GraphFuseEpiloguesPass : Pass<"kiln-graph-fuse-epilogues", "func::FuncOp"> {
   let summary = "Fuse bias, activation and residual into kiln.packed_conv2d";
   let description = [{
