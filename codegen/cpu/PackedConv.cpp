@@ -152,16 +152,17 @@ private:
   /// Each row's source at tap `tap` (of KH * stepsPerRow): its window
   /// there, or zeros in the padding.
   SmallVector<PaddedSource> tapSources(const TileRows &rows, Value tap);
-  void emitTile(int64_t rows, Value firstPixel, Value filterTile);
+  /// The tile of `rows` pixels from `firstPixel` by filter tile
+  /// `filterTile`; with `prefetchFrom`, prefetching its share of the next
+  /// filter tile's panel from there as it steps.
+  void emitTile(int64_t rows, Value firstPixel, Value filterTile,
+                Value prefetchFrom = {});
   /// Where the tile of `pixelTile` starts prefetching the next filter
   /// tile's panel (see kPrefetchMostTiles), or null when it does not.
   Value prefetchNextPanel(Value filterTile, Value pixelTile, Value pixelTiles);
-  /// Prefetches this tile's share of the next panel for channel step
-  /// `step` (over all taps).
-  void prefetchStep(Value step);
-  /// The mask of vector `v` of filter tile `filterTile`: the filters that
-  /// exist.
-  Value filterMask(Value filterTile, int64_t v);
+  /// Prefetches the share from `prefetchFrom` for channel step `step`
+  /// (over all taps).
+  void prefetchStep(Value prefetchFrom, Value step);
   /// One channel step of the tile: `acc` plus the products of channel `c`
   /// (f32) or channel pair `c` (bf16) of each row's `source` and the
   /// filter at `filterAt`.
@@ -217,9 +218,7 @@ private:
   /// row's KW * C inputs are contiguous in NHWC, as are its filters, and
   /// one channel loop runs over all of them.
   int64_t stepsPerRow, stepChannels;
-  /// With a static count of pixel tiles, each full tile prefetches its
-  /// share of the next filter tile's panel into L2 from here on.
-  Value prefetchFrom;
+  /// The static count of pixel tiles that share out the prefetches.
   int64_t prefetchTiles = 0;
 
   /// f32 vectors, the accumulators (f32, or i32 for 8-bit integers), and
@@ -252,9 +251,8 @@ LogicalResult ConvEmitter::emit() {
 
   // Filter tiles outer, pixel tiles inner: a thread's consecutive tiles
   // share one filter panel, which stays in cache.
-  Value pixelTiles = dividedBy(plus(pixels, index(rowsPerTile - 1)),
-                               index(rowsPerTile));
-  Value fullTiles = dividedBy(pixels, index(rowsPerTile));
+  Value pixelTiles =
+      dividedBy(plus(pixels, index(rowsPerTile - 1)), index(rowsPerTile));
   auto loop = b.create<scf::ParallelOp>(
       loc, ValueRange{index(0)}, ValueRange{times(index(s.tiles), pixelTiles)},
       ValueRange{index(1)});
@@ -266,22 +264,22 @@ LogicalResult ConvEmitter::emit() {
   Value filterTile = b.create<arith::DivUIOp>(loc, tile, pixelTiles);
   Value pixelTile = b.create<arith::RemUIOp>(loc, tile, pixelTiles);
   Value firstPixel = mul(pixelTile, rowsPerTile);
-  prefetchFrom = prefetchNextPanel(filterTile, pixelTile, pixelTiles);
+  Value fullTiles = dividedBy(pixels, index(rowsPerTile));
+  Value prefetchFrom = prefetchNextPanel(filterTile, pixelTile, pixelTiles);
   if (getConstantIntValue(fullTiles) &&
       getConstantIntValue(fullTiles) == getConstantIntValue(pixelTiles)) {
-    emitTile(rowsPerTile, firstPixel, filterTile);
+    emitTile(rowsPerTile, firstPixel, filterTile, prefetchFrom);
     return success();
   }
   Value isFull = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
                                          pixelTile, fullTiles);
   auto branch = b.create<scf::IfOp>(loc, isFull, /*withElseRegion=*/true);
   b.setInsertionPointToStart(&branch.getThenRegion().front());
-  emitTile(rowsPerTile, firstPixel, filterTile);
+  emitTile(rowsPerTile, firstPixel, filterTile, prefetchFrom);
   // The last, partial tile: one pixel at a time.
   b.setInsertionPointToStart(&branch.getElseRegion().front());
   auto rest = b.create<scf::ForOp>(loc, firstPixel, pixels, index(1));
   b.setInsertionPointToStart(rest.getBody());
-  prefetchFrom = {};
   emitTile(1, rest.getInductionVar(), filterTile);
   return success();
 }
@@ -302,7 +300,7 @@ Value ConvEmitter::prefetchNextPanel(Value filterTile, Value pixelTile,
       b.create<arith::DivUIOp>(loc, mul(pixelTile, panelValues), pixelTiles));
 }
 
-void ConvEmitter::prefetchStep(Value step) {
+void ConvEmitter::prefetchStep(Value prefetchFrom, Value step) {
   // F0 / pixelTiles values of the share per channel step, a cache line
   // (16 values) per prefetch.
   Value at =
@@ -364,7 +362,8 @@ SmallVector<PaddedSource> ConvEmitter::tapSources(const TileRows &rows,
   return sources;
 }
 
-void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
+void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile,
+                           Value prefetchFrom) {
   TileRows tile = tileRows(rows, firstPixel);
   Value zero = b.create<arith::ConstantOp>(
       loc, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
@@ -441,7 +440,7 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
             [&](OpBuilder &, Location, Value c, ValueRange acc) {
               Value filterAt = add(tapFilter, mul(c, stepValues));
               if (prefetchFrom)
-                prefetchStep(add(mul(tap, steps), c));
+                prefetchStep(prefetchFrom, add(mul(tap, steps), c));
               b.create<scf::YieldOp>(
                   loc, bf16   ? emitBf16Step(tapRows, c, filterAt, acc)
                        : int8 ? emitInt8Step(tapRows, c, filterAt, acc)
@@ -456,7 +455,12 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
         add(mul(filterTile, s.filterTile), index(v * lanes));
     Value biasVector = b.create<vector::LoadOp>(loc, vectorType, bias,
                                                 ValueRange{firstFilter});
-    Value mask = filterMask(filterTile, v);
+    Value remaining =
+        b.create<arith::SubIOp>(loc, index(s.filters), firstFilter);
+    Value count = b.create<arith::MinSIOp>(loc, remaining, index(lanes));
+    auto maskType = VectorType::get({lanes}, b.getI1Type());
+    Value mask =
+        b.create<vector::CreateMaskOp>(loc, maskType, ValueRange{count});
     for (int64_t r = 0; r < rows; ++r) {
       Value at = add(mul(tile.pixels[r], s.filters), firstFilter);
       Value sums = overTaps.getResult(r * vectorsPerRow + v);
@@ -473,14 +477,6 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile) {
       storeVector(b, loc, activate(sum), output, at, mask);
     }
   }
-}
-
-Value ConvEmitter::filterMask(Value filterTile, int64_t v) {
-  Value firstFilter = add(mul(filterTile, s.filterTile), index(v * lanes));
-  Value remaining = b.create<arith::SubIOp>(loc, index(s.filters), firstFilter);
-  Value count = b.create<arith::MinSIOp>(loc, remaining, index(lanes));
-  auto maskType = VectorType::get({lanes}, b.getI1Type());
-  return b.create<vector::CreateMaskOp>(loc, maskType, ValueRange{count});
 }
 
 SmallVector<Value> ConvEmitter::loadFilterVectors(VectorType type,

@@ -14,8 +14,7 @@
 
 #include "passes/graph/Passes.h"
 
-#include "dialects/onnx/OnnxConstants.h"
-#include "dialects/onnx/OnnxOps.h"
+#include "passes/graph/OnnxSubgraph.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
@@ -30,14 +29,14 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// A product that may join its siblings: its weights `[K, N]` and, when
-/// an Add of a constant follows it, that Add and the bias.
+/// A product that may join its siblings: `[K, N]` constant weights and,
+/// when an Add of a constant bias follows it, that Add. (The constants are
+/// read only for products that do merge.)
 struct Sibling {
   onnx::MatMulOp product;
-  std::vector<float> weights;
   int64_t k, n;
   onnx::AddOp biasAdd = {};
-  std::vector<float> bias = {};
+  Value bias = {};
   /// The value the Slice of its columns replaces.
   Value result() { return biasAdd ? biasAdd.getResult() : product.getResult(); }
 };
@@ -48,42 +47,37 @@ bool usedOnlyByReshapes(Value value) {
                       [](Operation *user) { return isa<onnx::ReshapeOp>(user); });
 }
 
+/// Whether `value` is an f32 onnx.Constant of `shape`.
+bool isF32Constant(Value value, ArrayRef<int64_t> shape) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.getShape() == shape && type.getElementType().isF32() &&
+         value.getDefiningOp<onnx::ConstantOp>();
+}
+
 std::optional<Sibling> siblingOf(onnx::MatMulOp product) {
   auto input = dyn_cast<RankedTensorType>(product.getA().getType());
-  auto weightType = dyn_cast<RankedTensorType>(product.getB().getType());
+  auto weights = dyn_cast<RankedTensorType>(product.getB().getType());
   auto resultType = dyn_cast<RankedTensorType>(product.getResult().getType());
   if (!input || input.getRank() < 2 || !resultType ||
-      resultType.getRank() != input.getRank() || !weightType ||
-      weightType.getRank() != 2 || !weightType.hasStaticShape() ||
-      !weightType.getElementType().isF32() ||
-      !product.getB().getDefiningOp<onnx::ConstantOp>())
+      resultType.getRank() != input.getRank() || !weights ||
+      weights.getRank() != 2 || !weights.hasStaticShape() ||
+      !isF32Constant(product.getB(), weights.getShape()))
     return std::nullopt;
-  Sibling sibling{product, {}, weightType.getDimSize(0),
-                  weightType.getDimSize(1)};
+  Sibling sibling{product, weights.getDimSize(0), weights.getDimSize(1)};
   Value result = product.getResult();
-  if (!usedOnlyByReshapes(result)) {
-    if (!result.hasOneUse())
-      return std::nullopt;
-    auto add = dyn_cast<onnx::AddOp>(*result.getUsers().begin());
-    if (!add || add.getResult().getType() != result.getType() ||
-        !usedOnlyByReshapes(add.getResult()))
-      return std::nullopt;
-    Value bias = add.getA() == result ? add.getB() : add.getA();
-    auto biasType = dyn_cast<RankedTensorType>(bias.getType());
-    if (!biasType || biasType.getRank() != 1 ||
-        biasType.getDimSize(0) != sibling.n)
-      return std::nullopt;
-    std::optional<std::vector<float>> values = onnx::getConstantFloats(bias);
-    if (!values)
-      return std::nullopt;
-    sibling.biasAdd = add;
-    sibling.bias = std::move(*values);
-  }
-  std::optional<std::vector<float>> weights =
-      onnx::getConstantFloats(product.getB());
-  if (!weights)
+  if (usedOnlyByReshapes(result))
+    return sibling;
+  if (!result.hasOneUse())
     return std::nullopt;
-  sibling.weights = std::move(*weights);
+  auto add = dyn_cast<onnx::AddOp>(*result.getUsers().begin());
+  if (!add || add.getResult().getType() != result.getType() ||
+      !usedOnlyByReshapes(add.getResult()))
+    return std::nullopt;
+  Value bias = add.getA() == result ? add.getB() : add.getA();
+  if (!isF32Constant(bias, {sibling.n}))
+    return std::nullopt;
+  sibling.biasAdd = add;
+  sibling.bias = bias;
   return sibling;
 }
 
@@ -102,20 +96,23 @@ void merge(MutableArrayRef<Sibling> siblings) {
   bool anyBias = false;
   for (Sibling &sibling : siblings) {
     total += sibling.n;
-    anyBias |= static_cast<bool>(sibling.biasAdd);
+    anyBias |= static_cast<bool>(sibling.bias);
   }
   std::vector<float> weights(k * total), bias(total, 0.0f);
   int64_t column = 0;
   for (Sibling &sibling : siblings) {
+    std::vector<float> own = *onnx::getConstantFloats(sibling.product.getB());
     for (int64_t row = 0; row < k; ++row)
-      std::copy_n(sibling.weights.begin() + row * sibling.n, sibling.n,
+      std::copy_n(own.begin() + row * sibling.n, sibling.n,
                   weights.begin() + row * total + column);
-    llvm::copy(sibling.bias, bias.begin() + column);
+    if (sibling.bias)
+      llvm::copy(*onnx::getConstantFloats(sibling.bias), bias.begin() + column);
     column += sibling.n;
   }
 
   OpBuilder b(first.product);
   Location loc = first.product.getLoc();
+  OnnxSubgraph g(b, loc);
   auto resultType = cast<RankedTensorType>(first.product.getResult().getType());
   auto mergedType = withColumns(resultType, total);
   Value mergedWeights = onnx::createFloatConstant(
@@ -129,17 +126,13 @@ void merge(MutableArrayRef<Sibling> siblings) {
         "merged_biases");
     merged = b.create<onnx::AddOp>(loc, mergedType, merged, biases);
   }
-  auto ints = [&](int64_t value) {
-    auto type = RankedTensorType::get({1}, b.getI64Type());
-    return onnx::createConstant(b, loc, DenseElementsAttr::get(type, value));
-  };
-  Value axes = ints(resultType.getRank() - 1), steps = ints(1);
+  Value axes = g.ints({resultType.getRank() - 1}), steps = g.ints({1});
   SmallVector<Value> slices;
   column = 0;
   for (Sibling &sibling : siblings) {
     slices.push_back(b.create<onnx::SliceOp>(
         sibling.product.getLoc(), sibling.result().getType(), merged,
-        ints(column), ints(column + sibling.n), axes, steps));
+        g.ints({column}), g.ints({column + sibling.n}), axes, steps));
     column += sibling.n;
   }
   // Then the products go (the first one marks where all this was built).
@@ -162,20 +155,9 @@ struct GraphMergeSiblingProductsPass
         groups[{product.getA(), product->getBlock()}].push_back(
             std::move(*sibling));
     });
-    for (auto &[key, siblings] : groups) {
-      // Those of the first one's K and result type (one shape of rows).
-      SmallVector<Sibling> alike;
-      auto rows = [](Sibling &s) {
-        return withColumns(
-            cast<RankedTensorType>(s.product.getResult().getType()), 0);
-      };
-      for (Sibling &sibling : siblings)
-        if (sibling.k == siblings.front().k &&
-            rows(sibling) == rows(siblings.front()))
-          alike.push_back(std::move(sibling));
-      if (alike.size() >= 2)
-        merge(alike);
-    }
+    for (auto &[key, siblings] : groups)
+      if (siblings.size() >= 2)
+        merge(siblings);
   }
 };
 

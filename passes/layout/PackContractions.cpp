@@ -119,7 +119,7 @@ PackedWeights pack(PatternRewriter &rewriter, Location loc,
                    const FilterSource &source, ArrayRef<float> bias,
                    const Packing &packing, StringRef name) {
   int64_t maxVectors = 4;
-  if (!packing.bf16 && !packing.int8) {
+  if (!packing.bf16) {
     int64_t vectorPanelBytes =
         source.kernelH * source.kernelW * source.channels * packing.lanes * 4;
     maxVectors = std::clamp<int64_t>(kMostPanelBytes / vectorPanelBytes, 1, 4);
