@@ -96,10 +96,22 @@ def LowerStridedCopiesPass
   let description = [{
     The LLVM lowering turns a `memref.copy` whose operands are not both
     contiguous into a call to a library helper. Kiln's object code links no
-    MLIR runtime library, so such copies become `linalg.copy` (and thus
-    loops) here. Contiguous copies stay and become `memcpy`.
+    MLIR runtime library, so such copies become loops here. Contiguous
+    copies stay and become `memcpy`. By default a copy becomes a
+    `linalg.copy`. With `chunk-bytes`, a copy whose trailing dimensions are
+    one run of memory in both views (a key cache copied into the first rows
+    of each head of a longer one), the run symbolic or at least a chunk
+    long, becomes an `scf.parallel` over rows and chunks of that many bytes,
+    each a contiguous loop, and a loop over each row's remainder: the
+    threads split the copy without dividing an index back into
+    coordinates for every short row.
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"chunkBytes", "chunk-bytes", "int64_t", "0",
+           "Bytes per chunk of a contiguous run (0: a linalg.copy)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def FuseElementwisePass

@@ -1,5 +1,18 @@
 //===- StridedCopies.cpp - kiln-lower-strided-copies ------------------===//
+//
+// A copy between views that are not both contiguous, such as a key cache
+// of [batch, heads, past, 64] copied into the first `past` rows of each
+// head of a [batch, heads, past + 1, 64] buffer, becomes loops. As a
+// linalg.copy it would be a parallel loop per row of 64 elements, whose
+// collapsed index the CPU's threads divide back into coordinates for every
+// row; but the trailing dimensions that are contiguous in both views
+// (here past x 64) are one run of memory. With `chunk-bytes`, such runs
+// are copied in chunks of that size: the threads share rows x chunks and
+// the copy inside a chunk is one contiguous loop.
+//
+//===----------------------------------------------------------------------===//
 
+#include "codegen/common/LoopEmitter.h"
 #include "codegen/common/Passes.h"
 
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
@@ -21,24 +34,133 @@ bool isContiguous(Value buffer) {
          memref::isStaticShapeAndContiguousRowMajor(type);
 }
 
-struct StridedCopyToLinalg : OpRewritePattern<memref::CopyOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// How many trailing dimensions of `type` are provably one run of memory:
+/// a unit innermost stride, and each stride outside it the product of the
+/// (static) sizes inside.
+int64_t contiguousTrailingDims(MemRefType type) {
+  int64_t rank = type.getRank();
+  if (type.getLayout().isIdentity())
+    return rank;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (rank == 0 || failed(getStridesAndOffset(type, strides, offset)) ||
+      strides.back() != 1)
+    return 0;
+  int64_t dims = 1;
+  int64_t run = 1;
+  for (int64_t d = rank - 1; d > 0; --d) {
+    if (type.isDynamicDim(d))
+      break;
+    run *= type.getDimSize(d);
+    if (strides[d - 1] != run)
+      break;
+    ++dims;
+  }
+  return dims;
+}
+
+/// The last `dims` dimensions of `buffer` collapsed into one.
+Value collapseTrailing(OpBuilder &b, Location loc, Value buffer, int64_t dims) {
+  int64_t rank = cast<MemRefType>(buffer.getType()).getRank();
+  if (dims == 1)
+    return buffer;
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d < rank - dims; ++d)
+    groups.push_back({d});
+  groups.emplace_back();
+  for (int64_t d = rank - dims; d < rank; ++d)
+    groups.back().push_back(d);
+  return b.create<memref::CollapseShapeOp>(loc, buffer, groups);
+}
+
+struct StridedCopyToLoops : OpRewritePattern<memref::CopyOp> {
+  StridedCopyToLoops(MLIRContext *context, int64_t chunkBytes)
+      : OpRewritePattern(context), chunkBytes(chunkBytes) {}
 
   LogicalResult matchAndRewrite(memref::CopyOp copy,
                                 PatternRewriter &rewriter) const override {
-    if (isContiguous(copy.getSource()) && isContiguous(copy.getTarget()))
+    Value source = copy.getSource(), target = copy.getTarget();
+    if (isContiguous(source) && isContiguous(target))
       return failure();
-    rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
-                                                copy.getTarget());
+    if (chunkBytes <= 0 || failed(copyInChunks(copy, rewriter)))
+      rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, source, target);
+    else
+      rewriter.eraseOp(copy);
     return success();
   }
+
+  /// Rows x full chunks in one parallel nest, each row's remainder in a
+  /// second; fails (emitting nothing) where the contiguous run is known to
+  /// be shorter than a chunk, which a linalg.copy does as well.
+  LogicalResult copyInChunks(memref::CopyOp copy, OpBuilder &b) const {
+    Value source = copy.getSource(), target = copy.getTarget();
+    auto sourceType = cast<MemRefType>(source.getType());
+    auto targetType = cast<MemRefType>(target.getType());
+    Type element = sourceType.getElementType();
+    if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0)
+      return failure();
+    int64_t rank = sourceType.getRank();
+    int64_t runDims = std::min(contiguousTrailingDims(sourceType),
+                               contiguousTrailingDims(targetType));
+    if (runDims == 0)
+      return failure();
+    int64_t chunk = std::max<int64_t>(
+        1, chunkBytes / (element.getIntOrFloatBitWidth() / 8));
+    ArrayRef<int64_t> runShape = sourceType.getShape().take_back(runDims);
+    bool staticRun = llvm::none_of(runShape, ShapedType::isDynamic);
+    int64_t staticLength = 1;
+    for (int64_t size : runShape)
+      staticLength *= staticRun ? size : 1;
+    if (staticRun && staticLength < chunk)
+      return failure();
+
+    ScalarEmitter e(b, copy.getLoc());
+    Value from = collapseTrailing(b, e.loc, source, runDims);
+    Value to = collapseTrailing(b, e.loc, target, runDims);
+    int64_t rowDims = rank - runDims;
+    SmallVector<Value> rows;
+    for (int64_t d = 0; d < rowDims; ++d)
+      rows.push_back(e.extent(from, d));
+    Value length = e.extent(from, rowDims);
+    Value fullChunks = e.dividedBy(length, e.index(chunk));
+
+    auto copyElement = [&](ValueRange row, Value i) {
+      SmallVector<Value> indices(row);
+      indices.push_back(i);
+      e.store(e.load(from, indices), to, indices);
+    };
+    // A chunk's loop counts from 0 to a constant, so that the choice of
+    // threads at run time sees its work.
+    SmallVector<Value> chunkSpace(rows);
+    chunkSpace.push_back(fullChunks);
+    e.parallel(chunkSpace, [&](ValueRange ivs) {
+      Value begin = e.mul(ivs.back(), chunk);
+      e.loop(e.index(0), e.index(chunk),
+             [&](Value i) { copyElement(ivs.drop_back(), e.add(begin, i)); });
+    });
+    if (staticRun && staticLength % chunk == 0)
+      return success();
+    Value tail = e.mul(fullChunks, chunk);
+    auto copyTail = [&](ValueRange row) {
+      e.loop(tail, length, [&](Value i) { copyElement(row, i); });
+    };
+    if (rows.empty())
+      copyTail({});
+    else
+      e.parallel(rows, copyTail);
+    return success();
+  }
+
+  int64_t chunkBytes;
 };
 
 struct LowerStridedCopiesPass
     : kiln::impl::LowerStridedCopiesPassBase<LowerStridedCopiesPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<StridedCopyToLinalg>(&getContext());
+    patterns.add<StridedCopyToLoops>(&getContext(), chunkBytes);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       signalPassFailure();

@@ -257,7 +257,11 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   emulation.sourceTypeStrs = ArrayRef<std::string>(bf16Name);
   function.addPass(arith::createArithEmulateUnsupportedFloats(emulation));
   function.addPass(math::createMathLegalizeToF32());
-  function.addPass(createLowerStridedCopiesPass());
+  // A decode step's past key/value caches copied into the present ones:
+  // the threads share chunks of 16 KB, a few microseconds each.
+  LowerStridedCopiesPassOptions stridedCopies;
+  stridedCopies.chunkBytes = 16384;
+  function.addPass(createLowerStridedCopiesPass(stridedCopies));
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCpuOrderLoopsPass());
   function.addPass(createConvertLinalgToParallelLoopsPass());
