@@ -22,7 +22,10 @@ def LayoutPackContractionsPass
     the packed filters. Gemm's alpha and beta fold into the packed weights
     and bias. F0, the filters of a tile, is a multiple of the vector lanes
     of `vector-bits` (16 floats for AVX-512, 8 for AVX2), at most four
-    vectors, chosen to waste the fewest padded filters. Depthwise
+    vectors for AVX-512 and, for f32, three for AVX2 (whose 16 registers
+    hold the microkernel's 12 accumulators, the filter vectors and a
+    broadcast),
+    chosen to waste the fewest padded filters. Depthwise
     convolutions (one filter per channel) become `kiln.depthwise_conv2d`
     with the filter laid out [KH, KW, C]. Convolutions take their input
     through an `onnx.Transpose` to NHWC, keep their padding as the op's
