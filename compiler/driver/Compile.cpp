@@ -930,6 +930,17 @@ int compileForCpu(ModuleOp module, TimingScope &rootTiming,
 
   ::kiln::package::Manifest manifest;
   CpuPipelineOptions cpuOptions = cpuOptionsFor(*target);
+  // Without vdpbf16ps or AMX every bf16 pair is widened to two f32 values
+  // before its FMAs: extra work per product, which only pays where the
+  // weights' bytes bound the time.
+  if (!forCalibration && cpuOptions.precision == "bf16" &&
+      !cpuOptions.bf16Dot && !cpuOptions.amx)
+    llvm::errs() << "kiln: warning: " << modelPath
+                 << ": --precision=bf16 for a CPU without AVX512_BF16 ('"
+                 << cpuName
+                 << "'): its products widen bf16 to f32 in software, slower "
+                    "than fp32 unless reading the weights bounds them (a "
+                    "decode step)\n";
   Stage stage = emitStage;
   if (forCalibration) {
     cpuOptions.quantize.clear();
