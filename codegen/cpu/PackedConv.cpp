@@ -90,6 +90,10 @@ int64_t tileAccumulators(int64_t vectorBits, bool needsMoreRegisters) {
 constexpr int64_t kPrefetchMostTiles = 64;
 constexpr int64_t kPrefetchLeastBytes = 64 * 1024;
 
+/// The largest packed filter whose tiles run inside the pixel tiles: one
+/// that stays in L1 whole.
+constexpr int64_t kPixelsOuterMostFilterBytes = 32 * 1024;
+
 /// Emits the code of one packed convolution at `op`.
 class ConvEmitter : KernelEmitterBase {
 public:
@@ -250,9 +254,16 @@ LogicalResult ConvEmitter::emit() {
   output = flattenBuffer(b, loc, op.getInit());
 
   // Filter tiles outer, pixel tiles inner: a thread's consecutive tiles
-  // share one filter panel, which stays in cache.
+  // share one filter panel, which stays in cache. A filter small enough to
+  // stay in L1 whole (a 1x1 expansion of 16 channels to 96) takes pixel
+  // tiles outer instead: each pixel's output channels are then written
+  // together, whole cache lines once, where filter tiles outer would
+  // come back to every line of a large output once per filter tile.
   Value pixelTiles =
       dividedBy(plus(pixels, index(rowsPerTile - 1)), index(rowsPerTile));
+  int64_t filterBytes = s.tiles * s.kernelH * s.kernelW * s.channels *
+                        s.filterTile * element.getIntOrFloatBitWidth() / 8;
+  bool pixelsOuter = s.tiles > 1 && filterBytes <= kPixelsOuterMostFilterBytes;
   auto loop = b.create<scf::ParallelOp>(
       loc, ValueRange{index(0)}, ValueRange{times(index(s.tiles), pixelTiles)},
       ValueRange{index(1)});
@@ -261,11 +272,17 @@ LogicalResult ConvEmitter::emit() {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value tile = loop.getInductionVars()[0];
-  Value filterTile = b.create<arith::DivUIOp>(loc, tile, pixelTiles);
-  Value pixelTile = b.create<arith::RemUIOp>(loc, tile, pixelTiles);
+  Value filterTile, pixelTile, prefetchFrom;
+  if (pixelsOuter) {
+    pixelTile = b.create<arith::DivUIOp>(loc, tile, index(s.tiles));
+    filterTile = b.create<arith::RemUIOp>(loc, tile, index(s.tiles));
+  } else {
+    filterTile = b.create<arith::DivUIOp>(loc, tile, pixelTiles);
+    pixelTile = b.create<arith::RemUIOp>(loc, tile, pixelTiles);
+    prefetchFrom = prefetchNextPanel(filterTile, pixelTile, pixelTiles);
+  }
   Value firstPixel = mul(pixelTile, rowsPerTile);
   Value fullTiles = dividedBy(pixels, index(rowsPerTile));
-  Value prefetchFrom = prefetchNextPanel(filterTile, pixelTile, pixelTiles);
   if (getConstantIntValue(fullTiles) &&
       getConstantIntValue(fullTiles) == getConstantIntValue(pixelTiles)) {
     emitTile(rowsPerTile, firstPixel, filterTile, prefetchFrom);

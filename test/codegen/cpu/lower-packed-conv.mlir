@@ -28,7 +28,8 @@
 // CHECK: iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // AVX2-LABEL: func.func @conv
 // AVX2 has room for one row of eight 8-lane vectors (a tile of 64 is
-// AVX-512's; kiln-layout-pack-contractions packs at most 32 for AVX2).
+// AVX-512's; kiln-layout-pack-contractions packs at most 24 f32 filters
+// for AVX2).
 // AVX2: scf.parallel (%{{.*}}) = (%c0{{(_[0-9]+)?}}) to (%c35{{(_[0-9]+)?}}) step (%c1{{(_[0-9]+)?}})
 // AVX2-NOT: scf.if
 // AVX2: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
@@ -126,5 +127,26 @@ func.func @prefetch_next_panel(%x: memref<1x7x7x256xf32>, %w: memref<2x1x1x256x6
 // CHECK: return
 func.func @many_tiles_no_prefetch(%x: memref<1x28x28x256xf32>, %w: memref<2x1x1x256x64xf32>, %b: memref<128xf32>, %y: memref<1x28x28x128xf32>) {
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x28x28x256xf32>, memref<2x1x1x256x64xf32>, memref<128xf32> into memref<1x28x28x128xf32>
+  return
+}
+
+// -----
+
+// A filter that stays in L1 whole (16 channels to 96 filters, four tiles
+// of 24: 6 KB) runs its filter tiles inside the pixel tiles, so that each
+// pixel's 96 outputs are written together: tile t is pixel tile t / 4,
+// filter tile t % 4, and nothing is prefetched.
+// CHECK-LABEL: func.func @pixels_outer
+// CHECK: scf.parallel (%[[T:.*]]) =
+// CHECK: %[[PIXELS:.*]] = arith.divui %[[T]], %c4{{(_[0-9]+)?}} : index
+// CHECK: %[[FILTERS:.*]] = arith.remui %[[T]], %c4{{(_[0-9]+)?}} : index
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+// AVX2-LABEL: func.func @pixels_outer
+// AVX2: scf.parallel (%[[T:.*]]) =
+// AVX2: arith.divui %[[T]], %c4{{(_[0-9]+)?}} : index
+// AVX2: arith.remui %[[T]], %c4{{(_[0-9]+)?}} : index
+func.func @pixels_outer(%x: memref<1x56x56x16xf32>, %w: memref<4x1x1x16x24xf32>, %b: memref<96xf32>, %y: memref<1x56x56x96xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x56x56x16xf32>, memref<4x1x1x16x24xf32>, memref<96xf32> into memref<1x56x56x96xf32>
   return
 }
