@@ -107,10 +107,8 @@ struct StridedCopyToLoops : OpRewritePattern<memref::CopyOp> {
     int64_t chunk = std::max<int64_t>(
         1, chunkBytes / (element.getIntOrFloatBitWidth() / 8));
     ArrayRef<int64_t> runShape = sourceType.getShape().take_back(runDims);
-    bool staticRun = llvm::none_of(runShape, ShapedType::isDynamic);
-    int64_t staticLength = 1;
-    for (int64_t size : runShape)
-      staticLength *= staticRun ? size : 1;
+    bool staticRun = !ShapedType::isDynamicShape(runShape);
+    int64_t staticLength = staticRun ? ShapedType::getNumElements(runShape) : 0;
     if (staticRun && staticLength < chunk)
       return failure();
 
