@@ -39,6 +39,13 @@ int64_t blockPixels(std::optional<int64_t> width) {
   return 8;
 }
 
+/// The input rows a window spans, across the channels of a block, that
+/// stay in L2 while the block's output rows pass down the image: each
+/// input row is read from memory once rather than once per output row
+/// that needs it (a 5 x 5 window over 960 channels of 64 pixels spans
+/// 1.2 MB of rows across all channels, beyond a 512 KB L2).
+constexpr int64_t kBlockWindowBytes = 96 * 1024;
+
 /// What differs between the two window kernels.
 struct WindowKernel {
   Operation *op;
@@ -84,6 +91,13 @@ struct WindowKernel {
   }
 };
 
+/// One output row's place in the input: the window's first input row
+/// (negative in the top padding), the window rows [firstTap, endTap) that
+/// lie inside the input, and the flat starts of the input and output rows.
+struct RowWindow {
+  Value firstY, firstTap, endTap, inRow, outRow;
+};
+
 class DepthwiseEmitter : KernelEmitterBase {
 public:
   DepthwiseEmitter(const WindowKernel &kernel, int64_t vectorBits,
@@ -126,13 +140,22 @@ private:
       return values;
     return b.create<arith::ExtFOp>(loc, vectorType, values);
   }
-  void emitRow(Value row);
-  void emitPixels(int64_t pixels, Value firstY, Value rowInside, Value inRow,
-                  Value outRow, Value firstX);
-  void emitChannels(int64_t pixels, Value firstY, Value inRow, Value outRow,
-                    Value firstX, bool checked);
-  void emitBlock(int64_t pixels, Value firstY, Value inRow, Value outRow,
-                 Value firstX, Value channel, Value mask, bool checked);
+  /// Vectors of channels per block: all of them when the window's rows
+  /// stay in L2 (or the width is symbolic), otherwise a divisor of the
+  /// full vectors that keeps them within kBlockWindowBytes.
+  int64_t vectorsPerBlock() const;
+  /// Output row `row` over channel block `block`.
+  void emitRow(Value row, Value block);
+  /// A block of `pixels` pixels from `firstX` of the row: unchecked when
+  /// their windows lie inside the row, else checking each column.
+  void emitPixels(int64_t pixels, const RowWindow &window, Value firstX,
+                  Value block);
+  /// The block's channel vectors in channel block `block`.
+  void emitChannels(int64_t pixels, const RowWindow &window, Value firstX,
+                    Value block, bool checked);
+  /// The block's pixels at the vector of channels from `channel`.
+  void emitVector(int64_t pixels, const RowWindow &window, Value firstX,
+                  Value channel, Value mask, bool checked);
   Value both(Value x, Value y) { return b.create<arith::AndIOp>(loc, x, y); }
 
   /// Max pooling's start value and padding.
@@ -150,6 +173,13 @@ private:
   /// infinities) padding reads.
   Value input, zeros;
   Value filter, bias, output;
+  /// The full vectors of channels, and how many a block takes; the last
+  /// block ends with a masked vector of the last channels, when they are
+  /// not a whole vector.
+  int64_t fullVectors = 0, blockVectors = 0;
+  int64_t blockCount() const {
+    return blockVectors ? fullVectors / blockVectors : 1;
+  }
 };
 
 void DepthwiseEmitter::emit() {
@@ -165,94 +195,138 @@ void DepthwiseEmitter::emit() {
     filter = flattenBuffer(b, loc, k.filter);
   bias = k.bias;
   output = flattenBuffer(b, loc, k.init);
-  auto rows = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
-                                        ValueRange{times(batch, outH)},
-                                        ValueRange{index(1)});
+  fullVectors = channels / lanes;
+  blockVectors = vectorsPerBlock();
+  int64_t blocks = blockCount();
+  // Channel blocks outer, rows inner: a thread's consecutive rows share
+  // their block's window rows.
+  Value rowCount = times(batch, outH);
+  auto rows = b.create<scf::ParallelOp>(
+      loc, ValueRange{index(0)}, ValueRange{times(index(blocks), rowCount)},
+      ValueRange{index(1)});
   markThreaded(rows, operationsOf({batch, outH, outW},
                                   2 * channels * kernelH * kernelW));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(rows.getBody());
-  emitRow(rows.getInductionVars()[0]);
+  Value flat = rows.getInductionVars()[0];
+  Value block =
+      blocks > 1 ? b.create<arith::DivUIOp>(loc, flat, rowCount) : index(0);
+  Value row = blocks > 1 ? b.create<arith::RemUIOp>(loc, flat, rowCount) : flat;
+  emitRow(row, block);
 }
 
-void DepthwiseEmitter::emitRow(Value row) {
+int64_t DepthwiseEmitter::vectorsPerBlock() const {
+  std::optional<int64_t> staticWidth = getConstantIntValue(width);
+  if (!fullVectors || !staticWidth)
+    return fullVectors;
+  int64_t vectorBytes = kernelH * *staticWidth * lanes *
+                        cast<MemRefType>(k.input.getType())
+                            .getElementType()
+                            .getIntOrFloatBitWidth() /
+                        8;
+  int64_t most = std::max<int64_t>(kBlockWindowBytes / vectorBytes, 1);
+  int64_t vectors = std::min(most, fullVectors);
+  while (fullVectors % vectors)
+    --vectors;
+  return vectors;
+}
+
+void DepthwiseEmitter::emitRow(Value row, Value block) {
   Value image = b.create<arith::DivUIOp>(loc, row, outH);
   Value y = b.create<arith::RemUIOp>(loc, row, outH);
+  RowWindow window;
   // The window's first input row, negative in the top padding.
-  Value firstY = sub(mul(y, k.strides[0]), padTop);
-  Value inRow = times(add(times(image, height), firstY),
-                      times(width, index(channels)));
-  Value outRow = times(row, times(outW, index(channels)));
-  Value rowInside;
-  if (padded)
-    rowInside = both(
-        isWithin(b, loc, firstY, height),
-        isWithin(b, loc, add(firstY, index((kernelH - 1) * k.dilations[0])),
-                 height));
+  window.firstY = sub(mul(y, k.strides[0]), padTop);
+  window.inRow = times(add(times(image, height), window.firstY),
+                       times(width, index(channels)));
+  window.outRow = times(row, times(outW, index(channels)));
+  window.firstTap = index(0);
+  window.endTap = index(kernelH);
+  if (padded) {
+    // Window row kh is inside when 0 <= firstY + kh * dilation < height;
+    // the rows in the padding add nothing (zeros, or -inf to a maximum).
+    Value dilation = index(k.dilations[0]);
+    window.firstTap = b.create<arith::MaxSIOp>(
+        loc, index(0),
+        b.create<arith::CeilDivSIOp>(
+            loc, b.create<arith::SubIOp>(loc, index(0), window.firstY),
+            dilation));
+    window.endTap = b.create<arith::MinSIOp>(
+        loc, index(kernelH),
+        b.create<arith::CeilDivSIOp>(
+            loc, b.create<arith::SubIOp>(loc, height, window.firstY),
+            dilation));
+  }
   std::optional<int64_t> staticWidth = getConstantIntValue(outW);
-  int64_t block = blockPixels(staticWidth);
-  Value fullBlocks = dividedBy(outW, index(block));
+  int64_t blockSize = blockPixels(staticWidth);
+  Value fullBlocks = dividedBy(outW, index(blockSize));
   if (getConstantIntValue(fullBlocks) != 0) {
     auto blocks = b.create<scf::ForOp>(loc, index(0), fullBlocks, index(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(blocks.getBody());
-    emitPixels(block, firstY, rowInside, inRow, outRow,
-               mul(blocks.getInductionVar(), block));
+    emitPixels(blockSize, window, mul(blocks.getInductionVar(), blockSize),
+               block);
   }
-  if (!staticWidth || *staticWidth % block) {
-    auto rest = b.create<scf::ForOp>(loc, times(fullBlocks, index(block)),
+  if (!staticWidth || *staticWidth % blockSize) {
+    auto rest = b.create<scf::ForOp>(loc, times(fullBlocks, index(blockSize)),
                                      outW, index(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rest.getBody());
-    emitPixels(1, firstY, rowInside, inRow, outRow, rest.getInductionVar());
+    emitPixels(1, window, rest.getInductionVar(), block);
   }
 }
 
-void DepthwiseEmitter::emitPixels(int64_t pixels, Value firstY,
-                                  Value rowInside, Value inRow, Value outRow,
-                                  Value firstX) {
+void DepthwiseEmitter::emitPixels(int64_t pixels, const RowWindow &window,
+                                  Value firstX, Value block) {
   if (padded) {
-    // Blocks whose windows lie inside the input take the unchecked path.
+    // Blocks whose windows lie inside the row take the unchecked path.
     int64_t strideW = k.strides[1];
     Value left = sub(mul(firstX, strideW), padLeft);
     Value right = add(left, index((pixels - 1) * strideW +
                                   (kernelW - 1) * k.dilations[1]));
-    Value inside = both(rowInside, both(isWithin(b, loc, left, width),
-                                        isWithin(b, loc, right, width)));
+    Value inside =
+        both(isWithin(b, loc, left, width), isWithin(b, loc, right, width));
     auto branch = b.create<scf::IfOp>(loc, inside, /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&branch.getThenRegion().front());
-    emitChannels(pixels, firstY, inRow, outRow, firstX, /*checked=*/false);
+    emitChannels(pixels, window, firstX, block, /*checked=*/false);
     b.setInsertionPointToStart(&branch.getElseRegion().front());
-    emitChannels(pixels, firstY, inRow, outRow, firstX, /*checked=*/true);
+    emitChannels(pixels, window, firstX, block, /*checked=*/true);
     return;
   }
-  emitChannels(pixels, firstY, inRow, outRow, firstX, /*checked=*/false);
+  emitChannels(pixels, window, firstX, block, /*checked=*/false);
 }
 
-void DepthwiseEmitter::emitChannels(int64_t pixels, Value firstY, Value inRow,
-                                    Value outRow, Value firstX, bool checked) {
-  int64_t fullVectors = channels / lanes;
-  if (fullVectors > 0) {
-    auto vectors = b.create<scf::ForOp>(loc, index(0), index(fullVectors),
-                                        index(1));
+void DepthwiseEmitter::emitChannels(int64_t pixels, const RowWindow &window,
+                                    Value firstX, Value block, bool checked) {
+  OpBuilder::InsertionGuard guard(b);
+  if (blockVectors) {
+    Value first = mul(block, blockVectors);
+    auto vectors = b.create<scf::ForOp>(
+        loc, first, add(first, index(blockVectors)), index(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(vectors.getBody());
-    emitBlock(pixels, firstY, inRow, outRow, firstX,
-              mul(vectors.getInductionVar(), lanes), Value(), checked);
+    emitVector(pixels, window, firstX, mul(vectors.getInductionVar(), lanes),
+               Value(), checked);
   }
-  if (channels % lanes) {
-    auto maskType = VectorType::get({lanes}, b.getI1Type());
-    Value mask = b.create<vector::CreateMaskOp>(
-        loc, maskType, ValueRange{index(channels % lanes)});
-    emitBlock(pixels, firstY, inRow, outRow, firstX,
-              index(fullVectors * lanes), mask, checked);
+  if (channels % lanes == 0)
+    return;
+  // The last block ends with the masked vector.
+  if (blockCount() > 1) {
+    Value isLast = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, block,
+                                           index(blockCount() - 1));
+    auto branch = b.create<scf::IfOp>(loc, isLast);
+    b.setInsertionPointToStart(&branch.getThenRegion().front());
   }
+  auto maskType = VectorType::get({lanes}, b.getI1Type());
+  Value mask = b.create<vector::CreateMaskOp>(
+      loc, maskType, ValueRange{index(channels % lanes)});
+  emitVector(pixels, window, firstX, index(fullVectors * lanes), mask, checked);
 }
 
-void DepthwiseEmitter::emitBlock(int64_t pixels, Value firstY, Value inRow,
-                                 Value outRow, Value firstX, Value channel,
-                                 Value mask, bool checked) {
+void DepthwiseEmitter::emitVector(int64_t pixels, const RowWindow &window,
+                                  Value firstX, Value channel, Value mask,
+                                  bool checked) {
   int64_t strideW = k.strides[1];
   int64_t dilationH = k.dilations[0], dilationW = k.dilations[1];
   Value biasVector =
@@ -268,44 +342,43 @@ void DepthwiseEmitter::emitBlock(int64_t pixels, Value firstY, Value inRow,
     Value x = p ? add(firstX, index(p)) : firstX;
     Value left = sub(mul(x, strideW), padLeft);
     lefts.push_back(left);
-    starts.push_back(add(inRow, add(mul(left, channels), channel)));
+    starts.push_back(add(window.inRow, add(mul(left, channels), channel)));
   }
   SmallVector<Value> accumulators(pixels, biasVector);
-  auto taps = b.create<scf::ForOp>(
-      loc, index(0), index(kernelH * kernelW), index(1), accumulators,
-      [&](OpBuilder &, Location, Value tap, ValueRange acc) {
-        Value i = b.create<arith::DivUIOp>(loc, tap, index(kernelW));
-        Value j = b.create<arith::RemUIOp>(loc, tap, index(kernelW));
-        Value offset = add(times(i, times(width, index(dilationH * channels))),
-                           mul(j, dilationW * channels));
-        Value weights;
-        if (!k.isMaxPool())
-          weights = load(filter, add(mul(tap, channels), channel), mask);
-        Value rowInside;
-        if (checked)
-          rowInside = isWithin(b, loc, add(firstY, mul(i, dilationH)), height);
-        SmallVector<Value> next;
-        for (int64_t p = 0; p < pixels; ++p) {
-          PaddedSource source{input, add(starts[p], offset)};
-          if (checked)
-            source = selectPadded(
-                b, loc,
-                both(rowInside, isWithin(b, loc, add(lefts[p], mul(j, dilationW)),
-                                         width)),
-                source.buffer, source.offset, zeros, channel);
-          Value values = load(source.buffer, source.offset, mask);
-          if (k.isMaxPool())
-            next.push_back(b.create<arith::MaximumFOp>(loc, values, acc[p]));
-          else
-            next.push_back(
-                b.create<vector::FMAOp>(loc, values, weights, acc[p]));
+  // The window rows inside the input, each row's taps unrolled.
+  auto overRows = b.create<scf::ForOp>(
+      loc, window.firstTap, window.endTap, index(1), accumulators,
+      [&](OpBuilder &, Location, Value kh, ValueRange acc) {
+        Value rowOffset = times(kh, times(width, index(dilationH * channels)));
+        Value rowFilter = add(mul(kh, kernelW * channels), channel);
+        SmallVector<Value> next(acc);
+        for (int64_t kw = 0; kw < kernelW; ++kw) {
+          Value offset = add(rowOffset, index(kw * dilationW * channels));
+          Value weights;
+          if (!k.isMaxPool())
+            weights = load(filter, add(rowFilter, index(kw * channels)), mask);
+          for (int64_t p = 0; p < pixels; ++p) {
+            PaddedSource source{input, add(starts[p], offset)};
+            if (checked)
+              source = selectPadded(
+                  b, loc,
+                  isWithin(b, loc, add(lefts[p], index(kw * dilationW)), width),
+                  source.buffer, source.offset, zeros, channel);
+            Value values = load(source.buffer, source.offset, mask);
+            next[p] =
+                k.isMaxPool()
+                    ? b.create<arith::MaximumFOp>(loc, values, next[p])
+                          .getResult()
+                    : b.create<vector::FMAOp>(loc, values, weights, next[p])
+                          .getResult();
+          }
         }
         b.create<scf::YieldOp>(loc, next);
       });
   for (int64_t p = 0; p < pixels; ++p) {
     Value x = p ? add(firstX, index(p)) : firstX;
-    Value at = add(outRow, add(mul(x, channels), channel));
-    Value result = applyActivation(b, loc, taps.getResult(p), k.activation,
+    Value at = add(window.outRow, add(mul(x, channels), channel));
+    Value result = applyActivation(b, loc, overRows.getResult(p), k.activation,
                                    k.clipMin, k.clipMax);
     storeVector(b, loc, result, output, at, mask);
   }

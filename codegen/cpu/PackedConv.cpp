@@ -94,6 +94,15 @@ constexpr int64_t kPrefetchLeastBytes = 64 * 1024;
 /// that stays in L1 whole.
 constexpr int64_t kPixelsOuterMostFilterBytes = 32 * 1024;
 
+/// The smallest L2 of the CPUs Kiln targets (Zen 3's 512 KB): an input
+/// within it is read from L2 again by each filter tile.
+constexpr int64_t kL2Bytes = 512 * 1024;
+
+/// What a block of pixel tiles keeps in L2 while every filter tile passes
+/// over it: one filter panel and the block's inputs, with room for the
+/// outputs' lines in flight.
+constexpr int64_t kBlockCacheBytes = 320 * 1024;
+
 /// Emits the code of one packed convolution at `op`.
 class ConvEmitter : KernelEmitterBase {
 public:
@@ -161,6 +170,11 @@ private:
   /// filter tile's panel from there as it steps.
   void emitTile(int64_t rows, Value firstPixel, Value filterTile,
                 Value prefetchFrom = {});
+  /// The pixel tiles of a block that all filter tiles pass over before
+  /// the next block (1: pixel tiles outer), or 0 for filter tiles outer;
+  /// `inputBytes` per input value.
+  int64_t pixelTilesPerBlock(int64_t inputBytes,
+                             std::optional<int64_t> pixelTiles) const;
   /// Where the tile of `pixelTile` starts prefetching the next filter
   /// tile's panel (see kPrefetchMostTiles), or null when it does not.
   Value prefetchNextPanel(Value filterTile, Value pixelTile, Value pixelTiles);
@@ -259,23 +273,43 @@ LogicalResult ConvEmitter::emit() {
   // tiles outer instead: each pixel's output channels are then written
   // together, whole cache lines once, where filter tiles outer would
   // come back to every line of a large output once per filter tile.
+  //
+  // A large input with small panels takes the pixel tiles in blocks
+  // instead, all filter tiles passing over one block before the next:
+  // the block's inputs stay in L2 (filter tiles outer would stream the
+  // whole input from L3 once per filter tile), and the filter comes back
+  // once per block, when that is the fewer bytes.
   Value pixelTiles =
       dividedBy(plus(pixels, index(rowsPerTile - 1)), index(rowsPerTile));
-  int64_t filterBytes = s.tiles * s.kernelH * s.kernelW * s.channels *
-                        s.filterTile * element.getIntOrFloatBitWidth() / 8;
-  bool pixelsOuter = s.tiles > 1 && filterBytes <= kPixelsOuterMostFilterBytes;
+  int64_t blockTiles = pixelTilesPerBlock(element.getIntOrFloatBitWidth() / 8,
+                                          getConstantIntValue(pixelTiles));
+  Value tileCount = times(index(s.tiles), pixelTiles);
+  if (blockTiles)
+    tileCount = times(
+        index(s.tiles * blockTiles),
+        dividedBy(plus(pixelTiles, index(blockTiles - 1)), index(blockTiles)));
   auto loop = b.create<scf::ParallelOp>(
-      loc, ValueRange{index(0)}, ValueRange{times(index(s.tiles), pixelTiles)},
-      ValueRange{index(1)});
+      loc, ValueRange{index(0)}, ValueRange{tileCount}, ValueRange{index(1)});
   markThreaded(loop, operationsOf({pixels}, 2 * s.filters * s.kernelH *
                                                 s.kernelW * s.channels));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value tile = loop.getInductionVars()[0];
   Value filterTile, pixelTile, prefetchFrom;
-  if (pixelsOuter) {
-    pixelTile = b.create<arith::DivUIOp>(loc, tile, index(s.tiles));
-    filterTile = b.create<arith::RemUIOp>(loc, tile, index(s.tiles));
+  if (blockTiles) {
+    // tile = (block * tiles + filterTile) * blockTiles + pixel in block.
+    Value blockTile = dividedBy(tile, index(blockTiles));
+    Value block = dividedBy(blockTile, index(s.tiles));
+    filterTile = remainder(blockTile, index(s.tiles));
+    pixelTile = plus(times(block, index(blockTiles)),
+                     remainder(tile, index(blockTiles)));
+    // The last block's tiles past the end do nothing.
+    if (getConstantIntValue(pixelTiles).value_or(1) % blockTiles) {
+      Value inside = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
+                                             pixelTile, pixelTiles);
+      auto guarded = b.create<scf::IfOp>(loc, inside);
+      b.setInsertionPointToStart(&guarded.getThenRegion().front());
+    }
   } else {
     filterTile = b.create<arith::DivUIOp>(loc, tile, pixelTiles);
     pixelTile = b.create<arith::RemUIOp>(loc, tile, pixelTiles);
@@ -299,6 +333,44 @@ LogicalResult ConvEmitter::emit() {
   b.setInsertionPointToStart(rest.getBody());
   emitTile(1, rest.getInductionVar(), filterTile);
   return success();
+}
+
+int64_t
+ConvEmitter::pixelTilesPerBlock(int64_t inputBytes,
+                                std::optional<int64_t> pixelTiles) const {
+  if (s.tiles < 2)
+    return 0;
+  int64_t filterBits = int4 || int4Int8 ? 4 : bf16 ? 16 : int8 ? 8 : 32;
+  int64_t panelBytes =
+      s.kernelH * s.kernelW * s.channels * s.filterTile * filterBits / 8;
+  int64_t filterBytes = s.tiles * panelBytes;
+  // A filter in L1 whole: tiles of one pixel tile each (see emit).
+  if (filterBytes <= kPixelsOuterMostFilterBytes)
+    return 1;
+  // The input a tile brings in: its pixels' own share of the input
+  // (strided windows skip pixels, overlapping ones share them).
+  int64_t tileInputBytes =
+      rowsPerTile * s.strideH * s.strideW * s.channels * inputBytes;
+  std::optional<int64_t> height = getConstantIntValue(s.height),
+                         width = getConstantIntValue(s.width),
+                         batch = getConstantIntValue(s.batch);
+  if (height && width && batch &&
+      *batch * *height * *width * s.channels * inputBytes <= kL2Bytes)
+    return 0;
+  int64_t blockTiles = (kBlockCacheBytes - panelBytes) / tileInputBytes;
+  if (blockTiles < 4 || (pixelTiles && blockTiles >= *pixelTiles))
+    return 0;
+  // Blocks of even sizes: the threads split the tiles of all blocks, the
+  // last block's missing tiles included.
+  if (pixelTiles)
+    blockTiles = llvm::divideCeil(*pixelTiles,
+                                  llvm::divideCeil(*pixelTiles, blockTiles));
+  // Bytes from beyond L2: the filter once per block against the input
+  // once per filter tile (a symbolic size is taken as large).
+  int64_t tiles = pixelTiles.value_or(blockTiles * s.tiles);
+  int64_t blockedBytes = filterBytes * llvm::divideCeil(tiles, blockTiles);
+  int64_t filterOuterBytes = s.tiles * tiles * tileInputBytes;
+  return blockedBytes < filterOuterBytes ? blockTiles : 0;
 }
 
 Value ConvEmitter::prefetchNextPanel(Value filterTile, Value pixelTile,

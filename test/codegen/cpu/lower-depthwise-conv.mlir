@@ -41,11 +41,15 @@ func.func @seven_wide(%x: memref<1x3x16x16xf32>, %w: memref<3x3x16xf32>, %b: mem
 
 // -----
 
-// With padding: blocks whose windows lie inside the input run unchecked;
-// the others select, per tap and pixel, the input or the zeros.
+// With padding: each row's loop over window rows skips those in the
+// padding (from max(0, -firstY) to min(3, 8 - firstY)); blocks whose
+// windows lie inside the row run unchecked, the others select, per column
+// tap and pixel, the input or the zeros.
 // CHECK-LABEL: func.func @padded
 // CHECK: %[[Z:.*]] = memref.get_global @kiln_zeros_16 : memref<16xf32>
 // CHECK: %[[ZEROS:.*]] = memref.cast %[[Z]]
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
 // CHECK: scf.if
 // CHECK-NOT: arith.select
 // CHECK: } else {
@@ -69,5 +73,29 @@ func.func @padded(%x: memref<1x8x20x16xf32>, %w: memref<3x3x16xf32>, %b: memref<
 // CHECK: scf.for %{{.*}} = %[[DONE]] to %[[OW]] step %c1
 func.func @depthwise_symbolic(%x: memref<1x?x?x16xf32>, %w: memref<3x3x16xf32>, %b: memref<16xf32>, %y: memref<1x?x?x16xf32>) {
   kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : memref<1x?x?x16xf32>, memref<3x3x16xf32>, memref<16xf32> into memref<1x?x?x16xf32>
+  return
+}
+
+// -----
+
+// Many channels over a wide row: the 5 rows of a window across all 100
+// channels (5 x 200 x 100 floats, 400 KB) would not stay in L2 while the
+// rows below reuse them, so the channels go in blocks, each passing down
+// the whole image before the next: 96 KB of window rows makes blocks of
+// one 16-lane vector (six blocks) or three 8-lane ones (four blocks), a
+// task per block and row, and the last block ends with the masked vector.
+// CHECK-LABEL: func.func @channel_blocks
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c54) step (%c1)
+// CHECK: arith.divui %{{.*}}, %c9
+// CHECK: arith.remui %{{.*}}, %c9
+// CHECK: arith.cmpi eq, %{{.*}}, %c5
+// CHECK: vector.constant_mask [4] : vector<16xi1>
+// AVX2-LABEL: func.func @channel_blocks
+// AVX2: scf.parallel (%{{.*}}) = (%c0) to (%c36) step (%c1)
+// AVX2: arith.muli %{{.*}}, %c3
+// AVX2: arith.cmpi eq, %{{.*}}, %c3
+// AVX2: vector.constant_mask [4] : vector<8xi1>
+func.func @channel_blocks(%x: memref<1x9x200x100xf32>, %w: memref<5x5x100xf32>, %b: memref<100xf32>, %y: memref<1x9x200x100xf32>) {
+  kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 2, 2, 2, 2>, strides = array<i64: 1, 1>} : memref<1x9x200x100xf32>, memref<5x5x100xf32>, memref<100xf32> into memref<1x9x200x100xf32>
   return
 }

@@ -150,3 +150,30 @@ func.func @pixels_outer(%x: memref<1x56x56x16xf32>, %w: memref<4x1x1x16x24xf32>,
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x56x56x16xf32>, memref<4x1x1x16x24xf32>, memref<96xf32> into memref<1x56x56x96xf32>
   return
 }
+
+// -----
+
+// A large input over small panels (96 channels to 128 filters, 4,288
+// pixels, 1.6 MB of input): the pixel tiles go in blocks whose inputs stay
+// in L2 while all four filter tiles pass over them, so that the input is
+// read from memory once instead of once per filter tile. At most 68 tiles
+// of 12 pixels fit a block on AVX-512 (273 of 3 on AVX2): six blocks of 60
+// (239). Tile t is block t / 60 / 4, filter tile t / 60 % 4; the last
+// block's tiles past the end do nothing.
+// CHECK-LABEL: func.func @pixel_blocks
+// CHECK: scf.parallel (%[[T:.*]]) = (%{{.*}}) to (%c1440{{(_[0-9]+)?}})
+// CHECK: %[[BT:.*]] = arith.divui %[[T]], %c60{{(_[0-9]+)?}} : index
+// CHECK: arith.divui %[[BT]], %c4{{(_[0-9]+)?}} : index
+// CHECK: arith.remui %[[BT]], %c4{{(_[0-9]+)?}} : index
+// CHECK: arith.remui %[[T]], %c60{{(_[0-9]+)?}} : index
+// CHECK: arith.cmpi ult, %{{.*}}, %c358{{(_[0-9]+)?}} : index
+// CHECK-NEXT: scf.if
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+// AVX2-LABEL: func.func @pixel_blocks
+// AVX2: scf.parallel (%[[T:.*]]) = (%{{.*}}) to (%c5736{{(_[0-9]+)?}})
+// AVX2: arith.divui %[[T]], %c239{{(_[0-9]+)?}} : index
+func.func @pixel_blocks(%x: memref<1x64x67x96xf32>, %w: memref<4x1x1x96x32xf32>, %b: memref<128xf32>, %y: memref<1x64x67x100xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x64x67x96xf32>, memref<4x1x1x96x32xf32>, memref<128xf32> into memref<1x64x67x100xf32>
+  return
+}

@@ -271,6 +271,36 @@ def main():
     output("dc2", depthwise(d, wd2, np.zeros(20), [2, 2], [1, 1], [2, 1, 1, 2]))
     output("dc3", depthwise(d, wd3, np.zeros(20), [1, 1], [2, 2], [0, 0, 0, 0]))
 
+    # 6b. Large inputs, which take the pixel tiles in blocks that every
+    # filter tile passes over: a 1x1 convolution of 96 channels to 100
+    # filters over 64 x 67 pixels (a partial last block and tile), and a
+    # padded 3x3 one of 32 to 72 over 60 x 70; depthwise convolutions
+    # whose window rows take several channel blocks (100 channels: a
+    # masked vector in the last block), 5x5 padded over 9 x 200, and 3x3,
+    # stride 2, dilation 2.
+    lg = data("lg", (1, 96, 64, 67))
+    wg, bg = weight("wlg", (100, 96, 1, 1)), weight("blg", (100,))
+    lh = data("lh", (1, 32, 60, 70))
+    wh = weight("wlh", (72, 32, 3, 3))
+    le = data("le", (1, 100, 9, 200))
+    we1, be1 = weight("wl1", (100, 1, 5, 5)), weight("bl1", (100,))
+    we2 = weight("wl2", (100, 1, 3, 3))
+    nodes += [
+        helper.make_node("Conv", ["lg", "wlg", "blg"], ["lgc"], name="blocked1"),
+        helper.make_node("Conv", ["lh", "wlh"], ["lhc"], pads=[1, 1, 1, 1],
+                         name="blocked2"),
+        helper.make_node("Conv", ["le", "wl1", "bl1"], ["lec1"], group=100,
+                         pads=[2, 2, 2, 2], name="depthwise_blocks1"),
+        helper.make_node("Conv", ["le", "wl2"], ["lec2"], group=100,
+                         strides=[2, 2], dilations=[2, 2], pads=[1, 2, 2, 1],
+                         name="depthwise_blocks2"),
+    ]
+    output("lgc", conv2d(lg, wg, bg, [1, 1], [1, 1], [0, 0, 0, 0]))
+    output("lhc", conv2d(lh, wh, np.zeros(72), [1, 1], [1, 1], [1, 1, 1, 1]))
+    output("lec1", depthwise(le, we1, be1, [1, 1], [1, 1], [2, 2, 2, 2]))
+    output("lec2", depthwise(le, we2, np.zeros(100), [2, 2], [2, 2],
+                            [1, 2, 2, 1]))
+
     # 7. The transcendental epilogues: SiLU (Mul(x, Sigmoid(x))) after a
     # convolution, Sigmoid after another, PyTorch's erf GELU after a matrix
     # product with a bias.
