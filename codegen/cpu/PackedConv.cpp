@@ -108,8 +108,8 @@ class ConvEmitter : KernelEmitterBase {
 public:
   ConvEmitter(PackedConv2DOp op, int64_t vectorBits, bool bf16Dot, OpBuilder &b)
       : KernelEmitterBase(b, op.getLoc()), op(op), bf16(op.isBf16()),
-        bf16Dot(bf16Dot && bf16), int4(op.isInt4()), int8(op.isInt8()),
-        int4Int8(op.isInt8Int4()) {
+        bf16Filter(op.isBf16Filter()), bf16Dot(bf16Dot && bf16),
+        int4(op.isInt4()), int8(op.isInt8()), int4Int8(op.isInt8Int4()) {
     auto in = cast<MemRefType>(op.getInput().getType()).getShape();
     auto w = cast<MemRefType>(op.getFilter().getType()).getShape();
     auto out = cast<MemRefType>(op.getInit().getType()).getShape();
@@ -230,7 +230,7 @@ private:
   ConvShape s;
   /// The output pixels, batch * outH * outW.
   Value pixels;
-  bool bf16, bf16Dot, int4, int8, int4Int8;
+  bool bf16, bf16Filter, bf16Dot, int4, int8, int4Int8;
   int64_t lanes, vectorsPerRow, rowsPerTile;
   /// Merged taps: without padding and dilation along the row, a window
   /// row's KW * C inputs are contiguous in NHWC, as are its filters, and
@@ -340,7 +340,10 @@ ConvEmitter::pixelTilesPerBlock(int64_t inputBytes,
                                 std::optional<int64_t> pixelTiles) const {
   if (s.tiles < 2)
     return 0;
-  int64_t filterBits = int4 || int4Int8 ? 4 : bf16 ? 16 : int8 ? 8 : 32;
+  int64_t filterBits = int4 || int4Int8     ? 4
+                       : bf16 || bf16Filter ? 16
+                       : int8               ? 8
+                                            : 32;
   int64_t panelBytes =
       s.kernelH * s.kernelW * s.channels * s.filterTile * filterBits / 8;
   int64_t filterBytes = s.tiles * panelBytes;
@@ -581,7 +584,15 @@ SmallVector<Value> ConvEmitter::loadFilterVectors(VectorType type,
 SmallVector<Value> ConvEmitter::emitF32Step(ArrayRef<PaddedSource> sources,
                                             Value c, Value filterAt,
                                             ValueRange acc) {
-  return multiplyRows(sources, c, loadFilterVectors(vectorType, filterAt), acc);
+  if (!bf16Filter)
+    return multiplyRows(sources, c, loadFilterVectors(vectorType, filterAt),
+                        acc);
+  // bf16 weights widen to f32 as they load (a zero extension and a shift).
+  SmallVector<Value> weights =
+      loadFilterVectors(VectorType::get({lanes}, b.getBF16Type()), filterAt);
+  for (Value &w : weights)
+    w = b.create<arith::ExtFOp>(loc, vectorType, w);
+  return multiplyRows(sources, c, weights, acc);
 }
 
 scf::ForOp ConvEmitter::emitInt4Channels(ArrayRef<PaddedSource> sources,

@@ -81,7 +81,13 @@ LogicalResult verifyWindowGeometry(Operation *op, ShapedType input,
 /// The operand types a convolution takes: f32, or bf16 for input and
 /// filter or the input only; a 4-bit filter (bytes of two) with an f32
 /// input; 8-bit integer input and filter.
-enum class OperandTypes { InputAndFilter, Input, Int4Filter, Int8Operands };
+enum class OperandTypes {
+  InputAndFilter,
+  Input,
+  Bf16Filter,
+  Int4Filter,
+  Int8Operands
+};
 
 /// What the convolution ops check: the form, static NHWC data of the
 /// `types` allowed, an f32 or bf16 result, the window geometry,
@@ -110,6 +116,10 @@ LogicalResult verifyWindowOp(OpTy op, int64_t filterRank,
        !bias.getElementType().isF32()))
     return op.emitOpError("takes f32 or bf16 input and filter (of one type) "
                           "and an f32 bias");
+  if (types == OperandTypes::Bf16Filter &&
+      (!element.isF32() || !bias.getElementType().isF32()))
+    return op.emitOpError("with a bf16 filter in the f32 layout takes an f32 "
+                          "input and bias");
   if (types == OperandTypes::Int4Filter &&
       (!element.isF32() || !filter.getElementType().isInteger(8) ||
        !bias.getElementType().isF32()))
@@ -201,7 +211,9 @@ LogicalResult verifyInt4Filter(PackedConv2DOp op) {
 
 LogicalResult PackedConv2DOp::verify() {
   auto filterType = cast<ShapedType>(getFilter().getType());
-  bool bf16 = filterType.getElementType().isBF16();
+  // A bf16 input pairs channels in a bf16 filter; an f32 input may meet a
+  // bf16 filter in the f32 layout.
+  bool bf16 = isBf16(), bf16Filter = isBf16Filter();
   bool int4 = isInt4(), int8 = isInt8();
   StringRef layout = bf16           ? "[F/F0, KH, KW, C/2, F0, 2]"
                      : isInt8Int4() ? "[F/F0, 1, 1, C/4, F0/2, 4]"
@@ -216,9 +228,10 @@ LogicalResult PackedConv2DOp::verify() {
     return failure();
   if (failed(verifyWindowOp(*this, rank, layout, filterType.getDimSize(1),
                             filterType.getDimSize(2),
-                            int8   ? OperandTypes::Int8Operands
-                            : int4 ? OperandTypes::Int4Filter
-                                   : OperandTypes::InputAndFilter)))
+                            int8         ? OperandTypes::Int8Operands
+                            : int4       ? OperandTypes::Int4Filter
+                            : bf16Filter ? OperandTypes::Bf16Filter
+                                         : OperandTypes::InputAndFilter)))
     return failure();
   if (int4 && failed(verifyInt4Filter(*this)))
     return failure();

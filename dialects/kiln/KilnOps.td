@@ -35,7 +35,11 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     With bf16 `input` and `filter` (`bias` and `init` stay f32, and so does
     the accumulation), the filter pairs adjacent channels,
     [ceil(F / F0), KH, KW, C / 2, F0, 2], the layout of the dot products
-    of BF16 pairs that x86's `vdpbf16ps` computes; C is even.
+    of BF16 pairs that x86's `vdpbf16ps` computes; C is even. A bf16
+    `filter` with an f32 `input` keeps the f32 layout, [ceil(F / F0), KH,
+    KW, C, F0]: the kernel widens each filter vector as it loads it (for
+    CPUs without BF16 arithmetic, where the weights' bytes halve and the
+    products stay f32).
 
     With `filter_scales`, the filter is unsigned 4-bit, quantized in groups
     of `group_size` input channels (a pointwise convolution: KH = KW = 1):
@@ -125,8 +129,17 @@ def Kiln_PackedConv2DOp : Kiln_Op<"packed_conv2d", [
     }
     /// Whether input and filter are bf16 (channel pairs in the filter).
     bool isBf16() {
-      return ::llvm::cast<ShapedType>(getFilter().getType())
-          .getElementType().isBF16();
+      return ::llvm::cast<ShapedType>(getInput().getType())
+                 .getElementType().isBF16() &&
+             ::llvm::cast<ShapedType>(getFilter().getType())
+                 .getElementType().isBF16();
+    }
+    /// Whether a bf16 filter, in the f32 layout, meets an f32 input.
+    bool isBf16Filter() {
+      return ::llvm::cast<ShapedType>(getInput().getType())
+                 .getElementType().isF32() &&
+             ::llvm::cast<ShapedType>(getFilter().getType())
+                 .getElementType().isBF16();
     }
   }];
 }

@@ -51,11 +51,13 @@ struct FilterSource {
 };
 
 /// How contractions are packed: the vector lanes (of f32) that size the
-/// filter tiles, and whether operands are bf16 or 8-bit integers.
+/// filter tiles, and whether operands are bf16 or 8-bit integers, or the
+/// filter alone is bf16 (in the f32 layout, for an f32 input).
 struct Packing {
   int64_t lanes;
   bool bf16;
   bool int8 = false;
+  bool bf16Filter = false;
   /// Adjacent channels the filter interleaves: bf16 pairs, int8 quads.
   int64_t channelsPerStep() const { return bf16 ? 2 : int8 ? 4 : 1; }
   /// The input channels the packed filter and input have: a count that
@@ -139,15 +141,25 @@ PackedWeights pack(PatternRewriter &rewriter, Location loc,
   std::vector<float> packed = packedOrder(source, tile, packing);
   Type f32 = rewriter.getF32Type();
   Value biasValue = paddedBias(rewriter, loc, bias, tiles, tile, name);
+  std::vector<uint16_t> bits;
+  if (packing.bf16 || packing.bf16Filter) {
+    bits.resize(packed.size());
+    llvm::transform(packed, bits.begin(), onnx::toBf16Bits);
+  }
   if (!packing.bf16) {
-    auto filterType = RankedTensorType::get(
-        {tiles, source.kernelH, source.kernelW, channels, tile}, f32);
-    return {onnx::createFloatConstant(rewriter, loc, filterType, packed,
+    SmallVector<int64_t> shape = {tiles, source.kernelH, source.kernelW,
+                                  channels, tile};
+    if (packing.bf16Filter)
+      return {onnx::createBf16Constant(
+                  rewriter, loc,
+                  RankedTensorType::get(shape, rewriter.getBF16Type()), bits,
+                  (name + "_packed_bf16").str()),
+              biasValue};
+    return {onnx::createFloatConstant(rewriter, loc,
+                                      RankedTensorType::get(shape, f32), packed,
                                       (name + "_packed").str()),
             biasValue};
   }
-  std::vector<uint16_t> bits(packed.size());
-  llvm::transform(packed, bits.begin(), onnx::toBf16Bits);
   auto filterType = RankedTensorType::get(
       {tiles, source.kernelH, source.kernelW, channels / 2, tile, 2},
       rewriter.getBF16Type());
@@ -1064,7 +1076,9 @@ struct LayoutPackContractionsPass
           << precision << "'";
       return signalPassFailure();
     }
-    Packing packing{vectorBits / 32, precision == "bf16"};
+    // Without BF16 arithmetic the filters alone are bf16.
+    Packing packing{vectorBits / 32, precision == "bf16" && bf16Activations};
+    packing.bf16Filter = precision == "bf16" && !bf16Activations;
     RewritePatternSet patterns(&getContext());
     patterns.add<PackConv, PackMatMul, PackGemm, PackInt4MatMul,
                  PackInt4Int8MatMul, PackInt8MatMul, PackInt8Conv>(

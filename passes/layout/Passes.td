@@ -42,13 +42,19 @@ def LayoutPackContractionsPass
     `onnx.Cast` (and padded to an even channel count when odd); bias,
     accumulation and result stay f32. Depthwise convolutions keep f32
     filters and arithmetic but read their input cast to bf16 too (half the
-    bytes of a memory-bound layer, once the producer writes bf16).
+    bytes of a memory-bound layer, once the producer writes bf16). With
+    `bf16-activations=false` (for CPUs without BF16 arithmetic, which would
+    split every pair into two f32 values) only the filters are bf16, in the
+    f32 layout; inputs and products stay f32.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",
            "Width of the target's vector registers (512 or 256)">,
     Option<"precision", "precision", "std::string", "\"f32\"",
            "Operands of the packed contractions: f32 or bf16">,
+    Option<"bf16Activations", "bf16-activations", "bool", "true",
+           "With precision=bf16: the inputs are bf16 too (false: the "
+           "filters alone)">,
   ];
   let dependentDialects = ["::mlir::kiln::KilnDialect",
                            "::mlir::tensor::TensorDialect",

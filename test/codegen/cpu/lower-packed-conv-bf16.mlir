@@ -74,3 +74,19 @@ func.func @one_pixel(%x: memref<1x1x1x10xbf16>, %w: memref<1x1x1x5x16x2xbf16>,
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x1x10xbf16>, memref<1x1x1x5x16x2xbf16>, memref<16xf32> into memref<1x1x1x16xf32>
   return
 }
+
+// A bf16 filter in the f32 layout with an f32 input (CPUs without BF16
+// arithmetic): f32 steps, each filter vector loaded as 16 bf16 values and
+// widened to f32 before the multiply-adds; the input is broadcast as f32.
+// DOT-LABEL: func.func @bf16_filter
+// DOT: %[[W:.*]] = vector.load {{.*}} : memref<96xbf16>, vector<16xbf16>
+// DOT: %[[WIDE:.*]] = arith.extf %[[W]] : vector<16xbf16> to vector<16xf32>
+// DOT: vector.broadcast %{{.*}} : f32 to vector<16xf32>
+// DOT: vector.fma %{{.*}}, %[[WIDE]], %{{.*}} : vector<16xf32>
+// DOT-NOT: kiln.bf16_dot
+// DOT: vector.maskedstore
+func.func @bf16_filter(%x: memref<1x1x8x6xf32>, %w: memref<1x1x1x6x16xbf16>,
+                       %b: memref<16xf32>, %y: memref<1x1x8x10xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x8x6xf32>, memref<1x1x1x6x16xbf16>, memref<16xf32> into memref<1x1x8x10xf32>
+  return
+}

@@ -72,6 +72,14 @@ func.func @bf16_layout(%x: tensor<1x4x4x4xbf16>, %w: tensor<1x1x1x4x16xbf16>, %b
 
 // -----
 
+func.func @bf16_filter_bias(%x: tensor<1x4x4x4xf32>, %w: tensor<1x1x1x4x16xbf16>, %b: tensor<16xbf16>, %i: tensor<1x4x4x16xf32>) {
+  // expected-error@+1 {{with a bf16 filter in the f32 layout takes an f32 input and bias}}
+  %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x4xf32>, tensor<1x1x1x4x16xbf16>, tensor<16xbf16> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
+  return
+}
+
+// -----
+
 func.func @bf16_channels(%x: tensor<1x4x4x6xbf16>, %w: tensor<1x1x1x2x16x2xbf16>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
   // expected-error@+1 {{filter has 4 input channels, the input 6}}
   %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x6xbf16>, tensor<1x1x1x2x16x2xbf16>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
@@ -80,8 +88,9 @@ func.func @bf16_channels(%x: tensor<1x4x4x6xbf16>, %w: tensor<1x1x1x2x16x2xbf16>
 
 // -----
 
+// An f32 input meets a bf16 filter only in the f32 layout.
 func.func @bf16_mixed(%x: tensor<1x4x4x4xf32>, %w: tensor<1x1x1x2x16x2xbf16>, %b: tensor<16xf32>, %i: tensor<1x4x4x16xf32>) {
-  // expected-error@+1 {{takes f32 or bf16 input and filter (of one type) and an f32 bias}}
+  // expected-error@+1 {{filter must be laid out as [F/F0, KH, KW, C, F0]}}
   %y = kiln.packed_conv2d %x, %w, %b into %i {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x4xf32>, tensor<1x1x1x2x16x2xbf16>, tensor<16xf32> into tensor<1x4x4x16xf32> -> tensor<1x4x4x16xf32>
   return
 }

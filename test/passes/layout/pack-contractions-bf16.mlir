@@ -1,4 +1,5 @@
 // RUN: kiln-opt %s -split-input-file -kiln-layout-pack-contractions=precision=bf16 | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-layout-pack-contractions="precision=bf16 bf16-activations=false" | FileCheck %s --check-prefix=WEIGHTS
 
 // BF16 pairs adjacent channels: the filter is [F/F0, KH, KW, C/2, F0, 2],
 // rounded to the nearest bf16 with ties to even. K = 3 is odd, so the
@@ -61,4 +62,19 @@ func.func @depthwise(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
   %w = "onnx.Constant"() {value = dense<0.5> : tensor<8x1x3x3xf32>} : () -> tensor<8x1x3x3xf32>
   %y = "onnx.Conv"(%x, %w) {group = 8 : i64, pads = [1, 1, 1, 1]} : (tensor<1x8x8x8xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x8x8xf32>
   return %y : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+// With bf16-activations=false (a CPU without BF16 arithmetic) the filter
+// alone is bf16, in the f32 layout [F/F0, KH, KW, C, F0] (no zero channel
+// for K = 3); the input is not cast.
+// WEIGHTS-LABEL: func.func @weights_only
+// WEIGHTS: "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<1x1x1x3x16xbf16>}>
+// WEIGHTS-NOT: onnx.Cast
+// WEIGHTS: kiln.packed_conv2d {{.*}} : tensor<1x1x5x3xf32>, tensor<1x1x1x3x16xbf16>, tensor<16xf32> into tensor<1x1x5x2xf32>
+func.func @weights_only(%x: tensor<5x3xf32>) -> tensor<5x2xf32> {
+  %w = "onnx.Constant"() {value = dense<[[1.00390625, 2.0], [3.0, 1.01171875], [5.0, 6.0]]> : tensor<3x2xf32>} : () -> tensor<3x2xf32>
+  %y = "onnx.MatMul"(%x, %w) : (tensor<5x3xf32>, tensor<3x2xf32>) -> tensor<5x2xf32>
+  return %y : tensor<5x2xf32>
 }

@@ -21,12 +21,13 @@ count of 16-filter blocks, padded, strided and dilated windows, a window
 longer than one staged panel (two chunks), a long MatMul read in place,
 enough filters for several chunks, a fused residual, and a symbolic
 batch (and symbolic rows too few for the tiles). The reference rounds
-inputs and weights to bf16 (nearest, ties to even) and
-computes in float64: the products of bf16 values are exact in float32, so
-what is left is float32 accumulation, held to 1e-5 of each output's scale.
-Compiles for each CPU (x86-64-v3: AVX2, pairs split into two FMAs;
-skylake-avx512: the same on AVX-512; znver4 or another AVX512_BF16 CPU:
-vdpbf16ps; sapphirerapids: AMX tiles) and prints the worst error.
+the weights to bf16 (nearest, ties to even), and the inputs too where the
+CPU's kernels take them as bf16, and computes in float64: what is left is
+float32 accumulation, held to 1e-5 of each output's scale. Compiles for
+each CPU (x86-64-v3 and skylake-avx512, without BF16 arithmetic: bf16
+weights widened as they load, f32 inputs; znver4 or another AVX512_BF16
+CPU: bf16 inputs too, vdpbf16ps; sapphirerapids: AMX tiles) and prints
+the worst error.
 """
 
 import os
@@ -39,9 +40,6 @@ from onnx import TensorProto, helper, numpy_helper
 sys.path.insert(0, os.path.dirname(__file__))
 from cpu_kernels import conv2d, run_and_compare, save_model  # noqa: E402
 
-rng = np.random.default_rng(17)
-
-
 def to_bf16(value):
     """float32 -> the nearest bf16 (ties to even), back as float64."""
     bits = np.asarray(value, np.float32).view(np.uint32).astype(np.uint64)
@@ -49,10 +47,15 @@ def to_bf16(value):
     return bits.astype(np.uint32).view(np.float32).astype(np.float64)
 
 
-def main():
-    kiln, work, cpus = sys.argv[1], sys.argv[2], sys.argv[3:]
-    os.makedirs(work, exist_ok=True)
+def build(work, pairs):
+    """Writes the model and its feeds into `work` and returns the model's
+    path, the feeds, the expected outputs and the special values with
+    their expected round trip. `pairs`: the CPU's kernels take bf16 inputs
+    too (AVX512_BF16 or AMX), so the reference rounds them; otherwise only
+    the weights are bf16."""
+    rng = np.random.default_rng(17)
     nodes, inits, inputs, outputs, feeds, expected = [], [], [], [], {}, {}
+    as_input = to_bf16 if pairs else (lambda v: np.asarray(v, np.float64))
 
     def weight(name, shape, rounded=True):
         value = rng.uniform(-1, 1, shape).astype(np.float32)
@@ -64,7 +67,7 @@ def main():
         feeds[name] = value
         inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
                                                     declared or shape))
-        return to_bf16(value)
+        return as_input(value)
 
     def output(name, value, declared=None):
         expected[name] = value
@@ -163,9 +166,10 @@ def main():
     nodes.append(helper.make_node("Relu", ["se_fc1"], ["se_relu"],
                                   name="se_relu"))
     w2, b2 = conv("se_fc2", "se_relu", (960, 240, 1, 1))
-    pooled = to_bf16(se.astype(np.float64).mean(axis=(2, 3), keepdims=True))
-    hidden = to_bf16(np.maximum(conv2d(pooled, w1, b1, [1, 1], [1, 1],
-                                       [0, 0, 0, 0]), 0))
+    pooled = as_input(se.astype(np.float64).mean(axis=(2, 3),
+                                                 keepdims=True))
+    hidden = as_input(np.maximum(conv2d(pooled, w1, b1, [1, 1], [1, 1],
+                                        [0, 0, 0, 0]), 0))
     output("se_fc2", conv2d(hidden, w2, b2, [1, 1], [1, 1], [0, 0, 0, 0]))
 
     # AMX's tiles. Pointwise: 63 pixels (a full tile of 32 read in place
@@ -250,10 +254,30 @@ def main():
     with np.errstate(invalid="ignore", over="ignore"):
         special_expected = to_bf16(special).astype(np.float32)
 
-    path = save_model("bf16", nodes, inputs, outputs, inits, feeds, work)
+    path = save_model("bf16_pairs" if pairs else "bf16_weights", nodes,
+                      inputs, outputs, inits, feeds, work)
+    return path, feeds, expected, special, special_expected
+
+
+def takes_pairs(kiln, path, cpu):
+    """Whether `cpu`'s packed contractions read bf16 inputs (channel pairs
+    in the filter) rather than bf16 weights alone."""
+    graph = subprocess.run(
+        [kiln, "compile", path, "--cpu=" + cpu, "--precision=bf16",
+         "--emit=graph", "--elide-weights"], check=True, capture_output=True,
+        text=True).stdout
+    return "x2xbf16>" in graph
+
+
+def main():
+    kiln, work, cpus = sys.argv[1], sys.argv[2], sys.argv[3:]
+    os.makedirs(work, exist_ok=True)
+    models = {pairs: build(work, pairs) for pairs in (False, True)}
 
     worst = 0.0
     for cpu in cpus:
+        pairs = takes_pairs(kiln, models[True][0], cpu)
+        path, feeds, expected, special, special_expected = models[pairs]
         package = os.path.join(work, cpu + ".kiln")
         subprocess.run([kiln, "compile", path, "--cpu=" + cpu,
                         "--precision=bf16", "-o", package], check=True)
@@ -265,6 +289,7 @@ def main():
             f"{cpu}: NaNs after the round trip at {np.isnan(back)}"
         assert np.array_equal(back[~nan], special_expected[~nan]), \
             f"{cpu}: bf16 rounding: {back[~nan]} != {special_expected[~nan]}"
+        print(f"{cpu}: {'bf16 inputs and weights' if pairs else 'bf16 weights'}")
     print(f"BF16 kernels match on {', '.join(cpus)}: "
           f"worst relative error {worst:.2e}")
 
