@@ -130,8 +130,8 @@ cl::opt<std::string> precision(
     cl::desc("For the CPU: the operands of convolutions and matrix products "
              "with constant weights: 'fp32' (the default) or 'bf16' (bf16 "
              "weights and inputs, FP32 accumulation, with AVX512_BF16's "
-             "vdpbf16ps where the CPU has it); everything else computes in "
-             "FP32"),
+             "vdpbf16ps or AMX; on other CPUs bf16 weights alone, widened "
+             "to FP32 as they load); everything else computes in FP32"),
     cl::value_desc("fp32|bf16"), cl::init("fp32"), cl::sub(compileCommand),
     cl::cat(compileCategory));
 
