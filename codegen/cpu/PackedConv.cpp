@@ -303,8 +303,9 @@ LogicalResult ConvEmitter::emit() {
     filterTile = remainder(blockTile, index(s.tiles));
     pixelTile = plus(times(block, index(blockTiles)),
                      remainder(tile, index(blockTiles)));
-    // The last block's tiles past the end do nothing.
-    if (getConstantIntValue(pixelTiles).value_or(1) % blockTiles) {
+    // The last block's tiles past the end do nothing (blocks of more than
+    // one tile have a static count of them).
+    if (blockTiles > 1 && *getConstantIntValue(pixelTiles) % blockTiles) {
       Value inside = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
                                              pixelTile, pixelTiles);
       auto guarded = b.create<scf::IfOp>(loc, inside);
@@ -350,6 +351,11 @@ ConvEmitter::pixelTilesPerBlock(int64_t inputBytes,
   // A filter in L1 whole: tiles of one pixel tile each (see emit).
   if (filterBytes <= kPixelsOuterMostFilterBytes)
     return 1;
+  // Rows known at run time only (an LLM's tokens) keep filter tiles
+  // outer: a decode step's one row would otherwise pass a block's worth of
+  // empty tiles per filter tile.
+  if (!pixelTiles)
+    return 0;
   // The input a tile brings in: its pixels' own share of the input
   // (strided windows skip pixels, overlapping ones share them).
   int64_t tileInputBytes =
@@ -361,18 +367,17 @@ ConvEmitter::pixelTilesPerBlock(int64_t inputBytes,
       *batch * *height * *width * s.channels * inputBytes <= kL2Bytes)
     return 0;
   int64_t blockTiles = (kBlockCacheBytes - panelBytes) / tileInputBytes;
-  if (blockTiles < 4 || (pixelTiles && blockTiles >= *pixelTiles))
+  if (blockTiles < 4 || blockTiles >= *pixelTiles)
     return 0;
   // Blocks of even sizes: the threads split the tiles of all blocks, the
   // last block's missing tiles included.
-  if (pixelTiles)
-    blockTiles = llvm::divideCeil(*pixelTiles,
-                                  llvm::divideCeil(*pixelTiles, blockTiles));
+  blockTiles =
+      llvm::divideCeil(*pixelTiles, llvm::divideCeil(*pixelTiles, blockTiles));
   // Bytes from beyond L2: the filter once per block against the input
-  // once per filter tile (a symbolic size is taken as large).
-  int64_t tiles = pixelTiles.value_or(blockTiles * s.tiles);
-  int64_t blockedBytes = filterBytes * llvm::divideCeil(tiles, blockTiles);
-  int64_t filterOuterBytes = s.tiles * tiles * tileInputBytes;
+  // once per filter tile.
+  int64_t blockedBytes =
+      filterBytes * llvm::divideCeil(*pixelTiles, blockTiles);
+  int64_t filterOuterBytes = s.tiles * *pixelTiles * tileInputBytes;
   return blockedBytes < filterOuterBytes ? blockTiles : 0;
 }
 
