@@ -46,6 +46,10 @@ int64_t blockPixels(std::optional<int64_t> width) {
 /// 1.2 MB of rows across all channels, beyond a 512 KB L2).
 constexpr int64_t kBlockWindowBytes = 96 * 1024;
 
+/// The most column taps of a window row emitted one after another; wider
+/// windows loop over them.
+constexpr int64_t kMostUnrolledTaps = 16;
+
 /// What differs between the two window kernels.
 struct WindowKernel {
   Operation *op;
@@ -345,33 +349,47 @@ void DepthwiseEmitter::emitVector(int64_t pixels, const RowWindow &window,
     starts.push_back(add(window.inRow, add(mul(left, channels), channel)));
   }
   SmallVector<Value> accumulators(pixels, biasVector);
-  // The window rows inside the input, each row's taps unrolled.
+  // The window rows inside the input; a row's column taps unrolled when
+  // there are few (a model's window may claim millions).
   auto overRows = b.create<scf::ForOp>(
       loc, window.firstTap, window.endTap, index(1), accumulators,
       [&](OpBuilder &, Location, Value kh, ValueRange acc) {
         Value rowOffset = times(kh, times(width, index(dilationH * channels)));
         Value rowFilter = add(mul(kh, kernelW * channels), channel);
-        SmallVector<Value> next(acc);
-        for (int64_t kw = 0; kw < kernelW; ++kw) {
-          Value offset = add(rowOffset, index(kw * dilationW * channels));
+        auto columnTap = [&](Value kw, ValueRange acc) {
+          Value offset = add(rowOffset, mul(kw, dilationW * channels));
           Value weights;
           if (!k.isMaxPool())
-            weights = load(filter, add(rowFilter, index(kw * channels)), mask);
+            weights = load(filter, add(rowFilter, mul(kw, channels)), mask);
+          SmallVector<Value> next;
           for (int64_t p = 0; p < pixels; ++p) {
             PaddedSource source{input, add(starts[p], offset)};
             if (checked)
               source = selectPadded(
                   b, loc,
-                  isWithin(b, loc, add(lefts[p], index(kw * dilationW)), width),
+                  isWithin(b, loc, add(lefts[p], mul(kw, dilationW)), width),
                   source.buffer, source.offset, zeros, channel);
             Value values = load(source.buffer, source.offset, mask);
-            next[p] =
+            next.push_back(
                 k.isMaxPool()
-                    ? b.create<arith::MaximumFOp>(loc, values, next[p])
+                    ? b.create<arith::MaximumFOp>(loc, values, acc[p])
                           .getResult()
-                    : b.create<vector::FMAOp>(loc, values, weights, next[p])
-                          .getResult();
+                    : b.create<vector::FMAOp>(loc, values, weights, acc[p])
+                          .getResult());
           }
+          return next;
+        };
+        SmallVector<Value> next(acc);
+        if (kernelW <= kMostUnrolledTaps) {
+          for (int64_t kw = 0; kw < kernelW; ++kw)
+            next = columnTap(index(kw), next);
+        } else {
+          auto overColumns = b.create<scf::ForOp>(
+              loc, index(0), index(kernelW), index(1), next,
+              [&](OpBuilder &, Location, Value kw, ValueRange carried) {
+                b.create<scf::YieldOp>(loc, columnTap(kw, carried));
+              });
+          next = overColumns.getResults();
         }
         b.create<scf::YieldOp>(loc, next);
       });

@@ -99,3 +99,15 @@ func.func @channel_blocks(%x: memref<1x9x200x100xf32>, %w: memref<5x5x100xf32>, 
   kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, pads = array<i64: 2, 2, 2, 2>, strides = array<i64: 1, 1>} : memref<1x9x200x100xf32>, memref<5x5x100xf32>, memref<100xf32> into memref<1x9x200x100xf32>
   return
 }
+
+// -----
+
+// A window row of more than 16 taps loops over them instead of emitting
+// each (a model may claim a window of millions).
+// CHECK-LABEL: func.func @wide_window
+// CHECK: scf.for %{{.*}} = %c0 to %c17 step %c1 iter_args
+// CHECK: vector.fma
+func.func @wide_window(%x: memref<1x1x20x16xf32>, %w: memref<1x17x16xf32>, %b: memref<16xf32>, %y: memref<1x1x4x16xf32>) {
+  kiln.depthwise_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x20x16xf32>, memref<1x17x16xf32>, memref<16xf32> into memref<1x1x4x16xf32>
+  return
+}
