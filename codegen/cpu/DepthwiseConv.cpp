@@ -95,11 +95,12 @@ struct WindowKernel {
   }
 };
 
-/// One output row's place in the input: the window's first input row
-/// (negative in the top padding), the window rows [firstTap, endTap) that
-/// lie inside the input, and the flat starts of the input and output rows.
+/// One output row's place in the input: the window rows [firstTap,
+/// endTap) that lie inside the input, and the flat starts of the input
+/// (its window's first row, which may lie in the top padding) and output
+/// rows.
 struct RowWindow {
-  Value firstY, firstTap, endTap, inRow, outRow;
+  Value firstTap, endTap, inRow, outRow;
 };
 
 class DepthwiseEmitter : KernelEmitterBase {
@@ -240,9 +241,9 @@ void DepthwiseEmitter::emitRow(Value row, Value block) {
   Value y = b.create<arith::RemUIOp>(loc, row, outH);
   RowWindow window;
   // The window's first input row, negative in the top padding.
-  window.firstY = sub(mul(y, k.strides[0]), padTop);
-  window.inRow = times(add(times(image, height), window.firstY),
-                       times(width, index(channels)));
+  Value firstY = sub(mul(y, k.strides[0]), padTop);
+  window.inRow =
+      times(add(times(image, height), firstY), times(width, index(channels)));
   window.outRow = times(row, times(outW, index(channels)));
   window.firstTap = index(0);
   window.endTap = index(kernelH);
@@ -253,13 +254,11 @@ void DepthwiseEmitter::emitRow(Value row, Value block) {
     window.firstTap = b.create<arith::MaxSIOp>(
         loc, index(0),
         b.create<arith::CeilDivSIOp>(
-            loc, b.create<arith::SubIOp>(loc, index(0), window.firstY),
-            dilation));
+            loc, b.create<arith::SubIOp>(loc, index(0), firstY), dilation));
     window.endTap = b.create<arith::MinSIOp>(
         loc, index(kernelH),
         b.create<arith::CeilDivSIOp>(
-            loc, b.create<arith::SubIOp>(loc, height, window.firstY),
-            dilation));
+            loc, b.create<arith::SubIOp>(loc, height, firstY), dilation));
   }
   std::optional<int64_t> staticWidth = getConstantIntValue(outW);
   int64_t blockSize = blockPixels(staticWidth);
