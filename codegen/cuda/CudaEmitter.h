@@ -18,8 +18,10 @@
 #include "codegen/common/Passes.h"
 #include "codegen/cuda/GemmKernel.h"
 #include "codegen/cuda/HostProgram.h"
+#include "codegen/cuda/Passes.h"
 #include "codegen/cuda/ScalarExpressions.h"
 #include "codegen/cuda/WarpReduction.h"
+#include "dialects/kiln/KilnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -39,6 +41,11 @@
 
 
 namespace mlir::kiln::cuda {
+
+/// The fused attention kernel's block: warps, and query rows per block
+/// (kAttentionWarps and kAttentionRows of kiln/cuda/attention.h).
+constexpr int64_t kFusedAttentionWarps = 4;
+constexpr int64_t kFusedAttentionRows = 4;
 
 /// Threads per block of the element-per-thread kernels.
 constexpr int64_t kBlockThreads = 256;
@@ -144,6 +151,9 @@ private:
   LogicalResult emitWarpReductionKernel(linalg::LinalgOp op,
                                         const WarpReduction &match);
   bool vectorizable(linalg::LinalgOp op, const WarpReduction &match);
+  /// kiln.attention as a launch of kiln::cuda::attention (AttentionKernel.cpp).
+  LogicalResult emitAttentionKernel(AttentionOp op);
+  FailureOr<std::string> attentionView(Value memref, ArrayRef<unsigned> order);
   LogicalResult emitVectorReduction(linalg::LinalgOp op,
                                     const WarpReduction &match,
                                     SmallVectorImpl<std::string> &ivs,

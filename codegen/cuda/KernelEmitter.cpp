@@ -38,6 +38,7 @@ void CudaEmitter::emitPrologue() {
   line("// Compiles with nvcc for the GPU, and with a host C++ compiler");
   line("// against Kiln's SIMT emulator.");
   line("#include \"kiln/cuda/device.h\"");
+  line("#include \"kiln/cuda/attention.h\"");
   line("");
 }
 
@@ -150,6 +151,11 @@ FailureOr<CudaProgram> CudaEmitter::run() {
     }
     if (isa<scf::ForOp, scf::IfOp, scf::WhileOp, memref::StoreOp>(op)) {
       serial.push_back(&op);
+      continue;
+    }
+    if (auto attention = dyn_cast<AttentionOp>(op)) {
+      if (failed(flushSerial()) || failed(emitAttentionKernel(attention)))
+        return failure();
       continue;
     }
     if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {

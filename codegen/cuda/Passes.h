@@ -11,6 +11,12 @@
 
 namespace mlir::kiln {
 
+/// The largest head size CUDA's fused attention kernel
+/// (kiln/cuda/attention.h) takes, with f32 keys and values: a lane holds at
+/// most 8 channels of each output row. Other attentions are lowered to
+/// linalg before bufferization.
+constexpr int64_t kMostFusedAttentionDepth = 256;
+
 #define GEN_PASS_DECL
 #include "codegen/cuda/Passes.h.inc"
 

@@ -1,6 +1,7 @@
 //===- Translation.cpp - kiln-translate --kiln-to-cuda --------------------===//
 
 #include "codegen/cuda/KernelEmitter.h"
+#include "dialects/kiln/KilnOps.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -38,5 +39,7 @@ void mlir::kiln::cuda::registerCudaTranslation() {
       [](DialectRegistry &registry) {
         registerAllDialects(registry);
         registerAllExtensions(registry);
+        // Ops the emitter takes whole (kiln.attention).
+        registry.insert<kiln::KilnDialect>();
       });
 }

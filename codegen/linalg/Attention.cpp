@@ -295,10 +295,17 @@ Value AttentionLowering::lower() {
 
 struct LowerAttentionToLinalgPass
     : kiln::impl::LowerAttentionToLinalgPassBase<LowerAttentionToLinalgPass> {
+  using LowerAttentionToLinalgPassBase::LowerAttentionToLinalgPassBase;
+
+  /// Whether the target's fused kernel takes `op`.
+  bool staysFused(AttentionOp op) {
+    return op.hasF32KeysAndValues() && op.getDepth() <= fusedDepth;
+  }
+
   void runOnOperation() override {
     SmallVector<AttentionOp> attentions;
     getOperation().walk([&](AttentionOp op) {
-      if (isa<RankedTensorType>(op.getInit().getType()))
+      if (isa<RankedTensorType>(op.getInit().getType()) && !staysFused(op))
         attentions.push_back(op);
     });
     for (AttentionOp op : attentions) {

@@ -36,7 +36,16 @@ def LowerAttentionToLinalgPass
     whether the table lists pages (rather than asking for every key) comes
     from the sizes when `kiln.select_pages` wrote it (its candidates), from
     its first entry otherwise. 4-bit keys or values are refused.
+
+    With `fused-depth=N`, attentions with f32 keys and values and a head
+    size of at most N stay fused, for a target kernel that takes them
+    (CUDA's); the others are lowered.
   }];
+  let options = [
+    Option<"fusedDepth", "fused-depth", "int64_t", /*default=*/"0",
+           "Keep attentions with f32 keys and values and at most this head "
+           "size fused (0: lower every attention)">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",

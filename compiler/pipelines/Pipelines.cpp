@@ -324,16 +324,14 @@ void mlir::kiln::buildCudaGraphPipeline(OpPassManager &pm,
   buildGraphPipeline(pm);
   OpPassManager &function = pm.nest<func::FuncOp>();
   addSessionKvCachePass(function, options, "f32");
-  // Quest rewrites fused attentions, which the tensor stage then lowers
-  // to linalg again (CUDA has no fused attention kernel).
-  if (options.kvCacheCapacity > 0 && options.questBudget > 0) {
-    function.addPass(createGraphFuseAttentionPass());
-    addQuestPass(function, options);
-  }
   if (!options.quantize.empty()) {
     function.addPass(createGraphFoldBatchNormPass());
     addQuantizationPasses(function, options);
   }
+  // Attention as one kernel (kiln/cuda/attention.h), which Quest rewrites
+  // to read the pages it selects.
+  function.addPass(createGraphFuseAttentionPass());
+  addQuestPass(function, options);
   // Quantized products, Kiln's or the model's own QDQ pairs: no packed
   // layouts here, the INT8 tensor-core GEMMs read the bytes.
   function.addPass(createQuantIntegerProductsPass());
@@ -345,7 +343,9 @@ void mlir::kiln::buildCudaLinalgPipeline(OpPassManager &pm,
   buildCudaGraphPipeline(pm, options);
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createLowerOnnxToLinalgPass());
-  function.addPass(createLowerAttentionToLinalgPass());
+  LowerAttentionToLinalgPassOptions attention;
+  attention.fusedDepth = kMostFusedAttentionDepth;
+  function.addPass(createLowerAttentionToLinalgPass(attention));
   function.addPass(createCanonicalizerPass());
   function.addPass(createCSEPass());
 }

@@ -294,6 +294,15 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
     Type getKeysType() {
       return cast<ShapedType>(getKeys().getType()).getElementType();
     }
+    /// Whether keys and values are f32 (not a bf16 or 4-bit cache).
+    bool hasF32KeysAndValues() {
+      return getKeysType().isF32() &&
+             cast<ShapedType>(getValues().getType()).getElementType().isF32();
+    }
+    /// The head size D (static).
+    int64_t getDepth() {
+      return cast<ShapedType>(getQuery().getType()).getDimSize(2);
+    }
   }];
 }
 

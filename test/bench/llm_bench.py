@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The LLM benchmark: a decoder from a GGUF file (SmolLM2-135M-Instruct by
 default) on Kiln (FP32, BF16 and W4A16 -- 4-bit weights in groups of 64,
-round to nearest -- with the session cache), onnxruntime (FP32, the
+round to nearest -- with the session cache; and FP32 on the plain graph,
+past and present caches as inputs and outputs, as `kiln run` and the C
+API's users without a session run it), onnxruntime (FP32, the
 same ONNX file, past and present caches as inputs and outputs) and
 llama.cpp (llama-cpp-python, the original GGUF), at 1 and 2 threads:
 prefill of a 512-token prompt in tokens/s, and decode in ms per token
@@ -68,7 +70,11 @@ def prepare(args, capacity):
                             f"--max-context={capacity}", *flags, "-o", path],
                            check=True)
         packages[precision] = path
-    return onnx_path, packages
+    plain = os.path.join(args.work, "plain-fp32.kiln")
+    if not os.path.exists(plain):
+        subprocess.run([os.path.join(args.bin, "kiln"), "compile", onnx_path,
+                        "-o", plain], check=True)
+    return onnx_path, packages, plain
 
 
 STATS = re.compile(r"prefill (\d+) tokens in ([\d.]+) ms .*decode (\d+) "
@@ -83,6 +89,32 @@ def kiln_run(kiln, package, tokens, steps, threads):
          f"--threads={threads}"], check=True, capture_output=True, text=True)
     match = STATS.search(result.stderr)
     return float(match.group(2)), float(match.group(4)) / int(match.group(3))
+
+
+class KilnPlainDecoder:
+    """The plain graph through `kiln bench`: a run of `tokens` new tokens
+    after a past of `past` tokens, the median of `steps` runs. Its inputs
+    are random (token ids, positions and mask zero), which changes nothing
+    of a run's time."""
+
+    def __init__(self, kiln, package, threads):
+        self.kiln, self.package, self.threads = kiln, package, threads
+
+    def run_ms(self, tokens, past, runs):
+        dims = {"batch_size": 1, "sequence_length": tokens,
+                "past_sequence_length": past,
+                "total_sequence_length": past + tokens}
+        out = subprocess.run(
+            [self.kiln, "bench", self.package, "--json",
+             f"--threads={self.threads}", f"--iterations={runs}",
+             "--warmup=1", *[f"--dim={k}={v}" for k, v in dims.items()]],
+            check=True, capture_output=True, text=True).stdout
+        return json.loads(out)["median_ms"]
+
+    def measure(self, tokens, steps):
+        if steps == 1:  # the prefill
+            return self.run_ms(len(tokens), 0, 3), None
+        return None, self.run_ms(1, len(tokens), steps)
 
 
 class OnnxRuntimeDecoder:
@@ -212,14 +244,14 @@ def main():
     parser.add_argument("--steps", type=int, default=16)
     parser.add_argument("--engines",
                         default="kiln-fp32,kiln-bf16,kiln-w4a16,"
-                                "onnxruntime,llama.cpp")
+                                "kiln-fp32-plain,onnxruntime,llama.cpp")
     parser.add_argument("--json")
     args = parser.parse_args()
     kiln = os.path.join(args.bin, "kiln")
     threads = [int(t) for t in args.threads.split(",")]
     contexts = [int(c) for c in args.contexts.split(",")]
     capacity = (max(contexts + [args.prefill]) + args.steps + 16 + 15) // 16 * 16
-    onnx_path, packages = prepare(args, capacity)
+    onnx_path, packages, plain = prepare(args, capacity)
     tokens = prompt_tokens(kiln, args.gguf, max(contexts + [args.prefill]))
     bandwidth = streaming_bandwidth(args.work)
     facts = {p: package_facts(kiln, path) for p, path in packages.items()}
@@ -229,6 +261,8 @@ def main():
         engines = {f"kiln-{p}": (lambda t, s, path=path:
                                  kiln_run(kiln, path, t, s, count))
                    for p, path in packages.items()}
+        engines["kiln-fp32-plain"] = KilnPlainDecoder(kiln, plain,
+                                                      count).measure
         wanted = args.engines.split(",")
         try:
             if "onnxruntime" in wanted:
@@ -245,6 +279,8 @@ def main():
                 _, step_ms = measure(tokens[:context], args.steps)
                 row[f"decode_ms_{context}"] = step_ms
                 if name.startswith("kiln"):
+                    # The plain graph also copies its past into the present
+                    # outputs, which is not counted as reading.
                     weights, per_token = facts[name.split("-")[1]]
                     read = weights + per_token * (context + args.steps // 2)
                     row[f"bandwidth_gbs_{context}"] = read / step_ms / 1e6

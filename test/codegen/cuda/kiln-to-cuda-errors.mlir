@@ -224,3 +224,14 @@ func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> 
   }
   return %out : memref<?xf32>
 }
+
+// -----
+
+// A bf16 cache's attention is lowered to linalg before it gets here; the
+// fused kernel reads f32 keys and values only.
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %q: memref<2x3x16xf32>, %k: memref<2x7x16xbf16>, %v: memref<2x7x16xbf16>) -> memref<2x3x16xf32> {
+  %out = memref.alloc() : memref<2x3x16xf32>
+  // expected-error@+1 {{'kiln.attention' op takes the fused CUDA kernel only with f32 keys and values and a head size of at most 256}}
+  kiln.attention %q, %k, %v into %out {scale = 0.25 : f32, key_rows} : memref<2x3x16xf32>, memref<2x7x16xbf16>, memref<2x7x16xbf16> into memref<2x3x16xf32>
+  return %out : memref<2x3x16xf32>
+}
