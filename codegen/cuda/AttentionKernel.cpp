@@ -20,11 +20,7 @@ FailureOr<std::string> CudaEmitter::attentionView(Value memref,
   FailureOr<BufferView> buffer = view(memref);
   if (failed(buffer))
     return failure();
-  std::string bytes = buffer->byteShift
-                          ? "(" + buffer->bytes + " + " +
-                                std::to_string(buffer->byteShift) + ")"
-                          : buffer->bytes;
-  std::string text = "{" + bytes + ", " + buffer->offset;
+  std::string text = "{" + basePointer(*buffer) + ", " + buffer->offset;
   for (unsigned d : order)
     text += ", " + buffer->strides[d];
   return text + "}";
@@ -77,11 +73,7 @@ LogicalResult CudaEmitter::emitAttentionKernel(AttentionOp op) {
     FailureOr<std::string> slots = dimName(pages, 1);
     if (failed(table) || failed(slots))
       return failure();
-    line("args.pages = " +
-         (table->byteShift ? "(" + table->bytes + " + " +
-                                 std::to_string(table->byteShift) + ")"
-                           : table->bytes) +
-         ";");
+    line("args.pages = " + basePointer(*table) + ";");
     line("args.pageOffset = " + table->offset + ";");
     line("args.pageHead = " + table->strides[0] + ";");
     line("args.pageSlot = " + table->strides[1] + ";");

@@ -30,10 +30,14 @@ std::string mlir::kiln::cuda::elementAt(const BufferView &buffer, const std::str
   std::string index = buffer.offset;
   for (auto [position, value] : llvm::enumerate(indices))
     index = addProduct(index, value, buffer.strides[position]);
-  std::string pointer = buffer.bytes;
-  if (buffer.byteShift)
-    pointer = "(" + pointer + " + " + std::to_string(buffer.byteShift) + ")";
-  return "reinterpret_cast<" + storage + " *>(" + pointer + ")[" + index + "]";
+  return "reinterpret_cast<" + storage + " *>(" + basePointer(buffer) + ")[" +
+         index + "]";
+}
+
+std::string mlir::kiln::cuda::basePointer(const BufferView &buffer) {
+  if (!buffer.byteShift)
+    return buffer.bytes;
+  return "(" + buffer.bytes + " + " + std::to_string(buffer.byteShift) + ")";
 }
 
 //===----------------------------------------------------------------------===//

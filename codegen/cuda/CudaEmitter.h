@@ -66,6 +66,9 @@ struct BufferView {
 std::string addProduct(const std::string &a, const std::string &b,
                        const std::string &c);
 
+/// The byte pointer where `buffer`'s elements are counted from.
+std::string basePointer(const BufferView &buffer);
+
 /// The element of `buffer` at `indices` (C++ expressions), as an lvalue of
 /// `storage` type.
 std::string elementAt(const BufferView &buffer, const std::string &storage,

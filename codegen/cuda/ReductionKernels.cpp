@@ -21,10 +21,7 @@ FailureOr<GemmOperand> CudaEmitter::gemmOperand(linalg::LinalgOp op,
                         "offsets");
   result.offset = *offset;
   result.byteShift = buffer->byteShift;
-  result.pointer = buffer->byteShift ? "(" + buffer->bytes + " + " +
-                                           std::to_string(buffer->byteShift) +
-                                           ")"
-                                     : buffer->bytes;
+  result.pointer = basePointer(*buffer);
   Type element = buffer->elementType;
   result.storage = element.isF16()                 ? "f16"
                    : element.isBF16()              ? "bf16"

@@ -100,21 +100,21 @@ class KilnPlainDecoder:
     def __init__(self, kiln, package, threads):
         self.kiln, self.package, self.threads = kiln, package, threads
 
-    def run_ms(self, tokens, past, runs):
+    def run_ms(self, tokens, past, runs, warmup=1):
         dims = {"batch_size": 1, "sequence_length": tokens,
                 "past_sequence_length": past,
                 "total_sequence_length": past + tokens}
         out = subprocess.run(
             [self.kiln, "bench", self.package, "--json",
              f"--threads={self.threads}", f"--iterations={runs}",
-             "--warmup=1", *[f"--dim={k}={v}" for k, v in dims.items()]],
+             f"--warmup={warmup}", *[f"--dim={k}={v}" for k, v in dims.items()]],
             check=True, capture_output=True, text=True).stdout
         return json.loads(out)["median_ms"]
 
     def measure(self, tokens, steps):
-        if steps == 1:  # the prefill
-            return self.run_ms(len(tokens), 0, 3), None
-        return None, self.run_ms(1, len(tokens), steps)
+        # One cold prefill, as `kiln generate` times it, then the steps.
+        return (self.run_ms(len(tokens), 0, 1, warmup=0),
+                self.run_ms(1, len(tokens), steps))
 
 
 class OnnxRuntimeDecoder:
