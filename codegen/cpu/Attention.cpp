@@ -13,6 +13,11 @@
 // values). The last step divides by the sums. Memory sees Q, K and V once
 // per tile and the output once.
 //
+// Where a tile's rows do not fit in registers together (keys as rows on
+// AVX2, or a large head), a tile of few rows steps through them: each row
+// in turn takes the block, the first reading it from memory and the
+// others from L1, its running maximum and sum kept in the tile's scratch.
+//
 // Heads, rows and keys may be known only at run time (a decoder over its
 // cache): the tiles and blocks are counted then, and the last block's
 // keys too. A decode step has one tile per key/value head, too few to
@@ -59,6 +64,11 @@ constexpr int64_t kKeysPerChunk = 512;
 /// is on the stack).
 constexpr int64_t kMostPartials = 32;
 
+/// Rows in a tile whose rows take each block of keys in turn: a decode
+/// step's grouped query heads, a prefill's rows eight at a time (the
+/// block's keys and values, 16 KB at head size 64, stay in L1).
+constexpr int64_t kSteppedRows = 8;
+
 /// How many keys a block holds: a number when known at compile time,
 /// else an index value.
 struct BlockKeys {
@@ -84,12 +94,22 @@ public:
       // of partly folded key groups (log2 L + 1), beside one key row.
       int64_t registers = vectorBits >= 512 ? 32 : 16;
       int64_t perRow = depthVectors + llvm::Log2_64(lanes) + 1;
-      rowsPerTile = std::clamp<int64_t>((registers - depthVectors - 1) / perRow,
-                                        1, rowsPerTile);
+      int64_t inRegisters = (registers - depthVectors - 1) / perRow;
+      if (inRegisters < 2) {
+        // Rows one at a time would each stream every key and value (a
+        // decode step's grouped heads, three times): the tile's rows take
+        // each block in turn instead, the first reading it from memory and
+        // the others from L1.
+        stepsRows = true;
+        rowsPerTile = kSteppedRows;
+      } else {
+        rowsPerTile = std::min(inRegisters, rowsPerTile);
+      }
     }
     if (!ShapedType::isDynamic(q[1]))
       rowsPerTile = std::min(rowsPerTile, q[1]);
-    blockVectors = std::clamp<int64_t>(budget / rowsPerTile, 1, 4);
+    int64_t rowsInRegisters = stepsRows ? 1 : rowsPerTile;
+    blockVectors = std::clamp<int64_t>(budget / rowsInRegisters, 1, 4);
     blockKeys = blockVectors * lanes;
     vectorType = VectorType::get({lanes}, b.getF32Type());
   }
@@ -159,17 +179,30 @@ private:
   int64_t elementsPerLine(Value buffer) {
     return 512 / getElementTypeOrSelf(buffer.getType()).getIntOrFloatBitWidth();
   }
-  Value loadScratch(Value buffer, int64_t at) {
-    return b.create<vector::LoadOp>(loc, vectorType, buffer,
-                                    ValueRange{index(at)});
+  Value loadScratch(Value buffer, Value at) {
+    return b.create<vector::LoadOp>(loc, vectorType, buffer, ValueRange{at});
   }
-  void storeScratch(Value value, Value buffer, int64_t at) {
-    b.create<vector::StoreOp>(loc, value, buffer, ValueRange{index(at)});
+  void storeScratch(Value value, Value buffer, Value at) {
+    b.create<vector::StoreOp>(loc, value, buffer, ValueRange{at});
   }
+  /// Element `at` + `offset` of a 1-D scratch buffer.
+  Value loadScalar(Value buffer, Value at, int64_t offset = 0) {
+    return b.create<memref::LoadOp>(loc, buffer,
+                                    ValueRange{plus(at, index(offset))});
+  }
+  void storeScalar(Value value, Value buffer, Value at, int64_t offset = 0) {
+    b.create<memref::StoreOp>(loc, value, buffer,
+                              ValueRange{plus(at, index(offset))});
+  }
+  /// `body` for each row r in [0, count) of a tile: unrolled when the
+  /// count is a constant, else a loop.
+  void forEachRow(Value count, function_ref<void(Value)> body);
   Value lessThan(Value x, Value y) {
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, x, y);
   }
 
+  /// The tiles of rows, through every key or the listed pages.
+  void emitTilings();
   /// Every key, or (when the table lists pages) the listed pages' keys.
   void emitPaged();
   /// Every key: 4-bit rows dequantized once for many rows.
@@ -193,13 +226,18 @@ private:
   /// The head of a tile (and, with a mask, the mask head it reads).
   Value headOfTile(Value tile);
   /// The tile of rows from `firstRow` over keys [keyBegin, keyEnd): a full
-  /// tile, or the rows left a row at a time.
+  /// tile, or the rows left (a row at a time, unless the tile steps
+  /// through its rows anyway).
   void emitRows(Value head, Value firstRow, Value keyBegin, Value keyEnd,
                 Value slot);
   /// `count` rows over keys [keyBegin, keyEnd): their outputs, or, with a
   /// `slot`, their parts in the chunks' scratch from that slot on.
-  void emitTile(int64_t count, Value head, Value firstRow, Value keyBegin,
+  void emitTile(Value count, Value head, Value firstRow, Value keyBegin,
                 Value keyEnd, Value slot);
+  /// The tile's `count` rows through one block of `valid` keys from
+  /// `firstKey`: together, or a row at a time when the tile steps.
+  void emitBlockRows(Value count, BlockKeys valid, Value head, Value firstRow,
+                     Value firstKey);
   /// The unscaled scores of `count` rows (from `firstRow`) against the
   /// block's keys from `firstKey`, as vectors [row * vectors + vector];
   /// lanes past the block's end are zero.
@@ -222,27 +260,35 @@ private:
   /// start, or leaving the values to the hardware, was slower: 30 layers
   /// of SmolLM2's decode attention at 4,096 tokens on two threads, 4.9 ->
   /// 3.1 ms in bf16, 7.8 -> 5.4 ms in f32).
-  bool streamsRows(BlockKeys valid) {
-    return op.getKeyRows() && !valid.symbolic && valid.known == blockKeys;
+  bool streamsRows(BlockKeys valid) { return op.getKeyRows() && isFull(valid); }
+  bool isFull(BlockKeys valid) {
+    return !valid.symbolic && valid.known == blockKeys;
   }
   /// The row of the mask a query row reads.
   Value maskRowOf(Value row);
+  /// emitBlock, skipped where blockCounts says the block cannot count.
+  void emitMaskedBlock(int64_t count, Value rowBase, BlockKeys valid,
+                       Value head, Value firstRow, Value firstKey);
   /// Whether a full block of keys from `firstKey` can change the tile's
   /// rows: not when the mask hides every key of it from every row and
   /// each row has already seen a key it does not hide (whose score then
   /// outweighs a hidden one's by far more than exp can tell), as a causal
   /// mask hides the keys after a row's own. Prefill skips half its blocks.
-  Value blockCounts(int64_t count, Value head, Value firstRow, Value firstKey,
-                    ValueRange carried);
-  /// One block of `valid` keys from `firstKey`: scores, the online softmax
-  /// update of (maxima, sums), the output scratch rescaled and accumulated.
-  SmallVector<Value> emitBlock(int64_t count, BlockKeys valid, Value head,
-                               Value firstRow, Value firstKey,
-                               ValueRange carried);
+  /// The rows are the tile's `count` from its row `rowBase`.
+  Value blockCounts(int64_t count, Value rowBase, Value head, Value firstRow,
+                    Value firstKey);
+  /// One block of `valid` keys from `firstKey` for the tile's `count` rows
+  /// from its row `rowBase`: scores, the online softmax update of their
+  /// maxima and sums, the output scratch rescaled and accumulated.
+  void emitBlock(int64_t count, Value rowBase, BlockKeys valid, Value head,
+                 Value firstRow, Value firstKey);
 
   AttentionOp op;
   int64_t depth;
   int64_t lanes, depthVectors, rowsPerTile, blockVectors, blockKeys;
+  /// Whether the tile's rows take each block a row at a time (too few fit
+  /// in registers together).
+  bool stepsRows = false;
   VectorType vectorType;
   Value query, keysBuffer, values, mask, output;
   /// Extents: heads G, query rows S, keys T; the mask's heads and rows;
@@ -253,8 +299,9 @@ private:
   Value partialRows, partialStats;
   /// Per tile: the mask head its head reads.
   Value maskHead;
-  /// Per tile: the block's scores (M0 x KB) and the output rows (M0 x D).
-  Value scores, accumulated;
+  /// Per tile: the block's scores (M0 x KB), the output rows (M0 x D) and
+  /// each row's running maximum and sum (M0 x 2).
+  Value scores, accumulated, stats;
   /// With pages: the table [G, K] of the pages attended, K and the page's
   /// tokens; `keys` then counts the listed pages' keys.
   Value pageTable, pageSlots;
@@ -274,14 +321,48 @@ void AttentionEmitter::emit() {
     maskHeads = extent(mask, 0);
     maskRows = extent(mask, 1);
   }
+  if (!stepsRows) {
+    emitTilings();
+    return;
+  }
+  // Stepping pays where the rows are few (a decode step, whose grouped
+  // heads would each stream the cache). Many rows (a prefill) attend to
+  // few keys, which stay in L2 for tiles of one row, and those have no
+  // rows' loop for LLVM to hoist the key addresses out of (2-3% of
+  // SmolLM2's prefill of 512 tokens).
+  auto singleRows = [&] {
+    stepsRows = false;
+    rowsPerTile = 1;
+  };
+  if (std::optional<int64_t> staticRows = getConstantIntValue(rows)) {
+    if (*staticRows > kSteppedRows)
+      singleRows();
+    emitTilings();
+    return;
+  }
+  Value few = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ule, rows,
+                                      index(kSteppedRows));
+  auto branch = b.create<scf::IfOp>(loc, few, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&branch.getThenRegion().front());
+  emitTilings();
+  b.setInsertionPointToStart(&branch.getElseRegion().front());
+  singleRows();
+  emitTilings();
+}
+
+void AttentionEmitter::emitTilings() {
   tilesPerHead =
       dividedBy(plus(rows, index(rowsPerTile - 1)), index(rowsPerTile));
   tiles = times(heads, tilesPerHead);
-  if (op.getPages()) {
+  // emitPaged counts the listed keys instead.
+  Value allKeys = keys;
+  if (op.getPages())
     emitPaged();
-    return;
-  }
-  emitDense();
+  else
+    emitDense();
+  keys = allKeys;
+  pageTable = {};
 }
 
 void AttentionEmitter::emitPaged() {
@@ -401,6 +482,8 @@ void AttentionEmitter::emitTileScratch() {
       loc, MemRefType::get({rowsPerTile * blockKeys}, b.getF32Type()));
   accumulated = b.create<memref::AllocaOp>(
       loc, MemRefType::get({rowsPerTile * depth}, b.getF32Type()));
+  stats = b.create<memref::AllocaOp>(
+      loc, MemRefType::get({rowsPerTile * 2}, b.getF32Type()));
 }
 
 Value AttentionEmitter::headOfTile(Value tile) {
@@ -518,11 +601,29 @@ void AttentionEmitter::emitSplit(Value chunks) {
         output, ValueRange{head, add(firstRow, r), index(w * lanes)});
 }
 
+void AttentionEmitter::forEachRow(Value count, function_ref<void(Value)> body) {
+  if (std::optional<int64_t> known = getConstantIntValue(count)) {
+    for (int64_t r = 0; r < *known; ++r)
+      body(index(r));
+    return;
+  }
+  auto loop = b.create<scf::ForOp>(loc, index(0), count, index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  body(loop.getInductionVar());
+}
+
 void AttentionEmitter::emitRows(Value head, Value firstRow, Value keyBegin,
                                 Value keyEnd, Value slot) {
+  if (stepsRows) {
+    Value left = b.createOrFold<arith::SubIOp>(loc, rows, firstRow);
+    emitTile(b.createOrFold<arith::MinUIOp>(loc, index(rowsPerTile), left),
+             head, firstRow, keyBegin, keyEnd, slot);
+    return;
+  }
   std::optional<int64_t> staticRows = getConstantIntValue(rows);
   if (staticRows && *staticRows % rowsPerTile == 0) {
-    emitTile(rowsPerTile, head, firstRow, keyBegin, keyEnd, slot);
+    emitTile(index(rowsPerTile), head, firstRow, keyBegin, keyEnd, slot);
     return;
   }
   Value isFull = b.create<arith::CmpIOp>(
@@ -530,24 +631,29 @@ void AttentionEmitter::emitRows(Value head, Value firstRow, Value keyBegin,
   auto branch = b.create<scf::IfOp>(loc, isFull, /*withElseRegion=*/true);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&branch.getThenRegion().front());
-  emitTile(rowsPerTile, head, firstRow, keyBegin, keyEnd, slot);
+  emitTile(index(rowsPerTile), head, firstRow, keyBegin, keyEnd, slot);
   // The last, partial tile: a row at a time.
   b.setInsertionPointToStart(&branch.getElseRegion().front());
   auto rest = b.create<scf::ForOp>(loc, firstRow, rows, index(1));
   b.setInsertionPointToStart(rest.getBody());
   Value row = rest.getInductionVar();
-  emitTile(1, head, row, keyBegin, keyEnd,
+  emitTile(index(1), head, row, keyBegin, keyEnd,
            slot ? add(slot, b.create<arith::SubIOp>(loc, row, firstRow))
                 : Value());
 }
 
-void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow,
+void AttentionEmitter::emitTile(Value count, Value head, Value firstRow,
                                 Value keyBegin, Value keyEnd, Value slot) {
-  for (int64_t at = 0; at < count * depth; at += lanes)
-    storeScratch(splat(0.0f), accumulated, at);
-  // Carried through the blocks: each row's running maximum and sum.
-  SmallVector<Value> carried(count, scalar(kFarBelow));
-  carried.append(count, scalar(0.0f));
+  // Each row's output starts at zero, its running maximum far below and
+  // its sum at zero.
+  forEachRow(count, [&](Value r) {
+    for (int64_t w = 0; w < depthVectors; ++w)
+      storeScratch(splat(0.0f), accumulated,
+                   plus(times(r, index(depth)), index(w * lanes)));
+    Value at = times(r, index(2));
+    storeScalar(scalar(kFarBelow), stats, at);
+    storeScalar(scalar(0.0f), stats, at, 1);
+  });
   std::optional<int64_t> staticBegin = getConstantIntValue(keyBegin);
   std::optional<int64_t> staticEnd = getConstantIntValue(keyEnd);
   std::optional<int64_t> staticKeys;
@@ -559,73 +665,84 @@ void AttentionEmitter::emitTile(int64_t count, Value head, Value firstRow,
           ? index(*staticBegin + *staticKeys / blockKeys * blockKeys)
           : add(keyBegin, mul(dividedBy(length, index(blockKeys)), blockKeys));
   if (!staticKeys || *staticKeys >= blockKeys) {
-    auto blocks = b.create<scf::ForOp>(
-        loc, keyBegin, fullEnd, index(blockKeys), carried,
-        [&](OpBuilder &, Location, Value firstKey, ValueRange state) {
-          if (!mask) {
-            b.create<scf::YieldOp>(loc, emitBlock(count, {blockKeys, {}}, head,
-                                                  firstRow, firstKey, state));
-            return;
-          }
-          auto branch = b.create<scf::IfOp>(
-              loc, blockCounts(count, head, firstRow, firstKey, state),
-              [&](OpBuilder &, Location) {
-                b.create<scf::YieldOp>(loc,
-                                       emitBlock(count, {blockKeys, {}}, head,
-                                                 firstRow, firstKey, state));
-              },
-              [&](OpBuilder &, Location) {
-                b.create<scf::YieldOp>(loc, state);
-              });
-          b.create<scf::YieldOp>(loc, branch.getResults());
-        });
-    carried = blocks.getResults();
+    auto blocks =
+        b.create<scf::ForOp>(loc, keyBegin, fullEnd, index(blockKeys));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(blocks.getBody());
+    emitBlockRows(count, {blockKeys, {}}, head, firstRow,
+                  blocks.getInductionVar());
   }
   if (staticKeys && *staticKeys % blockKeys) {
-    carried = emitBlock(count, {*staticKeys % blockKeys, {}}, head, firstRow,
-                        fullEnd, carried);
+    emitBlockRows(count, {*staticKeys % blockKeys, {}}, head, firstRow,
+                  fullEnd);
   } else if (!staticKeys) {
     // The last block's keys, known at run time: none, or a masked block.
     Value rest = remainder(length, index(blockKeys));
     Value any =
         b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, rest, index(0));
-    auto branch = b.create<scf::IfOp>(
-        loc, any,
-        [&](OpBuilder &, Location) {
-          b.create<scf::YieldOp>(loc, emitBlock(count, {0, rest}, head,
-                                                firstRow, fullEnd, carried));
-        },
-        [&](OpBuilder &, Location) { b.create<scf::YieldOp>(loc, carried); });
-    carried = branch.getResults();
+    auto branch = b.create<scf::IfOp>(loc, any, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&branch.getThenRegion().front());
+    emitBlockRows(count, {0, rest}, head, firstRow, fullEnd);
   }
 
-  if (slot) {
-    // A chunk's part: the rows as accumulated, their maxima and sums.
-    for (int64_t r = 0; r < count; ++r) {
-      Value at = add(slot, index(r));
+  forEachRow(count, [&](Value r) {
+    Value maximum = loadScalar(stats, times(r, index(2)));
+    Value sum = loadScalar(stats, times(r, index(2)), 1);
+    Value rowStart = times(r, index(depth));
+    if (slot) {
+      // A chunk's part: the row as accumulated, its maximum and sum.
+      Value at = add(slot, r);
       for (int64_t w = 0; w < depthVectors; ++w)
         b.create<vector::StoreOp>(
-            loc, loadScratch(accumulated, r * depth + w * lanes), partialRows,
-            ValueRange{add(mul(at, depth), index(w * lanes))});
-      b.create<memref::StoreOp>(loc, carried[r], partialStats,
-                                ValueRange{mul(at, 2)});
-      b.create<memref::StoreOp>(loc, carried[count + r], partialStats,
-                                ValueRange{add(mul(at, 2), index(1))});
+            loc, loadScratch(accumulated, plus(rowStart, index(w * lanes))),
+            partialRows, ValueRange{add(mul(at, depth), index(w * lanes))});
+      storeScalar(maximum, partialStats, mul(at, 2));
+      storeScalar(sum, partialStats, mul(at, 2), 1);
+      return;
     }
-    return;
-  }
-  // The output rows over their sums.
-  for (int64_t r = 0; r < count; ++r) {
-    Value inverse = broadcast(
-        b.create<arith::DivFOp>(loc, scalar(1.0f), carried[count + r]));
-    Value row = add(firstRow, index(r));
+    // The output row over its sum.
+    Value inverse = broadcast(b.create<arith::DivFOp>(loc, scalar(1.0f), sum));
+    Value row = add(firstRow, r);
     for (int64_t w = 0; w < depthVectors; ++w) {
-      Value sum = loadScratch(accumulated, r * depth + w * lanes);
-      b.create<vector::StoreOp>(loc, b.create<arith::MulFOp>(loc, sum, inverse),
+      Value acc = loadScratch(accumulated, plus(rowStart, index(w * lanes)));
+      b.create<vector::StoreOp>(loc, b.create<arith::MulFOp>(loc, acc, inverse),
                                 output,
                                 ValueRange{head, row, index(w * lanes)});
     }
+  });
+}
+
+void AttentionEmitter::emitMaskedBlock(int64_t count, Value rowBase,
+                                       BlockKeys valid, Value head,
+                                       Value firstRow, Value firstKey) {
+  if (!mask || !isFull(valid)) {
+    emitBlock(count, rowBase, valid, head, firstRow, firstKey);
+    return;
   }
+  auto branch = b.create<scf::IfOp>(
+      loc, blockCounts(count, rowBase, head, firstRow, firstKey),
+      /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&branch.getThenRegion().front());
+  emitBlock(count, rowBase, valid, head, firstRow, firstKey);
+}
+
+void AttentionEmitter::emitBlockRows(Value count, BlockKeys valid, Value head,
+                                     Value firstRow, Value firstKey) {
+  if (!stepsRows) {
+    emitMaskedBlock(*getConstantIntValue(count), index(0), valid, head,
+                    firstRow, firstKey);
+    return;
+  }
+  // A loop even over a known count: unrolled, the rows' loads of the same
+  // keys would merge into values held across the block. Every row asks for
+  // the block ahead (asking in the first row alone was 4-7% slower from
+  // memory).
+  auto loop = b.create<scf::ForOp>(loc, index(0), count, index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  emitMaskedBlock(1, loop.getInductionVar(), valid, head, firstRow, firstKey);
 }
 
 SmallVector<Value> AttentionEmitter::emitTransposedKeyScores(
@@ -745,12 +862,12 @@ Value AttentionEmitter::maskRowOf(Value row) {
   return one == 1 ? index(0) : remainder(row, maskRows);
 }
 
-Value AttentionEmitter::blockCounts(int64_t count, Value head, Value firstRow,
-                                    Value firstKey, ValueRange carried) {
+Value AttentionEmitter::blockCounts(int64_t count, Value rowBase, Value head,
+                                    Value firstRow, Value firstKey) {
   Value hidden = splat(kHidden);
   Value highest;
   for (int64_t r = 0; r < count; ++r) {
-    Value maskRow = maskRowOf(add(firstRow, index(r)));
+    Value maskRow = maskRowOf(add(firstRow, plus(rowBase, index(r))));
     for (int64_t v = 0; v < blockVectors; ++v) {
       Value added = load(mask, maskHead, maskRow,
                          keyAt(head, add(firstKey, index(v * lanes))));
@@ -763,18 +880,22 @@ Value AttentionEmitter::blockCounts(int64_t count, Value head, Value firstRow,
       b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, highest, hidden));
   Value anyUnseen;
   for (int64_t r = 0; r < count; ++r) {
+    Value maximum = loadScalar(stats, times(plus(rowBase, index(r)), index(2)));
     Value unseen = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLE,
-                                           carried[r], scalar(kHidden));
+                                           maximum, scalar(kHidden));
     anyUnseen =
         anyUnseen ? b.create<arith::OrIOp>(loc, anyUnseen, unseen) : unseen;
   }
   return b.create<arith::OrIOp>(loc, anyShown, anyUnseen);
 }
 
-SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
-                                               Value head, Value firstRow,
-                                               Value firstKey,
-                                               ValueRange carried) {
+void AttentionEmitter::emitBlock(int64_t count, Value rowBase, BlockKeys valid,
+                                 Value head, Value firstRow, Value firstKey) {
+  // The rows of the tile's scratch, and the first of the query's.
+  SmallVector<Value> tileRows;
+  for (int64_t r = 0; r < count; ++r)
+    tileRows.push_back(plus(rowBase, index(r)));
+  firstRow = plus(firstRow, rowBase);
   // A block known to be full or short needs a mask on its last vector at
   // most; one whose length comes at run time masks every vector.
   int64_t vectors =
@@ -805,14 +926,12 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
   // The online softmax: per row, the new maximum, the factor that rescales
   // what came before, the block's probabilities (in place) and sum.
   Value scale = splat(op.getScale().convertToFloat());
-  SmallVector<Value> maxima, sums, factors;
+  SmallVector<Value> factors;
   for (int64_t r = 0; r < count; ++r) {
-    Value maskRow;
-    if (mask) {
-      std::optional<int64_t> one = getConstantIntValue(maskRows);
-      maskRow =
-          one == 1 ? index(0) : remainder(add(firstRow, index(r)), maskRows);
-    }
+    Value statsAt = times(tileRows[r], index(2));
+    Value oldMax = loadScalar(stats, statsAt);
+    Value oldSum = loadScalar(stats, statsAt, 1);
+    Value maskRow = mask ? maskRowOf(add(firstRow, index(r))) : Value();
     SmallVector<Value> scaled;
     for (int64_t v = 0; v < vectors; ++v) {
       Value s = b.create<arith::MulFOp>(loc, rawScores[r * vectors + v], scale);
@@ -835,34 +954,39 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
     for (int64_t v = 1; v < vectors; ++v)
       blockMax = b.create<arith::MaximumFOp>(loc, blockMax, scaled[v]);
     Value newMax = b.create<arith::MaximumFOp>(
-        loc, carried[r],
+        loc, oldMax,
         b.create<vector::ReductionOp>(loc, vector::CombiningKind::MAXIMUMF,
                                       blockMax));
     Value factor = b.create<math::ExpOp>(
-        loc, b.create<arith::SubFOp>(loc, carried[r], newMax));
+        loc, b.create<arith::SubFOp>(loc, oldMax, newMax));
     Value sum = splat(0.0f);
     for (int64_t v = 0; v < vectors; ++v) {
       Value p = b.create<math::ExpOp>(
           loc, b.create<arith::SubFOp>(loc, scaled[v], broadcast(newMax)));
       sum = b.create<arith::AddFOp>(loc, sum, p);
-      storeScratch(p, scores, r * blockKeys + v * lanes);
+      storeScratch(
+          p, scores,
+          plus(times(tileRows[r], index(blockKeys)), index(v * lanes)));
     }
     Value blockSum =
         b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, sum);
-    maxima.push_back(newMax);
     factors.push_back(factor);
-    sums.push_back(b.create<arith::AddFOp>(
-        loc, b.create<arith::MulFOp>(loc, carried[count + r], factor),
-        blockSum));
+    storeScalar(newMax, stats, statsAt);
+    storeScalar(
+        b.create<arith::AddFOp>(
+            loc, b.create<arith::MulFOp>(loc, oldSum, factor), blockSum),
+        stats, statsAt, 1);
   }
 
   // The output rows: rescaled, then += p[r][j] * v[firstKey + j].
   SmallVector<Value> outputs;
   for (int64_t r = 0; r < count; ++r) {
     Value factor = broadcast(factors[r]);
+    Value rowStart = times(tileRows[r], index(depth));
     for (int64_t w = 0; w < depthVectors; ++w)
       outputs.push_back(b.create<arith::MulFOp>(
-          loc, loadScratch(accumulated, r * depth + w * lanes), factor));
+          loc, loadScratch(accumulated, plus(rowStart, index(w * lanes))),
+          factor));
   }
   // Keys [begin, end) of the block; with `base`, key j's row is base + j -
   // begin (a vector of keys within one page), else found by keyAt.
@@ -884,8 +1008,8 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
             valueVectors.push_back(load(values, head, row, index(w * lanes)));
           SmallVector<Value> next;
           for (int64_t r = 0; r < count; ++r) {
-            Value p = broadcast(b.create<memref::LoadOp>(
-                loc, scores, ValueRange{add(index(r * blockKeys), j)}));
+            Value p = broadcast(loadScalar(
+                scores, add(times(tileRows[r], index(blockKeys)), j)));
             for (int64_t w = 0; w < depthVectors; ++w)
               next.push_back(b.create<vector::FMAOp>(
                   loc, p, valueVectors[w], acc[r * depthVectors + w]));
@@ -915,11 +1039,7 @@ SmallVector<Value> AttentionEmitter::emitBlock(int64_t count, BlockKeys valid,
   for (int64_t r = 0; r < count; ++r)
     for (int64_t w = 0; w < depthVectors; ++w)
       storeScratch(summed[r * depthVectors + w], accumulated,
-                   r * depth + w * lanes);
-
-  SmallVector<Value> next(maxima);
-  llvm::append_range(next, sums);
-  return next;
+                   plus(times(tileRows[r], index(depth)), index(w * lanes)));
 }
 
 struct CpuLowerAttentionPass

@@ -5,14 +5,15 @@
 // tile (24 accumulators); 13 rows are two full tiles and a partial one,
 // taken a row at a time; 150 keys are two blocks of 64 and one of 22
 // (a full vector and a masked one). Scratch for the block's scores
-// (6 x 64) and the output rows (6 x 64) is on the stack.
+// (6 x 64), the output rows (6 x 64) and each row's running maximum and
+// sum (6 x 2), which the key blocks update, is on the stack.
 // CHECK-LABEL: func.func @attention
 // CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c6{{(_[0-9]+)?}}) step
 // CHECK: memref.alloca() : memref<384xf32>
 // CHECK: memref.alloca() : memref<384xf32>
+// CHECK: memref.alloca() : memref<12xf32>
 // CHECK: scf.if
-// The key blocks carry each row's running maximum and sum.
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{(_[0-9]+)?}} step %c64{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{(_[0-9]+)?}} step %c64{{(_[0-9]+)?}} {
 // Scores: the depth loop carries 6 x 4 accumulators.
 // CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: vector.fma
@@ -54,8 +55,9 @@ func.func @attention(%q: memref<2x13x64xf32>, %k: memref<2x64x150xf32>, %v: memr
 // CHECK-LABEL: func.func @key_rows
 // CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c12{{(_[0-9]+)?}}) step
 // CHECK: memref.alloca() : memref<64xf32>
+// CHECK: memref.alloca() : memref<2xf32>
 // CHECK-NOT: scf.if
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{(_[0-9]+)?}} step %c64{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{(_[0-9]+)?}} step %c64{{(_[0-9]+)?}} {
 // CHECK: vector.load %arg1[%{{.*}}, %{{.*}}, %{{.*}}] : memref<12x150x64xf32>, vector<16xf32>
 // CHECK: arith.mulf {{.*}} : vector<16xf32>
 // CHECK-COUNT-3: vector.fma
@@ -104,11 +106,11 @@ func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memr
 // CHECK: memref.alloca() : memref<192xf32>
 // CHECK: scf.parallel
 // CHECK: scf.if
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64{{(_[0-9]+)?}} {
 // CHECK: arith.cmpf ogt, %{{.*}}, %cst{{(_[0-9]+)?}} : vector<16xf32>
 // CHECK: vector.reduction <or>
 // CHECK: arith.cmpf ole
-// CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32)
+// CHECK: scf.if %{{.*}} {
 // CHECK: vector.load %arg1
 // CHECK-COUNT-4: memref.prefetch %arg1
 // CHECK: arith.remui %{{.*}}, %[[MS]]
@@ -117,7 +119,7 @@ func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memr
 // CHECK-COUNT-4: memref.prefetch %arg2
 // CHECK: vector.load %arg2
 // CHECK: arith.remui %{{.*}}, %c64
-// CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32)
+// CHECK: scf.if %{{.*}} {
 // CHECK: arith.minui
 // CHECK: vector.create_mask %{{.*}} : vector<16xi1>
 // CHECK: vector.maskedload %arg3
@@ -126,6 +128,32 @@ func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memr
 // CHECK: math.exp %{{.*}} : f32
 // CHECK: } else {
 // CHECK: scf.parallel
+// On AVX2 a tile's rows do not fit in registers together. With few rows
+// (eight or fewer: a decode step), a tile holds them all and they take each
+// block of keys in turn (the first reads its keys and values from memory,
+// the others from L1), each checking the mask for itself; with more (a
+// prefill), a tile is one row.
+// AVX2-LABEL: func.func @symbolic_masked
+// AVX2: %[[FEW:.*]] = arith.cmpi ule, %[[S:.*]], %c8{{(_[0-9]+)?}} : index
+// AVX2: scf.if %[[FEW]] {
+// AVX2: scf.parallel
+// AVX2: memref.alloca() : memref<256xf32>
+// AVX2: memref.alloca() : memref<512xf32>
+// AVX2: memref.alloca() : memref<16xf32>
+// AVX2: %[[ROWS:.*]] = arith.minui %{{.*}}, %c8{{(_[0-9]+)?}} : index
+// AVX2: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32{{(_[0-9]+)?}} {
+// AVX2: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %[[ROWS]] step %c1{{(_[0-9]+)?}} {
+// AVX2: vector.reduction <or>
+// AVX2: scf.if %{{.*}} {
+// AVX2: vector.load %arg1
+// AVX2: vector.fma
+// AVX2: vector.shuffle
+// AVX2: vector.load %arg2
+// AVX2: vector.fma
+// AVX2: } {kiln.threaded}
+// AVX2: } else {
+// AVX2-NOT: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %[[ROWS]]
+// AVX2: scf.parallel
 func.func @symbolic_masked(%q: memref<?x?x64xf32>, %k: memref<?x?x64xf32, strided<[264192, 64, 1]>>, %v: memref<?x?x64xf32, strided<[264192, 64, 1]>>, %m: memref<1x?x?xf32>, %y: memref<?x?x64xf32>) {
   kiln.attention %q, %k, %v mask %m into %y {key_rows, scale = 0.125 : f32} : memref<?x?x64xf32>, memref<?x?x64xf32, strided<[264192, 64, 1]>>, memref<?x?x64xf32, strided<[264192, 64, 1]>> mask memref<1x?x?xf32> into memref<?x?x64xf32>
   return
