@@ -499,10 +499,17 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile,
         int64_t perStep = bf16 ? 2 : int8 ? 4 : 1;
         int64_t steps = stepChannels / perStep;
         int64_t stepValues = perStep * s.filterTile;
-        // One pixel (a decode step's products): `vdpbf16ps`' latency
-        // would bound the few accumulators' chains, so the channels'
-        // two halves take a set each, summed at the tap's end.
-        if (rows == 1 && bf16Dot && steps >= 2) {
+        auto emitStep = [&](Value c, Value filterAt, ValueRange acc) {
+          return bf16   ? emitBf16Step(tapRows, c, filterAt, acc)
+                 : int8 ? emitInt8Step(tapRows, c, filterAt, acc)
+                        : emitF32Step(tapRows, c, filterAt, acc);
+        };
+        // One pixel (a decode step's products): the multiply-adds'
+        // latency (FMA's, or `vdpbf16ps`') would bound the few
+        // accumulators' chains, so the channels' two halves take a set
+        // each, summed at the tap's end (SmolLM2's BF16-weight decode on
+        // AVX2, 3 accumulators a tile: the 57 MB head 2.12 -> 1.85 ms).
+        if (rows == 1 && !int8 && !prefetchFrom && steps >= 2) {
           int64_t half = steps / 2;
           SmallVector<Value> chains(carried.begin(), carried.end());
           chains.append(carried.size(), zero);
@@ -511,21 +518,20 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile,
               [&](OpBuilder &, Location, Value c, ValueRange acc) {
                 size_t n = carried.size();
                 Value upper = add(c, index(half));
-                SmallVector<Value> next = emitBf16Step(
-                    tapRows, c, add(tapFilter, mul(c, stepValues)),
-                    acc.take_front(n));
+                SmallVector<Value> next = emitStep(
+                    c, add(tapFilter, mul(c, stepValues)), acc.take_front(n));
                 llvm::append_range(
-                    next, emitBf16Step(tapRows, upper,
-                                       add(tapFilter, mul(upper, stepValues)),
-                                       acc.drop_front(n)));
+                    next,
+                    emitStep(upper, add(tapFilter, mul(upper, stepValues)),
+                             acc.drop_front(n)));
                 b.create<scf::YieldOp>(loc, next);
               });
           ValueRange results = halves.getResults();
           SmallVector<Value> sums(results.take_front(carried.size()));
           if (steps % 2)
-            sums = emitBf16Step(
-                tapRows, index(steps - 1),
-                add(tapFilter, index((steps - 1) * stepValues)), sums);
+            sums =
+                emitStep(index(steps - 1),
+                         add(tapFilter, index((steps - 1) * stepValues)), sums);
           for (auto [i, sum] : llvm::enumerate(sums))
             sum = b.create<arith::AddFOp>(loc, sum,
                                           results[carried.size() + i]);
@@ -538,10 +544,7 @@ void ConvEmitter::emitTile(int64_t rows, Value firstPixel, Value filterTile,
               Value filterAt = add(tapFilter, mul(c, stepValues));
               if (prefetchFrom)
                 prefetchStep(prefetchFrom, add(mul(tap, steps), c));
-              b.create<scf::YieldOp>(
-                  loc, bf16   ? emitBf16Step(tapRows, c, filterAt, acc)
-                       : int8 ? emitInt8Step(tapRows, c, filterAt, acc)
-                              : emitF32Step(tapRows, c, filterAt, acc));
+              b.create<scf::YieldOp>(loc, emitStep(c, filterAt, acc));
             });
         b.create<scf::YieldOp>(loc, overChannels.getResults());
       });

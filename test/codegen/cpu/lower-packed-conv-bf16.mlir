@@ -90,3 +90,22 @@ func.func @bf16_filter(%x: memref<1x1x8x6xf32>, %w: memref<1x1x1x6x16xbf16>,
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x8x6xf32>, memref<1x1x1x6x16xbf16>, memref<16xf32> into memref<1x1x8x10xf32>
   return
 }
+
+// The same with one pixel (a decode step's product on AVX2 with BF16
+// weights): the 6 channels' two halves take a set of FMA chains each,
+// channels i and i + 3 a step, the sets summed at the end.
+// DOT-LABEL: func.func @bf16_filter_one_pixel
+// DOT: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// DOT: scf.for %{{.*}} = %{{.*}} to %c3{{(_[0-9]+)?}} step %{{.*}} iter_args(%[[A:.*]] = %{{.*}}, %[[B:.*]] = %[[ZERO]]) -> (vector<16xf32>, vector<16xf32>)
+// DOT: arith.extf
+// DOT: vector.fma %{{.*}}, %{{.*}}, %[[A]]
+// DOT: arith.extf
+// DOT: vector.fma %{{.*}}, %{{.*}}, %[[B]]
+// DOT: scf.yield
+// DOT: arith.addf
+// DOT: vector.maskedstore
+func.func @bf16_filter_one_pixel(%x: memref<1x1x1x6xf32>, %w: memref<1x1x1x6x16xbf16>,
+                                 %b: memref<16xf32>, %y: memref<1x1x1x10xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x1x6xf32>, memref<1x1x1x6x16xbf16>, memref<16xf32> into memref<1x1x1x10xf32>
+  return
+}
