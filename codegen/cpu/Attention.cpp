@@ -687,7 +687,6 @@ void AttentionEmitter::emitTile(Value count, Value head, Value firstRow,
   }
 
   forEachRow(count, [&](Value r) {
-    Value maximum = loadScalar(stats, times(r, index(2)));
     Value sum = loadScalar(stats, times(r, index(2)), 1);
     Value rowStart = times(r, index(depth));
     if (slot) {
@@ -697,7 +696,8 @@ void AttentionEmitter::emitTile(Value count, Value head, Value firstRow,
         b.create<vector::StoreOp>(
             loc, loadScratch(accumulated, plus(rowStart, index(w * lanes))),
             partialRows, ValueRange{add(mul(at, depth), index(w * lanes))});
-      storeScalar(maximum, partialStats, mul(at, 2));
+      storeScalar(loadScalar(stats, times(r, index(2))), partialStats,
+                  mul(at, 2));
       storeScalar(sum, partialStats, mul(at, 2), 1);
       return;
     }
