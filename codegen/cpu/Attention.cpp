@@ -64,9 +64,9 @@ constexpr int64_t kKeysPerChunk = 512;
 /// is on the stack).
 constexpr int64_t kMostPartials = 32;
 
-/// Rows in a tile whose rows take each block of keys in turn: a decode
-/// step's grouped query heads, a prefill's rows eight at a time (the
-/// block's keys and values, 16 KB at head size 64, stay in L1).
+/// The most rows of a tile whose rows take each block of keys in turn (a
+/// decode step's grouped query heads; the block's keys and values, 16 KB
+/// at head size 64, stay in L1 for them). More rows take tiles of one.
 constexpr int64_t kSteppedRows = 8;
 
 /// How many keys a block holds: a number when known at compile time,
