@@ -154,6 +154,24 @@ private:
   Value loadFourBit(Value buffer, Value i, Value j, Value k) {
     return loadFourBitValues(b, loc, buffer, i, j, k, lanes, depth);
   }
+  /// Whether rows of `buffer` load a pair of vectors at a time: bf16, 2L
+  /// values in one vector of L i32 words, whose low halves (the even
+  /// values) widen by a shift and whose high halves (the odd ones) by a
+  /// mask. Widening each vector of L instead takes a zero-extending shuffle
+  /// and a shift, both on the ports the FMAs need, and bound a decode
+  /// step's attention over a bf16 cache by its arithmetic.
+  bool loadsInPairs(Value buffer) {
+    return getElementTypeOrSelf(buffer.getType()).isBF16() &&
+           depth % (2 * lanes) == 0;
+  }
+  /// Row [i, j, :] of `buffer` as f32 vectors in its depth order: the
+  /// natural one, or, for rows loaded in pairs, vector 2p holding the even
+  /// values of [2pL, 2pL + 2L) and vector 2p + 1 the odd ones.
+  SmallVector<Value> loadDepthRow(Value buffer, Value i, Value j);
+  /// Query row [head, row, :] in the keys' depth order.
+  SmallVector<Value> loadQueryRow(Value head, Value row);
+  /// Vectors of an output row, in the values' depth order, into the output.
+  void storeOutputRow(ArrayRef<Value> vectors, Value head, Value row);
   /// L elements of `buffer`'s type.
   VectorType storedVectorType(Value buffer) {
     return VectorType::get({lanes}, getElementTypeOrSelf(buffer.getType()));
@@ -294,13 +312,14 @@ private:
   /// Extents: heads G, query rows S, keys T; the mask's heads and rows;
   /// tiles of rows per head and in all.
   Value heads, rows, keys, maskHeads, maskRows, tilesPerHead, tiles;
-  /// With the keys split: each (tile, chunk)'s unnormalized rows, and
-  /// their maxima and sums.
+  /// With the keys split: each (tile, chunk)'s unnormalized rows (in the
+  /// values' depth order), and their maxima and sums.
   Value partialRows, partialStats;
   /// Per tile: the mask head its head reads.
   Value maskHead;
-  /// Per tile: the block's scores (M0 x KB), the output rows (M0 x D) and
-  /// each row's running maximum and sum (M0 x 2).
+  /// Per tile: the block's scores (M0 x KB), the output rows (M0 x D, in
+  /// the values' depth order) and each row's running maximum and sum
+  /// (M0 x 2).
   Value scores, accumulated, stats;
   /// With pages: the table [G, K] of the pages attended, K and the page's
   /// tokens; `keys` then counts the listed pages' keys.
@@ -595,10 +614,80 @@ void AttentionEmitter::emitSplit(Value chunks) {
       });
   Value inverse = broadcast(b.create<arith::DivFOp>(
       loc, scalar(1.0f), weighed.getResult(depthVectors)));
+  SmallVector<Value> outputRow;
   for (int64_t w = 0; w < depthVectors; ++w)
-    b.create<vector::StoreOp>(
-        loc, b.create<arith::MulFOp>(loc, weighed.getResult(w), inverse),
-        output, ValueRange{head, add(firstRow, r), index(w * lanes)});
+    outputRow.push_back(
+        b.create<arith::MulFOp>(loc, weighed.getResult(w), inverse));
+  storeOutputRow(outputRow, head, add(firstRow, r));
+}
+
+SmallVector<Value> AttentionEmitter::loadDepthRow(Value buffer, Value i,
+                                                  Value j) {
+  SmallVector<Value> vectors;
+  if (!loadsInPairs(buffer)) {
+    for (int64_t w = 0; w < depthVectors; ++w)
+      vectors.push_back(load(buffer, i, j, index(w * lanes)));
+    return vectors;
+  }
+  auto pairType = VectorType::get({2 * lanes}, b.getBF16Type());
+  auto wordType = VectorType::get({lanes}, b.getI32Type());
+  auto words = [&](int32_t value) {
+    return b.create<arith::ConstantOp>(loc, wordType,
+                                       DenseElementsAttr::get(wordType, value));
+  };
+  for (int64_t p = 0; p < depthVectors / 2; ++p) {
+    Value pair = b.create<vector::BitCastOp>(
+        loc, wordType,
+        b.create<vector::LoadOp>(loc, pairType, buffer,
+                                 ValueRange{i, j, index(2 * lanes * p)}));
+    Value even = b.create<arith::ShLIOp>(loc, pair, words(16));
+    Value odd = b.create<arith::AndIOp>(loc, pair, words(-65536));
+    for (Value half : {even, odd})
+      vectors.push_back(b.create<arith::BitcastOp>(loc, vectorType, half));
+  }
+  return vectors;
+}
+
+SmallVector<Value> AttentionEmitter::loadQueryRow(Value head, Value row) {
+  SmallVector<Value> vectors;
+  for (int64_t w = 0; w < depthVectors; ++w)
+    vectors.push_back(load(query, head, row, index(w * lanes)));
+  if (!loadsInPairs(keysBuffer))
+    return vectors;
+  SmallVector<int64_t> evens, odds;
+  for (int64_t l = 0; l < lanes; ++l) {
+    evens.push_back(2 * l);
+    odds.push_back(2 * l + 1);
+  }
+  SmallVector<Value> paired;
+  for (int64_t p = 0; p < depthVectors / 2; ++p)
+    for (ArrayRef<int64_t> half : {evens, odds})
+      paired.push_back(b.create<vector::ShuffleOp>(loc, vectors[2 * p],
+                                                   vectors[2 * p + 1], half));
+  return paired;
+}
+
+void AttentionEmitter::storeOutputRow(ArrayRef<Value> vectors, Value head,
+                                      Value row) {
+  auto store = [&](Value vector, int64_t w) {
+    b.create<vector::StoreOp>(loc, vector, output,
+                              ValueRange{head, row, index(w * lanes)});
+  };
+  if (!loadsInPairs(values)) {
+    for (int64_t w = 0; w < depthVectors; ++w)
+      store(vectors[w], w);
+    return;
+  }
+  // Value n of a pair's 2L: the even vector's lane n / 2 or the odd's.
+  SmallVector<int64_t> interleaved;
+  for (int64_t n = 0; n < 2 * lanes; ++n)
+    interleaved.push_back(n % 2 ? lanes + n / 2 : n / 2);
+  ArrayRef<int64_t> all(interleaved);
+  for (int64_t p = 0; p < depthVectors / 2; ++p)
+    for (int64_t half : {0, 1})
+      store(b.create<vector::ShuffleOp>(loc, vectors[2 * p], vectors[2 * p + 1],
+                                        all.slice(half * lanes, lanes)),
+            2 * p + half);
 }
 
 void AttentionEmitter::forEachRow(Value count, function_ref<void(Value)> body) {
@@ -703,13 +792,12 @@ void AttentionEmitter::emitTile(Value count, Value head, Value firstRow,
     }
     // The output row over its sum.
     Value inverse = broadcast(b.create<arith::DivFOp>(loc, scalar(1.0f), sum));
-    Value row = add(firstRow, r);
+    SmallVector<Value> outputRow;
     for (int64_t w = 0; w < depthVectors; ++w) {
       Value acc = loadScratch(accumulated, plus(rowStart, index(w * lanes)));
-      b.create<vector::StoreOp>(loc, b.create<arith::MulFOp>(loc, acc, inverse),
-                                output,
-                                ValueRange{head, row, index(w * lanes)});
+      outputRow.push_back(b.create<arith::MulFOp>(loc, acc, inverse));
     }
+    storeOutputRow(outputRow, head, add(firstRow, r));
   });
 }
 
@@ -792,11 +880,9 @@ SmallVector<Value>
 AttentionEmitter::emitKeyRowScores(int64_t count, int64_t vectors,
                                    BlockKeys valid, Value head, Value firstRow,
                                    Value firstKey, ArrayRef<Value> vectorRows) {
-  SmallVector<SmallVector<Value>> queryVectors(count);
+  SmallVector<SmallVector<Value>> queryVectors;
   for (int64_t r = 0; r < count; ++r)
-    for (int64_t w = 0; w < depthVectors; ++w)
-      queryVectors[r].push_back(
-          load(query, head, add(firstRow, index(r)), index(w * lanes)));
+    queryVectors.push_back(loadQueryRow(head, add(firstRow, index(r))));
   // Past a block's end known only at run time, keys are read again from
   // its last one (in bounds; their scores are masked off).
   Value lastKey;
@@ -826,8 +912,7 @@ AttentionEmitter::emitKeyRowScores(int64_t count, int64_t vectors,
         if (valid.symbolic && key > 0)
           at = b.create<arith::MinUIOp>(loc, at, lastKey);
         Value row = vectorRow ? add(vectorRow, index(t)) : keyAt(head, at);
-        for (int64_t w = 0; w < depthVectors; ++w)
-          keyRow.push_back(load(keysBuffer, head, row, index(w * lanes)));
+        keyRow = loadDepthRow(keysBuffer, head, row);
         if (streamsRows(valid))
           prefetchRow(keysBuffer, head,
                       aheadRow ? add(aheadRow, index(t))
@@ -1003,9 +1088,7 @@ void AttentionEmitter::emitBlock(int64_t count, Value rowBase, BlockKeys valid,
                         aheadBase ? add(aheadBase,
                                         b.create<arith::SubIOp>(loc, j, begin))
                                   : keyAt(head, add(key, index(blockKeys))));
-          SmallVector<Value> valueVectors;
-          for (int64_t w = 0; w < depthVectors; ++w)
-            valueVectors.push_back(load(values, head, row, index(w * lanes)));
+          SmallVector<Value> valueVectors = loadDepthRow(values, head, row);
           SmallVector<Value> next;
           for (int64_t r = 0; r < count; ++r) {
             Value p = broadcast(loadScalar(

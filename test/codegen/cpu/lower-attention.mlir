@@ -162,15 +162,28 @@ func.func @symbolic_masked(%q: memref<?x?x64xf32>, %k: memref<?x?x64xf32, stride
 // -----
 
 // Keys and values held in bf16 (a session cache under --precision=bf16):
-// each vector is loaded as 16 bf16 values and widened to f32, and a
-// 64-value row is two lines to prefetch.
+// rows load 32 bf16 values at a time, one vector of 16 i32 words whose low
+// halves (the even values) widen by a shift and whose high halves (the odd
+// ones) by a mask. The query rows are split into even and odd values to
+// match, and the output rows interleaved back. A 64-value row is two lines
+// to prefetch.
 // CHECK-LABEL: func.func @bf16_cache
-// CHECK: vector.load %arg1[{{.*}}] : memref<3x?x64xbf16, strided<[264192, 64, 1]>>, vector<16xbf16>
-// CHECK-NEXT: arith.extf %{{.*}} : vector<16xbf16> to vector<16xf32>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, {{.*}}, 28, 30] : vector<16xf32>, vector<16xf32>
+// CHECK-NEXT: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, {{.*}}, 29, 31] : vector<16xf32>, vector<16xf32>
+// CHECK: %[[K:.*]] = vector.load %arg1[{{.*}}] : memref<3x?x64xbf16, strided<[264192, 64, 1]>>, vector<32xbf16>
+// CHECK-NEXT: %[[KW:.*]] = vector.bitcast %[[K]] : vector<32xbf16> to vector<16xi32>
+// CHECK-NEXT: %[[SIXTEEN:.*]] = arith.constant dense<16> : vector<16xi32>
+// CHECK-NEXT: arith.shli %[[KW]], %[[SIXTEEN]] : vector<16xi32>
+// CHECK-NEXT: %[[HIGH:.*]] = arith.constant dense<-65536> : vector<16xi32>
+// CHECK-NEXT: arith.andi %[[KW]], %[[HIGH]] : vector<16xi32>
 // CHECK-COUNT-2: memref.prefetch %arg1
 // CHECK-COUNT-2: memref.prefetch %arg2
-// CHECK: vector.load %arg2[{{.*}}] : memref<3x?x64xbf16, strided<[264192, 64, 1]>>, vector<16xbf16>
-// CHECK-NEXT: arith.extf %{{.*}} : vector<16xbf16> to vector<16xf32>
+// CHECK: %[[V:.*]] = vector.load %arg2[{{.*}}] : memref<3x?x64xbf16, strided<[264192, 64, 1]>>, vector<32xbf16>
+// CHECK-NEXT: vector.bitcast %[[V]] : vector<32xbf16> to vector<16xi32>
+// CHECK: %[[LOW:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 16, 1, 17, {{.*}}, 7, 23] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.store %[[LOW]], %arg4[{{.*}}, %c0{{.*}}] : memref<3x3x64xf32>, vector<16xf32>
+// CHECK-NEXT: %[[UP:.*]] = vector.shuffle %{{.*}}, %{{.*}} [8, 24, 9, 25, {{.*}}, 15, 31] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.store %[[UP]], %arg4[{{.*}}, %c16] : memref<3x3x64xf32>, vector<16xf32>
 func.func @bf16_cache(%q: memref<3x3x64xf32>, %k: memref<3x?x64xbf16, strided<[264192, 64, 1]>>, %v: memref<3x?x64xbf16, strided<[264192, 64, 1]>>, %m: memref<1x1x?xf32>, %y: memref<3x3x64xf32>) {
   kiln.attention %q, %k, %v mask %m into %y {key_rows, scale = 0.125 : f32} : memref<3x3x64xf32>, memref<3x?x64xbf16, strided<[264192, 64, 1]>>, memref<3x?x64xbf16, strided<[264192, 64, 1]>> mask memref<1x1x?xf32> into memref<3x3x64xf32>
   return
