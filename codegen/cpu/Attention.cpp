@@ -263,10 +263,11 @@ private:
                                              Value head, Value firstRow,
                                              Value firstKey,
                                              ArrayRef<Value> laneMasks);
+  /// The same from key rows, through the scores' scratch rows `tileRows`.
   SmallVector<Value> emitKeyRowScores(int64_t count, int64_t vectors,
                                       BlockKeys valid, Value head,
                                       Value firstRow, Value firstKey,
-                                      ArrayRef<Value> vectorRows);
+                                      ArrayRef<Value> tileRows);
   /// `first` and `second`, each holding `keys` keys' partial sums in
   /// segments of L / keys lanes, as one vector of 2 * keys keys (first's,
   /// then second's) in segments half as long.
@@ -879,53 +880,59 @@ Value AttentionEmitter::foldKeyGroups(Value first, Value second, int64_t keys) {
 SmallVector<Value>
 AttentionEmitter::emitKeyRowScores(int64_t count, int64_t vectors,
                                    BlockKeys valid, Value head, Value firstRow,
-                                   Value firstKey, ArrayRef<Value> vectorRows) {
+                                   Value firstKey, ArrayRef<Value> tileRows) {
   SmallVector<SmallVector<Value>> queryVectors;
   for (int64_t r = 0; r < count; ++r)
     queryVectors.push_back(loadQueryRow(head, add(firstRow, index(r))));
-  // Past a block's end known only at run time, keys are read again from
-  // its last one (in bounds; their scores are masked off).
+  // Past a block's end, keys are read again from its last one (in bounds;
+  // their scores are masked off).
   Value lastKey;
-  if (valid.symbolic)
-    lastKey = add(firstKey, sub(valid.symbolic, 1));
-  SmallVector<Value> scores(count * vectors);
-  for (int64_t v = 0; v < vectors; ++v) {
+  if (!isFull(valid))
+    lastKey = add(firstKey, valid.symbolic ? sub(valid.symbolic, 1)
+                                           : index(valid.known - 1));
+  auto scoresAt = [&](int64_t r, Value v) {
+    return plus(times(tileRows[r], index(blockKeys)), times(v, index(lanes)));
+  };
+  // A loop over the block's vectors of keys, into the scores' scratch: the
+  // straight-line code of a whole block let LLVM hoist its keys' loads and
+  // spill them (SmolLM2's decode attention over a bf16 cache spent twice
+  // as long on the scores as on the values).
+  auto overVectors =
+      b.create<scf::ForOp>(loc, index(0), index(vectors), index(1));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(overVectors.getBody());
+    Value v = overVectors.getInductionVar();
+    Value first = add(firstKey, times(v, index(lanes)));
+    // In a block known to be whole, a vector's keys are the rows from its
+    // first's (pages are whole vectors of keys), and the rows a block ahead
+    // are asked for through the table.
+    Value vectorRow, aheadRow;
+    if (pageTable && !valid.symbolic) {
+      vectorRow = keyAt(head, first);
+      if (streamsRows(valid))
+        aheadRow = keyAt(head, add(first, index(blockKeys)));
+    }
     // Per row, a stack of (vector, keys in it): two groups of the same
     // size fold into one as soon as both exist, like a binary counter,
     // so that few vectors are live at once.
     SmallVector<SmallVector<std::pair<Value, int64_t>>> stacks(count);
-    // In a block known to be whole, a vector's keys are the rows from its
-    // first's (`vectorRows`: pages are whole vectors of keys), and the rows
-    // a block ahead are asked for through the table.
-    Value vectorRow, aheadRow;
-    if (pageTable && !valid.symbolic) {
-      vectorRow = vectorRows[v];
-      if (streamsRows(valid))
-        aheadRow = keyAt(head, add(firstKey, index(v * lanes + blockKeys)));
-    }
     for (int64_t t = 0; t < lanes; ++t) {
-      int64_t key = v * lanes + t;
-      bool present = valid.symbolic || key < valid.known;
-      SmallVector<Value> keyRow;
-      if (present) {
-        Value at = add(firstKey, index(key));
-        if (valid.symbolic && key > 0)
-          at = b.create<arith::MinUIOp>(loc, at, lastKey);
-        Value row = vectorRow ? add(vectorRow, index(t)) : keyAt(head, at);
-        keyRow = loadDepthRow(keysBuffer, head, row);
-        if (streamsRows(valid))
-          prefetchRow(keysBuffer, head,
-                      aheadRow ? add(aheadRow, index(t))
-                               : add(at, index(blockKeys)));
-      }
+      Value at = add(first, index(t));
+      if (lastKey)
+        at = b.create<arith::MinUIOp>(loc, at, lastKey);
+      Value row = vectorRow ? add(vectorRow, index(t)) : keyAt(head, at);
+      SmallVector<Value> keyRow = loadDepthRow(keysBuffer, head, row);
+      if (streamsRows(valid))
+        prefetchRow(keysBuffer, head,
+                    aheadRow ? add(aheadRow, index(t))
+                             : add(at, index(blockKeys)));
       for (int64_t r = 0; r < count; ++r) {
-        Value partial = splat(0.0f);
-        if (present) {
-          partial = b.create<arith::MulFOp>(loc, queryVectors[r][0], keyRow[0]);
-          for (int64_t w = 1; w < depthVectors; ++w)
-            partial = b.create<vector::FMAOp>(loc, queryVectors[r][w],
-                                              keyRow[w], partial);
-        }
+        Value partial =
+            b.create<arith::MulFOp>(loc, queryVectors[r][0], keyRow[0]);
+        for (int64_t w = 1; w < depthVectors; ++w)
+          partial = b.create<vector::FMAOp>(loc, queryVectors[r][w], keyRow[w],
+                                            partial);
         auto &stack = stacks[r];
         stack.push_back({partial, 1});
         while (stack.size() > 1 &&
@@ -937,9 +944,13 @@ AttentionEmitter::emitKeyRowScores(int64_t count, int64_t vectors,
       }
     }
     for (int64_t r = 0; r < count; ++r)
-      scores[r * vectors + v] = stacks[r].front().first;
+      storeScratch(stacks[r].front().first, scores, scoresAt(r, v));
   }
-  return scores;
+  SmallVector<Value> scoreVectors;
+  for (int64_t r = 0; r < count; ++r)
+    for (int64_t v = 0; v < vectors; ++v)
+      scoreVectors.push_back(loadScratch(scores, scoresAt(r, index(v))));
+  return scoreVectors;
 }
 
 Value AttentionEmitter::maskRowOf(Value row) {
@@ -1004,7 +1015,7 @@ void AttentionEmitter::emitBlock(int64_t count, Value rowBase, BlockKeys valid,
     vectorRows.push_back(keyAt(head, add(firstKey, index(v * lanes))));
   SmallVector<Value> rawScores =
       op.getKeyRows() ? emitKeyRowScores(count, vectors, valid, head, firstRow,
-                                         firstKey, vectorRows)
+                                         firstKey, tileRows)
                       : emitTransposedKeyScores(count, vectors, head, firstRow,
                                                 firstKey, laneMasks);
 

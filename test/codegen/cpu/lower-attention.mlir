@@ -46,18 +46,21 @@ func.func @attention(%q: memref<2x13x64xf32>, %k: memref<2x64x150xf32>, %v: memr
 // -----
 
 // Keys as rows (a decode step over a cache): one query row per head, so
-// one row per tile. Per key, its four 16-lane pieces times the query's,
-// summed with FMAs; the 16 keys of a vector fold into one vector of their
-// sums by a tree of shuffles (pairs of halves, quarters, ...): 15 folds of
-// two shuffles each per vector of keys, four vectors per block of 64. The
-// last block's 22 keys are a full vector and 6 keys whose others are zero,
-// masked to a score far below any real one.
+// one row per tile. A loop over a block's vectors of keys (four of 16 in a
+// block of 64); per key, its four 16-lane pieces times the query's, summed
+// with FMAs; the 16 keys of a vector fold into one vector of their sums by
+// a tree of shuffles (pairs of halves, quarters, ...): 15 folds of two
+// shuffles each, stored to the block's scores. The last block's 22 keys
+// are a full vector and 6 keys; the lanes past them read the last key
+// again, masked to a score far below any real one.
 // CHECK-LABEL: func.func @key_rows
 // CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c12{{(_[0-9]+)?}}) step
+// CHECK: %[[SCORES:.*]] = memref.alloca() : memref<64xf32>
 // CHECK: memref.alloca() : memref<64xf32>
 // CHECK: memref.alloca() : memref<2xf32>
 // CHECK-NOT: scf.if
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{(_[0-9]+)?}} step %c64{{(_[0-9]+)?}} {
+// CHECK: scf.for %[[V:.*]] = %{{.*}} to %c4{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}} {
 // CHECK: vector.load %arg1[%{{.*}}, %{{.*}}, %{{.*}}] : memref<12x150x64xf32>, vector<16xf32>
 // CHECK: arith.mulf {{.*}} : vector<16xf32>
 // CHECK-COUNT-3: vector.fma
@@ -66,9 +69,14 @@ func.func @attention(%q: memref<2x13x64xf32>, %k: memref<2x64x150xf32>, %v: memr
 // CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]
 // CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29]
 // CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
-// CHECK: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]
+// CHECK: %[[FOLDED:.*]] = arith.addf
+// CHECK: vector.store %[[FOLDED]], %[[SCORES]][%{{.*}}] : memref<64xf32>, vector<16xf32>
+// CHECK-NEXT: }
+// CHECK: vector.load %[[SCORES]][%{{.*}}] : memref<64xf32>, vector<16xf32>
 // CHECK: vector.reduction <maximumf>
 // CHECK: vector.create_mask %c6{{(_[0-9]+)?}} : vector<16xi1>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c2{{(_[0-9]+)?}} step
+// CHECK: arith.minui
 // CHECK-NOT: vector.maskedload
 // CHECK: arith.select
 // CHECK: } {kiln.threaded}
