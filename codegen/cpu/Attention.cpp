@@ -632,19 +632,15 @@ SmallVector<Value> AttentionEmitter::loadDepthRow(Value buffer, Value i,
   }
   auto pairType = VectorType::get({2 * lanes}, b.getBF16Type());
   auto wordType = VectorType::get({lanes}, b.getI32Type());
-  auto words = [&](int32_t value) {
-    return b.create<arith::ConstantOp>(loc, wordType,
-                                       DenseElementsAttr::get(wordType, value));
-  };
   for (int64_t p = 0; p < depthVectors / 2; ++p) {
-    Value pair = b.create<vector::BitCastOp>(
-        loc, wordType,
-        b.create<vector::LoadOp>(loc, pairType, buffer,
-                                 ValueRange{i, j, index(2 * lanes * p)}));
-    Value even = b.create<arith::ShLIOp>(loc, pair, words(16));
-    Value odd = b.create<arith::AndIOp>(loc, pair, words(-65536));
-    for (Value half : {even, odd})
-      vectors.push_back(b.create<arith::BitcastOp>(loc, vectorType, half));
+    auto [even, odd] = splitBf16Pairs(
+        b, loc,
+        b.create<vector::BitCastOp>(
+            loc, wordType,
+            b.create<vector::LoadOp>(loc, pairType, buffer,
+                                     ValueRange{i, j, index(2 * lanes * p)})));
+    vectors.push_back(even);
+    vectors.push_back(odd);
   }
   return vectors;
 }

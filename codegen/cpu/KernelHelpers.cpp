@@ -171,6 +171,25 @@ Value mlir::kiln::isWithin(OpBuilder &b, Location loc, Value value,
   return b.create<arith::AndIOp>(loc, above, below);
 }
 
+std::pair<Value, Value> mlir::kiln::splitBf16Pairs(OpBuilder &b, Location loc,
+                                                   Value words) {
+  Type type = words.getType();
+  Type floatType = b.getF32Type();
+  auto constant = [&](uint32_t value) -> Value {
+    TypedAttr attr = b.getI32IntegerAttr(value);
+    if (auto vector = dyn_cast<VectorType>(type))
+      attr = DenseElementsAttr::get(vector, b.getI32IntegerAttr(value));
+    return b.create<arith::ConstantOp>(loc, attr);
+  };
+  if (auto vector = dyn_cast<VectorType>(type))
+    floatType = vector.clone(b.getF32Type());
+  // Little-endian: the even value is the low half of the word.
+  Value low = b.create<arith::ShLIOp>(loc, words, constant(16));
+  Value high = b.create<arith::AndIOp>(loc, words, constant(0xffff0000u));
+  return {b.create<arith::BitcastOp>(loc, floatType, low),
+          b.create<arith::BitcastOp>(loc, floatType, high)};
+}
+
 Value mlir::kiln::loadFourBitValues(OpBuilder &b, Location loc, Value buffer,
                                     Value i, Value j, Value k, int64_t lanes,
                                     int64_t depth) {

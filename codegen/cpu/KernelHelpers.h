@@ -50,6 +50,11 @@ void storeVector(OpBuilder &b, Location loc, Value value, Value buffer,
 Value loadFourBitValues(OpBuilder &b, Location loc, Value buffer, Value i,
                         Value j, Value k, int64_t lanes, int64_t depth);
 
+/// The f32 values of the two bf16 halves of `words`, an i32 or a vector of
+/// i32 holding bf16 pairs: the low half (the even value of each pair,
+/// widened by a shift) and the high half (the odd one, by a mask).
+std::pair<Value, Value> splitBf16Pairs(OpBuilder &b, Location loc, Value words);
+
 /// `count` copies of `value` of type `element` (f32 unless given; or an
 /// integer type) as
 /// a memref<?xelement>: a constant global of the module around `anchor`,

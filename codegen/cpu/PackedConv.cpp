@@ -221,9 +221,6 @@ private:
                                     ArrayRef<Value> negatedZeros);
   /// The tile's vectorsPerRow filter vectors of `type` from `filterAt`.
   SmallVector<Value> loadFilterVectors(VectorType type, Value filterAt);
-  /// The f32 value of each half of a bf16 pair held as i32 (scalar or
-  /// vector): the low (even channel) and the high (odd channel).
-  std::pair<Value, Value> splitPair(Value pair);
   Value activate(Value x) { return applyActivationOf(b, loc, x, op); }
 
   PackedConv2DOp op;
@@ -686,22 +683,6 @@ SmallVector<Value> ConvEmitter::multiplyRows(ArrayRef<PaddedSource> sources,
   return next;
 }
 
-std::pair<Value, Value> ConvEmitter::splitPair(Value pair) {
-  Type type = pair.getType();
-  Type floatType = isa<VectorType>(type) ? Type(vectorType) : b.getF32Type();
-  auto constant = [&](uint32_t value) -> Value {
-    TypedAttr attr = b.getI32IntegerAttr(value);
-    if (auto vector = dyn_cast<VectorType>(type))
-      attr = DenseElementsAttr::get(vector, b.getI32IntegerAttr(value));
-    return b.create<arith::ConstantOp>(loc, attr);
-  };
-  // Little-endian: the even channel is the low half of the word.
-  Value low = b.create<arith::ShLIOp>(loc, pair, constant(16));
-  Value high = b.create<arith::AndIOp>(loc, pair, constant(0xffff0000u));
-  return {b.create<arith::BitcastOp>(loc, floatType, low),
-          b.create<arith::BitcastOp>(loc, floatType, high)};
-}
-
 SmallVector<Value> ConvEmitter::emitBf16Step(ArrayRef<PaddedSource> sources,
                                              Value c, Value filterAt,
                                              ValueRange acc) {
@@ -709,8 +690,8 @@ SmallVector<Value> ConvEmitter::emitBf16Step(ArrayRef<PaddedSource> sources,
   SmallVector<std::pair<Value, Value>> halves;
   if (!bf16Dot)
     for (Value w : weights)
-      halves.push_back(
-          splitPair(b.create<vector::BitCastOp>(loc, wordsType, w)));
+      halves.push_back(splitBf16Pairs(
+          b, loc, b.create<vector::BitCastOp>(loc, wordsType, w)));
 
   SmallVector<Value> next;
   for (auto [r, source] : llvm::enumerate(sources)) {
@@ -732,7 +713,7 @@ SmallVector<Value> ConvEmitter::emitBf16Step(ArrayRef<PaddedSource> sources,
                                            broadcast, weights[v]));
       continue;
     }
-    auto [even, odd] = splitPair(word);
+    auto [even, odd] = splitBf16Pairs(b, loc, word);
     Value evens = b.create<vector::BroadcastOp>(loc, vectorType, even);
     Value odds = b.create<vector::BroadcastOp>(loc, vectorType, odd);
     for (int64_t v = 0; v < vectorsPerRow; ++v) {
