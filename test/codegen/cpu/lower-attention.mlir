@@ -138,9 +138,12 @@ func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memr
 // CHECK: scf.parallel
 // On AVX2 a tile's rows do not fit in registers together. With few rows
 // (eight or fewer: a decode step), a tile holds them all and they take each
-// block of keys in turn (the first reads its keys and values from memory,
-// the others from L1), each checking the mask for itself; with more (a
-// prefill), a tile is one row.
+// block of keys two at a time (the first step reads its keys and values
+// from memory, the others from L1), each step checking the mask for its
+// rows; the two rows of a step share each key row and each value row, the
+// values in two halves of the depth (2 rows x 4 vectors of 8 accumulators,
+// each half loading its 4 vectors of a value row); a last odd
+// row steps alone. With more rows (a prefill), a tile is one row.
 // AVX2-LABEL: func.func @symbolic_masked
 // AVX2: %[[FEW:.*]] = arith.cmpi ule, %[[S:.*]], %c8{{(_[0-9]+)?}} : index
 // AVX2: scf.if %[[FEW]] {
@@ -150,17 +153,30 @@ func.func @key_rows(%q: memref<12x1x64xf32>, %k: memref<12x150x64xf32>, %v: memr
 // AVX2: memref.alloca() : memref<16xf32>
 // AVX2: %[[ROWS:.*]] = arith.minui %{{.*}}, %c8{{(_[0-9]+)?}} : index
 // AVX2: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32{{(_[0-9]+)?}} {
-// AVX2: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %[[ROWS]] step %c1{{(_[0-9]+)?}} {
+// AVX2: %[[PAIRS:.*]] = arith.divui %[[ROWS]], %c2{{(_[0-9]+)?}} : index
+// AVX2: %[[STEPPED:.*]] = arith.muli %[[PAIRS]], %c2{{(_[0-9]+)?}} : index
+// AVX2: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %[[STEPPED]] step %c2{{(_[0-9]+)?}} {
 // AVX2: vector.reduction <or>
 // AVX2: scf.if %{{.*}} {
+// AVX2: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c4{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}} {
 // AVX2: vector.load %arg1
-// AVX2: vector.fma
+// AVX2-COUNT-2: arith.mulf {{.*}} : vector<8xf32>
 // AVX2: vector.shuffle
+// AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2: vector.load %arg2[%{{.*}}, %{{.*}}, %c0{{(_[0-9]+)?}}]
+// AVX2-COUNT-3: vector.load %arg2
+// AVX2-NOT: vector.load %arg2
+// AVX2-COUNT-8: vector.fma
+// AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2: vector.load %arg2[%{{.*}}, %{{.*}}, %c32{{(_[0-9]+)?}}]
+// AVX2: scf.for %{{.*}} = %[[STEPPED]] to %[[ROWS]] step %c1{{(_[0-9]+)?}} {
+// AVX2: vector.reduction <or>
+// AVX2: vector.load %arg1
 // AVX2: vector.load %arg2
 // AVX2: vector.fma
 // AVX2: } {kiln.threaded}
 // AVX2: } else {
-// AVX2-NOT: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %[[ROWS]]
+// AVX2-NOT: scf.for %{{.*}} = %[[STEPPED]] to %[[ROWS]]
 // AVX2: scf.parallel
 func.func @symbolic_masked(%q: memref<?x?x64xf32>, %k: memref<?x?x64xf32, strided<[264192, 64, 1]>>, %v: memref<?x?x64xf32, strided<[264192, 64, 1]>>, %m: memref<1x?x?xf32>, %y: memref<?x?x64xf32>) {
   kiln.attention %q, %k, %v mask %m into %y {key_rows, scale = 0.125 : f32} : memref<?x?x64xf32>, memref<?x?x64xf32, strided<[264192, 64, 1]>>, memref<?x?x64xf32, strided<[264192, 64, 1]>> mask memref<1x?x?xf32> into memref<?x?x64xf32>
