@@ -89,8 +89,8 @@ public:
       lanes /= 2;
     depthVectors = depth / lanes;
     // Each phase of a tile (scores, outputs) fills the accumulators.
-    int64_t budget = accumulatorBudget(vectorBits);
-    rowsPerTile = std::clamp<int64_t>(budget / depthVectors, 1, 8);
+    accumulators = accumulatorBudget(vectorBits);
+    rowsPerTile = std::clamp<int64_t>(accumulators / depthVectors, 1, 8);
     if (op.getKeyRows()) {
       // Scores from key rows hold, per row, its query vectors and a stack
       // of partly folded key groups (log2 L + 1), beside one key row.
@@ -118,7 +118,7 @@ public:
     if (!ShapedType::isDynamic(q[1]))
       rowsPerTile = std::min(rowsPerTile, q[1]);
     int64_t rowsInRegisters = stepsRows ? 1 : rowsPerTile;
-    blockVectors = std::clamp<int64_t>(budget / rowsInRegisters, 1, 4);
+    blockVectors = std::clamp<int64_t>(accumulators / rowsInRegisters, 1, 4);
     blockKeys = blockVectors * lanes;
     vectorType = VectorType::get({lanes}, b.getF32Type());
   }
@@ -317,6 +317,8 @@ private:
   AttentionOp op;
   int64_t depth;
   int64_t lanes, depthVectors, rowsPerTile, blockVectors, blockKeys;
+  /// Vectors of accumulators a phase of a tile may hold in registers.
+  int64_t accumulators;
   /// Whether the tile's rows take each block in turn, rowsPerStep at a
   /// time (too few fit in registers together for the whole tile).
   bool stepsRows = false;
@@ -1105,13 +1107,12 @@ void AttentionEmitter::emitBlock(int64_t count, Value rowBase, BlockKeys valid,
           factor));
   }
   // The depth in parts whose rows' accumulators fit the budget: rows that
-  // step share each value row, which would not fit whole. (A budget that
-  // leaves room for the widened value vectors too, in parts half as long,
-  // was slower: more loops, more broadcasts.)
+  // step share each value row, whose accumulators would not fit whole. (A
+  // budget that leaves room for the widened value vectors too, in parts
+  // half as long, was no faster: more loops, more broadcasts.)
   int64_t partVectors = depthVectors;
   int64_t unit = loadsInPairs(values) ? 2 : 1;
-  while (count * partVectors > accumulatorBudget(lanes * 32) &&
-         partVectors % (2 * unit) == 0)
+  while (count * partVectors > accumulators && partVectors % (2 * unit) == 0)
     partVectors /= 2;
   for (int64_t part = 0; part < depthVectors; part += partVectors) {
     // Keys [begin, end) of the block; with `base`, key j's row is base + j
