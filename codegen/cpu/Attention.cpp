@@ -851,9 +851,9 @@ void AttentionEmitter::emitBlockRows(Value count, BlockKeys valid, Value head,
     emitMaskedBlock(rowsHere, loop.getInductionVar(), valid, head, firstRow,
                     firstKey);
   };
+  step(rowsPerStep, index(0), stepped);
   if (rowsPerStep > 1)
-    step(rowsPerStep, index(0), stepped);
-  step(1, stepped, count);
+    step(1, stepped, count);
 }
 
 SmallVector<Value> AttentionEmitter::emitTransposedKeyScores(
