@@ -59,10 +59,17 @@ func.func @bf16_result(%x: memref<1x1x8x6xbf16>, %w: memref<1x1x1x3x16x2xbf16>,
 
 // One pixel (a decode step's product): the 5 channel pairs' two halves
 // accumulate in two sets of chains, pairs i and i + 2 a step (the fifth
-// after the loop, into the first set), the sets summed at the end.
+// after the loop, into the first set), the sets summed at the end. Each
+// step prefetches each half's filter 2 KB (1,024 values) ahead into L2,
+// one cache line (a step's 32 values) each.
 // DOT-LABEL: func.func @one_pixel
 // DOT: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
 // DOT: scf.for %{{.*}} = %{{.*}} to %c2{{(_[0-9]+)?}} step %{{.*}} iter_args(%[[A:.*]] = %{{.*}}, %[[B:.*]] = %[[ZERO]]) -> (vector<16xf32>, vector<16xf32>)
+// DOT: arith.constant 1024 : index
+// DOT: memref.prefetch %{{.*}}, read, locality<2>, data : memref<160xbf16>
+// DOT: arith.constant 1024 : index
+// DOT: memref.prefetch %{{.*}}, read, locality<2>, data : memref<160xbf16>
+// DOT-NOT: memref.prefetch
 // DOT: kiln.bf16_dot %[[A]]
 // DOT: kiln.bf16_dot %[[B]]
 // DOT: scf.yield

@@ -177,3 +177,24 @@ func.func @pixel_blocks(%x: memref<1x64x67x96xf32>, %w: memref<4x1x1x96x32xf32>,
   kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x64x67x96xf32>, memref<4x1x1x96x32xf32>, memref<128xf32> into memref<1x64x67x100xf32>
   return
 }
+
+// -----
+
+// Rows known only at run time (an LLM's products: one row a decode step)
+// go one pixel at a time below a full tile, each over its channels' two
+// halves; each step prefetches each half's filter 2 KB (512 values) ahead
+// into L2, a cache line (16 values) at a time: F0 = 32 values a step, two
+// lines a half.
+// CHECK-LABEL: func.func @symbolic_rows_prefetch_ahead
+// CHECK: } else {
+// CHECK: scf.for
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c32{{(_[0-9]+)?}} step %{{.*}} iter_args
+// CHECK: arith.constant 512 : index
+// CHECK-COUNT-4: memref.prefetch %{{.*}}, read, locality<2>, data : memref<2048xf32>
+// CHECK-NOT: memref.prefetch
+// CHECK: vector.fma
+// CHECK: return
+func.func @symbolic_rows_prefetch_ahead(%x: memref<1x1x?x64xf32>, %w: memref<1x1x1x64x32xf32>, %b: memref<32xf32>, %y: memref<1x1x?x32xf32>) {
+  kiln.packed_conv2d %x, %w, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, strides = array<i64: 1, 1>} : memref<1x1x?x64xf32>, memref<1x1x1x64x32xf32>, memref<32xf32> into memref<1x1x?x32xf32>
+  return
+}
