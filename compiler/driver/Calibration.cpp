@@ -5,6 +5,7 @@
 #include "compiler/llm/BpeTokenizer.h"
 #include "dialects/kiln/KilnAttributes.h"
 #include "passes/quant/Gptq.h"
+#include "passes/quant/KeyCaches.h"
 #include "passes/quant/WeightProducts.h"
 
 #include "kiln/runtime.hpp"
@@ -170,6 +171,34 @@ struct TapStats {
   std::vector<double> gram;   // [k, k], when asked for
 };
 
+/// The rows a decoder appends to a cache: `present = Concat(past, rows)`
+/// over the sequence (axis 2 of [batch, heads, sequence, head]) returned
+/// as output `output`, and the product that projects them.
+struct CacheWrite {
+  unsigned output;
+  Operation *projection;
+};
+
+/// The cache writes of `main` whose rows come from one of `products`.
+SmallVector<CacheWrite> cacheWrites(func::FuncOp main,
+                                    ArrayRef<Operation *> products) {
+  SmallVector<CacheWrite> writes;
+  auto ret = cast<func::ReturnOp>(main.getBody().back().getTerminator());
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    auto concat = value.getDefiningOp<onnx::ConcatOp>();
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!concat || !type || type.getRank() != 4 ||
+        concat->getNumOperands() != 2 ||
+        (int64_t(concat.getAxis()) != 2 && int64_t(concat.getAxis()) != -2) ||
+        !isa<BlockArgument>(concat->getOperand(0)))
+      continue;
+    Operation *projection = quant::projectionBehind(concat->getOperand(1));
+    if (projection && llvm::is_contained(products, projection))
+      writes.push_back({unsigned(i), projection});
+  }
+  return writes;
+}
+
 /// The weight products and convolutions of `main` in walk order.
 SmallVector<Operation *> weightProducts(func::FuncOp main) {
   SmallVector<Operation *> products;
@@ -214,6 +243,11 @@ mlir::kiln::calibrate(ModuleOp module,
     }
   }
 
+  // The rows each cache receives, whose mean (after RoPE, for keys) the
+  // key centering subtracts: the model computes them as its present
+  // outputs already.
+  SmallVector<CacheWrite> writes = cacheWrites(main, products);
+
   // The model with the taps as extra outputs.
   OwningOpRef<ModuleOp> tapped = module.clone();
   auto tappedMain = tapped->lookupSymbol<func::FuncOp>("main");
@@ -245,6 +279,9 @@ mlir::kiln::calibrate(ModuleOp module,
     return failure();
   }
 
+  // Per cache write, the sum of its rows per head and channel.
+  std::vector<std::vector<double>> writeSums(writes.size());
+  std::vector<int64_t> writeRows(writes.size(), 0);
   std::vector<TapStats> stats(taps.size());
   int64_t rowsPerSample =
       (sampleRows + int64_t(samples.size()) - 1) / int64_t(samples.size());
@@ -293,6 +330,26 @@ mlir::kiln::calibrate(ModuleOp module,
       } catch (const ::kiln::Error &failed) {
         error = sample.origin + ": " + failed.what();
         return failure();
+      }
+      for (auto [w, write] : llvm::enumerate(writes)) {
+        // [batch, heads, past + sequence, head]: the past of a sample
+        // from a text is empty; a sample's own past rows are rows as the
+        // cache holds them too.
+        const kiln_tensor_t &out = outputs[write.output];
+        if (out.rank != 4)
+          continue;
+        int64_t heads = out.shape[1], sequence = out.shape[2],
+                head = out.shape[3];
+        std::vector<double> &sum = writeSums[w];
+        sum.resize(heads * head, 0.0);
+        const float *data = static_cast<const float *>(out.data);
+        for (int64_t b = 0; b < out.shape[0]; ++b)
+          for (int64_t h = 0; h < heads; ++h)
+            for (int64_t t = 0; t < sequence; ++t)
+              for (int64_t d = 0; d < head; ++d)
+                sum[h * head + d] +=
+                    data[((b * heads + h) * sequence + t) * head + d];
+        writeRows[w] += out.shape[0] * sequence;
       }
       for (auto [t, tap] : llvm::enumerate(stats)) {
         const kiln_tensor_t &out = outputs[modelOutputs + t];
@@ -381,6 +438,24 @@ mlir::kiln::calibrate(ModuleOp module,
   }
   for (auto [i, op] : llvm::enumerate(products))
     op->setAttr(kActivationStatsAttrName, attrs[tapOf[i]]);
+  // A projection into a cache keeps the mean of the rows as the cache
+  // receives them ([heads x head], head-major).
+  for (auto [w, write] : llvm::enumerate(writes)) {
+    int64_t channels = int64_t(writeSums[w].size());
+    if (!writeRows[w] || channels == 0)
+      continue;
+    std::vector<float> mean(channels);
+    for (int64_t c = 0; c < channels; ++c)
+      mean[c] = float(writeSums[w][c] / double(writeRows[w]));
+    NamedAttrList fields(write.projection->getAttrOfType<DictionaryAttr>(
+        kActivationStatsAttrName));
+    fields.set(
+        "cache_mean",
+        DenseElementsAttr::get(
+            RankedTensorType::get({channels}, b.getF32Type()), ArrayRef(mean)));
+    write.projection->setAttr(kActivationStatsAttrName,
+                              fields.getDictionary(module.getContext()));
+  }
   return success();
 }
 

@@ -51,7 +51,10 @@ using CompileForCalibration =
 /// main function with the statistics of its left operand, keeping up to
 /// `sampleRows` of its rows (spread over the samples) and, with `gram`, the
 /// Gram matrix X^T X of all the rows of a product's input (not a
-/// convolution's). Progress goes to a
+/// convolution's); a product whose rows a decoder appends to a cache
+/// (`present = Concat(past, rows)`, returned) also gets `cache_mean`, the
+/// mean of those rows as the cache receives them (after RoPE, for keys).
+/// Progress goes to a
 /// terminal on stderr. Fails with a one-line `error` for samples that do
 /// not fit the model (names, dtypes, shapes) or an empty set.
 LogicalResult calibrate(ModuleOp module,

@@ -111,7 +111,9 @@ LogicalResult verifyKvCacheState(func::FuncOp function, unsigned argument,
 /// Calibration statistics of a product's left operand: f32 [K] abs_max and
 /// abs_mean (and, optionally, the signed mean), f32 [T, K] samples,
 /// optionally the f32 [K, K] Gram matrix of every row, K the operand's last
-/// extent (a convolution's: its image's channels).
+/// extent (a convolution's: its image's channels); for a product whose
+/// output a cache receives, optionally f32 [N] `cache_mean`, the mean of
+/// the rows as the cache receives them, N its output's last extent.
 LogicalResult verifyActivationStats(Operation *op, Attribute value) {
   auto stats = dyn_cast<DictionaryAttr>(value);
   auto fail =
@@ -122,7 +124,8 @@ LogicalResult verifyActivationStats(Operation *op, Attribute value) {
                   "(and optionally 'mean'), f32 [T, K] 'samples' (and "
                   "optionally f32 [K, K] 'gram'), K its "
                   "left operand's last extent (a "
-                  "convolution's channels)";
+                  "convolution's channels), and optionally f32 [N] "
+                  "'cache_mean', N its output's last extent";
       };
   auto operand = op->getNumOperands()
                      ? dyn_cast<RankedTensorType>(op->getOperand(0).getType())
@@ -151,6 +154,14 @@ LogicalResult verifyActivationStats(Operation *op, Attribute value) {
       (stats.get("mean") && !matches("mean", {k})) ||
       (stats.get("gram") && !matches("gram", {k, k})))
     return fail();
+  if (stats.get("cache_mean")) {
+    auto result = op->getNumResults()
+                      ? dyn_cast<RankedTensorType>(op->getResult(0).getType())
+                      : RankedTensorType();
+    if (!result || result.getRank() < 1 ||
+        !matches("cache_mean", {result.getShape().back()}))
+      return fail();
+  }
   return success();
 }
 

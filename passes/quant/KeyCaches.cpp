@@ -38,9 +38,9 @@ bool carriesProjection(Operation *op) {
              PackKv4Op>(op);
 }
 
-/// The one weight product whose output reaches `value` through ops that
-/// carry it; null if none or several do.
-onnx::MatMulOp projectionBehind(Value value) {
+} // namespace
+
+onnx::MatMulOp quant::projectionBehind(Value value) {
   if (!value)
     return onnx::MatMulOp();
   llvm::SetVector<Value> pending;
@@ -64,6 +64,8 @@ onnx::MatMulOp projectionBehind(Value value) {
   return found.size() == 1 ? cast<onnx::MatMulOp>(found.front())
                            : onnx::MatMulOp();
 }
+
+namespace {
 
 /// The products that read `value` (through ops that carry it) as their
 /// right operand.
@@ -106,10 +108,10 @@ SmallVector<quant::KeyCache> quant::findKeyCaches(func::FuncOp function) {
     // operand comes from the query projection.
     SmallVector<onnx::MatMulOp> readers = productsReading(state);
     Value rows = writtenRows(state);
-    onnx::MatMulOp keyProjection = projectionBehind(rows);
+    onnx::MatMulOp keyProjection = quant::projectionBehind(rows);
     if (!keyProjection || readers.size() != 1)
       continue;
-    onnx::MatMulOp queryProjection = projectionBehind(readers[0].getA());
+    onnx::MatMulOp queryProjection = quant::projectionBehind(readers[0].getA());
     if (!queryProjection || queryProjection == keyProjection)
       continue;
     caches.push_back({state, keyProjection, queryProjection, readers[0], rows});

@@ -36,6 +36,12 @@ std::pair<Value, Operation *> keysBeforeEncoding(const KeyCache &cache);
 /// `encoder`'s first operand, or, without one, as its state's write.
 void replaceWrittenKeys(const KeyCache &cache, Operation *encoder, Value keys);
 
+/// The one weight product whose output reaches `value` through ops that
+/// move, rotate or cast it without mixing in another weight (head
+/// reshapes and transposes, RoPE, casts, a cache's views); null if none or
+/// several do.
+onnx::MatMulOp projectionBehind(Value value);
+
 /// The key caches among `function`'s session caches (a values cache's
 /// reader takes the softmax's probabilities, which lead to no projection).
 SmallVector<KeyCache> findKeyCaches(func::FuncOp function);

@@ -111,6 +111,23 @@ void QuantSmoothAttentionPass::runOnOperation() {
     for (size_t i = 0; i < keyWeight.size(); ++i)
       keyWeight[i] /= factors[i % kColumns];
     quant::setWeight(keyProjection, keyWeight, "_smooth_attention");
+    // The keys the cache receives are divided alike (RoPE turns a pair
+    // that shares its factor), and so is their calibration mean.
+    auto stats =
+        keyProjection->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);
+    if (stats && stats.get("cache_mean")) {
+      std::vector<float> mean = quant::floatsOf(stats.get("cache_mean"));
+      for (size_t i = 0; i < mean.size(); ++i)
+        mean[i] /= factors[i % kColumns];
+      NamedAttrList fields(stats);
+      fields.set("cache_mean",
+                 DenseElementsAttr::get(
+                     RankedTensorType::get({int64_t(mean.size())},
+                                           Float32Type::get(&getContext())),
+                     ArrayRef(mean)));
+      keyProjection->setAttr(kActivationStatsAttrName,
+                             fields.getDictionary(&getContext()));
+    }
     int64_t group = qColumns / kColumns;
     std::vector<float> queryWeight = quant::weightOf(queryProjection);
     for (size_t i = 0; i < queryWeight.size(); ++i) {

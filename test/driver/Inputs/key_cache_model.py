@@ -10,6 +10,11 @@ DIR/x.npy (24 tokens) and DIR/mask.npy (the attention mask) feed a
 prefill. DIR/x_offset.npy is such a prefill whose rows share an offset
 (so do the keys, as a decoder's do), and DIR/calibration holds four
 samples of the same kind (.npz files of every input, the past empty).
+DIR/turned_keys.onnx is the same with the keys multiplied by an input
+`turn` [batch, 1, seq, 16] before the cache (as RoPE's cos multiplies
+them), and DIR/calibration_turned its samples, whose turn is +1 and -1
+at alternate positions: the keys the cache receives then average about
+zero, whatever the projection's mean.
 """
 
 import os
@@ -55,3 +60,21 @@ for i in range(4):
              x=rng.standard_normal((1, 24, D)).astype(np.float32) + offset,
              past_key=np.zeros((1, 1, 0, D), np.float32),
              attention_mask=np.ones((1, 24), np.int64))
+
+# The keys turned by a per-position factor before the cache.
+turned = [n for n in nodes if n.name != "cache"] + [
+    helper.make_node("Mul", ["kh", "turn"], ["kturned"], name="turn_keys"),
+    helper.make_node("Concat", ["past_key", "kturned"], ["present_key"], axis=2, name="cache"),
+]
+graph = helper.make_graph(turned, "turned_keys",
+    list(graph.input) + [helper.make_tensor_value_info("turn", TensorProto.FLOAT, ["batch", 1, "seq", D])],
+    list(graph.output), list(graph.initializer))
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), os.path.join(out, "turned_keys.onnx"))
+signs = np.where(np.arange(24) % 2 == 0, 1.0, -1.0).astype(np.float32)
+turn = np.broadcast_to(signs[None, None, :, None], (1, 1, 24, D)).copy()
+os.makedirs(os.path.join(out, "calibration_turned"), exist_ok=True)
+for i in range(4):
+    np.savez(os.path.join(out, "calibration_turned", f"sample{i}.npz"),
+             x=rng.standard_normal((1, 24, D)).astype(np.float32) + offset,
+             past_key=np.zeros((1, 1, 0, D), np.float32),
+             attention_mask=np.ones((1, 24), np.int64), turn=turn)

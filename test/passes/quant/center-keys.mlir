@@ -49,3 +49,27 @@ func.func @no_mean(%x: tensor<1x4xf32>, %state: tensor<1x2x8x2xf32> {kiln.kv_cac
   %scores = "onnx.MatMul"(%qr, %kt) : (tensor<1x2x1x2xf32>, tensor<1x2x2x1xf32>) -> tensor<1x2x1x1xf32>
   return %scores : tensor<1x2x1x1xf32>
 }
+
+// -----
+
+// With the mean of the keys as the cache received them in calibration
+// (`cache_mean`, after RoPE: [0.5, -1] for head 0, [2, 0.25] for head 1),
+// that is the offset, not the projection's mean input times its weight.
+// CHECK-LABEL: func.func @cache_mean
+// CHECK: %[[C:.*]] = "onnx.Constant"() <{value = dense_resource<key_center{{.*}}> : tensor<1x2x1x2xf32>}>
+// CHECK: "onnx.Sub"(%{{.*}}, %[[C]])
+// CHECK: key_center{{.*}}: "0x400000000000003F000080BF000000400000803E"
+func.func @cache_mean(%x: tensor<1x4xf32>, %state: tensor<1x2x8x2xf32> {kiln.kv_cache_state = {past = "past.key", present = "present.key"}}) -> tensor<1x2x1x1xf32> {
+  %wq = "onnx.Constant"() {value = dense<1.0> : tensor<4x4xf32>} : () -> tensor<4x4xf32>
+  %wk = "onnx.Constant"() {value = dense<1.0> : tensor<4x4xf32>} : () -> tensor<4x4xf32>
+  %q = "onnx.MatMul"(%x, %wq) : (tensor<1x4xf32>, tensor<4x4xf32>) -> tensor<1x4xf32>
+  %k = "onnx.MatMul"(%x, %wk) {kiln.activation_stats = {abs_max = dense<2.0> : tensor<4xf32>, abs_mean = dense<1.0> : tensor<4xf32>, cache_mean = dense<[0.5, -1.0, 2.0, 0.25]> : tensor<4xf32>, mean = dense<[1.0, 2.0, 0.0, 1.0]> : tensor<4xf32>, samples = dense<1.0> : tensor<2x4xf32>}} : (tensor<1x4xf32>, tensor<4x4xf32>) -> tensor<1x4xf32>
+  %shape = "onnx.Constant"() {value = dense<[1, 2, 1, 2]> : tensor<4xi64>} : () -> tensor<4xi64>
+  %qr = "onnx.Reshape"(%q, %shape) : (tensor<1x4xf32>, tensor<4xi64>) -> tensor<1x2x1x2xf32>
+  %kr = "onnx.Reshape"(%k, %shape) : (tensor<1x4xf32>, tensor<4xi64>) -> tensor<1x2x1x2xf32>
+  %updated = tensor.insert_slice %kr into %state[0, 0, 0, 0] [1, 2, 1, 2] [1, 1, 1, 1] : tensor<1x2x1x2xf32> into tensor<1x2x8x2xf32>
+  %keys = tensor.extract_slice %updated[0, 0, 0, 0] [1, 2, 1, 2] [1, 1, 1, 1] : tensor<1x2x8x2xf32> to tensor<1x2x1x2xf32>
+  %kt = "onnx.Transpose"(%keys) {perm = [0, 1, 3, 2]} : (tensor<1x2x1x2xf32>) -> tensor<1x2x2x1xf32>
+  %scores = "onnx.MatMul"(%qr, %kt) : (tensor<1x2x1x2xf32>, tensor<1x2x2x1xf32>) -> tensor<1x2x1x1xf32>
+  return %scores : tensor<1x2x1x1xf32>
+}
