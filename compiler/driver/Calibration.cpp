@@ -447,14 +447,7 @@ mlir::kiln::calibrate(ModuleOp module,
     std::vector<float> mean(channels);
     for (int64_t c = 0; c < channels; ++c)
       mean[c] = float(writeSums[w][c] / double(writeRows[w]));
-    NamedAttrList fields(write.projection->getAttrOfType<DictionaryAttr>(
-        kActivationStatsAttrName));
-    fields.set(
-        "cache_mean",
-        DenseElementsAttr::get(
-            RankedTensorType::get({channels}, b.getF32Type()), ArrayRef(mean)));
-    write.projection->setAttr(kActivationStatsAttrName,
-                              fields.getDictionary(module.getContext()));
+    quant::setStatistic(write.projection, "cache_mean", mean);
   }
   return success();
 }

@@ -119,14 +119,7 @@ void QuantSmoothAttentionPass::runOnOperation() {
       std::vector<float> mean = quant::floatsOf(stats.get("cache_mean"));
       for (size_t i = 0; i < mean.size(); ++i)
         mean[i] /= factors[i % kColumns];
-      NamedAttrList fields(stats);
-      fields.set("cache_mean",
-                 DenseElementsAttr::get(
-                     RankedTensorType::get({int64_t(mean.size())},
-                                           Float32Type::get(&getContext())),
-                     ArrayRef(mean)));
-      keyProjection->setAttr(kActivationStatsAttrName,
-                             fields.getDictionary(&getContext()));
+      quant::setStatistic(keyProjection, "cache_mean", mean);
     }
     int64_t group = qColumns / kColumns;
     std::vector<float> queryWeight = quant::weightOf(queryProjection);

@@ -66,6 +66,20 @@ inline std::vector<float> floatsOf(Attribute attr) {
   return std::vector<float>(values.begin(), values.end());
 }
 
+/// Sets the 1-D f32 statistic `name` of `op`'s calibration statistics to
+/// `values`, keeping the others.
+inline void setStatistic(Operation *op, StringRef name,
+                         ArrayRef<float> values) {
+  MLIRContext *context = op->getContext();
+  NamedAttrList fields(
+      op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName));
+  fields.set(name, DenseElementsAttr::get(
+                       RankedTensorType::get({int64_t(values.size())},
+                                             Float32Type::get(context)),
+                       values));
+  op->setAttr(kActivationStatsAttrName, fields.getDictionary(context));
+}
+
 /// The ONNX node name of `op`, or "".
 inline StringRef nodeName(Operation *op) {
   if (auto name = dyn_cast<NameLoc>(op->getLoc()))
