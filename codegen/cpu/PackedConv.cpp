@@ -226,10 +226,20 @@ private:
   /// each with its scales in registers, then their channels.
   scf::ForOp emitInt4Channels(ArrayRef<PaddedSource> sources, Value filterTile,
                               Value tapFilter, ValueRange acc);
+  /// One row's group of `group` channels of a 4-bit filter from `first`,
+  /// added to `acc`: see the definition.
+  SmallVector<Value> emitInt4OneRowGroup(PaddedSource source, Value tapFilter,
+                                         Value first, int64_t group,
+                                         ArrayRef<Value> scales,
+                                         ArrayRef<Value> negatedZeros,
+                                         ValueRange acc);
   /// The f32 filter vectors of channel `c` of a 4-bit filter at `filterAt`
   /// (bytes): weight = q * scale + negatedZero.
   SmallVector<Value> loadInt4Filter(Value filterAt, ArrayRef<Value> scales,
                                     ArrayRef<Value> negatedZeros);
+  /// The nibbles q of channel `c` of a 4-bit filter at `filterAt` (bytes),
+  /// as f32 vectors.
+  SmallVector<Value> loadInt4Values(Value filterAt);
   /// The tile's vectorsPerRow filter vectors of `type` from `filterAt`.
   SmallVector<Value> loadFilterVectors(VectorType type, Value filterAt);
   Value activate(Value x) { return applyActivationOf(b, loc, x, op); }
@@ -659,6 +669,12 @@ scf::ForOp ConvEmitter::emitInt4Channels(ArrayRef<PaddedSource> sources,
               loc, b.create<arith::MulFOp>(loc, scale, zero)));
         }
         Value first = mul(g, group);
+        if (sources.size() == 1 && group % 2 == 0) {
+          b.create<scf::YieldOp>(
+              loc, emitInt4OneRowGroup(sources.front(), tapFilter, first, group,
+                                       scaleVectors, negatedZeros, carried));
+          return;
+        }
         auto channels = b.create<scf::ForOp>(
             loc, first, add(first, index(group)), index(1), carried,
             [&](OpBuilder &, Location, Value c, ValueRange inner) {
@@ -673,33 +689,87 @@ scf::ForOp ConvEmitter::emitInt4Channels(ArrayRef<PaddedSource> sources,
       });
 }
 
+// A decode step's products have one row, which leaves each dequantized
+// weight (one multiply-add) used once. Within a group, x * (q * s - s * z)
+// sums to s * sum(x * q) - s * z * sum(x): the nibbles multiply the row as
+// they are, the row's values are summed beside them, and the group's
+// scale and zero point apply once at its end. The group's channels run in
+// two halves, each with its own sums, so that the multiply-adds' latency
+// does not bound the few chains.
+SmallVector<Value>
+ConvEmitter::emitInt4OneRowGroup(PaddedSource source, Value tapFilter,
+                                 Value first, int64_t group,
+                                 ArrayRef<Value> scaleVectors,
+                                 ArrayRef<Value> negatedZeros, ValueRange acc) {
+  Value zero = b.create<arith::ConstantOp>(
+      loc, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
+  int64_t half = group / 2;
+  // Each half's vectorsPerRow sums of x * q, then each half's sum of x.
+  SmallVector<Value> init(2 * vectorsPerRow + 2, zero);
+  auto halves = b.create<scf::ForOp>(
+      loc, index(0), index(half), index(1), init,
+      [&](OpBuilder &, Location, Value i, ValueRange sums) {
+        Value channels[2] = {add(first, i), add(first, add(i, index(half)))};
+        SmallVector<Value> next, xs;
+        for (int64_t h = 0; h < 2; ++h) {
+          Value filterAt = add(tapFilter, mul(channels[h], s.filterTile / 2));
+          if (oneRowPrefetch)
+            prefetchAhead(filterAt, s.filterTile / 2);
+          Value x = b.create<memref::LoadOp>(
+              loc, source.buffer, ValueRange{add(source.offset, channels[h])});
+          xs.push_back(b.create<vector::BroadcastOp>(loc, vectorType, x));
+          for (auto [v, q] : llvm::enumerate(loadInt4Values(filterAt)))
+            next.push_back(b.create<vector::FMAOp>(
+                loc, xs[h], q, sums[h * vectorsPerRow + v]));
+        }
+        for (int64_t h = 0; h < 2; ++h)
+          next.push_back(
+              b.create<arith::AddFOp>(loc, sums[2 * vectorsPerRow + h], xs[h]));
+        b.create<scf::YieldOp>(loc, next);
+      });
+  ValueRange sums = halves.getResults();
+  Value xSum = b.create<arith::AddFOp>(loc, sums[2 * vectorsPerRow],
+                                       sums[2 * vectorsPerRow + 1]);
+  SmallVector<Value> next;
+  for (int64_t v = 0; v < vectorsPerRow; ++v) {
+    Value products =
+        b.create<arith::AddFOp>(loc, sums[v], sums[vectorsPerRow + v]);
+    Value scaled =
+        b.create<vector::FMAOp>(loc, products, scaleVectors[v], acc[v]);
+    next.push_back(b.create<vector::FMAOp>(loc, xSum, negatedZeros[v], scaled));
+  }
+  return next;
+}
+
 SmallVector<Value> ConvEmitter::loadInt4Filter(Value filterAt,
                                                ArrayRef<Value> scaleVectors,
                                                ArrayRef<Value> negatedZeros) {
+  SmallVector<Value> weights = loadInt4Values(filterAt);
+  for (auto [v, value] : llvm::enumerate(weights))
+    value =
+        b.create<vector::FMAOp>(loc, value, scaleVectors[v], negatedZeros[v]);
+  return weights;
+}
+
+SmallVector<Value> ConvEmitter::loadInt4Values(Value filterAt) {
   auto bytesType = VectorType::get({lanes}, b.getI8Type());
   auto nibble = [&](uint32_t value) -> Value {
     return b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(wordsType, b.getI32IntegerAttr(value)));
   };
-  SmallVector<Value> weights;
+  SmallVector<Value> values;
   for (int64_t pair = 0; pair < vectorsPerRow / 2; ++pair) {
     Value bytes = b.create<vector::LoadOp>(
         loc, bytesType, filter, ValueRange{add(filterAt, index(pair * lanes))});
     Value words = b.create<arith::ExtUIOp>(loc, wordsType, bytes);
     Value low = b.create<arith::AndIOp>(loc, words, nibble(15));
     Value high = b.create<arith::ShRUIOp>(loc, words, nibble(4));
-    Value nibbles[2] = {low, high};
-    for (int64_t half = 0; half < 2; ++half) {
-      Value q = nibbles[half];
-      int64_t v = 2 * pair + half;
-      // Nibbles are non-negative: the signed conversion is exact and one
-      // instruction on AVX2 as on AVX-512.
-      Value value = b.create<arith::SIToFPOp>(loc, vectorType, q);
-      weights.push_back(b.create<vector::FMAOp>(loc, value, scaleVectors[v],
-                                                negatedZeros[v]));
-    }
+    // Nibbles are non-negative: the signed conversion is exact and one
+    // instruction on AVX2 as on AVX-512.
+    for (Value q : {low, high})
+      values.push_back(b.create<arith::SIToFPOp>(loc, vectorType, q));
   }
-  return weights;
+  return values;
 }
 
 SmallVector<Value> ConvEmitter::multiplyRows(ArrayRef<PaddedSource> sources,
