@@ -104,14 +104,24 @@ def LowerStridedCopiesPass
     long, becomes an `scf.parallel` over rows and chunks of that many bytes,
     each a contiguous loop, and a loop over each row's remainder: the
     threads split the copy without dividing an index back into
-    coordinates for every short row.
+    coordinates for every short row. With `streaming-stores` as well, a
+    chunk whose target is 16-byte aligned is written 64 bytes at a time by
+    non-temporal stores (`llvm.store` with `nontemporal`), which skip the
+    read for ownership of each line; they need no fence of their own, as
+    every parallel loop ends in the runtime's barrier, a locked
+    read-modify-write, which orders them.
   }];
   let options = [
     Option<"chunkBytes", "chunk-bytes", "int64_t", "0",
            "Bytes per chunk of a contiguous run (0: a linalg.copy)">,
+    Option<"streamingStores", "streaming-stores", "bool", "false",
+           "With chunk-bytes: write each chunk whose target is 16-byte "
+           "aligned with non-temporal stores">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def FuseElementwisePass

@@ -8,14 +8,21 @@
 // row; but the trailing dimensions that are contiguous in both views
 // (here past x 64) are one run of memory. With `chunk-bytes`, such runs
 // are copied in chunks of that size: the threads share rows x chunks and
-// the copy inside a chunk is one contiguous loop.
+// the copy inside a chunk is one contiguous loop. With `streaming-stores`,
+// a chunk whose target is 16-byte aligned is written with non-temporal
+// stores: a decode step's present caches, tens of MB written once and read
+// back only by the next step, then skip the read for ownership of every
+// line (SmolLM2's plain graph at 1,024 tokens: 47 MB, 23.2 -> 22.4 ms a
+// step on a 2-core AVX-512 Xeon).
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/common/LoopEmitter.h"
 #include "codegen/common/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::kiln {
@@ -73,9 +80,17 @@ Value collapseTrailing(OpBuilder &b, Location loc, Value buffer, int64_t dims) {
   return b.create<memref::CollapseShapeOp>(loc, buffer, groups);
 }
 
+/// Bytes per non-temporal store, and the alignment it needs (x86's
+/// `movntps` of 16 bytes; a 64-byte vector stored at that alignment
+/// becomes four).
+constexpr int64_t kStreamVectorBytes = 64;
+constexpr int64_t kStreamAlignment = 16;
+
 struct StridedCopyToLoops : OpRewritePattern<memref::CopyOp> {
-  StridedCopyToLoops(MLIRContext *context, int64_t chunkBytes)
-      : OpRewritePattern(context), chunkBytes(chunkBytes) {}
+  StridedCopyToLoops(MLIRContext *context, int64_t chunkBytes,
+                     bool streamingStores)
+      : OpRewritePattern(context), chunkBytes(chunkBytes),
+        streamingStores(streamingStores) {}
 
   LogicalResult matchAndRewrite(memref::CopyOp copy,
                                 PatternRewriter &rewriter) const override {
@@ -129,12 +144,21 @@ struct StridedCopyToLoops : OpRewritePattern<memref::CopyOp> {
     };
     // A chunk's loop counts from 0 to a constant, so that the choice of
     // threads at run time sees its work.
+    auto copyChunk = [&](ValueRange row, Value begin) {
+      e.loop(e.index(0), e.index(chunk),
+             [&](Value i) { copyElement(row, e.add(begin, i)); });
+    };
+    int64_t elementBytes = element.getIntOrFloatBitWidth() / 8;
+    bool stream = streamingStores && kStreamAlignment % elementBytes == 0 &&
+                  (chunk * elementBytes) % kStreamVectorBytes == 0;
     SmallVector<Value> chunkSpace(rows);
     chunkSpace.push_back(fullChunks);
     e.parallel(chunkSpace, [&](ValueRange ivs) {
       Value begin = e.mul(ivs.back(), chunk);
-      e.loop(e.index(0), e.index(chunk),
-             [&](Value i) { copyElement(ivs.drop_back(), e.add(begin, i)); });
+      if (stream)
+        streamChunk(e, from, to, ivs.drop_back(), begin, chunk, copyChunk);
+      else
+        copyChunk(ivs.drop_back(), begin);
     });
     if (staticRun && staticLength % chunk == 0)
       return success();
@@ -149,7 +173,57 @@ struct StridedCopyToLoops : OpRewritePattern<memref::CopyOp> {
     return success();
   }
 
+  /// The chunk of `chunk` elements from `begin` of `row`: where the
+  /// target is aligned for them, loads of 64 bytes and their non-temporal
+  /// stores; elsewhere `copyChunk`. The stores are weakly ordered, and
+  /// another thread may read them after the loop: the runtime's barrier
+  /// that ends every parallel loop is a locked read-modify-write, which
+  /// drains them first (x86), so they need no fence here.
+  void streamChunk(ScalarEmitter &e, Value from, Value to, ValueRange row,
+                   Value begin, int64_t chunk,
+                   function_ref<void(ValueRange, Value)> copyChunk) const {
+    OpBuilder &b = e.b;
+    Type element = cast<MemRefType>(to.getType()).getElementType();
+    int64_t elementBytes = element.getIntOrFloatBitWidth() / 8;
+    int64_t lanes = kStreamVectorBytes / elementBytes;
+    // The target's byte address: its aligned pointer, plus its offset and
+    // the row's and chunk's elements by their strides.
+    auto metadata = b.create<memref::ExtractStridedMetadataOp>(e.loc, to);
+    Value element0 = metadata.getOffset();
+    for (auto [i, coordinate] : llvm::enumerate(row))
+      element0 =
+          e.add(element0, b.create<arith::MulIOp>(e.loc, coordinate,
+                                                  metadata.getStrides()[i]));
+    element0 = e.add(element0, begin);
+    Value address =
+        e.add(b.create<memref::ExtractAlignedPointerAsIndexOp>(e.loc, to),
+              e.mul(element0, elementBytes));
+    Value misaligned = b.create<arith::CmpIOp>(
+        e.loc, arith::CmpIPredicate::ne,
+        b.create<arith::RemUIOp>(e.loc, address, e.index(kStreamAlignment)),
+        e.index(0));
+    auto ifMisaligned =
+        b.create<scf::IfOp>(e.loc, misaligned, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifMisaligned.getThenRegion().front());
+    copyChunk(row, begin);
+    b.setInsertionPointToStart(&ifMisaligned.getElseRegion().front());
+    auto vectorType = VectorType::get({lanes}, element);
+    auto pointerType = LLVM::LLVMPointerType::get(b.getContext());
+    e.loop(e.index(0), e.index(chunk / lanes), [&](Value v) {
+      SmallVector<Value> indices(row);
+      indices.push_back(e.add(begin, e.mul(v, lanes)));
+      Value values = b.create<vector::LoadOp>(e.loc, vectorType, from, indices);
+      Value at = b.create<arith::IndexCastOp>(
+          e.loc, b.getI64Type(), e.add(address, e.mul(v, kStreamVectorBytes)));
+      Value pointer = b.create<LLVM::IntToPtrOp>(e.loc, pointerType, at);
+      b.create<LLVM::StoreOp>(e.loc, values, pointer, kStreamAlignment,
+                              /*isVolatile=*/false, /*isNonTemporal=*/true);
+    });
+  }
+
   int64_t chunkBytes;
+  bool streamingStores;
 };
 
 struct LowerStridedCopiesPass
@@ -158,7 +232,8 @@ struct LowerStridedCopiesPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<StridedCopyToLoops>(&getContext(), chunkBytes);
+    patterns.add<StridedCopyToLoops>(&getContext(), chunkBytes,
+                                     streamingStores);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       signalPassFailure();

@@ -262,9 +262,11 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   function.addPass(arith::createArithEmulateUnsupportedFloats(emulation));
   function.addPass(math::createMathLegalizeToF32());
   // A decode step's past key/value caches copied into the present ones:
-  // the threads share chunks of 16 KB, a few microseconds each.
+  // the threads share chunks of 16 KB, a few microseconds each, written
+  // with non-temporal stores (the next step reads them back).
   LowerStridedCopiesPassOptions stridedCopies;
   stridedCopies.chunkBytes = 16384;
+  stridedCopies.streamingStores = true;
   function.addPass(createLowerStridedCopiesPass(stridedCopies));
   function.addPass(createLinalgGeneralizeNamedOpsPass());
   function.addPass(createCpuOrderLoopsPass());

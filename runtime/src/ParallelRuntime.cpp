@@ -100,7 +100,10 @@ void ThreadTeam::run(const std::function<void(int)> &task) {
 
 void ThreadTeam::barrier() {
   // Every parallel loop ends in a barrier: waiting for it in the kernel
-  // would cost a sleep and a wake-up per loop, so members spin first.
+  // would cost a sleep and a wake-up per loop, so members spin first. Its
+  // fetch_add, a locked instruction on x86, also drains the member's
+  // non-temporal stores (kiln-lower-strided-copies' streaming chunks)
+  // before another thread reads what they wrote.
   unsigned long phase = barrierPhase_.load(std::memory_order_acquire);
   if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == size_) {
     arrived_.store(0, std::memory_order_relaxed);

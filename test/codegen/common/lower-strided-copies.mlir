@@ -80,3 +80,41 @@ func.func @static_chunks(%rows: memref<2x512xf32>, %wide: memref<2x1024xf32>) {
   memref.copy %rows, %left : memref<2x512xf32> to memref<2x512xf32, strided<[1024, 1]>>
   return
 }
+
+// RUN: kiln-opt %s -kiln-lower-strided-copies="chunk-bytes=1024 streaming-stores=true" | FileCheck %s --check-prefix=STREAM
+
+// With streaming-stores, a full chunk whose target starts 16-byte aligned
+// (the view's aligned pointer, plus its offset and the row's and chunk's
+// elements by their strides, times 4 bytes) is copied 64 bytes at a time,
+// each a vector load and a non-temporal store of 16-byte alignment; a
+// misaligned chunk, and each row's remainder, are copied as before. (The
+// stores need no fence of their own: every parallel loop ends in the
+// runtime's barrier, whose locked read-modify-write orders them.)
+
+// STREAM-LABEL: func.func @cache_rows(
+// STREAM-DAG: %[[C16:.*]] = arith.constant 16 : index
+// STREAM-DAG: %[[C64:.*]] = arith.constant 64 : index
+// STREAM: %[[TO:.*]] = memref.collapse_shape {{.*}} into memref<?x3x?xf32, strided<[?, ?, 1]>>
+// STREAM: scf.parallel (%[[B:.*]], %[[H:.*]], %[[K:.*]]) =
+// STREAM:   %[[BEGIN:.*]] = arith.muli %[[K]], %{{.*}}
+// STREAM:   %{{.*}}, %[[OFFSET:.*]], %{{.*}}:3, %[[STRIDES:.*]]:3 = memref.extract_strided_metadata %[[TO]]
+// STREAM:   arith.muli %[[B]], %[[STRIDES]]#0
+// STREAM:   arith.muli %[[H]], %[[STRIDES]]#1
+// STREAM:   %[[BASE:.*]] = memref.extract_aligned_pointer_as_index %[[TO]]
+// STREAM:   %[[ADDRESS:.*]] = arith.addi %[[BASE]], %{{.*}}
+// STREAM:   %[[REMAINDER:.*]] = arith.remui %[[ADDRESS]], %[[C16]]
+// STREAM:   %[[MISALIGNED:.*]] = arith.cmpi ne, %[[REMAINDER]]
+// STREAM:   scf.if %[[MISALIGNED]]
+// STREAM:     memref.store
+// STREAM:   } else {
+// STREAM:     scf.for %[[V:.*]] = %{{.*}} to %[[C16]]
+// STREAM:       %[[VALUES:.*]] = vector.load %{{.*}}[%[[B]], %[[H]], %{{.*}}] : memref<?x3x?xf32>, vector<16xf32>
+// STREAM:       %[[STEP:.*]] = arith.muli %[[V]], %[[C64]]
+// STREAM:       %[[AT:.*]] = arith.addi %[[ADDRESS]], %[[STEP]]
+// STREAM:       %[[I64:.*]] = arith.index_cast %[[AT]] : index to i64
+// STREAM:       %[[POINTER:.*]] = llvm.inttoptr %[[I64]] : i64 to !llvm.ptr
+// STREAM:       llvm.store %[[VALUES]], %[[POINTER]] {alignment = 16 : i64, nontemporal} : vector<16xf32>, !llvm.ptr
+// STREAM: scf.parallel
+// STREAM:   memref.load
+// STREAM-NOT: llvm.store
+// STREAM: return
