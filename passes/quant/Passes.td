@@ -164,7 +164,8 @@ def QuantSmoothQuantPass : Pass<"kiln-quant-smoothquant", "func::FuncOp"> {
                "ONNX node names of products to keep in f32">,
   ];
   let dependentDialects = ["::mlir::kiln::KilnDialect",
-                           "::mlir::kiln::onnx::OnnxDialect"];
+                           "::mlir::kiln::onnx::OnnxDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def QuantQoqPass : Pass<"kiln-quant-qoq", "func::FuncOp"> {
@@ -233,7 +234,8 @@ def QuantQoqPass : Pass<"kiln-quant-qoq", "func::FuncOp"> {
                "ONNX node names of products to keep in f32">,
   ];
   let dependentDialects = ["::mlir::kiln::KilnDialect",
-                           "::mlir::kiln::onnx::OnnxDialect"];
+                           "::mlir::kiln::onnx::OnnxDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def QuantSmoothAttentionPass

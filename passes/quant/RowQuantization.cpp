@@ -6,6 +6,8 @@
 #include "dialects/onnx/OnnxConstants.h"
 #include "dialects/onnx/OnnxOps.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -52,6 +54,30 @@ void quant::fakeQuantizeRows(std::vector<float> &rows, int64_t t, int64_t k) {
     for (int64_t c = 0; c < k; ++c)
       row[c] = std::nearbyint(row[c] / scale) * scale;
   }
+}
+
+void quant::refineRowLength(onnx::MatMulOp product) {
+  Value rows = product.getA();
+  auto type = dyn_cast<RankedTensorType>(rows.getType());
+  auto weight = dyn_cast<RankedTensorType>(product.getB().getType());
+  if (!type || type.getRank() < 1 || hasStaticRows(rows) || !weight ||
+      weight.getRank() != 2 || weight.isDynamicDim(0))
+    return;
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = weight.getDimSize(0);
+  auto refined = type.clone(shape);
+  // One cast per rows: a product already refined, or any user that is the
+  // same cast, shares it.
+  for (Operation *user : rows.getUsers())
+    if (auto cast = dyn_cast<tensor::CastOp>(user))
+      if (cast.getType() == refined) {
+        product.getAMutable().assign(cast);
+        return;
+      }
+  OpBuilder builder(product.getContext());
+  builder.setInsertionPointAfterValue(rows);
+  Value cast = builder.create<tensor::CastOp>(rows.getLoc(), refined, rows);
+  product.getAMutable().assign(cast);
 }
 
 bool quant::hasStaticRows(Value input) {

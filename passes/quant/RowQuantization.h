@@ -10,6 +10,8 @@
 #ifndef KILN_PASSES_QUANT_ROWQUANTIZATION_H
 #define KILN_PASSES_QUANT_ROWQUANTIZATION_H
 
+#include "dialects/onnx/OnnxOps.h"
+
 #include "mlir/IR/Builders.h"
 
 #include <cstdint>
@@ -31,6 +33,13 @@ void fakeQuantizeRows(std::vector<float> &rows, int64_t t, int64_t k);
 /// Whether per-row scales can quantize `input`: a matrix product's rows
 /// with a static K.
 bool hasStaticRows(Value input);
+
+/// Gives `product`'s rows a static K where shape inference left it
+/// symbolic (an exporter's `Reshape(heads, [B, S, -1])` before the output
+/// projection): MatMul requires it to be the weight's K, so a tensor.cast
+/// right after the rows' producer states it, shared by every product of
+/// the same rows. Leaves static rows as they are.
+void refineRowLength(onnx::MatMulOp product);
 
 } // namespace mlir::kiln::quant
 

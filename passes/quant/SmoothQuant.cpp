@@ -214,6 +214,17 @@ void QuantSmoothQuantPass::runOnOperation() {
         << static_cast<double>(alpha);
     return signalPassFailure();
   }
+  // Per-row scales need the rows' K: from the weight where shape
+  // inference left it symbolic.
+  if (dynamic) {
+    SmallVector<onnx::MatMulOp> products;
+    getOperation().walk([&](onnx::MatMulOp op) {
+      if (quant::isWeightProduct(op))
+        products.push_back(op);
+    });
+    for (onnx::MatMulOp op : products)
+      quant::refineRowLength(op);
+  }
   SmallVector<ProductGroup> groups;
   getOperation().walk([&](Operation *op) {
     auto stats = op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);

@@ -61,3 +61,23 @@ func.func @gated(%x: tensor<3x2xf32>) -> tensor<3x1xf32> {
   %y = "onnx.MatMul"(%h, %wd) {kiln.activation_stats = {abs_max = dense<[16.0, 1.0]> : tensor<2xf32>, abs_mean = dense<[4.0, 1.0]> : tensor<2xf32>, samples = dense<[[16.0, 1.0], [-4.0, 0.5]]> : tensor<2x2xf32>}} : (tensor<3x2xf32>, tensor<2x1xf32>) -> tensor<3x1xf32> loc("down")
   return %y : tensor<3x1xf32>
 }
+
+// -----
+
+// Rows whose K shape inference left symbolic (an exporter's heads reshaped
+// to [B, S, -1] before the output projection) take it from the weight:
+// one tensor.cast right after their producer, shared by both products,
+// then the 8-bit rows as for any product.
+// CHECK-LABEL: func.func @symbolic_row_length
+// CHECK: %[[ROWS:.*]] = "onnx.Reshape"
+// CHECK-NEXT: %[[STATIC:.*]] = tensor.cast %[[ROWS]] : tensor<?x?x?xf32> to tensor<?x?x4xf32>
+// CHECK: kiln.quantize %[[STATIC]] scale %{{.*}} {axis = 2 : i64, group_size = 4 : i64} : tensor<?x?x4xf32>
+// CHECK-COUNT-2: "onnx.MatMul"(%{{.*}}, %{{.*}}) : (tensor<?x?x4xf32>, tensor<4x2xf32>) -> tensor<?x?x2xf32>
+// CHECK-NOT: tensor.cast
+func.func @symbolic_row_length(%x: tensor<?x?x2x2xf32>, %shape: tensor<3xi64>) -> (tensor<?x?x2xf32>, tensor<?x?x2xf32>) {
+  %rows = "onnx.Reshape"(%x, %shape) : (tensor<?x?x2x2xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  %w = "onnx.Constant"() {value = dense<[[-0.5, 0.0], [1.19, 0.476], [0.3, -0.2], [-0.6, 0.1]]> : tensor<4x2xf32>} : () -> tensor<4x2xf32>
+  %y = "onnx.MatMul"(%rows, %w) : (tensor<?x?x?xf32>, tensor<4x2xf32>) -> tensor<?x?x2xf32> loc("o_proj")
+  %z = "onnx.MatMul"(%rows, %w) : (tensor<?x?x?xf32>, tensor<4x2xf32>) -> tensor<?x?x2xf32> loc("o_proj_2")
+  return %y, %z : tensor<?x?x2xf32>, tensor<?x?x2xf32>
+}

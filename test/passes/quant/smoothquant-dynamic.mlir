@@ -36,3 +36,15 @@ func.func @rows(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
   %y = "onnx.MatMul"(%x, %w) : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
 }
+
+// Rows whose K shape inference left symbolic take it from the weight (a
+// tensor.cast), then per-row scales as above, rather than falling back
+// to per-tensor ones.
+// CHECK-LABEL: func.func @symbolic_row_length
+// CHECK: %[[STATIC:.*]] = tensor.cast %arg0 : tensor<?x?xf32> to tensor<?x4xf32>
+// CHECK: kiln.quantize %[[STATIC]] scale %{{.*}} {axis = 1 : i64, group_size = 4 : i64} : tensor<?x4xf32>
+func.func @symbolic_row_length(%x: tensor<?x?xf32>) -> tensor<?x2xf32> {
+  %w = "onnx.Constant"() {value = dense<[[1.0, -2.0], [0.5, 4.0], [-1.0, 1.0], [2.0, 0.0]]> : tensor<4x2xf32>} : () -> tensor<4x2xf32>
+  %y = "onnx.MatMul"(%x, %w) : (tensor<?x?xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
