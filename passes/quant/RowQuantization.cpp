@@ -66,11 +66,13 @@ void quant::refineRowLength(onnx::MatMulOp product) {
   SmallVector<int64_t> shape(type.getShape());
   shape.back() = weight.getDimSize(0);
   auto refined = type.clone(shape);
-  // One cast per rows: a product already refined, or any user that is the
-  // same cast, shares it.
+  // One cast per rows: a product already refined shares its cast (or any
+  // such cast before the product in its block).
   for (Operation *user : rows.getUsers())
     if (auto cast = dyn_cast<tensor::CastOp>(user))
-      if (cast.getType() == refined) {
+      if (cast.getType() == refined &&
+          cast->getBlock() == product->getBlock() &&
+          cast->isBeforeInBlock(product)) {
         product.getAMutable().assign(cast);
         return;
       }
