@@ -28,7 +28,9 @@
 // tile's scales and zero points are loaded once (as scale and
 // -scale * zero); per channel, one load of `lanes` bytes widens to two
 // vectors of nibbles (mask, shift), which convert to f32 and become
-// weights by one multiply-add each, shared by every row of the tile.
+// weights by one multiply-add each, shared by every row of the tile. A
+// tile of one row (decode) multiplies the nibbles as they are and scales
+// each group's sums once (see emitInt4OneRowGroup).
 //
 // W4A8 (8-bit rows, a 4-bit filter with integer group scales) stays in
 // integers: per channel quad, one load of 4 * `lanes` bytes gives two
@@ -237,8 +239,8 @@ private:
   /// (bytes): weight = q * scale + negatedZero.
   SmallVector<Value> loadInt4Filter(Value filterAt, ArrayRef<Value> scales,
                                     ArrayRef<Value> negatedZeros);
-  /// The nibbles q of channel `c` of a 4-bit filter at `filterAt` (bytes),
-  /// as f32 vectors.
+  /// The nibbles q of the 4-bit filter's channel at `filterAt` (bytes), as
+  /// f32 vectors.
   SmallVector<Value> loadInt4Values(Value filterAt);
   /// The tile's vectorsPerRow filter vectors of `type` from `filterAt`.
   SmallVector<Value> loadFilterVectors(VectorType type, Value filterAt);
