@@ -213,17 +213,14 @@ void QuantQoqPass::runOnOperation() {
         << rounding << "'";
     return signalPassFailure();
   }
-  SmallVector<onnx::MatMulOp> products;
-  getOperation().walk([&](onnx::MatMulOp op) {
-    if (quant::isWeightProduct(op) &&
-        !llvm::is_contained(exclude, quant::nodeName(op).str()))
-      products.push_back(op);
-  });
+  // The rows' K from the weight where shape inference left it symbolic
+  // (8-bit rows need it).
+  quant::refineRowLengths(getOperation());
   SmallVector<ProductGroup> groups;
-  for (onnx::MatMulOp op : products) {
-    // The rows' K from the weight where shape inference left it symbolic
-    // (8-bit rows need it).
-    quant::refineRowLength(op);
+  getOperation().walk([&](onnx::MatMulOp op) {
+    if (!quant::isWeightProduct(op) ||
+        llvm::is_contained(exclude, quant::nodeName(op).str()))
+      return;
     auto *group = llvm::find_if(
         groups, [&](ProductGroup &g) { return g.input == op.getA(); });
     if (group == groups.end()) {
@@ -245,7 +242,7 @@ void QuantQoqPass::runOnOperation() {
       group = groups.end() - 1;
     }
     group->products.push_back(op);
-  }
+  });
 
   bool failed = false;
   for (ProductGroup &group : groups)

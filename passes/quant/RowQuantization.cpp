@@ -1,6 +1,7 @@
 //===- RowQuantization.cpp - activations to 8 bits per row at run time ----===//
 
 #include "passes/quant/RowQuantization.h"
+#include "passes/quant/WeightProducts.h"
 
 #include "dialects/kiln/KilnOps.h"
 #include "dialects/onnx/OnnxConstants.h"
@@ -80,6 +81,17 @@ void quant::refineRowLength(onnx::MatMulOp product) {
   builder.setInsertionPointAfterValue(rows);
   Value cast = builder.create<tensor::CastOp>(rows.getLoc(), refined, rows);
   product.getAMutable().assign(cast);
+}
+
+void quant::refineRowLengths(Operation *function) {
+  // Collected first: refining inserts casts.
+  SmallVector<onnx::MatMulOp> products;
+  function->walk([&](onnx::MatMulOp op) {
+    if (isWeightProduct(op))
+      products.push_back(op);
+  });
+  for (onnx::MatMulOp op : products)
+    refineRowLength(op);
 }
 
 bool quant::hasStaticRows(Value input) {

@@ -41,6 +41,9 @@ bool hasStaticRows(Value input);
 /// the same rows. Leaves static rows as they are.
 void refineRowLength(onnx::MatMulOp product);
 
+/// refineRowLength on every weight product of `function`.
+void refineRowLengths(Operation *function);
+
 } // namespace mlir::kiln::quant
 
 #endif // KILN_PASSES_QUANT_ROWQUANTIZATION_H

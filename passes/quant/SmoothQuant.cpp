@@ -216,15 +216,8 @@ void QuantSmoothQuantPass::runOnOperation() {
   }
   // Per-row scales need the rows' K: from the weight where shape
   // inference left it symbolic.
-  if (dynamic) {
-    SmallVector<onnx::MatMulOp> products;
-    getOperation().walk([&](onnx::MatMulOp op) {
-      if (quant::isWeightProduct(op))
-        products.push_back(op);
-    });
-    for (onnx::MatMulOp op : products)
-      quant::refineRowLength(op);
-  }
+  if (dynamic)
+    quant::refineRowLengths(getOperation());
   SmallVector<ProductGroup> groups;
   getOperation().walk([&](Operation *op) {
     auto stats = op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);
