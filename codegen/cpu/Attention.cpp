@@ -26,6 +26,11 @@
 // share among threads: with many keys, each tile's keys split into chunks
 // whose parts (maximum, sum, unnormalized rows) are combined at the end.
 //
+// With past keys and values (a decoder's plain graph, whose past cache
+// and new keys the graph also concatenates into its present output), a
+// tile walks the past's keys in its buffers, then the new ones in theirs,
+// one online softmax over both.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/KernelHelpers.h"
@@ -241,6 +246,11 @@ private:
   /// attended is: itself, or with a pages table, the key at its offset in
   /// the page that `head`'s table lists in its slot.
   Value keyAt(Value head, Value key);
+  /// The mask's column of the key in row `row` of the keys and values
+  /// at hand (a row of the past's or the new ones', or a cached row).
+  Value maskColumnOf(Value row) {
+    return rowOffset ? add(row, rowOffset) : row;
+  }
   /// The tiles, split among the keys or not.
   void emitTiles();
   /// 4-bit rows `buffer` [G, T, D / 2 + 4] dequantized into a new f32
@@ -264,6 +274,10 @@ private:
   /// `slot`, their parts in the chunks' scratch from that slot on.
   void emitTile(Value count, Value head, Value firstRow, Value keyBegin,
                 Value keyEnd, Value slot);
+  /// The blocks of keys [keyBegin, keyEnd) of the buffers at hand for
+  /// the tile's `count` rows.
+  void emitKeyRange(Value count, Value head, Value firstRow, Value keyBegin,
+                    Value keyEnd);
   /// The tile's `count` rows through one block of `valid` keys from
   /// `firstKey`: together, or rowsPerStep at a time when the tile steps.
   void emitBlockRows(Value count, BlockKeys valid, Value head, Value firstRow,
@@ -325,6 +339,10 @@ private:
   int64_t rowsPerStep = 1;
   VectorType vectorType;
   Value query, keysBuffer, values, mask, output;
+  /// With past keys and values: their buffers and positions T0. A tile
+  /// reads the past's and then the new keys (with rowOffset T0: key
+  /// position t is row t - T0 of `keysBuffer` and `values`).
+  Value pastKeys, pastValues, pastLength, rowOffset;
   /// Extents: heads G, query rows S, keys T; the mask's heads and rows;
   /// tiles of rows per head and in all.
   Value heads, rows, keys, maskHeads, maskRows, tilesPerHead, tiles;
@@ -352,6 +370,12 @@ void AttentionEmitter::emit() {
   heads = extent(query, 0);
   rows = extent(query, 1);
   keys = extent(keysBuffer, op.getKeyPositionsDim());
+  if (op.hasPast()) {
+    pastKeys = op.getPastKeys();
+    pastValues = op.getPastValues();
+    pastLength = extent(pastKeys, 1);
+    keys = plus(pastLength, keys);
+  }
   if (mask) {
     maskHeads = extent(mask, 0);
     maskRows = extent(mask, 1);
@@ -428,7 +452,7 @@ void AttentionEmitter::emitPaged() {
 
 Value AttentionEmitter::keyAt(Value head, Value key) {
   if (!pageTable)
-    return key;
+    return rowOffset ? b.create<arith::SubIOp>(loc, key, rowOffset) : key;
   Value slot = b.create<arith::MinUIOp>(loc, dividedBy(key, index(pageSize)),
                                         sub(pageSlots, 1));
   Value page = b.create<arith::IndexCastOp>(
@@ -757,6 +781,52 @@ void AttentionEmitter::emitTile(Value count, Value head, Value firstRow,
     storeScalar(scalar(kFarBelow), stats, at);
     storeScalar(scalar(0.0f), stats, at, 1);
   });
+  if (!pastKeys) {
+    emitKeyRange(count, head, firstRow, keyBegin, keyEnd);
+  } else {
+    // The past's keys of [keyBegin, keyEnd) from its buffers, then the
+    // new ones from theirs.
+    Value middle = b.create<arith::MinUIOp>(
+        loc, b.create<arith::MaxUIOp>(loc, pastLength, keyBegin), keyEnd);
+    Value newKeys = keysBuffer, newValues = values;
+    keysBuffer = pastKeys;
+    values = pastValues;
+    emitKeyRange(count, head, firstRow, keyBegin, middle);
+    keysBuffer = newKeys;
+    values = newValues;
+    rowOffset = pastLength;
+    emitKeyRange(count, head, firstRow, middle, keyEnd);
+    rowOffset = {};
+  }
+
+  forEachRow(count, [&](Value r) {
+    Value sum = loadScalar(stats, times(r, index(2)), 1);
+    Value rowStart = times(r, index(depth));
+    if (slot) {
+      // A chunk's part: the row as accumulated, its maximum and sum.
+      Value at = add(slot, r);
+      for (int64_t w = 0; w < depthVectors; ++w)
+        b.create<vector::StoreOp>(
+            loc, loadScratch(accumulated, plus(rowStart, index(w * lanes))),
+            partialRows, ValueRange{add(mul(at, depth), index(w * lanes))});
+      storeScalar(loadScalar(stats, times(r, index(2))), partialStats,
+                  mul(at, 2));
+      storeScalar(sum, partialStats, mul(at, 2), 1);
+      return;
+    }
+    // The output row over its sum.
+    Value inverse = broadcast(b.create<arith::DivFOp>(loc, scalar(1.0f), sum));
+    SmallVector<Value> outputRow;
+    for (int64_t w = 0; w < depthVectors; ++w) {
+      Value acc = loadScratch(accumulated, plus(rowStart, index(w * lanes)));
+      outputRow.push_back(b.create<arith::MulFOp>(loc, acc, inverse));
+    }
+    storeOutputRow(outputRow, head, add(firstRow, r));
+  });
+}
+
+void AttentionEmitter::emitKeyRange(Value count, Value head, Value firstRow,
+                                    Value keyBegin, Value keyEnd) {
   std::optional<int64_t> staticBegin = getConstantIntValue(keyBegin);
   std::optional<int64_t> staticEnd = getConstantIntValue(keyEnd);
   std::optional<int64_t> staticKeys;
@@ -788,31 +858,6 @@ void AttentionEmitter::emitTile(Value count, Value head, Value firstRow,
     b.setInsertionPointToStart(&branch.getThenRegion().front());
     emitBlockRows(count, {0, rest}, head, firstRow, fullEnd);
   }
-
-  forEachRow(count, [&](Value r) {
-    Value sum = loadScalar(stats, times(r, index(2)), 1);
-    Value rowStart = times(r, index(depth));
-    if (slot) {
-      // A chunk's part: the row as accumulated, its maximum and sum.
-      Value at = add(slot, r);
-      for (int64_t w = 0; w < depthVectors; ++w)
-        b.create<vector::StoreOp>(
-            loc, loadScratch(accumulated, plus(rowStart, index(w * lanes))),
-            partialRows, ValueRange{add(mul(at, depth), index(w * lanes))});
-      storeScalar(loadScalar(stats, times(r, index(2))), partialStats,
-                  mul(at, 2));
-      storeScalar(sum, partialStats, mul(at, 2), 1);
-      return;
-    }
-    // The output row over its sum.
-    Value inverse = broadcast(b.create<arith::DivFOp>(loc, scalar(1.0f), sum));
-    SmallVector<Value> outputRow;
-    for (int64_t w = 0; w < depthVectors; ++w) {
-      Value acc = loadScratch(accumulated, plus(rowStart, index(w * lanes)));
-      outputRow.push_back(b.create<arith::MulFOp>(loc, acc, inverse));
-    }
-    storeOutputRow(outputRow, head, add(firstRow, r));
-  });
 }
 
 void AttentionEmitter::emitMaskedBlock(int64_t count, Value rowBase,
@@ -948,7 +993,7 @@ AttentionEmitter::emitKeyRowScores(int64_t count, int64_t vectors,
       if (streamsRows(valid))
         prefetchRow(keysBuffer, head,
                     aheadRow ? add(aheadRow, index(t))
-                             : add(at, index(blockKeys)));
+                             : keyAt(head, add(at, index(blockKeys))));
       for (int64_t r = 0; r < count; ++r) {
         Value partial =
             b.create<arith::MulFOp>(loc, queryVectors[r][0], keyRow[0]);
@@ -987,8 +1032,9 @@ Value AttentionEmitter::blockCounts(int64_t count, Value rowBase, Value head,
   for (int64_t r = 0; r < count; ++r) {
     Value maskRow = maskRowOf(add(firstRow, plus(rowBase, index(r))));
     for (int64_t v = 0; v < blockVectors; ++v) {
-      Value added = load(mask, maskHead, maskRow,
-                         keyAt(head, add(firstKey, index(v * lanes))));
+      Value added =
+          load(mask, maskHead, maskRow,
+               maskColumnOf(keyAt(head, add(firstKey, index(v * lanes)))));
       highest =
           highest ? b.create<arith::MaximumFOp>(loc, highest, added) : added;
     }
@@ -1055,7 +1101,7 @@ void AttentionEmitter::emitBlock(int64_t count, Value rowBase, BlockKeys valid,
       Value s = b.create<arith::MulFOp>(loc, rawScores[r * vectors + v], scale);
       if (mask) {
         // Within a page: pages are whole vectors of keys.
-        Value at = vectorRows[v];
+        Value at = maskColumnOf(vectorRows[v]);
         Value added = laneMasks[v] ? maskedLoad(mask, maskHead, maskRow, at,
                                                 laneMasks[v], 0.0f)
                                    : load(mask, maskHead, maskRow, at);

@@ -74,7 +74,15 @@ int64_t flopsOf(Operation &op) {
     // Two products of G x S x T x D multiply-adds.
     auto q = cast<ShapedType>(attention.getQuery().getType()).getShape();
     auto k = cast<ShapedType>(attention.getKeys().getType()).getShape();
-    return 4 * q[0] * q[1] * q[2] * k[attention.getKeyPositionsDim()];
+    int64_t positions = k[attention.getKeyPositionsDim()];
+    if (Value past = attention.getPastKeys()) {
+      int64_t before = cast<ShapedType>(past.getType()).getDimSize(1);
+      positions =
+          ShapedType::isDynamic(before) || ShapedType::isDynamic(positions)
+              ? ShapedType::kDynamic
+              : before + positions;
+    }
+    return 4 * product({q[0], q[1], q[2], positions});
   }
   if (auto conv = dyn_cast<DepthwiseConv2DOp>(op)) {
     auto out = cast<ShapedType>(conv.getInit().getType()).getShape();

@@ -219,6 +219,24 @@ def CpuLowerPageSelectionPass
                            "::mlir::arith::ArithDialect"];
 }
 
+def CpuAttendPastPass : Pass<"kiln-cpu-attend-past", "func::FuncOp"> {
+  let summary = "Attention over a past cache and new keys, read where they "
+                "are";
+  let description = [{
+    Rewrites a `kiln.attention` (keys as rows) whose keys and values are
+    each an `onnx.Concat` of a past cache and new rows along the
+    positions of [B, H, T, D], collapsed to [B * H, T, D] -- a decoder's
+    plain graph, whose `present` outputs are those concatenations -- into
+    one that takes the past as `past_keys` and `past_values` and the new
+    rows as its keys and values. The concatenations stay for the
+    `present` outputs; the attention no longer reads them, so it reads
+    the past from the caches just after the copy into the present read
+    it, instead of the present back from memory (the copy's
+    non-temporal stores leave it there). f32 and bf16 rows only.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def CpuLowerAttentionPass
     : Pass<"kiln-cpu-lower-attention", "func::FuncOp"> {
   let summary = "A fused, tiled kernel for kiln.attention";

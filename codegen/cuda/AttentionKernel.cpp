@@ -31,6 +31,9 @@ LogicalResult CudaEmitter::emitAttentionKernel(AttentionOp op) {
     return op.emitOpError("takes the fused CUDA kernel only with f32 keys and "
                           "values and a head size of at most ")
            << kMostFusedAttentionDepth;
+  // The CPU pipeline alone attends to a past cache where it is.
+  if (op.hasPast())
+    return op.emitOpError("with past keys and values has no CUDA kernel");
   std::string kernelName = nextKernelName();
   std::string header = kernelHeader(kernelName, {op.getOperation()});
   line(header + " {");

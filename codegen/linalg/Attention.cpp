@@ -309,6 +309,11 @@ struct LowerAttentionToLinalgPass
         attentions.push_back(op);
     });
     for (AttentionOp op : attentions) {
+      if (op.hasPast()) {
+        op.emitOpError("with past keys and values, which only the CPU's "
+                       "attention kernel reads");
+        return signalPassFailure();
+      }
       if (op.getKeysType().isInteger(8) ||
           getElementTypeOrSelf(op.getValues().getType()).isInteger(8)) {
         op.emitOpError("has 4-bit keys or values, which only the CPU's "

@@ -176,6 +176,7 @@ void mlir::kiln::buildCpuGraphPipeline(OpPassManager &pm,
   function.addPass(createGraphFuseEpiloguesPass());
   function.addPass(createGraphFuseAttentionPass());
   addQuestPass(function, options);
+  function.addPass(createCpuAttendPastPass());
   function.addPass(createGraphRowKernelsPass());
   function.addPass(createGraphLinearResizePass());
   function.addPass(createCanonicalizerPass());

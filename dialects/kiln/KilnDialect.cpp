@@ -499,8 +499,9 @@ LogicalResult AttentionOp::verify() {
       continue;
     auto type = cast<ShapedType>(operand.get().getType());
     Type element = type.getElementType();
-    bool widened =
-        &operand == &getKeysMutable() || &operand == &getValuesMutable();
+    bool widened = operand.get() == getKeys() || operand.get() == getValues() ||
+                   operand.get() == getPastKeys() ||
+                   operand.get() == getPastValues();
     if (type.getRank() != 3 ||
         !(element.isF32() ||
           (widened && (element.isBF16() || element.isInteger(8)))))
@@ -541,6 +542,32 @@ LogicalResult AttentionOp::verify() {
            << positions << " positions, values " << v[1];
   if (differ(out[1], q[1]))
     return emitOpError("init must have the query's ") << q[1] << " rows";
+  // The positions the mask's columns count: the past's, then the keys'.
+  int64_t allPositions = positions;
+  if (hasPast() != static_cast<bool>(getPastValues()))
+    return emitOpError("takes past keys and past values together");
+  if (hasPast()) {
+    if (!getKeyRows() || getPages())
+      return emitOpError("reads past keys as rows (key_rows), without pages");
+    ArrayRef<int64_t> pk = shapeOf(getPastKeys()),
+                      pv = shapeOf(getPastValues());
+    auto elementOf = [](Value value) {
+      return cast<ShapedType>(value.getType()).getElementType();
+    };
+    if (elementOf(getPastKeys()) != getKeysType() ||
+        elementOf(getPastValues()) != elementOf(getValues()) ||
+        getKeysType().isInteger(8) || elementOf(getValues()).isInteger(8))
+      return emitOpError("takes past keys and values of the keys' and "
+                         "values' element types, f32 or bf16");
+    if (differ(pk[0], q[0]) || differ(pv[0], q[0]) || pk[2] != q[2] ||
+        pv[2] != q[2] || differ(pk[1], pv[1]))
+      return emitOpError("past keys and values must be [G, T0, D] with the "
+                         "query's G and D");
+    allPositions =
+        ShapedType::isDynamic(pk[1]) || ShapedType::isDynamic(positions)
+            ? ShapedType::kDynamic
+            : pk[1] + positions;
+  }
   if (Value pages = getPages()) {
     auto table = cast<ShapedType>(pages.getType());
     if (!getKeyRows() || !getPageSize() || *getPageSize() < 1)
@@ -557,9 +584,9 @@ LogicalResult AttentionOp::verify() {
   }
   if (Value mask = getMask()) {
     ArrayRef<int64_t> m = shapeOf(mask);
-    if (differ(m[2], positions))
+    if (differ(m[2], allPositions))
       return emitOpError("the mask has ")
-             << m[2] << " columns for " << positions << " keys";
+             << m[2] << " columns for " << allPositions << " keys";
     if (!ShapedType::isDynamic(m[0]) && !ShapedType::isDynamic(q[0]) &&
         (m[0] < 1 || q[0] % m[0]))
       return emitOpError("the mask's ")

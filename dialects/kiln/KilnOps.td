@@ -265,11 +265,22 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
     the last holds the keys from its start to T. A table whose first entry
     is negative means every key (a prefill, or a context within the
     budget): then the result is exactly the dense attention's.
+
+    With `past_keys` and `past_values` (rows [G, T0, D], of the element
+    types of `keys` and `values`, f32 or bf16; keys as rows, no pages),
+    the keys and values are those T0 positions followed by the T1 of
+    `keys` and `values`: the op attends to T = T0 + T1 keys as if the two
+    were concatenated (the mask's columns count all T). A decoder's plain
+    graph concatenates its past cache and the new keys into its `present`
+    output; attending to the two where they are saves reading that copy
+    back from memory.
   }];
   let arguments = (ins
     AnyShaped:$query,
     AnyShaped:$keys,
     AnyShaped:$values,
+    Optional<AnyShaped>:$past_keys,
+    Optional<AnyShaped>:$past_values,
     Optional<AnyShaped>:$mask,
     Optional<AnyShaped>:$pages,
     AnyShaped:$init,
@@ -278,8 +289,10 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
     OptionalAttr<I64Attr>:$page_size);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
-    $query `,` $keys `,` $values (`mask` $mask^)? (`pages` $pages^)? `into`
-    $init attr-dict `:` type($query) `,` type($keys) `,` type($values)
+    $query `,` $keys `,` $values (`past` $past_keys^ `,` $past_values)?
+    (`mask` $mask^)? (`pages` $pages^)? `into` $init attr-dict `:`
+    type($query) `,` type($keys) `,` type($values)
+    (`past` type($past_keys)^ `,` type($past_values))?
     (`mask` type($mask)^)? (`pages` type($pages)^)? `into` type($init)
     (`->` type($result)^)?
   }];
@@ -299,6 +312,9 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [
       return getKeysType().isF32() &&
              cast<ShapedType>(getValues().getType()).getElementType().isF32();
     }
+    /// Whether the keys and values begin with `past_keys` and
+    /// `past_values`.
+    bool hasPast() { return static_cast<bool>(getPastKeys()); }
     /// The head size D (static).
     int64_t getDepth() {
       return cast<ShapedType>(getQuery().getType()).getDimSize(2);

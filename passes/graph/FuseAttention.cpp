@@ -283,11 +283,13 @@ struct FuseAttention : OpRewritePattern<onnx::MatMulOp> {
         loc, tensor::getMixedSizes(rewriter, loc, q3), rewriter.getF32Type());
     Value result =
         rewriter
-            .create<AttentionOp>(
-                loc, TypeRange{init.getType()}, q3, k3, v3, mask3,
-                /*pages=*/Value(), init, rewriter.getF32FloatAttr(chain->scale),
-                keyRows ? rewriter.getUnitAttr() : UnitAttr(),
-                /*page_size=*/IntegerAttr())
+            .create<AttentionOp>(loc, TypeRange{init.getType()}, q3, k3, v3,
+                                 /*past_keys=*/Value(),
+                                 /*past_values=*/Value(), mask3,
+                                 /*pages=*/Value(), init,
+                                 rewriter.getF32FloatAttr(chain->scale),
+                                 keyRows ? rewriter.getUnitAttr() : UnitAttr(),
+                                 /*page_size=*/IntegerAttr())
             .getResult()[0];
     if (rank == 3) {
       rewriter.replaceOp(op, result);

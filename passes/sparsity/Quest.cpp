@@ -190,7 +190,8 @@ void QuestPass::rewrite(AttentionOp attention, CachedKeys keys) {
 
   auto sparse = b.create<AttentionOp>(
       loc, attention->getResultTypes(), attention.getQuery(),
-      attention.getKeys(), attention.getValues(), attention.getMask(), table,
+      attention.getKeys(), attention.getValues(), attention.getPastKeys(),
+      attention.getPastValues(), attention.getMask(), table,
       attention.getInit(), attention.getScaleAttr(), attention.getKeyRowsAttr(),
       b.getI64IntegerAttr(page));
   attention->replaceAllUsesWith(sparse);

@@ -273,3 +273,28 @@ func.func @paged(%q: memref<3x3x64xf32>, %k: memref<3x?x64xf32, strided<[16384, 
   kiln.attention %q, %k, %k pages %t into %o {key_rows, page_size = 16 : i64, scale = 0.125 : f32} : memref<3x3x64xf32>, memref<3x?x64xf32, strided<[16384, 64, 1]>>, memref<3x?x64xf32, strided<[16384, 64, 1]>> pages memref<3x4xi32> into memref<3x3x64xf32>
   return
 }
+
+// -----
+
+// Past keys and values where they are (a plain decoder graph's past
+// cache) and the step's new ones: T = T0 + 1 keys. A tile's keys (a chunk
+// of them) from `begin` to `end` are the past's up to min(max(T0, begin),
+// end), from its buffers, then the new ones from theirs, at row key - T0
+// (the mask's column key - T0 + T0), one online softmax over both.
+// CHECK-LABEL: func.func @past
+// CHECK: %[[T0:.*]] = memref.dim %arg3, %c1{{.*}} : memref<3x?x64xf32>
+// CHECK: %[[T:.*]] = arith.addi %[[T0]], %c1 : index
+// CHECK: %[[FROM:.*]] = arith.maxui %[[T0]], %[[BEGIN:.*]] : index
+// CHECK: %[[MIDDLE:.*]] = arith.minui %[[FROM]], %[[END:.*]] : index
+// CHECK: scf.for %{{.*}} = %[[BEGIN]] to
+// CHECK: vector.load %arg3[
+// CHECK: vector.load %arg4[
+// CHECK: %[[ROW:.*]] = arith.subi %{{.*}}, %[[T0]] : index
+// CHECK: %[[COLUMN:.*]] = arith.addi %[[ROW]], %[[T0]] : index
+// CHECK: vector.load %arg5[%{{.*}}, %{{.*}}, %[[COLUMN]]]
+// CHECK: vector.load %arg1[
+// CHECK: vector.load %arg2[
+func.func @past(%q: memref<3x3x64xf32>, %k: memref<3x1x64xf32>, %v: memref<3x1x64xf32>, %pk: memref<3x?x64xf32>, %pv: memref<3x?x64xf32>, %m: memref<1x1x?xf32>, %y: memref<3x3x64xf32>) {
+  kiln.attention %q, %k, %v past %pk, %pv mask %m into %y {key_rows, scale = 0.125 : f32} : memref<3x3x64xf32>, memref<3x1x64xf32>, memref<3x1x64xf32> past memref<3x?x64xf32>, memref<3x?x64xf32> mask memref<1x1x?xf32> into memref<3x3x64xf32>
+  return
+}

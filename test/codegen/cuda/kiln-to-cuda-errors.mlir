@@ -235,3 +235,13 @@ func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> 
   kiln.attention %q, %k, %v into %out {scale = 0.25 : f32, key_rows} : memref<2x3x16xf32>, memref<2x7x16xbf16>, memref<2x7x16xbf16> into memref<2x3x16xf32>
   return %out : memref<2x3x16xf32>
 }
+
+// -----
+
+// A past cache read where it is is the CPU pipeline's alone.
+func.func @main(%weights: memref<?xi8> {kiln.weights}, %workspace: memref<?xi8> {kiln.workspace}, %q: memref<2x1x16xf32>, %k: memref<2x1x16xf32>, %v: memref<2x1x16xf32>, %pk: memref<2x7x16xf32>, %pv: memref<2x7x16xf32>) -> memref<2x1x16xf32> {
+  %out = memref.alloc() : memref<2x1x16xf32>
+  // expected-error@+1 {{'kiln.attention' op with past keys and values has no CUDA kernel}}
+  kiln.attention %q, %k, %v past %pk, %pv into %out {scale = 0.25 : f32, key_rows} : memref<2x1x16xf32>, memref<2x1x16xf32>, memref<2x1x16xf32> past memref<2x7x16xf32>, memref<2x7x16xf32> into memref<2x1x16xf32>
+  return %out : memref<2x1x16xf32>
+}

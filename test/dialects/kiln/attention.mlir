@@ -170,3 +170,46 @@ func.func @key_rows_positions(%q: tensor<2x4x8xf32>, %k: tensor<2x5x8xf32>, %v: 
   %y = kiln.attention %q, %k, %v into %i {key_rows, scale = 1.0 : f32} : tensor<2x4x8xf32>, tensor<2x5x8xf32>, tensor<2x6x8xf32> into tensor<2x4x8xf32> -> tensor<2x4x8xf32>
   return %y : tensor<2x4x8xf32>
 }
+
+// -----
+
+// A past cache's rows and the new ones where they are: the mask counts
+// both (150 + 1 keys).
+// CHECK-LABEL: func.func @past
+// CHECK: kiln.attention %arg0, %arg1, %arg2 past %arg3, %arg4 mask %arg5 into %arg6 {key_rows, scale = 1.250000e-01 : f32} : tensor<6x1x64xf32>, tensor<6x1x64xf32>, tensor<6x1x64xf32> past tensor<6x150x64xf32>, tensor<6x150x64xf32> mask tensor<1x1x151xf32> into tensor<6x1x64xf32>
+func.func @past(%q: tensor<6x1x64xf32>, %k: tensor<6x1x64xf32>, %v: tensor<6x1x64xf32>, %pk: tensor<6x150x64xf32>, %pv: tensor<6x150x64xf32>, %m: tensor<1x1x151xf32>, %i: tensor<6x1x64xf32>) -> tensor<6x1x64xf32> {
+  %y = kiln.attention %q, %k, %v past %pk, %pv mask %m into %i {key_rows, scale = 0.125 : f32} : tensor<6x1x64xf32>, tensor<6x1x64xf32>, tensor<6x1x64xf32> past tensor<6x150x64xf32>, tensor<6x150x64xf32> mask tensor<1x1x151xf32> into tensor<6x1x64xf32> -> tensor<6x1x64xf32>
+  return %y : tensor<6x1x64xf32>
+}
+
+// -----
+
+func.func @past_mask_columns(%q: tensor<6x1x64xf32>, %k: tensor<6x1x64xf32>, %v: tensor<6x1x64xf32>, %pk: tensor<6x150x64xf32>, %pv: tensor<6x150x64xf32>, %m: tensor<1x1x150xf32>, %i: tensor<6x1x64xf32>) -> tensor<6x1x64xf32> {
+  // expected-error@+1 {{the mask has 150 columns for 151 keys}}
+  %y = kiln.attention %q, %k, %v past %pk, %pv mask %m into %i {key_rows, scale = 0.125 : f32} : tensor<6x1x64xf32>, tensor<6x1x64xf32>, tensor<6x1x64xf32> past tensor<6x150x64xf32>, tensor<6x150x64xf32> mask tensor<1x1x150xf32> into tensor<6x1x64xf32> -> tensor<6x1x64xf32>
+  return %y : tensor<6x1x64xf32>
+}
+
+// -----
+
+func.func @past_transposed_keys(%q: tensor<6x1x64xf32>, %k: tensor<6x64x1xf32>, %v: tensor<6x1x64xf32>, %pk: tensor<6x150x64xf32>, %pv: tensor<6x150x64xf32>, %i: tensor<6x1x64xf32>) -> tensor<6x1x64xf32> {
+  // expected-error@+1 {{reads past keys as rows (key_rows), without pages}}
+  %y = kiln.attention %q, %k, %v past %pk, %pv into %i {scale = 0.125 : f32} : tensor<6x1x64xf32>, tensor<6x64x1xf32>, tensor<6x1x64xf32> past tensor<6x150x64xf32>, tensor<6x150x64xf32> into tensor<6x1x64xf32> -> tensor<6x1x64xf32>
+  return %y : tensor<6x1x64xf32>
+}
+
+// -----
+
+func.func @past_element_type(%q: tensor<6x1x64xf32>, %k: tensor<6x1x64xf32>, %v: tensor<6x1x64xf32>, %pk: tensor<6x150x64xbf16>, %pv: tensor<6x150x64xf32>, %i: tensor<6x1x64xf32>) -> tensor<6x1x64xf32> {
+  // expected-error@+1 {{takes past keys and values of the keys' and values' element types, f32 or bf16}}
+  %y = kiln.attention %q, %k, %v past %pk, %pv into %i {key_rows, scale = 0.125 : f32} : tensor<6x1x64xf32>, tensor<6x1x64xf32>, tensor<6x1x64xf32> past tensor<6x150x64xbf16>, tensor<6x150x64xf32> into tensor<6x1x64xf32> -> tensor<6x1x64xf32>
+  return %y : tensor<6x1x64xf32>
+}
+
+// -----
+
+func.func @past_shape(%q: tensor<6x1x64xf32>, %k: tensor<6x1x64xf32>, %v: tensor<6x1x64xf32>, %pk: tensor<6x150x64xf32>, %pv: tensor<6x149x64xf32>, %i: tensor<6x1x64xf32>) -> tensor<6x1x64xf32> {
+  // expected-error@+1 {{past keys and values must be [G, T0, D] with the query's G and D}}
+  %y = kiln.attention %q, %k, %v past %pk, %pv into %i {key_rows, scale = 0.125 : f32} : tensor<6x1x64xf32>, tensor<6x1x64xf32>, tensor<6x1x64xf32> past tensor<6x150x64xf32>, tensor<6x149x64xf32> into tensor<6x1x64xf32> -> tensor<6x1x64xf32>
+  return %y : tensor<6x1x64xf32>
+}

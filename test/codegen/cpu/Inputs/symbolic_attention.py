@@ -2,7 +2,7 @@
 """Checks the fused attention kernel over sizes known only at run time
 against float64.
 
-    symbolic_attention.py KILN WORK_DIR [--bf16-kv] CPU...
+    symbolic_attention.py KILN WORK_DIR [--bf16-kv | --past] CPU...
 
 Builds decoders' attention as exporters write it, with a symbolic batch,
 query rows and keys: grouped-query heads (each key/value head repeated for
@@ -20,6 +20,13 @@ to its scale. Prints the worst error.
 With --bf16-kv the keys and values are bf16 inputs widened by a Cast (a
 cache held in bf16): the kernel must read them as bf16, and the reference
 takes the same bf16 values.
+
+With --past (alone or with --bf16-kv) the keys and values are a plain
+decoder graph's: a past [B, H, P, D] concatenated with the new rows into
+present outputs, which the attention reads. The kernel must take the
+past and the new rows where they are (`past` operands), at pasts that
+end inside a block of keys, and both the attention and the presents
+must match.
 """
 
 import os
@@ -34,7 +41,7 @@ rng = np.random.default_rng(5)
 LOWEST = np.finfo(np.float32).min
 
 
-def make_model(path, query_heads, kv_heads, depth, bf16_kv):
+def make_model(path, query_heads, kv_heads, depth, bf16_kv, past):
     group = query_heads // kv_heads
     heads = numpy_helper.from_array(
         np.repeat(np.arange(kv_heads), group).astype(np.int64), "heads")
@@ -42,10 +49,16 @@ def make_model(path, query_heads, kv_heads, depth, bf16_kv):
                                    "root")
     nodes = []
     kv_type = TensorProto.BFLOAT16 if bf16_kv else TensorProto.FLOAT
+    kf, vf = "k", "v"
+    if past:
+        nodes += [helper.make_node("Concat", ["past_" + x, x],
+                                   ["present_" + x], axis=2)
+                  for x in ("k", "v")]
+        kf, vf = "present_k", "present_v"
     if bf16_kv:
         nodes += [helper.make_node("Cast", [x], [x + "f"], to=TensorProto.FLOAT)
-                  for x in ("k", "v")]
-    kf, vf = ("kf", "vf") if bf16_kv else ("k", "v")
+                  for x in (kf, vf)]
+        kf, vf = kf + "f", vf + "f"
     nodes += [
         helper.make_node("Gather", [kf, "heads"], ["kr"], axis=1),
         helper.make_node("Gather", [vf, "heads"], ["vr"], axis=1),
@@ -65,6 +78,15 @@ def make_model(path, query_heads, kv_heads, depth, bf16_kv):
     ]
     outputs = [helper.make_tensor_value_info(
         "y", f, ["B", query_heads, "S", depth])]
+    if past:
+        inputs[1:3] = [helper.make_tensor_value_info(
+            x, kv_type, ["B", kv_heads, "S", depth]) for x in ("k", "v")]
+        inputs += [helper.make_tensor_value_info(
+            "past_" + x, kv_type, ["B", kv_heads, "P", depth])
+            for x in ("k", "v")]
+        outputs += [helper.make_tensor_value_info(
+            "present_" + x, kv_type, ["B", kv_heads, "T", depth])
+            for x in ("k", "v")]
     graph = helper.make_graph(nodes, "attention", inputs, outputs,
                               [heads, root])
     model = helper.make_model(graph,
@@ -106,14 +128,15 @@ def causal_mask(batch, rows, keys, padding):
 def main():
     kiln, work, cpus = sys.argv[1], sys.argv[2], sys.argv[3:]
     bf16_kv = "--bf16-kv" in cpus
-    cpus = [cpu for cpu in cpus if cpu != "--bf16-kv"]
+    past = "--past" in cpus
+    cpus = [cpu for cpu in cpus if cpu not in ("--bf16-kv", "--past")]
     os.makedirs(work, exist_ok=True)
     worst = 0.0
     # (query heads, key/value heads, D): AVX-512's 16 lanes, and 8 lanes.
     for query_heads, kv_heads, depth in ((9, 3, 64), (4, 2, 40), (4, 4, 64)):
         name = f"gqa{query_heads}x{kv_heads}d{depth}"
         path = os.path.join(work, name + ".onnx")
-        make_model(path, query_heads, kv_heads, depth, bf16_kv)
+        make_model(path, query_heads, kv_heads, depth, bf16_kv, past)
         for cpu in cpus:
             package = os.path.join(work, f"{name}-{cpu}.kiln")
             subprocess.run([kiln, "compile", path, "--cpu=" + cpu, "-o",
@@ -126,6 +149,8 @@ def main():
             assert not bf16_kv or "x64xbf16>, tensor" in graph or \
                 "x40xbf16>, tensor" in graph, \
                 f"{cpu}: the attention does not read the bf16 keys"
+            assert not past or " past " in graph, \
+                f"{cpu}: the attention reads the presents, not the past"
             for step, (batch, rows, keys) in enumerate(
                     ((1, 1, 150), (1, 13, 7), (2, 5, 64), (1, 3, 3),
                      (2, 17, 211), (1, 1, 1500), (2, 1, 1030),
@@ -138,6 +163,12 @@ def main():
                 feeds = {"q": q.astype(np.float32), "k": k.astype(np.float32),
                          "v": v.astype(np.float32),
                          "mask": causal_mask(batch, rows, keys, 2)}
+                if past:
+                    if keys < rows:
+                        continue  # more new rows than keys: no past
+                    for x in ("k", "v"):
+                        feeds["past_" + x] = feeds[x][:, :, :keys - rows]
+                        feeds[x] = feeds[x][:, :, keys - rows:]
                 arguments = [kiln, "run", package, "--threads", "2",
                              "--output-dir", os.path.join(work, "out")]
                 for feed, value in feeds.items():
@@ -146,6 +177,15 @@ def main():
                     arguments += ["--input", f"{feed}={file}"]
                 subprocess.run(arguments, check=True)
                 result = np.load(os.path.join(work, "out", "y.npy"))
+                if past:
+                    for x in ("k", "v"):
+                        present = np.load(os.path.join(work, "out",
+                                                       f"present_{x}.npy"))
+                        whole = np.concatenate(
+                            [feeds["past_" + x], feeds[x]], axis=2)
+                        assert np.array_equal(present, whole), \
+                            f"{cpu} {name} T={keys}: present_{x} differs"
+                        feeds[x] = whole
                 expected = reference(feeds["q"], feeds["k"], feeds["v"],
                                      feeds["mask"].astype(np.float64),
                                      query_heads // kv_heads)
@@ -156,7 +196,9 @@ def main():
                     f"{cpu} {name} B={batch} S={rows} T={keys}: off by " \
                     f"{error:.3g}"
                 worst = max(worst, error)
-    print(f"symbolic attention{' (bf16 keys and values)' if bf16_kv else ''} "
+    kind = "".join([" (bf16 keys and values)" if bf16_kv else "",
+                    " (past and new keys)" if past else ""])
+    print(f"symbolic attention{kind} "
           f"matches on {', '.join(cpus)}: "
           f"worst relative error {worst:.2e}")
 
