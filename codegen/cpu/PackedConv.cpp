@@ -30,7 +30,9 @@
 // vectors of nibbles (mask, shift), which convert to f32 and become
 // weights by one multiply-add each, shared by every row of the tile. A
 // tile of one row (decode) multiplies the nibbles as they are and scales
-// each group's sums once (see emitInt4OneRowGroup).
+// each group's sums once (see emitInt4OneRowGroup). A product of many rows
+// (a prefill) dequantizes the filter once into an f32 buffer instead and
+// runs the f32 kernel (see kDequantizeOnceLeastPixels).
 //
 // W4A8 (8-bit rows, a 4-bit filter with integer group scales) stays in
 // integers: per channel quad, one load of 4 * `lanes` bytes gives two
@@ -163,6 +165,9 @@ public:
   }
 
   LogicalResult emit();
+  /// A 4-bit filter (W4A16) dequantized into `target`, f32 in the f32
+  /// layout [tiles, 1, 1, C, F0]; the threads share its tiles' groups.
+  void emitDequantizedFilter(Value target);
 
 private:
   /// Where each row of a tile of `rows` pixels from `firstPixel` reads its
@@ -224,6 +229,11 @@ private:
   /// f32 filter vectors `weights`.
   SmallVector<Value> multiplyRows(ArrayRef<PaddedSource> sources, Value c,
                                   ArrayRef<Value> weights, ValueRange acc);
+  /// Group `g` of filter tile `filterTile` of a 4-bit filter: its scales
+  /// and -scale * zero, a vector each per vector of the tile.
+  void loadGroupScales(Value filterTile, Value g,
+                       SmallVectorImpl<Value> &scaleVectors,
+                       SmallVectorImpl<Value> &negatedZeros);
   /// The channel loop of a 4-bit filter from `tapFilter` (bytes): groups,
   /// each with its scales in registers, then their channels.
   scf::ForOp emitInt4Channels(ArrayRef<PaddedSource> sources, Value filterTile,
@@ -646,30 +656,69 @@ SmallVector<Value> ConvEmitter::emitF32Step(ArrayRef<PaddedSource> sources,
   return multiplyRows(sources, c, weights, acc);
 }
 
+void ConvEmitter::loadGroupScales(Value filterTile, Value g,
+                                  SmallVectorImpl<Value> &scaleVectors,
+                                  SmallVectorImpl<Value> &negatedZeros) {
+  auto halfType = VectorType::get({lanes}, b.getF16Type());
+  int64_t groups = s.channels / op.getGroupSize();
+  // [tiles, groups, 2, F0]: this group's scales, then zero points.
+  Value at = mul(add(mul(filterTile, groups), g), 2 * s.filterTile);
+  for (int64_t v = 0; v < vectorsPerRow; ++v) {
+    auto load = [&](int64_t offset) -> Value {
+      Value half = b.create<vector::LoadOp>(loc, halfType, scales,
+                                            ValueRange{add(at, index(offset))});
+      return b.create<arith::ExtFOp>(loc, vectorType, half);
+    };
+    Value scale = load(v * lanes);
+    Value zero = load(s.filterTile + v * lanes);
+    scaleVectors.push_back(scale);
+    negatedZeros.push_back(b.create<arith::NegFOp>(
+        loc, b.create<arith::MulFOp>(loc, scale, zero)));
+  }
+}
+
+void ConvEmitter::emitDequantizedFilter(Value target) {
+  filter = flattenBuffer(b, loc, op.getFilter());
+  scales = flattenBuffer(b, loc, op.getFilterScales());
+  Value flatTarget = flattenBuffer(b, loc, target);
+  int64_t group = op.getGroupSize();
+  int64_t groups = s.channels / group;
+  auto loop = b.create<scf::ParallelOp>(loc, ValueRange{index(0)},
+                                        ValueRange{index(s.tiles * groups)},
+                                        ValueRange{index(1)});
+  markThreaded(loop, operationsOf({}, s.tiles * s.channels * s.filterTile));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value item = loop.getInductionVars()[0];
+  Value filterTile = dividedBy(item, index(groups));
+  Value g = remainder(item, index(groups));
+  SmallVector<Value> scaleVectors, negatedZeros;
+  loadGroupScales(filterTile, g, scaleVectors, negatedZeros);
+  Value first = mul(g, group);
+  b.create<scf::ForOp>(
+      loc, first, add(first, index(group)), index(1), ValueRange{},
+      [&](OpBuilder &, Location, Value c, ValueRange) {
+        Value channel = add(mul(filterTile, s.channels), c);
+        SmallVector<Value> weights = loadInt4Filter(
+            mul(channel, s.filterTile / 2), scaleVectors, negatedZeros);
+        Value to = mul(channel, s.filterTile);
+        for (auto [v, weight] : llvm::enumerate(weights))
+          b.create<vector::StoreOp>(loc, weight, flatTarget,
+                                    ValueRange{add(to, index(v * lanes))});
+        b.create<scf::YieldOp>(loc);
+      });
+}
+
 scf::ForOp ConvEmitter::emitInt4Channels(ArrayRef<PaddedSource> sources,
                                          Value filterTile, Value tapFilter,
                                          ValueRange acc) {
   int64_t group = op.getGroupSize();
   int64_t groups = s.channels / group;
-  auto halfType = VectorType::get({lanes}, b.getF16Type());
   return b.create<scf::ForOp>(
       loc, index(0), index(groups), index(1), acc,
       [&](OpBuilder &, Location, Value g, ValueRange carried) {
-        // [tiles, groups, 2, F0]: this group's scales, then zero points.
-        Value at = mul(add(mul(filterTile, groups), g), 2 * s.filterTile);
         SmallVector<Value> scaleVectors, negatedZeros;
-        for (int64_t v = 0; v < vectorsPerRow; ++v) {
-          auto load = [&](int64_t offset) -> Value {
-            Value half = b.create<vector::LoadOp>(
-                loc, halfType, scales, ValueRange{add(at, index(offset))});
-            return b.create<arith::ExtFOp>(loc, vectorType, half);
-          };
-          Value scale = load(v * lanes);
-          Value zero = load(s.filterTile + v * lanes);
-          scaleVectors.push_back(scale);
-          negatedZeros.push_back(b.create<arith::NegFOp>(
-              loc, b.create<arith::MulFOp>(loc, scale, zero)));
-        }
+        loadGroupScales(filterTile, g, scaleVectors, negatedZeros);
         Value first = mul(g, group);
         if (sources.size() == 1 && group % 2 == 0) {
           b.create<scf::YieldOp>(
@@ -968,6 +1017,36 @@ std::optional<Value> symbolicPixels(PackedConv2DOp op, OpBuilder &b) {
                  e.times(e.extent(init, 1), e.extent(init, 2)));
 }
 
+/// A W4A16 product of at least this many rows (a prefill) dequantizes its
+/// 4-bit filter once into an f32 buffer and runs the f32 kernel on it:
+/// dequantizing in registers costs each tile as much as its products, and
+/// every tile of rows repeats it (SmolLM2's prefill of 512 tokens ran at
+/// two thirds of FP32's speed). Fewer rows (a decode step's one) read the
+/// 4 bits, a quarter of the bytes.
+constexpr int64_t kDequantizeOnceLeastPixels = 16;
+
+/// `op`'s product on its 4-bit filter dequantized into a temporary f32
+/// filter, freed after it.
+LogicalResult emitDequantizedOnce(PackedConv2DOp op, int64_t vectorBits,
+                                  bool bf16Dot, OpBuilder &b) {
+  Location loc = op.getLoc();
+  auto packed = cast<MemRefType>(op.getFilter().getType()).getShape();
+  auto f32Filter = MemRefType::get(
+      {packed[0], packed[1], packed[2], packed[3], op.getFilterTile()},
+      b.getF32Type());
+  Value filter =
+      b.create<memref::AllocOp>(loc, f32Filter, b.getI64IntegerAttr(64));
+  ConvEmitter(op, vectorBits, bf16Dot, b).emitDequantizedFilter(filter);
+  auto product = cast<PackedConv2DOp>(b.clone(*op));
+  product.getFilterMutable().assign(filter);
+  product.getFilterScalesMutable().clear();
+  product.setGroupSize(0);
+  LogicalResult emitted = ConvEmitter(product, vectorBits, bf16Dot, b).emit();
+  product.erase();
+  b.create<memref::DeallocOp>(loc, filter);
+  return emitted;
+}
+
 struct CpuLowerPackedConvPass
     : kiln::impl::CpuLowerPackedConvPassBase<CpuLowerPackedConvPass> {
   using Base::Base;
@@ -994,6 +1073,30 @@ struct CpuLowerPackedConvPass
                                             /*withElseRegion=*/true);
           b.setInsertionPointToStart(&branch.getThenRegion().front());
           emitAmxConv(op, b);
+          b.setInsertionPointToStart(&branch.getElseRegion().front());
+        }
+      }
+      if (op.isInt4()) {
+        std::optional<Value> pixels = symbolicPixels(op, b);
+        if (!pixels) {
+          auto out = cast<MemRefType>(op.getInit().getType()).getShape();
+          if (out[0] * out[1] * out[2] >= kDequantizeOnceLeastPixels) {
+            if (failed(emitDequantizedOnce(op, vectorBits, bf16Dot, b)))
+              return signalPassFailure();
+            op.erase();
+            continue;
+          }
+        } else if (*pixels) {
+          // Rows known at run time only: a prefill's many dequantize once.
+          Value many = b.create<arith::CmpIOp>(
+              op.getLoc(), arith::CmpIPredicate::uge, *pixels,
+              b.create<arith::ConstantIndexOp>(op.getLoc(),
+                                               kDequantizeOnceLeastPixels));
+          auto branch = b.create<scf::IfOp>(op.getLoc(), many,
+                                            /*withElseRegion=*/true);
+          b.setInsertionPointToStart(&branch.getThenRegion().front());
+          if (failed(emitDequantizedOnce(op, vectorBits, bf16Dot, b)))
+            return signalPassFailure();
           b.setInsertionPointToStart(&branch.getElseRegion().front());
         }
       }

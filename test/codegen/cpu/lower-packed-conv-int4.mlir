@@ -75,11 +75,16 @@ func.func @int4_tile(%x: memref<1x1x8x64xf32>, %w: memref<2x1x1x64x16xi8>, %s: m
 
 // -----
 
-// Rows known only at run time (a decode step's one row): each step of the
-// halves prefetches each half's channel 2 KB ahead into L2 (its 16 bytes
-// within one cache line).
+// Rows known only at run time: 16 or more (a prefill) dequantize the
+// filter once, as @int4_many_rows; fewer (a decode step's one row) read
+// the 4 bits, each step of the halves prefetching each half's channel 2 KB
+// ahead into L2 (its 16 bytes within one cache line).
 // CHECK-LABEL: func.func @int4_symbolic_rows
-// CHECK: } else {
+// CHECK: %[[MANY:.*]] = arith.cmpi uge, %{{.*}}, %c16 : index
+// CHECK: scf.if %[[MANY]] {
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<2x1x1x64x32xf32>
+// CHECK: memref.dealloc
+// CHECK-NEXT: } else {
 // CHECK: scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args
 // CHECK: memref.prefetch %{{.*}}, read, locality<2>, data : memref<2048xi8>
 // CHECK: vector.load {{.*}} : memref<2048xi8>, vector<16xi8>
@@ -89,6 +94,28 @@ func.func @int4_tile(%x: memref<1x1x8x64xf32>, %w: memref<2x1x1x64x16xi8>, %s: m
 // CHECK: scf.yield
 func.func @int4_symbolic_rows(%x: memref<1x1x?x64xf32>, %w: memref<2x1x1x64x16xi8>, %s: memref<2x2x2x32xf16>, %b: memref<64xf32>, %y: memref<1x1x?x50xf32>) {
   kiln.packed_conv2d %x, %w scales %s, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : memref<1x1x?x64xf32>, memref<2x1x1x64x16xi8> scales memref<2x2x2x32xf16>, memref<64xf32> into memref<1x1x?x50xf32>
+  return
+}
+
+// -----
+
+// A product of many rows (a prefill; 16 or more) dequantizes its filter
+// once into an aligned f32 buffer in the f32 layout, the threads sharing
+// the tiles' groups (2 tiles x 2 groups), then runs the f32 kernel on it
+// and frees it.
+// CHECK-LABEL: func.func @int4_many_rows
+// CHECK: %[[F32:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x1x1x64x32xf32>
+// CHECK: %[[TARGET:.*]] = memref.collapse_shape %[[F32]] {{\[\[}}0, 1, 2, 3, 4]] : memref<2x1x1x64x32xf32> into memref<4096xf32>
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c4) step (%c1)
+// CHECK: vector.load {{.*}} : memref<256xf16>, vector<16xf16>
+// CHECK: vector.store %{{.*}}, %[[TARGET]][%{{.*}}] : memref<4096xf32>, vector<16xf32>
+// CHECK: %[[FILTER:.*]] = memref.collapse_shape %[[F32]]
+// CHECK: scf.parallel
+// CHECK: vector.load %[[FILTER]][%{{.*}}] : memref<4096xf32>, vector<16xf32>
+// CHECK-NOT: vector<16xi8>
+// CHECK: memref.dealloc %[[F32]] : memref<2x1x1x64x32xf32>
+func.func @int4_many_rows(%x: memref<1x1x40x64xf32>, %w: memref<2x1x1x64x16xi8>, %s: memref<2x2x2x32xf16>, %b: memref<64xf32>, %y: memref<1x1x40x50xf32>) {
+  kiln.packed_conv2d %x, %w scales %s, %b into %y {activation = #kiln.activation<none>, dilations = array<i64: 1, 1>, group_size = 32 : i64, strides = array<i64: 1, 1>} : memref<1x1x40x64xf32>, memref<2x1x1x64x16xi8> scales memref<2x2x2x32xf16>, memref<64xf32> into memref<1x1x40x50xf32>
   return
 }
 

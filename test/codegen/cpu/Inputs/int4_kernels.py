@@ -7,7 +7,9 @@ against float64 products with the dequantized weights.
 Builds one ONNX model of independent MatMuls by constant weights, on
 shapes that take every path of the kernel: filters that leave a partial
 pair of vectors (N = 17, 200), a tile of four vectors (N = 64), one row
-(M = 1, decode), rows that leave a partial tile (M = 7, 3 x 101), groups
+(M = 1, decode), rows that leave a partial tile (M = 7), rows enough
+for the filter to be dequantized once into an f32 buffer (3 x 101, and
+40 rows known at run time only, beside 5 that read the 4 bits), groups
 of 32 over K = 96 and K = 32 (one group), a bias and activation fused
 into the epilogue, and a product excluded by name (kept f32). The
 reference quantizes each weight as the pass specifies (round to nearest
@@ -61,17 +63,17 @@ def main():
     os.makedirs(work, exist_ok=True)
     nodes, inits, inputs, outputs, feeds, expected = [], [], [], [], {}, {}
 
-    def data(name, shape):
+    def data(name, shape, declared=None):
         value = rng.uniform(-1, 1, shape).astype(np.float32)
         feeds[name] = value
         inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
-                                                    shape))
+                                                    declared or shape))
         return value.astype(np.float64)
 
-    def output(name, value):
+    def output(name, value, declared=None):
         expected[name] = value
         outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
-                                                     value.shape))
+                                                     declared or value.shape))
 
     def matmul(name, x_name, x, k, n, quantized=True):
         w = rng.standard_normal((k, n)).astype(np.float32)
@@ -96,6 +98,13 @@ def main():
                                name="bias_add"),
               helper.make_node("Relu", ["biased"], ["relu"], name="relu")]
     output("relu", np.maximum(y + bias, 0))
+    # Rows known at run time only: many (dequantized once), few (4 bits).
+    many = data("many", (40, 64), declared=("M", 64))
+    output("many_rows", matmul("many_rows", "many", many, 64, 48),
+           declared=("M", 48))
+    few = data("few", (5, 64), declared=("F", 64))
+    output("few_rows", matmul("few_rows", "few", few, 64, 48),
+           declared=("F", 48))
 
     path = save_model("int4", nodes, inputs, outputs, inits, feeds, work)
     worst = 0.0
