@@ -556,6 +556,16 @@ def main():
         package = os.path.join(args.work, "model.kiln")
         subprocess.run([kiln, "compile", onnx_path, "-o", package],
                        check=True)
+        # Each layer's attention reads its past and new keys where they
+        # are, not the present the graph copies them into.
+        graph = subprocess.run([kiln, "compile", onnx_path, "--emit=graph"],
+                               check=True, capture_output=True,
+                               text=True).stdout
+        attentions = [line for line in graph.splitlines()
+                      if "kiln.attention" in line]
+        assert len(attentions) == config.layers and all(
+            " past " in line for line in attentions), \
+            "the plain graph's attentions do not read the past where it is"
         check_plain_graph(kiln, package, model, past_names, present_names,
                           config.vocab_size, args)
         # A package without the session cache is no use to generate.
