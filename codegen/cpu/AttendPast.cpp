@@ -41,8 +41,10 @@ std::optional<SplitRows> splitRowsOf(Value rows) {
           SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}})
     return std::nullopt;
   auto concat = collapse.getSrc().getDefiningOp<onnx::ConcatOp>();
-  if (!concat || concat.getInputs().size() != 2 ||
-      (concat.getAxis() != 2 && concat.getAxis() != -2))
+  if (!concat || concat.getInputs().size() != 2)
+    return std::nullopt;
+  int64_t axis = concat.getAxis();
+  if (axis != 2 && axis != -2)
     return std::nullopt;
   Value past = concat.getInputs()[0], fresh = concat.getInputs()[1];
   auto pastType = dyn_cast<RankedTensorType>(past.getType());
@@ -69,10 +71,8 @@ struct CpuAttendPastPass
       if (!keys || !values)
         continue;
       // 4-bit rows are a session cache's, never a graph's concatenation.
-      auto elementOf = [](Value value) {
-        return cast<ShapedType>(value.getType()).getElementType();
-      };
-      if (!elementOf(keys->past).isF32() && !elementOf(keys->past).isBF16())
+      Type element = getElementTypeOrSelf(keys->past.getType());
+      if (!element.isF32() && !element.isBF16())
         continue;
       OpBuilder b(op);
       Location loc = op.getLoc();

@@ -1047,6 +1047,38 @@ LogicalResult emitDequantizedOnce(PackedConv2DOp op, int64_t vectorBits,
   return emitted;
 }
 
+/// A kernel for `op` where it has at least `least` output pixels, which
+/// `emitMany` emits at `b`. Known at compile time: emitted alone when they
+/// are that many (true), not at all otherwise (false). Known at run time
+/// only (a decode step's one row, a prefill's hundreds): a branch on them,
+/// `emitMany` in its first region and `b` left in the other for the
+/// kernel of fewer (false).
+FailureOr<bool> emitForManyPixels(PackedConv2DOp op, OpBuilder &b,
+                                  int64_t least,
+                                  function_ref<LogicalResult()> emitMany) {
+  std::optional<Value> pixels = symbolicPixels(op, b);
+  if (!pixels) {
+    auto out = cast<MemRefType>(op.getInit().getType()).getShape();
+    if (out[0] * out[1] * out[2] < least)
+      return false;
+    if (failed(emitMany()))
+      return failure();
+    return true;
+  }
+  if (!*pixels)
+    return false;
+  Location loc = op.getLoc();
+  Value many =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, *pixels,
+                              b.create<arith::ConstantIndexOp>(loc, least));
+  auto branch = b.create<scf::IfOp>(loc, many, /*withElseRegion=*/true);
+  b.setInsertionPointToStart(&branch.getThenRegion().front());
+  if (failed(emitMany()))
+    return failure();
+  b.setInsertionPointToStart(&branch.getElseRegion().front());
+  return false;
+}
+
 struct CpuLowerPackedConvPass
     : kiln::impl::CpuLowerPackedConvPassBase<CpuLowerPackedConvPass> {
   using Base::Base;
@@ -1056,49 +1088,21 @@ struct CpuLowerPackedConvPass
       return signalPassFailure();
     for (PackedConv2DOp op : bufferForms<PackedConv2DOp>(getOperation())) {
       OpBuilder b(op);
-      if (amx && amxCanRun(op)) {
-        std::optional<Value> pixels = symbolicPixels(op, b);
-        if (!pixels) {
+      FailureOr<bool> replaced = false;
+      if (amx && amxCanRun(op))
+        replaced = emitForManyPixels(op, b, kAmxLeastPixels, [&] {
           emitAmxConv(op, b);
-          op.erase();
-          continue;
-        }
-        if (*pixels) {
-          // Rows known at run time only (a decode step's one, a prefill's
-          // hundreds): the tiles where there are enough rows for them.
-          Value enough = b.create<arith::CmpIOp>(
-              op.getLoc(), arith::CmpIPredicate::uge, *pixels,
-              b.create<arith::ConstantIndexOp>(op.getLoc(), kAmxLeastPixels));
-          auto branch = b.create<scf::IfOp>(op.getLoc(), enough,
-                                            /*withElseRegion=*/true);
-          b.setInsertionPointToStart(&branch.getThenRegion().front());
-          emitAmxConv(op, b);
-          b.setInsertionPointToStart(&branch.getElseRegion().front());
-        }
-      }
-      if (op.isInt4()) {
-        std::optional<Value> pixels = symbolicPixels(op, b);
-        if (!pixels) {
-          auto out = cast<MemRefType>(op.getInit().getType()).getShape();
-          if (out[0] * out[1] * out[2] >= kDequantizeOnceLeastPixels) {
-            if (failed(emitDequantizedOnce(op, vectorBits, bf16Dot, b)))
-              return signalPassFailure();
-            op.erase();
-            continue;
-          }
-        } else if (*pixels) {
-          // Rows known at run time only: a prefill's many dequantize once.
-          Value many = b.create<arith::CmpIOp>(
-              op.getLoc(), arith::CmpIPredicate::uge, *pixels,
-              b.create<arith::ConstantIndexOp>(op.getLoc(),
-                                               kDequantizeOnceLeastPixels));
-          auto branch = b.create<scf::IfOp>(op.getLoc(), many,
-                                            /*withElseRegion=*/true);
-          b.setInsertionPointToStart(&branch.getThenRegion().front());
-          if (failed(emitDequantizedOnce(op, vectorBits, bf16Dot, b)))
-            return signalPassFailure();
-          b.setInsertionPointToStart(&branch.getElseRegion().front());
-        }
+          return success();
+        });
+      else if (op.isInt4())
+        replaced = emitForManyPixels(op, b, kDequantizeOnceLeastPixels, [&] {
+          return emitDequantizedOnce(op, vectorBits, bf16Dot, b);
+        });
+      if (failed(replaced))
+        return signalPassFailure();
+      if (*replaced) {
+        op.erase();
+        continue;
       }
       ConvEmitter emitter(op, vectorBits, bf16Dot, b);
       if (failed(emitter.emit()))

@@ -5,6 +5,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -499,9 +500,10 @@ LogicalResult AttentionOp::verify() {
       continue;
     auto type = cast<ShapedType>(operand.get().getType());
     Type element = type.getElementType();
-    bool widened = operand.get() == getKeys() || operand.get() == getValues() ||
-                   operand.get() == getPastKeys() ||
-                   operand.get() == getPastValues();
+    bool widened = &operand == &getKeysMutable() ||
+                   &operand == &getValuesMutable() ||
+                   (getPastKeys() && &operand == &getPastKeysMutable()[0]) ||
+                   (getPastValues() && &operand == &getPastValuesMutable()[0]);
     if (type.getRank() != 3 ||
         !(element.isF32() ||
           (widened && (element.isBF16() || element.isInteger(8)))))
@@ -551,12 +553,10 @@ LogicalResult AttentionOp::verify() {
       return emitOpError("reads past keys as rows (key_rows), without pages");
     ArrayRef<int64_t> pk = shapeOf(getPastKeys()),
                       pv = shapeOf(getPastValues());
-    auto elementOf = [](Value value) {
-      return cast<ShapedType>(value.getType()).getElementType();
-    };
-    if (elementOf(getPastKeys()) != getKeysType() ||
-        elementOf(getPastValues()) != elementOf(getValues()) ||
-        getKeysType().isInteger(8) || elementOf(getValues()).isInteger(8))
+    Type valuesType = getElementTypeOrSelf(getValues().getType());
+    if (getElementTypeOrSelf(getPastKeys().getType()) != getKeysType() ||
+        getElementTypeOrSelf(getPastValues().getType()) != valuesType ||
+        getKeysType().isInteger(8) || valuesType.isInteger(8))
       return emitOpError("takes past keys and values of the keys' and "
                          "values' element types, f32 or bf16");
     if (differ(pk[0], q[0]) || differ(pv[0], q[0]) || pk[2] != q[2] ||
