@@ -30,15 +30,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
                                 "tools", "llm"))
 import awq_reference  # noqa: E402
 import gguf_llama  # noqa: E402
+from qoq_rotation_emulation import eight_bit_rows  # noqa: E402
 
 KINDS = {"qkv": ("attn_q", "attn_k", "attn_v"), "o": ("attn_output",),
          "gate-up": ("ffn_gate", "ffn_up"), "down": ("ffn_down",)}
 VARIANTS = ("all", "all-but-first", *KINDS)
-
-
-def eight_bit_rows(x):
-    s = x.abs().amax(-1, keepdim=True).clamp_min(1e-8) / 127
-    return torch.round(x / s) * s
 
 
 class Rows(awq_reference.Model):
@@ -72,9 +68,8 @@ def main():
     torch.set_num_threads(args.threads)
     config, weights, _ = gguf_llama.load(args.gguf)
     model = Rows(config, weights)
-    text = awq_reference.tokens(args.kiln, args.gguf,
-                                f"{awq_reference.LICENSES}/GPL-3")
-    text = text[:args.tokens]
+    text = awq_reference.evaluation_tokens(args.kiln, args.gguf,
+                                           args.tokens)
     print(f"perplexity over {len(text)} tokens of GPL-3", flush=True)
 
     def weights_of(names):

@@ -67,6 +67,12 @@ def tokens(kiln, gguf, path):
     return [int(t) for t in out.split()]
 
 
+def evaluation_tokens(kiln, gguf, count):
+    """The first `count` tokens of GPL-3, the text every perplexity here is
+    measured on."""
+    return tokens(kiln, gguf, f"{LICENSES}/GPL-3")[:count]
+
+
 class Model:
     def __init__(self, config, weights):
         self.c = config
@@ -297,7 +303,7 @@ def main():
 
     config, weights, _ = gguf_llama.load(args.gguf)
     model = Model(config, weights)
-    text = tokens(args.kiln, args.gguf, f"{LICENSES}/GPL-3")[:1024]
+    text = evaluation_tokens(args.kiln, args.gguf, 1024)
     windows = []
     for name in ("Apache-2.0", "MPL-2.0", "LGPL-2.1"):
         ids = tokens(args.kiln, args.gguf, f"{LICENSES}/{name}")

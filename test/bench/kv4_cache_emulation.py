@@ -119,9 +119,8 @@ def main():
     torch.set_num_threads(args.threads)
     config, weights, _ = gguf_llama.load(args.gguf)
     model = Cache(config, weights)
-    text = awq_reference.tokens(args.kiln, args.gguf,
-                                f"{awq_reference.LICENSES}/GPL-3")
-    text = text[:args.tokens]
+    text = awq_reference.evaluation_tokens(args.kiln, args.gguf,
+                                           args.tokens)
     windows = []
     for name in ("Apache-2.0", "MPL-2.0", "LGPL-2.1"):
         ids = awq_reference.tokens(args.kiln, args.gguf,

@@ -135,9 +135,8 @@ def main():
     base = dict(model.w)
     base["output.weight"] = base.get("output.weight",
                                      base["token_embd.weight"])
-    text = awq_reference.tokens(args.kiln, args.gguf,
-                                f"{awq_reference.LICENSES}/GPL-3")
-    text = text[:args.tokens]
+    text = awq_reference.evaluation_tokens(args.kiln, args.gguf,
+                                           args.tokens)
     generator = torch.Generator().manual_seed(0)
     hadamard = hadamard576(generator)
     assert torch.allclose(hadamard @ hadamard.t(), torch.eye(576), atol=1e-5)
