@@ -1,12 +1,11 @@
 // The machine's read bandwidth from memory: one and two threads sum a
-// 1 GiB array (more than a decode step's 536 MB of SmolLM2 FP32 weights,
-// and far beyond the caches: a 154 MB array, this file's size before, fit
-// in a cloud Xeon's 260 MB L3 and read 31.5 GB/s on two threads where
-// 1 GiB reads 26.9)
-// with independent vector accumulators (512-bit where the CPU has
-// AVX-512, else 256-bit); prints the best of 20
-// passes in GB/s. A memory-bound kernel (a decode step's matrix-vector
-// products) is measured against this.
+// 1 GiB array with independent vector accumulators (512-bit where the CPU
+// has AVX-512, else 256-bit); prints the best of 20 passes in GB/s. A
+// memory-bound kernel (a decode step's matrix-vector products) is
+// measured against this. 1 GiB is more than a decode step's 536 MB of
+// SmolLM2 FP32 weights and far beyond the caches: the 154 MB this read
+// before fit in a cloud Xeon's 260 MB L3 (31.5 GB/s on two threads where
+// 1 GiB read 26.9).
 //   cc -O3 -march=native -fopenmp read_bandwidth.c -o read_bandwidth
 #include <immintrin.h>
 #include <omp.h>
