@@ -166,6 +166,9 @@ namespace {
 struct TapStats {
   int64_t k = 0, rows = 0;
   std::vector<float> absMax;
+  /// Over the rows after each sequence's first, for a product's rows
+  /// [..., sequence, k]; empty for other taps.
+  std::vector<float> absMaxAfterFirst;
   std::vector<double> absSum, sum;
   std::vector<float> samples; // rows of k
   std::vector<double> gram;   // [k, k], when asked for
@@ -364,9 +367,17 @@ mlir::kiln::calibrate(ModuleOp module,
         auto at = [&](int64_t row, int64_t c) {
           return data[(row / inner * k + c) * inner + row % inner];
         };
+        // A product's rows [..., sequence, k]: a decoder's first position
+        // (the attention sink) can exceed every other row by far, which
+        // the static range of SmoothQuant leaves to a scale of its own.
+        int64_t sequence = inner == 1 && out.rank >= 3 && axis == out.rank - 1
+                               ? out.shape[out.rank - 2]
+                               : 0;
         if (tap.k == 0) {
           tap.k = k;
           tap.absMax.assign(k, 0.0f);
+          if (sequence)
+            tap.absMaxAfterFirst.assign(k, 0.0f);
           tap.absSum.assign(k, 0.0);
           tap.sum.assign(k, 0.0);
           // Only products' rows: a convolution's pixels are not what a
@@ -374,13 +385,19 @@ mlir::kiln::calibrate(ModuleOp module,
           if (gram && inner == 1)
             tap.gram.assign(k * k, 0.0);
         }
-        for (int64_t r = 0; r < rows; ++r)
+        for (int64_t r = 0; r < rows; ++r) {
+          bool afterFirst =
+              sequence && r % sequence != 0 && !tap.absMaxAfterFirst.empty();
           for (int64_t c = 0; c < k; ++c) {
             float value = at(r, c);
             tap.absMax[c] = std::max(tap.absMax[c], std::fabs(value));
+            if (afterFirst)
+              tap.absMaxAfterFirst[c] =
+                  std::max(tap.absMaxAfterFirst[c], std::fabs(value));
             tap.absSum[c] += std::fabs(value);
             tap.sum[c] += value;
           }
+        }
         tap.rows += rows;
         if (!tap.gram.empty()) {
           std::vector<float> all(rows * k);
@@ -427,6 +444,10 @@ mlir::kiln::calibrate(ModuleOp module,
         b.getNamedAttr("mean", DenseElementsAttr::get(vector, ArrayRef(mean))),
         b.getNamedAttr("samples",
                        DenseElementsAttr::get(rows, ArrayRef(tap.samples)))};
+    if (!tap.absMaxAfterFirst.empty())
+      fields.push_back(b.getNamedAttr(
+          "abs_max_after_first",
+          DenseElementsAttr::get(vector, ArrayRef(tap.absMaxAfterFirst))));
     if (!tap.gram.empty()) {
       std::vector<float> gramValues(tap.gram.begin(), tap.gram.end());
       fields.push_back(b.getNamedAttr(

@@ -40,9 +40,13 @@
 //                                  left operand (K, its last extent, which
 //                                  may be symbolic), the
 //                                  `abs_max`, `abs_mean` and optionally
-//                                  the signed `mean` (f32 [K]), and
-//                                  `samples` of its rows (f32 [T, K]): what
-//                                  the quantization passes search with
+//                                  the signed `mean` and, for rows of a
+//                                  sequence, `abs_max_after_first` (over
+//                                  the rows after each sequence's first)
+//                                  (f32 [K]), `samples` of its rows (f32
+//                                  [T, K]) and the Gram matrix `gram`
+//                                  (f32 [K, K]): what the quantization
+//                                  passes search with
 //   kiln.quantized_weights         on the model function, from the
 //                                  quantization passes: one dictionary per
 //                                  weight they quantized, {node (its

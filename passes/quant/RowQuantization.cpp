@@ -15,7 +15,8 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
-Value quant::quantizeRows(OpBuilder &builder, Location loc, Value input) {
+Value quant::quantizeRows(OpBuilder &builder, Location loc, Value input,
+                          float smallestScale) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank(), k = type.getShape().back();
   SmallVector<int64_t> rowShape(type.getShape());
@@ -36,8 +37,8 @@ Value quant::quantizeRows(OpBuilder &builder, Location loc, Value input) {
       builder.create<onnx::ReduceMaxOp>(loc, rowType, magnitudes, axes, 1, 0);
   Value scales =
       builder.create<onnx::DivOp>(loc, rowType, maxima, scalar(127.0f));
-  scales = builder.create<onnx::MaxOp>(loc, rowType,
-                                       ValueRange{scales, scalar(1e-30f)});
+  scales = builder.create<onnx::MaxOp>(
+      loc, rowType, ValueRange{scales, scalar(smallestScale)});
   Value integers = builder.create<QuantizeOp>(
       loc, type.clone(builder.getI8Type()), input, scales, Value(),
       /*axis=*/rank - 1, /*group_size=*/k);

@@ -20,10 +20,12 @@
 namespace mlir::kiln::quant {
 
 /// `input` [..., K] through signed 8 bits with one scale per row: its
-/// largest magnitude over 127, computed at run time (a row of zeros takes
-/// a tiny scale rather than a division by zero), as kiln.quantize in
-/// groups of all K channels along the last axis, then kiln.dequantize.
-Value quantizeRows(OpBuilder &builder, Location loc, Value input);
+/// largest magnitude over 127, computed at run time, or `smallestScale`
+/// if larger (by default tiny: a row of zeros takes it rather than a
+/// division by zero), as kiln.quantize in groups of all K channels along
+/// the last axis, then kiln.dequantize.
+Value quantizeRows(OpBuilder &builder, Location loc, Value input,
+                   float smallestScale = 1e-30f);
 
 /// What `quantizeRows` makes of `rows` [T, K] (f32 on the host), in place:
 /// each row's values rounded to the nearest of 255 levels of its largest

@@ -39,6 +39,12 @@ struct ProductGroup {
   SmallVector<Operation *> ops;
   std::vector<float> absMax;  // [K]
   std::vector<float> samples; // [rows, K], for the search
+  /// The maxima over the rows after each sequence's first, when
+  /// calibration kept them (a product's rows of a sequence).
+  std::vector<float> absMaxAfterFirst;
+  /// Whether a row beyond the static range (the attention sink's) takes
+  /// a scale of its own, max|x_row| / 127, instead of being clipped.
+  bool ownScaleRows = false;
 
   /// The products when every op is a weight product, which smoothing
   /// takes; empty otherwise.
@@ -84,13 +90,18 @@ double quantizedError(const ProductGroup &group,
   float range = 0;
   for (int64_t c = 0; c < k; ++c)
     range = std::max(range, group.absMax[c] / smoothing[c]);
-  float step = range / 127.0f;
   std::vector<float> rows(group.samples.size());
-  for (int64_t r = 0; r < t; ++r)
+  for (int64_t r = 0; r < t; ++r) {
+    float step = range / 127.0f;
+    if (group.ownScaleRows)
+      for (int64_t c = 0; c < k; ++c)
+        step = std::max(
+            step, std::fabs(group.samples[r * k + c] / smoothing[c]) / 127.0f);
     for (int64_t c = 0; c < k; ++c)
       rows[r * k + c] =
           roundTo8Bits(group.samples[r * k + c] / smoothing[c], step, 128) *
           step;
+  }
   double error = 0;
   for (auto [weight, reference] : llvm::zip(weights, references)) {
     int64_t n = int64_t(weight.size()) / k;
@@ -164,6 +175,28 @@ Value quantizeActivation(OpBuilder &builder, Location loc, Value input,
                                       /*axis=*/0, /*group_size=*/0);
 }
 
+/// How far the first rows of each sequence must widen a group's static
+/// range for the other rows to set it: by 5% (less would gain the other
+/// rows too little for a reduction over each row at run time). On
+/// SmolLM2 it reaches 2.2 times.
+constexpr float kFirstRowsWidening = 1.05f;
+
+/// Whether `group`'s rows beyond a static range from the rows after each
+/// sequence's first should take scales of their own: products' rows of a
+/// static K, whose first rows widen the range at least
+/// kFirstRowsWidening times.
+bool ownScaleRows(const ProductGroup &group) {
+  if (group.absMaxAfterFirst.size() != group.absMax.size() ||
+      group.absMax.empty() || group.products().size() != group.ops.size() ||
+      !quant::hasStaticRows(group.input))
+    return false;
+  float every = *std::max_element(group.absMax.begin(), group.absMax.end());
+  float afterFirst = *std::max_element(group.absMaxAfterFirst.begin(),
+                                       group.absMaxAfterFirst.end());
+  return afterFirst > 0 && std::isfinite(every) &&
+         every >= kFirstRowsWidening * afterFirst;
+}
+
 struct QuantSmoothQuantPass
     : kiln::impl::QuantSmoothQuantPassBase<QuantSmoothQuantPass> {
   using Base::Base;
@@ -214,10 +247,9 @@ void QuantSmoothQuantPass::runOnOperation() {
         << static_cast<double>(alpha);
     return signalPassFailure();
   }
-  // Per-row scales need the rows' K: from the weight where shape
-  // inference left it symbolic.
-  if (dynamic)
-    quant::refineRowLengths(getOperation());
+  // Per-row scales (dynamic, or static rows beyond the range) need the
+  // rows' K: from the weight where shape inference left it symbolic.
+  quant::refineRowLengths(getOperation());
   SmallVector<ProductGroup> groups;
   getOperation().walk([&](Operation *op) {
     auto stats = op->getAttrOfType<DictionaryAttr>(kActivationStatsAttrName);
@@ -241,15 +273,28 @@ void QuantSmoothQuantPass::runOnOperation() {
             cast<DenseElementsAttr>(stats.get("samples")).getValues<float>();
         group->absMax.assign(absMax.begin(), absMax.end());
         group->samples.assign(samples.begin(), samples.end());
+        if (auto afterFirst = dyn_cast_or_null<DenseElementsAttr>(
+                stats.get("abs_max_after_first")))
+          group->absMaxAfterFirst.assign(afterFirst.getValues<float>().begin(),
+                                         afterFirst.getValues<float>().end());
       }
     }
     group->ops.push_back(op);
   });
 
+  // Static scales: where each sequence's first rows widen a group's range
+  // (a decoder's attention sink), the range
+  // and the smoothing come from the other rows, and a row beyond it
+  // takes a scale of its own at run time.
+  if (!dynamic)
+    for (ProductGroup &group : groups)
+      group.ownScaleRows = ownScaleRows(group);
   // Convolutions are not smoothed: what produces an image (a
   // convolution, a ReLU, a residual sum) rarely absorbs a per-channel
   // scale, and CNN activations have no such outliers.
   for (ProductGroup &group : groups) {
+    if (group.ownScaleRows)
+      group.absMax = group.absMaxAfterFirst;
     int64_t k = int64_t(group.absMax.size());
     SmallVector<onnx::MatMulOp> products = group.products();
     if (smooth && !products.empty() && k > 0) {
@@ -273,18 +318,23 @@ void QuantSmoothQuantPass::runOnOperation() {
   for (ProductGroup &group : groups) {
     Operation *first = group.ops.front();
     OpBuilder builder(first);
+    // The rows as the products now read them: smoothing that nothing
+    // absorbs put a Mul between them and `group.input`.
+    Value rows = quant::activationOf(first);
     Value input;
     if (dynamic && group.products().size() == group.ops.size() &&
-        quant::hasStaticRows(group.input)) {
-      input = quant::quantizeRows(builder, first->getLoc(), group.input);
+        quant::hasStaticRows(rows)) {
+      input = quant::quantizeRows(builder, first->getLoc(), rows);
     } else {
       if (group.absMax.empty())
         continue;
       float range = *std::max_element(group.absMax.begin(), group.absMax.end());
       if (!(range > 0) || !std::isfinite(range))
         continue;
-      input = quantizeActivation(builder, first->getLoc(),
-                                 quant::activationOf(first), range / 127.0f);
+      input = group.ownScaleRows ? quant::quantizeRows(builder, first->getLoc(),
+                                                       rows, range / 127.0f)
+                                 : quantizeActivation(builder, first->getLoc(),
+                                                      rows, range / 127.0f);
     }
     for (Operation *op : group.ops) {
       Value weight = op->getOperand(1);
