@@ -32,14 +32,28 @@ namespace {
 
 /// F0 for `filters` filters: a multiple of `step` lanes (one vector, or
 /// the pair of vectors a 4-bit filter's bytes fill), at most `maxVectors`
-/// vectors, wasting the fewest padded filters (the wider on ties).
+/// vectors, wasting the fewest padded filters (the wider on ties). A
+/// matrix product's (`evenTiles`) in an odd number of tiles, more than
+/// one, takes the widest of those that makes an even number, if one does:
+/// a decoder's step runs it on one row, its tiles split among the
+/// threads, and SmolLM2's 576 outputs in 9 tiles of 64 left one of two
+/// threads idle a tenth of its down and output projections (12 tiles of
+/// 48 split evenly).
 int64_t chooseFilterTile(int64_t filters, int64_t lanes, int64_t step = 1,
-                         int64_t maxVectors = 4) {
+                         int64_t maxVectors = 4, bool evenTiles = false) {
+  auto padded = [&](int64_t tile) {
+    return llvm::divideCeil(filters, tile) * tile;
+  };
   int64_t best = step * lanes;
   for (int64_t tile = best; tile <= maxVectors * lanes; tile += step * lanes)
-    if (llvm::divideCeil(filters, tile) * tile <=
-        llvm::divideCeil(filters, best) * best)
+    if (padded(tile) <= padded(best))
       best = tile;
+  int64_t tiles = llvm::divideCeil(filters, best);
+  if (evenTiles && tiles > 1 && tiles % 2)
+    for (int64_t tile = best; tile > 0; tile -= step * lanes)
+      if (padded(tile) <= padded(best) &&
+          llvm::divideCeil(filters, tile) % 2 == 0)
+        return tile;
   return best;
 }
 
@@ -48,6 +62,9 @@ int64_t chooseFilterTile(int64_t filters, int64_t lanes, int64_t step = 1,
 struct FilterSource {
   int64_t filters, kernelH, kernelW, channels;
   std::function<float(int64_t, int64_t, int64_t, int64_t)> weight;
+  /// A matrix product's weight (MatMul, Gemm), whose tiles a one-row
+  /// product splits among the threads.
+  bool product = false;
 };
 
 /// How contractions are packed: the vector lanes (of f32) that size the
@@ -134,8 +151,8 @@ PackedWeights pack(PatternRewriter &rewriter, Location loc,
     maxVectors =
         std::clamp<int64_t>(kMostPanelBytes / vectorPanelBytes, 1, maxVectors);
   }
-  int64_t tile =
-      chooseFilterTile(source.filters, packing.lanes, /*step=*/1, maxVectors);
+  int64_t tile = chooseFilterTile(source.filters, packing.lanes, /*step=*/1,
+                                  maxVectors, source.product);
   int64_t tiles = llvm::divideCeil(source.filters, tile);
   int64_t channels = packing.channels(source.channels);
   std::vector<float> packed = packedOrder(source, tile, packing);
@@ -210,7 +227,8 @@ std::optional<QuantizedWeight> quantizedWeightOf(Value value) {
 PackedWeights packInt4(PatternRewriter &rewriter, Location loc,
                        const QuantizedWeight &w, int64_t lanes,
                        StringRef name) {
-  int64_t tile = chooseFilterTile(w.n, lanes, /*step=*/2);
+  int64_t tile = chooseFilterTile(w.n, lanes, /*step=*/2, /*maxVectors=*/4,
+                                  /*evenTiles=*/true);
   int64_t tiles = llvm::divideCeil(w.n, tile);
   int64_t groups = w.k / w.groupSize;
   std::vector<char> filter(tiles * w.k * tile / 2, 0);
@@ -271,7 +289,8 @@ PackedWeights packInt8(PatternRewriter &rewriter, Location loc,
                        const FilterSource &source, ArrayRef<float> weightScales,
                        const QuantizedActivation &input, ArrayRef<float> bias,
                        const Packing &packing, StringRef name) {
-  int64_t tile = chooseFilterTile(source.filters, packing.lanes);
+  int64_t tile = chooseFilterTile(source.filters, packing.lanes, /*step=*/1,
+                                  /*maxVectors=*/4, source.product);
   int64_t tiles = llvm::divideCeil(source.filters, tile);
   int64_t channels = packing.channels(source.channels);
   std::vector<float> packed = packedOrder(source, tile, packing);
@@ -790,8 +809,13 @@ struct PackMatMul : OpRewritePattern<onnx::MatMulOp> {
     auto shape = cast<RankedTensorType>(op.getB().getType()).getShape();
     int64_t k = shape[0], n = shape[1];
     Value rows = matMulRows(rewriter, op, k);
-    FilterSource source{n, 1, 1, k, [&](int64_t f, int64_t, int64_t,
-                                        int64_t c) { return (*b)[c * n + f]; }};
+    FilterSource source{
+        n,
+        1,
+        1,
+        k,
+        [&](int64_t f, int64_t, int64_t, int64_t c) { return (*b)[c * n + f]; },
+        /*product=*/true};
     rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), rows, source, {},
                                         packing,
                                         weightName(op.getB().getDefiningOp())));
@@ -848,10 +872,14 @@ struct PackInt8MatMul : OpRewritePattern<onnx::MatMulOp> {
     Value rows = signedRowsOf(rewriter, loc, *activation, k);
     Packing int8{packing.lanes, /*bf16=*/false, /*int8=*/true};
     const std::vector<char> &q = weight->values;
-    FilterSource source{n, 1, 1, k,
+    FilterSource source{n,
+                        1,
+                        1,
+                        k,
                         [&](int64_t f, int64_t, int64_t, int64_t c) {
                           return float(int8_t(q[c * n + f]));
-                        }};
+                        },
+                        /*product=*/true};
     PackedWeights weights =
         packInt8(rewriter, loc, source, weight->scales, *activation, {}, int8,
                  weightName(op.getB().getDefiningOp()));
@@ -1047,11 +1075,15 @@ struct PackGemm : OpRewritePattern<onnx::GemmOp> {
       for (int64_t j = 0; j < n; ++j)
         bias[j] = beta * (*c)[c->size() == 1 ? 0 : j];
     }
-    FilterSource source{n, 1, 1, k,
+    FilterSource source{n,
+                        1,
+                        1,
+                        k,
                         [&](int64_t f, int64_t, int64_t, int64_t c) {
                           return alpha * (transB ? (*b)[f * k + c]
                                                  : (*b)[c * n + f]);
-                        }};
+                        },
+                        /*product=*/true};
     rewriter.replaceOp(op, packedMatMul(rewriter, op.getLoc(), op.getA(),
                                         source, bias, packing,
                                         weightName(op.getB().getDefiningOp())));

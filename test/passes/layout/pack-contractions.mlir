@@ -78,6 +78,27 @@ func.func @gemm_symbolic_rows(%a: tensor<?x3xf32>) -> tensor<?x5xf32> {
 
 // -----
 
+// 192 outputs: in tiles of 64 filters (four 16-lane vectors) there would
+// be three, which a one-row product (a decoder's step) splits 2:1
+// between two threads; a matrix product takes four tiles of 48 instead.
+// A convolution (whose pixels share the work) keeps three of 64. With
+// 8 lanes (three vectors a tile at most), eight tiles of 24 are even
+// already.
+// CHECK-LABEL: func.func @even_tiles
+// CHECK: kiln.packed_conv2d {{.*}} : tensor<1x?x?x64xf32>, tensor<4x1x1x64x48xf32>, tensor<192xf32> into tensor<1x?x?x192xf32>
+// CHECK: kiln.packed_conv2d {{.*}} : tensor<1x4x4x64xf32>, tensor<3x1x1x64x64xf32>, tensor<192xf32> into tensor<1x4x4x192xf32>
+// AVX2-LABEL: func.func @even_tiles
+// AVX2: kiln.packed_conv2d {{.*}} : tensor<1x?x?x64xf32>, tensor<8x1x1x64x24xf32>, tensor<192xf32> into tensor<1x?x?x192xf32>
+func.func @even_tiles(%a: tensor<?x?x64xf32>, %x: tensor<1x64x4x4xf32>) -> (tensor<?x?x192xf32>, tensor<1x192x4x4xf32>) {
+  %b = "onnx.Constant"() {value = dense<1.0> : tensor<64x192xf32>} : () -> tensor<64x192xf32>
+  %y = "onnx.MatMul"(%a, %b) : (tensor<?x?x64xf32>, tensor<64x192xf32>) -> tensor<?x?x192xf32>
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<192x64x1x1xf32>} : () -> tensor<192x64x1x1xf32>
+  %z = "onnx.Conv"(%x, %w) : (tensor<1x64x4x4xf32>, tensor<192x64x1x1xf32>) -> tensor<1x192x4x4xf32>
+  return %y, %z : tensor<?x?x192xf32>, tensor<1x192x4x4xf32>
+}
+
+// -----
+
 // A depthwise Conv (one filter per channel): the filter goes [KH, KW, C].
 // CHECK-LABEL: func.func @depthwise
 // CHECK: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<{{.*}}> : tensor<3x3x4xf32>}>
