@@ -73,6 +73,16 @@ def evaluation_tokens(kiln, gguf, count):
     return tokens(kiln, gguf, f"{LICENSES}/GPL-3")[:count]
 
 
+def calibration_windows(kiln, gguf):
+    """The whole windows of 512 tokens of Apache-2.0, MPL-2.0 and
+    LGPL-2.1, in that order: the calibration text (22 windows)."""
+    windows = []
+    for name in ("Apache-2.0", "MPL-2.0", "LGPL-2.1"):
+        ids = tokens(kiln, gguf, f"{LICENSES}/{name}")
+        windows += [ids[i * 512:(i + 1) * 512] for i in range(len(ids) // 512)]
+    return windows
+
+
 class Model:
     def __init__(self, config, weights):
         self.c = config
@@ -304,10 +314,7 @@ def main():
     config, weights, _ = gguf_llama.load(args.gguf)
     model = Model(config, weights)
     text = evaluation_tokens(args.kiln, args.gguf, 1024)
-    windows = []
-    for name in ("Apache-2.0", "MPL-2.0", "LGPL-2.1"):
-        ids = tokens(args.kiln, args.gguf, f"{LICENSES}/{name}")
-        windows += [ids[i * 512:(i + 1) * 512] for i in range(len(ids) // 512)]
+    windows = calibration_windows(args.kiln, args.gguf)
     print(f"calibration: {len(windows)} windows of 512 tokens", flush=True)
     print(f"FP32: {model.perplexity(model.w, text):.4f}", flush=True)
     rtn = rounded(model.w, config.layers, lambda w: quantize(w, group))

@@ -121,13 +121,8 @@ def main():
     model = Cache(config, weights)
     text = awq_reference.evaluation_tokens(args.kiln, args.gguf,
                                            args.tokens)
-    windows = []
-    for name in ("Apache-2.0", "MPL-2.0", "LGPL-2.1"):
-        ids = awq_reference.tokens(args.kiln, args.gguf,
-                                   f"{awq_reference.LICENSES}/{name}")
-        windows += [ids[i * 512:(i + 1) * 512]
-                    for i in range(len(ids) // 512)]
-    windows = windows[:args.calibration_windows]
+    windows = awq_reference.calibration_windows(
+        args.kiln, args.gguf)[:args.calibration_windows]
     model.sums = {}
     with torch.no_grad():
         for window in windows:

@@ -137,12 +137,7 @@ def main():
     config, weights, _ = gguf_llama.load(args.gguf)
 
     recording = Recording(config, weights)
-    windows = []
-    for name in ("Apache-2.0", "MPL-2.0", "LGPL-2.1"):
-        ids = awq_reference.tokens(args.kiln, args.gguf,
-                                   f"{awq_reference.LICENSES}/{name}")
-        windows += [ids[i * 512:(i + 1) * 512]
-                    for i in range(len(ids) // 512)]
+    windows = awq_reference.calibration_windows(args.kiln, args.gguf)
     with torch.no_grad():
         for window in windows:
             recording.logits(recording.w, torch.tensor([window]))
