@@ -137,7 +137,13 @@ def QuantSmoothQuantPass : Pass<"kiln-quant-smoothquant", "func::FuncOp"> {
        reduce_range does).
     3. The input to signed 8 bits with one static scale,
        `max_j (max|X_j| / s_j) / 127`: `kiln.quantize` then
-       `kiln.dequantize`, once per shared input.
+       `kiln.dequantize`, once per shared input. Where the statistics
+       hold `abs_max_after_first` (the maxima over the rows after each
+       sequence's first) and every row's maxima exceed them 1.05 times or
+       more (a decoder's attention sink), max|X_j| in steps 1 and 3 is
+       that, and each row's scale is the larger of the static one and its
+       own `max|x_row| / 127`, computed at run time: a row beyond the
+       range is not clipped.
 
     Convolutions (`onnx.Conv` of a constant filter, ungrouped) with
     statistics take steps 2 and 3, unsmoothed: scales per filter, one per

@@ -283,9 +283,9 @@ void QuantSmoothQuantPass::runOnOperation() {
   });
 
   // Static scales: where each sequence's first rows widen a group's range
-  // (a decoder's attention sink), the range
-  // and the smoothing come from the other rows, and a row beyond it
-  // takes a scale of its own at run time.
+  // (a decoder's attention sink), the range and the smoothing come from
+  // the other rows, and a row beyond it takes a scale of its own at run
+  // time.
   if (!dynamic)
     for (ProductGroup &group : groups)
       group.ownScaleRows = ownScaleRows(group);
