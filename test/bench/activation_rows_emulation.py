@@ -19,7 +19,6 @@ stride 256, as `kiln perplexity`). About three minutes a variant over the
 whole text on two cores.
 """
 
-import argparse
 import os
 import sys
 
@@ -53,18 +52,11 @@ class Rows(awq_reference.Model):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--gguf", required=True)
-    parser.add_argument("--kiln", required=True)
-    parser.add_argument("--tokens", type=int, default=100000)
-    parser.add_argument("--threads", type=int, default=2)
+    parser = awq_reference.emulation_parser(__doc__, tokens=100000)
     parser.add_argument("variants", nargs="*",
                         default=["all", "all-but-first"])
     args = parser.parse_args()
-    for variant in args.variants:
-        if variant not in VARIANTS:
-            parser.error(f"unknown variant {variant!r} "
-                         f"(known: {', '.join(VARIANTS)})")
+    awq_reference.check_variants(parser, args.variants, VARIANTS)
     torch.set_num_threads(args.threads)
     config, weights, _ = gguf_llama.load(args.gguf)
     model = Rows(config, weights)

@@ -83,6 +83,24 @@ def calibration_windows(kiln, gguf):
     return windows
 
 
+def emulation_parser(doc, tokens=1024):
+    """The arguments every emulation takes: the GGUF, the kiln that
+    tokenizes, the evaluation's tokens and the threads."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--gguf", required=True)
+    parser.add_argument("--kiln", required=True)
+    parser.add_argument("--tokens", type=int, default=tokens)
+    parser.add_argument("--threads", type=int, default=2)
+    return parser
+
+
+def check_variants(parser, variants, known):
+    for variant in variants:
+        if variant not in known:
+            parser.error(f"unknown variant {variant!r} "
+                         f"(known: {', '.join(known)})")
+
+
 class Model:
     def __init__(self, config, weights):
         self.c = config

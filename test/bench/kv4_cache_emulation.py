@@ -33,7 +33,6 @@ tokens of GPL-3 (windows of 512, stride 256, as `kiln perplexity`).
 About a minute a variant at 1,024 tokens on two cores.
 """
 
-import argparse
 import math
 import os
 import sys
@@ -98,12 +97,8 @@ class Cache(awq_reference.Model):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--gguf", required=True)
-    parser.add_argument("--kiln", required=True)
-    parser.add_argument("--tokens", type=int, default=1024)
+    parser = awq_reference.emulation_parser(__doc__)
     parser.add_argument("--calibration-windows", type=int, default=11)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("variants", nargs="*", default=[
         "kiln", "kiln+keys-mean-after-rope", "kiln+center-values",
         "kiln+rotate-values", "kiln+center-values+rotate-values",

@@ -23,7 +23,6 @@ stays FP32. Prints the perplexity of each over the first --tokens tokens
 of GPL-3 (windows of 512, stride 256, as `kiln perplexity`).
 """
 
-import argparse
 import math
 import os
 import sys
@@ -122,12 +121,8 @@ def rotated(weights, layers, q):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--gguf", required=True)
-    parser.add_argument("--kiln", required=True)
-    parser.add_argument("--tokens", type=int, default=1024)
+    parser = awq_reference.emulation_parser(__doc__)
     parser.add_argument("--group-size", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config, weights, _ = gguf_llama.load(args.gguf)

@@ -31,7 +31,6 @@ tokens of GPL-3 (all of it by default; windows of 512, stride 256, as
 `kiln perplexity`), with the share of rows kept floating point.
 """
 
-import argparse
 import os
 import sys
 
@@ -121,18 +120,11 @@ def plan(model, maxima, smoothing_maxima, alpha):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--gguf", required=True)
-    parser.add_argument("--kiln", required=True)
-    parser.add_argument("--tokens", type=int, default=100000)
+    parser = awq_reference.emulation_parser(__doc__, tokens=100000)
     parser.add_argument("--alpha", type=float, default=0.8)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("variants", nargs="*", default=list(VARIANTS))
     args = parser.parse_args()
-    for variant in args.variants:
-        if variant not in VARIANTS:
-            parser.error(f"unknown variant {variant!r} "
-                         f"(known: {', '.join(VARIANTS)})")
+    awq_reference.check_variants(parser, args.variants, VARIANTS)
     torch.set_num_threads(args.threads)
     config, weights, _ = gguf_llama.load(args.gguf)
 
