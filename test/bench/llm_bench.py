@@ -7,19 +7,25 @@ API's users without a session run it), onnxruntime (FP32, the
 same ONNX file, past and present caches as inputs and outputs) and
 llama.cpp (llama-cpp-python, the original GGUF), at 1 and 2 threads:
 prefill of a 512-token prompt in tokens/s, and decode in ms per token
-after a prompt of 128, 1,024 and 4,096 tokens (the median of the steps).
+after a prompt of 128, 1,024 and 4,096 tokens (per token: the median of
+the steps, or for `kiln generate` their mean; with --rounds N, each
+engine's median over N rounds in which the engines take turns).
 Also the bandwidth a Kiln decode step achieves: the bytes of weights and
 cache it reads per token over its time, against the machine's streaming
 read (test/bench/read_bandwidth.c).
 
     llm_bench.py --bin BUILD/bin --gguf MODEL.gguf --work DIR
                  [--threads 1,2] [--contexts 128,1024,4096] [--prefill 512]
-                 [--steps 16] [--json FILE]
+                 [--steps 16] [--rounds 1] [--json FILE]
 
 The prompt is the GPL-3 text's tokens, repeated where it is too short.
 Packages and the ONNX export are kept in --work between runs. Runs on the
 machine as it is: the numbers are medians, and each row's engines run one
-after the other in the same process tree.
+after the other in the same process tree. Memory-bound decode steps move
+with what else the machine does (and with how much of the weights its L3
+keeps), so ratios such as BF16's over FP32's are steadier with a few
+rounds: each round measures every engine once, in turn, and the speed
+of each Kiln engine over Kiln FP32's is the median of the rounds' ratios.
 """
 
 import argparse
@@ -233,6 +239,44 @@ def package_facts(kiln, package):
     return facts["memory_plan"]["weights_bytes"], per_token
 
 
+def median_rows(rounds):
+    """One row per engine of the rounds' rows (lists of rows, one per
+    engine that ran): each number the median of that engine's rounds."""
+    by_engine = {}
+    for rows_now in rounds:
+        for row in rows_now:
+            by_engine.setdefault(row["engine"], []).append(row)
+    merged = []
+    for engine_rows in by_engine.values():
+        row = dict(engine_rows[0])
+        for key, value in row.items():
+            if isinstance(value, float):
+                row[key] = statistics.median(r[key] for r in engine_rows)
+        row["rounds"] = len(engine_rows)
+        merged.append(row)
+    return merged
+
+
+def speedups(rounds, contexts, base="kiln-fp32"):
+    """Per Kiln engine and context, its decode speed over `base`'s: the
+    median over the rounds of each round's ratio (both measured minutes
+    apart at most)."""
+    ratios = {}
+    for rows_now in rounds:
+        by_engine = {row["engine"]: row for row in rows_now}
+        if base not in by_engine:
+            continue
+        for name, row in by_engine.items():
+            if name == base or not name.startswith("kiln"):
+                continue
+            for context in contexts:
+                key = f"decode_ms_{context}"
+                ratios.setdefault(name, {}).setdefault(context, []).append(
+                    by_engine[base][key] / row[key])
+    return {name: {c: statistics.median(r) for c, r in per.items()}
+            for name, per in ratios.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bin", required=True)
@@ -242,6 +286,9 @@ def main():
     parser.add_argument("--contexts", default="128,1024,4096")
     parser.add_argument("--prefill", type=int, default=512)
     parser.add_argument("--steps", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every engine this many times, in "
+                             "turns, and report each number's median")
     parser.add_argument("--engines",
                         default="kiln-fp32,kiln-bf16,kiln-w4a16,"
                                 "kiln-fp32-plain,onnxruntime,llama.cpp")
@@ -256,7 +303,7 @@ def main():
     bandwidth = streaming_bandwidth(args.work)
     facts = {p: package_facts(kiln, path) for p, path in packages.items()}
 
-    rows = []
+    rows, speedup_lines = [], []
     for count in threads:
         engines = {f"kiln-{p}": (lambda t, s, path=path:
                                  kiln_run(kiln, path, t, s, count))
@@ -286,17 +333,25 @@ def main():
                     row[f"bandwidth_gbs_{context}"] = read / step_ms / 1e6
             return row
 
-        rows_now = [measured(name, measure)
-                    for name, measure in engines.items() if name in wanted]
-        if "llama.cpp" in wanted:
-            row = in_child("llama.cpp", lambda: measured(
-                "llama.cpp",
-                LlamaCppDecoder(args.gguf, count, capacity).measure))
-            if row is not None:
-                rows_now.append(row)
-        for row in rows_now:
-            rows.append(row)
-            print(json.dumps(row), file=sys.stderr)
+        rounds = []
+        for _ in range(max(args.rounds, 1)):
+            rows_now = [measured(name, measure)
+                        for name, measure in engines.items() if name in wanted]
+            if "llama.cpp" in wanted:
+                row = in_child("llama.cpp", lambda: measured(
+                    "llama.cpp",
+                    LlamaCppDecoder(args.gguf, count, capacity).measure))
+                if row is not None:
+                    rows_now.append(row)
+            for row in rows_now:
+                print(json.dumps(row), file=sys.stderr)
+            rounds.append(rows_now)
+        rows.extend(median_rows(rounds))
+        for name, per in speedups(rounds, contexts).items():
+            speedup_lines.append(
+                f"{name} decode over kiln-fp32's, {count} thread"
+                f"{'s' if count > 1 else ''}: " + ", ".join(
+                    f"{ratio:.2f}x @{c}" for c, ratio in per.items()))
 
     header = ("| engine | threads | prefill tok/s | " +
               " | ".join(f"decode ms @{c}" for c in contexts) +
@@ -310,6 +365,8 @@ def main():
               f"{row['prefill_tokens_per_s']:.0f} | " +
               " | ".join(f"{row[f'decode_ms_{c}']:.1f}" for c in contexts) +
               f" | {gbs} |")
+    for line in speedup_lines:
+        print(line)
     print("streaming read: " + ", ".join(
         f"{t} thread{'s' if t > 1 else ''} {g:.1f} GB/s"
         for t, g in sorted(bandwidth.items())))
