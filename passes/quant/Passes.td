@@ -59,7 +59,10 @@ def QuantAwqPass : Pass<"kiln-quant-awq", "func::FuncOp"> {
        (grid - 1)/grid}, keeping the a whose `Q(W diag(s)) diag(s)^-1`
        gives the least squared error of the group's outputs on the
        calibration rows (a = 0 is round to nearest, so the search never
-       does worse than it on those rows). The weights become `diag(s) W`
+       does worse than it on those rows); with `rounding=nearest`, a gated
+       MLP's gate and up projections (`silu(gate) * up` read by a down
+       projection) are held to the MLP's output instead, the down
+       projection in f32. The weights become `diag(s) W`
        and `1/s` folds into what produces the input: the constant scale of
        a normalization (`Mul` by a per-channel constant), or the columns of
        the weight product feeding a `Mul` (the MLP's up projection, for

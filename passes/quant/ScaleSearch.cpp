@@ -38,7 +38,8 @@ std::vector<float> searchInputScales(const std::vector<float> &samples,
                                      int64_t t, ArrayRef<float> absMean,
                                      ArrayRef<std::vector<float>> weights,
                                      int64_t grid, WeightRoundTrip roundTrip,
-                                     RowsRoundTrip roundRows) {
+                                     RowsRoundTrip roundRows,
+                                     ModuleOutput module) {
   int64_t k = int64_t(absMean.size());
   std::vector<std::vector<float>> references;
   std::vector<int64_t> widths;
@@ -48,6 +49,9 @@ std::vector<float> searchInputScales(const std::vector<float> &samples,
     references.emplace_back(t * n);
     multiply(samples.data(), weight.data(), references.back().data(), t, k, n);
   }
+  std::vector<float> moduleReference;
+  if (module)
+    moduleReference = module(references, t);
   std::vector<double> errors(grid);
   llvm::parallelFor(0, size_t(grid), [&](size_t a) {
     std::vector<float> s = scalesFor(absMean, double(a) / double(grid));
@@ -56,6 +60,7 @@ std::vector<float> searchInputScales(const std::vector<float> &samples,
     if (roundRows)
       roundRows(rows, t, k);
     double error = 0;
+    std::vector<std::vector<float>> outputs;
     for (size_t i = 0; i < weights.size(); ++i) {
       int64_t n = widths[i];
       std::vector<float> scaled(weights[i]);
@@ -63,7 +68,15 @@ std::vector<float> searchInputScales(const std::vector<float> &samples,
       std::vector<float> quantized = roundTrip(scaled, k, n);
       std::vector<float> out(t * n);
       multiply(rows.data(), quantized.data(), out.data(), t, k, n);
-      error += squaredDistance(out.data(), references[i].data(), t * n);
+      if (module)
+        outputs.push_back(std::move(out));
+      else
+        error += squaredDistance(out.data(), references[i].data(), t * n);
+    }
+    if (module) {
+      std::vector<float> moduleOut = module(outputs, t);
+      error = squaredDistance(moduleOut.data(), moduleReference.data(),
+                              int64_t(moduleOut.size()));
     }
     errors[a] = error;
   });

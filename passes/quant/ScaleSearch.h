@@ -29,18 +29,26 @@ using WeightRoundTrip = llvm::function_ref<std::vector<float>(
 using RowsRoundTrip =
     llvm::function_ref<void(std::vector<float> &rows, int64_t t, int64_t k)>;
 
+/// What the products' outputs (one [T, N_i] each, in the weights' order)
+/// make of the module they belong to, whose output the search holds to
+/// the f32 module's (none: the outputs themselves, side by side).
+using ModuleOutput = llvm::function_ref<std::vector<float>(
+    ArrayRef<std::vector<float>> outputs, int64_t t)>;
+
 /// The input scales of products sharing one input: per channel
 /// `s = absMean^a`, normalized by sqrt(max s * min s), for a in {0,
 /// 1/grid, ..., (grid - 1)/grid}; the a for which the products, their
 /// weights' rows times s through `roundTrip`, give the least squared error
 /// on `samples` [T, K] divided by s (through `roundRows`, if any) against
-/// the f32 products. All ones for a = 0. The round trips are called from
-/// several threads.
+/// the f32 products, or, with `module`, the module's output the least
+/// error against the f32 module's. All ones for a = 0. The round trips and
+/// the module are called from several threads.
 std::vector<float> searchInputScales(const std::vector<float> &samples,
                                      int64_t t, ArrayRef<float> absMean,
                                      ArrayRef<std::vector<float>> weights,
                                      int64_t grid, WeightRoundTrip roundTrip,
-                                     RowsRoundTrip roundRows = nullptr);
+                                     RowsRoundTrip roundRows = nullptr,
+                                     ModuleOutput module = nullptr);
 
 } // namespace mlir::kiln::quant
 

@@ -1,5 +1,6 @@
 // RUN: kiln-opt %s -split-input-file -kiln-quant-awq="group-size=4 grid=2 clip=false" | FileCheck %s
 // RUN: kiln-opt %s -split-input-file -kiln-quant-awq="group-size=4 grid=1" | FileCheck %s --check-prefix=CLIP
+// RUN: kiln-opt %s -split-input-file -kiln-quant-awq="group-size=4 grid=2 clip=false rounding=gptq" | FileCheck %s --check-prefix=GPTQ
 
 // The scale search with exponents {0, 1/2}, by hand: channel 0's mean
 // |x| is 4, the others' 1, so a = 1/2 gives s = [2, 1, 1, 1] /
@@ -99,4 +100,48 @@ func.func @attention(%x: tensor<4x4xf32>) -> tensor<4x1xf32> {
   %p = "onnx.Softmax"(%scores) {axis = -1 : i64} : (tensor<4x4xf32>) -> tensor<4x4xf32>
   %y = "onnx.MatMul"(%p, %v) : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
   return %y : tensor<4x1xf32>
+}
+
+// -----
+
+// A gated MLP's gate and up projections are held to the MLP's output,
+// silu(gate) * up times the down projection, not to their own outputs.
+// With the norm case's input and weights for both, their own outputs pick
+// a = 1/2 (as @norm); the down projection here is zero, so every scale
+// gives the MLP the same output, and the first candidate, a = 0 (no
+// scaling), stays: the normalization's scale and the weights are as they
+// were.
+// CHECK-LABEL: func.func @gated_mlp
+// CHECK: %[[G:.*]] = "onnx.Constant"() <{value = dense<2.000000e+00> : tensor<4xf32>}>
+// CHECK: %[[N:.*]] = "onnx.Mul"(%arg0, %[[G]])
+// CHECK: %[[W:.*]] = "onnx.Constant"() <{value = dense<{{\[\[}}1.300000e-01], [5.000000e-01], [-3.100000e-01], [2.300000e-01]]> : tensor<4x1xf32>}>
+// CHECK: "onnx.MatMul"(%[[N]], %[[W]])
+// CHECK: "onnx.MatMul"(%[[N]], %[[W]])
+// Before GPTQ's rounding the search keeps to the products' own outputs:
+// a = 1/2, as without the MLP.
+// GPTQ-LABEL: func.func @gated_mlp
+// GPTQ: "onnx.Constant"() <{value = dense<[1.41421354, 2.82842708, 2.82842708, 2.82842708]> : tensor<4xf32>}>
+// The same products whose results are returned as they are take a = 1/2.
+// CHECK-LABEL: func.func @not_gated
+// CHECK: "onnx.Constant"() <{value = dense<[1.41421354, 2.82842708, 2.82842708, 2.82842708]> : tensor<4xf32>}>
+func.func @gated_mlp(%x: tensor<4x4xf32>) -> tensor<4x1xf32> {
+  %g = "onnx.Constant"() {value = dense<[2.0, 2.0, 2.0, 2.0]> : tensor<4xf32>} : () -> tensor<4xf32>
+  %n = "onnx.Mul"(%x, %g) : (tensor<4x4xf32>, tensor<4xf32>) -> tensor<4x4xf32>
+  %w = "onnx.Constant"() {value = dense<[[0.13], [0.5], [-0.31], [0.23]]> : tensor<4x1xf32>} : () -> tensor<4x1xf32>
+  %gate = "onnx.MatMul"(%n, %w) {kiln.activation_stats = {abs_max = dense<[8.0, 1.0, 1.0, 1.0]> : tensor<4xf32>, abs_mean = dense<[4.0, 1.0, 1.0, 1.0]> : tensor<4xf32>, samples = dense<[[4.0, 1.0, -1.0, 1.0], [-4.0, 1.0, 1.0, -1.0], [4.0, -1.0, 1.0, 1.0], [-4.0, -1.0, -1.0, 1.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  %up = "onnx.MatMul"(%n, %w) {kiln.activation_stats = {abs_max = dense<[8.0, 1.0, 1.0, 1.0]> : tensor<4xf32>, abs_mean = dense<[4.0, 1.0, 1.0, 1.0]> : tensor<4xf32>, samples = dense<[[4.0, 1.0, -1.0, 1.0], [-4.0, 1.0, 1.0, -1.0], [4.0, -1.0, 1.0, 1.0], [-4.0, -1.0, -1.0, 1.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  %sigmoid = "onnx.Sigmoid"(%gate) : (tensor<4x1xf32>) -> tensor<4x1xf32>
+  %silu = "onnx.Mul"(%gate, %sigmoid) : (tensor<4x1xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  %h = "onnx.Mul"(%silu, %up) : (tensor<4x1xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  %down = "onnx.Constant"() {value = dense<0.0> : tensor<1x1xf32>} : () -> tensor<1x1xf32>
+  %y = "onnx.MatMul"(%h, %down) : (tensor<4x1xf32>, tensor<1x1xf32>) -> tensor<4x1xf32>
+  return %y : tensor<4x1xf32>
+}
+func.func @not_gated(%x: tensor<4x4xf32>) -> (tensor<4x1xf32>, tensor<4x1xf32>) {
+  %g = "onnx.Constant"() {value = dense<[2.0, 2.0, 2.0, 2.0]> : tensor<4xf32>} : () -> tensor<4xf32>
+  %n = "onnx.Mul"(%x, %g) : (tensor<4x4xf32>, tensor<4xf32>) -> tensor<4x4xf32>
+  %w = "onnx.Constant"() {value = dense<[[0.13], [0.5], [-0.31], [0.23]]> : tensor<4x1xf32>} : () -> tensor<4x1xf32>
+  %gate = "onnx.MatMul"(%n, %w) {kiln.activation_stats = {abs_max = dense<[8.0, 1.0, 1.0, 1.0]> : tensor<4xf32>, abs_mean = dense<[4.0, 1.0, 1.0, 1.0]> : tensor<4xf32>, samples = dense<[[4.0, 1.0, -1.0, 1.0], [-4.0, 1.0, 1.0, -1.0], [4.0, -1.0, 1.0, 1.0], [-4.0, -1.0, -1.0, 1.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  %up = "onnx.MatMul"(%n, %w) {kiln.activation_stats = {abs_max = dense<[8.0, 1.0, 1.0, 1.0]> : tensor<4xf32>, abs_mean = dense<[4.0, 1.0, 1.0, 1.0]> : tensor<4xf32>, samples = dense<[[4.0, 1.0, -1.0, 1.0], [-4.0, 1.0, 1.0, -1.0], [4.0, -1.0, 1.0, 1.0], [-4.0, -1.0, -1.0, 1.0]]> : tensor<4x4xf32>}} : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  return %gate, %up : tensor<4x1xf32>, tensor<4x1xf32>
 }
