@@ -105,6 +105,19 @@ std::optional<GatedMlp> gatedMlpOf(ArrayRef<onnx::MatMulOp> products) {
       if (!down || down.getA() != mul.getResult() ||
           !quant::isWeightProduct(down))
         continue;
+      // One hidden width throughout (no broadcast between gate and up).
+      auto shapeOf = [](Value weight) {
+        auto type = dyn_cast<RankedTensorType>(weight.getType());
+        return type && type.hasStaticShape() && type.getRank() == 2
+                   ? type.getShape()
+                   : ArrayRef<int64_t>();
+      };
+      ArrayRef<int64_t> gateShape = shapeOf(products[1 - up]->getOperand(1)),
+                        upShape = shapeOf(products[up]->getOperand(1)),
+                        downShape = shapeOf(down.getB());
+      if (gateShape.empty() || upShape.empty() || downShape.empty() ||
+          gateShape != upShape || downShape[0] != upShape[1])
+        continue;
       return GatedMlp{1 - up, up, quant::weightOf(down)};
     }
   }
