@@ -87,34 +87,37 @@ Value siluInput(Value value) {
   return {};
 }
 
+/// The shape of a weight known as a static matrix, else empty.
+ArrayRef<int64_t> matrixShape(Value weight) {
+  auto type = dyn_cast<RankedTensorType>(weight.getType());
+  return type && type.hasStaticShape() && type.getRank() == 2
+             ? type.getShape()
+             : ArrayRef<int64_t>();
+}
+
 /// The gated MLP whose gate and up projections are `products`, if they
 /// are one.
 std::optional<GatedMlp> gatedMlpOf(ArrayRef<onnx::MatMulOp> products) {
   if (products.size() != 2)
     return std::nullopt;
   for (size_t up : {size_t(0), size_t(1)}) {
-    Value upResult = onnx::MatMulOp(products[up]).getResult();
+    onnx::MatMulOp upProduct = products[up], gateProduct = products[1 - up];
+    Value upResult = upProduct.getResult();
     for (Operation *user : upResult.getUsers()) {
       auto mul = dyn_cast<onnx::MulOp>(user);
       if (!mul || !mul->hasOneUse())
         continue;
       Value other = mul.getA() == upResult ? mul.getB() : mul.getA();
-      if (siluInput(other) != onnx::MatMulOp(products[1 - up]).getResult())
+      if (siluInput(other) != gateProduct.getResult())
         continue;
       auto down = dyn_cast<onnx::MatMulOp>(*mul->getUsers().begin());
       if (!down || down.getA() != mul.getResult() ||
           !quant::isWeightProduct(down))
         continue;
       // One hidden width throughout (no broadcast between gate and up).
-      auto shapeOf = [](Value weight) {
-        auto type = dyn_cast<RankedTensorType>(weight.getType());
-        return type && type.hasStaticShape() && type.getRank() == 2
-                   ? type.getShape()
-                   : ArrayRef<int64_t>();
-      };
-      ArrayRef<int64_t> gateShape = shapeOf(products[1 - up]->getOperand(1)),
-                        upShape = shapeOf(products[up]->getOperand(1)),
-                        downShape = shapeOf(down.getB());
+      ArrayRef<int64_t> gateShape = matrixShape(gateProduct.getB()),
+                        upShape = matrixShape(upProduct.getB()),
+                        downShape = matrixShape(down.getB());
       if (gateShape.empty() || upShape.empty() || downShape.empty() ||
           gateShape != upShape || downShape[0] != upShape[1])
         continue;
@@ -168,8 +171,10 @@ std::vector<float> QuantAwqPass::searchScales(const ProductGroup &group) {
   // and paired better with scales searched for the same (SmolLM2 over
   // GPL-3: 19.47 against 19.61 calibrated on 22 windows; round to nearest
   // 20.33 -> 20.12).
-  std::optional<GatedMlp> mlp = gatedMlpOf(group.products);
-  if (!mlp || rounding == "gptq")
+  std::optional<GatedMlp> mlp;
+  if (rounding == "nearest")
+    mlp = gatedMlpOf(group.products);
+  if (!mlp)
     return quant::searchInputScales(group.samples, group.rows, group.mean,
                                     group.weights, grid, roundTrip);
   return quant::searchInputScales(
